@@ -1,0 +1,32 @@
+// Lint: zero warnings, no import cycles, and the layer rules of ARCHITECTURE.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/** Which layers each layer may import (ARCHITECTURE.md, "Layers"). */
+const forbid = (patterns, message) => ({
+  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ noWarnOnMultipleProjects: true, project: ['src/*/tsconfig.json', 'src/*/*/tsconfig.json', 'test/tsconfig.json', 'bench/tsconfig.json', 'scripts/tsconfig.json'] })] },
+    rules: {
+      'import-x/no-cycle': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  { files: ['src/uapi/**/*.ts'], rules: forbid(['**/kernel/**', '**/api/**', '**/backends/**', '**/apps/**', 'node:*'], 'uapi depends on nothing') },
+  { files: ['src/kernel/**/*.ts'], rules: forbid(['**/api/**', '**/backends/**', '**/apps/**', 'node:*'], 'the kernel layer sees only uapi and itself (it runs in a browser too)') },
+  { files: ['src/kernel/dma-heap/**/*.ts', 'src/kernel/dma-buf/**/*.ts'], rules: forbid(['**/heaps/**', '**/api/**', '**/backends/**', '**/apps/**', 'node:*'], 'the heap core never imports a heap: heaps register themselves') },
+  { files: ['src/api/**/*.ts'], rules: forbid(['**/kernel/**', '**/backends/**', '**/apps/**'], 'api sees only uapi') },
+  { files: ['src/backends/**/*.ts'], rules: forbid(['**/apps/**'], 'backends never import apps') },
+);

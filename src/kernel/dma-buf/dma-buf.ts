@@ -1,0 +1,404 @@
+/**
+ * The dma-buf core as heap buffers see it: export, the dma-buf file and its operations, the
+ * global buffer list, references and release order, SYNC, SET_NAME, the sync-file ioctls, mmap
+ * bounds, llseek, poll, vmap counting, fdinfo, debugfs bufinfo and the sysfs stats directory.
+ *
+ * @kernel drivers/dma-buf/dma-buf.c
+ */
+import { Errno } from '../../uapi/errno.js';
+import {
+  DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_IOCTL_SYNC, DMA_BUF_NAME_LEN,
+  DMA_BUF_SET_NAME_A, DMA_BUF_SET_NAME_B, DMA_BUF_SYNC_END, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_VALID_FLAGS_MASK,
+  DMA_BUF_SYNC_WRITE,
+} from '../../uapi/dma-buf.js';
+import { POLLIN, POLLOUT, SEEK_END, SEEK_SET } from '../../uapi/fcntl.js';
+import type { FcntlConstants } from '../../uapi/fcntl.js';
+import { File, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, FMODE_VISIBLE_MASK, openFmode } from '../fs/file.js';
+import type { FileOperations, Inode } from '../fs/file.js';
+import type { Process } from '../fs/process.js';
+import type { Vma } from '../fs/mm-user.js';
+import type { KResult } from '../result.js';
+import { bytesStr } from '../bytes.js';
+
+const E = Errno;
+
+/** enum dma_data_direction (include/linux/dma-direction.h). */
+export const DMA_BIDIRECTIONAL = 0;
+export const DMA_TO_DEVICE = 1;
+export const DMA_FROM_DEVICE = 2;
+export type DmaDirection = 0 | 1 | 2;
+
+/** A scatter-gather entry as an importer sees it. */
+export interface SgEntry {
+  readonly pfn: number;
+  /** bytes */
+  readonly length: number;
+}
+
+export interface DmaBufAttachment {
+  readonly dmabuf: DmaBuf;
+  readonly dev: string;
+  priv: unknown;
+}
+
+/** struct dma_buf_ops. map, unmap and release are required (dma_buf_export checks them). */
+export interface DmaBufOps {
+  readonly attach?: (buf: DmaBuf, att: DmaBufAttachment) => number;
+  readonly detach?: (buf: DmaBuf, att: DmaBufAttachment) => void;
+  readonly pin?: (att: DmaBufAttachment) => number;
+  readonly unpin?: (att: DmaBufAttachment) => void;
+  readonly mapDmaBuf?: (att: DmaBufAttachment, dir: DmaDirection) => KResult<SgEntry[]>;
+  readonly unmapDmaBuf?: (att: DmaBufAttachment, sgt: SgEntry[], dir: DmaDirection) => void;
+  readonly release?: (buf: DmaBuf) => void;
+  readonly beginCpuAccess?: (buf: DmaBuf, dir: DmaDirection) => number;
+  readonly endCpuAccess?: (buf: DmaBuf, dir: DmaDirection) => number;
+  readonly mmap?: (buf: DmaBuf, vma: Vma) => number;
+  readonly vmap?: (buf: DmaBuf) => KResult<object>;
+  readonly vunmap?: (buf: DmaBuf, map: object) => void;
+}
+
+/** struct dma_buf_export_info */
+export interface DmaBufExportInfo {
+  readonly expName: string;
+  readonly ops: DmaBufOps;
+  /** bytes */
+  readonly size: number;
+  /** fd flags of the request (access mode, O_CLOEXEC) */
+  readonly flags: number;
+  readonly priv: unknown;
+}
+
+/** A fence in the buffer's reservation object; every emulated fence is signalled. */
+interface ResvFence {
+  usage: 'write' | 'read';
+}
+
+export class DmaBuf {
+  /** The exporter's buffer (struct dma_buf::priv). */
+  readonly priv: unknown;
+  /** Set once the file exists (export creates it). */
+  file!: File;
+  name: string | null = null;
+  vmapCount = 0;
+  vmapPtr: object | null = null;
+  readonly attachments: DmaBufAttachment[] = [];
+  fence: ResvFence | null = null;
+  /** Called after the exporter's release (the heap core uses it to drop its heap reference). */
+  onRelease: (() => void) | null = null;
+  constructor(
+    readonly core: DmaBufCore,
+    readonly ops: DmaBufOps,
+    readonly size: number,
+    readonly expName: string,
+    readonly ino: number,
+    priv: unknown,
+  ) {
+    this.priv = priv;
+  }
+}
+
+/** What the dma-buf core needs from the kernel instance. */
+export interface DmaBufHost {
+  readonly pageSize: number;
+  readonly fc: FcntlConstants;
+  /** CONFIG_DMABUF_SYSFS_STATS in this profile. */
+  readonly sysfsStats: boolean;
+  /** ≤~5.15: SET_NAME refused while attached. */
+  readonly setNameBusyWhenAttached: boolean;
+}
+
+/** Mount id and device of the internal dmabuf pseudo file system (as the 6.1 oracle shows). */
+export const DMABUF_MNT_ID = 8;
+export const DMABUF_DEV = 8; // 0:8 (anonymous block device of the pseudo fs)
+/** anon_inode file system (sync_file) */
+export const ANON_INODE_MNT_ID = 15;
+export const ANON_INODE_DEV = 15;
+
+export class DmaBufCore {
+  /** db_list: every exported buffer, oldest first (debugfs prints newest first). */
+  readonly list = new Set<DmaBuf>();
+  /** dmabuf_inode counter: the first buffer after boot gets 1. */
+  private lastIno = 0;
+  readonly fops: FileOperations;
+  private readonly syncFileFops: FileOperations;
+  private syncFileInode: Inode | null = null;
+
+  constructor(readonly host: DmaBufHost) {
+    this.fops = {
+      llseek: (f, off, whence) => this.llseek(f, off, whence),
+      ioctl: (f, p, cmd, arg) => this.ioctl(f, p, cmd, arg),
+      mmap: (f, vma) => this.mmapInternal(f.priv as DmaBuf, vma),
+      poll: (f, events) => this.poll(f.priv as DmaBuf, events),
+      release: (f) => this.release(f.priv as DmaBuf),
+      showFdinfo: (f) => this.showFdinfo(f),
+    };
+    this.syncFileFops = {
+      // a stub fence is signalled: POLLIN at once (drivers/dma-buf/sync_file.c sync_file_poll)
+      poll: (_f, events) => events & POLLIN,
+    };
+  }
+
+  /**
+   * dma_buf_export(): checks the required ops, then creates the buffer and its file.
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_export
+   */
+  export(info: DmaBufExportInfo): KResult<DmaBuf> {
+    const ops = info.ops;
+    if (info.priv == null || ops.mapDmaBuf === undefined || ops.unmapDmaBuf === undefined || ops.release === undefined) return -E.EINVAL;
+    if ((ops.pin === undefined) !== (ops.unpin === undefined)) return -E.EINVAL;
+    if (this.host.sysfsStats && !info.expName) return -E.EINVAL;
+    const fc = this.host.fc;
+    const buf = new DmaBuf(this, ops, info.size, info.expName, ++this.lastIno, info.priv);
+    const inode: Inode = { ino: buf.ino, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: DMABUF_DEV, size: info.size };
+    const fflags = info.flags & (fc.O_ACCMODE | fc.O_NONBLOCK);
+    buf.file = new File(this.fops, inode, fflags, openFmode(fflags) | FMODE_LSEEK | FMODE_OPENED, dmabufPath, DMABUF_MNT_ID, buf);
+    this.list.add(buf);
+    return buf;
+  }
+
+  /** dma_buf_fd(): installs the buffer's file in `proc` (EMFILE when the table is full). */
+  fd(buf: DmaBuf, proc: Process, flags: number): number {
+    return proc.installFd(buf.file, (flags & this.host.fc.O_CLOEXEC) !== 0);
+  }
+
+  /** dma_buf_get(): EBADF for a bad fd, EINVAL for a file that is not a dma-buf. Takes a reference. */
+  get(proc: Process, fd: number): KResult<DmaBuf> {
+    const f = proc.file(fd);
+    if (f === null) return -E.EBADF;
+    if (f.fop !== this.fops) return -E.EINVAL;
+    f.get();
+    return f.priv as DmaBuf;
+  }
+
+  /** dma_buf_put() */
+  put(buf: DmaBuf): void {
+    buf.file.put();
+  }
+
+  /**
+   * Last reference gone: remove from the list, then the exporter frees the memory.
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_file_release, dma_buf_release
+   */
+  private release(buf: DmaBuf): void {
+    this.list.delete(buf);
+    if (buf.vmapCount > 0) {
+      // the kernel BUG()s here; a faithful crash is not useful in an emulator: tear it down
+      buf.vmapCount = 0;
+      if (buf.vmapPtr !== null) buf.ops.vunmap?.(buf, buf.vmapPtr);
+      buf.vmapPtr = null;
+    }
+    buf.ops.release!(buf);
+    buf.onRelease?.();
+  }
+
+  /** @kernel drivers/dma-buf/dma-buf.c dma_buf_llseek */
+  private llseek(f: File, offset: number, whence: number): number {
+    const buf = f.priv as DmaBuf;
+    let base: number;
+    if (whence === SEEK_END) base = buf.size;
+    else if (whence === SEEK_SET) base = 0;
+    else return -E.EINVAL;
+    if (offset !== 0) return -E.EINVAL;
+    return base;
+  }
+
+  /** @kernel drivers/dma-buf/dma-buf.c dma_buf_poll (no unsignalled fences: ready at once) */
+  private poll(_buf: DmaBuf, events: number): number {
+    return events & (POLLIN | POLLOUT);
+  }
+
+  /**
+   * dma_buf_mmap_internal(): exporter without mmap → EINVAL; the requested pages must lie in the
+   * buffer → EINVAL; then the exporter's mmap.
+   */
+  private mmapInternal(buf: DmaBuf, vma: Vma): number {
+    if (buf.ops.mmap === undefined) return -E.EINVAL;
+    const ps = this.host.pageSize;
+    if (vma.pgoff + vma.length / ps > buf.size / ps) return -E.EINVAL;
+    return buf.ops.mmap(buf, vma);
+  }
+
+  /** @kernel drivers/dma-buf/dma-buf.c dma_buf_ioctl (exact command matching; others ENOTTY) */
+  private ioctl(f: File, proc: Process, cmd: number, arg: number): number {
+    const buf = f.priv as DmaBuf;
+    switch (cmd) {
+      case DMA_BUF_IOCTL_SYNC: {
+        const b = proc.mm.copyFromUser(arg, 8);
+        if (b === null) return -E.EFAULT;
+        const dv = new DataView(b.buffer, b.byteOffset, 8);
+        const lo = dv.getUint32(0, true);
+        const hi = dv.getUint32(4, true);
+        if (hi !== 0 || (lo & ~DMA_BUF_SYNC_VALID_FLAGS_MASK) !== 0) return -E.EINVAL;
+        let dir: DmaDirection;
+        switch (lo & DMA_BUF_SYNC_RW) {
+          case 1: dir = DMA_FROM_DEVICE; break;
+          case 2: dir = DMA_TO_DEVICE; break;
+          case 3: dir = DMA_BIDIRECTIONAL; break;
+          default: return -E.EINVAL;
+        }
+        return (lo & DMA_BUF_SYNC_END) !== 0 ? this.endCpuAccess(buf, dir) : this.beginCpuAccess(buf, dir);
+      }
+      case DMA_BUF_SET_NAME_A:
+      case DMA_BUF_SET_NAME_B:
+        return this.setName(buf, proc, arg);
+      case DMA_BUF_IOCTL_EXPORT_SYNC_FILE:
+        return this.exportSyncFile(buf, proc, arg);
+      case DMA_BUF_IOCTL_IMPORT_SYNC_FILE:
+        return this.importSyncFile(buf, proc, arg);
+      default:
+        return -E.ENOTTY;
+    }
+  }
+
+  /** dma_buf_begin_cpu_access(): the exporter, then the (always signalled) implicit fences. */
+  beginCpuAccess(buf: DmaBuf, dir: DmaDirection): number {
+    return buf.ops.beginCpuAccess ? buf.ops.beginCpuAccess(buf, dir) : 0;
+  }
+
+  /** dma_buf_end_cpu_access() */
+  endCpuAccess(buf: DmaBuf, dir: DmaDirection): number {
+    return buf.ops.endCpuAccess ? buf.ops.endCpuAccess(buf, dir) : 0;
+  }
+
+  /**
+   * DMA_BUF_SET_NAME: strndup_user(arg, DMA_BUF_NAME_LEN): a fault is EFAULT, a string of 32 or
+   * more bytes is EINVAL; the last name set wins; an empty name is kept as "".
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_set_name; mm/util.c strndup_user
+   */
+  private setName(buf: DmaBuf, proc: Process, arg: number): number {
+    const s = proc.mm.strncpyFromUser(arg, DMA_BUF_NAME_LEN);
+    if (s === null) return -E.EFAULT;
+    if (!s.terminated) return -E.EINVAL;
+    if (this.host.setNameBusyWhenAttached && buf.attachments.length > 0) return -E.EBUSY;
+    buf.name = bytesStr(s.bytes);
+    return 0;
+  }
+
+  /** @kernel drivers/dma-buf/dma-buf.c dma_buf_export_sync_file */
+  private exportSyncFile(_buf: DmaBuf, proc: Process, arg: number): number {
+    const b = proc.mm.copyFromUser(arg, 8);
+    if (b === null) return -E.EFAULT;
+    const dv = new DataView(b.buffer, b.byteOffset, 8);
+    const flags = dv.getUint32(0, true);
+    if ((flags & ~DMA_BUF_SYNC_RW) !== 0 || (flags & DMA_BUF_SYNC_RW) === 0) return -E.EINVAL;
+    const fd = proc.reserveCheck();
+    if (fd < 0) return fd;
+    const file = this.newSyncFile();
+    dv.setInt32(4, fd, true);
+    if (!proc.mm.copyToUser(arg, b)) {
+      file.put();
+      return -E.EFAULT;
+    }
+    return proc.installFd(file, true) >= 0 ? 0 : -E.EMFILE;
+  }
+
+  /** @kernel drivers/dma-buf/dma-buf.c dma_buf_import_sync_file */
+  private importSyncFile(buf: DmaBuf, proc: Process, arg: number): number {
+    const b = proc.mm.copyFromUser(arg, 8);
+    if (b === null) return -E.EFAULT;
+    const dv = new DataView(b.buffer, b.byteOffset, 8);
+    const flags = dv.getUint32(0, true);
+    if ((flags & ~DMA_BUF_SYNC_RW) !== 0 || (flags & DMA_BUF_SYNC_RW) === 0) return -E.EINVAL;
+    const sf = proc.file(dv.getInt32(4, true));
+    if (sf === null || sf.fop !== this.syncFileFops) return -E.EINVAL;
+    // dma_resv_add_fence replaces a signalled fence, so a buffer keeps at most one stub fence
+    buf.fence = { usage: (flags & DMA_BUF_SYNC_WRITE) !== 0 ? 'write' : 'read' };
+    return 0;
+  }
+
+  /** A sync_file holding the signalled stub fence (dma_fence_get_stub). */
+  private newSyncFile(): File {
+    this.syncFileInode ??= { ino: 1, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: ANON_INODE_DEV, size: 0 };
+    return new File(this.syncFileFops, this.syncFileInode, this.host.fc.O_RDWR, FMODE_READ | 0x2 | FMODE_OPENED, 'anon_inode:sync_file', ANON_INODE_MNT_ID, null);
+  }
+
+  /** dma_buf_vmap(): the exporter is called on 0 → 1 only; later calls return the same mapping. */
+  vmap(buf: DmaBuf): KResult<object> {
+    if (buf.ops.vmap === undefined) return -E.EINVAL;
+    if (buf.vmapCount > 0) {
+      buf.vmapCount++;
+      return buf.vmapPtr!;
+    }
+    const r = buf.ops.vmap(buf);
+    if (typeof r === 'number') return r;
+    buf.vmapPtr = r;
+    buf.vmapCount = 1;
+    return r;
+  }
+
+  /** dma_buf_vunmap(): the exporter is called on 1 → 0. */
+  vunmap(buf: DmaBuf): void {
+    if (buf.vmapCount === 0) return;
+    if (--buf.vmapCount === 0) {
+      buf.ops.vunmap?.(buf, buf.vmapPtr!);
+      buf.vmapPtr = null;
+    }
+  }
+
+  /** dma_buf_attach(): the exporter's attach may refuse. */
+  attach(buf: DmaBuf, dev: string): KResult<DmaBufAttachment> {
+    const att: DmaBufAttachment = { dmabuf: buf, dev, priv: null };
+    const r = buf.ops.attach ? buf.ops.attach(buf, att) : 0;
+    if (r < 0) return r;
+    buf.attachments.push(att);
+    return att;
+  }
+
+  /** dma_buf_detach() */
+  detach(att: DmaBufAttachment): void {
+    const list = att.dmabuf.attachments;
+    const i = list.indexOf(att);
+    if (i >= 0) list.splice(i, 1);
+    att.dmabuf.ops.detach?.(att.dmabuf, att);
+  }
+
+  /** fdinfo lines @kernel drivers/dma-buf/dma-buf.c dma_buf_show_fdinfo */
+  private showFdinfo(f: File): string {
+    const buf = f.priv as DmaBuf;
+    let s = `size:\t${buf.size}\ncount:\t${f.count}\nexp_name:\t${buf.expName}\n`;
+    if (buf.name !== null) s += `name:\t${buf.name}\n`;
+    return s;
+  }
+
+  /** /sys/kernel/debug/dma_buf/bufinfo @kernel drivers/dma-buf/dma-buf.c dma_buf_debug_show */
+  bufinfo(): string {
+    let s = '\nDma-buf Objects:\n';
+    s += `${pad8('size')}\t${pad8('flags')}\t${pad8('mode')}\t${pad8('count')}\texp_name\t${pad8('ino')}\tname\n`;
+    let count = 0;
+    let total = 0;
+    const all = [...this.list].reverse();
+    for (const b of all) {
+      const f = b.file;
+      s += `${dec8(b.size)}\t${hex8(f.flags)}\t${hex8(f.mode & FMODE_VISIBLE_MASK)}\t${dec8(f.count)}\t${b.expName}\t${dec8(b.ino)}\t${b.name ?? '<none>'}\n`;
+      if (b.fence !== null) s += `\t${b.fence.usage} fence: stub stub seq 0 signalled\n`;
+      s += '\tAttached Devices:\n';
+      for (const a of b.attachments) s += `\t${a.dev}\n`;
+      s += `Total ${b.attachments.length} devices attached\n\n`;
+      count++;
+      total += b.size;
+    }
+    s += `\nTotal ${count} objects, ${total} bytes\n`;
+    return s;
+  }
+
+  /** A buffer by inode number (sysfs stats directory lookup). */
+  byIno(ino: number): DmaBuf | null {
+    for (const b of this.list) if (b.ino === ino) return b;
+    return null;
+  }
+}
+
+/** d_dname of a dma-buf: "/dmabuf:" and the name (drivers/dma-buf/dma-buf.c dmabuffs_dname). */
+function dmabufPath(f: File): string {
+  return `/dmabuf:${(f.priv as DmaBuf).name ?? ''}`;
+}
+
+function pad8(s: string): string {
+  return s.padEnd(8, ' ');
+}
+function dec8(n: number): string {
+  return String(n).padStart(8, '0');
+}
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}

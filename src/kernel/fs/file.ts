@@ -1,0 +1,118 @@
+/**
+ * Open files, their operations and inodes: the slice of include/linux/fs.h that the dma-buf and
+ * dma-heap code sees. A {@link File} is shared by every fd that dup()/fork()/SCM_RIGHTS made from
+ * it and by every mapping of it; `count` is the kernel's f_count.
+ */
+import type { Process } from './process.js';
+import type { Vma } from './mm-user.js';
+
+/** f_mode bits (include/linux/fs.h). */
+export const FMODE_READ = 0x1;
+export const FMODE_WRITE = 0x2;
+export const FMODE_LSEEK = 0x4;
+export const FMODE_PREAD = 0x8;
+export const FMODE_PWRITE = 0x10;
+export const FMODE_CAN_READ = 0x20000;
+export const FMODE_CAN_WRITE = 0x40000;
+export const FMODE_OPENED = 0x80000;
+
+/** Bits of f_mode that debugfs and fdinfo print (the FMODE_CAN_* bits are internal here). */
+export const FMODE_VISIBLE_MASK = ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
+
+/**
+ * OPEN_FMODE(): access mode 0/1/2/3 → FMODE_READ/WRITE bits; 3 ("ioctl only") gives neither.
+ * @kernel include/linux/fs.h OPEN_FMODE
+ */
+export function openFmode(flags: number): number {
+  return (flags + 1) & 3;
+}
+
+export interface Inode {
+  /** i_ino */
+  readonly ino: number;
+  /** i_mode (type bits and permissions) */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** i_rdev for character devices (major << 20 | minor, the kernel's internal dev_t). */
+  readonly rdev: number;
+  /** st_dev of the file system holding the inode (kernel dev_t). */
+  readonly dev: number;
+  /** i_size in bytes */
+  size: number;
+}
+
+/**
+ * The file operations a driver provides (struct file_operations). A missing slot gives the VFS
+ * default result, exactly as Linux: no read → EINVAL, no ioctl → ENOTTY, no mmap → ENODEV.
+ * Every operation returns a non-negative value or a negated errno.
+ */
+export interface FileOperations {
+  readonly llseek?: (file: File, offset: number, whence: number) => number;
+  /** read into `out` (already bounds-checked); returns bytes read. */
+  readonly read?: (file: File, out: Uint8Array) => number;
+  readonly write?: (file: File, data: Uint8Array) => number;
+  /** unlocked_ioctl: `arg` is a user address of the calling process. */
+  readonly ioctl?: (file: File, proc: Process, cmd: number, arg: number) => number;
+  /** Sets up `vma` (its backing) or refuses. */
+  readonly mmap?: (file: File, vma: Vma) => number;
+  /** Returns the ready event mask. */
+  readonly poll?: (file: File, events: number) => number;
+  /** Last reference dropped. */
+  readonly release?: (file: File) => void;
+  /** Extra lines for /proc/<pid>/fdinfo/<fd> (show_fdinfo). */
+  readonly showFdinfo?: (file: File) => string;
+}
+
+export class File {
+  /** f_count: fds, mappings and kernel references. */
+  count = 1;
+  /** f_pos */
+  pos = 0;
+  constructor(
+    readonly fop: FileOperations,
+    readonly inode: Inode,
+    /** f_flags (access mode and status flags; O_CLOEXEC lives in the fd table). */
+    public flags: number,
+    /** f_mode */
+    public mode: number,
+    /** Path shown by /proc/<pid>/fd/<n> and /proc/<pid>/maps; a function for names that change. */
+    readonly path: string | ((f: File) => string),
+    /** Mount id shown in fdinfo. */
+    readonly mntId: number,
+    /** private_data */
+    public priv: unknown = null,
+  ) {}
+
+  get pathName(): string {
+    return typeof this.path === 'string' ? this.path : this.path(this);
+  }
+
+  /** get_file() */
+  get(): this {
+    this.count++;
+    return this;
+  }
+
+  /** fput(): drops one reference; the last one calls the release op. */
+  put(): void {
+    if (--this.count === 0) this.fop.release?.(this);
+  }
+}
+
+/** The kernel's dev_t encoding (include/linux/kdev_t.h MKDEV). */
+export function mkdev(major: number, minor: number): number {
+  return major * 0x100000 + minor;
+}
+export function devMajor(dev: number): number {
+  return Math.floor(dev / 0x100000);
+}
+export function devMinor(dev: number): number {
+  return dev % 0x100000;
+}
+/** The encoding stat(2) reports (new_encode_dev, include/linux/kdev_t.h). */
+export function newEncodeDev(dev: number): number {
+  const major = devMajor(dev);
+  const minor = devMinor(dev);
+  return (minor & 0xff) + major * 256 + Math.floor(minor / 256) * 0x100000;
+}

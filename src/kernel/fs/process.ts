@@ -1,0 +1,601 @@
+/**
+ * Processes and the generic half of every syscall: the fd table (lowest free fd, FD_CLOEXEC,
+ * RLIMIT_NOFILE), the VFS checks that run before a driver sees a call (fs/read_write.c,
+ * fs/ioctl.c, mm/mmap.c, fs/stat.c, fs/select.c), fork/exec/exit and SCM_RIGHTS-style fd passing.
+ * Every syscall returns a non-negative result or a negated errno, as the syscall ABI does.
+ */
+import { Errno } from '../../uapi/errno.js';
+import type { FcntlConstants } from '../../uapi/fcntl.js';
+import {
+  F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
+  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
+  POLLERR, POLLHUP, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
+} from '../../uapi/fcntl.js';
+import { FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_READ, FMODE_WRITE, newEncodeDev } from './file.js';
+import type { File, Inode } from './file.js';
+import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC } from './mm-user.js';
+import type { FaultKind } from './mm-user.js';
+import { strBytes } from '../bytes.js';
+
+const E = Errno;
+/** SEEK_MAX = SEEK_HOLE (include/uapi/linux/fs.h). */
+const SEEK_MAX = SEEK_HOLE;
+
+/** What a process needs from the kernel instance (kept narrow so fs/ does not import kernel.ts). */
+export interface ProcessHost {
+  readonly pageSize: number;
+  readonly zeroPage: Uint8Array;
+  readonly fc: FcntlConstants;
+  readonly statLayout: 'x86_64' | 'arm64';
+  /** Resolves a path and opens it (after the fd was reserved). */
+  openPath(proc: Process, path: string, flags: number, mode: number): File | number;
+  /** Target of a symbolic link (/proc/<pid>/fd/<n>), or a negated errno. */
+  readlinkPath(proc: Process, path: string): string | number;
+  newPid(): number;
+  registerProcess(p: Process): void;
+  unregisterProcess(p: Process): void;
+}
+
+/** DEFAULT_POLLMASK (include/linux/poll.h): POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM. */
+export const DEFAULT_POLLMASK = 0x145;
+/** INR_OPEN_CUR / INR_OPEN_MAX (include/uapi/linux/fs.h) and sysctl fs.nr_open (fs/file.c). */
+export const INR_OPEN_CUR = 1024;
+export const INR_OPEN_MAX = 4096;
+export const NR_OPEN = 1048576;
+
+/** Generic ioctls handled by do_vfs_ioctl() before the driver (fs/ioctl.c; include/uapi/asm-generic/ioctls.h). */
+const FIONCLEX = 0x5450;
+const FIOCLEX = 0x5451;
+const FIOASYNC = 0x5452;
+const FIONBIO = 0x5421;
+const FIOQSIZE = 0x5460;
+const FIGETBSZ = 0x2;
+const FASYNC = 0o20000;
+
+export interface Credentials {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+export class Process {
+  readonly fds: (File | null)[] = [];
+  readonly cloexec: boolean[] = [];
+  /** fdt->next_fd: no free fd below it (fs/file.c alloc_fd). */
+  private nextFd = 0;
+  /** RLIMIT_NOFILE soft and hard limits. */
+  nofile = { cur: INR_OPEN_CUR, max: INR_OPEN_MAX };
+  mm: AddressSpace;
+  /** A fatal signal (SIGKILL) is pending: long kernel loops bail out with EINTR. */
+  fatalSignalPending = false;
+  /** Set when the process was killed by a fault in user space. */
+  killedBy: FaultKind | null = null;
+  alive = true;
+  /** Name shown by tools (comm). */
+  comm: string;
+
+  constructor(
+    readonly host: ProcessHost,
+    readonly pid: number,
+    public cred: Credentials,
+    comm = 'init',
+  ) {
+    this.mm = new AddressSpace(host.pageSize, host.zeroPage);
+    this.comm = comm;
+  }
+
+  // ---- fd table (fs/file.c) --------------------------------------------------------------
+
+  /** The file behind `fd`, or null (fdget). */
+  file(fd: number): File | null {
+    if (!Number.isInteger(fd) || fd < 0) return null;
+    return this.fds[fd] ?? null;
+  }
+
+  /** get_unused_fd_flags() + fd_install(): the lowest free fd at or above `start`, or -EMFILE. */
+  installFd(file: File, cloexec: boolean, start = 0): number {
+    const end = this.nofile.cur;
+    let fd = Math.max(start, this.nextFd);
+    const fds = this.fds;
+    while (fd < fds.length && fds[fd] != null) fd++;
+    if (fd >= end) return -E.EMFILE;
+    if (start <= this.nextFd) this.nextFd = fd + 1;
+    while (fds.length < fd) {
+      fds.push(null);
+      this.cloexec.push(false);
+    }
+    fds[fd] = file;
+    this.cloexec[fd] = cloexec;
+    return fd;
+  }
+
+  /** Removes fd from the table without dropping the file reference (close_fd's first half). */
+  private detachFd(fd: number): File | null {
+    const f = this.file(fd);
+    if (f === null) return null;
+    this.fds[fd] = null;
+    this.cloexec[fd] = false;
+    if (fd < this.nextFd) this.nextFd = fd;
+    // keep the array short so that the table of a process that closed everything is small
+    const fds = this.fds;
+    while (fds.length > 0 && fds[fds.length - 1] == null) {
+      fds.pop();
+      this.cloexec.pop();
+    }
+    return f;
+  }
+
+  /** Number of open fds. */
+  openFdCount(): number {
+    let n = 0;
+    for (const f of this.fds) if (f != null) n++;
+    return n;
+  }
+
+  // ---- syscalls --------------------------------------------------------------------------
+
+  /**
+   * open(2). The fd is reserved before the path is resolved, so EMFILE wins over ENOENT.
+   * @kernel fs/open.c do_sys_openat2, build_open_flags (O_LARGEFILE forced on 64-bit)
+   */
+  open(path: string, flags: number, mode = 0): number {
+    if (!this.alive) return -E.ESRCH;
+    const fc = this.host.fc;
+    if (this.reserveCheck() < 0) return -E.EMFILE;
+    const f = this.host.openPath(this, path, (flags | fc.O_LARGEFILE) & ~(fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC | fc.O_CLOEXEC), mode);
+    if (typeof f === 'number') return f;
+    return this.installFd(f, (flags & fc.O_CLOEXEC) !== 0);
+  }
+
+  /** get_unused_fd_flags() without installing: -EMFILE when the table is full. */
+  reserveCheck(): number {
+    let fd = this.nextFd;
+    while (fd < this.fds.length && this.fds[fd] != null) fd++;
+    return fd >= this.nofile.cur ? -E.EMFILE : fd;
+  }
+
+  /** close(2) @kernel fs/open.c close_fd */
+  close(fd: number): number {
+    const f = this.detachFd(fd);
+    if (f === null) return -E.EBADF;
+    f.put();
+    return 0;
+  }
+
+  /** dup(2) @kernel fs/file.c ksys_dup */
+  dup(fd: number): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    const nfd = this.installFd(f, false);
+    if (nfd >= 0) f.get();
+    return nfd;
+  }
+
+  /** dup2(2) / dup3(2) @kernel fs/file.c ksys_dup3, do_dup2 */
+  dup3(oldfd: number, newfd: number, flags = 0): number {
+    const fc = this.host.fc;
+    if ((flags & ~fc.O_CLOEXEC) !== 0) return -E.EINVAL;
+    if (oldfd === newfd) return -E.EINVAL;
+    if (!Number.isInteger(newfd) || newfd < 0 || newfd >= this.nofile.cur) return -E.EBADF;
+    const f = this.file(oldfd);
+    if (f === null) return -E.EBADF;
+    f.get();
+    const old = this.detachFd(newfd);
+    while (this.fds.length <= newfd) {
+      this.fds.push(null);
+      this.cloexec.push(false);
+    }
+    this.fds[newfd] = f;
+    this.cloexec[newfd] = (flags & fc.O_CLOEXEC) !== 0;
+    old?.put();
+    return newfd;
+  }
+
+  /** fcntl(2) @kernel fs/fcntl.c do_fcntl, setfl */
+  fcntl(fd: number, cmd: number, arg = 0): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    const fc = this.host.fc;
+    switch (cmd) {
+      case F_DUPFD:
+      case F_DUPFD_CLOEXEC: {
+        if (arg < 0 || arg >= this.nofile.cur) return -E.EINVAL;
+        const nfd = this.installFd(f, cmd === F_DUPFD_CLOEXEC, arg);
+        if (nfd >= 0) f.get();
+        return nfd;
+      }
+      case F_GETFD:
+        return this.cloexec[fd] === true ? FD_CLOEXEC : 0;
+      case F_SETFD:
+        this.cloexec[fd] = (arg & FD_CLOEXEC) !== 0;
+        return 0;
+      case F_GETFL:
+        return f.flags;
+      case F_SETFL: {
+        // SETFL_MASK: O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME
+        const mask = fc.O_APPEND | fc.O_NONBLOCK | fc.O_DIRECT | fc.O_NOATIME;
+        f.flags = (arg & mask) | (f.flags & ~mask);
+        return 0;
+      }
+      default:
+        return -E.EINVAL;
+    }
+  }
+
+  /**
+   * ioctl(2): the generic commands of do_vfs_ioctl() first, then the driver's unlocked_ioctl
+   * (ENOTTY when it has none).
+   * @kernel fs/ioctl.c __x64_sys_ioctl, do_vfs_ioctl, vfs_ioctl
+   */
+  ioctl(fd: number, cmd: number, arg: number): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    cmd = cmd >>> 0;
+    switch (cmd) {
+      case FIOCLEX:
+        this.cloexec[fd] = true;
+        return 0;
+      case FIONCLEX:
+        this.cloexec[fd] = false;
+        return 0;
+      case FIONBIO: {
+        const v = this.getUserInt(arg);
+        if (v === null) return -E.EFAULT;
+        const nb = this.host.fc.O_NONBLOCK;
+        f.flags = v !== 0 ? f.flags | nb : f.flags & ~nb;
+        return 0;
+      }
+      case FIOASYNC: {
+        const v = this.getUserInt(arg);
+        if (v === null) return -E.EFAULT;
+        const flag = v !== 0 ? FASYNC : 0;
+        // none of the emulated files has a fasync op
+        if (((flag ^ f.flags) & FASYNC) !== 0) return -E.ENOTTY;
+        return 0;
+      }
+      case FIOQSIZE: {
+        const t = f.inode.mode & 0o170000;
+        if (t !== 0o040000 && t !== 0o100000 && t !== 0o120000) return -E.ENOTTY;
+        break;
+      }
+      case FIGETBSZ: {
+        // put_user(inode->i_sb->s_blocksize): every emulated file system uses PAGE_SIZE blocks
+        const b = new Uint8Array(4);
+        new DataView(b.buffer).setInt32(0, this.host.pageSize, true);
+        return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
+      }
+    }
+    const op = f.fop.ioctl;
+    if (op === undefined) return -E.ENOTTY;
+    return op(f, this, cmd, arg);
+  }
+
+  private getUserInt(addr: number): number | null {
+    const b = this.mm.copyFromUser(addr, 4);
+    return b === null ? null : new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
+  }
+
+  /**
+   * mmap(2). Checks in the kernel's order, then the driver's mmap op.
+   * @kernel arch/x86/kernel/sys_x86_64.c sys_mmap (offset alignment), mm/mmap.c ksys_mmap_pgoff, do_mmap
+   */
+  mmap(addr: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
+    const ps = this.host.pageSize;
+    if (offset % ps !== 0 || offset < 0) return -E.EINVAL;
+    let file: File | null = null;
+    if ((flags & MAP_ANONYMOUS) === 0) {
+      file = this.file(fd);
+      if (file === null) return -E.EBADF;
+    }
+    if (length === 0) return -E.EINVAL;
+    const len = Math.ceil(length / ps) * ps;
+    if (!Number.isSafeInteger(len) || len <= 0 || len > 2 ** 47) return -E.ENOMEM;
+    const pgoff = offset / ps;
+    let vmFlags = (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0) |
+      VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    let start: number;
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
+      if (addr % ps !== 0) return -E.EINVAL;
+      start = addr;
+      if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !this.mm.isFree(start, start + len)) return -E.EEXIST;
+    } else {
+      start = this.mm.unmappedArea(len);
+    }
+    const type = flags & MAP_TYPE;
+    if (file !== null) {
+      switch (type) {
+        case MAP_SHARED:
+        case MAP_SHARED_VALIDATE:
+          if ((prot & PROT_WRITE) !== 0 && (file.mode & FMODE_WRITE) === 0) return -E.EACCES;
+          vmFlags |= VM_SHARED | VM_MAYSHARE;
+          // a read-only file can never be written through this mapping (do_mmap)
+          if ((file.mode & FMODE_WRITE) === 0) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+          if ((file.mode & FMODE_READ) === 0) return -E.EACCES;
+          if (file.fop.mmap === undefined) return -E.ENODEV;
+          break;
+        case MAP_PRIVATE: // (the shared cases above fall through to these checks in do_mmap)
+          if ((file.mode & FMODE_READ) === 0) return -E.EACCES;
+          if (file.fop.mmap === undefined) return -E.ENODEV;
+          break;
+        default:
+          return -E.EINVAL;
+      }
+    } else if (type !== MAP_SHARED && type !== MAP_SHARED_VALIDATE && type !== MAP_PRIVATE) {
+      return -E.EINVAL;
+    } else if (type !== MAP_PRIVATE) {
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+    }
+    const vma = new Vma(start, start + len, vmFlags, file, pgoff);
+    if (file !== null) {
+      file.get(); // the mapping holds the file (vma->vm_file)
+      const r = file.fop.mmap!(file, vma);
+      if (r < 0) {
+        file.put();
+        return r;
+      }
+    } else {
+      vma.anon = new Uint8Array(len);
+    }
+    if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + len);
+    this.mm.insert(vma);
+    return start;
+  }
+
+  /** munmap(2) @kernel mm/mmap.c __vm_munmap, do_vmi_munmap */
+  munmap(addr: number, length: number): number {
+    const ps = this.host.pageSize;
+    if (addr % ps !== 0 || addr < 0 || length < 0) return -E.EINVAL;
+    const len = Math.ceil(length / ps) * ps;
+    if (len === 0) return -E.EINVAL;
+    this.unmapRange(addr, addr + len);
+    return 0;
+  }
+
+  private unmapRange(start: number, end: number): void {
+    const { removed } = this.mm.carve(start, end);
+    for (const v of removed) this.closeVma(v);
+  }
+
+  private closeVma(v: Vma): void {
+    v.onClose?.(v);
+    v.file?.put();
+  }
+
+  /** read(2) @kernel fs/read_write.c ksys_read, vfs_read */
+  read(fd: number, buf: number, count: number): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    if ((f.mode & FMODE_READ) === 0) return -E.EBADF;
+    if ((f.mode & FMODE_CAN_READ) === 0 || f.fop.read === undefined) return -E.EINVAL;
+    if (count < 0) return -E.EINVAL;
+    if (buf <= 0 && count > 0) return -E.EFAULT;
+    const tmp = new Uint8Array(Math.min(count, 0x7ffff000));
+    const n = f.fop.read(f, tmp);
+    if (n <= 0) return n;
+    return this.mm.copyToUser(buf, tmp.subarray(0, n)) ? n : -E.EFAULT;
+  }
+
+  /** write(2) @kernel fs/read_write.c ksys_write, vfs_write */
+  write(fd: number, buf: number, count: number): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    if ((f.mode & FMODE_WRITE) === 0) return -E.EBADF;
+    if ((f.mode & FMODE_CAN_WRITE) === 0 || f.fop.write === undefined) return -E.EINVAL;
+    if (count < 0) return -E.EINVAL;
+    const data = this.mm.copyFromUser(buf, count);
+    if (data === null) return -E.EFAULT;
+    return f.fop.write(f, data);
+  }
+
+  /** lseek(2) @kernel fs/read_write.c ksys_lseek, vfs_llseek */
+  lseek(fd: number, offset: number, whence: number): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    if (whence < 0 || whence > SEEK_MAX) return -E.EINVAL;
+    if ((f.mode & FMODE_LSEEK) === 0) return -E.ESPIPE;
+    const op = f.fop.llseek;
+    if (op === undefined) return -E.ESPIPE;
+    return op(f, offset, whence);
+  }
+
+  /** fstat(2): writes struct stat (x86-64: 144 bytes; arm64: 128) @kernel fs/stat.c cp_new_stat */
+  fstat(fd: number, statbuf: number): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    const bytes = encodeStat(f.inode, this.host.statLayout, this.host.pageSize);
+    return this.mm.copyToUser(statbuf, bytes) ? 0 : -E.EFAULT;
+  }
+
+  /** The stat data of an open file, decoded (for tools; the syscall is {@link fstat}). */
+  statOf(fd: number): Inode | null {
+    return this.file(fd)?.inode ?? null;
+  }
+
+  /**
+   * poll(2) without blocking: a file that is not ready is reported as not ready at once
+   * (see docs/fidelity.md, "poll never blocks").
+   * @kernel fs/select.c do_sys_poll, do_pollfd
+   */
+  poll(fds: number, nfds: number, _timeout: number): number {
+    if (nfds < 0 || nfds > this.nofile.cur) return -E.EINVAL;
+    const raw = this.mm.copyFromUser(fds, nfds * 8);
+    if (raw === null) return -E.EFAULT;
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    let count = 0;
+    for (let i = 0; i < nfds; i++) {
+      const fd = dv.getInt32(i * 8, true);
+      const events = dv.getInt16(i * 8 + 4, true) & 0xffff;
+      let revents = 0;
+      if (fd >= 0) {
+        const f = this.file(fd);
+        if (f === null) revents = POLLNVAL;
+        else {
+          const mask = f.fop.poll ? f.fop.poll(f, events) : DEFAULT_POLLMASK;
+          revents = mask & (events | POLLERR | POLLHUP);
+        }
+      }
+      dv.setInt16(i * 8 + 6, revents, true);
+      if (revents !== 0) count++;
+    }
+    return this.mm.copyToUser(fds, raw) ? count : -E.EFAULT;
+  }
+
+  /** readlink(2) @kernel fs/stat.c do_readlinkat */
+  readlink(path: string, buf: number, size: number): number {
+    if (size <= 0) return -E.EINVAL;
+    const target = this.host.readlinkPath(this, path);
+    if (typeof target === 'number') return target;
+    const bytes = strBytes(target).subarray(0, size);
+    return this.mm.copyToUser(buf, bytes) ? bytes.length : -E.EFAULT;
+  }
+
+  /** setrlimit(RLIMIT_NOFILE) @kernel kernel/sys.c do_prlimit */
+  setNofile(cur: number, max: number): number {
+    if (cur > max) return -E.EINVAL;
+    if (max > NR_OPEN) return -E.EPERM;
+    if (max > this.nofile.max && this.cred.uid !== 0) return -E.EPERM;
+    this.nofile = { cur, max };
+    return 0;
+  }
+
+  // ---- process lifetime ------------------------------------------------------------------
+
+  /** fork(2): the child shares every open file and gets a copy of the address space. */
+  fork(comm = this.comm): Process {
+    const host = this.host;
+    const child = new Process(host, host.newPid(), { ...this.cred, groups: [...this.cred.groups] }, comm);
+    child.nofile = { ...this.nofile };
+    this.fds.forEach((f, fd) => {
+      if (f != null) {
+        f.get();
+        child.installFd(f, this.cloexec[fd] === true, fd);
+      }
+    });
+    for (const v of [...this.mm.vmas].reverse()) {
+      const n = new Vma(v.start, v.end, v.vmFlags, v.file, v.pgoff);
+      n.pages = v.pages;
+      n.onClose = v.onClose;
+      if (v.anon !== null) n.anon = v.anon.slice();
+      if (v.cow !== null) n.cow = new Map([...v.cow].map(([k, b]) => [k, b.slice()]));
+      v.file?.get();
+      child.mm.insert(n);
+    }
+    host.registerProcess(child);
+    return child;
+  }
+
+  /** execve(2): CLOEXEC fds are closed and the address space is replaced. */
+  exec(comm = this.comm): void {
+    this.comm = comm;
+    for (let fd = this.fds.length - 1; fd >= 0; fd--) if (this.fds[fd] != null && this.cloexec[fd] === true) this.close(fd);
+    this.dropAddressSpace();
+  }
+
+  private dropAddressSpace(): void {
+    const vmas = [...this.mm.vmas];
+    this.mm = new AddressSpace(this.host.pageSize, this.host.zeroPage);
+    for (const v of vmas) this.closeVma(v);
+  }
+
+  /** exit(2): every fd is closed and every mapping dropped (the last references free buffers). */
+  exit(): void {
+    if (!this.alive) return;
+    for (let fd = this.fds.length - 1; fd >= 0; fd--) if (this.fds[fd] != null) this.close(fd);
+    this.dropAddressSpace();
+    this.alive = false;
+    this.host.unregisterProcess(this);
+  }
+
+  /** Delivers SIGKILL: marks a fatal signal pending (fatal_signal_pending()), then exits. */
+  kill(): void {
+    this.fatalSignalPending = true;
+  }
+
+  /**
+   * Passes `fd` to `to` as an SCM_RIGHTS message does: the receiver gets a new fd (lowest free)
+   * for the same open file. Returns the receiver's fd or a negated errno.
+   * @kernel net/core/scm.c scm_detach_fds, receive_fd
+   */
+  sendFd(fd: number, to: Process, cloexec = false): number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    const nfd = to.installFd(f, cloexec);
+    if (nfd >= 0) f.get();
+    return nfd;
+  }
+
+  // ---- user memory (what a user program would do with loads and stores) -----------------
+
+  /** Anonymous read-write memory for syscall arguments, like malloc(). Returns its address. */
+  userAlloc(length: number): number {
+    const r = this.mmap(0, Math.max(length, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r < 0) throw new RangeError(`userAlloc(${length}) failed: errno ${-r}`);
+    return r;
+  }
+
+  /**
+   * A load from user memory. A fault kills the process as the kernel does (SIGSEGV for no
+   * mapping or no permission, SIGBUS for no page behind the mapping) and is returned.
+   */
+  load(addr: number, length: number): Uint8Array | FaultKind {
+    const out = new Uint8Array(length);
+    const fault = this.mm.access(addr, length, false, (d, off, n, done) => out.set(d.subarray(off, off + n), done));
+    if (fault !== null) return this.die(fault);
+    return out;
+  }
+
+  /** A store to user memory; a fault kills the process (see {@link load}). */
+  store(addr: number, data: Uint8Array): FaultKind | null {
+    const fault = this.mm.access(addr, data.length, true, (d, off, n, done) => d.set(data.subarray(done, done + n), off));
+    if (fault !== null) this.die(fault);
+    return fault;
+  }
+
+  /** Fills user memory with one byte value (memset); a fault kills the process. */
+  fill(addr: number, length: number, value: number): FaultKind | null {
+    const fault = this.mm.access(addr, length, true, (d, off, n) => d.fill(value, off, off + n));
+    if (fault !== null) this.die(fault);
+    return fault;
+  }
+
+  private die(fault: FaultKind): FaultKind {
+    this.killedBy = fault;
+    this.exit();
+    return fault;
+  }
+}
+
+/**
+ * struct stat as the stat family writes it.
+ * @kernel arch/x86/include/uapi/asm/stat.h (x86-64, 144 bytes), include/uapi/asm-generic/stat.h (arm64, 128 bytes)
+ */
+export function encodeStat(inode: Inode, layout: 'x86_64' | 'arm64', pageSize: number): Uint8Array {
+  const big = layout === 'x86_64';
+  const b = new Uint8Array(big ? 144 : 128);
+  const dv = new DataView(b.buffer);
+  const dev = BigInt(newEncodeDev(inode.dev));
+  const rdev = BigInt(newEncodeDev(inode.rdev));
+  const blocks = BigInt(Math.ceil(inode.size / 512));
+  dv.setBigUint64(0, dev, true);
+  dv.setBigUint64(8, BigInt(inode.ino), true);
+  if (big) {
+    dv.setBigUint64(16, 1n, true); // st_nlink
+    dv.setUint32(24, inode.mode, true);
+    dv.setUint32(28, inode.uid, true);
+    dv.setUint32(32, inode.gid, true);
+    dv.setBigUint64(40, rdev, true);
+    dv.setBigInt64(48, BigInt(inode.size), true);
+    dv.setBigInt64(56, BigInt(pageSize), true); // st_blksize
+    dv.setBigInt64(64, blocks, true);
+  } else {
+    dv.setUint32(16, inode.mode, true);
+    dv.setUint32(20, 1, true); // st_nlink
+    dv.setUint32(24, inode.uid, true);
+    dv.setUint32(28, inode.gid, true);
+    dv.setBigUint64(32, rdev, true);
+    dv.setBigInt64(48, BigInt(inode.size), true);
+    dv.setInt32(56, pageSize, true);
+    dv.setBigInt64(64, blocks, true);
+  }
+  return b;
+}

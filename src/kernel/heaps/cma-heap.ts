@@ -1,0 +1,124 @@
+/**
+ * CMA heaps: physically contiguous buffers from a CMA area.
+ *
+ * @kernel drivers/dma-buf/heaps/cma_heap.c
+ */
+import { Errno } from '../../uapi/errno.js';
+import type { DmaBuf, DmaBufOps, SgEntry } from '../dma-buf/dma-buf.js';
+import type { DmaHeap } from '../dma-heap/dma-heap.js';
+import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from '../fs/mm-user.js';
+import type { Vma } from '../fs/mm-user.js';
+import type { HeapModule, KernelServices } from '../kapi.js';
+import { PageRun } from '../mm/backing.js';
+import { cmaAlignOrder } from '../mm/cma.js';
+import type { CmaArea } from '../mm/cma.js';
+import type { KResult } from '../result.js';
+import { PagedBuffer } from './paged-buffer.js';
+
+const E = Errno;
+
+/** DEFAULT_CMA_NAME (v6.17+) */
+export const DEFAULT_CMA_NAME = 'default_cma_region';
+
+class CmaHeapBuffer extends PagedBuffer {
+  constructor(
+    readonly area: CmaArea,
+    run: PageRun,
+    k: KernelServices,
+  ) {
+    super([run], k.pageSize, k.backing, k.zeroPage);
+  }
+}
+
+/**
+ * cma_heap_allocate(): alignment order = min(get_order(size), CONFIG_CMA_ALIGNMENT), then
+ * cma_alloc() (failure → ENOMEM); the range is zeroed (lazily here) and exported.
+ */
+function allocate(k: KernelServices, ops: DmaBufOps, area: CmaArea, heap: DmaHeap, len: number, fdFlags: number): KResult<DmaBuf> {
+  const ps = k.pageSize;
+  const pagecount = len / ps;
+  const align = cmaAlignOrder(len, ps, k.cmaAlignment);
+  const pfn = area.alloc(pagecount, align);
+  if (pfn < 0) return -E.ENOMEM;
+  const buffer = new CmaHeapBuffer(area, new PageRun(pfn, pagecount, len), k);
+  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
+  if (typeof buf === 'number') area.release(pfn, pagecount);
+  return buf;
+}
+
+function makeOps(k: KernelServices): DmaBufOps {
+  return {
+    attach: () => 0,
+    detach: () => undefined,
+    mapDmaBuf: (att): SgEntry[] => {
+      const r = (att.dmabuf.priv as CmaHeapBuffer).runs[0]!;
+      return [{ pfn: r.pfn, length: r.bytes }];
+    },
+    unmapDmaBuf: () => undefined,
+    beginCpuAccess: () => 0,
+    endCpuAccess: () => 0,
+    /** cma_heap_mmap(): a shared mapping is required (EINVAL otherwise); pages fault in lazily. */
+    mmap: (buf: DmaBuf, vma: Vma): number => {
+      if ((vma.vmFlags & (VM_SHARED | VM_MAYSHARE)) === 0) return -E.EINVAL;
+      vma.vmFlags |= VM_IO | VM_DONTEXPAND | VM_DONTDUMP | (k.profile.cmaMmapPfn ? VM_PFNMAP : 0);
+      const b = buf.priv as CmaHeapBuffer;
+      // cma_heap_vm_fault(): a page offset past the buffer is SIGBUS
+      vma.pages = (p, write) => b.page(p, write);
+      return 0;
+    },
+    vmap: (buf: DmaBuf) => ({ vaddr: buf.priv as CmaHeapBuffer }),
+    vunmap: () => undefined,
+    release: (buf: DmaBuf) => {
+      const b = buf.priv as CmaHeapBuffer;
+      const r = b.runs[0]!;
+      r.drop(k.backing);
+      b.area.release(r.pfn, r.pages);
+    },
+  };
+}
+
+/** __add_cma_heap(): one heap over one area. */
+function addCmaHeap(k: KernelServices, ops: DmaBufOps, area: CmaArea, name: string): number {
+  const heap = k.dmaHeap.add({
+    name,
+    ops: { allocate: (h, len, fdFlags) => allocate(k, ops, area, h, len, fdFlags) },
+    priv: area,
+  });
+  return typeof heap === 'number' ? heap : 0;
+}
+
+export const cmaHeapModule: HeapModule = {
+  name: 'cma_heap',
+  kconfig: 'CONFIG_DMABUF_HEAPS_CMA',
+  /**
+   * add_cma_heaps(): the default area first, under the profile's name (the area's own name up
+   * to 6.16, `default_cma_region` from 6.17), then the 6.17-6.18 legacy duplicate, then (6.19+)
+   * one heap per registered area. A failure of the default heap aborts; a failing per-region
+   * heap is skipped with a warning.
+   */
+  init(k: KernelServices): number {
+    const ops = makeOps(k);
+    const p = k.profile;
+    const def = k.defaultCma;
+    if (def !== null) {
+      const name = p.defaultCmaHeapName === 'area' ? def.name : DEFAULT_CMA_NAME;
+      const r = addCmaHeap(k, ops, def, name);
+      if (r < 0) return r;
+      if (p.cmaLegacyDuplicate) {
+        if (def.name === DEFAULT_CMA_NAME) k.log('cma_heap: legacy name and default name are the same, skipping legacy heap');
+        else {
+          const lr = addCmaHeap(k, ops, def, def.name);
+          if (lr < 0) k.log(`cma_heap: failed to add legacy heap: ${lr}`);
+        }
+      }
+    }
+    if (p.cmaHeapPerRegion) {
+      for (const area of k.cmaAreas) {
+        if (area === def && p.defaultCmaHeapName === 'area') continue;
+        const r = addCmaHeap(k, ops, area, area.name);
+        if (r < 0) k.log(`cma_heap: failed to add heap for ${area.name}: ${r}`);
+      }
+    }
+    return 0;
+  },
+};

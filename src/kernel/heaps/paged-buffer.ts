@@ -1,0 +1,52 @@
+/**
+ * Page lookup shared by the heaps' mmap and vmap paths (an optional helper, as
+ * drivers/dma-buf/heaps keeps its helpers per heap; the core never requires it).
+ */
+import type { PageRef } from '../fs/mm-user.js';
+import type { BackingStats, PageRun } from '../mm/backing.js';
+
+/** A buffer made of page runs (chunks) in sg-table order. */
+export class PagedBuffer {
+  /** First buffer page index of each run. */
+  readonly starts: number[];
+  readonly pages: number;
+  constructor(
+    readonly runs: PageRun[],
+    readonly pageSize: number,
+    readonly backing: BackingStats,
+    readonly zeroPage: Uint8Array,
+  ) {
+    this.starts = new Array<number>(runs.length);
+    let p = 0;
+    for (let i = 0; i < runs.length; i++) {
+      this.starts[i] = p;
+      p += runs[i]!.pages;
+    }
+    this.pages = p;
+  }
+
+  /** The run holding buffer page `page` (binary search over the sg entries). */
+  runIndex(page: number): number {
+    const s = this.starts;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid]! <= page) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Buffer page `page` as bytes: a never-written page reads as the shared zero page; a page
+   * that may be written is materialised. Null beyond the end (SIGBUS).
+   */
+  page(page: number, write: boolean): PageRef | null {
+    if (page < 0 || page >= this.pages) return null;
+    const i = this.runs.length === 1 ? 0 : this.runIndex(page);
+    const run = this.runs[i]!;
+    if (run.data === null && !write) return { data: this.zeroPage, off: 0 };
+    return { data: run.materialize(this.backing), off: (page - this.starts[i]!) * this.pageSize };
+  }
+}

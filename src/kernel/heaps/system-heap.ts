@@ -1,0 +1,131 @@
+/**
+ * The system heap: buffers of high-order pages from the page allocator, largest order first.
+ *
+ * @kernel drivers/dma-buf/heaps/system_heap.c
+ */
+import { Errno } from '../../uapi/errno.js';
+import type { DmaBuf, DmaBufOps, SgEntry } from '../dma-buf/dma-buf.js';
+import type { DmaHeap } from '../dma-heap/dma-heap.js';
+import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_MAYWRITE, VM_PFNMAP, VM_SHARED } from '../fs/mm-user.js';
+import type { Vma } from '../fs/mm-user.js';
+import type { Process } from '../fs/process.js';
+import type { HeapModule, KernelServices } from '../kapi.js';
+import { PageRun } from '../mm/backing.js';
+import type { KResult } from '../result.js';
+import { PagedBuffer } from './paged-buffer.js';
+
+const E = Errno;
+
+/**
+ * Orders tried, largest first: 1 MiB, 64 KiB and one page with 4 KiB pages, chosen to match
+ * common IOMMU page sizes (system_heap.c `orders[]`).
+ */
+export const SYSTEM_HEAP_ORDERS: readonly number[] = [8, 4, 0];
+
+class SystemHeapBuffer extends PagedBuffer {
+  constructor(
+    runs: PageRun[],
+    k: KernelServices,
+    readonly heap: DmaHeap,
+  ) {
+    super(runs, k.pageSize, k.backing, k.zeroPage);
+  }
+}
+
+function freeRuns(k: KernelServices, runs: PageRun[]): void {
+  const ps = k.pageSize;
+  for (const r of runs) {
+    r.drop(k.backing);
+    k.buddy.free(r.pfn, Math.log2(r.bytes / ps));
+  }
+}
+
+/**
+ * system_heap_allocate(): loop while bytes remain: a pending fatal signal → EINTR; take the
+ * largest order that fits the remainder and is not above the last order used; none → ENOMEM.
+ * Pages are zeroed (__GFP_ZERO): here they are lazily backed, so they read as zero.
+ */
+function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number, fdFlags: number, proc: Process | null): KResult<DmaBuf> {
+  const ps = k.pageSize;
+  const runs: PageRun[] = [];
+  let remaining = len;
+  let maxOrder = SYSTEM_HEAP_ORDERS[0]!;
+  const buddy = k.buddy;
+  while (remaining > 0) {
+    if (proc !== null && proc.fatalSignalPending) {
+      freeRuns(k, runs);
+      return -E.EINTR;
+    }
+    // A request larger than all free memory takes every page and then fails: skip the work.
+    if (remaining / ps > buddy.freePages) {
+      freeRuns(k, runs);
+      return -E.ENOMEM;
+    }
+    let got = -1;
+    let order = 0;
+    for (const o of SYSTEM_HEAP_ORDERS) {
+      if (remaining < ps * 2 ** o) continue;
+      if (maxOrder < o) continue;
+      got = buddy.alloc(o);
+      if (got >= 0) {
+        order = o;
+        break;
+      }
+    }
+    if (got < 0) {
+      freeRuns(k, runs);
+      return -E.ENOMEM;
+    }
+    const pages = 2 ** order;
+    runs.push(new PageRun(got, pages, pages * ps));
+    remaining -= pages * ps;
+    maxOrder = order;
+  }
+  const buffer = new SystemHeapBuffer(runs, k, heap);
+  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
+  if (typeof buf === 'number') freeRuns(k, runs);
+  return buf;
+}
+
+function makeOps(k: KernelServices): DmaBufOps {
+  const ps = k.pageSize;
+  return {
+    attach: () => 0,
+    detach: () => undefined,
+    mapDmaBuf: (att): SgEntry[] => (att.dmabuf.priv as SystemHeapBuffer).runs.map((r) => ({ pfn: r.pfn, length: r.bytes })),
+    unmapDmaBuf: () => undefined,
+    beginCpuAccess: () => 0,
+    endCpuAccess: () => 0,
+    /**
+     * system_heap_mmap(): remaps page by page from vm_pgoff. remap_pfn_range() refuses a
+     * copy-on-write (MAP_PRIVATE) VMA unless one call covers all of it, so a private mapping
+     * works only when it is exactly one page (mm/memory.c remap_pfn_range_notrack).
+     */
+    mmap: (buf: DmaBuf, vma: Vma): number => {
+      const b = buf.priv as SystemHeapBuffer;
+      const cow = (vma.vmFlags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+      if (cow && vma.length !== ps) return -E.EINVAL;
+      vma.vmFlags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+      vma.pages = (p, write) => b.page(p, write);
+      return 0;
+    },
+    vmap: (buf: DmaBuf) => ({ vaddr: buf.priv as SystemHeapBuffer }),
+    vunmap: () => undefined,
+    release: (buf: DmaBuf) => freeRuns(k, (buf.priv as SystemHeapBuffer).runs),
+  };
+}
+
+export const systemHeapModule: HeapModule = {
+  name: 'system_heap',
+  kconfig: 'CONFIG_DMABUF_HEAPS_SYSTEM',
+  /** system_heap_create() */
+  init(k: KernelServices): number {
+    const ops = makeOps(k);
+    const heap = k.dmaHeap.add({
+      name: 'system',
+      ops: { allocate: (h, len, fdFlags, _hf, proc) => allocate(k, ops, h, len, fdFlags, proc) },
+      priv: null,
+    });
+    return typeof heap === 'number' ? heap : 0;
+  },
+};

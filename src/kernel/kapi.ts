@@ -1,0 +1,40 @@
+/**
+ * What a heap module sees of the kernel: the narrow set of services its init function and its
+ * buffers use (the analogue of the headers a heap driver includes). Heaps get this, never the
+ * Kernel object, so they cannot reach into the core.
+ */
+import type { FcntlConstants } from '../uapi/fcntl.js';
+import type { DmaBufCore } from './dma-buf/dma-buf.js';
+import type { DmaHeapCore } from './dma-heap/dma-heap.js';
+import type { BuddyAllocator } from './mm/buddy.js';
+import type { CmaArea } from './mm/cma.js';
+import type { BackingStats } from './mm/backing.js';
+import type { Profile } from './profile.js';
+
+export interface KernelServices {
+  readonly pageSize: number;
+  readonly fc: FcntlConstants;
+  readonly profile: Profile;
+  /** The page allocator for normal (non-CMA) memory. */
+  readonly buddy: BuddyAllocator;
+  /** The default CMA area (dev_get_cma_area(NULL)), if any. */
+  readonly defaultCma: CmaArea | null;
+  /** Every CMA area registered for heaps (6.19+: per-region heaps), default area included. */
+  readonly cmaAreas: readonly CmaArea[];
+  /** CONFIG_CMA_ALIGNMENT */
+  readonly cmaAlignment: number;
+  readonly backing: BackingStats;
+  readonly zeroPage: Uint8Array;
+  readonly dmaBuf: DmaBufCore;
+  readonly dmaHeap: DmaHeapCore;
+  /** printk */
+  log(line: string): void;
+}
+
+/** A heap module: its init function registers its heaps (module_init). Returns 0 or -errno. */
+export interface HeapModule {
+  readonly name: string;
+  /** Kconfig symbol that builds it in. */
+  readonly kconfig: string;
+  init(k: KernelServices): number;
+}

@@ -1,0 +1,468 @@
+/**
+ * A Linux kernel instance with DMA-BUF heaps: boot from a config (version profile, heaps built
+ * in, page size, RAM, command line), processes, and the virtual files of /dev, /proc, /sys and
+ * debugfs. No globals: many kernels may coexist, each with its own memory and numbering.
+ */
+import { Errno } from '../uapi/errno.js';
+import { fcntlConstants, SEEK_CUR, SEEK_SET } from '../uapi/fcntl.js';
+import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
+import { bytesStr, strBytes } from './bytes.js';
+import { DmaBufCore } from './dma-buf/dma-buf.js';
+import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
+import type { DmaHeap } from './dma-heap/dma-heap.js';
+import { File, FMODE_CAN_READ, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
+import type { FileOperations, Inode } from './fs/file.js';
+import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
+import { Process } from './fs/process.js';
+import type { Credentials, ProcessHost } from './fs/process.js';
+import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
+import type { HeapModuleName } from './heaps/index.js';
+import type { KernelServices } from './kapi.js';
+import { BackingStats } from './mm/backing.js';
+import { BuddyAllocator } from './mm/buddy.js';
+import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
+import { parseCmaParam, parseCmdline, placeCmaArea } from './mm/cmdline.js';
+import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
+import type { Profile, ProfileName } from './profile.js';
+
+const E = Errno;
+
+export interface KernelConfig {
+  /** Kernel version profile (default 7.0). */
+  profile?: ProfileName;
+  arch?: Arch;
+  /** 4096 (default), 16384 or 65536 (arm64 only). */
+  pageSize?: number;
+  /** RAM in bytes (default 2 GiB, as the oracle VM). */
+  ramBytes?: number;
+  /** Kernel command line, e.g. `cma=64M` (default: empty). */
+  cmdline?: string;
+  /** Heap modules built in (the Kconfig analogue; default: system and cma). */
+  heaps?: readonly HeapModuleName[];
+  /** CONFIG_CMA_SIZE_MBYTES: the default CMA area when `cma=` is absent (default 0: none). */
+  cmaSizeMbytes?: number;
+  /** CONFIG_CMA_ALIGNMENT (2..12, default 8). */
+  cmaAlignment?: number;
+}
+
+/** A config problem (not an errno: a programming or input error of the caller). */
+export class KernelConfigError extends Error {
+  override readonly name = 'KernelConfigError';
+}
+
+/** Memory the emulated firmware and kernel image keep for themselves at the start of RAM. */
+const KERNEL_RESERVED_BYTES = 16 * 1024 * 1024;
+const RAM_BASE: Readonly<Record<Arch, number>> = { x86_64: 0, arm64: 0x40000000 };
+
+/** A device node's attributes (devtmpfs creates 0600 root:root; udev may change them). */
+interface DevNodeAttrs {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+interface VirtualFile {
+  /** permissions (0444 for sysfs/procfs text, 0400 for debugfs, which root alone can enter) */
+  readonly mode: number;
+  readonly ino: number;
+  readonly text: () => string;
+}
+
+export class Kernel implements ProcessHost, KernelServices {
+  readonly profile: Profile;
+  readonly arch: Arch;
+  readonly pageSize: number;
+  readonly ramBytes: number;
+  readonly ramBase: number;
+  readonly cmdline: string;
+  readonly fc: FcntlConstants;
+  readonly statLayout: Arch;
+  readonly zeroPage: Uint8Array;
+  readonly backing = new BackingStats();
+  readonly buddy: BuddyAllocator;
+  readonly defaultCma: CmaArea | null;
+  readonly cmaAreas: CmaArea[] = [];
+  readonly cmaAlignment: number;
+  readonly dmaBuf: DmaBufCore;
+  readonly dmaHeap: DmaHeapCore;
+  /** dma_heap.mem_accounting (7.0; read-only module parameter). */
+  readonly memAccounting: boolean;
+  /** The kernel log (dmesg). */
+  readonly dmesg: string[] = [];
+  readonly processes = new Map<number, Process>();
+  private lastPid = 0;
+  private readonly devNodes = new Map<string, DevNodeAttrs>();
+  private readonly virtualFops: FileOperations;
+  /** First process (pid 1, root). */
+  readonly init: Process;
+
+  constructor(config: KernelConfig = {}) {
+    const profileName = config.profile ?? DEFAULT_PROFILE;
+    if (!isProfileName(profileName)) throw new KernelConfigError(`unknown kernel profile '${String(profileName)}' (known: ${Object.keys(PROFILES).join(', ')})`);
+    this.profile = PROFILES[profileName];
+    this.arch = config.arch ?? 'x86_64';
+    if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new KernelConfigError(`unknown architecture '${String(this.arch)}' (known: x86_64, arm64)`);
+    this.pageSize = config.pageSize ?? 4096;
+    const okSizes = this.arch === 'arm64' ? [4096, 16384, 65536] : [4096];
+    if (!okSizes.includes(this.pageSize)) throw new KernelConfigError(`page size ${this.pageSize} is not supported on ${this.arch} (use ${okSizes.join(', ')})`);
+    this.ramBytes = config.ramBytes ?? 2 * 1024 ** 3;
+    if (!Number.isSafeInteger(this.ramBytes) || this.ramBytes < 64 * 1024 * 1024 || this.ramBytes % this.pageSize !== 0) {
+      throw new KernelConfigError(`RAM size ${this.ramBytes} must be a whole number of pages and at least 64 MiB`);
+    }
+    this.cmaAlignment = config.cmaAlignment ?? CMA_ALIGNMENT_DEFAULT;
+    if (!Number.isInteger(this.cmaAlignment) || this.cmaAlignment < 2 || this.cmaAlignment > 12) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${this.cmaAlignment}`);
+    this.ramBase = RAM_BASE[this.arch];
+    this.cmdline = config.cmdline ?? '';
+    this.fc = fcntlConstants(this.arch);
+    this.statLayout = this.arch;
+    this.zeroPage = new Uint8Array(this.pageSize);
+    const ps = this.pageSize;
+    const params = parseCmdline(this.cmdline);
+    this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);
+    this.log(`Command line: ${this.cmdline}`);
+
+    // Reserved memory: the kernel image, then the default CMA area (kernel/dma/contiguous.c
+    // dma_contiguous_reserve: `cma=` wins over CONFIG_CMA_SIZE_MBYTES).
+    const reserved = [{ base: this.ramBase, size: KERNEL_RESERVED_BYTES }];
+    const ram = [{ base: this.ramBase, size: this.ramBytes }];
+    let def: CmaArea | null = null;
+    const cmaArg = params.get('cma');
+    let cmaReq: { size: number; base: number; limit: number; fixed: boolean } | null = null;
+    if (cmaArg !== undefined) {
+      const parsed = parseCmaParam(cmaArg);
+      if ('error' in parsed) this.log(`cma: ${parsed.error}`);
+      else cmaReq = parsed;
+    } else if ((config.cmaSizeMbytes ?? 0) > 0) {
+      cmaReq = { size: config.cmaSizeMbytes! * 1024 * 1024, base: 0, limit: 0, fixed: false };
+    }
+    if (cmaReq !== null && cmaReq.size > 0) {
+      const placed = placeCmaArea(cmaReq, ram, reserved, cmaMinAlignmentBytes(ps, this.arch));
+      for (const l of placed.log) this.log(l);
+      if (!('errno' in placed)) {
+        def = new CmaArea('reserved', placed.base / ps, placed.size / ps);
+        reserved.push({ base: placed.base, size: placed.size });
+        this.cmaAreas.push(def);
+      }
+    }
+    this.defaultCma = def;
+
+    // The page allocator gets every page that is not reserved (mm/memblock.c memblock_free_all).
+    this.buddy = new BuddyAllocator();
+    const sorted = [...reserved].sort((a, b) => a.base - b.base);
+    let cursor = this.ramBase;
+    const end = this.ramBase + this.ramBytes;
+    for (const r of sorted) {
+      if (r.base > cursor) this.buddy.addFreeRange(cursor / ps, (r.base - cursor) / ps);
+      cursor = Math.max(cursor, r.base + r.size);
+    }
+    if (end > cursor) this.buddy.addFreeRange(cursor / ps, (end - cursor) / ps);
+
+    const acct = params.get('dma_heap.mem_accounting');
+    this.memAccounting = this.profile.memAccountingParam && acct !== undefined && /^(1|y|Y|on)$/.test(acct === '' ? 'y' : acct);
+
+    this.dmaBuf = new DmaBufCore({
+      pageSize: ps,
+      fc: this.fc,
+      sysfsStats: this.profile.sysfsStats,
+      setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
+    });
+    this.dmaHeap = new DmaHeapCore({
+      pageSize: ps,
+      fc: this.fc,
+      duplicateNameErrno: this.profile.duplicateNameErrno,
+      dmaBuf: this.dmaBuf,
+      log: (l) => this.log(l),
+    });
+    this.virtualFops = {
+      read: (f, out) => {
+        let data = f.priv as Uint8Array | null;
+        if (data === null || f.pos === 0) {
+          data = strBytes((f.inode as VirtualInode).text());
+          f.priv = data;
+        }
+        const n = Math.max(0, Math.min(out.length, data.length - f.pos));
+        out.set(data.subarray(f.pos, f.pos + n));
+        f.pos += n;
+        return n;
+      },
+      // seq_lseek(): SEEK_SET and SEEK_CUR only
+      llseek: (f, off, whence) => {
+        const pos = whence === SEEK_SET ? off : whence === SEEK_CUR ? f.pos + off : -1;
+        if (whence !== SEEK_SET && whence !== SEEK_CUR) return -E.EINVAL;
+        if (pos < 0) return -E.EINVAL;
+        f.pos = pos;
+        return pos;
+      },
+    };
+
+    // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile)
+    const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma']);
+    for (const name of wanted) if (!(name in HEAP_MODULE_BY_NAME)) throw new KernelConfigError(`unknown heap module '${name}' (known: ${Object.keys(HEAP_MODULE_BY_NAME).join(', ')})`);
+    for (const [name, mod] of Object.entries(HEAP_MODULE_BY_NAME) as [HeapModuleName, (typeof HEAP_MODULE_BY_NAME)[HeapModuleName]][]) {
+      if (!wanted.has(name)) continue;
+      const r = mod.init(this);
+      if (r < 0) this.log(`initcall ${mod.name}_init returned ${r}`);
+    }
+
+    this.init = this.spawn({ uid: 0, gid: 0, groups: [] }, 'init');
+  }
+
+  log(line: string): void {
+    this.dmesg.push(line);
+  }
+
+  // ---- processes ---------------------------------------------------------------------------
+
+  newPid(): number {
+    return ++this.lastPid;
+  }
+  registerProcess(p: Process): void {
+    this.processes.set(p.pid, p);
+  }
+  unregisterProcess(p: Process): void {
+    this.processes.delete(p.pid);
+  }
+
+  /** Creates a process (as if forked from init and exec'ed) with the given credentials. */
+  spawn(cred: Credentials = { uid: 0, gid: 0, groups: [] }, comm = 'task'): Process {
+    const p = new Process(this, this.newPid(), { ...cred, groups: [...cred.groups] }, comm);
+    this.registerProcess(p);
+    return p;
+  }
+
+  // ---- heaps and device nodes --------------------------------------------------------------
+
+  /** The heaps as /dev/dma_heap lists them (registration order). */
+  heaps(): DmaHeap[] {
+    return this.dmaHeap.heaps.filter((h) => !h.dying);
+  }
+
+  /** Changes a heap node's owner and mode, as a udev or ueventd rule would. */
+  setDevNode(name: string, attrs: Partial<DevNodeAttrs>): number {
+    const heap = this.dmaHeap.byDevName(name);
+    if (heap === null) return -E.ENOENT;
+    const cur = this.nodeAttrs(heap);
+    this.devNodes.set(heap.devName, { ...cur, ...attrs, mode: (attrs.mode ?? cur.mode) & 0o7777 });
+    return 0;
+  }
+
+  private nodeAttrs(heap: DmaHeap): DevNodeAttrs {
+    return this.devNodes.get(heap.devName) ?? { mode: 0o600, uid: 0, gid: 0 };
+  }
+
+  // ---- VFS ---------------------------------------------------------------------------------
+
+  /** generic_permission(): root passes (CAP_DAC_OVERRIDE), else owner, group or other bits. */
+  private permission(attrs: DevNodeAttrs, cred: Credentials, accmode: number): boolean {
+    if (cred.uid === 0) return true;
+    const want = accmode === 0 ? 4 : accmode === 1 ? 2 : 6;
+    let bits = attrs.mode & 7;
+    if (cred.uid === attrs.uid) bits = (attrs.mode >> 6) & 7;
+    else if (cred.gid === attrs.gid || cred.groups.includes(attrs.gid)) bits = (attrs.mode >> 3) & 7;
+    return (bits & want) === want;
+  }
+
+  openPath(proc: Process, rawPath: string, flags: number): File | number {
+    const path = normalize(rawPath, proc.pid);
+    if (path === null) return -E.ENOENT;
+    const acc = flags & this.fc.O_ACCMODE;
+    if (path.startsWith('/dev/dma_heap/')) {
+      const heap = this.dmaHeap.byDevName(path.slice('/dev/dma_heap/'.length));
+      if (heap === null || heap.dying) return -E.ENOENT;
+      const attrs = this.nodeAttrs(heap);
+      if (!this.permission(attrs, proc.cred, acc)) return -E.EACCES;
+      const f = this.dmaHeap.open(heap, flags);
+      if (typeof f !== 'number') {
+        // the node's current owner and mode, as stat shows them
+        Object.assign(f.inode, { mode: 0o020000 | attrs.mode, uid: attrs.uid, gid: attrs.gid });
+      }
+      return f;
+    }
+    if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
+    const vf = this.virtualFile(path);
+    if (vf === null) return this.isDir(path) ? -E.EISDIR : -E.ENOENT;
+    if (acc !== this.fc.O_RDONLY) return -E.EACCES;
+    if (!this.permission({ mode: vf.mode, uid: 0, gid: 0 }, proc.cred, acc)) return -E.EACCES;
+    const inode: VirtualInode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0, text: vf.text };
+    return new File(this.virtualFops, inode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, null);
+  }
+
+  readlinkPath(proc: Process, rawPath: string): string | number {
+    const path = normalize(rawPath, proc.pid);
+    if (path === null) return -E.ENOENT;
+    const m = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
+    if (m !== null) {
+      const f = this.processes.get(Number(m[1]))?.file(Number(m[2])) ?? null;
+      return f === null ? -E.ENOENT : f.pathName;
+    }
+    if (rawPath === '/proc/self') return String(proc.pid);
+    if (this.virtualFile(path) !== null || this.isDir(path) || (path.startsWith('/dev/dma_heap/') && this.dmaHeap.byDevName(path.slice(14)) !== null)) return -E.EINVAL;
+    return -E.ENOENT;
+  }
+
+  /** Reads a whole virtual file as `proc` would (open, read, close). */
+  readFile(proc: Process, path: string): string | number {
+    const f = this.openPath(proc, path, this.fc.O_RDONLY);
+    if (typeof f === 'number') return f;
+    try {
+      if ((f.mode & FMODE_READ) === 0 || f.fop.read === undefined) return -E.EINVAL;
+      const chunks: Uint8Array[] = [];
+      for (;;) {
+        const b = new Uint8Array(65536);
+        const n = f.fop.read(f, b);
+        if (n < 0) return n;
+        if (n === 0) break;
+        chunks.push(b.subarray(0, n));
+      }
+      let s = '';
+      for (const c of chunks) s += bytesStr(c);
+      return s;
+    } finally {
+      f.put();
+    }
+  }
+
+  /** Names in a virtual directory (readdir), or null when it is not a directory. */
+  readdir(rawPath: string, proc: Process = this.init): string[] | null {
+    const path = normalize(rawPath, proc.pid);
+    if (path === null) return null;
+    const heaps = this.heaps();
+    switch (path) {
+      case '/dev/dma_heap':
+        return heaps.length === 0 ? null : heaps.map((h) => h.devName);
+      case '/sys/class/dma_heap':
+        return heaps.map((h) => h.devName);
+      case '/sys/kernel/dmabuf/buffers':
+        return this.profile.sysfsStats ? [...this.dmaBuf.list].map((b) => String(b.ino)) : null;
+      case '/sys/kernel/mm/cma':
+      case '/sys/kernel/debug/cma':
+        return this.cmaAreas.map((a) => a.name);
+    }
+    const pm = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
+    if (pm !== null) {
+      const p = this.processes.get(Number(pm[1]));
+      if (p === undefined) return null;
+      const out: string[] = [];
+      p.fds.forEach((f, fd) => {
+        if (f != null) out.push(String(fd));
+      });
+      return out;
+    }
+    return null;
+  }
+
+  private isDir(path: string): boolean {
+    return this.readdir(path) !== null || ['/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class'].includes(path);
+  }
+
+  /** The virtual text files (procfs, sysfs, debugfs). */
+  private virtualFile(path: string): VirtualFile | null {
+    const ps = this.pageSize;
+    let m: RegExpExecArray | null;
+    if ((m = /^\/proc\/(\d+)\/fdinfo\/(\d+)$/.exec(path)) !== null) {
+      const p = this.processes.get(Number(m[1]));
+      const fd = Number(m[2]);
+      const f = p?.file(fd) ?? null;
+      if (p === undefined || f === null) return null;
+      return { mode: 0o400, ino: 0x10000 + fd, text: () => this.fdinfo(p, fd, f) };
+    }
+    if ((m = /^\/proc\/(\d+)\/maps$/.exec(path)) !== null) {
+      const p = this.processes.get(Number(m[1]));
+      if (p === undefined) return null;
+      return { mode: 0o444, ino: 0x20000 + p.pid, text: () => this.maps(p) };
+    }
+    if (path === '/proc/sys/kernel/osrelease') return { mode: 0o444, ino: 0x30001, text: () => `${this.profile.release}\n` };
+    if (path === '/proc/meminfo') return { mode: 0o444, ino: 0x30002, text: () => this.meminfo() };
+    if ((m = /^\/sys\/class\/dma_heap\/([^/]+)\/(dev|uevent)$/.exec(path)) !== null) {
+      const heap = this.dmaHeap.byDevName(m[1]!);
+      if (heap === null || heap.dying) return null;
+      const major = devMajor(heap.inode.rdev);
+      const minor = devMinor(heap.inode.rdev);
+      return m[2] === 'dev'
+        ? { mode: 0o444, ino: 0x40000 + heap.minor * 2, text: () => `${major}:${minor}\n` }
+        : { mode: 0o644, ino: 0x40001 + heap.minor * 2, text: () => `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=dma_heap/${heap.devName}\n` };
+    }
+    if (path === '/sys/kernel/debug/dma_buf/bufinfo') return { mode: 0o444, ino: 0x50000, text: () => this.dmaBuf.bufinfo() };
+    if (this.profile.sysfsStats && (m = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)\/(exporter_name|size)$/.exec(path)) !== null) {
+      const buf = this.dmaBuf.byIno(Number(m[1]));
+      if (buf === null) return null;
+      return { mode: 0o444, ino: 0x60000 + buf.ino, text: () => (m![2] === 'size' ? `${buf.size}\n` : `${buf.expName}\n`) };
+    }
+    if ((m = /^\/sys\/kernel\/mm\/cma\/([^/]+)\/(alloc_pages_success|alloc_pages_fail|release_pages_success)$/.exec(path)) !== null) {
+      const a = this.cmaAreas.find((x) => x.name === m![1]);
+      if (a === undefined) return null;
+      // release_pages_success appeared in 6.10 (mm/cma_sysfs.c)
+      if (m[2] === 'release_pages_success' && this.profile.name === '6.1') return null;
+      const v = () => (m![2] === 'alloc_pages_success' ? a.allocPagesSuccess : m![2] === 'alloc_pages_fail' ? a.allocPagesFail : a.releasePagesSuccess);
+      return { mode: 0o444, ino: 0x70000, text: () => `${v()}\n` };
+    }
+    if ((m = /^\/sys\/kernel\/debug\/cma\/([^/]+)\/(base_pfn|count|order_per_bit|used|maxchunk)$/.exec(path)) !== null) {
+      const a = this.cmaAreas.find((x) => x.name === m![1]);
+      if (a === undefined) return null;
+      const key = m[2]!;
+      const v = () => ({ base_pfn: a.basePfn, count: a.count, order_per_bit: a.orderPerBit, used: a.used, maxchunk: a.maxchunk })[key];
+      return { mode: 0o444, ino: 0x80000, text: () => `${v()}\n` };
+    }
+    if (this.profile.memAccountingParam && path === '/sys/module/dma_heap/parameters/mem_accounting') {
+      return { mode: 0o444, ino: 0x90000, text: () => (this.memAccounting ? 'Y\n' : 'N\n') };
+    }
+    void ps;
+    return null;
+  }
+
+  /** /proc/<pid>/fdinfo/<fd> @kernel fs/proc/fd.c seq_show */
+  private fdinfo(p: Process, fd: number, f: File): string {
+    const flags = f.flags | (p.cloexec[fd] === true ? this.fc.O_CLOEXEC : 0);
+    let s = `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${f.mntId}\nino:\t${f.inode.ino}\n`;
+    if (f.fop.showFdinfo) s += f.fop.showFdinfo(f);
+    return s;
+  }
+
+  /** /proc/<pid>/maps @kernel fs/proc/task_mmu.c show_map_vma */
+  private maps(p: Process): string {
+    let s = '';
+    const vmas = [...p.mm.vmas].reverse();
+    for (const v of vmas) {
+      const f = v.file;
+      const perms = `${v.vmFlags & VM_READ ? 'r' : '-'}${v.vmFlags & VM_WRITE ? 'w' : '-'}${v.vmFlags & VM_EXEC ? 'x' : '-'}${v.vmFlags & VM_MAYSHARE ? 's' : 'p'}`;
+      const dev = f === null ? '00:00' : `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
+      const off = f === null ? 0 : v.pgoff * this.pageSize;
+      let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${f === null ? 0 : f.inode.ino} `;
+      if (f !== null) line = line.padEnd(73, ' ') + f.pathName;
+      s += line + '\n';
+    }
+    return s;
+  }
+
+  /** The /proc/meminfo lines the tools read (a subset; see docs/fidelity.md). */
+  private meminfo(): string {
+    const kb = (pages: number) => String((pages * this.pageSize) / 1024).padStart(8, ' ') + ' kB\n';
+    const cmaTotal = this.cmaAreas.reduce((n, a) => n + a.count, 0);
+    const cmaFree = this.cmaAreas.reduce((n, a) => n + a.availableCount, 0);
+    const total = this.ramBytes / this.pageSize - KERNEL_RESERVED_BYTES / this.pageSize;
+    return `MemTotal:       ${kb(total)}MemFree:        ${kb(this.buddy.freePages + cmaFree)}CmaTotal:       ${kb(cmaTotal)}CmaFree:        ${kb(cmaFree)}`;
+  }
+}
+
+interface VirtualInode extends Inode {
+  readonly text: () => string;
+}
+
+/** Absolute path with `/proc/self` resolved and no empty, `.` or trailing components. */
+function normalize(path: string, pid: number): string | null {
+  if (!path.startsWith('/')) return null;
+  const parts: string[] = [];
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') parts.pop();
+    else parts.push(c);
+  }
+  if (parts[0] === 'proc' && parts[1] === 'self') parts[1] = String(pid);
+  return '/' + parts.join('/');
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+export { DMA_HEAP_MAJOR };

@@ -1,0 +1,43 @@
+/**
+ * Real bytes behind physical pages, allocated lazily: a run of pages costs host memory only once
+ * something is written to it, reads of a never-written run see zeros without allocating, and
+ * freeing a run drops its bytes so the host really gets the memory back. This is how the emulator
+ * gives "zeroed pages" (__GFP_ZERO, mm/page_alloc.c) without ever re-zeroing memory that is
+ * already zero.
+ */
+export class PageRun {
+  /** Bytes, or null while the run has never been written (all zero). */
+  data: Uint8Array | null = null;
+  constructor(
+    /** First page frame number. */
+    readonly pfn: number,
+    /** Length in pages. */
+    readonly pages: number,
+    /** Length in bytes (pages × page size). */
+    readonly bytes: number,
+  ) {}
+
+  /** The bytes, allocating them (zero-filled) on first use. */
+  materialize(acct: BackingStats): Uint8Array {
+    let d = this.data;
+    if (d === null) {
+      d = new Uint8Array(this.bytes);
+      this.data = d;
+      acct.backedBytes += this.bytes;
+    }
+    return d;
+  }
+
+  /** Drop the bytes: the run is free again (or must read as zero again). */
+  drop(acct: BackingStats): void {
+    if (this.data !== null) {
+      acct.backedBytes -= this.bytes;
+      this.data = null;
+    }
+  }
+}
+
+/** Host memory actually spent on page contents, per kernel instance. */
+export class BackingStats {
+  backedBytes = 0;
+}

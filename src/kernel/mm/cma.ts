@@ -1,0 +1,342 @@
+/**
+ * Contiguous Memory Allocator areas (mm/cma.c, spec §5.2).
+ *
+ * One CmaArea = one contiguous physical range with a bitmap, one bit per 2^orderPerBit pages.
+ * The bitmap is a Uint32Array searched a word at a time (Math.clz32 for the bit position), so a
+ * first-fit search over a 1 Mi-page area costs at most ~32 K word reads.
+ *
+ * Errors are data: alloc() returns -1, release() returns false; nothing throws.
+ */
+import { getOrder, pageAlign, pageblockNrPages } from './page.js';
+import type { Arch } from './page.js';
+
+/**
+ * Default CONFIG_CMA_ALIGNMENT (kernel/dma/Kconfig: range 2..12, default 8 → 1 MiB with 4 KiB
+ * pages).
+ */
+export const CMA_ALIGNMENT_DEFAULT = 8;
+
+/**
+ * Alignment order the CMA heap asks cma_alloc() for: min(get_order(size), CONFIG_CMA_ALIGNMENT)
+ * on the page-aligned size (drivers/dma-buf/heaps/cma_heap.c cma_heap_allocate()).
+ * 4 KiB → 0, 8 KiB → 1, 12 KiB → 2, 1 MiB → 8, 1 MiB + 4 KiB → 9 clamped to 8.
+ */
+export function cmaAlignOrder(sizeBytes: number, pageSize: number, cmaAlignment: number = CMA_ALIGNMENT_DEFAULT): number {
+  return Math.min(getOrder(pageAlign(sizeBytes, pageSize), pageSize), cmaAlignment);
+}
+
+/**
+ * CMA_MIN_ALIGNMENT_BYTES = PAGE_SIZE × pageblock_nr_pages (include/linux/cma.h, v5.18+; earlier
+ * kernels used MAX_ORDER_NR_PAGES, 4 MiB on x86-64). Every CMA area's base and size are
+ * multiples of it. Values (see page.ts pageblockOrder()):
+ * x86-64 4 KiB → 2 MiB; arm64 4 KiB → 2 MiB, 16 KiB → 32 MiB, 64 KiB → 512 MiB.
+ */
+export function cmaMinAlignmentBytes(pageSize: number, arch: Arch): number {
+  return pageSize * pageblockNrPages(pageSize, arch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bitmap helpers (lib/find_bit.c, lib/bitmap.c semantics, word-at-a-time).
+
+/** Index of the lowest set bit of a non-zero 32-bit value. */
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+export class CmaArea {
+  /** Bitmap: bit i set = pages [i·2^orderPerBit, (i+1)·2^orderPerBit) are allocated. */
+  private readonly bitmap: Uint32Array;
+  /** Number of bits in use (cma_bitmap_maxno(): count >> order_per_bit). */
+  private readonly nbits: number;
+  private avail: number;
+
+  /** Pages handed out by successful cma_alloc() calls (sysfs cma/<name>/alloc_pages_success). */
+  allocPagesSuccess = 0;
+  /** Pages requested by failed cma_alloc() calls (sysfs cma/<name>/alloc_pages_fail). */
+  allocPagesFail = 0;
+  /** Pages given back with cma_release() (sysfs cma/<name>/release_pages_success, v6.9+). */
+  releasePagesSuccess = 0;
+
+  /**
+   * Optional migration model: called after the bits for [pfn, pfn + count) are marked; return
+   * true to emulate alloc_contig_range() failing with -EBUSY (an unmovable page in the range).
+   */
+  busy?: (pfn: number, count: number) => boolean;
+
+  /**
+   * mm/cma.c cma_init_reserved_mem() + cma_activate_area(): an area of `count` pages starting at
+   * physical PFN `basePfn`, all free.
+   */
+  constructor(
+    readonly name: string,
+    readonly basePfn: number,
+    readonly count: number,
+    readonly orderPerBit: number = 0,
+  ) {
+    this.nbits = Math.floor(count / 2 ** orderPerBit);
+    this.bitmap = new Uint32Array(Math.ceil(this.nbits / 32));
+    this.avail = count;
+  }
+
+  /** Free pages (struct cma available_count, newer kernels). */
+  get availableCount(): number {
+    return this.avail;
+  }
+
+  /** Allocated pages = set bits << order_per_bit (debugfs cma/<name>/used, cma_used_get()). */
+  get used(): number {
+    let bits = 0;
+    for (const w of this.bitmap) {
+      let v = w;
+      // popcount
+      v = v - ((v >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      bits += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    }
+    return bits * 2 ** this.orderPerBit;
+  }
+
+  /**
+   * Largest run of free pages (debugfs cma/<name>/maxchunk, cma_maxchunk_get(): longest run of
+   * clear bits << order_per_bit).
+   */
+  get maxchunk(): number {
+    let best = 0;
+    let start = 0;
+    while (start < this.nbits) {
+      const zero = this.findNextZero(start, this.nbits);
+      if (zero >= this.nbits) break;
+      const set = this.findNextSet(zero, this.nbits);
+      best = Math.max(best, set - zero);
+      start = set;
+    }
+    return best * 2 ** this.orderPerBit;
+  }
+
+  /**
+   * mm/cma.c cma_alloc(): allocate `count` contiguous pages whose first PFN is a multiple of
+   * 2^align. Returns the first PFN, or -1 on failure (the heap turns that into -ENOMEM).
+   *
+   * Steps (spec §5.2):
+   * - empty area or count 0 → fail;
+   * - cma_bitmap_aligned_mask(): mask = 2^(align − order_per_bit) − 1, or 0 when
+   *   align ≤ order_per_bit;
+   * - cma_bitmap_aligned_offset(): offset = (base_pfn mod 2^align) >> order_per_bit, so the
+   *   alignment is of the physical PFN, not of the index inside the area;
+   * - cma_bitmap_pages_to_bits(): bits = count rounded up to 2^order_per_bit, in bits; more bits
+   *   than the bitmap has → fail;
+   * - loop: count > available_count → fail (newer kernels); first fit
+   *   (lib/bitmap.c bitmap_find_next_zero_area_off()); mark the bits; if the migration hook
+   *   reports busy (alloc_contig_range() -EBUSY) clear them and search again from
+   *   index + mask + 1.
+   */
+  alloc(count: number, align: number): number {
+    const pfn = this.tryAlloc(count, align);
+    if (pfn >= 0) this.allocPagesSuccess += count;
+    else if (count > 0) this.allocPagesFail += count; // mm/cma_sysfs.c cma_sysfs_account_fail_pages()
+    return pfn;
+  }
+
+  private tryAlloc(count: number, align: number): number {
+    if (this.count === 0 || !(count > 0) || !Number.isInteger(count)) return -1;
+    const opb = this.orderPerBit;
+    const a = Math.max(0, Math.floor(align));
+    const mask = a > opb ? 2 ** (a - opb) - 1 : 0;
+    const offset = Math.floor((this.basePfn % 2 ** a) / 2 ** opb);
+    const bitCount = Math.ceil(count / 2 ** opb);
+    if (bitCount > this.nbits) return -1;
+
+    let start = 0;
+    for (;;) {
+      if (count > this.avail) return -1;
+      const index = this.findZeroAreaOff(start, bitCount, mask, offset);
+      if (index + bitCount > this.nbits) return -1;
+      this.setRange(index, bitCount);
+      this.avail -= count;
+      const pfn = this.basePfn + index * 2 ** opb;
+      if (this.busy !== undefined && this.busy(pfn, count)) {
+        // cma_clear_bitmap() then "try again with a bit different memory target".
+        this.clearRange(index, bitCount);
+        this.avail += count;
+        start = index + mask + 1;
+        continue;
+      }
+      return pfn;
+    }
+  }
+
+  /**
+   * mm/cma.c cma_release(): give back `count` pages starting at `pfn`. Returns false (nothing
+   * changed) when `pfn` is not inside the area (cma_pages_valid()). A range running past the
+   * end of the area is a kernel BUG (VM_BUG_ON); the emulator returns false instead.
+   * Like the kernel, it does not check that the pages were allocated.
+   */
+  release(pfn: number, count: number): boolean {
+    if (pfn < this.basePfn || pfn >= this.basePfn + this.count) return false;
+    if (pfn + count > this.basePfn + this.count) return false;
+    const n = Math.max(0, count);
+    const opb = 2 ** this.orderPerBit;
+    // cma_clear_bitmap(): bit = (pfn − base) >> order_per_bit, bits rounded up per order_per_bit.
+    this.clearRange(Math.floor((pfn - this.basePfn) / opb), Math.ceil(n / opb));
+    this.avail += n;
+    this.releasePagesSuccess += n;
+    return true;
+  }
+
+  /** Whether bit `i` is set (test/debug helper). */
+  isAllocated(pfn: number): boolean {
+    const i = Math.floor((pfn - this.basePfn) / 2 ** this.orderPerBit);
+    if (i < 0 || i >= this.nbits) return false;
+    return ((this.bitmap[i >>> 5] ?? 0) >>> (i & 31)) % 2 === 1;
+  }
+
+  // ---- bitmap primitives --------------------------------------------------------------------
+
+  /**
+   * lib/bitmap.c bitmap_find_next_zero_area_off(): first index ≥ start with `nr` clear bits such
+   * that (index + offset) is a multiple of mask + 1. A result with index + nr > nbits means
+   * "not found".
+   */
+  private findZeroAreaOff(start: number, nr: number, mask: number, offset: number): number {
+    if (nr <= 32 && mask < 32) return this.findZeroAreaWords(start, nr, mask + 1, offset);
+    let from = start;
+    for (;;) {
+      let index = this.findNextZero(from, this.nbits);
+      // __ALIGN_MASK(index + offset, mask) − offset
+      const step = mask + 1;
+      index = Math.ceil((index + offset) / step) * step - offset;
+      const end = index + nr;
+      if (end > this.nbits) return index;
+      const i = this.findNextSet(index, end);
+      if (i >= end) return index;
+      from = i + 1;
+    }
+  }
+
+  /**
+   * Word-at-a-time form of findZeroAreaOff() for windows of at most 32 bits and alignment steps
+   * of at most 32 bits (step is a power of two, so it divides 32 and the aligned positions form
+   * the same pattern in every word). The kernel loop returns the smallest index ≥ start with
+   * (index + offset) ≡ 0 mod step whose `nr` bits are all clear; this computes the same answer
+   * directly: for each word, the positions where a run of `nr` clear bits starts (runs may
+   * continue into the next word), masked with the alignment pattern. Returns nbits when there is
+   * no such index.
+   */
+  private findZeroAreaWords(start: number, nr: number, step: number, offset: number): number {
+    const nbits = this.nbits;
+    if (start >= nbits) return nbits;
+    const lastWord = (nbits - 1) >>> 5;
+    const tail = nbits & 31;
+    const lastMask = tail === 0 ? ~0 : (1 << tail) - 1;
+    const first = (step - (offset % step)) % step;
+    let pattern = 0;
+    for (let j = first; j < 32; j += step) pattern |= 1 << j;
+    let startMask = ~0 << (start & 31);
+    for (let w = start >>> 5; w <= lastWord; w++) {
+      // clear bits of this word and the next, bits at or beyond nbits counted as set
+      let lo = ~(this.bitmap[w] ?? 0);
+      if (w === lastWord) lo &= lastMask;
+      // a window can only start at a clear, aligned bit at or after start
+      if ((lo & startMask & pattern) === 0) {
+        startMask = ~0;
+        continue;
+      }
+      let hi = 0;
+      if (w < lastWord) {
+        hi = ~(this.bitmap[w + 1] ?? 0);
+        if (w + 1 === lastWord) hi &= lastMask;
+      }
+      // acc = run of accLen clear bits starting here; p = run of pLen clear bits (doubling)
+      // only the low half of acc matters: windows must start in word w
+      let accL = ~0;
+      let accLen = 0;
+      let pL = lo;
+      let pH = hi;
+      let pLen = 1;
+      let n = nr;
+      while (n > 0) {
+        if ((n & 1) !== 0) {
+          // acc &= p >> accLen (low half of a 64-bit shift over the pair)
+          let sL: number;
+          if (accLen === 0) sL = pL;
+          else if (accLen < 32) sL = (pL >>> accLen) | (pH << (32 - accLen));
+          else sL = pH >>> (accLen - 32);
+          accL &= sL;
+          accLen += pLen;
+        }
+        n >>>= 1;
+        if (n > 0) {
+          let sL: number;
+          let sH: number;
+          if (pLen < 32) {
+            sL = (pL >>> pLen) | (pH << (32 - pLen));
+            sH = pH >>> pLen;
+          } else {
+            sL = pH;
+            sH = 0;
+          }
+          pL &= sL;
+          pH &= sH;
+          pLen *= 2;
+        }
+      }
+      const cand = accL & pattern & startMask;
+      if (cand !== 0) return w * 32 + ctz32(cand);
+      startMask = ~0;
+    }
+    return nbits;
+  }
+
+  /** lib/find_bit.c find_next_zero_bit(): first clear bit in [start, size), or size. */
+  private findNextZero(start: number, size: number): number {
+    if (start >= size) return size;
+    let w = start >>> 5;
+    const last = (size - 1) >>> 5;
+    let word = ~(this.bitmap[w] ?? 0) & (~0 << (start & 31));
+    while (word === 0) {
+      w++;
+      if (w > last) return size;
+      word = ~(this.bitmap[w] ?? 0);
+    }
+    return Math.min(w * 32 + ctz32(word), size);
+  }
+
+  /** lib/find_bit.c find_next_bit(): first set bit in [start, size), or size. */
+  private findNextSet(start: number, size: number): number {
+    if (start >= size) return size;
+    let w = start >>> 5;
+    const last = (size - 1) >>> 5;
+    let word = (this.bitmap[w] ?? 0) & (~0 << (start & 31));
+    while (word === 0) {
+      w++;
+      if (w > last) return size;
+      word = this.bitmap[w] ?? 0;
+    }
+    return Math.min(w * 32 + ctz32(word), size);
+  }
+
+  /** lib/bitmap.c bitmap_set(). */
+  private setRange(start: number, nr: number): void {
+    this.fillRange(start, nr, true);
+  }
+
+  /** lib/bitmap.c bitmap_clear(). */
+  private clearRange(start: number, nr: number): void {
+    this.fillRange(start, nr, false);
+  }
+
+  private fillRange(start: number, nr: number, on: boolean): void {
+    const end = Math.min(start + nr, this.nbits);
+    let i = start;
+    while (i < end) {
+      const w = i >>> 5;
+      const lo = i & 31;
+      const hi = Math.min(32, lo + (end - i));
+      // bits lo..hi-1 of word w
+      const m = hi === 32 ? ~0 << lo : ((1 << (hi - lo)) - 1) << lo;
+      const cur = this.bitmap[w] ?? 0;
+      this.bitmap[w] = on ? cur | m : cur & ~m;
+      i += hi - lo;
+    }
+  }
+}

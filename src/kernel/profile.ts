@@ -1,0 +1,59 @@
+/**
+ * Kernel version profiles: each behaviour of the DMA-BUF heaps timeline that depends on the
+ * kernel version is a field here, and the code asks the profile, never a version number.
+ * Source: ../shared/spec/kernel-behavior.md §0 (version timeline).
+ */
+export type ProfileName = '6.1' | '6.6' | '6.12' | '6.17' | '6.18' | '6.19' | '7.0';
+
+export interface Profile {
+  readonly name: ProfileName;
+  /** `uname -r` of the emulated kernel. */
+  readonly release: string;
+  /** Name of the default CMA heap: the area's own name (≤6.16) or `default_cma_region` (≥6.17). */
+  readonly defaultCmaHeapName: 'area' | 'default_cma_region';
+  /** 6.17-6.18: DMABUF_HEAPS_CMA_LEGACY adds a duplicate heap under the area's old name. */
+  readonly cmaLegacyDuplicate: boolean;
+  /** 6.19+: one CMA heap per reusable reserved-memory region (and for the cmdline area). */
+  readonly cmaHeapPerRegion: boolean;
+  /** CONFIG_DMABUF_SYSFS_STATS exists (v5.13 → v6.19; removed in v7.0). */
+  readonly sysfsStats: boolean;
+  /** v7.0: the `dma_heap.mem_accounting` module parameter exists. */
+  readonly memAccountingParam: boolean;
+  /** DMA_BUF_SET_NAME refused with EBUSY while attached (≤~5.15): false in every profile here. */
+  readonly setNameBusyWhenAttached: boolean;
+  /** v6.18: TEE protected heaps may register. */
+  readonly teeProtectedHeaps: boolean;
+  /** dma_heap_add() duplicate name: EEXIST from the device core (≥~6.2 and 6.1 stable). */
+  readonly duplicateNameErrno: 'EEXIST' | 'EINVAL';
+  /** v6.8: the CMA heap maps with PFN insertion (VM_PFNMAP) rather than page insertion. */
+  readonly cmaMmapPfn: boolean;
+}
+
+const base = {
+  defaultCmaHeapName: 'area',
+  cmaLegacyDuplicate: false,
+  cmaHeapPerRegion: false,
+  sysfsStats: true,
+  memAccountingParam: false,
+  setNameBusyWhenAttached: false,
+  teeProtectedHeaps: false,
+  duplicateNameErrno: 'EEXIST',
+  cmaMmapPfn: false,
+} as const;
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  '6.1': { ...base, name: '6.1', release: '6.1.192' },
+  '6.6': { ...base, name: '6.6', release: '6.6.0' },
+  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true },
+  '6.17': { ...base, name: '6.17', release: '6.17.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaLegacyDuplicate: true },
+  '6.18': { ...base, name: '6.18', release: '6.18.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
+  '6.19': { ...base, name: '6.19', release: '6.19.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaHeapPerRegion: true, teeProtectedHeaps: true },
+  '7.0': { ...base, name: '7.0', release: '7.0.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true },
+};
+
+export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
+export const DEFAULT_PROFILE: ProfileName = '7.0';
+
+export function isProfileName(s: string): s is ProfileName {
+  return Object.prototype.hasOwnProperty.call(PROFILES, s);
+}
