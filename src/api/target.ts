@@ -1,0 +1,84 @@
+/**
+ * The syscall-level contract every backend implements: the emulated kernel and (later) the real
+ * Linux kernel. Arguments and results are bytes and numbers as the ABI has them, so one
+ * conformance case file runs unchanged on both. Results carry the errno name instead of
+ * throwing: the conformance runner compares errors; the client library turns them into
+ * {@link ErrnoError}s.
+ */
+import type { ErrnoName } from '../uapi/errno.js';
+import type { Arch } from '../uapi/fcntl.js';
+
+export interface SysResult {
+  /** The syscall's return value; -1 when it failed. */
+  readonly ret: number;
+  readonly errno: ErrnoName | null;
+}
+
+/** An ioctl argument: bytes copied to user memory, a NULL pointer, or an unmapped address. */
+export type IoctlArg = Uint8Array | null | 'unmapped';
+
+export interface IoctlResult extends SysResult {
+  /** The argument bytes after the call (null for a NULL or unmapped pointer). */
+  readonly out: Uint8Array | null;
+}
+
+/** A mapping made by {@link SyscallTarget.mmap}. */
+export interface MapHandle {
+  readonly addr: number;
+  readonly length: number;
+}
+
+export interface MmapResult extends SysResult {
+  readonly map: MapHandle | null;
+}
+
+/** What happens when a program touches memory: nothing, or the signal that kills it. */
+export type Fault = 'SIGSEGV' | 'SIGBUS' | null;
+
+export interface StatResult extends SysResult {
+  readonly stat: { dev: number; ino: number; mode: number; uid: number; gid: number; rdev: number; size: number } | null;
+}
+
+export interface PollResult extends SysResult {
+  readonly revents: number[];
+}
+
+export interface TextResult extends SysResult {
+  readonly text: string | null;
+}
+
+export interface SyscallTarget {
+  /** 'emulated' or 'linux' */
+  readonly backend: string;
+  readonly arch: Arch;
+  readonly pageSize: number;
+  /** `uname -r` */
+  readonly release: string;
+  /** Heap names in /dev/dma_heap (empty when the directory does not exist). */
+  listHeaps(): string[];
+  open(path: string, flags: number, mode?: number): SysResult;
+  close(fd: number): SysResult;
+  dup(fd: number): SysResult;
+  fcntl(fd: number, cmd: number, arg?: number): SysResult;
+  ioctl(fd: number, cmd: number, arg: IoctlArg): IoctlResult;
+  /** ioctl whose argument is a pointer to a NUL-terminated string (DMA_BUF_SET_NAME). */
+  ioctlString(fd: number, cmd: number, s: string): SysResult;
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult;
+  munmap(map: MapHandle): SysResult;
+  /** A load of `length` bytes at `offset` in a mapping; a fault kills the process and is returned. */
+  readMem(map: MapHandle, offset: number, length: number): Uint8Array | 'SIGSEGV' | 'SIGBUS';
+  writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault;
+  read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null };
+  write(fd: number, data: Uint8Array): SysResult;
+  lseek(fd: number, offset: number, whence: number): SysResult;
+  fstat(fd: number): StatResult;
+  poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult;
+  readlink(path: string): TextResult;
+  /** Reads a whole text file (open, read to EOF, close). */
+  readFile(path: string): TextResult;
+  setNofile(cur: number, max: number): SysResult;
+  /** Number of open fds in the calling process. */
+  openFdCount(): number;
+  /** Ends the process: every fd closed, every mapping dropped. */
+  dispose(): void;
+}

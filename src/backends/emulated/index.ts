@@ -1,0 +1,23 @@
+/**
+ * The emulated backend: the embedded default. Works on any machine, no kernel support needed.
+ */
+import { DmaHeapClient } from '../../api/client.js';
+import { createEmulatedTarget } from './target.js';
+import type { EmulatedOptions } from './target.js';
+
+export { createEmulatedTarget, bootKernel, EmulatedTarget, ORACLE_MACHINE, UNMAPPED_ADDR } from './target.js';
+export type { EmulatedOptions } from './target.js';
+
+export const emulatedBackend = {
+  name: 'emulated',
+  /** Always available: the kernel is emulated in-process. */
+  isAvailable(): { ok: true } {
+    return { ok: true };
+  },
+  /** A client in a fresh emulated kernel (default profile 7.0, cma=64M unless `cmdline` says otherwise). */
+  createClient(opts: EmulatedOptions = {}): DmaHeapClient {
+    return new DmaHeapClient(createEmulatedTarget({ cmdline: 'cma=64M', ...opts }));
+  },
+};
+export { describeHeaps } from './describe.js';
+export type { HeapDescription } from './describe.js';

@@ -1,0 +1,202 @@
+/**
+ * The emulated backend at the syscall level: one process in a fresh emulated kernel. Arguments
+ * are copied into the process's user memory before each call and read back after it, so the
+ * kernel sees exactly the bytes a C program would pass.
+ */
+import { errnoName } from '../../uapi/errno.js';
+import type { ErrnoName } from '../../uapi/errno.js';
+import { Kernel } from '../../kernel/kernel.js';
+import type { KernelConfig } from '../../kernel/kernel.js';
+import type { Process } from '../../kernel/fs/process.js';
+import type {
+  Fault, IoctlArg, IoctlResult, MapHandle, MmapResult, PollResult, StatResult, SyscallTarget, SysResult, TextResult,
+} from '../../api/target.js';
+
+/** An address no mapping ever uses: the probe's "bad pointer" ((void *)16). */
+export const UNMAPPED_ADDR = 16;
+
+export interface EmulatedOptions {
+  /** Kernel version profile, e.g. '6.1' (default 7.0). */
+  profile?: string;
+  /** Kernel command line (default: none). */
+  cmdline?: string;
+  ramBytes?: number;
+  pageSize?: number;
+  arch?: 'x86_64' | 'arm64';
+  heaps?: KernelConfig['heaps'];
+  /** Run as this user instead of root. */
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+}
+
+/** The machine the conformance suite defaults to: the oracle VM (x86-64, 4 KiB, 2 GiB, cma=64M). */
+export const ORACLE_MACHINE: Readonly<EmulatedOptions> = { arch: 'x86_64', pageSize: 4096, ramBytes: 2 * 1024 ** 3, cmdline: 'cma=64M' };
+
+/** Boots a kernel for `opts`; throws KernelConfigError (with a clear message) for a bad config. */
+export function bootKernel(opts: EmulatedOptions): Kernel {
+  const cfg: KernelConfig = {};
+  if (opts.profile !== undefined) cfg.profile = opts.profile as KernelConfig['profile'];
+  if (opts.cmdline !== undefined) cfg.cmdline = opts.cmdline;
+  if (opts.ramBytes !== undefined) cfg.ramBytes = opts.ramBytes;
+  if (opts.pageSize !== undefined) cfg.pageSize = opts.pageSize;
+  if (opts.arch !== undefined) cfg.arch = opts.arch;
+  if (opts.heaps !== undefined) cfg.heaps = opts.heaps;
+  return new Kernel(cfg);
+}
+
+function res(ret: number): SysResult {
+  return ret < 0 ? { ret: -1, errno: errnoName(-ret) ?? 'EINVAL' } : { ret, errno: null };
+}
+
+export class EmulatedTarget implements SyscallTarget {
+  readonly backend = 'emulated';
+  readonly arch: 'x86_64' | 'arm64';
+  readonly pageSize: number;
+  readonly release: string;
+  readonly proc: Process;
+  /** Scratch user memory for arguments, grown on demand. */
+  private scratch = 0;
+  private scratchLen = 0;
+
+  constructor(
+    readonly kernel: Kernel,
+    proc?: Process,
+  ) {
+    this.arch = kernel.arch;
+    this.pageSize = kernel.pageSize;
+    this.release = kernel.profile.release;
+    this.proc = proc ?? kernel.spawn({ uid: 0, gid: 0, groups: [] }, 'dmaheap');
+  }
+
+  private arg(len: number): number {
+    if (len > this.scratchLen) {
+      if (this.scratch !== 0) this.proc.munmap(this.scratch, this.scratchLen);
+      this.scratchLen = Math.max(4096, Math.ceil(len / 4096) * 4096);
+      this.scratch = this.proc.userAlloc(this.scratchLen);
+    }
+    return this.scratch;
+  }
+
+  private put(data: Uint8Array): number {
+    const a = this.arg(Math.max(1, data.length));
+    this.proc.mm.copyToUser(a, data);
+    return a;
+  }
+
+  listHeaps(): string[] {
+    return this.kernel.readdir('/dev/dma_heap', this.proc) ?? [];
+  }
+  open(path: string, flags: number, mode = 0): SysResult {
+    return res(this.proc.open(path, flags, mode));
+  }
+  close(fd: number): SysResult {
+    return res(this.proc.close(fd));
+  }
+  dup(fd: number): SysResult {
+    return res(this.proc.dup(fd));
+  }
+  fcntl(fd: number, cmd: number, arg = 0): SysResult {
+    return res(this.proc.fcntl(fd, cmd, arg));
+  }
+  ioctl(fd: number, cmd: number, arg: IoctlArg): IoctlResult {
+    if (arg === null || arg === 'unmapped') {
+      const r = res(this.proc.ioctl(fd, cmd, arg === null ? 0 : UNMAPPED_ADDR));
+      return { ...r, out: null };
+    }
+    const a = this.put(arg);
+    const r = res(this.proc.ioctl(fd, cmd, a));
+    return { ...r, out: this.proc.mm.copyFromUser(a, arg.length) };
+  }
+  ioctlString(fd: number, cmd: number, s: string): SysResult {
+    const bytes = new Uint8Array(s.length + 1);
+    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
+    return res(this.proc.ioctl(fd, cmd, this.put(bytes)));
+  }
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {
+    const r = this.proc.mmap(0, length, prot, flags, fd, offset);
+    return r < 0 ? { ...res(r), map: null } : { ret: r, errno: null, map: { addr: r, length } };
+  }
+  munmap(map: MapHandle): SysResult {
+    return res(this.proc.munmap(map.addr, map.length));
+  }
+  readMem(map: MapHandle, offset: number, length: number): Uint8Array | 'SIGSEGV' | 'SIGBUS' {
+    return this.proc.load(map.addr + offset, length);
+  }
+  writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault {
+    return this.proc.store(map.addr + offset, data);
+  }
+  read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null } {
+    const a = this.arg(Math.max(1, count));
+    const r = res(this.proc.read(fd, a, count));
+    return { ...r, data: r.ret >= 0 ? this.proc.mm.copyFromUser(a, r.ret) : null };
+  }
+  write(fd: number, data: Uint8Array): SysResult {
+    return res(this.proc.write(fd, this.put(data), data.length));
+  }
+  lseek(fd: number, offset: number, whence: number): SysResult {
+    return res(this.proc.lseek(fd, offset, whence));
+  }
+  fstat(fd: number): StatResult {
+    const a = this.arg(144);
+    const r = res(this.proc.fstat(fd, a));
+    if (r.ret < 0) return { ...r, stat: null };
+    const b = this.proc.mm.copyFromUser(a, 144)!;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const x86 = this.arch === 'x86_64';
+    return {
+      ...r,
+      stat: {
+        dev: Number(dv.getBigUint64(0, true)),
+        ino: Number(dv.getBigUint64(8, true)),
+        mode: dv.getUint32(x86 ? 24 : 16, true),
+        uid: dv.getUint32(x86 ? 28 : 24, true),
+        gid: dv.getUint32(x86 ? 32 : 28, true),
+        rdev: Number(dv.getBigUint64(x86 ? 40 : 32, true)),
+        size: Number(dv.getBigInt64(48, true)),
+      },
+    };
+  }
+  poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult {
+    const b = new Uint8Array(fds.length * 8);
+    const dv = new DataView(b.buffer);
+    fds.forEach((p, i) => {
+      dv.setInt32(i * 8, p.fd, true);
+      dv.setInt16(i * 8 + 4, p.events, true);
+    });
+    const a = this.put(b);
+    const r = res(this.proc.poll(a, fds.length, timeout));
+    const out = this.proc.mm.copyFromUser(a, b.length)!;
+    const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    return { ...r, revents: fds.map((_, i) => ov.getInt16(i * 8 + 6, true) & 0xffff) };
+  }
+  readlink(path: string): TextResult {
+    const a = this.arg(4096);
+    const r = res(this.proc.readlink(path, a, 4096));
+    if (r.ret < 0) return { ...r, text: null };
+    const b = this.proc.mm.copyFromUser(a, r.ret)!;
+    return { ...r, text: String.fromCharCode(...b) };
+  }
+  readFile(path: string): TextResult {
+    const t = this.kernel.readFile(this.proc, path);
+    return typeof t === 'number' ? { ...res(t), text: null } : { ret: t.length, errno: null, text: t };
+  }
+  setNofile(cur: number, max: number): SysResult {
+    return res(this.proc.setNofile(cur, max));
+  }
+  openFdCount(): number {
+    return this.proc.openFdCount();
+  }
+  dispose(): void {
+    this.proc.exit();
+  }
+}
+
+/** Boots a fresh emulated kernel and returns a process in it as a {@link SyscallTarget}. */
+export function createEmulatedTarget(opts: EmulatedOptions = {}): EmulatedTarget {
+  const k = bootKernel(opts);
+  const proc = k.spawn({ uid: opts.uid ?? 0, gid: opts.gid ?? 0, groups: opts.groups ?? [] }, 'dmaheap');
+  return new EmulatedTarget(k, proc);
+}
+
+export type { ErrnoName };

@@ -1,0 +1,134 @@
+/**
+ * Every intentional difference between the emulated kernel and Linux, with its reason. This list
+ * is the source of docs/fidelity.md (scripts/gen-fidelity.ts); a test keeps the two equal.
+ */
+export interface Divergence {
+  readonly id: string;
+  /** The subsystem, as a kernel path. */
+  readonly area: string;
+  readonly linux: string;
+  readonly emulator: string;
+  readonly reason: string;
+}
+
+export const DIVERGENCES: readonly Divergence[] = [
+  {
+    id: 'oom-killer',
+    area: 'mm/oom_kill.c',
+    linux: 'A system-heap allocation larger than free memory makes the page allocator reclaim and then invoke the OOM killer; on 6.1 the allocating process is killed by SIGKILL (the probe\'s PROBE_OOM run).',
+    emulator: 'The OOM killer is not modelled: an allocation that cannot be satisfied fails with ENOMEM and gives back every page it took.',
+    reason: 'Killing processes from inside an allocation would make every tool built on the emulator unpredictable; ENOMEM is what the heap itself returns when pages run out without OOM.',
+  },
+  {
+    id: 'poll-never-blocks',
+    area: 'fs/select.c',
+    linux: 'poll() sleeps until an event or the timeout.',
+    emulator: 'poll() never sleeps: it reports what is ready now and returns 0 when nothing is.',
+    reason: 'There is no scheduler. Heap buffers only ever hold signalled fences, so on Linux they are always ready too.',
+  },
+  {
+    id: 'ram-layout',
+    area: 'arch/*/kernel/setup.c',
+    linux: 'Firmware describes RAM with holes (below 1 MiB, the PCI hole on x86) and the kernel image sits somewhere in it.',
+    emulator: 'RAM is one bank from 0 (x86-64) or 0x40000000 (arm64); its first 16 MiB are reserved for the kernel and firmware.',
+    reason: 'Only CMA placement depends on the layout, and it is reproduced for the oracle\'s 2 GiB machine (cma=64M lands at 0x7c000000).',
+  },
+  {
+    id: 'buddy-order',
+    area: 'mm/page_alloc.c',
+    linux: 'Free lists hand out the most recently freed block first.',
+    emulator: 'Free lists hand out the oldest free block first (deterministic).',
+    reason: 'System-heap page frames are not visible to user space; determinism makes tests and simulations reproducible.',
+  },
+  {
+    id: 'generic-ioctls',
+    area: 'fs/ioctl.c do_vfs_ioctl',
+    linux: 'The VFS handles FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIGETBSZ, FIFREEZE, FITHAW, FS_IOC_FIEMAP, FICLONE, FIDEDUPERANGE and more before the driver.',
+    emulator: 'FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE and FIGETBSZ are handled; the others reach the driver (the heap returns EINVAL or allocates, a dma-buf returns ENOTTY).',
+    reason: 'The remaining commands concern regular files and file systems, which the emulator does not have.',
+  },
+  {
+    id: 'virtual-file-write',
+    area: 'fs/proc, fs/kernfs, fs/debugfs',
+    linux: 'Root may open some procfs and debugfs text files for writing (CAP_DAC_OVERRIDE) and fails later; read-only sysfs attributes refuse the open with EACCES.',
+    emulator: 'Every emulated /proc, /sys and debugfs text file refuses an open for writing with EACCES.',
+    reason: 'None of them is writable; one refusal point is simpler and never lets a write appear to succeed.',
+  },
+  {
+    id: 'cow-pgoff',
+    area: 'mm/memory.c remap_pfn_range',
+    linux: 'A single-page MAP_PRIVATE mapping of a system-heap buffer gets vm_pgoff set to the page frame number, which /proc/<pid>/maps shows as its offset.',
+    emulator: '/proc/<pid>/maps shows the offset in the buffer.',
+    reason: 'The frame number is an emulator detail with no meaning to a tool reading maps.',
+  },
+  {
+    id: 'mount-ids',
+    area: 'fs/namespace.c',
+    linux: 'Mount ids and anonymous device numbers depend on boot order.',
+    emulator: 'The dmabuf pseudo file system has mnt_id 8 (as on the 6.1 oracle) and st_dev 0:8; devtmpfs mnt_id 22; anon_inode mnt_id 15.',
+    reason: 'Stable values make output reproducible; conformance cases mask them.',
+  },
+  {
+    id: 'meminfo-subset',
+    area: 'fs/proc/meminfo.c',
+    linux: '/proc/meminfo has ~50 lines.',
+    emulator: '/proc/meminfo has MemTotal, MemFree, CmaTotal and CmaFree.',
+    reason: 'These are the lines dma-buf tools read.',
+  },
+  {
+    id: 'sync-file-ioctls',
+    area: 'drivers/dma-buf/sync_file.c',
+    linux: 'A sync_file fd answers SYNC_IOC_MERGE and SYNC_IOC_FILE_INFO.',
+    emulator: 'A sync_file fd answers poll (always signalled); its ioctls return ENOTTY.',
+    reason: 'Only export/import through the dma-buf is in scope so far.',
+  },
+  {
+    id: 'vmap-at-release',
+    area: 'drivers/dma-buf/dma-buf.c dma_buf_release',
+    linux: 'Releasing a buffer that is still vmapped is a kernel BUG().',
+    emulator: 'The mapping is torn down and the buffer released.',
+    reason: 'A faithful crash helps nobody; the sanitizer (later) reports the bug instead.',
+  },
+  {
+    id: 'fmode-newer-profiles',
+    area: 'include/linux/fs.h FMODE_*',
+    linux: 'Later kernels reshuffled f_mode bits (e.g. FMODE_LSEEK was reworked after 6.1).',
+    emulator: 'The debugfs `mode` column uses the 6.1 bits (0x80007 for O_RDWR) in every profile.',
+    reason: 'Only the 6.1 oracle has been observed.',
+  },
+  {
+    id: 'device-name-format',
+    area: 'drivers/dma-buf/dma-heap.c dma_heap_add',
+    linux: 'The heap name is passed to device_create() as a printf format, so a % in a name is interpreted.',
+    emulator: 'A % in a heap name is kept literally.',
+    reason: 'Interpreting it would reproduce undefined behaviour; the naming linter (N6) flags such names instead.',
+  },
+  {
+    id: 'address-space',
+    area: 'mm/mmap.c get_unmapped_area',
+    linux: 'mmap() places mappings top-down below mmap_base with randomisation, honouring hints and reusing freed ranges.',
+    emulator: 'Mappings are placed top-down from 0x7f0000000000 without reuse or randomisation; hints without MAP_FIXED are ignored.',
+    reason: 'Addresses are not part of any contract; deterministic addresses keep output stable.',
+  },
+  {
+    id: 'cma-migration',
+    area: 'mm/page_alloc.c alloc_contig_range',
+    linux: 'A CMA allocation migrates movable pages out of the range and may fail with EBUSY on pinned pages, retrying elsewhere.',
+    emulator: 'Migration always succeeds unless a test installs a `busy` hook on the area.',
+    reason: 'No movable user pages are modelled inside CMA areas.',
+  },
+  {
+    id: 'fatal-signal',
+    area: 'kernel/signal.c',
+    linux: 'SIGKILL makes the process exit at the next return to user space.',
+    emulator: 'Process.kill() marks a fatal signal pending (so long kernel loops return EINTR); the process exits when the caller calls exit().',
+    reason: 'The emulator has no user-space return path to interrupt.',
+  },
+  {
+    id: 'udmabuf-and-memcg',
+    area: 'drivers/dma-buf/udmabuf.c, mm/memcontrol.c',
+    linux: '/dev/udmabuf, memfd sealing and the memory cgroup controller exist.',
+    emulator: 'Not emulated yet: the udmabuf and memcg lines of the probe are not covered by the conformance suite.',
+    reason: 'Planned with devices and accounting (issue 4) and the client fallback (issue 5).',
+  },
+];
