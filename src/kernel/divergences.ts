@@ -65,7 +65,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'mount-ids',
     area: 'fs/namespace.c',
     linux: 'Mount ids and anonymous device numbers depend on boot order.',
-    emulator: 'The dmabuf pseudo file system has mnt_id 8 (as on the 6.1 oracle) and st_dev 0:8; devtmpfs mnt_id 22; anon_inode mnt_id 15.',
+    emulator: 'As on the 6.1 oracle: the dmabuf pseudo file system has mnt_id 8 and st_dev 0:7, anon_inode (sync_file) mnt_id 11, st_dev 0:10, inode 12; heap nodes are on st_dev 0:4 with mnt_id 22 (the oracle shows its own bind mount there).',
     reason: 'Stable values make output reproducible; conformance cases mask them.',
   },
   {

@@ -93,6 +93,8 @@ export class Kernel implements ProcessHost, KernelServices {
   private lastPid = 0;
   private readonly devNodes = new Map<string, DevNodeAttrs>();
   private readonly virtualFops: FileOperations;
+  /** generic_read_dir(): read() on a directory is EISDIR */
+  private readonly dirFops: FileOperations = { read: () => -E.EISDIR, llseek: () => 0 };
   /** First process (pid 1, root). */
   readonly init: Process;
 
@@ -278,9 +280,23 @@ export class Kernel implements ProcessHost, KernelServices {
       }
       return f;
     }
+    // /proc/<pid>/fd/<n> reopens the file: a heap node opens again; anonymous files
+    // (dma-bufs, sync_files) cannot be reopened (6.1 oracle: ENXIO)
+    const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
+    if (link !== null) {
+      const f = this.processes.get(Number(link[1]))?.file(Number(link[2])) ?? null;
+      if (f === null) return -E.ENOENT;
+      return f.fop === this.dmaHeap.fops ? this.openPath(proc, f.pathName, flags) : -E.ENXIO;
+    }
     if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
     const vf = this.virtualFile(path);
-    if (vf === null) return this.isDir(path) ? -E.EISDIR : -E.ENOENT;
+    if (vf === null) {
+      if (!this.isDir(path)) return -E.ENOENT;
+      // a directory opens read-only (readdir is not a syscall here); writing it is EISDIR
+      if (acc !== this.fc.O_RDONLY) return -E.EISDIR;
+      const dinode: Inode = { ino: 0x100, mode: 0o040755, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0 };
+      return new File(this.dirFops, dinode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, null);
+    }
     if (acc !== this.fc.O_RDONLY) return -E.EACCES;
     if (!this.permission({ mode: vf.mode, uid: 0, gid: 0 }, proc.cred, acc)) return -E.EACCES;
     const inode: VirtualInode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0, text: vf.text };

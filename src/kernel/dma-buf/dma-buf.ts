@@ -107,12 +107,13 @@ export interface DmaBufHost {
   readonly setNameBusyWhenAttached: boolean;
 }
 
-/** Mount id and device of the internal dmabuf pseudo file system (as the 6.1 oracle shows). */
+/** Mount id and st_dev (0:7) of the internal dmabuf pseudo file system, as the 6.1 oracle shows. */
 export const DMABUF_MNT_ID = 8;
-export const DMABUF_DEV = 8; // 0:8 (anonymous block device of the pseudo fs)
-/** anon_inode file system (sync_file) */
-export const ANON_INODE_MNT_ID = 15;
-export const ANON_INODE_DEV = 15;
+export const DMABUF_DEV = 7;
+/** The anon_inode file system holding sync_files (6.1 oracle: mnt_id 11, st_dev 0:10, one shared inode 12). */
+export const ANON_INODE_MNT_ID = 11;
+export const ANON_INODE_DEV = 10;
+export const ANON_INODE_INO = 12;
 
 export class DmaBufCore {
   /** db_list: every exported buffer, oldest first (debugfs prints newest first). */
@@ -308,8 +309,9 @@ export class DmaBufCore {
 
   /** A sync_file holding the signalled stub fence (dma_fence_get_stub). */
   private newSyncFile(): File {
-    this.syncFileInode ??= { ino: 1, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: ANON_INODE_DEV, size: 0 };
-    return new File(this.syncFileFops, this.syncFileInode, this.host.fc.O_RDWR, FMODE_READ | 0x2 | FMODE_OPENED, 'anon_inode:sync_file', ANON_INODE_MNT_ID, null);
+    this.syncFileInode ??= { ino: ANON_INODE_INO, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: ANON_INODE_DEV, size: 0 };
+    // anon_inode_getfile("sync_file", ..., 0): O_RDONLY (drivers/dma-buf/sync_file.c sync_file_alloc)
+    return new File(this.syncFileFops, this.syncFileInode, this.host.fc.O_RDONLY, FMODE_READ | FMODE_OPENED, 'anon_inode:sync_file', ANON_INODE_MNT_ID, null);
   }
 
   /** dma_buf_vmap(): the exporter is called on 0 → 1 only; later calls return the same mapping. */
@@ -370,7 +372,8 @@ export class DmaBufCore {
     for (const b of all) {
       const f = b.file;
       s += `${dec8(b.size)}\t${hex8(f.flags)}\t${hex8(f.mode & FMODE_VISIBLE_MASK)}\t${dec8(f.count)}\t${b.expName}\t${dec8(b.ino)}\t${b.name ?? '<none>'}\n`;
-      if (b.fence !== null) s += `\t${b.fence.usage} fence: stub stub seq 0 signalled\n`;
+      // dma_resv_describe() + dma_fence_describe(): no space after the colon (6.1 oracle)
+      if (b.fence !== null) s += `\t${b.fence.usage} fence:stub stub seq 0 signalled\n`;
       s += '\tAttached Devices:\n';
       for (const a of b.attachments) s += `\t${a.dev}\n`;
       s += `Total ${b.attachments.length} devices attached\n\n`;

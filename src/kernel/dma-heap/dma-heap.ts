@@ -25,7 +25,7 @@ export const NUM_HEAP_MINORS = 128;
 export const DMA_HEAP_MAJOR = 254;
 /** Mount id and st_dev of devtmpfs, where /dev/dma_heap/<name> lives. */
 export const DEVTMPFS_MNT_ID = 22;
-export const DEVTMPFS_DEV = 5;
+export const DEVTMPFS_DEV = 4;
 
 /** struct dma_heap_ops */
 export interface DmaHeapOps {
