@@ -21,3 +21,8 @@ export const emulatedBackend = {
 };
 export { describeHeaps } from './describe.js';
 export type { HeapDescription } from './describe.js';
+
+// The package's main entry: the client library and the emulated backend together.
+export * from '../../api/index.js';
+export { Kernel, KernelConfigError } from '../../kernel/kernel.js';
+export type { KernelConfig } from '../../kernel/kernel.js';
