@@ -74,6 +74,10 @@ export interface SyscallTarget {
   fstat(fd: number): StatResult;
   poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult;
   readlink(path: string): TextResult;
+  /** Names in a directory (/dev/dma_heap, /sys/kernel/dmabuf/buffers/<ino>, ...). */
+  readdir(path: string): SysResult & { readonly names: readonly string[] | null };
+  /** ioctl whose argument is a raw user address, e.g. inside a mapping made by {@link mmap}. */
+  ioctlAt(fd: number, cmd: number, addr: number): SysResult;
   /** Reads a whole text file (open, read to EOF, close). */
   readFile(path: string): TextResult;
   setNofile(cur: number, max: number): SysResult;

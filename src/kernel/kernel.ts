@@ -354,6 +354,8 @@ export class Kernel implements ProcessHost, KernelServices {
       case '/sys/kernel/debug/cma':
         return this.cmaAreas.map((a) => a.name);
     }
+    const sb = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)$/.exec(path);
+    if (sb !== null) return this.profile.sysfsStats && this.dmaBuf.byIno(Number(sb[1])) !== null ? ['exporter_name', 'size'] : null;
     const pm = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
     if (pm !== null) {
       const p = this.processes.get(Number(pm[1]));

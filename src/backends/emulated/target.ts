@@ -177,6 +177,13 @@ export class EmulatedTarget implements SyscallTarget {
     const b = this.proc.mm.copyFromUser(a, r.ret)!;
     return { ...r, text: String.fromCharCode(...b) };
   }
+  readdir(path: string): SysResult & { readonly names: readonly string[] | null } {
+    const names = this.kernel.readdir(path, this.proc);
+    return names === null ? { ret: -1, errno: 'ENOENT', names: null } : { ret: names.length, errno: null, names };
+  }
+  ioctlAt(fd: number, cmd: number, addr: number): SysResult {
+    return res(this.proc.ioctl(fd, cmd, addr));
+  }
   readFile(path: string): TextResult {
     const t = this.kernel.readFile(this.proc, path);
     return typeof t === 'number' ? { ...res(t), text: null } : { ret: t.length, errno: null, text: t };

@@ -1,0 +1,285 @@
+/**
+ * Conformance case files: the data model and the loader. Loading checks the structure of every
+ * file (JSON syntax, case keys, op names, each op's keys); names inside expressions are checked
+ * when the step runs. Every problem is reported with the file, the case and the step index.
+ * The format is documented in docs/conformance.md.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/** The operations a step may perform (the step's single op key). */
+export const OPS = [
+  'open', 'close', 'dup', 'ioctl', 'mmap', 'munmap', 'write_mem', 'read_mem', 'read', 'write',
+  'lseek', 'fstat', 'fcntl', 'poll', 'readlink', 'read_file', 'readdir', 'setrlimit_nofile',
+  'count_fds', 'list_heaps', 'sysconf', 'repeat',
+] as const;
+export type OpName = (typeof OPS)[number];
+
+/** Keys a step may carry besides its op key, per op (`as`, `expect` and `comment` always allowed). */
+const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; readonly optional: readonly string[] }>> = {
+  open: { required: [], optional: ['flags', 'mode'] },
+  close: { required: [], optional: [] },
+  dup: { required: [], optional: [] },
+  ioctl: { required: ['cmd'], optional: ['arg'] },
+  mmap: { required: ['length'], optional: ['prot', 'flags', 'offset'] },
+  munmap: { required: [], optional: [] },
+  write_mem: { required: [], optional: ['offset', 'bytes', 'fill', 'text', 'length'] },
+  read_mem: { required: ['length'], optional: ['offset'] },
+  read: { required: [], optional: ['count'] },
+  write: { required: [], optional: ['bytes', 'text'] },
+  lseek: { required: ['offset', 'whence'], optional: [] },
+  fstat: { required: [], optional: [] },
+  fcntl: { required: ['cmd'], optional: ['arg'] },
+  poll: { required: [], optional: ['events', 'timeout'] },
+  readlink: { required: [], optional: [] },
+  read_file: { required: [], optional: [] },
+  readdir: { required: [], optional: [] },
+  setrlimit_nofile: { required: [], optional: ['max'] },
+  count_fds: { required: [], optional: [] },
+  list_heaps: { required: [], optional: [] },
+  sysconf: { required: [], optional: [] },
+  repeat: { required: ['steps'], optional: ['index'] },
+};
+
+/** What a step checks. Every key is optional; see docs/conformance.md. */
+export interface Expect {
+  readonly ret?: unknown;
+  readonly errno?: string;
+  readonly fault?: string;
+  readonly match?: string;
+  readonly not_match?: string;
+  readonly equals?: string;
+  readonly zero?: boolean;
+  readonly all?: unknown;
+  readonly fields?: Readonly<Record<string, unknown>>;
+  readonly bytes_at?: Readonly<Record<string, string>>;
+}
+
+const EXPECT_KEYS = ['ret', 'errno', 'fault', 'match', 'not_match', 'equals', 'zero', 'all', 'fields', 'bytes_at'] as const;
+
+export interface Step {
+  /** "3", or "3.1" for the first step inside a repeat at step 3 (1-based). */
+  readonly label: string;
+  readonly op: OpName;
+  /** The op key's value. */
+  readonly target: unknown;
+  /** The step object as written. */
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly as?: string;
+  readonly expect?: Expect;
+  /** Only for repeat. */
+  readonly steps?: readonly Step[];
+}
+
+export interface Case {
+  /** 1-based position in the file. */
+  readonly index: number;
+  readonly name: string;
+  /** '*': every heap; a list: those heaps; null: the case does not use a heap. */
+  readonly heaps: '*' | readonly string[] | null;
+  readonly profiles?: readonly string[];
+  readonly backend?: string;
+  readonly arch?: string;
+  readonly xfail?: string;
+  readonly steps: readonly Step[];
+}
+
+export interface CaseFile {
+  readonly path: string;
+  /** The path as printed (relative to the working directory). */
+  readonly display: string;
+  readonly cases: readonly Case[];
+}
+
+export interface LoadResult {
+  readonly files: CaseFile[];
+  /** One message per problem: "file: case 2 \"name\": step 3: ...". */
+  readonly errors: string[];
+}
+
+const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'xfail', 'steps', 'comment']);
+const STEP_COMMON = new Set(['as', 'expect', 'comment']);
+
+class LoadError extends Error {}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseExpect(v: unknown, where: string): Expect {
+  if (!isObject(v)) throw new LoadError(`${where}: 'expect' must be an object`);
+  for (const k of Object.keys(v)) {
+    if (!(EXPECT_KEYS as readonly string[]).includes(k)) throw new LoadError(`${where}: unknown expect key '${k}' (known: ${EXPECT_KEYS.join(', ')})`);
+  }
+  const str = (k: string): void => {
+    if (v[k] !== undefined && typeof v[k] !== 'string') throw new LoadError(`${where}: expect.${k} must be a string`);
+  };
+  str('errno'); str('fault'); str('match'); str('not_match'); str('equals');
+  if (v.errno !== undefined && !/^E[A-Z0-9]+$/.test(v.errno as string)) throw new LoadError(`${where}: expect.errno '${String(v.errno)}' is not an errno name`);
+  if (v.fault !== undefined && v.fault !== 'SIGSEGV' && v.fault !== 'SIGBUS') throw new LoadError(`${where}: expect.fault must be "SIGSEGV" or "SIGBUS"`);
+  if (v.zero !== undefined && typeof v.zero !== 'boolean') throw new LoadError(`${where}: expect.zero must be true or false`);
+  if (v.fields !== undefined && !isObject(v.fields)) throw new LoadError(`${where}: expect.fields must be an object`);
+  if (v.bytes_at !== undefined) {
+    if (!isObject(v.bytes_at)) throw new LoadError(`${where}: expect.bytes_at must be an object {"offset": "hex"}`);
+    for (const [k, x] of Object.entries(v.bytes_at)) {
+      if (!/^[0-9]+$/.test(k) || typeof x !== 'string') throw new LoadError(`${where}: expect.bytes_at entries are "<decimal offset>": "<hex>"`);
+    }
+  }
+  for (const k of ['match', 'not_match'] as const) {
+    if (typeof v[k] === 'string') {
+      // Check the regex syntax now (with ${...} blanked out).
+      try {
+        new RegExp((v[k] as string).replace(/\$\{[^}]*\}/g, 'x'), 'm');
+      } catch (e) {
+        throw new LoadError(`${where}: expect.${k} is not a valid regular expression: ${(e as Error).message}`);
+      }
+    }
+  }
+  return v as Expect;
+}
+
+function parseSteps(list: unknown, where: string, prefix: string): Step[] {
+  if (!Array.isArray(list)) throw new LoadError(`${where}: 'steps' must be an array`);
+  return list.map((s, i): Step => {
+    const label = `${prefix}${i + 1}`;
+    const sw = `${where}: step ${label}`;
+    if (!isObject(s)) throw new LoadError(`${sw}: a step must be an object with one op key`);
+    const ops = Object.keys(s).filter((k) => !STEP_COMMON.has(k) && (OPS as readonly string[]).includes(k));
+    if (ops.length === 0) {
+      const unknown = Object.keys(s).filter((k) => !STEP_COMMON.has(k));
+      throw new LoadError(`${sw}: no op key${unknown.length > 0 ? ` (unknown op '${unknown[0] ?? ''}'; known: ${OPS.join(', ')})` : ''}`);
+    }
+    if (ops.length > 1) throw new LoadError(`${sw}: more than one op key (${ops.join(', ')})`);
+    const op = ops[0] as OpName;
+    const spec = OP_KEYS[op];
+    for (const k of Object.keys(s)) {
+      if (k === op || STEP_COMMON.has(k)) continue;
+      if (!spec.required.includes(k) && !spec.optional.includes(k)) {
+        throw new LoadError(`${sw} (${op}): unknown key '${k}'${(OPS as readonly string[]).includes(k) ? '' : ` (allowed: ${[...spec.required, ...spec.optional, 'as', 'expect'].join(', ')})`}`);
+      }
+    }
+    for (const k of spec.required) if (s[k] === undefined) throw new LoadError(`${sw} (${op}): missing key '${k}'`);
+    if (s.as !== undefined && (typeof s.as !== 'string' || !/^[A-Za-z_][A-Za-z0-9_${}]*$/.test(s.as))) {
+      throw new LoadError(`${sw} (${op}): 'as' must be a name ([A-Za-z_][A-Za-z0-9_]*)`);
+    }
+    const step: { -readonly [K in keyof Step]: Step[K] } = { label, op, target: s[op], raw: s };
+    if (typeof s.as === 'string') step.as = s.as;
+    if (s.expect !== undefined) step.expect = parseExpect(s.expect, `${sw} (${op})`);
+    if (op === 'repeat') {
+      if (s.expect !== undefined || s.as !== undefined) throw new LoadError(`${sw} (repeat): a repeat takes neither 'as' nor 'expect'`);
+      if (s.index !== undefined && (typeof s.index !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.index))) throw new LoadError(`${sw} (repeat): 'index' must be a name`);
+      step.steps = parseSteps(s.steps, where, `${label}.`);
+    }
+    return step;
+  });
+}
+
+function parseCase(c: unknown, index: number, fileWhere: string): Case {
+  let where = `${fileWhere}: case ${index}`;
+  if (!isObject(c)) throw new LoadError(`${where}: a case must be an object`);
+  if (typeof c.name !== 'string' || c.name === '') throw new LoadError(`${where}: 'name' must be a non-empty string`);
+  where += ` "${c.name}"`;
+  for (const k of Object.keys(c)) if (!CASE_KEYS.has(k)) throw new LoadError(`${where}: unknown case key '${k}' (known: ${[...CASE_KEYS].join(', ')})`);
+  let heaps: Case['heaps'] = null;
+  if (c.heap === '*') heaps = '*';
+  else if (typeof c.heap === 'string' && c.heap !== '') heaps = [c.heap];
+  else if (Array.isArray(c.heap) && c.heap.length > 0 && c.heap.every((h) => typeof h === 'string' && h !== '')) heaps = c.heap as string[];
+  else if (c.heap !== undefined) throw new LoadError(`${where}: 'heap' must be "*", a heap name or a non-empty list of names`);
+  const strList = (k: string): string[] | undefined => {
+    const v = c[k];
+    if (v === undefined) return undefined;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+    throw new LoadError(`${where}: '${k}' must be a list of strings`);
+  };
+  const str = (k: string): string | undefined => {
+    const v = c[k];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string' && v !== '') return v;
+    throw new LoadError(`${where}: '${k}' must be a non-empty string`);
+  };
+  const out: { -readonly [K in keyof Case]: Case[K] } = { index, name: c.name, heaps, steps: [] };
+  const profiles = strList('profiles');
+  if (profiles !== undefined) out.profiles = profiles;
+  const backend = str('backend');
+  if (backend !== undefined) out.backend = backend;
+  const arch = str('arch');
+  if (arch !== undefined) out.arch = arch;
+  const xfail = str('xfail');
+  if (xfail !== undefined) out.xfail = xfail;
+  if (c.steps === undefined) throw new LoadError(`${where}: missing 'steps'`);
+  out.steps = parseSteps(c.steps, where, '');
+  if (heaps === null && JSON.stringify(c.steps).includes('${heap}')) throw new LoadError(`${where}: uses \${heap} but has no 'heap' key`);
+  return out;
+}
+
+/** Parses one case file's text. Returns the file or the errors found in it. */
+export function parseCaseFile(text: string, path: string, display = path): { file: CaseFile | null; errors: string[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return { file: null, errors: [`${display}: invalid JSON: ${(e as Error).message}`] };
+  }
+  if (!isObject(doc) || !Array.isArray(doc.cases)) return { file: null, errors: [`${display}: the top level must be an object {"cases": [...]}`] };
+  for (const k of Object.keys(doc)) {
+    if (k !== 'cases' && k !== 'comment') return { file: null, errors: [`${display}: unknown top-level key '${k}' (known: cases, comment)`] };
+  }
+  const cases: Case[] = [];
+  const errors: string[] = [];
+  doc.cases.forEach((c, i) => {
+    try {
+      cases.push(parseCase(c, i + 1, display));
+    } catch (e) {
+      if (e instanceof LoadError) errors.push(e.message);
+      else throw e;
+    }
+  });
+  return { file: errors.length === 0 ? { path, display, cases } : null, errors };
+}
+
+/** The .json files named by `paths` (directories are searched recursively, in name order). */
+export function expandPaths(paths: readonly string[]): { files: string[]; errors: string[] } {
+  const files: string[] = [];
+  const errors: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (name.endsWith('.json')) files.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      errors.push(`${p}: no such file or directory`);
+      continue;
+    }
+    if (st.isDirectory()) walk(p);
+    else files.push(p);
+  }
+  return { files, errors };
+}
+
+/** Loads every case file named by `paths` (files or directories). */
+export function loadCaseFiles(paths: readonly string[]): LoadResult {
+  const { files: names, errors } = expandPaths(paths);
+  const files: CaseFile[] = [];
+  for (const path of names) {
+    const rel = relative(process.cwd(), path);
+    const display = rel === '' || rel.startsWith('..') ? path : rel;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      errors.push(`${display}: cannot read: ${(e as Error).message}`);
+      continue;
+    }
+    const r = parseCaseFile(text, path, display);
+    if (r.file !== null) files.push(r.file);
+    errors.push(...r.errors);
+  }
+  return { files, errors };
+}

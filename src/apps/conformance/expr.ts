@@ -1,0 +1,214 @@
+/**
+ * Expressions and `${...}` substitution in conformance case files.
+ *
+ * An expression is an integer formula over literals (decimal, `0x` hex, `0o`/C-style octal,
+ * `0b` binary; parsed with {@link parseFlagExprBigInt}), symbolic constants (the open/mmap/poll/
+ * fcntl tables of `constantsFor(arch)`, every ioctl name of `IOCTLS`, the DMA_BUF_SYNC_* flags,
+ * `PAGE_SIZE`) and references to earlier results (`h`, `b.fd`, `m.addr`, `p.revents[0]`),
+ * combined with `|`, `&`, `+`, `-`, `*`, `<<`, `>>`, unary `~` and `-`, and parentheses. All
+ * arithmetic is exact (bigint).
+ */
+import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_START, DMA_BUF_SYNC_VALID_FLAGS_MASK, DMA_BUF_SYNC_WRITE } from '../../uapi/dma-buf.js';
+import { DMA_HEAP_VALID_FD_FLAGS } from '../../uapi/dma-heap.js';
+import { constantsFor, parseFlagExprBigInt } from '../../uapi/fcntl.js';
+import type { Arch } from '../../uapi/fcntl.js';
+import { IOCTLS } from '../../uapi/registry.js';
+import { UDMABUF_FLAGS_CLOEXEC } from '../../uapi/udmabuf.js';
+
+/** A problem in the case file itself (not a behaviour mismatch): reported as ERROR. */
+export class CaseError extends Error {
+  override readonly name = 'CaseError';
+}
+
+/** A value a result exposes: a number, an exact 64-bit value, or text. */
+export type Scalar = number | bigint | string;
+
+/** Looks up a reference (`h`, `b.fd`); returns undefined when `head` names no result. */
+export type RefLookup = (ref: string) => Scalar | undefined;
+
+const EXTRA: Readonly<Record<string, number>> = Object.freeze({
+  DMA_BUF_SYNC_READ, DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_START, DMA_BUF_SYNC_END,
+  DMA_BUF_SYNC_VALID_FLAGS_MASK, DMA_HEAP_VALID_FD_FLAGS, UDMABUF_FLAGS_CLOEXEC,
+});
+
+const TABLES = new Map<string, Readonly<Record<string, number>>>();
+
+/** Every symbolic constant an expression may use on a target. */
+export function constantTable(arch: Arch, pageSize: number): Readonly<Record<string, number>> {
+  const key = `${arch}/${pageSize}`;
+  let t = TABLES.get(key);
+  if (t === undefined) {
+    t = Object.freeze({ ...constantsFor(arch), ...IOCTLS, ...EXTRA, PAGE_SIZE: pageSize });
+    TABLES.set(key, t);
+  }
+  return t;
+}
+
+export interface EvalEnv {
+  readonly constants: Readonly<Record<string, number>>;
+  readonly lookup: RefLookup;
+}
+
+type Tok = { kind: 'num'; v: bigint } | { kind: 'name'; v: string } | { kind: 'op'; v: string };
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?:\[[0-9]+\])?/;
+const NUM_RE = /^(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)/;
+
+function tokenize(expr: string): Tok[] {
+  const out: Tok[] = [];
+  let s = expr;
+  while (s.length > 0) {
+    const ws = /^\s+/.exec(s);
+    if (ws !== null) { s = s.slice(ws[0].length); continue; }
+    const num = NUM_RE.exec(s);
+    if (num !== null) {
+      const lit = num[0];
+      let v: bigint;
+      try {
+        v = parseFlagExprBigInt(lit, {});
+      } catch {
+        throw new CaseError(`invalid number '${lit}' in expression '${expr}'`);
+      }
+      out.push({ kind: 'num', v });
+      s = s.slice(lit.length);
+      continue;
+    }
+    const name = NAME_RE.exec(s);
+    if (name !== null) { out.push({ kind: 'name', v: name[0] }); s = s.slice(name[0].length); continue; }
+    const two = s.slice(0, 2);
+    if (two === '<<' || two === '>>') { out.push({ kind: 'op', v: two }); s = s.slice(2); continue; }
+    const one = s[0] ?? '';
+    if ('|&+-*~()'.includes(one)) { out.push({ kind: 'op', v: one }); s = s.slice(1); continue; }
+    throw new CaseError(`unexpected '${one}' in expression '${expr}'`);
+  }
+  return out;
+}
+
+function scalarToBigInt(v: Scalar, what: string, expr: string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new CaseError(`${what} is not an integer (${v}) in expression '${expr}'`);
+    return BigInt(v);
+  }
+  const t = v.trim();
+  if (/^-?[0-9]+$/.test(t)) return BigInt(t);
+  throw new CaseError(`${what} is text ('${v.length > 40 ? `${v.slice(0, 40)}...` : v}'), not a number, in expression '${expr}'`);
+}
+
+/** Evaluates an integer expression (already free of `${...}`). */
+export function evalExpr(expr: string, env: EvalEnv): bigint {
+  const toks = tokenize(expr);
+  if (toks.length === 0) throw new CaseError(`empty expression`);
+  let i = 0;
+  const peek = (): Tok | undefined => toks[i];
+  const isOp = (v: string): boolean => { const t = peek(); return t !== undefined && t.kind === 'op' && t.v === v; };
+  const primary = (): bigint => {
+    const t = toks[i++];
+    if (t === undefined) throw new CaseError(`expression '${expr}' ends too early`);
+    if (t.kind === 'num') return t.v;
+    if (t.kind === 'name') {
+      const r = env.lookup(t.v);
+      if (r !== undefined) return scalarToBigInt(r, `'${t.v}'`, expr);
+      if (!t.v.includes('.') && Object.hasOwn(env.constants, t.v)) return BigInt(env.constants[t.v] ?? 0);
+      throw new CaseError(`unknown name '${t.v}' in expression '${expr}' (neither an earlier result nor a known constant)`);
+    }
+    if (t.v === '(') {
+      const v = orExpr();
+      if (!isOp(')')) throw new CaseError(`missing ')' in expression '${expr}'`);
+      i++;
+      return v;
+    }
+    if (t.v === '~') return ~primary();
+    if (t.v === '-') return -primary();
+    throw new CaseError(`unexpected '${t.v}' in expression '${expr}'`);
+  };
+  const mul = (): bigint => { let v = primary(); while (isOp('*')) { i++; v *= primary(); } return v; };
+  const add = (): bigint => {
+    let v = mul();
+    for (;;) {
+      if (isOp('+')) { i++; v += mul(); } else if (isOp('-')) { i++; v -= mul(); } else return v;
+    }
+  };
+  const shift = (): bigint => {
+    let v = add();
+    for (;;) {
+      if (isOp('<<')) { i++; v <<= add(); } else if (isOp('>>')) { i++; v >>= add(); } else return v;
+    }
+  };
+  const and = (): bigint => { let v = shift(); while (isOp('&')) { i++; v &= shift(); } return v; };
+  const orExpr = (): bigint => { let v = and(); while (isOp('|')) { i++; v |= and(); } return v; };
+  const v = orExpr();
+  const rest = peek();
+  if (rest !== undefined) throw new CaseError(`unexpected '${rest.kind === 'num' ? rest.v.toString() : rest.v}' in expression '${expr}'`);
+  return v;
+}
+
+function scalarText(v: Scalar): string {
+  return typeof v === 'string' ? v : v.toString();
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Replaces every `${ref}` / `${expr}` in `s`. A plain reference is replaced by its value as
+ * text (a text result by its text); anything else is evaluated as an integer expression.
+ * With `regex`, substituted text is escaped so it matches literally.
+ */
+export function substitute(s: string, env: EvalEnv, regex = false): string {
+  let out = '';
+  let pos = 0;
+  for (;;) {
+    const start = s.indexOf('${', pos);
+    if (start < 0) break;
+    const end = s.indexOf('}', start + 2);
+    if (end < 0) throw new CaseError(`unterminated '\${' in '${s}'`);
+    const inner = s.slice(start + 2, end).trim();
+    let text: string;
+    const direct = /^[A-Za-z_][A-Za-z0-9_.[\]]*$/.test(inner) ? env.lookup(inner) : undefined;
+    if (direct !== undefined) text = scalarText(direct);
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(inner) && !Object.hasOwn(env.constants, inner)) {
+      throw new CaseError(`unknown name '${inner}' in '\${${inner}}' (no earlier result has that name)`);
+    } else text = evalExpr(inner, env).toString();
+    out += s.slice(pos, start) + (regex ? escapeRegExp(text) : text);
+    pos = end + 1;
+  }
+  return out + s.slice(pos);
+}
+
+/** A JSON value (number, bigint-safe string expression) to an exact integer. */
+export function toInt(v: unknown, env: EvalEnv, what: string): bigint {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw new CaseError(`${what}: ${v} is not a safe integer (write 64-bit values as strings, e.g. "0xffffffffffffffff")`);
+    return BigInt(v);
+  }
+  if (typeof v === 'string') {
+    const s = substitute(v, env);
+    return evalExpr(s, env);
+  }
+  throw new CaseError(`${what}: expected a number or an expression string, got ${v === null ? 'null' : typeof v}`);
+}
+
+/** Like {@link toInt} but a JS number, which must be a safe integer. */
+export function toNum(v: unknown, env: EvalEnv, what: string): number {
+  const b = toInt(v, env, what);
+  const n = Number(b);
+  if (!Number.isSafeInteger(n)) throw new CaseError(`${what}: ${b} does not fit a safe integer`);
+  return n;
+}
+
+/** Hex text (whitespace ignored) to bytes. */
+export function parseHex(s: string, what: string): Uint8Array {
+  const clean = s.replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new CaseError(`${what}: '${s.length > 40 ? `${s.slice(0, 40)}...` : s}' is not an even-length hex string`);
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function toHex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}

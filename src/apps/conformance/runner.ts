@@ -1,0 +1,685 @@
+/**
+ * The conformance runner: runs case files (see cases.ts and docs/conformance.md) against any
+ * {@link SyscallTarget}, each case instance on a fresh target, and reports one line per case.
+ */
+import type { IoctlArg, MapHandle, SyscallTarget, SysResult } from '../../api/target.js';
+import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
+import { DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-heap.js';
+import { STRUCTS } from '../../uapi/registry.js';
+import { decodeStruct, encodeStruct } from '../../uapi/struct.js';
+import type { StructLayout } from '../../uapi/struct.js';
+import { SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
+import { UDMABUF_CREATE } from '../../uapi/udmabuf.js';
+import type { Case, CaseFile, Expect, Step } from './cases.js';
+import { CaseError, constantTable, parseHex, substitute, toHex, toInt, toNum } from './expr.js';
+import type { EvalEnv, Scalar } from './expr.js';
+
+export { loadCaseFiles, parseCaseFile } from './cases.js';
+export type { Case, CaseFile, LoadResult, Step } from './cases.js';
+export { CaseError } from './expr.js';
+
+/** Largest buffer a single step may read or write (protects against runaway case files). */
+export const MAX_STEP_BYTES = 256 * 1024 * 1024;
+/** Largest repeat count. */
+export const MAX_REPEAT = 100_000;
+
+export type CaseStatus = 'pass' | 'fail' | 'skip' | 'xfail' | 'xpass' | 'error';
+
+export interface StepFailure {
+  readonly step: string;
+  readonly op: string;
+  readonly message: string;
+}
+
+export interface CaseResult {
+  readonly file: string;
+  readonly caseIndex: number;
+  /** The case name with `${heap}` substituted (or ` [heap]` appended). */
+  readonly name: string;
+  readonly heap: string | null;
+  readonly status: CaseStatus;
+  /** Skip reason, or the xfail reason. */
+  readonly reason?: string;
+  readonly failure?: StepFailure;
+}
+
+export interface Report {
+  readonly results: CaseResult[];
+  /** Load errors (bad files): each counts as a failure. */
+  readonly errors: string[];
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly target: { backend: string; arch: string; release: string; profile: string; pageSize: number; heaps: string[] } | null;
+}
+
+export interface RunOptions {
+  /** Profile name cases are filtered by (`profiles` key); default: major.minor of the release. */
+  readonly profile?: string;
+  /** Run only case instances whose name contains this text. */
+  readonly filter?: string;
+  /** Called after each case instance (for streaming output). */
+  readonly onResult?: (r: CaseResult) => void;
+  /** Load errors to include in the report. */
+  readonly loadErrors?: readonly string[];
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Results and outcomes
+
+interface Result {
+  /** What a bare reference (`h`) resolves to. */
+  readonly value: Scalar;
+  /** `b.fd`, `b.ret`, `b.errno`, `b.bytes`, ... (a function: computed when first used) */
+  readonly fields: ReadonlyMap<string, Scalar | (() => Scalar)>;
+  readonly map?: MapHandle;
+}
+
+/** What a step observed, for the expect checks. */
+interface Outcome {
+  readonly ret: bigint;
+  readonly errno: string | null;
+  readonly fault: string | null;
+  readonly text?: string | null;
+  /** Text computed only when a check needs it (large memory reads). */
+  readonly lazyText?: () => string;
+  readonly bytes?: Uint8Array | null;
+  readonly fields?: ReadonlyMap<string, Scalar | (() => Scalar)>;
+}
+
+/** ioctl numbers whose argument struct is known: matched on type and nr (direction and size ignored). */
+const STRUCT_BY_CMD: readonly (readonly [number, string])[] = [
+  [DMA_HEAP_IOCTL_ALLOC, 'dma_heap_allocation_data'],
+  [DMA_BUF_IOCTL_SYNC, 'dma_buf_sync'],
+  [DMA_BUF_IOCTL_EXPORT_SYNC_FILE, 'dma_buf_export_sync_file'],
+  [DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 'dma_buf_import_sync_file'],
+  [UDMABUF_CREATE, 'udmabuf_create'],
+  [SYNC_IOC_MERGE, 'sync_merge_data'],
+  [SYNC_IOC_FILE_INFO, 'sync_file_info'],
+];
+
+function layoutFor(name: unknown, what: string): StructLayout {
+  if (typeof name !== 'string' || !Object.hasOwn(STRUCTS, name)) {
+    throw new CaseError(`${what}: unknown struct '${String(name)}' (known: ${Object.keys(STRUCTS).join(', ')})`);
+  }
+  return STRUCTS[name] as StructLayout;
+}
+
+function inferLayout(cmd: number): StructLayout | null {
+  for (const [n, s] of STRUCT_BY_CMD) if ((n & 0xffff) === (cmd & 0xffff)) return STRUCTS[s] ?? null;
+  return null;
+}
+
+function describe(o: Outcome): string {
+  if (o.fault !== null) return `fault ${o.fault}`;
+  return o.errno !== null ? `ret=${o.ret} errno=${o.errno}` : `ret=${o.ret} (success)`;
+}
+
+/** Directory order for readdir results: numbers numerically, other names as strings. */
+function byName(a: string, b: string): number {
+  if (/^[0-9]+$/.test(a) && /^[0-9]+$/.test(b)) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function latin1(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += String.fromCharCode(x);
+  return s;
+}
+
+function textBytes(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s, 'utf8'));
+}
+
+function short(s: string, n = 200): string {
+  const j = JSON.stringify(s);
+  return j.length > n ? `${j.slice(0, n)}..." (${s.length} chars)` : j;
+}
+
+function cmpScalar(expected: unknown, lazy: Scalar | (() => Scalar) | undefined, env: EvalEnv, what: string): string | null {
+  const actual = typeof lazy === 'function' ? lazy() : lazy;
+  if (actual === undefined) return `${what}: no such value`;
+  if (typeof actual === 'string' && !/^-?[0-9]+$/.test(actual)) {
+    const exp = typeof expected === 'string' ? substitute(expected, env) : String(expected);
+    return exp === actual ? null : `${what}: expected ${short(exp)}, observed ${short(actual)}`;
+  }
+  const want = toInt(expected, env, what);
+  const got = BigInt(actual);
+  return want === got ? null : `${what}: expected ${want}, observed ${got}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One case instance
+
+class Instance {
+  private readonly results = new Map<string, Result>();
+  readonly env: EvalEnv;
+
+  constructor(readonly t: SyscallTarget, readonly heap: string | null) {
+    const constants = constantTable(t.arch, t.pageSize);
+    this.env = { constants, lookup: (ref) => this.lookup(ref) };
+  }
+
+  private lookup(ref: string): Scalar | undefined {
+    const dot = ref.indexOf('.');
+    const head = dot < 0 ? ref : ref.slice(0, dot);
+    if (head === 'heap' && dot < 0 && this.heap !== null && !this.results.has('heap')) return this.heap;
+    const r = this.results.get(head);
+    if (r === undefined) {
+      if (dot >= 0) throw new CaseError(`no earlier result named '${head}' (in '${ref}')`);
+      return undefined;
+    }
+    if (dot < 0) return r.value;
+    const field = ref.slice(dot + 1);
+    const f = r.fields.get(field);
+    const v = typeof f === 'function' ? f() : f;
+    if (v === undefined) throw new CaseError(`result '${head}' has no field '${field}' (fields: ${[...r.fields.keys()].join(', ') || 'none'})`);
+    return v;
+  }
+
+  private fd(v: unknown, what: string): number {
+    return toNum(v, this.env, what);
+  }
+
+  private mapOf(v: unknown, what: string): MapHandle {
+    if (typeof v !== 'string') throw new CaseError(`${what}: must name an mmap result`);
+    const r = this.results.get(substitute(v, this.env));
+    if (r === undefined) throw new CaseError(`${what}: no earlier result named '${v}'`);
+    if (r.map === undefined) throw new CaseError(`${what}: result '${v}' is not a mapping (no successful mmap)`);
+    return r.map;
+  }
+
+  private len(v: unknown, what: string): number {
+    const n = toNum(v, this.env, what);
+    if (n < 0 || n > MAX_STEP_BYTES) throw new CaseError(`${what}: ${n} bytes is outside 0..${MAX_STEP_BYTES}`);
+    return n;
+  }
+
+  private sys(r: SysResult, extra: Partial<Outcome> = {}, fields: Record<string, Scalar> = {}): { out: Outcome; res: Result } {
+    const f = new Map<string, Scalar | (() => Scalar)>(Object.entries(fields));
+    f.set('ret', r.ret);
+    f.set('errno', r.errno ?? '0');
+    const out: Outcome = { ret: BigInt(r.ret), errno: r.errno, fault: null, fields: f, ...extra };
+    return { out, res: { value: r.ret, fields: f } };
+  }
+
+  /** Runs a list of steps; returns the first failure or null. */
+  runSteps(steps: readonly Step[]): StepFailure | null {
+    for (const step of steps) {
+      const f = this.runStep(step);
+      if (f !== null) return f;
+    }
+    return null;
+  }
+
+  private runStep(step: Step): StepFailure | null {
+    if (step.op === 'repeat') return this.runRepeat(step);
+    let out: Outcome;
+    let res: Result;
+    try {
+      ({ out, res } = this.exec(step));
+    } catch (e) {
+      if (e instanceof CaseError) throw new StepError(step, e.message);
+      throw new StepError(step, `target threw: ${e instanceof Error ? e.message : String(e)}`, false);
+    }
+    if (step.as !== undefined) this.results.set(substitute(step.as, this.env), res);
+    let msg: string | null;
+    try {
+      msg = this.check(out, step.expect);
+    } catch (e) {
+      if (e instanceof CaseError) throw new StepError(step, e.message);
+      throw e;
+    }
+    return msg === null ? null : { step: step.label, op: step.op, message: msg };
+  }
+
+  private runRepeat(step: Step): StepFailure | null {
+    let n: number;
+    try {
+      n = toNum(step.target, this.env, 'repeat count');
+    } catch (e) {
+      throw new StepError(step, (e as Error).message);
+    }
+    if (n < 0 || n > MAX_REPEAT) throw new StepError(step, `repeat count ${n} is outside 0..${MAX_REPEAT}`);
+    const index = typeof step.raw.index === 'string' ? step.raw.index : 'i';
+    for (let k = 0; k < n; k++) {
+      const f = new Map<string, Scalar | (() => Scalar)>([['ret', k]]);
+      this.results.set(index, { value: k, fields: f });
+      const fail = this.runSteps(step.steps ?? []);
+      if (fail !== null) return { ...fail, message: `${fail.message} (iteration ${index}=${k})` };
+    }
+    return null;
+  }
+
+  private exec(step: Step): { out: Outcome; res: Result } {
+    const t = this.t;
+    const raw = step.raw;
+    const env = this.env;
+    const what = (k: string): string => `${step.op}.${k}`;
+    switch (step.op) {
+      case 'open': {
+        if (typeof step.target !== 'string') throw new CaseError(`open: the path must be a string`);
+        const path = substitute(step.target, env);
+        const flags = toNum(raw.flags ?? 'O_RDONLY', env, what('flags'));
+        const r = raw.mode === undefined ? t.open(path, flags) : t.open(path, flags, toNum(raw.mode, env, what('mode')));
+        return this.sys(r);
+      }
+      case 'close': return this.sys(t.close(this.fd(step.target, 'close')));
+      case 'dup': return this.sys(t.dup(this.fd(step.target, 'dup')));
+      case 'ioctl': return this.ioctl(step);
+      case 'mmap': {
+        const fd = this.fd(step.target, 'mmap fd');
+        const length = toNum(raw.length, env, what('length'));
+        const prot = toNum(raw.prot ?? 'PROT_READ', env, what('prot'));
+        const flags = toNum(raw.flags ?? 'MAP_SHARED', env, what('flags'));
+        const offset = toNum(raw.offset ?? 0, env, what('offset'));
+        const r = t.mmap(length, prot, flags, fd, offset);
+        const fields: Record<string, Scalar> = {};
+        if (r.map !== null) { fields.addr = r.map.addr; fields.length = r.map.length; }
+        const { out, res } = this.sys(r, {}, fields);
+        return { out, res: r.map !== null ? { ...res, value: r.map.addr, map: r.map } : res };
+      }
+      case 'munmap': return this.sys(t.munmap(this.mapOf(step.target, 'munmap')));
+      case 'write_mem': {
+        const map = this.mapOf(step.target, 'write_mem');
+        const offset = toNum(raw.offset ?? 0, env, what('offset'));
+        const data = this.dataOf(raw, 'write_mem', true);
+        const fault = t.writeMem(map, offset, data);
+        const f = new Map<string, Scalar | (() => Scalar)>([['ret', fault === null ? 0 : -1], ['fault', fault ?? '0']]);
+        return { out: { ret: fault === null ? 0n : -1n, errno: null, fault, fields: f }, res: { value: fault === null ? 0 : -1, fields: f } };
+      }
+      case 'read_mem': {
+        const map = this.mapOf(step.target, 'read_mem');
+        const offset = toNum(raw.offset ?? 0, env, what('offset'));
+        const length = this.len(raw.length, what('length'));
+        const r = t.readMem(map, offset, length);
+        if (typeof r === 'string') {
+          const f = new Map<string, Scalar | (() => Scalar)>([['ret', -1], ['fault', r]]);
+          return { out: { ret: -1n, errno: null, fault: r, fields: f }, res: { value: -1, fields: f } };
+        }
+        const hex = (): string => toHex(r);
+        const f = new Map<string, Scalar | (() => Scalar)>([['ret', r.length], ['bytes', hex], ['fault', '0']]);
+        return { out: { ret: BigInt(r.length), errno: null, fault: null, bytes: r, lazyText: () => latin1(r), fields: f }, res: { value: r.length, fields: f } };
+      }
+      case 'read': {
+        const count = this.len(raw.count ?? 16, what('count'));
+        const r = t.read(this.fd(step.target, 'read fd'), count);
+        const fields: Record<string, Scalar> = r.data !== null ? { bytes: toHex(r.data) } : {};
+        return this.sys(r, { bytes: r.data, text: r.data === null ? null : latin1(r.data) }, fields);
+      }
+      case 'write': {
+        const data = raw.bytes === undefined && raw.text === undefined ? textBytes('x') : this.dataOf(raw, 'write', false);
+        return this.sys(t.write(this.fd(step.target, 'write fd'), data));
+      }
+      case 'lseek':
+        return this.sys(t.lseek(this.fd(step.target, 'lseek fd'), toNum(raw.offset, env, what('offset')), toNum(raw.whence, env, what('whence'))));
+      case 'fstat': {
+        const r = t.fstat(this.fd(step.target, 'fstat fd'));
+        return this.sys(r, {}, r.stat !== null ? { ...r.stat } : {});
+      }
+      case 'fcntl': {
+        const fd = this.fd(step.target, 'fcntl fd');
+        const cmd = toNum(raw.cmd, env, what('cmd'));
+        return this.sys(raw.arg === undefined ? t.fcntl(fd, cmd) : t.fcntl(fd, cmd, toNum(raw.arg, env, what('arg'))));
+      }
+      case 'poll': {
+        let fds: { fd: number; events: number }[];
+        if (Array.isArray(step.target)) {
+          fds = step.target.map((e, i) => {
+            if (!isObject(e)) throw new CaseError(`poll[${i}]: must be {"fd": ..., "events": ...}`);
+            return { fd: this.fd(e.fd, `poll[${i}].fd`), events: toNum(e.events ?? 'POLLIN', env, `poll[${i}].events`) };
+          });
+        } else {
+          fds = [{ fd: this.fd(step.target, 'poll fd'), events: toNum(raw.events ?? 'POLLIN', env, what('events')) }];
+        }
+        const timeout = toNum(raw.timeout ?? 0, env, what('timeout'));
+        if (timeout < 0 || timeout > 10_000) throw new CaseError(`poll.timeout: ${timeout} ms is outside 0..10000 (a case must not block)`);
+        const r = t.poll(fds, timeout);
+        const fields: Record<string, Scalar> = {};
+        r.revents.forEach((v, i) => { fields[`revents[${i}]`] = v; });
+        if (r.revents[0] !== undefined) fields.revents = r.revents[0];
+        return this.sys(r, {}, fields);
+      }
+      case 'readlink':
+      case 'read_file': {
+        if (typeof step.target !== 'string') throw new CaseError(`${step.op}: the path must be a string`);
+        const path = substitute(step.target, env);
+        const r = step.op === 'readlink' ? t.readlink(path) : t.readFile(path);
+        const { out, res } = this.sys(r, { text: r.text }, r.text !== null ? { text: r.text } : {});
+        return { out, res: r.text !== null ? { ...res, value: r.text } : res };
+      }
+      case 'readdir': {
+        if (typeof step.target !== 'string') throw new CaseError(`readdir: the path must be a string`);
+        const r = t.readdir(substitute(step.target, env));
+        const names = r.names === null ? null : [...r.names].sort(byName);
+        const text = names === null ? null : names.join('\n');
+        const fields: Record<string, Scalar> = names === null ? {} : { text: text ?? '', count: names.length };
+        const { out, res } = this.sys(r, { text }, fields);
+        return { out, res: text !== null ? { ...res, value: text } : res };
+      }
+      case 'setrlimit_nofile': {
+        const cur = toNum(step.target, env, 'setrlimit_nofile');
+        const max = toNum(raw.max ?? step.target, env, what('max'));
+        return this.sys(t.setNofile(cur, max));
+      }
+      case 'count_fds': {
+        const n = t.openFdCount();
+        return this.sys({ ret: n, errno: null });
+      }
+      case 'list_heaps': {
+        const names = [...t.listHeaps()].sort();
+        const text = names.join(',');
+        const { out, res } = this.sys({ ret: names.length, errno: null }, { text }, { text });
+        return { out, res };
+      }
+      case 'sysconf': {
+        if (step.target !== 'PAGE_SIZE') throw new CaseError(`sysconf: only "PAGE_SIZE" is supported`);
+        return this.sys({ ret: t.pageSize, errno: null });
+      }
+      case 'repeat':
+        throw new CaseError('internal: repeat reached exec');
+    }
+  }
+
+  /** Bytes for write/write_mem: `bytes` (hex), `text`, or (write_mem) `fill` + `length`. */
+  private dataOf(raw: Readonly<Record<string, unknown>>, op: string, allowFill: boolean): Uint8Array {
+    const given = ['bytes', 'text', 'fill'].filter((k) => raw[k] !== undefined);
+    if (given.length !== 1) throw new CaseError(`${op}: give exactly one of bytes, text${allowFill ? ', fill' : ''}`);
+    if (raw.bytes !== undefined) {
+      if (typeof raw.bytes !== 'string') throw new CaseError(`${op}.bytes must be a hex string`);
+      return parseHex(substitute(raw.bytes, this.env), `${op}.bytes`);
+    }
+    if (raw.text !== undefined) {
+      if (typeof raw.text !== 'string') throw new CaseError(`${op}.text must be a string`);
+      return textBytes(substitute(raw.text, this.env));
+    }
+    if (!allowFill) throw new CaseError(`${op}: 'fill' is only for write_mem`);
+    const b = toNum(raw.fill, this.env, `${op}.fill`);
+    if (b < 0 || b > 255) throw new CaseError(`${op}.fill: ${b} is not a byte value`);
+    if (raw.length === undefined) throw new CaseError(`${op}: 'fill' needs 'length'`);
+    return new Uint8Array(this.len(raw.length, `${op}.length`)).fill(b);
+  }
+
+  private ioctl(step: Step): { out: Outcome; res: Result } {
+    const env = this.env;
+    const fd = this.fd(step.target, 'ioctl fd');
+    const cmdBig = toInt(step.raw.cmd, env, 'ioctl.cmd');
+    if (cmdBig < 0n || cmdBig > 0xffffffffn) throw new CaseError(`ioctl.cmd: ${cmdBig} does not fit 32 bits`);
+    const cmd = Number(cmdBig);
+    const a = step.raw.arg;
+    let arg: IoctlArg;
+    let layout: StructLayout | null = null;
+    if (a === undefined || a === null) arg = null;
+    else if (a === 'unmapped') arg = 'unmapped';
+    else if (isObject(a) && a.at !== undefined) {
+      const extra = Object.keys(a).filter((k) => k !== 'at' && k !== 'offset');
+      if (extra.length > 0) throw new CaseError(`ioctl.arg: an "at" argument takes only 'offset' besides 'at' (got ${extra.join(', ')})`);
+      const map = this.mapOf(a.at, 'ioctl.arg.at');
+      const off = toNum(a.offset ?? 0, env, 'ioctl.arg.offset');
+      return this.sys(this.t.ioctlAt(fd, cmd, map.addr + off));
+    } else if (isObject(a) && a.string !== undefined) {
+      const extra = Object.keys(a).filter((k) => k !== 'string');
+      if (extra.length > 0) throw new CaseError(`ioctl.arg: a string argument takes no other keys (got ${extra.join(', ')})`);
+      if (typeof a.string !== 'string') throw new CaseError(`ioctl.arg.string must be a string`);
+      return this.sys(this.t.ioctlString(fd, cmd, substitute(a.string, env)));
+    } else if (isObject(a) && a.bytes !== undefined) {
+      const extra = Object.keys(a).filter((k) => k !== 'bytes' && k !== 'decode');
+      if (extra.length > 0) throw new CaseError(`ioctl.arg: a bytes argument takes only 'decode' besides 'bytes' (got ${extra.join(', ')})`);
+      if (typeof a.bytes !== 'string') throw new CaseError(`ioctl.arg.bytes must be a hex string`);
+      arg = parseHex(substitute(a.bytes, env), 'ioctl.arg.bytes');
+      layout = a.decode !== undefined ? layoutFor(a.decode, 'ioctl.arg.decode') : inferLayout(cmd);
+    } else if (isObject(a) && a.struct !== undefined) {
+      layout = layoutFor(a.struct, 'ioctl.arg.struct');
+      const values: Record<string, number | bigint | string> = {};
+      for (const [k, v] of Object.entries(a)) {
+        if (k === 'struct' || k === 'size' || k === 'pad') continue;
+        if (typeof v !== 'number' && typeof v !== 'string') throw new CaseError(`ioctl.arg.${k}: must be a number or an expression string`);
+        values[k] = v;
+      }
+      let enc: Uint8Array;
+      try {
+        enc = encodeStruct(layout, values, undefined, (s) => toInt(s, env, `${layout?.name ?? ''}.field`));
+      } catch (e) {
+        if (e instanceof CaseError) throw e;
+        throw new CaseError(`ioctl.arg: ${(e as Error).message}`);
+      }
+      if (a.size !== undefined) {
+        const size = this.len(a.size, 'ioctl.arg.size');
+        const pad = a.pad === undefined ? 0 : toNum(a.pad, env, 'ioctl.arg.pad');
+        if (pad < 0 || pad > 255) throw new CaseError(`ioctl.arg.pad: ${pad} is not a byte value`);
+        const buf = new Uint8Array(size).fill(pad);
+        buf.set(enc.subarray(0, Math.min(size, enc.length)));
+        enc = buf;
+      } else if (a.pad !== undefined) throw new CaseError(`ioctl.arg.pad needs ioctl.arg.size`);
+      arg = enc;
+    } else {
+      throw new CaseError(`ioctl.arg must be null, "unmapped", {"struct": ...}, {"bytes": "hex"}, {"string": ...} or {"at": mapping}`);
+    }
+    const r = this.t.ioctl(fd, cmd, arg);
+    const bytes = r.out ?? (arg instanceof Uint8Array ? arg : null);
+    const fields: Record<string, Scalar> = {};
+    if (bytes !== null) {
+      fields.bytes = toHex(bytes);
+      if (layout !== null) Object.assign(fields, decodeStruct(layout, bytes));
+    }
+    return this.sys(r, { bytes: r.out }, fields);
+  }
+
+  /** Checks an outcome against `expect`; returns a failure message or null. */
+  private check(o: Outcome, e: Expect | undefined): string | null {
+    const env = this.env;
+    if (e === undefined || (e.errno === undefined && e.fault === undefined)) {
+      if (o.fault !== null) return `expected success, observed fault ${o.fault}`;
+      if (o.errno !== null) return `expected success, observed ${describe(o)}`;
+      if (e === undefined) return o.ret < 0n ? `expected success, observed ${describe(o)}` : null;
+    } else if (e.errno !== undefined) {
+      if (o.errno !== e.errno) return `errno: expected ${e.errno}, observed ${describe(o)}`;
+    } else if (e.fault !== undefined) {
+      if (o.fault !== e.fault) return `fault: expected ${e.fault}, observed ${describe(o)}`;
+    }
+    if (e.ret !== undefined) {
+      const want = toInt(e.ret, env, 'expect.ret');
+      if (want !== o.ret) return `ret: expected ${want}, observed ${describe(o)}`;
+    }
+    const needText = (k: string): string => {
+      if (o.lazyText !== undefined) return o.lazyText();
+      if (o.text === undefined) throw new CaseError(`expect.${k}: this op has no text to check`);
+      return o.text ?? '';
+    };
+    if (e.match !== undefined) {
+      const text = needText('match');
+      const re = new RegExp(substitute(e.match, env, true), 'm');
+      if (!re.test(text)) return `match: /${re.source}/ not found in ${short(text, 400)}`;
+    }
+    if (e.not_match !== undefined) {
+      const text = needText('not_match');
+      const re = new RegExp(substitute(e.not_match, env, true), 'm');
+      if (re.test(text)) return `not_match: /${re.source}/ found in ${short(text, 400)}`;
+    }
+    if (e.equals !== undefined) {
+      const want = substitute(e.equals, env);
+      if (o.bytes !== undefined) {
+        // Byte results (read_mem, read, ioctl) compare as hex.
+        const got = o.bytes === null ? '(none)' : toHex(o.bytes);
+        if (got !== want.replace(/\s+/g, '').toLowerCase()) return `equals: expected bytes ${short(want)}, observed ${short(got)}`;
+      } else {
+        const text = needText('equals');
+        if (text !== want) return `equals: expected ${short(want)}, observed ${short(text)}`;
+      }
+    }
+    if (e.zero !== undefined) {
+      if (o.bytes === undefined || o.bytes === null) throw new CaseError(`expect.zero: this op has no bytes to check`);
+      let nonzero = 0;
+      let first = -1;
+      for (let i = 0; i < o.bytes.length; i++) if (o.bytes[i] !== 0) { nonzero++; if (first < 0) first = i; }
+      if (e.zero && nonzero > 0) return `zero: ${nonzero} of ${o.bytes.length} bytes are nonzero (first at offset ${first}: 0x${(o.bytes[first] ?? 0).toString(16)})`;
+      if (!e.zero && nonzero === 0) return `zero: expected some nonzero byte, all ${o.bytes.length} are zero`;
+    }
+    if (e.all !== undefined) {
+      if (o.bytes === undefined || o.bytes === null) throw new CaseError(`expect.all: this op has no bytes to check`);
+      const want = toNum(e.all, env, 'expect.all');
+      let bad = 0;
+      let first = -1;
+      for (let i = 0; i < o.bytes.length; i++) if (o.bytes[i] !== want) { bad++; if (first < 0) first = i; }
+      if (bad > 0) return `all: ${bad} of ${o.bytes.length} bytes differ from 0x${want.toString(16)} (first at offset ${first}: 0x${(o.bytes[first] ?? 0).toString(16)})`;
+    }
+    if (e.bytes_at !== undefined) {
+      const b = o.bytes;
+      if (b === undefined || b === null) throw new CaseError(`expect.bytes_at: this op has no bytes to check`);
+      for (const [off, hex] of Object.entries(e.bytes_at)) {
+        const want = parseHex(substitute(hex, env), `expect.bytes_at.${off}`);
+        const start = Number(off);
+        const got = b.subarray(start, start + want.length);
+        if (toHex(got) !== toHex(want)) return `bytes_at ${off}: expected ${toHex(want)}, observed ${toHex(got) || '(past the end)'}`;
+      }
+    }
+    if (e.fields !== undefined) {
+      for (const [k, v] of Object.entries(e.fields)) {
+        const m = cmpScalar(v, o.fields?.get(k), env, `field ${k}`);
+        if (m !== null) return m;
+      }
+    }
+    return null;
+  }
+}
+
+class StepError extends Error {
+  constructor(readonly step: Step, message: string, readonly caseBug = true) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running files
+
+function profileOf(release: string): string {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m === null ? release : `${m[1]}.${m[2]}`;
+}
+
+function instanceName(c: Case, heap: string | null): string {
+  if (heap === null) return c.name;
+  if (c.name.includes('${heap}')) return c.name.split('${heap}').join(heap);
+  // A case written for one named heap needs no suffix; "*" and lists do.
+  return c.heaps !== '*' && c.heaps !== null && c.heaps.length === 1 ? c.name : `${c.name} [${heap}]`;
+}
+
+/** Runs every case of `files`, each case instance (case × heap) on a fresh target. */
+export async function runCases(files: readonly CaseFile[], makeTarget: () => SyscallTarget | Promise<SyscallTarget>, opts: RunOptions = {}): Promise<Report> {
+  const results: CaseResult[] = [];
+  const errors = [...(opts.loadErrors ?? [])];
+  const first = await makeTarget();
+  const info = {
+    backend: first.backend, arch: first.arch, release: first.release, pageSize: first.pageSize,
+    heaps: [...first.listHeaps()], profile: opts.profile ?? profileOf(first.release),
+  };
+  first.dispose();
+  const push = (r: CaseResult): void => { results.push(r); opts.onResult?.(r); };
+
+  for (const file of files) {
+    for (const c of file.cases) {
+      const base = { file: file.display, caseIndex: c.index };
+      let skip: string | null = null;
+      if (c.profiles !== undefined && !c.profiles.includes(info.profile)) skip = `profile ${info.profile} not in [${c.profiles.join(', ')}]`;
+      else if (c.backend !== undefined && c.backend !== info.backend) skip = `backend ${info.backend} is not ${c.backend}`;
+      else if (c.arch !== undefined && c.arch !== info.arch) skip = `arch ${info.arch} is not ${c.arch}`;
+      let heaps: (string | null)[];
+      if (c.heaps === null) heaps = [null];
+      else if (c.heaps === '*') heaps = info.heaps.length > 0 ? [...info.heaps] : [];
+      else heaps = [...c.heaps];
+      if (heaps.length === 0) {
+        if (opts.filter === undefined || c.name.includes(opts.filter)) push({ ...base, name: c.name, heap: null, status: 'skip', reason: skip ?? 'the target exposes no heaps' });
+        continue;
+      }
+      for (const heap of heaps) {
+        const name = instanceName(c, heap);
+        if (opts.filter !== undefined && !name.includes(opts.filter)) continue;
+        if (skip !== null) { push({ ...base, name, heap, status: 'skip', reason: skip }); continue; }
+        if (heap !== null && !info.heaps.includes(heap)) { push({ ...base, name, heap, status: 'skip', reason: `heap ${heap} is not present (target has: ${info.heaps.join(', ') || 'none'})` }); continue; }
+        push(await runInstance(c, heap, base, name, makeTarget));
+      }
+    }
+  }
+  const passed = results.filter((r) => r.status === 'pass' || r.status === 'xfail').length;
+  const failed = results.filter((r) => r.status === 'fail' || r.status === 'xpass' || r.status === 'error').length + errors.length;
+  const skipped = results.filter((r) => r.status === 'skip').length;
+  return { results, errors, passed, failed, skipped, target: info };
+}
+
+async function runInstance(c: Case, heap: string | null, base: { file: string; caseIndex: number }, name: string,
+  makeTarget: () => SyscallTarget | Promise<SyscallTarget>): Promise<CaseResult> {
+  let target: SyscallTarget;
+  try {
+    target = await makeTarget();
+  } catch (e) {
+    return { ...base, name, heap, status: 'fail', failure: { step: '0', op: 'boot', message: `cannot create the target: ${(e as Error).message}` } };
+  }
+  let failure: StepFailure | null;
+  try {
+    failure = new Instance(target, heap).runSteps(c.steps);
+  } catch (e) {
+    if (e instanceof StepError) {
+      const f = { step: e.step.label, op: e.step.op, message: e.message };
+      // A mistake in the case file is an error even in an xfail case.
+      if (e.caseBug) return { ...base, name, heap, status: 'error', failure: f };
+      failure = f;
+    } else {
+      failure = { step: '?', op: '?', message: `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` };
+    }
+  } finally {
+    try { target.dispose(); } catch { /* the process may already be gone */ }
+  }
+  if (c.xfail !== undefined) {
+    return failure === null
+      ? { ...base, name, heap, status: 'xpass', reason: c.xfail }
+      : { ...base, name, heap, status: 'xfail', reason: c.xfail, failure };
+  }
+  return failure === null ? { ...base, name, heap, status: 'pass' } : { ...base, name, heap, status: 'fail', failure };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const TAGS: Readonly<Record<CaseStatus, string>> = { pass: 'PASS ', fail: 'FAIL ', skip: 'SKIP ', xfail: 'XFAIL', xpass: 'XPASS', error: 'ERROR' };
+
+/** The line printed for one case instance. */
+export function formatResult(r: CaseResult): string {
+  const where = `${r.file}: case ${r.caseIndex} "${r.name}"`;
+  const step = r.failure !== undefined ? `step ${r.failure.step} (${r.failure.op}): ${r.failure.message}` : '';
+  switch (r.status) {
+    case 'pass': return `PASS  ${where}`;
+    case 'skip': return `SKIP  ${where}: ${r.reason ?? ''}`;
+    case 'fail': return `FAIL  ${where}: ${step}`;
+    case 'error': return `ERROR ${where}: ${step}`;
+    case 'xfail': return `XFAIL ${where}: ${r.reason ?? ''} [${step}]`;
+    case 'xpass': return `XPASS ${where}: marked xfail (${r.reason ?? ''}) but passed; remove the mark`;
+  }
+}
+
+/** The closing line: `N passed, N failed` (and `, N skipped` when some were). */
+export function summaryLine(r: Pick<Report, 'passed' | 'failed' | 'skipped'>): string {
+  return `${r.passed} passed, ${r.failed} failed${r.skipped > 0 ? `, ${r.skipped} skipped` : ''}`;
+}
+
+/** The whole report as text: one line per case instance, load errors, the closing line. */
+export function formatReport(r: Report): string {
+  const lines = r.results.map(formatResult);
+  for (const e of r.errors) lines.push(`ERROR ${e}`);
+  lines.push(summaryLine(r));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The report as a JSON-able object (for --json). */
+export function reportJson(r: Report): unknown {
+  return {
+    target: r.target,
+    passed: r.passed, failed: r.failed, skipped: r.skipped,
+    errors: r.errors,
+    results: r.results.map((x) => ({ ...x, tag: TAGS[x.status].trim() })),
+  };
+}

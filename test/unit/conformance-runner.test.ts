@@ -1,0 +1,250 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IoctlArg, IoctlResult, MapHandle, SyscallTarget, SysResult } from '../../src/api/target.js';
+import { createEmulatedTarget, ORACLE_MACHINE } from '../../src/backends/emulated/target.js';
+import { conformanceMain, conformanceTarget } from '../../src/apps/conformance/cli.js';
+import { formatReport, loadCaseFiles, parseCaseFile, runCases } from '../../src/apps/conformance/runner.js';
+import type { CaseFile } from '../../src/apps/conformance/runner.js';
+
+/** A tiny fake kernel: one heap "fake", ALLOC returns fd 4 or EINVAL for len 0. */
+class FakeTarget implements SyscallTarget {
+  readonly backend = 'fake';
+  readonly arch = 'x86_64' as const;
+  readonly pageSize = 4096;
+  readonly release = '6.1.0';
+  private next = 3;
+  private readonly sizes = new Map<number, number>();
+  private readonly mem = new Map<number, Uint8Array>();
+  disposed = false;
+  listHeaps(): string[] { return ['fake']; }
+  open(path: string): SysResult { return path === '/dev/dma_heap/fake' ? { ret: this.next++, errno: null } : { ret: -1, errno: 'ENOENT' }; }
+  close(): SysResult { return { ret: 0, errno: null }; }
+  dup(fd: number): SysResult { return { ret: fd + 100, errno: null }; }
+  fcntl(): SysResult { return { ret: 0, errno: null }; }
+  ioctl(_fd: number, cmd: number, arg: IoctlArg): IoctlResult {
+    if (arg === null || arg === 'unmapped') return { ret: -1, errno: 'EFAULT', out: null };
+    if ((cmd & 0xffff) !== 0x4800) return { ret: -1, errno: 'ENOTTY', out: arg };
+    const out = Uint8Array.from(arg);
+    const dv = new DataView(out.buffer);
+    const len = Number(dv.getBigUint64(0, true));
+    if (len === 0) return { ret: -1, errno: 'EINVAL', out };
+    const fd = this.next++;
+    this.sizes.set(fd, Math.ceil(len / 4096) * 4096);
+    if (out.length >= 12) dv.setUint32(8, fd, true);
+    return { ret: 0, errno: null, out };
+  }
+  ioctlString(): SysResult { return { ret: 0, errno: null }; }
+  mmap(length: number, _prot: number, _flags: number, fd: number): { ret: number; errno: null; map: MapHandle } | { ret: number; errno: 'EINVAL'; map: null } {
+    if (!this.sizes.has(fd)) return { ret: -1, errno: 'EINVAL', map: null };
+    const addr = 0x10000 * fd;
+    this.mem.set(addr, new Uint8Array(length));
+    return { ret: addr, errno: null, map: { addr, length } };
+  }
+  munmap(): SysResult { return { ret: 0, errno: null }; }
+  readMem(map: MapHandle, offset: number, length: number): Uint8Array | 'SIGBUS' {
+    const m = this.mem.get(map.addr);
+    if (m === undefined || offset + length > m.length) return 'SIGBUS';
+    return m.slice(offset, offset + length);
+  }
+  writeMem(map: MapHandle, offset: number, data: Uint8Array): null | 'SIGBUS' {
+    const m = this.mem.get(map.addr);
+    if (m === undefined || offset + data.length > m.length) return 'SIGBUS';
+    m.set(data, offset);
+    return null;
+  }
+  read(): SysResult & { data: null } { return { ret: -1, errno: 'EINVAL', data: null }; }
+  write(): SysResult { return { ret: -1, errno: 'EINVAL' }; }
+  lseek(fd: number, offset: number, whence: number): SysResult {
+    const size = this.sizes.get(fd);
+    if (size === undefined) return { ret: -1, errno: 'ESPIPE' };
+    if (offset !== 0 || (whence !== 0 && whence !== 2)) return { ret: -1, errno: 'EINVAL' };
+    return { ret: whence === 2 ? size : 0, errno: null };
+  }
+  fstat(): SysResult & { stat: null } { return { ret: -1, errno: 'EBADF', stat: null }; }
+  poll(fds: readonly { fd: number; events: number }[]): SysResult & { revents: number[] } { return { ret: fds.length, errno: null, revents: fds.map((f) => f.events) }; }
+  readlink(): SysResult & { text: string } { return { ret: 8, errno: null, text: '/dmabuf:' }; }
+  readdir(): SysResult & { names: string[] | null } {
+    return { ret: -1, errno: 'ENOENT', names: null };
+  }
+  ioctlAt(): SysResult {
+    return { ret: -1, errno: 'EFAULT' };
+  }
+  readFile(path: string): SysResult & { text: string | null } {
+    const m = /^\/proc\/self\/fdinfo\/(\d+)$/.exec(path);
+    if (m !== null && this.sizes.has(Number(m[1]))) return { ret: 1, errno: null, text: `size:\t${this.sizes.get(Number(m[1]))}\nexp_name:\tfake\n` };
+    return { ret: -1, errno: 'ENOENT', text: null };
+  }
+  setNofile(): SysResult { return { ret: 0, errno: null }; }
+  openFdCount(): number { return this.next; }
+  dispose(): void { this.disposed = true; }
+}
+
+function file(cases: unknown[], name = 't.json'): CaseFile {
+  const r = parseCaseFile(JSON.stringify({ cases }), name);
+  assert.deepEqual(r.errors, []);
+  assert.ok(r.file !== null);
+  return r.file;
+}
+
+const ALLOC_OK = {
+  name: 'alloc ok on ${heap}', heap: '*',
+  steps: [
+    { open: '/dev/dma_heap/${heap}', flags: 'O_RDWR|O_CLOEXEC', as: 'h' },
+    { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 4097, fd_flags: 'O_RDWR|O_CLOEXEC' }, as: 'b', expect: { fields: { fd: '${h} + 1', len: 4097 } } },
+    { read_file: '/proc/self/fdinfo/${b.fd}', expect: { match: 'exp_name:\\t${heap}', not_match: '^name:' } },
+    { lseek: 'b.fd', offset: 0, whence: 'SEEK_END', expect: { ret: '2 * PAGE_SIZE' } },
+    { mmap: 'b.fd', length: 8192, prot: 'PROT_READ|PROT_WRITE', as: 'm' },
+    { write_mem: 'm', offset: 4096, fill: '0xff', length: 4 },
+    { read_mem: 'm', offset: 4096, length: 4, expect: { equals: 'ffffffff' } },
+    { read_mem: 'm', offset: 0, length: 4096, expect: { zero: true } },
+    { repeat: 3, index: 'k', steps: [{ ioctl: 'h', cmd: '0xc0184800', arg: { bytes: '0010000000000000000000000200080000000000000000000' + '0' }, as: 'r${k}' }] },
+    { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 4096, size: 32, pad: '0xa5' }, expect: { bytes_at: { 24: 'a5a5a5a5a5a5a5a5' } } },
+  ],
+};
+
+test('a passing case: struct args, ${} substitution, field checks, repeat, memory', async () => {
+  const targets: FakeTarget[] = [];
+  const report = await runCases([file([ALLOC_OK])], () => { const t = new FakeTarget(); targets.push(t); return t; });
+  assert.equal(report.failed, 0, formatReport(report));
+  assert.equal(report.passed, 1);
+  assert.equal(report.results[0]?.name, 'alloc ok on fake');
+  assert.ok(targets.every((t) => t.disposed), 'every target disposed');
+  assert.match(formatReport(report), /^PASS {2}t\.json: case 1 "alloc ok on fake"\n1 passed, 0 failed\n$/);
+});
+
+test('a wrong errno gives a FAIL line with the step, expected and observed', async () => {
+  const report = await runCases([file([{
+    name: 'zero len', heap: 'fake',
+    steps: [
+      { open: '/dev/dma_heap/${heap}', as: 'h' },
+      { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 4096 }, expect: { errno: 'EINVAL' } },
+    ],
+  }])], () => new FakeTarget());
+  assert.equal(report.failed, 1);
+  const text = formatReport(report);
+  assert.match(text, /^FAIL {2}t\.json: case 1 "zero len": step 2 \(ioctl\): errno: expected EINVAL, observed ret=0 \(success\)$/m);
+  assert.match(text, /^0 passed, 1 failed$/m);
+});
+
+test('a step without expect must succeed; errno mismatch on success is reported', async () => {
+  const report = await runCases([file([{ name: 'no such heap', steps: [{ open: '/dev/dma_heap/nope' }] }])], () => new FakeTarget());
+  assert.match(formatReport(report), /step 1 \(open\): expected success, observed ret=-1 errno=ENOENT/);
+});
+
+test('xfail: a failing xfail case passes with a note, a passing one is XPASS (a failure)', async () => {
+  const report = await runCases([file([
+    { name: 'known bug', xfail: 'kernel bug #1', steps: [{ open: '/nope', expect: { errno: 'EACCES' } }] },
+    { name: 'stale mark', xfail: 'fixed since', steps: [{ open: '/nope', expect: { errno: 'ENOENT' } }] },
+  ])], () => new FakeTarget());
+  assert.equal(report.passed, 1);
+  assert.equal(report.failed, 1);
+  const text = formatReport(report);
+  assert.match(text, /^XFAIL t\.json: case 1 "known bug": kernel bug #1 \[step 1 \(open\): errno: expected EACCES, observed ret=-1 errno=ENOENT\]$/m);
+  assert.match(text, /^XPASS t\.json: case 2 "stale mark": marked xfail \(fixed since\) but passed; remove the mark$/m);
+});
+
+test('skips: profile, backend, missing heap; the closing line counts them', async () => {
+  const report = await runCases([file([
+    { name: 'only 7.0', profiles: ['7.0'], steps: [{ count_fds: true }] },
+    { name: 'only linux', backend: 'linux', steps: [{ count_fds: true }] },
+    { name: 'cma only', heap: 'reserved', steps: [{ count_fds: true }] },
+    { name: 'runs', steps: [{ count_fds: true, as: 'n' }, { count_fds: true, expect: { ret: '${n}' } }] },
+  ])], () => new FakeTarget());
+  assert.equal(report.skipped, 3);
+  assert.equal(report.passed, 1);
+  const text = formatReport(report);
+  assert.match(text, /^SKIP {2}t\.json: case 1 "only 7\.0": profile 6\.1 not in \[7\.0\]$/m);
+  assert.match(text, /^SKIP {2}t\.json: case 3 "cma only": heap reserved is not present/m);
+  assert.match(text, /^1 passed, 0 failed, 3 skipped$/m);
+});
+
+test('bad case files give clear errors naming file, case and step', () => {
+  assert.deepEqual(parseCaseFile('{ "cases": [ {', 'bad.json').errors.map((e) => e.replace(/JSON: .*/, 'JSON')), ['bad.json: invalid JSON']);
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ count_fds: true }, { frobnicate: 'h' }] }] }), 'f.json').errors,
+    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, repeat)`]);
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ lseek: 'h', whence: 0 }] }] }), 'f.json').errors,
+    [`f.json: case 1 "x": step 1 (lseek): missing key 'offset'`]);
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ open: '/a', expect: { errno: 'EINVAL', rett: 1 } }] }] }), 'f.json').errors,
+    [`f.json: case 1 "x": step 1 (open): unknown expect key 'rett' (known: ret, errno, fault, match, not_match, equals, zero, all, fields, bytes_at)`]);
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ read_file: '/a', expect: { match: '(' } }] }] }), 'f.json').errors.length, 1);
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ open: '/dev/dma_heap/${heap}' }] }] }), 'f.json').errors,
+    [`f.json: case 1 "x": uses \${heap} but has no 'heap' key`]);
+});
+
+test('runtime case errors (unknown name, missing result) are ERROR lines, even in xfail cases', async () => {
+  const report = await runCases([file([
+    { name: 'typo', heap: '*', steps: [{ open: '/dev/dma_heap/${heap}', flags: 'O_RDWR|O_CLOEXC' }] },
+    { name: 'missing', xfail: 'x', steps: [{ lseek: 'b.fd', offset: 0, whence: 'SEEK_END' }] },
+    { name: 'no field', heap: '*', steps: [{ open: '/dev/dma_heap/${heap}', as: 'h' }, { lseek: 'h.fd', offset: 0, whence: 0 }] },
+  ])], () => new FakeTarget());
+  const text = formatReport(report);
+  assert.equal(report.failed, 3, text);
+  assert.match(text, /^ERROR t\.json: case 1 "typo \[fake\]": step 1 \(open\): unknown name 'O_CLOEXC' in expression 'O_RDWR\|O_CLOEXC'/m);
+  assert.match(text, /^ERROR t\.json: case 2 "missing": step 1 \(lseek\): no earlier result named 'b' \(in 'b\.fd'\)$/m);
+  assert.match(text, /^ERROR t\.json: case 3 "no field \[fake\]": step 2 \(lseek\): result 'h' has no field 'fd' \(fields: ret, errno\)$/m);
+});
+
+test('loadCaseFiles reports unreadable paths and bad files; conformanceMain exit codes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conf-'));
+  writeFileSync(join(dir, 'good.json'), JSON.stringify({ cases: [ALLOC_OK] }));
+  writeFileSync(join(dir, 'bad.json'), '{"cases": [{"name": "b", "steps": [{"ioctl": "h"}]}]}');
+  const r = loadCaseFiles([dir, join(dir, 'missing.json')]);
+  assert.equal(r.files.length, 1);
+  assert.equal(r.errors.length, 2);
+  assert.match(r.errors.join('\n'), /bad\.json: case 1 "b": step 1 \(ioctl\): missing key 'cmd'/);
+  assert.match(r.errors.join('\n'), /missing\.json: no such file or directory/);
+
+  const lines: string[] = [];
+  const print = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
+  assert.equal(await conformanceMain(['run', join(dir, 'good.json'), '--profile', '6.1'], print), 0, lines.join('\n'));
+  assert.equal(lines.at(-1), '2 passed, 0 failed');
+  lines.length = 0;
+  assert.equal(await conformanceMain(['run', dir, '--profile', '6.1'], print), 1);
+  assert.match(lines.join('\n'), /^ERROR .*bad\.json: case 1 "b": step 1 \(ioctl\): missing key 'cmd'$/m);
+  assert.equal(lines.at(-1), '2 passed, 1 failed');
+  assert.equal(await conformanceMain(['run', '--frob', dir], print), 2);
+  assert.equal(await conformanceMain(['run'], print), 2);
+  assert.equal(await conformanceMain(['run', join(dir, 'nope')], print), 2);
+});
+
+test('the example of the format reference runs on the emulated 6.1 machine', async () => {
+  const example = {
+    name: 'alloc of 0 bytes is EINVAL', heap: '*',
+    steps: [
+      { open: '/dev/dma_heap/${heap}', flags: 'O_RDWR|O_CLOEXEC', as: 'h' },
+      { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 0, fd_flags: 'O_RDWR|O_CLOEXEC' }, as: 'a', expect: { errno: 'EINVAL' } },
+      { ioctl: 'h', cmd: '0xc0104800', arg: { bytes: '00001000000000000000000002000800' }, as: 'b' },
+      { read_file: '/proc/self/fdinfo/${b.fd}', expect: { match: 'exp_name:\\t${heap}' } },
+      { mmap: 'b.fd', length: 4096, prot: 'PROT_READ|PROT_WRITE', flags: 'MAP_SHARED', as: 'm' },
+      { read_mem: 'm', offset: 0, length: 4096, expect: { zero: true } },
+      { lseek: 'b.fd', offset: 0, whence: 'SEEK_END', expect: { ret: 1048576 } },
+    ],
+  };
+  const report = await runCases([file([example])], () => createEmulatedTarget({ ...ORACLE_MACHINE, profile: '6.1' }));
+  assert.equal(report.failed, 0, formatReport(report));
+  assert.deepEqual(report.results.map((r) => r.heap).sort(), ['reserved', 'system']);
+});
+
+test('readdir and a pointer into a mapping (copy-out fault on 6.1 leaves the fd)', async () => {
+  const c = {
+    name: 'ext', heap: 'system',
+    steps: [
+      { open: '/dev/dma_heap/${heap}', as: 'h' },
+      { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 4096, fd_flags: 'O_RDWR' }, as: 'b' },
+      { fstat: 'b.fd', as: 's' },
+      { readdir: '/sys/kernel/dmabuf/buffers', expect: { ret: 1, equals: '${s.ino}' } },
+      { mmap: 'b.fd', length: 4096, prot: 'PROT_READ|PROT_WRITE', as: 'w' },
+      { write_mem: 'w', bytes: '0010000000000000' + '00000000' + '02000000' },
+      { mmap: 'b.fd', length: 4096, prot: 'PROT_READ', as: 'ro' },
+      { count_fds: true, as: 'n' },
+      { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { at: 'ro' }, expect: { errno: 'EFAULT' } },
+      { count_fds: true, expect: { ret: '${n} + 1' } },
+      { readdir: '/nonexistent', expect: { errno: 'ENOENT' } },
+    ],
+  };
+  const report = await runCases([file([c])], () => conformanceTarget({ ...ORACLE_MACHINE, profile: '6.1' }));
+  assert.equal(report.failed, 0, formatReport(report));
+});
