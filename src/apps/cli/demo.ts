@@ -6,7 +6,7 @@
 import { DmaHeapClient } from '../../api/client.js';
 import { createEmulatedTarget, describeHeaps } from '../../backends/emulated/index.js';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
-import { fmtBytes, table } from './format.js';
+import { fmtBytes, table } from '../common/format.js';
 
 export interface DemoStep {
   readonly step: string;

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { ErrnoError } from '../../api/errors.js';
 import { createEmulatedTarget, describeHeaps } from '../../backends/emulated/index.js';
 import { conformanceMain } from '../conformance/cli.js';
-import { MACHINE_OPTIONS, UsageError, machineFrom, parse, parseSize } from './args.js';
+import { MACHINE_OPTIONS, UsageError, machineFrom, parse, parseSize } from '../common/args.js';
 import { printDemo, runDemo } from './demo.js';
-import { fmtBytes, table } from './format.js';
+import { fmtBytes, table } from '../common/format.js';
 
 const USAGE = `Usage: dmaheap <command> [options]
 

@@ -3,7 +3,7 @@
  * conformance runner. Exit status: 0 when every case passed (or was skipped), 1 when a case
  * failed or a case file is broken, 2 for a usage error (bad option, no such path, bad machine).
  */
-import { parseArgs } from 'node:util';
+import { MACHINE_OPTIONS, machineFrom, parse } from '../common/args.js';
 import type { SyscallTarget } from '../../api/target.js';
 import { createEmulatedTarget, ORACLE_MACHINE } from '../../backends/emulated/target.js';
 import type { EmulatedOptions } from '../../backends/emulated/target.js';
@@ -29,15 +29,6 @@ Options:
 Defaults mirror the oracle VM: x86-64, 4 KiB pages, 2 GiB RAM, cma=64M.
 Exit status: 0 all passed, 1 a case failed or a case file is broken, 2 usage error.`;
 
-function parseSize(s: string, what: string): number {
-  const m = /^(0x[0-9a-f]+|\d+)([kmgt]i?b?)?$/i.exec(s.trim());
-  if (m === null) throw new Error(`${what}: '${s}' is not a size (examples: 4096, 64M, 2G)`);
-  const unit = (m[2] ?? '').charAt(0).toLowerCase();
-  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : unit === 't' ? 1024 ** 4 : 1;
-  const v = Number(m[1]) * mult;
-  if (!Number.isSafeInteger(v)) throw new Error(`${what}: '${s}' is too large`);
-  return v;
-}
 
 /** An emulated target for the conformance runner (a fresh kernel and process). */
 export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
@@ -81,31 +72,14 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   let positionals: string[];
   const machine: EmulatedOptions = { ...ORACLE_MACHINE };
   try {
-    ({ values, positionals } = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        backend: { type: 'string' }, profile: { type: 'string' }, cmdline: { type: 'string' },
-        ram: { type: 'string' }, 'page-size': { type: 'string' }, arch: { type: 'string' },
-        filter: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values, positionals } = parse(rest, { ...MACHINE_OPTIONS, backend: { type: 'string' }, filter: { type: 'string' }, quiet: { type: 'boolean' } }, true));
     if (values.help === true) {
       print.out(USAGE);
       return 0;
     }
     const backend = values.backend ?? 'emulated';
     if (backend !== 'emulated') throw new Error(`--backend: '${String(backend)}' is not available (known: emulated)`);
-    if (typeof values.profile === 'string') machine.profile = values.profile;
-    if (typeof values.cmdline === 'string') machine.cmdline = values.cmdline;
-    if (typeof values.ram === 'string') machine.ramBytes = parseSize(values.ram, '--ram');
-    if (typeof values['page-size'] === 'string') machine.pageSize = parseSize(values['page-size'], '--page-size');
-    if (typeof values.arch === 'string') {
-      if (values.arch !== 'x86_64' && values.arch !== 'arm64') throw new Error(`--arch: '${values.arch}' is not x86_64 or arm64`);
-      machine.arch = values.arch;
-    }
+    Object.assign(machine, machineFrom(values));
     if (positionals.length === 0) throw new Error('no case files or directories given');
     const missing = expandPaths(positionals).errors;
     if (missing.length > 0) throw new Error(missing.join('; '));
