@@ -50,6 +50,9 @@ export class KernelConfigError extends Error {
   override readonly name = 'KernelConfigError';
 }
 
+/** Pages the per-CPU free list keeps before merging frees back into the buddy lists. */
+const PCP_HIGH = 512;
+
 /** Memory the emulated firmware and kernel image keep for themselves at the start of RAM. */
 const KERNEL_RESERVED_BYTES = 16 * 1024 * 1024;
 const RAM_BASE: Readonly<Record<Arch, number>> = { x86_64: 0, arm64: 0x40000000 };
@@ -149,7 +152,8 @@ export class Kernel implements ProcessHost, KernelServices {
     this.defaultCma = def;
 
     // The page allocator gets every page that is not reserved (mm/memblock.c memblock_free_all).
-    this.buddy = new BuddyAllocator();
+    // pcp->high is a few hundred pages per CPU on a 2 GiB machine (mm/page_alloc.c zone_highsize)
+    this.buddy = new BuddyAllocator(undefined, PCP_HIGH);
     const sorted = [...reserved].sort((a, b) => a.base - b.base);
     let cursor = this.ramBase;
     const end = this.ramBase + this.ramBytes;

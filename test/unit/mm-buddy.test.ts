@@ -101,3 +101,26 @@ test('100,000 live order-0 allocations', () => {
   assert.equal(b.freeBlocks(10), 4096);
   assert.equal(b.freePages, 4 * 1024 * 1024);
 });
+
+test('per-CPU page list: freed single pages are reused without a merge, drain() merges them', () => {
+  const b = new BuddyAllocator(10, 4);
+  b.addFreeRange(0, 1024);
+  const p = b.alloc(0);
+  assert.equal(p, 0);
+  assert.deepEqual(b.buddyinfo(), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+  b.free(p, 0);
+  assert.equal(b.pcpCount, 1);
+  assert.equal(b.freePages, 1024, 'pages on the per-CPU list count as free');
+  assert.deepEqual(b.buddyinfo(), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0], 'not merged yet');
+  assert.equal(b.alloc(0), 0, 'taken from the per-CPU list');
+  b.free(0, 0);
+  b.drain();
+  assert.equal(b.pcpCount, 0);
+  assert.deepEqual(b.buddyinfo(), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  // the list holds at most pcpHigh pages; beyond that frees merge at once
+  const pages = [0, 1, 2, 3, 4, 5].map(() => b.alloc(0));
+  for (const q of pages) b.free(q, 0);
+  assert.equal(b.pcpCount, 4);
+  b.failOrders.add(0);
+  assert.equal(b.alloc(0), -1, 'fault injection wins over the per-CPU list');
+});

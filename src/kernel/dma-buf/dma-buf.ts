@@ -81,10 +81,10 @@ export class DmaBuf {
   name: string | null = null;
   vmapCount = 0;
   vmapPtr: object | null = null;
-  readonly attachments: DmaBufAttachment[] = [];
+  private atts: DmaBufAttachment[] | null = null;
   fence: ResvFence | null = null;
-  /** Called after the exporter's release (the heap core uses it to drop its heap reference). */
-  onRelease: (() => void) | null = null;
+  /** The heap that allocated the buffer (a live buffer pins its heap); see DmaBufHost.releaseHook. */
+  heap: unknown = null;
   constructor(
     readonly core: DmaBufCore,
     readonly ops: DmaBufOps,
@@ -94,6 +94,11 @@ export class DmaBuf {
     priv: unknown,
   ) {
     this.priv = priv;
+  }
+
+  /** The attachment list (created on first use: most buffers are never attached). */
+  get attachments(): DmaBufAttachment[] {
+    return (this.atts ??= []);
   }
 }
 
@@ -105,6 +110,8 @@ export interface DmaBufHost {
   readonly sysfsStats: boolean;
   /** ≤~5.15: SET_NAME refused while attached. */
   readonly setNameBusyWhenAttached: boolean;
+  /** Called after the exporter's release of a buffer whose `heap` is set (drops the heap's reference). */
+  releaseHook?: (buf: DmaBuf) => void;
 }
 
 /** Mount id and st_dev (0:7) of the internal dmabuf pseudo file system, as the 6.1 oracle shows. */
@@ -189,7 +196,7 @@ export class DmaBufCore {
       buf.vmapPtr = null;
     }
     buf.ops.release!(buf);
-    buf.onRelease?.();
+    if (buf.heap !== null) this.host.releaseHook?.(buf);
   }
 
   /** @kernel drivers/dma-buf/dma-buf.c dma_buf_llseek */

@@ -83,6 +83,7 @@ export class DmaHeapCore {
   private readonly stackView = new DataView(this.stackKdata.buffer);
 
   constructor(readonly host: DmaHeapHost) {
+    host.dmaBuf.host.releaseHook = (buf) => this.put(buf.heap as DmaHeap);
     this.fops = {
       ioctl: (f, proc, cmd, arg) => this.ioctl(f, proc, cmd, arg),
       release: (f) => this.put(f.priv as DmaHeap),
@@ -193,7 +194,7 @@ export class DmaHeapCore {
     const buf = heap.ops.allocate!(heap, len, fdFlags, heapFlags, proc);
     if (typeof buf === 'number') return buf;
     heap.refs++;
-    buf.onRelease = () => this.put(heap);
+    buf.heap = heap;
     return buf;
   }
 

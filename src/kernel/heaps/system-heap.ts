@@ -81,7 +81,8 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
     remaining -= pages * ps;
     maxOrder = order;
   }
-  const buffer = new SystemHeapBuffer(runs, k, heap);
+  // an exact-size array: a pushed-to array keeps spare capacity for every live buffer
+  const buffer = new SystemHeapBuffer(runs.length === 1 ? [runs[0]!] : runs.slice(), k, heap);
   const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
   if (typeof buf === 'number') freeRuns(k, runs);
   return buf;

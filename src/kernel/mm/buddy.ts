@@ -32,14 +32,38 @@ export class BuddyAllocator {
    */
   failOrders: Set<number> = new Set();
 
-  /** @param maxOrder highest order (inclusive), MAX_PAGE_ORDER by default. */
-  constructor(readonly maxOrder: number = MAX_PAGE_ORDER) {
+  /**
+   * The per-CPU list of free single pages (struct per_cpu_pages): freed order-0 pages wait here,
+   * up to `pcpHigh` of them, instead of being merged back at once, and order-0 allocations take
+   * from it first, so that a page freed and allocated again costs no split or merge.
+   * @kernel mm/page_alloc.c free_unref_page, rmqueue_pcplist, pcp->high
+   */
+  private readonly pcp: number[] = [];
+
+  /**
+   * @param maxOrder highest order (inclusive), MAX_PAGE_ORDER by default.
+   * @param pcpHigh most pages the per-CPU list keeps (0: no list, every free merges at once).
+   */
+  constructor(
+    readonly maxOrder: number = MAX_PAGE_ORDER,
+    readonly pcpHigh = 0,
+  ) {
     for (let o = 0; o <= maxOrder; o++) this.lists.push(new Set());
   }
 
-  /** Free pages (zone NR_FREE_PAGES). */
+  /** Free pages, including those waiting on the per-CPU list. */
   get freePages(): number {
-    return this.nrFree;
+    return this.nrFree + this.pcp.length;
+  }
+
+  /** Pages on the per-CPU list (not in the buddy free lists, as /proc/buddyinfo does not show them). */
+  get pcpCount(): number {
+    return this.pcp.length;
+  }
+
+  /** drain_all_pages(): merges every page on the per-CPU list back into the free lists. */
+  drain(): void {
+    while (this.pcp.length > 0) this.free1(this.pcp.pop()!, 0);
   }
 
   /** Pages ever given to the allocator with addFreeRange() (zone managed pages). */
@@ -101,6 +125,7 @@ export class BuddyAllocator {
   alloc(order: number): number {
     if (!Number.isInteger(order) || order < 0 || order > this.maxOrder) return -1;
     if (this.failOrders.has(order)) return -1;
+    if (order === 0 && this.pcp.length > 0) return this.pcp.pop()!;
     for (let cur = order; cur <= this.maxOrder; cur++) {
       const list = this.lists[cur];
       if (list === undefined || list.size === 0) continue;
@@ -128,6 +153,10 @@ export class BuddyAllocator {
   free(pfn: number, order: number): void {
     if (!Number.isInteger(order) || order < 0 || order > this.maxOrder) return;
     if (this.lists[order]?.has(pfn) === true) return;
+    if (order === 0 && this.pcp.length < this.pcpHigh) {
+      this.pcp.push(pfn);
+      return;
+    }
     this.free1(pfn, order);
   }
 
