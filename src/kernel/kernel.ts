@@ -379,7 +379,6 @@ export class Kernel implements ProcessHost, KernelServices {
 
   /** The virtual text files (procfs, sysfs, debugfs). */
   private virtualFile(path: string): VirtualFile | null {
-    const ps = this.pageSize;
     let m: RegExpExecArray | null;
     if ((m = /^\/proc\/(\d+)\/fdinfo\/(\d+)$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
@@ -428,7 +427,6 @@ export class Kernel implements ProcessHost, KernelServices {
     if (this.profile.memAccountingParam && path === '/sys/module/dma_heap/parameters/mem_accounting') {
       return { mode: 0o444, ino: 0x90000, text: () => (this.memAccounting ? 'Y\n' : 'N\n') };
     }
-    void ps;
     return null;
   }
 

@@ -3,20 +3,13 @@ import assert from 'node:assert/strict';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { Errno } from '../../src/uapi/errno.js';
 import type { Process } from '../../src/kernel/fs/process.js';
+import { heapAlloc } from './kernel-helpers.js';
 
 const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
 
 function alloc(p: Process, heapFd: number, len: number, fdFlags = O_RDWR | O_CLOEXEC): { ret: number; fd: number; arg: number } {
-  const arg = p.userAlloc(24);
-  const b = new Uint8Array(24);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, len, true);
-  dv.setUint32(12, fdFlags, true);
-  p.mm.copyToUser(arg, b);
-  const ret = p.ioctl(heapFd, 0xc0184800, arg);
-  const out = p.mm.copyFromUser(arg, 24)!;
-  return { ret, fd: new DataView(out.buffer).getUint32(8, true), arg };
+  return heapAlloc(p, heapFd, len, fdFlags);
 }
 
 test('EMFILE when RLIMIT_NOFILE is exhausted, and no memory stays allocated', () => {

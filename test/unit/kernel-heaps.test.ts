@@ -4,6 +4,7 @@ import { Kernel } from '../../src/kernel/kernel.js';
 import { Errno } from '../../src/uapi/errno.js';
 import type { DmaBuf } from '../../src/kernel/dma-buf/dma-buf.js';
 import type { PagedBuffer } from '../../src/kernel/heaps/paged-buffer.js';
+import { heapAlloc } from './kernel-helpers.js';
 
 function chunks(b: DmaBuf): number[] {
   return (b.priv as PagedBuffer).runs.map((r) => r.bytes);
@@ -66,13 +67,9 @@ test('freed pages are really released and come back zeroed', () => {
   const k = new Kernel({ heaps: ['system'] });
   const p = k.spawn();
   const h = p.open('/dev/dma_heap/system', 2);
-  const arg = p.userAlloc(24);
-  const data = new Uint8Array(24);
-  new DataView(data.buffer).setUint32(0, M, true);
-  new DataView(data.buffer).setUint32(12, 2, true);
-  p.mm.copyToUser(arg, data);
-  assert.equal(p.ioctl(h, 0xc0184800, arg), 0);
-  const fd = new DataView(p.mm.copyFromUser(arg, 24)!.buffer).getUint32(8, true);
+  const first = heapAlloc(p, h, M, 2);
+  assert.equal(first.ret, 0);
+  const fd = first.fd;
   const m = p.mmap(0, M, 3, 1, fd, 0);
   assert.equal(k.backing.backedBytes, 0, 'nothing is backed before the first write');
   assert.equal(p.fill(m, M, 0xff), null);
@@ -80,9 +77,9 @@ test('freed pages are really released and come back zeroed', () => {
   p.munmap(m, M);
   p.close(fd);
   assert.equal(k.backing.backedBytes, 0);
-  p.mm.copyToUser(arg, data);
-  assert.equal(p.ioctl(h, 0xc0184800, arg), 0);
-  const fd2 = new DataView(p.mm.copyFromUser(arg, 24)!.buffer).getUint32(8, true);
+  const second = heapAlloc(p, h, M, 2);
+  assert.equal(second.ret, 0);
+  const fd2 = second.fd;
   const m2 = p.mmap(0, M, 1, 1, fd2, 0);
   const bytes = p.load(m2, M);
   assert.ok(bytes instanceof Uint8Array && bytes.every((b) => b === 0));

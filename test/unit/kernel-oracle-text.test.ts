@@ -6,15 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kernel } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/fs/process.js';
+import { heapAlloc } from './kernel-helpers.js';
 
 function alloc(p: Process, h: number, len: number, fdFlags: number): number {
-  const a = p.userAlloc(24);
-  const b = new Uint8Array(24);
-  new DataView(b.buffer).setUint32(0, len, true);
-  new DataView(b.buffer).setUint32(12, fdFlags, true);
-  p.mm.copyToUser(a, b);
-  assert.equal(p.ioctl(h, 0xc0184800, a), 0);
-  return new DataView(p.mm.copyFromUser(a, 24)!.buffer).getUint32(8, true);
+  const r = heapAlloc(p, h, len, fdFlags);
+  assert.equal(r.ret, 0);
+  return r.fd;
 }
 function str(p: Process, s: string): number {
   const a = p.userAlloc(s.length + 1);
