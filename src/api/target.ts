@@ -81,6 +81,10 @@ export interface SyscallTarget {
   /** Reads a whole text file (open, read to EOF, close). */
   readFile(path: string): TextResult;
   setNofile(cur: number, max: number): SysResult;
+  /** memfd_create(2): a new memfd named `name` (MFD_CLOEXEC, MFD_ALLOW_SEALING, ...); ret is the fd. */
+  memfdCreate(name: string, flags: number): SysResult;
+  /** ftruncate(2) */
+  ftruncate(fd: number, length: number): SysResult;
   /** Number of open fds in the calling process. */
   openFdCount(): number;
   /** Ends the process: every fd closed, every mapping dropped. */

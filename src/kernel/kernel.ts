@@ -8,6 +8,7 @@ import { fcntlConstants, SEEK_CUR, SEEK_SET } from '../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
 import { bytesStr, strBytes } from './bytes.js';
 import { DmaBufCore } from './dma-buf/dma-buf.js';
+import { UdmabufDevice } from './dma-buf/udmabuf.js';
 import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
 import { File, FMODE_CAN_READ, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
@@ -22,6 +23,7 @@ import { BackingStats } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
 import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
 import { parseCmaParam, parseCmdline, placeCmaArea } from './mm/cmdline.js';
+import { ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
 import type { Profile, ProfileName } from './profile.js';
 
@@ -43,6 +45,8 @@ export interface KernelConfig {
   cmaSizeMbytes?: number;
   /** CONFIG_CMA_ALIGNMENT (2..12, default 8). */
   cmaAlignment?: number;
+  /** CONFIG_UDMABUF: /dev/udmabuf exists (default true, as on the oracle). */
+  udmabuf?: boolean;
 }
 
 /** A config problem (not an errno: a programming or input error of the caller). */
@@ -88,6 +92,10 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly cmaAlignment: number;
   readonly dmaBuf: DmaBufCore;
   readonly dmaHeap: DmaHeapCore;
+  /** The internal tmpfs mount (shm_mnt) holding memfds. */
+  readonly shmem: ShmemFs;
+  /** /dev/udmabuf, or null without CONFIG_UDMABUF. */
+  readonly udmabuf: UdmabufDevice | null;
   /** dma_heap.mem_accounting (7.0; read-only module parameter). */
   readonly memAccounting: boolean;
   /** The kernel log (dmesg). */
@@ -179,6 +187,8 @@ export class Kernel implements ProcessHost, KernelServices {
       dmaBuf: this.dmaBuf,
       log: (l) => this.log(l),
     });
+    this.shmem = new ShmemFs({ pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage });
+    this.udmabuf = config.udmabuf === false ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
     this.virtualFops = {
       read: (f, out) => {
         let data = f.priv as Uint8Array | null;
@@ -284,13 +294,25 @@ export class Kernel implements ProcessHost, KernelServices {
       }
       return f;
     }
-    // /proc/<pid>/fd/<n> reopens the file: a heap node opens again; anonymous files
-    // (dma-bufs, sync_files) cannot be reopened (6.1 oracle: ENXIO)
+    if (path === '/dev/udmabuf' && this.udmabuf !== null) {
+      // a misc device node: devtmpfs creates it 0600 root:root
+      if (!this.permission({ mode: 0o600, uid: 0, gid: 0 }, proc.cred, acc)) return -E.EACCES;
+      return this.udmabuf.open(flags);
+    }
+    // /proc/<pid>/fd/<n> reopens the file: a device node opens again, a memfd (a tmpfs file)
+    // gets a new open file on its inode; anonymous files (dma-bufs, sync_files) cannot be
+    // reopened (6.1 oracle: ENXIO)
     const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
     if (link !== null) {
       const f = this.processes.get(Number(link[1]))?.file(Number(link[2])) ?? null;
       if (f === null) return -E.ENOENT;
-      return f.fop === this.dmaHeap.fops ? this.openPath(proc, f.pathName, flags) : -E.ENXIO;
+      if (f.fop === this.dmaHeap.fops || f.fop === this.udmabuf?.fops) return this.openPath(proc, f.pathName, flags);
+      if (this.shmem.isShmemFile(f)) {
+        const i = f.inode;
+        if (!this.permission({ mode: i.mode & 0o7777, uid: i.uid, gid: i.gid }, proc.cred, acc)) return -E.EACCES;
+        return this.shmem.reopen(f, flags);
+      }
+      return -E.ENXIO;
     }
     if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
     const vf = this.virtualFile(path);
@@ -317,6 +339,7 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     if (rawPath === '/proc/self') return String(proc.pid);
     if (this.virtualFile(path) !== null || this.isDir(path) || (path.startsWith('/dev/dma_heap/') && this.dmaHeap.byDevName(path.slice(14)) !== null)) return -E.EINVAL;
+    if (path === '/dev/udmabuf' && this.udmabuf !== null) return -E.EINVAL;
     return -E.ENOENT;
   }
 

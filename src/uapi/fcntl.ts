@@ -123,6 +123,14 @@ export const F_SEAL_GROW = 0x4;
 export const F_SEAL_WRITE = 0x8;
 export const F_SEAL_FUTURE_WRITE = 0x10;
 
+// memfd_create(2) flags (include/uapi/linux/memfd.h; 6.1 has no MFD_NOEXEC_SEAL / MFD_EXEC).
+export const MFD_CLOEXEC = 0x1;
+export const MFD_ALLOW_SEALING = 0x2;
+export const MFD_HUGETLB = 0x4;
+/** The huge page size (log2) may be encoded in bits 26..31 of the flags with MFD_HUGETLB. */
+export const MFD_HUGE_SHIFT = 26;
+export const MFD_HUGE_MASK = 0x3f;
+
 // lseek(2) whence (include/uapi/linux/fs.h).
 export const SEEK_SET = 0;
 export const SEEK_CUR = 1;
@@ -175,6 +183,7 @@ export const SIGKILL = 9;
 const ARCH_INDEPENDENT: Readonly<Record<string, number>> = Object.freeze({
   FD_CLOEXEC, F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS,
   F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE,
+  MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB,
   SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE,
   PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC,
   MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE, MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE,

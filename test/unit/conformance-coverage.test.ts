@@ -19,11 +19,6 @@ const NOT_COVERED = [
   'reserved/memcg/alloc-16m',
   'system/memcg/control-anon-16m',
   'system/memcg/alloc-16m',
-  'udmabuf/open',
-  'udmabuf/create-unsealed',
-  'udmabuf/create-sealed',
-  'udmabuf/create-unaligned-size',
-  'udmabuf/create-beyond-memfd',
 ];
 
 function probeLines(): string[] {

@@ -78,6 +78,8 @@ class FakeTarget implements SyscallTarget {
     return { ret: -1, errno: 'ENOENT', text: null };
   }
   setNofile(): SysResult { return { ret: 0, errno: null }; }
+  memfdCreate(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
+  ftruncate(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
   openFdCount(): number { return this.next; }
   dispose(): void { this.disposed = true; }
 }
@@ -164,7 +166,7 @@ test('skips: profile, backend, missing heap; the closing line counts them', asyn
 test('bad case files give clear errors naming file, case and step', () => {
   assert.deepEqual(parseCaseFile('{ "cases": [ {', 'bad.json').errors.map((e) => e.replace(/JSON: .*/, 'JSON')), ['bad.json: invalid JSON']);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ count_fds: true }, { frobnicate: 'h' }] }] }), 'f.json').errors,
-    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, repeat)`]);
+    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, memfd_create, ftruncate, repeat)`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ lseek: 'h', whence: 0 }] }] }), 'f.json').errors,
     [`f.json: case 1 "x": step 1 (lseek): missing key 'offset'`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ open: '/a', expect: { errno: 'EINVAL', rett: 1 } }] }] }), 'f.json').errors,
@@ -247,4 +249,29 @@ test('readdir and a pointer into a mapping (copy-out fault on 6.1 leaves the fd)
   };
   const report = await runCases([file([c])], () => conformanceTarget({ ...ORACLE_MACHINE, profile: '6.1' }));
   assert.equal(report.failed, 0, formatReport(report));
+});
+
+test('memfd_create and ftruncate ops; struct fields named size, buffer_size, and items for a flexible array', async () => {
+  const c = {
+    name: 'udmabuf',
+    steps: [
+      { open: '/dev/udmabuf', flags: 'O_RDWR', as: 'u' },
+      { memfd_create: 'm${u}', flags: 'MFD_ALLOW_SEALING|MFD_CLOEXEC', as: 'm' },
+      { readlink: '/proc/self/fd/${m}', expect: { equals: '/memfd:m0 (deleted)' } },
+      { ftruncate: 'm', length: '4 * PAGE_SIZE' },
+      { fcntl: 'm', cmd: 'F_ADD_SEALS', arg: 'F_SEAL_SHRINK' },
+      { ioctl: 'u', cmd: 'UDMABUF_CREATE', arg: { struct: 'udmabuf_create', memfd: 'm', size: 8192 }, as: 'b', expect: { ret: '${m} + 1', fields: { size: 8192 } } },
+      { ioctl: 'u', cmd: 'UDMABUF_CREATE', arg: { struct: 'udmabuf_create', memfd: 'm', size: 4096, buffer_size: 32, buffer_pad: '0xa5' }, expect: { ret: '${b} + 1', bytes_at: { 16: '0010000000000000a5a5a5a5a5a5a5a5' } } },
+      { ioctl: 'u', cmd: 'UDMABUF_CREATE_LIST', arg: { struct: 'udmabuf_create_list', count: 2, items: [{ struct: 'udmabuf_create_item', memfd: 'm', size: 4096 }, { struct: 'udmabuf_create_item', memfd: 'm', offset: 8192, size: 8192 }] }, as: 'l', expect: { fields: { count: 2 } } },
+      { lseek: 'l', offset: 0, whence: 'SEEK_END', expect: { ret: 12288 } },
+      { count_fds: true, expect: { ret: 5 } },
+      { ftruncate: 'm', length: 0, expect: { errno: 'EPERM' } },
+    ],
+  };
+  const report = await runCases([file([c])], () => createEmulatedTarget({ ...ORACLE_MACHINE, profile: '6.1' }));
+  assert.equal(report.failed, 0, formatReport(report));
+  const fake = await runCases([file([{ name: 'fake', steps: [{ memfd_create: 'x' }] }])], () => new FakeTarget());
+  assert.match(formatReport(fake), /step 1 \(memfd_create\): expected success, observed ret=-1 errno=ENOSYS/);
+  const bad = await runCases([file([{ name: 'bad', steps: [{ open: '/dev/udmabuf', as: 'u' }, { ioctl: 'u', cmd: 'UDMABUF_CREATE_LIST', arg: { struct: 'udmabuf_create_list', items: [{ memfd: 1 }] } }] }])], () => createEmulatedTarget({ profile: '6.1' }));
+  assert.match(formatReport(bad), /ERROR .*ioctl\.arg\.items\[0\]: must be \{"struct"/);
 });

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 export const OPS = [
   'open', 'close', 'dup', 'ioctl', 'mmap', 'munmap', 'write_mem', 'read_mem', 'read', 'write',
   'lseek', 'fstat', 'fcntl', 'poll', 'readlink', 'read_file', 'readdir', 'setrlimit_nofile',
-  'count_fds', 'list_heaps', 'sysconf', 'repeat',
+  'count_fds', 'list_heaps', 'sysconf', 'memfd_create', 'ftruncate', 'repeat',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -38,6 +38,8 @@ const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; r
   count_fds: { required: [], optional: [] },
   list_heaps: { required: [], optional: [] },
   sysconf: { required: [], optional: [] },
+  memfd_create: { required: [], optional: ['flags'] },
+  ftruncate: { required: ['length'], optional: [] },
   repeat: { required: ['steps'], optional: ['index'] },
 };
 

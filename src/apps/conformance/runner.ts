@@ -9,7 +9,7 @@ import { STRUCTS } from '../../uapi/registry.js';
 import { decodeStruct, encodeStruct } from '../../uapi/struct.js';
 import type { StructLayout } from '../../uapi/struct.js';
 import { SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
-import { UDMABUF_CREATE } from '../../uapi/udmabuf.js';
+import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import type { Case, CaseFile, Expect, Step } from './cases.js';
 import { CaseError, constantTable, parseHex, substitute, toHex, toInt, toNum } from './expr.js';
 import type { EvalEnv, Scalar } from './expr.js';
@@ -95,6 +95,7 @@ const STRUCT_BY_CMD: readonly (readonly [number, string])[] = [
   [DMA_BUF_IOCTL_EXPORT_SYNC_FILE, 'dma_buf_export_sync_file'],
   [DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 'dma_buf_import_sync_file'],
   [UDMABUF_CREATE, 'udmabuf_create'],
+  [UDMABUF_CREATE_LIST, 'udmabuf_create_list'],
   [SYNC_IOC_MERGE, 'sync_merge_data'],
   [SYNC_IOC_FILE_INFO, 'sync_file_info'],
 ];
@@ -381,6 +382,12 @@ class Instance {
         if (step.target !== 'PAGE_SIZE') throw new CaseError(`sysconf: only "PAGE_SIZE" is supported`);
         return this.sys({ ret: t.pageSize, errno: null });
       }
+      case 'memfd_create': {
+        if (typeof step.target !== 'string') throw new CaseError(`memfd_create: the name must be a string`);
+        return this.sys(t.memfdCreate(substitute(step.target, env), toNum(raw.flags ?? 0, env, what('flags'))));
+      }
+      case 'ftruncate':
+        return this.sys(t.ftruncate(this.fd(step.target, 'ftruncate fd'), toNum(raw.length, env, what('length'))));
       case 'repeat':
         throw new CaseError('internal: repeat reached exec');
     }
@@ -435,9 +442,17 @@ class Instance {
       layout = a.decode !== undefined ? layoutFor(a.decode, 'ioctl.arg.decode') : inferLayout(cmd);
     } else if (isObject(a) && a.struct !== undefined) {
       layout = layoutFor(a.struct, 'ioctl.arg.struct');
+      // `size` and `pad` are the buffer options unless the struct has a field of that name
+      // (udmabuf_create.size, sync_merge_data.pad); `buffer_size`/`buffer_pad` always are
+      const isField = (k: string): boolean => layout !== null && layout.fields.some((f) => f.name === k);
+      const bufSize = a.buffer_size ?? (isField('size') ? undefined : a.size);
+      const bufPad = a.buffer_pad ?? (isField('pad') ? undefined : a.pad);
+      const options = new Set(['struct', 'items', 'buffer_size', 'buffer_pad']);
+      if (!isField('size')) options.add('size');
+      if (!isField('pad')) options.add('pad');
       const values: Record<string, number | bigint | string> = {};
       for (const [k, v] of Object.entries(a)) {
-        if (k === 'struct' || k === 'size' || k === 'pad') continue;
+        if (options.has(k)) continue;
         if (typeof v !== 'number' && typeof v !== 'string') throw new CaseError(`ioctl.arg.${k}: must be a number or an expression string`);
         values[k] = v;
       }
@@ -448,14 +463,15 @@ class Instance {
         if (e instanceof CaseError) throw e;
         throw new CaseError(`ioctl.arg: ${(e as Error).message}`);
       }
-      if (a.size !== undefined) {
-        const size = this.len(a.size, 'ioctl.arg.size');
-        const pad = a.pad === undefined ? 0 : toNum(a.pad, env, 'ioctl.arg.pad');
+      if (bufSize !== undefined) {
+        const size = this.len(bufSize, 'ioctl.arg.size');
+        const pad = bufPad === undefined ? 0 : toNum(bufPad, env, 'ioctl.arg.pad');
         if (pad < 0 || pad > 255) throw new CaseError(`ioctl.arg.pad: ${pad} is not a byte value`);
         const buf = new Uint8Array(size).fill(pad);
         buf.set(enc.subarray(0, Math.min(size, enc.length)));
         enc = buf;
-      } else if (a.pad !== undefined) throw new CaseError(`ioctl.arg.pad needs ioctl.arg.size`);
+      } else if (bufPad !== undefined) throw new CaseError(`ioctl.arg.pad needs ioctl.arg.size`);
+      if (a.items !== undefined) enc = this.appendItems(enc, a.items);
       arg = enc;
     } else {
       throw new CaseError(`ioctl.arg must be null, "unmapped", {"struct": ...}, {"bytes": "hex"}, {"string": ...} or {"at": mapping}`);
@@ -468,6 +484,39 @@ class Instance {
       if (layout !== null) Object.assign(fields, decodeStruct(layout, bytes));
     }
     return this.sys(r, { bytes: r.out }, fields);
+  }
+
+  /**
+   * `items` of a struct argument: further structs encoded one after another behind it (the
+   * flexible array of e.g. udmabuf_create_list). Each is `{"struct": "<name>", <field>: ...}`.
+   */
+  private appendItems(head: Uint8Array, items: unknown): Uint8Array {
+    if (!Array.isArray(items)) throw new CaseError(`ioctl.arg.items must be a list of {"struct": ...} objects`);
+    const parts: Uint8Array[] = [head];
+    items.forEach((it, i) => {
+      const what = `ioctl.arg.items[${i}]`;
+      if (!isObject(it) || it.struct === undefined) throw new CaseError(`${what}: must be {"struct": "<name>", <field>: ...}`);
+      const layout = layoutFor(it.struct, `${what}.struct`);
+      const values: Record<string, number | bigint | string> = {};
+      for (const [k, v] of Object.entries(it)) {
+        if (k === 'struct') continue;
+        if (typeof v !== 'number' && typeof v !== 'string') throw new CaseError(`${what}.${k}: must be a number or an expression string`);
+        values[k] = v;
+      }
+      try {
+        parts.push(encodeStruct(layout, values, undefined, (s) => toInt(s, this.env, `${layout.name}.field`)));
+      } catch (e) {
+        if (e instanceof CaseError) throw e;
+        throw new CaseError(`${what}: ${(e as Error).message}`);
+      }
+    });
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 
   /** Checks an outcome against `expect`; returns a failure message or null. */

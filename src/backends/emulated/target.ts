@@ -191,6 +191,12 @@ export class EmulatedTarget implements SyscallTarget {
   setNofile(cur: number, max: number): SysResult {
     return res(this.proc.setNofile(cur, max));
   }
+  memfdCreate(name: string, flags: number): SysResult {
+    return res(this.proc.memfdCreate(name, flags));
+  }
+  ftruncate(fd: number, length: number): SysResult {
+    return res(this.proc.ftruncate(fd, length));
+  }
   openFdCount(): number {
     return this.proc.openFdCount();
   }

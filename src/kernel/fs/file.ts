@@ -40,6 +40,17 @@ export interface Inode {
   readonly dev: number;
   /** i_size in bytes */
   size: number;
+  /** i_nlink (stat's st_nlink); 1 when absent. An unlinked file such as a memfd has 0. */
+  readonly nlink?: number;
+  /** i_blocks in 512-byte units (st_blocks); the size rounded up when absent. */
+  readonly blocks?: number;
+  /**
+   * address_space::i_mmap_writable: VM_SHARED mappings of the file (> 0), or a write seal
+   * denying new ones (< 0). Only inodes that define it are counted (shmem); no other emulated
+   * file system can observe it.
+   * @kernel include/linux/fs.h mapping_map_writable, mapping_deny_writable
+   */
+  mmapWritable?: number;
 }
 
 /**
@@ -62,6 +73,11 @@ export interface FileOperations {
   readonly release?: (file: File) => void;
   /** Extra lines for /proc/<pid>/fdinfo/<fd> (show_fdinfo). */
   readonly showFdinfo?: (file: File) => string;
+  /**
+   * inode_operations.setattr with ATTR_SIZE: a regular file changes size (truncate). Only
+   * regular files reach it (do_sys_ftruncate checks S_ISREG first).
+   */
+  readonly setattrSize?: (file: File, size: number) => number;
 }
 
 export class File {

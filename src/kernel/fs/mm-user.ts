@@ -61,6 +61,23 @@ export class Vma {
 export type FaultKind = 'SIGSEGV' | 'SIGBUS';
 
 /**
+ * A VM_SHARED file VMA counts in its file's i_mmap_writable while it is linked into the address
+ * space (made by mmap, split off by munmap, copied by fork) and stops counting when it is
+ * unlinked. Only inodes that track the count (shmem) are touched.
+ * @kernel mm/mmap.c __vma_link_file, __remove_shared_vm_struct
+ */
+export function vmaLinkFile(v: Vma): void {
+  const inode = v.file?.inode;
+  if (inode?.mmapWritable !== undefined && (v.vmFlags & VM_SHARED) !== 0) inode.mmapWritable++;
+}
+
+/** The other half of {@link vmaLinkFile}: mapping_unmap_writable() when a shared VMA goes. */
+export function vmaUnlinkFile(v: Vma): void {
+  const inode = v.file?.inode;
+  if (inode?.mmapWritable !== undefined && (v.vmFlags & VM_SHARED) !== 0) inode.mmapWritable--;
+}
+
+/**
  * The address space (struct mm_struct). VMAs are kept sorted by start address, highest first,
  * because new mappings are placed top-down below the previous ones (mm/mmap.c
  * arch_get_unmapped_area_topdown) and appending is then O(1).
@@ -146,6 +163,7 @@ export class AddressSpace {
     }
     for (const a of added) {
       a.file?.get();
+      vmaLinkFile(a);
       this.insert(a);
     }
     this.last = null;

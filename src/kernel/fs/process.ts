@@ -7,15 +7,17 @@
 import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import {
-  F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
+  F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   POLLERR, POLLHUP, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
 } from '../../uapi/fcntl.js';
 import { FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_READ, FMODE_WRITE, newEncodeDev } from './file.js';
 import type { File, Inode } from './file.js';
-import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC } from './mm-user.js';
+import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, vmaLinkFile, vmaUnlinkFile } from './mm-user.js';
 import type { FaultKind } from './mm-user.js';
 import { strBytes } from '../bytes.js';
+import { memfdCreate, memfdFcntl } from '../mm/memfd.js';
+import type { ShmemFs } from '../mm/shmem.js';
 
 const E = Errno;
 /** SEEK_MAX = SEEK_HOLE (include/uapi/linux/fs.h). */
@@ -27,6 +29,8 @@ export interface ProcessHost {
   readonly zeroPage: Uint8Array;
   readonly fc: FcntlConstants;
   readonly statLayout: 'x86_64' | 'arm64';
+  /** The internal tmpfs mount that memfd_create() makes files on. */
+  readonly shmem: ShmemFs;
   /** Resolves a path and opens it (after the fd was reserved). */
   openPath(proc: Process, path: string, flags: number, mode: number): File | number;
   /** Target of a symbolic link (/proc/<pid>/fd/<n>), or a negated errno. */
@@ -162,6 +166,32 @@ export class Process {
     return 0;
   }
 
+  /**
+   * memfd_create(2): `name` is the string the caller passes (up to its first NUL); returns the
+   * new fd or a negated errno.
+   * @kernel mm/memfd.c memfd_create
+   */
+  memfdCreate(name: string, flags: number): number {
+    if (!this.alive) return -E.ESRCH;
+    return memfdCreate(this.host.shmem, this, name, flags);
+  }
+
+  /**
+   * ftruncate(2): a negative length → EINVAL; a bad fd → EBADF; not a regular file or not open
+   * for writing → EINVAL (O_LARGEFILE is forced on 64-bit, so no 2 GiB limit); then the file
+   * system's setattr (tmpfs: seals → EPERM).
+   * @kernel fs/open.c do_sys_ftruncate, do_truncate
+   */
+  ftruncate(fd: number, length: number): number {
+    if (!Number.isInteger(length) || length < 0) return -E.EINVAL;
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    if ((f.inode.mode & 0o170000) !== 0o100000 || (f.mode & FMODE_WRITE) === 0) return -E.EINVAL;
+    const op = f.fop.setattrSize;
+    if (op === undefined) return -E.EINVAL;
+    return op(f, length);
+  }
+
   /** dup(2) @kernel fs/file.c ksys_dup */
   dup(fd: number): number {
     const f = this.file(fd);
@@ -217,6 +247,9 @@ export class Process {
         f.flags = (arg & mask) | (f.flags & ~mask);
         return 0;
       }
+      case F_ADD_SEALS:
+      case F_GET_SEALS:
+        return memfdFcntl(this.host.shmem, f, cmd, arg);
       default:
         return -E.EINVAL;
     }
@@ -327,6 +360,10 @@ export class Process {
     }
     const vma = new Vma(start, start + len, vmFlags, file, pgoff);
     if (file !== null) {
+      // mm/mmap.c mmap_region(): a VM_SHARED mapping must be allowed by mapping_map_writable(),
+      // which a write seal denies (EPERM) — in 6.1 even for PROT_READ, as VM_SHARED alone counts
+      const w = file.inode.mmapWritable;
+      if (w !== undefined && w < 0 && (vmFlags & VM_SHARED) !== 0) return -E.EPERM;
       file.get(); // the mapping holds the file (vma->vm_file)
       const r = file.fop.mmap!(file, vma);
       if (r < 0) {
@@ -338,6 +375,7 @@ export class Process {
     }
     if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + len);
     this.mm.insert(vma);
+    vmaLinkFile(vma);
     return start;
   }
 
@@ -358,6 +396,7 @@ export class Process {
 
   private closeVma(v: Vma): void {
     v.onClose?.(v);
+    vmaUnlinkFile(v);
     v.file?.put();
   }
 
@@ -479,6 +518,7 @@ export class Process {
       if (v.cow !== null) n.cow = new Map([...v.cow].map(([k, b]) => [k, b.slice()]));
       v.file?.get();
       child.mm.insert(n);
+      vmaLinkFile(n);
     }
     host.registerProcess(child);
     return child;
@@ -575,11 +615,11 @@ export function encodeStat(inode: Inode, layout: 'x86_64' | 'arm64', pageSize: n
   const dv = new DataView(b.buffer);
   const dev = BigInt(newEncodeDev(inode.dev));
   const rdev = BigInt(newEncodeDev(inode.rdev));
-  const blocks = BigInt(Math.ceil(inode.size / 512));
+  const blocks = BigInt(inode.blocks ?? Math.ceil(inode.size / 512));
   dv.setBigUint64(0, dev, true);
   dv.setBigUint64(8, BigInt(inode.ino), true);
   if (big) {
-    dv.setBigUint64(16, 1n, true); // st_nlink
+    dv.setBigUint64(16, BigInt(inode.nlink ?? 1), true); // st_nlink
     dv.setUint32(24, inode.mode, true);
     dv.setUint32(28, inode.uid, true);
     dv.setUint32(32, inode.gid, true);
@@ -589,7 +629,7 @@ export function encodeStat(inode: Inode, layout: 'x86_64' | 'arm64', pageSize: n
     dv.setBigInt64(64, blocks, true);
   } else {
     dv.setUint32(16, inode.mode, true);
-    dv.setUint32(20, 1, true); // st_nlink
+    dv.setUint32(20, inode.nlink ?? 1, true); // st_nlink
     dv.setUint32(24, inode.uid, true);
     dv.setUint32(28, inode.gid, true);
     dv.setBigUint64(32, rdev, true);

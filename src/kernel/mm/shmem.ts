@@ -1,0 +1,313 @@
+/**
+ * The kernel's internal tmpfs mount (shm_mnt), which holds the files memfd_create() makes:
+ * unlinked regular files whose pages come from the page allocator one at a time, when first
+ * needed, and whose bytes are backed lazily like every other page ({@link PageRun}). A page
+ * is counted (`refs`) by the page cache and by every driver that pinned it (udmabuf), so a
+ * pinned page outlives its file, as a struct page with an elevated refcount does.
+ *
+ * @kernel mm/shmem.c
+ */
+import { Errno } from '../../uapi/errno.js';
+import type { FcntlConstants } from '../../uapi/fcntl.js';
+import { F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../../uapi/fcntl.js';
+import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PREAD, FMODE_PWRITE, openFmode } from '../fs/file.js';
+import type { FileOperations, Inode } from '../fs/file.js';
+import { VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../fs/mm-user.js';
+import type { PageRef, Vma } from '../fs/mm-user.js';
+import type { KResult } from '../result.js';
+import { PageRun } from './backing.js';
+import type { BackingStats } from './backing.js';
+import type { BuddyAllocator } from './buddy.js';
+
+const E = Errno;
+
+/**
+ * st_dev and mount id of the internal tmpfs mount. A memfd's /proc/<pid>/maps line shows device
+ * 00:01 on common x86-64 kernels; the oracle has not shown either value.
+ */
+export const SHMEM_DEV = 1;
+export const SHMEM_MNT_ID = 1;
+/** MAX_LFS_FILESIZE (include/linux/fs.h): tmpfs's s_maxbytes on 64-bit, 2^63 - 1. */
+export const MAX_LFS_FILESIZE = 2 ** 63 - 1;
+
+/** A page of a shmem file: the page cache holds one reference, each pin (udmabuf) another. */
+export class ShmemPage {
+  refs = 1;
+  constructor(readonly run: PageRun) {}
+}
+
+/** A tmpfs inode (struct shmem_inode_info with its struct inode). */
+export class ShmemInode implements Inode {
+  readonly rdev = 0;
+  readonly dev = SHMEM_DEV;
+  /** clear_nlink() in __shmem_file_setup: the file was never linked into a directory. */
+  readonly nlink = 0;
+  size = 0;
+  /** shmem_get_inode() starts every file with F_SEAL_SEAL; memfd_create() may clear it. */
+  seals = F_SEAL_SEAL;
+  /** The page cache: page index → page. */
+  readonly pages = new Map<number, ShmemPage>();
+  mmapWritable = 0;
+  /** Open files (struct file) on the inode; the last one to go evicts it. */
+  files = 0;
+  constructor(
+    readonly ino: number,
+    public mode: number,
+    public uid: number,
+    public gid: number,
+    private readonly pageSize: number,
+  ) {}
+
+  /** i_blocks: the pages allocated, in 512-byte units (a sparse file has few). */
+  get blocks(): number {
+    return (this.pages.size * this.pageSize) / 512;
+  }
+}
+
+/** What the tmpfs mount needs from the kernel instance. */
+export interface ShmemHost {
+  readonly pageSize: number;
+  readonly fc: FcntlConstants;
+  readonly buddy: BuddyAllocator;
+  readonly backing: BackingStats;
+  readonly zeroPage: Uint8Array;
+}
+
+/** How a page is looked up (enum sgp_type, include/linux/shmem_fs.h). */
+type Sgp = 'read' | 'cache' | 'write';
+
+export class ShmemFs {
+  readonly fops: FileOperations;
+  /** get_next_ino(): inode numbers of the internal mount. */
+  private lastIno = 1000;
+
+  constructor(readonly host: ShmemHost) {
+    this.fops = {
+      llseek: (f, off, whence) => this.llseek(f, off, whence),
+      read: (f, out) => this.read(f, out),
+      write: (f, data) => this.write(f, data),
+      mmap: (f, vma) => this.mmap(f, vma),
+      release: (f) => this.release(f.inode as ShmemInode),
+      setattrSize: (f, size) => this.setattrSize(f.inode as ShmemInode, size),
+    };
+  }
+
+  /** True for a file of this mount (shmem_file() / shmem_mapping()). */
+  isShmemFile(f: File): boolean {
+    return f.fop === this.fops;
+  }
+
+  /**
+   * shmem_file_setup(): a new unlinked regular file `name` (S_IFREG | 0777, owned by the caller)
+   * opened O_RDWR. The path is "/<name> (deleted)": d_path() of an unhashed dentry on a mount
+   * outside every namespace.
+   * @kernel mm/shmem.c __shmem_file_setup, shmem_get_inode
+   */
+  fileSetup(name: string, uid: number, gid: number): File {
+    const inode = new ShmemInode(++this.lastIno, 0o100777, uid, gid, this.host.pageSize);
+    const fc = this.host.fc;
+    return this.openInode(inode, fc.O_RDWR, `/${name} (deleted)`);
+  }
+
+  /** Another open file on the same inode (reopening through /proc/<pid>/fd/<n>). */
+  reopen(f: File, flags: number): File {
+    return this.openInode(f.inode as ShmemInode, flags, f.pathName);
+  }
+
+  /**
+   * do_dentry_open(): regular files get FMODE_LSEEK, FMODE_PREAD and FMODE_PWRITE; read_iter
+   * and write_iter make FMODE_CAN_READ and FMODE_CAN_WRITE.
+   */
+  private openInode(inode: ShmemInode, flags: number, path: string): File {
+    inode.files++;
+    const mode = openFmode(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_OPENED;
+    return new File(this.fops, inode, flags, mode, path, SHMEM_MNT_ID, null);
+  }
+
+  /**
+   * shmem_get_folio_gfp(): an index past MAX_LFS_FILESIZE is EFBIG; a lookup for reading or for
+   * the cache at or past i_size is EINVAL; an absent page reads as a hole (SGP_READ: null) or
+   * is allocated (ENOMEM when the page allocator has nothing).
+   */
+  private getPage(inode: ShmemInode, index: number, sgp: Sgp): KResult<ShmemPage> | null {
+    const ps = this.host.pageSize;
+    // MAX_LFS_FILESIZE >> PAGE_SHIFT = 2^63 / PAGE_SIZE - 1 (exact, unlike 2^63 - 1 as a double)
+    if (index > 2 ** 63 / ps - 1) return -E.EFBIG;
+    if (sgp !== 'write' && index * ps >= inode.size) return -E.EINVAL;
+    const have = inode.pages.get(index);
+    if (have !== undefined) return have;
+    if (sgp === 'read') return null;
+    const pfn = this.host.buddy.alloc(0);
+    if (pfn < 0) return -E.ENOMEM;
+    const page = new ShmemPage(new PageRun(pfn, 1, ps));
+    inode.pages.set(index, page);
+    return page;
+  }
+
+  /**
+   * shmem_read_mapping_page(): the page at `index` (allocated if absent), with a reference for
+   * the caller, who drops it with {@link putPage}.
+   * @kernel mm/shmem.c shmem_read_mapping_page_gfp
+   */
+  readMappingPage(inode: ShmemInode, index: number): KResult<ShmemPage> {
+    const p = this.getPage(inode, index, 'cache');
+    if (p === null) return -E.EINVAL; // not reached: SGP_CACHE allocates
+    if (typeof p !== 'number') p.refs++;
+    return p;
+  }
+
+  /** put_page(): the last reference gives the page back to the page allocator. */
+  putPage(page: ShmemPage): void {
+    if (--page.refs > 0) return;
+    page.run.drop(this.host.backing);
+    this.host.buddy.free(page.run.pfn, 0);
+  }
+
+  /** A page as bytes for a mapping: a never-written page reads as the zero page. */
+  pageRef(page: ShmemPage, write: boolean): PageRef {
+    if (page.run.data === null && !write) return { data: this.host.zeroPage, off: 0 };
+    return { data: page.run.materialize(this.host.backing), off: 0 };
+  }
+
+  /**
+   * read(): bytes from f_pos up to i_size; holes read as zeros without allocating (SGP_READ).
+   * @kernel mm/shmem.c shmem_file_read_iter
+   */
+  private read(f: File, out: Uint8Array): number {
+    const inode = f.inode as ShmemInode;
+    const ps = this.host.pageSize;
+    const pos = f.pos;
+    if (pos >= inode.size || out.length === 0) return 0;
+    const end = Math.min(inode.size, pos + out.length);
+    let at = pos;
+    while (at < end) {
+      const index = Math.floor(at / ps);
+      const inPage = at - index * ps;
+      const n = Math.min(end - at, ps - inPage);
+      const data = inode.pages.get(index)?.run.data ?? null;
+      if (data === null) out.fill(0, at - pos, at - pos + n);
+      else out.set(data.subarray(inPage, inPage + n), at - pos);
+      at += n;
+    }
+    f.pos = end;
+    return end - pos;
+  }
+
+  /**
+   * write(): O_APPEND starts at i_size; then page by page, each checked by shmem_write_begin()
+   * (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE → EPERM; F_SEAL_GROW and a chunk ending past i_size →
+   * EPERM) and allocated if absent. A failure after some bytes were written returns the count.
+   * @kernel mm/filemap.c generic_perform_write; mm/shmem.c shmem_write_begin, shmem_write_end;
+   * fs/read_write.c generic_write_checks
+   */
+  private write(f: File, data: Uint8Array): number {
+    const inode = f.inode as ShmemInode;
+    const ps = this.host.pageSize;
+    if (data.length === 0) return 0;
+    const pos = (f.flags & this.host.fc.O_APPEND) !== 0 ? inode.size : f.pos;
+    if (pos >= MAX_LFS_FILESIZE) return -E.EFBIG;
+    let done = 0;
+    let err = 0;
+    while (done < data.length) {
+      const at = pos + done;
+      const index = Math.floor(at / ps);
+      const inPage = at - index * ps;
+      const n = Math.min(data.length - done, ps - inPage);
+      if ((inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) { err = -E.EPERM; break; }
+      if ((inode.seals & F_SEAL_GROW) !== 0 && at + n > inode.size) { err = -E.EPERM; break; }
+      const page = this.getPage(inode, index, 'write');
+      if (typeof page === 'number' || page === null) { err = typeof page === 'number' ? page : -E.ENOMEM; break; }
+      page.run.materialize(this.host.backing).set(data.subarray(done, done + n), inPage);
+      done += n;
+      if (at + n > inode.size) inode.size = at + n;
+    }
+    if (done === 0) return err;
+    f.pos = pos + done;
+    return done;
+  }
+
+  /**
+   * lseek(): SEEK_SET/CUR/END within MAX_LFS_FILESIZE (generic_file_llseek_size: a negative or
+   * too large result is EINVAL, SEEK_CUR 0 returns f_pos); SEEK_DATA/SEEK_HOLE look at which
+   * pages exist (mapping_seek_hole_data: from at or past i_size → ENXIO; a hole runs to i_size).
+   * @kernel mm/shmem.c shmem_file_llseek; fs/read_write.c generic_file_llseek_size, vfs_setpos
+   */
+  private llseek(f: File, offset: number, whence: number): number {
+    const inode = f.inode as ShmemInode;
+    const setpos = (pos: number): number => {
+      if (pos < 0 || pos > MAX_LFS_FILESIZE) return -E.EINVAL;
+      f.pos = pos;
+      return pos;
+    };
+    switch (whence) {
+      case SEEK_SET: return setpos(offset);
+      case SEEK_CUR: return offset === 0 ? f.pos : setpos(f.pos + offset);
+      case SEEK_END: return setpos(inode.size + offset);
+      case SEEK_DATA:
+      case SEEK_HOLE: {
+        if (offset < 0 || offset >= inode.size) return -E.ENXIO;
+        const ps = this.host.pageSize;
+        const wantData = whence === SEEK_DATA;
+        let index = Math.floor(offset / ps);
+        const last = Math.ceil(inode.size / ps);
+        while (index < last && inode.pages.has(index) !== wantData) index++;
+        if (index >= last) return wantData ? -E.ENXIO : setpos(inode.size);
+        return setpos(Math.min(inode.size, Math.max(offset, index * ps)));
+      }
+      default: return -E.EINVAL;
+    }
+  }
+
+  /**
+   * mmap(): F_SEAL_FUTURE_WRITE refuses a shared writable mapping (EPERM) and takes VM_MAYWRITE
+   * from a shared read-only one (seal_check_future_write); pages are found by the fault
+   * handler, which allocates a missing page and gives SIGBUS at or past i_size.
+   * @kernel mm/shmem.c shmem_mmap, shmem_fault; include/linux/mm.h seal_check_future_write
+   */
+  private mmap(f: File, vma: Vma): number {
+    const inode = f.inode as ShmemInode;
+    if ((inode.seals & F_SEAL_FUTURE_WRITE) !== 0 && (vma.vmFlags & VM_SHARED) !== 0) {
+      if ((vma.vmFlags & VM_WRITE) !== 0) return -E.EPERM;
+      vma.vmFlags &= ~VM_MAYWRITE;
+    }
+    vma.pages = (index, write) => {
+      const page = this.getPage(inode, index, 'cache');
+      if (page === null || typeof page === 'number') return null;
+      return this.pageRef(page, write);
+    };
+    return 0;
+  }
+
+  /**
+   * A size change: F_SEAL_SHRINK refuses shrinking and F_SEAL_GROW growing (EPERM); shrinking
+   * drops the pages past the new end from the page cache (pinned ones live on with their pins)
+   * and zeroes the tail of a partial last page.
+   * @kernel mm/shmem.c shmem_setattr, shmem_truncate_range, shmem_undo_range
+   */
+  private setattrSize(inode: ShmemInode, size: number): number {
+    const old = inode.size;
+    if ((size < old && (inode.seals & F_SEAL_SHRINK) !== 0) || (size > old && (inode.seals & F_SEAL_GROW) !== 0)) return -E.EPERM;
+    inode.size = size;
+    if (size < old) this.truncatePages(inode, size);
+    return 0;
+  }
+
+  private truncatePages(inode: ShmemInode, size: number): void {
+    const ps = this.host.pageSize;
+    const keep = Math.ceil(size / ps);
+    for (const [index, page] of inode.pages) {
+      if (index < keep) continue;
+      inode.pages.delete(index);
+      this.putPage(page);
+    }
+    const partial = size % ps;
+    if (partial !== 0) inode.pages.get(keep - 1)?.run.data?.fill(0, partial);
+  }
+
+  /** The last open file of an inode is gone: it is evicted and its pages freed (shmem_evict_inode). */
+  private release(inode: ShmemInode): void {
+    if (--inode.files > 0) return;
+    for (const page of inode.pages.values()) this.putPage(page);
+    inode.pages.clear();
+  }
+}
