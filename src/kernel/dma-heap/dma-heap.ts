@@ -181,13 +181,22 @@ export class DmaHeapCore {
    * @kernel drivers/dma-buf/dma-heap.c dma_heap_buffer_alloc
    */
   bufferAlloc(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint, proc: Process | null): KResult<DmaBuf> {
+    return this.checkedAlloc(heap, len, false, fdFlags, heapFlags !== 0n, proc);
+  }
+
+  /**
+   * The checks of dma_heap_buffer_alloc() in order, shared by the ioctl and the in-kernel API:
+   * fd_flags outside O_CLOEXEC|O_ACCMODE, any heap flag, PAGE_ALIGN(len) == 0 (`lenWraps`: a u64
+   * length so close to 2^64 that aligning it wraps to 0) → EINVAL; then the heap.
+   */
+  private checkedAlloc(heap: DmaHeap, len: number, lenWraps: boolean, fdFlags: number, heapFlagsSet: boolean, proc: Process | null): KResult<DmaBuf> {
     const fc = this.host.fc;
     if ((fdFlags & ~(fc.O_CLOEXEC | fc.O_ACCMODE)) !== 0) return -E.EINVAL;
-    if (heapFlags !== 0n) return -E.EINVAL;
+    if (heapFlagsSet) return -E.EINVAL;
     const ps = this.host.pageSize;
-    const aligned = Math.ceil(len / ps) * ps;
+    const aligned = lenWraps ? 0 : Math.ceil(len / ps) * ps;
     if (aligned === 0) return -E.EINVAL;
-    return this.allocAligned(heap, aligned, fdFlags, heapFlags, proc);
+    return this.allocAligned(heap, aligned, fdFlags, 0n, proc);
   }
 
   private allocAligned(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint, proc: Process | null): KResult<DmaBuf> {
@@ -244,19 +253,12 @@ export class DmaHeapCore {
   /** dma_heap_ioctl_allocate(): fd must be 0 on input; the new fd is written back. */
   private ioctlAllocate(heap: DmaHeap, proc: Process, dv: DataView): number {
     if (dv.getUint32(8, true) !== 0) return -E.EINVAL;
-    const fdFlags = dv.getUint32(12, true);
-    const fc = this.host.fc;
-    if ((fdFlags & ~(fc.O_CLOEXEC | fc.O_ACCMODE)) !== 0) return -E.EINVAL;
-    if (dv.getUint32(16, true) !== 0 || dv.getUint32(20, true) !== 0) return -E.EINVAL;
     const lo = dv.getUint32(0, true);
     const hi = dv.getUint32(4, true);
-    const ps = this.host.pageSize;
-    // PAGE_ALIGN() on a u64: zero for 0 and for lengths that wrap past 2^64
-    if (hi === 0xffffffff && lo > 0x100000000 - ps) return -E.EINVAL;
-    const len = hi * 0x100000000 + lo;
-    if (len === 0) return -E.EINVAL;
-    const aligned = Math.ceil(len / ps) * ps;
-    const buf = this.allocAligned(heap, aligned, fdFlags, 0n, proc);
+    const fdFlags = dv.getUint32(12, true);
+    const heapFlagsSet = dv.getUint32(16, true) !== 0 || dv.getUint32(20, true) !== 0;
+    const wraps = hi === 0xffffffff && lo > 0x100000000 - this.host.pageSize;
+    const buf = this.checkedAlloc(heap, hi * 0x100000000 + lo, wraps, fdFlags, heapFlagsSet, proc);
     if (typeof buf === 'number') return buf;
     const fd = this.host.dmaBuf.fd(buf, proc, fdFlags);
     if (fd < 0) {
