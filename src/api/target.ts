@@ -32,8 +32,12 @@ export interface MmapResult extends SysResult {
   readonly map: MapHandle | null;
 }
 
-/** What happens when a program touches memory: nothing, or the signal that kills it. */
-export type Fault = 'SIGSEGV' | 'SIGBUS' | null;
+/**
+ * What happens when a program touches memory: nothing, or the signal that kills it (SIGSEGV:
+ * no mapping or no permission; SIGBUS: no page behind a file mapping; SIGKILL: the memory
+ * cgroup's OOM killer, when the new page cannot be charged within memory.max).
+ */
+export type Fault = 'SIGSEGV' | 'SIGBUS' | 'SIGKILL' | null;
 
 export interface StatResult extends SysResult {
   readonly stat: { dev: number; ino: number; mode: number; uid: number; gid: number; rdev: number; size: number } | null;
@@ -66,7 +70,7 @@ export interface SyscallTarget {
   mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult;
   munmap(map: MapHandle): SysResult;
   /** A load of `length` bytes at `offset` in a mapping; a fault kills the process and is returned. */
-  readMem(map: MapHandle, offset: number, length: number): Uint8Array | 'SIGSEGV' | 'SIGBUS';
+  readMem(map: MapHandle, offset: number, length: number): Uint8Array | NonNullable<Fault>;
   writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault;
   read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null };
   write(fd: number, data: Uint8Array): SysResult;
@@ -85,6 +89,17 @@ export interface SyscallTarget {
   memfdCreate(name: string, flags: number): SysResult;
   /** ftruncate(2) */
   ftruncate(fd: number, length: number): SysResult;
+  /** mkdir(2) (cgroup directories under /sys/fs/cgroup). */
+  mkdir(path: string, mode: number): SysResult;
+  /** rmdir(2) */
+  rmdir(path: string): SysResult;
+  /**
+   * Writes `text` to a file: open(O_WRONLY), one write(), close. ret is the write's result; the
+   * errno is the open's or the write's when one fails (e.g. a cgroup file refusing the text).
+   */
+  writeFile(path: string, text: string): SysResult;
+  /** getpid(2): the calling process's pid. */
+  getpid(): number;
   /** Number of open fds in the calling process. */
   openFdCount(): number;
   /** Ends the process: every fd closed, every mapping dropped. */

@@ -16,7 +16,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'oom-killer',
     area: 'mm/oom_kill.c',
     linux: 'A system-heap allocation larger than free memory makes the page allocator reclaim and then invoke the OOM killer; on 6.1 the allocating process is killed by SIGKILL (the probe\'s PROBE_OOM run).',
-    emulator: 'The OOM killer is not modelled: an allocation that cannot be satisfied fails with ENOMEM and gives back every page it took.',
+    emulator: 'The OOM killer is not modelled: an allocation that cannot be satisfied fails with ENOMEM and gives back every page it took. (A memory cgroup at memory.max is different: see memcg.)',
     reason: 'Killing processes from inside an allocation would make every tool built on the emulator unpredictable; ENOMEM is what the heap itself returns when pages run out without OOM.',
   },
   {
@@ -50,9 +50,9 @@ export const DIVERGENCES: readonly Divergence[] = [
   {
     id: 'virtual-file-write',
     area: 'fs/proc, fs/kernfs, fs/debugfs',
-    linux: 'Root may open some procfs and debugfs text files for writing (CAP_DAC_OVERRIDE) and fails later; read-only sysfs attributes refuse the open with EACCES.',
-    emulator: 'Every emulated /proc, /sys and debugfs text file refuses an open for writing with EACCES.',
-    reason: 'None of them is writable; one refusal point is simpler and never lets a write appear to succeed.',
+    linux: 'Root may open some procfs and debugfs text files for writing (CAP_DAC_OVERRIDE) and fails later; read-only sysfs and cgroupfs attributes refuse the open with EACCES (kernfs_fop_open), writable ones take writes.',
+    emulator: 'The cgroupfs files that have a write handler in Linux (cgroup.procs, cgroup.subtree_control, memory.max; mode 0644) open for writing and take writes of up to a page (E2BIG beyond, as kernfs). Every other emulated /proc, /sys and debugfs text file refuses an open for writing with EACCES.',
+    reason: 'The other emulated files are not writable in Linux either (the write fails, if not the open); one refusal point is simpler and never lets a write appear to succeed.',
   },
   {
     id: 'cow-pgoff',
@@ -127,9 +127,16 @@ export const DIVERGENCES: readonly Divergence[] = [
   {
     id: 'memcg',
     area: 'mm/memcontrol.c',
-    linux: 'The memory cgroup controller exists: /sys/fs/cgroup, memory.current, charges for anonymous memory and (7.0, dma_heap.mem_accounting=1) for system-heap buffers.',
-    emulator: 'Not emulated yet: there are no cgroups, and the memcg lines of the probe are not covered by the conformance suite.',
-    reason: 'Planned with accounting (issue 4).',
+    linux: 'cgroup v2 at /sys/fs/cgroup has many interface files and controllers. The memory controller charges anonymous memory, page cache and shmem (memfds), kernel memory (slab, page tables, __GFP_ACCOUNT pages such as the 7.0 system heap\'s with dma_heap.mem_accounting=1); charges are taken in batches of 64 pages per CPU, so memory.current may read a few hundred KiB high. At memory.max it reclaims, then the memcg OOM killer kills the largest task (or a high-order kernel allocation fails); lowering memory.max below the usage reclaims and OOM-kills too. An offlined memcg\'s kernel-memory charges are reparented. memory.peak can be reset by writing it from 6.12.',
+    emulator: 'cgroup v2 with the memory controller only (the oracle kernel has CONFIG_MEMCG and no other controller): cgroup.controllers, cgroup.procs, cgroup.subtree_control, and memory.current, memory.max and memory.peak (read-only in every profile) in child cgroups; mkdir/rmdir of cgroups. Charged, exactly (no per-CPU batches): anonymous pages at their first write (any first access for MAP_SHARED anonymous memory), to the memcg of the faulting process, and uncharged from that same memcg at munmap or exit; with 7.0\'s dma_heap.mem_accounting=1, system-heap pages at allocation, uncharged at buffer release. Never charged: memfd (shmem) and udmabuf pages, page tables and other kernel memory, CMA-heap buffers (as in Linux). At memory.max nothing is reclaimed and the faulting process is the OOM victim: a user store that needs a new page is killed with SIGKILL, a kernel copy to user memory fails with EFAULT, a system-heap allocation fails with ENOMEM (an order that cannot be charged falls back to smaller ones, as a failed page allocation does); lowering memory.max below the usage changes nothing until the next charge. A fork child\'s copy of anonymous memory is charged again as the child writes it (Linux shares the pages copy-on-write). Charges of a removed cgroup stay on its memcg (counted in the ancestors) until uncharged. Not modelled: memory.stat, memory.events, memory.high/low/min, swap, threaded cgroups, cgroup.type/events/stat/kill/freeze.',
+    reason: 'Enough to observe what the probe observes (which memory lands in memory.current) and the 7.0 accounting switch; reclaim and OOM victim selection need a page cache and a scheduler the emulator does not have.',
+  },
+  {
+    id: 'read-only-paths',
+    area: 'fs/namei.c do_mkdirat, do_rmdir',
+    linux: 'mkdir and rmdir work on the writable file systems (devtmpfs /dev, tmpfs, the root file system); procfs and sysfs refuse them with EPERM; cgroupfs makes and removes cgroups.',
+    emulator: 'Only cgroupfs (/sys/fs/cgroup) makes and removes directories; procfs and sysfs refuse with EPERM (rmdir of the /sys/fs/cgroup and /sys/kernel/debug mount points: EBUSY), as in Linux; everywhere else mkdir and rmdir fail with EROFS.',
+    reason: 'The emulator has no disk or tmpfs file systems; EROFS says so without pretending a directory exists.',
   },
   {
     id: 'memfd-udmabuf-6.1',

@@ -4,12 +4,30 @@
  * Kernel object, so they cannot reach into the core.
  */
 import type { FcntlConstants } from '../uapi/fcntl.js';
+import type { Memcg } from './cgroup/memcontrol.js';
 import type { DmaBufCore } from './dma-buf/dma-buf.js';
 import type { DmaHeapCore } from './dma-heap/dma-heap.js';
+import type { Process } from './fs/process.js';
 import type { BuddyAllocator } from './mm/buddy.js';
 import type { CmaArea } from './mm/cma.js';
 import type { BackingStats } from './mm/backing.js';
 import type { Profile } from './profile.js';
+
+/**
+ * Charging of __GFP_ACCOUNT page allocations to a memory cgroup (memory.current counts them).
+ * @kernel mm/memcontrol.c __memcg_kmem_charge_page, __memcg_kmem_uncharge_page
+ */
+export interface KmemAccounting {
+  /**
+   * get_obj_cgroup_from_current(): the memcg the allocations of `proc` are charged to — its
+   * cgroup's, or the nearest ancestor's with the memory controller; the root memcg (never
+   * charged) for the root cgroup and for in-kernel callers (null).
+   */
+  memcgOf(proc: Process | null): Memcg;
+  /** Charges `pages` pages; false when a memory.max on the way up would be exceeded (nothing charged). */
+  tryCharge(m: Memcg, pages: number): boolean;
+  uncharge(m: Memcg, pages: number): void;
+}
 
 export interface KernelServices {
   readonly pageSize: number;
@@ -27,6 +45,9 @@ export interface KernelServices {
   readonly zeroPage: Uint8Array;
   readonly dmaBuf: DmaBufCore;
   readonly dmaHeap: DmaHeapCore;
+  /** dma_heap.mem_accounting (7.0): heaps allocate with __GFP_ACCOUNT. */
+  readonly memAccounting: boolean;
+  readonly kmem: KmemAccounting;
   /** printk */
   log(line: string): void;
 }

@@ -7,18 +7,21 @@ import { Errno } from '../uapi/errno.js';
 import { fcntlConstants, SEEK_CUR, SEEK_SET } from '../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
 import { bytesStr, strBytes } from './bytes.js';
+import { CgroupFs } from './cgroup/cgroup.js';
+import type { Cgroup } from './cgroup/cgroup.js';
 import { DmaBufCore } from './dma-buf/dma-buf.js';
 import { UdmabufDevice } from './dma-buf/udmabuf.js';
 import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
-import { File, FMODE_CAN_READ, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
+import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
 import type { FileOperations, Inode } from './fs/file.js';
 import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
+import type { AnonCharger } from './fs/mm-user.js';
 import { Process } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
 import type { HeapModuleName } from './heaps/index.js';
-import type { KernelServices } from './kapi.js';
+import type { KernelServices, KmemAccounting } from './kapi.js';
 import { BackingStats } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
 import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
@@ -72,8 +75,17 @@ interface VirtualFile {
   /** permissions (0444 for sysfs/procfs text, 0400 for debugfs, which root alone can enter) */
   readonly mode: number;
   readonly ino: number;
-  readonly text: () => string;
+  /** The whole text, or a negated errno (a file of a removed cgroup: ENODEV). */
+  readonly text: () => string | number;
+  /**
+   * Only cgroupfs files have one: the written bytes (up to the first NUL) as a string; returns 0
+   * or a negated errno. Every other virtual file is read-only.
+   */
+  readonly write?: (text: string, proc: Process) => number;
 }
+
+/** The cgroup v2 mount point. */
+const CGROUP_MNT = '/sys/fs/cgroup';
 
 export class Kernel implements ProcessHost, KernelServices {
   readonly profile: Profile;
@@ -98,6 +110,9 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly udmabuf: UdmabufDevice | null;
   /** dma_heap.mem_accounting (7.0; read-only module parameter). */
   readonly memAccounting: boolean;
+  /** The cgroup v2 hierarchy (/sys/fs/cgroup) and its memory controller. */
+  readonly cgroups: CgroupFs;
+  readonly kmem: KmemAccounting;
   /** The kernel log (dmesg). */
   readonly dmesg: string[] = [];
   readonly processes = new Map<number, Process>();
@@ -174,6 +189,14 @@ export class Kernel implements ProcessHost, KernelServices {
     const acct = params.get('dma_heap.mem_accounting');
     this.memAccounting = this.profile.memAccountingParam && acct !== undefined && /^(1|y|Y|on)$/.test(acct === '' ? 'y' : acct);
 
+    this.cgroups = new CgroupFs({ pageSize: ps, findProcess: (pid) => this.processes.get(pid) ?? null });
+    const memcgs = this.cgroups.memory;
+    this.kmem = {
+      memcgOf: (proc) => this.cgroups.memcgOf(proc),
+      tryCharge: (m, pages) => memcgs.tryCharge(m, pages),
+      uncharge: (m, pages) => memcgs.uncharge(m, pages),
+    };
+
     this.dmaBuf = new DmaBufCore({
       pageSize: ps,
       fc: this.fc,
@@ -193,13 +216,30 @@ export class Kernel implements ProcessHost, KernelServices {
       read: (f, out) => {
         let data = f.priv as Uint8Array | null;
         if (data === null || f.pos === 0) {
-          data = strBytes((f.inode as VirtualInode).text());
+          const text = (f.inode as VirtualInode).text();
+          if (typeof text === 'number') return text;
+          data = strBytes(text);
           f.priv = data;
         }
         const n = Math.max(0, Math.min(out.length, data.length - f.pos));
         out.set(data.subarray(f.pos, f.pos + n));
         f.pos += n;
         return n;
+      },
+      /**
+       * A write to a cgroup file: more than a page at once → E2BIG (atomic_write_len); the
+       * handler sees the bytes as a C string; success returns the whole count.
+       * @kernel fs/kernfs/file.c kernfs_fop_write_iter, kernel/cgroup/cgroup.c cgroup_file_write
+       */
+      write: (f, data, proc) => {
+        const w = (f.inode as VirtualInode).write;
+        if (w === undefined) return -E.EINVAL;
+        if (data.length > ps) return -E.E2BIG;
+        const nul = data.indexOf(0);
+        const r = w(bytesStr(nul < 0 ? data : data.subarray(0, nul)), proc);
+        if (r < 0) return r;
+        f.pos += data.length;
+        return data.length;
       },
       // seq_lseek(): SEEK_SET and SEEK_CUR only
       llseek: (f, off, whence) => {
@@ -232,17 +272,36 @@ export class Kernel implements ProcessHost, KernelServices {
   newPid(): number {
     return ++this.lastPid;
   }
-  registerProcess(p: Process): void {
+  registerProcess(p: Process, parent: Process | null): void {
     this.processes.set(p.pid, p);
+    this.cgroups.fork(p, parent);
   }
   unregisterProcess(p: Process): void {
     this.processes.delete(p.pid);
+    this.cgroups.exit(p);
+  }
+
+  /**
+   * Anonymous pages are charged to the memcg of the process that faults them in, at that time,
+   * and uncharged from that same memcg when they are freed.
+   * @kernel mm/memcontrol.c __mem_cgroup_charge, uncharge_folio
+   */
+  anonCharger(p: Process): AnonCharger {
+    const memcgs = this.cgroups.memory;
+    return {
+      charge: () => {
+        const m = this.cgroups.memcgOf(p);
+        return memcgs.tryCharge(m, 1) ? m.id : 0;
+      },
+      uncharge: (id, pages) => memcgs.unchargeId(id, pages),
+    };
   }
 
   /** Creates a process (as if forked from init and exec'ed) with the given credentials. */
   spawn(cred: Credentials = { uid: 0, gid: 0, groups: [] }, comm = 'task'): Process {
     const p = new Process(this, this.newPid(), { ...cred, groups: [...cred.groups] }, comm);
-    this.registerProcess(p);
+    // the first process is init itself; the others are its children and start in its cgroup
+    this.registerProcess(p, (this.init as Process | undefined) ?? null);
     return p;
   }
 
@@ -320,13 +379,20 @@ export class Kernel implements ProcessHost, KernelServices {
       if (!this.isDir(path)) return -E.ENOENT;
       // a directory opens read-only (readdir is not a syscall here); writing it is EISDIR
       if (acc !== this.fc.O_RDONLY) return -E.EISDIR;
-      const dinode: Inode = { ino: 0x100, mode: 0o040755, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0 };
+      const dmode = this.cgroupAt(path)?.mode ?? 0o755;
+      const dinode: Inode = { ino: 0x100, mode: 0o040000 | dmode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0 };
       return new File(this.dirFops, dinode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, null);
     }
-    if (acc !== this.fc.O_RDONLY) return -E.EACCES;
+    // kernfs_fop_open(): a file without a write handler cannot be opened for writing, not even by root
+    if (acc !== this.fc.O_RDONLY && vf.write === undefined) return -E.EACCES;
     if (!this.permission({ mode: vf.mode, uid: 0, gid: 0 }, proc.cred, acc)) return -E.EACCES;
     const inode: VirtualInode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0, text: vf.text };
-    return new File(this.virtualFops, inode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, null);
+    let fmode = openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ;
+    if (vf.write !== undefined) {
+      inode.write = vf.write;
+      fmode |= FMODE_CAN_WRITE;
+    }
+    return new File(this.virtualFops, inode, flags, fmode, path, 0, null);
   }
 
   readlinkPath(proc: Process, rawPath: string): string | number {
@@ -341,6 +407,78 @@ export class Kernel implements ProcessHost, KernelServices {
     if (this.virtualFile(path) !== null || this.isDir(path) || (path.startsWith('/dev/dma_heap/') && this.dmaHeap.byDevName(path.slice(14)) !== null)) return -E.EINVAL;
     if (path === '/dev/udmabuf' && this.udmabuf !== null) return -E.EINVAL;
     return -E.ENOENT;
+  }
+
+  /**
+   * mkdir(2). The parent is looked up first (ENOENT, ENOTDIR), then an existing name → EEXIST.
+   * Only cgroupfs makes directories (root only: EACCES otherwise); procfs, sysfs and debugfs
+   * have no mkdir (EPERM); everywhere else the emulator has no writable file system (EROFS).
+   * @kernel fs/namei.c do_mkdirat, filename_create, vfs_mkdir; kernel/cgroup/cgroup.c cgroup_mkdir
+   */
+  mkdirPath(proc: Process, rawPath: string, mode: number): number {
+    const path = normalize(rawPath, proc.pid);
+    if (path === null) return -E.ENOENT;
+    if (path === '/') return -E.EEXIST;
+    const slash = path.lastIndexOf('/');
+    const parent = slash === 0 ? '/' : path.slice(0, slash);
+    const name = path.slice(slash + 1);
+    if (strBytes(name).length > 255) return -E.ENAMETOOLONG;
+    if (!this.isDir(parent)) return this.pathExists(parent) ? -E.ENOTDIR : -E.ENOENT;
+    if (this.pathExists(path)) return -E.EEXIST;
+    const cg = this.cgroupAt(parent);
+    if (cg === null) return isPseudoFs(parent) ? -E.EPERM : -E.EROFS;
+    // may_create(): write and search permission on the directory (root-owned)
+    if (!this.permission({ mode: cg.mode, uid: 0, gid: 0 }, proc.cred, this.fc.O_WRONLY)) return -E.EACCES;
+    // do_mkdirat() applies the umask (0022 here) and vfs_mkdir() keeps the permission bits
+    return this.cgroups.mkdir(cg, name, mode & 0o1777 & ~0o022);
+  }
+
+  /**
+   * rmdir(2). `.` → EINVAL, `..` → ENOTEMPTY, `/` → EBUSY; the parent is looked up (ENOENT,
+   * ENOTDIR); outside procfs, sysfs and cgroupfs the emulator has no writable file system
+   * (EROFS, checked before the name); a missing name → ENOENT; non-root → EACCES; not a
+   * directory → ENOTDIR; a mount point (/sys/fs/cgroup, /sys/kernel/debug) → EBUSY; other
+   * procfs/sysfs directories → EPERM; a cgroup → cgroup_rmdir (EBUSY while it has processes or
+   * children).
+   * @kernel fs/namei.c do_rmdir, may_delete, vfs_rmdir; fs/kernfs/dir.c kernfs_iop_rmdir; kernel/cgroup/cgroup.c cgroup_rmdir
+   */
+  rmdirPath(proc: Process, rawPath: string): number {
+    const lastRaw = rawPath.split('/').filter((c) => c !== '').pop();
+    if (lastRaw === '.') return -E.EINVAL;
+    if (lastRaw === '..') return -E.ENOTEMPTY;
+    const path = normalize(rawPath, proc.pid);
+    if (path === null) return -E.ENOENT;
+    if (path === '/') return -E.EBUSY;
+    const slash = path.lastIndexOf('/');
+    const parent = slash === 0 ? '/' : path.slice(0, slash);
+    if (!this.isDir(parent)) return this.pathExists(parent) ? -E.ENOTDIR : -E.ENOENT;
+    if (!isPseudoFs(parent)) return -E.EROFS;
+    if (!this.pathExists(path)) return -E.ENOENT;
+    if (proc.cred.uid !== 0) return -E.EACCES;
+    if (!this.isDir(path)) return -E.ENOTDIR;
+    if (path === CGROUP_MNT || path === '/sys/kernel/debug') return -E.EBUSY;
+    const cg = this.cgroupAt(path);
+    if (cg === null) return -E.EPERM;
+    return this.cgroups.rmdir(cg);
+  }
+
+  /** The cgroup whose directory is `path` (normalized), or null. */
+  private cgroupAt(path: string): Cgroup | null {
+    if (path !== CGROUP_MNT && !path.startsWith(`${CGROUP_MNT}/`)) return null;
+    return this.cgroups.lookup(path.slice(CGROUP_MNT.length).split('/').filter((c) => c !== ''));
+  }
+
+  /** Whether `path` (normalized) names anything: a directory, a virtual file, a device node or an fd link. */
+  private pathExists(path: string): boolean {
+    if (this.isDir(path) || this.virtualFile(path) !== null) return true;
+    if (path.startsWith('/dev/dma_heap/')) {
+      const heap = this.dmaHeap.byDevName(path.slice('/dev/dma_heap/'.length));
+      return heap !== null && !heap.dying;
+    }
+    if (path === '/dev/udmabuf') return this.udmabuf !== null;
+    const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
+    if (link !== null) return (this.processes.get(Number(link[1]))?.file(Number(link[2])) ?? null) !== null;
+    return false;
   }
 
   /** Reads a whole virtual file as `proc` would (open, read, close). */
@@ -380,7 +518,11 @@ export class Kernel implements ProcessHost, KernelServices {
       case '/sys/kernel/mm/cma':
       case '/sys/kernel/debug/cma':
         return this.cmaAreas.map((a) => a.name);
+      case '/sys/fs':
+        return ['cgroup'];
     }
+    const cg = this.cgroupAt(path);
+    if (cg !== null) return this.cgroups.readdir(cg);
     const sb = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)$/.exec(path);
     if (sb !== null) return this.profile.sysfsStats && this.dmaBuf.byIno(Number(sb[1])) !== null ? ['exporter_name', 'size'] : null;
     const pm = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
@@ -397,12 +539,17 @@ export class Kernel implements ProcessHost, KernelServices {
   }
 
   private isDir(path: string): boolean {
-    return this.readdir(path) !== null || ['/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class'].includes(path);
+    return this.readdir(path) !== null || ['/', '/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class'].includes(path);
   }
 
-  /** The virtual text files (procfs, sysfs, debugfs). */
+  /** The virtual text files (procfs, sysfs, debugfs, cgroupfs). */
   private virtualFile(path: string): VirtualFile | null {
     let m: RegExpExecArray | null;
+    if (path.startsWith(`${CGROUP_MNT}/`)) {
+      const slash = path.lastIndexOf('/');
+      const cg = this.cgroupAt(path.slice(0, slash));
+      return cg === null ? null : this.cgroups.file(cg, path.slice(slash + 1));
+    }
     if ((m = /^\/proc\/(\d+)\/fdinfo\/(\d+)$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
       const fd = Number(m[2]);
@@ -488,7 +635,13 @@ export class Kernel implements ProcessHost, KernelServices {
 }
 
 interface VirtualInode extends Inode {
-  readonly text: () => string;
+  readonly text: () => string | number;
+  write?: (text: string, proc: Process) => number;
+}
+
+/** Paths on procfs, sysfs (with debugfs and cgroupfs mounted below it): no directory can be made there except in cgroupfs. */
+function isPseudoFs(path: string): boolean {
+  return path === '/proc' || path.startsWith('/proc/') || path === '/sys' || path.startsWith('/sys/');
 }
 
 /** Absolute path with `/proc/self` resolved and no empty, `.` or trailing components. */

@@ -15,10 +15,6 @@ const ORACLE_HEAPS = ['reserved', 'system'];
 const NOT_COVERED = [
   'system/alloc-len-u64-max-minus-4095',
   'system/alloc-huge',
-  'reserved/memcg/control-anon-16m',
-  'reserved/memcg/alloc-16m',
-  'system/memcg/control-anon-16m',
-  'system/memcg/alloc-16m',
 ];
 
 function probeLines(): string[] {

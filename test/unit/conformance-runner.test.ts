@@ -80,6 +80,10 @@ class FakeTarget implements SyscallTarget {
   setNofile(): SysResult { return { ret: 0, errno: null }; }
   memfdCreate(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
   ftruncate(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
+  mkdir(path: string): SysResult { return path.startsWith('/sys/fs/cgroup/') ? { ret: 0, errno: null } : { ret: -1, errno: 'EROFS' }; }
+  rmdir(): SysResult { return { ret: -1, errno: 'ENOENT' }; }
+  writeFile(path: string, text: string): SysResult { return path.endsWith('/cgroup.procs') && text === '4242' ? { ret: 4, errno: null } : { ret: -1, errno: 'EINVAL' }; }
+  getpid(): number { return 4242; }
   openFdCount(): number { return this.next; }
   dispose(): void { this.disposed = true; }
 }
@@ -166,7 +170,7 @@ test('skips: profile, backend, missing heap; the closing line counts them', asyn
 test('bad case files give clear errors naming file, case and step', () => {
   assert.deepEqual(parseCaseFile('{ "cases": [ {', 'bad.json').errors.map((e) => e.replace(/JSON: .*/, 'JSON')), ['bad.json: invalid JSON']);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ count_fds: true }, { frobnicate: 'h' }] }] }), 'f.json').errors,
-    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, memfd_create, ftruncate, repeat)`]);
+    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, memfd_create, ftruncate, mkdir, rmdir, write_file, eval, repeat)`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ lseek: 'h', whence: 0 }] }] }), 'f.json').errors,
     [`f.json: case 1 "x": step 1 (lseek): missing key 'offset'`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ open: '/a', expect: { errno: 'EINVAL', rett: 1 } }] }] }), 'f.json').errors,
@@ -274,4 +278,49 @@ test('memfd_create and ftruncate ops; struct fields named size, buffer_size, and
   assert.match(formatReport(fake), /step 1 \(memfd_create\): expected success, observed ret=-1 errno=ENOSYS/);
   const bad = await runCases([file([{ name: 'bad', steps: [{ open: '/dev/udmabuf', as: 'u' }, { ioctl: 'u', cmd: 'UDMABUF_CREATE_LIST', arg: { struct: 'udmabuf_create_list', items: [{ memfd: 1 }] } }] }])], () => createEmulatedTarget({ profile: '6.1' }));
   assert.match(formatReport(bad), /ERROR .*ioctl\.arg\.items\[0\]: must be \{"struct"/);
+});
+
+test('mkdir, rmdir, write_file and eval ops; ${pid}; / and % in expressions; fault SIGKILL', async () => {
+  const fake = await runCases([file([{
+    name: 'cgroup ops',
+    steps: [
+      { mkdir: '/sys/fs/cgroup/x', mode: '0755' },
+      { mkdir: '/tmp/x', expect: { errno: 'EROFS' } },
+      { rmdir: '/sys/fs/cgroup/x', expect: { errno: 'ENOENT' } },
+      { write_file: '/sys/fs/cgroup/x/cgroup.procs', text: '${pid}', expect: { ret: 4 } },
+      { write_file: '/sys/fs/cgroup/x/cgroup.procs', text: 'x${pid}', expect: { errno: 'EINVAL' } },
+      { eval: '${pid} / 1000 * 10 + ${pid} % 10', as: 'v', expect: { ret: 42 } },
+      { eval: '-7 / 2', expect: { ret: -3 } },
+      { eval: '-7 % 2', expect: { ret: -1 } },
+      { eval: 'v - 43', expect: { ret: -1 } },
+    ],
+  }])], () => new FakeTarget());
+  assert.equal(fake.failed, 0, formatReport(fake));
+  const bad = await runCases([file([
+    { name: 'div0', steps: [{ eval: '1 / (2 - 2)' }] },
+    { name: 'no text', steps: [{ write_file: '/x', text: 1 }] },
+    { name: 'negative needs expect', steps: [{ eval: '0 - 1' }] },
+  ])], () => new FakeTarget());
+  const text = formatReport(bad);
+  assert.match(text, /^ERROR t\.json: case 1 "div0": step 1 \(eval\): division by zero in expression '1 \/ \(2 - 2\)'$/m);
+  assert.match(text, /^ERROR t\.json: case 2 "no text": step 1 \(write_file\): write_file\.text must be a string$/m);
+  assert.match(text, /^FAIL {2}t\.json: case 3 "negative needs expect": step 1 \(eval\): expected success, observed ret=-1 \(success\)$/m);
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ write_file: '/a' }] }] }), 'f.json').errors,
+    [`f.json: case 1 "x": step 1 (write_file): missing key 'text'`]);
+  // on the emulated kernel: a memory.max that a store exceeds kills the process with SIGKILL
+  const c = {
+    name: 'memcg limit',
+    steps: [
+      { write_file: '/sys/fs/cgroup/cgroup.subtree_control', text: '+memory' },
+      { mkdir: '/sys/fs/cgroup/small' },
+      { write_file: '/sys/fs/cgroup/small/memory.max', text: '64K' },
+      { write_file: '/sys/fs/cgroup/small/cgroup.procs', text: '${pid}' },
+      { read_file: '/sys/fs/cgroup/small/cgroup.procs', expect: { equals: '${pid}\n' } },
+      { mmap: -1, length: '1 << 20', prot: 'PROT_READ|PROT_WRITE', flags: 'MAP_PRIVATE|MAP_ANONYMOUS', as: 'a' },
+      { read_mem: 'a', length: '1 << 20', expect: { zero: true } },
+      { write_mem: 'a', fill: 1, length: '1 << 20', expect: { fault: 'SIGKILL' } },
+    ],
+  };
+  const report = await runCases([file([c])], () => createEmulatedTarget({ ...ORACLE_MACHINE, profile: '6.1' }));
+  assert.equal(report.failed, 0, formatReport(report));
 });

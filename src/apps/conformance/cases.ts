@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
 export const OPS = [
   'open', 'close', 'dup', 'ioctl', 'mmap', 'munmap', 'write_mem', 'read_mem', 'read', 'write',
   'lseek', 'fstat', 'fcntl', 'poll', 'readlink', 'read_file', 'readdir', 'setrlimit_nofile',
-  'count_fds', 'list_heaps', 'sysconf', 'memfd_create', 'ftruncate', 'repeat',
+  'count_fds', 'list_heaps', 'sysconf', 'memfd_create', 'ftruncate', 'mkdir', 'rmdir', 'write_file',
+  'eval', 'repeat',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -40,6 +41,10 @@ const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; r
   sysconf: { required: [], optional: [] },
   memfd_create: { required: [], optional: ['flags'] },
   ftruncate: { required: ['length'], optional: [] },
+  mkdir: { required: [], optional: ['mode'] },
+  rmdir: { required: [], optional: [] },
+  write_file: { required: ['text'], optional: [] },
+  eval: { required: [], optional: [] },
   repeat: { required: ['steps'], optional: ['index'] },
 };
 
@@ -118,7 +123,7 @@ function parseExpect(v: unknown, where: string): Expect {
   };
   str('errno'); str('fault'); str('match'); str('not_match'); str('equals');
   if (v.errno !== undefined && !/^E[A-Z0-9]+$/.test(v.errno as string)) throw new LoadError(`${where}: expect.errno '${String(v.errno)}' is not an errno name`);
-  if (v.fault !== undefined && v.fault !== 'SIGSEGV' && v.fault !== 'SIGBUS') throw new LoadError(`${where}: expect.fault must be "SIGSEGV" or "SIGBUS"`);
+  if (v.fault !== undefined && v.fault !== 'SIGSEGV' && v.fault !== 'SIGBUS' && v.fault !== 'SIGKILL') throw new LoadError(`${where}: expect.fault must be "SIGSEGV", "SIGBUS" or "SIGKILL"`);
   if (v.zero !== undefined && typeof v.zero !== 'boolean') throw new LoadError(`${where}: expect.zero must be true or false`);
   if (v.fields !== undefined && !isObject(v.fields)) throw new LoadError(`${where}: expect.fields must be an object`);
   if (v.bytes_at !== undefined) {

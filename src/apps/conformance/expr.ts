@@ -5,8 +5,8 @@
  * `0b` binary; parsed with {@link parseFlagExprBigInt}), symbolic constants (the open/mmap/poll/
  * fcntl tables of `constantsFor(arch)`, every ioctl name of `IOCTLS`, the DMA_BUF_SYNC_* flags,
  * `PAGE_SIZE`) and references to earlier results (`h`, `b.fd`, `m.addr`, `p.revents[0]`),
- * combined with `|`, `&`, `+`, `-`, `*`, `<<`, `>>`, unary `~` and `-`, and parentheses. All
- * arithmetic is exact (bigint).
+ * combined with `|`, `&`, `+`, `-`, `*`, `/`, `%`, `<<`, `>>`, unary `~` and `-`, and
+ * parentheses. All arithmetic is exact (bigint); `/` and `%` truncate toward zero, as in C.
  */
 import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_START, DMA_BUF_SYNC_VALID_FLAGS_MASK, DMA_BUF_SYNC_WRITE } from '../../uapi/dma-buf.js';
 import { DMA_HEAP_VALID_FD_FLAGS } from '../../uapi/dma-heap.js';
@@ -78,7 +78,7 @@ function tokenize(expr: string): Tok[] {
     const two = s.slice(0, 2);
     if (two === '<<' || two === '>>') { out.push({ kind: 'op', v: two }); s = s.slice(2); continue; }
     const one = s[0] ?? '';
-    if ('|&+-*~()'.includes(one)) { out.push({ kind: 'op', v: one }); s = s.slice(1); continue; }
+    if ('|&+-*/%~()'.includes(one)) { out.push({ kind: 'op', v: one }); s = s.slice(1); continue; }
     throw new CaseError(`unexpected '${one}' in expression '${expr}'`);
   }
   return out;
@@ -122,7 +122,18 @@ export function evalExpr(expr: string, env: EvalEnv): bigint {
     if (t.v === '-') return -primary();
     throw new CaseError(`unexpected '${t.v}' in expression '${expr}'`);
   };
-  const mul = (): bigint => { let v = primary(); while (isOp('*')) { i++; v *= primary(); } return v; };
+  const mul = (): bigint => {
+    let v = primary();
+    for (;;) {
+      if (isOp('*')) { i++; v *= primary(); continue; }
+      const div = isOp('/');
+      if (!div && !isOp('%')) return v;
+      i++;
+      const d = primary();
+      if (d === 0n) throw new CaseError(`division by zero in expression '${expr}'`);
+      v = div ? v / d : v % d;
+    }
+  };
   const add = (): bigint => {
     let v = mul();
     for (;;) {

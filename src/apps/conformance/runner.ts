@@ -170,6 +170,7 @@ class Instance {
     const dot = ref.indexOf('.');
     const head = dot < 0 ? ref : ref.slice(0, dot);
     if (head === 'heap' && dot < 0 && this.heap !== null && !this.results.has('heap')) return this.heap;
+    if (head === 'pid' && dot < 0 && !this.results.has('pid')) return this.t.getpid();
     const r = this.results.get(head);
     if (r === undefined) {
       if (dot >= 0) throw new CaseError(`no earlier result named '${head}' (in '${ref}')`);
@@ -388,6 +389,22 @@ class Instance {
       }
       case 'ftruncate':
         return this.sys(t.ftruncate(this.fd(step.target, 'ftruncate fd'), toNum(raw.length, env, what('length'))));
+      case 'mkdir':
+      case 'rmdir': {
+        if (typeof step.target !== 'string') throw new CaseError(`${step.op}: the path must be a string`);
+        const path = substitute(step.target, env);
+        return this.sys(step.op === 'mkdir' ? t.mkdir(path, toNum(raw.mode ?? '0777', env, what('mode'))) : t.rmdir(path));
+      }
+      case 'write_file': {
+        if (typeof step.target !== 'string') throw new CaseError(`write_file: the path must be a string`);
+        if (typeof raw.text !== 'string') throw new CaseError(`write_file.text must be a string`);
+        return this.sys(t.writeFile(substitute(step.target, env), substitute(raw.text, env)));
+      }
+      case 'eval': {
+        const v = toInt(step.target, env, 'eval');
+        const f = new Map<string, Scalar | (() => Scalar)>([['ret', v]]);
+        return { out: { ret: v, errno: null, fault: null, fields: f }, res: { value: v, fields: f } };
+      }
       case 'repeat':
         throw new CaseError('internal: repeat reached exec');
     }

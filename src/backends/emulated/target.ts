@@ -5,6 +5,7 @@
  */
 import { errnoName } from '../../uapi/errno.js';
 import type { ErrnoName } from '../../uapi/errno.js';
+import { strBytes } from '../../kernel/bytes.js';
 import { Kernel } from '../../kernel/kernel.js';
 import type { KernelConfig } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
@@ -120,7 +121,7 @@ export class EmulatedTarget implements SyscallTarget {
   munmap(map: MapHandle): SysResult {
     return res(this.proc.munmap(map.addr, map.length));
   }
-  readMem(map: MapHandle, offset: number, length: number): Uint8Array | 'SIGSEGV' | 'SIGBUS' {
+  readMem(map: MapHandle, offset: number, length: number): Uint8Array | NonNullable<Fault> {
     return this.proc.load(map.addr + offset, length);
   }
   writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault {
@@ -196,6 +197,23 @@ export class EmulatedTarget implements SyscallTarget {
   }
   ftruncate(fd: number, length: number): SysResult {
     return res(this.proc.ftruncate(fd, length));
+  }
+  mkdir(path: string, mode: number): SysResult {
+    return res(this.proc.mkdir(path, mode));
+  }
+  rmdir(path: string): SysResult {
+    return res(this.proc.rmdir(path));
+  }
+  writeFile(path: string, text: string): SysResult {
+    const fd = this.proc.open(path, this.kernel.fc.O_WRONLY);
+    if (fd < 0) return res(fd);
+    const data = strBytes(text);
+    const r = this.proc.write(fd, this.put(data), data.length);
+    this.proc.close(fd);
+    return res(r);
+  }
+  getpid(): number {
+    return this.proc.getpid();
   }
   openFdCount(): number {
     return this.proc.openFdCount();

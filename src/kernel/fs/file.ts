@@ -62,7 +62,8 @@ export interface FileOperations {
   readonly llseek?: (file: File, offset: number, whence: number) => number;
   /** read into `out` (already bounds-checked); returns bytes read. */
   readonly read?: (file: File, out: Uint8Array) => number;
-  readonly write?: (file: File, data: Uint8Array) => number;
+  /** write `data` (already copied from user memory) for the calling process; returns bytes written. */
+  readonly write?: (file: File, data: Uint8Array, proc: Process) => number;
   /** unlocked_ioctl: `arg` is a user address of the calling process. */
   readonly ioctl?: (file: File, proc: Process, cmd: number, arg: number) => number;
   /** Sets up `vma` (its backing) or refuses. */

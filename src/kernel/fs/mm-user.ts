@@ -40,6 +40,11 @@ export class Vma {
   cow: Map<number, Uint8Array> | null = null;
   /** Anonymous memory (MAP_ANONYMOUS), one array for the whole VMA. */
   anon: Uint8Array | null = null;
+  /**
+   * Per page of {@link anon}: 0 while no page is faulted in, else the id of the memcg the page
+   * was charged to when it was (the page's memcg_data).
+   */
+  anonMemcg: Uint32Array | null = null;
   /** Set by the driver's mmap op. */
   pages: PageSource | null = null;
   /** vm_ops->close, called once per VMA piece when unmapped. */
@@ -58,7 +63,47 @@ export class Vma {
   }
 }
 
-export type FaultKind = 'SIGSEGV' | 'SIGBUS';
+/**
+ * How a user access fails: SIGSEGV (no mapping or no permission), SIGBUS (no page behind a
+ * file mapping) or SIGKILL (the page could not be charged to the memory cgroup, whose OOM
+ * killer then kills the faulting process).
+ */
+export type FaultKind = 'SIGSEGV' | 'SIGBUS' | 'SIGKILL';
+
+/**
+ * Charges anonymous pages to a memory cgroup when they are faulted in, for one process.
+ * @kernel mm/memcontrol.c __mem_cgroup_charge, uncharge_folio
+ */
+export interface AnonCharger {
+  /** Charges one new page to the process's memcg: the memcg's id (> 0), or 0 when over its memory.max. */
+  charge(): number;
+  /** Uncharges `pages` pages from the memcg with id `id` (the pages are freed). */
+  uncharge(id: number, pages: number): void;
+}
+
+/**
+ * Uncharges every faulted-in page of an anonymous VMA that is going away, from the memcg it was
+ * charged to (unmapping frees the pages).
+ * @kernel mm/memory.c zap_pte_range, mm/memcontrol.c uncharge_folio
+ */
+export function vmaUnchargeAnon(v: Vma, charger: AnonCharger | null): void {
+  const ids = v.anonMemcg;
+  if (ids === null || charger === null) return;
+  let run = 0;
+  let count = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (id === 0) continue;
+    if (id !== run) {
+      if (count > 0) charger.uncharge(run, count);
+      run = id;
+      count = 0;
+    }
+    count++;
+  }
+  if (count > 0) charger.uncharge(run, count);
+  ids.fill(0);
+}
 
 /**
  * A VM_SHARED file VMA counts in its file's i_mmap_writable while it is linked into the address
@@ -87,6 +132,8 @@ export class AddressSpace {
   readonly vmas: Vma[] = [];
   private nextTop: number;
   private last: Vma | null = null;
+  /** Charges anonymous pages as they are faulted in (null: no memory cgroups). */
+  charger: AnonCharger | null = null;
 
   constructor(
     readonly pageSize: number,
@@ -176,6 +223,7 @@ export class AddressSpace {
     n.pages = m.pages;
     n.onClose = m.onClose;
     if (m.anon !== null) n.anon = m.anon.subarray(s - m.start, e - m.start);
+    if (m.anonMemcg !== null) n.anonMemcg = m.anonMemcg.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);
     if (m.cow !== null) {
       const first = (s - m.start) / this.pageSize;
       const npages = (e - s) / this.pageSize;
@@ -206,8 +254,10 @@ export class AddressSpace {
       const inVma = a - vma.start;
       if (vma.anon !== null) {
         const n = Math.min(len - done, vma.end - a);
-        visit(vma.anon, inVma, n, done);
-        done += n;
+        const ok = this.faultAnon(vma, inVma, n, write);
+        if (ok > 0) visit(vma.anon, inVma, ok, done);
+        done += ok;
+        if (ok < n) return 'SIGKILL';
         continue;
       }
       const pageIdx = Math.floor(inVma / ps);
@@ -219,6 +269,30 @@ export class AddressSpace {
       done += n;
     }
     return null;
+  }
+
+  /**
+   * Faults in the anonymous pages under [off, off + n) of `vma` (offsets in the VMA) before an
+   * access: a store, or any access to shared anonymous memory, allocates each page not yet
+   * present and charges it to the memcg of the process. A load from private anonymous memory
+   * maps the shared zero page and charges nothing (the bytes read are the same zeros). Returns
+   * how many bytes from `off` can be accessed: fewer than `n` when a charge failed.
+   * @kernel mm/memory.c do_anonymous_page (zero page for a read fault, mem_cgroup_charge for a write), mm/shmem.c shmem_fault
+   */
+  private faultAnon(vma: Vma, off: number, n: number, write: boolean): number {
+    const ids = vma.anonMemcg;
+    const charger = this.charger;
+    if (ids === null || charger === null || n === 0) return n;
+    if (!write && (vma.vmFlags & VM_SHARED) === 0) return n;
+    const ps = this.pageSize;
+    const last = Math.floor((off + n - 1) / ps);
+    for (let p = Math.floor(off / ps); p <= last; p++) {
+      if (ids[p] !== 0) continue;
+      const id = charger.charge();
+      if (id === 0) return Math.max(0, p * ps - off);
+      ids[p] = id;
+    }
+    return n;
   }
 
   private filePage(vma: Vma, pageIdx: number, write: boolean): PageRef | null {
@@ -247,7 +321,7 @@ export class AddressSpace {
     const out = into ?? new Uint8Array(len);
     // fast path: one anonymous VMA
     const vma = this.find(addr);
-    if (vma !== null && vma.anon !== null && addr + len <= vma.end && (vma.vmFlags & VM_READ) !== 0) {
+    if (vma !== null && vma.anon !== null && addr + len <= vma.end && (vma.vmFlags & VM_READ) !== 0 && this.faultAnon(vma, addr - vma.start, len, false) === len) {
       const o = addr - vma.start;
       out.set(vma.anon.subarray(o, o + len));
       return out;
@@ -261,7 +335,7 @@ export class AddressSpace {
     const len = data.length;
     if (addr <= 0) return len === 0;
     const vma = this.find(addr);
-    if (vma !== null && vma.anon !== null && addr + len <= vma.end && (vma.vmFlags & VM_WRITE) !== 0) {
+    if (vma !== null && vma.anon !== null && addr + len <= vma.end && (vma.vmFlags & VM_WRITE) !== 0 && this.faultAnon(vma, addr - vma.start, len, true) === len) {
       vma.anon.set(data, addr - vma.start);
       return true;
     }

@@ -13,8 +13,9 @@ import {
 } from '../../uapi/fcntl.js';
 import { FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_READ, FMODE_WRITE, newEncodeDev } from './file.js';
 import type { File, Inode } from './file.js';
-import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, vmaLinkFile, vmaUnlinkFile } from './mm-user.js';
-import type { FaultKind } from './mm-user.js';
+import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, vmaLinkFile, vmaUnchargeAnon, vmaUnlinkFile } from './mm-user.js';
+import type { AnonCharger, FaultKind } from './mm-user.js';
+import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
 import { memfdCreate, memfdFcntl } from '../mm/memfd.js';
 import type { ShmemFs } from '../mm/shmem.js';
@@ -35,9 +36,16 @@ export interface ProcessHost {
   openPath(proc: Process, path: string, flags: number, mode: number): File | number;
   /** Target of a symbolic link (/proc/<pid>/fd/<n>), or a negated errno. */
   readlinkPath(proc: Process, path: string): string | number;
+  /** mkdir(2) of a path (after the fd-less VFS entry): 0 or a negated errno. */
+  mkdirPath(proc: Process, path: string, mode: number): number;
+  /** rmdir(2) of a path: 0 or a negated errno. */
+  rmdirPath(proc: Process, path: string): number;
   newPid(): number;
-  registerProcess(p: Process): void;
+  /** A new process: `parent` is the forking process (null: forked from init), whose cgroup it joins. */
+  registerProcess(p: Process, parent: Process | null): void;
   unregisterProcess(p: Process): void;
+  /** The memcg charger for the anonymous memory `p` faults in (null: no memory cgroups). */
+  anonCharger(p: Process): AnonCharger | null;
 }
 
 /** DEFAULT_POLLMASK (include/linux/poll.h): POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM. */
@@ -77,6 +85,10 @@ export class Process {
   alive = true;
   /** Name shown by tools (comm). */
   comm: string;
+  /** The cgroup (v2) the process belongs to (task->cgroups); set when the kernel registers it. */
+  cgroup: Cgroup | null = null;
+  /** Charges the anonymous pages this process faults in to its memory cgroup. */
+  private readonly charger: AnonCharger | null;
 
   constructor(
     readonly host: ProcessHost,
@@ -84,8 +96,15 @@ export class Process {
     public cred: Credentials,
     comm = 'init',
   ) {
-    this.mm = new AddressSpace(host.pageSize, host.zeroPage);
+    this.charger = host.anonCharger(this);
+    this.mm = this.newAddressSpace();
     this.comm = comm;
+  }
+
+  private newAddressSpace(): AddressSpace {
+    const mm = new AddressSpace(this.host.pageSize, this.host.zeroPage);
+    mm.charger = this.charger;
+    return mm;
   }
 
   // ---- fd table (fs/file.c) --------------------------------------------------------------
@@ -372,6 +391,7 @@ export class Process {
       }
     } else {
       vma.anon = new Uint8Array(len);
+      vma.anonMemcg = new Uint32Array(len / ps);
     }
     if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + len);
     this.mm.insert(vma);
@@ -396,6 +416,7 @@ export class Process {
 
   private closeVma(v: Vma): void {
     v.onClose?.(v);
+    vmaUnchargeAnon(v, this.charger);
     vmaUnlinkFile(v);
     v.file?.put();
   }
@@ -423,7 +444,27 @@ export class Process {
     if (count < 0) return -E.EINVAL;
     const data = this.mm.copyFromUser(buf, count);
     if (data === null) return -E.EFAULT;
-    return f.fop.write(f, data);
+    return f.fop.write(f, data, this);
+  }
+
+  /**
+   * mkdir(2). Only cgroupfs (/sys/fs/cgroup) makes directories; see Kernel.mkdirPath for the
+   * errors elsewhere. @kernel fs/namei.c do_mkdirat
+   */
+  mkdir(path: string, mode: number): number {
+    if (!this.alive) return -E.ESRCH;
+    return this.host.mkdirPath(this, path, mode);
+  }
+
+  /** rmdir(2): only cgroup directories can be removed. @kernel fs/namei.c do_rmdir */
+  rmdir(path: string): number {
+    if (!this.alive) return -E.ESRCH;
+    return this.host.rmdirPath(this, path);
+  }
+
+  /** getpid(2) */
+  getpid(): number {
+    return this.pid;
   }
 
   /** lseek(2) @kernel fs/read_write.c ksys_lseek, vfs_llseek */
@@ -514,13 +555,16 @@ export class Process {
       const n = new Vma(v.start, v.end, v.vmFlags, v.file, v.pgoff);
       n.pages = v.pages;
       n.onClose = v.onClose;
+      // the child's copy is charged to its own memcg as it writes it (Linux shares the parent's
+      // pages copy-on-write and charges a page when either side breaks the sharing)
       if (v.anon !== null) n.anon = v.anon.slice();
+      if (v.anonMemcg !== null) n.anonMemcg = new Uint32Array(v.anonMemcg.length);
       if (v.cow !== null) n.cow = new Map([...v.cow].map(([k, b]) => [k, b.slice()]));
       v.file?.get();
       child.mm.insert(n);
       vmaLinkFile(n);
     }
-    host.registerProcess(child);
+    host.registerProcess(child, this);
     return child;
   }
 
@@ -533,7 +577,7 @@ export class Process {
 
   private dropAddressSpace(): void {
     const vmas = [...this.mm.vmas];
-    this.mm = new AddressSpace(this.host.pageSize, this.host.zeroPage);
+    this.mm = this.newAddressSpace();
     for (const v of vmas) this.closeVma(v);
   }
 

@@ -4,6 +4,7 @@
  * @kernel drivers/dma-buf/heaps/system_heap.c
  */
 import { Errno } from '../../uapi/errno.js';
+import type { Memcg } from '../cgroup/memcontrol.js';
 import type { DmaBuf, DmaBufOps, SgEntry } from '../dma-buf/dma-buf.js';
 import type { DmaHeap } from '../dma-heap/dma-heap.js';
 import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_MAYWRITE, VM_PFNMAP, VM_SHARED } from '../fs/mm-user.js';
@@ -27,16 +28,23 @@ class SystemHeapBuffer extends PagedBuffer {
     runs: PageRun[],
     k: KernelServices,
     readonly heap: DmaHeap,
+    /** The memcg the pages are charged to (dma_heap.mem_accounting), or null. */
+    readonly memcg: Memcg | null,
   ) {
     super(runs, k.pageSize, k.backing, k.zeroPage);
   }
 }
 
-function freeRuns(k: KernelServices, runs: PageRun[]): void {
+/**
+ * Frees the pages; pages allocated with __GFP_ACCOUNT are uncharged from the memcg they were
+ * charged to as they go back (mm/page_alloc.c free_pages_prepare → __memcg_kmem_uncharge_page).
+ */
+function freeRuns(k: KernelServices, runs: PageRun[], memcg: Memcg | null): void {
   const ps = k.pageSize;
   for (const r of runs) {
     r.drop(k.backing);
     k.buddy.free(r.pfn, Math.log2(r.bytes / ps));
+    if (memcg !== null) k.kmem.uncharge(memcg, r.pages);
   }
 }
 
@@ -44,6 +52,12 @@ function freeRuns(k: KernelServices, runs: PageRun[]): void {
  * system_heap_allocate(): loop while bytes remain: a pending fatal signal → EINTR; take the
  * largest order that fits the remainder and is not above the last order used; none → ENOMEM.
  * Pages are zeroed (__GFP_ZERO): here they are lazily backed, so they read as zero.
+ * With dma_heap.mem_accounting (7.0) every page allocation also has __GFP_ACCOUNT: the pages are
+ * charged to the allocating task's memcg as they are allocated, and an order whose charge
+ * would exceed memory.max fails like an allocation failure (the block is given back and the
+ * next smaller order is tried), so at the limit the heap returns ENOMEM. (Linux may instead
+ * reclaim, or for order-0 pages invoke the memcg OOM killer; neither is modelled.)
+ * @kernel mm/page_alloc.c __alloc_pages (__memcg_kmem_charge_page for __GFP_ACCOUNT)
  */
 function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number, fdFlags: number, proc: Process | null): KResult<DmaBuf> {
   const ps = k.pageSize;
@@ -51,14 +65,15 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
   let remaining = len;
   let maxOrder = SYSTEM_HEAP_ORDERS[0]!;
   const buddy = k.buddy;
+  const memcg = k.memAccounting ? k.kmem.memcgOf(proc) : null;
   while (remaining > 0) {
     if (proc !== null && proc.fatalSignalPending) {
-      freeRuns(k, runs);
+      freeRuns(k, runs, memcg);
       return -E.EINTR;
     }
     // A request larger than all free memory takes every page and then fails: skip the work.
     if (remaining / ps > buddy.freePages) {
-      freeRuns(k, runs);
+      freeRuns(k, runs, memcg);
       return -E.ENOMEM;
     }
     let got = -1;
@@ -67,13 +82,17 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
       if (remaining < ps * 2 ** o) continue;
       if (maxOrder < o) continue;
       got = buddy.alloc(o);
+      if (got >= 0 && memcg !== null && !k.kmem.tryCharge(memcg, 2 ** o)) {
+        buddy.free(got, o);
+        got = -1;
+      }
       if (got >= 0) {
         order = o;
         break;
       }
     }
     if (got < 0) {
-      freeRuns(k, runs);
+      freeRuns(k, runs, memcg);
       return -E.ENOMEM;
     }
     const pages = 2 ** order;
@@ -82,9 +101,9 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
     maxOrder = order;
   }
   // an exact-size array: a pushed-to array keeps spare capacity for every live buffer
-  const buffer = new SystemHeapBuffer(runs.length === 1 ? [runs[0]!] : runs.slice(), k, heap);
+  const buffer = new SystemHeapBuffer(runs.length === 1 ? [runs[0]!] : runs.slice(), k, heap, memcg);
   const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
-  if (typeof buf === 'number') freeRuns(k, runs);
+  if (typeof buf === 'number') freeRuns(k, runs, memcg);
   return buf;
 }
 
@@ -112,7 +131,10 @@ function makeOps(k: KernelServices): DmaBufOps {
     },
     vmap: (buf: DmaBuf) => ({ vaddr: buf.priv as SystemHeapBuffer }),
     vunmap: () => undefined,
-    release: (buf: DmaBuf) => freeRuns(k, (buf.priv as SystemHeapBuffer).runs),
+    release: (buf: DmaBuf) => {
+      const b = buf.priv as SystemHeapBuffer;
+      freeRuns(k, b.runs, b.memcg);
+    },
   };
 }
 
