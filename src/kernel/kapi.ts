@@ -10,6 +10,7 @@ import type { DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { Process } from './fs/process.js';
 import type { BuddyAllocator } from './mm/buddy.js';
 import type { CmaArea } from './mm/cma.js';
+import type { CoherentPool } from './mm/coherent-pool.js';
 import type { BackingStats } from './mm/backing.js';
 import type { Profile } from './profile.js';
 
@@ -39,6 +40,12 @@ export interface KernelServices {
   readonly defaultCma: CmaArea | null;
   /** Every CMA area registered for heaps (6.19+: per-region heaps), default area included. */
   readonly cmaAreas: readonly CmaArea[];
+  /** Per-device coherent pools (non-reusable shared-dma-pool regions). */
+  readonly coherentPools: readonly CoherentPool[];
+  /** Protected memory the TEE (OP-TEE) offers for protected heaps (v6.18+). */
+  readonly teePools: readonly TeePool[];
+  /** Heaps that exist only as proposals, switched on per kernel. */
+  readonly features: KernelFeatures;
   /** CONFIG_CMA_ALIGNMENT */
   readonly cmaAlignment: number;
   readonly backing: BackingStats;
@@ -58,4 +65,22 @@ export interface HeapModule {
   /** Kconfig symbol that builds it in. */
   readonly kconfig: string;
   init(k: KernelServices): number;
+}
+
+/** A TEE protected-memory pool: a no-map carve-out the TEE hands out for one use case. */
+export interface TeePool {
+  /** `secure-video`, `trusted-ui`, `secure-video-record` (the heap is `protected,<useCase>`). */
+  readonly useCase: string;
+  /** The reserved-memory node behind it. */
+  readonly regionPath: string;
+  /** First-fit page allocator over the region (the TEE's gen_pool). */
+  readonly area: CmaArea;
+}
+
+export interface KernelFeatures {
+  /**
+   * The proposed coherent reserved-memory heap (2026 series): off, named after the DT node (v3),
+   * or `coherent_<node name>` (a later revision).
+   */
+  readonly coherentHeap: false | 'v3' | 'prefixed';
 }

@@ -21,11 +21,17 @@ import { Process } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
 import type { HeapModuleName } from './heaps/index.js';
-import type { KernelServices, KmemAccounting } from './kapi.js';
+import type { KernelFeatures, KernelServices, TeePool, KmemAccounting } from './kapi.js';
 import { BackingStats } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
-import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
-import { parseCmaParam, parseCmdline, placeCmaArea } from './mm/cmdline.js';
+import { CMA_ALIGNMENT_DEFAULT, CmaArea } from './mm/cma.js';
+import { parseCmdline } from './mm/cmdline.js';
+import { CoherentPool } from './mm/coherent-pool.js';
+import { planMemory } from './of/reserved-mem.js';
+import type { MemoryPlan, ReservedRegion } from './of/reserved-mem.js';
+import { isAvailable, propCells, propString, propStrings } from './of/tree.js';
+import type { DeviceTree } from './of/tree.js';
+import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
 import { ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
 import type { Profile, ProfileName } from './profile.js';
@@ -50,6 +56,14 @@ export interface KernelConfig {
   cmaAlignment?: number;
   /** CONFIG_UDMABUF: /dev/udmabuf exists (default true, as on the oracle). */
   udmabuf?: boolean;
+  /**
+   * The board's device tree. Its /memory nodes give the RAM (ramBytes is then ignored), its
+   * /reserved-memory the carve-outs and CMA regions, /chosen/bootargs the command line when
+   * `cmdline` is not given, and /firmware/optee the TEE's protected memory.
+   */
+  board?: DeviceTree | null;
+  /** Proposed heaps switched on (default: none). */
+  features?: Partial<KernelFeatures>;
 }
 
 /** A config problem (not an errno: a programming or input error of the caller). */
@@ -91,6 +105,7 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly profile: Profile;
   readonly arch: Arch;
   readonly pageSize: number;
+  /** RAM in bytes (the board's /memory banks when booted from a board). */
   readonly ramBytes: number;
   readonly ramBase: number;
   readonly cmdline: string;
@@ -101,6 +116,14 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly buddy: BuddyAllocator;
   readonly defaultCma: CmaArea | null;
   readonly cmaAreas: CmaArea[] = [];
+  readonly coherentPools: CoherentPool[] = [];
+  readonly teePools: TeePool[] = [];
+  readonly features: KernelFeatures;
+  /** The boot memory layout (RAM, reserved regions, CMA areas, pools) and its log. */
+  readonly memoryPlan: MemoryPlan;
+  /** The reserved-memory region behind each CMA area or pool, by area/pool name. */
+  readonly regionByName = new Map<string, ReservedRegion>();
+  readonly board: DeviceTree | null;
   readonly cmaAlignment: number;
   readonly dmaBuf: DmaBufCore;
   readonly dmaHeap: DmaHeapCore;
@@ -133,58 +156,62 @@ export class Kernel implements ProcessHost, KernelServices {
     this.pageSize = config.pageSize ?? 4096;
     const okSizes = this.arch === 'arm64' ? [4096, 16384, 65536] : [4096];
     if (!okSizes.includes(this.pageSize)) throw new KernelConfigError(`page size ${this.pageSize} is not supported on ${this.arch} (use ${okSizes.join(', ')})`);
-    this.ramBytes = config.ramBytes ?? 2 * 1024 ** 3;
+    this.ramBytes = config.ramBytes ?? 2 * 1024 ** 3; // replaced by the board's /memory when there is one
     if (!Number.isSafeInteger(this.ramBytes) || this.ramBytes < 64 * 1024 * 1024 || this.ramBytes % this.pageSize !== 0) {
       throw new KernelConfigError(`RAM size ${this.ramBytes} must be a whole number of pages and at least 64 MiB`);
     }
     this.cmaAlignment = config.cmaAlignment ?? CMA_ALIGNMENT_DEFAULT;
     if (!Number.isInteger(this.cmaAlignment) || this.cmaAlignment < 2 || this.cmaAlignment > 12) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${this.cmaAlignment}`);
     this.ramBase = RAM_BASE[this.arch];
-    this.cmdline = config.cmdline ?? '';
+    this.board = config.board ?? null;
+    const chosen = this.board?.find('/chosen') ?? null;
+    this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
     this.fc = fcntlConstants(this.arch);
     this.statLayout = this.arch;
     this.zeroPage = new Uint8Array(this.pageSize);
+    this.features = { coherentHeap: config.features?.coherentHeap ?? false };
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
     this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);
     this.log(`Command line: ${this.cmdline}`);
 
-    // Reserved memory: the kernel image, then the default CMA area (kernel/dma/contiguous.c
-    // dma_contiguous_reserve: `cma=` wins over CONFIG_CMA_SIZE_MBYTES).
-    const reserved = [{ base: this.ramBase, size: KERNEL_RESERVED_BYTES }];
-    const ram = [{ base: this.ramBase, size: this.ramBytes }];
+    // RAM, /memreserve/, reserved-memory regions, their handlers and the default CMA area, in the
+    // kernel's boot order (drivers/of/fdt.c, drivers/of/of_reserved_mem.c,
+    // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image sits at
+    // the start of RAM; with one, the bootloader placed it around the firmware's carve-outs and
+    // it is not modelled (docs/fidelity.md, ram-layout).
+    const plan = planMemory({
+      tree: this.board,
+      params,
+      arch: this.arch,
+      pageSize: ps,
+      ramFallback: [{ base: this.ramBase, size: this.ramBytes }],
+      cmaSizeMbytes: config.cmaSizeMbytes ?? 0,
+      kernelImage: { base: this.ramBase, size: this.board === null ? KERNEL_RESERVED_BYTES : 0 },
+      profile: this.profile.name,
+    });
+    this.memoryPlan = plan;
+    for (const l of plan.log) this.log(l);
+    if (this.board !== null) this.ramBytes = plan.ram.reduce((n, r) => n + r.size, 0);
+    for (const r of plan.regions) this.regionByName.set(r.name, r);
     let def: CmaArea | null = null;
-    const cmaArg = params.get('cma');
-    let cmaReq: { size: number; base: number; limit: number; fixed: boolean } | null = null;
-    if (cmaArg !== undefined) {
-      const parsed = parseCmaParam(cmaArg);
-      if ('error' in parsed) this.log(`cma: ${parsed.error}`);
-      else cmaReq = parsed;
-    } else if ((config.cmaSizeMbytes ?? 0) > 0) {
-      cmaReq = { size: config.cmaSizeMbytes! * 1024 * 1024, base: 0, limit: 0, fixed: false };
-    }
-    if (cmaReq !== null && cmaReq.size > 0) {
-      const placed = placeCmaArea(cmaReq, ram, reserved, cmaMinAlignmentBytes(ps, this.arch));
-      for (const l of placed.log) this.log(l);
-      if (!('errno' in placed)) {
-        def = new CmaArea('reserved', placed.base / ps, placed.size / ps);
-        reserved.push({ base: placed.base, size: placed.size });
-        this.cmaAreas.push(def);
-      }
+    for (const a of plan.cmaAreas) {
+      const area = new CmaArea(a.name, a.base / ps, a.size / ps);
+      this.cmaAreas.push(area);
+      if (a.name === plan.defaultCma) def = area;
     }
     this.defaultCma = def;
+    for (const c of plan.coherentPools) this.coherentPools.push(new CoherentPool(c.name, c.base, Math.floor(c.size / ps), ps, c.base, c.nomap));
+    this.teePools.push(...teePoolsOf(this.board, plan.regions, ps));
 
-    // The page allocator gets every page that is not reserved (mm/memblock.c memblock_free_all).
-    // pcp->high is a few hundred pages per CPU on a 2 GiB machine (mm/page_alloc.c zone_highsize)
+    // The page allocator gets RAM minus every reservation and no-map range (mm/memblock.c
+    // memblock_free_all); CMA areas are reserved there and managed by their own allocators.
     this.buddy = new BuddyAllocator(undefined, PCP_HIGH);
-    const sorted = [...reserved].sort((a, b) => a.base - b.base);
-    let cursor = this.ramBase;
-    const end = this.ramBase + this.ramBytes;
-    for (const r of sorted) {
-      if (r.base > cursor) this.buddy.addFreeRange(cursor / ps, (r.base - cursor) / ps);
-      cursor = Math.max(cursor, r.base + r.size);
+    for (const r of subtractRanges(plan.memblock.memory, [...plan.memblock.reserved, ...plan.memblock.nomap])) {
+      const first = Math.ceil(r.base / ps);
+      const last = Math.floor((r.base + r.size) / ps);
+      if (last > first) this.buddy.addFreeRange(first, last - first);
     }
-    if (end > cursor) this.buddy.addFreeRange(cursor / ps, (end - cursor) / ps);
 
     const acct = params.get('dma_heap.mem_accounting');
     this.memAccounting = this.profile.memAccountingParam && acct !== undefined && /^(1|y|Y|on)$/.test(acct === '' ? 'y' : acct);
@@ -252,7 +279,7 @@ export class Kernel implements ProcessHost, KernelServices {
     };
 
     // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile)
-    const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma']);
+    const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma', 'coherent', 'tee']);
     for (const name of wanted) if (!(name in HEAP_MODULE_BY_NAME)) throw new KernelConfigError(`unknown heap module '${name}' (known: ${Object.keys(HEAP_MODULE_BY_NAME).join(', ')})`);
     for (const [name, mod] of Object.entries(HEAP_MODULE_BY_NAME) as [HeapModuleName, (typeof HEAP_MODULE_BY_NAME)[HeapModuleName]][]) {
       if (!wanted.has(name)) continue;
@@ -629,7 +656,7 @@ export class Kernel implements ProcessHost, KernelServices {
     const kb = (pages: number) => String((pages * this.pageSize) / 1024).padStart(8, ' ') + ' kB\n';
     const cmaTotal = this.cmaAreas.reduce((n, a) => n + a.count, 0);
     const cmaFree = this.cmaAreas.reduce((n, a) => n + a.availableCount, 0);
-    const total = this.ramBytes / this.pageSize - KERNEL_RESERVED_BYTES / this.pageSize;
+    const total = this.buddy.totalPages + cmaTotal;
     return `MemTotal:       ${kb(total)}MemFree:        ${kb(this.buddy.freePages + cmaFree)}CmaTotal:       ${kb(cmaTotal)}CmaFree:        ${kb(cmaFree)}`;
   }
 }
@@ -655,6 +682,48 @@ function normalize(path: string, pid: number): string | null {
   }
   if (parts[0] === 'proc' && parts[1] === 'self') parts[1] = String(pid);
   return '/' + parts.join('/');
+}
+
+/** `ranges` minus `holes` (both lists of byte ranges), sorted. */
+function subtractRanges(ranges: readonly { base: number; size: number }[], holes: readonly { base: number; size: number }[]): { base: number; size: number }[] {
+  let out = [...ranges].sort((a, b) => a.base - b.base).map((r) => ({ ...r }));
+  for (const h of holes) {
+    const next: { base: number; size: number }[] = [];
+    for (const r of out) {
+      const rEnd = r.base + r.size;
+      const hEnd = h.base + h.size;
+      if (hEnd <= r.base || h.base >= rEnd) {
+        next.push(r);
+        continue;
+      }
+      if (h.base > r.base) next.push({ base: r.base, size: h.base - r.base });
+      if (hEnd < rEnd) next.push({ base: hEnd, size: rEnd - hEnd });
+    }
+    out = next;
+  }
+  return out;
+}
+
+/**
+ * The TEE's protected memory: the available `/firmware/optee` node (compatible
+ * "linaro,optee-tz") names it with `memory-region`, one region per use case, named by
+ * `memory-region-names` or, in order, secure-video, trusted-ui, secure-video-record. (Mainline
+ * 6.18 asks the secure world for the range; the DT form is this emulator's way to describe it,
+ * docs/fidelity.md `tee-protected-memory`.)
+ */
+function teePoolsOf(board: DeviceTree | null, regions: readonly ReservedRegion[], ps: number): TeePool[] {
+  const optee = board?.find('/firmware/optee') ?? null;
+  if (optee === null || !isAvailable(optee) || !(propStrings(optee, 'compatible') ?? []).includes('linaro,optee-tz')) return [];
+  const phandles = propCells(optee, 'memory-region') ?? [];
+  const names = propStrings(optee, 'memory-region-names') ?? [];
+  const pools: TeePool[] = [];
+  phandles.forEach((ph, i) => {
+    const region = regions.find((r) => r.phandle === ph && r.status === 'ok');
+    const useCase = names[i] ?? TEE_HEAP_USE_CASES[i];
+    if (region === undefined || useCase === undefined) return;
+    pools.push({ useCase, regionPath: region.path, area: new CmaArea(`tee:${useCase}`, Math.ceil(region.base / ps), Math.floor(region.size / ps)) });
+  });
+  return pools;
 }
 
 function hex2(n: number): string {

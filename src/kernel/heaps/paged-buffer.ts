@@ -15,6 +15,8 @@ export class PagedBuffer {
     readonly pageSize: number,
     readonly backing: BackingStats,
     readonly zeroPage: Uint8Array,
+    /** False for memory without struct pages (a `no-map` carve-out): page-based paths refuse. */
+    readonly hasPages = true,
   ) {
     this.starts = new Array<number>(runs.length);
     let p = 0;
