@@ -30,8 +30,8 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'ram-layout',
     area: 'arch/*/kernel/setup.c',
     linux: 'Firmware describes RAM with holes (below 1 MiB, the PCI hole on x86) and the kernel image sits somewhere in it.',
-    emulator: 'RAM is one bank from 0 (x86-64) or 0x40000000 (arm64); its first 16 MiB are reserved for the kernel and firmware.',
-    reason: 'Only CMA placement depends on the layout, and it is reproduced for the oracle\'s 2 GiB machine (cma=64M lands at 0x7c000000).',
+    emulator: 'Without a board, RAM is one bank from 0 (x86-64) or 0x40000000 (arm64) whose first 16 MiB are reserved for the kernel and firmware. With a board, RAM is its /memory banks and the kernel image is not reserved anywhere (a bootloader places it around the firmware carve-outs); early allocations (page tables, the DTB copy, mem_map) are not modelled either, so top-down placements can sit a little higher than on hardware.',
+    reason: 'Only CMA and reserved-memory placement depend on the layout; the oracle\'s 2 GiB machine is reproduced exactly (cma=64M lands at 0x7c000000).',
   },
   {
     id: 'buddy-order',
@@ -158,5 +158,26 @@ export const DIVERGENCES: readonly Divergence[] = [
     linux: 'F_ADD_SEALS(F_SEAL_WRITE) on a memfd whose pages have extra references (a udmabuf, direct I/O) waits about 150 ms for them to go before failing with EBUSY.',
     emulator: 'It fails with EBUSY at once.',
     reason: 'Nothing can drop a pin while the call runs: there is no concurrency.',
+  },
+  {
+    id: 'tee-protected-memory',
+    area: 'drivers/tee/optee, drivers/tee/tee_heap.c',
+    linux: 'On 6.18 the OP-TEE driver asks the secure world for its protected memory (OPTEE_SMC_GET_PROTMEM_CONFIG / FF-A) and registers protected,<use case> heaps over it.',
+    emulator: 'A board describes that memory in its device tree: the /firmware/optee node (compatible "linaro,optee-tz") points at no-map reserved regions with memory-region, one per use case (memory-region-names, or secure-video, trusted-ui, secure-video-record in order).',
+    reason: 'There is no secure world to ask; the device tree is where a board already describes its carve-outs, so one file says everything about the board.',
+  },
+  {
+    id: 'coherent-nomap',
+    area: 'drivers/dma-buf/heaps/coherent_heap.c (proposed)',
+    linux: 'The proposed coherent heap builds a page array from the pool\'s kernel address; over a no-map region there are no struct pages, which the series\' review called invalid without saying what the code does.',
+    emulator: 'Allocation works (the pool serves it); the paths that need struct pages refuse: mmap with EINVAL, vmap with ENOMEM, mapping an attachment with ENOMEM (the CMA/coherent map-failure errno).',
+    reason: 'The issue asks for these paths to refuse; the errnos are the ones the neighbouring kernel code returns for the same failures (vm_insert_page on a non-page, a failed vmap, a failed map_dma_buf).',
+  },
+  {
+    id: 'proposed-heaps',
+    area: 'drivers/dma-buf/heaps',
+    linux: 'The coherent heap, dma_heap_find/put and the heap reference counting are proposals (2026 series), not in any release.',
+    emulator: 'They exist behind config switches (features.coherentHeap; the in-kernel API) with the behaviour of the posted series and its review.',
+    reason: 'Engineers evaluate proposals before they land; the switches keep default kernels to merged behaviour.',
   },
 ];

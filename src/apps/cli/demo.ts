@@ -13,17 +13,26 @@ export interface DemoStep {
   readonly detail: string;
 }
 
-export function runDemo(machine: EmulatedOptions, heapName: string | undefined, size: number): { heaps: ReturnType<typeof describeHeaps>; steps: DemoStep[]; kernel: string } {
+export interface DemoMachine {
+  readonly arch: string;
+  readonly pageSize: number;
+  readonly ramBytes: number;
+  readonly cmdline: string;
+  readonly board: string | null;
+}
+
+export function runDemo(machine: EmulatedOptions, heapName: string | undefined, size: number, boardPath: string | null = null): { heaps: ReturnType<typeof describeHeaps>; steps: DemoStep[]; kernel: string; machine: DemoMachine } {
   const target = createEmulatedTarget(machine);
   const k = target.kernel;
   const heaps = describeHeaps(k);
   const steps: DemoStep[] = [];
+  const booted: DemoMachine = { arch: k.arch, pageSize: k.pageSize, ramBytes: k.ramBytes, cmdline: k.cmdline, board: boardPath };
   const client = new DmaHeapClient(target);
   try {
     const heap = heapName ?? heaps.find((h) => h.kind === 'cma')?.name ?? heaps[0]?.name;
     if (heap === undefined) {
       steps.push({ step: 'allocate', detail: 'no heap: /dev/dma_heap does not exist on this machine' });
-      return { heaps, steps, kernel: k.profile.release };
+      return { heaps, steps, kernel: k.profile.release, machine: booted };
     }
     const buf = client.allocate(heap, size, { name: 'dmaheap-demo' });
     steps.push({ step: 'allocate', detail: `${fmtBytes(size)} from heap "${heap}": fd ${buf.fd}, ${buf.size} bytes (page aligned)` });
@@ -46,21 +55,22 @@ export function runDemo(machine: EmulatedOptions, heapName: string | undefined, 
     m.unmap();
     const after = describeHeaps(k).find((h) => h.name === heap);
     steps.push({ step: 'munmap', detail: `last reference gone: buffer freed (${k.dmaBuf.list.size} alive; heap "${heap}" free: ${fmtBytes(after?.free ?? 0)})` });
-    return { heaps, steps, kernel: k.profile.release };
+    return { heaps, steps, kernel: k.profile.release, machine: booted };
   } finally {
     client.close();
   }
 }
 
-export function printDemo(r: ReturnType<typeof runDemo>, machine: EmulatedOptions): string {
+export function printDemo(r: ReturnType<typeof runDemo>): string {
   const out: string[] = [];
-  out.push(`dmaheap demo: emulated Linux ${r.kernel} (${machine.arch ?? 'x86_64'}, ${fmtBytes(machine.pageSize ?? 4096)} pages, ${fmtBytes(machine.ramBytes ?? 2 * 1024 ** 3)} RAM, command line "${machine.cmdline ?? ''}")`);
+  const m = r.machine;
+  out.push(`dmaheap demo: emulated Linux ${r.kernel}${m.board !== null ? ` on board ${m.board}` : ''} (${m.arch}, ${fmtBytes(m.pageSize)} pages, ${fmtBytes(m.ramBytes)} RAM, command line "${m.cmdline}")`);
   out.push('');
   out.push('Heaps in /dev/dma_heap:');
   out.push(table([['  name', 'dev', 'kind', 'contiguous', 'capacity', 'free'], ...r.heaps.map((h) => [`  ${h.name}`, h.dev, h.kind, h.contiguous ? 'yes' : 'no', fmtBytes(h.capacity), fmtBytes(h.free)])]));
   out.push('');
   for (const s of r.steps) out.push(`${s.step.padEnd(10)} ${s.detail}`);
   out.push('');
-  out.push('Next: `dmaheap heaps --profile 6.1`, `dmaheap conformance run test/conformance/cases --profile 6.1`, or `dmaheap demo --json`.');
+  out.push(`Next: \`dmaheap heaps${m.board !== null ? ` --board ${m.board}` : ''}\` (what backs each heap, naming verdicts), \`dmaheap heaps${m.board !== null ? ` --board ${m.board}` : ''} --diff 6.12 7.0\`, or \`dmaheap conformance run test/conformance/cases --profile 6.1\`.`);
   return out.join('\n');
 }

@@ -4,21 +4,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { ErrnoError } from '../../api/errors.js';
-import { createEmulatedTarget, describeHeaps } from '../../backends/emulated/index.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { MACHINE_OPTIONS, UsageError, machineFrom, parse, parseSize } from '../common/args.js';
 import { printDemo, runDemo } from './demo.js';
-import { fmtBytes, table } from '../common/format.js';
+import { bootHeaps, printDiff, printHeaps, printLint, upgradeDiff, withBoard } from './heaps.js';
 
 const USAGE = `Usage: dmaheap <command> [options]
 
 Commands:
   demo                       boot the emulated kernel, list its heaps, then allocate, map,
                              sync, name and free a buffer, printing what happened
-  heaps                      list the heaps of the emulated machine
+  heaps                      the heaps of a machine or a board: backing memory, properties,
+                             capacity, naming verdict; --diff <v1> <v2> for a kernel upgrade
+  lint-names                 check heap names against the kernel's naming convention (N1-N7)
   conformance run <files>    run conformance case files (JSON) against a backend
 
 Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 GiB RAM, cma=64M):
+  --board <file>     boot a board from its device tree: DTS, DTB, or a directory laid out as
+                     /sys/firmware/devicetree/base (RAM, reserved memory and bootargs come from it)
+  --features <list>  proposed heaps: coherent (node names, v3) or coherent-prefixed
   --profile <v>      kernel version profile: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0
   --cmdline <args>   kernel command line, e.g. 'cma=128M@0x40000000'
   --ram <size>       RAM size, e.g. 4G
@@ -28,6 +32,13 @@ Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 
 Run 'dmaheap <command> --help' for a command's own options.`;
 
 const DEFAULT_MACHINE = { cmdline: 'cma=64M' };
+
+const HEAPS_USAGE = `Usage: dmaheap heaps [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent] [--json]
+       dmaheap heaps [--board <file>] --diff <v1> <v2>
+Lists each heap: name, kind, the memory behind it (reserved-memory node, base, size, reusable,
+no-map), whether it is contiguous, cached or protected, capacity and free space, and whether its
+name follows the kernel's naming convention. --diff shows what upgrading from kernel v1 to v2
+changes for the board (heaps added, removed, renamed).`;
 
 function version(): string {
   try {
@@ -53,31 +64,45 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { values } = parse(rest, { ...MACHINE_OPTIONS, heap: { type: 'string' }, size: { type: 'string' } });
       if (values.help) {
-        console.log('Usage: dmaheap demo [--heap <name>] [--size <bytes>] [machine options] [--json]');
+        console.log('Usage: dmaheap demo [--board <dts|dtb|dir>] [--heap <name>] [--size <bytes>] [machine options] [--json]');
         return 0;
       }
-      const machine = machineFrom(values, DEFAULT_MACHINE);
+      const machine = withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board);
       const size = values.size !== undefined ? parseSize(values.size, '--size') : 1024 * 1024;
-      const r = runDemo(machine, values.heap, size);
-      console.log(values.json ? JSON.stringify(r, null, 2) : printDemo(r, machine));
+      const r = runDemo(machine, values.heap, size, values.board ?? null);
+      console.log(values.json ? JSON.stringify(r, null, 2) : printDemo(r));
       return 0;
     }
     case 'heaps': {
-      const { values } = parse(rest, MACHINE_OPTIONS);
+      const { values, positionals } = parse(rest, { ...MACHINE_OPTIONS, diff: { type: 'string' } }, true);
       if (values.help) {
-        console.log('Usage: dmaheap heaps [machine options] [--json]');
+        console.log(HEAPS_USAGE);
         return 0;
       }
-      const t = createEmulatedTarget(machineFrom(values, DEFAULT_MACHINE));
-      const heaps = describeHeaps(t.kernel);
-      if (values.json) console.log(JSON.stringify({ kernel: t.release, heaps }, null, 2));
-      else {
-        console.log(`Emulated Linux ${t.release}: ${heaps.length} heap${heaps.length === 1 ? '' : 's'} in /dev/dma_heap`);
-        console.log(table([['name', 'dev', 'kind', 'contiguous', 'backing', 'capacity', 'free'], ...heaps.map((h) => [h.name, h.dev, h.kind, h.contiguous ? 'yes' : 'no', h.area ? `CMA area "${h.area.name}" at 0x${h.area.base.toString(16)}` : 'page allocator', fmtBytes(h.capacity), fmtBytes(h.free)])]));
-        if (heaps.length === 0) console.log('No heaps: boot with --cmdline cma=64M for a CMA heap.');
+      const board = values.board ?? null;
+      const machine = withBoard(machineFrom(values, board === null ? DEFAULT_MACHINE : {}), values.board);
+      if (values.diff !== undefined) {
+        const [from, to] = values.diff.includes(',') ? values.diff.split(',') : [values.diff, positionals[0]];
+        if (from === undefined || to === undefined || to === '') throw new UsageError('--diff needs two profiles, e.g. --diff 6.12 7.0');
+        const d = upgradeDiff(machine, board, from, to);
+        console.log(values.json ? JSON.stringify(d, null, 2) : printDiff(d));
+        return 0;
       }
-      t.dispose();
+      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+      const r = bootHeaps(machine, board);
+      console.log(values.json ? JSON.stringify(r, null, 2) : printHeaps(r));
       return 0;
+    }
+    case 'lint-names': {
+      const { values } = parse(rest, MACHINE_OPTIONS);
+      if (values.help) {
+        console.log('Usage: dmaheap lint-names [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent] [--json]\nChecks every heap name against the kernel\'s naming convention (rules N1-N7, docs/naming.md).\nExit status 1 when a name breaks a rule (an error or a warning).');
+        return 0;
+      }
+      const board = values.board ?? null;
+      const r = bootHeaps(withBoard(machineFrom(values, board === null ? DEFAULT_MACHINE : {}), values.board), board);
+      console.log(values.json ? JSON.stringify({ kernel: r.kernel, profile: r.profile, board: r.board, heaps: r.heaps.map((h) => h.naming) }, null, 2) : printLint(r));
+      return r.heaps.every((h) => h.naming.ok) ? 0 : 1;
     }
     case 'conformance':
       return conformanceMain(rest);

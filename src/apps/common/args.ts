@@ -14,6 +14,8 @@ export class UsageError extends Error {
 export const MACHINE_OPTIONS = {
   profile: { type: 'string' },
   cmdline: { type: 'string' },
+  board: { type: 'string' },
+  features: { type: 'string' },
   ram: { type: 'string' },
   'page-size': { type: 'string' },
   arch: { type: 'string' },
@@ -36,9 +38,19 @@ export function parseSize(s: string, what: string): number {
 export function machineFrom(values: Record<string, unknown>, defaults: EmulatedOptions = {}): EmulatedOptions {
   const o: EmulatedOptions = { ...defaults };
   if (typeof values.profile === 'string') o.profile = values.profile;
-  if (typeof values.cmdline === 'string') o.cmdline = values.cmdline;
+  if (typeof values.cmdline === 'string') {
+    o.cmdline = values.cmdline;
+    o.cmdlineGiven = true;
+  }
   if (typeof values.ram === 'string') o.ramBytes = parseSize(values.ram, '--ram');
   if (typeof values['page-size'] === 'string') o.pageSize = parseSize(values['page-size'], '--page-size');
+  if (typeof values.features === 'string') {
+    for (const f of values.features.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+      if (f === 'coherent' || f === 'coherent-v3') o.features = { ...o.features, coherentHeap: 'v3' };
+      else if (f === 'coherent-prefixed') o.features = { ...o.features, coherentHeap: 'prefixed' };
+      else throw new UsageError(`--features: unknown feature '${f}' (known: coherent, coherent-prefixed)`);
+    }
+  }
   if (typeof values.arch === 'string') {
     if (values.arch !== 'x86_64' && values.arch !== 'arm64') throw new UsageError(`--arch: '${values.arch}' is not x86_64 or arm64`);
     o.arch = values.arch;

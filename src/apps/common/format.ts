@@ -1,22 +1,11 @@
 /** Human-readable sizes and tables for the CLI. */
+/** 4096 → "4 KiB", 1 GiB + 512 MiB → "1.5 GiB": the largest unit, exact when it divides. */
 export function fmtBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1 && v % 1024 === 0) {
-    v /= 1024;
-    i++;
-  }
-  if (i === 0 && n >= 1024) {
-    let f = n;
-    let j = 0;
-    while (f >= 1024 && j < units.length - 1) {
-      f /= 1024;
-      j++;
-    }
-    return `${f.toFixed(1)} ${units[j]}`;
-  }
-  return `${v} ${units[i]}`;
+  while (i < units.length - 1 && Math.abs(n) >= 1024 ** (i + 1)) i++;
+  const v = n / 1024 ** i;
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
 }
 
 export function table(rows: string[][]): string {

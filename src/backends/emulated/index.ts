@@ -19,8 +19,8 @@ export const emulatedBackend = {
     return new DmaHeapClient(createEmulatedTarget({ cmdline: 'cma=64M', ...opts }));
   },
 };
-export { describeHeaps } from './describe.js';
-export type { HeapDescription } from './describe.js';
+export { describeHeaps, heapFacts, heapIdentity, usageOf } from './describe.js';
+export type { HeapDescription, RegionDescription } from './describe.js';
 
 // The package's main entry: the client library and the emulated backend together.
 export * from '../../api/index.js';

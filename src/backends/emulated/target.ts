@@ -19,12 +19,18 @@ export const UNMAPPED_ADDR = 16;
 export interface EmulatedOptions {
   /** Kernel version profile, e.g. '6.1' (default 7.0). */
   profile?: string;
-  /** Kernel command line (default: none). */
+  /** Kernel command line (default: none; with a board, its /chosen bootargs). */
   cmdline?: string;
+  /** True when `cmdline` was given explicitly (it then overrides a board's bootargs). */
+  cmdlineGiven?: boolean;
   ramBytes?: number;
   pageSize?: number;
   arch?: 'x86_64' | 'arm64';
   heaps?: KernelConfig['heaps'];
+  /** The board's device tree (see KernelConfig.board). */
+  board?: KernelConfig['board'];
+  /** Proposed heaps switched on (KernelConfig.features). */
+  features?: KernelConfig['features'];
   /** Run as this user instead of root. */
   uid?: number;
   gid?: number;
@@ -43,6 +49,8 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.pageSize !== undefined) cfg.pageSize = opts.pageSize;
   if (opts.arch !== undefined) cfg.arch = opts.arch;
   if (opts.heaps !== undefined) cfg.heaps = opts.heaps;
+  if (opts.board !== undefined) cfg.board = opts.board;
+  if (opts.features !== undefined) cfg.features = opts.features;
   return new Kernel(cfg);
 }
 
