@@ -141,7 +141,7 @@ test('planMemory: RAM comes from the tree, else from ramFallback', () => {
     kernelImage: { base: 0x40000000, size: 16 * M },
   });
   assert.deepEqual(noMem.ram, [{ base: 0x40000000, size: G }]);
-  assert.deepEqual(noMem.diagnostics, ['the device tree describes no usable /memory: RAM taken from ramFallback']);
+  assert.deepEqual(noMem.diagnostics, ['the device tree has no usable /memory node (device_type = "memory" with a reg): using the default RAM instead (1024 MiB at 0x40000000); add a /memory node to describe the board\'s RAM']);
   assert.deepEqual(noMem.log, ['OF: reserved mem: Reserved memory: No reserved-memory node in the DT']);
 });
 

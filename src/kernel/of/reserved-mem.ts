@@ -322,8 +322,12 @@ class Planner {
       for (const r of scan.added) this.mb.addMemory(r.base, r.size);
     }
     if (this.mb.endOfDram() === 0) {
-      if (tree !== null) this.diagnostics.push('the device tree describes no usable /memory: RAM taken from ramFallback');
-      for (const r of this.input.ramFallback ?? []) this.mb.addMemory(r.base, r.size);
+      const fallback = this.input.ramFallback ?? [];
+      if (tree !== null) {
+        const what = fallback.map((r) => `${r.size / 1048576} MiB at 0x${r.base.toString(16)}`).join(', ');
+        this.diagnostics.push(`the device tree has no usable /memory node (device_type = "memory" with a reg): using the default RAM instead (${what || 'none'}); add a /memory node to describe the board's RAM`);
+      }
+      for (const r of fallback) this.mb.addMemory(r.base, r.size);
     }
   }
 
