@@ -3,33 +3,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, normalize, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { formatDtsError, parseDts, type DtsReadFile } from '../../src/kernel/of/dts.js';
 import { readFdt, writeFdt } from '../../src/kernel/of/fdt.js';
 import { nodePath, propCells, propString, propStrings, treeLines, type DeviceTree } from '../../src/kernel/of/tree.js';
+import { FIX, FIXTURES, dtc, readInclude, parseFixture } from './of-helpers.js';
 
-const FIX = fileURLToPath(new URL('../../../test/fixtures/dts/', import.meta.url));
-/** Every fixture compiled by the tests (top-level .dts files must all be listed). */
-const FIXTURES = [
-  'labels-refs.dts',
-  'merges-deletes.dts',
-  'include/board.dts',
-  'expressions.dts',
-  'values.dts',
-  'memreserve.dts',
-  'arm64-board.dts',
-  'preprocessed.dts',
-];
 
-/** Runs the real dtc; a missing dtc fails the test with what to install. */
-function dtc(args: string[]): Buffer {
-  const r = spawnSync('dtc', args, { maxBuffer: 64 << 20 });
-  if (r.error !== undefined)
-    assert.fail(`this test compares against the real dtc, which could not be run (${r.error.message}): install device-tree-compiler (apt-get install device-tree-compiler; CI's .ci/run does)`);
-  if (r.status !== 0) assert.fail(`dtc ${args.join(' ')} failed: ${r.stderr.toString()}`);
-  return r.stdout;
-}
 
 function dtcFails(file: string): boolean {
   const r = spawnSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-o', '/dev/null', file]);
@@ -37,21 +17,7 @@ function dtcFails(file: string): boolean {
   return r.status !== 0;
 }
 
-const readInclude: DtsReadFile = (name, from) => {
-  const p = isAbsolute(name) ? name : join(dirname(from), name);
-  try {
-    return { path: normalize(p), text: readFileSync(p, 'latin1') };
-  } catch {
-    return null;
-  }
-};
 
-function parseFixture(name: string): DeviceTree {
-  const file = join(FIX, name);
-  const r = parseDts(readFileSync(file, 'latin1'), file, readInclude);
-  if ('error' in r) assert.fail(formatDtsError(r.error));
-  return r.tree;
-}
 
 function node(t: DeviceTree, path: string) {
   const n = t.find(path);

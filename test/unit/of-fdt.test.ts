@@ -1,50 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { formatDtsError, parseDts, type DtsReadFile } from '../../src/kernel/of/dts.js';
+import { join } from 'node:path';
+import { formatDtsError, parseDts } from '../../src/kernel/of/dts.js';
 import { FDT_MAGIC, isFdt, readFdt, writeFdt, type FdtWriteOptions } from '../../src/kernel/of/fdt.js';
 import { propCells, treeLines, type DeviceTree } from '../../src/kernel/of/tree.js';
+import { FIX, FIXTURES, dtc, parseFixture } from './of-helpers.js';
 
-const FIX = fileURLToPath(new URL('../../../test/fixtures/dts/', import.meta.url));
-const FIXTURES = [
-  'labels-refs.dts',
-  'merges-deletes.dts',
-  'include/board.dts',
-  'expressions.dts',
-  'values.dts',
-  'memreserve.dts',
-  'arm64-board.dts',
-  'preprocessed.dts',
-];
 
-/** Runs the real dtc; a missing dtc fails the test with what to install. */
-function dtc(args: string[]): Buffer {
-  const r = spawnSync('dtc', args, { maxBuffer: 64 << 20 });
-  if (r.error !== undefined)
-    assert.fail(`this test compares against the real dtc, which could not be run (${r.error.message}): install device-tree-compiler (apt-get install device-tree-compiler; CI's .ci/run does)`);
-  if (r.status !== 0) assert.fail(`dtc ${args.join(' ')} failed: ${r.stderr.toString()}`);
-  return r.stdout;
-}
 
-const readInclude: DtsReadFile = (name, from) => {
-  const p = isAbsolute(name) ? name : join(dirname(from), name);
-  try {
-    return { path: normalize(p), text: readFileSync(p, 'latin1') };
-  } catch {
-    return null;
-  }
-};
 
-function parseFixture(name: string): DeviceTree {
-  const file = join(FIX, name);
-  const r = parseDts(readFileSync(file, 'latin1'), file, readInclude);
-  if ('error' in r) assert.fail(formatDtsError(r.error));
-  return r.tree;
-}
 
 function read(b: Uint8Array): DeviceTree {
   const r = readFdt(b);

@@ -2,30 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { formatDtsError, parseDts, type DtsReadFile } from '../../src/kernel/of/dts.js';
+import { join } from 'node:path';
+
+
 import { writeFdt } from '../../src/kernel/of/fdt.js';
 import { readLiveTree, type LiveTreeEntry, type LiveTreeFs } from '../../src/kernel/of/livetree.js';
 import { baseName, treeLines, type DeviceTree, type DtNode } from '../../src/kernel/of/tree.js';
+import { FIX, parseFixture } from './of-helpers.js';
 
-const FIX = fileURLToPath(new URL('../../../test/fixtures/dts/', import.meta.url));
 
-const readInclude: DtsReadFile = (name, from) => {
-  const p = isAbsolute(name) ? name : join(dirname(from), name);
-  try {
-    return { path: normalize(p), text: readFileSync(p, 'latin1') };
-  } catch {
-    return null;
-  }
-};
 
-function parseFixture(name: string): DeviceTree {
-  const file = join(FIX, name);
-  const r = parseDts(readFileSync(file, 'latin1'), file, readInclude);
-  if ('error' in r) assert.fail(formatDtsError(r.error));
-  return r.tree;
-}
 
 /** Node and property lines only (a live tree has no header: no memreserve, no boot CPU). */
 function body(t: DeviceTree): string[] {

@@ -5,28 +5,13 @@ import type { DtNode } from '../../src/kernel/of/tree.js';
 import { Memblock, roundDown, roundUp } from '../../src/kernel/of/memblock.js';
 import { readCells, rootCells, scanMemoryNodes } from '../../src/kernel/of/memory.js';
 import { kernelSort, planMemory } from '../../src/kernel/of/reserved-mem.js';
+import { dtNode } from './of-helpers.js';
 
 const M = 1024 * 1024;
 const G = 1024 * M;
 
-type PropValue = true | string | string[] | number[];
 
-/** A string list as a property value: NUL-terminated strings. */
-function strs(...s: string[]): Uint8Array {
-  return new TextEncoder().encode(s.map((x) => x + '\0').join(''));
-}
 
-function node(parent: DtNode, name: string, props: Record<string, PropValue>): DtNode {
-  const n = newNode(name, parent);
-  parent.children.push(n);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === true) setProp(n, k, new Uint8Array(0));
-    else if (typeof v === 'string') setProp(n, k, strs(v));
-    else if (v.length > 0 && typeof v[0] === 'string') setProp(n, k, strs(...(v as string[])));
-    else setProp(n, k, cellsBytes(v as number[]));
-  }
-  return n;
-}
 
 function root(addrCells: number | null, sizeCells: number | null): DtNode {
   const r = newNode('', null);
@@ -49,13 +34,13 @@ test('readCells: of_read_number keeps the low 64 bits', () => {
 
 test('memory nodes: every reg tuple, disabled nodes skipped, linux,usable-memory wins', () => {
   const r = root(2, 2);
-  node(r, 'memory@40000000', { device_type: 'memory', reg: [0, 0x40000000, 0, 0x40000000, 1, 0, 0, 0x40000000] });
-  node(r, 'memory@80000000', { device_type: 'memory', reg: [0, 0x80000000, 0, 0x10000000], status: 'disabled' });
-  node(r, 'memory@90000000', { device_type: 'memory', reg: [0, 0x90000000, 0, 0x10000000], 'linux,usable-memory': [0, 0x90000000, 0, 0x8000000] });
-  node(r, 'memory@a0000000', { device_type: 'memory', reg: [0, 0xa0000000, 0, 0], status: 'okay' });
-  node(r, 'sram@b0000000', { reg: [0, 0xb0000000, 0, 0x1000] });
-  const bus = node(r, 'soc', {});
-  node(bus, 'memory@c0000000', { device_type: 'memory', reg: [0, 0xc0000000, 0, 0x1000000] });
+  dtNode(r, 'memory@40000000', { device_type: 'memory', reg: [0, 0x40000000, 0, 0x40000000, 1, 0, 0, 0x40000000] });
+  dtNode(r, 'memory@80000000', { device_type: 'memory', reg: [0, 0x80000000, 0, 0x10000000], status: 'disabled' });
+  dtNode(r, 'memory@90000000', { device_type: 'memory', reg: [0, 0x90000000, 0, 0x10000000], 'linux,usable-memory': [0, 0x90000000, 0, 0x8000000] });
+  dtNode(r, 'memory@a0000000', { device_type: 'memory', reg: [0, 0xa0000000, 0, 0], status: 'okay' });
+  dtNode(r, 'sram@b0000000', { reg: [0, 0xb0000000, 0, 0x1000] });
+  const bus = dtNode(r, 'soc', {});
+  dtNode(bus, 'memory@c0000000', { device_type: 'memory', reg: [0, 0xc0000000, 0, 0x1000000] });
   const scan = scanMemoryNodes(new DeviceTree(r), { addr: 2, size: 2 }, 4096);
   assert.deepEqual(scan.added, [
     { base: 0x40000000, size: G },
@@ -68,7 +53,7 @@ test('memory nodes: every reg tuple, disabled nodes skipped, linux,usable-memory
 
 test('memory nodes: early_init_dt_add_memory_arch page-aligns and ignores a block smaller than a page', () => {
   const r = root(1, 1);
-  node(r, 'memory@0', { device_type: 'memory', reg: [0x40000800, 0x10000000, 0x50000000, 0x800, 0x60000100, 0xe00, 0x70000100, 0xf00] });
+  dtNode(r, 'memory@0', { device_type: 'memory', reg: [0x40000800, 0x10000000, 0x50000000, 0x800, 0x60000100, 0xe00, 0x70000100, 0xf00] });
   const scan = scanMemoryNodes(new DeviceTree(r), { addr: 1, size: 1 }, 4096);
   assert.deepEqual(scan.added, [{ base: 0x40001000, size: 0x10000000 - 0x1000 }]);
   assert.deepEqual(scan.log, ['OF: fdt: Ignoring memory block 0x50000000 - 0x50000800', 'OF: fdt: Ignoring memory block 0x60000100 - 0x60000f00']);
@@ -117,7 +102,7 @@ test('kernelSort: a correct sort, and lib/sort.c order for equal keys', () => {
 
 test('planMemory: RAM comes from the tree, else from ramFallback', () => {
   const r = root(2, 2);
-  node(r, 'memory@40000000', { device_type: 'memory', reg: [0, 0x40000000, 0, 0x80000000] });
+  dtNode(r, 'memory@40000000', { device_type: 'memory', reg: [0, 0x40000000, 0, 0x80000000] });
   const withTree = planMemory({
     tree: new DeviceTree(r),
     params: new Map(),
@@ -147,7 +132,7 @@ test('planMemory: RAM comes from the tree, else from ramFallback', () => {
 
 test('planMemory: /memreserve/ entries are reserved up to the first of size 0', () => {
   const r = root(2, 2);
-  node(r, 'memory@40000000', { device_type: 'memory', reg: [0, 0x40000000, 0, 0x80000000] });
+  dtNode(r, 'memory@40000000', { device_type: 'memory', reg: [0, 0x40000000, 0, 0x80000000] });
   const tree = new DeviceTree(r, [
     { address: 0x48000000, size: 0x100000 },
     { address: 0x49000000, size: 0 },

@@ -1,32 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeviceTree, cellsBytes, newNode, setProp } from '../../src/kernel/of/tree.js';
-import type { DtNode, MemReserve } from '../../src/kernel/of/tree.js';
+import type { MemReserve } from '../../src/kernel/of/tree.js';
 import { planMemory } from '../../src/kernel/of/reserved-mem.js';
 import type { MemoryPlan, PlanMemoryInput, ReservedRegion } from '../../src/kernel/of/reserved-mem.js';
 import type { ProfileName } from '../../src/kernel/profile.js';
+import { type PropValue, dtNode } from './of-helpers.js';
 
 const M = 1024 * 1024;
 const G = 1024 * M;
 
-type PropValue = true | string | string[] | number[];
 type Kids = [string, Record<string, PropValue>][];
 
-function strs(...s: string[]): Uint8Array {
-  return new TextEncoder().encode(s.map((x) => x + '\0').join(''));
-}
 
-function node(parent: DtNode, name: string, props: Record<string, PropValue>): DtNode {
-  const n = newNode(name, parent);
-  parent.children.push(n);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === true) setProp(n, k, new Uint8Array(0));
-    else if (typeof v === 'string') setProp(n, k, strs(v));
-    else if (v.length > 0 && typeof v[0] === 'string') setProp(n, k, strs(...(v as string[])));
-    else setProp(n, k, cellsBytes(v as number[]));
-  }
-  return n;
-}
 
 const RM_OK: Record<string, PropValue> = { '#address-cells': [2], '#size-cells': [2], ranges: true };
 
@@ -35,9 +21,9 @@ function board(kids: Kids, opts: { rm?: Record<string, PropValue>; memReg?: numb
   const root = newNode('', null);
   setProp(root, '#address-cells', cellsBytes([2]));
   setProp(root, '#size-cells', cellsBytes([2]));
-  node(root, 'memory@40000000', { device_type: 'memory', reg: opts.memReg ?? [0, 0x40000000, 0, 0x80000000] });
-  const rm = node(root, 'reserved-memory', opts.rm ?? RM_OK);
-  for (const [name, props] of kids) node(rm, name, props);
+  dtNode(root, 'memory@40000000', { device_type: 'memory', reg: opts.memReg ?? [0, 0x40000000, 0, 0x80000000] });
+  const rm = dtNode(root, 'reserved-memory', opts.rm ?? RM_OK);
+  for (const [name, props] of kids) dtNode(rm, name, props);
   return new DeviceTree(root, opts.memreserve ?? []);
 }
 
@@ -528,7 +514,7 @@ test('nodes with neither reg nor size are ignored; a tree without /reserved-memo
   const root = newNode('', null);
   setProp(root, '#address-cells', cellsBytes([1]));
   setProp(root, '#size-cells', cellsBytes([1]));
-  node(root, 'memory@0', { device_type: 'memory', reg: [0x40000000, 0x40000000] });
+  dtNode(root, 'memory@0', { device_type: 'memory', reg: [0x40000000, 0x40000000] });
   const bare = plan(new DeviceTree(root), { profile: '6.1', cma: '16M' });
   assert.deepEqual(bare.log, ['cma: Reserved 16 MiB at 0x000000007f000000 on node -1']);
 });

@@ -13,7 +13,7 @@ import { PageRun } from '../mm/backing.js';
 import { cmaAlignOrder } from '../mm/cma.js';
 import type { CmaArea } from '../mm/cma.js';
 import type { KResult } from '../result.js';
-import { PagedBuffer } from './paged-buffer.js';
+import { exportHeapBuffer, PagedBuffer } from './paged-buffer.js';
 
 const E = Errno;
 
@@ -41,9 +41,7 @@ function allocate(k: KernelServices, ops: DmaBufOps, area: CmaArea, heap: DmaHea
   const pfn = area.alloc(pagecount, align);
   if (pfn < 0) return -E.ENOMEM;
   const buffer = new CmaHeapBuffer(area, new PageRun(pfn, pagecount, len), k);
-  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
-  if (typeof buf === 'number') area.release(pfn, pagecount);
-  return buf;
+  return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => area.release(pfn, pagecount));
 }
 
 function makeOps(k: KernelServices): DmaBufOps {

@@ -19,7 +19,7 @@ import type { HeapModule, KernelServices } from '../kapi.js';
 import { PageRun } from '../mm/backing.js';
 import type { CoherentPool } from '../mm/coherent-pool.js';
 import type { KResult } from '../result.js';
-import { PagedBuffer } from './paged-buffer.js';
+import { exportHeapBuffer, PagedBuffer } from './paged-buffer.js';
 
 const E = Errno;
 
@@ -52,9 +52,7 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
   const ps = k.pageSize;
   const run = new PageRun(pool.base / ps + pos, len / ps, len);
   const buffer = new CoherentHeapBuffer(pool, pos, run, k);
-  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
-  if (typeof buf === 'number') pool.release(pos, len);
-  return buf;
+  return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => pool.release(pos, len));
 }
 
 function makeOps(k: KernelServices): DmaBufOps {

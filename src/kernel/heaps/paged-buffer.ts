@@ -2,8 +2,22 @@
  * Page lookup shared by the heaps' mmap and vmap paths (an optional helper, as
  * drivers/dma-buf/heaps keeps its helpers per heap; the core never requires it).
  */
+import type { DmaBuf, DmaBufOps } from '../dma-buf/dma-buf.js';
+import type { DmaHeap } from '../dma-heap/dma-heap.js';
 import type { PageRef } from '../fs/mm-user.js';
+import type { KernelServices } from '../kapi.js';
 import type { BackingStats, PageRun } from '../mm/backing.js';
+import type { KResult } from '../result.js';
+
+/**
+ * dma_buf_export() of a heap buffer, named after the heap (exp_name); when the core refuses,
+ * `undo` gives the memory back, as every heap's error path does before returning.
+ */
+export function exportHeapBuffer(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number, fdFlags: number, buffer: PagedBuffer, undo: () => void): KResult<DmaBuf> {
+  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
+  if (typeof buf === 'number') undo();
+  return buf;
+}
 
 /** A buffer made of page runs (chunks) in sg-table order. */
 export class PagedBuffer {

@@ -13,7 +13,7 @@ import type { Process } from '../fs/process.js';
 import type { HeapModule, KernelServices } from '../kapi.js';
 import { PageRun } from '../mm/backing.js';
 import type { KResult } from '../result.js';
-import { PagedBuffer } from './paged-buffer.js';
+import { exportHeapBuffer, PagedBuffer } from './paged-buffer.js';
 
 const E = Errno;
 
@@ -102,9 +102,7 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
   }
   // an exact-size array: a pushed-to array keeps spare capacity for every live buffer
   const buffer = new SystemHeapBuffer(runs.length === 1 ? [runs[0]!] : runs.slice(), k, heap, memcg);
-  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
-  if (typeof buf === 'number') freeRuns(k, runs, memcg);
-  return buf;
+  return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => freeRuns(k, runs, memcg));
 }
 
 function makeOps(k: KernelServices): DmaBufOps {

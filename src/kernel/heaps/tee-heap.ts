@@ -11,7 +11,7 @@ import type { DmaHeap } from '../dma-heap/dma-heap.js';
 import type { HeapModule, KernelServices, TeePool } from '../kapi.js';
 import { PageRun } from '../mm/backing.js';
 import type { KResult } from '../result.js';
-import { PagedBuffer } from './paged-buffer.js';
+import { exportHeapBuffer, PagedBuffer } from './paged-buffer.js';
 
 const E = Errno;
 
@@ -34,9 +34,7 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
   const pfn = pool.area.alloc(len / ps, 0);
   if (pfn < 0) return -E.ENOMEM;
   const buffer = new ProtectedBuffer(pool, new PageRun(pfn, len / ps, len), k);
-  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
-  if (typeof buf === 'number') pool.area.release(pfn, len / ps);
-  return buf;
+  return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => pool.area.release(pfn, len / ps));
 }
 
 function makeOps(k: KernelServices): DmaBufOps {

@@ -26,6 +26,9 @@ import { strBytes } from '../bytes.js';
 import { DeviceTree, newNode, type DtNode, type MemReserve, type SourceLoc } from './tree.js';
 
 /** A DTS error: where, and what was expected. */
+/** Single-character escapes of dtc strings and character literals (dtc's get_escape_char). */
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13 };
+
 export interface DtsError {
   readonly file: string;
   readonly line: number;
@@ -639,28 +642,12 @@ class Parser {
       pushText(out, raw.slice(i, bs));
       const c = raw[bs + 1] ?? '';
       i = bs + 2;
+      const simple = SIMPLE_ESCAPES[c];
+      if (simple !== undefined) {
+        out.push(simple);
+        continue;
+      }
       switch (c) {
-        case 'a':
-          out.push(7);
-          break;
-        case 'b':
-          out.push(8);
-          break;
-        case 't':
-          out.push(9);
-          break;
-        case 'n':
-          out.push(10);
-          break;
-        case 'v':
-          out.push(11);
-          break;
-        case 'f':
-          out.push(12);
-          break;
-        case 'r':
-          out.push(13);
-          break;
         case 'x': {
           const m = /^[0-9a-fA-F]{1,2}/.exec(raw.slice(i, i + 2));
           if (m === null) fail(this.locAt(s, base + bs), '\\x used with no following hex digits');
