@@ -51,6 +51,20 @@ export interface TextResult extends SysResult {
   readonly text: string | null;
 }
 
+/**
+ * One entry of /proc/self/pagemap (Documentation/admin-guide/mm/pagemap.rst): bit 63 present,
+ * bits 0-54 the page frame number (0 for a reader without CAP_SYS_ADMIN), bit 55 soft-dirty,
+ * bit 56 exclusively mapped, bit 61 file page or shared anonymous page, bit 62 swapped.
+ */
+export interface PagemapResult extends SysResult {
+  /** Bit 63: a page is mapped there. */
+  readonly present: boolean;
+  /** Bits 0-54 when present (0 when the reader may not see PFNs); null when not present or the read failed. */
+  readonly pfn: number | null;
+  /** The whole 64-bit entry; null when the read failed or returned no entry. */
+  readonly entry: bigint | null;
+}
+
 export interface SyscallTarget {
   /** 'emulated' or 'linux' */
   readonly backend: string;
@@ -98,6 +112,11 @@ export interface SyscallTarget {
    * errno is the open's or the write's when one fails (e.g. a cgroup file refusing the text).
    */
   writeFile(path: string, text: string): SysResult;
+  /**
+   * The pagemap entry of page `page` of a mapping: open /proc/self/pagemap, pread 8 bytes at
+   * ((map.addr / PAGE_SIZE) + page) * 8, close. ret is the read's (8, or 0 past the end).
+   */
+  pagemap(map: MapHandle, page: number): PagemapResult;
   /** getpid(2): the calling process's pid. */
   getpid(): number;
   /** Number of open fds in the calling process. */

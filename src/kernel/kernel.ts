@@ -16,6 +16,8 @@ import type { DmaHeap } from './dma-heap/dma-heap.js';
 import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
 import type { FileOperations, Inode } from './fs/file.js';
 import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
+import { pagemapFops } from './fs/pagemap.js';
+import type { PagemapFile } from './fs/pagemap.js';
 import type { AnonCharger } from './fs/mm-user.js';
 import { Process } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
@@ -96,6 +98,11 @@ interface VirtualFile {
    * or a negated errno. Every other virtual file is read-only.
    */
   readonly write?: (text: string, proc: Process) => number;
+  /**
+   * A binary file (/proc/<pid>/pagemap): opened with its own file operations and private data
+   * (made for the opener) instead of the text, and owned by `uid`/`gid`. `text` is unused.
+   */
+  readonly binary?: { readonly fops: FileOperations; readonly uid: number; readonly gid: number; readonly priv: (opener: Process) => unknown };
 }
 
 /** The cgroup v2 mount point. */
@@ -142,6 +149,8 @@ export class Kernel implements ProcessHost, KernelServices {
   private lastPid = 0;
   private readonly devNodes = new Map<string, DevNodeAttrs>();
   private readonly virtualFops: FileOperations;
+  /** /proc/<pid>/pagemap (made on first use) */
+  private pagemapOps: FileOperations | null = null;
   /** generic_read_dir(): read() on a directory is EISDIR */
   private readonly dirFops: FileOperations = { read: () => -E.EISDIR, llseek: () => 0 };
   /** First process (pid 1, root). */
@@ -412,7 +421,12 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     // kernfs_fop_open(): a file without a write handler cannot be opened for writing, not even by root
     if (acc !== this.fc.O_RDONLY && vf.write === undefined) return -E.EACCES;
-    if (!this.permission({ mode: vf.mode, uid: 0, gid: 0 }, proc.cred, acc)) return -E.EACCES;
+    if (!this.permission({ mode: vf.mode, uid: vf.binary?.uid ?? 0, gid: vf.binary?.gid ?? 0 }, proc.cred, acc)) return -E.EACCES;
+    if (vf.binary !== undefined) {
+      const b = vf.binary;
+      const bnode: Inode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: b.uid, gid: b.gid, rdev: 0, dev: 0, size: 0 };
+      return new File(b.fops, bnode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, b.priv(proc));
+    }
     const inode: VirtualInode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0, text: vf.text };
     let fmode = openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ;
     if (vf.write !== undefined) {
@@ -512,6 +526,11 @@ export class Kernel implements ProcessHost, KernelServices {
   readFile(proc: Process, path: string): string | number {
     const f = this.openPath(proc, path, this.fc.O_RDONLY);
     if (typeof f === 'number') return f;
+    // a binary file is not text (and pagemap would read for 2^36 entries): read(2) it instead
+    if (f.fop === this.pagemapOps) {
+      f.put();
+      return -E.EINVAL;
+    }
     try {
       if ((f.mode & FMODE_READ) === 0 || f.fop.read === undefined) return -E.EINVAL;
       const chunks: Uint8Array[] = [];
@@ -588,6 +607,14 @@ export class Kernel implements ProcessHost, KernelServices {
       const p = this.processes.get(Number(m[1]));
       if (p === undefined) return null;
       return { mode: 0o444, ino: 0x20000 + p.pid, text: () => this.maps(p) };
+    }
+    if ((m = /^\/proc\/(\d+)\/pagemap$/.exec(path)) !== null) {
+      const p = this.processes.get(Number(m[1]));
+      if (p === undefined) return null;
+      // 0400, owned by the task; PFNs only for an opener with CAP_SYS_ADMIN (fs/proc/base.c, task_mmu.c pagemap_read)
+      const priv = (opener: Process): PagemapFile => ({ proc: p, showPfn: opener.cred.uid === 0 });
+      this.pagemapOps ??= pagemapFops({ pageSize: this.pageSize, arch: this.arch, dmaBufFops: this.dmaBuf.fops, shmemFops: this.shmem.fops, processes: () => this.processes.values() });
+      return { mode: 0o400, ino: 0xa0000 + p.pid, text: () => '', binary: { fops: this.pagemapOps, uid: p.cred.uid, gid: p.cred.gid, priv } };
     }
     if (path === '/proc/sys/kernel/osrelease') return { mode: 0o444, ino: 0x30001, text: () => `${this.profile.release}\n` };
     if (path === '/proc/meminfo') return { mode: 0o444, ino: 0x30002, text: () => this.meminfo() };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IoctlArg, IoctlResult, MapHandle, SyscallTarget, SysResult } from '../../src/api/target.js';
+import type { IoctlArg, IoctlResult, MapHandle, PagemapResult, SyscallTarget, SysResult } from '../../src/api/target.js';
 import { createEmulatedTarget, ORACLE_MACHINE } from '../../src/backends/emulated/target.js';
 import { conformanceMain, conformanceTarget } from '../../src/apps/conformance/cli.js';
 import { formatReport, loadCaseFiles, parseCaseFile, runCases } from '../../src/apps/conformance/runner.js';
@@ -83,6 +83,13 @@ class FakeTarget implements SyscallTarget {
   mkdir(path: string): SysResult { return path.startsWith('/sys/fs/cgroup/') ? { ret: 0, errno: null } : { ret: -1, errno: 'EROFS' }; }
   rmdir(): SysResult { return { ret: -1, errno: 'ENOENT' }; }
   writeFile(path: string, text: string): SysResult { return path.endsWith('/cgroup.procs') && text === '4242' ? { ret: 4, errno: null } : { ret: -1, errno: 'EINVAL' }; }
+  /** Pages of a mapping are present at PFN 0x1000 + page once written; other pages are not. */
+  pagemap(map: MapHandle, page: number): PagemapResult {
+    const m = this.mem.get(map.addr);
+    const present = m !== undefined && page >= 0 && page * 4096 < m.length && m.subarray(page * 4096, (page + 1) * 4096).some((b) => b !== 0);
+    const pfn = present ? 0x1000 + page : null;
+    return { ret: 8, errno: null, present, pfn, entry: present ? (1n << 63n) | BigInt(0x1000 + page) : 0n };
+  }
   getpid(): number { return 4242; }
   openFdCount(): number { return this.next; }
   dispose(): void { this.disposed = true; }
@@ -170,7 +177,7 @@ test('skips: profile, backend, missing heap; the closing line counts them', asyn
 test('bad case files give clear errors naming file, case and step', () => {
   assert.deepEqual(parseCaseFile('{ "cases": [ {', 'bad.json').errors.map((e) => e.replace(/JSON: .*/, 'JSON')), ['bad.json: invalid JSON']);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ count_fds: true }, { frobnicate: 'h' }] }] }), 'f.json').errors,
-    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, memfd_create, ftruncate, mkdir, rmdir, write_file, eval, repeat)`]);
+    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, memfd_create, ftruncate, mkdir, rmdir, write_file, eval, pagemap, repeat)`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ lseek: 'h', whence: 0 }] }] }), 'f.json').errors,
     [`f.json: case 1 "x": step 1 (lseek): missing key 'offset'`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ open: '/a', expect: { errno: 'EINVAL', rett: 1 } }] }] }), 'f.json').errors,

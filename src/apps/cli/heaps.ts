@@ -7,8 +7,7 @@ import { diffHeaps, lintHeapNames } from '../../api/index.js';
 import type { HeapDiff, Verdict } from '../../api/index.js';
 import { createEmulatedTarget, describeHeaps, heapFacts, heapIdentity } from '../../backends/emulated/index.js';
 import type { EmulatedOptions, HeapDescription } from '../../backends/emulated/index.js';
-import { loadBoard } from '../common/board-files.js';
-import { UsageError } from '../common/args.js';
+export { withBoard } from '../common/machine.js';
 import { fmtBytes, table } from '../common/format.js';
 
 export interface BootedHeaps {
@@ -21,24 +20,6 @@ export interface BootedHeaps {
   readonly log: readonly string[];
   /** Notes from the emulator about inputs the kernel would read differently. */
   readonly diagnostics: readonly string[];
-}
-
-/** Loads `--board` (DTS, DTB or a live-tree directory) into the machine options. */
-export function withBoard(machine: EmulatedOptions, boardPath: string | undefined): EmulatedOptions {
-  if (boardPath === undefined) return machine;
-  const r = loadBoard(boardPath);
-  if ('error' in r) throw new UsageError(`--board: ${r.error}`);
-  const arch = machine.arch ?? archOf(r.tree);
-  // a board's own bootargs are its command line unless --cmdline says otherwise
-  const { cmdline: _omit, ...rest } = machine;
-  return { ...rest, ...(machine.cmdlineGiven === true ? { cmdline: machine.cmdline } : {}), board: r.tree, arch };
-}
-
-/** x86 when the root is compatible with a PC, arm64 otherwise (the boards we ship are arm64). */
-function archOf(tree: NonNullable<EmulatedOptions['board']>): 'x86_64' | 'arm64' {
-  const compat = tree.root.props.find((p) => p.name === 'compatible');
-  const text = compat === undefined ? '' : String.fromCharCode(...compat.value);
-  return /x86|pc|intel|amd/i.test(text) ? 'x86_64' : 'arm64';
 }
 
 export function bootHeaps(machine: EmulatedOptions, boardPath: string | null, previous?: readonly string[]): BootedHeaps {

@@ -5,14 +5,14 @@
  * The format is documented in docs/conformance.md.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /** The operations a step may perform (the step's single op key). */
 export const OPS = [
   'open', 'close', 'dup', 'ioctl', 'mmap', 'munmap', 'write_mem', 'read_mem', 'read', 'write',
   'lseek', 'fstat', 'fcntl', 'poll', 'readlink', 'read_file', 'readdir', 'setrlimit_nofile',
   'count_fds', 'list_heaps', 'sysconf', 'memfd_create', 'ftruncate', 'mkdir', 'rmdir', 'write_file',
-  'eval', 'repeat',
+  'eval', 'pagemap', 'repeat',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -45,6 +45,7 @@ const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; r
   rmdir: { required: [], optional: [] },
   write_file: { required: ['text'], optional: [] },
   eval: { required: [], optional: [] },
+  pagemap: { required: [], optional: ['page'] },
   repeat: { required: ['steps'], optional: ['index'] },
 };
 
@@ -78,6 +79,29 @@ export interface Step {
   readonly steps?: readonly Step[];
 }
 
+/** Feature names a case's `features` list may use (the CLI's --features values). */
+export const CASE_FEATURES = ['coherent', 'coherent-v3', 'coherent-prefixed'] as const;
+
+/**
+ * The machine a case asks for with its own keys (`board`, `cmdline`, `features`): it runs on
+ * that machine instead of the run's. Only the emulated backend can boot one.
+ */
+export interface CaseMachine {
+  /** The board file as written in the case (relative to the case file's directory). */
+  readonly board?: string;
+  /** The board file resolved against the case file's directory. */
+  readonly boardPath?: string;
+  /** The kernel command line (replaces the board's bootargs and the run's --cmdline). */
+  readonly cmdline?: string;
+  /** Proposed kernel features switched on (replaces the run's --features). */
+  readonly features?: readonly string[];
+}
+
+/** A key identifying a case machine (cases with equal keys share the boot-time information). */
+export function machineKey(m: CaseMachine): string {
+  return JSON.stringify([m.boardPath ?? null, m.cmdline ?? null, m.features ?? null]);
+}
+
 export interface Case {
   /** 1-based position in the file. */
   readonly index: number;
@@ -88,6 +112,8 @@ export interface Case {
   readonly backend?: string;
   readonly arch?: string;
   readonly xfail?: string;
+  /** The case's own machine, when it has `board`, `cmdline` or `features`. */
+  readonly machine?: CaseMachine;
   readonly steps: readonly Step[];
 }
 
@@ -104,7 +130,7 @@ export interface LoadResult {
   readonly errors: string[];
 }
 
-const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'xfail', 'steps', 'comment']);
+const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'xfail', 'board', 'cmdline', 'features', 'steps', 'comment']);
 const STEP_COMMON = new Set(['as', 'expect', 'comment']);
 
 class LoadError extends Error {}
@@ -181,7 +207,37 @@ function parseSteps(list: unknown, where: string, prefix: string): Step[] {
   });
 }
 
-function parseCase(c: unknown, index: number, fileWhere: string): Case {
+/** The case's own machine keys, checked; undefined when it has none. */
+function parseMachine(c: Record<string, unknown>, where: string, filePath: string): CaseMachine | undefined {
+  if (c.board === undefined && c.cmdline === undefined && c.features === undefined) return undefined;
+  const m: { -readonly [K in keyof CaseMachine]: CaseMachine[K] } = {};
+  if (c.board !== undefined) {
+    if (typeof c.board !== 'string' || c.board === '') throw new LoadError(`${where}: 'board' must be a non-empty string (a DTS, DTB or live-tree path relative to the case file)`);
+    const p = resolve(dirname(filePath), c.board);
+    try {
+      statSync(p);
+    } catch {
+      throw new LoadError(`${where}: board '${c.board}' not found (looked for ${p}; board paths are relative to the case file's directory)`);
+    }
+    m.board = c.board;
+    m.boardPath = p;
+  }
+  if (c.cmdline !== undefined) {
+    if (typeof c.cmdline !== 'string') throw new LoadError(`${where}: 'cmdline' must be a string (the kernel command line)`);
+    m.cmdline = c.cmdline;
+  }
+  if (c.features !== undefined) {
+    if (!Array.isArray(c.features) || !c.features.every((f) => typeof f === 'string')) throw new LoadError(`${where}: 'features' must be a list of strings`);
+    for (const f of c.features as string[]) {
+      if (!(CASE_FEATURES as readonly string[]).includes(f)) throw new LoadError(`${where}: unknown feature '${f}' (known: ${CASE_FEATURES.join(', ')})`);
+    }
+    m.features = c.features as string[];
+  }
+  if (c.backend !== 'emulated') throw new LoadError(`${where}: a case with 'board', 'cmdline' or 'features' boots its own machine and needs "backend": "emulated"`);
+  return m;
+}
+
+function parseCase(c: unknown, index: number, fileWhere: string, filePath: string): Case {
   let where = `${fileWhere}: case ${index}`;
   if (!isObject(c)) throw new LoadError(`${where}: a case must be an object`);
   if (typeof c.name !== 'string' || c.name === '') throw new LoadError(`${where}: 'name' must be a non-empty string`);
@@ -213,6 +269,8 @@ function parseCase(c: unknown, index: number, fileWhere: string): Case {
   if (arch !== undefined) out.arch = arch;
   const xfail = str('xfail');
   if (xfail !== undefined) out.xfail = xfail;
+  const machine = parseMachine(c, where, filePath);
+  if (machine !== undefined) out.machine = machine;
   if (c.steps === undefined) throw new LoadError(`${where}: missing 'steps'`);
   out.steps = parseSteps(c.steps, where, '');
   if (heaps === null && JSON.stringify(c.steps).includes('${heap}')) throw new LoadError(`${where}: uses \${heap} but has no 'heap' key`);
@@ -235,7 +293,7 @@ export function parseCaseFile(text: string, path: string, display = path): { fil
   const errors: string[] = [];
   doc.cases.forEach((c, i) => {
     try {
-      cases.push(parseCase(c, i + 1, display));
+      cases.push(parseCase(c, i + 1, display, path));
     } catch (e) {
       if (e instanceof LoadError) errors.push(e.message);
       else throw e;

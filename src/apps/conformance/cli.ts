@@ -4,10 +4,13 @@
  * failed or a case file is broken, 2 for a usage error (bad option, no such path, bad machine).
  */
 import { MACHINE_OPTIONS, machineFrom, parse } from '../common/args.js';
+import { loadBoard } from '../common/board-files.js';
+import { withBoard, withBoardTree } from '../common/machine.js';
 import type { SyscallTarget } from '../../api/target.js';
 import { createEmulatedTarget, ORACLE_MACHINE } from '../../backends/emulated/target.js';
 import type { EmulatedOptions } from '../../backends/emulated/target.js';
 import { expandPaths, loadCaseFiles } from './cases.js';
+import type { CaseMachine } from './cases.js';
 import { formatResult, reportJson, runCases, summaryLine } from './runner.js';
 
 const USAGE = `Usage: dmaheap conformance run <files-or-dirs...> [options]
@@ -19,20 +22,57 @@ Options:
   --backend <b>      emulated (default; the only backend so far)
   --profile <v>      kernel version profile of the emulated kernel (default: the backend's, 7.0);
                      cases with a "profiles" list run only when it names this profile
-  --cmdline <args>   kernel command line (default: cma=64M)
+  --cmdline <args>   kernel command line (default: cma=64M; with --board: the board's bootargs)
+  --board <file>     boot from a board: DTS, DTB or live-tree directory (arch, RAM and
+                     reserved memory from the board)
+  --features <list>  proposed kernel features, comma-separated: coherent, coherent-prefixed
   --ram <size>       RAM size (default: 2G)
   --page-size <n>    page size (default: 4096)
   --arch <a>         x86_64 (default) or arm64
   --filter <text>    run only cases whose name contains <text>
   --quiet            print only failures, errors and the closing line
   --json             print the report as JSON
-Defaults mirror the oracle VM: x86-64, 4 KiB pages, 2 GiB RAM, cma=64M.
+Defaults mirror the oracle VM: x86-64, 4 KiB pages, 2 GiB RAM, cma=64M. A case with its own
+"board", "cmdline" or "features" keys runs on that machine instead (with --profile and
+--page-size kept).
 Exit status: 0 all passed, 1 a case failed or a case file is broken, 2 usage error.`;
 
 
 /** An emulated target for the conformance runner (a fresh kernel and process). */
 export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
   return createEmulatedTarget(machine);
+}
+
+/**
+ * The machine of a case with its own keys: the run's explicit options (--profile, --page-size,
+ * --ram, ...), then the case's `cmdline` and `features` replacing the run's, on the case's
+ * `board` (else the run's --board; else the oracle VM). A board decides the arch unless --arch
+ * was given for a run-wide --board. Each board file is loaded once.
+ */
+export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string | undefined): (m: CaseMachine) => EmulatedOptions {
+  const boards = new Map<string, NonNullable<EmulatedOptions['board']> | string>();
+  const tree = (path: string): NonNullable<EmulatedOptions['board']> => {
+    let t = boards.get(path);
+    if (t === undefined) {
+      const r = loadBoard(path);
+      t = 'error' in r ? r.error : r.tree;
+      boards.set(path, t);
+    }
+    if (typeof t === 'string') throw new Error(`board: ${t}`);
+    return t;
+  };
+  return (m) => {
+    let o: EmulatedOptions = { ...explicit };
+    if (m.cmdline !== undefined) o = { ...o, cmdline: m.cmdline, cmdlineGiven: true };
+    if (m.features !== undefined) {
+      const { features: _run, ...rest } = o;
+      o = machineFrom({ features: m.features.join(',') }, rest);
+    }
+    const board = m.boardPath ?? runBoard;
+    if (board === undefined) return { ...ORACLE_MACHINE, ...o };
+    if (m.boardPath !== undefined) delete o.arch;
+    return withBoardTree({ pageSize: ORACLE_MACHINE.pageSize, ...o }, tree(board));
+  };
 }
 
 interface Print {
@@ -70,7 +110,9 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   }
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
-  const machine: EmulatedOptions = { ...ORACLE_MACHINE };
+  let machine: EmulatedOptions = { ...ORACLE_MACHINE };
+  let explicit: EmulatedOptions = {};
+  let boardPath: string | undefined;
   try {
     ({ values, positionals } = parse(rest, { ...MACHINE_OPTIONS, backend: { type: 'string' }, filter: { type: 'string' }, quiet: { type: 'boolean' } }, true));
     if (values.help === true) {
@@ -79,7 +121,10 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
     }
     const backend = values.backend ?? 'emulated';
     if (backend !== 'emulated') throw new Error(`--backend: '${String(backend)}' is not available (known: emulated)`);
-    Object.assign(machine, machineFrom(values));
+    explicit = machineFrom(values);
+    boardPath = typeof values.board === 'string' ? values.board : undefined;
+    // with a board, its arch, RAM and bootargs replace the oracle VM's
+    machine = boardPath === undefined ? { ...ORACLE_MACHINE, ...explicit } : withBoard({ pageSize: ORACLE_MACHINE.pageSize, ...explicit }, boardPath);
     if (positionals.length === 0) throw new Error('no case files or directories given');
     const missing = expandPaths(positionals).errors;
     if (missing.length > 0) throw new Error(missing.join('; '));
@@ -89,6 +134,8 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   }
 
   const makeTarget = (): SyscallTarget => conformanceTarget(machine);
+  const caseMachine = caseMachineFactory(explicit, boardPath);
+  const machineTarget = (m: CaseMachine): SyscallTarget => conformanceTarget(caseMachine(m));
   try {
     makeTarget().dispose();
   } catch (e) {
@@ -102,6 +149,7 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   if (!json) for (const e of loaded.errors) print.out(`ERROR ${e}`);
   const opts: Parameters<typeof runCases>[2] = {
     loadErrors: loaded.errors,
+    machineTarget,
     onResult: (r) => {
       if (json) return;
       if (quiet && (r.status === 'pass' || r.status === 'skip' || r.status === 'xfail')) return;

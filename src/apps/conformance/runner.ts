@@ -10,12 +10,13 @@ import { decodeStruct, encodeStruct } from '../../uapi/struct.js';
 import type { StructLayout } from '../../uapi/struct.js';
 import { SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
-import type { Case, CaseFile, Expect, Step } from './cases.js';
+import { machineKey } from './cases.js';
+import type { Case, CaseFile, CaseMachine, Expect, Step } from './cases.js';
 import { CaseError, constantTable, parseHex, substitute, toHex, toInt, toNum } from './expr.js';
 import type { EvalEnv, Scalar } from './expr.js';
 
 export { loadCaseFiles, parseCaseFile } from './cases.js';
-export type { Case, CaseFile, LoadResult, Step } from './cases.js';
+export type { Case, CaseFile, CaseMachine, LoadResult, Step } from './cases.js';
 export { CaseError } from './expr.js';
 
 /** Largest buffer a single step may read or write (protects against runaway case files). */
@@ -62,6 +63,11 @@ export interface RunOptions {
   readonly onResult?: (r: CaseResult) => void;
   /** Load errors to include in the report. */
   readonly loadErrors?: readonly string[];
+  /**
+   * Boots a fresh target on a case's own machine (its `board`, `cmdline`, `features` keys);
+   * throws when the machine cannot be made. Without it such cases are skipped.
+   */
+  readonly machineTarget?: (m: CaseMachine) => SyscallTarget | Promise<SyscallTarget>;
 }
 
 
@@ -87,6 +93,9 @@ interface Outcome {
   readonly bytes?: Uint8Array | null;
   readonly fields?: ReadonlyMap<string, Scalar | (() => Scalar)>;
 }
+
+/** Bits 0-54 of a pagemap entry: the page frame number. */
+const PM_PFRAME_MASK = (1n << 55n) - 1n;
 
 /** ioctl numbers whose argument struct is known: matched on type and nr (direction and size ignored). */
 const STRUCT_BY_CMD: readonly (readonly [number, string])[] = [
@@ -405,6 +414,23 @@ class Instance {
         const f = new Map<string, Scalar | (() => Scalar)>([['ret', v]]);
         return { out: { ret: v, errno: null, fault: null, fields: f }, res: { value: v, fields: f } };
       }
+      case 'pagemap': {
+        const map = this.mapOf(step.target, 'pagemap');
+        const page = toNum(raw.page ?? 0, env, what('page'));
+        const r = t.pagemap(map, page);
+        const e = r.entry ?? 0n;
+        const bit = (n: bigint): number => Number((e >> n) & 1n);
+        const fields: Record<string, Scalar> = {
+          present: r.present ? 1 : 0,
+          pfn: r.pfn ?? Number(e & PM_PFRAME_MASK),
+          entry: e,
+          soft_dirty: bit(55n),
+          exclusive: bit(56n),
+          file: bit(61n),
+          swapped: bit(62n),
+        };
+        return this.sys(r, {}, fields);
+      }
       case 'repeat':
         throw new CaseError('internal: repeat reached exec');
     }
@@ -635,6 +661,12 @@ function instanceName(c: Case, heap: string | null): string {
   return c.heaps !== '*' && c.heaps !== null && c.heaps.length === 1 ? c.name : `${c.name} [${heap}]`;
 }
 
+interface MachineInfo {
+  readonly backend: string;
+  readonly arch: string;
+  readonly heaps: readonly string[];
+}
+
 /** Runs every case of `files`, each case instance (case × heap) on a fresh target. */
 export async function runCases(files: readonly CaseFile[], makeTarget: () => SyscallTarget | Promise<SyscallTarget>, opts: RunOptions = {}): Promise<Report> {
   const results: CaseResult[] = [];
@@ -646,6 +678,23 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
   };
   first.dispose();
   const push = (r: CaseResult): void => { results.push(r); opts.onResult?.(r); };
+  // a case machine is booted once to learn its arch and heaps; then once per case instance
+  const machines = new Map<string, MachineInfo | string>();
+  const machineInfo = async (m: CaseMachine): Promise<MachineInfo | string> => {
+    const key = machineKey(m);
+    let mi = machines.get(key);
+    if (mi === undefined) {
+      try {
+        const t = await opts.machineTarget!(m);
+        mi = { backend: t.backend, arch: t.arch, heaps: [...t.listHeaps()] };
+        t.dispose();
+      } catch (e) {
+        mi = `cannot boot the case's machine: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      machines.set(key, mi);
+    }
+    return mi;
+  };
 
   for (const file of files) {
     for (const c of file.cases) {
@@ -653,21 +702,35 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
       let skip: string | null = null;
       if (c.profiles !== undefined && !c.profiles.includes(info.profile)) skip = `profile ${info.profile} not in [${c.profiles.join(', ')}]`;
       else if (c.backend !== undefined && c.backend !== info.backend) skip = `backend ${info.backend} is not ${c.backend}`;
-      else if (c.arch !== undefined && c.arch !== info.arch) skip = `arch ${info.arch} is not ${c.arch}`;
+      else if (c.machine !== undefined && opts.machineTarget === undefined) skip = 'this run cannot boot a case machine (board, cmdline, features)';
+      let where: MachineInfo = info;
+      let machineError: string | null = null;
+      if (skip === null && c.machine !== undefined && (opts.filter === undefined || wouldMatch(c, opts.filter))) {
+        const mi = await machineInfo(c.machine);
+        if (typeof mi === 'string') machineError = mi;
+        else where = mi;
+      }
+      if (skip === null && c.arch !== undefined && c.arch !== where.arch) skip = `arch ${where.arch} is not ${c.arch}`;
       let heaps: (string | null)[];
       if (c.heaps === null) heaps = [null];
-      else if (c.heaps === '*') heaps = info.heaps.length > 0 ? [...info.heaps] : [];
+      // the heaps of a case machine that is not booted are unknown: one line for the case
+      else if (c.heaps === '*') heaps = where.heaps.length > 0 && !(c.machine !== undefined && (skip !== null || machineError !== null)) ? [...where.heaps] : [];
       else heaps = [...c.heaps];
       if (heaps.length === 0) {
-        if (opts.filter === undefined || c.name.includes(opts.filter)) push({ ...base, name: c.name, heap: null, status: 'skip', reason: skip ?? 'the target exposes no heaps' });
+        if (opts.filter === undefined || c.name.includes(opts.filter)) {
+          if (machineError !== null) push({ ...base, name: c.name, heap: null, status: 'error', failure: { step: '0', op: 'machine', message: machineError } });
+          else push({ ...base, name: c.name, heap: null, status: 'skip', reason: skip ?? 'the target exposes no heaps' });
+        }
         continue;
       }
+      const make = c.machine === undefined ? makeTarget : (): SyscallTarget | Promise<SyscallTarget> => opts.machineTarget!(c.machine!);
       for (const heap of heaps) {
         const name = instanceName(c, heap);
         if (opts.filter !== undefined && !name.includes(opts.filter)) continue;
         if (skip !== null) { push({ ...base, name, heap, status: 'skip', reason: skip }); continue; }
-        if (heap !== null && !info.heaps.includes(heap)) { push({ ...base, name, heap, status: 'skip', reason: `heap ${heap} is not present (target has: ${info.heaps.join(', ') || 'none'})` }); continue; }
-        push(await runInstance(c, heap, base, name, makeTarget));
+        if (machineError !== null) { push({ ...base, name, heap, status: 'error', failure: { step: '0', op: 'machine', message: machineError } }); continue; }
+        if (heap !== null && !where.heaps.includes(heap)) { push({ ...base, name, heap, status: 'skip', reason: `heap ${heap} is not present (target has: ${where.heaps.join(', ') || 'none'})` }); continue; }
+        push(await runInstance(c, heap, base, name, make));
       }
     }
   }
@@ -675,6 +738,16 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
   const failed = results.filter((r) => r.status === 'fail' || r.status === 'xpass' || r.status === 'error').length + errors.length;
   const skipped = results.filter((r) => r.status === 'skip').length;
   return { results, errors, passed, failed, skipped, target: info };
+}
+
+/**
+ * Whether some instance of `c` can match `--filter` (the heap names of "*" are not known before
+ * the machine boots, so such a case counts as a possible match).
+ */
+function wouldMatch(c: Case, filter: string): boolean {
+  if (c.name.includes(filter) || c.heaps === '*') return true;
+  if (c.heaps === null) return false;
+  return c.heaps.some((h) => instanceName(c, h).includes(filter));
 }
 
 async function runInstance(c: Case, heap: string | null, base: { file: string; caseIndex: number }, name: string,

@@ -4,13 +4,14 @@
  * kernel sees exactly the bytes a C program would pass.
  */
 import { errnoName } from '../../uapi/errno.js';
+import { SEEK_SET } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import { strBytes } from '../../kernel/bytes.js';
 import { Kernel } from '../../kernel/kernel.js';
 import type { KernelConfig } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
 import type {
-  Fault, IoctlArg, IoctlResult, MapHandle, MmapResult, PollResult, StatResult, SyscallTarget, SysResult, TextResult,
+  Fault, IoctlArg, IoctlResult, MapHandle, MmapResult, PagemapResult, PollResult, StatResult, SyscallTarget, SysResult, TextResult,
 } from '../../api/target.js';
 
 /** An address no mapping ever uses: the probe's "bad pointer" ((void *)16). */
@@ -219,6 +220,22 @@ export class EmulatedTarget implements SyscallTarget {
     const r = this.proc.write(fd, this.put(data), data.length);
     this.proc.close(fd);
     return res(r);
+  }
+  pagemap(map: MapHandle, page: number): PagemapResult {
+    const fd = this.proc.open('/proc/self/pagemap', this.kernel.fc.O_RDONLY);
+    if (fd < 0) return { ...res(fd), present: false, pfn: null, entry: null };
+    try {
+      const pos = (Math.floor(map.addr / this.pageSize) + page) * 8;
+      const s = this.proc.lseek(fd, pos, SEEK_SET);
+      if (s < 0) return { ...res(s), present: false, pfn: null, entry: null };
+      const r = this.read(fd, 8);
+      if (r.ret !== 8 || r.data === null) return { ...r, present: false, pfn: null, entry: null };
+      const entry = new DataView(r.data.buffer, r.data.byteOffset, 8).getBigUint64(0, true);
+      const present = (entry >> 63n) === 1n;
+      return { ret: r.ret, errno: null, present, pfn: present ? Number(entry & ((1n << 55n) - 1n)) : null, entry };
+    } finally {
+      this.proc.close(fd);
+    }
   }
   getpid(): number {
     return this.proc.getpid();

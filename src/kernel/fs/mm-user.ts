@@ -47,6 +47,11 @@ export class Vma {
   anonMemcg: Uint32Array | null = null;
   /** Set by the driver's mmap op. */
   pages: PageSource | null = null;
+  /**
+   * Page table entries of a file mapping, one byte per VMA page: 1 once the page is mapped (its
+   * fault ran), 0 while the PTE is none. Read by /proc/<pid>/pagemap (fs/pagemap.ts).
+   */
+  populated: Uint8Array | null = null;
   /** vm_ops->close, called once per VMA piece when unmapped. */
   onClose: ((vma: Vma) => void) | null = null;
   constructor(
@@ -224,6 +229,7 @@ export class AddressSpace {
     n.onClose = m.onClose;
     if (m.anon !== null) n.anon = m.anon.subarray(s - m.start, e - m.start);
     if (m.anonMemcg !== null) n.anonMemcg = m.anonMemcg.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);
+    if (m.populated !== null) n.populated = m.populated.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);
     if (m.cow !== null) {
       const first = (s - m.start) / this.pageSize;
       const npages = (e - s) / this.pageSize;
@@ -312,7 +318,10 @@ export class AddressSpace {
       (vma.cow ??= new Map()).set(pageIdx, copy);
       return { data: copy, off: 0 };
     }
-    return src(vma.pgoff + pageIdx, write);
+    const ref = src(vma.pgoff + pageIdx, write);
+    // the fault handler mapped the page: its PTE is present from now on
+    if (ref !== null) (vma.populated ??= new Uint8Array(vma.length / this.pageSize))[pageIdx] = 1;
+    return ref;
   }
 
   /** copy_from_user(): the bytes, or null for EFAULT. */
