@@ -55,13 +55,6 @@ export const DIVERGENCES: readonly Divergence[] = [
     reason: 'The other emulated files are not writable in Linux either (the write fails, if not the open); one refusal point is simpler and never lets a write appear to succeed.',
   },
   {
-    id: 'cow-pgoff',
-    area: 'mm/memory.c remap_pfn_range',
-    linux: 'A single-page MAP_PRIVATE mapping of a system-heap buffer gets vm_pgoff set to the page frame number, which /proc/<pid>/maps shows as its offset.',
-    emulator: '/proc/<pid>/maps shows the offset in the buffer.',
-    reason: 'The frame number is an emulator detail with no meaning to a tool reading maps.',
-  },
-  {
     id: 'mount-ids',
     area: 'fs/namespace.c',
     linux: 'Mount ids and anonymous device numbers depend on boot order.',

@@ -670,7 +670,7 @@ export class Kernel implements ProcessHost, KernelServices {
       const f = v.file;
       const perms = `${v.vmFlags & VM_READ ? 'r' : '-'}${v.vmFlags & VM_WRITE ? 'w' : '-'}${v.vmFlags & VM_EXEC ? 'x' : '-'}${v.vmFlags & VM_MAYSHARE ? 's' : 'p'}`;
       const dev = f === null ? '00:00' : `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
-      const off = f === null ? 0 : v.pgoff * this.pageSize;
+      const off = f === null ? 0 : (v.mapsPgoff ?? v.pgoff) * this.pageSize;
       let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${f === null ? 0 : f.inode.ino} `;
       if (f !== null) line = line.padEnd(73, ' ') + f.pathName;
       s += line + '\n';

@@ -52,6 +52,12 @@ export class Vma {
    * fault ran), 0 while the PTE is none. Read by /proc/<pid>/pagemap (fs/pagemap.ts).
    */
   populated: Uint8Array | null = null;
+  /**
+   * What /proc/<pid>/maps shows as the offset (in pages) when it is not vm_pgoff:
+   * remap_pfn_range() of a copy-on-write mapping stores the first PFN there
+   * (mm/memory.c remap_pfn_range_notrack). The pages are still found through `pgoff`.
+   */
+  mapsPgoff: number | null = null;
   /** vm_ops->close, called once per VMA piece when unmapped. */
   onClose: ((vma: Vma) => void) | null = null;
   constructor(
@@ -227,6 +233,7 @@ export class AddressSpace {
     const n = new Vma(s, e, m.vmFlags, m.file, m.pgoff + (s - m.start) / this.pageSize);
     n.pages = m.pages;
     n.onClose = m.onClose;
+    if (m.mapsPgoff !== null) n.mapsPgoff = m.mapsPgoff + (s - m.start) / this.pageSize;
     if (m.anon !== null) n.anon = m.anon.subarray(s - m.start, e - m.start);
     if (m.anonMemcg !== null) n.anonMemcg = m.anonMemcg.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);
     if (m.populated !== null) n.populated = m.populated.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);

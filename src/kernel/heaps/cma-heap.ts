@@ -58,7 +58,8 @@ function makeOps(k: KernelServices): DmaBufOps {
     /** cma_heap_mmap(): a shared mapping is required (EINVAL otherwise); pages fault in lazily. */
     mmap: (buf: DmaBuf, vma: Vma): number => {
       if ((vma.vmFlags & (VM_SHARED | VM_MAYSHARE)) === 0) return -E.EINVAL;
-      vma.vmFlags |= VM_IO | VM_DONTEXPAND | VM_DONTDUMP | (k.profile.cmaMmapPfn ? VM_PFNMAP : 0);
+      // 6.8+ inserts PFNs (vmf_insert_pfn: VM_PFNMAP and friends); before, pages were inserted with no flags
+      if (k.profile.cmaMmapPfn) vma.vmFlags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
       const b = buf.priv as CmaHeapBuffer;
       // cma_heap_vm_fault(): a page offset past the buffer is SIGBUS
       vma.pages = (p, write) => b.page(p, write);

@@ -13,7 +13,7 @@
 import { Errno } from '../../uapi/errno.js';
 import type { DmaBuf, DmaBufOps, SgEntry } from '../dma-buf/dma-buf.js';
 import type { DmaHeap } from '../dma-heap/dma-heap.js';
-import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_PFNMAP } from '../fs/mm-user.js';
+import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_MAYWRITE, VM_PFNMAP, VM_SHARED } from '../fs/mm-user.js';
 import type { Vma } from '../fs/mm-user.js';
 import type { HeapModule, KernelServices } from '../kapi.js';
 import { PageRun } from '../mm/backing.js';
@@ -74,6 +74,9 @@ function makeOps(k: KernelServices): DmaBufOps {
       const b = buf.priv as CoherentHeapBuffer;
       if (!b.hasPages) return -E.EINVAL;
       if (vma.pgoff + vma.length / k.pageSize > b.pages) return -E.ENXIO;
+      // one remap_pfn_range() over the whole VMA, so a private (COW) mapping of any size works
+      // and /proc/<pid>/maps shows its first PFN as the offset
+      if ((vma.vmFlags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE) vma.mapsPgoff = b.pfnOf(vma.pgoff);
       vma.vmFlags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
       vma.pages = (p, write) => b.page(p, write);
       return 0;

@@ -54,6 +54,12 @@ export class PagedBuffer {
     return lo;
   }
 
+  /** The page frame number of buffer page `page`. */
+  pfnOf(page: number): number {
+    const i = this.runs.length === 1 ? 0 : this.runIndex(page);
+    return this.runs[i]!.pfn + (page - this.starts[i]!);
+  }
+
   /**
    * Buffer page `page` as bytes: a never-written page reads as the shared zero page; a page
    * that may be written is materialised. Null beyond the end (SIGBUS).

@@ -123,6 +123,7 @@ function makeOps(k: KernelServices): DmaBufOps {
       const b = buf.priv as SystemHeapBuffer;
       const cow = (vma.vmFlags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
       if (cow && vma.length !== ps) return -E.EINVAL;
+      if (cow) vma.mapsPgoff = b.pfnOf(vma.pgoff);
       vma.vmFlags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
       vma.pages = (p, write) => b.page(p, write);
       return 0;
