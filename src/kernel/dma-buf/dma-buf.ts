@@ -19,6 +19,7 @@ import type { Process } from '../fs/process.js';
 import type { Vma } from '../fs/mm-user.js';
 import type { KResult } from '../result.js';
 import { bytesStr } from '../bytes.js';
+import { KernelEvents } from '../events.js';
 
 const E = Errno;
 
@@ -131,6 +132,9 @@ export class DmaBufCore {
   private readonly syncFileFops: FileOperations;
   private syncFileInode: Inode | null = null;
 
+  /** What happens to buffers, for observers (sanitizer, cache model, tools). */
+  readonly events = new KernelEvents();
+
   constructor(readonly host: DmaBufHost) {
     this.fops = {
       llseek: (f, off, whence) => this.llseek(f, off, whence),
@@ -161,6 +165,7 @@ export class DmaBufCore {
     const fflags = info.flags & (fc.O_ACCMODE | fc.O_NONBLOCK);
     buf.file = new File(this.fops, inode, fflags, openFmode(fflags) | FMODE_LSEEK | FMODE_OPENED, dmabufPath, DMABUF_MNT_ID, buf);
     this.list.add(buf);
+    if (this.events.has('export')) this.events.emit('export', { buf, pid: null });
     return buf;
   }
 
@@ -189,6 +194,7 @@ export class DmaBufCore {
    */
   private release(buf: DmaBuf): void {
     this.list.delete(buf);
+    if (this.events.has('release')) this.events.emit('release', { buf });
     if (buf.vmapCount > 0) {
       // the kernel BUG()s here; a faithful crash is not useful in an emulator: tear it down
       buf.vmapCount = 0;
@@ -223,7 +229,14 @@ export class DmaBufCore {
     if (buf.ops.mmap === undefined) return -E.EINVAL;
     const ps = this.host.pageSize;
     if (vma.pgoff + vma.length / ps > buf.size / ps) return -E.EINVAL;
-    return buf.ops.mmap(buf, vma);
+    const r = buf.ops.mmap(buf, vma);
+    if (r >= 0) {
+      // CPU loads and stores through this mapping are events for observers (sanitizer, cache model)
+      vma.onAccess = (v, pid, offInVma, length, write) => {
+        if (this.events.has('cpuAccess')) this.events.emit('cpuAccess', { buf, pid, offset: v.pgoff * ps + offInVma, length, write });
+      };
+    }
+    return r;
   }
 
   /** @kernel drivers/dma-buf/dma-buf.c dma_buf_ioctl (exact command matching; others ENOTTY) */
@@ -244,7 +257,7 @@ export class DmaBufCore {
           case 3: dir = DMA_BIDIRECTIONAL; break;
           default: return -E.EINVAL;
         }
-        return (lo & DMA_BUF_SYNC_END) !== 0 ? this.endCpuAccess(buf, dir) : this.beginCpuAccess(buf, dir);
+        return (lo & DMA_BUF_SYNC_END) !== 0 ? this.endCpuAccess(buf, dir, proc.pid) : this.beginCpuAccess(buf, dir, proc.pid);
       }
       case DMA_BUF_SET_NAME_A:
       case DMA_BUF_SET_NAME_B:
@@ -259,13 +272,17 @@ export class DmaBufCore {
   }
 
   /** dma_buf_begin_cpu_access(): the exporter, then the (always signalled) implicit fences. */
-  beginCpuAccess(buf: DmaBuf, dir: DmaDirection): number {
-    return buf.ops.beginCpuAccess ? buf.ops.beginCpuAccess(buf, dir) : 0;
+  beginCpuAccess(buf: DmaBuf, dir: DmaDirection, pid: number | null = null): number {
+    const r = buf.ops.beginCpuAccess ? buf.ops.beginCpuAccess(buf, dir) : 0;
+    if (r === 0 && this.events.has('sync')) this.events.emit('sync', { buf, pid, dir, end: false });
+    return r;
   }
 
   /** dma_buf_end_cpu_access() */
-  endCpuAccess(buf: DmaBuf, dir: DmaDirection): number {
-    return buf.ops.endCpuAccess ? buf.ops.endCpuAccess(buf, dir) : 0;
+  endCpuAccess(buf: DmaBuf, dir: DmaDirection, pid: number | null = null): number {
+    const r = buf.ops.endCpuAccess ? buf.ops.endCpuAccess(buf, dir) : 0;
+    if (r === 0 && this.events.has('sync')) this.events.emit('sync', { buf, pid, dir, end: true });
+    return r;
   }
 
   /**

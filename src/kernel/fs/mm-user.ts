@@ -58,6 +58,11 @@ export class Vma {
    * (mm/memory.c remap_pfn_range_notrack). The pages are still found through `pgoff`.
    */
   mapsPgoff: number | null = null;
+  /**
+   * Called for each CPU load or store through this file mapping (byte offset in the VMA), for
+   * observers; set by the dma-buf core. `pid` is the accessing process.
+   */
+  onAccess: ((vma: Vma, pid: number, offInVma: number, length: number, write: boolean) => void) | null = null;
   /** vm_ops->close, called once per VMA piece when unmapped. */
   onClose: ((vma: Vma) => void) | null = null;
   constructor(
@@ -142,6 +147,8 @@ export class AddressSpace {
   /** Sorted by `start`, descending. */
   readonly vmas: Vma[] = [];
   private nextTop: number;
+  /** The process owning this address space (for access events). */
+  ownerPid = 0;
   private last: Vma | null = null;
   /** Charges anonymous pages as they are faulted in (null: no memory cgroups). */
   charger: AnonCharger | null = null;
@@ -233,6 +240,7 @@ export class AddressSpace {
     const n = new Vma(s, e, m.vmFlags, m.file, m.pgoff + (s - m.start) / this.pageSize);
     n.pages = m.pages;
     n.onClose = m.onClose;
+    n.onAccess = m.onAccess;
     if (m.mapsPgoff !== null) n.mapsPgoff = m.mapsPgoff + (s - m.start) / this.pageSize;
     if (m.anon !== null) n.anon = m.anon.subarray(s - m.start, e - m.start);
     if (m.anonMemcg !== null) n.anonMemcg = m.anonMemcg.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);
@@ -278,6 +286,8 @@ export class AddressSpace {
       const n = Math.min(len - done, ps - inPage);
       const ref = this.filePage(vma, pageIdx, write);
       if (ref === null) return 'SIGBUS';
+      // observers (sanitizer, cache model) see the access before the bytes move
+      if (vma.onAccess !== null) vma.onAccess(vma, this.ownerPid, inVma, n, write);
       visit(ref.data, ref.off + inPage, n, done);
       done += n;
     }

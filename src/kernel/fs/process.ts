@@ -104,6 +104,7 @@ export class Process {
   private newAddressSpace(): AddressSpace {
     const mm = new AddressSpace(this.host.pageSize, this.host.zeroPage);
     mm.charger = this.charger;
+    mm.ownerPid = this.pid;
     return mm;
   }
 
@@ -555,6 +556,7 @@ export class Process {
       const n = new Vma(v.start, v.end, v.vmFlags, v.file, v.pgoff);
       n.pages = v.pages;
       n.onClose = v.onClose;
+      n.onAccess = v.onAccess;
       // the child's copy is charged to its own memcg as it writes it (Linux shares the parent's
       // pages copy-on-write and charges a page when either side breaks the sharing)
       if (v.anon !== null) n.anon = v.anon.slice();
