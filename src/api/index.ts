@@ -7,3 +7,4 @@ export { diffHeaps } from './heap-diff.js';
 export type { HeapDiff, HeapIdentity } from './heap-diff.js';
 export { lintHeapNames, suggestName, RULES } from './naming.js';
 export type { HeapFacts, HeapRegionFacts, RuleId, Severity, Finding, Verdict, LintOptions } from './naming.js';
+export { readDmabufInfo, dmabufFsOf, parseFdinfo, parseBufinfo } from './dmabuf-info.js';

@@ -4,6 +4,7 @@
  * Kernel object, so they cannot reach into the core.
  */
 import type { FcntlConstants } from '../uapi/fcntl.js';
+import type { DmemPool, DmemRegion } from './cgroup/dmem.js';
 import type { Memcg } from './cgroup/memcontrol.js';
 import type { DmaBufCore } from './dma-buf/dma-buf.js';
 import type { DmaHeapCore } from './dma-heap/dma-heap.js';
@@ -13,6 +14,7 @@ import type { CmaArea } from './mm/cma.js';
 import type { CoherentPool } from './mm/coherent-pool.js';
 import type { BackingStats } from './mm/backing.js';
 import type { Profile } from './profile.js';
+import type { KResult } from './result.js';
 
 /**
  * Charging of __GFP_ACCOUNT page allocations to a memory cgroup (memory.current counts them).
@@ -28,6 +30,28 @@ export interface KmemAccounting {
   /** Charges `pages` pages; false when a memory.max on the way up would be exceeded (nothing charged). */
   tryCharge(m: Memcg, pages: number): boolean;
   uncharge(m: Memcg, pages: number): void;
+}
+
+/**
+ * The proposed dmem charging of the CMA and coherent heaps (2026 dmem series v2, coherent heap
+ * series): one dmem region per CMA area (`cma/<area>`, registered by mm/cma.c) and per coherent
+ * pool (`coh/<region>`, registered by the heap), charged in bytes to the allocating task's dmem
+ * css when dma_heap.mem_accounting is set.
+ * @kernel kernel/cgroup/dmem.c dmem_cgroup_register_region, dmem_cgroup_try_charge, dmem_cgroup_uncharge
+ */
+export interface DmemAccounting {
+  /** cma_get_dmem_cgroup_region(): the region of a CMA area (null: none registered). */
+  regionOfCma(area: CmaArea): DmemRegion | null;
+  /** dmem_cgroup_register_region(size, name); null for a zero size. */
+  registerRegion(size: number, name: string): DmemRegion | null;
+  unregisterRegion(region: DmemRegion | null): void;
+  /**
+   * dmem_cgroup_try_charge() of `size` bytes for `proc` (current; null: an in-kernel caller,
+   * charged at the root): the pool to uncharge later, or -EAGAIN at a dmem.max.
+   */
+  tryCharge(region: DmemRegion, size: number, proc: Process | null): KResult<DmemPool>;
+  /** dmem_cgroup_uncharge() */
+  uncharge(pool: DmemPool | null, size: number): void;
 }
 
 export interface KernelServices {
@@ -55,6 +79,12 @@ export interface KernelServices {
   /** dma_heap.mem_accounting (7.0): heaps allocate with __GFP_ACCOUNT. */
   readonly memAccounting: boolean;
   readonly kmem: KmemAccounting;
+  /**
+   * The proposed dmem charging of the CMA/coherent heaps: null unless the kernel has the dmem
+   * controller (v6.14+) and KernelFeatures.dmemCharging is on. Heaps charge only when
+   * `memAccounting` is set too.
+   */
+  readonly dmem: DmemAccounting | null;
   /** printk */
   log(line: string): void;
 }
@@ -83,4 +113,17 @@ export interface KernelFeatures {
    * or `coherent_<node name>` (a later revision).
    */
   readonly coherentHeap: false | 'v3' | 'prefixed';
+  /**
+   * The proposed dmem charging of the CMA heaps (2026 dmem series v2: a `cma/<area>` region per
+   * CMA area) and of the coherent heap (`coh/<region>`), gated by dma_heap.mem_accounting.
+   * Needs the dmem controller (v6.14+: the 6.17+ profiles). Default false.
+   */
+  readonly dmemCharging: boolean;
+  /**
+   * The proposed memcg "dmabuf" charging with `charge_pid_fd` (2026 RFC): a 32-byte
+   * dma_heap_allocation_data whose charge_pid_fd names the process whose memcg is charged
+   * PAGE_ALIGN(size)/PAGE_SIZE pages at allocation (with mem_accounting, the caller's memcg when
+   * it is 0); the system heap stops using __GFP_ACCOUNT. Default false.
+   */
+  readonly chargePidFd: boolean;
 }

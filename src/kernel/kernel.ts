@@ -10,7 +10,14 @@ import { bytesStr, strBytes } from './bytes.js';
 import { CgroupFs } from './cgroup/cgroup.js';
 import type { Cgroup } from './cgroup/cgroup.js';
 import { DmaBufCore } from './dma-buf/dma-buf.js';
+import type { CacheCostConfig } from './dev/cache.js';
+import { deviceConfigProblem } from './dev/device.js';
+import type { DeviceConfig } from './dev/device.js';
+import { DeviceRegistry } from './dev/registry.js';
+import { parseSwiotlbParam, swiotlbReserve } from './dev/swiotlb.js';
 import { UdmabufDevice } from './dma-buf/udmabuf.js';
+import { SyncSanitizer } from './sanitizer/sanitizer.js';
+import type { SanitizerOptions } from './sanitizer/sanitizer.js';
 import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
 import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
@@ -19,11 +26,13 @@ import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
 import { pagemapFops } from './fs/pagemap.js';
 import type { PagemapFile } from './fs/pagemap.js';
 import type { AnonCharger } from './fs/mm-user.js';
-import { Process } from './fs/process.js';
+import { Process, pidfdProcess } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
 import type { HeapModuleName } from './heaps/index.js';
-import type { KernelFeatures, KernelServices, TeePool, KmemAccounting } from './kapi.js';
+import type { DmemAccounting, KernelFeatures, KernelServices, TeePool, KmemAccounting } from './kapi.js';
+import type { DmemRegion } from './cgroup/dmem.js';
+import type { DmabufMemcgCharging } from './dma-heap/dma-heap.js';
 import { BackingStats } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
 import { CMA_ALIGNMENT_DEFAULT, CmaArea } from './mm/cma.js';
@@ -66,12 +75,25 @@ export interface KernelConfig {
   board?: DeviceTree | null;
   /** Proposed heaps switched on (default: none). */
   features?: Partial<KernelFeatures>;
+  /**
+   * DMA devices beyond (or overriding the flags of) the board's (src/kernel/dev/device.ts); they
+   * are `kernel.devices`.
+   */
+  devices?: readonly DeviceConfig[];
+  /** Simulated cost of CPU reads of cached vs uncached/write-combined buffers (default: off). */
+  cacheCost?: CacheCostConfig;
+  /** The sync sanitizer (docs/sanitizer.md): true or its options switch it on (default off). */
+  sanitizer?: boolean | SanitizerOptions;
 }
 
 /** A config problem (not an errno: a programming or input error of the caller). */
 export class KernelConfigError extends Error {
   override readonly name = 'KernelConfigError';
 }
+
+/** PIDFD_SELF_THREAD / PIDFD_SELF_THREAD_GROUP (include/uapi/linux/pidfd.h, v6.15). */
+const PIDFD_SELF_THREAD = -10000;
+const PIDFD_SELF_THREAD_GROUP = -20000;
 
 /** Pages the per-CPU free list keeps before merging frees back into the buddy lists. */
 const PCP_HIGH = 512;
@@ -133,6 +155,10 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly board: DeviceTree | null;
   readonly cmaAlignment: number;
   readonly dmaBuf: DmaBufCore;
+  /** DMA devices, the swiotlb pools and the CPU cache model (src/kernel/dev). */
+  readonly devices: DeviceRegistry;
+  /** The sync sanitizer, when KernelConfig.sanitizer asked for one. */
+  readonly sanitizer: SyncSanitizer | null;
   readonly dmaHeap: DmaHeapCore;
   /** The internal tmpfs mount (shm_mnt) holding memfds. */
   readonly shmem: ShmemFs;
@@ -140,6 +166,15 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly udmabuf: UdmabufDevice | null;
   /** dma_heap.mem_accounting (7.0; read-only module parameter). */
   readonly memAccounting: boolean;
+  /**
+   * The dma_heap.mem_accounting parameter exists: 7.0, or an older profile with a proposal that
+   * is based on it (dmemCharging, chargePidFd), which brings the parameter along.
+   */
+  readonly memAccountingParam: boolean;
+  /** The proposed dmem charging of the CMA/coherent heaps (null: off or no dmem controller). */
+  readonly dmem: DmemAccounting | null;
+  /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
+  readonly pidfdThread: boolean;
   /** The cgroup v2 hierarchy (/sys/fs/cgroup) and its memory controller. */
   readonly cgroups: CgroupFs;
   readonly kmem: KmemAccounting;
@@ -178,7 +213,12 @@ export class Kernel implements ProcessHost, KernelServices {
     this.fc = fcntlConstants(this.arch);
     this.statLayout = this.arch;
     this.zeroPage = new Uint8Array(this.pageSize);
-    this.features = { coherentHeap: config.features?.coherentHeap ?? false };
+    this.features = {
+      coherentHeap: config.features?.coherentHeap ?? false,
+      dmemCharging: config.features?.dmemCharging ?? false,
+      chargePidFd: config.features?.chargePidFd ?? false,
+    };
+    this.pidfdThread = this.profile.pidfdThread;
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
     this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);
@@ -215,17 +255,31 @@ export class Kernel implements ProcessHost, KernelServices {
 
     // The page allocator gets RAM minus every reservation and no-map range (mm/memblock.c
     // memblock_free_all); CMA areas are reserved there and managed by their own allocators.
+    for (const c of config.devices ?? []) {
+      const problem = deviceConfigProblem(c);
+      if (problem !== null) throw new KernelConfigError(problem);
+    }
+    // mem_init(): the swiotlb bounce pool comes out of low memory before the rest is freed
+    // (kernel/dma/swiotlb.c swiotlb_init_remap; src/kernel/dev/swiotlb.ts). arm64 selects
+    // DMA_BOUNCE_UNALIGNED_KMALLOC since 6.5: a small pool even without a 32-bit limit.
+    const kmallocBounce = this.arch === 'arm64' && this.profile.name !== '6.1';
+    const swiotlb = swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
+    for (const l of swiotlb?.log ?? []) this.log(l);
+    const swiotlbHole = swiotlb !== null && swiotlb.nslabs > 0 ? [{ base: swiotlb.base, size: Math.ceil((swiotlb.nslabs * 2048) / ps) * ps }] : [];
     this.buddy = new BuddyAllocator(undefined, PCP_HIGH);
-    for (const r of subtractRanges(plan.memblock.memory, [...plan.memblock.reserved, ...plan.memblock.nomap])) {
+    for (const r of subtractRanges(plan.memblock.memory, [...plan.memblock.reserved, ...plan.memblock.nomap, ...swiotlbHole])) {
       const first = Math.ceil(r.base / ps);
       const last = Math.floor((r.base + r.size) / ps);
       if (last > first) this.buddy.addFreeRange(first, last - first);
     }
 
     const acct = params.get('dma_heap.mem_accounting');
-    this.memAccounting = this.profile.memAccountingParam && acct !== undefined && /^(1|y|Y|on)$/.test(acct === '' ? 'y' : acct);
+    this.memAccountingParam = this.profile.memAccountingParam || this.features.dmemCharging || this.features.chargePidFd;
+    // read once: the parameter is read-only (0444), which the dmem series relies on
+    this.memAccounting = this.memAccountingParam && acct !== undefined && /^(1|y|Y|on)$/.test(acct === '' ? 'y' : acct);
 
-    this.cgroups = new CgroupFs({ pageSize: ps, findProcess: (pid) => this.processes.get(pid) ?? null });
+    this.cgroups = new CgroupFs({ pageSize: ps, findProcess: (pid) => this.processes.get(pid) ?? null, dmem: this.profile.dmemCgroup });
+    this.dmem = this.features.dmemCharging ? this.dmemAccounting() : null;
     const memcgs = this.cgroups.memory;
     this.kmem = {
       memcgOf: (proc) => this.cgroups.memcgOf(proc),
@@ -238,13 +292,28 @@ export class Kernel implements ProcessHost, KernelServices {
       fc: this.fc,
       sysfsStats: this.profile.sysfsStats,
       setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
+      // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
+      mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
     });
+    this.devices = new DeviceRegistry({
+      arch: this.arch,
+      pageSize: ps,
+      dmaBuf: this.dmaBuf,
+      board: this.board,
+      regions: plan.regions,
+      swiotlb,
+      configDevices: config.devices ?? [],
+      cacheCost: config.cacheCost ?? null,
+      log: (l) => this.log(l),
+    });
+    this.sanitizer = config.sanitizer ? new SyncSanitizer(this.dmaBuf.events, config.sanitizer === true ? {} : config.sanitizer) : null;
     this.dmaHeap = new DmaHeapCore({
       pageSize: ps,
       fc: this.fc,
       duplicateNameErrno: this.profile.duplicateNameErrno,
       dmaBuf: this.dmaBuf,
       log: (l) => this.log(l),
+      dmabufCharging: this.features.chargePidFd ? this.dmabufMemcgCharging() : null,
     });
     this.shmem = new ShmemFs({ pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage });
     this.udmabuf = config.udmabuf === false ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
@@ -303,6 +372,64 @@ export class Kernel implements ProcessHost, KernelServices {
     this.dmesg.push(line);
   }
 
+  /**
+   * The proposed dmem charging (KernelFeatures.dmemCharging), on a kernel with the dmem
+   * controller: one region `cma/<area name>` of the area's size per CMA area, registered at
+   * boot whatever mem_accounting says (charging is what mem_accounting gates), so both heaps of
+   * the 6.17-6.18 default area (default_cma_region and its legacy duplicate) share one region.
+   * @kernel mm/cma.c cma_activate_area, cma_get_dmem_cgroup_region (2026 dmem series v2, "cma: Register dmem region for each cma region")
+   */
+  private dmemAccounting(): DmemAccounting | null {
+    const core = this.cgroups.dmem;
+    if (core === null) return null;
+    const byArea = new Map<CmaArea, DmemRegion>();
+    for (const a of this.cmaAreas) {
+      const r = core.registerRegion(a.count * this.pageSize, `cma/${a.name}`);
+      if (r !== null) byArea.set(a, r);
+    }
+    return {
+      regionOfCma: (area) => byArea.get(area) ?? null,
+      registerRegion: (size, name) => core.registerRegion(size, name),
+      unregisterRegion: (region) => core.unregisterRegion(region),
+      tryCharge: (region, size, proc) => core.tryCharge(this.cgroups.dmemCssOf(proc) ?? core.root, region, size),
+      uncharge: (pool, size) => core.uncharge(pool, size),
+    };
+  }
+
+  /**
+   * The proposed memcg "dmabuf" charging (KernelFeatures.chargePidFd): charge_pid_fd resolved
+   * with pidfd_get_task() — the PIDFD_SELF sentinels (v6.15) mean the caller, any other value
+   * must be an open pidfd (EBADF) of a live process (ESRCH) — and PAGE_ALIGN(size)/PAGE_SIZE
+   * pages charged with try_charge() to that process's memcg, or to the caller's with
+   * mem_accounting (the root memcg is never charged).
+   * @kernel kernel/pid.c pidfd_get_task, pidfd_get_pid; fs/pidfs.c pidfd_pid; mm/memcontrol.c __mem_cgroup_charge_dmabuf (2026 RFC)
+   */
+  private dmabufMemcgCharging(): DmabufMemcgCharging {
+    const memcgs = this.cgroups.memory;
+    return {
+      pidfdTask: (proc, pidfd) => {
+        if (this.profile.pidfdSelf && (pidfd === PIDFD_SELF_THREAD || pidfd === PIDFD_SELF_THREAD_GROUP)) return proc;
+        const f = proc.file(pidfd >>> 0);
+        if (f === null) return -E.EBADF;
+        const target = pidfdProcess(f);
+        if (target === null) return -E.EBADF;
+        return target.alive ? target : -E.ESRCH;
+      },
+      charge: (proc, target, pages) => {
+        if (target === null && !this.memAccounting) return null;
+        const m = this.cgroups.memcgOf(target ?? proc);
+        if (!memcgs.tryCharge(m, pages)) return -E.ENOMEM;
+        return () => memcgs.uncharge(m, pages);
+      },
+    };
+  }
+
+  /** find_get_pid() for pidfd_open(): a live process. */
+  findProcess(pid: number): Process | null {
+    const p = this.processes.get(pid);
+    return p !== undefined && p.alive ? p : null;
+  }
+
   // ---- processes ---------------------------------------------------------------------------
 
   newPid(): number {
@@ -315,6 +442,7 @@ export class Kernel implements ProcessHost, KernelServices {
   unregisterProcess(p: Process): void {
     this.processes.delete(p.pid);
     this.cgroups.exit(p);
+    this.sanitizer?.processExited(p.pid);
   }
 
   /**
@@ -566,11 +694,17 @@ export class Kernel implements ProcessHost, KernelServices {
         return this.cmaAreas.map((a) => a.name);
       case '/sys/fs':
         return ['cgroup'];
+      case '/proc':
+        // proc_root_readdir(): the fixed entries, then one directory per process (pid order)
+        return ['meminfo', 'self', 'sys', ...[...this.processes.keys()].sort((a, b) => a - b).map(String)];
     }
     const cg = this.cgroupAt(path);
     if (cg !== null) return this.cgroups.readdir(cg);
     const sb = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)$/.exec(path);
     if (sb !== null) return this.profile.sysfsStats && this.dmaBuf.byIno(Number(sb[1])) !== null ? ['exporter_name', 'size'] : null;
+    const pd = /^\/proc\/(\d+)$/.exec(path);
+    // the /proc/<pid> entries the emulator has (fs/proc/base.c tgid_base_stuff has many more)
+    if (pd !== null) return this.processes.has(Number(pd[1])) ? ['comm', 'fd', 'fdinfo', 'maps', 'pagemap'] : null;
     const pm = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
     if (pm !== null) {
       const p = this.processes.get(Number(pm[1]));
@@ -616,6 +750,12 @@ export class Kernel implements ProcessHost, KernelServices {
       this.pagemapOps ??= pagemapFops({ pageSize: this.pageSize, arch: this.arch, dmaBufFops: this.dmaBuf.fops, shmemFops: this.shmem.fops, processes: () => this.processes.values() });
       return { mode: 0o400, ino: 0xa0000 + p.pid, text: () => '', binary: { fops: this.pagemapOps, uid: p.cred.uid, gid: p.cred.gid, priv } };
     }
+    if ((m = /^\/proc\/(\d+)\/comm$/.exec(path)) !== null) {
+      const p = this.processes.get(Number(m[1]));
+      if (p === undefined) return null;
+      // comm_show(): the task name (at most TASK_COMM_LEN - 1 = 15 bytes) and a newline; 0644, written by the task itself
+      return { mode: 0o644, ino: 0x38000 + p.pid, text: () => `${p.comm.slice(0, 15)}\n` };
+    }
     if (path === '/proc/sys/kernel/osrelease') return { mode: 0o444, ino: 0x30001, text: () => `${this.profile.release}\n` };
     if (path === '/proc/meminfo') return { mode: 0o444, ino: 0x30002, text: () => this.meminfo() };
     if ((m = /^\/sys\/class\/dma_heap\/([^/]+)\/(dev|uevent)$/.exec(path)) !== null) {
@@ -648,7 +788,7 @@ export class Kernel implements ProcessHost, KernelServices {
       const v = () => ({ base_pfn: a.basePfn, count: a.count, order_per_bit: a.orderPerBit, used: a.used, maxchunk: a.maxchunk })[key];
       return { mode: 0o444, ino: 0x80000, text: () => `${v()}\n` };
     }
-    if (this.profile.memAccountingParam && path === '/sys/module/dma_heap/parameters/mem_accounting') {
+    if (this.memAccountingParam && path === '/sys/module/dma_heap/parameters/mem_accounting') {
       return { mode: 0o444, ino: 0x90000, text: () => (this.memAccounting ? 'Y\n' : 'N\n') };
     }
     return null;

@@ -27,6 +27,12 @@ export interface Profile {
   readonly duplicateNameErrno: 'EEXIST' | 'EINVAL';
   /** v6.8: the CMA heap maps with PFN insertion (VM_PFNMAP) rather than page insertion. */
   readonly cmaMmapPfn: boolean;
+  /** v6.14: the dmem cgroup controller (CONFIG_CGROUP_DMEM, kernel/cgroup/dmem.c). */
+  readonly dmemCgroup: boolean;
+  /** v6.9: pidfd_open() accepts PIDFD_THREAD (pidfds live in pidfs). */
+  readonly pidfdThread: boolean;
+  /** v6.15: pidfd_get_task() understands the PIDFD_SELF_THREAD/_THREAD_GROUP sentinels. */
+  readonly pidfdSelf: boolean;
 }
 
 const base = {
@@ -39,16 +45,22 @@ const base = {
   teeProtectedHeaps: false,
   duplicateNameErrno: 'EEXIST',
   cmaMmapPfn: false,
+  dmemCgroup: false,
+  pidfdThread: false,
+  pidfdSelf: false,
 } as const;
+
+/** What every 6.17+ profile has on top of `base`. */
+const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   '6.1': { ...base, name: '6.1', release: '6.1.192' },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
-  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true },
-  '6.17': { ...base, name: '6.17', release: '6.17.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaLegacyDuplicate: true },
-  '6.18': { ...base, name: '6.18', release: '6.18.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
-  '6.19': { ...base, name: '6.19', release: '6.19.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaHeapPerRegion: true, teeProtectedHeaps: true },
-  '7.0': { ...base, name: '7.0', release: '7.0.0', cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true },
+  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
+  '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },
+  '6.18': { ...base, ...v617, name: '6.18', release: '6.18.0', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
+  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true },
+  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true },
 };
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];

@@ -7,6 +7,7 @@ import { ErrnoError } from '../../api/errors.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { MACHINE_OPTIONS, UsageError, machineFrom, parse, parseSize } from '../common/args.js';
 import { printDemo, runDemo } from './demo.js';
+import { printDump, runDump } from './dump.js';
 import { bootHeaps, printDiff, printHeaps, printLint, upgradeDiff, withBoard } from './heaps.js';
 
 const USAGE = `Usage: dmaheap <command> [options]
@@ -17,12 +18,15 @@ Commands:
   heaps                      the heaps of a machine or a board: backing memory, properties,
                              capacity, naming verdict; --diff <v1> <v2> for a kernel upgrade
   lint-names                 check heap names against the kernel's naming convention (N1-N7)
+  dump                       per-process DMA-BUF accounting as Android's dmabuf_dump prints it
+                             (Rss, Pss, buffer x process table, per-exporter totals, kernel-only share)
   conformance run <files>    run conformance case files (JSON) against a backend
 
 Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 GiB RAM, cma=64M):
   --board <file>     boot a board from its device tree: DTS, DTB, or a directory laid out as
                      /sys/firmware/devicetree/base (RAM, reserved memory and bootargs come from it)
-  --features <list>  proposed heaps: coherent (node names, v3) or coherent-prefixed
+  --features <list>  proposals: coherent (node names, v3) or coherent-prefixed heaps; dmem (dmem
+                     cgroup charging of CMA/coherent heaps); charge-pidfd (memcg charge_pid_fd)
   --profile <v>      kernel version profile: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0
   --cmdline <args>   kernel command line, e.g. 'cma=128M@0x40000000'
   --ram <size>       RAM size, e.g. 4G
@@ -32,6 +36,14 @@ Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 
 Run 'dmaheap <command> --help' for a command's own options.`;
 
 const DEFAULT_MACHINE = { cmdline: 'cma=64M' };
+
+const DUMP_USAGE = `Usage: dmaheap dump [--demo-workload] [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [machine options]
+Per-process DMA-BUF accounting of the emulated machine, computed as Android's dmabuf_dump does from
+/proc/<pid>/fdinfo, /proc/<pid>/maps and the system-wide buffer list (debugfs bufinfo, or the sysfs
+stats): per process each buffer's Rss, Pss (size / processes sharing it) and exporter; the totals
+with the kernel-only share (buffers no process holds). -a prints the buffer x process table, -b the
+per-buffer and per-exporter statistics. --demo-workload first runs a scene: two processes sharing
+buffers passed with SCM_RIGHTS and one buffer held only by the kernel. See docs/accounting.md.`;
 
 const HEAPS_USAGE = `Usage: dmaheap heaps [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent] [--json]
        dmaheap heaps [--board <file>] --diff <v1> <v2>
@@ -103,6 +115,28 @@ async function main(argv: string[]): Promise<number> {
       const r = bootHeaps(withBoard(machineFrom(values, board === null ? DEFAULT_MACHINE : {}), values.board), board);
       console.log(values.json ? JSON.stringify({ kernel: r.kernel, profile: r.profile, board: r.board, heaps: r.heaps.map((h) => h.naming) }, null, 2) : printLint(r));
       return r.heaps.every((h) => h.naming.ok) ? 0 : 1;
+    }
+    case 'dump': {
+      const { values } = parse(rest, {
+        ...MACHINE_OPTIONS,
+        'demo-workload': { type: 'boolean' },
+        all: { type: 'boolean', short: 'a' },
+        'per-buffer': { type: 'boolean', short: 'b' },
+        pid: { type: 'string' },
+      });
+      if (values.help) {
+        console.log(DUMP_USAGE);
+        return 0;
+      }
+      let pids: number[] | undefined;
+      if (values.pid !== undefined) {
+        if (!/^[1-9]\d*$/.test(values.pid)) throw new UsageError(`--pid: '${values.pid}' is not a process id`);
+        pids = [Number(values.pid)];
+      }
+      const machine = withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board);
+      const d = runDump(machine, { demoWorkload: values['demo-workload'] === true, board: values.board ?? null, ...(pids !== undefined ? { pids } : {}) });
+      console.log(values.json ? JSON.stringify(d, null, 2) : printDump(d, { all: values.all === true, perBuffer: values['per-buffer'] === true }));
+      return 0;
     }
     case 'conformance':
       return conformanceMain(rest);

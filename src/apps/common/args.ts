@@ -48,7 +48,9 @@ export function machineFrom(values: Record<string, unknown>, defaults: EmulatedO
     for (const f of values.features.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
       if (f === 'coherent' || f === 'coherent-v3') o.features = { ...o.features, coherentHeap: 'v3' };
       else if (f === 'coherent-prefixed') o.features = { ...o.features, coherentHeap: 'prefixed' };
-      else throw new UsageError(`--features: unknown feature '${f}' (known: coherent, coherent-prefixed)`);
+      else if (f === 'dmem') o.features = { ...o.features, dmemCharging: true };
+      else if (f === 'charge-pidfd') o.features = { ...o.features, chargePidFd: true };
+      else throw new UsageError(`--features: unknown feature '${f}' (known: coherent, coherent-prefixed, dmem, charge-pidfd)`);
     }
   }
   if (typeof values.arch === 'string') {

@@ -26,3 +26,5 @@ export type { HeapDescription, RegionDescription } from './describe.js';
 export * from '../../api/index.js';
 export { Kernel, KernelConfigError } from '../../kernel/kernel.js';
 export type { KernelConfig } from '../../kernel/kernel.js';
+export { formatReport as formatSanitizerReport } from '../../kernel/sanitizer/report.js';
+export type { SanitizerReport } from '../../kernel/sanitizer/report.js';

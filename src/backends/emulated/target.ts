@@ -32,6 +32,8 @@ export interface EmulatedOptions {
   board?: KernelConfig['board'];
   /** Proposed heaps switched on (KernelConfig.features). */
   features?: KernelConfig['features'];
+  /** Switch on the sync sanitizer (KernelConfig.sanitizer). */
+  sanitizer?: KernelConfig['sanitizer'];
   /** Run as this user instead of root. */
   uid?: number;
   gid?: number;
@@ -52,6 +54,7 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.heaps !== undefined) cfg.heaps = opts.heaps;
   if (opts.board !== undefined) cfg.board = opts.board;
   if (opts.features !== undefined) cfg.features = opts.features;
+  if (opts.sanitizer !== undefined) cfg.sanitizer = opts.sanitizer;
   return new Kernel(cfg);
 }
 

@@ -1,19 +1,29 @@
 /**
- * The cgroup v2 hierarchy mounted at /sys/fs/cgroup, with the memory controller as its only
- * controller (the oracle's kernel is built with CONFIG_MEMCG and no other controller). Every
- * process belongs to one cgroup; its memory is charged to the nearest memcg at or above it.
+ * The cgroup v2 hierarchy mounted at /sys/fs/cgroup, with the memory controller (the oracle's
+ * 6.1 kernel is built with CONFIG_MEMCG and no other controller) and, on kernels that have it
+ * (v6.14+, our 6.17+ profiles), the dmem controller. Every process belongs to one cgroup; its
+ * memory is charged to the nearest memcg at or above it, its device memory to the nearest dmem
+ * css.
  *
- * @kernel kernel/cgroup/cgroup.c (the core and its cgroup.* files), mm/memcontrol.c (memory.* files)
+ * @kernel kernel/cgroup/cgroup.c (the core and its cgroup.* files), mm/memcontrol.c (memory.* files),
+ *   kernel/cgroup/dmem.c (dmem.* files)
  */
 import { Errno } from '../../uapi/errno.js';
 import type { Process } from '../fs/process.js';
-import { MemcgCore, pageCounterMemparse } from './memcontrol.js';
+import { DMEM_CONTROLLER, DmemCore } from './dmem.js';
+import type { DmemCss, DmemFile } from './dmem.js';
+import { MemcgCore, pageCounterMax, pageCounterMemparse } from './memcontrol.js';
 import type { Memcg } from './memcontrol.js';
 
 const E = Errno;
 
-/** The only controller (cgroup_subsys memory_cgrp_subsys). */
+/** cgroup_subsys memory_cgrp_subsys */
 export const MEMORY_CONTROLLER = 'memory';
+
+export type Controller = typeof MEMORY_CONTROLLER | typeof DMEM_CONTROLLER;
+
+/** Controllers in subsystem-id order, the order every mask is printed in (include/linux/cgroup_subsys.h: memory … misc, dmem). */
+const SUBSYS_ORDER: readonly Controller[] = [MEMORY_CONTROLLER, DMEM_CONTROLLER];
 
 /**
  * A file of a cgroup directory: `text` reads the whole file (or gives a negated errno);
@@ -32,10 +42,12 @@ export class Cgroup {
   readonly children = new Map<string, Cgroup>();
   /** Member processes in the order they joined (the css_set task lists). */
   readonly procs = new Set<Process>();
-  /** cgroup.subtree_control: the memory controller is enabled for the children. */
-  subtreeMemory = false;
+  /** cgroup.subtree_control: the controllers enabled for the children. */
+  readonly subtreeControl = new Set<Controller>();
   /** The memory css: present on the root, and on a child whose parent enables the controller. */
   memcg: Memcg | null = null;
+  /** The dmem css: present on the root (when the kernel has dmem) and on a child whose parent enables it. */
+  dmemCss: DmemCss | null = null;
   /** Removed (rmdir): files still open on it answer ENODEV (cgroup_kn_lock_live, kernfs_get_active). */
   dead = false;
   constructor(
@@ -64,23 +76,33 @@ export interface CgroupHost {
   readonly pageSize: number;
   /** find_task_by_vpid() */
   findProcess(pid: number): Process | null;
+  /** CONFIG_CGROUP_DMEM: the dmem controller exists (v6.14+). */
+  readonly dmem?: boolean;
 }
 
 /** Inode numbers of cgroup files: base + cgroup id * 16 + file index. */
 const INO_BASE = 0xa0000;
 const FILE_INDEX: Readonly<Record<string, number>> = {
   'cgroup.controllers': 1, 'cgroup.procs': 2, 'cgroup.subtree_control': 3, 'memory.current': 4, 'memory.max': 5, 'memory.peak': 6,
+  'dmem.capacity': 7, 'dmem.current': 8, 'dmem.min': 9, 'dmem.low': 10, 'dmem.max': 11,
 };
 
 export class CgroupFs {
   readonly root: Cgroup;
   readonly memory: MemcgCore;
+  /** The dmem controller, or null when the kernel does not have it. */
+  readonly dmem: DmemCore | null;
+  /** The controllers this kernel has, in subsystem order. */
+  readonly controllers: readonly Controller[];
   private lastId = 0;
 
   constructor(private readonly host: CgroupHost) {
     this.memory = new MemcgCore(host.pageSize);
+    this.dmem = host.dmem === true ? new DmemCore(pageCounterMax(host.pageSize)) : null;
+    this.controllers = SUBSYS_ORDER.filter((c) => c === MEMORY_CONTROLLER || this.dmem !== null);
     this.root = new Cgroup('', null, ++this.lastId, 0o755);
     this.root.memcg = this.memory.root;
+    this.root.dmemCss = this.dmem?.root ?? null;
   }
 
   // ---- processes ---------------------------------------------------------------------------
@@ -107,6 +129,16 @@ export class CgroupFs {
     return this.memory.root;
   }
 
+  /**
+   * The dmem css a process's device memory is charged to: its cgroup's, or the nearest
+   * ancestor's (the root's for the root cgroup and for in-kernel callers); null without dmem.
+   * @kernel kernel/cgroup/dmem.c get_current_dmemcs (task_get_css with the effective css)
+   */
+  dmemCssOf(p: Process | null): DmemCss | null {
+    for (let c: Cgroup | null = p?.cgroup ?? null; c !== null; c = c.parent) if (c.dmemCss !== null) return c.dmemCss;
+    return this.root.dmemCss;
+  }
+
   // ---- the file system ---------------------------------------------------------------------
 
   /** The cgroup at path components below /sys/fs/cgroup, or null. */
@@ -127,11 +159,15 @@ export class CgroupFs {
   /**
    * The interface files: cgroup.controllers, cgroup.procs and cgroup.subtree_control
    * everywhere; memory.current, memory.max and memory.peak in a non-root cgroup with a memory
-   * css (CFTYPE_NOT_ON_ROOT). Linux has more files in both sets (cgroup.stat, memory.stat, ...).
+   * css (CFTYPE_NOT_ON_ROOT); with a dmem css, dmem.capacity (root only, CFTYPE_ONLY_ON_ROOT),
+   * dmem.current (everywhere) and dmem.min, dmem.low, dmem.max (not on the root). Linux has
+   * more files in these sets (cgroup.stat, memory.stat, dmem.peak in 2026 kernels, ...).
+   * @kernel kernel/cgroup/dmem.c files[]
    */
   fileNames(cg: Cgroup): string[] {
     const names = ['cgroup.controllers', 'cgroup.procs', 'cgroup.subtree_control'];
     if (!cg.isRoot && cg.memcg !== null) names.push('memory.current', 'memory.max', 'memory.peak');
+    if (cg.dmemCss !== null) names.push(...(cg.isRoot ? ['dmem.capacity', 'dmem.current'] : ['dmem.current', 'dmem.min', 'dmem.low', 'dmem.max']));
     return names;
   }
 
@@ -144,9 +180,22 @@ export class CgroupFs {
       case 'cgroup.controllers':
         return { mode: 0o444, ino, text: live(() => printSsMask(this.control(cg))) };
       case 'cgroup.subtree_control':
-        return { mode: 0o644, ino, text: live(() => printSsMask(cg.subtreeMemory)), write: (t) => this.subtreeControlWrite(cg, t) };
+        return { mode: 0o644, ino, text: live(() => printSsMask(cg.subtreeControl)), write: (t) => this.subtreeControlWrite(cg, t) };
       case 'cgroup.procs':
         return { mode: 0o644, ino, text: live(() => [...cg.procs].map((p) => `${p.pid}\n`).join('')), write: (t, proc) => this.procsWrite(cg, t, proc) };
+    }
+    if (name.startsWith('dmem.')) {
+      const dmem = this.dmem!;
+      const css = cg.dmemCss!;
+      const which = name.slice(5);
+      if (which === 'capacity') return { mode: 0o444, ino, text: live(() => dmem.capacityShow()) };
+      if (which === 'current') return { mode: 0o444, ino, text: live(() => dmem.show(css, 'current')) };
+      const limit = which as Exclude<DmemFile, 'current'>;
+      return {
+        mode: 0o644, ino,
+        text: live(() => dmem.show(css, limit)),
+        write: (t) => (cg.dead ? -E.ENODEV : dmem.limitWrite(css, strstrip(t), limit)),
+      };
     }
     const m = cg.memcg!;
     switch (name) {
@@ -167,55 +216,83 @@ export class CgroupFs {
   }
 
   /** cgroup_control(): the controllers available to `cg` — the parent's subtree_control, or all of them at the root. */
-  private control(cg: Cgroup): boolean {
-    return cg.parent === null ? true : cg.parent.subtreeMemory;
+  private control(cg: Cgroup): ReadonlySet<Controller> {
+    return cg.parent === null ? new Set(this.controllers) : cg.parent.subtreeControl;
   }
 
   /**
-   * Writing cgroup.subtree_control: space-separated `+memory` / `-memory` tokens (the last one
-   * wins); an unknown name or a token without +/- → EINVAL; a removed cgroup → ENODEV; enabling
-   * a controller the cgroup does not have → ENOENT; disabling one a child still enables for
-   * its own children → EBUSY; enabling on a non-root cgroup with processes in it → EBUSY (the
-   * no-internal-process rule). Enabling creates a fresh memcg in every child; disabling takes
-   * the children's memcgs offline (their charges stay until uncharged).
+   * Writing cgroup.subtree_control: space-separated `+<controller>` / `-<controller>` tokens
+   * (for each controller the last token wins); a name the kernel does not have or a token
+   * without +/- → EINVAL; a removed cgroup → ENODEV; then per controller in subsystem order:
+   * enabling one the cgroup does not have → ENOENT; disabling one a child still enables for its
+   * own children → EBUSY; enabling anything on a non-root cgroup with processes in it → EBUSY
+   * (the no-internal-process rule). Enabling creates a fresh css (memcg, dmem css) in every
+   * child; disabling takes the children's css offline (charges stay until uncharged; dmem
+   * limits are reset).
    * @kernel kernel/cgroup/cgroup.c cgroup_subtree_control_write, cgroup_vet_subtree_control_enable, cgroup_apply_control
    */
   private subtreeControlWrite(cg: Cgroup, text: string): number {
-    let enable = false;
-    let disable = false;
+    const enable = new Set<Controller>();
+    const disable = new Set<Controller>();
     for (const tok of strstrip(text).split(' ')) {
       if (tok === '') continue;
-      if (tok.slice(1) !== MEMORY_CONTROLLER) return -E.EINVAL;
+      const ss = this.controllers.find((c) => c === tok.slice(1));
+      if (ss === undefined) return -E.EINVAL;
       if (tok[0] === '+') {
-        enable = true;
-        disable = false;
+        enable.add(ss);
+        disable.delete(ss);
       } else if (tok[0] === '-') {
-        disable = true;
-        enable = false;
+        disable.add(ss);
+        enable.delete(ss);
       } else {
         return -E.EINVAL;
       }
     }
     if (cg.dead) return -E.ENODEV;
-    if (enable) {
-      if (cg.subtreeMemory) enable = false;
-      else if (!this.control(cg)) return -E.ENOENT;
-    } else if (disable) {
-      if (!cg.subtreeMemory) disable = false;
-      else for (const c of cg.children.values()) if (c.subtreeMemory) return -E.EBUSY;
+    for (const ss of this.controllers) {
+      if (enable.has(ss)) {
+        if (cg.subtreeControl.has(ss)) enable.delete(ss);
+        else if (!this.control(cg).has(ss)) return -E.ENOENT;
+      } else if (disable.has(ss)) {
+        if (!cg.subtreeControl.has(ss)) disable.delete(ss);
+        else for (const c of cg.children.values()) if (c.subtreeControl.has(ss)) return -E.EBUSY;
+      }
     }
-    if (!enable && !disable) return 0;
-    if (enable && !cg.isRoot && cg.procs.size > 0) return -E.EBUSY;
-    cg.subtreeMemory = enable;
-    for (const c of cg.children.values()) {
-      if (enable) {
-        c.memcg = this.memory.create(this.memcgOfCgroup(cg));
-      } else if (c.memcg !== null) {
-        this.memory.setOffline(c.memcg);
-        c.memcg = null;
+    if (enable.size === 0 && disable.size === 0) return 0;
+    if (enable.size > 0 && !cg.isRoot && cg.procs.size > 0) return -E.EBUSY;
+    for (const ss of this.controllers) {
+      if (enable.has(ss)) {
+        cg.subtreeControl.add(ss);
+        for (const c of cg.children.values()) this.createCss(c, cg, ss);
+      } else if (disable.has(ss)) {
+        cg.subtreeControl.delete(ss);
+        for (const c of cg.children.values()) this.killCss(c, ss);
       }
     }
     return 0;
+  }
+
+  /** css_create() of controller `ss` for `c`, a child of `parent`. */
+  private createCss(c: Cgroup, parent: Cgroup, ss: Controller): void {
+    if (ss === MEMORY_CONTROLLER) c.memcg = this.memory.create(this.memcgOfCgroup(parent));
+    else c.dmemCss = this.dmem!.createCss(this.dmemCssOfCgroup(parent));
+  }
+
+  /** kill_css() of controller `ss` on `c`: offline, charges stay where they are. */
+  private killCss(c: Cgroup, ss: Controller): void {
+    if (ss === MEMORY_CONTROLLER) {
+      if (c.memcg !== null) this.memory.setOffline(c.memcg);
+      c.memcg = null;
+    } else {
+      if (c.dmemCss !== null) this.dmem!.offline(c.dmemCss);
+      c.dmemCss = null;
+    }
+  }
+
+  /** The effective dmem css of a cgroup (its own or the nearest ancestor's). */
+  private dmemCssOfCgroup(cg: Cgroup): DmemCss {
+    for (let c: Cgroup | null = cg; c !== null; c = c.parent) if (c.dmemCss !== null) return c.dmemCss;
+    return this.dmem!.root;
   }
 
   /** The effective memcg of a cgroup (its own css or the nearest ancestor's). */
@@ -238,7 +315,7 @@ export class CgroupFs {
     if (cg.dead) return -E.ENODEV;
     const p = pid === 0 ? writer : this.host.findProcess(pid);
     if (p === null || !p.alive) return -E.ESRCH;
-    if (!cg.isRoot && cg.subtreeMemory) return -E.EBUSY;
+    if (!cg.isRoot && cg.subtreeControl.size > 0) return -E.EBUSY;
     if (p.cgroup !== cg) {
       p.cgroup?.procs.delete(p);
       p.cgroup = cg;
@@ -263,7 +340,7 @@ export class CgroupFs {
 
   /**
    * mkdir in a cgroup directory (after the VFS checks): a name with a newline → EINVAL; the
-   * new cgroup gets a memcg when the parent enables the memory controller.
+   * new cgroup gets a css of every controller the parent enables.
    * @kernel kernel/cgroup/cgroup.c cgroup_mkdir, cgroup_create
    */
   mkdir(parent: Cgroup, name: string, mode: number): number {
@@ -271,14 +348,15 @@ export class CgroupFs {
     if (parent.dead) return -E.ENODEV;
     if (parent.children.has(name) || this.fileNames(parent).includes(name)) return -E.EEXIST;
     const cg = new Cgroup(name, parent, ++this.lastId, mode & 0o7777);
-    if (parent.subtreeMemory) cg.memcg = this.memory.create(this.memcgOfCgroup(parent));
+    for (const ss of parent.subtreeControl) this.createCss(cg, parent, ss);
     parent.children.set(name, cg);
     return 0;
   }
 
   /**
    * rmdir of a cgroup (after the VFS checks): processes in it or below, or child cgroups →
-   * EBUSY. Its memcg goes offline and lives on until its last charge is uncharged.
+   * EBUSY. Its css go offline (memcg and dmem pools live on until their last charge is
+   * uncharged; dmem limits are reset).
    * @kernel kernel/cgroup/cgroup.c cgroup_rmdir, cgroup_destroy_locked
    */
   rmdir(cg: Cgroup): number {
@@ -287,14 +365,16 @@ export class CgroupFs {
     if (cg.children.size > 0) return -E.EBUSY;
     cg.dead = true;
     if (cg.memcg !== null) this.memory.setOffline(cg.memcg);
+    if (cg.dmemCss !== null) this.dmem!.offline(cg.dmemCss);
     cg.parent.children.delete(cg.name);
     return 0;
   }
 }
 
-/** cgroup_print_ss_mask(): the names separated by spaces and a newline; nothing at all for none. */
-function printSsMask(memory: boolean): string {
-  return memory ? `${MEMORY_CONTROLLER}\n` : '';
+/** cgroup_print_ss_mask(): the names in subsystem order separated by spaces and a newline; nothing at all for none. */
+function printSsMask(mask: ReadonlySet<Controller>): string {
+  const names = SUBSYS_ORDER.filter((c) => mask.has(c));
+  return names.length === 0 ? '' : `${names.join(' ')}\n`;
 }
 
 /** strstrip(): without leading and trailing white space (isspace). */

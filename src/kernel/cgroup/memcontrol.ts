@@ -111,15 +111,13 @@ export class MemcgCore {
 }
 
 /**
- * page_counter_memparse() as memory.max uses it: the exact string `max` means no limit;
- * otherwise memparse() (a simple_strtoull() number in base 0, then an optional K/M/G/T/P/E
- * suffix, each a factor of 1024) that must use the whole string, rounded down to pages and
- * capped at PAGE_COUNTER_MAX. An empty string parses as 0. Returns pages, or null for EINVAL.
- * @kernel mm/page_counter.c page_counter_memparse, lib/cmdline.c memparse, lib/vsprintf.c simple_strtoull
+ * memparse() as the cgroup files use it: a simple_strtoull() number in base 0 (0x… hex, 0… octal,
+ * else decimal; no sign, no leading blanks), then an optional K/M/G/T/P/E suffix (each a factor
+ * of 1024), wrapping at 64 bits; the whole string must be used (`*end == '\0'`). An empty string
+ * parses as 0. Returns the value in bytes, or null for EINVAL.
+ * @kernel lib/cmdline.c memparse, lib/vsprintf.c simple_strtoull, lib/kstrtox.c _parse_integer_fixup_radix
  */
-export function pageCounterMemparse(s: string, pageSize: number): number | null {
-  const max = pageCounterMax(pageSize);
-  if (s === 'max') return max;
+export function memparse(s: string): bigint | null {
   const mask = (1n << 64n) - 1n;
   let i = 0;
   let base = 10;
@@ -144,7 +142,20 @@ export function pageCounterMemparse(s: string, pageSize: number): number | null 
     v = (v << BigInt(suffix)) & mask;
     i++;
   }
-  if (i !== s.length) return null;
+  return i === s.length ? v : null;
+}
+
+/**
+ * page_counter_memparse() as memory.max uses it: the exact string `max` means no limit;
+ * otherwise {@link memparse}, rounded down to pages and capped at PAGE_COUNTER_MAX. Returns
+ * pages, or null for EINVAL.
+ * @kernel mm/page_counter.c page_counter_memparse
+ */
+export function pageCounterMemparse(s: string, pageSize: number): number | null {
+  const max = pageCounterMax(pageSize);
+  if (s === 'max') return max;
+  const v = memparse(s);
+  if (v === null) return null;
   const pages = v / BigInt(pageSize);
   return pages > BigInt(max) ? max : Number(pages);
 }

@@ -20,6 +20,7 @@ import type { Vma } from '../fs/mm-user.js';
 import type { KResult } from '../result.js';
 import { bytesStr } from '../bytes.js';
 import { KernelEvents } from '../events.js';
+import type { Device } from '../dev/device.js';
 
 const E = Errno;
 
@@ -36,10 +37,33 @@ export interface SgEntry {
   readonly length: number;
 }
 
+/**
+ * struct dma_buf_attach_ops: what a dynamic importer gives dma_buf_dynamic_attach().
+ * move_notify is required (the kernel WARNs and returns EINVAL without it).
+ */
+export interface DmaBufAttachOps {
+  /** The importer can handle peer-to-peer (PCI P2P) memory. */
+  readonly allowPeer2peer?: boolean;
+  /** The exporter is about to move the buffer: mappings must be rebuilt. */
+  readonly moveNotify?: (att: DmaBufAttachment) => void;
+}
+
+/** struct dma_buf_attachment */
 export interface DmaBufAttachment {
   readonly dmabuf: DmaBuf;
+  /** dev_name() of the importing device (bufinfo's "Attached Devices"). */
   readonly dev: string;
+  /** The exporter's per-attachment data. */
   priv: unknown;
+  /** The importing device, or null/absent for an attachment made with a bare name (no DMA mapping). */
+  readonly device?: Device | null;
+  /** Dynamic importers only (dma_buf_attachment_is_dynamic()). */
+  readonly importerOps?: DmaBufAttachOps | null;
+  importerPriv?: unknown;
+  peer2peer?: boolean;
+  /** The mapping the core cached at dynamic attach (≤6.14, importer and exporter of different kinds). */
+  sgt?: SgEntry[] | null;
+  dir?: DmaDirection | null;
 }
 
 /** struct dma_buf_ops. map, unmap and release are required (dma_buf_export checks them). */
@@ -113,6 +137,14 @@ export interface DmaBufHost {
   readonly setNameBusyWhenAttached: boolean;
   /** Called after the exporter's release of a buffer whose `heap` is set (drops the heap's reference). */
   releaseHook?: (buf: DmaBuf) => void;
+  /**
+   * ≤6.14: dma_buf_dynamic_attach() maps at once (DMA_BIDIRECTIONAL) and caches the table when
+   * the importer is dynamic and the exporter is not, or the other way round; 6.15 stopped it
+   * ("dma-buf: stop mapping sg_tables on attach"). Default false.
+   */
+  readonly mapOnDynamicAttach?: boolean;
+  /** CONFIG_DMABUF_MOVE_NOTIFY (experimental, default n). */
+  readonly moveNotify?: boolean;
 }
 
 /** Mount id and st_dev (0:7) of the internal dmabuf pseudo file system, as the 6.1 oracle shows. */
@@ -361,21 +393,141 @@ export class DmaBufCore {
     }
   }
 
-  /** dma_buf_attach(): the exporter's attach may refuse. */
-  attach(buf: DmaBuf, dev: string): KResult<DmaBufAttachment> {
-    const att: DmaBufAttachment = { dmabuf: buf, dev, priv: null };
+  /** dma_buf_attach(): dma_buf_dynamic_attach() without importer ops (a static importer). */
+  attach(buf: DmaBuf, dev: string | Device): KResult<DmaBufAttachment> {
+    return this.dynamicAttach(buf, dev, null, null);
+  }
+
+  /**
+   * dma_buf_dynamic_attach(): importer ops without move_notify → EINVAL; the exporter's attach
+   * may refuse; the attachment goes to the head of the buffer's list (list_add, so bufinfo
+   * lists the newest first). ≤6.14, when exactly one of importer and exporter is dynamic, the
+   * core pins (dynamic exporter) and maps DMA_BIDIRECTIONAL at once and caches the table; a
+   * failure detaches again and returns the error.
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_dynamic_attach
+   */
+  dynamicAttach(buf: DmaBuf, dev: string | Device, importerOps: DmaBufAttachOps | null, importerPriv: unknown): KResult<DmaBufAttachment> {
+    if (importerOps !== null && importerOps.moveNotify === undefined) return -E.EINVAL;
+    const device = typeof dev === 'string' ? null : dev;
+    const att: DmaBufAttachment = {
+      dmabuf: buf,
+      dev: typeof dev === 'string' ? dev : dev.devName,
+      priv: null,
+      device,
+      importerOps,
+      importerPriv,
+      peer2peer: importerOps?.allowPeer2peer ?? false,
+      sgt: null,
+      dir: null,
+    };
     const r = buf.ops.attach ? buf.ops.attach(buf, att) : 0;
     if (r < 0) return r;
-    buf.attachments.push(att);
+    buf.attachments.unshift(att);
+    if (this.events.has('attach')) this.events.emit('attach', { att });
+    if (this.host.mapOnDynamicAttach === true && isDynamicAttachment(att) !== isDynamicBuf(buf)) {
+      if (isDynamicBuf(buf)) {
+        const pr = buf.ops.pin!(att);
+        if (pr < 0) {
+          this.detach(att);
+          return pr;
+        }
+      }
+      const sgt = this.mapDmaBuf(att, DMA_BIDIRECTIONAL);
+      if (typeof sgt === 'number') {
+        if (isDynamicBuf(buf)) buf.ops.unpin!(att);
+        this.detach(att);
+        return sgt;
+      }
+      att.sgt = sgt;
+      att.dir = DMA_BIDIRECTIONAL;
+    }
     return att;
   }
 
-  /** dma_buf_detach() */
+  /** __map_dma_buf(): the exporter's map; static importers would wait for kernel fences (all signalled). */
+  private mapDmaBuf(att: DmaBufAttachment, dir: DmaDirection): KResult<SgEntry[]> {
+    const r = att.dmabuf.ops.mapDmaBuf!(att, dir);
+    if (typeof r !== 'number' && this.events.has('map')) this.events.emit('map', { att, dir });
+    return r;
+  }
+
+  /** Whether dma_buf_map_attachment() pins first (≥6.15 dma_buf_pin_on_map(); ≤6.14 a dynamic exporter without move notify). */
+  private pinOnMap(att: DmaBufAttachment): boolean {
+    const buf = att.dmabuf;
+    if (this.host.mapOnDynamicAttach === true) return isDynamicBuf(buf) && this.host.moveNotify !== true;
+    return buf.ops.pin !== undefined && (!isDynamicAttachment(att) || this.host.moveNotify !== true);
+  }
+
+  /**
+   * dma_buf_map_attachment(): ≤6.14 a cached table is returned again (EBUSY when asked for
+   * another direction than the cached one, unless that is DMA_BIDIRECTIONAL); pin when
+   * pinOnMap(); the exporter's map (a NULL table would be ENOMEM); a failure unpins. No heap
+   * has pin/unpin, so heap buffers are never pinned: a dynamic importer of a heap buffer gets
+   * the static behaviour.
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_map_attachment, dma_buf_pin_on_map
+   */
+  mapAttachment(att: DmaBufAttachment, dir: DmaDirection): KResult<SgEntry[]> {
+    if (att.sgt !== undefined && att.sgt !== null) {
+      if (att.dir !== dir && att.dir !== DMA_BIDIRECTIONAL) return -E.EBUSY;
+      return att.sgt;
+    }
+    const pin = this.pinOnMap(att);
+    if (pin) {
+      const r = att.dmabuf.ops.pin!(att);
+      if (r < 0) return r;
+    }
+    const sgt = this.mapDmaBuf(att, dir);
+    if (typeof sgt === 'number' && pin) att.dmabuf.ops.unpin!(att);
+    return sgt;
+  }
+
+  /**
+   * dma_buf_unmap_attachment(): the cached table is left alone (detach unmaps it); otherwise the
+   * exporter's unmap, then unpin when map pinned.
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_unmap_attachment
+   */
+  unmapAttachment(att: DmaBufAttachment, sgt: SgEntry[], dir: DmaDirection): void {
+    if (att.sgt === sgt) return;
+    att.dmabuf.ops.unmapDmaBuf!(att, sgt, dir);
+    if (this.events.has('unmap')) this.events.emit('unmap', { att, dir });
+    if (this.pinOnMap(att)) att.dmabuf.ops.unpin!(att);
+  }
+
+  /** dma_buf_pin(): dynamic importers only (the kernel WARNs otherwise); the exporter's pin, if any. */
+  pin(att: DmaBufAttachment): number {
+    return att.dmabuf.ops.pin ? att.dmabuf.ops.pin(att) : 0;
+  }
+
+  /** dma_buf_unpin() */
+  unpin(att: DmaBufAttachment): void {
+    att.dmabuf.ops.unpin?.(att);
+  }
+
+  /** dma_buf_move_notify(): every dynamic importer is told to rebuild its mappings. */
+  moveNotify(buf: DmaBuf): void {
+    for (const a of [...buf.attachments]) a.importerOps?.moveNotify?.(a);
+  }
+
+  /**
+   * dma_buf_detach(): ≤6.14 a cached table is unmapped first (and unpinned for a dynamic
+   * exporter); the attachment leaves the list and the exporter's detach runs. A table the
+   * importer mapped and never unmapped stays mapped (the exporter frees its copy: a leak, as in
+   * Linux).
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_detach
+   */
   detach(att: DmaBufAttachment): void {
-    const list = att.dmabuf.attachments;
+    const buf = att.dmabuf;
+    if (att.sgt !== undefined && att.sgt !== null) {
+      buf.ops.unmapDmaBuf!(att, att.sgt, att.dir ?? DMA_BIDIRECTIONAL);
+      if (this.events.has('unmap')) this.events.emit('unmap', { att, dir: att.dir ?? DMA_BIDIRECTIONAL });
+      if (isDynamicBuf(buf)) buf.ops.unpin!(att);
+      att.sgt = null;
+    }
+    const list = buf.attachments;
     const i = list.indexOf(att);
     if (i >= 0) list.splice(i, 1);
-    att.dmabuf.ops.detach?.(att.dmabuf, att);
+    buf.ops.detach?.(buf, att);
+    if (this.events.has('detach')) this.events.emit('detach', { att });
   }
 
   /** fdinfo lines @kernel drivers/dma-buf/dma-buf.c dma_buf_show_fdinfo */
@@ -413,6 +565,16 @@ export class DmaBufCore {
     for (const b of this.list) if (b.ino === ino) return b;
     return null;
   }
+}
+
+/** dma_buf_attachment_is_dynamic() */
+export function isDynamicAttachment(att: DmaBufAttachment): boolean {
+  return att.importerOps !== undefined && att.importerOps !== null;
+}
+
+/** dma_buf_is_dynamic(): the exporter has pin/unpin. */
+export function isDynamicBuf(buf: DmaBuf): boolean {
+  return buf.ops.pin !== undefined;
 }
 
 /** d_dname of a dma-buf: "/dmabuf:" and the name (drivers/dma-buf/dma-buf.c dmabuffs_dname). */

@@ -64,13 +64,36 @@ export class DmaHeap {
   }
 }
 
+/**
+ * The proposed memcg "dmabuf" charging with `charge_pid_fd` (2026 RFC; KernelFeatures.chargePidFd):
+ * what the heap core needs from the kernel to resolve a pidfd and charge a memcg.
+ */
+export interface DmabufMemcgCharging {
+  /**
+   * pidfd_get_task(): the process `pidfd` (the struct field read as an int) refers to for
+   * `proc`; EBADF when it is no open fd or not a pidfd, ESRCH when the process is gone.
+   */
+  pidfdTask(proc: Process, pidfd: number): KResult<Process>;
+  /**
+   * mem_cgroup_charge_dmabuf() of `pages` pages to the memcg of `target` (get_mem_cgroup_from_mm),
+   * or, when `target` is null, to the caller's memcg if dma_heap.mem_accounting is set: returns
+   * the uncharge to run at release, null when nothing was charged, or -ENOMEM at a memory.max.
+   */
+  charge(proc: Process, target: Process | null, pages: number): (() => void) | null | number;
+}
+
 export interface DmaHeapHost {
   readonly pageSize: number;
   readonly fc: FcntlConstants;
   readonly duplicateNameErrno: ErrnoName;
   readonly dmaBuf: DmaBufCore;
   log(line: string): void;
+  /** Set when the charge_pid_fd RFC is applied: the kernel struct is then 32 bytes. */
+  readonly dmabufCharging?: DmabufMemcgCharging | null;
 }
+
+/** sizeof(struct dma_heap_allocation_data) with the charge_pid_fd RFC: charge_pid_fd at 24, __padding at 28. */
+export const DMA_HEAP_ALLOCATION_DATA_PIDFD_SIZE = 32;
 
 export class DmaHeapCore {
   /** heap_list, in registration order. */
@@ -81,9 +104,18 @@ export class DmaHeapCore {
   /** Reused kernel buffer for ioctl arguments up to 128 bytes (the handler's stack_kdata). */
   private readonly stackKdata = new Uint8Array(128);
   private readonly stackView = new DataView(this.stackKdata.buffer);
+  /** charge_pid_fd RFC: the memcg uncharge of each charged buffer (dma_buf::memcg), run at release. */
+  private readonly memcgCharges = new WeakMap<DmaBuf, () => void>();
 
   constructor(readonly host: DmaHeapHost) {
-    host.dmaBuf.host.releaseHook = (buf) => this.put(buf.heap as DmaHeap);
+    host.dmaBuf.host.releaseHook = (buf) => {
+      const uncharge = this.memcgCharges.get(buf);
+      if (uncharge !== undefined) {
+        this.memcgCharges.delete(buf);
+        uncharge();
+      }
+      this.put(buf.heap as DmaHeap);
+    };
     this.fops = {
       ioctl: (f, proc, cmd, arg) => this.ioctl(f, proc, cmd, arg),
       release: (f) => this.put(f.priv as DmaHeap),
@@ -181,22 +213,31 @@ export class DmaHeapCore {
    * @kernel drivers/dma-buf/dma-heap.c dma_heap_buffer_alloc
    */
   bufferAlloc(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint, proc: Process | null): KResult<DmaBuf> {
-    return this.checkedAlloc(heap, len, false, fdFlags, heapFlags !== 0n, proc);
+    const r = this.flagChecks(fdFlags, heapFlags !== 0n);
+    if (r < 0) return r;
+    const aligned = this.pageAlign(len, false);
+    if (aligned === 0) return -E.EINVAL;
+    return this.allocAligned(heap, aligned, fdFlags, 0n, proc);
   }
 
   /**
-   * The checks of dma_heap_buffer_alloc() in order, shared by the ioctl and the in-kernel API:
-   * fd_flags outside O_CLOEXEC|O_ACCMODE, any heap flag, PAGE_ALIGN(len) == 0 (`lenWraps`: a u64
-   * length so close to 2^64 that aligning it wraps to 0) → EINVAL; then the heap.
+   * The flag checks of the allocate step, shared by the ioctl and the in-kernel API: fd_flags
+   * outside O_CLOEXEC|O_ACCMODE, any heap flag → EINVAL.
    */
-  private checkedAlloc(heap: DmaHeap, len: number, lenWraps: boolean, fdFlags: number, heapFlagsSet: boolean, proc: Process | null): KResult<DmaBuf> {
+  private flagChecks(fdFlags: number, heapFlagsSet: boolean): number {
     const fc = this.host.fc;
     if ((fdFlags & ~(fc.O_CLOEXEC | fc.O_ACCMODE)) !== 0) return -E.EINVAL;
     if (heapFlagsSet) return -E.EINVAL;
+    return 0;
+  }
+
+  /**
+   * PAGE_ALIGN(len); 0 (the caller's EINVAL) for len 0 and for a u64 length so close to 2^64
+   * that aligning it wraps (`lenWraps`).
+   */
+  private pageAlign(len: number, lenWraps: boolean): number {
     const ps = this.host.pageSize;
-    const aligned = lenWraps ? 0 : Math.ceil(len / ps) * ps;
-    if (aligned === 0) return -E.EINVAL;
-    return this.allocAligned(heap, aligned, fdFlags, 0n, proc);
+    return lenWraps ? 0 : Math.ceil(len / ps) * ps;
   }
 
   private allocAligned(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint, proc: Process | null): KResult<DmaBuf> {
@@ -236,7 +277,9 @@ export class DmaHeapCore {
     const drvSize = _IOC_SIZE(kcmd);
     if (((ucmd & kcmd & IOC_IN) >>> 0) === 0) inSize = 0;
     if (((ucmd & kcmd & IOC_OUT) >>> 0) === 0) outSize = 0;
-    const ksize = Math.max(inSize, outSize, drvSize);
+    // with the charge_pid_fd RFC the kernel's struct (and command) is 32 bytes: a shorter user
+    // struct reads charge_pid_fd as 0 from the zero-filled tail
+    const ksize = Math.max(inSize, outSize, this.host.dmabufCharging ? DMA_HEAP_ALLOCATION_DATA_PIDFD_SIZE : drvSize);
     let kdata = this.stackKdata;
     let dv = this.stackView;
     if (ksize > kdata.length) {
@@ -250,16 +293,46 @@ export class DmaHeapCore {
     return ret;
   }
 
-  /** dma_heap_ioctl_allocate(): fd must be 0 on input; the new fd is written back. */
+  /**
+   * dma_heap_ioctl_allocate(): fd must be 0 on input; fd_flags, heap_flags; (charge_pid_fd RFC)
+   * a non-zero charge_pid_fd is resolved with pidfd_get_task() — EBADF for a bad fd or a file
+   * that is not a pidfd, ESRCH for a process that is gone — before dma_heap_buffer_alloc()
+   * checks the length; PAGE_ALIGN(len) == 0 → EINVAL; the heap; (RFC) the memcg charge of the
+   * buffer's pages to the pidfd's process or, with mem_accounting, the caller (ENOMEM: the
+   * buffer is released); the new fd is written back. `__padding` is not checked.
+   * @kernel drivers/dma-buf/dma-heap.c dma_heap_ioctl_allocate, dma_heap_buffer_alloc (charge_pid_fd RFC, May 2026)
+   */
   private ioctlAllocate(heap: DmaHeap, proc: Process, dv: DataView): number {
     if (dv.getUint32(8, true) !== 0) return -E.EINVAL;
     const lo = dv.getUint32(0, true);
     const hi = dv.getUint32(4, true);
     const fdFlags = dv.getUint32(12, true);
     const heapFlagsSet = dv.getUint32(16, true) !== 0 || dv.getUint32(20, true) !== 0;
+    const checked = this.flagChecks(fdFlags, heapFlagsSet);
+    if (checked < 0) return checked;
+    const charging = this.host.dmabufCharging ?? null;
+    let chargeTo: Process | null = null;
+    if (charging !== null) {
+      const pidfd = dv.getInt32(24, true);
+      if (pidfd !== 0) {
+        const task = charging.pidfdTask(proc, pidfd);
+        if (typeof task === 'number') return task;
+        chargeTo = task;
+      }
+    }
     const wraps = hi === 0xffffffff && lo > 0x100000000 - this.host.pageSize;
-    const buf = this.checkedAlloc(heap, hi * 0x100000000 + lo, wraps, fdFlags, heapFlagsSet, proc);
+    const aligned = this.pageAlign(hi * 0x100000000 + lo, wraps);
+    if (aligned === 0) return -E.EINVAL;
+    const buf = this.allocAligned(heap, aligned, fdFlags, 0n, proc);
     if (typeof buf === 'number') return buf;
+    if (charging !== null) {
+      const uncharge = charging.charge(proc, chargeTo, aligned / this.host.pageSize);
+      if (typeof uncharge === 'number') {
+        this.host.dmaBuf.put(buf);
+        return uncharge;
+      }
+      if (uncharge !== null) this.memcgCharges.set(buf, uncharge);
+    }
     const fd = this.host.dmaBuf.fd(buf, proc, fdFlags);
     if (fd < 0) {
       this.host.dmaBuf.put(buf); // the release op frees the memory

@@ -9,10 +9,10 @@ import type { FcntlConstants } from '../../uapi/fcntl.js';
 import {
   F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
-  POLLERR, POLLHUP, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
+  POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
 } from '../../uapi/fcntl.js';
-import { FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_READ, FMODE_WRITE, newEncodeDev } from './file.js';
-import type { File, Inode } from './file.js';
+import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
+import type { FileOperations, Inode } from './file.js';
 import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, vmaLinkFile, vmaUnchargeAnon, vmaUnlinkFile } from './mm-user.js';
 import type { AnonCharger, FaultKind } from './mm-user.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
@@ -46,6 +46,35 @@ export interface ProcessHost {
   unregisterProcess(p: Process): void;
   /** The memcg charger for the anonymous memory `p` faults in (null: no memory cgroups). */
   anonCharger(p: Process): AnonCharger | null;
+  /** find_get_pid() in the initial pid namespace: the live process with that pid, or null. */
+  findProcess?(pid: number): Process | null;
+  /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
+  readonly pidfdThread?: boolean;
+}
+
+/** pidfs (v6.9; before it, the anon_inode mount): mount id and st_dev the emulator gives pidfds. */
+export const PIDFS_MNT_ID = 16;
+export const PIDFS_DEV = 13;
+/** Inode numbers of pidfs files: one inode per process (pidfs keeps one per struct pid). */
+const PIDFS_INO_BASE = 0x300000;
+
+/**
+ * The file operations of a pidfd: poll (ready once the process has exited) and the fdinfo lines
+ * `Pid:` and `NSpid:` (-1 once the process is gone). private_data is the target Process.
+ * @kernel fs/pidfs.c pidfs_file_operations, pidfd_show_fdinfo, pidfd_poll
+ */
+export const PIDFD_FOPS: FileOperations = {
+  poll: (f, events) => ((f.priv as Process).alive ? 0 : events & POLLIN),
+  showFdinfo: (f) => {
+    const p = f.priv as Process;
+    const nr = p.alive ? p.pid : -1;
+    return `Pid:\t${nr}\nNSpid:\t${nr}\n`;
+  },
+};
+
+/** pidfd_pid(): the process a pidfd refers to, or null when `f` is not a pidfd (the caller's EBADF). */
+export function pidfdProcess(f: File): Process | null {
+  return f.fop === PIDFD_FOPS ? (f.priv as Process) : null;
 }
 
 /** DEFAULT_POLLMASK (include/linux/poll.h): POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM. */
@@ -184,6 +213,29 @@ export class Process {
     if (f === null) return -E.EBADF;
     f.put();
     return 0;
+  }
+
+  /**
+   * pidfd_open(2): flags other than PIDFD_NONBLOCK (O_NONBLOCK) and, from v6.9, PIDFD_THREAD
+   * (O_EXCL) → EINVAL; pid ≤ 0 → EINVAL; no such process → ESRCH; then a close-on-exec fd (the
+   * lowest free one, EMFILE when none) for a pidfs file opened O_RDWR (plus O_NONBLOCK when
+   * asked), whose /proc/<pid>/fd link reads `anon_inode:[pidfd]`. Every emulated process is a
+   * single-threaded thread-group leader, so PIDFD_THREAD changes nothing else.
+   * @kernel kernel/pid.c sys_pidfd_open, pidfd_create; fs/pidfs.c pidfd_prepare (kernel/fork.c before v6.9), pidfs_dname
+   */
+  pidfdOpen(pid: number, flags: number): number {
+    if (!this.alive) return -E.ESRCH;
+    const fc = this.host.fc;
+    const allowed = fc.O_NONBLOCK | (this.host.pidfdThread === true ? fc.O_EXCL : 0);
+    if ((flags & ~allowed) >>> 0 !== 0) return -E.EINVAL;
+    if (!Number.isInteger(pid) || pid <= 0) return -E.EINVAL;
+    const target = this.host.findProcess?.(pid) ?? null;
+    if (target === null || !target.alive) return -E.ESRCH;
+    if (this.reserveCheck() < 0) return -E.EMFILE;
+    const fflags = fc.O_RDWR | (flags & (fc.O_NONBLOCK | fc.O_EXCL));
+    const inode: Inode = { ino: PIDFS_INO_BASE + target.pid, mode: 0o600, uid: target.cred.uid, gid: target.cred.gid, rdev: 0, dev: PIDFS_DEV, size: 0 };
+    const f = new File(PIDFD_FOPS, inode, fflags, openFmode(fflags) | FMODE_OPENED, 'anon_inode:[pidfd]', PIDFS_MNT_ID, target);
+    return this.installFd(f, true);
   }
 
   /**

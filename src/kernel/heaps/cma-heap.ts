@@ -4,10 +4,12 @@
  * @kernel drivers/dma-buf/heaps/cma_heap.c
  */
 import { Errno } from '../../uapi/errno.js';
+import type { DmemPool } from '../cgroup/dmem.js';
 import type { DmaBuf, DmaBufOps, SgEntry } from '../dma-buf/dma-buf.js';
 import type { DmaHeap } from '../dma-heap/dma-heap.js';
 import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from '../fs/mm-user.js';
 import type { Vma } from '../fs/mm-user.js';
+import type { Process } from '../fs/process.js';
 import type { HeapModule, KernelServices } from '../kapi.js';
 import { PageRun } from '../mm/backing.js';
 import { cmaAlignOrder } from '../mm/cma.js';
@@ -25,36 +27,55 @@ class CmaHeapBuffer extends PagedBuffer {
     readonly area: CmaArea,
     run: PageRun,
     k: KernelServices,
+    /** The dmem pool the buffer is charged to (proposed dmem charging), or null. */
+    readonly pool: DmemPool | null,
   ) {
     super([run], k.pageSize, k.backing, k.zeroPage);
   }
 }
 
 /**
- * cma_heap_allocate(): alignment order = min(get_order(size), CONFIG_CMA_ALIGNMENT), then
- * cma_alloc() (failure → ENOMEM); the range is zeroed (lazily here) and exported.
+ * cma_heap_allocate(): alignment order = min(get_order(size), CONFIG_CMA_ALIGNMENT); (proposed,
+ * 2026 dmem series v2) with dma_heap.mem_accounting, `size` bytes are charged to the allocating
+ * task's dmem pool of the area's `cma/<area>` region first — a dmem.max on the way returns the
+ * charge's -EAGAIN as is; then cma_alloc() (failure → uncharge, ENOMEM); the range is zeroed
+ * (lazily here) and exported (failure → release and uncharge).
+ * @kernel drivers/dma-buf/heaps/cma_heap.c cma_heap_allocate (+ "dma-buf: heaps: cma: charge each cma heap's dmem")
  */
-function allocate(k: KernelServices, ops: DmaBufOps, area: CmaArea, heap: DmaHeap, len: number, fdFlags: number): KResult<DmaBuf> {
+function allocate(k: KernelServices, ops: DmaBufOps, area: CmaArea, heap: DmaHeap, len: number, fdFlags: number, proc: Process | null): KResult<DmaBuf> {
   const ps = k.pageSize;
   const pagecount = len / ps;
   const align = cmaAlignOrder(len, ps, k.cmaAlignment);
+  const dmem = k.memAccounting ? k.dmem : null;
+  const region = dmem?.regionOfCma(area) ?? null;
+  let pool: DmemPool | null = null;
+  if (dmem !== null && region !== null) {
+    const charged = dmem.tryCharge(region, len, proc);
+    if (typeof charged === 'number') return charged;
+    pool = charged;
+  }
   const pfn = area.alloc(pagecount, align);
-  if (pfn < 0) return -E.ENOMEM;
-  const buffer = new CmaHeapBuffer(area, new PageRun(pfn, pagecount, len), k);
-  return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => area.release(pfn, pagecount));
+  if (pfn < 0) {
+    // the posted v2 returns ERR_PTR(0) here (its ret holds the charge's 0): see docs/accounting.md
+    dmem?.uncharge(pool, len);
+    return -E.ENOMEM;
+  }
+  const buffer = new CmaHeapBuffer(area, new PageRun(pfn, pagecount, len), k, pool);
+  return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => {
+    area.release(pfn, pagecount);
+    dmem?.uncharge(pool, len);
+  });
 }
 
 function makeOps(k: KernelServices): DmaBufOps {
   return {
-    attach: () => 0,
-    detach: () => undefined,
-    mapDmaBuf: (att): SgEntry[] => {
-      const r = (att.dmabuf.priv as CmaHeapBuffer).runs[0]!;
-      return [{ pfn: r.pfn, length: r.bytes }];
-    },
-    unmapDmaBuf: () => undefined,
-    beginCpuAccess: () => 0,
-    endCpuAccess: () => 0,
+    attach: (buf, att) => (buf.priv as CmaHeapBuffer).attach(att),
+    detach: (buf, att) => (buf.priv as CmaHeapBuffer).detach(att),
+    /** cma_heap_map_dma_buf(): any mapping failure is ENOMEM. */
+    mapDmaBuf: (att, dir): KResult<SgEntry[]> => (att.dmabuf.priv as CmaHeapBuffer).map(att, dir, -E.ENOMEM),
+    unmapDmaBuf: (att, sgt, dir) => (att.dmabuf.priv as CmaHeapBuffer).unmap(att, sgt, dir),
+    beginCpuAccess: (buf, dir) => (buf.priv as CmaHeapBuffer).beginCpuAccess(dir),
+    endCpuAccess: (buf, dir) => (buf.priv as CmaHeapBuffer).endCpuAccess(dir),
     /** cma_heap_mmap(): a shared mapping is required (EINVAL otherwise); pages fault in lazily. */
     mmap: (buf: DmaBuf, vma: Vma): number => {
       if ((vma.vmFlags & (VM_SHARED | VM_MAYSHARE)) === 0) return -E.EINVAL;
@@ -72,6 +93,7 @@ function makeOps(k: KernelServices): DmaBufOps {
       const r = b.runs[0]!;
       r.drop(k.backing);
       b.area.release(r.pfn, r.pages);
+      if (b.pool !== null) k.dmem?.uncharge(b.pool, buf.size);
     },
   };
 }
@@ -80,7 +102,7 @@ function makeOps(k: KernelServices): DmaBufOps {
 function addCmaHeap(k: KernelServices, ops: DmaBufOps, area: CmaArea, name: string): number {
   const heap = k.dmaHeap.add({
     name,
-    ops: { allocate: (h, len, fdFlags) => allocate(k, ops, area, h, len, fdFlags) },
+    ops: { allocate: (h, len, fdFlags, _heapFlags, proc) => allocate(k, ops, area, h, len, fdFlags, proc) },
     priv: area,
   });
   return typeof heap === 'number' ? heap : 0;

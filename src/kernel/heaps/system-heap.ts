@@ -65,7 +65,8 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
   let remaining = len;
   let maxOrder = SYSTEM_HEAP_ORDERS[0]!;
   const buddy = k.buddy;
-  const memcg = k.memAccounting ? k.kmem.memcgOf(proc) : null;
+  // the charge_pid_fd RFC drops __GFP_ACCOUNT here: the heap core charges the whole buffer instead
+  const memcg = k.memAccounting && !k.features.chargePidFd ? k.kmem.memcgOf(proc) : null;
   while (remaining > 0) {
     if (proc !== null && proc.fatalSignalPending) {
       freeRuns(k, runs, memcg);
@@ -108,12 +109,13 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
 function makeOps(k: KernelServices): DmaBufOps {
   const ps = k.pageSize;
   return {
-    attach: () => 0,
-    detach: () => undefined,
-    mapDmaBuf: (att): SgEntry[] => (att.dmabuf.priv as SystemHeapBuffer).runs.map((r) => ({ pfn: r.pfn, length: r.bytes })),
-    unmapDmaBuf: () => undefined,
-    beginCpuAccess: () => 0,
-    endCpuAccess: () => 0,
+    attach: (buf, att) => (buf.priv as SystemHeapBuffer).attach(att),
+    detach: (buf, att) => (buf.priv as SystemHeapBuffer).detach(att),
+    /** system_heap_map_dma_buf(): a mapping failure is returned as is. */
+    mapDmaBuf: (att, dir): KResult<SgEntry[]> => (att.dmabuf.priv as SystemHeapBuffer).map(att, dir, null),
+    unmapDmaBuf: (att, sgt, dir) => (att.dmabuf.priv as SystemHeapBuffer).unmap(att, sgt, dir),
+    beginCpuAccess: (buf, dir) => (buf.priv as SystemHeapBuffer).beginCpuAccess(dir),
+    endCpuAccess: (buf, dir) => (buf.priv as SystemHeapBuffer).endCpuAccess(dir),
     /**
      * system_heap_mmap(): remaps page by page from vm_pgoff. remap_pfn_range() refuses a
      * copy-on-write (MAP_PRIVATE) VMA unless one call covers all of it, so a private mapping

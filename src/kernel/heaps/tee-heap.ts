@@ -9,6 +9,7 @@ import { Errno } from '../../uapi/errno.js';
 import type { DmaBuf, DmaBufOps, SgEntry } from '../dma-buf/dma-buf.js';
 import type { DmaHeap } from '../dma-heap/dma-heap.js';
 import type { HeapModule, KernelServices, TeePool } from '../kapi.js';
+import { DMA_ATTR_SKIP_CPU_SYNC } from '../dev/dma-mapping.js';
 import { PageRun } from '../mm/backing.js';
 import type { KResult } from '../result.js';
 import { exportHeapBuffer, PagedBuffer } from './paged-buffer.js';
@@ -19,6 +20,8 @@ const E = Errno;
 export const TEE_HEAP_USE_CASES = ['secure-video', 'trusted-ui', 'secure-video-record'] as const;
 
 class ProtectedBuffer extends PagedBuffer {
+  /** Memory behind the TEE's firewall: only devices allowed into protected memory reach it. */
+  readonly protectedMemory = true;
   constructor(
     readonly pool: TeePool,
     run: PageRun,
@@ -39,13 +42,12 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
 
 function makeOps(k: KernelServices): DmaBufOps {
   return {
-    attach: () => 0,
-    detach: () => undefined,
-    mapDmaBuf: (att): SgEntry[] => {
-      const r = (att.dmabuf.priv as ProtectedBuffer).runs[0]!;
-      return [{ pfn: r.pfn, length: r.bytes }];
-    },
-    unmapDmaBuf: () => undefined,
+    /** tee_heap_attach(): a copy of the table; any device may attach (the secure firewall, not Linux, keeps others out). */
+    attach: (buf, att) => (buf.priv as ProtectedBuffer).attach(att),
+    detach: (buf, att) => (buf.priv as ProtectedBuffer).detach(att),
+    /** tee_heap_map_dma_buf(): dma_map_sgtable(..., DMA_ATTR_SKIP_CPU_SYNC); its error as is. */
+    mapDmaBuf: (att, dir): KResult<SgEntry[]> => (att.dmabuf.priv as ProtectedBuffer).map(att, dir, null, DMA_ATTR_SKIP_CPU_SYNC),
+    unmapDmaBuf: (att, sgt, dir) => (att.dmabuf.priv as ProtectedBuffer).unmap(att, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC),
     // no mmap, no vmap, no CPU access ops: the CPU cannot reach protected memory
     release: (buf: DmaBuf) => {
       const b = buf.priv as ProtectedBuffer;

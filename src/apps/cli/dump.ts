@@ -1,0 +1,177 @@
+/**
+ * `dmaheap dump`: per-process DMA-BUF accounting as Android's `dmabuf_dump` prints it, read from
+ * the emulated kernel's /proc and debugfs (or sysfs) through the same parser a real system
+ * would use (src/api/dmabuf-info.ts). `--demo-workload` first runs a small scene: two processes
+ * sharing buffers passed with SCM_RIGHTS, and one buffer only the kernel holds.
+ *
+ * Text formats follow dmabuf_dump's RawOutput (libdmabufinfo/tools/include/dmabuf_output_helper.h):
+ * default = per process, `-a` = buffer × process table, `-b` = per-buffer and per-exporter stats;
+ * see docs/accounting.md.
+ */
+import { DmaHeapClient } from '../../api/client.js';
+import { dmabufFsOf, readDmabufInfo } from '../../api/dmabuf-info.js';
+import type { DmabufReport } from '../../api/dmabuf-info.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
+import { createEmulatedTarget, describeHeaps, EmulatedTarget } from '../../backends/emulated/index.js';
+import type { EmulatedOptions, Kernel } from '../../backends/emulated/index.js';
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+/** What the demo workload did, for the report. */
+export interface DemoWorkload {
+  readonly processes: readonly { readonly pid: number; readonly comm: string }[];
+  readonly steps: readonly string[];
+}
+
+/**
+ * The demo scene on a booted kernel. `camera` allocates a 1 MiB frame from the system heap,
+ * maps it, dup()s its fd and passes it to `display` (SCM_RIGHTS), which maps it too; it
+ * allocates a 256 KiB overlay (from a CMA heap when there is one), passes it and closes its own
+ * fd, and `display` maps it; it allocates a 512 KiB firmware log that a driver takes a kernel
+ * reference to (dma_buf_get) before `camera` closes the fd — a buffer no process holds.
+ */
+export function runDemoWorkload(kernel: Kernel): DemoWorkload {
+  const root = { uid: 0, gid: 0, groups: [] };
+  const camera = kernel.spawn(root, 'camera');
+  const display = kernel.spawn(root, 'display');
+  const cam = new DmaHeapClient(new EmulatedTarget(kernel, camera));
+  const disp = new EmulatedTarget(kernel, display);
+  const cma = describeHeaps(kernel).find((h) => h.kind === 'cma')?.name ?? 'system';
+  const steps: string[] = [];
+
+  const frame = cam.allocate('system', 1 * MiB, { name: 'camera-frame' });
+  frame.map();
+  const dup = cam.target.dup(frame.fd).ret;
+  const frameInDisplay = camera.sendFd(frame.fd, display);
+  disp.mmap(frame.size, PROT_READ | PROT_WRITE, MAP_SHARED, frameInDisplay, 0);
+  steps.push(`camera (pid ${camera.pid}): 1 MiB "camera-frame" from system, mapped, fd ${frame.fd} and dup ${dup}; passed to display (pid ${display.pid}) as fd ${frameInDisplay}, mapped there`);
+
+  const overlay = cam.allocate(cma, 256 * KiB, { name: 'overlay' });
+  const overlayInDisplay = camera.sendFd(overlay.fd, display);
+  overlay.close();
+  disp.mmap(overlay.size, PROT_READ | PROT_WRITE, MAP_SHARED, overlayInDisplay, 0);
+  steps.push(`camera: 256 KiB "overlay" from ${cma}, passed to display as fd ${overlayInDisplay} and closed in camera; display maps it`);
+
+  const fw = cam.allocate('system', 512 * KiB, { name: 'fw-log' });
+  const kref = kernel.dmaBuf.get(camera, fw.fd);
+  fw.close();
+  steps.push(`camera: 512 KiB "fw-log" from system; a driver holds it with dma_buf_get() (${typeof kref === 'number' ? `failed: ${kref}` : 'kernel reference'}) and camera closes its fd`);
+
+  return { processes: [{ pid: camera.pid, comm: camera.comm }, { pid: display.pid, comm: display.comm }], steps };
+}
+
+export interface DumpResult {
+  readonly kernel: string;
+  readonly profile: string;
+  readonly board: string | null;
+  readonly workload: DemoWorkload | null;
+  readonly report: DmabufReport;
+}
+
+/** Boots the machine, optionally runs the demo workload, and reads the accounting as root. */
+export function runDump(machine: EmulatedOptions, opts: { demoWorkload: boolean; pids?: readonly number[]; board?: string | null }): DumpResult {
+  const t = createEmulatedTarget(machine);
+  const k = t.kernel;
+  const workload = opts.demoWorkload ? runDemoWorkload(k) : null;
+  const report = readDmabufInfo(dmabufFsOf(t), opts.pids !== undefined ? { pids: opts.pids } : {});
+  return { kernel: k.profile.release, profile: k.profile.name, board: opts.board ?? null, workload, report };
+}
+
+const NOT_FOUND = 'dmabuf info not found ¯\\_(ツ)_/¯';
+
+function kb(bytes: number): string {
+  return String(Math.floor(bytes / 1024));
+}
+
+function procLabel(comm: string, pid: number): string {
+  return `${comm.padStart(16)}:${String(pid).padEnd(5)}`;
+}
+
+/**
+ * The default report (PrintDmaBufPerProcess): per process a table of Name, Rss, Pss, nr_procs,
+ * Inode, Exporter and a PROCESS TOTAL line, then the grand totals; then (dmaheap's addition) the
+ * buffers only the kernel holds.
+ */
+export function formatPerProcess(r: DmabufReport): string {
+  if (r.buffers.length === 0) return `${NOT_FOUND}\n`;
+  const byIno = new Map(r.buffers.map((b) => [b.inode, b]));
+  let s = '';
+  for (const p of r.processes) {
+    s += `${procLabel(p.comm, p.pid)}\n`;
+    s += `${'Name'.padStart(22)} ${'Rss'.padStart(16)} ${'Pss'.padStart(16)} ${'nr_procs'.padStart(16)} ${'Inode'.padStart(16)} ${'Exporter'.padStart(22)}\n`;
+    for (const ino of p.inodes) {
+      const b = byIno.get(ino)!;
+      s += `${(b.name === '' ? '<unknown>' : b.name).padStart(22)} ${kb(b.size).padStart(13)} kB ${kb(b.pss).padStart(13)} kB ${String(b.refs.length).padStart(16)} ${String(b.inode).padStart(16)}  ${(b.exporter === '' ? '<unknown>' : b.exporter).padStart(22)}\n`;
+    }
+    s += `${'PROCESS TOTAL'.padStart(22)} ${kb(p.rss).padStart(13)} kB ${kb(p.pss).padStart(13)} kB ${''.padStart(16)}\n`;
+    s += '----------------------\n';
+  }
+  const t = r.totals;
+  if (t.kernelRss === null) s += 'Unable to read DMA-BUF per-buffer stats from device\n';
+  for (const w of r.warnings) if (w.startsWith('Total dmabufs')) s += `Warning: ${w}\n`;
+  s += `dmabuf total: ${kb(t.dmabufTotal ?? t.userspaceSize)} kB kernel_rss: ${t.kernelRss === null ? 'n/a' : `${kb(t.kernelRss)}`} kB userspace_rss: ${kb(t.userspaceRss)} kB userspace_pss: ${kb(t.userspacePss)} kB\n`;
+  if (r.kernelOnly !== null && r.kernelOnly.length > 0) {
+    s += `kernel only (held by no process): ${r.kernelOnly.map((b) => `${b.inode} ${kb(b.size)} kB ${b.exporter}${b.name !== null ? ` "${b.name}"` : ''}`).join(', ')}\n`;
+  }
+  return s;
+}
+
+/** `-a` (PrintDmaBufTable): the buffer × process grid, cells "fd-refs(map-refs) refs", then per-process totals. */
+export function formatTable(r: DmabufReport): string {
+  if (r.buffers.length === 0) return `${NOT_FOUND}\n`;
+  const pids = [...new Set(r.buffers.flatMap((b) => b.refs.map((x) => x.pid)))].sort((a, b) => a - b);
+  const comm = new Map(r.processes.map((p) => [p.pid, p.comm]));
+  let s = '\n----------------------- DMA-BUF Table buffer x process --------------------------\n';
+  s += '    Dmabuf Inode |            Size |   Fd Ref Counts |  Map Ref Counts |';
+  for (const pid of pids) s += `${procLabel(comm.get(pid) ?? 'N/A', pid)} |`;
+  s += '\n';
+  const perPid = new Map<number, number>();
+  let total = 0;
+  for (const b of r.buffers) {
+    const fdPids = b.refs.filter((x) => x.fds > 0).length;
+    const mapPids = b.refs.filter((x) => x.maps > 0).length;
+    s += `${String(b.inode).padStart(16)} |${kb(b.size).padStart(13)} kB |${String(fdPids).padStart(16)} |${String(mapPids).padStart(16)} |`;
+    for (const pid of pids) {
+      const ref = b.refs.find((x) => x.pid === pid);
+      if (ref !== undefined && (ref.fds > 0 || ref.maps > 0)) {
+        s += `${String(ref.fds).padStart(9)}(${String(ref.maps).padStart(6)}) refs |`;
+        perPid.set(pid, (perPid.get(pid) ?? 0) + Math.floor(b.size / 1024));
+      } else {
+        s += `${'--'.padStart(22)} |`;
+      }
+    }
+    total += Math.floor(b.size / 1024);
+    s += '\n';
+  }
+  s += '------------------------------------\n';
+  s += `${'TOTALS'.padEnd(16)}  ${String(total).padStart(13)} kB |${'n/a'.padStart(16)} |${'n/a'.padStart(16)} |`;
+  for (const pid of pids) s += `${String(perPid.get(pid) ?? 0).padStart(19)} kB |`;
+  return `${s}\n`;
+}
+
+/** `-b` (DumpDmabufPerBufferStats): every buffer of the system-wide list, per-exporter totals, the overall total. */
+export function formatPerBuffer(r: DmabufReport): string {
+  const sep = '-----------------------';
+  if (r.system === null) return 'Unable to read DMA-BUF per-buffer stats from device\n';
+  let s = `\n\n${sep} DMA-BUF per-buffer stats ${sep}\n`;
+  s += '    Dmabuf Inode |     Size(bytes) |    Exporter Name                    |\n';
+  for (const b of r.system.buffers) s += `${String(b.inode).padStart(16)} |${String(b.size).padStart(16)} | ${b.exporter.padStart(16)} \n`;
+  s += `\n\n${sep} DMA-BUF exporter stats ${sep}\n`;
+  s += '      Exporter Name              | Total Count |     Total Size(bytes)   |\n';
+  for (const e of r.exporters) s += `${e.exporter.padStart(32)} | ${String(e.count).padStart(12)}| ${e.size}\n`;
+  s += `\n\n${sep} DMA-BUF total stats ${sep}\n`;
+  s += `Total DMA-BUF count: ${r.system.buffers.length}, Total DMA-BUF size(bytes): ${r.system.buffers.reduce((n, b) => n + b.size, 0)}\n`;
+  return s;
+}
+
+/** The text output for dmabuf_dump's option combinations: -b alone, -a (with -b first), or the default. */
+export function printDump(d: DumpResult, opts: { all: boolean; perBuffer: boolean }): string {
+  let head = `Emulated Linux ${d.kernel} (profile ${d.profile})${d.board !== null ? `, board ${d.board}` : ''}\n`;
+  if (d.workload !== null) head += d.workload.steps.map((x) => `  ${x}\n`).join('');
+  let body = '';
+  if (opts.perBuffer) body += formatPerBuffer(d.report);
+  if (opts.all) body += `${opts.perBuffer ? '\n\n' : ''}${formatTable(d.report)}`;
+  if (!opts.all && !opts.perBuffer) body += formatPerProcess(d.report);
+  return `${head}\n${body}`.replace(/\n$/, '');
+}
