@@ -40,8 +40,8 @@ export function runDemo(machine: EmulatedOptions, heapName: string | undefined, 
     steps.push({ step: 'fdinfo', detail: fdinfo.trimEnd().split('\n').join(' | ').replaceAll('\t', ' ') });
     const m = buf.map();
     steps.push({ step: 'mmap', detail: `${buf.size} bytes, PROT_READ|PROT_WRITE, MAP_SHARED at 0x${target.readFile('/proc/self/maps').text?.split('\n').find((l) => l.includes('/dmabuf:'))?.split('-')[0] ?? '?'}` });
-    const zero = m.read().every((b) => b === 0);
-    steps.push({ step: 'read', detail: `new buffer reads ${zero ? 'all zero' : 'NOT ZERO (bug)'}` });
+    const zero = buf.cpuAccess('read', () => m.read()).every((b) => b === 0);
+    steps.push({ step: 'read', detail: `new buffer reads ${zero ? 'all zero' : 'NOT ZERO (bug)'} (inside SYNC START|READ .. END|READ)` });
     buf.cpuAccess('write', () => m.fill(0xa5));
     steps.push({ step: 'sync', detail: 'DMA_BUF_IOCTL_SYNC START|WRITE; fill 0xa5; SYNC END|WRITE' });
     const back = buf.cpuAccess('read', () => m.read());
@@ -55,6 +55,11 @@ export function runDemo(machine: EmulatedOptions, heapName: string | undefined, 
     m.unmap();
     const after = describeHeaps(k).find((h) => h.name === heap);
     steps.push({ step: 'munmap', detail: `last reference gone: buffer freed (${k.dmaBuf.list.size} alive; heap "${heap}" free: ${fmtBytes(after?.free ?? 0)})` });
+    const san = k.sanitizer;
+    if (san !== null) {
+      const reports = [...san.check(), ...san.reports()];
+      steps.push({ step: 'sanitizer', detail: reports.length === 0 ? 'no findings: every CPU access was inside a SYNC bracket' : `${reports.length} finding(s): ${reports.map((r) => r.kind).join(', ')}` });
+    }
     return { heaps, steps, kernel: k.profile.release, machine: booted };
   } finally {
     client.close();

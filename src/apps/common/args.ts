@@ -20,6 +20,7 @@ export const MACHINE_OPTIONS = {
   'page-size': { type: 'string' },
   arch: { type: 'string' },
   json: { type: 'boolean' },
+  sanitize: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -53,6 +54,7 @@ export function machineFrom(values: Record<string, unknown>, defaults: EmulatedO
       else throw new UsageError(`--features: unknown feature '${f}' (known: coherent, coherent-prefixed, dmem, charge-pidfd)`);
     }
   }
+  if (values.sanitize === true) o.sanitizer = true;
   if (typeof values.arch === 'string') {
     if (values.arch !== 'x86_64' && values.arch !== 'arm64') throw new UsageError(`--arch: '${values.arch}' is not x86_64 or arm64`);
     o.arch = values.arch;
