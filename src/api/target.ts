@@ -65,6 +65,63 @@ export interface PagemapResult extends SysResult {
   readonly entry: bigint | null;
 }
 
+/**
+ * A DMA direction as the in-kernel DMA API numbers it (enum dma_data_direction):
+ * 0 DMA_BIDIRECTIONAL, 1 DMA_TO_DEVICE, 2 DMA_FROM_DEVICE.
+ */
+export type DmaDir = 0 | 1 | 2;
+
+/** One DMA segment of a mapped attachment (sg_dma_address, sg_dma_len). */
+export interface DmaEntry {
+  readonly dmaAddr: number;
+  readonly length: number;
+}
+
+/** attach(): ret is the attachment handle (> 0) on success. */
+export interface AttachResult extends SysResult {
+  readonly handle: number | null;
+}
+
+/** mapAttachment(): the DMA segments the device got, whether it bounced, whether through an IOMMU. */
+export interface MapAttachmentResult extends SysResult {
+  /** null when the mapping failed. */
+  readonly entries: readonly DmaEntry[] | null;
+  /** Some segment goes through a swiotlb bounce buffer. */
+  readonly bounced: boolean;
+  /** Mapped through the device's IOMMU (an IOVA range). */
+  readonly iova: boolean;
+}
+
+/**
+ * One finding of a sync sanitizer, as plain data (the emulated backend's docs/sanitizer.md
+ * describes the kinds). `text` is the finding formatted for people.
+ */
+export interface SanitizerFinding {
+  /** `cpu-access-outside-sync`, `direction-mismatch`, `begin-never-ended`, ... */
+  readonly kind: string;
+  readonly severity: string;
+  readonly message: string;
+  readonly buffer: { readonly ino: number; readonly name: string | null; readonly exporter: string; readonly size: number };
+  /** A process (pid; null for the kernel) or a device. */
+  readonly actor: { readonly pid: number | null } | { readonly device: string };
+  readonly offset: number;
+  readonly length: number;
+  /** Occurrences counted in this finding. */
+  readonly count: number;
+  readonly access: string | null;
+  readonly text: string;
+}
+
+export interface SanitizerResult extends SysResult {
+  /** The findings after the action (oldest first); null when the call failed. */
+  readonly reports: readonly SanitizerFinding[] | null;
+}
+
+/** deviceStats(): the device's DMA counters by name (camelCase: bounceCopies, bounceBytes, ...). */
+export interface DeviceStatsResult extends SysResult {
+  readonly stats: Readonly<Record<string, number>> | null;
+}
+
 export interface SyscallTarget {
   /** 'emulated' or 'linux' */
   readonly backend: string;
@@ -117,6 +174,39 @@ export interface SyscallTarget {
    * ((map.addr / PAGE_SIZE) + page) * 8, close. ret is the read's (8, or 0 past the end).
    */
   pagemap(map: MapHandle, page: number): PagemapResult;
+  // ---- devices: the importer side, driven by device name (an emulated capability; a backend
+  // without it returns ENOSYS) ----
+  /**
+   * An importer driver of `device` takes the dma-buf `fd` (dma_buf_get) and attaches
+   * (dma_buf_attach). ret is a handle (> 0): ENODEV for an unknown device, EBADF for a bad fd,
+   * EINVAL for an fd that is not a dma-buf.
+   */
+  attach(fd: number, device: string): AttachResult;
+  /** dma_buf_map_attachment() for the handle, and the driver's checks (EBUSY when already mapped, EINVAL after detach). */
+  mapAttachment(handle: number, dir: DmaDir): MapAttachmentResult;
+  /** dma_buf_unmap_attachment(): EINVAL when not mapped. */
+  unmapAttachment(handle: number): SysResult;
+  /** dma_buf_detach() and dma_buf_put(): EINVAL when already detached. */
+  detach(handle: number): SysResult;
+  /** dma_sync_sgtable_for_cpu() by the driver (default: the mapping's direction): EINVAL when not mapped. */
+  syncForCpu(handle: number, dir?: DmaDir): SysResult;
+  /** dma_sync_sgtable_for_device() by the driver: EINVAL when not mapped. */
+  syncForDevice(handle: number, dir?: DmaDir): SysResult;
+  /**
+   * `device` reads `length` bytes at `offset` of the buffer `fd` through its current mapping of
+   * it (the most recent mapped attachment of that device to that buffer); without one the
+   * access uses a stale DMA address and fails with EFAULT. EACCES: protected memory.
+   */
+  deviceRead(device: string, fd: number, offset: number, length: number): SysResult & { readonly data: Uint8Array | null };
+  /** The device writes `data` at `offset` of the buffer `fd` (as deviceRead); ret is the bytes written. */
+  deviceWrite(device: string, fd: number, offset: number, data: Uint8Array): SysResult;
+  /** The device's DMA counters: ENODEV for an unknown device. */
+  deviceStats(device: string): DeviceStatsResult;
+  /**
+   * The sync sanitizer: `report` returns the findings, `check` first reports every open BEGIN
+   * as begin-never-ended, `clear` forgets the findings. ENOSYS when there is no sanitizer.
+   */
+  sanitizer(action: 'report' | 'check' | 'clear'): SanitizerResult;
   /** getpid(2): the calling process's pid. */
   getpid(): number;
   /** Number of open fds in the calling process. */

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IoctlArg, IoctlResult, MapHandle, PagemapResult, SyscallTarget, SysResult } from '../../src/api/target.js';
+import type {
+  AttachResult, DeviceStatsResult, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, PagemapResult, SanitizerResult, SyscallTarget, SysResult,
+} from '../../src/api/target.js';
 import { createEmulatedTarget, ORACLE_MACHINE } from '../../src/backends/emulated/target.js';
 import { conformanceMain, conformanceTarget } from '../../src/apps/conformance/cli.js';
 import { formatReport, loadCaseFiles, parseCaseFile, runCases } from '../../src/apps/conformance/runner.js';
@@ -90,6 +92,17 @@ class FakeTarget implements SyscallTarget {
     const pfn = present ? 0x1000 + page : null;
     return { ret: 8, errno: null, present, pfn, entry: present ? (1n << 63n) | BigInt(0x1000 + page) : 0n };
   }
+  // no devices and no sanitizer: every device call is ENOSYS (as a backend without them)
+  attach(): AttachResult { return { ret: -1, errno: 'ENOSYS', handle: null }; }
+  mapAttachment(): MapAttachmentResult { return { ret: -1, errno: 'ENOSYS', entries: null, bounced: false, iova: false }; }
+  unmapAttachment(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
+  detach(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
+  syncForCpu(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
+  syncForDevice(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
+  deviceRead(): SysResult & { data: null } { return { ret: -1, errno: 'ENOSYS', data: null }; }
+  deviceWrite(): SysResult { return { ret: -1, errno: 'ENOSYS' }; }
+  deviceStats(): DeviceStatsResult { return { ret: -1, errno: 'ENOSYS', stats: null }; }
+  sanitizer(): SanitizerResult { return { ret: -1, errno: 'ENOSYS', reports: null }; }
   getpid(): number { return 4242; }
   openFdCount(): number { return this.next; }
   dispose(): void { this.disposed = true; }
@@ -177,7 +190,7 @@ test('skips: profile, backend, missing heap; the closing line counts them', asyn
 test('bad case files give clear errors naming file, case and step', () => {
   assert.deepEqual(parseCaseFile('{ "cases": [ {', 'bad.json').errors.map((e) => e.replace(/JSON: .*/, 'JSON')), ['bad.json: invalid JSON']);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ count_fds: true }, { frobnicate: 'h' }] }] }), 'f.json').errors,
-    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, memfd_create, ftruncate, mkdir, rmdir, write_file, eval, pagemap, repeat)`]);
+    [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: open, close, dup, ioctl, mmap, munmap, write_mem, read_mem, read, write, lseek, fstat, fcntl, poll, readlink, read_file, readdir, setrlimit_nofile, count_fds, list_heaps, sysconf, memfd_create, ftruncate, mkdir, rmdir, write_file, eval, pagemap, repeat, attach, map_attachment, unmap_attachment, detach, sync_for_cpu, sync_for_device, device_read, device_write, device_stats, sanitizer)`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ lseek: 'h', whence: 0 }] }] }), 'f.json').errors,
     [`f.json: case 1 "x": step 1 (lseek): missing key 'offset'`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ open: '/a', expect: { errno: 'EINVAL', rett: 1 } }] }] }), 'f.json').errors,
@@ -330,4 +343,98 @@ test('mkdir, rmdir, write_file and eval ops; ${pid}; / and % in expressions; fau
   };
   const report = await runCases([file([c])], () => createEmulatedTarget({ ...ORACLE_MACHINE, profile: '6.1' }));
   assert.equal(report.failed, 0, formatReport(report));
+});
+
+test('device ops on the emulated target: attach, map_attachment fields, device_write/read, syncs, device_stats, unmap, detach', async () => {
+  const c = {
+    name: 'devices', backend: 'emulated', devices: [{ name: 'dev32', dmaMask: 32 }, { name: 'mmu', iommu: true }],
+    steps: [
+      { open: '/dev/dma_heap/system', flags: 'O_RDWR', as: 'h' },
+      { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 4096, fd_flags: 'O_RDWR' }, as: 'b0' },
+      { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 1052672, fd_flags: 'O_RDWR' }, as: 'b' },
+      { attach: 'b.fd', device: 'dev32', as: 'att', expect: { ret: 'att.handle' } },
+      { map_attachment: 'att', direction: 'DMA_TO_DEVICE', as: 'sgt', expect: { fields: { count: 2, bounced: 0, iova: 0, length: 1048576, handle: 'att' }, match: '^0x[0-9a-f]+:4096$' } },
+      { eval: 'sgt', expect: { ret: 'att' } },
+      { device_write: 'dev32', buffer: 'b.fd', offset: 4094, bytes: '01020304', expect: { ret: 4 } },
+      { device_read: 'dev32', buffer: 'b.fd', offset: 4092, length: 8, as: 'x', expect: { equals: '0000010203040000', bytes_at: { 2: '0102' } } },
+      { eval: 'x', expect: { ret: 8 } },
+      { device_read: 'dev32', buffer: 'b.fd', offset: 1052670, length: 4, expect: { errno: 'EINVAL' } },
+      { sync_for_cpu: 'att' },
+      { sync_for_device: 'sgt', direction: 'DMA_BIDIRECTIONAL' },
+      { device_stats: 'dev32', expect: { fields: { maps: 1, syncs_for_cpu: 1, syncs_for_device: 1, dma_writes: 1, dma_reads: 1, dma_read_bytes: 8, bounce_copies: 0 } } },
+      { attach: 'b.fd', device: 'mmu', as: 'a2' },
+      { map_attachment: 'a2', as: 's2', expect: { fields: { count: 1, iova: 1, length: 1052672 } } },
+      { unmap_attachment: 'sgt' },
+      { device_read: 'dev32', buffer: 'b.fd', length: 4, expect: { errno: 'EFAULT' } },
+      { sync_for_cpu: 'att', expect: { errno: 'EINVAL' } },
+      { detach: 'att' },
+      { detach: 'att', expect: { errno: 'EINVAL' } },
+      { device_read: 'mmu', buffer: 'b.fd', offset: 4094, length: 2, expect: { equals: '0102' } },
+      { sanitizer: 'report', expect: { errno: 'ENOSYS' } },
+    ],
+  };
+  const run = async (cases: unknown[]): Promise<string> => {
+    const r = await runCases([file(cases)], () => conformanceTarget({ ...ORACLE_MACHINE, profile: '6.1' }), { machineTarget: (m) => conformanceTarget({ ...ORACLE_MACHINE, profile: '6.1', ...(m.devices !== undefined ? { devices: m.devices } : {}), ...(m.sanitizer !== undefined ? { sanitizer: m.sanitizer } : {}) }) });
+    return formatReport(r);
+  };
+  assert.match(await run([c]), /^1 passed, 0 failed$/m);
+  const bad = await run([
+    { name: 'bad direction', backend: 'emulated', devices: [{ name: 'd' }], steps: [{ map_attachment: 1, direction: 'DMA_TO_DEVICE|DMA_FROM_DEVICE' }] },
+    { name: 'bad action', backend: 'emulated', sanitizer: true, steps: [{ sanitizer: 'flush' }] },
+    { name: 'no device', steps: [{ device_stats: 'd', expect: { errno: 'ENODEV' } }, { attach: 0, device: '' }] },
+  ]);
+  assert.match(bad, /^ERROR t\.json: case 1 "bad direction": step 1 \(map_attachment\): map_attachment\.direction: 3 is not a DMA direction/m);
+  assert.match(bad, /^ERROR t\.json: case 2 "bad action": step 1 \(sanitizer\): sanitizer: the action must be "report", "check" or "clear"$/m);
+  assert.match(bad, /^ERROR t\.json: case 3 "no device": step 2 \(attach\): attach\.device: must be a device name/m);
+});
+
+test('the sanitizer op: count, kinds and the report text; check and clear', async () => {
+  const c = {
+    name: 'sanitizer', backend: 'emulated', sanitizer: true,
+    steps: [
+      { open: '/dev/dma_heap/system', flags: 'O_RDWR', as: 'h' },
+      { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 4096, fd_flags: 'O_RDWR' }, as: 'b' },
+      { mmap: 'b.fd', length: 4096, prot: 'PROT_READ|PROT_WRITE', as: 'm' },
+      { write_mem: 'm', fill: 1, length: 4 },
+      { ioctl: 'b.fd', cmd: 'DMA_BUF_IOCTL_SYNC', arg: { struct: 'dma_buf_sync', flags: 'DMA_BUF_SYNC_START|DMA_BUF_SYNC_READ' } },
+      { write_mem: 'm', fill: 1, length: 4 },
+      { sanitizer: 'report', as: 's', expect: { ret: 2, fields: { count: 2, kinds: 'cpu-access-outside-sync\ndirection-mismatch' }, match: '^error: direction-mismatch\\n' } },
+      { sanitizer: 'check', expect: { fields: { kinds: 'cpu-access-outside-sync\ndirection-mismatch\nbegin-never-ended' } } },
+      { sanitizer: 'clear', expect: { ret: 0, equals: '' } },
+      { eval: 's.count', expect: { ret: 2 } },
+    ],
+  };
+  const report = await runCases([file([c])], () => conformanceTarget(ORACLE_MACHINE), { machineTarget: (m) => conformanceTarget({ ...ORACLE_MACHINE, sanitizer: m.sanitizer ?? false }) });
+  assert.equal(report.failed, 0, formatReport(report));
+});
+
+test('device and sanitizer ops on a target without them: ENOSYS; emulated-only cases are skipped with the reason printed', async () => {
+  const report = await runCases([file([
+    { name: 'enosys', steps: [{ attach: 3, device: 'd', expect: { errno: 'ENOSYS' } }, { sanitizer: 'report', expect: { errno: 'ENOSYS' } }, { device_read: 'd', buffer: 3, length: 4, expect: { errno: 'ENOSYS' } }] },
+    { name: 'needs devices', backend: 'emulated', devices: [{ name: 'd' }], steps: [{ attach: 3, device: 'd' }] },
+  ])], () => new FakeTarget(), { machineTarget: () => new FakeTarget() });
+  const text = formatReport(report);
+  assert.match(text, /^PASS {2}t\.json: case 1 "enosys"$/m);
+  assert.match(text, /^SKIP {2}t\.json: case 2 "needs devices": backend fake is not emulated$/m);
+  assert.match(text, /^1 passed, 0 failed, 1 skipped$/m);
+});
+
+test('case keys devices, sanitizer and ram: checked when the file loads', () => {
+  const errs = (c: Record<string, unknown>): string[] => parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ count_fds: true }], ...c }] }), 'f.json').errors;
+  assert.deepEqual(errs({ devices: [{ name: 'd' }] }), [`f.json: case 1 "x": a case with 'devices' boots its own machine and needs "backend": "emulated"`]);
+  assert.deepEqual(errs({ backend: 'emulated', devices: { name: 'd' } }), [`f.json: case 1 "x": 'devices' must be a list of device objects ({"name": ..., "dmaMask": ..., ...})`]);
+  assert.deepEqual(errs({ backend: 'emulated', devices: [{ name: 'd', dmamask: 32 }] }), [`f.json: case 1 "x": devices[0]: unknown key 'dmamask' (known: name, dmaMask, iommu, coherent, needsContiguous, protectedAccess, model, dmaOffset)`]);
+  assert.deepEqual(errs({ backend: 'emulated', devices: [{ name: 'd', iommu: 'yes' }] }), [`f.json: case 1 "x": devices[0]: 'iommu' must be a boolean`]);
+  assert.deepEqual(errs({ backend: 'emulated', devices: [{ name: 'd', dmaMask: 8 }] }), [`f.json: case 1 "x": devices[0]: device d: dmaMask must be a bit count from 12 to 64, not 8`]);
+  assert.deepEqual(errs({ backend: 'emulated', devices: [{ name: 'd', model: 'gpu' }] }), [`f.json: case 1 "x": devices[0]: device d: unknown model 'gpu' (known: camera, display, copy, codec)`]);
+  assert.deepEqual(errs({ backend: 'emulated', devices: [{ name: 'd' }, { name: 'd' }] }), [`f.json: case 1 "x": devices[1]: device 'd' is declared twice`]);
+  assert.deepEqual(errs({ backend: 'emulated', sanitizer: 'on' }), [`f.json: case 1 "x": 'sanitizer' must be true or false`]);
+  assert.deepEqual(errs({ backend: 'emulated', ram: 'lots' }), [`f.json: case 1 "x": ram: 'lots' is not a size (examples: 4096, 64M, 2G)`]);
+  assert.deepEqual(errs({ backend: 'emulated', ram: '8G', sanitizer: true, devices: [{ name: 'd', dmaMask: 32 }] }), []);
+  const m = parseCaseFile(JSON.stringify({ cases: [{ name: 'x', backend: 'emulated', ram: '8G', sanitizer: false, steps: [{ count_fds: true }] }] }), 'f.json').file?.cases[0]?.machine;
+  assert.deepEqual(m, { ramBytes: 8 * 1024 ** 3, sanitizer: false });
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ device_read: 'd', buffer: 3 }] }] }), 'f.json').errors,
+    [`f.json: case 1 "x": step 1 (device_read): missing key 'length'`]);
+  assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ attach: 3, device: 'd', direction: 1 }] }] }), 'f.json').errors,
+    [`f.json: case 1 "x": step 1 (attach): unknown key 'direction' (allowed: device, as, expect)`]);
 });

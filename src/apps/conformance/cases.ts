@@ -6,6 +6,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { parseSize } from '../common/args.js';
+import { deviceConfigProblem } from '../../kernel/dev/device.js';
+import type { DeviceConfig } from '../../kernel/dev/device.js';
 
 /** The operations a step may perform (the step's single op key). */
 export const OPS = [
@@ -13,6 +16,8 @@ export const OPS = [
   'lseek', 'fstat', 'fcntl', 'poll', 'readlink', 'read_file', 'readdir', 'setrlimit_nofile',
   'count_fds', 'list_heaps', 'sysconf', 'memfd_create', 'ftruncate', 'mkdir', 'rmdir', 'write_file',
   'eval', 'pagemap', 'repeat',
+  'attach', 'map_attachment', 'unmap_attachment', 'detach', 'sync_for_cpu', 'sync_for_device',
+  'device_read', 'device_write', 'device_stats', 'sanitizer',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -47,6 +52,16 @@ const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; r
   eval: { required: [], optional: [] },
   pagemap: { required: [], optional: ['page'] },
   repeat: { required: ['steps'], optional: ['index'] },
+  attach: { required: ['device'], optional: [] },
+  map_attachment: { required: [], optional: ['direction'] },
+  unmap_attachment: { required: [], optional: [] },
+  detach: { required: [], optional: [] },
+  sync_for_cpu: { required: [], optional: ['direction'] },
+  sync_for_device: { required: [], optional: ['direction'] },
+  device_read: { required: ['buffer', 'length'], optional: ['offset'] },
+  device_write: { required: ['buffer'], optional: ['offset', 'bytes', 'fill', 'text', 'length'] },
+  device_stats: { required: [], optional: [] },
+  sanitizer: { required: [], optional: [] },
 };
 
 /** What a step checks. Every key is optional; see docs/conformance.md. */
@@ -82,9 +97,19 @@ export interface Step {
 /** Feature names a case's `features` list may use (the CLI's --features values). */
 export const CASE_FEATURES = ['coherent', 'coherent-v3', 'coherent-prefixed'] as const;
 
+/** The case keys that give a case its own machine (they need `"backend": "emulated"`). */
+export const MACHINE_KEYS = ['board', 'cmdline', 'features', 'ram', 'devices', 'sanitizer'] as const;
+
+/** The keys a case-level device may have (KernelConfig.devices entries, src/kernel/dev/device.ts). */
+const DEVICE_KEYS: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
+  name: 'string', dmaMask: 'number', iommu: 'boolean', coherent: 'boolean', needsContiguous: 'boolean',
+  protectedAccess: 'boolean', model: 'string', dmaOffset: 'number',
+};
+
 /**
- * The machine a case asks for with its own keys (`board`, `cmdline`, `features`): it runs on
- * that machine instead of the run's. Only the emulated backend can boot one.
+ * The machine a case asks for with its own keys (`board`, `cmdline`, `features`, `ram`,
+ * `devices`, `sanitizer`): it runs on that machine instead of the run's. Only the emulated
+ * backend can boot one.
  */
 export interface CaseMachine {
   /** The board file as written in the case (relative to the case file's directory). */
@@ -95,11 +120,17 @@ export interface CaseMachine {
   readonly cmdline?: string;
   /** Proposed kernel features switched on (replaces the run's --features). */
   readonly features?: readonly string[];
+  /** RAM size in bytes (replaces the run's --ram; not with a board, whose /memory gives the RAM). */
+  readonly ramBytes?: number;
+  /** DMA devices added to (or overriding the flags of) the board's. */
+  readonly devices?: readonly DeviceConfig[];
+  /** The sync sanitizer on (true) or off (false), replacing the run's --sanitize. */
+  readonly sanitizer?: boolean;
 }
 
 /** A key identifying a case machine (cases with equal keys share the boot-time information). */
 export function machineKey(m: CaseMachine): string {
-  return JSON.stringify([m.boardPath ?? null, m.cmdline ?? null, m.features ?? null]);
+  return JSON.stringify([m.boardPath ?? null, m.cmdline ?? null, m.features ?? null, m.ramBytes ?? null, m.devices ?? null, m.sanitizer ?? null]);
 }
 
 export interface Case {
@@ -112,7 +143,7 @@ export interface Case {
   readonly backend?: string;
   readonly arch?: string;
   readonly xfail?: string;
-  /** The case's own machine, when it has `board`, `cmdline` or `features`. */
+  /** The case's own machine, when it has one of the MACHINE_KEYS. */
   readonly machine?: CaseMachine;
   readonly steps: readonly Step[];
 }
@@ -130,7 +161,7 @@ export interface LoadResult {
   readonly errors: string[];
 }
 
-const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'xfail', 'board', 'cmdline', 'features', 'steps', 'comment']);
+const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'xfail', ...MACHINE_KEYS, 'steps', 'comment']);
 const STEP_COMMON = new Set(['as', 'expect', 'comment']);
 
 class LoadError extends Error {}
@@ -209,7 +240,7 @@ function parseSteps(list: unknown, where: string, prefix: string): Step[] {
 
 /** The case's own machine keys, checked; undefined when it has none. */
 function parseMachine(c: Record<string, unknown>, where: string, filePath: string): CaseMachine | undefined {
-  if (c.board === undefined && c.cmdline === undefined && c.features === undefined) return undefined;
+  if (MACHINE_KEYS.every((k) => c[k] === undefined)) return undefined;
   const m: { -readonly [K in keyof CaseMachine]: CaseMachine[K] } = {};
   if (c.board !== undefined) {
     if (typeof c.board !== 'string' || c.board === '') throw new LoadError(`${where}: 'board' must be a non-empty string (a DTS, DTB or live-tree path relative to the case file)`);
@@ -233,8 +264,47 @@ function parseMachine(c: Record<string, unknown>, where: string, filePath: strin
     }
     m.features = c.features as string[];
   }
-  if (c.backend !== 'emulated') throw new LoadError(`${where}: a case with 'board', 'cmdline' or 'features' boots its own machine and needs "backend": "emulated"`);
+  if (c.ram !== undefined) {
+    if (c.board !== undefined) throw new LoadError(`${where}: 'ram' cannot be combined with 'board' (the board's /memory gives the RAM)`);
+    let bytes: number;
+    try {
+      bytes = typeof c.ram === 'number' ? c.ram : typeof c.ram === 'string' ? parseSize(c.ram, 'ram') : NaN;
+    } catch (e) {
+      throw new LoadError(`${where}: ${(e as Error).message}`);
+    }
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new LoadError(`${where}: 'ram' must be a size ("8G", "2048M" or a number of bytes)`);
+    m.ramBytes = bytes;
+  }
+  if (c.devices !== undefined) m.devices = parseDevices(c.devices, where);
+  if (c.sanitizer !== undefined) {
+    if (typeof c.sanitizer !== 'boolean') throw new LoadError(`${where}: 'sanitizer' must be true or false`);
+    m.sanitizer = c.sanitizer;
+  }
+  if (c.backend !== 'emulated') {
+    const used = MACHINE_KEYS.filter((k) => c[k] !== undefined).map((k) => `'${k}'`).join(', ');
+    throw new LoadError(`${where}: a case with ${used} boots its own machine and needs "backend": "emulated"`);
+  }
   return m;
+}
+
+/** The case's `devices` list, checked: each a DeviceConfig with known keys of the right types. */
+function parseDevices(v: unknown, where: string): DeviceConfig[] {
+  if (!Array.isArray(v)) throw new LoadError(`${where}: 'devices' must be a list of device objects ({"name": ..., "dmaMask": ..., ...})`);
+  const names = new Set<string>();
+  return v.map((d, i) => {
+    const dw = `${where}: devices[${i}]`;
+    if (!isObject(d)) throw new LoadError(`${dw}: must be an object with at least "name"`);
+    for (const [k, x] of Object.entries(d)) {
+      const type = DEVICE_KEYS[k];
+      if (type === undefined) throw new LoadError(`${dw}: unknown key '${k}' (known: ${Object.keys(DEVICE_KEYS).join(', ')})`);
+      if (typeof x !== type) throw new LoadError(`${dw}: '${k}' must be a ${type}`);
+    }
+    const problem = deviceConfigProblem(d as unknown as DeviceConfig);
+    if (problem !== null) throw new LoadError(`${dw}: ${problem}`);
+    if (names.has(d.name as string)) throw new LoadError(`${dw}: device '${String(d.name)}' is declared twice`);
+    names.add(d.name as string);
+    return d as unknown as DeviceConfig;
+  });
 }
 
 function parseCase(c: unknown, index: number, fileWhere: string, filePath: string): Case {

@@ -29,12 +29,13 @@ Options:
   --ram <size>       RAM size (default: 2G)
   --page-size <n>    page size (default: 4096)
   --arch <a>         x86_64 (default) or arm64
+  --sanitize         run every machine with the sync sanitizer (the "sanitizer" op)
   --filter <text>    run only cases whose name contains <text>
   --quiet            print only failures, errors and the closing line
   --json             print the report as JSON
 Defaults mirror the oracle VM: x86-64, 4 KiB pages, 2 GiB RAM, cma=64M. A case with its own
-"board", "cmdline" or "features" keys runs on that machine instead (with --profile and
---page-size kept).
+"board", "cmdline", "features", "ram", "devices" or "sanitizer" keys runs on that machine
+instead (with --profile and --page-size kept).
 Exit status: 0 all passed, 1 a case failed or a case file is broken, 2 usage error.`;
 
 
@@ -45,9 +46,9 @@ export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
 
 /**
  * The machine of a case with its own keys: the run's explicit options (--profile, --page-size,
- * --ram, ...), then the case's `cmdline` and `features` replacing the run's, on the case's
- * `board` (else the run's --board; else the oracle VM). A board decides the arch unless --arch
- * was given for a run-wide --board. Each board file is loaded once.
+ * --ram, ...), then the case's `cmdline`, `features`, `ram`, `devices` and `sanitizer` replacing
+ * the run's, on the case's `board` (else the run's --board; else the oracle VM). A board decides
+ * the arch unless --arch was given for a run-wide --board. Each board file is loaded once.
  */
 export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string | undefined): (m: CaseMachine) => EmulatedOptions {
   const boards = new Map<string, NonNullable<EmulatedOptions['board']> | string>();
@@ -68,6 +69,9 @@ export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string |
       const { features: _run, ...rest } = o;
       o = machineFrom({ features: m.features.join(',') }, rest);
     }
+    if (m.ramBytes !== undefined) o = { ...o, ramBytes: m.ramBytes };
+    if (m.devices !== undefined) o = { ...o, devices: m.devices };
+    if (m.sanitizer !== undefined) o = { ...o, sanitizer: m.sanitizer };
     const board = m.boardPath ?? runBoard;
     if (board === undefined) return { ...ORACLE_MACHINE, ...o };
     if (m.boardPath !== undefined) delete o.arch;

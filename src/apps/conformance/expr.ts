@@ -4,7 +4,7 @@
  * An expression is an integer formula over literals (decimal, `0x` hex, `0o`/C-style octal,
  * `0b` binary; parsed with {@link parseFlagExprBigInt}), symbolic constants (the open/mmap/poll/
  * fcntl tables of `constantsFor(arch)`, every ioctl name of `IOCTLS`, the DMA_BUF_SYNC_* flags,
- * `PAGE_SIZE`) and references to earlier results (`h`, `b.fd`, `m.addr`, `p.revents[0]`),
+ * the DMA directions `DMA_BIDIRECTIONAL`/`DMA_TO_DEVICE`/`DMA_FROM_DEVICE`, `PAGE_SIZE`) and references to earlier results (`h`, `b.fd`, `m.addr`, `p.revents[0]`),
  * combined with `|`, `&`, `+`, `-`, `*`, `/`, `%`, `<<`, `>>`, unary `~` and `-`, and
  * parentheses. All arithmetic is exact (bigint); `/` and `%` truncate toward zero, as in C.
  */
@@ -29,6 +29,8 @@ export type RefLookup = (ref: string) => Scalar | undefined;
 const EXTRA: Readonly<Record<string, number>> = Object.freeze({
   DMA_BUF_SYNC_READ, DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_START, DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_VALID_FLAGS_MASK, DMA_HEAP_VALID_FD_FLAGS, UDMABUF_FLAGS_CLOEXEC,
+  // enum dma_data_direction (include/linux/dma-direction.h): the map_attachment directions
+  DMA_BIDIRECTIONAL: 0, DMA_TO_DEVICE: 1, DMA_FROM_DEVICE: 2,
 });
 
 const TABLES = new Map<string, Readonly<Record<string, number>>>();

@@ -2,7 +2,7 @@
  * The conformance runner: runs case files (see cases.ts and docs/conformance.md) against any
  * {@link SyscallTarget}, each case instance on a fresh target, and reports one line per case.
  */
-import type { IoctlArg, MapHandle, SyscallTarget, SysResult } from '../../api/target.js';
+import type { DmaDir, IoctlArg, MapHandle, SyscallTarget, SysResult } from '../../api/target.js';
 import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
 import { DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-heap.js';
 import { STRUCTS } from '../../uapi/registry.js';
@@ -211,7 +211,7 @@ class Instance {
     return n;
   }
 
-  private sys(r: SysResult, extra: Partial<Outcome> = {}, fields: Record<string, Scalar> = {}): { out: Outcome; res: Result } {
+  private sys(r: SysResult, extra: Partial<Outcome> = {}, fields: Record<string, Scalar | (() => Scalar)> = {}): { out: Outcome; res: Result } {
     const f = new Map<string, Scalar | (() => Scalar)>(Object.entries(fields));
     f.set('ret', r.ret);
     f.set('errno', r.errno ?? '0');
@@ -431,12 +431,86 @@ class Instance {
         };
         return this.sys(r, {}, fields);
       }
+      case 'attach': {
+        const fd = this.fd(step.target, 'attach fd');
+        const r = t.attach(fd, this.deviceName(raw.device, 'attach.device'));
+        return this.sys(r, {}, r.handle !== null ? { handle: r.handle } : {});
+      }
+      case 'map_attachment': {
+        const handle = this.fd(step.target, 'map_attachment attachment');
+        const r = t.mapAttachment(handle, this.direction(raw.direction ?? 'DMA_BIDIRECTIONAL', what('direction')));
+        const fields: Record<string, Scalar> = { handle };
+        let text: string | null = null;
+        if (r.entries !== null) {
+          text = r.entries.map((e) => `0x${e.dmaAddr.toString(16)}:${e.length}`).join('\n');
+          Object.assign(fields, { count: r.entries.length, bounced: r.bounced ? 1 : 0, iova: r.iova ? 1 : 0, entries: text });
+          const first = r.entries[0];
+          if (first !== undefined) Object.assign(fields, { dma_addr: first.dmaAddr, length: first.length });
+        }
+        const { out, res } = this.sys(r, { text }, fields);
+        // the mapping names the attachment: unmap_attachment "sgt" reaches its handle
+        return { out, res: { ...res, value: handle } };
+      }
+      case 'unmap_attachment': return this.sys(t.unmapAttachment(this.fd(step.target, 'unmap_attachment attachment')));
+      case 'detach': return this.sys(t.detach(this.fd(step.target, 'detach attachment')));
+      case 'sync_for_cpu':
+      case 'sync_for_device': {
+        const handle = this.fd(step.target, `${step.op} attachment`);
+        const dir = raw.direction === undefined ? undefined : this.direction(raw.direction, what('direction'));
+        return this.sys(step.op === 'sync_for_cpu' ? t.syncForCpu(handle, dir) : t.syncForDevice(handle, dir));
+      }
+      case 'device_read': {
+        const device = this.deviceName(step.target, 'device_read device');
+        const fd = this.fd(raw.buffer, what('buffer'));
+        const offset = toNum(raw.offset ?? 0, env, what('offset'));
+        const length = this.len(raw.length, what('length'));
+        const r = t.deviceRead(device, fd, offset, length);
+        const data = r.data;
+        if (data === null) return this.sys(r, { bytes: null, text: null });
+        return this.sys(r, { bytes: data, lazyText: () => latin1(data) }, { bytes: () => toHex(data) });
+      }
+      case 'device_write': {
+        const device = this.deviceName(step.target, 'device_write device');
+        const fd = this.fd(raw.buffer, what('buffer'));
+        const offset = toNum(raw.offset ?? 0, env, what('offset'));
+        return this.sys(t.deviceWrite(device, fd, offset, this.dataOf(raw, 'device_write', true)));
+      }
+      case 'device_stats': {
+        const r = t.deviceStats(this.deviceName(step.target, 'device_stats device'));
+        const fields: Record<string, Scalar> = {};
+        // bounceCopies → bounce_copies
+        for (const [k, v] of Object.entries(r.stats ?? {})) fields[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+        return this.sys(r, {}, fields);
+      }
+      case 'sanitizer': {
+        const action = step.target;
+        if (action !== 'report' && action !== 'check' && action !== 'clear') throw new CaseError(`sanitizer: the action must be "report", "check" or "clear"`);
+        const r = t.sanitizer(action);
+        if (r.reports === null) return this.sys(r, { text: null });
+        const text = r.reports.map((x) => x.text).join('');
+        const fields: Record<string, Scalar> = { count: r.reports.length, kinds: r.reports.map((x) => x.kind).join('\n'), text };
+        const { out, res } = this.sys({ ret: r.reports.length, errno: null }, { text }, fields);
+        return { out, res };
+      }
       case 'repeat':
         throw new CaseError('internal: repeat reached exec');
     }
   }
 
-  /** Bytes for write/write_mem: `bytes` (hex), `text`, or (write_mem) `fill` + `length`. */
+  /** A device name (a string, with `${}`): a board device's path or dev_name, or a case-declared device. */
+  private deviceName(v: unknown, what: string): string {
+    if (typeof v !== 'string' || v === '') throw new CaseError(`${what}: must be a device name (a string)`);
+    return substitute(v, this.env);
+  }
+
+  /** A DMA direction: DMA_BIDIRECTIONAL (0), DMA_TO_DEVICE (1) or DMA_FROM_DEVICE (2), or an expression giving one. */
+  private direction(v: unknown, what: string): DmaDir {
+    const d = toNum(v, this.env, what);
+    if (d !== 0 && d !== 1 && d !== 2) throw new CaseError(`${what}: ${d} is not a DMA direction (DMA_BIDIRECTIONAL, DMA_TO_DEVICE or DMA_FROM_DEVICE)`);
+    return d;
+  }
+
+  /** Bytes for write/write_mem/device_write: `bytes` (hex), `text`, or (write_mem, device_write) `fill` + `length`. */
   private dataOf(raw: Readonly<Record<string, unknown>>, op: string, allowFill: boolean): Uint8Array {
     const given = ['bytes', 'text', 'fill'].filter((k) => raw[k] !== undefined);
     if (given.length !== 1) throw new CaseError(`${op}: give exactly one of bytes, text${allowFill ? ', fill' : ''}`);
@@ -448,7 +522,7 @@ class Instance {
       if (typeof raw.text !== 'string') throw new CaseError(`${op}.text must be a string`);
       return textBytes(substitute(raw.text, this.env));
     }
-    if (!allowFill) throw new CaseError(`${op}: 'fill' is only for write_mem`);
+    if (!allowFill) throw new CaseError(`${op}: 'fill' is only for write_mem and device_write`);
     const b = toNum(raw.fill, this.env, `${op}.fill`);
     if (b < 0 || b > 255) throw new CaseError(`${op}.fill: ${b} is not a byte value`);
     if (raw.length === undefined) throw new CaseError(`${op}: 'fill' needs 'length'`);
@@ -702,7 +776,7 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
       let skip: string | null = null;
       if (c.profiles !== undefined && !c.profiles.includes(info.profile)) skip = `profile ${info.profile} not in [${c.profiles.join(', ')}]`;
       else if (c.backend !== undefined && c.backend !== info.backend) skip = `backend ${info.backend} is not ${c.backend}`;
-      else if (c.machine !== undefined && opts.machineTarget === undefined) skip = 'this run cannot boot a case machine (board, cmdline, features)';
+      else if (c.machine !== undefined && opts.machineTarget === undefined) skip = 'this run cannot boot a case machine (board, cmdline, features, ram, devices, sanitizer)';
       let where: MachineInfo = info;
       let machineError: string | null = null;
       if (skip === null && c.machine !== undefined && (opts.filter === undefined || wouldMatch(c, opts.filter))) {

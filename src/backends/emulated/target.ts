@@ -3,15 +3,18 @@
  * are copied into the process's user memory before each call and read back after it, so the
  * kernel sees exactly the bytes a C program would pass.
  */
-import { errnoName } from '../../uapi/errno.js';
+import { Errno, errnoName } from '../../uapi/errno.js';
 import { SEEK_SET } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import { strBytes } from '../../kernel/bytes.js';
+import type { AttachmentHandle } from '../../kernel/dev/registry.js';
+import { formatReport } from '../../kernel/sanitizer/report.js';
 import { Kernel } from '../../kernel/kernel.js';
 import type { KernelConfig } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
 import type {
-  Fault, IoctlArg, IoctlResult, MapHandle, MmapResult, PagemapResult, PollResult, StatResult, SyscallTarget, SysResult, TextResult,
+  AttachResult, DeviceStatsResult, DmaDir, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, PagemapResult, PollResult,
+  SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
 } from '../../api/target.js';
 
 /** An address no mapping ever uses: the probe's "bad pointer" ((void *)16). */
@@ -32,6 +35,8 @@ export interface EmulatedOptions {
   board?: KernelConfig['board'];
   /** Proposed heaps switched on (KernelConfig.features). */
   features?: KernelConfig['features'];
+  /** DMA devices beyond (or overriding the flags of) the board's (KernelConfig.devices). */
+  devices?: KernelConfig['devices'];
   /** Switch on the sync sanitizer (KernelConfig.sanitizer). */
   sanitizer?: KernelConfig['sanitizer'];
   /** Run as this user instead of root. */
@@ -55,6 +60,7 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.board !== undefined) cfg.board = opts.board;
   if (opts.features !== undefined) cfg.features = opts.features;
   if (opts.sanitizer !== undefined) cfg.sanitizer = opts.sanitizer;
+  if (opts.devices !== undefined) cfg.devices = opts.devices;
   return new Kernel(cfg);
 }
 
@@ -68,6 +74,8 @@ export class EmulatedTarget implements SyscallTarget {
   readonly pageSize: number;
   readonly release: string;
   readonly proc: Process;
+  /** The attachments this target made (attach()), by handle, oldest first. */
+  private readonly atts = new Map<number, AttachmentHandle>();
   /** Scratch user memory for arguments, grown on demand. */
   private scratch = 0;
   private scratchLen = 0;
@@ -240,6 +248,87 @@ export class EmulatedTarget implements SyscallTarget {
       this.proc.close(fd);
     }
   }
+  attach(fd: number, device: string): AttachResult {
+    const h = this.kernel.devices.attachFd(this.proc, fd, device);
+    if (typeof h === 'number') return { ...res(h), handle: null };
+    this.atts.set(h.id, h);
+    return { ret: h.id, errno: null, handle: h.id };
+  }
+  mapAttachment(handle: number, dir: DmaDir): MapAttachmentResult {
+    const h = this.atts.get(handle);
+    if (h === undefined) return { ret: -1, errno: 'EINVAL', entries: null, bounced: false, iova: false };
+    const r = this.kernel.devices.mapAttachment(h, dir);
+    if (typeof r === 'number') return { ...res(r), entries: null, bounced: false, iova: false };
+    return { ret: 0, errno: null, entries: r.entries.map((e) => ({ dmaAddr: e.dmaAddr, length: e.length })), bounced: r.bounced, iova: r.iova };
+  }
+  unmapAttachment(handle: number): SysResult {
+    const h = this.atts.get(handle);
+    return h === undefined ? res(-Errno.EINVAL) : res(this.kernel.devices.unmapAttachment(h));
+  }
+  detach(handle: number): SysResult {
+    const h = this.atts.get(handle);
+    return h === undefined ? res(-Errno.EINVAL) : res(this.kernel.devices.detach(h));
+  }
+  syncForCpu(handle: number, dir?: DmaDir): SysResult {
+    const h = this.atts.get(handle);
+    return h === undefined ? res(-Errno.EINVAL) : res(this.kernel.devices.syncForCpu(h, dir));
+  }
+  syncForDevice(handle: number, dir?: DmaDir): SysResult {
+    const h = this.atts.get(handle);
+    return h === undefined ? res(-Errno.EINVAL) : res(this.kernel.devices.syncForDevice(h, dir));
+  }
+
+  /**
+   * The handle `device` uses for the buffer behind `fd`: its most recent mapped attachment of
+   * that buffer, else its most recent one that was ever mapped (a stale DMA address: the
+   * registry refuses it with EFAULT and reports it), else null (no address at all).
+   */
+  private deviceHandle(device: string, fd: number, offset: number, length: number, write: boolean): AttachmentHandle | number {
+    const reg = this.kernel.devices;
+    const dev = reg.get(device);
+    if (dev === null) return -Errno.ENODEV;
+    const buf = this.kernel.dmaBuf.get(this.proc, fd);
+    if (typeof buf === 'number') return buf;
+    this.kernel.dmaBuf.put(buf);
+    const mine = [...this.atts.values()].filter((h) => h.device === dev && h.buf === buf).reverse();
+    const h = mine.find((x) => !x.detached && x.sgt !== null) ?? mine.find((x) => x.mapping !== null);
+    if (h !== undefined) return h;
+    // The device never had a DMA address for this buffer: a wild access with no attachment,
+    // which the registry would report as stale (it has no call for a device without a handle).
+    if (length < 0 || offset < 0 || offset + length > buf.size) return -Errno.EINVAL;
+    dev.stats.faults++;
+    const events = this.kernel.dmaBuf.events;
+    if (events.has('deviceAccess')) events.emit('deviceAccess', { buf, device: dev.devName, offset, length, write, attachment: null });
+    return -Errno.EFAULT;
+  }
+  deviceRead(device: string, fd: number, offset: number, length: number): SysResult & { readonly data: Uint8Array | null } {
+    const h = this.deviceHandle(device, fd, offset, length, false);
+    if (typeof h === 'number') return { ...res(h), data: null };
+    const r = this.kernel.devices.deviceRead(h, offset, length);
+    return typeof r === 'number' ? { ...res(r), data: null } : { ret: r.length, errno: null, data: r };
+  }
+  deviceWrite(device: string, fd: number, offset: number, data: Uint8Array): SysResult {
+    const h = this.deviceHandle(device, fd, offset, data.length, true);
+    if (typeof h === 'number') return res(h);
+    return res(this.kernel.devices.deviceWrite(h, offset, data));
+  }
+  deviceStats(device: string): DeviceStatsResult {
+    const dev = this.kernel.devices.get(device);
+    if (dev === null) return { ...res(-Errno.ENODEV), stats: null };
+    return { ret: 0, errno: null, stats: { ...dev.stats } };
+  }
+  sanitizer(action: 'report' | 'check' | 'clear'): SanitizerResult {
+    const s = this.kernel.sanitizer;
+    if (s === null) return { ...res(-Errno.ENOSYS), reports: null };
+    if (action === 'check') s.check();
+    else if (action === 'clear') s.clear();
+    else if (action !== 'report') return { ...res(-Errno.EINVAL), reports: null };
+    return { ret: 0, errno: null, reports: s.reports().map((r) => ({
+      kind: r.kind, severity: r.severity, message: r.message, buffer: { ...r.buffer }, actor: { ...r.actor },
+      offset: r.offset, length: r.length, count: r.count, access: r.access, text: formatReport(r),
+    })) };
+  }
+
   getpid(): number {
     return this.proc.getpid();
   }
