@@ -265,11 +265,11 @@ export const DIVERGENCES: readonly Divergence[] = [
     reason: 'Keeps attach/map faithful while making the refusal visible.',
   },
   {
-    id: 'udmabuf-dma',
-    area: 'drivers/dma-buf/udmabuf.c',
-    linux: 'map_udmabuf() DMA-maps the table for the importing device and begin/end_cpu_udmabuf() sync it.',
-    emulator: 'The udmabuf table is returned unmapped (no DMA addresses, no cache maintenance); emulated devices cannot move bytes through it (EOPNOTSUPP).',
-    reason: 'Not yet connected to the DMA mapping layer.',
+    id: 'udmabuf-cpu-sync',
+    area: 'drivers/dma-buf/udmabuf.c begin_cpu_udmabuf',
+    linux: 'begin/end_cpu_udmabuf() sync the table against the udmabuf misc device itself, not against the importers (their attachments are mapped by map_udmabuf()).',
+    emulator: 'map_udmabuf() DMA-maps the table for each importer as in Linux; begin/end_cpu_udmabuf() do no cache maintenance.',
+    reason: 'The misc device has no DMA configuration of its own in the emulator; its sync would change no observable byte.',
   },
   {
     id: 'cache-cost',

@@ -266,7 +266,11 @@ export class Kernel implements ProcessHost, KernelServices {
     const swiotlb = swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
     for (const l of swiotlb?.log ?? []) this.log(l);
     const swiotlbHole = swiotlb !== null && swiotlb.nslabs > 0 ? [{ base: swiotlb.base, size: Math.ceil((swiotlb.nslabs * 2048) / ps) * ps }] : [];
-    this.buddy = new BuddyAllocator(undefined, PCP_HIGH);
+    // ZONE_DMA32 below 4 GiB, ZONE_NORMAL above: user pages come from ZONE_NORMAL first
+    // (mm/page_alloc.c zonelist fallback), so a 32-bit device meets high memory as on hardware
+    const fourG = 0x100000000;
+    const highRam = plan.memblock.memory.some((r) => r.base + r.size > fourG);
+    this.buddy = new BuddyAllocator(undefined, PCP_HIGH, highRam ? fourG / ps : 0);
     for (const r of subtractRanges(plan.memblock.memory, [...plan.memblock.reserved, ...plan.memblock.nomap, ...swiotlbHole])) {
       const first = Math.ceil(r.base / ps);
       const last = Math.floor((r.base + r.size) / ps);

@@ -124,3 +124,15 @@ test('per-CPU page list: freed single pages are reused without a merge, drain() 
   b.failOrders.add(0);
   assert.equal(b.alloc(0), -1, 'fault injection wins over the per-CPU list');
 });
+
+test('zones: user pages come from ZONE_NORMAL first, then ZONE_DMA32; merges never cross the boundary', () => {
+  const b = new BuddyAllocator(10, 0, 2048);
+  b.addFreeRange(1024, 2048); // one order-10 block below the split (1024) and one above (2048)
+  assert.equal(b.alloc(0), 2048, 'the first page above the split');
+  assert.equal(b.alloc(10), 1024, 'no whole order-10 block is left in ZONE_NORMAL: ZONE_DMA32 serves it');
+  assert.equal(b.alloc(10), -1);
+  b.free(1024, 10);
+  b.free(2048, 0);
+  assert.deepEqual(b.buddyinfo(), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 'two order-10 blocks, never merged into order 11 across the split');
+  assert.equal(b.freePages, 2048);
+});

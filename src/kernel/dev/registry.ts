@@ -19,6 +19,7 @@
  */
 import { Errno, errnoName } from '../../uapi/errno.js';
 import type { DmaBuf, DmaBufAttachment, DmaBufCore, DmaDirection, SgEntry } from '../dma-buf/dma-buf.js';
+import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../dma-buf/dma-buf.js';
 import type { Process } from '../fs/process.js';
 import type { Arch } from '../mm/page.js';
 import type { ReservedRegion } from '../of/reserved-mem.js';
@@ -350,6 +351,10 @@ export class DeviceRegistry {
       dev.stats.faults++;
       return this.fail(h, -E.EACCES, 'protected memory: the device is not allowed through the firewall');
     }
+    if (iommuRefuses(m, write)) {
+      dev.stats.faults++;
+      return this.fail(h, -E.EFAULT, `IOMMU fault: a ${write ? 'write to' : 'read of'} a ${write ? 'DMA_TO_DEVICE (device read-only)' : 'DMA_FROM_DEVICE (device write-only)'} mapping`);
+    }
     return deviceTransfer(m, offset, length, data);
   }
 
@@ -373,6 +378,21 @@ export class DeviceRegistry {
       dev.stats.faults++;
       return -E.EACCES;
     }
+    if (iommuRefuses(m, data !== null)) {
+      dev.stats.faults++;
+      return -E.EFAULT;
+    }
     return deviceTransfer(m, off, length, data);
   }
+}
+
+/**
+ * The IOMMU maps each direction with the permissions it implies: DMA_TO_DEVICE read-only for the
+ * device, DMA_FROM_DEVICE write-only, DMA_BIDIRECTIONAL both; any other access faults. A direct
+ * mapping has no such check (nothing between the device and memory).
+ * @kernel drivers/iommu/dma-iommu.c dma_info_to_prot
+ */
+function iommuRefuses(m: DmaMapping, write: boolean): boolean {
+  if (m.iova === null) return false;
+  return write ? m.dir === DMA_TO_DEVICE : m.dir === DMA_FROM_DEVICE;
 }

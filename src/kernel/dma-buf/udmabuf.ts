@@ -18,6 +18,11 @@ import { DEVTMPFS_DEV, DEVTMPFS_MNT_ID } from '../dma-heap/dma-heap.js';
 import { memfdGetSeals } from '../mm/memfd.js';
 import type { ShmemFs, ShmemInode, ShmemPage } from '../mm/shmem.js';
 import type { DmaBuf, DmaBufCore, DmaBufOps, SgEntry } from './dma-buf.js';
+import type { PageRef } from '../fs/mm-user.js';
+import type { KResult } from '../result.js';
+import type { Device } from '../dev/device.js';
+import type { BufferPages } from '../dev/cache.js';
+import { dmaMapSgtable, dmaUnmapSgtable } from '../dev/dma-mapping.js';
 
 const E = Errno;
 
@@ -41,10 +46,34 @@ const ITEM_SIZE = 24;
 const LIST_HEAD_SIZE = 8;
 
 /** struct udmabuf (the exporter's buffer). */
-interface Udmabuf {
-  readonly pages: ShmemPage[];
+/**
+ * struct udmabuf: the memfd's pages, which the DMA layer and the cache model reach as a
+ * buffer's pages (BufferPages).
+ */
+class Udmabuf implements BufferPages {
   /** ubuf->sg: made by the first begin_cpu_access. */
-  sg: boolean;
+  sg = false;
+  constructor(
+    readonly shm: ShmemPage[],
+    readonly pageSize: number,
+    private readonly shmem: ShmemFs,
+  ) {}
+  get pages(): number {
+    return this.shm.length;
+  }
+  pfnOf(page: number): number {
+    return this.shm[page]!.run.pfn;
+  }
+  page(page: number, write: boolean): PageRef | null {
+    const p = this.shm[page];
+    return p === undefined ? null : this.shmem.pageRef(p, write);
+  }
+}
+
+/** Per attachment: the table get_sg_table() built for the importing device. */
+interface UdmabufAttachment {
+  readonly table: SgEntry[];
+  readonly dev: Device | null;
 }
 
 /** One memfd range of a create request; u64 values split in 32-bit halves. */
@@ -169,7 +198,7 @@ export class UdmabufDevice {
         pages.push(page);
       }
     }
-    const ubuf: Udmabuf = { pages, sg: false };
+    const ubuf = new Udmabuf(pages, ps, this.host.shmem);
     const buf = dmaBuf.export({ expName: 'udmabuf', ops: this.ops, size: pagecount * ps, flags: fc.O_RDWR, priv: ubuf });
     if (typeof buf === 'number') return fail(buf);
     return dmaBuf.fd(buf, proc, (flags & UDMABUF_FLAGS_CLOEXEC) !== 0 ? fc.O_CLOEXEC : 0);
@@ -180,20 +209,25 @@ export class UdmabufDevice {
     const { pageSize: ps, shmem } = this.host;
     const ubufOf = (buf: DmaBuf): Udmabuf => buf.priv as Udmabuf;
     return {
-      /** map_udmabuf(): the pages as an sg table; sg_alloc_table_from_pages() merges contiguous ones. */
-      mapDmaBuf: (att): SgEntry[] => {
-        const out: { pfn: number; length: number }[] = [];
-        for (const p of ubufOf(att.dmabuf).pages) {
-          const last = out[out.length - 1];
-          if (last !== undefined && last.pfn + last.length / ps === p.run.pfn) last.length += ps;
-          else out.push({ pfn: p.run.pfn, length: ps });
-        }
-        return out;
+      attach: (_buf, att) => {
+        att.priv = { table: sgTableOf(ubufOf(att.dmabuf), ps), dev: att.device ?? null } satisfies UdmabufAttachment;
+        return 0;
       },
-      unmapDmaBuf: () => undefined,
+      /**
+       * map_udmabuf() → get_sg_table(): the pages as an sg table (sg_alloc_table_from_pages()
+       * merges contiguous ones), DMA-mapped for the importing device; a mapping error is returned.
+       */
+      mapDmaBuf: (att, dir): KResult<SgEntry[]> => {
+        // get_sg_table() builds the table at map time; attach only prepares it
+        const a = (att.priv as UdmabufAttachment | null) ?? (att.priv = { table: sgTableOf(ubufOf(att.dmabuf), ps), dev: att.device ?? null } satisfies UdmabufAttachment);
+        const r = dmaMapSgtable(a.dev, a.table, dir, ubufOf(att.dmabuf));
+        return typeof r === 'number' ? r : a.table;
+      },
+      /** unmap_udmabuf(): dma_unmap_sgtable(). */
+      unmapDmaBuf: (att, sgt, dir) => dmaUnmapSgtable((att.priv as UdmabufAttachment | null)?.dev ?? null, sgt, dir),
       /** release_udmabuf(): every page reference goes. */
       release: (buf) => {
-        for (const p of ubufOf(buf).pages) shmem.putPage(p);
+        for (const p of ubufOf(buf).shm) shmem.putPage(p);
       },
       /** begin_cpu_udmabuf(): the first call makes the sg table. */
       beginCpuAccess: (buf) => {
@@ -208,11 +242,8 @@ export class UdmabufDevice {
        */
       mmap: (buf: DmaBuf, vma: Vma): number => {
         if ((vma.vmFlags & (VM_SHARED | VM_MAYSHARE)) === 0) return -E.EINVAL;
-        const pages = ubufOf(buf).pages;
-        vma.pages = (index, write) => {
-          const p = pages[index];
-          return p === undefined ? null : shmem.pageRef(p, write);
-        };
+        const ubuf = ubufOf(buf);
+        vma.pages = (index, write) => ubuf.page(index, write);
         return 0;
       },
       /** vmap_udmabuf(): vm_map_ram() of the pages. */
@@ -220,4 +251,16 @@ export class UdmabufDevice {
       vunmap: () => undefined,
     };
   }
+}
+
+/** The buffer's pages as an sg table, physically contiguous pages merged into one entry. */
+function sgTableOf(ubuf: Udmabuf, ps: number): SgEntry[] {
+  const out: { pfn: number; length: number }[] = [];
+  for (let i = 0; i < ubuf.pages; i++) {
+    const pfn = ubuf.pfnOf(i);
+    const last = out[out.length - 1];
+    if (last !== undefined && last.pfn + last.length / ps === pfn) last.length += ps;
+    else out.push({ pfn, length: ps });
+  }
+  return out;
 }

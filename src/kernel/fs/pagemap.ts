@@ -32,8 +32,8 @@ import { Errno } from '../../uapi/errno.js';
 import type { Arch } from '../../uapi/fcntl.js';
 import { SEEK_CUR, SEEK_SET } from '../../uapi/fcntl.js';
 import type { DmaBuf } from '../dma-buf/dma-buf.js';
-import { PagedBuffer } from '../heaps/paged-buffer.js';
-import { ShmemInode, ShmemPage } from '../mm/shmem.js';
+import type { BufferPages } from '../dev/cache.js';
+import { ShmemInode } from '../mm/shmem.js';
 import type { File, FileOperations } from './file.js';
 import { VM_PFNMAP, VM_SHARED } from './mm-user.js';
 import type { AddressSpace } from './mm-user.js';
@@ -88,24 +88,14 @@ export function taskSize(arch: Arch, pageSize: number): number {
 
 /**
  * The physical page under file page `index` of `file`, or null when the emulator cannot tell:
- * a heap buffer's page runs (PagedBuffer), a udmabuf's memfd pages, a memfd's page cache.
+ * a dma-buf's pages (BufferPages: the heaps' page runs, a udmabuf's memfd pages), a memfd's page cache.
  */
 export function filePfn(host: PagemapHost, file: File, index: number): number | null {
   if (file.fop === host.dmaBufFops) {
-    const priv = (file.priv as DmaBuf).priv;
-    if (priv instanceof PagedBuffer) {
-      if (index < 0 || index >= priv.pages) return null;
-      const i = priv.runs.length === 1 ? 0 : priv.runIndex(index);
-      const run = priv.runs[i];
-      const start = priv.starts[i];
-      return run === undefined || start === undefined ? null : run.pfn + (index - start);
-    }
-    const pages = (priv as { pages?: unknown }).pages;
-    if (Array.isArray(pages)) {
-      const p: unknown = pages[index];
-      return p instanceof ShmemPage ? p.run.pfn : null;
-    }
-    return null;
+    // every exporter's buffer exposes its pages as BufferPages (heaps' PagedBuffer, udmabuf)
+    const mem = (file.priv as DmaBuf).priv as Partial<BufferPages> | null;
+    if (mem === null || typeof mem.pfnOf !== 'function' || typeof mem.pages !== 'number') return null;
+    return index >= 0 && index < mem.pages ? mem.pfnOf(index) : null;
   }
   if (file.fop === host.shmemFops && file.inode instanceof ShmemInode) return file.inode.pages.get(index)?.run.pfn ?? null;
   return null;

@@ -20,8 +20,13 @@
 import { MAX_PAGE_ORDER } from './page.js';
 
 export class BuddyAllocator {
-  /** lists[o] = head PFNs of the free blocks of order o. */
-  private readonly lists: Set<number>[] = [];
+  /**
+   * zones[z][o] = head PFNs of the free blocks of order o in zone z. Zone 0 is ZONE_NORMAL (at or
+   * above `zoneSplitPfn`), zone 1 ZONE_DMA32 below it; a user allocation tries them in that
+   * order (the zonelist fallback of mm/page_alloc.c get_page_from_freelist). Without a split
+   * there is one zone.
+   */
+  private readonly zones: Set<number>[][] = [];
   private nrFree = 0;
   private nrTotal = 0;
 
@@ -38,7 +43,7 @@ export class BuddyAllocator {
    * from it first, so that a page freed and allocated again costs no split or merge.
    * @kernel mm/page_alloc.c free_unref_page, rmqueue_pcplist, pcp->high
    */
-  private readonly pcp: number[] = [];
+  private readonly pcps: number[][] = [];
 
   /**
    * @param maxOrder highest order (inclusive), MAX_PAGE_ORDER by default.
@@ -47,23 +52,42 @@ export class BuddyAllocator {
   constructor(
     readonly maxOrder: number = MAX_PAGE_ORDER,
     readonly pcpHigh = 0,
+    /**
+     * First PFN of ZONE_NORMAL (4 GiB on x86-64 and arm64 with RAM above it); 0: one zone. Must be
+     * aligned to 2^maxOrder so that no buddy pair straddles the boundary.
+     */
+    readonly zoneSplitPfn = 0,
   ) {
-    for (let o = 0; o <= maxOrder; o++) this.lists.push(new Set());
+    const nzones = zoneSplitPfn > 0 ? 2 : 1;
+    for (let z = 0; z < nzones; z++) {
+      const lists: Set<number>[] = [];
+      for (let o = 0; o <= maxOrder; o++) lists.push(new Set());
+      this.zones.push(lists);
+      this.pcps.push([]);
+    }
   }
 
-  /** Free pages, including those waiting on the per-CPU list. */
+  private zoneOf(pfn: number): number {
+    return this.zoneSplitPfn > 0 && pfn < this.zoneSplitPfn ? 1 : 0;
+  }
+
+  /** Free pages, including those waiting on the per-CPU lists. */
   get freePages(): number {
-    return this.nrFree + this.pcp.length;
+    let n = this.nrFree;
+    for (const p of this.pcps) n += p.length;
+    return n;
   }
 
-  /** Pages on the per-CPU list (not in the buddy free lists, as /proc/buddyinfo does not show them). */
+  /** Pages on the per-CPU lists (not in the buddy free lists, as /proc/buddyinfo does not show them). */
   get pcpCount(): number {
-    return this.pcp.length;
+    let n = 0;
+    for (const p of this.pcps) n += p.length;
+    return n;
   }
 
-  /** drain_all_pages(): merges every page on the per-CPU list back into the free lists. */
+  /** drain_all_pages(): merges every page on the per-CPU lists back into the free lists. */
   drain(): void {
-    while (this.pcp.length > 0) this.free1(this.pcp.pop()!, 0);
+    for (const p of this.pcps) while (p.length > 0) this.free1(p.pop()!, 0);
   }
 
   /** Pages ever given to the allocator with addFreeRange() (zone managed pages). */
@@ -73,18 +97,22 @@ export class BuddyAllocator {
 
   /** Number of free blocks of an order (one column of /proc/buddyinfo); 0 for an invalid order. */
   freeBlocks(order: number): number {
-    return this.lists[order]?.size ?? 0;
+    let n = 0;
+    for (const lists of this.zones) n += lists[order]?.size ?? 0;
+    return n;
   }
 
   /** Free block counts for orders 0..maxOrder, as /proc/buddyinfo prints them. */
   buddyinfo(): number[] {
-    return this.lists.map((s) => s.size);
+    const out: number[] = [];
+    for (let o = 0; o <= this.maxOrder; o++) out.push(this.freeBlocks(o));
+    return out;
   }
 
   /** Highest order with a free block, or -1 when nothing is free. */
   largestFreeOrder(): number {
     for (let o = this.maxOrder; o >= 0; o--) {
-      if ((this.lists[o]?.size ?? 0) > 0) return o;
+      if (this.freeBlocks(o) > 0) return o;
     }
     return -1;
   }
@@ -125,22 +153,26 @@ export class BuddyAllocator {
   alloc(order: number): number {
     if (!Number.isInteger(order) || order < 0 || order > this.maxOrder) return -1;
     if (this.failOrders.has(order)) return -1;
-    if (order === 0 && this.pcp.length > 0) return this.pcp.pop()!;
-    for (let cur = order; cur <= this.maxOrder; cur++) {
-      const list = this.lists[cur];
-      if (list === undefined || list.size === 0) continue;
-      const it = list.values().next();
-      if (it.done === true) continue;
-      const pfn = it.value;
-      list.delete(pfn);
-      // expand(): split down to the requested order.
-      let high = cur;
-      while (high > order) {
-        high--;
-        this.lists[high]?.add(pfn + 2 ** high);
+    for (let z = 0; z < this.zones.length; z++) {
+      const pcp = this.pcps[z]!;
+      if (order === 0 && pcp.length > 0) return pcp.pop()!;
+      const lists = this.zones[z]!;
+      for (let cur = order; cur <= this.maxOrder; cur++) {
+        const list = lists[cur];
+        if (list === undefined || list.size === 0) continue;
+        const it = list.values().next();
+        if (it.done === true) continue;
+        const pfn = it.value;
+        list.delete(pfn);
+        // expand(): split down to the requested order.
+        let high = cur;
+        while (high > order) {
+          high--;
+          lists[high]?.add(pfn + 2 ** high);
+        }
+        this.nrFree -= 2 ** order;
+        return pfn;
       }
-      this.nrFree -= 2 ** order;
-      return pfn;
     }
     return -1;
   }
@@ -152,9 +184,11 @@ export class BuddyAllocator {
    */
   free(pfn: number, order: number): void {
     if (!Number.isInteger(order) || order < 0 || order > this.maxOrder) return;
-    if (this.lists[order]?.has(pfn) === true) return;
-    if (order === 0 && this.pcp.length < this.pcpHigh) {
-      this.pcp.push(pfn);
+    const z = this.zoneOf(pfn);
+    if (this.zones[z]![order]?.has(pfn) === true) return;
+    const pcp = this.pcps[z]!;
+    if (order === 0 && pcp.length < this.pcpHigh) {
+      pcp.push(pfn);
       return;
     }
     this.free1(pfn, order);
@@ -167,16 +201,17 @@ export class BuddyAllocator {
    */
   private free1(pfn: number, order: number): void {
     this.nrFree += 2 ** order;
+    const lists = this.zones[this.zoneOf(pfn)]!;
     let head = pfn;
     let o = order;
     while (o < this.maxOrder) {
       const size = 2 ** o;
       const buddy = Math.floor(head / size) % 2 === 0 ? head + size : head - size;
-      const list = this.lists[o];
+      const list = lists[o];
       if (list === undefined || !list.delete(buddy)) break;
       head = Math.min(head, buddy);
       o++;
     }
-    this.lists[o]?.add(head);
+    lists[o]?.add(head);
   }
 }
