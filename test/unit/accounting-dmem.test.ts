@@ -10,27 +10,15 @@ import type { KernelConfig } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/fs/process.js';
 import { loadBoard } from '../../src/apps/common/board-files.js';
 import { Errno } from '../../src/uapi/errno.js';
+import { writeText as write } from './kernel-helpers.js';
 
 const K = 1024;
 const M = 1024 * 1024;
 const O_RDONLY = 0;
-const O_WRONLY = 1;
 const O_RDWR = 2;
 const CG = '/sys/fs/cgroup';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** open(O_WRONLY) + write() + close() from `proc`. */
-function write(proc: Process, path: string, text: string): number {
-  const fd = proc.open(path, O_WRONLY);
-  if (fd < 0) return fd;
-  const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-  const buf = proc.userAlloc(Math.max(1, bytes.length));
-  assert.ok(proc.mm.copyToUser(buf, bytes));
-  const r = proc.write(fd, buf, bytes.length);
-  proc.close(fd);
-  proc.munmap(buf, Math.max(1, bytes.length));
-  return r;
-}
 
 function read(k: Kernel, proc: Process, path: string): string | number {
   return k.readFile(proc, path);

@@ -9,11 +9,11 @@ import type { KernelConfig } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/fs/process.js';
 import { Errno } from '../../src/uapi/errno.js';
 import { F_GETFD, F_GETFL, FD_CLOEXEC, O_EXCL, O_NONBLOCK, POLLIN } from '../../src/uapi/fcntl.js';
+import { writeText as write } from './kernel-helpers.js';
 
 const K = 1024;
 const M = 1024 * 1024;
 const O_RDONLY = 0;
-const O_WRONLY = 1;
 const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
 const CG = '/sys/fs/cgroup';
@@ -22,17 +22,6 @@ const ALLOC_32 = 0xc0204800;
 const ALLOC_24 = 0xc0184800;
 const ALLOC_48 = 0xc0304800;
 
-function write(proc: Process, path: string, text: string): number {
-  const fd = proc.open(path, O_WRONLY);
-  if (fd < 0) return fd;
-  const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-  const buf = proc.userAlloc(Math.max(1, bytes.length));
-  assert.ok(proc.mm.copyToUser(buf, bytes));
-  const r = proc.write(fd, buf, bytes.length);
-  proc.close(fd);
-  proc.munmap(buf, Math.max(1, bytes.length));
-  return r;
-}
 
 function current(k: Kernel, cg: string): number {
   const t = k.readFile(k.init, `${CG}/${cg}/memory.current`);

@@ -13,3 +13,16 @@ export function heapAlloc(p: Process, heapFd: number, len: number, fdFlags: numb
   const out = p.mm.copyFromUser(arg, 24)!;
   return { ret, fd: new DataView(out.buffer).getUint32(8, true), arg };
 }
+
+/** open(O_WRONLY) + write() + close() from `proc`, with the text in its user memory: write()'s result. */
+export function writeText(proc: Process, path: string, text: string): number {
+  const fd = proc.open(path, 1 /* O_WRONLY */);
+  if (fd < 0) return fd;
+  const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+  const buf = proc.userAlloc(Math.max(1, bytes.length));
+  proc.mm.copyToUser(buf, bytes);
+  const r = proc.write(fd, buf, bytes.length);
+  proc.close(fd);
+  proc.munmap(buf, Math.max(1, bytes.length));
+  return r;
+}

@@ -10,6 +10,7 @@ import { pageCounterMemparse } from '../../src/kernel/cgroup/memcontrol.js';
 import type { Process } from '../../src/kernel/fs/process.js';
 import { Errno } from '../../src/uapi/errno.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/uapi/fcntl.js';
+import { writeText as write } from './kernel-helpers.js';
 
 const M = 1024 * 1024;
 const O_RDONLY = 0;
@@ -28,18 +29,6 @@ function setup(config: KernelConfig = { profile: '6.1', cmdline: 'cma=64M' }, na
   return { k, admin, p, cur: () => current(k, admin, `${CG}/${name}`) };
 }
 
-/** open(O_WRONLY) + write() + close() from `proc`, with the text in its user memory. */
-function write(proc: Process, path: string, text: string): number {
-  const fd = proc.open(path, O_WRONLY);
-  if (fd < 0) return fd;
-  const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-  const buf = proc.userAlloc(Math.max(1, bytes.length));
-  assert.ok(proc.mm.copyToUser(buf, bytes));
-  const r = proc.write(fd, buf, bytes.length);
-  proc.close(fd);
-  proc.munmap(buf, Math.max(1, bytes.length));
-  return r;
-}
 
 function read(k: Kernel, proc: Process, path: string): string | number {
   return k.readFile(proc, path);

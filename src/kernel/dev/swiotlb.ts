@@ -269,38 +269,40 @@ export class SwiotlbPool {
     return this.start + slot * IO_TLB_SIZE;
   }
 
-  /** Copies `n` pool bytes at physical `phys` into `out[outOff..]`. */
-  read(phys: number, out: Uint8Array, outOff: number, n: number): void {
+  /**
+   * Walks `n` pool bytes from physical `phys` slot by slot (2 KiB each; bytes live per slot and
+   * are allocated on first write): `visit(slot bytes or undefined, offset in slot, length, done)`.
+   */
+  private walk(phys: number, n: number, visit: (d: Uint8Array | undefined, slot: number, inSlot: number, k: number, done: number) => void): void {
     let off = phys - this.start;
     let done = 0;
     while (done < n) {
       const slot = Math.floor(off / IO_TLB_SIZE);
       const inSlot = off - slot * IO_TLB_SIZE;
       const k = Math.min(n - done, IO_TLB_SIZE - inSlot);
-      const d = this.data.get(slot);
-      if (d === undefined) out.fill(0, outOff + done, outOff + done + k);
-      else out.set(d.subarray(inSlot, inSlot + k), outOff + done);
+      visit(this.data.get(slot), slot, inSlot, k, done);
       done += k;
       off += k;
     }
   }
 
+  /** Copies `n` pool bytes at physical `phys` into `out[outOff..]` (never-written slots read as zero). */
+  read(phys: number, out: Uint8Array, outOff: number, n: number): void {
+    this.walk(phys, n, (d, _slot, inSlot, k, done) => {
+      if (d === undefined) out.fill(0, outOff + done, outOff + done + k);
+      else out.set(d.subarray(inSlot, inSlot + k), outOff + done);
+    });
+  }
+
   /** Copies `n` bytes from `src[srcOff..]` into the pool at physical `phys`. */
   write(phys: number, src: Uint8Array, srcOff: number, n: number): void {
-    let off = phys - this.start;
-    let done = 0;
-    while (done < n) {
-      const slot = Math.floor(off / IO_TLB_SIZE);
-      const inSlot = off - slot * IO_TLB_SIZE;
-      const k = Math.min(n - done, IO_TLB_SIZE - inSlot);
-      let d = this.data.get(slot);
-      if (d === undefined) {
-        d = new Uint8Array(IO_TLB_SIZE);
-        this.data.set(slot, d);
+    this.walk(phys, n, (d, slot, inSlot, k, done) => {
+      let bytes = d;
+      if (bytes === undefined) {
+        bytes = new Uint8Array(IO_TLB_SIZE);
+        this.data.set(slot, bytes);
       }
-      d.set(src.subarray(srcOff + done, srcOff + done + k), inSlot);
-      done += k;
-      off += k;
-    }
+      bytes.set(src.subarray(srcOff + done, srcOff + done + k), inSlot);
+    });
   }
 }
