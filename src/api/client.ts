@@ -1,100 +1,590 @@
 /**
- * The client library (v0): list heaps, allocate, map with bounds-checked access that can never
- * outlive an unmap, sync, name and close — over any backend's {@link SyscallTarget}. Kernel
- * errors surface as {@link ErrnoError}s with the errno name, number and syscall.
+ * The client library: discover heaps and what they are, choose one from requirements (with a
+ * udmabuf fallback), allocate (named automatically, off the event loop if the backend can),
+ * import and hand off foreign buffers, lay out multi-plane images, map with bounds-checked access
+ * that can never outlive an unmap, sync, and report buffers the garbage collector found still
+ * open — over any backend's {@link SyscallTarget}. Kernel errors surface as {@link ErrnoError}s
+ * with the errno name, number and syscall. docs/client.md is the guide.
  */
 import { DMA_HEAP_ALLOCATION_DATA, DMA_HEAP_IOCTL_ALLOC } from '../uapi/dma-heap.js';
 import {
   DMA_BUF_IOCTL_SYNC, DMA_BUF_NAME_LEN, DMA_BUF_SET_NAME_B, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW,
   DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
 } from '../uapi/dma-buf.js';
-import { fcntlConstants, MAP_SHARED, PROT_READ, PROT_WRITE, SEEK_END } from '../uapi/fcntl.js';
+import type { ErrnoName } from '../uapi/errno.js';
+import {
+  F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GETFL, F_SEAL_SHRINK, F_SETFD, fcntlConstants, MAP_SHARED, MFD_ALLOW_SEALING, MFD_CLOEXEC, PROT_READ,
+  PROT_WRITE, SEEK_END,
+} from '../uapi/fcntl.js';
+import { UDMABUF_CREATE, UDMABUF_CREATE_LAYOUT, UDMABUF_FLAGS_CLOEXEC } from '../uapi/udmabuf.js';
+import { chooseHeap, describeRequirements } from './choose.js';
+import type { HeapChoice, HeapRequirements } from './choose.js';
+import { parseFdinfo } from './dmabuf-info.js';
 import { ErrnoError, UnmappedError } from './errors.js';
-import type { MapHandle, SyscallTarget, SysResult } from './target.js';
+import { inferHeapProperties, readSystemFacts } from './heap-knowledge.js';
+import type { HeapInfo, SystemFacts } from './heap-knowledge.js';
+import { imageLayout } from './layout.js';
+import type { ImageLayout, ImageLayoutOptions, PlaneLayout } from './layout.js';
+import { LeakGuard } from './leak-guard.js';
+import type { LeakGuardOptions, LeakReport } from './leak-guard.js';
+import type { IoctlResult, MapHandle, SyscallTarget, SysResult } from './target.js';
 
+export type { HeapInfo } from './heap-knowledge.js';
+
+/** Access mode of a dma-buf fd. */
 export type Access = 'read' | 'write' | 'rw';
+/** DMA_BUF_IOCTL_SYNC phase. */
 export type SyncPhase = 'start' | 'end';
 
-export interface HeapInfo {
-  readonly name: string;
-  readonly path: string;
-}
-
+/** Options of every allocation. */
 export interface AllocateOptions {
   /** Access mode of the buffer's fd (default 'rw'); 'read' is the O_RDONLY the kernel gives a zeroed struct. */
   readonly access?: Access;
   /** Close the fd on exec (default true). */
   readonly cloexec?: boolean;
-  /** Buffer name (DMA_BUF_SET_NAME); longer names are cut to the kernel's 31 characters. */
-  readonly name?: string;
+  /**
+   * Buffer name (DMA_BUF_SET_NAME), cut to the kernel's 31 characters; a failure to set it fails
+   * the allocation. Left out: the automatic name `<appName>:<purpose>`; null: no name.
+   */
+  readonly name?: string | null;
+  /** The purpose part of the automatic name (default: the heap's name, `udmabuf`, or the image format). */
+  readonly purpose?: string;
 }
+
+/** Options of {@link DmaHeapClient.allocateFor}. */
+export interface AllocateForOptions extends AllocateOptions {
+  /** End the fallback chain in udmabuf over a sealed memfd when it fits the requirements (default true). */
+  readonly udmabuf?: boolean;
+}
+
+/** Options of a {@link DmaHeapClient}. */
+export interface DmaHeapClientOptions {
+  /**
+   * The first part of automatic buffer names, `<appName>:<purpose>` (the names fdinfo,
+   * debugfs bufinfo and dmabuf_dump show). Default `dmaheap`; null: no automatic names.
+   */
+  readonly appName?: string | null;
+  /** Facts only the caller can supply (the live device tree's reserved memory), added to the ones the client reads. */
+  readonly facts?: SystemFacts;
+  /** A guard to share, options for a new one (the default: counts leaks, reports nothing), or false for none. */
+  readonly leakGuard?: LeakGuard | LeakGuardOptions | false;
+}
+
+/** One provider tried by an allocation, and its errno (null: it worked). */
+export interface AllocationAttempt {
+  /** A heap name, or `udmabuf`. */
+  readonly provider: string;
+  /** The errno it failed with; null for the one that worked. */
+  readonly error: ErrnoName | null;
+}
+
+/** How a buffer came to be: which path, which provider, what was tried, and why. */
+export interface AllocationRecord {
+  /** `heap`: DMA_HEAP_IOCTL_ALLOC; `udmabuf`: a sealed memfd through UDMABUF_CREATE; `import`: a foreign fd. */
+  readonly path: 'heap' | 'udmabuf' | 'import';
+  /** The heap name, `udmabuf`, or the exporter of an imported buffer. */
+  readonly provider: string;
+  /** What allocateFor was asked for (null: by name, or imported). */
+  readonly requirements: HeapRequirements | null;
+  /** Every provider tried, in order; the last one succeeded. */
+  readonly attempts: readonly AllocationAttempt[];
+  /** One line, e.g. `allocated from heap "reserved" after "default_cma_region" failed (ENOMEM); chose ...`. */
+  readonly explanation: string;
+}
+
+/** What a child process needs to use a buffer (JSON-serialisable: pass it in argv, env or a pipe). */
+export interface BufferHandoff {
+  /** The fd number in the child. */
+  readonly fd: number;
+  /** The buffer's inode: the child checks it ({@link DmaHeapClient.importHandoff}). */
+  readonly inode: number;
+  /** Bytes. */
+  readonly size: number;
+  /** Heap name, `udmabuf`, or the exporter. */
+  readonly exporter: string;
+  /** The buffer's name (DMA_BUF_SET_NAME), null when unnamed. */
+  readonly name: string | null;
+  /** Access mode of the fd. */
+  readonly access: Access;
+}
+
+/** Thrown by allocateFor when every provider failed or none fits: an ErrnoError with the story. */
+export class AllocationError extends ErrnoError {
+  constructor(
+    code: ErrnoName,
+    /** The providers tried, in order. */
+    readonly attempts: readonly AllocationAttempt[],
+    /** The choice the attempts followed. */
+    readonly choice: HeapChoice,
+    hint: string,
+  ) {
+    super(code, 'allocate', undefined, hint);
+  }
+}
+
+/** Errors after which allocateFor tries the next provider (the heap is full, missing or closed to us). */
+const NEXT_PROVIDER: ReadonlySet<ErrnoName> = new Set<ErrnoName>(['ENOMEM', 'ENOSPC', 'EACCES', 'EPERM', 'ENOENT', 'ENODEV', 'ENXIO', 'EBUSY']);
 
 function check(r: SysResult, syscall: string, path?: string): number {
   if (r.errno !== null) throw new ErrnoError(r.errno, syscall, path);
   return r.ret;
 }
 
-export class DmaHeapClient {
-  private closed = false;
-  constructor(readonly target: SyscallTarget) {}
+function positiveSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`size must be a non-negative integer number of bytes, not ${size}`);
+}
 
-  /** The heaps in /dev/dma_heap. */
-  heaps(): HeapInfo[] {
-    return this.target.listHeaps().map((name) => ({ name, path: `/dev/dma_heap/${name}` }));
+const q = (s: string): string => `"${s}"`;
+
+/** What a new DmaBuffer gets besides the fd (the client fills it in). */
+export interface DmaBufferInfo {
+  /** The buffer's inode (fstat st_ino). */
+  readonly inode?: number | null;
+  /** The name the buffer already has. */
+  readonly name?: string | null;
+  /** How it came to be. */
+  readonly provenance?: AllocationRecord | null;
+  /** Tracks the buffer until it is closed. */
+  readonly leakGuard?: LeakGuard | null;
+  /** The allocation stack for the guard's report. */
+  readonly stack?: string;
+  /** True when the client is gone (its process ended): no leak to report then. */
+  readonly stale?: () => boolean;
+}
+
+/** A process's view of the heaps and its buffers. */
+export class DmaHeapClient {
+  private readonly session = { closed: false };
+  /** The guard that reports buffers collected without release() (null: none). */
+  readonly leakGuard: LeakGuard | null;
+  /** The first part of automatic names (null: none). */
+  readonly appName: string | null;
+
+  constructor(
+    /** The process the client acts as. */
+    readonly target: SyscallTarget,
+    private readonly options: DmaHeapClientOptions = {},
+  ) {
+    const g = options.leakGuard;
+    this.leakGuard = g === false ? null : g instanceof LeakGuard ? g : new LeakGuard(g ?? {});
+    this.appName = options.appName === undefined ? 'dmaheap' : options.appName;
+  }
+
+  /** True after {@link close}. */
+  get isClosed(): boolean {
+    return this.session.closed;
+  }
+
+  // ---- discovery ----------------------------------------------------------------------------
+
+  /**
+   * The facts this process can read (release, /proc/meminfo, /sys/kernel/mm/cma, /dev/udmabuf,
+   * the backend's exact description), plus the client's `facts` and `extra` (later wins).
+   * `exact: false` leaves the backend's description out, to see what a real system would infer.
+   */
+  systemFacts(opts: { facts?: SystemFacts; exact?: boolean } = {}): SystemFacts {
+    const read = readSystemFacts(this.target, { exact: opts.exact !== false });
+    return { ...read, ...definedOf(this.options.facts), ...definedOf(opts.facts) };
   }
 
   /**
-   * Allocates `size` bytes (rounded up to whole pages by the kernel) from heap `heap`.
+   * The heaps in /dev/dma_heap, each with what is known about it and where that came from
+   * ({@link HeapInfo.properties}: `exact` on the emulated backend; device tree, sysfs, meminfo
+   * or name elsewhere).
+   */
+  heaps(opts: { facts?: SystemFacts; exact?: boolean } = {}): HeapInfo[] {
+    return this.heapsWith(this.systemFacts(opts));
+  }
+
+  private heapsWith(facts: SystemFacts): HeapInfo[] {
+    const names = this.target.listHeaps();
+    return names.map((name) => ({ name, path: `/dev/dma_heap/${name}`, properties: inferHeapProperties(name, facts, names) }));
+  }
+
+  /** {@link chooseHeap} over this system's heaps (fresh facts). */
+  choose(req: HeapRequirements = {}, opts: { facts?: SystemFacts; exact?: boolean } = {}): HeapChoice {
+    const facts = this.systemFacts(opts);
+    return chooseHeap(this.heapsWith(facts), req, { udmabuf: facts.udmabuf ?? null });
+  }
+
+  // ---- allocation ---------------------------------------------------------------------------
+
+  /**
+   * Allocates `size` bytes (rounded up to whole pages by the kernel) from heap `heap`, named
+   * `<appName>:<heap>` unless `opts` says otherwise.
    * @throws ErrnoError ENOENT for an unknown heap, EACCES without permission, EINVAL for a size
    * of 0, ENOMEM when the heap is full
    */
   allocate(heap: string, size: number, opts: AllocateOptions = {}): DmaBuffer {
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`size must be a non-negative integer number of bytes, not ${size}`);
-    const t = this.target;
-    const fc = fcntlConstants(t.arch);
-    const path = `/dev/dma_heap/${heap}`;
-    const h = check(t.open(path, fc.O_RDONLY | fc.O_CLOEXEC), 'open', path);
+    positiveSize(size);
+    const stack = this.leakGuard?.stackHere() ?? '';
+    const { h, arg, path } = this.openForAlloc(heap, size, opts);
     try {
-      const acc = opts.access ?? 'rw';
-      const fdFlags = (acc === 'rw' ? fc.O_RDWR : acc === 'write' ? fc.O_WRONLY : fc.O_RDONLY) | ((opts.cloexec ?? true) ? fc.O_CLOEXEC : 0);
-      const arg = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
-      const dv = new DataView(arg.buffer);
-      dv.setBigUint64(0, BigInt(size), true);
-      dv.setUint32(12, fdFlags, true);
-      const r = t.ioctl(h, DMA_HEAP_IOCTL_ALLOC, arg);
-      check(r, 'ioctl', path);
-      const fd = new DataView(r.out!.buffer, r.out!.byteOffset, 24).getUint32(8, true);
-      const real = check(t.lseek(fd, 0, SEEK_END), 'lseek');
-      const buf = new DmaBuffer(t, fd, real, heap, acc);
-      if (opts.name !== undefined) buf.setName(opts.name);
-      return buf;
+      return this.adoptHeapBuffer(this.target.ioctl(h, DMA_HEAP_IOCTL_ALLOC, arg), heap, path, opts, stack, byName(heap));
+    } finally {
+      this.target.close(h);
+    }
+  }
+
+  /**
+   * {@link allocate} as a Promise. A backend with {@link SyscallTarget.ioctlAsync} (the Linux
+   * backend, on the libuv pool) runs the allocation ioctl off the event loop; otherwise (the
+   * emulated kernel) it runs in a microtask, so the Promise settles after the current code but
+   * the work itself still happens on this thread.
+   */
+  allocateAsync(heap: string, size: number, opts: AllocateOptions = {}): Promise<DmaBuffer> {
+    return this.allocateAsyncWith(heap, size, opts, this.leakGuard?.stackHere() ?? '', byName(heap));
+  }
+
+  private async allocateAsyncWith(heap: string, size: number, opts: AllocateOptions, stack: string, record: AllocationRecord): Promise<DmaBuffer> {
+    const t = this.target;
+    if (t.ioctlAsync === undefined) {
+      await Promise.resolve();
+      positiveSize(size);
+      const { h, arg, path } = this.openForAlloc(heap, size, opts);
+      try {
+        return this.adoptHeapBuffer(t.ioctl(h, DMA_HEAP_IOCTL_ALLOC, arg), heap, path, opts, stack, record);
+      } finally {
+        t.close(h);
+      }
+    }
+    positiveSize(size);
+    const { h, arg, path } = this.openForAlloc(heap, size, opts);
+    try {
+      return this.adoptHeapBuffer(await t.ioctlAsync(h, DMA_HEAP_IOCTL_ALLOC, arg), heap, path, opts, stack, record);
     } finally {
       t.close(h);
     }
   }
 
-  /** Ends the client's process (every fd closed, every mapping dropped). */
+  private openForAlloc(heap: string, size: number, opts: AllocateOptions): { h: number; arg: Uint8Array; path: string } {
+    const fc = fcntlConstants(this.target.arch);
+    const path = `/dev/dma_heap/${heap}`;
+    // read-only is enough to allocate (libdmabufheap, "Do not open heap device in RW mode")
+    const h = check(this.target.open(path, fc.O_RDONLY | fc.O_CLOEXEC), 'open', path);
+    const acc = opts.access ?? 'rw';
+    const fdFlags = (acc === 'rw' ? fc.O_RDWR : acc === 'write' ? fc.O_WRONLY : fc.O_RDONLY) | ((opts.cloexec ?? true) ? fc.O_CLOEXEC : 0);
+    const arg = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
+    const dv = new DataView(arg.buffer);
+    dv.setBigUint64(0, BigInt(size), true);
+    dv.setUint32(12, fdFlags, true);
+    return { h, arg, path };
+  }
+
+  private adoptHeapBuffer(r: IoctlResult, heap: string, path: string, opts: AllocateOptions, stack: string, record: AllocationRecord): DmaBuffer {
+    check(r, 'ioctl', path);
+    const fd = new DataView(r.out!.buffer, r.out!.byteOffset, 24).getUint32(8, true);
+    return this.adopt(fd, heap, opts.access ?? 'rw', opts, heap, stack, record);
+  }
+
+  /** Wraps a new fd: size, inode, leak tracking, the name. Closes the fd when naming it explicitly fails. */
+  private adopt(fd: number, provider: string, access: Access, opts: AllocateOptions, purpose: string, stack: string, record: AllocationRecord): DmaBuffer {
+    const t = this.target;
+    let size: number;
+    let inode: number;
+    try {
+      size = check(t.lseek(fd, 0, SEEK_END), 'lseek');
+      const st = t.fstat(fd);
+      check(st, 'fstat');
+      inode = st.stat!.ino;
+    } catch (e) {
+      t.close(fd);
+      throw e;
+    }
+    const buf = new DmaBuffer(t, fd, size, provider, access, { inode, provenance: record, leakGuard: this.leakGuard, stack, stale: () => this.session.closed });
+    const explicit = opts.name !== undefined;
+    const name = explicit ? opts.name : this.appName === null ? null : `${this.appName}:${opts.purpose ?? purpose}`;
+    if (name !== null && name !== undefined) {
+      if (explicit) {
+        try {
+          buf.setName(name);
+        } catch (e) {
+          buf.close();
+          throw e;
+        }
+      } else {
+        buf.trySetName(name);
+      }
+    }
+    return buf;
+  }
+
+  /**
+   * `size` bytes (rounded up to whole pages) of a sealed memfd turned into a dma-buf, as
+   * libcamera's DmaBufAllocator does: memfd_create(MFD_ALLOW_SEALING), ftruncate,
+   * F_ADD_SEALS(F_SEAL_SHRINK), UDMABUF_CREATE on /dev/udmabuf, then the memfd is closed (the
+   * dma-buf keeps its pages). The fd is always O_RDWR. Needs no heap and no access to
+   * /dev/dma_heap; /dev/udmabuf is what desktop distributions grant users (systemd#33738).
+   * @throws ErrnoError ENOENT without /dev/udmabuf, EINVAL above its size_limit_mb (64 MiB by default)
+   */
+  allocateUdmabuf(size: number, opts: AllocateOptions = {}): DmaBuffer {
+    return this.udmabufWith(size, opts, this.leakGuard?.stackHere() ?? '', { path: 'udmabuf', provider: 'udmabuf', requirements: null, attempts: [{ provider: 'udmabuf', error: null }], explanation: 'udmabuf over a sealed memfd, asked for by name' });
+  }
+
+  private udmabufWith(size: number, opts: AllocateOptions, stack: string, record: AllocationRecord): DmaBuffer {
+    positiveSize(size);
+    const t = this.target;
+    const fc = fcntlConstants(t.arch);
+    const len = Math.max(1, Math.ceil(size / t.pageSize)) * t.pageSize;
+    const memfdName = (typeof opts.name === 'string' ? opts.name : this.appName === null ? 'dmaheap' : `${this.appName}:${opts.purpose ?? 'udmabuf'}`).slice(0, 249);
+    const m = check(t.memfdCreate(memfdName, MFD_ALLOW_SEALING | MFD_CLOEXEC), 'memfd_create');
+    try {
+      check(t.ftruncate(m, len), 'ftruncate');
+      check(t.fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK), 'fcntl');
+      const u = check(t.open('/dev/udmabuf', fc.O_RDWR | fc.O_CLOEXEC), 'open', '/dev/udmabuf');
+      try {
+        const arg = new Uint8Array(UDMABUF_CREATE_LAYOUT.size);
+        const dv = new DataView(arg.buffer);
+        dv.setUint32(0, m, true);
+        dv.setUint32(4, (opts.cloexec ?? true) ? UDMABUF_FLAGS_CLOEXEC : 0, true);
+        dv.setBigUint64(8, 0n, true);
+        dv.setBigUint64(16, BigInt(len), true);
+        const fd = check(t.ioctl(u, UDMABUF_CREATE, arg), 'ioctl', '/dev/udmabuf');
+        return this.adopt(fd, 'udmabuf', 'rw', opts, 'udmabuf', stack, record);
+      } finally {
+        t.close(u);
+      }
+    } finally {
+      t.close(m);
+    }
+  }
+
+  /**
+   * Allocates `size` bytes from the best heap for `req` ({@link chooseHeap} on fresh facts),
+   * trying the next candidate when one fails for lack of memory or permission (ENOMEM, EACCES,
+   * ENOENT, ...), and last udmabuf over a sealed memfd when it fits the requirements. The buffer's
+   * {@link DmaBuffer.provenance} records the path taken and why.
+   * @throws AllocationError (an ErrnoError: the last errno, ENOENT when nothing fits) listing every attempt
+   */
+  allocateFor(req: HeapRequirements, size: number, opts: AllocateForOptions = {}): DmaBuffer {
+    positiveSize(size);
+    const stack = this.leakGuard?.stackHere() ?? '';
+    const choice = this.choose({ ...req, size });
+    const attempts: AllocationAttempt[] = [];
+    for (const cand of choice.candidates) {
+      try {
+        return this.withRecord(cand.name, attempts, choice, req, (rec) => {
+          const { h, arg, path } = this.openForAlloc(cand.name, size, opts);
+          try {
+            return this.adoptHeapBuffer(this.target.ioctl(h, DMA_HEAP_IOCTL_ALLOC, arg), cand.name, path, opts, stack, rec);
+          } finally {
+            this.target.close(h);
+          }
+        });
+      } catch (e) {
+        if (!isNext(e)) throw e;
+        attempts.push({ provider: cand.name, error: e.code });
+      }
+    }
+    if (choice.udmabuf.ok && opts.udmabuf !== false) {
+      try {
+        return this.withRecord('udmabuf', attempts, choice, req, (rec) => this.udmabufWith(size, opts, stack, rec));
+      } catch (e) {
+        // EINVAL: above the driver's size_limit_mb
+        if (!(e instanceof ErrnoError) || !(NEXT_PROVIDER.has(e.code) || e.code === 'EINVAL')) throw e;
+        attempts.push({ provider: 'udmabuf', error: e.code });
+      }
+    }
+    throw failure(attempts, choice, req, opts);
+  }
+
+  /** {@link allocateFor} as a Promise; each heap allocation goes through {@link allocateAsync}'s path. */
+  async allocateForAsync(req: HeapRequirements, size: number, opts: AllocateForOptions = {}): Promise<DmaBuffer> {
+    const stack = this.leakGuard?.stackHere() ?? '';
+    await Promise.resolve();
+    positiveSize(size);
+    const choice = this.choose({ ...req, size });
+    const attempts: AllocationAttempt[] = [];
+    for (const cand of choice.candidates) {
+      try {
+        const rec = recordFor(cand.name, 'heap', [...attempts, { provider: cand.name, error: null }], choice, req);
+        return await this.allocateAsyncWith(cand.name, size, opts, stack, rec);
+      } catch (e) {
+        if (!isNext(e)) throw e;
+        attempts.push({ provider: cand.name, error: e.code });
+      }
+    }
+    if (choice.udmabuf.ok && opts.udmabuf !== false) {
+      try {
+        return this.withRecord('udmabuf', attempts, choice, req, (rec) => this.udmabufWith(size, opts, stack, rec));
+      } catch (e) {
+        // EINVAL: above the driver's size_limit_mb
+        if (!(e instanceof ErrnoError) || !(NEXT_PROVIDER.has(e.code) || e.code === 'EINVAL')) throw e;
+        attempts.push({ provider: 'udmabuf', error: e.code });
+      }
+    }
+    throw failure(attempts, choice, req, opts);
+  }
+
+  private withRecord(provider: string, attempts: readonly AllocationAttempt[], choice: HeapChoice, req: HeapRequirements, f: (rec: AllocationRecord) => DmaBuffer): DmaBuffer {
+    const path = provider === 'udmabuf' ? 'udmabuf' : 'heap';
+    return f(recordFor(provider, path, [...attempts, { provider, error: null }], choice, req));
+  }
+
+  /**
+   * A multi-plane image in one buffer: the layout of {@link imageLayout}, allocated from `heap`
+   * or, without one, by {@link allocateFor} with `requirements`; the automatic name's purpose is
+   * `<format>-<width>x<height>` (e.g. `nv12-1920x1080`).
+   */
+  allocateImage(opts: AllocateImageOptions): ImageBuffer {
+    const layout = imageLayout(opts);
+    const a: AllocateForOptions = { ...opts, purpose: opts.purpose ?? `${opts.format.toLowerCase()}-${layout.width}x${layout.height}` };
+    const buf = opts.heap !== undefined ? this.allocate(opts.heap, layout.size, a) : this.allocateFor(opts.requirements ?? {}, layout.size, a);
+    return new ImageBuffer(buf, layout, this.target.pageSize);
+  }
+
+  // ---- foreign buffers ----------------------------------------------------------------------
+
+  /**
+   * Takes a dma-buf fd that came from elsewhere (another process, a driver, a library): checks
+   * it is one — fstat, then /proc/self/fdinfo's exp_name (or, on kernels before 5.12 without
+   * it, the /proc/self/fd link `/dmabuf:`) — and identifies it by inode. The DmaBuffer owns
+   * the fd (it closes it); `dup: true` owns a duplicate instead and leaves `fd` to the caller.
+   * @throws ErrnoError EBADF for a closed fd, EINVAL for an fd that is not a dma-buf (the hint
+   * says what it is)
+   */
+  importFd(fd: number, opts: { dup?: boolean } = {}): DmaBuffer {
+    const info = this.inspect(fd);
+    return this.importInspected(fd, info, opts.dup === true);
+  }
+
+  /** Imports a buffer handed to this process ({@link DmaBuffer.handoff}), checking it is the same buffer (inode). */
+  importHandoff(h: BufferHandoff): DmaBuffer {
+    const info = this.inspect(h.fd);
+    if (info.inode !== h.inode) throw new ErrnoError('EBADF', 'import', undefined, `fd ${h.fd} is inode ${info.inode}, not the handed-off buffer (inode ${h.inode})`);
+    return this.importInspected(h.fd, info, false);
+  }
+
+  private inspect(fd: number): { inode: number; exporter: string; size: number; name: string | null; access: Access } {
+    const t = this.target;
+    const st = t.fstat(fd);
+    if (st.errno !== null) throw new ErrnoError(st.errno, 'fstat', undefined, `fd ${fd}`);
+    const text = t.readFile(`/proc/self/fdinfo/${fd}`).text;
+    const info = text === null ? null : parseFdinfo(text);
+    const link = t.readlink(`/proc/self/fd/${fd}`).text;
+    let exporter = info?.exporter ?? null;
+    if (exporter === null) {
+      if (link !== null && (link.startsWith('/dmabuf:') || link === 'anon_inode:dmabuf')) exporter = '<unknown>';
+      else throw new ErrnoError('EINVAL', 'import', undefined, `fd ${fd} is not a dma-buf: ${link === null ? 'its /proc/self/fd link cannot be read' : `/proc/self/fd/${fd} -> ${link}`}, and its fdinfo has no exp_name`);
+    }
+    const fc = fcntlConstants(t.arch);
+    const fl = check(t.fcntl(fd, F_GETFL), 'fcntl') & fc.O_ACCMODE;
+    const access: Access = fl === fc.O_RDWR ? 'rw' : fl === fc.O_WRONLY ? 'write' : 'read';
+    const size = info?.size ?? check(t.lseek(fd, 0, SEEK_END), 'lseek');
+    const name = info?.name ?? (link !== null && link.startsWith('/dmabuf:') && link.length > 8 ? link.slice(8) : null);
+    return { inode: st.stat!.ino, exporter, size, name, access };
+  }
+
+  private importInspected(fd: number, info: { inode: number; exporter: string; size: number; name: string | null; access: Access }, dup: boolean): DmaBuffer {
+    const own = dup ? check(this.target.fcntl(fd, F_DUPFD_CLOEXEC, 0), 'fcntl') : fd;
+    const record: AllocationRecord = {
+      path: 'import',
+      provider: info.exporter,
+      requirements: null,
+      attempts: [],
+      explanation: `imported fd ${fd}${dup ? ` as fd ${own}` : ''}: a dma-buf exported by ${q(info.exporter)} (inode ${info.inode})`,
+    };
+    const buf = new DmaBuffer(this.target, own, info.size, info.exporter, info.access, {
+      inode: info.inode, name: info.name, provenance: record, leakGuard: this.leakGuard, stack: this.leakGuard?.stackHere() ?? '', stale: () => this.session.closed,
+    });
+    return buf;
+  }
+
+  /**
+   * A client in a child process of this one ({@link SyscallTarget.spawn}: fork and exec, fds
+   * without FD_CLOEXEC inherited under the same numbers); the child gets the same options.
+   * @throws ErrnoError ENOSYS when the backend cannot start processes (use
+   * `buffer.handoff({ childFd })` with child_process.spawn's stdio array instead)
+   */
+  spawnChild(comm?: string): DmaHeapClient {
+    const spawn = this.target.spawn?.bind(this.target);
+    if (spawn === undefined) throw new ErrnoError('ENOSYS', 'spawn', undefined, 'this backend cannot start a process: hand the fd over with buffer.handoff({ childFd }) and child_process.spawn stdio');
+    return new DmaHeapClient(spawn(comm), this.options);
+  }
+
+  /** Ends the client's process (every fd closed, every mapping dropped); its buffers are no leaks then. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.session.closed) return;
+    this.session.closed = true;
     this.target.dispose();
   }
 }
 
+function definedOf(f: SystemFacts | undefined): SystemFacts {
+  if (f === undefined) return {};
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as SystemFacts;
+}
+
+function isNext(e: unknown): e is ErrnoError {
+  return e instanceof ErrnoError && NEXT_PROVIDER.has(e.code);
+}
+
+function byName(heap: string): AllocationRecord {
+  return { path: 'heap', provider: heap, requirements: null, attempts: [{ provider: heap, error: null }], explanation: `heap ${q(heap)}, asked for by name` };
+}
+
+function recordFor(provider: string, path: 'heap' | 'udmabuf', attempts: readonly AllocationAttempt[], choice: HeapChoice, req: HeapRequirements): AllocationRecord {
+  const failed = attempts.filter((a) => a.error !== null);
+  const from = path === 'udmabuf' ? 'udmabuf over a sealed memfd' : `heap ${q(provider)}`;
+  const after = failed.length === 0 ? '' : ` after ${failed.map((a) => `${q(a.provider)} failed (${a.error})`).join(', ')}`;
+  return { path, provider, requirements: req, attempts, explanation: `allocated from ${from}${after}; ${choice.explanation}` };
+}
+
+function failure(attempts: readonly AllocationAttempt[], choice: HeapChoice, req: HeapRequirements, opts: AllocateForOptions): AllocationError {
+  const last = attempts[attempts.length - 1];
+  const tried = attempts.length === 0 ? 'nothing to try' : `tried ${attempts.map((a) => `${q(a.provider)} (${a.error})`).join(', ')}`;
+  const off = opts.udmabuf === false && choice.udmabuf.ok ? '; the udmabuf fallback is off' : '';
+  return new AllocationError(last?.error ?? 'ENOENT', attempts, choice, `${describeRequirements(req)}: ${tried}${off}; ${choice.explanation}`);
+}
+
+/** Options of {@link DmaHeapClient.allocateImage}. */
+export interface AllocateImageOptions extends ImageLayoutOptions, AllocateForOptions {
+  /** Allocate from this heap (by name); without it the requirements choose. */
+  readonly heap?: string;
+  /** What {@link DmaHeapClient.allocateFor} gets when no heap is named. */
+  readonly requirements?: HeapRequirements;
+}
+
+/** A dma-buf fd owned by this process. */
 export class DmaBuffer {
   private open = true;
   private readonly maps = new Set<Mapping>();
-  name: string | null = null;
+  /** The name set on the buffer (DMA_BUF_SET_NAME), as far as this process knows. */
+  name: string | null;
+  /** The buffer's inode: its identity in fdinfo, /proc/<pid>/maps and dmabuf_dump (null when unknown). */
+  readonly inode: number | null;
+  /** How the buffer came to be (null for one made by hand). */
+  readonly provenance: AllocationRecord | null;
+  /** Why the automatic name could not be set (it does not fail the allocation); null when it was set. */
+  nameError: ErrnoError | null = null;
+  private readonly guard: LeakGuard | null;
+  private readonly leakInfo: { -readonly [K in keyof LeakReport]: LeakReport[K] } | null;
+
   constructor(
     private readonly target: SyscallTarget,
     /** The dma-buf fd. */
     readonly fd: number,
     /** Size in bytes (page aligned). */
     readonly size: number,
+    /** Heap name, `udmabuf`, or the exporter of an imported buffer. */
     readonly heap: string,
+    /** Access mode of the fd. */
     readonly access: Access,
-  ) {}
+    info: DmaBufferInfo = {},
+  ) {
+    this.inode = info.inode ?? null;
+    this.name = info.name ?? null;
+    this.provenance = info.provenance ?? null;
+    this.guard = info.leakGuard ?? null;
+    if (this.guard !== null) {
+      this.leakInfo = { fd, inode: this.inode, size, heap, name: this.name, stack: info.stack ?? '' };
+      this.guard.track(this, this.leakInfo, info.stale);
+    } else {
+      this.leakInfo = null;
+    }
+  }
 
+  /** The fd is still open. */
   get isOpen(): boolean {
     return this.open;
   }
@@ -119,7 +609,7 @@ export class DmaBuffer {
     return m;
   }
 
-  /** DMA_BUF_IOCTL_SYNC: bracket CPU access ('start' before, 'end' after). */
+  /** DMA_BUF_IOCTL_SYNC: bracket CPU access ('start' before, 'end' after); EINTR and EAGAIN are retried. */
   sync(access: Access, phase: SyncPhase): void {
     this.live('ioctl');
     const flags = (access === 'read' ? DMA_BUF_SYNC_READ : access === 'write' ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_RW) | (phase === 'end' ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START);
@@ -150,12 +640,66 @@ export class DmaBuffer {
     const n = name.slice(0, DMA_BUF_NAME_LEN - 1);
     check(this.target.ioctlString(this.fd, DMA_BUF_SET_NAME_B, n), 'ioctl');
     this.name = n;
+    if (this.leakInfo !== null) this.leakInfo.name = n;
+  }
+
+  /** {@link setName} that records a failure in {@link nameError} instead of throwing; true when the name was set. */
+  trySetName(name: string): boolean {
+    try {
+      this.setName(name);
+      this.nameError = null;
+      return true;
+    } catch (e) {
+      if (!(e instanceof ErrnoError)) throw e;
+      this.nameError = e;
+      return false;
+    }
+  }
+
+  /**
+   * Checks that {@link fd} still refers to this buffer (fstat's inode): an fd closed behind the
+   * library's back and reused for another file is caught here instead of corrupting it.
+   * @throws ErrnoError EBADF when the fd is closed or now another file
+   */
+  checkIdentity(): void {
+    this.live('fstat');
+    const st = this.target.fstat(this.fd);
+    if (st.errno !== null) throw new ErrnoError(st.errno, 'fstat', undefined, `fd ${this.fd} of buffer inode ${this.inode}`);
+    if (this.inode !== null && st.stat!.ino !== this.inode) throw new ErrnoError('EBADF', 'fstat', undefined, `fd ${this.fd} is now inode ${st.stat!.ino}, not this buffer (inode ${this.inode})`);
+  }
+
+  /**
+   * What a child process needs to use this buffer. With `childFd`, the caller passes {@link fd}
+   * to the child under that number (Node: `child_process.spawn(cmd, args, { stdio: [0, 1, 2,
+   * buf.fd] })` gives it fd 3); without, the fd is made inheritable (FD_CLOEXEC cleared) and
+   * keeps its number, for a child started by {@link DmaHeapClient.spawnChild} or by fork and exec.
+   * The child calls {@link DmaHeapClient.importHandoff}.
+   */
+  handoff(opts: { childFd?: number } = {}): BufferHandoff {
+    this.live('fcntl');
+    if (opts.childFd === undefined) check(this.target.fcntl(this.fd, F_SETFD, 0), 'fcntl');
+    if (this.inode === null) this.checkIdentity();
+    return { fd: opts.childFd ?? this.fd, inode: this.inode ?? check(this.target.fstat(this.fd), 'fstat'), size: this.size, exporter: this.heap, name: this.name, access: this.access };
+  }
+
+  /**
+   * Passes the buffer to the process of `to` (SCM_RIGHTS, {@link SyscallTarget.sendFd}) and
+   * returns it as that client's buffer; this one stays open.
+   * @throws ErrnoError ENOSYS when the backend cannot pass fds between its processes
+   */
+  sendTo(to: DmaHeapClient): DmaBuffer {
+    this.live('sendmsg');
+    const send = this.target.sendFd?.bind(this.target);
+    if (send === undefined) throw new ErrnoError('ENOSYS', 'sendmsg', undefined, 'this backend cannot pass fds between processes');
+    const fd = check(send(this.fd, to.target), 'sendmsg');
+    return to.importFd(fd);
   }
 
   /** Closes the fd. Mappings stay usable until unmapped; the memory goes with the last one. */
   close(): void {
     if (!this.open) return;
     this.open = false;
+    this.guard?.untrack(this);
     check(this.target.close(this.fd), 'close');
   }
 
@@ -166,20 +710,24 @@ export class DmaBuffer {
   }
 }
 
+/** A CPU mapping of a buffer with bounds-checked access that fails cleanly after unmap. */
 export class Mapping {
   private map: MapHandle | null;
   constructor(
     private readonly target: SyscallTarget,
     map: MapHandle,
+    /** Mapped with PROT_WRITE. */
     readonly writable: boolean,
     private readonly onUnmap: () => void,
   ) {
     this.map = map;
   }
 
+  /** Bytes mapped (0 after unmap). */
   get length(): number {
     return this.map?.length ?? 0;
   }
+  /** False after {@link unmap}. */
   get isMapped(): boolean {
     return this.map !== null;
   }
@@ -215,11 +763,109 @@ export class Mapping {
     this.write(offset, new Uint8Array(length).fill(value));
   }
 
+  /** munmap; later access throws {@link UnmappedError}. */
   unmap(): void {
     const m = this.map;
     if (m === null) return;
     this.map = null;
     this.onUnmap();
     check(this.target.munmap(m), 'munmap');
+  }
+}
+
+/** A multi-plane image in one buffer ({@link DmaHeapClient.allocateImage}). */
+export class ImageBuffer {
+  constructor(
+    /** The one buffer that holds every plane. */
+    readonly buffer: DmaBuffer,
+    /** Where each plane is. */
+    readonly layout: ImageLayout,
+    /** The page size: plane views map whole pages. */
+    readonly pageSize: number,
+  ) {}
+
+  /** The planes, in buffer order. */
+  get planes(): readonly PlaneLayout[] {
+    return this.layout.planes;
+  }
+
+  /**
+   * Maps the pages that hold plane `index` and returns a view limited to the plane: offsets
+   * are relative to the plane, rows to its height, and nothing outside it can be reached.
+   */
+  mapPlane(index: number, opts: { writable?: boolean } = {}): PlaneView {
+    const plane = this.layout.planes[index];
+    if (plane === undefined) throw new RangeError(`plane ${index}: a ${this.layout.format} image has planes 0..${this.layout.planes.length - 1}`);
+    const ps = this.pageSize;
+    const start = Math.floor(plane.offset / ps) * ps;
+    const end = Math.ceil((plane.offset + plane.size) / ps) * ps;
+    const m = this.buffer.map({ ...opts, offset: start, length: end - start });
+    return new PlaneView(m, plane, plane.offset - start);
+  }
+
+  /** Unmaps every view and closes the buffer. */
+  release(): void {
+    this.buffer.release();
+  }
+}
+
+/** One plane of a mapped image: bounds-checked to the plane. */
+export class PlaneView {
+  constructor(
+    private readonly mapping: Mapping,
+    /** The plane this view is limited to. */
+    readonly plane: PlaneLayout,
+    private readonly base: number,
+  ) {}
+
+  /** False after {@link unmap} or the buffer's release(). */
+  get isMapped(): boolean {
+    return this.mapping.isMapped;
+  }
+
+  private span(what: string, offset: number, length: number): number {
+    const p = this.plane;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > p.size) {
+      throw new RangeError(`${what}: [${offset}, ${offset + length}) is outside plane ${p.index} (${p.name}) [0, ${p.size})`);
+    }
+    return this.base + offset;
+  }
+
+  private row(what: string, y: number): number {
+    const p = this.plane;
+    if (!Number.isSafeInteger(y) || y < 0 || y >= p.rows) throw new RangeError(`${what}: row ${y} is outside plane ${p.index} (${p.name}) rows [0, ${p.rows})`);
+    return y * p.stride;
+  }
+
+  /** A copy of `length` bytes at `offset` in the plane (padding included). */
+  read(offset = 0, length = this.plane.size - offset): Uint8Array {
+    return this.mapping.read(this.span('read', offset, length), length);
+  }
+
+  /** Writes `data` at `offset` in the plane. */
+  write(offset: number, data: Uint8Array): void {
+    this.mapping.write(this.span('write', offset, data.length), data);
+  }
+
+  /** The image bytes of row `y` (rowBytes, without the stride padding). */
+  readRow(y: number): Uint8Array {
+    return this.read(this.row('readRow', y), this.plane.rowBytes);
+  }
+
+  /** Writes row `y`; `data` may be shorter than a row, never longer. */
+  writeRow(y: number, data: Uint8Array): void {
+    const at = this.row('writeRow', y);
+    if (data.length > this.plane.rowBytes) throw new RangeError(`writeRow: ${data.length} bytes do not fit a row of plane ${this.plane.index} (${this.plane.name}), ${this.plane.rowBytes} bytes`);
+    this.write(at, data);
+  }
+
+  /** Fills the whole plane (padding included) with `value`. */
+  fill(value: number): void {
+    this.write(0, new Uint8Array(this.plane.size).fill(value));
+  }
+
+  /** Unmaps the plane's pages; later access throws {@link UnmappedError}. */
+  unmap(): void {
+    this.mapping.unmap();
   }
 }

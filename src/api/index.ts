@@ -1,8 +1,21 @@
-export { DmaHeapClient, DmaBuffer, Mapping } from './client.js';
-export type { Access, AllocateOptions, HeapInfo, SyncPhase } from './client.js';
+export { DmaHeapClient, DmaBuffer, Mapping, ImageBuffer, PlaneView, AllocationError } from './client.js';
+export type {
+  Access, AllocateOptions, AllocateForOptions, AllocateImageOptions, AllocationAttempt, AllocationRecord, BufferHandoff, DmaBufferInfo,
+  DmaHeapClientOptions, HeapInfo, SyncPhase,
+} from './client.js';
+export { chooseHeap, describeRequirements, udmabufVerdict, UDMABUF_DEFAULT_SIZE_LIMIT } from './choose.js';
+export type { HeapChoice, HeapRequirements, Refusal, UdmabufVerdict } from './choose.js';
+export { KNOWN_HEAPS, lookupHeapName, inferHeapProperties, kernelVersion, parseMeminfo, readSystemFacts, readReservedMemory } from './heap-knowledge.js';
+export type {
+  CmaAreaFact, DeviceTreeFs, HeapKind, HeapProperties, HeapRegion, Inferred, KnownHeap, Platform, PropertySource, ReservedRegionFact, SystemFacts,
+} from './heap-knowledge.js';
+export { imageLayout, PIXEL_FORMATS } from './layout.js';
+export type { ImageLayout, ImageLayoutOptions, PixelFormat, PlaneLayout } from './layout.js';
+export { LeakGuard, formatLeak } from './leak-guard.js';
+export type { LeakGuardOptions, LeakReport } from './leak-guard.js';
 export { ErrnoError, UnmappedError } from './errors.js';
 export type { ErrnoErrorJSON } from './errors.js';
-export type { SyscallTarget, SysResult, IoctlArg, IoctlResult, MapHandle, MmapResult, StatResult, PollResult, TextResult, Fault } from './target.js';
+export type { SyscallTarget, SysResult, IoctlArg, IoctlResult, MapHandle, MmapResult, StatResult, PollResult, TextResult, Fault, ExactHeapFacts } from './target.js';
 export { diffHeaps } from './heap-diff.js';
 export type { HeapDiff, HeapIdentity } from './heap-diff.js';
 export { lintHeapNames, suggestName, RULES } from './naming.js';

@@ -7,6 +7,7 @@
  */
 import type { ErrnoName } from '../uapi/errno.js';
 import type { Arch } from '../uapi/fcntl.js';
+import type { HeapFacts } from './naming.js';
 
 export interface SysResult {
   /** The syscall's return value; -1 when it failed. */
@@ -122,6 +123,14 @@ export interface DeviceStatsResult extends SysResult {
   readonly stats: Readonly<Record<string, number>> | null;
 }
 
+/** What a backend knows exactly about one heap (the emulated kernel; a real kernel has no such query). */
+export interface ExactHeapFacts extends HeapFacts {
+  /** Bytes the heap can hand out in total. */
+  readonly capacity: number;
+  /** Bytes free now. */
+  readonly free: number;
+}
+
 export interface SyscallTarget {
   /** 'emulated' or 'linux' */
   readonly backend: string;
@@ -213,4 +222,21 @@ export interface SyscallTarget {
   openFdCount(): number;
   /** Ends the process: every fd closed, every mapping dropped. */
   dispose(): void;
+  // ---- optional capabilities: a backend without one leaves it undefined, and the client falls
+  // back or says so (docs/client.md) ----
+  /** Exact facts about every heap, in /dev/dma_heap order (the emulated kernel knows them). */
+  heapFacts?(): readonly ExactHeapFacts[];
+  /**
+   * A child process (fork, then exec): it inherits the fds without FD_CLOEXEC under the same
+   * numbers, as a spawned program does.
+   */
+  spawn?(comm?: string): SyscallTarget;
+  /** Passes `fd` to the process behind `to` (SCM_RIGHTS); ret is the receiver's new fd. */
+  sendFd?(fd: number, to: SyscallTarget): SysResult;
+  /**
+   * ioctl() off the caller's thread, for allocations that may stall (CMA under fragmentation):
+   * the Linux backend can run it on the libuv pool (a fixed three-argument koffi alias has
+   * `.async`). Same arguments and result as {@link ioctl}.
+   */
+  ioctlAsync?(fd: number, cmd: number, arg: IoctlArg): Promise<IoctlResult>;
 }

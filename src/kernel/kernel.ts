@@ -7,6 +7,7 @@ import { Errno } from '../uapi/errno.js';
 import { fcntlConstants, SEEK_CUR, SEEK_SET } from '../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
 import { bytesStr, strBytes } from './bytes.js';
+import { gzipStored } from './gzip.js';
 import { CgroupFs } from './cgroup/cgroup.js';
 import type { Cgroup } from './cgroup/cgroup.js';
 import { DmaBufCore } from './dma-buf/dma-buf.js';
@@ -40,14 +41,16 @@ import { parseCmdline } from './mm/cmdline.js';
 import { CoherentPool } from './mm/coherent-pool.js';
 import { planMemory } from './of/reserved-mem.js';
 import type { MemoryPlan, ReservedRegion } from './of/reserved-mem.js';
-import { isAvailable, propCells, propString, propStrings } from './of/tree.js';
-import type { DeviceTree } from './of/tree.js';
+import { baseName, isAvailable, propCells, propString, propStrings } from './of/tree.js';
+import type { DeviceTree, DtNode } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
 import { ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
 import type { Profile, ProfileName } from './profile.js';
 
 const E = Errno;
+/** Where the kernel shows the device tree it booted with. */
+const DT_BASE = '/sys/firmware/devicetree/base';
 
 export interface KernelConfig {
   /** Kernel version profile (default 7.0). */
@@ -153,6 +156,10 @@ export class Kernel implements ProcessHost, KernelServices {
   /** The reserved-memory region behind each CMA area or pool, by area/pool name. */
   readonly regionByName = new Map<string, ReservedRegion>();
   readonly board: DeviceTree | null;
+  /** The heap modules built in (the Kconfig analogue), for /proc/config.gz. */
+  heapModules: readonly HeapModuleName[] = [];
+  /** CONFIG_CMA_SIZE_MBYTES */
+  readonly cmaSizeMbytes: number;
   readonly cmaAlignment: number;
   readonly dmaBuf: DmaBufCore;
   /** DMA devices, the swiotlb pools and the CPU cache model (src/kernel/dev). */
@@ -207,6 +214,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.cmaAlignment = config.cmaAlignment ?? CMA_ALIGNMENT_DEFAULT;
     if (!Number.isInteger(this.cmaAlignment) || this.cmaAlignment < 2 || this.cmaAlignment > 12) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${this.cmaAlignment}`);
     this.ramBase = RAM_BASE[this.arch];
+    this.cmaSizeMbytes = config.cmaSizeMbytes ?? 0;
     this.board = config.board ?? null;
     const chosen = this.board?.find('/chosen') ?? null;
     this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
@@ -235,7 +243,7 @@ export class Kernel implements ProcessHost, KernelServices {
       arch: this.arch,
       pageSize: ps,
       ramFallback: [{ base: this.ramBase, size: this.ramBytes }],
-      cmaSizeMbytes: config.cmaSizeMbytes ?? 0,
+      cmaSizeMbytes: this.cmaSizeMbytes,
       kernelImage: { base: this.ramBase, size: this.board === null ? KERNEL_RESERVED_BYTES : 0 },
       profile: this.profile.name,
     });
@@ -315,6 +323,7 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps,
       fc: this.fc,
       duplicateNameErrno: this.profile.duplicateNameErrno,
+      heapFdAfterCopyOut: this.profile.heapFdAfterCopyOut,
       dmaBuf: this.dmaBuf,
       log: (l) => this.log(l),
       dmabufCharging: this.features.chargePidFd ? this.dmabufMemcgCharging() : null,
@@ -362,6 +371,7 @@ export class Kernel implements ProcessHost, KernelServices {
 
     // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile)
     const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma', 'coherent', 'tee']);
+    this.heapModules = [...wanted];
     for (const name of wanted) if (!(name in HEAP_MODULE_BY_NAME)) throw new KernelConfigError(`unknown heap module '${name}' (known: ${Object.keys(HEAP_MODULE_BY_NAME).join(', ')})`);
     for (const [name, mod] of Object.entries(HEAP_MODULE_BY_NAME) as [HeapModuleName, (typeof HEAP_MODULE_BY_NAME)[HeapModuleName]][]) {
       if (!wanted.has(name)) continue;
@@ -551,8 +561,12 @@ export class Kernel implements ProcessHost, KernelServices {
       const dinode: Inode = { ino: 0x100, mode: 0o040000 | dmode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0 };
       return new File(this.dirFops, dinode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, null);
     }
-    // kernfs_fop_open(): a file without a write handler cannot be opened for writing, not even by root
-    if (acc !== this.fc.O_RDONLY && vf.write === undefined) return -E.EACCES;
+    // kernfs_fop_open(): a sysfs attribute without a store cannot be opened for writing, not even
+    // by root. cgroupfs files all share cgroup_file_write (which fails a read-only file's write
+    // with EINVAL), and procfs and debugfs files open too: there root (CAP_DAC_OVERRIDE) gets an
+    // fd whose write is EINVAL (observed on the 6.1 oracle)
+    const sysfsAttr = path.startsWith('/sys/') && !path.startsWith('/sys/fs/cgroup/') && !path.startsWith('/sys/kernel/debug/');
+    if (acc !== this.fc.O_RDONLY && vf.write === undefined && sysfsAttr) return -E.EACCES;
     if (!this.permission({ mode: vf.mode, uid: vf.binary?.uid ?? 0, gid: vf.binary?.gid ?? 0 }, proc.cred, acc)) return -E.EACCES;
     if (vf.binary !== undefined) {
       const b = vf.binary;
@@ -704,6 +718,11 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     const cg = this.cgroupAt(path);
     if (cg !== null) return this.cgroups.readdir(cg);
+    if (this.board !== null && (path === DT_BASE || path.startsWith(DT_BASE + '/'))) {
+      const found = this.dtLookup(path.slice(DT_BASE.length));
+      if (found !== null && 'node' in found) return ['name', ...found.node.props.map((p) => p.name).filter((n) => n !== 'name'), ...found.node.children.map((c) => c.name)];
+      return null;
+    }
     const sb = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)$/.exec(path);
     if (sb !== null) return this.profile.sysfsStats && this.dmaBuf.byIno(Number(sb[1])) !== null ? ['exporter_name', 'size'] : null;
     const pd = /^\/proc\/(\d+)$/.exec(path);
@@ -723,7 +742,7 @@ export class Kernel implements ProcessHost, KernelServices {
   }
 
   private isDir(path: string): boolean {
-    return this.readdir(path) !== null || ['/', '/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class'].includes(path);
+    return this.readdir(path) !== null || ['/', '/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class', '/sys/firmware', '/sys/firmware/devicetree'].includes(path);
   }
 
   /** The virtual text files (procfs, sysfs, debugfs, cgroupfs). */
@@ -762,6 +781,14 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     if (path === '/proc/sys/kernel/osrelease') return { mode: 0o444, ino: 0x30001, text: () => `${this.profile.release}\n` };
     if (path === '/proc/meminfo') return { mode: 0o444, ino: 0x30002, text: () => this.meminfo() };
+    if (path === '/proc/cmdline') return { mode: 0o444, ino: 0x30003, text: () => `${this.cmdline}\n` };
+    // kernel/configs.c (CONFIG_IKCONFIG_PROC): the build's .config, gzip-compressed
+    if (path === '/proc/config.gz') return { mode: 0o444, ino: 0x30004, text: () => bytesStr(gzipStored(strBytes(this.kconfigText()))) };
+    if (this.board !== null && path.startsWith(DT_BASE + '/')) {
+      // drivers/of/kobj.c: a property is a read-only file of its raw bytes
+      const found = this.dtLookup(path.slice(DT_BASE.length));
+      if (found !== null && 'prop' in found) return { mode: 0o444, ino: 0xa0000, text: () => bytesStr(found.prop) };
+    }
     if ((m = /^\/sys\/class\/dma_heap\/([^/]+)\/(dev|uevent)$/.exec(path)) !== null) {
       const heap = this.dmaHeap.byDevName(m[1]!);
       if (heap === null || heap.dying) return null;
@@ -820,6 +847,58 @@ export class Kernel implements ProcessHost, KernelServices {
       s += line + '\n';
     }
     return s;
+  }
+
+  /**
+   * A node or property of the board's tree under /sys/firmware/devicetree/base (drivers/of/kobj.c:
+   * a directory per node named with its full name, a file per property, and a `name` file with
+   * the node's base name).
+   */
+  private dtLookup(rel: string): { node: DtNode } | { prop: Uint8Array } | null {
+    let node = this.board!.root;
+    const parts = rel.split('/').filter((x) => x !== '');
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const child = node.children.find((c) => c.name === part);
+      if (child !== undefined) {
+        node = child;
+        continue;
+      }
+      if (i !== parts.length - 1) return null;
+      if (part === 'name') return { prop: strBytes(`${baseName(node.name)}\0`) };
+      const p = node.props.find((x) => x.name === part);
+      return p === undefined ? null : { prop: p.value };
+    }
+    return { node };
+  }
+
+  /** The emulated build's .config: what /proc/config.gz holds (the options this emulator models). */
+  kconfigText(): string {
+    const y = (on: boolean, name: string) => (on ? `${name}=y` : `# ${name} is not set`);
+    const mods = new Set(this.heapModules);
+    const p = this.profile;
+    return [
+      '#',
+      '# Automatically generated file; DO NOT EDIT.',
+      `# Linux/${this.arch === 'x86_64' ? 'x86' : 'arm64'} ${p.release} Kernel Configuration (dmaheap emulated kernel)`,
+      '#',
+      'CONFIG_CMA=y',
+      `CONFIG_CMA_SIZE_MBYTES=${this.cmaSizeMbytes}`, // (the command line's cma= overrides it)
+      `CONFIG_CMA_ALIGNMENT=${this.cmaAlignment}`,
+      'CONFIG_DMA_CMA=y',
+      'CONFIG_SWIOTLB=y',
+      'CONFIG_MEMCG=y',
+      'CONFIG_DMA_SHARED_BUFFER=y',
+      y(p.sysfsStats, 'CONFIG_DMABUF_SYSFS_STATS'),
+      'CONFIG_DMABUF_HEAPS=y',
+      y(mods.has('system'), 'CONFIG_DMABUF_HEAPS_SYSTEM'),
+      y(mods.has('cma'), 'CONFIG_DMABUF_HEAPS_CMA'),
+      ...(p.cmaLegacyDuplicate ? [y(mods.has('cma'), 'CONFIG_DMABUF_HEAPS_CMA_LEGACY')] : []),
+      y(mods.has('coherent') && this.features.coherentHeap !== false, 'CONFIG_DMABUF_HEAPS_COHERENT'),
+      ...(p.teeProtectedHeaps ? [y(mods.has('tee'), 'CONFIG_TEE_DMABUF_HEAPS')] : []),
+      y(this.udmabuf !== null, 'CONFIG_UDMABUF'),
+      '',
+    ].join('\n');
   }
 
   /** The /proc/meminfo lines the tools read (a subset; see docs/fidelity.md). */

@@ -33,6 +33,13 @@ export interface Profile {
   readonly pidfdThread: boolean;
   /** v6.15: pidfd_get_task() understands the PIDFD_SELF_THREAD/_THREAD_GROUP sentinels. */
   readonly pidfdSelf: boolean;
+  /**
+   * The heap ioctl publishes the new fd only after the copy-out succeeded, so a copy-out fault
+   * (EFAULT) leaves no fd and frees the buffer ("don't publish fd before copy_to_user()
+   * succeeds", 2026). Observed on the oracle's 6.1.192 stable; not in the x.0 releases the
+   * other profiles stand for.
+   */
+  readonly heapFdAfterCopyOut: boolean;
 }
 
 const base = {
@@ -48,13 +55,14 @@ const base = {
   dmemCgroup: false,
   pidfdThread: false,
   pidfdSelf: false,
+  heapFdAfterCopyOut: false,
 } as const;
 
 /** What every 6.17+ profile has on top of `base`. */
 const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  '6.1': { ...base, name: '6.1', release: '6.1.192' },
+  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
   '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },

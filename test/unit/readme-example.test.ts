@@ -4,8 +4,10 @@ import { emulatedBackend, ErrnoError, UnmappedError } from '../../src/backends/e
 
 test('the README library example runs as written', () => {
   const client = emulatedBackend.createClient({ profile: '6.1' });
-  assert.deepEqual(client.heaps(), [{ name: 'system', path: '/dev/dma_heap/system' }, { name: 'reserved', path: '/dev/dma_heap/reserved' }]);
-  const buf = client.allocate('system', 1 << 20, { name: 'frame-0' });
+  assert.deepEqual(client.heaps().map((h) => [h.name, h.path, h.properties.contiguous?.value]), [['system', '/dev/dma_heap/system', false], ['reserved', '/dev/dma_heap/reserved', true]]);
+  const buf = client.allocateFor({ contiguous: true }, 1 << 20, { purpose: 'frame-0' });
+  assert.deepEqual([buf.heap, buf.name], ['reserved', 'dmaheap:frame-0']);
+  assert.match(buf.provenance?.explanation ?? '', /^allocated from heap "reserved"; chose "reserved" \(physically contiguous \[exact\], /);
   const map = buf.map();
   buf.cpuAccess('write', () => map.fill(0xa5));
   assert.ok(map.read(0, 16).every((b) => b === 0xa5));

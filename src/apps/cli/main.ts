@@ -6,8 +6,14 @@ import { readFileSync } from 'node:fs';
 import { ErrnoError } from '../../api/errors.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { MACHINE_OPTIONS, UsageError, machineFrom, parse, parseSize } from '../common/args.js';
+import { BACKEND_OPTION, openDoctor, openFiles, openTarget, parseBackend } from '../common/backend.js';
+import type { BackendChoice } from '../common/backend.js';
+import type { EmulatedOptions } from '../../backends/emulated/index.js';
+import { printAlloc, runAlloc } from './alloc.js';
+import { printDoctor, runDoctor } from './doctor.js';
+import { CLEAR, formatTop, topLoop, topSnapshot } from './top.js';
 import { printDemo, runDemo } from './demo.js';
-import { printDump, runDump } from './dump.js';
+import { printDump, runDemoWorkload, runDump } from './dump.js';
 import { bootHeaps, printDiff, printHeaps, printLint, upgradeDiff, withBoard } from './heaps.js';
 
 const USAGE = `Usage: dmaheap <command> [options]
@@ -21,6 +27,14 @@ Commands:
   dump                       per-process DMA-BUF accounting as Android's dmabuf_dump prints it
                              (Rss, Pss, buffer x process table, per-exporter totals, kernel-only share)
   conformance run <files>    run conformance case files (JSON) against a backend
+  doctor                     check this machine's heap setup (/dev/dma_heap, permissions, groups,
+                             udev rules, kernel config, the cma= naming trap, containers, udmabuf)
+                             and say what to do next
+  top                        live per-process DMA-BUF memory (Rss, Pss, buffers, exporters, names)
+  alloc <heap> <size>        allocate a buffer and show what the kernel gave (fd, size, inode, heap)
+
+Backend (doctor, top, alloc): --backend emulated|linux|auto (default auto: this machine when it
+can, else the emulated one, with a note); a machine option below selects the emulated backend.
 
 Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 GiB RAM, cma=64M):
   --board <file>     boot a board from its device tree: DTS, DTB, or a directory laid out as
@@ -51,6 +65,55 @@ Lists each heap: name, kind, the memory behind it (reserved-memory node, base, s
 no-map), whether it is contiguous, cached or protected, capacity and free space, and whether its
 name follows the kernel's naming convention. --diff shows what upgrading from kernel v1 to v2
 changes for the board (heaps added, removed, renamed).`;
+
+const DOCTOR_USAGE = `Usage: dmaheap doctor [--backend emulated|linux|auto] [--json] [machine options] [--uid <n> --gid <n> --groups <list>]
+Checks the DMA-BUF heap setup and explains every problem with what to do next: the kernel,
+/dev/dma_heap (ENOENT), each heap node's owner and mode and whether you can open it (EACCES:
+groups, a udev rule), the kernel configuration (/proc/config.gz or /boot/config-<release>), the
+cma= naming trap, containers, /dev/udmabuf, a 4 KiB DMA_HEAP_IOCTL_ALLOC self-test (ENOTTY,
+EINVAL) and what the accounting tools can see. --backend linux (auto on Linux) checks this
+machine; --backend emulated an emulated one (--uid/--gid/--groups: the user it runs as).
+Exit status 1 when a check fails.`;
+
+const TOP_USAGE = `Usage: dmaheap top [--once] [--json] [--interval <ms>] [--backend emulated|linux|auto] [--demo-workload] [machine options]
+A live per-process view of DMA-BUF memory: Rss, Pss, buffer count, exporters and buffer names per
+process, sorted by Rss, with the totals and the kernel-only share (buffers no process holds),
+refreshed in place every --interval ms (default 1000) until Ctrl-C. --once prints one reading;
+--json prints JSON (one object per reading). On Linux, other users' processes need root.
+--demo-workload (emulated) first runs dump's scene: two processes sharing buffers, one buffer
+held only by the kernel.`;
+
+const ALLOC_USAGE = `Usage: dmaheap alloc <heap> <size> [--name <name>] [--hold] [--json] [--backend emulated|linux|auto] [machine options]
+Allocates <size> bytes (e.g. 4096, 1M) from /dev/dma_heap/<heap> through the client library and
+shows the fd, the size the kernel gave (whole pages), the dma-buf's inode, exporter and name, and
+what the heap is. --hold keeps the buffer until Ctrl-C (inspect it meanwhile with dmaheap top or
+/proc/<pid>/fdinfo/<fd>); otherwise it is freed before exit.`;
+
+/** --uid/--gid/--groups: the user an emulated command runs as. */
+const USER_OPTIONS = { uid: { type: 'string' }, gid: { type: 'string' }, groups: { type: 'string' } } as const;
+
+/** Options that describe an emulated machine: with one, `auto` means emulated and `linux` is an error. */
+const EMULATED_ONLY = ['profile', 'cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'sanitize', 'uid', 'gid', 'groups', 'demo-workload'] as const;
+
+function backendFor(values: Record<string, unknown>): BackendChoice {
+  const choice = parseBackend(values.backend);
+  const given = EMULATED_ONLY.filter((k) => values[k] !== undefined);
+  if (given.length === 0) return choice;
+  if (choice === 'linux') throw new UsageError(`--${given[0]!} applies to the emulated machine; with --backend linux the machine is this one`);
+  return 'emulated';
+}
+
+function userFrom(values: Record<string, unknown>, machine: EmulatedOptions): EmulatedOptions {
+  const id = (v: unknown, what: string): number | undefined => {
+    if (typeof v !== 'string') return undefined;
+    if (!/^\d+$/.test(v)) throw new UsageError(`${what}: '${v}' is not a numeric id`);
+    return Number(v);
+  };
+  const uid = id(values.uid, '--uid');
+  const gid = id(values.gid, '--gid') ?? uid;
+  const groups = typeof values.groups === 'string' ? values.groups.split(',').filter((g) => g !== '').map((g) => id(g, '--groups')!) : undefined;
+  return { ...machine, ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}), ...(groups !== undefined ? { groups } : {}) };
+}
 
 function version(): string {
   try {
@@ -140,6 +203,88 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'conformance':
       return conformanceMain(rest);
+    case 'doctor': {
+      const { values } = parse(rest, { ...MACHINE_OPTIONS, ...BACKEND_OPTION, ...USER_OPTIONS });
+      if (values.help) {
+        console.log(DOCTOR_USAGE);
+        return 0;
+      }
+      const machine = userFrom(values, withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board));
+      const d = await openDoctor(backendFor(values), machine);
+      try {
+        const r = runDoctor(d.target, d.host, d.note);
+        console.log(values.json ? JSON.stringify(r, null, 2) : printDoctor(r));
+        return r.counts.fail > 0 ? 1 : 0;
+      } finally {
+        d.dispose();
+      }
+    }
+    case 'top': {
+      const { values } = parse(rest, { ...MACHINE_OPTIONS, ...BACKEND_OPTION, once: { type: 'boolean' }, interval: { type: 'string' }, 'demo-workload': { type: 'boolean' } });
+      if (values.help) {
+        console.log(TOP_USAGE);
+        return 0;
+      }
+      const interval = values.interval === undefined ? 1000 : Number(values.interval);
+      if (!Number.isInteger(interval) || interval < 100) throw new UsageError(`--interval: '${values.interval}' is not a number of milliseconds ≥ 100`);
+      const machine = withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board);
+      const f = openFiles(backendFor(values), machine);
+      if (values['demo-workload'] === true && f.kernel !== null) runDemoWorkload(f.kernel);
+      const read = () => topSnapshot(f.fs, { machine: f.label, backend: f.kind, note: f.note });
+      try {
+        if (values.once === true) {
+          const snap = read();
+          console.log(values.json ? JSON.stringify(snap, null, 2) : formatTop(snap));
+          return 0;
+        }
+        const ac = new AbortController();
+        const stop = () => ac.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        const tty = process.stdout.isTTY === true && values.json !== true;
+        await topLoop(read, { interval, json: values.json === true, write: (s) => process.stdout.write(tty ? s : s.replace(CLEAR, '')), width: () => (tty ? process.stdout.columns : undefined), signal: ac.signal });
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        return 0;
+      } finally {
+        f.target?.dispose();
+      }
+    }
+    case 'alloc': {
+      const { values, positionals } = parse(rest, { ...MACHINE_OPTIONS, ...BACKEND_OPTION, ...USER_OPTIONS, name: { type: 'string' }, hold: { type: 'boolean' } }, true);
+      if (values.help) {
+        console.log(ALLOC_USAGE);
+        return 0;
+      }
+      const [heap, sizeText, extra] = positionals;
+      if (heap === undefined || sizeText === undefined) throw new UsageError('alloc needs a heap and a size, e.g. dmaheap alloc system 1M');
+      if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+      const size = parseSize(sizeText, 'size');
+      const machine = userFrom(values, withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board));
+      const o = await openTarget(backendFor(values), machine);
+      const { result, buffer, client } = runAlloc(o, heap, size, values.name !== undefined ? { name: values.name } : {});
+      try {
+        console.log(values.json ? JSON.stringify(result, null, 2) : printAlloc(result));
+        if (values.hold === true) {
+          console.error(`holding ${buffer.size} bytes as fd ${result.fd} of pid ${result.pid}${o.kind === 'emulated' ? ' (in the emulated kernel inside this process)' : ` (see /proc/${result.pid}/fdinfo/${result.fd}, or dmaheap top)`}; Ctrl-C releases it`);
+          await new Promise<void>((resolve) => {
+            // signal listeners do not keep Node running: a timer does until the signal comes
+            const keepAlive = setInterval(() => undefined, 1 << 30);
+            const done = () => {
+              clearInterval(keepAlive);
+              resolve();
+            };
+            process.once('SIGINT', done);
+            process.once('SIGTERM', done);
+          });
+        }
+        buffer.close();
+        if (!values.json) console.log(`released: fd ${result.fd} closed, the memory goes back to ${heap}`);
+      } finally {
+        client.close();
+      }
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command '${cmd}'`);
   }
@@ -154,6 +299,9 @@ main(process.argv.slice(2)).then(
       console.error(`dmaheap: ${e.message}\nRun 'dmaheap --help' for usage.`);
       process.exitCode = 2;
     } else if (e instanceof ErrnoError) {
+      console.error(`dmaheap: ${e.message}`);
+      process.exitCode = 1;
+    } else if (e instanceof Error && e.name === 'BackendError') {
       console.error(`dmaheap: ${e.message}`);
       process.exitCode = 1;
     } else if (e instanceof Error && e.name === 'KernelConfigError') {

@@ -19,7 +19,10 @@ Runs JSON conformance case files (format: docs/conformance.md), each case on a f
 prints one line per case and a closing "N passed, N failed" line.
 
 Options:
-  --backend <b>      emulated (default; the only backend so far)
+  --backend <b>      emulated (default) or linux (this machine's kernel: /dev/dma_heap through
+                     libc; needs Linux, heaps and koffi; the machine options below do not apply,
+                     cases run against the live kernel one after another, device and sanitizer
+                     cases skip). Exit status 2 with the reason when the linux backend cannot run.
   --profile <v>      kernel version profile of the emulated kernel (default: the backend's, 7.0);
                      cases with a "profiles" list run only when it names this profile
   --cmdline <args>   kernel command line (default: cma=64M; with --board: the board's bootargs)
@@ -36,7 +39,11 @@ Options:
 Defaults mirror the oracle VM: x86-64, 4 KiB pages, 2 GiB RAM, cma=64M. A case with its own
 "board", "cmdline", "features", "ram", "devices" or "sanitizer" keys runs on that machine
 instead (with --profile and --page-size kept).
-Exit status: 0 all passed, 1 a case failed or a case file is broken, 2 usage error.`;
+Exit status: 0 all passed, 1 a case failed or a case file is broken, 2 usage error (or a
+backend that cannot run here).`;
+
+/** Options that describe an emulated machine: meaningless for the real kernel. */
+const EMULATED_ONLY = ['cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'sanitize'] as const;
 
 
 /** An emulated target for the conformance runner (a fresh kernel and process). */
@@ -117,6 +124,7 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   let machine: EmulatedOptions = { ...ORACLE_MACHINE };
   let explicit: EmulatedOptions = {};
   let boardPath: string | undefined;
+  let linux = false;
   try {
     ({ values, positionals } = parse(rest, { ...MACHINE_OPTIONS, backend: { type: 'string' }, filter: { type: 'string' }, quiet: { type: 'boolean' } }, true));
     if (values.help === true) {
@@ -124,7 +132,12 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
       return 0;
     }
     const backend = values.backend ?? 'emulated';
-    if (backend !== 'emulated') throw new Error(`--backend: '${String(backend)}' is not available (known: emulated)`);
+    if (backend !== 'emulated' && backend !== 'linux') throw new Error(`--backend: '${String(backend)}' is not a backend (known: emulated, linux)`);
+    if (backend === 'linux') {
+      const given = EMULATED_ONLY.filter((k) => values[k] !== undefined);
+      if (given.length > 0) throw new Error(`--${given[0]!} describes an emulated machine; with --backend linux the machine is this one`);
+      linux = true;
+    }
     explicit = machineFrom(values);
     boardPath = typeof values.board === 'string' ? values.board : undefined;
     // with a board, its arch, RAM and bootargs replace the oracle VM's
@@ -137,13 +150,26 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
     return 2;
   }
 
-  const makeTarget = (): SyscallTarget => conformanceTarget(machine);
+  let makeTarget = (): SyscallTarget => conformanceTarget(machine);
   const caseMachine = caseMachineFactory(explicit, boardPath);
-  const machineTarget = (m: CaseMachine): SyscallTarget => conformanceTarget(caseMachine(m));
+  let machineTarget: ((m: CaseMachine) => SyscallTarget) | undefined = (m) => conformanceTarget(caseMachine(m));
+  if (linux) {
+    // loaded only when asked for: koffi is not needed for the emulated backend
+    const { linuxBackend } = await import('../../backends/linux/index.js');
+    const avail = linuxBackend.isAvailable();
+    if (!avail.ok) {
+      print.err(`dmaheap conformance: the linux backend cannot run here: ${avail.reason}`);
+      return 2;
+    }
+    // each case on a "fresh process": the target closes what the case left open when it ends
+    makeTarget = () => linuxBackend.createTarget({ exclusive: true });
+    // a case with its own machine (board, cmdline, ...) cannot be booted on the real kernel
+    machineTarget = undefined;
+  }
   try {
     makeTarget().dispose();
   } catch (e) {
-    print.err(`dmaheap conformance: cannot boot the emulated machine: ${(e as Error).message}`);
+    print.err(`dmaheap conformance: cannot ${linux ? 'start the linux backend' : 'boot the emulated machine'}: ${(e as Error).message}`);
     return 2;
   }
 
@@ -153,7 +179,7 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   if (!json) for (const e of loaded.errors) print.out(`ERROR ${e}`);
   const opts: Parameters<typeof runCases>[2] = {
     loadErrors: loaded.errors,
-    machineTarget,
+    ...(machineTarget !== undefined ? { machineTarget } : {}),
     onResult: (r) => {
       if (json) return;
       if (quiet && (r.status === 'pass' || r.status === 'skip' || r.status === 'xfail')) return;

@@ -2,6 +2,7 @@
  * The emulated backend: the embedded default. Works on any machine, no kernel support needed.
  */
 import { DmaHeapClient } from '../../api/client.js';
+import type { DmaHeapClientOptions } from '../../api/client.js';
 import { createEmulatedTarget } from './target.js';
 import type { EmulatedOptions } from './target.js';
 
@@ -14,9 +15,16 @@ export const emulatedBackend = {
   isAvailable(): { ok: true } {
     return { ok: true };
   },
-  /** A client in a fresh emulated kernel (default profile 7.0, cma=64M unless `cmdline` says otherwise). */
-  createClient(opts: EmulatedOptions = {}): DmaHeapClient {
-    return new DmaHeapClient(createEmulatedTarget({ cmdline: 'cma=64M', ...opts }));
+  /**
+   * A client in a fresh emulated kernel (default profile 7.0; command line cma=64M unless
+   * `cmdline` says otherwise, or the board's /chosen/bootargs with a `board`); `client` holds
+   * the client's own options (app name, facts, leak guard).
+   */
+  createClient(opts: EmulatedOptions & { client?: DmaHeapClientOptions } = {}): DmaHeapClient {
+    const { client, ...machine } = opts;
+    // a board brings its own command line (/chosen/bootargs)
+    const dflt = machine.board !== undefined && machine.board !== null ? {} : { cmdline: 'cma=64M' };
+    return new DmaHeapClient(createEmulatedTarget({ ...dflt, ...machine }), client);
   },
 };
 export { describeHeaps, heapFacts, heapIdentity, usageOf } from './describe.js';

@@ -12,8 +12,9 @@ import { formatReport } from '../../kernel/sanitizer/report.js';
 import { Kernel } from '../../kernel/kernel.js';
 import type { KernelConfig } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
+import { describeHeaps, heapFacts } from './describe.js';
 import type {
-  AttachResult, DeviceStatsResult, DmaDir, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, PagemapResult, PollResult,
+  AttachResult, DeviceStatsResult, DmaDir, ExactHeapFacts, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, PagemapResult, PollResult,
   SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
 } from '../../api/target.js';
 
@@ -206,6 +207,8 @@ export class EmulatedTarget implements SyscallTarget {
     return res(this.proc.ioctl(fd, cmd, addr));
   }
   readFile(path: string): TextResult {
+    // open(2) first reserves a descriptor: with RLIMIT_NOFILE exhausted reading any file is EMFILE
+    if (this.proc.reserveCheck() < 0) return { ret: -1, errno: 'EMFILE', text: null };
     const t = this.kernel.readFile(this.proc, path);
     return typeof t === 'number' ? { ...res(t), text: null } : { ret: t.length, errno: null, text: t };
   }
@@ -337,6 +340,23 @@ export class EmulatedTarget implements SyscallTarget {
   }
   dispose(): void {
     this.proc.exit();
+  }
+
+  // ---- optional capabilities (SyscallTarget) ----
+  /** What the kernel knows about every heap (describeHeaps), with capacity and free bytes. */
+  heapFacts(): ExactHeapFacts[] {
+    return describeHeaps(this.kernel).map((d) => ({ ...heapFacts(d), capacity: d.capacity, free: d.free }));
+  }
+  /** fork() then exec(): the child keeps the fds without FD_CLOEXEC, under the same numbers. */
+  spawn(comm: string = this.proc.comm): EmulatedTarget {
+    const child = this.proc.fork(comm);
+    child.exec(comm);
+    return new EmulatedTarget(this.kernel, child);
+  }
+  /** SCM_RIGHTS to another process of the same kernel; EINVAL for a target of another kernel or backend. */
+  sendFd(fd: number, to: SyscallTarget): SysResult {
+    if (!(to instanceof EmulatedTarget) || to.kernel !== this.kernel) return res(-Errno.EINVAL);
+    return res(this.proc.sendFd(fd, to.proc));
   }
 }
 

@@ -6,7 +6,7 @@
  * @kernel drivers/dma-buf/udmabuf.c
  */
 import { Errno } from '../../uapi/errno.js';
-import { F_SEAL_SHRINK, F_SEAL_WRITE } from '../../uapi/fcntl.js';
+import { F_SEAL_FUTURE_WRITE, F_SEAL_SHRINK, F_SEAL_WRITE } from '../../uapi/fcntl.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST, UDMABUF_FLAGS_CLOEXEC } from '../../uapi/udmabuf.js';
 import { File, FMODE_OPENED, mkdev, openFmode } from '../fs/file.js';
@@ -155,7 +155,8 @@ export class UdmabufDevice {
    *    misaligned one);
    * 2. a page total of 0 → EINVAL;
    * 3. every item: the memfd not an open fd → EBADFD; not a shmem file → EBADFD; its seals
-   *    lacking F_SEAL_SHRINK or holding F_SEAL_WRITE → EINVAL; then each page by
+   *    lacking F_SEAL_SHRINK or holding F_SEAL_WRITE or F_SEAL_FUTURE_WRITE → EINVAL (the
+   *    future-write check is a later fix that the oracle's 6.1.192 stable has); then each page by
    *    shmem_read_mapping_page() (a page at or past the memfd's size → EINVAL, past
    *    MAX_LFS_FILESIZE → EFBIG, no memory → ENOMEM), each with a reference the buffer keeps;
    * 4. dma_buf_export() (exp_name "udmabuf", always O_RDWR), then dma_buf_fd() with O_CLOEXEC
@@ -188,7 +189,7 @@ export class UdmabufDevice {
       if (!shmem.isShmemFile(memfd)) return fail(-E.EBADFD);
       const seals = memfdGetSeals(shmem, memfd);
       if (seals === -E.EINVAL) return fail(-E.EBADFD);
-      if ((seals & F_SEAL_SHRINK) === 0 || (seals & F_SEAL_WRITE) !== 0) return fail(-E.EINVAL);
+      if ((seals & F_SEAL_SHRINK) === 0 || (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) return fail(-E.EINVAL);
       const inode = memfd.inode as ShmemInode;
       const pgoff = pagesOf(it.offsetLo, it.offsetHi);
       const pgcnt = pagesOf(it.sizeLo, it.sizeHi);

@@ -90,6 +90,8 @@ export interface DmaHeapHost {
   log(line: string): void;
   /** Set when the charge_pid_fd RFC is applied: the kernel struct is then 32 bytes. */
   readonly dmabufCharging?: DmabufMemcgCharging | null;
+  /** A copy-out fault after a successful allocation leaves no fd (Profile.heapFdAfterCopyOut). */
+  readonly heapFdAfterCopyOut?: boolean;
 }
 
 /** sizeof(struct dma_heap_allocation_data) with the charge_pid_fd RFC: charge_pid_fd at 24, __padding at 28. */
@@ -263,8 +265,9 @@ export class DmaHeapCore {
    * The heap ioctl. Only the nr is checked against the command table (nr ≥ 1 → EINVAL, the type
    * byte is ignored); the user's size decides how much is copied in and out; the kernel buffer is
    * at least the kernel struct and zero-filled past what was copied in; the copy-out happens
-   * whatever the allocation returned, and a copy-out fault overrides the result (the new fd stays
-   * installed).
+   * whatever the allocation returned, and a copy-out fault overrides the result: the new fd stays
+   * installed, unless the host publishes it only after the copy-out (heapFdAfterCopyOut), when
+   * the fd is never seen and the buffer goes.
    * @kernel drivers/dma-buf/dma-heap.c dma_heap_ioctl, dma_heap_ioctl_allocate
    */
   private ioctl(f: File, proc: Process, ucmd: number, arg: number): number {
@@ -289,7 +292,11 @@ export class DmaHeapCore {
     if (inSize > 0 && proc.mm.copyFromUser(arg, inSize, kdata.subarray(0, inSize)) === null) return -E.EFAULT;
     kdata.fill(0, inSize, ksize);
     let ret = this.ioctlAllocate(heap, proc, dv);
-    if (outSize > 0 && !proc.mm.copyToUser(arg, kdata.subarray(0, outSize))) ret = -E.EFAULT;
+    if (outSize > 0 && !proc.mm.copyToUser(arg, kdata.subarray(0, outSize))) {
+      // reserve fd, copy out, then install: the reserved fd is put back with the buffer
+      if (ret === 0 && this.host.heapFdAfterCopyOut === true) proc.close(dv.getUint32(8, true));
+      ret = -E.EFAULT;
+    }
     return ret;
   }
 

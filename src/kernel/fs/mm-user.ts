@@ -122,20 +122,26 @@ export function vmaUnchargeAnon(v: Vma, charger: AnonCharger | null): void {
 }
 
 /**
- * A VM_SHARED file VMA counts in its file's i_mmap_writable while it is linked into the address
- * space (made by mmap, split off by munmap, copied by fork) and stops counting when it is
- * unlinked. Only inodes that track the count (shmem) are touched.
- * @kernel mm/mmap.c __vma_link_file, __remove_shared_vm_struct
+ * A shared file VMA that may become writable (VM_SHARED and VM_MAYWRITE: vma_is_shared_maywrite)
+ * counts in its file's i_mmap_writable while it is linked into the address space (made by mmap,
+ * split off by munmap, copied by fork) and stops counting when it is unlinked. Only inodes that
+ * track the count (shmem) are touched.
+ * @kernel mm/mmap.c __vma_link_file, __remove_shared_vm_struct (6.7+, and 6.1.192 stable)
  */
 export function vmaLinkFile(v: Vma): void {
   const inode = v.file?.inode;
-  if (inode?.mmapWritable !== undefined && (v.vmFlags & VM_SHARED) !== 0) inode.mmapWritable++;
+  if (inode?.mmapWritable !== undefined && isSharedMaywrite(v.vmFlags)) inode.mmapWritable++;
 }
 
 /** The other half of {@link vmaLinkFile}: mapping_unmap_writable() when a shared VMA goes. */
 export function vmaUnlinkFile(v: Vma): void {
   const inode = v.file?.inode;
-  if (inode?.mmapWritable !== undefined && (v.vmFlags & VM_SHARED) !== 0) inode.mmapWritable--;
+  if (inode?.mmapWritable !== undefined && isSharedMaywrite(v.vmFlags)) inode.mmapWritable--;
+}
+
+/** is_shared_maywrite(): a shared mapping that is or may become writable. */
+export function isSharedMaywrite(vmFlags: number): boolean {
+  return (vmFlags & (VM_SHARED | VM_MAYWRITE)) === (VM_SHARED | VM_MAYWRITE);
 }
 
 /**

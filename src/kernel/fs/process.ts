@@ -13,7 +13,7 @@ import {
 } from '../../uapi/fcntl.js';
 import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
-import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, vmaLinkFile, vmaUnchargeAnon, vmaUnlinkFile } from './mm-user.js';
+import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, isSharedMaywrite, vmaLinkFile, vmaUnchargeAnon, vmaUnlinkFile } from './mm-user.js';
 import type { AnonCharger, FaultKind } from './mm-user.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
@@ -432,15 +432,20 @@ export class Process {
     }
     const vma = new Vma(start, start + len, vmFlags, file, pgoff);
     if (file !== null) {
-      // mm/mmap.c mmap_region(): a VM_SHARED mapping must be allowed by mapping_map_writable(),
-      // which a write seal denies (EPERM) — in 6.1 even for PROT_READ, as VM_SHARED alone counts
-      const w = file.inode.mmapWritable;
-      if (w !== undefined && w < 0 && (vmFlags & VM_SHARED) !== 0) return -E.EPERM;
       file.get(); // the mapping holds the file (vma->vm_file)
       const r = file.fop.mmap!(file, vma);
       if (r < 0) {
         file.put();
         return r;
+      }
+      // mm/mmap.c mmap_region(): after call_mmap() (whose seal check may have taken VM_MAYWRITE
+      // from a read-only shared mapping), a shared mapping that may become writable must be
+      // allowed by mapping_map_writable(), which a write seal denies (EPERM)
+      const w = file.inode.mmapWritable;
+      if (w !== undefined && w < 0 && isSharedMaywrite(vma.vmFlags)) {
+        vma.onClose?.(vma);
+        file.put();
+        return -E.EPERM;
       }
     } else {
       vma.anon = new Uint8Array(len);

@@ -259,14 +259,16 @@ export class ShmemFs {
   }
 
   /**
-   * mmap(): F_SEAL_FUTURE_WRITE refuses a shared writable mapping (EPERM) and takes VM_MAYWRITE
-   * from a shared read-only one (seal_check_future_write); pages are found by the fault
-   * handler, which allocates a missing page and gives SIGBUS at or past i_size.
-   * @kernel mm/shmem.c shmem_mmap, shmem_fault; include/linux/mm.h seal_check_future_write
+   * mmap(): F_SEAL_WRITE and F_SEAL_FUTURE_WRITE refuse a shared writable mapping (EPERM) and
+   * take VM_MAYWRITE from a shared read-only one, which then does not count against the write
+   * seal (seal_check_write, from the 6.7 rework; the oracle's 6.1.192 stable has it too); pages
+   * are found by the fault handler, which allocates a missing page and gives SIGBUS at or past
+   * i_size.
+   * @kernel mm/shmem.c shmem_mmap, shmem_fault; include/linux/mm.h seal_check_write
    */
   private mmap(f: File, vma: Vma): number {
     const inode = f.inode as ShmemInode;
-    if ((inode.seals & F_SEAL_FUTURE_WRITE) !== 0 && (vma.vmFlags & VM_SHARED) !== 0) {
+    if ((inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0 && (vma.vmFlags & VM_SHARED) !== 0) {
       if ((vma.vmFlags & VM_WRITE) !== 0) return -E.EPERM;
       vma.vmFlags &= ~VM_MAYWRITE;
     }

@@ -1,0 +1,127 @@
+/**
+ * libc through koffi: loaded once per process, on first use. Every function has a fixed arity,
+ * including the variadic ones (open, fcntl, ioctl): koffi's variadic calls have no `.async`,
+ * and on x86-64 and arm64 Linux a fixed-arity call is ABI-compatible with these variadic
+ * callees for integer and pointer arguments. ioctl has two aliases: one taking a pointer to
+ * JS-owned bytes (a Buffer), one taking a raw user address (NULL, a bad pointer, or an address
+ * inside a mapping).
+ *
+ * Pointers are BigInts in koffi 3; the few functions here that return an address (mmap,
+ * malloc) are declared as returning intptr_t/uintptr_t so the result is a plain number (user
+ * addresses fit in 47-52 bits) and MAP_FAILED is -1.
+ */
+import { createRequire } from 'node:module';
+
+/** The part of koffi this backend uses (koffi's own typings return `any` for every call). */
+export interface KoffiModule {
+  load(path: string): { func(definition: string): (...args: unknown[]) => unknown };
+  errno(): number;
+  errno(value: number): number;
+  view(ptr: number | bigint, len: number): ArrayBuffer;
+  readonly version: string;
+}
+
+type Ptr = Uint8Array | null;
+type Int = number;
+type Big = number | bigint;
+
+/** The libc functions, typed. Sizes and offsets that may exceed 2^53 or be negative go as BigInt. */
+export interface Libc {
+  readonly koffi: KoffiModule;
+  open(path: string, flags: Int, mode: Int): number;
+  close(fd: Int): number;
+  dup(fd: Int): number;
+  fcntl(fd: Int, cmd: Int, arg: Big): number;
+  /** ioctl(fd, cmd, void *): the argument is JS-owned bytes (or null). */
+  ioctlPtr(fd: Int, cmd: Big, arg: Ptr): number;
+  /** ioctlPtr on the libuv pool (koffi's `.async`, which fixed-arity functions have): callback(err, ret). */
+  ioctlPtrAsync(fd: Int, cmd: Big, arg: Uint8Array, cb: (err: unknown, ret: number) => void): void;
+  /** ioctl(fd, cmd, uintptr_t): the argument is a raw user address. */
+  ioctlAddr(fd: Int, cmd: Big, addr: Big): number;
+  mmap(addr: Big, length: Big, prot: Int, flags: Int, fd: Int, offset: Big): number;
+  munmap(addr: Big, length: Big): number;
+  read(fd: Int, buf: Uint8Array, count: Big): number;
+  write(fd: Int, buf: Uint8Array, count: Big): number;
+  pread(fd: Int, buf: Uint8Array, count: Big, offset: Big): number;
+  lseek(fd: Int, offset: Big, whence: Int): number;
+  fstat(fd: Int, buf: Uint8Array): number;
+  poll(fds: Uint8Array, nfds: Big, timeout: Int): number;
+  getrlimit(resource: Int, rlim: Uint8Array): number;
+  setrlimit(resource: Int, rlim: Uint8Array): number;
+  memfdCreate(name: string, flags: Int): number;
+  ftruncate(fd: Int, length: Big): number;
+  mkdir(path: string, mode: Int): number;
+  rmdir(path: string): number;
+  sysconf(name: Int): number;
+  malloc(size: Big): number;
+  /** process_vm_readv(pid, local iov, n, remote iov, n, 0): bytes copied, or -1 (EFAULT: a page that would fault). */
+  processVmReadv(pid: Int, local: Uint8Array, liovcnt: Big, remote: Uint8Array, riovcnt: Big, flags: Big): number;
+  processVmWritev(pid: Int, local: Uint8Array, liovcnt: Big, remote: Uint8Array, riovcnt: Big, flags: Big): number;
+}
+
+let cached: Libc | Error | null = null;
+
+/** The koffi package, loaded with require() so a missing or broken install is a catchable error. */
+function requireKoffi(): KoffiModule {
+  const req = createRequire(import.meta.url);
+  return req('koffi') as KoffiModule;
+}
+
+function bind(): Libc {
+  const koffi = requireKoffi();
+  const lib = koffi.load('libc.so.6');
+  const f = (def: string): ((...args: unknown[]) => unknown) => lib.func(def);
+  const n = (def: string): ((...args: unknown[]) => number) => f(def) as (...args: unknown[]) => number;
+  let fstat: (...args: unknown[]) => number;
+  try {
+    fstat = n('int fstat(int, void *)');
+  } catch {
+    // glibc before 2.33 exports only __fxstat(_STAT_VER, fd, buf); _STAT_VER is 1 on x86-64, 0 on arm64
+    const fx = n('int __fxstat(int, int, void *)');
+    const ver = process.arch === 'x64' ? 1 : 0;
+    fstat = (fd, buf) => fx(ver, fd, buf);
+  }
+  const ioctlPtrFn = lib.func('int ioctl(int, unsigned long, void *)') as ((...args: unknown[]) => number) & { async: (...args: unknown[]) => void };
+  const ioctlPtr = ioctlPtrFn;
+  const ioctlAddr = n('int ioctl(int, unsigned long, uintptr_t)');
+  return {
+    koffi,
+    open: n('int open(const char *, int, unsigned int)'),
+    close: n('int close(int)'),
+    dup: n('int dup(int)'),
+    fcntl: n('int fcntl(int, int, intptr_t)'),
+    ioctlPtr,
+    ioctlPtrAsync: (fd, cmd, arg, cb) => ioctlPtrFn.async(fd, cmd, arg, cb),
+    ioctlAddr,
+    mmap: n('intptr_t mmap(uintptr_t, size_t, int, int, int, int64_t)'),
+    munmap: n('int munmap(uintptr_t, size_t)'),
+    read: n('intptr_t read(int, void *, size_t)'),
+    write: n('intptr_t write(int, void *, size_t)'),
+    pread: n('intptr_t pread(int, void *, size_t, int64_t)'),
+    lseek: n('int64_t lseek(int, int64_t, int)'),
+    fstat,
+    poll: n('int poll(void *, unsigned long, int)'),
+    getrlimit: n('int getrlimit(int, void *)'),
+    setrlimit: n('int setrlimit(int, void *)'),
+    memfdCreate: n('int memfd_create(const char *, unsigned int)'),
+    ftruncate: n('int ftruncate(int, int64_t)'),
+    mkdir: n('int mkdir(const char *, unsigned int)'),
+    rmdir: n('int rmdir(const char *)'),
+    sysconf: n('long sysconf(int)'),
+    malloc: n('uintptr_t malloc(size_t)'),
+    processVmReadv: n('intptr_t process_vm_readv(int, void *, unsigned long, void *, unsigned long, unsigned long)'),
+    processVmWritev: n('intptr_t process_vm_writev(int, void *, unsigned long, void *, unsigned long, unsigned long)'),
+  };
+}
+
+/** libc, or the Error that loading koffi or libc.so.6 threw (kept: the next call gives the same answer). */
+export function loadLibc(): Libc | Error {
+  if (cached === null) {
+    try {
+      cached = bind();
+    } catch (e) {
+      cached = e instanceof Error ? e : new Error(String(e));
+    }
+  }
+  return cached;
+}

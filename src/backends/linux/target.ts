@@ -1,0 +1,645 @@
+/**
+ * The real Linux backend at the syscall level: this Node process, calling libc through koffi.
+ * Arguments are copied into preallocated native-side Buffers before each call and read back
+ * after it, so the kernel sees exactly the bytes a C program would pass.
+ *
+ * What the process can and cannot do here, and how it stays alive:
+ * - Memory is only touched inside mappings this target made ({@link MapHandle}s it returned and
+ *   has not unmapped). An access the kernel would answer with a signal is predicted or probed
+ *   instead of made: out of the mapping or against its protection is SIGSEGV; a page past the
+ *   end of a mapped file is SIGBUS (found with process_vm_readv/writev, which return EFAULT
+ *   where a load or store would fault). The process is never actually signalled.
+ * - Each mapping has private koffi.view ArrayBuffers (at most 1 GiB each), made at mmap time and
+ *   dropped at munmap. They are never handed out: readMem returns a copy, writeMem copies in. A
+ *   view cannot be detached, and touching one after munmap would crash the process.
+ * - ioctlAt only passes addresses that lie inside a live mapping of this target (anything else
+ *   is EFAULT without a call), so the kernel never writes into memory Node owns.
+ * - There are no devices and no sanitizer: real DMA masters are kernel drivers, not reachable
+ *   from user space; those methods answer ENOSYS with a note.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { release } from 'node:os';
+import { Errno, errnoName } from '../../uapi/errno.js';
+import type { ErrnoName } from '../../uapi/errno.js';
+import { fcntlConstants, MAP_ANONYMOUS, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
+import type { Arch, FcntlConstants } from '../../uapi/fcntl.js';
+import { _IOC_DIR, _IOC_READ, _IOC_SIZE } from '../../uapi/ioctl.js';
+import { DMA_HEAP_IOC_MAGIC } from '../../uapi/dma-heap.js';
+import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE } from '../../uapi/dma-buf.js';
+import { SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
+import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
+import type {
+  AttachResult, DeviceStatsResult, DmaDir, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, PagemapResult, PollResult,
+  SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
+} from '../../api/target.js';
+import type { Libc } from './libc.js';
+import { decodeStat, S_IFMT, S_IFREG, STAT_BUF_SIZE } from './stat.js';
+
+/** The "bad pointer" an `'unmapped'` ioctl argument passes: (void *)16, as the oracle's probe does. */
+export const UNMAPPED_ADDR = 16;
+/** Bytes of the preallocated ioctl argument buffer: more than any _IOC_SIZE (14 bits), so no size in a command can make the kernel write past it. */
+export const ARG_BUF_SIZE = 64 * 1024;
+/** Largest koffi.view made over one piece of a mapping (views near 4 GiB abort Node 20). */
+export const VIEW_CHUNK = 1 << 30;
+/** Bytes process_vm_readv/writev move per call for file-backed mappings. */
+const XFER_SIZE = 1 << 20;
+const RLIMIT_NOFILE = 7;
+const F_GETFD = 1;
+/**
+ * Bytes an ioctlAt argument must have before the end of its mapping when the command encodes no
+ * size (legacy commands such as FIONREAD or TCGETS write a struct of their own size).
+ */
+export const UNSIZED_ARG_BYTES = 4096;
+const SC_PAGESIZE = 30;
+
+/** Why the device and sanitizer methods answer ENOSYS. */
+export const NO_DEVICES_NOTE =
+  'the linux backend has no devices: a DMA master is a kernel driver (dma_buf_attach/map_attachment), not reachable from user space; use the emulated backend for device cases';
+export const NO_SANITIZER_NOTE = 'the linux backend has no sync sanitizer: it exists only in the emulated kernel (docs/sanitizer.md)';
+
+export interface LinuxTargetOptions {
+  /**
+   * Behave like a fresh process for its lifetime (the conformance runner): dispose() also
+   * closes every descriptor that appeared in the process since the target was made, except
+   * Node's own kinds (pipes, sockets, `anon_inode:[...]`), including ones an ioctl installed
+   * without reporting them. Default false: dispose() closes only the descriptors this target
+   * returned or saw reported (open, dup, F_DUPFD, memfd_create, heap ALLOC, sync_file export
+   * and merge, udmabuf creation), so other users of the process keep theirs.
+   */
+  readonly exclusive?: boolean;
+}
+
+type Kind = 'direct' | 'file';
+
+/** A live mapping: its protection, how to touch it, and its private views. */
+interface MapState {
+  readonly addr: number;
+  readonly length: number;
+  readonly prot: number;
+  /** direct: loads and stores through the views; file: process_vm_readv/writev (a page past EOF is SIGBUS). */
+  readonly kind: Kind;
+  views: ArrayBuffer[] | null;
+}
+
+/** Descriptors tracked by every live target, so one target's dispose leaves another's alone. */
+const liveTargets = new Set<LinuxTarget>();
+
+/**
+ * Native scratch for process_vm_readv/writev, shared by every target (the calls are synchronous):
+ * malloc'ed once on first use, never freed, viewed only here.
+ */
+let xfer: { readonly addr: number; readonly view: Uint8Array } | null = null;
+
+function archOf(): Arch {
+  if (process.arch === 'x64') return 'x86_64';
+  if (process.arch === 'arm64') return 'arm64';
+  throw new Error(`the linux backend supports x86-64 and arm64, not ${process.arch}`);
+}
+
+/** A size_t / unsigned long argument: C converts modulo 2^64. */
+function u64(n: number): bigint {
+  return BigInt.asUintN(64, BigInt(Math.trunc(n)));
+}
+/** An off_t argument. */
+function s64(n: number): bigint {
+  return BigInt.asIntN(64, BigInt(Math.trunc(n)));
+}
+
+function errnoOf(n: number): ErrnoName {
+  return errnoName(n) ?? 'EINVAL';
+}
+
+/** The errno name of an exception from node:fs (its `code`), else EIO. */
+function fsErrno(e: unknown): ErrnoName {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(Errno, code) ? (code as ErrnoName) : 'EIO';
+}
+
+/** Bytes of a string as the emulated kernel takes them: one byte per character when all fit, else UTF-8. */
+function strBytes(s: string): Buffer {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return Buffer.from(s, 'utf8');
+  return Buffer.from(s, 'latin1');
+}
+
+/**
+ * The fd numbers open in this process now: one readdir of /proc/self/fd, less the descriptor
+ * that readdir had open (closed again by the time F_GETFD asks).
+ */
+function openFds(libc: Libc): number[] {
+  const fds: number[] = [];
+  for (const n of readdirSync('/proc/self/fd')) {
+    const fd = Number(n);
+    if (libc.fcntl(fd, F_GETFD, 0) >= 0) fds.push(fd);
+  }
+  return fds;
+}
+
+export class LinuxTarget implements SyscallTarget {
+  readonly backend = 'linux';
+  readonly arch: Arch;
+  readonly pageSize: number;
+  readonly release: string;
+  private readonly fc: FcntlConstants;
+  /** The ioctl/read/write/poll argument buffer (native memory owned by a Buffer; never handed out). */
+  private arg: Buffer;
+  private readonly statBuf = Buffer.alloc(STAT_BUF_SIZE);
+  private readonly rlimBuf = Buffer.alloc(16);
+  private readonly iov = Buffer.alloc(32);
+  private readonly maps = new Map<MapHandle, MapState>();
+  /** Descriptors this target returned or saw reported. */
+  private readonly fds = new Set<number>();
+  /** Descriptors open when the target was made (exclusive mode: everything else is ours at dispose). */
+  private readonly before: ReadonlySet<number> | null;
+  /** RLIMIT_NOFILE at creation, restored at dispose when setNofile changed it. */
+  private readonly savedRlimit: Buffer | null;
+  private rlimitChanged = false;
+  private disposed = false;
+
+  constructor(private readonly libc: Libc, opts: LinuxTargetOptions = {}) {
+    this.arch = archOf();
+    this.fc = fcntlConstants(this.arch);
+    const ps = libc.sysconf(SC_PAGESIZE);
+    this.pageSize = ps > 0 ? ps : 4096;
+    this.release = release();
+    this.arg = Buffer.alloc(ARG_BUF_SIZE);
+    this.before = opts.exclusive === true ? new Set(openFds(libc)) : null;
+    const r = Buffer.alloc(16);
+    this.savedRlimit = libc.getrlimit(RLIMIT_NOFILE, r) === 0 ? r : null;
+    liveTargets.add(this);
+  }
+
+  // ---- results ---------------------------------------------------------------------------
+
+  private fail(): SysResult {
+    return { ret: -1, errno: errnoOf(this.libc.koffi.errno()) };
+  }
+  /** ret, or -1 with the errno koffi saved right after the call. */
+  private res(ret: number): SysResult {
+    return ret < 0 ? this.fail() : { ret, errno: null };
+  }
+  /** A result that returned a new descriptor: tracked for dispose. */
+  private fdRes(ret: number): SysResult {
+    if (ret < 0) return this.fail();
+    this.fds.add(ret);
+    return { ret, errno: null };
+  }
+  private gone(): SysResult | null {
+    return this.disposed ? { ret: -1, errno: 'ESRCH' } : null;
+  }
+
+  /** The argument buffer, grown to hold at least `n` bytes. */
+  private argBuf(n: number): Buffer {
+    if (n > this.arg.length) this.arg = Buffer.alloc(Math.ceil(n / ARG_BUF_SIZE) * ARG_BUF_SIZE);
+    return this.arg;
+  }
+
+  // ---- discovery ---------------------------------------------------------------------------
+
+  listHeaps(): string[] {
+    try {
+      return readdirSync('/dev/dma_heap');
+    } catch {
+      return [];
+    }
+  }
+
+  // ---- descriptors -------------------------------------------------------------------------
+
+  open(path: string, flags: number, mode = 0): SysResult {
+    return this.gone() ?? this.fdRes(this.libc.open(path, flags | 0, mode >>> 0));
+  }
+  close(fd: number): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    // even a failing close(2) releases the descriptor
+    this.fds.delete(fd | 0);
+    return this.res(this.libc.close(fd | 0));
+  }
+  dup(fd: number): SysResult {
+    return this.gone() ?? this.fdRes(this.libc.dup(fd | 0));
+  }
+  fcntl(fd: number, cmd: number, arg = 0): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    const r = this.libc.fcntl(fd | 0, cmd | 0, s64(arg));
+    // F_DUPFD and F_DUPFD_CLOEXEC return a new descriptor
+    return cmd === 0 || cmd === 1030 ? this.fdRes(r) : this.res(r);
+  }
+
+  ioctl(fd: number, cmd: number, arg: IoctlArg): IoctlResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, out: null };
+    if (arg === null || arg === 'unmapped') {
+      const r = this.res(this.libc.ioctlAddr(fd | 0, cmd >>> 0, arg === null ? 0 : UNMAPPED_ADDR));
+      this.noteIoctlFd(cmd, r, null, null);
+      return { ...r, out: null };
+    }
+    const size = _IOC_SIZE(cmd >>> 0);
+    const b = this.argBuf(Math.max(arg.length, size, 1));
+    b.set(arg, 0);
+    // the kernel may read _IOC_SIZE bytes although fewer were given: let it read zeros, not stale bytes
+    if (size > arg.length) b.fill(0, arg.length, size);
+    const r = this.res(this.libc.ioctlPtr(fd | 0, cmd >>> 0, b));
+    const out = new Uint8Array(arg.length);
+    out.set(b.subarray(0, arg.length));
+    this.noteIoctlFd(cmd, r, arg, out);
+    return { ...r, out };
+  }
+
+  /**
+   * {@link ioctl} on the libuv thread pool (koffi's `.async` of the fixed-arity alias), for
+   * allocations that may stall (CMA under fragmentation) without blocking the event loop. Each
+   * call has its own argument buffer, so calls may overlap.
+   */
+  ioctlAsync(fd: number, cmd: number, arg: IoctlArg): Promise<IoctlResult> {
+    if (this.disposed || arg === null || arg === 'unmapped') return Promise.resolve(this.ioctl(fd, cmd, arg));
+    const size = _IOC_SIZE(cmd >>> 0);
+    const b = Buffer.alloc(Math.max(arg.length, size, 1));
+    b.set(arg, 0);
+    return new Promise((resolve, reject) => {
+      this.libc.ioctlPtrAsync(fd | 0, cmd >>> 0, b, (err, ret) => {
+        if (err !== null && err !== undefined) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        // koffi hands the worker's errno back to this thread before the callback
+        const r = ret < 0 ? this.fail() : { ret, errno: null };
+        const out = Uint8Array.prototype.slice.call(b, 0, arg.length);
+        this.noteIoctlFd(cmd, r, arg, out);
+        resolve({ ...r, out });
+      });
+    });
+  }
+
+  /**
+   * Tracks the descriptor a known fd-creating ioctl reported: the ret of UDMABUF_CREATE(_LIST),
+   * the fd field the kernel wrote back for ALLOC (type 'H', nr 0, any size), EXPORT_SYNC_FILE and
+   * SYNC_IOC_MERGE. Only a field the kernel copied back (a _IOC_READ command) and changed counts,
+   * and never 0-2: a command the kernel did not answer must not make dispose() close stdio.
+   */
+  private noteIoctlFd(cmd: number, r: SysResult, arg: Uint8Array | null, out: Uint8Array | null): void {
+    if (r.ret < 0) return;
+    const c = cmd >>> 0;
+    if (c === UDMABUF_CREATE || c === UDMABUF_CREATE_LIST) {
+      if (r.ret > 2) this.fds.add(r.ret);
+      return;
+    }
+    if (arg === null || out === null || (_IOC_DIR(c) & _IOC_READ) === 0) return;
+    let at = -1;
+    if ((c & 0xffff) === DMA_HEAP_IOC_MAGIC << 8) at = 8;
+    else if (c === DMA_BUF_IOCTL_EXPORT_SYNC_FILE) at = 4;
+    else if (c === SYNC_IOC_MERGE) at = 36;
+    if (at < 0 || out.length < at + 4) return;
+    const fd = new DataView(out.buffer, out.byteOffset, out.byteLength).getInt32(at, true);
+    const was = new DataView(arg.buffer, arg.byteOffset, arg.byteLength).getInt32(at, true);
+    if (fd > 2 && fd !== was) this.fds.add(fd);
+  }
+
+  ioctlString(fd: number, cmd: number, s: string): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    const bytes = Buffer.from(s, 'latin1');
+    const b = this.argBuf(bytes.length + 1);
+    bytes.copy(b, 0);
+    b[bytes.length] = 0;
+    return this.res(this.libc.ioctlPtr(fd | 0, cmd >>> 0, b));
+  }
+
+  ioctlAt(fd: number, cmd: number, addr: number): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    // only addresses inside this target's own live mappings (or NULL and the bad pointer, which
+    // the kernel refuses): the kernel must never write into memory Node owns
+    const size = _IOC_SIZE(cmd >>> 0);
+    const need = size > 0 ? size : UNSIZED_ARG_BYTES;
+    const low = addr === 0 || addr === UNMAPPED_ADDR;
+    if (!low && this.findMap(addr, need) === null) return { ret: -1, errno: 'EFAULT' };
+    return this.res(this.libc.ioctlAddr(fd | 0, cmd >>> 0, addr));
+  }
+
+  /** The live mapping of this target that holds [addr, addr + len), or null. */
+  private findMap(addr: number, len: number): MapState | null {
+    for (const m of this.maps.values()) if (addr >= m.addr && addr + len <= m.addr + m.length) return m;
+    return null;
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, map: null };
+    const addr = this.libc.mmap(0, u64(length), prot | 0, flags | 0, fd | 0, s64(offset));
+    if (addr === -1 || typeof addr !== 'number') return { ...this.fail(), map: null };
+    // how to touch it: files (memfd, shmem, regular files) can fault past EOF; dma-bufs,
+    // devices and anonymous memory cannot inside the mapping
+    let kind: Kind = 'direct';
+    if ((flags & MAP_ANONYMOUS) === 0 && this.libc.fstat(fd | 0, this.statBuf) === 0) {
+      if ((decodeStat(this.statBuf, this.arch).mode & S_IFMT) === S_IFREG) kind = 'file';
+    }
+    const views: ArrayBuffer[] = [];
+    if (kind === 'direct') {
+      for (let at = 0; at < length; at += VIEW_CHUNK) views.push(this.libc.koffi.view(addr + at, Math.min(VIEW_CHUNK, length - at)));
+    }
+    const map: MapHandle = Object.freeze({ addr, length });
+    this.maps.set(map, { addr, length, prot, kind, views });
+    return { ret: addr, errno: null, map };
+  }
+
+  munmap(map: MapHandle): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    const m = this.maps.get(map);
+    // a handle this target did not make, or one already unmapped: never pass its range to the
+    // kernel (Node may own those addresses now); munmap of an unmapped range succeeds
+    if (m === undefined) return { ret: 0, errno: null };
+    m.views = null;
+    this.maps.delete(map);
+    return this.res(this.libc.munmap(m.addr, u64(m.length)));
+  }
+
+  /** The mapping for an access of `length` bytes at `offset`, or the signal the access would get. */
+  private access(map: MapHandle, offset: number, length: number, write: boolean): MapState | NonNullable<Fault> {
+    const m = this.maps.get(map);
+    if (m === undefined) return 'SIGSEGV';
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > m.length) return 'SIGSEGV';
+    if (length === 0) return m;
+    // PROT_WRITE implies read on both architectures; PROT_EXEC is readable on x86-64
+    const readable = (m.prot & (PROT_READ | PROT_WRITE)) !== 0 || (this.arch === 'x86_64' && (m.prot & PROT_EXEC) !== 0);
+    if (write ? (m.prot & PROT_WRITE) === 0 : !readable) return 'SIGSEGV';
+    return m;
+  }
+
+  readMem(map: MapHandle, offset: number, length: number): Uint8Array | NonNullable<Fault> {
+    const m = this.access(map, offset, length, false);
+    if (typeof m === 'string') return m;
+    const out = new Uint8Array(length);
+    if (m.kind === 'file') return this.xfer(m, offset, out, false) ? out : 'SIGBUS';
+    this.copyViews(m, offset, out, false);
+    return out;
+  }
+
+  writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault {
+    const m = this.access(map, offset, data.length, true);
+    if (typeof m === 'string') return m;
+    if (m.kind === 'file') return this.xfer(m, offset, data, true) ? null : 'SIGBUS';
+    this.copyViews(m, offset, data, true);
+    return null;
+  }
+
+  /** Copies between the mapping's views and `data` (store: into the mapping). */
+  private copyViews(m: MapState, offset: number, data: Uint8Array, store: boolean): void {
+    const views = m.views!;
+    let done = 0;
+    while (done < data.length) {
+      const at = offset + done;
+      const view = views[Math.floor(at / VIEW_CHUNK)]!;
+      const inView = at % VIEW_CHUNK;
+      const n = Math.min(data.length - done, view.byteLength - inView);
+      const win = new Uint8Array(view, inView, n);
+      if (store) win.set(data.subarray(done, done + n));
+      else data.set(win, done);
+      done += n;
+    }
+  }
+
+  /**
+   * Moves bytes between a file-backed mapping and `data` with process_vm_readv/writev on this
+   * process: where a load or store would raise SIGBUS (a page past the end of the file) they
+   * return EFAULT or a short count instead. False when some page would fault.
+   */
+  private xfer(m: MapState, offset: number, data: Uint8Array, store: boolean): boolean {
+    if (xfer === null) {
+      const p = this.libc.malloc(XFER_SIZE);
+      if (p === 0) throw new Error('malloc failed');
+      xfer = { addr: p, view: new Uint8Array(this.libc.koffi.view(p, XFER_SIZE)) };
+    }
+    const scratch = xfer.view;
+    const pid = process.pid;
+    const iov = this.iov;
+    let done = 0;
+    while (done < data.length) {
+      const n = Math.min(XFER_SIZE, data.length - done);
+      iov.writeBigUInt64LE(BigInt(xfer.addr), 0);
+      iov.writeBigUInt64LE(BigInt(n), 8);
+      iov.writeBigUInt64LE(BigInt(m.addr + offset + done), 16);
+      iov.writeBigUInt64LE(BigInt(n), 24);
+      const local = iov.subarray(0, 16);
+      const remote = iov.subarray(16, 32);
+      if (store) {
+        scratch.set(data.subarray(done, done + n));
+        if (this.libc.processVmWritev(pid, local, 1, remote, 1, 0) !== n) return false;
+      } else {
+        if (this.libc.processVmReadv(pid, local, 1, remote, 1, 0) !== n) return false;
+        data.set(scratch.subarray(0, n), done);
+      }
+      done += n;
+    }
+    return true;
+  }
+
+  pagemap(map: MapHandle, page: number): PagemapResult {
+    const none = { present: false, pfn: null, entry: null };
+    const g = this.gone();
+    if (g !== null) return { ...g, ...none };
+    const fd = this.libc.open('/proc/self/pagemap', this.fc.O_RDONLY | this.fc.O_CLOEXEC, 0);
+    if (fd < 0) return { ...this.fail(), ...none };
+    try {
+      const b = this.argBuf(8);
+      const pos = (Math.floor(map.addr / this.pageSize) + page) * 8;
+      const n = this.libc.pread(fd, b, 8, s64(pos));
+      if (n < 0) return { ...this.fail(), ...none };
+      if (n !== 8) return { ret: n, errno: null, ...none };
+      const entry = b.readBigUInt64LE(0);
+      const present = (entry >> 63n) === 1n;
+      return { ret: 8, errno: null, present, pfn: present ? Number(entry & ((1n << 55n) - 1n)) : null, entry };
+    } finally {
+      this.libc.close(fd);
+    }
+  }
+
+  // ---- files -------------------------------------------------------------------------------
+
+  read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null } {
+    const g = this.gone();
+    if (g !== null) return { ...g, data: null };
+    // never let the kernel write past the buffer: a count that no buffer here can hold is EFAULT,
+    // as for a C program whose buffer is smaller than its count
+    if (!Number.isSafeInteger(count) || count < 0 || count > 1 << 30) return { ret: -1, errno: 'EFAULT', data: null };
+    const b = new Uint8Array(Math.max(count, 1));
+    const r = this.res(this.libc.read(fd | 0, b, count));
+    return { ...r, data: r.ret >= 0 ? b.slice(0, r.ret) : null };
+  }
+  write(fd: number, data: Uint8Array): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    const b = data.length > 0 ? data : this.arg;
+    return this.res(this.libc.write(fd | 0, b, data.length));
+  }
+  lseek(fd: number, offset: number, whence: number): SysResult {
+    return this.gone() ?? this.res(this.libc.lseek(fd | 0, s64(offset), whence | 0));
+  }
+  fstat(fd: number): StatResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, stat: null };
+    const r = this.res(this.libc.fstat(fd | 0, this.statBuf));
+    return r.ret < 0 ? { ...r, stat: null } : { ...r, stat: decodeStat(this.statBuf, this.arch) };
+  }
+  poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, revents: fds.map(() => 0) };
+    const b = this.argBuf(Math.max(fds.length * 8, 8));
+    fds.forEach((p, i) => {
+      b.writeInt32LE(p.fd | 0, i * 8);
+      b.writeInt16LE((p.events << 16) >> 16, i * 8 + 4);
+      b.writeInt16LE(0, i * 8 + 6);
+    });
+    const r = this.res(this.libc.poll(b, fds.length, timeout | 0));
+    return { ...r, revents: fds.map((_, i) => b.readUInt16LE(i * 8 + 6)) };
+  }
+  readlink(path: string): TextResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, text: null };
+    try {
+      const b = readlinkSync(path, { encoding: 'buffer' });
+      return { ret: b.length, errno: null, text: b.toString('latin1') };
+    } catch (e) {
+      return { ret: -1, errno: fsErrno(e), text: null };
+    }
+  }
+  readdir(path: string): SysResult & { readonly names: readonly string[] | null } {
+    const g = this.gone();
+    if (g !== null) return { ...g, names: null };
+    try {
+      const names = readdirSync(path);
+      return { ret: names.length, errno: null, names };
+    } catch (e) {
+      return { ret: -1, errno: fsErrno(e), names: null };
+    }
+  }
+  readFile(path: string): TextResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, text: null };
+    try {
+      // node:fs reads to EOF in chunks when st_size is 0 (proc, debugfs seq files) and stops at
+      // a short read otherwise (sysfs attributes report 4096)
+      const t = readFileSync(path).toString('latin1');
+      return { ret: t.length, errno: null, text: t };
+    } catch (e) {
+      return { ret: -1, errno: fsErrno(e), text: null };
+    }
+  }
+  writeFile(path: string, text: string): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    const fd = this.libc.open(path, this.fc.O_WRONLY | this.fc.O_CLOEXEC, 0);
+    if (fd < 0) return this.fail();
+    const data = strBytes(text);
+    const n = this.libc.write(fd, data.length > 0 ? data : this.arg, data.length);
+    const r = this.res(n);
+    this.libc.close(fd);
+    return r;
+  }
+  memfdCreate(name: string, flags: number): SysResult {
+    return this.gone() ?? this.fdRes(this.libc.memfdCreate(name, flags >>> 0));
+  }
+  ftruncate(fd: number, length: number): SysResult {
+    return this.gone() ?? this.res(this.libc.ftruncate(fd | 0, s64(length)));
+  }
+  mkdir(path: string, mode: number): SysResult {
+    return this.gone() ?? this.res(this.libc.mkdir(path, mode >>> 0));
+  }
+  rmdir(path: string): SysResult {
+    return this.gone() ?? this.res(this.libc.rmdir(path));
+  }
+
+  // ---- process -----------------------------------------------------------------------------
+
+  setNofile(cur: number, max: number): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    this.rlimBuf.writeBigUInt64LE(u64(cur), 0);
+    this.rlimBuf.writeBigUInt64LE(u64(max), 8);
+    const r = this.res(this.libc.setrlimit(RLIMIT_NOFILE, this.rlimBuf));
+    if (r.ret === 0) this.rlimitChanged = true;
+    return r;
+  }
+  getpid(): number {
+    return process.pid;
+  }
+  openFdCount(): number {
+    return openFds(this.libc).length;
+  }
+
+  // ---- devices and sanitizer: not reachable from user space --------------------------------
+
+  private enosys(note: string): SysResult & { readonly note: string } {
+    return { ret: -1, errno: 'ENOSYS', note };
+  }
+  attach(_fd: number, _device: string): AttachResult {
+    return { ...this.enosys(NO_DEVICES_NOTE), handle: null };
+  }
+  mapAttachment(_handle: number, _dir: DmaDir): MapAttachmentResult {
+    return { ...this.enosys(NO_DEVICES_NOTE), entries: null, bounced: false, iova: false };
+  }
+  unmapAttachment(_handle: number): SysResult {
+    return this.enosys(NO_DEVICES_NOTE);
+  }
+  detach(_handle: number): SysResult {
+    return this.enosys(NO_DEVICES_NOTE);
+  }
+  syncForCpu(_handle: number, _dir?: DmaDir): SysResult {
+    return this.enosys(NO_DEVICES_NOTE);
+  }
+  syncForDevice(_handle: number, _dir?: DmaDir): SysResult {
+    return this.enosys(NO_DEVICES_NOTE);
+  }
+  deviceRead(_device: string, _fd: number, _offset: number, _length: number): SysResult & { readonly data: Uint8Array | null } {
+    return { ...this.enosys(NO_DEVICES_NOTE), data: null };
+  }
+  deviceWrite(_device: string, _fd: number, _offset: number, _data: Uint8Array): SysResult {
+    return this.enosys(NO_DEVICES_NOTE);
+  }
+  deviceStats(_device: string): DeviceStatsResult {
+    return { ...this.enosys(NO_DEVICES_NOTE), stats: null };
+  }
+  sanitizer(_action: 'report' | 'check' | 'clear'): SanitizerResult {
+    return { ...this.enosys(NO_SANITIZER_NOTE), reports: null };
+  }
+
+  // ---- the end -----------------------------------------------------------------------------
+
+  /**
+   * What a process exit would do, for this target's share of the process: unmaps every mapping
+   * it made, closes the descriptors it owns (see {@link LinuxTargetOptions.exclusive}) and
+   * restores RLIMIT_NOFILE. Later calls answer ESRCH.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    liveTargets.delete(this);
+    for (const [, m] of this.maps) {
+      m.views = null;
+      this.libc.munmap(m.addr, u64(m.length));
+    }
+    this.maps.clear();
+    if (this.rlimitChanged && this.savedRlimit !== null) this.libc.setrlimit(RLIMIT_NOFILE, this.savedRlimit);
+    const others = new Set<number>();
+    for (const t of liveTargets) for (const fd of t.fds) others.add(fd);
+    const candidates = new Set<number>(this.fds);
+    if (this.before !== null) for (const fd of openFds(this.libc)) if (!this.before.has(fd)) candidates.add(fd);
+    for (const fd of candidates) {
+      if (others.has(fd)) continue;
+      let link: string;
+      try {
+        link = readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        continue; // not open any more
+      }
+      // never Node's own kinds (its event loop's epoll, eventfds, pipes and sockets), even under a
+      // number this target once returned and that was closed and reused behind its back
+      if (/^(pipe|socket):|^anon_inode:\[/.test(link)) continue;
+      this.libc.close(fd);
+    }
+    this.fds.clear();
+  }
+}

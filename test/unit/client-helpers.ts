@@ -1,0 +1,39 @@
+/** Helpers of the client tests: the example boards and their device trees as a live tree. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseDts, formatDtsError } from '../../src/kernel/of/dts.js';
+import type { DeviceTree, DtNode } from '../../src/kernel/of/tree.js';
+import type { DeviceTreeFs } from '../../src/api/heap-knowledge.js';
+
+export const BOARDS_DIR = fileURLToPath(new URL('../../../examples/boards/', import.meta.url));
+
+/** An example board's device tree (examples/boards/<name>.dts). */
+export function board(name: string): DeviceTree {
+  const file = `${BOARDS_DIR}${name}.dts`;
+  const r = parseDts(readFileSync(file, 'latin1'), file, () => null);
+  if ('error' in r) assert.fail(formatDtsError(r.error));
+  return r.tree;
+}
+
+/** The tree as /sys/firmware/devicetree/base shows it: a directory per node, a file per property. */
+export function liveTreeFs(t: DeviceTree, root = '/sys/firmware/devicetree/base'): DeviceTreeFs {
+  const dirs = new Map<string, { name: string; isDir: boolean }[]>();
+  const files = new Map<string, Uint8Array>();
+  const walk = (n: DtNode, d: string): void => {
+    const entries: { name: string; isDir: boolean }[] = [];
+    for (const p of n.props) {
+      entries.push({ name: p.name, isDir: false });
+      files.set(`${d}/${p.name}`, p.value);
+    }
+    for (const c of n.children) {
+      entries.push({ name: c.name, isDir: true });
+      walk(c, `${d}/${c.name}`);
+    }
+    dirs.set(d, entries);
+  };
+  walk(t.root, root);
+  return { list: (d) => dirs.get(d) ?? null, read: (f) => files.get(f) ?? null };
+}
+
+export const MiB = 1024 * 1024;
