@@ -5,6 +5,7 @@
 # does):
 #   1. the conformance suite on the real kernel: dmaheap conformance run --backend linux
 #      (emulator-only cases skip with their reason; every case that runs must pass)
+#   3. dmaheap doctor, top --once and alloc with --backend linux (each must exit 0)
 #   2. the backend's unit tests: node --test dist/test/unit/linux-*.test.js (they skip on a
 #      machine without heaps and run for real here)
 # Exit status: 0 when both passed; 1 when either failed; 125 when the VM itself failed; 2 when
@@ -40,7 +41,19 @@ echo "== unit tests: node --test dist/test/unit/linux-*.test.js"
 node --test dist/test/unit/linux-*.test.js
 u=$?
 echo "== unit tests exit status $u"
-if [ $c -ne 0 ] || [ $u -ne 0 ]; then exit 1; fi
+echo "== doctor --backend linux (must find the heaps usable)"
+node dist/src/apps/cli/main.js doctor --backend linux
+d=$?
+echo "== doctor exit status $d"
+echo "== top --once --backend linux (this machine: the suite has exited, nothing should be held)"
+node dist/src/apps/cli/main.js top --once --backend linux
+t=$?
+echo "== top exit status $t"
+echo "== alloc --backend linux"
+node dist/src/apps/cli/main.js alloc reserved 1M --name vm-check --backend linux
+a=$?
+echo "== alloc exit status $a"
+if [ $c -ne 0 ] || [ $u -ne 0 ] || [ $d -ne 0 ] || [ $t -ne 0 ] || [ $a -ne 0 ]; then exit 1; fi
 '
 start=$(date +%s)
 bash "$oracle" bash -c "$inner"
