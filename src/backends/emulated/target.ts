@@ -13,6 +13,7 @@ import { Kernel } from '../../kernel/kernel.js';
 import type { KernelConfig } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
 import { describeHeaps, heapFacts } from './describe.js';
+import { decodeStat, STAT_BUF_SIZE } from '../../api/stat.js';
 import type {
   AttachResult, DeviceStatsResult, DmaDir, ExactHeapFacts, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, PagemapResult, PollResult,
   SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
@@ -160,24 +161,10 @@ export class EmulatedTarget implements SyscallTarget {
     return res(this.proc.lseek(fd, offset, whence));
   }
   fstat(fd: number): StatResult {
-    const a = this.arg(144);
+    const a = this.arg(STAT_BUF_SIZE);
     const r = res(this.proc.fstat(fd, a));
     if (r.ret < 0) return { ...r, stat: null };
-    const b = this.proc.mm.copyFromUser(a, 144)!;
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const x86 = this.arch === 'x86_64';
-    return {
-      ...r,
-      stat: {
-        dev: Number(dv.getBigUint64(0, true)),
-        ino: Number(dv.getBigUint64(8, true)),
-        mode: dv.getUint32(x86 ? 24 : 16, true),
-        uid: dv.getUint32(x86 ? 28 : 24, true),
-        gid: dv.getUint32(x86 ? 32 : 28, true),
-        rdev: Number(dv.getBigUint64(x86 ? 40 : 32, true)),
-        size: Number(dv.getBigInt64(48, true)),
-      },
-    };
+    return { ...r, stat: decodeStat(this.proc.mm.copyFromUser(a, STAT_BUF_SIZE)!, this.arch) };
   }
   poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult {
     const b = new Uint8Array(fds.length * 8);

@@ -13,7 +13,7 @@ import type { LinuxTargetOptions } from './target.js';
 
 export { LinuxTarget, UNMAPPED_ADDR, NO_DEVICES_NOTE, NO_SANITIZER_NOTE } from './target.js';
 export type { LinuxTargetOptions } from './target.js';
-export { decodeStat } from './stat.js';
+export { decodeStat } from '../../api/stat.js';
 
 export type Availability = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 

@@ -33,7 +33,7 @@ import type {
   SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
 } from '../../api/target.js';
 import type { Libc } from './libc.js';
-import { decodeStat, S_IFMT, S_IFREG, STAT_BUF_SIZE } from './stat.js';
+import { decodeStat, S_IFMT, S_IFREG, STAT_BUF_SIZE } from '../../api/stat.js';
 
 /** The "bad pointer" an `'unmapped'` ioctl argument passes: (void *)16, as the oracle's probe does. */
 export const UNMAPPED_ADDR = 16;

@@ -13,6 +13,7 @@ import { Errno } from '../../uapi/errno.js';
 import type { KResult } from '../result.js';
 import type { DeviceModelKind } from './device.js';
 import type { AttachmentHandle, DeviceRegistry } from './registry.js';
+import { crc32 } from '../gzip.js';
 
 const E = Errno;
 
@@ -26,22 +27,8 @@ export function codecTransformByte(b: number): number {
   return 255 - b;
 }
 
-let crcTable: Uint32Array | null = null;
-
-/** CRC-32 (IEEE 802.3, reflected, as zlib's crc32()). */
-export function crc32(data: Uint8Array): number {
-  if (crcTable === null) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+/** CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): the one the kernel's gzip writer uses. */
+export { crc32 } from '../gzip.js';
 
 function check(h: AttachmentHandle, kind: DeviceModelKind): number {
   return h.device.model === kind ? 0 : -E.EINVAL;

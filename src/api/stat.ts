@@ -3,8 +3,8 @@
  * architectures the backend runs on.
  * @kernel arch/x86/include/uapi/asm/stat.h (x86-64, 144 bytes), include/uapi/asm-generic/stat.h (arm64, 128 bytes)
  */
-import type { Arch } from '../../uapi/fcntl.js';
-import type { StatResult } from '../../api/target.js';
+import type { Arch } from '../uapi/fcntl.js';
+import type { StatResult } from './target.js';
 
 /** Bytes to reserve for fstat(2)'s buffer: the larger of the two layouts. */
 export const STAT_BUF_SIZE = 144;
