@@ -1,0 +1,521 @@
+/**
+ * Linux-backend benchmarks (issue 5 item 6): the TypeScript backend against a C program doing
+ * the same syscalls (bench/linux-c/dmaheap-bench.c), both measured in the same run, several
+ * rounds interleaved (C first in even rounds, TypeScript first in odd ones), median and range of
+ * the per-round ratios, PASS/MISS against the target. Meant to run inside the oracle VM
+ * (scripts/bench-kernel.sh, `npm run bench:kernel`): under TCG absolute times mean nothing, the
+ * ratios do. The start-up benchmark measures fresh Node processes on the machine it runs on
+ * (the host, via --startup-only, whose JSON the VM run takes with --host-startup).
+ *
+ * A measurement, not a gate: exits 0 whatever the results (1 only when a benchmark crashed,
+ * 2 for a usage error). Progress on stderr; stdout is the report, or one JSON document (--json).
+ *
+ * Usage: node --expose-gc dist/bench/linux/run.js [--quick] [--json] [--rounds N]
+ *          [--c-bin PATH] [--heap NAME] [--only a,b] [--startup-only] [--host-startup FILE]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { linuxBackend } from '../../src/backends/linux/index.js';
+import type { LinuxTarget } from '../../src/backends/linux/index.js';
+import type { DmaHeapClient } from '../../src/api/client.js';
+import { loadLibc } from '../../src/backends/linux/libc.js';
+import type { Libc } from '../../src/backends/linux/libc.js';
+import { DMA_HEAP_IOCTL_ALLOC } from '../../src/uapi/dma-heap.js';
+import { MAP_SHARED, O_CLOEXEC, O_RDONLY, O_RDWR, PROT_READ } from '../../src/uapi/fcntl.js';
+import { fmtNs, fmtRatio, fmtSummary, nowNs, Progress, settle, summarize } from '../stats.js';
+import type { Summary } from '../stats.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+
+// ---- arguments ---------------------------------------------------------------------------------
+
+interface Opts {
+  quick: boolean;
+  json: boolean;
+  rounds: number;
+  cBin: string;
+  heap: string;
+  only: Set<string> | null;
+  startupOnly: boolean;
+  hostStartup: string | null;
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`bench/linux: ${msg}\nusage: node --expose-gc dist/bench/linux/run.js [--quick] [--json] [--rounds N] [--c-bin PATH] [--heap NAME] [--only a,b] [--startup-only] [--host-startup FILE]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Opts {
+  const o: Opts = {
+    quick: false, json: false, rounds: 0, cBin: join(repo, 'dist/bench-linux-c/dmaheap-bench'), heap: 'system', only: null, startupOnly: false, hostStartup: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = (): string => argv[++i] ?? usage(`${a} needs a value`);
+    if (a === '--quick') o.quick = true;
+    else if (a === '--json') o.json = true;
+    else if (a === '--rounds') o.rounds = Number(val());
+    else if (a === '--c-bin') o.cBin = resolve(val());
+    else if (a === '--heap') o.heap = val();
+    else if (a === '--only') for (const n of val().split(',')) (o.only ??= new Set()).add(n);
+    else if (a === '--startup-only') o.startupOnly = true;
+    else if (a === '--host-startup') o.hostStartup = resolve(val());
+    else usage(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(o.rounds) || o.rounds < 0) usage('--rounds wants a positive integer');
+  if (o.rounds === 0) o.rounds = o.quick ? 3 : 5;
+  return o;
+}
+
+// ---- results -------------------------------------------------------------------------------------
+
+interface Line {
+  readonly label: string;
+  /** ns per operation (or ms for start-up), per round */
+  readonly perRound: number[];
+  readonly summary: Summary;
+  readonly unit: 'ns' | 'ms';
+  /** per-round ratio to the baseline (the C program), when there is one */
+  readonly ratio: Summary | null;
+  readonly ratioPerRound: number[] | null;
+}
+
+interface Result {
+  readonly name: string;
+  readonly title: string;
+  readonly where: 'guest' | 'host';
+  readonly rounds: number;
+  readonly ops: number;
+  readonly baseline: Line | null;
+  readonly measured: Line;
+  readonly ratioLabel: string;
+  readonly ratio: Summary;
+  readonly ratioPerRound: number[];
+  readonly target: { op: '<='; value: number; text: string };
+  readonly pass: boolean;
+  readonly info: Line[];
+  readonly notes: string[];
+}
+
+function line(label: string, perRound: number[], base: number[] | null, unit: 'ns' | 'ms' = 'ns'): Line {
+  const rp = base === null ? null : perRound.map((v, i) => v / base[i]!);
+  return { label, perRound, summary: summarize(perRound), unit, ratio: rp === null ? null : summarize(rp), ratioPerRound: rp };
+}
+
+// ---- the C program ---------------------------------------------------------------------------------
+
+interface CRun {
+  allocClose: number;
+  mapRead: Map<number, number>;
+  mapReadFresh: Map<number, number>;
+}
+
+function runC(o: Opts, allocOps: number, sizes: readonly { size: number; ops: number }[]): CRun {
+  const args = [`/dev/dma_heap/${o.heap}`, String(allocOps), ...sizes.map((s) => `${s.size}:${s.ops}`)];
+  const out = execFileSync(o.cBin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r: CRun = { allocClose: Number.NaN, mapRead: new Map(), mapReadFresh: new Map() };
+  for (const l of out.split('\n')) {
+    const [what, size, ns] = l.trim().split(/\s+/);
+    if (what === 'alloc-close') r.allocClose = Number(ns);
+    else if (what === 'map-read') r.mapRead.set(Number(size), Number(ns));
+    else if (what === 'map-read-fresh') r.mapReadFresh.set(Number(size), Number(ns));
+  }
+  return r;
+}
+
+// ---- the TypeScript side ---------------------------------------------------------------------------
+
+const fdFlags = O_RDWR | O_CLOEXEC;
+
+/** The preallocated dma_heap_allocation_data: len, fd = 0, fd_flags, heap_flags = 0. */
+function allocArg(size: number): Uint8Array {
+  const a = new Uint8Array(24);
+  const dv = new DataView(a.buffer);
+  dv.setBigUint64(0, BigInt(size), true);
+  dv.setUint32(12, fdFlags, true);
+  return a;
+}
+
+function allocFd(t: LinuxTarget, heapFd: number, arg: Uint8Array): number {
+  const r = t.ioctl(heapFd, DMA_HEAP_IOCTL_ALLOC, arg);
+  if (r.ret < 0 || r.out === null) throw new Error(`DMA_HEAP_IOCTL_ALLOC: ${r.errno}`);
+  const o = r.out;
+  return o[8]! | (o[9]! << 8) | (o[10]! << 16) | (o[11]! << 24);
+}
+
+/** ns per ALLOC(4 KiB) + close through the SyscallTarget. */
+function tsAllocClose(t: LinuxTarget, heapFd: number, arg: Uint8Array, n: number): number {
+  const t0 = nowNs();
+  for (let i = 0; i < n; i++) {
+    const fd = allocFd(t, heapFd, arg);
+    if (t.close(fd).ret < 0) throw new Error('close failed');
+  }
+  return (nowNs() - t0) / n;
+}
+
+/** ns per client.allocate(heap, 4 KiB).close() (the client as createClient() makes it). */
+function clientAllocClose(c: DmaHeapClient, heap: string, n: number): number {
+  const t0 = nowNs();
+  for (let i = 0; i < n; i++) c.allocate(heap, 4096).close();
+  return (nowNs() - t0) / n;
+}
+
+let sink = 0;
+
+/** ns per ALLOC + mmap + readMem of the whole mapping + munmap + close through the SyscallTarget. */
+function tsMapRead(t: LinuxTarget, heapFd: number, arg: Uint8Array, size: number, n: number): number {
+  const t0 = nowNs();
+  for (let i = 0; i < n; i++) {
+    const fd = allocFd(t, heapFd, arg);
+    const m = t.mmap(size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m.map === null) throw new Error(`mmap: ${m.errno}`);
+    const bytes = t.readMem(m.map, 0, size);
+    if (typeof bytes === 'string') throw new Error(`readMem: ${bytes}`);
+    sink ^= bytes[size - 1]!;
+    if (t.munmap(m.map).ret < 0) throw new Error('munmap failed');
+    if (t.close(fd).ret < 0) throw new Error('close failed');
+  }
+  return (nowNs() - t0) / n;
+}
+
+/** ns per allocate + map (read-only) + Mapping.read() + unmap + close through the client API. */
+function clientMapRead(c: DmaHeapClient, heap: string, size: number, n: number): number {
+  const t0 = nowNs();
+  for (let i = 0; i < n; i++) {
+    const b = c.allocate(heap, size);
+    const m = b.map({ writable: false });
+    const bytes = m.read();
+    sink ^= bytes[size - 1]!;
+    m.unmap();
+    b.close();
+  }
+  return (nowNs() - t0) / n;
+}
+
+// ---- diagnostics: libc through koffi with no SyscallTarget in between (the floor of this design) ----
+
+/** ns per ALLOC + close calling koffi's libc functions directly with a preallocated Buffer. */
+function floorAllocClose(libc: Libc, heapFd: number, arg: Buffer, n: number): number {
+  const t0 = nowNs();
+  for (let i = 0; i < n; i++) {
+    arg.writeUInt32LE(0, 8);
+    if (libc.ioctlPtr(heapFd, DMA_HEAP_IOCTL_ALLOC, arg) < 0) throw new Error('ALLOC failed');
+    if (libc.close(arg.readInt32LE(8)) < 0) throw new Error('close failed');
+  }
+  return (nowNs() - t0) / n;
+}
+
+/**
+ * ns per ALLOC + mmap + koffi.view + copy into `dst` (or a fresh Uint8Array when null) + munmap
+ * + close, calling libc directly.
+ */
+function floorMapRead(libc: Libc, heapFd: number, arg: Buffer, size: number, n: number, dst: Uint8Array | null): number {
+  const len = BigInt(size);
+  const t0 = nowNs();
+  for (let i = 0; i < n; i++) {
+    arg.writeUInt32LE(0, 8);
+    if (libc.ioctlPtr(heapFd, DMA_HEAP_IOCTL_ALLOC, arg) < 0) throw new Error('ALLOC failed');
+    const fd = arg.readInt32LE(8);
+    const addr = libc.mmap(0, len, PROT_READ, MAP_SHARED, fd, 0n);
+    if (addr === -1) throw new Error('mmap failed');
+    const out = dst ?? new Uint8Array(size);
+    out.set(new Uint8Array(libc.koffi.view(addr, size)));
+    sink ^= out[size - 1]!;
+    if (libc.munmap(addr, len) < 0) throw new Error('munmap failed');
+    if (libc.close(fd) < 0) throw new Error('close failed');
+  }
+  return (nowNs() - t0) / n;
+}
+
+// ---- start-up ------------------------------------------------------------------------------------
+
+interface Startup {
+  importMs: number;
+  availableMs: number;
+  createMs: number;
+  totalMs: number;
+  available: boolean;
+  reason: string | null;
+  created: boolean;
+  error: string | null;
+}
+
+interface StartupRun {
+  readonly where: string;
+  readonly runs: Startup[];
+  /** wall time of the whole `node startup-child.js` process, ms */
+  readonly processMs: number[];
+}
+
+function measureStartup(o: Opts, progress: Progress): StartupRun {
+  const child = join(here, 'startup-child.js');
+  const runs: Startup[] = [];
+  const processMs: number[] = [];
+  const n = o.rounds + 1;
+  for (let r = 0; r < n; r++) {
+    progress.line(`startup: process ${r + 1}/${n}${r === 0 ? ' (warm-up: page cache)' : ''}`);
+    const t0 = nowNs();
+    const out = execFileSync(process.execPath, [child], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const t1 = nowNs();
+    if (r === 0) continue;
+    runs.push(JSON.parse(out.trim()) as Startup);
+    processMs.push((t1 - t0) / 1e6);
+  }
+  return { where: `${os.hostname()} (${os.release()})`, runs, processMs };
+}
+
+function startupResult(s: StartupRun): Result {
+  const total = s.runs.map((r) => r.totalMs);
+  const measured = line('import + isAvailable() + createTarget(), ms', total, null, 'ms');
+  const ratioPerRound = total.map((v) => v / 50);
+  const ratio = summarize(ratioPerRound);
+  const first = s.runs[0];
+  const notes = [`measured on ${s.where}, each round a fresh node process`];
+  if (first !== undefined) {
+    notes.push(first.available ? 'isAvailable(): ok' : `isAvailable(): not available here (${first.reason ?? '?'}); createTarget() still loads koffi, binds libc and makes the target (no heaps)`);
+    if (!first.created) notes.push(`createTarget() threw: ${first.error ?? '?'}`);
+  }
+  return {
+    name: 'startup',
+    title: 'backend start-up: import of the linux backend + isAvailable() + createTarget() (koffi load, libc binding)',
+    where: 'host',
+    rounds: total.length,
+    ops: 1,
+    baseline: null,
+    measured,
+    ratioLabel: 'ms ÷ 50 ms',
+    ratio,
+    ratioPerRound,
+    target: { op: '<=', value: 1, text: '≤ 50 ms' },
+    pass: ratio.median <= 1,
+    info: [
+      line('module import, ms', s.runs.map((r) => r.importMs), null, 'ms'),
+      line('isAvailable(), ms', s.runs.map((r) => r.availableMs), null, 'ms'),
+      line('createTarget(), ms', s.runs.map((r) => r.createMs), null, 'ms'),
+      line('whole node process (spawn to exit; not part of the target), ms', s.processMs, null, 'ms'),
+    ],
+    notes,
+  };
+}
+
+// ---- the kernel benchmarks -------------------------------------------------------------------------
+
+interface SizeSpec {
+  readonly size: number;
+  readonly ops: number;
+  /** client-API informational ops */
+  readonly clientOps: number;
+}
+
+function sizeName(size: number): string {
+  return size >= MiB ? `${size / MiB}m` : `${size / KiB}k`;
+}
+
+function kernelBenches(o: Opts, progress: Progress): Result[] {
+  // --quick only runs fewer rounds: with fewer operations per loop V8 has not finished optimising
+  // the TypeScript loops under TCG (one vCPU, concurrent compilation) and the ratios come out
+  // 1.3-1.6x higher
+  const ops = (n: number): number => n;
+  const allocOps = ops(10000);
+  const clientAllocOps = ops(1000);
+  const sizes: SizeSpec[] = [
+    { size: 4 * KiB, ops: ops(2000), clientOps: ops(500) },
+    { size: 64 * KiB, ops: ops(1000), clientOps: ops(300) },
+    { size: 1 * MiB, ops: ops(100), clientOps: ops(40) },
+    { size: 16 * MiB, ops: ops(10), clientOps: ops(5) },
+    { size: 64 * MiB, ops: ops(4), clientOps: ops(2) },
+  ].filter((s) => o.only === null || o.only.has(`map-read-${sizeName(s.size)}`));
+  const doAlloc = o.only === null || o.only.has('alloc-close-4k');
+  if (!doAlloc && sizes.length === 0) return [];
+  const t = linuxBackend.createTarget();
+  const client = linuxBackend.createClient();
+  const hf = t.open(`/dev/dma_heap/${o.heap}`, O_RDONLY | O_CLOEXEC);
+  if (hf.ret < 0) throw new Error(`open /dev/dma_heap/${o.heap}: ${hf.errno}`);
+  const heapFd = hf.ret;
+  const arg4k = allocArg(4096);
+  const args = new Map(sizes.map((s) => [s.size, allocArg(s.size)]));
+  const libc = loadLibc();
+  if (libc instanceof Error) throw libc;
+  const bufArg = (a: Uint8Array): Buffer => Buffer.from(a);
+
+  const c = { alloc: [] as number[], map: new Map<number, number[]>(), fresh: new Map<number, number[]>() };
+  const ts = {
+    alloc: [] as number[], client: [] as number[], floor: [] as number[],
+    map: new Map<number, number[]>(), clientMap: new Map<number, number[]>(), floorPre: new Map<number, number[]>(), floorFresh: new Map<number, number[]>(),
+  };
+  for (const s of sizes) {
+    for (const m of [c.map, c.fresh, ts.map, ts.clientMap, ts.floorPre, ts.floorFresh]) m.set(s.size, []);
+  }
+  const push = (m: Map<number, number[]>, size: number, v: number): void => {
+    m.get(size)!.push(v);
+  };
+  const warm = 1;
+  for (let r = -warm; r < o.rounds; r++) {
+    progress.line(r < 0 ? 'kernel: warm-up round' : `kernel: round ${r + 1}/${o.rounds} (${r % 2 === 0 ? 'C first' : 'TypeScript first'})`);
+    const runTs = (): void => {
+      settle();
+      if (doAlloc) {
+        const a = tsAllocClose(t, heapFd, arg4k, allocOps);
+        const b = clientAllocClose(client, o.heap, clientAllocOps);
+        const f = floorAllocClose(libc, heapFd, bufArg(arg4k), allocOps);
+        if (r >= 0) {
+          ts.alloc.push(a);
+          ts.client.push(b);
+          ts.floor.push(f);
+        }
+      }
+      for (const s of sizes) {
+        settle();
+        const a = tsMapRead(t, heapFd, args.get(s.size)!, s.size, s.ops);
+        settle();
+        const b = clientMapRead(client, o.heap, s.size, s.clientOps);
+        settle();
+        const dst = new Uint8Array(s.size).fill(1);
+        const fp = floorMapRead(libc, heapFd, bufArg(args.get(s.size)!), s.size, s.ops, dst);
+        settle();
+        const ff = floorMapRead(libc, heapFd, bufArg(args.get(s.size)!), s.size, s.ops, null);
+        if (r >= 0) {
+          push(ts.map, s.size, a);
+          push(ts.clientMap, s.size, b);
+          push(ts.floorPre, s.size, fp);
+          push(ts.floorFresh, s.size, ff);
+        }
+      }
+    };
+    const runCProg = (): void => {
+      const cr = runC(o, doAlloc ? allocOps : 0, sizes);
+      if (r < 0) return;
+      if (doAlloc) c.alloc.push(cr.allocClose);
+      for (const s of sizes) {
+        push(c.map, s.size, cr.mapRead.get(s.size) ?? Number.NaN);
+        push(c.fresh, s.size, cr.mapReadFresh.get(s.size) ?? Number.NaN);
+      }
+    };
+    if (r % 2 === 0 || r < 0) {
+      runCProg();
+      runTs();
+    } else {
+      runTs();
+      runCProg();
+    }
+  }
+  t.close(heapFd);
+  client.close();
+
+  const out: Result[] = [];
+  const mk = (name: string, title: string, n: number, base: number[], meas: number[], target: number, info: Line[], notes: string[]): Result => {
+    const baseline = line('C program (same syscalls), ns/op', base, null);
+    const measured = line('TypeScript, SyscallTarget, ns/op', meas, base);
+    const ratio = measured.ratio!;
+    return {
+      name, title, where: 'guest', rounds: base.length, ops: n, baseline, measured, ratioLabel: 'TypeScript / C', ratio,
+      ratioPerRound: measured.ratioPerRound!, target: { op: '<=', value: target, text: `≤ ${target}×` }, pass: ratio.median <= target, info, notes,
+    };
+  };
+  if (doAlloc) {
+    out.push(mk(
+      'alloc-close-4k', 'DMA_HEAP_IOCTL_ALLOC of 4 KiB (preallocated struct) + close(fd)', allocOps, c.alloc, ts.alloc, 1.5,
+      [
+        line(`client.allocate(heap, 4 KiB).close() (createClient() defaults), ns/op, ${clientAllocOps} per round`, ts.client, c.alloc),
+        line('diagnostic: koffi libc ioctl + close called directly (no SyscallTarget), ns/op', ts.floor, c.alloc),
+      ],
+      [],
+    ));
+  }
+  for (const s of sizes) {
+    out.push(mk(
+      `map-read-${sizeName(s.size)}`,
+      `ALLOC ${sizeName(s.size).toUpperCase().replace('K', ' KiB').replace('M', ' MiB')} + mmap(PROT_READ) + read the whole mapping + munmap + close (C: memcpy into a buffer; TS: target.readMem)`,
+      s.ops, c.map.get(s.size)!, ts.map.get(s.size)!, 2,
+      [
+        line(`client: allocate + map + Mapping.read() + unmap + close, ns/op, ${s.clientOps} per round`, ts.clientMap.get(s.size)!, c.map.get(s.size)!),
+        line('diagnostic: koffi libc calls directly, koffi.view copied into a preallocated Uint8Array, ns/op', ts.floorPre.get(s.size)!, c.map.get(s.size)!),
+        line('diagnostic: the same copying into a fresh Uint8Array per op (as readMem does), ns/op', ts.floorFresh.get(s.size)!, c.map.get(s.size)!),
+        line('diagnostic: C copying into a buffer malloc\'ed and freed per op, ns/op', c.fresh.get(s.size)!, c.map.get(s.size)!),
+      ],
+      [],
+    ));
+  }
+  if (sink === 0.5) process.stderr.write('');
+  return out;
+}
+
+// ---- report ------------------------------------------------------------------------------------------
+
+function fmtLine(l: Line): string {
+  const f = l.unit === 'ms' ? (x: number): string => `${x.toPrecision(3)} ms` : fmtNs;
+  const ratio = l.ratio === null ? '' : `   ratio ${fmtSummary(l.ratio, fmtRatio)}`;
+  return `${l.label}: ${fmtSummary(l.summary, f)}${ratio}`;
+}
+
+function report(results: Result[], meta: Record<string, unknown>): string {
+  const out: string[] = [];
+  out.push('dmaheap Linux-backend benchmarks (TypeScript vs the C program, same run)');
+  for (const [k, v] of Object.entries(meta)) out.push(`  ${k}: ${String(v)}`);
+  out.push('');
+  for (const r of results) {
+    out.push(`${r.name} [${r.where}]: ${r.title}`);
+    out.push(`  rounds ${r.rounds}, ${r.ops} operation(s) per round`);
+    if (r.baseline !== null) out.push(`  baseline  ${fmtLine(r.baseline)}`);
+    out.push(`  measured  ${fmtLine(r.measured)}`);
+    out.push(`  ratio (${r.ratioLabel}): ${fmtSummary(r.ratio, fmtRatio)}   target ${r.target.text}   ${r.pass ? 'PASS' : 'MISS'}`);
+    for (const i of r.info) out.push(`  info      ${fmtLine(i)}`);
+    for (const n of r.notes) out.push(`  note: ${n}`);
+    out.push('');
+  }
+  out.push('summary:');
+  for (const r of results) out.push(`  ${r.pass ? 'PASS' : 'MISS'}  ${r.name.padEnd(16)} ${fmtRatio(r.ratio.median).padStart(9)}  (${fmtRatio(r.ratio.min)} – ${fmtRatio(r.ratio.max)})  target ${r.target.text}`);
+  return `${out.join('\n')}\n`;
+}
+
+function main(): void {
+  const o = parseArgs(process.argv.slice(2));
+  const progress = new Progress(false);
+  const results: Result[] = [];
+  const notes: string[] = [];
+  let crashed = false;
+  const wantStartup = o.only === null || o.only.has('startup');
+  try {
+    if (o.startupOnly) {
+      if (wantStartup) results.push(startupResult(measureStartup(o, progress)));
+    } else {
+      if (wantStartup) {
+        if (o.hostStartup !== null && existsSync(o.hostStartup)) {
+          const doc = JSON.parse(readFileSync(o.hostStartup, 'utf8')) as { results: Result[] };
+          results.push(...doc.results.filter((r) => r.name === 'startup'));
+        } else {
+          results.push(startupResult(measureStartup(o, progress)));
+        }
+      }
+      const avail = linuxBackend.isAvailable();
+      if (!avail.ok) notes.push(`kernel benchmarks skipped: ${avail.reason}`);
+      else if (!existsSync(o.cBin)) notes.push(`kernel benchmarks skipped: no C program at ${o.cBin} (gcc -static -O2 -o ${o.cBin} bench/linux-c/dmaheap-bench.c)`);
+      else results.push(...kernelBenches(o, progress));
+    }
+  } catch (e) {
+    crashed = true;
+    process.stderr.write(`bench/linux: ${(e as Error).stack ?? String(e)}\n`);
+  }
+  const meta = {
+    kernel: `${os.release()} ${os.arch()}`,
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    rounds: o.rounds,
+    quick: o.quick,
+    heap: o.heap,
+  };
+  if (o.json) process.stdout.write(`${JSON.stringify({ meta, notes, results }, null, 2)}\n`);
+  else {
+    process.stdout.write(report(results, meta));
+    for (const n of notes) process.stdout.write(`note: ${n}\n`);
+  }
+  process.exitCode = crashed ? 1 : 0;
+}
+
+main();
