@@ -376,11 +376,19 @@ export class DmaHeapClient {
         attempts.push({ provider: cand.name, error: e.code });
       }
     }
+    return this.udmabufOrFail(size, opts, stack, attempts, choice, req);
+  }
+
+  /**
+   * The end of allocateFor: udmabuf over a sealed memfd when it fits the requirements (EINVAL
+   * there, above the driver's size_limit_mb, also moves on), else the AllocationError listing
+   * every attempt.
+   */
+  private udmabufOrFail(size: number, opts: AllocateForOptions, stack: string, attempts: AllocationAttempt[], choice: HeapChoice, req: HeapRequirements): DmaBuffer {
     if (choice.udmabuf.ok && opts.udmabuf !== false) {
       try {
         return this.withRecord('udmabuf', attempts, choice, req, (rec) => this.udmabufWith(size, opts, stack, rec));
       } catch (e) {
-        // EINVAL: above the driver's size_limit_mb
         if (!(e instanceof ErrnoError) || !(NEXT_PROVIDER.has(e.code) || e.code === 'EINVAL')) throw e;
         attempts.push({ provider: 'udmabuf', error: e.code });
       }
@@ -404,16 +412,7 @@ export class DmaHeapClient {
         attempts.push({ provider: cand.name, error: e.code });
       }
     }
-    if (choice.udmabuf.ok && opts.udmabuf !== false) {
-      try {
-        return this.withRecord('udmabuf', attempts, choice, req, (rec) => this.udmabufWith(size, opts, stack, rec));
-      } catch (e) {
-        // EINVAL: above the driver's size_limit_mb
-        if (!(e instanceof ErrnoError) || !(NEXT_PROVIDER.has(e.code) || e.code === 'EINVAL')) throw e;
-        attempts.push({ provider: 'udmabuf', error: e.code });
-      }
-    }
-    throw failure(attempts, choice, req, opts);
+    return this.udmabufOrFail(size, opts, stack, attempts, choice, req);
   }
 
   private withRecord(provider: string, attempts: readonly AllocationAttempt[], choice: HeapChoice, req: HeapRequirements, f: (rec: AllocationRecord) => DmaBuffer): DmaBuffer {

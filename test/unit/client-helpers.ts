@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDts, formatDtsError } from '../../src/kernel/of/dts.js';
-import type { DeviceTree, DtNode } from '../../src/kernel/of/tree.js';
+import type { DeviceTree } from '../../src/kernel/of/tree.js';
 import type { DeviceTreeFs } from '../../src/api/heap-knowledge.js';
+import { memoryLiveTree } from './of-helpers.js';
 
 export const BOARDS_DIR = fileURLToPath(new URL('../../../examples/boards/', import.meta.url));
 
@@ -18,22 +19,7 @@ export function board(name: string): DeviceTree {
 
 /** The tree as /sys/firmware/devicetree/base shows it: a directory per node, a file per property. */
 export function liveTreeFs(t: DeviceTree, root = '/sys/firmware/devicetree/base'): DeviceTreeFs {
-  const dirs = new Map<string, { name: string; isDir: boolean }[]>();
-  const files = new Map<string, Uint8Array>();
-  const walk = (n: DtNode, d: string): void => {
-    const entries: { name: string; isDir: boolean }[] = [];
-    for (const p of n.props) {
-      entries.push({ name: p.name, isDir: false });
-      files.set(`${d}/${p.name}`, p.value);
-    }
-    for (const c of n.children) {
-      entries.push({ name: c.name, isDir: true });
-      walk(c, `${d}/${c.name}`);
-    }
-    dirs.set(d, entries);
-  };
-  walk(t.root, root);
-  return { list: (d) => dirs.get(d) ?? null, read: (f) => files.get(f) ?? null };
+  return memoryLiveTree(t, root);
 }
 
 export const MiB = 1024 * 1024;

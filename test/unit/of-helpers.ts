@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDtsError, parseDts, type DtsReadFile } from '../../src/kernel/of/dts.js';
 import { cellsBytes, newNode, setProp, type DeviceTree, type DtNode } from '../../src/kernel/of/tree.js';
+import type { LiveTreeEntry, LiveTreeFs } from '../../src/kernel/of/livetree.js';
 
 export const FIX = fileURLToPath(new URL('../../../test/fixtures/dts/', import.meta.url));
 
@@ -66,4 +67,24 @@ export function dtNode(parent: DtNode, name: string, props: Record<string, PropV
     else setProp(n, k, cellsBytes(v as number[]));
   }
   return n;
+}
+
+/** A tree as an in-memory live tree (/sys/firmware/devicetree/base layout), entries in tree order (props, then children). */
+export function memoryLiveTree(t: DeviceTree, root = '/sys/firmware/devicetree/base'): LiveTreeFs {
+  const dirs = new Map<string, LiveTreeEntry[]>();
+  const files = new Map<string, Uint8Array>();
+  const walk = (n: DtNode, d: string): void => {
+    const entries: LiveTreeEntry[] = [];
+    for (const p of n.props) {
+      entries.push({ name: p.name, isDir: false });
+      files.set(`${d}/${p.name}`, p.value);
+    }
+    for (const c of n.children) {
+      entries.push({ name: c.name, isDir: true });
+      walk(c, `${d}/${c.name}`);
+    }
+    dirs.set(d, entries);
+  };
+  walk(t.root, root);
+  return { list: (d) => dirs.get(d) ?? null, read: (f) => files.get(f) ?? null };
 }

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 
 
 import { writeFdt } from '../../src/kernel/of/fdt.js';
-import { readLiveTree, type LiveTreeEntry, type LiveTreeFs } from '../../src/kernel/of/livetree.js';
+import { readLiveTree, type LiveTreeEntry } from '../../src/kernel/of/livetree.js';
 import { baseName, treeLines, type DeviceTree, type DtNode } from '../../src/kernel/of/tree.js';
-import { FIX, parseFixture } from './of-helpers.js';
+import { FIX, parseFixture, memoryLiveTree } from './of-helpers.js';
 
 
 
@@ -29,25 +29,6 @@ function writeLive(t: DeviceTree, dir: string, nameFiles: boolean): void {
   walk(t.root, dir);
 }
 
-/** An in-memory live tree listing entries in tree order (props, then children). */
-function memoryFs(t: DeviceTree, root: string): LiveTreeFs {
-  const dirs = new Map<string, LiveTreeEntry[]>();
-  const files = new Map<string, Uint8Array>();
-  const walk = (n: DtNode, d: string): void => {
-    const entries: LiveTreeEntry[] = [];
-    for (const p of n.props) {
-      entries.push({ name: p.name, isDir: false });
-      files.set(`${d}/${p.name}`, p.value);
-    }
-    for (const c of n.children) {
-      entries.push({ name: c.name, isDir: true });
-      walk(c, `${d}/${c.name}`);
-    }
-    dirs.set(d, entries);
-  };
-  walk(t.root, root);
-  return { list: (d) => dirs.get(d) ?? null, read: (f) => files.get(f) ?? null };
-}
 
 interface BoardFiles {
   loadBoard(path: string, opts?: { includeDirs?: readonly string[] }): { tree: DeviceTree; source: 'dts' | 'dtb' | 'live' } | { error: string };
@@ -80,7 +61,7 @@ for (const name of ['arm64-board.dts', 'labels-refs.dts', 'values.dts']) {
 
 test('readLiveTree keeps the listing order, and needs no file system', () => {
   const tree = parseFixture('arm64-board.dts');
-  const r = readLiveTree(memoryFs(tree, '/proc/device-tree'), '/proc/device-tree');
+  const r = readLiveTree(memoryLiveTree(tree, '/proc/device-tree'), '/proc/device-tree');
   if ('error' in r) assert.fail(r.error);
   assert.deepEqual(body(r.tree), body(tree));
   assert.equal(r.tree.find('/reserved-memory/vpu@50000000')!.parent, r.tree.find('/reserved-memory'));
