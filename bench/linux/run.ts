@@ -142,18 +142,32 @@ function allocArg(size: number): Uint8Array {
   return a;
 }
 
-function allocFd(t: LinuxTarget, heapFd: number, arg: Uint8Array): number {
-  const r = t.ioctl(heapFd, DMA_HEAP_IOCTL_ALLOC, arg);
-  if (r.ret < 0 || r.out === null) throw new Error(`DMA_HEAP_IOCTL_ALLOC: ${r.errno}`);
-  const o = r.out;
-  return o[8]! | (o[9]! << 8) | (o[10]! << 16) | (o[11]! << 24);
+/** fd field of a dma_heap_allocation_data. */
+function fdOf(b: Uint8Array): number {
+  return b[8]! | (b[9]! << 8) | (b[10]! << 16) | (b[11]! << 24);
 }
 
-/** ns per ALLOC(4 KiB) + close through the SyscallTarget. */
-function tsAllocClose(t: LinuxTarget, heapFd: number, arg: Uint8Array, n: number): number {
+/**
+ * ALLOC with the preallocated struct, fd = 0 each time as the C program does: passed in place
+ * (ioctlInPlace; the fd is read back from the struct) or copied (ioctl(); read from `out`).
+ */
+function allocFd(t: LinuxTarget, heapFd: number, arg: Uint8Array, inPlace = false): number {
+  arg.fill(0, 8, 12);
+  if (inPlace) {
+    const r = t.ioctlInPlace(heapFd, DMA_HEAP_IOCTL_ALLOC, arg);
+    if (r.ret < 0) throw new Error(`DMA_HEAP_IOCTL_ALLOC: ${r.errno}`);
+    return fdOf(arg);
+  }
+  const r = t.ioctl(heapFd, DMA_HEAP_IOCTL_ALLOC, arg);
+  if (r.ret < 0 || r.out === null) throw new Error(`DMA_HEAP_IOCTL_ALLOC: ${r.errno}`);
+  return fdOf(r.out);
+}
+
+/** ns per ALLOC(4 KiB) + close through the SyscallTarget: in place (the measured line) or the copying ioctl(). */
+function tsAllocClose(t: LinuxTarget, heapFd: number, arg: Uint8Array, n: number, inPlace: boolean): number {
   const t0 = nowNs();
   for (let i = 0; i < n; i++) {
-    const fd = allocFd(t, heapFd, arg);
+    const fd = allocFd(t, heapFd, arg, inPlace);
     if (t.close(fd).ret < 0) throw new Error('close failed');
   }
   return (nowNs() - t0) / n;
@@ -168,30 +182,40 @@ function clientAllocClose(c: DmaHeapClient, heap: string, n: number): number {
 
 let sink = 0;
 
-/** ns per ALLOC + mmap + readMem of the whole mapping + munmap + close through the SyscallTarget. */
-function tsMapRead(t: LinuxTarget, heapFd: number, arg: Uint8Array, size: number, n: number): number {
+/**
+ * ns per ALLOC + mmap + a read of the whole mapping + munmap + close through the SyscallTarget:
+ * into the preallocated `dst` (readMemInto and ALLOC in place: the measured line, as the C
+ * program copies into one buffer), or a fresh copy per op (dst null: readMem and ioctl()).
+ */
+function tsMapRead(t: LinuxTarget, heapFd: number, arg: Uint8Array, size: number, n: number, dst: Uint8Array | null): number {
   const t0 = nowNs();
   for (let i = 0; i < n; i++) {
-    const fd = allocFd(t, heapFd, arg);
+    const fd = allocFd(t, heapFd, arg, dst !== null);
     const m = t.mmap(size, PROT_READ, MAP_SHARED, fd, 0);
     if (m.map === null) throw new Error(`mmap: ${m.errno}`);
-    const bytes = t.readMem(m.map, 0, size);
-    if (typeof bytes === 'string') throw new Error(`readMem: ${bytes}`);
-    sink ^= bytes[size - 1]!;
+    if (dst !== null) {
+      const f = t.readMemInto(m.map, 0, dst);
+      if (f !== null) throw new Error(`readMemInto: ${f}`);
+      sink ^= dst[size - 1]!;
+    } else {
+      const bytes = t.readMem(m.map, 0, size);
+      if (typeof bytes === 'string') throw new Error(`readMem: ${bytes}`);
+      sink ^= bytes[size - 1]!;
+    }
     if (t.munmap(m.map).ret < 0) throw new Error('munmap failed');
     if (t.close(fd).ret < 0) throw new Error('close failed');
   }
   return (nowNs() - t0) / n;
 }
 
-/** ns per allocate + map (read-only) + Mapping.read() + unmap + close through the client API. */
-function clientMapRead(c: DmaHeapClient, heap: string, size: number, n: number): number {
+/** ns per allocate + map (read-only) + Mapping.readInto(dst) + unmap + close through the client API. */
+function clientMapRead(c: DmaHeapClient, heap: string, size: number, n: number, dst: Uint8Array): number {
   const t0 = nowNs();
   for (let i = 0; i < n; i++) {
     const b = c.allocate(heap, size);
     const m = b.map({ writable: false });
-    const bytes = m.read();
-    sink ^= bytes[size - 1]!;
+    m.readInto(dst);
+    sink ^= dst[size - 1]!;
     m.unmap();
     b.close();
   }
@@ -346,11 +370,11 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
 
   const c = { alloc: [] as number[], map: new Map<number, number[]>(), fresh: new Map<number, number[]>() };
   const ts = {
-    alloc: [] as number[], client: [] as number[], floor: [] as number[],
-    map: new Map<number, number[]>(), clientMap: new Map<number, number[]>(), floorPre: new Map<number, number[]>(), floorFresh: new Map<number, number[]>(),
+    alloc: [] as number[], allocCopy: [] as number[], client: [] as number[], floor: [] as number[],
+    map: new Map<number, number[]>(), mapCopy: new Map<number, number[]>(), clientMap: new Map<number, number[]>(), floorPre: new Map<number, number[]>(),
   };
   for (const s of sizes) {
-    for (const m of [c.map, c.fresh, ts.map, ts.clientMap, ts.floorPre, ts.floorFresh]) m.set(s.size, []);
+    for (const m of [c.map, c.fresh, ts.map, ts.mapCopy, ts.clientMap, ts.floorPre]) m.set(s.size, []);
   }
   const push = (m: Map<number, number[]>, size: number, v: number): void => {
     m.get(size)!.push(v);
@@ -361,30 +385,33 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
     const runTs = (): void => {
       settle();
       if (doAlloc) {
-        const a = tsAllocClose(t, heapFd, arg4k, allocOps);
+        const a = tsAllocClose(t, heapFd, arg4k, allocOps, true);
+        const ac = tsAllocClose(t, heapFd, arg4k, allocOps, false);
         const b = clientAllocClose(client, o.heap, clientAllocOps);
         const f = floorAllocClose(libc, heapFd, bufArg(arg4k), allocOps);
         if (r >= 0) {
           ts.alloc.push(a);
+          ts.allocCopy.push(ac);
           ts.client.push(b);
           ts.floor.push(f);
         }
       }
       for (const s of sizes) {
-        settle();
-        const a = tsMapRead(t, heapFd, args.get(s.size)!, s.size, s.ops);
-        settle();
-        const b = clientMapRead(client, o.heap, s.size, s.clientOps);
-        settle();
+        // one destination per size, faulted in before timing, as the C program's
         const dst = new Uint8Array(s.size).fill(1);
-        const fp = floorMapRead(libc, heapFd, bufArg(args.get(s.size)!), s.size, s.ops, dst);
         settle();
-        const ff = floorMapRead(libc, heapFd, bufArg(args.get(s.size)!), s.size, s.ops, null);
+        const a = tsMapRead(t, heapFd, args.get(s.size)!, s.size, s.ops, dst);
+        settle();
+        const ac = tsMapRead(t, heapFd, args.get(s.size)!, s.size, s.ops, null);
+        settle();
+        const b = clientMapRead(client, o.heap, s.size, s.clientOps, dst);
+        settle();
+        const fp = floorMapRead(libc, heapFd, bufArg(args.get(s.size)!), s.size, s.ops, dst);
         if (r >= 0) {
           push(ts.map, s.size, a);
+          push(ts.mapCopy, s.size, ac);
           push(ts.clientMap, s.size, b);
           push(ts.floorPre, s.size, fp);
-          push(ts.floorFresh, s.size, ff);
         }
       }
     };
@@ -420,8 +447,9 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
   };
   if (doAlloc) {
     out.push(mk(
-      'alloc-close-4k', 'DMA_HEAP_IOCTL_ALLOC of 4 KiB (preallocated struct) + close(fd)', allocOps, c.alloc, ts.alloc, 1.5,
+      'alloc-close-4k', 'DMA_HEAP_IOCTL_ALLOC of 4 KiB (one preallocated struct, target.ioctlInPlace) + close(fd)', allocOps, c.alloc, ts.alloc, 1.5,
       [
+        line('target.ioctl() (copies the struct in and returns a copy) + close, ns/op', ts.allocCopy, c.alloc),
         line(`client.allocate(heap, 4 KiB).close() (createClient() defaults), ns/op, ${clientAllocOps} per round`, ts.client, c.alloc),
         line('diagnostic: koffi libc ioctl + close called directly (no SyscallTarget), ns/op', ts.floor, c.alloc),
       ],
@@ -431,12 +459,12 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
   for (const s of sizes) {
     out.push(mk(
       `map-read-${sizeName(s.size)}`,
-      `ALLOC ${sizeName(s.size).toUpperCase().replace('K', ' KiB').replace('M', ' MiB')} + mmap(PROT_READ) + read the whole mapping + munmap + close (C: memcpy into a buffer; TS: target.readMem)`,
+      `ALLOC ${sizeName(s.size).toUpperCase().replace('K', ' KiB').replace('M', ' MiB')} + mmap(PROT_READ) + read the whole mapping + munmap + close (C: memcpy into one buffer; TS: target.readMemInto one Uint8Array)`,
       s.ops, c.map.get(s.size)!, ts.map.get(s.size)!, 2,
       [
-        line(`client: allocate + map + Mapping.read() + unmap + close, ns/op, ${s.clientOps} per round`, ts.clientMap.get(s.size)!, c.map.get(s.size)!),
+        line('target.readMem() (a fresh copy per op) and ioctl(), ns/op', ts.mapCopy.get(s.size)!, c.map.get(s.size)!),
+        line(`client: allocate + map + Mapping.readInto(one array) + unmap + close, ns/op, ${s.clientOps} per round`, ts.clientMap.get(s.size)!, c.map.get(s.size)!),
         line('diagnostic: koffi libc calls directly, koffi.view copied into a preallocated Uint8Array, ns/op', ts.floorPre.get(s.size)!, c.map.get(s.size)!),
-        line('diagnostic: the same copying into a fresh Uint8Array per op (as readMem does), ns/op', ts.floorFresh.get(s.size)!, c.map.get(s.size)!),
         line('diagnostic: C copying into a buffer malloc\'ed and freed per op, ns/op', c.fresh.get(s.size)!, c.map.get(s.size)!),
       ],
       [],

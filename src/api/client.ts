@@ -25,8 +25,8 @@ import { inferHeapProperties, readSystemFacts } from './heap-knowledge.js';
 import type { HeapInfo, SystemFacts } from './heap-knowledge.js';
 import { imageLayout } from './layout.js';
 import type { ImageLayout, ImageLayoutOptions, PlaneLayout } from './layout.js';
-import { LeakGuard } from './leak-guard.js';
-import type { LeakGuardOptions, LeakReport } from './leak-guard.js';
+import { LeakGuard, stackText } from './leak-guard.js';
+import type { CapturedStack, LeakGuardOptions, LeakReport } from './leak-guard.js';
 import type { IoctlResult, MapHandle, SyscallTarget, SysResult } from './target.js';
 
 export type { HeapInfo } from './heap-knowledge.js';
@@ -68,6 +68,13 @@ export interface DmaHeapClientOptions {
   readonly facts?: SystemFacts;
   /** A guard to share, options for a new one (the default: counts leaks, reports nothing), or false for none. */
   readonly leakGuard?: LeakGuard | LeakGuardOptions | false;
+  /**
+   * Keep each heap's /dev/dma_heap node open after its first allocation (default true), as
+   * libdmabufheap's BufferAllocator does: an allocation is then one ioctl instead of open,
+   * ioctl and close. {@link DmaHeapClient.close} closes them. With false every allocation opens
+   * and closes the node, so a heap removed or a permission changed since is seen at once.
+   */
+  readonly keepHeapsOpen?: boolean;
 }
 
 /** One provider tried by an allocation, and its errno (null: it worked). */
@@ -136,6 +143,21 @@ function positiveSize(size: number): void {
 
 const q = (s: string): string => `"${s}"`;
 
+/** Writes a dma_heap_allocation_data: len (u64), fd 0, fd_flags, heap_flags 0. */
+function fillAllocArg(dv: DataView, len: number, fdFlags: number): void {
+  dv.setUint32(0, len % 0x1_0000_0000, true);
+  dv.setUint32(4, Math.floor(len / 0x1_0000_0000), true);
+  dv.setUint32(8, 0, true);
+  dv.setUint32(12, fdFlags, true);
+  dv.setUint32(16, 0, true);
+  dv.setUint32(20, 0, true);
+}
+
+/** The little-endian u32 at `at`. */
+function readU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
 /** What a new DmaBuffer gets besides the fd (the client fills it in). */
 export interface DmaBufferInfo {
   /** The buffer's inode (fstat st_ino). */
@@ -146,8 +168,8 @@ export interface DmaBufferInfo {
   readonly provenance?: AllocationRecord | null;
   /** Tracks the buffer until it is closed. */
   readonly leakGuard?: LeakGuard | null;
-  /** The allocation stack for the guard's report. */
-  readonly stack?: string;
+  /** The allocation stack for the guard's report (formatted only if a leak is reported). */
+  readonly stack?: CapturedStack;
   /** True when the client is gone (its process ended): no leak to report then. */
   readonly stale?: () => boolean;
 }
@@ -155,6 +177,11 @@ export interface DmaBufferInfo {
 /** A process's view of the heaps and its buffers. */
 export class DmaHeapClient {
   private readonly session = { closed: false };
+  /** Heap nodes kept open ({@link DmaHeapClientOptions.keepHeapsOpen}), by heap name. */
+  private readonly heapFds = new Map<string, number>();
+  /** The one dma_heap_allocation_data of the synchronous allocations (the kernel writes the fd back into it). */
+  private readonly allocArg = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
+  private readonly allocView = new DataView(this.allocArg.buffer);
   /** The guard that reports buffers collected without release() (null: none). */
   readonly leakGuard: LeakGuard | null;
   /** The first part of automatic names (null: none). */
@@ -217,13 +244,7 @@ export class DmaHeapClient {
    */
   allocate(heap: string, size: number, opts: AllocateOptions = {}): DmaBuffer {
     positiveSize(size);
-    const stack = this.leakGuard?.stackHere() ?? '';
-    const { h, arg, path } = this.openForAlloc(heap, size, opts);
-    try {
-      return this.adoptHeapBuffer(this.target.ioctl(h, DMA_HEAP_IOCTL_ALLOC, arg), heap, path, opts, stack, byName(heap));
-    } finally {
-      this.target.close(h);
-    }
+    return this.allocFromHeap(heap, size, opts, this.leakGuard?.capture() ?? '', byName(heap));
   }
 
   /**
@@ -233,64 +254,88 @@ export class DmaHeapClient {
    * the work itself still happens on this thread.
    */
   allocateAsync(heap: string, size: number, opts: AllocateOptions = {}): Promise<DmaBuffer> {
-    return this.allocateAsyncWith(heap, size, opts, this.leakGuard?.stackHere() ?? '', byName(heap));
+    return this.allocateAsyncWith(heap, size, opts, this.leakGuard?.capture() ?? '', byName(heap));
   }
 
-  private async allocateAsyncWith(heap: string, size: number, opts: AllocateOptions, stack: string, record: AllocationRecord): Promise<DmaBuffer> {
+  /** One synchronous allocation from `heap`: the preallocated struct, passed in place. */
+  private allocFromHeap(heap: string, size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
+    const { h, path, kept } = this.openHeap(heap);
+    const arg = this.allocArg;
+    fillAllocArg(this.allocView, size, this.fdFlags(opts));
+    const r = this.target.ioctlInPlace(h, DMA_HEAP_IOCTL_ALLOC, arg);
+    this.doneWithHeap(heap, h, kept, r);
+    check(r, 'ioctl', path);
+    return this.adopt(readU32(arg, 8), heap, opts.access ?? 'rw', opts, heap, stack, record);
+  }
+
+  private async allocateAsyncWith(heap: string, size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): Promise<DmaBuffer> {
     const t = this.target;
     if (t.ioctlAsync === undefined) {
       await Promise.resolve();
       positiveSize(size);
-      const { h, arg, path } = this.openForAlloc(heap, size, opts);
-      try {
-        return this.adoptHeapBuffer(t.ioctl(h, DMA_HEAP_IOCTL_ALLOC, arg), heap, path, opts, stack, record);
-      } finally {
-        t.close(h);
-      }
+      return this.allocFromHeap(heap, size, opts, stack, record);
     }
     positiveSize(size);
-    const { h, arg, path } = this.openForAlloc(heap, size, opts);
-    try {
-      return this.adoptHeapBuffer(await t.ioctlAsync(h, DMA_HEAP_IOCTL_ALLOC, arg), heap, path, opts, stack, record);
-    } finally {
-      t.close(h);
-    }
-  }
-
-  private openForAlloc(heap: string, size: number, opts: AllocateOptions): { h: number; arg: Uint8Array; path: string } {
-    const fc = fcntlConstants(this.target.arch);
-    const path = `/dev/dma_heap/${heap}`;
-    // read-only is enough to allocate (libdmabufheap, "Do not open heap device in RW mode")
-    const h = check(this.target.open(path, fc.O_RDONLY | fc.O_CLOEXEC), 'open', path);
-    const acc = opts.access ?? 'rw';
-    const fdFlags = (acc === 'rw' ? fc.O_RDWR : acc === 'write' ? fc.O_WRONLY : fc.O_RDONLY) | ((opts.cloexec ?? true) ? fc.O_CLOEXEC : 0);
+    const { h, path, kept } = this.openHeap(heap);
+    // calls may overlap: each has its own struct
     const arg = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
-    const dv = new DataView(arg.buffer);
-    dv.setBigUint64(0, BigInt(size), true);
-    dv.setUint32(12, fdFlags, true);
-    return { h, arg, path };
-  }
-
-  private adoptHeapBuffer(r: IoctlResult, heap: string, path: string, opts: AllocateOptions, stack: string, record: AllocationRecord): DmaBuffer {
-    check(r, 'ioctl', path);
-    const fd = new DataView(r.out!.buffer, r.out!.byteOffset, 24).getUint32(8, true);
-    return this.adopt(fd, heap, opts.access ?? 'rw', opts, heap, stack, record);
-  }
-
-  /** Wraps a new fd: size, inode, leak tracking, the name. Closes the fd when naming it explicitly fails. */
-  private adopt(fd: number, provider: string, access: Access, opts: AllocateOptions, purpose: string, stack: string, record: AllocationRecord): DmaBuffer {
-    const t = this.target;
-    let size: number;
-    let inode: number;
+    fillAllocArg(new DataView(arg.buffer), size, this.fdFlags(opts));
+    let r: IoctlResult;
     try {
-      size = check(t.lseek(fd, 0, SEEK_END), 'lseek');
-      const st = t.fstat(fd);
-      check(st, 'fstat');
-      inode = st.stat!.ino;
+      r = await t.ioctlAsync(h, DMA_HEAP_IOCTL_ALLOC, arg);
     } catch (e) {
-      t.close(fd);
+      this.doneWithHeap(heap, h, kept, null);
       throw e;
     }
+    this.doneWithHeap(heap, h, kept, r);
+    check(r, 'ioctl', path);
+    return this.adopt(readU32(r.out!, 8), heap, opts.access ?? 'rw', opts, heap, stack, record);
+  }
+
+  /**
+   * The heap's node: the one kept open, or a new open (read-only is enough to allocate:
+   * libdmabufheap, "Do not open heap device in RW mode"), kept when the client keeps them.
+   */
+  private openHeap(heap: string): { h: number; path: string; kept: boolean } {
+    const path = `/dev/dma_heap/${heap}`;
+    const was = this.heapFds.get(heap);
+    if (was !== undefined) return { h: was, path, kept: true };
+    const fc = fcntlConstants(this.target.arch);
+    const h = check(this.target.open(path, fc.O_RDONLY | fc.O_CLOEXEC), 'open', path);
+    if (this.options.keepHeapsOpen === false || this.session.closed) return { h, path, kept: false };
+    this.heapFds.set(heap, h);
+    return { h, path, kept: true };
+  }
+
+  /**
+   * After an allocation: a node opened for it is closed; a kept one stays, unless the ioctl says
+   * the fd is no longer the node (EBADF: closed behind the client's back; ENOTTY: the number
+   * now names another file). It is then forgotten without closing it (it is not ours any more),
+   * and the next allocation opens the node again.
+   */
+  private doneWithHeap(heap: string, h: number, kept: boolean, r: SysResult | null): void {
+    if (!kept) {
+      this.target.close(h);
+      return;
+    }
+    if (r !== null && (r.errno === 'EBADF' || r.errno === 'ENOTTY')) this.heapFds.delete(heap);
+  }
+
+  private fdFlags(opts: AllocateOptions): number {
+    const fc = fcntlConstants(this.target.arch);
+    const acc = opts.access ?? 'rw';
+    return (acc === 'rw' ? fc.O_RDWR : acc === 'write' ? fc.O_WRONLY : fc.O_RDONLY) | ((opts.cloexec ?? true) ? fc.O_CLOEXEC : 0);
+  }
+
+  /** Wraps a new fd: size and inode (one fstat: a dma-buf's i_size is its size), leak tracking, the name. Closes the fd when naming it explicitly fails. */
+  private adopt(fd: number, provider: string, access: Access, opts: AllocateOptions, purpose: string, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
+    const t = this.target;
+    const st = t.fstat(fd);
+    if (st.errno !== null) {
+      t.close(fd);
+      check(st, 'fstat');
+    }
+    const { size, ino: inode } = st.stat!;
     const buf = new DmaBuffer(t, fd, size, provider, access, { inode, provenance: record, leakGuard: this.leakGuard, stack, stale: () => this.session.closed });
     const explicit = opts.name !== undefined;
     const name = explicit ? opts.name : this.appName === null ? null : `${this.appName}:${opts.purpose ?? purpose}`;
@@ -318,10 +363,10 @@ export class DmaHeapClient {
    * @throws ErrnoError ENOENT without /dev/udmabuf, EINVAL above its size_limit_mb (64 MiB by default)
    */
   allocateUdmabuf(size: number, opts: AllocateOptions = {}): DmaBuffer {
-    return this.udmabufWith(size, opts, this.leakGuard?.stackHere() ?? '', { path: 'udmabuf', provider: 'udmabuf', requirements: null, attempts: [{ provider: 'udmabuf', error: null }], explanation: 'udmabuf over a sealed memfd, asked for by name' });
+    return this.udmabufWith(size, opts, this.leakGuard?.capture() ?? '', { path: 'udmabuf', provider: 'udmabuf', requirements: null, attempts: [{ provider: 'udmabuf', error: null }], explanation: 'udmabuf over a sealed memfd, asked for by name' });
   }
 
-  private udmabufWith(size: number, opts: AllocateOptions, stack: string, record: AllocationRecord): DmaBuffer {
+  private udmabufWith(size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
     positiveSize(size);
     const t = this.target;
     const fc = fcntlConstants(t.arch);
@@ -358,19 +403,12 @@ export class DmaHeapClient {
    */
   allocateFor(req: HeapRequirements, size: number, opts: AllocateForOptions = {}): DmaBuffer {
     positiveSize(size);
-    const stack = this.leakGuard?.stackHere() ?? '';
+    const stack = this.leakGuard?.capture() ?? '';
     const choice = this.choose({ ...req, size });
     const attempts: AllocationAttempt[] = [];
     for (const cand of choice.candidates) {
       try {
-        return this.withRecord(cand.name, attempts, choice, req, (rec) => {
-          const { h, arg, path } = this.openForAlloc(cand.name, size, opts);
-          try {
-            return this.adoptHeapBuffer(this.target.ioctl(h, DMA_HEAP_IOCTL_ALLOC, arg), cand.name, path, opts, stack, rec);
-          } finally {
-            this.target.close(h);
-          }
-        });
+        return this.withRecord(cand.name, attempts, choice, req, (rec) => this.allocFromHeap(cand.name, size, opts, stack, rec));
       } catch (e) {
         if (!isNext(e)) throw e;
         attempts.push({ provider: cand.name, error: e.code });
@@ -384,7 +422,7 @@ export class DmaHeapClient {
    * there, above the driver's size_limit_mb, also moves on), else the AllocationError listing
    * every attempt.
    */
-  private udmabufOrFail(size: number, opts: AllocateForOptions, stack: string, attempts: AllocationAttempt[], choice: HeapChoice, req: HeapRequirements): DmaBuffer {
+  private udmabufOrFail(size: number, opts: AllocateForOptions, stack: CapturedStack, attempts: AllocationAttempt[], choice: HeapChoice, req: HeapRequirements): DmaBuffer {
     if (choice.udmabuf.ok && opts.udmabuf !== false) {
       try {
         return this.withRecord('udmabuf', attempts, choice, req, (rec) => this.udmabufWith(size, opts, stack, rec));
@@ -398,7 +436,7 @@ export class DmaHeapClient {
 
   /** {@link allocateFor} as a Promise; each heap allocation goes through {@link allocateAsync}'s path. */
   async allocateForAsync(req: HeapRequirements, size: number, opts: AllocateForOptions = {}): Promise<DmaBuffer> {
-    const stack = this.leakGuard?.stackHere() ?? '';
+    const stack = this.leakGuard?.capture() ?? '';
     await Promise.resolve();
     positiveSize(size);
     const choice = this.choose({ ...req, size });
@@ -484,7 +522,7 @@ export class DmaHeapClient {
       explanation: `imported fd ${fd}${dup ? ` as fd ${own}` : ''}: a dma-buf exported by ${q(info.exporter)} (inode ${info.inode})`,
     };
     const buf = new DmaBuffer(this.target, own, info.size, info.exporter, info.access, {
-      inode: info.inode, name: info.name, provenance: record, leakGuard: this.leakGuard, stack: this.leakGuard?.stackHere() ?? '', stale: () => this.session.closed,
+      inode: info.inode, name: info.name, provenance: record, leakGuard: this.leakGuard, stack: this.leakGuard?.capture() ?? '', stale: () => this.session.closed,
     });
     return buf;
   }
@@ -505,6 +543,8 @@ export class DmaHeapClient {
   close(): void {
     if (this.session.closed) return;
     this.session.closed = true;
+    for (const h of this.heapFds.values()) this.target.close(h);
+    this.heapFds.clear();
     this.target.dispose();
   }
 }
@@ -576,7 +616,15 @@ export class DmaBuffer {
     this.provenance = info.provenance ?? null;
     this.guard = info.leakGuard ?? null;
     if (this.guard !== null) {
-      this.leakInfo = { fd, inode: this.inode, size, heap, name: this.name, stack: info.stack ?? '' };
+      const captured = info.stack ?? '';
+      let text: string | null = null;
+      this.leakInfo = {
+        fd, inode: this.inode, size, heap, name: this.name,
+        // formatted when a report reads it: most buffers are released and never pay for it
+        get stack(): string {
+          return (text ??= stackText(captured));
+        },
+      };
       this.guard.track(this, this.leakInfo, info.stale);
     } else {
       this.leakInfo = null;
@@ -748,6 +796,18 @@ export class Mapping {
     return r;
   }
 
+  /**
+   * Copies `dst.length` bytes at `offset` into `dst` and returns it: {@link read} without the
+   * allocation, for a loop that reads every frame into one array (a fresh 64 MiB array per read
+   * costs more than the copy: bench/linux).
+   */
+  readInto(dst: Uint8Array, offset = 0): Uint8Array {
+    const m = this.range('readInto', offset, dst.length);
+    const f = this.target.readMemInto(m, offset, dst);
+    if (f !== null) throw new Error(`readInto: the process was killed by ${f}`);
+    return dst;
+  }
+
   /** Writes `data` at `offset`. */
   write(offset: number, data: Uint8Array): void {
     const m = this.range('write', offset, data.length);
@@ -839,6 +899,11 @@ export class PlaneView {
   /** A copy of `length` bytes at `offset` in the plane (padding included). */
   read(offset = 0, length = this.plane.size - offset): Uint8Array {
     return this.mapping.read(this.span('read', offset, length), length);
+  }
+
+  /** {@link Mapping.readInto} within the plane: `dst.length` bytes at `offset` into `dst`. */
+  readInto(dst: Uint8Array, offset = 0): Uint8Array {
+    return this.mapping.readInto(dst, this.span('readInto', offset, dst.length));
   }
 
   /** Writes `data` at `offset` in the plane. */

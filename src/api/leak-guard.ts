@@ -37,6 +37,18 @@ export interface LeakGuardOptions {
   readonly captureStacks?: boolean;
 }
 
+/**
+ * An allocation stack as captured: an Error whose stack the engine formats only when it is read
+ * (V8 records the frames at construction and builds the text lazily), or text already.
+ */
+export type CapturedStack = Error | string;
+
+/** The text of a captured stack, without the `Error` line. */
+export function stackText(s: CapturedStack): string {
+  if (typeof s === 'string') return s;
+  return (s.stack ?? '').split('\n').slice(1).join('\n');
+}
+
 /** Reports objects collected while still tracked. */
 export class LeakGuard {
   private count = 0;
@@ -67,9 +79,15 @@ export class LeakGuard {
 
   /** The caller's stack for a report (empty when stacks are off). */
   stackHere(): string {
-    if (!this.captureStacks) return '';
-    const s = new Error('allocated here').stack ?? '';
-    return s.split('\n').slice(1).join('\n');
+    return stackText(this.capture());
+  }
+
+  /**
+   * The caller's stack, unformatted ('' when stacks are off): what an allocation keeps, so that
+   * only a buffer that is actually reported pays for the text ({@link stackText}).
+   */
+  capture(): CapturedStack {
+    return this.captureStacks ? new Error('allocated here') : '';
   }
 
   /**

@@ -145,12 +145,26 @@ export interface SyscallTarget {
   dup(fd: number): SysResult;
   fcntl(fd: number, cmd: number, arg?: number): SysResult;
   ioctl(fd: number, cmd: number, arg: IoctlArg): IoctlResult;
+  /**
+   * ioctl() on a caller-owned argument, as a C program passes `&data`: the kernel reads `arg`
+   * and writes its answer back into the same bytes; nothing is allocated. The hot-path form of
+   * {@link ioctl} (the client's allocations use it with one preallocated struct). When `arg` is
+   * shorter than the size the command encodes, the kernel is given that many bytes (the rest
+   * zeros) and only `arg.length` of them come back, as with {@link ioctl}.
+   */
+  ioctlInPlace(fd: number, cmd: number, arg: Uint8Array): SysResult;
   /** ioctl whose argument is a pointer to a NUL-terminated string (DMA_BUF_SET_NAME). */
   ioctlString(fd: number, cmd: number, s: string): SysResult;
   mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult;
   munmap(map: MapHandle): SysResult;
   /** A load of `length` bytes at `offset` in a mapping; a fault kills the process and is returned. */
   readMem(map: MapHandle, offset: number, length: number): Uint8Array | NonNullable<Fault>;
+  /**
+   * A load of `dst.length` bytes at `offset` in a mapping into `dst` (no allocation: a reader of
+   * frames reuses one array); a fault kills the process and is returned, and `dst` may then hold
+   * part of the bytes.
+   */
+  readMemInto(map: MapHandle, offset: number, dst: Uint8Array): Fault;
   writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault;
   read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null };
   write(fd: number, data: Uint8Array): SysResult;

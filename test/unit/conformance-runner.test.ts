@@ -38,6 +38,11 @@ class FakeTarget implements SyscallTarget {
     if (out.length >= 12) dv.setUint32(8, fd, true);
     return { ret: 0, errno: null, out };
   }
+  ioctlInPlace(fd: number, cmd: number, arg: Uint8Array): SysResult {
+    const r = this.ioctl(fd, cmd, arg);
+    if (r.out !== null) arg.set(r.out);
+    return r;
+  }
   ioctlString(): SysResult { return { ret: 0, errno: null }; }
   mmap(length: number, _prot: number, _flags: number, fd: number): { ret: number; errno: null; map: MapHandle } | { ret: number; errno: 'EINVAL'; map: null } {
     if (!this.sizes.has(fd)) return { ret: -1, errno: 'EINVAL', map: null };
@@ -50,6 +55,12 @@ class FakeTarget implements SyscallTarget {
     const m = this.mem.get(map.addr);
     if (m === undefined || offset + length > m.length) return 'SIGBUS';
     return m.slice(offset, offset + length);
+  }
+  readMemInto(map: MapHandle, offset: number, dst: Uint8Array): null | 'SIGBUS' {
+    const r = this.readMem(map, offset, dst.length);
+    if (typeof r === 'string') return r;
+    dst.set(r);
+    return null;
   }
   writeMem(map: MapHandle, offset: number, data: Uint8Array): null | 'SIGBUS' {
     const m = this.mem.get(map.addr);

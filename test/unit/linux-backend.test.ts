@@ -115,6 +115,17 @@ test('memfd: sizes, seals, read/write/lseek/fstat/poll, ioctl in and out through
     assert.deepEqual([...io.out!], [0, 16, 0, 0, 0xee, 0xee, 0xee, 0xee]);
     assert.equal(t.ioctl(m, FIONREAD, null).errno, 'EFAULT');
     assert.equal(t.ioctl(m, FIONREAD, 'unmapped').errno, 'EFAULT');
+    // in place: a command without a size goes through the argument buffer, only arg.length comes back
+    const small = new Uint8Array(3).fill(0xee);
+    assert.deepEqual(t.ioctlInPlace(m, FIONREAD, small), { ret: 0, errno: null });
+    assert.deepEqual([...small], [0, 16, 0]);
+    // a sized command (FS_IOC_GETFLAGS, _IOR('f', 1, long): tmpfs writes an int) gets the caller's
+    // bytes themselves, at their offset in a larger array
+    const whole = new Uint8Array(24).fill(0xee);
+    assert.deepEqual(t.ioctlInPlace(m, FS_IOC_GETFLAGS, whole.subarray(8, 16)), { ret: 0, errno: null });
+    assert.deepEqual([...whole.subarray(4, 20)], [0xee, 0xee, 0xee, 0xee, 0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee]);
+    assert.deepEqual(t.ioctlInPlace(m, FS_IOC_GETFLAGS, new Uint8Array(2)), { ret: 0, errno: null }, 'shorter than the command: through the argument buffer');
+    assert.deepEqual(t.ioctlInPlace(999, FS_IOC_GETFLAGS, new Uint8Array(8)), { ret: -1, errno: 'EBADF' });
     const d = t.fcntl(m, F_DUPFD_CLOEXEC, 100);
     assert.ok(d.ret >= 100);
     assert.deepEqual(t.close(d.ret), { ret: 0, errno: null });
@@ -122,6 +133,9 @@ test('memfd: sizes, seals, read/write/lseek/fstat/poll, ioctl in and out through
     t.dispose();
   }
 });
+
+/** FS_IOC_GETFLAGS: _IOR('f', 1, long) on x86-64 and arm64. */
+const FS_IOC_GETFLAGS = 0x80086601;
 
 test('mappings: copies in and out, SIGSEGV for protection and bounds, SIGBUS past the end of a file, never after munmap', { skip: noLibc }, () => {
   const t = createLinuxTarget();
@@ -143,6 +157,11 @@ test('mappings: copies in and out, SIGSEGV for protection and bounds, SIGBUS pas
     assert.equal(t.readMem(big, 4096, 1), 'SIGBUS', 'a page past the end of the file');
     assert.equal(t.readMem(big, 4000, 200), 'SIGBUS', 'a read that crosses into it');
     assert.equal((t.readMem(big, 0, 4096) as Uint8Array).length, 4096);
+    const into = new Uint8Array(5).fill(0xff);
+    assert.equal(t.readMemInto(ro, 9, into), null);
+    assert.deepEqual([...into], [0, 7, 8, 9, 0]);
+    assert.equal(t.readMemInto(ro, 4092, into), 'SIGSEGV', 'past the mapping');
+    assert.equal(t.readMemInto(big, 4094, into), 'SIGBUS', 'into a page past the end of the file');
     const none = t.mmap(4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0).map!;
     assert.equal(t.readMem(none, 0, 1), 'SIGSEGV');
     assert.deepEqual(t.munmap(s), { ret: 0, errno: null });
@@ -164,6 +183,9 @@ test('anonymous memory: views in 1 GiB pieces, pagemap, ioctlAt only inside own 
     const edge = VIEW_CHUNK - 2;
     assert.equal(t.writeMem(a, edge, Uint8Array.from([1, 2, 3, 4])), null, 'a write across two views');
     assert.deepEqual([...(t.readMem(a, edge - 1, 6) as Uint8Array)], [0, 1, 2, 3, 4, 0]);
+    const across = new Uint8Array(6);
+    assert.equal(t.readMemInto(a, edge - 1, across), null);
+    assert.deepEqual([...across], [0, 1, 2, 3, 4, 0], 'readMemInto across two views');
     const pm = t.pagemap(a, Math.floor(edge / t.pageSize));
     assert.equal(pm.ret, 8);
     assert.equal(pm.present, true);

@@ -131,6 +131,13 @@ export class EmulatedTarget implements SyscallTarget {
     const r = res(this.proc.ioctl(fd, cmd, a));
     return { ...r, out: this.proc.mm.copyFromUser(a, arg.length) };
   }
+  ioctlInPlace(fd: number, cmd: number, arg: Uint8Array): SysResult {
+    const a = this.put(arg);
+    const r = res(this.proc.ioctl(fd, cmd, a));
+    const out = this.proc.mm.copyFromUser(a, arg.length);
+    if (out !== null) arg.set(out);
+    return r;
+  }
   ioctlString(fd: number, cmd: number, s: string): SysResult {
     const bytes = new Uint8Array(s.length + 1);
     for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
@@ -145,6 +152,9 @@ export class EmulatedTarget implements SyscallTarget {
   }
   readMem(map: MapHandle, offset: number, length: number): Uint8Array | NonNullable<Fault> {
     return this.proc.load(map.addr + offset, length);
+  }
+  readMemInto(map: MapHandle, offset: number, dst: Uint8Array): Fault {
+    return this.proc.loadInto(map.addr + offset, dst);
   }
   writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault {
     return this.proc.store(map.addr + offset, data);

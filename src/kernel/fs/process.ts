@@ -682,9 +682,15 @@ export class Process {
    */
   load(addr: number, length: number): Uint8Array | FaultKind {
     const out = new Uint8Array(length);
-    const fault = this.mm.access(addr, length, false, (d, off, n, done) => out.set(d.subarray(off, off + n), done));
-    if (fault !== null) return this.die(fault);
-    return out;
+    const fault = this.loadInto(addr, out);
+    return fault !== null ? fault : out;
+  }
+
+  /** {@link load} of `dst.length` bytes into `dst`; a fault kills the process (dst may hold part of the bytes). */
+  loadInto(addr: number, dst: Uint8Array): FaultKind | null {
+    const fault = this.mm.access(addr, dst.length, false, (d, off, n, done) => dst.set(d.subarray(off, off + n), done));
+    if (fault !== null) this.die(fault);
+    return fault;
   }
 
   /** A store to user memory; a fault kills the process (see {@link load}). */
