@@ -377,7 +377,7 @@ test('map: out-of-bounds access is a RangeError; mapping past the buffer is EINV
     const b = c.allocate('system', 2 * ps);
     const m = b.map();
     assert.throws(() => m.read(2 * ps - 1, 2), { name: 'RangeError', message: `read: [${2 * ps - 1}, ${2 * ps + 1}) is outside the mapping [0, ${2 * ps})` });
-    assert.throws(() => m.write(-1, new Uint8Array(1)), { name: 'RangeError', message: 'write: [-1, 0) is outside the mapping [0, 8192)'.replace('8192', String(2 * ps)) });
+    assert.throws(() => m.write(-1, new Uint8Array(1)), { name: 'RangeError', message: `write: [-1, 0) is outside the mapping [0, ${2 * ps})` });
     assert.throws(() => m.fill(1, 0, 2 * ps + 1), RangeError);
     assert.throws(() => m.read(0.5, 1), RangeError);
     assert.deepEqual([...m.read(2 * ps - 1, 1)], [0], 'the last byte is inside');
