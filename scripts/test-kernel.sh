@@ -6,8 +6,9 @@
 #   1. the conformance suite on the real kernel: dmaheap conformance run --backend linux
 #      (emulator-only cases skip with their reason; every case that runs must pass)
 #   3. dmaheap doctor, top --once and alloc with --backend linux (each must exit 0)
-#   2. the backend's unit tests: node --test dist/test/unit/linux-*.test.js (they skip on a
-#      machine without heaps and run for real here)
+#   2. the backend's and the client library's unit tests: node --test dist/test/unit/linux-*.test.js
+#      (they skip on a machine without heaps and run for real here), one file at a time: they
+#      share the kernel's global state (bufinfo totals, CMA use)
 # Exit status: 0 when both passed; 1 when either failed; 125 when the VM itself failed; 2 when
 # the oracle or qemu is missing. Output arrives after the guest powers off (stdout, then stderr).
 # Settings: ORACLE_RUN (the run-in-kernel.sh to use), ORACLE_TIMEOUT (default here 900 s), and
@@ -37,8 +38,8 @@ echo "== conformance --backend linux"
 node dist/src/apps/cli/main.js conformance run test/conformance/cases --backend linux --quiet
 c=$?
 echo "== conformance exit status $c"
-echo "== unit tests: node --test dist/test/unit/linux-*.test.js"
-node --test dist/test/unit/linux-*.test.js
+echo "== unit tests: node --test --test-concurrency=1 dist/test/unit/linux-*.test.js"
+node --test --test-concurrency=1 dist/test/unit/linux-*.test.js
 u=$?
 echo "== unit tests exit status $u"
 echo "== doctor --backend linux (must find the heaps usable)"
