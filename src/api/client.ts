@@ -16,6 +16,7 @@ import {
   F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GETFL, F_SEAL_SHRINK, F_SETFD, fcntlConstants, MAP_SHARED, MFD_ALLOW_SEALING, MFD_CLOEXEC, PROT_READ,
   PROT_WRITE, SEEK_END,
 } from '../uapi/fcntl.js';
+import { utf8Decode, utf8Encode } from '../uapi/struct.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LAYOUT, UDMABUF_FLAGS_CLOEXEC } from '../uapi/udmabuf.js';
 import { chooseHeap, describeRequirements } from './choose.js';
 import type { HeapChoice, HeapRequirements } from './choose.js';
@@ -142,6 +143,39 @@ function positiveSize(size: number): void {
 }
 
 const q = (s: string): string => `"${s}"`;
+
+/**
+ * A buffer name as the kernel takes it: UTF-8, at most DMA_BUF_NAME_LEN - 1 bytes (longer is
+ * EINVAL: strndup_user in dma_buf_set_name, drivers/dma-buf/dma-buf.c), cut between characters.
+ * `bytes` is the byte string for {@link SyscallTarget.ioctlString} (one character per byte).
+ */
+export function kernelName(name: string): { text: string; bytes: string } {
+  let text = '';
+  let bytes = '';
+  for (const ch of name) {
+    const b = utf8Encode(ch);
+    if (bytes.length + b.length > DMA_BUF_NAME_LEN - 1) break;
+    text += ch;
+    bytes += String.fromCharCode(...b);
+  }
+  return { text, bytes };
+}
+
+/** A name the kernel printed (one character per byte) as text: UTF-8 when it is valid UTF-8, else as it is. */
+function nameFromKernel(s: string): string {
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) return s;
+    if (c >= 0x80) ascii = false;
+  }
+  if (ascii) return s;
+  const b = Uint8Array.from(s, (c) => c.charCodeAt(0));
+  const d = utf8Decode(b, 0, b.length);
+  return d.includes('\ufffd') ? s : d;
+}
+
+const never = (): boolean => false;
 
 /** Writes a dma_heap_allocation_data: len (u64), fd 0, fd_flags, heap_flags 0. */
 function fillAllocArg(dv: DataView, len: number, fdFlags: number): void {
@@ -370,7 +404,8 @@ export class DmaHeapClient {
     positiveSize(size);
     const t = this.target;
     const fc = fcntlConstants(t.arch);
-    const len = Math.max(1, Math.ceil(size / t.pageSize)) * t.pageSize;
+    // 0 stays 0: the kernel refuses an empty udmabuf with EINVAL, as a heap refuses len 0
+    const len = Math.ceil(size / t.pageSize) * t.pageSize;
     const memfdName = (typeof opts.name === 'string' ? opts.name : this.appName === null ? 'dmaheap' : `${this.appName}:${opts.purpose ?? 'udmabuf'}`).slice(0, 249);
     const m = check(t.memfdCreate(memfdName, MFD_ALLOW_SEALING | MFD_CLOEXEC), 'memfd_create');
     try {
@@ -508,7 +543,8 @@ export class DmaHeapClient {
     const fl = check(t.fcntl(fd, F_GETFL), 'fcntl') & fc.O_ACCMODE;
     const access: Access = fl === fc.O_RDWR ? 'rw' : fl === fc.O_WRONLY ? 'write' : 'read';
     const size = info?.size ?? check(t.lseek(fd, 0, SEEK_END), 'lseek');
-    const name = info?.name ?? (link !== null && link.startsWith('/dmabuf:') && link.length > 8 ? link.slice(8) : null);
+    const raw = info?.name ?? (link !== null && link.startsWith('/dmabuf:') && link.length > 8 ? link.slice(8) : null);
+    const name = raw === null ? null : nameFromKernel(raw);
     return { inode: st.stat!.ino, exporter, size, name, access };
   }
 
@@ -598,6 +634,8 @@ export class DmaBuffer {
   nameError: ErrnoError | null = null;
   private readonly guard: LeakGuard | null;
   private readonly leakInfo: { -readonly [K in keyof LeakReport]: LeakReport[K] } | null;
+  /** True once the owning client was closed: its process ended, with every fd and mapping. */
+  private readonly gone: () => boolean;
 
   constructor(
     private readonly target: SyscallTarget,
@@ -615,6 +653,7 @@ export class DmaBuffer {
     this.name = info.name ?? null;
     this.provenance = info.provenance ?? null;
     this.guard = info.leakGuard ?? null;
+    this.gone = info.stale ?? never;
     if (this.guard !== null) {
       const captured = info.stack ?? '';
       let text: string | null = null;
@@ -631,13 +670,14 @@ export class DmaBuffer {
     }
   }
 
-  /** The fd is still open. */
+  /** The fd is still open (false after {@link close}, and after the client's close()). */
   get isOpen(): boolean {
-    return this.open;
+    return this.open && !this.gone();
   }
 
   private live(what: string): void {
     if (!this.open) throw new ErrnoError('EBADF', what, undefined, 'the buffer was closed');
+    if (this.gone()) throw new ErrnoError('EBADF', what, undefined, 'the client was closed: its process ended, and every fd with it');
   }
 
   /**
@@ -651,7 +691,7 @@ export class DmaBuffer {
     const length = opts.length ?? this.size - offset;
     const r = this.target.mmap(length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, this.fd, offset);
     check(r, 'mmap');
-    const m = new Mapping(this.target, r.map!, writable, () => this.maps.delete(m));
+    const m = new Mapping(this.target, r.map!, writable, () => this.maps.delete(m), this.gone);
     this.maps.add(m);
     return m;
   }
@@ -681,13 +721,16 @@ export class DmaBuffer {
     }
   }
 
-  /** DMA_BUF_SET_NAME; a name longer than 31 characters is cut to 31. */
+  /**
+   * DMA_BUF_SET_NAME with the name's UTF-8 bytes; a name longer than the kernel's 31 bytes is cut
+   * to the characters that fit (never inside a character). {@link name} is then what fdinfo shows.
+   */
   setName(name: string): void {
     this.live('ioctl');
-    const n = name.slice(0, DMA_BUF_NAME_LEN - 1);
-    check(this.target.ioctlString(this.fd, DMA_BUF_SET_NAME_B, n), 'ioctl');
-    this.name = n;
-    if (this.leakInfo !== null) this.leakInfo.name = n;
+    const { text, bytes } = kernelName(name);
+    check(this.target.ioctlString(this.fd, DMA_BUF_SET_NAME_B, bytes), 'ioctl');
+    this.name = text;
+    if (this.leakInfo !== null) this.leakInfo.name = text;
   }
 
   /** {@link setName} that records a failure in {@link nameError} instead of throwing; true when the name was set. */
@@ -742,11 +785,15 @@ export class DmaBuffer {
     return to.importFd(fd);
   }
 
-  /** Closes the fd. Mappings stay usable until unmapped; the memory goes with the last one. */
+  /**
+   * Closes the fd. Mappings stay usable until unmapped; the memory goes with the last one. After
+   * the client's close() there is nothing left to close: it does nothing.
+   */
   close(): void {
     if (!this.open) return;
     this.open = false;
     this.guard?.untrack(this);
+    if (this.gone()) return;
     check(this.target.close(this.fd), 'close');
   }
 
@@ -766,21 +813,28 @@ export class Mapping {
     /** Mapped with PROT_WRITE. */
     readonly writable: boolean,
     private readonly onUnmap: () => void,
+    /** True once the owning client was closed (its process ended: no mapping is left). */
+    private readonly gone: () => boolean = never,
   ) {
     this.map = map;
   }
 
+  /** The live handle: null after unmap and after the client's close(). */
+  private get handle(): MapHandle | null {
+    return this.gone() ? null : this.map;
+  }
+
   /** Bytes mapped (0 after unmap). */
   get length(): number {
-    return this.map?.length ?? 0;
+    return this.handle?.length ?? 0;
   }
-  /** False after {@link unmap}. */
+  /** False after {@link unmap}, and after the client's close(). */
   get isMapped(): boolean {
-    return this.map !== null;
+    return this.handle !== null;
   }
 
   private range(what: string, offset: number, length: number): MapHandle {
-    const m = this.map;
+    const m = this.handle;
     if (m === null) throw new UnmappedError(what);
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > m.length) {
       throw new RangeError(`${what}: [${offset}, ${offset + length}) is outside the mapping [0, ${m.length})`);
@@ -822,12 +876,13 @@ export class Mapping {
     this.write(offset, new Uint8Array(length).fill(value));
   }
 
-  /** munmap; later access throws {@link UnmappedError}. */
+  /** munmap; later access throws {@link UnmappedError}. After the client's close() there is nothing to unmap. */
   unmap(): void {
     const m = this.map;
     if (m === null) return;
     this.map = null;
     this.onUnmap();
+    if (this.gone()) return;
     check(this.target.munmap(m), 'munmap');
   }
 }

@@ -73,7 +73,8 @@ export function defineStruct(name: string, size: number, fields: readonly Struct
 // ---------------------------------------------------------------------------------------------
 // UTF-8 (no TextEncoder: lib is ES2022 only)
 
-function utf8Encode(s: string): number[] {
+/** The UTF-8 bytes of a string. */
+export function utf8Encode(s: string): number[] {
   const out: number[] = [];
   for (const ch of s) {
     const cp = ch.codePointAt(0) ?? 0;
@@ -85,7 +86,8 @@ function utf8Encode(s: string): number[] {
   return out;
 }
 
-function utf8Decode(b: Uint8Array, start: number, end: number): string {
+/** Bytes [start, end) of `b` as UTF-8 (U+FFFD for each byte of an invalid sequence). */
+export function utf8Decode(b: Uint8Array, start: number, end: number): string {
   let s = '';
   let i = start;
   while (i < end) {

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEmulatedTarget, emulatedBackend, DmaHeapClient, formatLeak, LeakGuard, UnmappedError } from '../../src/backends/emulated/index.js';
+import { kernelName } from '../../src/api/client.js';
 import type { LeakReport } from '../../src/backends/emulated/index.js';
 import { DMA_HEAP_IOCTL_ALLOC } from '../../src/uapi/dma-heap.js';
 import { MAP_SHARED, O_CLOEXEC, O_RDONLY, O_RDWR, PROT_READ, PROT_WRITE } from '../../src/uapi/fcntl.js';
@@ -113,4 +114,39 @@ test('the leak guard keeps the allocation stack unformatted until a report reads
   assert.match(formatLeak(seen[0]!), /^leaked dma-buf fd \d+ \(inode \d+, 4 KiB from system, "frame-7"\) collected without release\(\), allocated\n {4}at /);
   buf.close();
   client.close();
+});
+
+test('names reach the kernel as UTF-8, cut to 31 bytes between characters; an imported buffer decodes them', () => {
+  const client = emulatedBackend.createClient({ profile: '6.1' });
+  const utf8 = (s: string): string => String.fromCharCode(...Buffer.from(s, 'utf8'));
+  const fdinfoName = (fd: number): string | undefined => /^name:\t(.*)$/m.exec(client.target.readFile(`/proc/self/fdinfo/${fd}`).text ?? '')?.[1];
+  const a = client.allocate('system', 4096, { name: 'cam\u00e9ra-\u20ac' });
+  assert.deepEqual([a.name, fdinfoName(a.fd)], ['cam\u00e9ra-\u20ac', utf8('cam\u00e9ra-\u20ac')]);
+  // 20 euro signs are 60 bytes: 10 fit in 31 (30 bytes), an 11th would not
+  const b = client.allocate('system', 4096, { name: '\u20ac'.repeat(20) });
+  assert.deepEqual([b.name, fdinfoName(b.fd)], ['\u20ac'.repeat(10), utf8('\u20ac'.repeat(10))]);
+  assert.equal(client.importFd(client.target.dup(a.fd).ret).name, 'cam\u00e9ra-\u20ac', 'the fdinfo bytes decoded as UTF-8');
+  assert.deepEqual(kernelName('a'.repeat(40)), { text: 'a'.repeat(31), bytes: 'a'.repeat(31) });
+  assert.deepEqual(kernelName('\u{1f4f7}x'), { text: '\u{1f4f7}x', bytes: utf8('\u{1f4f7}x') });
+  client.close();
+});
+
+test('udmabuf of size 0 is EINVAL from the kernel, as a heap\'s', () => {
+  const client = emulatedBackend.createClient({ profile: '6.1' });
+  assert.throws(() => client.allocateUdmabuf(0), { code: 'EINVAL', syscall: 'ioctl', path: '/dev/udmabuf' });
+  assert.throws(() => client.allocate('system', 0), { code: 'EINVAL', syscall: 'ioctl', path: '/dev/dma_heap/system' });
+  assert.equal(client.allocateUdmabuf(1).size, 4096);
+  client.close();
+});
+
+test('after client.close() its buffers and mappings are gone: UnmappedError, isMapped and isOpen false, close and unmap do nothing', () => {
+  const client = emulatedBackend.createClient({ profile: '6.1' });
+  const b = client.allocate('system', 4096);
+  const m = b.map();
+  client.close();
+  assert.deepEqual([m.isMapped, m.length, b.isOpen], [false, 0, false]);
+  assert.throws(() => m.read(0, 1), UnmappedError);
+  assert.throws(() => b.map(), { code: 'EBADF', message: 'EBADF: Bad file descriptor, mmap (the client was closed: its process ended, and every fd with it)' });
+  assert.doesNotThrow(() => b.release());
+  assert.doesNotThrow(() => m.unmap());
 });

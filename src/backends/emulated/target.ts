@@ -139,8 +139,10 @@ export class EmulatedTarget implements SyscallTarget {
     return r;
   }
   ioctlString(fd: number, cmd: number, s: string): SysResult {
-    const bytes = new Uint8Array(s.length + 1);
-    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
+    // one byte per character, or UTF-8 when a character does not fit a byte (the kernel's strBytes)
+    const str = strBytes(s);
+    const bytes = new Uint8Array(str.length + 1);
+    bytes.set(str);
     return res(this.proc.ioctl(fd, cmd, this.put(bytes)));
   }
   mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {

@@ -355,7 +355,8 @@ export class LinuxTarget implements SyscallTarget {
   ioctlString(fd: number, cmd: number, s: string): SysResult {
     const g = this.gone();
     if (g !== null) return g;
-    const bytes = Buffer.from(s, 'latin1');
+    // one byte per character, or UTF-8 when a character does not fit a byte (as the emulated kernel)
+    const bytes = strBytes(s);
     const b = this.argBuf(bytes.length + 1);
     bytes.copy(b, 0);
     b[bytes.length] = 0;
