@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ErrnoError } from '../../api/errors.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { MACHINE_OPTIONS, UsageError, machineFrom, parse, parseSize } from '../common/args.js';
-import { BACKEND_OPTION, openDoctor, openFiles, openTarget, parseBackend } from '../common/backend.js';
+import { BACKEND_OPTION, openClient, openDoctor, openFiles, openTarget, parseBackend } from '../common/backend.js';
 import type { BackendChoice } from '../common/backend.js';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { printAlloc, runAlloc } from './alloc.js';
@@ -14,7 +14,7 @@ import { printDoctor, runDoctor } from './doctor.js';
 import { CLEAR, formatTop, topLoop, topSnapshot } from './top.js';
 import { printDemo, runDemo } from './demo.js';
 import { printDump, runDemoWorkload, runDump } from './dump.js';
-import { bootHeaps, printDiff, printHeaps, printLint, upgradeDiff, withBoard } from './heaps.js';
+import { bootHeaps, printDiff, printHeaps, printLinuxHeaps, printLint, readLinuxHeaps, upgradeDiff, withBoard } from './heaps.js';
 
 const USAGE = `Usage: dmaheap <command> [options]
 
@@ -33,8 +33,9 @@ Commands:
   top                        live per-process DMA-BUF memory (Rss, Pss, buffers, exporters, names)
   alloc <heap> <size>        allocate a buffer and show what the kernel gave (fd, size, inode, heap)
 
-Backend (doctor, top, alloc): --backend emulated|linux|auto (default auto: this machine when it
-can, else the emulated one, with a note); a machine option below selects the emulated backend.
+Backend (heaps, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
+machine when it can, else the emulated one, with a note); a machine option below selects the
+emulated backend.
 
 Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 GiB RAM, cma=64M):
   --board <file>     boot a board from its device tree: DTS, DTB, or a directory laid out as
@@ -59,12 +60,15 @@ with the kernel-only share (buffers no process holds). -a prints the buffer x pr
 per-buffer and per-exporter statistics. --demo-workload first runs a scene: two processes sharing
 buffers passed with SCM_RIGHTS and one buffer held only by the kernel. See docs/accounting.md.`;
 
-const HEAPS_USAGE = `Usage: dmaheap heaps [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent] [--json]
+const HEAPS_USAGE = `Usage: dmaheap heaps [--backend emulated|linux|auto] [--json] [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent]
        dmaheap heaps [--board <file>] --diff <v1> <v2>
 Lists each heap: name, kind, the memory behind it (reserved-memory node, base, size, reusable,
 no-map), whether it is contiguous, cached or protected, capacity and free space, and whether its
-name follows the kernel's naming convention. --diff shows what upgrading from kernel v1 to v2
-changes for the board (heaps added, removed, renamed).`;
+name follows the kernel's naming convention. --backend linux (auto when /dev/dma_heap has a heap)
+lists this machine's heaps: each fact with where it came from (the heap-name knowledge base, the
+device tree, /sys/kernel/mm/cma, /proc/meminfo), "unknown" where nothing says, whether you may
+open each node, the CMA totals and /dev/udmabuf. --diff (emulated) shows what upgrading from
+kernel v1 to v2 changes for the board (heaps added, removed, renamed).`;
 
 const DOCTOR_USAGE = `Usage: dmaheap doctor [--backend emulated|linux|auto] [--json] [machine options] [--uid <n> --gid <n> --groups <list>]
 Checks the DMA-BUF heap setup and explains every problem with what to do next: the kernel,
@@ -95,12 +99,22 @@ const USER_OPTIONS = { uid: { type: 'string' }, gid: { type: 'string' }, groups:
 /** Options that describe an emulated machine: with one, `auto` means emulated and `linux` is an error. */
 const EMULATED_ONLY = ['profile', 'cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'sanitize', 'uid', 'gid', 'groups', 'demo-workload'] as const;
 
-function backendFor(values: Record<string, unknown>): BackendChoice {
+/**
+ * `--backend`, with the emulated-only options (EMULATED_ONLY and the command's `extra`): one of
+ * them selects the emulated backend under auto and is a usage error with --backend linux.
+ */
+function backendFor(values: Record<string, unknown>, extra: readonly string[] = []): BackendChoice {
   const choice = parseBackend(values.backend);
-  const given = EMULATED_ONLY.filter((k) => values[k] !== undefined);
+  const given = [...EMULATED_ONLY, ...extra].filter((k) => values[k] !== undefined);
   if (given.length === 0) return choice;
   if (choice === 'linux') throw new UsageError(`--${given[0]!} applies to the emulated machine; with --backend linux the machine is this one`);
   return 'emulated';
+}
+
+/** The emulated output after an `auto` fallback: a note line first, or a `note` key in the JSON. */
+function withNote(note: string | null, json: boolean, data: object, text: () => string): string {
+  if (json) return JSON.stringify(note === null ? data : { note, ...data }, null, 2);
+  return note === null ? text() : `note: ${note}\n${text()}`;
 }
 
 function userFrom(values: Record<string, unknown>, machine: EmulatedOptions): EmulatedOptions {
@@ -149,10 +163,22 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'heaps': {
-      const { values, positionals } = parse(rest, { ...MACHINE_OPTIONS, diff: { type: 'string' } }, true);
+      const { values, positionals } = parse(rest, { ...MACHINE_OPTIONS, ...BACKEND_OPTION, diff: { type: 'string' } }, true);
       if (values.help) {
         console.log(HEAPS_USAGE);
         return 0;
+      }
+      const choice = backendFor(values, ['diff']);
+      if (values.diff === undefined && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+      const o = await openClient(choice);
+      if (o.kind === 'linux') {
+        try {
+          const r = readLinuxHeaps(o.client, o.label);
+          console.log(values.json ? JSON.stringify(r, null, 2) : printLinuxHeaps(r));
+          return 0;
+        } finally {
+          o.client.close();
+        }
       }
       const board = values.board ?? null;
       const machine = withBoard(machineFrom(values, board === null ? DEFAULT_MACHINE : {}), values.board);
@@ -163,9 +189,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(d, null, 2) : printDiff(d));
         return 0;
       }
-      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
       const r = bootHeaps(machine, board);
-      console.log(values.json ? JSON.stringify(r, null, 2) : printHeaps(r));
+      console.log(withNote(o.note, values.json === true, r, () => printHeaps(r)));
       return 0;
     }
     case 'lint-names': {
