@@ -13,7 +13,7 @@ import { printAlloc, runAlloc } from './alloc.js';
 import { printDoctor, runDoctor } from './doctor.js';
 import { CLEAR, formatTop, topLoop, topSnapshot } from './top.js';
 import { printDemo, runDemo } from './demo.js';
-import { printDump, runDemoWorkload, runDump } from './dump.js';
+import { dumpOn, printDump, printLinuxDump, readLinuxDump, runDemoWorkload, runDump } from './dump.js';
 import { bootHeaps, printDiff, printHeaps, printLinuxHeaps, printLint, readLinuxHeaps, upgradeDiff, withBoard } from './heaps.js';
 
 const USAGE = `Usage: dmaheap <command> [options]
@@ -33,7 +33,7 @@ Commands:
   top                        live per-process DMA-BUF memory (Rss, Pss, buffers, exporters, names)
   alloc <heap> <size>        allocate a buffer and show what the kernel gave (fd, size, inode, heap)
 
-Backend (heaps, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
+Backend (heaps, dump, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
 machine when it can, else the emulated one, with a note); a machine option below selects the
 emulated backend.
 
@@ -52,13 +52,15 @@ Run 'dmaheap <command> --help' for a command's own options.`;
 
 const DEFAULT_MACHINE = { cmdline: 'cma=64M' };
 
-const DUMP_USAGE = `Usage: dmaheap dump [--demo-workload] [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [machine options]
-Per-process DMA-BUF accounting of the emulated machine, computed as Android's dmabuf_dump does from
-/proc/<pid>/fdinfo, /proc/<pid>/maps and the system-wide buffer list (debugfs bufinfo, or the sysfs
-stats): per process each buffer's Rss, Pss (size / processes sharing it) and exporter; the totals
-with the kernel-only share (buffers no process holds). -a prints the buffer x process table, -b the
-per-buffer and per-exporter statistics. --demo-workload first runs a scene: two processes sharing
-buffers passed with SCM_RIGHTS and one buffer held only by the kernel. See docs/accounting.md.`;
+const DUMP_USAGE = `Usage: dmaheap dump [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]
+Per-process DMA-BUF accounting, computed as Android's dmabuf_dump does from /proc/<pid>/fdinfo,
+/proc/<pid>/maps and the system-wide buffer list (debugfs bufinfo, or the sysfs stats): per
+process each buffer's Rss, Pss (size / processes sharing it) and exporter; the totals with the
+kernel-only share (buffers no process holds). -a prints the buffer x process table, -b the
+per-buffer and per-exporter statistics. --backend linux (auto on Linux) reads this machine and
+says what it could not read (other users' processes need root, debugfs is root-only);
+--demo-workload (emulated) first runs a scene: two processes sharing buffers passed with
+SCM_RIGHTS and one buffer held only by the kernel. See docs/accounting.md.`;
 
 const HEAPS_USAGE = `Usage: dmaheap heaps [--backend emulated|linux|auto] [--json] [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent]
        dmaheap heaps [--board <file>] --diff <v1> <v2>
@@ -207,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
     case 'dump': {
       const { values } = parse(rest, {
         ...MACHINE_OPTIONS,
+        ...BACKEND_OPTION,
         'demo-workload': { type: 'boolean' },
         all: { type: 'boolean', short: 'a' },
         'per-buffer': { type: 'boolean', short: 'b' },
@@ -221,10 +224,23 @@ async function main(argv: string[]): Promise<number> {
         if (!/^[1-9]\d*$/.test(values.pid)) throw new UsageError(`--pid: '${values.pid}' is not a process id`);
         pids = [Number(values.pid)];
       }
+      const choice = backendFor(values);
       const machine = withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board);
-      const d = runDump(machine, { demoWorkload: values['demo-workload'] === true, board: values.board ?? null, ...(pids !== undefined ? { pids } : {}) });
-      console.log(values.json ? JSON.stringify(d, null, 2) : printDump(d, { all: values.all === true, perBuffer: values['per-buffer'] === true }));
-      return 0;
+      const layout = { all: values.all === true, perBuffer: values['per-buffer'] === true };
+      const f = choice === 'emulated' ? null : openFiles(choice, machine);
+      try {
+        if (f !== null && f.kind === 'linux') {
+          const d = readLinuxDump(f.files, f.fs, { machine: f.label, uid: f.uid }, pids !== undefined ? { pids } : {});
+          console.log(values.json ? JSON.stringify(d, null, 2) : printLinuxDump(d, layout));
+          return 0;
+        }
+        const opts = { demoWorkload: values['demo-workload'] === true, board: values.board ?? null, ...(pids !== undefined ? { pids } : {}) };
+        const d = f?.target != null ? dumpOn(f.target, opts) : runDump(machine, opts);
+        console.log(withNote(f?.note ?? null, values.json === true, d, () => printDump(d, layout)));
+        return 0;
+      } finally {
+        f?.target?.dispose();
+      }
     }
     case 'conformance':
       return conformanceMain(rest);
