@@ -6,15 +6,15 @@ import { readFileSync } from 'node:fs';
 import { ErrnoError } from '../../api/errors.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { MACHINE_OPTIONS, UsageError, machineFrom, parse, parseSize } from '../common/args.js';
-import { BACKEND_OPTION, openDoctor, openFiles, openTarget, parseBackend } from '../common/backend.js';
+import { BACKEND_OPTION, openClient, openDoctor, openFiles, openTarget, parseBackend } from '../common/backend.js';
 import type { BackendChoice } from '../common/backend.js';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { printAlloc, runAlloc } from './alloc.js';
 import { printDoctor, runDoctor } from './doctor.js';
 import { CLEAR, formatTop, topLoop, topSnapshot } from './top.js';
 import { printDemo, runDemo } from './demo.js';
-import { printDump, runDemoWorkload, runDump } from './dump.js';
-import { bootHeaps, printDiff, printHeaps, printLint, upgradeDiff, withBoard } from './heaps.js';
+import { dumpOn, printDump, printLinuxDump, readLinuxDump, runDemoWorkload, runDump } from './dump.js';
+import { bootHeaps, printDiff, printHeaps, printLinuxHeaps, printLint, readLinuxHeaps, upgradeDiff, withBoard } from './heaps.js';
 
 const USAGE = `Usage: dmaheap <command> [options]
 
@@ -33,8 +33,9 @@ Commands:
   top                        live per-process DMA-BUF memory (Rss, Pss, buffers, exporters, names)
   alloc <heap> <size>        allocate a buffer and show what the kernel gave (fd, size, inode, heap)
 
-Backend (doctor, top, alloc): --backend emulated|linux|auto (default auto: this machine when it
-can, else the emulated one, with a note); a machine option below selects the emulated backend.
+Backend (heaps, dump, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
+machine when it can, else the emulated one, with a note); a machine option below selects the
+emulated backend.
 
 Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 GiB RAM, cma=64M):
   --board <file>     boot a board from its device tree: DTS, DTB, or a directory laid out as
@@ -51,20 +52,25 @@ Run 'dmaheap <command> --help' for a command's own options.`;
 
 const DEFAULT_MACHINE = { cmdline: 'cma=64M' };
 
-const DUMP_USAGE = `Usage: dmaheap dump [--demo-workload] [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [machine options]
-Per-process DMA-BUF accounting of the emulated machine, computed as Android's dmabuf_dump does from
-/proc/<pid>/fdinfo, /proc/<pid>/maps and the system-wide buffer list (debugfs bufinfo, or the sysfs
-stats): per process each buffer's Rss, Pss (size / processes sharing it) and exporter; the totals
-with the kernel-only share (buffers no process holds). -a prints the buffer x process table, -b the
-per-buffer and per-exporter statistics. --demo-workload first runs a scene: two processes sharing
-buffers passed with SCM_RIGHTS and one buffer held only by the kernel. See docs/accounting.md.`;
+const DUMP_USAGE = `Usage: dmaheap dump [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]
+Per-process DMA-BUF accounting, computed as Android's dmabuf_dump does from /proc/<pid>/fdinfo,
+/proc/<pid>/maps and the system-wide buffer list (debugfs bufinfo, or the sysfs stats): per
+process each buffer's Rss, Pss (size / processes sharing it) and exporter; the totals with the
+kernel-only share (buffers no process holds). -a prints the buffer x process table, -b the
+per-buffer and per-exporter statistics. --backend linux (auto on Linux) reads this machine and
+says what it could not read (other users' processes need root, debugfs is root-only);
+--demo-workload (emulated) first runs a scene: two processes sharing buffers passed with
+SCM_RIGHTS and one buffer held only by the kernel. See docs/accounting.md.`;
 
-const HEAPS_USAGE = `Usage: dmaheap heaps [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent] [--json]
+const HEAPS_USAGE = `Usage: dmaheap heaps [--backend emulated|linux|auto] [--json] [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent]
        dmaheap heaps [--board <file>] --diff <v1> <v2>
 Lists each heap: name, kind, the memory behind it (reserved-memory node, base, size, reusable,
 no-map), whether it is contiguous, cached or protected, capacity and free space, and whether its
-name follows the kernel's naming convention. --diff shows what upgrading from kernel v1 to v2
-changes for the board (heaps added, removed, renamed).`;
+name follows the kernel's naming convention. --backend linux (auto when /dev/dma_heap has a heap)
+lists this machine's heaps: each fact with where it came from (the heap-name knowledge base, the
+device tree, /sys/kernel/mm/cma, /proc/meminfo), "unknown" where nothing says, whether you may
+open each node, the CMA totals and /dev/udmabuf. --diff (emulated) shows what upgrading from
+kernel v1 to v2 changes for the board (heaps added, removed, renamed).`;
 
 const DOCTOR_USAGE = `Usage: dmaheap doctor [--backend emulated|linux|auto] [--json] [machine options] [--uid <n> --gid <n> --groups <list>]
 Checks the DMA-BUF heap setup and explains every problem with what to do next: the kernel,
@@ -95,12 +101,22 @@ const USER_OPTIONS = { uid: { type: 'string' }, gid: { type: 'string' }, groups:
 /** Options that describe an emulated machine: with one, `auto` means emulated and `linux` is an error. */
 const EMULATED_ONLY = ['profile', 'cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'sanitize', 'uid', 'gid', 'groups', 'demo-workload'] as const;
 
-function backendFor(values: Record<string, unknown>): BackendChoice {
+/**
+ * `--backend`, with the emulated-only options (EMULATED_ONLY and the command's `extra`): one of
+ * them selects the emulated backend under auto and is a usage error with --backend linux.
+ */
+function backendFor(values: Record<string, unknown>, extra: readonly string[] = []): BackendChoice {
   const choice = parseBackend(values.backend);
-  const given = EMULATED_ONLY.filter((k) => values[k] !== undefined);
+  const given = [...EMULATED_ONLY, ...extra].filter((k) => values[k] !== undefined);
   if (given.length === 0) return choice;
   if (choice === 'linux') throw new UsageError(`--${given[0]!} applies to the emulated machine; with --backend linux the machine is this one`);
   return 'emulated';
+}
+
+/** The emulated output after an `auto` fallback: a note line first, or a `note` key in the JSON. */
+function withNote(note: string | null, json: boolean, data: object, text: () => string): string {
+  if (json) return JSON.stringify(note === null ? data : { note, ...data }, null, 2);
+  return note === null ? text() : `note: ${note}\n${text()}`;
 }
 
 function userFrom(values: Record<string, unknown>, machine: EmulatedOptions): EmulatedOptions {
@@ -149,10 +165,22 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'heaps': {
-      const { values, positionals } = parse(rest, { ...MACHINE_OPTIONS, diff: { type: 'string' } }, true);
+      const { values, positionals } = parse(rest, { ...MACHINE_OPTIONS, ...BACKEND_OPTION, diff: { type: 'string' } }, true);
       if (values.help) {
         console.log(HEAPS_USAGE);
         return 0;
+      }
+      const choice = backendFor(values, ['diff']);
+      if (values.diff === undefined && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+      const o = await openClient(choice);
+      if (o.kind === 'linux') {
+        try {
+          const r = readLinuxHeaps(o.client, o.label);
+          console.log(values.json ? JSON.stringify(r, null, 2) : printLinuxHeaps(r));
+          return 0;
+        } finally {
+          o.client.close();
+        }
       }
       const board = values.board ?? null;
       const machine = withBoard(machineFrom(values, board === null ? DEFAULT_MACHINE : {}), values.board);
@@ -163,9 +191,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(d, null, 2) : printDiff(d));
         return 0;
       }
-      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
       const r = bootHeaps(machine, board);
-      console.log(values.json ? JSON.stringify(r, null, 2) : printHeaps(r));
+      console.log(withNote(o.note, values.json === true, r, () => printHeaps(r)));
       return 0;
     }
     case 'lint-names': {
@@ -182,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
     case 'dump': {
       const { values } = parse(rest, {
         ...MACHINE_OPTIONS,
+        ...BACKEND_OPTION,
         'demo-workload': { type: 'boolean' },
         all: { type: 'boolean', short: 'a' },
         'per-buffer': { type: 'boolean', short: 'b' },
@@ -196,10 +224,23 @@ async function main(argv: string[]): Promise<number> {
         if (!/^[1-9]\d*$/.test(values.pid)) throw new UsageError(`--pid: '${values.pid}' is not a process id`);
         pids = [Number(values.pid)];
       }
+      const choice = backendFor(values);
       const machine = withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board);
-      const d = runDump(machine, { demoWorkload: values['demo-workload'] === true, board: values.board ?? null, ...(pids !== undefined ? { pids } : {}) });
-      console.log(values.json ? JSON.stringify(d, null, 2) : printDump(d, { all: values.all === true, perBuffer: values['per-buffer'] === true }));
-      return 0;
+      const layout = { all: values.all === true, perBuffer: values['per-buffer'] === true };
+      const f = choice === 'emulated' ? null : openFiles(choice, machine);
+      try {
+        if (f !== null && f.kind === 'linux') {
+          const d = readLinuxDump(f.files, f.fs, { machine: f.label, uid: f.uid }, pids !== undefined ? { pids } : {});
+          console.log(values.json ? JSON.stringify(d, null, 2) : printLinuxDump(d, layout));
+          return 0;
+        }
+        const opts = { demoWorkload: values['demo-workload'] === true, board: values.board ?? null, ...(pids !== undefined ? { pids } : {}) };
+        const d = f?.target != null ? dumpOn(f.target, opts) : runDump(machine, opts);
+        console.log(withNote(f?.note ?? null, values.json === true, d, () => printDump(d, layout)));
+        return 0;
+      } finally {
+        f?.target?.dispose();
+      }
     }
     case 'conformance':
       return conformanceMain(rest);

@@ -1,11 +1,12 @@
 /**
  * `--backend emulated|linux|auto`: which kernel a command talks to. Shared by every command
- * that can run against the real kernel (alloc, doctor, top) as well as the emulated one.
+ * that can run against the real kernel (alloc, doctor, top, heaps, dump) as well as the emulated one.
  *
  * - `emulated`: a fresh emulated kernel booted from the machine options (--profile, --board, ...).
- * - `linux`: this machine's kernel. Commands that make syscalls (alloc) need the Linux backend
- *   (src/backends/linux, loaded on demand so the build does not depend on it); commands that only
- *   read files (top, and most of doctor) read /proc, /sys and /dev with node:fs.
+ * - `linux`: this machine's kernel. Commands that make syscalls (alloc) or use the client
+ *   library's discovery (heaps) need the Linux backend (src/backends/linux, loaded on demand so
+ *   the build does not depend on it); commands that only read files (top, dump, and most of
+ *   doctor) read /proc, /sys and /dev with node:fs.
  * - `auto` (the default): `linux` when it is available, else `emulated` with a note saying why.
  *
  * Also here: the "host facts" doctor needs besides a syscall target (who the user is, group
@@ -17,6 +18,7 @@ import { gzipSync } from 'node:zlib';
 import type { DmabufFs } from '../../api/dmabuf-info.js';
 import { dmabufFsOf } from '../../api/dmabuf-info.js';
 import type { DmaHeapClient } from '../../api/client.js';
+import type { DeviceTreeFs } from '../../api/heap-knowledge.js';
 import type { IoctlResult, SyscallTarget, SysResult, TextResult } from '../../api/target.js';
 import { createEmulatedTarget, describeHeaps, EmulatedTarget } from '../../backends/emulated/index.js';
 import type { EmulatedOptions, Kernel } from '../../backends/emulated/index.js';
@@ -126,12 +128,78 @@ function emulatedTarget(machine: EmulatedOptions, note: string | null): OpenedTa
   return { kind: 'emulated', target: t, kernel: t.kernel, note, label: emulatedLabel(t.kernel) };
 }
 
-// ---- files only (top) -----------------------------------------------------------------------
+// ---- a client for discovery (heaps) --------------------------------------------------------
+
+/** What `heaps` looks at: this machine through the client library, or an emulated machine (the caller boots it). */
+export type OpenedClient =
+  | { readonly kind: 'linux'; readonly client: DmaHeapClient; readonly note: null; readonly label: string }
+  | { readonly kind: 'emulated'; readonly note: string | null };
+
+/**
+ * For commands that describe the heaps without allocating (heaps): `linux` is a client over this
+ * machine through the Linux backend, even with no heap or no permission (the report says so);
+ * `auto` is that when the backend loads and /dev/dma_heap lists a heap (one this user may not
+ * open counts: the report explains the permission), else the emulated machine with a note.
+ */
+export async function openClient(choice: BackendChoice, load: LinuxLoader = loadLinuxBackend, platform: string = process.platform): Promise<OpenedClient> {
+  if (choice === 'emulated') return { kind: 'emulated', note: null };
+  if (platform !== 'linux') {
+    if (choice === 'linux') throw new BackendError(`--backend linux: this is ${platform}, not Linux`);
+    return { kind: 'emulated', note: `this is ${platform}, not Linux; using the emulated backend` };
+  }
+  const l = await load();
+  if (!l.ok) {
+    if (choice === 'linux') throw new BackendError(`--backend linux: ${l.reason}`);
+    return { kind: 'emulated', note: `${l.reason}; using the emulated backend` };
+  }
+  const a = choice === 'auto' ? l.backend.isAvailable() : ({ ok: true } as const);
+  let client: DmaHeapClient;
+  try {
+    client = l.backend.createClient();
+  } catch (e) {
+    if (choice === 'linux') throw new BackendError(`--backend linux: ${(e as Error).message}`);
+    return { kind: 'emulated', note: `linux backend failed: ${(e as Error).message}; using the emulated backend` };
+  }
+  if (!a.ok && client.target.listHeaps().length === 0) {
+    client.close();
+    return { kind: 'emulated', note: `linux backend not available: ${a.reason}; using the emulated backend` };
+  }
+  return { kind: 'linux', client, note: null, label: `Linux ${client.target.release} (this machine)` };
+}
+
+/**
+ * A live device tree (/sys/firmware/devicetree/base: a directory per node, a file per property)
+ * read through a target's readdir and readFile, for {@link readReservedMemory}: an entry is a
+ * node when it can be listed. readFile's text holds one byte per character (latin1).
+ */
+export function targetDeviceTreeFs(t: Pick<SyscallTarget, 'readdir' | 'readFile'>): DeviceTreeFs {
+  return {
+    list(dir) {
+      const names = t.readdir(dir).names;
+      if (names === null) return null;
+      return [...names].sort().map((name) => ({ name, isDir: t.readdir(`${dir}/${name}`).names !== null }));
+    },
+    read(file) {
+      const text = t.readFile(file).text;
+      if (text === null) return null;
+      const out = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+      return out;
+    },
+  };
+}
+
+// ---- files only (top, dump) -----------------------------------------------------------------
+
+/** Files as a syscall target reads them, with the errno when they cannot be read. */
+export type FilesTarget = Pick<SyscallTarget, 'readdir' | 'readFile' | 'readlink'>;
 
 export interface OpenedFiles {
   readonly kind: 'emulated' | 'linux';
   /** /proc, /sys and debugfs as the accounting parser reads them. */
   readonly fs: DmabufFs;
+  /** The same files with errnos (why one cannot be read). */
+  readonly files: FilesTarget;
   /** The emulated process reading them (null on Linux). */
   readonly target: EmulatedTarget | null;
   readonly kernel: Kernel | null;
@@ -141,33 +209,39 @@ export interface OpenedFiles {
   readonly uid: number;
 }
 
-/** The host's files through node:fs, as the accounting parser reads them. */
-export const hostDmabufFs: DmabufFs = {
-  readdir: (p) => {
+/** This machine's files through node:fs (text as UTF-8), with the errno when one cannot be read. */
+export const hostFiles: FilesTarget = {
+  readdir(path) {
     try {
-      return readdirSync(p);
-    } catch {
-      return null;
+      const names = readdirSync(path);
+      return { ret: names.length, errno: null, names };
+    } catch (e) {
+      return fail(e, { names: null });
     }
   },
-  readFile: (p) => {
+  readFile(path): TextResult {
     try {
-      return readFileSync(p, 'utf8');
-    } catch {
-      return null;
+      const text = readFileSync(path, 'utf8');
+      return { ret: text.length, errno: null, text };
+    } catch (e) {
+      return fail(e, { text: null });
     }
   },
-  readlink: (p) => {
+  readlink(path): TextResult {
     try {
-      return readlinkSync(p);
-    } catch {
-      return null;
+      const text = readlinkSync(path);
+      return { ret: text.length, errno: null, text };
+    } catch (e) {
+      return fail(e, { text: null });
     }
   },
 };
 
+/** The host's files through node:fs, as the accounting parser reads them. */
+export const hostDmabufFs: DmabufFs = dmabufFsOf(hostFiles);
+
 /**
- * For commands that only read /proc and /sys (top): `linux` is this machine's procfs and sysfs,
+ * For commands that only read /proc and /sys (top, dump): `linux` is this machine's procfs and sysfs,
  * read with node:fs (no Linux backend needed, as dmabuf_dump needs no heap); `auto` is that on
  * Linux and the emulated machine elsewhere.
  */
@@ -175,13 +249,13 @@ export function openFiles(choice: BackendChoice, machine: EmulatedOptions, platf
   let note: string | null = null;
   if (choice !== 'emulated') {
     if (platform === 'linux') {
-      return { kind: 'linux', fs: hostDmabufFs, target: null, kernel: null, note: null, label: `Linux ${osRelease()} (this machine)`, uid: process.getuid?.() ?? -1 };
+      return { kind: 'linux', fs: hostDmabufFs, files: hostFiles, target: null, kernel: null, note: null, label: `Linux ${osRelease()} (this machine)`, uid: process.getuid?.() ?? -1 };
     }
     if (choice === 'linux') throw new BackendError(`--backend linux: this is ${platform}, not Linux`);
     note = `this is ${platform}, not Linux; using the emulated backend`;
   }
   const t = createEmulatedTarget(machine);
-  return { kind: 'emulated', fs: dmabufFsOf(t), target: t, kernel: t.kernel, note, label: emulatedLabel(t.kernel), uid: t.proc.cred.uid };
+  return { kind: 'emulated', fs: dmabufFsOf(t), files: t, target: t, kernel: t.kernel, note, label: emulatedLabel(t.kernel), uid: t.proc.cred.uid };
 }
 
 // ---- doctor: a syscall target for files, opens and ioctls, plus host facts --------------------
