@@ -171,6 +171,31 @@ const errno = (code: string, syscall: string, path?: string) => (e: unknown): bo
 
 // ---- discovery --------------------------------------------------------------------------------
 
+test('README: the real-kernel example runs as written', { skip }, () => {
+  // example: readme-linux
+  const ok = linuxBackend.isAvailable(); // { ok: false, reason: 'no /dev/dma_heap: …' } where there are no heaps
+  if (!ok.ok) throw new Error(`${ok.reason} (dmaheap doctor says why and what to do)`);
+  const client = linuxBackend.createClient({ client: { appName: 'camera' } });
+  const buf = client.allocateFor({ contiguous: true }, 1 << 20, { purpose: 'frame-0' }); // named 'camera:frame-0'
+  const map = buf.map();
+  const frame = new Uint8Array(buf.size);
+  buf.cpuAccess('read', () => map.readInto(frame)); // one array for every frame: no allocation per read
+  map.unmap();
+  buf.close();
+  client.close(); // also closes the heap nodes the client kept open
+  // end example
+  assert.deepEqual([buf.heap, buf.name, frame.length, frame.every((b) => b === 0)], ['reserved', 'camera:frame-0', 1 << 20, true]);
+});
+
+test('README: the real-kernel example appears there as written (after its import line)', () => {
+  const src = readFileSync(new URL('../../../test/unit/linux-client.test.ts', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const m = /\n( *)\/\/ example: readme-linux\n([\s\S]*?)\n\1\/\/ end example\n/.exec(src);
+  assert.ok(m !== null, 'the example is in this file');
+  const body = m[2]!.split('\n').map((l) => l.slice(m[1]!.length)).join('\n');
+  assert.ok(readme.includes(`<!-- example: readme-linux -->\n\`\`\`ts\nimport { linuxBackend } from 'dmaheap/linux';\n\n${body}\n\`\`\`\n`), 'README.md lacks the example as written here');
+});
+
 test('discovery: heaps() lists reserved and system with their properties and where each came from', { skip }, () =>
   withClient((c) => {
     const cma = meminfoCma();

@@ -7,6 +7,7 @@
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { release } from 'node:os';
 import { DmaHeapClient } from '../../api/client.js';
+import type { DmaHeapClientOptions } from '../../api/client.js';
 import { loadLibc } from './libc.js';
 import { LinuxTarget } from './target.js';
 import type { LinuxTargetOptions } from './target.js';
@@ -14,6 +15,8 @@ import type { LinuxTargetOptions } from './target.js';
 export { LinuxTarget, UNMAPPED_ADDR, NO_DEVICES_NOTE, NO_SANITIZER_NOTE } from './target.js';
 export type { LinuxTargetOptions } from './target.js';
 export { decodeStat } from '../../api/stat.js';
+// the client library, so that `dmaheap/linux` alone is enough for an application
+export * from '../../api/index.js';
 
 export type Availability = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -75,8 +78,12 @@ export const linuxBackend = {
   createTarget(opts: LinuxTargetOptions = {}): LinuxTarget {
     return createLinuxTarget(opts);
   },
-  /** A client over this process; `client.close()` unmaps its mappings and closes its descriptors. */
-  createClient(opts: LinuxTargetOptions = {}): DmaHeapClient {
-    return new DmaHeapClient(createLinuxTarget(opts));
+  /**
+   * A client over this process; `client.close()` unmaps its mappings and closes its descriptors.
+   * `client` holds the client's options (appName, leakGuard, keepHeapsOpen, facts), as the
+   * emulated backend's createClient takes them.
+   */
+  createClient(opts: LinuxTargetOptions & { readonly client?: DmaHeapClientOptions } = {}): DmaHeapClient {
+    return new DmaHeapClient(createLinuxTarget(opts), opts.client);
   },
 };
