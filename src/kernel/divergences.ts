@@ -55,6 +55,13 @@ export const DIVERGENCES: readonly Divergence[] = [
     reason: 'The other emulated files are not writable in Linux either (the write fails, if not the open); one refusal point is simpler and never lets a write appear to succeed.',
   },
   {
+    id: 'proc-pid-access',
+    area: 'fs/proc/base.c, fs/proc/fd.c, kernel/ptrace.c',
+    linux: 'A /proc/<pid> entry belongs to the task\'s euid (when dumpable); fd/ and fdinfo/ are 0500 directories, so another user cannot list them, and fdinfo files and maps need ptrace read access (PTRACE_MODE_READ_FSCREDS: same uid and gid, or CAP_SYS_PTRACE, subject to the LSM and Yama).',
+    emulator: 'fdinfo files are 0400 owned by the task and, with maps, refuse an opener that is neither root nor of the task\'s uid and gid (EACCES). Listing another user\'s /proc/<pid>/fd and fdinfo directories still succeeds (the names only; every file in them is refused).',
+    reason: 'Directory listing has no errno path in the emulated VFS yet; the contents, which is what dmabuf_dump-style tools need, are refused as in Linux. Every task is dumpable and there is no LSM.',
+  },
+  {
     id: 'mount-ids',
     area: 'fs/namespace.c',
     linux: 'Mount ids and anonymous device numbers depend on boot order.',

@@ -128,6 +128,13 @@ interface VirtualFile {
    * (made for the opener) instead of the text, and owned by `uid`/`gid`. `text` is unused.
    */
   readonly binary?: { readonly fops: FileOperations; readonly uid: number; readonly gid: number; readonly priv: (opener: Process) => unknown };
+  /** The owner of a text file (a /proc/<pid> file belongs to the task's uid; default root). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /**
+   * The task a /proc/<pid> file reads, when opening it needs ptrace read access to it
+   * (PTRACE_MODE_READ_FSCREDS): fdinfo and maps. Another user without CAP_SYS_PTRACE gets EACCES.
+   */
+  readonly ptraceTask?: Process;
 }
 
 /** The cgroup v2 mount point. */
@@ -506,6 +513,16 @@ export class Kernel implements ProcessHost, KernelServices {
   // ---- VFS ---------------------------------------------------------------------------------
 
   /** generic_permission(): root passes (CAP_DAC_OVERRIDE), else owner, group or other bits. */
+  /**
+   * ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS) as far as the model goes: the caller is the
+   * task, or has CAP_SYS_PTRACE (root), or has the task's uid and gid (__ptrace_may_access,
+   * kernel/ptrace.c; every task here is dumpable and there is no LSM).
+   */
+  private ptraceMayRead(caller: Process, task: Process): boolean {
+    if (caller === task || caller.cred.uid === 0) return true;
+    return caller.cred.uid === task.cred.uid && caller.cred.gid === task.cred.gid;
+  }
+
   private permission(attrs: DevNodeAttrs, cred: Credentials, accmode: number): boolean {
     if (cred.uid === 0) return true;
     const want = accmode === 0 ? 4 : accmode === 1 ? 2 : 6;
@@ -567,7 +584,11 @@ export class Kernel implements ProcessHost, KernelServices {
     // fd whose write is EINVAL (observed on the 6.1 oracle)
     const sysfsAttr = path.startsWith('/sys/') && !path.startsWith('/sys/fs/cgroup/') && !path.startsWith('/sys/kernel/debug/');
     if (acc !== this.fc.O_RDONLY && vf.write === undefined && sysfsAttr) return -E.EACCES;
-    if (!this.permission({ mode: vf.mode, uid: vf.binary?.uid ?? 0, gid: vf.binary?.gid ?? 0 }, proc.cred, acc)) return -E.EACCES;
+    if (!this.permission({ mode: vf.mode, uid: vf.binary?.uid ?? vf.owner?.uid ?? 0, gid: vf.binary?.gid ?? vf.owner?.gid ?? 0 }, proc.cred, acc)) return -E.EACCES;
+    // proc_fdinfo_access_allowed (fs/proc/fd.c) and proc_maps_open -> proc_mem_open -> mm_access
+    // (fs/proc/task_mmu.c, kernel/fork.c): ptrace_may_access(PTRACE_MODE_READ_FSCREDS), which
+    // here is root or the task's own uid (every task is dumpable, no LSM)
+    if (vf.ptraceTask !== undefined && !this.ptraceMayRead(proc, vf.ptraceTask)) return -E.EACCES;
     if (vf.binary !== undefined) {
       const b = vf.binary;
       const bnode: Inode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: b.uid, gid: b.gid, rdev: 0, dev: 0, size: 0 };
@@ -758,12 +779,12 @@ export class Kernel implements ProcessHost, KernelServices {
       const fd = Number(m[2]);
       const f = p?.file(fd) ?? null;
       if (p === undefined || f === null) return null;
-      return { mode: 0o400, ino: 0x10000 + fd, text: () => this.fdinfo(p, fd, f) };
+      return { mode: 0o400, ino: 0x10000 + fd, text: () => this.fdinfo(p, fd, f), owner: { uid: p.cred.uid, gid: p.cred.gid }, ptraceTask: p };
     }
     if ((m = /^\/proc\/(\d+)\/maps$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
       if (p === undefined) return null;
-      return { mode: 0o444, ino: 0x20000 + p.pid, text: () => this.maps(p) };
+      return { mode: 0o444, ino: 0x20000 + p.pid, text: () => this.maps(p), owner: { uid: p.cred.uid, gid: p.cred.gid }, ptraceTask: p };
     }
     if ((m = /^\/proc\/(\d+)\/pagemap$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));

@@ -161,8 +161,9 @@ test('as root with debugfs: the same report as the emulated dump, and one line s
 test('an unprivileged reader on 6.19: the sysfs stats stand in for debugfs; refused fdinfo entries count as unread', () => {
   const d = scene({ profile: '6.19', cmdline: 'cma=64M', uid: 1000, gid: 1000 });
   assert.deepEqual(d.access.notes, [
-    'read as uid 1000: /proc/<pid>/fdinfo and maps of 2 of 4 processes; system-wide list from sysfs /sys/kernel/dmabuf/buffers (debugfs bufinfo: EACCES (debugfs is root-only); sysfs has no buffer names)',
-    '2 processes could not be read: 3 (camera), 4 (display); what they hold is missing above, or shown only through mappings',
+    'read as uid 1000: /proc/<pid>/fdinfo and maps of 1 of 4 processes; system-wide list from sysfs /sys/kernel/dmabuf/buffers (debugfs bufinfo: EACCES (debugfs is root-only); sysfs has no buffer names)',
+    // init is root's: its maps need ptrace access too (mm_access), as on Linux
+    '3 processes could not be read: 1 (init), 3 (camera), 4 (display); what they hold is missing above, or shown only through mappings',
   ]);
   assert.deepEqual(d.access.next, ['another user\'s /proc/<pid>/fdinfo and maps need root (PTRACE_MODE_READ): sudo dmaheap dump --backend linux']);
   assert.equal(d.report.system?.source, 'sysfs');

@@ -47,3 +47,22 @@ test('/sys/firmware/devicetree/base shows the board tree: read back as a live tr
   assert.deepEqual(treeLines(live.tree).sort(), treeLines(tree).sort());
   assert.equal(new Kernel({}).readdir(base), null, 'no board, no device tree');
 });
+
+test('/proc/<pid>/fdinfo and maps: the task\'s own user and root read them, another user gets EACCES (ptrace read access)', () => {
+  const k = new Kernel({ profile: '6.1' });
+  const E = { EACCES: 13 };
+  const a = k.spawn({ uid: 1000, gid: 1000, groups: [] }, 'a');
+  const a2 = k.spawn({ uid: 1000, gid: 1000, groups: [] }, 'a2');
+  const b = k.spawn({ uid: 1001, gid: 1001, groups: [] }, 'b');
+  const fd = a.open('/proc/cmdline', 0);
+  assert.ok(fd >= 0);
+  const files = [`/proc/${a.pid}/fdinfo/${fd}`, `/proc/${a.pid}/maps`];
+  for (const f of files) {
+    assert.equal(typeof k.readFile(a, f), 'string', `${f} by its task`);
+    assert.equal(typeof k.readFile(a2, f), 'string', `${f} by the same user`);
+    assert.equal(typeof k.readFile(k.init, f), 'string', `${f} by root`);
+    assert.equal(k.readFile(b, f), -E.EACCES, `${f} by another user`);
+  }
+  assert.equal(k.readFile(a, '/proc/1/maps'), -E.EACCES, 'root\'s task, read by a user');
+  assert.match(k.readFile(a, `/proc/self/fdinfo/${fd}`) as string, /^pos:\t0\nflags:\t/);
+});
