@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseDts, formatDtsError } from '../../src/kernel/of/dts.js';
 import type { DeviceTree } from '../../src/kernel/of/tree.js';
 import type { DeviceTreeFs } from '../../src/api/heap-knowledge.js';
@@ -23,3 +25,16 @@ export function liveTreeFs(t: DeviceTree, root = '/sys/firmware/devicetree/base'
 }
 
 export const MiB = 1024 * 1024;
+
+/** `gc()`: --expose-gc's global when the runner has it, else the V8 flag set at run time. */
+export function gcFunction(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return g;
+  try {
+    setFlagsFromString('--expose-gc');
+    const f = runInNewContext('gc') as unknown;
+    return typeof f === 'function' ? (f as () => void) : null;
+  } catch {
+    return null;
+  }
+}

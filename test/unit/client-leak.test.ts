@@ -2,10 +2,9 @@
 // is open are reported with the allocation stack.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { emulatedBackend, formatLeak, LeakGuard } from '../../src/backends/emulated/index.js';
 import type { DmaHeapClient, LeakReport } from '../../src/backends/emulated/index.js';
+import { gcFunction } from './client-helpers.js';
 
 test('the report path: counts, calls onLeak, formats the allocation stack', () => {
   const seen: LeakReport[] = [];
@@ -47,19 +46,6 @@ test('buffers are tracked from allocation to close, with the stack of the alloca
   assert.deepEqual([one.leakGuard === shared, shared.tracked], [true, 2]);
   for (const x of [client, none, one, two]) x.close();
 });
-
-/** `gc()`: --expose-gc's global when the runner has it, else the V8 flag set at run time. */
-function gcFunction(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    setFlagsFromString('--expose-gc');
-    const f = runInNewContext('gc') as unknown;
-    return typeof f === 'function' ? (f as () => void) : null;
-  } catch {
-    return null;
-  }
-}
 
 const gc = gcFunction();
 

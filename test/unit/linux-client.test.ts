@@ -13,13 +13,12 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { isAvailable, linuxBackend, createLinuxTarget } from '../../src/backends/linux/index.js';
 import type { LinuxTarget } from '../../src/backends/linux/index.js';
 import { AllocationError, DmaHeapClient, ErrnoError, formatLeak, LeakGuard, UnmappedError } from '../../src/api/index.js';
 import type { DmaHeapClientOptions, LeakReport, SyscallTarget } from '../../src/api/index.js';
 import { formatBytes } from '../../src/api/choose.js';
+import { gcFunction } from './client-helpers.js';
 import {
   DMA_BUF_IOCTL_SYNC, DMA_BUF_SET_NAME_B, DMA_HEAP_IOCTL_ALLOC, F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GETFD, F_SEAL_SHRINK, FD_CLOEXEC, MFD_ALLOW_SEALING,
   MFD_CLOEXEC, O_CLOEXEC, O_RDONLY, O_RDWR, UDMABUF_CREATE, UDMABUF_FLAGS_CLOEXEC,
@@ -831,19 +830,6 @@ test('allocateFor: when every heap refuses (EACCES, as for a user without access
   ));
 
 // ---- the leak guard -----------------------------------------------------------------------------
-
-/** `gc()`: --expose-gc's global when the runner has it, else the V8 flag set at run time. */
-function gcFunction(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    setFlagsFromString('--expose-gc');
-    const f = runInNewContext('gc') as unknown;
-    return typeof f === 'function' ? (f as () => void) : null;
-  } catch {
-    return null;
-  }
-}
 
 test('leak guard: buffers are tracked until release(); one collected while open is reported with its allocation stack', { skip }, () => {
   const reports: LeakReport[] = [];

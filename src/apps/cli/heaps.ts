@@ -10,7 +10,7 @@
  */
 import type { DmaHeapClient } from '../../api/client.js';
 import { diffHeaps, lintHeapNames, readReservedMemory } from '../../api/index.js';
-import type { CmaAreaFact, HeapDiff, HeapFacts, HeapInfo, HeapKind, HeapRegion, Inferred, ReservedRegionFact, SystemFacts, Verdict } from '../../api/index.js';
+import type { CmaAreaFact, HeapDiff, HeapFacts, HeapInfo, HeapProperties, HeapRegion, Inferred, ReservedRegionFact, SystemFacts, Verdict } from '../../api/index.js';
 import { fcntlConstants } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import { targetDeviceTreeFs } from '../common/backend.js';
@@ -133,22 +133,16 @@ export function printDiff(d: UpgradeDiff): string {
 /** An open(2) of a heap node: `ok` (closed again) or the errno. */
 export type OpenOutcome = 'ok' | ErrnoName;
 
-/** A heap in this machine's /dev/dma_heap and what is known about it, each fact with its source. */
-export interface LinuxHeap {
+/**
+ * A heap in this machine's /dev/dma_heap and what is known about it, each fact with its source:
+ * the client's {@link HeapProperties}, with `capacity` called `size` and the knowledge-base entry
+ * cut to what a report needs.
+ */
+export interface LinuxHeap extends Omit<HeapProperties, 'capacity' | 'known'> {
   readonly name: string;
   readonly path: string;
-  readonly kind: Inferred<HeapKind> | null;
-  readonly contiguous: Inferred<boolean> | null;
-  readonly cacheable: Inferred<boolean> | null;
-  readonly protected: Inferred<boolean> | null;
-  /** The reserved-memory region behind it. */
-  readonly region: Inferred<HeapRegion> | null;
   /** Bytes the heap can hand out; null: unknown. */
   readonly size: Inferred<number> | null;
-  /** Bytes free now; null: unknown. */
-  readonly free: Inferred<number> | null;
-  readonly sameMemoryAs: Inferred<readonly string[]> | null;
-  readonly legacyAlias: Inferred<boolean> | null;
   /** The knowledge-base entry its name matched. */
   readonly known: { readonly id: string; readonly pattern: string; readonly upstream: boolean; readonly since: string | null } | null;
   /** Whether this process may open the node read-only (enough to allocate) and read-write (libcamera). */

@@ -392,14 +392,7 @@ export async function hostDoctor(load: LinuxLoader = loadLinuxBackend): Promise<
         return fail(e, { text: null });
       }
     },
-    readdir(path) {
-      try {
-        const names = readdirSync(path);
-        return { ret: names.length, errno: null, names };
-      } catch (e) {
-        return fail(e, { names: null });
-      }
-    },
+    readdir: (path) => hostFiles.readdir(path),
     open(path, flags, mode) {
       if (sys !== null) return sys.open(path, flags, mode);
       try {

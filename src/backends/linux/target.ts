@@ -269,7 +269,7 @@ export class LinuxTarget implements SyscallTarget {
     if (arg === null || arg === 'unmapped') {
       const ret = this.libc.ioctlAddr(fd | 0, c, arg === null ? 0 : UNMAPPED_ADDR);
       if (ret < 0) return { ret: -1, errno: errnoOf(this.libc.koffi.errno()), out: null };
-      if (c === UDMABUF_CREATE || c === UDMABUF_CREATE_LIST) this.noteIoctlFd(c, ret, null, null);
+      this.noteIoctlFd(c, ret, null, null);
       return { ret, errno: null, out: null };
     }
     // the hot path allocates only the copy it returns (bench/linux: every object counts under TCG)
@@ -305,8 +305,8 @@ export class LinuxTarget implements SyscallTarget {
     if (field) {
       const now = fdField(c, arg);
       if (now > 2 && now !== was) this.fds.add(now);
-    } else if ((c === UDMABUF_CREATE || c === UDMABUF_CREATE_LIST) && ret > 2) {
-      this.fds.add(ret);
+    } else {
+      this.noteIoctlFd(c, ret, null, null); // UDMABUF_CREATE(_LIST): the fd is the result
     }
     return ret === 0 ? OK0 : { ret, errno: null };
   }
