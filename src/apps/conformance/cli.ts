@@ -4,7 +4,8 @@
  * failed or a case file is broken, 2 for a usage error (bad option, no such path, bad machine).
  */
 import { MACHINE_OPTIONS, machineFrom, parse } from '../common/args.js';
-import { loadBoard } from '../common/board-files.js';
+import { loadBoard } from '../../boards/index.js';
+import type { DeviceTree } from '../../boards/index.js';
 import { withBoard, withBoardTree } from '../common/machine.js';
 import type { SyscallTarget } from '../../api/target.js';
 import { createEmulatedTarget, ORACLE_MACHINE } from '../../backends/emulated/target.js';
@@ -58,8 +59,8 @@ export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
  * the arch unless --arch was given for a run-wide --board. Each board file is loaded once.
  */
 export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string | undefined): (m: CaseMachine) => EmulatedOptions {
-  const boards = new Map<string, NonNullable<EmulatedOptions['board']> | string>();
-  const tree = (path: string): NonNullable<EmulatedOptions['board']> => {
+  const boards = new Map<string, DeviceTree | string>();
+  const tree = (path: string): DeviceTree => {
     let t = boards.get(path);
     if (t === undefined) {
       const r = loadBoard(path);
