@@ -12,7 +12,7 @@
  * the file-system-free loaders of src/kernel/of/board.ts (also exported by `dmaheap/kernel`);
  * only names and paths touch the file system (./files.ts).
  */
-import { BOARD_FORMS, BoardError, SHIPPED_BOARD_NAMES, classifyBoardString, isDeviceTree, loadBoardBytes, loadBoardText, notABoard, quoteBoardString } from '../kernel/of/board.js';
+import { BOARD_STRING_FORMS, BoardError, SHIPPED_BOARD_NAMES, classifyBoardString, isDeviceTree, loadBoardBytes, loadBoardText, notABoard, quoteBoardString } from '../kernel/of/board.js';
 import type { BoardResult, ShippedBoardName } from '../kernel/of/board.js';
 import type { DeviceTree } from '../kernel/of/tree.js';
 import { loadBoardFile, nodeIncludeReader, shippedBoardPath } from './files.js';
@@ -53,7 +53,7 @@ export function loadBoard(input: BoardInput, opts: LoadBoardOptions = {}): Board
       const looksLikeSource = /[\n{};]/.test(input);
       const why = code === 'ENOENT' ? 'no such file or directory' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : 'file name too long';
       return {
-        error: `${quoteBoardString(input)} is not a shipped board's name${looksLikeSource ? ', not DTS source text (no /dts-v1/ at the start)' : ''} and not an existing path (${why}); ${BOARD_FORMS}`,
+        error: `${quoteBoardString(input)} is not a shipped board (${SHIPPED_BOARD_NAMES.join(', ')})${looksLikeSource ? ', not DTS source text (no /dts-v1/ at the start)' : ''} and not an existing path (${why}); ${BOARD_STRING_FORMS}`,
       };
     }
   }
@@ -71,7 +71,7 @@ export { loadBoardFile, nodeLiveTreeFs, nodeIncludeReader, shippedBoardPath, SHI
 export type { LoadBoardOptions } from './files.js';
 // the file-system-free part, as dmaheap/kernel has it
 export {
-  BOARD_BYTES_FILE, BOARD_FORMS, BOARD_TEXT_FILE, BoardError, DeviceTree, SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, formatDtsError, isDeviceTree, isDtsText,
+  BOARD_BYTES_FILE, BOARD_FORMS, BOARD_STRING_FORMS, BOARD_TEXT_FILE, BoardError, DeviceTree, SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, formatDtsError, isDeviceTree, isDtsText,
   isFdt, isShippedBoardName, loadBoardBytes, loadBoardText, parseDts, readFdt, readLiveTree, writeFdt,
 } from '../kernel/index.js';
 export type {

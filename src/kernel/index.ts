@@ -27,7 +27,7 @@ export type { SanitizerOptions } from './sanitizer/sanitizer.js';
 
 // device trees and boards (text and bytes)
 export {
-  BOARD_BYTES_FILE, BOARD_FORMS, BOARD_TEXT_FILE, BoardError, SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, isDeviceTree, isDtsText, isShippedBoardName,
+  BOARD_BYTES_FILE, BOARD_FORMS, BOARD_STRING_FORMS, BOARD_TEXT_FILE, BoardError, SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, isDeviceTree, isDtsText, isShippedBoardName,
   loadBoardBytes, loadBoardText,
 } from './of/board.js';
 export type { BoardResult, BoardSource, BoardStringKind, BoardTextOptions, ShippedBoardName } from './of/board.js';

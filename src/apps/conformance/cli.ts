@@ -27,8 +27,9 @@ Options:
   --profile <v>      kernel version profile of the emulated kernel (default: the backend's, 7.0);
                      cases with a "profiles" list run only when it names this profile
   --cmdline <args>   kernel command line (default: cma=64M; with --board: the board's bootargs)
-  --board <file>     boot from a board: DTS, DTB or live-tree directory (arch, RAM and
-                     reserved memory from the board)
+  --board <b>        boot from a board: a shipped board's name (imx8mp, rpi5, rk3588, am62x,
+                     x86-pc), a DTS, DTB or live-tree directory (arch, RAM and reserved memory
+                     from the board)
   --features <list>  proposed kernel features, comma-separated: coherent, coherent-prefixed
   --ram <size>       RAM size (default: 2G)
   --page-size <n>    page size (default: 4096)

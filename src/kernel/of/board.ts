@@ -137,6 +137,9 @@ export function classifyBoardString(s: string): BoardStringKind {
 export const BOARD_FORMS =
   `a board is the name of a shipped board (${SHIPPED_BOARD_NAMES.join(', ')}), a path to a DTS file, a DTB or a live-tree directory, DTS source text (starting with /dts-v1/), DTB bytes (a Uint8Array) or a DeviceTree`;
 
+/** What a board string may be, for error messages (the CLI's --board takes strings only). */
+export const BOARD_STRING_FORMS = "a board string is a shipped board's name, a path to a DTS file, a DTB or a live-tree directory, or DTS source text starting with /dts-v1/";
+
 /** A board that cannot be loaded: the message says what was wrong and, when the input's form was not recognised, the accepted forms. */
 export class BoardError extends KernelConfigError {
   override readonly name: string = 'BoardError';
