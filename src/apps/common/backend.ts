@@ -18,8 +18,6 @@ import { gzipSync } from 'node:zlib';
 import type { DmabufFs } from '../../api/dmabuf-info.js';
 import { dmabufFsOf } from '../../api/dmabuf-info.js';
 import type { DmaHeapClient } from '../../api/client.js';
-import type { DeviceTreeFs } from '../../api/heap-knowledge.js';
-import { deviceTreeFsOf } from '../../api/missing-heap.js';
 import type { IoctlResult, SyscallTarget, SysResult, TextResult } from '../../api/target.js';
 import { createEmulatedTarget, describeHeaps, EmulatedTarget } from '../../backends/emulated/index.js';
 import type { EmulatedOptions, Kernel } from '../../backends/emulated/index.js';
@@ -167,13 +165,6 @@ export async function openClient(choice: BackendChoice, load: LinuxLoader = load
   }
   return { kind: 'linux', client, note: null, label: `Linux ${client.target.release} (this machine)` };
 }
-
-/**
- * A live device tree (/sys/firmware/devicetree/base: a directory per node, a file per property)
- * read through a target's readdir and readFile, for {@link readReservedMemory}: the api's
- * {@link deviceTreeFsOf} (also what the client's missing-heap explanation reads).
- */
-export const targetDeviceTreeFs: (t: Pick<SyscallTarget, 'readdir' | 'readFile'>) => DeviceTreeFs = deviceTreeFsOf;
 
 // ---- files only (top, dump) -----------------------------------------------------------------
 

@@ -10,15 +10,13 @@ import { boardArch, loadBoard } from '../../boards/index.js';
 import type { DeviceTree } from '../../boards/index.js';
 import { UsageError } from './args.js';
 
-/** x86 when the root is compatible with a PC, arm64 otherwise (the boards we ship are arm64). */
-export const archOf: (tree: DeviceTree) => 'x86_64' | 'arm64' = boardArch;
-
 /**
- * The machine with an already loaded board: the board's arch unless `machine.arch` is set, and
+ * The machine with an already loaded board: the board's arch unless `machine.arch` is set
+ * (boardArch: x86 when the root is compatible with a PC, arm64 otherwise), and
  * the board's own bootargs as the command line unless `machine.cmdlineGiven` says otherwise.
  */
 export function withBoardTree(machine: EmulatedOptions, tree: DeviceTree): EmulatedOptions {
-  const arch = machine.arch ?? archOf(tree);
+  const arch = machine.arch ?? boardArch(tree);
   const { cmdline: _omit, ...rest } = machine;
   return { ...rest, ...(machine.cmdlineGiven === true ? { cmdline: machine.cmdline } : {}), board: tree, arch };
 }
