@@ -36,6 +36,7 @@ export interface HeapNamingFacts {
   readonly release: string | null;
   /** /proc/cmdline without the newline; null when it cannot be read ({@link cmdlineErrno} says why). */
   readonly cmdline: string | null;
+  /** Why /proc/cmdline could not be read; null when it could. */
   readonly cmdlineErrno: ErrnoName | null;
   /** The value of the first `cma=` on the command line, null without one. */
   readonly cmdlineCma: string | null;
@@ -98,6 +99,7 @@ const DEFAULT_CMA_NAMES = ['linux,cma', 'reserved', 'default_cma_region', 'defau
 
 /** Why a heap is missing. */
 export interface MissingHeapExplanation {
+  /** The name that was asked for. */
   readonly heap: string;
   /** The heaps that exist; null without /dev/dma_heap. */
   readonly heaps: readonly string[] | null;

@@ -34,9 +34,16 @@ export function shippedBoards(): ShippedBoard[] {
 }
 
 /**
- * Loads a board given in any accepted form (see the module comment): `{ tree, source }`, or
- * `{ error }` saying what was wrong — for input of no recognised form also the accepted forms
- * and the shipped boards' names; for DTS source `file:line:col: message`.
+ * Loads a board given in any accepted form: `{ tree, source }`, or `{ error }` saying what was
+ * wrong — for input of no recognised form also the accepted forms and the shipped boards' names;
+ * for DTS source `file:line:col: message`; for a file the reason (`<path>: permission denied`).
+ *
+ * A DeviceTree is used as it is; a Uint8Array is a DTB (FDT magic) or DTS source bytes; a string
+ * is, in this order: a shipped board's name when it is one exactly ({@link SHIPPED_BOARD_NAMES};
+ * `./imx8mp` is the file), DTS source text when `/dts-v1/` comes first after white space and
+ * comments, else a path relative to the current directory (a DTS file, a DTB or a live-tree
+ * directory, chosen by content). `includeDirs` are searched for `/include/` files after the
+ * including file's directory (for text and bytes: the current directory).
  */
 export function loadBoard(input: BoardInput, opts: LoadBoardOptions = {}): BoardResult {
   if (isDeviceTree(input)) return { tree: input, source: 'tree' };

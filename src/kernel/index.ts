@@ -16,8 +16,8 @@ export type { Arch } from './mm/page.js';
 export { DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE } from './dma-buf/dma-buf.js';
 export type { DmaDirection } from './dma-buf/dma-buf.js';
 export { DEVICE_MODEL_KINDS, deviceConfigProblem, devicesFromTree } from './dev/device.js';
-export type { DeviceConfig, DeviceModelKind, DeviceStats, DtDeviceInfo } from './dev/device.js';
-export type { AttachmentHandle, AttachOptions, DeviceRegistryStats } from './dev/registry.js';
+export type { Device, DeviceConfig, DeviceModelKind, DeviceStats, DtDeviceInfo } from './dev/device.js';
+export type { AttachmentHandle, AttachOptions, DeviceRegistry, DeviceRegistryStats } from './dev/registry.js';
 export type { CacheCostConfig } from './dev/cache.js';
 
 // the sync sanitizer

@@ -41,8 +41,8 @@ export {
   SANITIZER_KINDS, formatSanitizerReport,
 } from '../../kernel/index.js';
 export type {
-  KernelConfig, Profile, ProfileName, HeapModuleName, KernelFeatures, Arch, DmaDirection, DeviceConfig, DeviceModelKind, DeviceStats, DtDeviceInfo,
-  AttachmentHandle, AttachOptions, DeviceRegistryStats, CacheCostConfig,
+  KernelConfig, Profile, ProfileName, HeapModuleName, KernelFeatures, Arch, DmaDirection, Device, DeviceConfig, DeviceModelKind, DeviceStats, DtDeviceInfo,
+  AttachmentHandle, AttachOptions, DeviceRegistry, DeviceRegistryStats, CacheCostConfig,
   SanitizerActor, SanitizerBuffer, SanitizerKind, SanitizerReport, SanitizerSeverity, SanitizerOptions,
 } from '../../kernel/index.js';
 export * from '../../boards/index.js';

@@ -37,12 +37,13 @@ export interface EmulatedOptions {
   arch?: 'x86_64' | 'arm64';
   heaps?: KernelConfig['heaps'];
   /**
-   * The board: the name of a shipped board (`imx8mp`, `rpi5`, `rk3588`, `am62x`, `x86-pc`), a
-   * path to a DTS file, a DTB or a live-tree directory, DTS source text (starting with
-   * `/dts-v1/`), DTB bytes, or a parsed DeviceTree (see `loadBoard` for how a string is read).
-   * It gives the RAM, the reserved memory, the command line (its /chosen/bootargs, unless
-   * `cmdline` is given) and the architecture (unless `arch` is given). A bad board throws a
-   * BoardError saying what was wrong.
+   * The board: a shipped board's name (`'imx8mp'`), a DTS/DTB/live-tree path, DTS text, DTB bytes or a DeviceTree.
+   *
+   * Shipped boards: `imx8mp`, `rpi5`, `rk3588`, `am62x`, `x86-pc`. A string is a shipped name
+   * when it is one exactly, DTS text when it starts with `/dts-v1/` (after white space and
+   * comments), else a path (see `loadBoard`). The board gives the RAM, the reserved memory, the
+   * command line (its /chosen/bootargs, unless `cmdline` is given) and the architecture (unless
+   * `arch` is given). A bad board throws a BoardError saying what was wrong.
    */
   board?: BoardInput | null;
   /** Where `/include/` files of a DTS board are looked for besides the including file's directory (dtc's -i). */

@@ -21,8 +21,9 @@ export type BoardResult = { readonly tree: DeviceTree; readonly source: BoardSou
 /** What the text and bytes loaders take. */
 export interface BoardTextOptions {
   /**
-   * The name DTS errors and `/include/`s are relative to (default `<board text>` for text,
-   * `<board bytes>` for bytes). The Node loader passes the file's path.
+   * The file name in DTS errors, and what `/include/`s are relative to.
+   *
+   * Default `<board text>` for text, `<board bytes>` for bytes; the file loader passes the path.
    */
   readonly file?: string;
   /** Reads `/include/` and `/incbin/` files; without it they are errors (src/boards supplies one). */
