@@ -28,6 +28,7 @@ import { imageLayout } from './layout.js';
 import type { ImageLayout, ImageLayoutOptions, PlaneLayout } from './layout.js';
 import { LeakGuard, stackText } from './leak-guard.js';
 import type { CapturedStack, LeakGuardOptions, LeakReport } from './leak-guard.js';
+import { heapOpenError } from './missing-heap.js';
 import type { IoctlResult, MapHandle, SyscallTarget, SysResult } from './target.js';
 
 export type { HeapInfo } from './heap-knowledge.js';
@@ -273,8 +274,9 @@ export class DmaHeapClient {
   /**
    * Allocates `size` bytes (rounded up to whole pages by the kernel) from heap `heap`, named
    * `<appName>:<heap>` unless `opts` says otherwise.
-   * @throws ErrnoError ENOENT for an unknown heap, EACCES without permission, EINVAL for a size
-   * of 0, ENOMEM when the heap is full
+   * @throws ErrnoError ENOENT for an unknown heap (its message names the heaps there are and the
+   * likely reason, such as the `cma=` and `default_cma_region` renames: {@link explainMissingHeap}),
+   * EACCES without permission, EINVAL for a size of 0, ENOMEM when the heap is full
    */
   allocate(heap: string, size: number, opts: AllocateOptions = {}): DmaBuffer {
     positiveSize(size);
@@ -335,7 +337,10 @@ export class DmaHeapClient {
     const was = this.heapFds.get(heap);
     if (was !== undefined) return { h: was, path, kept: true };
     const fc = fcntlConstants(this.target.arch);
-    const h = check(this.target.open(path, fc.O_RDONLY | fc.O_CLOEXEC), 'open', path);
+    const r = this.target.open(path, fc.O_RDONLY | fc.O_CLOEXEC);
+    // the failure path only: an ENOENT names the heaps there are and why this one is missing
+    if (r.errno !== null) throw heapOpenError(this.target, heap, path, r.errno);
+    const h = r.ret;
     if (this.options.keepHeapsOpen === false || this.session.closed) return { h, path, kept: false };
     this.heapFds.set(heap, h);
     return { h, path, kept: true };

@@ -15,9 +15,17 @@ export { LeakGuard, formatLeak, stackText } from './leak-guard.js';
 export type { CapturedStack, LeakGuardOptions, LeakReport } from './leak-guard.js';
 export { ErrnoError, UnmappedError } from './errors.js';
 export type { ErrnoErrorJSON } from './errors.js';
-export type { SyscallTarget, SysResult, IoctlArg, IoctlResult, MapHandle, MmapResult, StatResult, PollResult, TextResult, Fault, ExactHeapFacts } from './target.js';
+export type {
+  SyscallTarget, SysResult, IoctlArg, IoctlResult, MapHandle, MmapResult, StatResult, PollResult, TextResult, PagemapResult, Fault, ExactHeapFacts,
+  DmaDir, DmaEntry, AttachResult, MapAttachmentResult, DeviceStatsResult, SanitizerFinding, SanitizerResult,
+} from './target.js';
 export { diffHeaps } from './heap-diff.js';
 export type { HeapDiff, HeapIdentity } from './heap-diff.js';
 export { lintHeapNames, suggestName, RULES } from './naming.js';
 export type { HeapFacts, HeapRegionFacts, RuleId, Severity, Finding, Verdict, LintOptions } from './naming.js';
 export { readDmabufInfo, dmabufFsOf, parseFdinfo, parseBufinfo } from './dmabuf-info.js';
+export type { DmabufBuffer, DmabufFs, DmabufProcess, DmabufReadOptions, DmabufRef, DmabufReport, ExporterTotal, SystemDmabuf } from './dmabuf-info.js';
+export { formatDmabufDump, formatDmabufPerBuffer, formatDmabufPerProcess, formatDmabufTable } from './dmabuf-dump.js';
+export type { DmabufDumpFormat } from './dmabuf-dump.js';
+export { defaultCmaHeapNames, deviceTreeFsOf, explainMissingHeap, heapOpenError, readHeapNamingFacts, LIVE_DEVICE_TREE } from './missing-heap.js';
+export type { HeapNamingFacts, MissingHeapExplanation } from './missing-heap.js';

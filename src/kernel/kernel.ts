@@ -7,6 +7,7 @@ import { Errno } from '../uapi/errno.js';
 import { fcntlConstants, SEEK_CUR, SEEK_SET } from '../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
 import { bytesStr, strBytes } from './bytes.js';
+import { KernelConfigError } from './config-error.js';
 import { gzipStored } from './gzip.js';
 import { CgroupFs } from './cgroup/cgroup.js';
 import type { Cgroup } from './cgroup/cgroup.js';
@@ -89,10 +90,7 @@ export interface KernelConfig {
   sanitizer?: boolean | SanitizerOptions;
 }
 
-/** A config problem (not an errno: a programming or input error of the caller). */
-export class KernelConfigError extends Error {
-  override readonly name = 'KernelConfigError';
-}
+export { KernelConfigError };
 
 /** PIDFD_SELF_THREAD / PIDFD_SELF_THREAD_GROUP (include/uapi/linux/pidfd.h, v6.15). */
 const PIDFD_SELF_THREAD = -10000;

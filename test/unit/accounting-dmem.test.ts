@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Kernel } from '../../src/kernel/kernel.js';
 import type { KernelConfig } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/fs/process.js';
-import { loadBoard } from '../../src/apps/common/board-files.js';
+import { loadBoard } from '../../src/boards/index.js';
 import { Errno } from '../../src/uapi/errno.js';
 import { writeText as write } from './kernel-helpers.js';
 

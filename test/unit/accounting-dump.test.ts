@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dmabufFsOf, parseBufinfo, parseFdinfo, readDmabufInfo } from '../../src/api/dmabuf-info.js';
 import type { DmabufFs } from '../../src/api/dmabuf-info.js';
-import { formatPerBuffer, formatPerProcess, formatTable, printDump, runDump } from '../../src/apps/cli/dump.js';
+import { printDump, runDump } from '../../src/apps/cli/dump.js';
+import { formatDmabufPerBuffer, formatDmabufPerProcess, formatDmabufTable } from '../../src/api/dmabuf-dump.js';
 import { createEmulatedTarget } from '../../src/backends/emulated/index.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 
@@ -101,9 +102,9 @@ test('without any system-wide list, mapped-only buffers take the mapping length 
   assert.deepEqual(r.buffers.map((b) => [b.inode, b.size, b.exporter]), [[9, 8192, '<unknown>']]);
   assert.deepEqual(r.totals, { dmabufTotal: null, kernelRss: null, userspaceSize: 8192, userspaceRss: 8192, userspacePss: 8192 });
   assert.deepEqual(r.warnings, ['cannot list /proc/7/fdinfo']);
-  assert.match(formatPerProcess(r), /^ +x:7 {4}\n[^]*Unable to read DMA-BUF per-buffer stats from device\ndmabuf total: 8 kB kernel_rss: n\/a kB userspace_rss: 8 kB userspace_pss: 8 kB\n$/);
-  assert.equal(formatPerBuffer(r), 'Unable to read DMA-BUF per-buffer stats from device\n');
-  assert.equal(formatPerProcess(readDmabufInfo(fakeFs({ '/proc/1/maps': '' }))), 'dmabuf info not found ¯\\_(ツ)_/¯\n');
+  assert.match(formatDmabufPerProcess(r), /^ +x:7 {4}\n[^]*Unable to read DMA-BUF per-buffer stats from device\ndmabuf total: 8 kB kernel_rss: n\/a kB userspace_rss: 8 kB userspace_pss: 8 kB\n$/);
+  assert.equal(formatDmabufPerBuffer(r), 'Unable to read DMA-BUF per-buffer stats from device\n');
+  assert.equal(formatDmabufPerProcess(readDmabufInfo(fakeFs({ '/proc/1/maps': '' }))), 'dmabuf info not found ¯\\_(ツ)_/¯\n');
 });
 
 test('fdinfo and debugfs bufinfo parsers', () => {
@@ -148,7 +149,7 @@ test('dmaheap dump --demo-workload (7.0): exact per-process, table and per-buffe
   assert.deepEqual(r.totals, { dmabufTotal: 1792 * K, kernelRss: 512 * K, userspaceSize: 1280 * K, userspaceRss: 2304 * K, userspacePss: 1280 * K });
   assert.deepEqual(r.warnings, []);
 
-  assert.equal(formatPerProcess(r), [
+  assert.equal(formatDmabufPerProcess(r), [
     '          camera:3    ',
     '                  Name              Rss              Pss         nr_procs            Inode               Exporter',
     '          camera-frame          1024 kB           512 kB                2                1                  system',
@@ -164,7 +165,7 @@ test('dmaheap dump --demo-workload (7.0): exact per-process, table and per-buffe
     'kernel only (held by no process): 3 512 kB system "fw-log"',
     '',
   ].join('\n'));
-  assert.equal(formatTable(r), [
+  assert.equal(formatDmabufTable(r), [
     '',
     '----------------------- DMA-BUF Table buffer x process --------------------------',
     '    Dmabuf Inode |            Size |   Fd Ref Counts |  Map Ref Counts |          camera:3     |         display:4     |',
@@ -174,7 +175,7 @@ test('dmaheap dump --demo-workload (7.0): exact per-process, table and per-buffe
     'TOTALS                     1280 kB |             n/a |             n/a |               1024 kB |               1280 kB |',
     '',
   ].join('\n'));
-  assert.equal(formatPerBuffer(r), [
+  assert.equal(formatDmabufPerBuffer(r), [
     '', '',
     '----------------------- DMA-BUF per-buffer stats -----------------------',
     '    Dmabuf Inode |     Size(bytes) |    Exporter Name                    |',

@@ -65,7 +65,7 @@ test('alloc from the default CMA heap: the area behind it, its free space, its o
 test('alloc failures carry a hint: the heap names here, the cma= naming, doctor for EACCES', () => {
   const o = emulated({ cmdline: 'cma=64M', profile: '6.12' });
   assert.throws(() => runAlloc(o, 'linux,cma', 4096), (e: unknown) => e instanceof ErrnoError && e.code === 'ENOENT'
-    && e.message === 'ENOENT: No such file or directory, open \'/dev/dma_heap/linux,cma\' (no heap named linux,cma; the heaps are system, reserved; the default CMA heap is called reserved here (dmaheap doctor explains the cma= naming))');
+    && e.message === 'ENOENT: No such file or directory, open \'/dev/dma_heap/linux,cma\' (no heap named linux,cma; the heaps are system, reserved; the default CMA area comes from cma=64M on the kernel command line and is named reserved, not linux,cma (from Linux 6.17 its heap is default_cma_region): open reserved instead; dmaheap doctor explains the cma= naming)');
   const user = emulated({ cmdline: 'cma=64M', uid: 1000, gid: 1000 });
   assert.throws(() => runAlloc(user, 'system', 4096), (e: unknown) => e instanceof ErrnoError && e.code === 'EACCES'
     && e.message === 'EACCES: Permission denied, open \'/dev/dma_heap/system\' (run dmaheap doctor: it shows the node\'s owner and mode and the udev rule that opens it to a group)');

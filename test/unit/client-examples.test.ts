@@ -2,10 +2,12 @@
 // and `// end example` must appear in docs/client.md as a ```ts block, character for character.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emulatedBackend, formatLeak, readReservedMemory, AllocationError, LeakGuard } from '../../src/backends/emulated/index.js';
+import {
+  emulatedBackend, formatLeak, readReservedMemory, nodeLiveTreeFs, resolveBoard, writeFdt, readDmabufInfo, dmabufFsOf, formatDmabufDump, AllocationError, ErrnoError, LeakGuard,
+} from '../../src/backends/emulated/index.js';
 import type { DtNode } from '../../src/kernel/of/tree.js';
 import { board } from './client-helpers.js';
 
@@ -45,23 +47,7 @@ test('example: device-tree', () => {
   const devicetree = writeLiveTree(tree.root); // /sys/firmware/devicetree/base on the board
   try {
     // example: device-tree
-    const dtFs = {
-      list: (dir: string) => {
-        try {
-          return readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, isDir: e.isDirectory() }));
-        } catch {
-          return null;
-        }
-      },
-      read: (file: string) => {
-        try {
-          return new Uint8Array(readFileSync(file));
-        } catch {
-          return null;
-        }
-      },
-    };
-    const client = emulatedBackend.createClient({ profile: '6.19', board: tree, client: { facts: { reservedMemory: readReservedMemory(dtFs, devicetree) } } });
+    const client = emulatedBackend.createClient({ profile: '6.19', board: tree, client: { facts: { reservedMemory: readReservedMemory(nodeLiveTreeFs, devicetree) } } });
     const isp = client.heaps({ exact: false }).find((h) => h.name === 'isp@20000000')!.properties;
     assert.deepEqual([isp.contiguous?.value, isp.contiguous?.source], [true, 'device-tree']);
     assert.equal(isp.contiguous?.reason, '/reserved-memory/isp@20000000 is a reusable shared-dma-pool (CMA: ordinary memory, mapped cacheable)');
@@ -71,6 +57,20 @@ test('example: device-tree', () => {
   } finally {
     rmSync(devicetree, { recursive: true, force: true });
   }
+});
+
+test('example: boards', () => {
+  // example: boards
+  const client = emulatedBackend.createClient({ board: 'imx8mp', profile: '6.19' }); // a shipped board, by name
+  assert.deepEqual(client.heaps().map((h) => h.name), ['system', 'default_cma_region', 'linux,cma', 'cma-video', 'framebuffer@78000000']);
+  assert.equal(client.target.arch, 'arm64'); // the board's, unless arch is given
+  client.close();
+  // the same board as a parsed tree or DTB bytes; a path or DTS text works too
+  const tree = resolveBoard('imx8mp');
+  for (const board of [tree, writeFdt(tree)]) emulatedBackend.createClient({ board }).close();
+  assert.throws(() => emulatedBackend.createClient({ board: 'imx8mq' }), { name: 'BoardError', message: /^board: 'imx8mq' is not a shipped board \(am62x, imx8mp, rk3588, rpi5, x86-pc\)/ });
+  assert.throws(() => emulatedBackend.createClient({ board: '/dts-v1/;\n/ {\n\tmodel = "x"\n};\n' }), { name: 'BoardError', message: "board: <board text>:4:1: expected ',' or ';' after a property value, found '}'" });
+  // end example
 });
 
 test('example: choose', () => {
@@ -130,6 +130,30 @@ test('example: image', () => {
   // end example
 });
 
+test('example: missing-heap', () => {
+  // example: missing-heap
+  const client = emulatedBackend.createClient({ profile: '6.12' }); // cma=64M: the default CMA heap is called reserved
+  assert.throws(() => client.allocate('linux,cma', 4096), (e: unknown) => e instanceof ErrnoError && e.code === 'ENOENT' && e.errno === 2 && e.syscall === 'open'
+    && e.path === '/dev/dma_heap/linux,cma' && e.message === "ENOENT: No such file or directory, open '/dev/dma_heap/linux,cma' (no heap named linux,cma; "
+    + 'the heaps are system, reserved; the default CMA area comes from cma=64M on the kernel command line and is named reserved, not linux,cma '
+    + '(from Linux 6.17 its heap is default_cma_region): open reserved instead; dmaheap doctor explains the cma= naming)');
+  client.close();
+  // end example
+});
+
+test('example: dmabuf-dump', () => {
+  // example: dmabuf-dump
+  const client = emulatedBackend.createClient({ profile: '6.1', client: { appName: 'cam' } });
+  const buf = client.allocate('system', 64 << 10, { purpose: 'frame' });
+  const report = readDmabufInfo(dmabufFsOf(client.target)); // /proc/<pid>/fdinfo and maps, debugfs bufinfo
+  assert.deepEqual(report.processes.map((p) => [p.comm, p.rss, p.pss]), [['dmaheap', 65536, 65536]]);
+  const text = formatDmabufDump(report); // dmabuf_dump's default report; { all: true } is -a, { perBuffer: true } is -b
+  assert.equal(text.split('\n')[2], '             cam:frame            64 kB            64 kB                1                1                  system');
+  buf.close();
+  client.close();
+  // end example
+});
+
 test('example: async', async () => {
   // example: async
   const client = emulatedBackend.createClient({ profile: '6.1' });
@@ -164,5 +188,5 @@ test('every example appears in docs/client.md as written', () => {
     names.push(m[2]!);
     assert.ok(doc.includes(`<!-- example: ${m[2]} -->\n\`\`\`ts\n${body}\n\`\`\`\n`), `docs/client.md lacks the example '${m[2]}' as written in test/unit/client-examples.test.ts`);
   }
-  assert.deepEqual(names, ['discovery', 'device-tree', 'choose', 'udmabuf', 'import-and-handoff', 'image', 'async', 'leak-guard']);
+  assert.deepEqual(names, ['discovery', 'device-tree', 'boards', 'choose', 'udmabuf', 'import-and-handoff', 'image', 'missing-heap', 'dmabuf-dump', 'async', 'leak-guard']);
 });

@@ -335,6 +335,19 @@ test('allocate: unknown heap ENOENT (open), size 0 EINVAL (ioctl), a negative si
     assert.equal(rawUdmabuf(c.target, 4096), null);
   }));
 
+test('allocate: a missing heap\'s ENOENT names the heaps there are and the cma= reason, read from this machine\'s files', { skip }, () =>
+  withClient((c) => {
+    // the oracle boots with cma=<size> and no device tree: the default CMA heap is reserved
+    const cma = /(?:^|\s)cma=(\S+)/.exec(readFileSync('/proc/cmdline', 'latin1'))?.[1];
+    assert.ok(cma !== undefined, 'the oracle\'s command line has cma=');
+    const heaps = readdirSync('/dev/dma_heap').join(', ');
+    assert.throws(() => c.allocate('linux,cma', 4096), (e: unknown) => {
+      assert.ok(errno('ENOENT', 'open', '/dev/dma_heap/linux,cma')(e) && e instanceof ErrnoError);
+      assert.equal(e.message, `ENOENT: No such file or directory, open '/dev/dma_heap/linux,cma' (no heap named linux,cma; the heaps are ${heaps}; the default CMA area comes from cma=${cma} on the kernel command line and is named reserved, not linux,cma (from Linux 6.17 its heap is default_cma_region): open reserved instead; dmaheap doctor explains the cma= naming)`);
+      return true;
+    });
+  }));
+
 test('size 0 is EINVAL on the udmabuf path too, as the kernel answers', { skip }, () =>
   withClient(
     (c) => {

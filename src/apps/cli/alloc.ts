@@ -72,15 +72,11 @@ function describe(o: OpenedTarget, heap: string): HeapAbout {
   };
 }
 
-/** Why an allocation failed, in terms of this machine. */
-function hint(o: OpenedTarget, heap: string, e: ErrnoError): string | undefined {
-  if (e.code === 'ENOENT') {
-    const names = o.target.listHeaps();
-    if (names.length === 0) return 'there is no /dev/dma_heap here: run dmaheap doctor';
-    const cma = ['linux,cma', 'reserved', 'default_cma_region'];
-    const alt = cma.includes(heap) ? names.find((n) => cma.includes(n)) : undefined;
-    return `no heap named ${heap}; the heaps are ${names.join(', ')}${alt !== undefined ? `; the default CMA heap is called ${alt} here (dmaheap doctor explains the cma= naming)` : ''}`;
-  }
+/**
+ * Why an allocation failed, in terms of this machine. ENOENT needs nothing here: the client's
+ * error already names the heaps there are and why this one is missing (src/api/missing-heap.ts).
+ */
+function hint(e: ErrnoError): string | undefined {
   if (e.code === 'EACCES' || e.code === 'EPERM') return 'run dmaheap doctor: it shows the node\'s owner and mode and the udev rule that opens it to a group';
   if (e.code === 'ENOMEM') return 'the heap has no room for that size';
   if (e.code === 'ENOTTY') return 'not a dma-heap node: run dmaheap doctor';
@@ -94,7 +90,8 @@ export function runAlloc(o: OpenedTarget, heap: string, size: number, opts: { na
   try {
     buffer = client.allocate(heap, size, opts.name !== undefined ? { name: opts.name } : {});
   } catch (e) {
-    if (e instanceof ErrnoError) throw new ErrnoError(e.code, e.syscall, e.path, hint(o, heap, e));
+    const why = e instanceof ErrnoError ? hint(e) : undefined;
+    if (e instanceof ErrnoError && why !== undefined) throw new ErrnoError(e.code, e.syscall, e.path, why);
     throw e;
   }
   const t = o.target;

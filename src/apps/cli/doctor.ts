@@ -13,6 +13,7 @@ import { DMA_HEAP_ALLOCATION_DATA, DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-h
 import { fcntlConstants } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import type { DoctorTarget, HostFacts, NodeStat } from '../common/backend.js';
+import { defaultCmaHeapNames, readHeapNamingFacts } from '../../api/missing-heap.js';
 
 export type Status = 'ok' | 'warn' | 'fail';
 
@@ -345,31 +346,21 @@ function checkKconfig(c: Ctx): Check {
   };
 }
 
-/** The default CMA heap's names on a kernel version, for a command-line area or a DT region `dt`. */
-function defaultCmaNames(v: [number, number] | null, dt: string | null): string[] {
-  const area = dt ?? 'reserved';
-  if (!atLeast(v, 6, 17)) return [area];
-  return ['default_cma_region', area];
-}
+/** The default CMA heap's names on a kernel version, for a command-line area or a DT region `dt` (src/api/missing-heap.ts). */
+const defaultCmaNames = defaultCmaHeapNames;
 
 function checkCmaNaming(c: Ctx): Check {
   const { t } = c;
-  const cmd = t.readFile('/proc/cmdline');
-  if (cmd.text === null) return { id: 'cma-naming', status: 'warn', summary: `cannot read /proc/cmdline (${cmd.errno})`, details: [], next: [] };
-  const cma = /(?:^|\s)cma=(\S+)/.exec(cmd.text)?.[1] ?? null;
+  // what the client's "no heap named …" error reads too (src/api/missing-heap.ts)
+  const f = readHeapNamingFacts(t, c.heaps);
+  if (f.cmdline === null) return { id: 'cma-naming', status: 'warn', summary: `cannot read /proc/cmdline (${f.cmdlineErrno ?? 'EIO'})`, details: [], next: [] };
+  const cma = f.cmdlineCma;
   const RM = '/sys/firmware/devicetree/base/reserved-memory';
-  const dtDefaults: string[] = [];
-  for (const n of t.readdir(RM).names ?? []) {
-    const props = t.readdir(`${RM}/${n}`).names;
-    if (props === null || !props.includes('linux,cma-default')) continue;
-    const status = props.includes('status') ? (t.readFile(`${RM}/${n}/status`).text ?? '').replace(/\0+$/, '') : 'okay';
-    if (status === 'okay' || status === 'ok') dtDefaults.push(n);
-  }
   const heaps = c.heaps ?? [];
   const have = (n: string) => heaps.includes(n);
   const list = (ns: readonly string[]) => ns.map((n) => `${n} (${have(n) ? 'present' : 'absent'})`).join(', ');
   const v = c.version;
-  const dt = dtDefaults[0] ?? null;
+  const dt = f.dtCmaDefault;
   const heapsLine = `heaps now: ${heaps.length === 0 ? 'none' : heaps.join(', ')}`;
 
   if (cma !== null && dt !== null) {

@@ -6,12 +6,14 @@
  * holds. On this machine, what could not be read (other users' processes without root, debugfs
  * root-only or not mounted) is said under the report.
  *
- * Text formats follow dmabuf_dump's RawOutput (libdmabufinfo/tools/include/dmabuf_output_helper.h):
- * default = per process, `-a` = buffer × process table, `-b` = per-buffer and per-exporter stats;
- * see docs/accounting.md.
+ * The report model (src/api/dmabuf-info.ts) and its text formatter (src/api/dmabuf-dump.ts) are
+ * the library's: this command boots, reads and prints. Text formats follow dmabuf_dump's
+ * RawOutput: default = per process, `-a` = buffer × process table, `-b` = per-buffer and
+ * per-exporter stats; see docs/accounting.md.
  */
 import { DmaHeapClient } from '../../api/client.js';
 import { dmabufFsOf, readDmabufInfo } from '../../api/dmabuf-info.js';
+import { formatDmabufDump } from '../../api/dmabuf-dump.js';
 import type { DmabufReport } from '../../api/dmabuf-info.js';
 import type { DmabufFs } from '../../api/dmabuf-info.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
@@ -87,102 +89,11 @@ export function dumpOn(t: EmulatedTarget, opts: { demoWorkload: boolean; pids?: 
   return { kernel: k.profile.release, profile: k.profile.name, board: opts.board ?? null, workload, report };
 }
 
-const NOT_FOUND = 'dmabuf info not found ¯\\_(ツ)_/¯';
-
-function kb(bytes: number): string {
-  return String(Math.floor(bytes / 1024));
-}
-
-function procLabel(comm: string, pid: number): string {
-  return `${comm.padStart(16)}:${String(pid).padEnd(5)}`;
-}
-
-/**
- * The default report (PrintDmaBufPerProcess): per process a table of Name, Rss, Pss, nr_procs,
- * Inode, Exporter and a PROCESS TOTAL line, then the grand totals; then (dmaheap's addition) the
- * buffers only the kernel holds.
- */
-export function formatPerProcess(r: DmabufReport): string {
-  if (r.buffers.length === 0) return `${NOT_FOUND}\n`;
-  const byIno = new Map(r.buffers.map((b) => [b.inode, b]));
-  let s = '';
-  for (const p of r.processes) {
-    s += `${procLabel(p.comm, p.pid)}\n`;
-    s += `${'Name'.padStart(22)} ${'Rss'.padStart(16)} ${'Pss'.padStart(16)} ${'nr_procs'.padStart(16)} ${'Inode'.padStart(16)} ${'Exporter'.padStart(22)}\n`;
-    for (const ino of p.inodes) {
-      const b = byIno.get(ino)!;
-      s += `${(b.name === '' ? '<unknown>' : b.name).padStart(22)} ${kb(b.size).padStart(13)} kB ${kb(b.pss).padStart(13)} kB ${String(b.refs.length).padStart(16)} ${String(b.inode).padStart(16)}  ${(b.exporter === '' ? '<unknown>' : b.exporter).padStart(22)}\n`;
-    }
-    s += `${'PROCESS TOTAL'.padStart(22)} ${kb(p.rss).padStart(13)} kB ${kb(p.pss).padStart(13)} kB ${''.padStart(16)}\n`;
-    s += '----------------------\n';
-  }
-  const t = r.totals;
-  if (t.kernelRss === null) s += 'Unable to read DMA-BUF per-buffer stats from device\n';
-  for (const w of r.warnings) if (w.startsWith('Total dmabufs')) s += `Warning: ${w}\n`;
-  s += `dmabuf total: ${kb(t.dmabufTotal ?? t.userspaceSize)} kB kernel_rss: ${t.kernelRss === null ? 'n/a' : `${kb(t.kernelRss)}`} kB userspace_rss: ${kb(t.userspaceRss)} kB userspace_pss: ${kb(t.userspacePss)} kB\n`;
-  if (r.kernelOnly !== null && r.kernelOnly.length > 0) {
-    s += `kernel only (held by no process): ${r.kernelOnly.map((b) => `${b.inode} ${kb(b.size)} kB ${b.exporter}${b.name !== null ? ` "${b.name}"` : ''}`).join(', ')}\n`;
-  }
-  return s;
-}
-
-/** `-a` (PrintDmaBufTable): the buffer × process grid, cells "fd-refs(map-refs) refs", then per-process totals. */
-export function formatTable(r: DmabufReport): string {
-  if (r.buffers.length === 0) return `${NOT_FOUND}\n`;
-  const pids = [...new Set(r.buffers.flatMap((b) => b.refs.map((x) => x.pid)))].sort((a, b) => a - b);
-  const comm = new Map(r.processes.map((p) => [p.pid, p.comm]));
-  let s = '\n----------------------- DMA-BUF Table buffer x process --------------------------\n';
-  s += '    Dmabuf Inode |            Size |   Fd Ref Counts |  Map Ref Counts |';
-  for (const pid of pids) s += `${procLabel(comm.get(pid) ?? 'N/A', pid)} |`;
-  s += '\n';
-  const perPid = new Map<number, number>();
-  let total = 0;
-  for (const b of r.buffers) {
-    const fdPids = b.refs.filter((x) => x.fds > 0).length;
-    const mapPids = b.refs.filter((x) => x.maps > 0).length;
-    s += `${String(b.inode).padStart(16)} |${kb(b.size).padStart(13)} kB |${String(fdPids).padStart(16)} |${String(mapPids).padStart(16)} |`;
-    for (const pid of pids) {
-      const ref = b.refs.find((x) => x.pid === pid);
-      if (ref !== undefined && (ref.fds > 0 || ref.maps > 0)) {
-        s += `${String(ref.fds).padStart(9)}(${String(ref.maps).padStart(6)}) refs |`;
-        perPid.set(pid, (perPid.get(pid) ?? 0) + Math.floor(b.size / 1024));
-      } else {
-        s += `${'--'.padStart(22)} |`;
-      }
-    }
-    total += Math.floor(b.size / 1024);
-    s += '\n';
-  }
-  s += '------------------------------------\n';
-  s += `${'TOTALS'.padEnd(16)}  ${String(total).padStart(13)} kB |${'n/a'.padStart(16)} |${'n/a'.padStart(16)} |`;
-  for (const pid of pids) s += `${String(perPid.get(pid) ?? 0).padStart(19)} kB |`;
-  return `${s}\n`;
-}
-
-/** `-b` (DumpDmabufPerBufferStats): every buffer of the system-wide list, per-exporter totals, the overall total. */
-export function formatPerBuffer(r: DmabufReport): string {
-  const sep = '-----------------------';
-  if (r.system === null) return 'Unable to read DMA-BUF per-buffer stats from device\n';
-  let s = `\n\n${sep} DMA-BUF per-buffer stats ${sep}\n`;
-  s += '    Dmabuf Inode |     Size(bytes) |    Exporter Name                    |\n';
-  for (const b of r.system.buffers) s += `${String(b.inode).padStart(16)} |${String(b.size).padStart(16)} | ${b.exporter.padStart(16)} \n`;
-  s += `\n\n${sep} DMA-BUF exporter stats ${sep}\n`;
-  s += '      Exporter Name              | Total Count |     Total Size(bytes)   |\n';
-  for (const e of r.exporters) s += `${e.exporter.padStart(32)} | ${String(e.count).padStart(12)}| ${e.size}\n`;
-  s += `\n\n${sep} DMA-BUF total stats ${sep}\n`;
-  s += `Total DMA-BUF count: ${r.system.buffers.length}, Total DMA-BUF size(bytes): ${r.system.buffers.reduce((n, b) => n + b.size, 0)}\n`;
-  return s;
-}
-
 /** The text output for dmabuf_dump's option combinations: -b alone, -a (with -b first), or the default. */
 export function printDump(d: DumpResult, opts: { all: boolean; perBuffer: boolean }): string {
   let head = `Emulated Linux ${d.kernel} (profile ${d.profile})${d.board !== null ? `, board ${d.board}` : ''}\n`;
   if (d.workload !== null) head += d.workload.steps.map((x) => `  ${x}\n`).join('');
-  let body = '';
-  if (opts.perBuffer) body += formatPerBuffer(d.report);
-  if (opts.all) body += `${opts.perBuffer ? '\n\n' : ''}${formatTable(d.report)}`;
-  if (!opts.all && !opts.perBuffer) body += formatPerProcess(d.report);
-  return `${head}\n${body}`.replace(/\n$/, '');
+  return `${head}\n${formatDmabufDump(d.report, opts)}`.replace(/\n$/, '');
 }
 
 // ---- this machine (--backend linux) ------------------------------------------------------------
@@ -282,10 +193,7 @@ export function readLinuxDump(files: FilesTarget, fs: DmabufFs, meta: { machine:
 
 /** The text output for this machine: a header, dmabuf_dump's report as for the emulated machine, then what the reading could not see. */
 export function printLinuxDump(d: LinuxDumpResult, opts: { all: boolean; perBuffer: boolean }): string {
-  let body = '';
-  if (opts.perBuffer) body += formatPerBuffer(d.report);
-  if (opts.all) body += `${opts.perBuffer ? '\n\n' : ''}${formatTable(d.report)}`;
-  if (!opts.all && !opts.perBuffer) body += formatPerProcess(d.report);
+  const body = formatDmabufDump(d.report, opts);
   const next = d.access.next.map((x, i) => `${i === 0 ? 'next: ' : '      '}${x}`);
   return `${d.machine}\n\n${body}\n${[...d.access.notes, ...next].join('\n')}`;
 }

@@ -13,7 +13,7 @@ import { diffHeaps, lintHeapNames, readReservedMemory } from '../../api/index.js
 import type { CmaAreaFact, HeapDiff, HeapFacts, HeapInfo, HeapProperties, HeapRegion, Inferred, ReservedRegionFact, SystemFacts, Verdict } from '../../api/index.js';
 import { fcntlConstants } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
-import { targetDeviceTreeFs } from '../common/backend.js';
+import { deviceTreeFsOf } from '../../api/missing-heap.js';
 import { createEmulatedTarget, describeHeaps, heapFacts, heapIdentity } from '../../backends/emulated/index.js';
 import type { EmulatedOptions, HeapDescription } from '../../backends/emulated/index.js';
 export { withBoard } from '../common/machine.js';
@@ -198,7 +198,7 @@ function lintFacts(h: HeapInfo): HeapFacts {
  */
 export function readLinuxHeaps(client: DmaHeapClient, label: string): LinuxHeapsReport {
   const t = client.target;
-  const dt = targetDeviceTreeFs(t);
+  const dt = deviceTreeFsOf(t);
   const reservedMemory = readReservedMemory(dt, DT_ROOT);
   // the real kernel has no exact facts; exact: false keeps a test's emulated stand-in honest too
   const facts = client.systemFacts({ facts: { reservedMemory }, exact: false });

@@ -38,7 +38,8 @@ machine when it can, else the emulated one, with a note); a machine option below
 emulated backend.
 
 Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 GiB RAM, cma=64M):
-  --board <file>     boot a board from its device tree: DTS, DTB, or a directory laid out as
+  --board <b>        boot a board from its device tree: a shipped board (imx8mp, rpi5, rk3588,
+                     am62x, x86-pc), or a DTS, DTB, or a directory laid out as
                      /sys/firmware/devicetree/base (RAM, reserved memory and bootargs come from it)
   --features <list>  proposals: coherent (node names, v3) or coherent-prefixed heaps; dmem (dmem
                      cgroup charging of CMA/coherent heaps); charge-pidfd (memcg charge_pid_fd)
@@ -62,8 +63,8 @@ says what it could not read (other users' processes need root, debugfs is root-o
 --demo-workload (emulated) first runs a scene: two processes sharing buffers passed with
 SCM_RIGHTS and one buffer held only by the kernel. See docs/accounting.md.`;
 
-const HEAPS_USAGE = `Usage: dmaheap heaps [--backend emulated|linux|auto] [--json] [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent]
-       dmaheap heaps [--board <file>] --diff <v1> <v2>
+const HEAPS_USAGE = `Usage: dmaheap heaps [--backend emulated|linux|auto] [--json] [--board <name|dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent]
+       dmaheap heaps [--board <name|dts|dtb|dir>] --diff <v1> <v2>
 Lists each heap: name, kind, the memory behind it (reserved-memory node, base, size, reusable,
 no-map), whether it is contiguous, cached or protected, capacity and free space, and whether its
 name follows the kernel's naming convention. --backend linux (auto when /dev/dma_heap has a heap)
@@ -155,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { values } = parse(rest, { ...MACHINE_OPTIONS, heap: { type: 'string' }, size: { type: 'string' } });
       if (values.help) {
-        console.log('Usage: dmaheap demo [--board <dts|dtb|dir>] [--heap <name>] [--size <bytes>] [machine options] [--json]');
+        console.log('Usage: dmaheap demo [--board <name|dts|dtb|dir>] [--heap <name>] [--size <bytes>] [machine options] [--json]');
         return 0;
       }
       const machine = withBoard(machineFrom(values, values.board === undefined ? DEFAULT_MACHINE : {}), values.board);
@@ -198,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
     case 'lint-names': {
       const { values } = parse(rest, MACHINE_OPTIONS);
       if (values.help) {
-        console.log('Usage: dmaheap lint-names [--board <dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent] [--json]\nChecks every heap name against the kernel\'s naming convention (rules N1-N7, docs/naming.md).\nExit status 1 when a name breaks a rule (an error or a warning).');
+        console.log('Usage: dmaheap lint-names [--board <name|dts|dtb|dir>] [--profile <v>] [--cmdline <args>] [--features coherent] [--json]\nChecks every heap name against the kernel\'s naming convention (rules N1-N7, docs/naming.md).\nExit status 1 when a name breaks a rule (an error or a warning).');
         return 0;
       }
       const board = values.board ?? null;

@@ -18,7 +18,6 @@ import { gzipSync } from 'node:zlib';
 import type { DmabufFs } from '../../api/dmabuf-info.js';
 import { dmabufFsOf } from '../../api/dmabuf-info.js';
 import type { DmaHeapClient } from '../../api/client.js';
-import type { DeviceTreeFs } from '../../api/heap-knowledge.js';
 import type { IoctlResult, SyscallTarget, SysResult, TextResult } from '../../api/target.js';
 import { createEmulatedTarget, describeHeaps, EmulatedTarget } from '../../backends/emulated/index.js';
 import type { EmulatedOptions, Kernel } from '../../backends/emulated/index.js';
@@ -165,28 +164,6 @@ export async function openClient(choice: BackendChoice, load: LinuxLoader = load
     return { kind: 'emulated', note: `linux backend not available: ${a.reason}; using the emulated backend` };
   }
   return { kind: 'linux', client, note: null, label: `Linux ${client.target.release} (this machine)` };
-}
-
-/**
- * A live device tree (/sys/firmware/devicetree/base: a directory per node, a file per property)
- * read through a target's readdir and readFile, for {@link readReservedMemory}: an entry is a
- * node when it can be listed. readFile's text holds one byte per character (latin1).
- */
-export function targetDeviceTreeFs(t: Pick<SyscallTarget, 'readdir' | 'readFile'>): DeviceTreeFs {
-  return {
-    list(dir) {
-      const names = t.readdir(dir).names;
-      if (names === null) return null;
-      return [...names].sort().map((name) => ({ name, isDir: t.readdir(`${dir}/${name}`).names !== null }));
-    },
-    read(file) {
-      const text = t.readFile(file).text;
-      if (text === null) return null;
-      const out = new Uint8Array(text.length);
-      for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-      return out;
-    },
-  };
 }
 
 // ---- files only (top, dump) -----------------------------------------------------------------

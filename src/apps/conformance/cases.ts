@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseSize } from '../common/args.js';
+import { isShippedBoardName, shippedBoardPath } from '../../boards/index.js';
 import { deviceConfigProblem } from '../../kernel/dev/device.js';
 import type { DeviceConfig } from '../../kernel/dev/device.js';
 
@@ -243,8 +244,9 @@ function parseMachine(c: Record<string, unknown>, where: string, filePath: strin
   if (MACHINE_KEYS.every((k) => c[k] === undefined)) return undefined;
   const m: { -readonly [K in keyof CaseMachine]: CaseMachine[K] } = {};
   if (c.board !== undefined) {
-    if (typeof c.board !== 'string' || c.board === '') throw new LoadError(`${where}: 'board' must be a non-empty string (a DTS, DTB or live-tree path relative to the case file)`);
-    const p = resolve(dirname(filePath), c.board);
+    if (typeof c.board !== 'string' || c.board === '') throw new LoadError(`${where}: 'board' must be a non-empty string (a shipped board's name, or a DTS, DTB or live-tree path relative to the case file)`);
+    // a shipped board's name is that board (as for --board and createClient), else a path
+    const p = isShippedBoardName(c.board) ? shippedBoardPath(c.board) : resolve(dirname(filePath), c.board);
     try {
       statSync(p);
     } catch {

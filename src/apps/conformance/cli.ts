@@ -4,7 +4,8 @@
  * failed or a case file is broken, 2 for a usage error (bad option, no such path, bad machine).
  */
 import { MACHINE_OPTIONS, machineFrom, parse } from '../common/args.js';
-import { loadBoard } from '../common/board-files.js';
+import { loadBoard } from '../../boards/index.js';
+import type { DeviceTree } from '../../boards/index.js';
 import { withBoard, withBoardTree } from '../common/machine.js';
 import type { SyscallTarget } from '../../api/target.js';
 import { createEmulatedTarget, ORACLE_MACHINE } from '../../backends/emulated/target.js';
@@ -26,8 +27,9 @@ Options:
   --profile <v>      kernel version profile of the emulated kernel (default: the backend's, 7.0);
                      cases with a "profiles" list run only when it names this profile
   --cmdline <args>   kernel command line (default: cma=64M; with --board: the board's bootargs)
-  --board <file>     boot from a board: DTS, DTB or live-tree directory (arch, RAM and
-                     reserved memory from the board)
+  --board <b>        boot from a board: a shipped board's name (imx8mp, rpi5, rk3588, am62x,
+                     x86-pc), a DTS, DTB or live-tree directory (arch, RAM and reserved memory
+                     from the board)
   --features <list>  proposed kernel features, comma-separated: coherent, coherent-prefixed
   --ram <size>       RAM size (default: 2G)
   --page-size <n>    page size (default: 4096)
@@ -58,8 +60,8 @@ export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
  * the arch unless --arch was given for a run-wide --board. Each board file is loaded once.
  */
 export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string | undefined): (m: CaseMachine) => EmulatedOptions {
-  const boards = new Map<string, NonNullable<EmulatedOptions['board']> | string>();
-  const tree = (path: string): NonNullable<EmulatedOptions['board']> => {
+  const boards = new Map<string, DeviceTree | string>();
+  const tree = (path: string): DeviceTree => {
     let t = boards.get(path);
     if (t === undefined) {
       const r = loadBoard(path);

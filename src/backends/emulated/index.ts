@@ -18,7 +18,9 @@ export const emulatedBackend = {
   /**
    * A client in a fresh emulated kernel (default profile 7.0; command line cma=64M unless
    * `cmdline` says otherwise, or the board's /chosen/bootargs with a `board`); `client` holds
-   * the client's own options (app name, facts, leak guard).
+   * the client's own options (app name, facts, leak guard). `board` takes a shipped board's
+   * name (`'imx8mp'`), a path, DTS text, DTB bytes or a DeviceTree (see {@link EmulatedOptions.board}).
+   * @throws BoardError for a board that cannot be loaded; KernelConfigError for another bad option
    */
   createClient(opts: EmulatedOptions & { client?: DmaHeapClientOptions } = {}): DmaHeapClient {
     const { client, ...machine } = opts;
@@ -30,9 +32,17 @@ export const emulatedBackend = {
 export { describeHeaps, heapFacts, heapIdentity, usageOf } from './describe.js';
 export type { HeapDescription, RegionDescription } from './describe.js';
 
-// The package's main entry: the client library and the emulated backend together.
+// The package's main entry: the client library and the emulated backend together, with the
+// kernel's public types (dmaheap/kernel) and the board loaders (dmaheap/boards).
 export * from '../../api/index.js';
-export { Kernel, KernelConfigError } from '../../kernel/kernel.js';
-export type { KernelConfig } from '../../kernel/kernel.js';
-export { formatReport as formatSanitizerReport } from '../../kernel/sanitizer/report.js';
-export type { SanitizerReport } from '../../kernel/sanitizer/report.js';
+export {
+  Kernel, KernelConfigError, DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, isProfileName,
+  DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE, DEVICE_MODEL_KINDS, deviceConfigProblem, devicesFromTree,
+  SANITIZER_KINDS, formatSanitizerReport,
+} from '../../kernel/index.js';
+export type {
+  KernelConfig, Profile, ProfileName, HeapModuleName, KernelFeatures, Arch, DmaDirection, Device, DeviceConfig, DeviceModelKind, DeviceStats, DtDeviceInfo,
+  AttachmentHandle, AttachOptions, DeviceRegistry, DeviceRegistryStats, CacheCostConfig,
+  SanitizerActor, SanitizerBuffer, SanitizerKind, SanitizerReport, SanitizerSeverity, SanitizerOptions,
+} from '../../kernel/index.js';
+export * from '../../boards/index.js';

@@ -12,6 +12,9 @@ import { formatReport } from '../../kernel/sanitizer/report.js';
 import { Kernel } from '../../kernel/kernel.js';
 import type { KernelConfig } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
+import { boardArch } from '../../kernel/of/board.js';
+import { resolveBoard } from '../../boards/index.js';
+import type { BoardInput, LoadBoardOptions } from '../../boards/index.js';
 import { describeHeaps, heapFacts } from './describe.js';
 import { decodeStat, STAT_BUF_SIZE } from '../../api/stat.js';
 import type {
@@ -33,8 +36,18 @@ export interface EmulatedOptions {
   pageSize?: number;
   arch?: 'x86_64' | 'arm64';
   heaps?: KernelConfig['heaps'];
-  /** The board's device tree (see KernelConfig.board). */
-  board?: KernelConfig['board'];
+  /**
+   * The board: a shipped board's name (`'imx8mp'`), a DTS/DTB/live-tree path, DTS text, DTB bytes or a DeviceTree.
+   *
+   * Shipped boards: `imx8mp`, `rpi5`, `rk3588`, `am62x`, `x86-pc`. A string is a shipped name
+   * when it is one exactly, DTS text when it starts with `/dts-v1/` (after white space and
+   * comments), else a path (see `loadBoard`). The board gives the RAM, the reserved memory, the
+   * command line (its /chosen/bootargs, unless `cmdline` is given) and the architecture (unless
+   * `arch` is given). A bad board throws a BoardError saying what was wrong.
+   */
+  board?: BoardInput | null;
+  /** Where `/include/` files of a DTS board are looked for besides the including file's directory (dtc's -i). */
+  boardIncludeDirs?: LoadBoardOptions['includeDirs'];
   /** Proposed heaps switched on (KernelConfig.features). */
   features?: KernelConfig['features'];
   /** DMA devices beyond (or overriding the flags of) the board's (KernelConfig.devices). */
@@ -50,7 +63,10 @@ export interface EmulatedOptions {
 /** The machine the conformance suite defaults to: the oracle VM (x86-64, 4 KiB, 2 GiB, cma=64M). */
 export const ORACLE_MACHINE: Readonly<EmulatedOptions> = { arch: 'x86_64', pageSize: 4096, ramBytes: 2 * 1024 ** 3, cmdline: 'cma=64M' };
 
-/** Boots a kernel for `opts`; throws KernelConfigError (with a clear message) for a bad config. */
+/**
+ * Boots a kernel for `opts`; throws KernelConfigError (with a clear message) for a bad config,
+ * BoardError (a KernelConfigError) for a board that cannot be loaded.
+ */
 export function bootKernel(opts: EmulatedOptions): Kernel {
   const cfg: KernelConfig = {};
   if (opts.profile !== undefined) cfg.profile = opts.profile as KernelConfig['profile'];
@@ -59,7 +75,10 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.pageSize !== undefined) cfg.pageSize = opts.pageSize;
   if (opts.arch !== undefined) cfg.arch = opts.arch;
   if (opts.heaps !== undefined) cfg.heaps = opts.heaps;
-  if (opts.board !== undefined) cfg.board = opts.board;
+  if (opts.board !== undefined && opts.board !== null) {
+    cfg.board = resolveBoard(opts.board, opts.boardIncludeDirs !== undefined ? { includeDirs: opts.boardIncludeDirs } : {});
+    cfg.arch ??= boardArch(cfg.board);
+  }
   if (opts.features !== undefined) cfg.features = opts.features;
   if (opts.sanitizer !== undefined) cfg.sanitizer = opts.sanitizer;
   if (opts.devices !== undefined) cfg.devices = opts.devices;
