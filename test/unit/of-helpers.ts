@@ -50,7 +50,10 @@ export interface DtcRecord {
   name?: string;
   /** and that source when it is kept (the live differential reruns it; random sources are regenerated instead). */
   source?: string;
-  /** sha256 of the input's bytes (the fixture file, or the source as latin1). */
+  /**
+   * sha256 of the input's bytes (the fixture file, or the source as latin1). Files a fixture includes
+   * are not hashed: a change there shows as a blob that no longer matches.
+   */
   sha256: string;
   status: number;
   /** The blob, a file in test/fixtures/dtc (status 0). */
@@ -136,13 +139,13 @@ export function dtcAnswer(input: DtcInput, options: string[] = []): DtcAnswer {
     const a = runDtc(input, options);
     const r: DtcRecord = { id, options, ...(typeof input === 'string' ? { fixture: input } : { name: input.name }), sha256: hash, status: a.ok ? 0 : a.status };
     if (typeof input !== 'string' && input.keepSource !== false) r.source = input.source;
+    m.records = m.records.filter((x) => x.id !== id);
     if (a.ok) {
       r.dtb = dtbName(id);
       if (m.records.some((x) => x.dtb === r.dtb)) assert.fail(`two dtc records would share the blob ${r.dtb}`);
       mkdirSync(DTC_FIX, { recursive: true });
       writeFileSync(join(DTC_FIX, r.dtb), a.dtb);
     } else r.stderr = a.stderr;
-    m.records = m.records.filter((x) => x.id !== id);
     m.records.push(r);
     writeFileSync(MANIFEST, JSON.stringify(m, null, 2) + '\n');
     return a;
