@@ -1,23 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { formatDtsError, parseDts, type DtsReadFile } from '../../src/kernel/of/dts.js';
 import { readFdt, writeFdt } from '../../src/kernel/of/fdt.js';
 import { nodePath, propCells, propString, propStrings, treeLines, type DeviceTree } from '../../src/kernel/of/tree.js';
-import { FIX, FIXTURES, dtc, readInclude, parseFixture } from './of-helpers.js';
-
-
-
-function dtcFails(file: string): boolean {
-  const r = spawnSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-o', '/dev/null', file]);
-  if (r.error !== undefined) assert.fail(`dtc could not be run (${r.error.message}): install device-tree-compiler`);
-  return r.status !== 0;
-}
-
-
+import { FIX, FIXTURES, RANDOM_SEEDS, dtcAnswer, dtcBlob, randomDts, readInclude, parseFixture, rng } from './of-helpers.js';
 
 function node(t: DeviceTree, path: string) {
   const n = t.find(path);
@@ -32,8 +20,7 @@ test('every top-level fixture is compiled by the tests', () => {
 
 for (const name of FIXTURES) {
   test(`${name}: the parsed tree equals dtc's blob read back (paths, property names, value bytes)`, () => {
-    const blob = dtc(['-q', '-I', 'dts', '-O', 'dtb', '-o', '-', join(FIX, name)]);
-    const fromDtc = readFdt(new Uint8Array(blob));
+    const fromDtc = readFdt(dtcBlob(name));
     if ('error' in fromDtc) assert.fail(fromDtc.error);
     assert.deepEqual(treeLines(parseFixture(name)), treeLines(fromDtc.tree));
   });
@@ -206,19 +193,14 @@ const ERRORS: [string, string][] = [
 ];
 
 test('malformed input: exact file:line:col messages, and dtc refuses it too', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-dts-'));
-  try {
-    for (const [src, want] of ERRORS) {
-      const r = parseDts(src, 'bad.dts');
-      assert.ok('error' in r, `should fail: ${JSON.stringify(src)}`);
-      assert.equal(formatDtsError(r.error), want);
-      const f = join(dir, 'bad.dts');
-      writeFileSync(f, src);
-      assert.ok(dtcFails(f), `dtc accepts ${JSON.stringify(src)}`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  ERRORS.forEach(([src, want], i) => {
+    const d = dtcAnswer({ id: `malformed-${String(i + 1).padStart(2, '0')}`, name: 'bad.dts', source: src });
+    assert.ok(!d.ok, `dtc accepts ${JSON.stringify(src)}`);
+    assert.match(d.stderr, /ERROR|Error/, `dtc says why it refuses ${JSON.stringify(src)}`);
+    const r = parseDts(src, 'bad.dts');
+    assert.ok('error' in r, `should fail: ${JSON.stringify(src)} (dtc: ${d.stderr.split('\n')[0]})`);
+    assert.equal(formatDtsError(r.error), want);
+  });
 });
 
 test('overlays are refused', () => {
@@ -291,19 +273,6 @@ test('large inputs parse in about linear time', () => {
   }
 });
 
-/** xorshift32: deterministic pseudo-random numbers for the fuzz tests. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 test('fuzz: garbage, truncations and mutations give a tree or an error, quickly', () => {
   const r = rng(20240601);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
@@ -339,117 +308,19 @@ test('fuzz: garbage, truncations and mutations give a tree or an error, quickly'
   assert.ok(worst < 1000, `slowest parse took ${worst} ms`);
 });
 
-/** A random, mostly valid DTS using most of the language (for differential testing against dtc). */
-function randomDts(seed: number): string {
-  const r = rng(seed);
-  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
-  const int = (n: number): number => Math.floor(r() * n);
-  const labels: string[] = [];
-  const paths: string[] = [];
-  let lbl = 0;
-  let ph = 100;
-  const nodeNames = ['a', 'b', 'cpu', 'memory', 'uart', 'i2c', 'node', 'x_y', 'c,d', 'reserved-memory', 'cma'];
-  const propNames = ['reg', 'compatible', 'status', '#address-cells', 'p', 'q', 'linux,x', 'phandle-ref', 'ranges', 'v', 'andle'];
-  const expr = (d: number): string => {
-    if (d > 2 || r() < 0.4) return pick(['1', '0x10', '077', "'a'", '0xffffffff', '5', '0']);
-    if (r() < 0.1) return `(${expr(d + 1)} ? ${expr(d + 1)} : ${expr(d + 1)})`;
-    if (r() < 0.1) return `(${pick(['-', '~', '!'])}${expr(d + 1)})`;
-    const op = pick(['+', '-', '*', '/', '%', '<<', '>>', '&', '|', '^', '<', '>', '<=', '>=', '==', '!=', '&&', '||']);
-    const rhs = op === '/' || op === '%' ? '7' : op === '<<' || op === '>>' ? String(int(40)) : expr(d + 1);
-    return `(${expr(d + 1)} ${op} ${rhs})`;
-  };
-  const ref = (): string | null => (labels.length > 0 && r() < 0.7 ? '&' + pick(labels) : paths.length > 0 ? `&{${pick(paths)}}` : null);
-  const value = (): string => {
-    const parts: string[] = [];
-    for (let i = 1 + int(3); i > 0; i--) {
-      const k = int(6);
-      if (k === 0) parts.push(`"${pick(['', 'okay', 'a\\tb', 'x\\x41\\101', 'q\\"', '\xe9'])}"`);
-      else if (k === 1) {
-        const bits = pick([32, 32, 32, 8, 16, 64]);
-        const cells: string[] = [];
-        for (let j = int(4); j > 0; j--) {
-          const rf = bits === 32 && r() < 0.3 ? ref() : null;
-          cells.push(rf ?? (bits >= 32 && r() < 0.5 ? expr(0) : pick(['0', '1', '0x12', '255', "'z'", '(-1)'])));
-        }
-        parts.push((bits === 32 && r() < 0.7 ? '' : `/bits/ ${bits} `) + `<${cells.join(' ')}>`);
-      } else if (k === 2) parts.push(`[${Array.from({ length: int(5) }, () => int(256).toString(16).padStart(2, '0')).join(r() < 0.5 ? ' ' : '')}]`);
-      else if (k === 3) parts.push(ref() ?? '"s"');
-      else if (k === 4) parts.push(`"a", "bc"`);
-      else parts.push(`l${lbl++}: <${int(1000)}>`);
-    }
-    return parts.join(', ');
-  };
-  const body = (path: string, depth: number): string => {
-    let s = '';
-    const usedProps = new Set<string>();
-    for (let i = int(5); i > 0; i--) {
-      const pn = pick(propNames);
-      if (usedProps.has(pn)) continue;
-      usedProps.add(pn);
-      if (r() < 0.1) {
-        s += `/delete-property/ ${pn};\n`;
-        continue;
-      }
-      if (r() < 0.1) s += `pl${lbl++}: `;
-      s += r() < 0.2 ? `${pn};\n` : `${pn} = ${value()};\n`;
-    }
-    if (r() < 0.05) s += `phandle = <${ph++}>;\n`;
-    const usedNodes = new Set<string>();
-    for (let i = depth > 3 ? 0 : int(4); i > 0; i--) {
-      const nm = pick(nodeNames) + (r() < 0.5 ? '@' + int(4).toString(16) : '');
-      if (usedNodes.has(nm)) continue;
-      usedNodes.add(nm);
-      const cp = (path === '/' ? '' : path) + '/' + nm;
-      if (r() < 0.08) {
-        s += `/delete-node/ ${nm};\n`;
-        continue;
-      }
-      let pre = r() < 0.1 ? '/omit-if-no-ref/ ' : '';
-      if (r() < 0.4) {
-        const l = `L${lbl++}`;
-        pre += `${l}: `;
-        labels.push(l);
-      }
-      paths.push(cp);
-      s += `${pre}${nm} {\n${body(cp, depth + 1)}};\n`;
-    }
-    return s;
-  };
-  let out = '/dts-v1/;\n';
-  for (let i = int(3); i > 0; i--) out += `${r() < 0.3 ? `m${lbl++}: ` : ''}/memreserve/ ${expr(0)} 0x${int(1 << 20).toString(16)};\n`;
-  out += `/ {\n${body('/', 0)}};\n`;
-  for (let i = int(5); i > 0; i--) {
-    const k = int(5);
-    if (k === 0) out += `/ {\n${body('/', 0)}};\n`;
-    else if (k === 1 && labels.length > 0) out += `&${pick(labels)} {\n${body('/x', 2)}};\n`;
-    else if (k === 2 && paths.length > 0) out += `&{${pick(paths)}} {\n${body('/x', 2)}};\n`;
-    else if (k === 3 && labels.length > 0 && r() < 0.5) out += `/delete-node/ &${pick(labels)};\n`;
-    else if (k === 4 && labels.length > 0) out += `/omit-if-no-ref/ &${pick(labels)};\n`;
-  }
-  return out;
-}
-
-test('differential: random sources give dtc\'s exact blob, or fail where dtc fails', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-dts-'));
+test('differential: random sources give dtc\'s exact blob (as recorded), or fail where dtc fails', () => {
   let compiled = 0;
-  try {
-    for (let seed = 1; seed <= 80; seed++) {
-      const src = randomDts(seed);
-      const f = join(dir, `r${seed}.dts`);
-      writeFileSync(f, src, 'latin1');
-      const d = spawnSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-o', '-', f]);
-      if (d.error !== undefined) assert.fail(`dtc could not be run (${d.error.message}): install device-tree-compiler`);
-      const r = parseDts(src, f);
-      if (d.status !== 0) {
-        assert.ok('error' in r, `seed ${seed}: dtc fails (${d.stderr.toString().split('\n')[0]}) but the parser accepts:\n${src}`);
-        continue;
-      }
-      if ('error' in r) assert.fail(`seed ${seed}: dtc accepts but: ${formatDtsError(r.error)}\n${src}`);
-      assert.ok(Buffer.from(writeFdt(r.tree)).equals(d.stdout), `seed ${seed}: blob differs from dtc's\n${src}`);
-      compiled++;
+  for (const seed of RANDOM_SEEDS) {
+    const src = randomDts(seed);
+    const d = dtcAnswer({ id: `random-${seed}`, name: `r${seed}.dts`, source: src, keepSource: false });
+    const r = parseDts(src, `r${seed}.dts`);
+    if (!d.ok) {
+      assert.ok('error' in r, `seed ${seed}: dtc fails (${d.stderr.split('\n')[0]}) but the parser accepts:\n${src}`);
+      continue;
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if ('error' in r) assert.fail(`seed ${seed}: dtc accepts but: ${formatDtsError(r.error)}\n${src}`);
+    assert.ok(Buffer.from(writeFdt(r.tree)).equals(d.dtb), `seed ${seed}: blob differs from dtc's\n${src}`);
+    compiled++;
   }
   assert.ok(compiled >= 40, `only ${compiled} random sources compiled`);
 });

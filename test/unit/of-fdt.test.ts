@@ -1,16 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { formatDtsError, parseDts } from '../../src/kernel/of/dts.js';
 import { FDT_MAGIC, isFdt, readFdt, writeFdt, type FdtWriteOptions } from '../../src/kernel/of/fdt.js';
 import { propCells, treeLines, type DeviceTree } from '../../src/kernel/of/tree.js';
-import { FIX, FIXTURES, dtc, parseFixture } from './of-helpers.js';
-
-
-
-
+import { FIXTURES, dtcBlob, parseFixture } from './of-helpers.js';
 
 function read(b: Uint8Array): DeviceTree {
   const r = readFdt(b);
@@ -28,14 +21,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array, what: string): void {
 
 for (const name of FIXTURES) {
   test(`${name}: writeFdt() is byte-identical to dtc -O dtb, and a dtc blob round-trips`, () => {
-    const blob = new Uint8Array(dtc(['-q', '-I', 'dts', '-O', 'dtb', '-o', '-', join(FIX, name)]));
+    const blob = dtcBlob(name);
     sameBytes(writeFdt(parseFixture(name)), blob, 'writeFdt(parseDts(source)) vs dtc');
     sameBytes(writeFdt(read(blob)), blob, 'writeFdt(readFdt(dtc blob)) vs dtc');
   });
 }
 
 test('writer options match dtc -V 16, -b, -p, -S, -a', () => {
-  const file = join(FIX, 'memreserve.dts');
   const tree = parseFixture('memreserve.dts');
   const cases: [string[], FdtWriteOptions][] = [
     [['-V', '16'], { version: 16 }],
@@ -47,13 +39,13 @@ test('writer options match dtc -V 16, -b, -p, -S, -a', () => {
     [['-p', '3', '-a', '16'], { padSize: 3, align: 16 }],
   ];
   for (const [args, opts] of cases) {
-    const blob = new Uint8Array(dtc(['-q', ...args, '-I', 'dts', '-O', 'dtb', '-o', '-', file]));
+    const blob = dtcBlob('memreserve.dts', args);
     sameBytes(writeFdt(tree, opts), blob, `dtc ${args.join(' ')}`);
     const back = read(blob);
     assert.deepEqual(treeLines(back).slice(0, -1), treeLines(tree).slice(0, -1), `read back dtc ${args.join(' ')}`);
   }
   // A version 16 blob reads as well (no size_dt_struct field).
-  const v16 = read(new Uint8Array(dtc(['-q', '-V', '16', '-I', 'dts', '-O', 'dtb', '-o', '-', file])));
+  const v16 = read(dtcBlob('memreserve.dts', ['-V', '16']));
   assert.deepEqual(treeLines(v16), treeLines(tree));
 });
 
@@ -181,21 +173,14 @@ test('truncated and randomly corrupted blobs never throw or hang', () => {
 test('strings block: names share the tail of an earlier name, as in dtc (long names too)', () => {
   const long = 'x'.repeat(300);
   const src = `/dts-v1/;\n/ {\n\tacme,phandle;\n\t${long},status = "a";\n\tstatus = "b";\n\t${long}-reg;\n\treg = <1>;\n\tg;\n\tr = <&n>;\n\tn: n { };\n};\n`;
-  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-fdt-'));
-  try {
-    const f = join(dir, 's.dts');
-    writeFileSync(f, src);
-    const blob = new Uint8Array(dtc(['-q', '-I', 'dts', '-O', 'dtb', '-o', '-', f]));
-    const r = parseDts(src, f);
-    if ('error' in r) assert.fail(formatDtsError(r.error));
-    const mine = writeFdt(r.tree);
-    sameBytes(mine, blob, 'writeFdt vs dtc');
-    const dv = new DataView(mine.buffer, mine.byteOffset);
-    const strings = Buffer.from(mine.subarray(dv.getUint32(12))).toString('latin1');
-    assert.equal(strings, `acme,phandle\0${long},status\0${long}-reg\0r\0`, "'status', 'reg', 'g' and 'phandle' are tails");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const blob = dtcBlob({ id: 'strings-block', name: 's.dts', source: src });
+  const r = parseDts(src, 's.dts');
+  if ('error' in r) assert.fail(formatDtsError(r.error));
+  const mine = writeFdt(r.tree);
+  sameBytes(mine, blob, 'writeFdt vs dtc');
+  const dv = new DataView(mine.buffer, mine.byteOffset);
+  const strings = Buffer.from(mine.subarray(dv.getUint32(12))).toString('latin1');
+  assert.equal(strings, `acme,phandle\0${long},status\0${long}-reg\0r\0`, "'status', 'reg', 'g' and 'phandle' are tails");
 });
 
 test('large trees are written in linear time', () => {
