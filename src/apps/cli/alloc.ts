@@ -10,6 +10,7 @@ import type { DmaBuffer } from '../../api/client.js';
 import { parseFdinfo } from '../../api/dmabuf-info.js';
 import { ErrnoError } from '../../api/errors.js';
 import { inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
+import { CliError } from '../common/args.js';
 import type { OpenedTarget } from '../common/backend.js';
 import { fmtBytes } from '../common/format.js';
 
@@ -72,19 +73,27 @@ function describe(o: OpenedTarget, heap: string): HeapAbout {
   };
 }
 
-/** Why an allocation failed, in terms of this machine. */
-function hint(o: OpenedTarget, heap: string, e: ErrnoError): string | undefined {
-  if (e.code === 'ENOENT') {
-    const names = o.target.listHeaps();
+/**
+ * What to do about a failed allocation from `heap` on a machine whose heaps are `names`: the
+ * heaps that exist (and what the default CMA heap is called here), doctor for permissions.
+ */
+export function allocHint(names: readonly string[], heap: string, size: number, code: string): string | null {
+  if (code === 'ENOENT') {
     if (names.length === 0) return 'there is no /dev/dma_heap here: run dmaheap doctor';
     const cma = ['linux,cma', 'reserved', 'default_cma_region'];
     const alt = cma.includes(heap) ? names.find((n) => cma.includes(n)) : undefined;
     return `no heap named ${heap}; the heaps are ${names.join(', ')}${alt !== undefined ? `; the default CMA heap is called ${alt} here (dmaheap doctor explains the cma= naming)` : ''}`;
   }
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'run dmaheap doctor: it shows the node\'s owner and mode and the udev rule that opens it to a group';
-  if (e.code === 'ENOMEM') return 'the heap has no room for that size';
-  if (e.code === 'ENOTTY') return 'not a dma-heap node: run dmaheap doctor';
-  return undefined;
+  if (code === 'EACCES' || code === 'EPERM') return 'run dmaheap doctor: it shows the node\'s owner and mode and the udev rule that opens it to a group';
+  if (code === 'ENOMEM') return 'the heap has no room for that size';
+  if (code === 'EINVAL' && size === 0) return 'a heap refuses an empty buffer: give a size of at least 1 byte';
+  if (code === 'ENOTTY') return 'not a dma-heap node: run dmaheap doctor';
+  return null;
+}
+
+/** An allocation's ErrnoError as the command's error: the errno name as its code, with {@link allocHint}. */
+export function allocError(e: ErrnoError, names: readonly string[], heap: string, size: number): CliError {
+  return new CliError(e.code, e.message, allocHint(names, heap, size, e.code));
 }
 
 /** Allocates `size` bytes from `heap` in the opened backend; the buffer stays open for the caller. */
@@ -94,7 +103,7 @@ export function runAlloc(o: OpenedTarget, heap: string, size: number, opts: { na
   try {
     buffer = client.allocate(heap, size, opts.name !== undefined ? { name: opts.name } : {});
   } catch (e) {
-    if (e instanceof ErrnoError) throw new ErrnoError(e.code, e.syscall, e.path, hint(o, heap, e));
+    if (e instanceof ErrnoError) throw allocError(e, o.target.listHeaps(), heap, size);
     throw e;
   }
   const t = o.target;
