@@ -34,6 +34,8 @@ export interface CliIo {
   columns(): number | undefined;
   /** A signal that aborts when the user stops the command (Ctrl-C); `dispose` when done with it. */
   stop(): { signal: AbortSignal; dispose(): void };
+  /** Told the emulated machine the options describe, before it boots (tests check that each machine option reaches it). */
+  onMachine?(m: EmulatedOptions): void;
 }
 
 /** The machine of a command without --board: the emulated defaults (cma=64M). */
@@ -70,16 +72,22 @@ function backendFor(values: Values, extra: readonly string[] = []): BackendChoic
   return 'emulated';
 }
 
-/** The emulated machine the options describe, with --board loaded (a board that cannot be loaded: code `board`, exit status 2). */
-function machineOf(values: Values): EmulatedOptions {
-  const board = str(values, 'board');
-  const m = machineFrom(values, board === undefined ? DEFAULT_MACHINE : {});
+/**
+ * The emulated machine the options describe, with --board loaded (a board that cannot be loaded:
+ * code `board`, exit status 2) and the user (--uid, --gid, --groups) for the commands that take one.
+ */
+function machineOf(ctx: Ctx): EmulatedOptions {
+  const board = str(ctx.values, 'board');
+  let m = machineFrom(ctx.values, board === undefined ? DEFAULT_MACHINE : {});
   try {
-    return withBoard(m, board);
+    m = withBoard(m, board);
   } catch (e) {
     if (e instanceof UsageError) throw new CliError('board', e.message, 'fix the board file, or give a DTS, a DTB or a /sys/firmware/devicetree/base directory (docs/device-tree.md)', 2);
     throw e;
   }
+  m = userFrom(ctx.values, m);
+  ctx.io.onMachine?.(m);
+  return m;
 }
 
 /** The emulated output after an `auto` fallback: a note line first, or a `note` key in the JSON. */
@@ -111,10 +119,11 @@ function version(): string {
   }
 }
 
-async function demo({ values, json, io }: Ctx): Promise<number> {
+async function demo(ctx: Ctx): Promise<number> {
+  const { values, json, io } = ctx;
   const sizeText = str(values, 'size');
   const size = sizeText !== undefined ? parseSize(sizeText, '--size') : 1024 * 1024;
-  const r = runDemo(machineOf(values), str(values, 'heap'), size, str(values, 'board') ?? null);
+  const r = runDemo(machineOf(ctx), str(values, 'heap'), size, str(values, 'board') ?? null);
   io.out(json ? JSON.stringify(r, null, 2) : printDemo(r));
   return Promise.resolve(0);
 }
@@ -150,7 +159,7 @@ async function heaps(ctx: Ctx): Promise<number> {
     }
   }
   const board = str(values, 'board') ?? null;
-  const machine = machineOf(values);
+  const machine = machineOf(ctx);
   if (from !== undefined && to !== undefined) {
     const d = upgradeDiff(machine, board, from, to);
     io.out(json ? JSON.stringify(d, null, 2) : printDiff(d));
@@ -161,22 +170,24 @@ async function heaps(ctx: Ctx): Promise<number> {
   return 0;
 }
 
-async function lintNames({ values, json, io }: Ctx): Promise<number> {
+async function lintNames(ctx: Ctx): Promise<number> {
+  const { values, json, io } = ctx;
   const failOn = parseFailOn(str(values, 'fail-on'));
   const board = str(values, 'board') ?? null;
-  const r = lintReport(bootHeaps(machineOf(values), board), failOn);
+  const r = lintReport(bootHeaps(machineOf(ctx), board), failOn);
   io.out(json ? JSON.stringify(r, null, 2) : printLint(r));
   return Promise.resolve(r.failed > 0 ? 1 : 0);
 }
 
-async function dump({ values, json, io }: Ctx): Promise<number> {
+async function dump(ctx: Ctx): Promise<number> {
+  const { values, json, io } = ctx;
   if (json && (values.all === true || values['per-buffer'] === true)) {
     throw new UsageError(`${values.all === true ? '-a/--all' : '-b/--per-buffer'} chooses a text layout; --json prints the whole report`, 'leave out --json to see the layout, or leave out -a/-b');
   }
   const pidText = str(values, 'pid');
   const pids = pidText !== undefined ? [parseInteger(pidText, '--pid', { noun: 'a process id', min: 1, max: 4194304, note: '(PID_MAX_LIMIT)' })] : undefined;
   const choice = backendFor(values);
-  const machine = machineOf(values);
+  const machine = machineOf(ctx);
   const layout = { all: values.all === true, perBuffer: values['per-buffer'] === true };
   const f = choice === 'emulated' ? null : openFiles(choice, machine);
   try {
@@ -194,9 +205,10 @@ async function dump({ values, json, io }: Ctx): Promise<number> {
   }
 }
 
-async function doctor({ values, json, io }: Ctx): Promise<number> {
+async function doctor(ctx: Ctx): Promise<number> {
+  const { values, json, io } = ctx;
   const choice = backendFor(values);
-  const machine = userFrom(values, machineOf(values));
+  const machine = machineOf(ctx);
   const d = await openDoctor(choice, machine);
   try {
     const r = runDoctor(d.target, d.host, d.note);
@@ -207,14 +219,17 @@ async function doctor({ values, json, io }: Ctx): Promise<number> {
   }
 }
 
-async function top({ values, json, io }: Ctx): Promise<number> {
+async function top(ctx: Ctx): Promise<number> {
+  const { values, json, io } = ctx;
   const intervalText = str(values, 'interval');
   if (values.once === true && intervalText !== undefined) throw new UsageError('--interval applies to the live view; --once prints one reading', 'leave out --once for a reading every --interval ms, or --interval for one reading');
   const interval = intervalText === undefined ? 1000 : parseInteger(intervalText, '--interval', { noun: 'a number of milliseconds', min: 100, max: 86_400_000, note: '(one day)' });
   const choice = backendFor(values);
-  const f = openFiles(choice, machineOf(values));
+  const f = openFiles(choice, machineOf(ctx));
   if (values['demo-workload'] === true && f.kernel !== null) runDemoWorkload(f.kernel);
-  const read = () => topSnapshot(f.fs, { machine: f.label, backend: f.kind, note: f.note });
+  const board = str(values, 'board');
+  const label = f.kind === 'emulated' && board !== undefined ? `${f.label}, board ${board}` : f.label;
+  const read = () => topSnapshot(f.fs, { machine: label, backend: f.kind, note: f.note });
   try {
     if (values.once === true) {
       const snap = read();
@@ -234,13 +249,14 @@ async function top({ values, json, io }: Ctx): Promise<number> {
   }
 }
 
-async function alloc({ values, positionals, json, io }: Ctx): Promise<number> {
+async function alloc(ctx: Ctx): Promise<number> {
+  const { values, positionals, json, io } = ctx;
   const [heap, sizeText, extra] = positionals;
   if (heap === undefined || sizeText === undefined) throw new UsageError('alloc needs a heap and a size, e.g. dmaheap alloc system 1M');
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
   const size = parseSize(sizeText, '<size>');
   const choice = backendFor(values);
-  const machine = userFrom(values, machineOf(values));
+  const machine = machineOf(ctx);
   const o = await openTarget(choice, machine);
   const name = str(values, 'name');
   const { result, buffer, client } = runAlloc(o, heap, size, name !== undefined ? { name } : {});
@@ -293,7 +309,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.out(json ? JSON.stringify({ version: version() }) : version());
         return 0;
       case 'conformance':
-        return await conformanceMain(rest, { out: (s) => io.out(s), err: (s) => io.err(s) }, COMMANDS);
+        return await conformanceMain(rest, { out: (s) => io.out(s), err: (s) => io.err(s), ...(io.onMachine !== undefined ? { onMachine: (m: EmulatedOptions) => io.onMachine?.(m) } : {}) }, COMMANDS);
       default:
         break;
     }

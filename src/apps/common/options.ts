@@ -68,10 +68,9 @@ function optionLabel(name: string, o: OptionDoc): string {
   return `${o.short !== undefined ? `-${o.short}, ` : ''}--${name}${o.arg !== undefined ? ` ${o.arg}` : ''}`;
 }
 
-/** Lines of "  label   help", the help wrapped to `width` columns. */
-function optionLines(set: OptionSet, width = 100): string[] {
+/** Lines of "  label   help", labels padded to `w`, the help wrapped to `width` columns. */
+function optionLines(set: OptionSet, w: number, width = 100): string[] {
   const entries = Object.entries(set);
-  const w = Math.min(24, Math.max(...entries.map(([n, o]) => optionLabel(n, o).length)));
   const out: string[] = [];
   for (const [n, o] of entries) {
     const label = optionLabel(n, o);
@@ -97,13 +96,14 @@ function optionLines(set: OptionSet, width = 100): string[] {
 /** The command's `--help`: synopsis, description, then every option its parser accepts. */
 export function helpText(c: CommandSpec): string {
   const out = c.synopsis.map((s, i) => `${i === 0 ? 'Usage: ' : '       '}dmaheap ${s}`);
+  const w = Math.min(24, Math.max(...Object.entries(optionsOf(c)).map(([n, o]) => optionLabel(n, o).length)));
   out.push(c.description, '', 'Options:');
-  out.push(...optionLines({ ...c.own, ...JSON_OPTION, ...HELP_OPTION }));
+  out.push(...optionLines({ ...c.own, ...JSON_OPTION, ...HELP_OPTION }, w));
   if (c.machine) {
-    out.push('Machine options (the emulated kernel):');
-    out.push(...optionLines(MACHINE_OPTION_DOCS));
+    out.push('', 'Machine options (the emulated kernel):');
+    out.push(...optionLines(MACHINE_OPTION_DOCS, w));
   }
-  if (c.footer !== undefined) out.push(c.footer);
+  if (c.footer !== undefined) out.push('', c.footer);
   return out.join('\n');
 }
 
@@ -126,6 +126,7 @@ export function parseCommand(c: CommandSpec, argv: string[], all: readonly Comma
   } catch (e) {
     if (!(e instanceof UsageError) || e.option === null) throw e;
     const opt = e.option;
+    if (/^-[\d.]/.test(opt)) throw new UsageError(`'${opt}' is a negative number: sizes, ids and counts are never negative`, usageHint(c));
     const name = opt.replace(/^-+/, '').replace(/=.*$/, '');
     const takers = all.filter((o) => o !== c && (opt.startsWith('--') ? name in optionsOf(o) : Object.values(optionsOf(o)).some((d) => d.short === name)));
     if (takers.length > 0) throw new UsageError(`${opt} does not apply to ${c.name} (it is an option of ${takers.map((t) => t.name).join(', ')})`, usageHint(c));

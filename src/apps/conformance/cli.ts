@@ -84,6 +84,8 @@ export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string |
 interface Print {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Told the run's emulated machine before it boots (tests check that each machine option reaches it). */
+  onMachine?: (m: EmulatedOptions) => void;
 }
 
 let epipeGuard = false;
@@ -142,6 +144,7 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
       if (e instanceof UsageError) throw new CliError('board', e.message, 'fix the board file, or give a DTS, a DTB or a /sys/firmware/devicetree/base directory (docs/device-tree.md)', 2);
       throw e;
     }
+    if (!linux) print.onMachine?.(machine);
     if (positionals.length === 0) throw new UsageError('no case files or directories given', 'give case files or directories, e.g. dmaheap conformance run test/conformance/cases');
     const missing = expandPaths(positionals).errors;
     if (missing.length > 0) throw new UsageError(missing.join('; '));
