@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runCli } from '../../src/apps/cli/run.js';
 import type { CliIo } from '../../src/apps/cli/run.js';
 import { parseInteger, parseSize, RAM_LIMITS, SIZE_FORMS, UsageError } from '../../src/apps/common/args.js';
+import { describeError, reportError } from '../../src/apps/common/errors.js';
 
 const MAIN = new URL('../../src/apps/cli/main.js', import.meta.url).pathname;
 
@@ -136,6 +137,7 @@ test('other usage errors: commands, options, values, positionals', async () => {
   await fails(['heaps', '--profile', '5.4'], 2, 'usage', "--profile: '5.4' is not a kernel profile", 'the profiles are 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0');
   await fails(['heaps', '--arch', 'riscv64'], 2, 'usage', "--arch: 'riscv64' is not an architecture", 'the architectures are x86_64 and arm64');
   await fails(['heaps', '--features', 'warp'], 2, 'usage', "--features: unknown feature 'warp'", 'the features are coherent, coherent-prefixed, dmem and charge-pidfd, comma-separated');
+  await fails(['heaps', '--features', 'coherent,coherent-prefixed'], 2, 'usage', "--features: 'coherent,coherent-prefixed' names two coherent heaps", 'coherent (node names, v3) and coherent-prefixed (coherent_<node>) are two revisions of one proposal: give one');
   await fails(['heaps', 'extra'], 2, 'usage', "unexpected argument 'extra'", "'dmaheap heaps --help' lists its options");
   await fails(['lint-names', '--fail-on', 'all'], 2, 'usage', "--fail-on: 'all' is not any or changeable", "any: every name that breaks a rule fails (the default); changeable: only names the device tree chooses fail, the kernel's fixed names are reported");
   await fails(['lint-names', 'extra'], 2, 'usage', "unexpected argument 'extra'", "'dmaheap lint-names --help' lists its options");
@@ -176,6 +178,17 @@ test('board, config, errno and backend errors: their codes, exit statuses and hi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('any other exception is a bug: code internal, exit status 70, the stack on stderr', () => {
+  const e = new TypeError('x is not a function');
+  const lines: string[] = [];
+  const code = reportError(e, { json: true, prefix: 'dmaheap heaps', usageHint: '', out: (s) => lines.push(`out:${s}`), err: (s) => lines.push(`err:${s}`) });
+  assert.equal(code, 70);
+  assert.deepEqual(JSON.parse(lines[0]!.slice(4)) as unknown, { error: { code: 'internal', message: 'internal error: x is not a function', hint: 'this is a bug in dmaheap: please report it with the command line that caused it' } });
+  assert.match(lines[1]!, /^err:TypeError: x is not a function\n {4}at /);
+  const backend = Object.assign(new Error('--backend linux: this is darwin, not Linux'), { name: 'BackendError' });
+  assert.deepEqual(describeError(backend, ''), { code: 'backend', message: '--backend linux: this is darwin, not Linux', hint: 'dmaheap doctor says why this machine cannot be used and what to do; --backend emulated runs the command on an emulated machine', exitCode: 1, stack: null });
 });
 
 test('on the process: exit statuses, and an error in JSON is the only output', { skip: process.platform !== 'linux' ? 'the linux backend error is checked on Linux' : false }, () => {

@@ -183,7 +183,11 @@ export function machineFrom(values: Record<string, unknown>, defaults: EmulatedO
     o.pageSize = ps;
   }
   if (typeof values.features === 'string') {
-    for (const f of values.features.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    const list = values.features.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (list.includes('coherent-prefixed') && (list.includes('coherent') || list.includes('coherent-v3'))) {
+      throw new UsageError(`--features: '${values.features}' names two coherent heaps`, 'coherent (node names, v3) and coherent-prefixed (coherent_<node>) are two revisions of one proposal: give one');
+    }
+    for (const f of list) {
       if (f === 'coherent' || f === 'coherent-v3') o.features = { ...o.features, coherentHeap: 'v3' };
       else if (f === 'coherent-prefixed') o.features = { ...o.features, coherentHeap: 'prefixed' };
       else if (f === 'dmem') o.features = { ...o.features, dmemCharging: true };
