@@ -157,6 +157,9 @@ test('other usage errors: commands, options, values, positionals', async () => {
   assert.deepEqual([help.code, help.err], [0, '']);
   assert.match(help.out, /^Usage: dmaheap <command> \[options\]\n/);
   assert.deepEqual(JSON.parse((await run('--version', '--json')).out), { version: '0.1.0' });
+  const topHelp = await run('help', 'top');
+  assert.deepEqual([topHelp.code, topHelp.out.split('\n')[0]], [0, 'Usage: dmaheap top [--once | --interval <ms>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]']);
+  await fails(['help', 'frob'], 2, 'usage', "no command 'frob'", 'the commands are demo, heaps, lint-names, dump, conformance run, doctor, top, alloc');
 });
 
 test('board, config, errno and backend errors: their codes, exit statuses and hints', async () => {

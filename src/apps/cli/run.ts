@@ -301,9 +301,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return 2;
       case '--help':
       case '-h':
-      case 'help':
-        io.out(USAGE);
+      case 'help': {
+        // dmaheap help <command>: that command's help
+        const topic = cmd === 'help' ? rest.filter((a) => a !== '--json').join(' ') : '';
+        if (topic === '') {
+          io.out(USAGE);
+          return 0;
+        }
+        const c = COMMANDS.find((x) => x.name === topic || (topic === 'conformance' && x.name === 'conformance run'));
+        if (c === undefined) throw new UsageError(`no command '${topic}'`, `the commands are ${COMMANDS.map((x) => x.name).join(', ')}`);
+        io.out(helpText(c));
         return 0;
+      }
       case '--version':
       case '-V':
         io.out(json ? JSON.stringify({ version: version() }) : version());
