@@ -14,19 +14,35 @@ export interface ErrnoErrorJSON {
   message: string;
 }
 
+/** libuv's form: `EINVAL: Invalid argument, ioctl '/dev/dma_heap/system'`. */
+function errnoSummary(code: ErrnoName, syscall: string, path: string | undefined): string {
+  return `${code}: ${strerror(code)}, ${syscall}${path !== undefined ? ` '${path}'` : ''}`;
+}
+
 export class ErrnoError extends Error {
   override readonly name = 'ErrnoError';
   readonly code: ErrnoName;
   readonly errno: number;
   readonly syscall: string;
   readonly path: string | undefined;
+  /**
+   * What the error means here and what to do, when the library knows more than the errno (a
+   * missing heap: the heaps there are and why). It is also the message's parenthesised tail.
+   */
+  readonly hint: string | undefined;
 
   constructor(code: ErrnoName, syscall: string, path?: string, hint?: string) {
-    super(`${code}: ${strerror(code)}, ${syscall}${path !== undefined ? ` '${path}'` : ''}${hint !== undefined ? ` (${hint})` : ''}`);
+    super(`${errnoSummary(code, syscall, path)}${hint !== undefined ? ` (${hint})` : ''}`);
     this.code = code;
     this.errno = Errno[code];
     this.syscall = syscall;
     this.path = path;
+    this.hint = hint;
+  }
+
+  /** The message without the hint: `ENOENT: No such file or directory, open '/dev/dma_heap/x'`. */
+  get summary(): string {
+    return errnoSummary(this.code, this.syscall, this.path);
   }
 
   /** From a negated errno number as a syscall returns it. */

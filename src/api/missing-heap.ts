@@ -135,7 +135,11 @@ export function explainMissingHeap(heap: string, f: HeapNamingFacts): MissingHea
     cmaNaming = true;
     instead = present[0] ?? null;
     const since617 = atLeast(v, 6, 17) ? '' : ' (from Linux 6.17 its heap is default_cma_region)';
-    if (heap === 'default_cma_region' && !atLeast(v, 6, 17)) {
+    if (expected.includes(heap) && (cma !== null || dt !== null)) {
+      // the right name for this kernel's default area, and still no heap: the area is missing
+      const origin = cma !== null ? `cma=${cma} on the kernel command line` : `the device tree's ${dt!}`;
+      reason = `${heap} is the name of the default CMA area's heap here (${origin}), but there is no such heap: CONFIG_DMABUF_HEAPS_CMA is off, or the area could not be placed (dmesg | grep -i cma)`;
+    } else if (heap === 'default_cma_region' && !atLeast(v, 6, 17)) {
       reason = `default_cma_region is the default CMA heap's name from Linux 6.17; this kernel (${release}) names it after its area, ${expected[0]!}`;
     } else if (cma !== null && dt !== null && heap === dt) {
       reason = `cma=${cma} on the kernel command line replaces the device tree's default CMA region ${dt} (${atLeast(v, 6, 19) ? 'Linux 6.19+ skips the region' : 'the kernel bypasses it'}), so there is no heap ${dt}; the default CMA area is the command-line one, named reserved${since617}`;
@@ -151,7 +155,7 @@ export function explainMissingHeap(heap: string, f: HeapNamingFacts): MissingHea
     } else {
       reason = 'there is no default CMA area: no cma= on the kernel command line and no linux,cma-default region in the device tree (add cma=64M to the command line for one)';
     }
-    if (instead === null && (cma !== null || dt !== null) && reason !== null && !reason.startsWith('there is no')) {
+    if (instead === null && (cma !== null || dt !== null) && !expected.includes(heap) && reason !== null && !reason.startsWith('there is no')) {
       reason += '; and no CMA heap exists at all: CONFIG_DMABUF_HEAPS_CMA is off, or the area could not be placed (dmesg | grep -i cma)';
     }
   } else if (region !== null && region.reusable && region.compatible.includes('shared-dma-pool')) {

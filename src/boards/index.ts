@@ -59,6 +59,8 @@ export function loadBoard(input: BoardInput, opts: LoadBoardOptions = {}): Board
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') {
       const looksLikeSource = /[\n{};]/.test(input);
       const why = code === 'ENOENT' ? 'no such file or directory' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : 'file name too long';
+      // what is plainly a path (a directory part or a device-tree file suffix) needs only the reason
+      if (!looksLikeSource && /[/\\]|\.(dts|dtsi|dtb)$/.test(input)) return { error: `${input}: ${why}` };
       return {
         error: `${quoteBoardString(input)} is not a shipped board (${SHIPPED_BOARD_NAMES.join(', ')})${looksLikeSource ? ', not DTS source text (no /dts-v1/ at the start)' : ''} and not an existing path (${why}); ${BOARD_STRING_FORMS}`,
       };

@@ -174,20 +174,27 @@ test('dmaheap dump on the command line: emulated output unchanged; bad arguments
   const emu = run('--demo-workload', '--profile', '6.1');
   assert.equal(emu.status, 0, emu.stderr);
   assert.equal(emu.stdout, `${printDump(runDump({ profile: '6.1', cmdline: 'cma=64M' }, { demoWorkload: true }), { all: false, perBuffer: false })}\n`);
-  const forced = run('--backend', 'emulated', '-b', '--json');
+  const forced = run('--backend', 'emulated', '--json');
   assert.equal(forced.status, 0, forced.stderr);
   assert.deepEqual(JSON.parse(forced.stdout), JSON.parse(JSON.stringify(runDump({ cmdline: 'cma=64M' }, { demoWorkload: false }))));
-  for (const [args, message] of [
-    [['--backend', 'linux', '--demo-workload'], '--demo-workload applies to the emulated machine; with --backend linux the machine is this one'],
-    [['--backend', 'linux', '--board', 'x.dts'], '--board applies to the emulated machine; with --backend linux the machine is this one'],
-    [['--backend', 'linux', '--pid', '0'], "--pid: '0' is not a process id"],
-    [['--backend', 'linux', '--pid'], "Option '--pid <value>' argument missing"],
-    [['--backend', 'both'], "--backend: 'both' is not emulated, linux or auto"],
+  const help = "'dmaheap dump --help' lists its options";
+  for (const [args, message, hint] of [
+    [['--backend', 'linux', '--demo-workload'], '--demo-workload applies to the emulated machine; with --backend linux the machine is this one', 'leave out --demo-workload to look at this machine, or use --backend emulated'],
+    [['--backend', 'linux', '--board', 'x.dts'], '--board applies to the emulated machine; with --backend linux the machine is this one', 'leave out --board to look at this machine, or use --backend emulated'],
+    [['--backend', 'linux', '--pid', '0'], "--pid: '0' is not a process id: the smallest is 1", '--pid takes a process id: a decimal whole number from 1 to 4194304 (PID_MAX_LIMIT)'],
+    [['--backend', 'linux', '--pid'], '--pid needs a value', help],
+    [['--backend', 'both'], "--backend: 'both' is not emulated, linux or auto", help],
+    [['--json', '-a'], '-a/--all chooses a text layout; --json prints the whole report', 'leave out --json to see the layout, or leave out -a/-b'],
   ] as const) {
     const r = run(...args);
     assert.equal(r.status, 2, args.join(' '));
-    assert.equal(r.stderr, `dmaheap: ${message}\nRun 'dmaheap --help' for usage.\n`);
-    assert.equal(r.stdout, '');
+    if (args[0] === '--json') {
+      assert.deepEqual(JSON.parse(r.stdout), { error: { code: 'usage', message, hint } });
+      assert.equal(r.stderr, '');
+    } else {
+      assert.equal(r.stderr, `dmaheap dump: ${message}\nhint: ${hint}\n`);
+      assert.equal(r.stdout, '');
+    }
   }
 });
 

@@ -214,17 +214,24 @@ test('dmaheap heaps on the command line: emulated output unchanged, emulated-onl
   const board = run('--profile', '6.1', '--json');
   assert.equal(board.status, 0, board.stderr);
   assert.deepEqual(JSON.parse(board.stdout), JSON.parse(JSON.stringify(bootHeaps({ profile: '6.1', cmdline: 'cma=64M' }, null))));
-  for (const [args, message] of [
-    [['--backend', 'linux', '--board', IMX8MP], '--board applies to the emulated machine; with --backend linux the machine is this one'],
-    [['--backend', 'linux', '--diff', '6.12', '7.0'], '--diff applies to the emulated machine; with --backend linux the machine is this one'],
-    [['--backend', 'linux', '--profile', '6.1'], '--profile applies to the emulated machine; with --backend linux the machine is this one'],
-    [['--backend', 'linux', 'system'], "unexpected argument 'system'"],
-    [['--backend', 'qemu'], "--backend: 'qemu' is not emulated, linux or auto"],
-    [['--diff', '6.12'], '--diff needs two profiles, e.g. --diff 6.12 7.0'],
+  const usage = "'dmaheap heaps --help' lists its options";
+  for (const [args, message, hint] of [
+    [['--backend', 'linux', '--board', IMX8MP], '--board applies to the emulated machine; with --backend linux the machine is this one', 'leave out --board to look at this machine, or use --backend emulated'],
+    [['--backend', 'linux', '--diff', '6.12', '7.0'], '--diff applies to the emulated machine; with --backend linux the machine is this one', 'leave out --diff to look at this machine, or use --backend emulated'],
+    [['--backend', 'linux', '--profile', '6.1'], '--profile applies to the emulated machine; with --backend linux the machine is this one', 'leave out --profile to look at this machine, or use --backend emulated'],
+    [['--backend', 'linux', 'system'], "unexpected argument 'system'", usage],
+    [['--backend', 'qemu'], "--backend: 'qemu' is not emulated, linux or auto", usage],
+    [['--diff', '6.12'], '--diff needs two profiles, e.g. --diff 6.12 7.0', usage],
+    [['--diff', '6.12', '7.0', '6.19'], "unexpected argument '6.19'", usage],
+    [['--diff', '6.12,7.0', '6.19'], "unexpected argument '6.19'", usage],
+    [['--diff', '6.12', '5.4'], "--diff: '5.4' is not a kernel profile", 'the profiles are 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0'],
+    [['--diff', '6.12', '7.0', '--profile', '6.1'], '--profile does not apply with --diff: --diff <v1> <v2> names both kernel versions', usage],
+    [['--sanitize'], '--sanitize does not apply to heaps (it is an option of demo, conformance run)', usage],
+    [['--bord', IMX8MP], "unknown option '--bord' (did you mean --board?)", usage],
   ] as const) {
     const r = run(...args);
     assert.equal(r.status, 2, args.join(' '));
-    assert.equal(r.stderr, `dmaheap: ${message}\nRun 'dmaheap --help' for usage.\n`);
+    assert.equal(r.stderr, `dmaheap heaps: ${message}\nhint: ${hint}\n`);
     assert.equal(r.stdout, '');
   }
   const help = run('--help');

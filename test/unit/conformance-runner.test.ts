@@ -443,7 +443,7 @@ test('case keys devices, sanitizer and ram: checked when the file loads', () => 
   assert.deepEqual(errs({ backend: 'emulated', devices: [{ name: 'd', model: 'gpu' }] }), [`f.json: case 1 "x": devices[0]: device d: unknown model 'gpu' (known: camera, display, copy, codec)`]);
   assert.deepEqual(errs({ backend: 'emulated', devices: [{ name: 'd' }, { name: 'd' }] }), [`f.json: case 1 "x": devices[1]: device 'd' is declared twice`]);
   assert.deepEqual(errs({ backend: 'emulated', sanitizer: 'on' }), [`f.json: case 1 "x": 'sanitizer' must be true or false`]);
-  assert.deepEqual(errs({ backend: 'emulated', ram: 'lots' }), [`f.json: case 1 "x": ram: 'lots' is not a size (examples: 4096, 64M, 2G)`]);
+  assert.deepEqual(errs({ backend: 'emulated', ram: 'lots' }), [`f.json: case 1 "x": ram: 'lots' is not a size: it does not start with a number; a size is a whole number of bytes, decimal or 0x hex, with an optional unit K, M, G or T (1K = 1024; KiB and KB mean K): 4096, 64K, 1M, 0x1000`]);
   assert.deepEqual(errs({ backend: 'emulated', ram: '8G', sanitizer: true, devices: [{ name: 'd', dmaMask: 32 }] }), []);
   const m = parseCaseFile(JSON.stringify({ cases: [{ name: 'x', backend: 'emulated', ram: '8G', sanitizer: false, steps: [{ count_fds: true }] }] }), 'f.json').file?.cases[0]?.machine;
   assert.deepEqual(m, { ramBytes: 8 * 1024 ** 3, sanitizer: false });

@@ -10,6 +10,7 @@ import type { DmaBuffer } from '../../api/client.js';
 import { parseFdinfo } from '../../api/dmabuf-info.js';
 import { ErrnoError } from '../../api/errors.js';
 import { inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
+import { CliError } from '../common/args.js';
 import type { OpenedTarget } from '../common/backend.js';
 import { fmtBytes } from '../common/format.js';
 
@@ -73,14 +74,20 @@ function describe(o: OpenedTarget, heap: string): HeapAbout {
 }
 
 /**
- * Why an allocation failed, in terms of this machine. ENOENT needs nothing here: the client's
- * error already names the heaps there are and why this one is missing (src/api/missing-heap.ts).
+ * What to do about a failed allocation from `heap` on a machine whose heaps are `names`: the
+ * heaps that exist (and what the default CMA heap is called here), doctor for permissions.
  */
-function hint(e: ErrnoError): string | undefined {
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'run dmaheap doctor: it shows the node\'s owner and mode and the udev rule that opens it to a group';
-  if (e.code === 'ENOMEM') return 'the heap has no room for that size';
-  if (e.code === 'ENOTTY') return 'not a dma-heap node: run dmaheap doctor';
-  return undefined;
+function allocHint(size: number, code: string): string | null {
+  if (code === 'EACCES' || code === 'EPERM') return 'run dmaheap doctor: it shows the node\'s owner and mode and the udev rule that opens it to a group';
+  if (code === 'ENOMEM') return 'the heap has no room for that size';
+  if (code === 'EINVAL' && size === 0) return 'a heap refuses an empty buffer: give a size of at least 1 byte';
+  if (code === 'ENOTTY') return 'not a dma-heap node: run dmaheap doctor';
+  return null;
+}
+
+/** An allocation's ErrnoError as the command's error: the errno name as its code, the client's hint or {@link allocHint}. */
+export function allocError(e: ErrnoError, size: number): CliError {
+  return new CliError(e.code, e.summary, e.hint ?? allocHint(size, e.code));
 }
 
 /** Allocates `size` bytes from `heap` in the opened backend; the buffer stays open for the caller. */
@@ -90,8 +97,7 @@ export function runAlloc(o: OpenedTarget, heap: string, size: number, opts: { na
   try {
     buffer = client.allocate(heap, size, opts.name !== undefined ? { name: opts.name } : {});
   } catch (e) {
-    const why = e instanceof ErrnoError ? hint(e) : undefined;
-    if (e instanceof ErrnoError && why !== undefined) throw new ErrnoError(e.code, e.syscall, e.path, why);
+    if (e instanceof ErrnoError) throw allocError(e, size);
     throw e;
   }
   const t = o.target;

@@ -4,6 +4,9 @@
  * kernel shows for it (fdinfo, debugfs).
  */
 import { DmaHeapClient } from '../../api/client.js';
+import type { DmaBuffer } from '../../api/client.js';
+import { ErrnoError } from '../../api/errors.js';
+import { allocError } from './alloc.js';
 import { createEmulatedTarget, describeHeaps } from '../../backends/emulated/index.js';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { fmtBytes, table } from '../common/format.js';
@@ -34,7 +37,13 @@ export function runDemo(machine: EmulatedOptions, heapName: string | undefined, 
       steps.push({ step: 'allocate', detail: 'no heap: /dev/dma_heap does not exist on this machine' });
       return { heaps, steps, kernel: k.profile.release, machine: booted };
     }
-    const buf = client.allocate(heap, size, { name: 'dmaheap-demo' });
+    let buf: DmaBuffer;
+    try {
+      buf = client.allocate(heap, size, { name: 'dmaheap-demo' });
+    } catch (e) {
+      if (e instanceof ErrnoError) throw allocError(e, size);
+      throw e;
+    }
     steps.push({ step: 'allocate', detail: `${fmtBytes(size)} from heap "${heap}": fd ${buf.fd}, ${buf.size} bytes (page aligned)` });
     const fdinfo = target.readFile(`/proc/self/fdinfo/${buf.fd}`).text ?? '';
     steps.push({ step: 'fdinfo', detail: fdinfo.trimEnd().split('\n').join(' | ').replaceAll('\t', ' ') });

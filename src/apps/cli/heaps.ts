@@ -18,6 +18,9 @@ import { createEmulatedTarget, describeHeaps, heapFacts, heapIdentity } from '..
 import type { EmulatedOptions, HeapDescription } from '../../backends/emulated/index.js';
 export { withBoard } from '../common/machine.js';
 import { fmtBytes, table } from '../common/format.js';
+import { UsageError } from '../common/args.js';
+import { missingHeaps, missingText } from './missing.js';
+import type { MissingHeap } from './missing.js';
 
 export interface BootedHeaps {
   readonly kernel: string;
@@ -29,6 +32,8 @@ export interface BootedHeaps {
   readonly log: readonly string[];
   /** Notes from the emulator about inputs the kernel would read differently. */
   readonly diagnostics: readonly string[];
+  /** Heaps the machine asks for (cma=, reserved-memory regions, the TEE) that the kernel did not make, and why. */
+  readonly missing: readonly MissingHeap[];
 }
 
 export function bootHeaps(machine: EmulatedOptions, boardPath: string | null, previous?: readonly string[]): BootedHeaps {
@@ -36,6 +41,7 @@ export function bootHeaps(machine: EmulatedOptions, boardPath: string | null, pr
   try {
     const k = t.kernel;
     const heaps = describeHeaps(k);
+    const missing = missingHeaps(k, heaps);
     const verdicts = lintHeapNames(heaps.map(heapFacts), previous !== undefined ? { previous } : undefined);
     return {
       kernel: k.profile.release,
@@ -45,6 +51,7 @@ export function bootHeaps(machine: EmulatedOptions, boardPath: string | null, pr
       heaps: heaps.map((h, i) => ({ ...h, naming: verdicts[i]! })),
       log: k.memoryPlan.log,
       diagnostics: k.memoryPlan.diagnostics,
+      missing,
     };
   } finally {
     t.dispose();
@@ -72,9 +79,10 @@ export function printHeaps(r: BootedHeaps): string {
     ['name', 'kind', 'backing', 'contig', 'cached', 'protected', 'capacity', 'free', 'naming'],
     ...r.heaps.map((h) => [h.name, h.kind, backing(h), yn(h.contiguous), yn(h.cacheable), yn(h.protected), fmtBytes(h.capacity), fmtBytes(h.free), verdictText(h.naming)]),
   ]));
+  out.push(...missingText(r.missing));
   out.push(...namingNotes(r.heaps));
   for (const d of r.diagnostics) out.push(`note: ${d}`);
-  if (r.heaps.length === 1) out.push('Only the system heap: add cma=64M to the command line (--cmdline) or a reusable shared-dma-pool region to the board for a CMA heap.');
+  if (r.heaps.length === 1 && r.missing.length === 0) out.push('Only the system heap: add cma=64M to the command line (--cmdline) or a reusable shared-dma-pool region to the board for a CMA heap.');
   return out.join('\n');
 }
 
@@ -94,15 +102,76 @@ function yn(b: boolean): string {
   return b ? 'yes' : 'no';
 }
 
-export function printLint(r: BootedHeaps): string {
+/** `lint-names --fail-on`: which failing names make the exit status 1. */
+export type FailOn = 'any' | 'changeable';
+
+export function parseFailOn(v: string | undefined): FailOn {
+  if (v === undefined || v === 'any' || v === 'changeable') return v ?? 'any';
+  throw new UsageError(`--fail-on: '${v}' is not any or changeable`, 'any: every name that breaks a rule fails (the default); changeable: only names the device tree chooses fail, the kernel\'s fixed names are reported');
+}
+
+/**
+ * Who chose a heap's name: the kernel (fixed: the system heap, default_cma_region, `reserved`
+ * for the command-line/Kconfig CMA area, the 6.17-6.18 legacy duplicate, the TEE's
+ * protected,<use>), or the device tree (a per-region, default-region or coherent heap is named
+ * after its /reserved-memory node: renaming the node renames the heap).
+ */
+export function nameOwner(h: HeapDescription): { readonly namedBy: 'kernel' | 'device-tree'; readonly detail: string; readonly changeable: boolean } {
+  const kernel = (detail: string) => ({ namedBy: 'kernel', detail, changeable: false }) as const;
+  if (h.kind === 'system') return kernel('the system heap');
+  if (h.legacyAlias) return kernel('the legacy duplicate of the default CMA heap (6.17-6.18, CONFIG_DMABUF_HEAPS_CMA_LEGACY)');
+  if (h.kind === 'cma' && h.name === 'default_cma_region') return kernel('the default CMA heap, so named since 6.17');
+  if (h.kind === 'protected') return kernel('a TEE protected heap, named after its use case');
+  if (h.region === null || h.region.path === null) return kernel('the command-line/Kconfig CMA area');
+  return { namedBy: 'device-tree', detail: `node ${h.region.path}`, changeable: true };
+}
+
+/** A name's verdict, who chose the name, and whether it fails the run. */
+export interface LintedName extends Verdict {
+  /** Who chose the name: the kernel (fixed) or the device tree (a node name). */
+  readonly namedBy: 'kernel' | 'device-tree';
+  /** Which heap of the kernel's, or which node. */
+  readonly detail: string;
+  /** The board can change it: a device-tree node name. */
+  readonly changeable: boolean;
+  /** Counts toward the exit status under `failOn`: not ok, and changeable unless failOn is any. */
+  readonly fails: boolean;
+}
+
+export interface LintReport {
+  readonly kernel: string;
+  readonly profile: string;
+  readonly board: string | null;
+  readonly failOn: FailOn;
+  readonly heaps: readonly LintedName[];
+  readonly passed: number;
+  readonly failed: number;
+  /** Names that break a rule but do not fail the run: the kernel's, under --fail-on changeable. */
+  readonly reported: number;
+}
+
+export function lintReport(r: BootedHeaps, failOn: FailOn = 'any'): LintReport {
+  const heaps = r.heaps.map((h): LintedName => {
+    const o = nameOwner(h);
+    return { ...h.naming, ...o, fails: !h.naming.ok && (failOn === 'any' || o.changeable) };
+  });
+  const failed = heaps.filter((h) => h.fails).length;
+  const passed = heaps.filter((h) => h.ok).length;
+  return { kernel: r.kernel, profile: r.profile, board: r.board, failOn, heaps, passed, failed, reported: heaps.length - passed - failed };
+}
+
+export function printLint(r: LintReport): string {
   const out: string[] = [`Heap names on ${r.board ?? 'the emulated machine'}, Linux ${r.kernel} (profile ${r.profile}):`];
-  for (const h of r.heaps) {
-    const v = h.naming;
-    out.push(`${v.ok ? 'ok  ' : 'FAIL'}  ${h.name}${v.suggestion !== null ? `  → suggest "${v.suggestion}"` : ''}`);
+  for (const v of r.heaps) {
+    const tag = v.ok ? 'ok' : v.fails ? 'FAIL' : 'fixed';
+    out.push(`${tag.padEnd(5)} ${v.name}${v.suggestion !== null ? `  → suggest "${v.suggestion}"` : ''}  [named by the ${v.namedBy === 'kernel' ? 'kernel' : 'device tree'}: ${v.detail}]`);
     for (const f of v.findings) out.push(`        ${f.rule} ${f.severity}: ${f.message}`);
   }
-  const bad = r.heaps.filter((h) => !h.naming.ok).length;
-  out.push(`${r.heaps.length - bad} passed, ${bad} failed`);
+  const fixedFailing = r.heaps.filter((h) => h.fails && !h.changeable).length;
+  let summary = `${r.passed} passed, ${r.failed} failed`;
+  if (r.reported > 0) summary += `, ${r.reported} fixed by the kernel (reported, not failed: --fail-on changeable)`;
+  else if (fixedFailing > 0) summary += ` (${fixedFailing} of them fixed by the kernel: --fail-on changeable fails only on names the board can change)`;
+  out.push(summary);
   return out.join('\n');
 }
 

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseSize } from '../common/args.js';
+import { parseSize, RAM_LIMITS, UsageError } from '../common/args.js';
 import { isShippedBoardName, shippedBoardPath } from '../../boards/index.js';
 import { deviceConfigProblem } from '../../kernel/dev/device.js';
 import type { DeviceConfig } from '../../kernel/dev/device.js';
@@ -270,9 +270,9 @@ function parseMachine(c: Record<string, unknown>, where: string, filePath: strin
     if (c.board !== undefined) throw new LoadError(`${where}: 'ram' cannot be combined with 'board' (the board's /memory gives the RAM)`);
     let bytes: number;
     try {
-      bytes = typeof c.ram === 'number' ? c.ram : typeof c.ram === 'string' ? parseSize(c.ram, 'ram') : NaN;
+      bytes = typeof c.ram === 'number' ? c.ram : typeof c.ram === 'string' ? parseSize(c.ram, 'ram', RAM_LIMITS) : NaN;
     } catch (e) {
-      throw new LoadError(`${where}: ${(e as Error).message}`);
+      throw new LoadError(`${where}: ${(e as Error).message}${e instanceof UsageError && e.hint !== null ? `; ${e.hint}` : ''}`);
     }
     if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new LoadError(`${where}: 'ram' must be a size ("8G", "2048M" or a number of bytes)`);
     m.ramBytes = bytes;

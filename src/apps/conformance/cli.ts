@@ -3,7 +3,10 @@
  * conformance runner. Exit status: 0 when every case passed (or was skipped), 1 when a case
  * failed or a case file is broken, 2 for a usage error (bad option, no such path, bad machine).
  */
-import { MACHINE_OPTIONS, machineFrom, parse } from '../common/args.js';
+import { CliError, UsageError, machineFrom } from '../common/args.js';
+import { reportError, wantsJson } from '../common/errors.js';
+import { helpText, parseCommand, SANITIZE_OPTION, usageHint } from '../common/options.js';
+import type { CommandSpec } from '../common/options.js';
 import { loadBoard } from '../../boards/index.js';
 import type { DeviceTree } from '../../boards/index.js';
 import { withBoard, withBoardTree } from '../common/machine.js';
@@ -14,39 +17,30 @@ import { expandPaths, loadCaseFiles } from './cases.js';
 import type { CaseMachine } from './cases.js';
 import { formatResult, reportJson, runCases, summaryLine } from './runner.js';
 
-const USAGE = `Usage: dmaheap conformance run <files-or-dirs...> [options]
-
-Runs JSON conformance case files (format: docs/conformance.md), each case on a fresh target,
-prints one line per case and a closing "N passed, N failed" line.
-
-Options:
-  --backend <b>      emulated (default) or linux (this machine's kernel: /dev/dma_heap through
-                     libc; needs Linux, heaps and koffi; the machine options below do not apply,
-                     cases run against the live kernel one after another, device and sanitizer
-                     cases skip). Exit status 2 with the reason when the linux backend cannot run.
-  --profile <v>      kernel version profile of the emulated kernel (default: the backend's, 7.0);
-                     cases with a "profiles" list run only when it names this profile
-  --cmdline <args>   kernel command line (default: cma=64M; with --board: the board's bootargs)
-  --board <b>        boot from a board: a shipped board's name (imx8mp, rpi5, rk3588, am62x,
-                     x86-pc), a DTS, DTB or live-tree directory (arch, RAM and reserved memory
-                     from the board)
-  --features <list>  proposed kernel features, comma-separated: coherent, coherent-prefixed
-  --ram <size>       RAM size (default: 2G)
-  --page-size <n>    page size (default: 4096)
-  --arch <a>         x86_64 (default) or arm64
-  --sanitize         run every machine with the sync sanitizer (the "sanitizer" op)
-  --filter <text>    run only cases whose name contains <text>
-  --quiet            print only failures, errors and the closing line
-  --json             print the report as JSON
-Defaults mirror the oracle VM: x86-64, 4 KiB pages, 2 GiB RAM, cma=64M. A case with its own
-"board", "cmdline", "features", "ram", "devices" or "sanitizer" keys runs on that machine
-instead (with --profile and --page-size kept).
-Exit status: 0 all passed, 1 a case failed or a case file is broken, 2 usage error (or a
-backend that cannot run here).`;
+/** `dmaheap conformance run`: its options and help. */
+export const CONFORMANCE_RUN: CommandSpec = {
+  name: 'conformance run',
+  synopsis: ['conformance run <files-or-dirs...> [options]'],
+  description: `Runs JSON conformance case files (format: docs/conformance.md), each case on a fresh target,
+prints one line per case and a closing "N passed, N failed" line. Defaults mirror the oracle VM:
+x86-64, 4 KiB pages, 2 GiB RAM, cma=64M. A case with its own "board", "cmdline", "features",
+"ram", "devices" or "sanitizer" keys runs on that machine instead (with --profile and
+--page-size kept).`,
+  own: {
+    backend: { type: 'string', arg: '<b>', help: 'emulated (default) or linux: this machine\'s kernel (/dev/dma_heap through libc; needs Linux, heaps and koffi; the machine options do not apply, cases run one after another, device and sanitizer cases skip)' },
+    ...SANITIZE_OPTION,
+    filter: { type: 'string', arg: '<text>', help: 'run only cases whose name contains <text>' },
+    quiet: { type: 'boolean', help: 'text: print only failures, errors and the closing line' },
+  },
+  machine: true,
+  positionals: true,
+  footer: `--profile also selects cases: a case with a "profiles" list runs only when it names the profile.
+Exit status: 0 all passed, 1 a case failed, a case file is broken or the linux backend cannot run
+here, 2 usage error (a bad option, no such path, a board that cannot be loaded).`,
+};
 
 /** Options that describe an emulated machine: meaningless for the real kernel. */
 const EMULATED_ONLY = ['cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'sanitize'] as const;
-
 
 /** An emulated target for the conformance runner (a fresh kernel and process). */
 export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
@@ -91,6 +85,8 @@ export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string |
 interface Print {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Told the run's emulated machine before it boots (tests check that each machine option reaches it). */
+  onMachine?: (m: EmulatedOptions) => void;
 }
 
 let epipeGuard = false;
@@ -110,17 +106,16 @@ const defaultPrint: Print = {
   err: (s) => process.stderr.write(`${s}\n`),
 };
 
-/** Runs `conformance <argv...>`; returns the exit status. */
-export async function conformanceMain(argv: string[], print: Print = defaultPrint): Promise<number> {
+/** Runs `conformance <argv...>`; returns the exit status. `all`: every command, for "does not apply" errors. */
+export async function conformanceMain(argv: string[], print: Print = defaultPrint, all: readonly CommandSpec[] = [CONFORMANCE_RUN]): Promise<number> {
+  const json = wantsJson(argv);
+  const fail = (e: unknown) => reportError(e, { json, prefix: 'dmaheap conformance', usageHint: usageHint(CONFORMANCE_RUN), out: print.out, err: print.err });
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    print.out(USAGE);
+    (sub === undefined ? print.err : print.out)(helpText(CONFORMANCE_RUN));
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'run') {
-    print.err(`dmaheap conformance: unknown subcommand '${sub}' (only 'run')\n${USAGE}`);
-    return 2;
-  }
+  if (sub !== 'run') return fail(new UsageError(`unknown subcommand '${sub}' (only 'run')`));
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   let machine: EmulatedOptions = { ...ORACLE_MACHINE };
@@ -128,28 +123,34 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   let boardPath: string | undefined;
   let linux = false;
   try {
-    ({ values, positionals } = parse(rest, { ...MACHINE_OPTIONS, backend: { type: 'string' }, filter: { type: 'string' }, quiet: { type: 'boolean' } }, true));
+    ({ values, positionals } = parseCommand(CONFORMANCE_RUN, rest, all));
     if (values.help === true) {
-      print.out(USAGE);
+      print.out(helpText(CONFORMANCE_RUN));
       return 0;
     }
     const backend = values.backend ?? 'emulated';
-    if (backend !== 'emulated' && backend !== 'linux') throw new Error(`--backend: '${String(backend)}' is not a backend (known: emulated, linux)`);
+    if (backend !== 'emulated' && backend !== 'linux') throw new UsageError(`--backend: '${String(backend)}' is not a backend of conformance run`, 'the backends are emulated and linux');
     if (backend === 'linux') {
       const given = EMULATED_ONLY.filter((k) => values[k] !== undefined);
-      if (given.length > 0) throw new Error(`--${given[0]!} describes an emulated machine; with --backend linux the machine is this one`);
+      if (given.length > 0) throw new UsageError(`--${given[0]!} describes an emulated machine; with --backend linux the machine is this one`, `leave out --${given[0]!}, or use --backend emulated`);
       linux = true;
     }
+    if (json && values.quiet === true) throw new UsageError('--quiet applies to the text report; --json prints every case', 'leave out one of --quiet and --json');
     explicit = machineFrom(values);
     boardPath = typeof values.board === 'string' ? values.board : undefined;
     // with a board, its arch, RAM and bootargs replace the oracle VM's
-    machine = boardPath === undefined ? { ...ORACLE_MACHINE, ...explicit } : withBoard({ pageSize: ORACLE_MACHINE.pageSize, ...explicit }, boardPath);
-    if (positionals.length === 0) throw new Error('no case files or directories given');
+    try {
+      machine = boardPath === undefined ? { ...ORACLE_MACHINE, ...explicit } : withBoard({ pageSize: ORACLE_MACHINE.pageSize, ...explicit }, boardPath);
+    } catch (e) {
+      if (e instanceof UsageError) throw new CliError('board', e.message, 'fix the board file, or give a DTS, a DTB or a /sys/firmware/devicetree/base directory (docs/device-tree.md)', 2);
+      throw e;
+    }
+    if (!linux) print.onMachine?.(machine);
+    if (positionals.length === 0) throw new UsageError('no case files or directories given', 'give case files or directories, e.g. dmaheap conformance run test/conformance/cases');
     const missing = expandPaths(positionals).errors;
-    if (missing.length > 0) throw new Error(missing.join('; '));
+    if (missing.length > 0) throw new UsageError(missing.join('; '));
   } catch (e) {
-    print.err(`dmaheap conformance: ${(e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}\nRun 'dmaheap conformance --help' for usage.`);
-    return 2;
+    return fail(e);
   }
 
   let makeTarget = (): SyscallTarget => conformanceTarget(machine);
@@ -160,8 +161,7 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
     const { linuxBackend } = await import('../../backends/linux/index.js');
     const avail = linuxBackend.isAvailable();
     if (!avail.ok) {
-      print.err(`dmaheap conformance: the linux backend cannot run here: ${avail.reason}`);
-      return 2;
+      return fail(new CliError('backend', `the linux backend cannot run here: ${avail.reason}`, 'dmaheap doctor says why and what to do; without --backend linux the cases run on the emulated kernel'));
     }
     // each case on a "fresh process": the target closes what the case left open when it ends
     makeTarget = () => linuxBackend.createTarget({ exclusive: true });
@@ -171,12 +171,11 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
   try {
     makeTarget().dispose();
   } catch (e) {
-    print.err(`dmaheap conformance: cannot ${linux ? 'start the linux backend' : 'boot the emulated machine'}: ${(e as Error).message}`);
-    return 2;
+    if (linux) return fail(new CliError('backend', `cannot start the linux backend: ${(e as Error).message}`, 'dmaheap doctor says why and what to do'));
+    return fail(e);
   }
 
   const loaded = loadCaseFiles(positionals);
-  const json = values.json === true;
   const quiet = values.quiet === true;
   if (!json) for (const e of loaded.errors) print.out(`ERROR ${e}`);
   const opts: Parameters<typeof runCases>[2] = {

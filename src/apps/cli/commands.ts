@@ -1,0 +1,175 @@
+/**
+ * The commands of `dmaheap`: what each one accepts and says in its `--help`. The help is made
+ * from the same option sets the parser uses (src/apps/common/options.ts), so it lists every
+ * option; test/unit/cli-options.test.ts checks that each option has an effect or is refused.
+ */
+import { BACKEND_OPTION_DOC, SANITIZE_OPTION } from '../common/options.js';
+import type { CommandSpec, OptionSet } from '../common/options.js';
+import { CONFORMANCE_RUN } from '../conformance/cli.js';
+
+const USER: OptionSet = {
+  uid: { type: 'string', arg: '<n>', help: 'the emulated user the command runs as (default 0, root)' },
+  gid: { type: 'string', arg: '<n>', help: 'its group id (default: the uid)' },
+  groups: { type: 'string', arg: '<list>', help: 'its supplementary group ids, comma-separated (default none)' },
+};
+
+const DEMO_WORKLOAD: OptionSet = {
+  'demo-workload': { type: 'boolean', help: 'emulated: first run a scene: two processes sharing buffers passed with SCM_RIGHTS, and one buffer only the kernel holds' },
+};
+
+export const DEMO: CommandSpec = {
+  name: 'demo',
+  synopsis: ['demo [--heap <name>] [--size <size>] [--sanitize] [--json] [machine options]'],
+  description: `Boots the emulated kernel, lists its heaps, then allocates, maps, syncs, names and frees a
+buffer, printing each step and what the kernel shows for it (fdinfo, debugfs).`,
+  own: {
+    heap: { type: 'string', arg: '<name>', help: 'the heap to allocate from (default: the first CMA heap, else the first heap)' },
+    size: { type: 'string', arg: '<size>', help: 'the buffer size (default 1M)' },
+    ...SANITIZE_OPTION,
+  },
+  machine: true,
+  positionals: false,
+};
+
+export const HEAPS: CommandSpec = {
+  name: 'heaps',
+  synopsis: ['heaps [--backend emulated|linux|auto] [--json] [machine options]', 'heaps [--board <file>] [--cmdline <args>] --diff <v1> <v2>'],
+  description: `Lists each heap: name, kind, the memory behind it (reserved-memory node, base, size, reusable,
+no-map), whether it is contiguous, cached or protected, capacity and free space, and whether its
+name follows the kernel's naming convention. On an emulated machine it also says which heap
+you asked for is missing and why (a cma= that does not fit, a region the kernel refused, a
+kernel too old for per-region heaps), from the boot log. --backend linux (auto when
+/dev/dma_heap has a heap) lists this machine's heaps: each fact with where it came from (the
+heap-name knowledge base, the device tree, /sys/kernel/mm/cma, /proc/meminfo), "unknown" where
+nothing says, whether you may open each node, the CMA totals and /dev/udmabuf.`,
+  own: {
+    ...BACKEND_OPTION_DOC,
+    diff: { type: 'string', arg: '<v1> <v2>', help: 'emulated: what upgrading the machine from kernel v1 to v2 changes (heaps added, removed, renamed); also --diff v1,v2' },
+  },
+  machine: true,
+  positionals: true,
+};
+
+export const LINT_NAMES: CommandSpec = {
+  name: 'lint-names',
+  synopsis: ['lint-names [--fail-on any|changeable] [--json] [machine options]'],
+  description: `Checks every heap name of an emulated machine or board against the kernel's naming convention
+(rules N1-N7, docs/naming.md). Each name says who chose it: the device tree (a reserved-memory
+node name: yours to change) or the kernel (system, default_cma_region, reserved, the legacy
+duplicates, the TEE's protected,<use>: fixed).`,
+  own: {
+    'fail-on': { type: 'string', arg: '<which>', help: 'which names that break a rule make the exit status 1: any (default), or changeable: only those the board can change (device-tree node names); the kernel\'s fixed names are still reported' },
+  },
+  machine: true,
+  positionals: false,
+  footer: 'Exit status: 0 no failing name, 1 a failing name (an error or a warning), 2 usage error.',
+};
+
+export const DUMP: CommandSpec = {
+  name: 'dump',
+  synopsis: ['dump [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]'],
+  description: `Per-process DMA-BUF accounting, computed as Android's dmabuf_dump does from /proc/<pid>/fdinfo,
+/proc/<pid>/maps and the system-wide buffer list (debugfs bufinfo, or the sysfs stats): per
+process each buffer's Rss, Pss (size / processes sharing it) and exporter; the totals with the
+kernel-only share (buffers no process holds). --backend linux (auto on Linux) reads this machine
+and says what it could not read (other users' processes need root, debugfs is root-only).
+See docs/accounting.md.`,
+  own: {
+    all: { type: 'boolean', short: 'a', help: 'text: the buffer x process table instead of the per-process report' },
+    'per-buffer': { type: 'boolean', short: 'b', help: 'text: the per-buffer and per-exporter statistics (with -a: first)' },
+    pid: { type: 'string', arg: '<n>', help: 'only this process (1 to 4194304)' },
+    ...BACKEND_OPTION_DOC,
+    ...DEMO_WORKLOAD,
+  },
+  machine: true,
+  positionals: false,
+};
+
+export const DOCTOR: CommandSpec = {
+  name: 'doctor',
+  synopsis: ['doctor [--backend emulated|linux|auto] [--json] [machine options] [--uid <n> --gid <n> --groups <list>]'],
+  description: `Checks the DMA-BUF heap setup and explains every problem with what to do next: the kernel,
+/dev/dma_heap (ENOENT), each heap node's owner and mode and whether you can open it (EACCES:
+groups, a udev rule), the kernel configuration (/proc/config.gz or /boot/config-<release>), the
+cma= naming trap, containers, /dev/udmabuf, a 4 KiB DMA_HEAP_IOCTL_ALLOC self-test (ENOTTY,
+EINVAL) and what the accounting tools can see. --backend linux (auto on Linux) checks this
+machine; --backend emulated an emulated one.`,
+  own: { ...BACKEND_OPTION_DOC, ...USER },
+  machine: true,
+  positionals: false,
+  footer: 'Exit status: 0 no check failed, 1 a check failed, 2 usage error.',
+};
+
+export const TOP: CommandSpec = {
+  name: 'top',
+  synopsis: ['top [--once | --interval <ms>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]'],
+  description: `A live per-process view of DMA-BUF memory: Rss, Pss, buffer count, exporters and buffer names per
+process, sorted by Rss, with the totals and the kernel-only share (buffers no process holds),
+refreshed in place until Ctrl-C. On Linux, other users' processes need root.`,
+  own: {
+    once: { type: 'boolean', help: 'print one reading and exit' },
+    interval: { type: 'string', arg: '<ms>', help: 'milliseconds between readings, 100 to 86400000 (default 1000); not with --once' },
+    ...BACKEND_OPTION_DOC,
+    ...DEMO_WORKLOAD,
+  },
+  machine: true,
+  positionals: false,
+};
+
+export const ALLOC: CommandSpec = {
+  name: 'alloc',
+  synopsis: ['alloc <heap> <size> [--name <name>] [--hold] [--json] [--backend emulated|linux|auto] [--uid <n>] [machine options]'],
+  description: `Allocates <size> bytes (4096, 64K, 1M, 0x1000; docs/tools.md, "Sizes") from /dev/dma_heap/<heap>
+through the client library and shows the fd, the size the kernel gave (whole pages), the
+dma-buf's inode, exporter and name, and what the heap is. The buffer is freed before exit.`,
+  own: {
+    name: { type: 'string', arg: '<name>', help: 'the buffer\'s name (DMA_BUF_SET_NAME; the kernel keeps 31 bytes)' },
+    hold: { type: 'boolean', help: 'keep the buffer until Ctrl-C (inspect it meanwhile with dmaheap top or /proc/<pid>/fdinfo/<fd>)' },
+    ...BACKEND_OPTION_DOC,
+    uid: { type: 'string', arg: '<n>', help: 'emulated: allocate as this user (its gid is the same; the heap nodes are 0600 root:root, so any uid but 0 meets EACCES)' },
+  },
+  machine: true,
+  positionals: true,
+};
+
+/** Every command, in the order of `dmaheap --help`. */
+export const COMMANDS: readonly CommandSpec[] = [DEMO, HEAPS, LINT_NAMES, DUMP, CONFORMANCE_RUN, DOCTOR, TOP, ALLOC];
+
+export const USAGE = `Usage: dmaheap <command> [options]
+
+Commands:
+  demo                       boot the emulated kernel, list its heaps, then allocate, map,
+                             sync, name and free a buffer, printing what happened
+  heaps                      the heaps of a machine or a board: backing memory, properties,
+                             capacity, naming verdict, missing heaps and why; --diff <v1> <v2>
+                             for a kernel upgrade
+  lint-names                 check heap names against the kernel's naming convention (N1-N7);
+                             --fail-on changeable gates a board's CI on the names it can change
+  dump                       per-process DMA-BUF accounting as Android's dmabuf_dump prints it
+                             (Rss, Pss, buffer x process table, per-exporter totals, kernel-only share)
+  conformance run <files>    run conformance case files (JSON) against a backend
+  doctor                     check this machine's heap setup (/dev/dma_heap, permissions, groups,
+                             udev rules, kernel config, the cma= naming trap, containers, udmabuf)
+                             and say what to do next
+  top                        live per-process DMA-BUF memory (Rss, Pss, buffers, exporters, names)
+  alloc <heap> <size>        allocate a buffer and show what the kernel gave (fd, size, inode, heap)
+
+Backend (heaps, dump, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
+machine when it can, else the emulated one, with a note); a machine option selects the
+emulated backend.
+
+Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 GiB RAM, cma=64M):
+  --board <file>     boot a board from its device tree: DTS, DTB, or a directory laid out as
+                     /sys/firmware/devicetree/base (RAM, reserved memory and bootargs come from it)
+  --features <list>  proposals: coherent (node names, v3) or coherent-prefixed heaps; dmem (dmem
+                     cgroup charging of CMA/coherent heaps); charge-pidfd (memcg charge_pid_fd)
+  --profile <v>      kernel version profile: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0
+  --cmdline <args>   kernel command line, e.g. 'cma=128M@0x40000000'
+  --ram <size>       RAM size, e.g. 4G (64M to 4T)
+  --page-size <n>    4096, or 16K/64K with --arch arm64
+  --arch <a>         x86_64 or arm64
+  --json             machine-readable output; errors too: {"error": {"code", "message", "hint"}} on stdout
+
+Sizes: a whole number of bytes, decimal or 0x hex, with an optional K, M, G or T (1K = 1024).
+Exit status: 0 success, 1 failure (an error, a failing check or case), 2 usage error.
+Run 'dmaheap <command> --help' for a command's own options.`;
