@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDtsError, parseDts, type DtsReadFile } from '../../src/kernel/of/dts.js';
+import { writeFdt } from '../../src/kernel/of/fdt.js';
 import { cellsBytes, newNode, setProp, type DeviceTree, type DtNode } from '../../src/kernel/of/tree.js';
 import type { LiveTreeEntry, LiveTreeFs } from '../../src/kernel/of/livetree.js';
 
@@ -236,6 +237,21 @@ export function rng(seed: number): () => number {
 }
 
 /** A random, mostly valid DTS using most of the language (for differential testing against dtc). */
+/**
+ * The differential of one random source: our parser accepts exactly what dtc accepts and writes
+ * dtc's blob byte for byte. Returns whether dtc compiled it.
+ */
+export function sameAsDtc(seed: number, src: string, d: DtcAnswer): boolean {
+  const r = parseDts(src, `r${seed}.dts`);
+  if (!d.ok) {
+    assert.ok('error' in r, `seed ${seed}: dtc fails (${d.stderr.split('\n')[0]}) but the parser accepts:\n${src}`);
+    return false;
+  }
+  if ('error' in r) assert.fail(`seed ${seed}: dtc accepts but: ${formatDtsError(r.error)}\n${src}`);
+  assert.ok(Buffer.from(writeFdt(r.tree)).equals(d.dtb), `seed ${seed}: blob differs from dtc's\n${src}`);
+  return true;
+}
+
 export function randomDts(seed: number): string {
   const r = rng(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
