@@ -155,6 +155,18 @@ const q = (s: string): string => `"${s}"`;
  * `bytes` is the byte string for {@link SyscallTarget.ioctlString} (one character per byte).
  */
 export function kernelName(name: string): { text: string; bytes: string } {
+  const known = kernelNames.get(name);
+  if (known !== undefined) return known;
+  const n = Object.freeze(cutName(name));
+  if (kernelNames.size >= 64) kernelNames.clear();
+  kernelNames.set(name, n);
+  return n;
+}
+
+/** Names already cut and encoded (an application names its buffers with a few names). */
+const kernelNames = new Map<string, { text: string; bytes: string }>();
+
+function cutName(name: string): { text: string; bytes: string } {
   let text = '';
   let bytes = '';
   for (const ch of name) {
@@ -213,7 +225,7 @@ export interface DmaBufferInfo {
   readonly stack?: CapturedStack;
   /** True when the client is gone (its process ended): no leak to report then. */
   readonly stale?: () => boolean;
-  /** The owner's open buffers: the buffer is in it from construction to close (only with a leakGuard). */
+  /** The owner's list of open buffers (the client's own): the buffer is in it from construction to close (only with a leakGuard). */
   readonly openBuffers?: OpenBuffers;
 }
 
@@ -324,8 +336,8 @@ export class DmaHeapClient {
   private readonly open = new OpenBuffers();
   /** Every buffer's "is the client gone" (one function for all of them). */
   private readonly stale = (): boolean => this.session.closed;
-  /** Automatic names by purpose, as the kernel takes them (so a name is encoded once). */
-  private readonly autoNames = new Map<string, { text: string; bytes: string }>();
+  /** Automatic names by purpose (the same string each time: kernelName finds it at once). */
+  private readonly autoNames = new Map<string, string>();
   /** Allocation records by heap name ({@link allocate}: the same for every buffer). */
   private readonly byName = new Map<string, AllocationRecord>();
   /** The target's open flags (fetched once). */
@@ -514,16 +526,16 @@ export class DmaHeapClient {
         throw e;
       }
     } else if (this.appName !== null) {
-      buf.trySetKernelName(this.autoName(opts.purpose ?? purpose));
+      buf.trySetName(this.autoName(opts.purpose ?? purpose));
     }
     return buf;
   }
 
-  /** The automatic name `<appName>:<purpose>` as the kernel takes it, encoded once per purpose. */
-  private autoName(purpose: string): { text: string; bytes: string } {
+  /** The automatic name `<appName>:<purpose>`, built once per purpose. */
+  private autoName(purpose: string): string {
     let n = this.autoNames.get(purpose);
     if (n === undefined) {
-      n = kernelName(`${this.appName}:${purpose}`);
+      n = `${this.appName}:${purpose}`;
       if (this.autoNames.size < 64) this.autoNames.set(purpose, n);
     }
     return n;
@@ -935,13 +947,8 @@ export class DmaBuffer {
 
   /** {@link setName} that records a failure in {@link nameError} instead of throwing; true when the name was set. */
   trySetName(name: string): boolean {
-    return this.trySetKernelName(kernelName(name));
-  }
-
-  /** {@link trySetName} with a name already cut and encoded by {@link kernelName} (the client's automatic names). */
-  trySetKernelName(n: { text: string; bytes: string }): boolean {
     try {
-      this.setKernelName(n);
+      this.setKernelName(kernelName(name));
       this.nameError = null;
       return true;
     } catch (e) {

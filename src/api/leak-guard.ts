@@ -12,7 +12,7 @@
  * the report says which fd it was.
  *
  * Stacks are sampled by default: capturing one costs more than the allocation it describes
- * (a V8 stack walk; ~2× a 4 KiB ALLOC + close on the oracle VM, bench:kernel), so the guard
+ * (a V8 stack walk: 2.7× a 4 KiB ALLOC + close in the oracle VM, bench:kernel), so the guard
  * captures the first allocation's and then one in {@link DEFAULT_STACK_SAMPLING}, and every
  * allocation's once it has reported a leak. `captureStacks: true` captures every one.
  *

@@ -143,12 +143,16 @@ test('example: leak-guard', () => {
   // example: leak-guard
   const leaks: string[] = [];
   const guard = new LeakGuard({ onLeak: (r) => leaks.push(formatLeak(r)) });
-  const client = emulatedBackend.createClient({ profile: '6.1', client: { leakGuard: guard } });
+  const client = emulatedBackend.createClient({ profile: '6.1', client: { leakGuard: guard, appName: 'cam' } });
   const buf = client.allocate('system', 4096);
   assert.equal(guard.tracked, 1);
   buf.release(); // released buffers are never reported
-  assert.equal(guard.tracked, 0);
-  client.close();
+  const frame = client.allocate('reserved', 1 << 20, { purpose: 'frame' }); // never released
+  const left = client.close(); // every fd closed; the ones still open are returned and reported
+  assert.deepEqual(left.map((r) => [r.fd, r.heap, r.size, r.name, r.detectedBy]), [[frame.fd, 'reserved', 1 << 20, 'cam:frame', 'close']]);
+  assert.equal(left[0]!.stackMissing, 'not-sampled'); // the first allocation and 1 in 32 keep their stack
+  assert.match(leaks[0]!, /^leaked dma-buf fd \d+ \(inode \d+, 1 MiB from reserved, "cam:frame"\) still open at client\.close\(\)/);
+  assert.deepEqual([guard.leaked, guard.tracked], [1, 0]);
   // end example
 });
 
