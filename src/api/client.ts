@@ -750,23 +750,23 @@ export class DmaHeapClient {
    */
   close(): LeakReport[] {
     if (this.session.closed) return [];
-    // before the process ends: a report may need the fd (the inode)
-    const left: LeakReport[] = [];
+    // the reports before the process ends (one may need the fd: the inode); reported after it
+    // ended, so that an onLeak that throws leaves nothing open
     const g = this.leakGuard;
-    for (const rec of this.open.list()) {
-      const r = rec.toReport('close');
-      left.push(r);
-      g?.untrack(rec);
-      if (!rec.reported) {
-        rec.reported = true;
-        g?.report(r);
-      }
-    }
+    const recs = this.open.list();
+    const left = recs.map((rec) => rec.toReport('close'));
+    for (const rec of recs) g?.untrack(rec);
     this.open.clear();
     this.session.closed = true;
     for (const h of this.heapFds.values()) this.target.close(h);
     this.heapFds.clear();
     this.target.dispose();
+    if (g !== null) {
+      recs.forEach((rec, i) => {
+        if (!rec.reported) g.report(left[i]!);
+        rec.reported = true;
+      });
+    }
     return left;
   }
 }

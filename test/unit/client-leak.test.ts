@@ -162,3 +162,14 @@ test('a buffer collected without release() is reported with its allocation stack
   assert.deepEqual(client.close().map((x) => [x.fd, x.inode, x.detectedBy]), [[fd, ino, 'close']]);
   assert.deepEqual([reports.length, guard.leaked], [2, 2]);
 });
+
+test('an onLeak that throws in close() still leaves the client closed, every fd with it', () => {
+  const guard = new LeakGuard({ onLeak: () => { throw new Error('reporter failed'); } });
+  const client = emulatedBackend.createClient({ profile: '6.1', client: { leakGuard: guard } });
+  const buf = client.allocate('system', 4096);
+  const t = client.target;
+  assert.throws(() => client.close(), { message: 'reporter failed' });
+  assert.deepEqual([client.isClosed, buf.isOpen, guard.tracked, guard.leaked], [true, false, 0, 1]);
+  assert.equal(t.open('/dev/null', 0).errno, 'ESRCH', 'the process ended');
+  assert.deepEqual(client.close(), []);
+});
