@@ -7,11 +7,18 @@
  * ratios do. The start-up benchmark measures fresh Node processes on the machine it runs on
  * (the host, via --startup-only, whose JSON the VM run takes with --host-startup).
  *
+ * client-alloc-4k is the client API's allocation (createClient() defaults) and a breakdown of
+ * what each default costs: one client per variant (one default changed), each timed between two
+ * runs of C's ALLOC + close, and the differences of their ratios.
+ *
  * A measurement, not a gate: exits 0 whatever the results (1 only when a benchmark crashed,
  * 2 for a usage error). Progress on stderr; stdout is the report, or one JSON document (--json).
  *
  * Usage: node --expose-gc dist/bench/linux/run.js [--quick] [--json] [--rounds N]
  *          [--c-bin PATH] [--heap NAME] [--only a,b] [--startup-only] [--host-startup FILE]
+ *          [--clock wall|icount]
+ * Benchmarks (--only): startup, alloc-close-4k, client-alloc-4k, map-read-{4k,64k,1m,16m,64m}.
+ * --clock only labels the report (scripts/bench-kernel.sh --icount passes it).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,7 +27,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linuxBackend } from '../../src/backends/linux/index.js';
 import type { LinuxTarget } from '../../src/backends/linux/index.js';
-import type { DmaHeapClient } from '../../src/api/client.js';
+import type { DmaHeapClient, DmaHeapClientOptions } from '../../src/api/client.js';
+import { DEFAULT_STACK_SAMPLING, LeakGuard } from '../../src/api/leak-guard.js';
 import { loadLibc } from '../../src/backends/linux/libc.js';
 import type { Libc } from '../../src/backends/linux/libc.js';
 import { DMA_HEAP_IOCTL_ALLOC } from '../../src/uapi/dma-heap.js';
@@ -44,16 +52,18 @@ interface Opts {
   only: Set<string> | null;
   startupOnly: boolean;
   hostStartup: string | null;
+  /** what the guest's clock counts: wall time (default) or instructions (bench-kernel.sh --icount) */
+  clock: 'wall' | 'icount';
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench/linux: ${msg}\nusage: node --expose-gc dist/bench/linux/run.js [--quick] [--json] [--rounds N] [--c-bin PATH] [--heap NAME] [--only a,b] [--startup-only] [--host-startup FILE]\n`);
+  process.stderr.write(`bench/linux: ${msg}\nusage: node --expose-gc dist/bench/linux/run.js [--quick] [--json] [--rounds N] [--c-bin PATH] [--heap NAME] [--only a,b] [--startup-only] [--host-startup FILE] [--clock wall|icount]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Opts {
   const o: Opts = {
-    quick: false, json: false, rounds: 0, cBin: join(repo, 'dist/bench-linux-c/dmaheap-bench'), heap: 'system', only: null, startupOnly: false, hostStartup: null,
+    quick: false, json: false, rounds: 0, cBin: join(repo, 'dist/bench-linux-c/dmaheap-bench'), heap: 'system', only: null, startupOnly: false, hostStartup: null, clock: 'wall',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -66,6 +76,11 @@ function parseArgs(argv: string[]): Opts {
     else if (a === '--only') for (const n of val().split(',')) (o.only ??= new Set()).add(n);
     else if (a === '--startup-only') o.startupOnly = true;
     else if (a === '--host-startup') o.hostStartup = resolve(val());
+    else if (a === '--clock') {
+      const c = val();
+      if (c !== 'wall' && c !== 'icount') usage('--clock is wall or icount');
+      o.clock = c;
+    }
     else usage(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.rounds) || o.rounds < 0) usage('--rounds wants a positive integer');
@@ -77,10 +92,10 @@ function parseArgs(argv: string[]): Opts {
 
 interface Line {
   readonly label: string;
-  /** ns per operation (or ms for start-up), per round */
+  /** ns per operation (or ms for start-up; or a ratio: unit 'x'), per round */
   readonly perRound: number[];
   readonly summary: Summary;
-  readonly unit: 'ns' | 'ms';
+  readonly unit: 'ns' | 'ms' | 'x';
   /** per-round ratio to the baseline (the C program), when there is one */
   readonly ratio: Summary | null;
   readonly ratioPerRound: number[] | null;
@@ -103,7 +118,7 @@ interface Result {
   readonly notes: string[];
 }
 
-function line(label: string, perRound: number[], base: number[] | null, unit: 'ns' | 'ms' = 'ns'): Line {
+function line(label: string, perRound: number[], base: number[] | null, unit: 'ns' | 'ms' | 'x' = 'ns'): Line {
   const rp = base === null ? null : perRound.map((v, i) => v / base[i]!);
   return { label, perRound, summary: summarize(perRound), unit, ratio: rp === null ? null : summarize(rp), ratioPerRound: rp };
 }
@@ -112,19 +127,23 @@ function line(label: string, perRound: number[], base: number[] | null, unit: 'n
 
 interface CRun {
   allocClose: number;
+  /** the other 4 KiB loops (alloc-name-close, alloc-fstat-close, open-alloc-close, close-ebadf) by name */
+  extra: Map<string, number>;
   mapRead: Map<number, number>;
   mapReadFresh: Map<number, number>;
 }
 
-function runC(o: Opts, allocOps: number, sizes: readonly { size: number; ops: number }[]): CRun {
+/** Runs the C program: `allocOps` is the 4 KiB loops' count, optionally with `:loop,...` to run only those. */
+function runC(o: Opts, allocOps: number | string, sizes: readonly { size: number; ops: number }[]): CRun {
   const args = [`/dev/dma_heap/${o.heap}`, String(allocOps), ...sizes.map((s) => `${s.size}:${s.ops}`)];
   const out = execFileSync(o.cBin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const r: CRun = { allocClose: Number.NaN, mapRead: new Map(), mapReadFresh: new Map() };
+  const r: CRun = { allocClose: Number.NaN, extra: new Map(), mapRead: new Map(), mapReadFresh: new Map() };
   for (const l of out.split('\n')) {
     const [what, size, ns] = l.trim().split(/\s+/);
     if (what === 'alloc-close') r.allocClose = Number(ns);
     else if (what === 'map-read') r.mapRead.set(Number(size), Number(ns));
     else if (what === 'map-read-fresh') r.mapReadFresh.set(Number(size), Number(ns));
+    else if (what !== undefined && what !== '') r.extra.set(what, Number(ns));
   }
   return r;
 }
@@ -173,11 +192,86 @@ function tsAllocClose(t: LinuxTarget, heapFd: number, arg: Uint8Array, n: number
   return (nowNs() - t0) / n;
 }
 
-/** ns per client.allocate(heap, 4 KiB).close() (the client as createClient() makes it). */
+/** ns per client.allocate(heap, 4 KiB).close(). */
 function clientAllocClose(c: DmaHeapClient, heap: string, n: number): number {
   const t0 = nowNs();
   for (let i = 0; i < n; i++) c.allocate(heap, 4096).close();
   return (nowNs() - t0) / n;
+}
+
+/**
+ * The client breakdown (client-alloc-4k): createClient() with its defaults, and with one default
+ * changed at a time, so that each default's cost is the difference (in the same run, against the
+ * same C baseline).
+ */
+const CLIENT_VARIANTS: readonly { readonly key: string; readonly label: string; readonly opts: DmaHeapClientOptions }[] = [
+  { key: 'defaults', label: 'defaults', opts: {} },
+  { key: 'stacks-all', label: 'stack for every allocation (leakGuard: { captureStacks: true })', opts: { leakGuard: { captureStacks: true } } },
+  { key: 'stacks-off', label: 'no stacks (leakGuard: { captureStacks: false })', opts: { leakGuard: { captureStacks: false } } },
+  { key: 'guard-off', label: 'no leak guard (leakGuard: false)', opts: { leakGuard: false } },
+  { key: 'name-off', label: 'no automatic name (appName: null)', opts: { appName: null } },
+  { key: 'heap-fd-each-time', label: 'heap node opened per allocation (keepHeapsOpen: false)', opts: { keepHeapsOpen: false } },
+  { key: 'bare', label: 'no guard, no name (leakGuard: false, appName: null)', opts: { leakGuard: false, appName: null } },
+];
+
+/** What each default costs: the defaults' time less the time with it changed (per round). */
+const CLIENT_COSTS: readonly { readonly label: string; readonly minus: string; readonly from: string }[] = [
+  { label: 'the leak guard with sampled stacks (defaults − leakGuard: false)', from: 'defaults', minus: 'guard-off' },
+  { label: '  of which the sampled stacks (defaults − captureStacks: false)', from: 'defaults', minus: 'stacks-off' },
+  { label: '  and tracking, close() bookkeeping, FinalizationRegistry (captureStacks: false − leakGuard: false)', from: 'stacks-off', minus: 'guard-off' },
+  { label: 'a stack for every allocation instead of 1 in 32 (captureStacks: true − defaults)', from: 'stacks-all', minus: 'defaults' },
+  { label: 'the automatic name, one DMA_BUF_SET_NAME (defaults − appName: null)', from: 'defaults', minus: 'name-off' },
+  { label: 'not keeping the heap node (keepHeapsOpen: false − defaults)', from: 'heap-fd-each-time', minus: 'defaults' },
+];
+
+/** The C program's other 4 KiB loops, for the same features in C. */
+const C_EXTRAS: readonly { readonly key: string; readonly label: string }[] = [
+  { key: 'alloc-name-close', label: 'C: ALLOC + DMA_BUF_SET_NAME + close' },
+  { key: 'alloc-fstat-close', label: 'C: ALLOC + fstat + close (the fstat the client no longer makes)' },
+  { key: 'open-alloc-close', label: 'C: open(heap) + ALLOC + close(heap) + close' },
+  { key: 'close-ebadf', label: 'C: close(-1) (EBADF: a syscall that fails at once)' },
+];
+
+/** Diagnostics of the JS side of an allocation, per operation. */
+interface JsCosts {
+  koffiEbadf: number;
+  frRegister: number;
+  captureStack: number;
+  newError: number;
+}
+
+/** ns per op of the JS pieces an allocation may pay for, at the stack depth of a client call. */
+function jsCosts(libc: Libc, n: number): JsCosts {
+  const reg = new FinalizationRegistry<object>(() => {});
+  const guard = new LeakGuard({ captureStacks: true });
+  const time = (f: () => void): number => {
+    const t0 = nowNs();
+    for (let i = 0; i < n; i++) f();
+    return (nowNs() - t0) / n;
+  };
+  // a few frames down, as an allocation is (the user's code, allocate, capture)
+  const deep = (d: number, f: () => void): void => {
+    if (d === 0) f();
+    else deep(d - 1, f);
+  };
+  let keep: unknown = null;
+  const koffiEbadf = time(() => {
+    if (libc.close(-1) !== -1) throw new Error('close(-1) succeeded');
+  });
+  const frRegister = time(() => {
+    const owner = {};
+    const token = { fd: 0 };
+    reg.register(owner, token, token);
+    reg.unregister(token);
+  });
+  const captureStack = time(() => deep(6, () => {
+    keep = guard.capture();
+  }));
+  const newError = time(() => deep(6, () => {
+    keep = new Error('allocated here');
+  }));
+  if (keep === sink) process.stderr.write('');
+  return { koffiEbadf, frRegister, captureStack, newError };
 }
 
 let sink = 0;
@@ -347,7 +441,7 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
   // 1.3-1.6x higher
   const ops = (n: number): number => n;
   const allocOps = ops(10000);
-  const clientAllocOps = ops(1000);
+  const clientAllocOps = ops(2000);
   const sizes: SizeSpec[] = [
     { size: 4 * KiB, ops: ops(2000), clientOps: ops(500) },
     { size: 64 * KiB, ops: ops(1000), clientOps: ops(300) },
@@ -356,9 +450,11 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
     { size: 64 * MiB, ops: ops(4), clientOps: ops(2) },
   ].filter((s) => o.only === null || o.only.has(`map-read-${sizeName(s.size)}`));
   const doAlloc = o.only === null || o.only.has('alloc-close-4k');
-  if (!doAlloc && sizes.length === 0) return [];
+  const doClient = o.only === null || o.only.has('client-alloc-4k');
+  if (!doAlloc && !doClient && sizes.length === 0) return [];
   const t = linuxBackend.createTarget();
   const client = linuxBackend.createClient();
+  const variants = new Map(CLIENT_VARIANTS.map((v) => [v.key, linuxBackend.createClient({ client: v.opts })]));
   const hf = t.open(`/dev/dma_heap/${o.heap}`, O_RDONLY | O_CLOEXEC);
   if (hf.ret < 0) throw new Error(`open /dev/dma_heap/${o.heap}: ${hf.errno}`);
   const heapFd = hf.ret;
@@ -368,9 +464,13 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
   if (libc instanceof Error) throw libc;
   const bufArg = (a: Uint8Array): Buffer => Buffer.from(a);
 
-  const c = { alloc: [] as number[], map: new Map<number, number[]>(), fresh: new Map<number, number[]>() };
+  const c = { alloc: [] as number[], extra: new Map<string, number[]>(C_EXTRAS.map((x) => [x.key, []])), map: new Map<number, number[]>(), fresh: new Map<number, number[]>() };
+  const cv = new Map<string, number[]>(CLIENT_VARIANTS.map((v) => [v.key, []]));
+  const cvBase = new Map<string, number[]>(CLIENT_VARIANTS.map((v) => [v.key, []]));
+  const jsOps = ops(2000);
+  const js = { koffiEbadf: [] as number[], frRegister: [] as number[], captureStack: [] as number[], newError: [] as number[] };
   const ts = {
-    alloc: [] as number[], allocCopy: [] as number[], client: [] as number[], floor: [] as number[],
+    alloc: [] as number[], allocCopy: [] as number[], floor: [] as number[],
     map: new Map<number, number[]>(), mapCopy: new Map<number, number[]>(), clientMap: new Map<number, number[]>(), floorPre: new Map<number, number[]>(),
   };
   for (const s of sizes) {
@@ -383,16 +483,39 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
   for (let r = -warm; r < o.rounds; r++) {
     progress.line(r < 0 ? 'kernel: warm-up round' : `kernel: round ${r + 1}/${o.rounds} (${r % 2 === 0 ? 'C first' : 'TypeScript first'})`);
     const runTs = (): void => {
+      if (doClient) {
+        // the variants in a different order each round, so that none always runs first
+        const keys = CLIENT_VARIANTS.map((v) => v.key);
+        const shift = ((r % keys.length) + keys.length) % keys.length;
+        // Each variant runs between two runs of C's ALLOC + close, whose mean is its baseline:
+        // under a loaded host (other guests, builds) a baseline from seconds earlier is another
+        // machine. No forced GC before these loops (settle()): a full collection deoptimizes the client's
+        // optimized code ("weak objects": --trace-deopt) and the next few thousand allocations
+        // run up to 2x slower while V8 recompiles (on the guest's one vCPU), which an application
+        // never asks for. So they run first in the round, after one untimed pass over every
+        // variant, and each variant runs its count untimed again right before it is timed.
+        for (const k of keys) clientAllocClose(variants.get(k)!, o.heap, clientAllocOps);
+        for (const k of [...keys.slice(shift), ...keys.slice(0, shift)]) {
+          const before = runC(o, `${clientAllocOps}:alloc-close`, []).allocClose;
+          clientAllocClose(variants.get(k)!, o.heap, clientAllocOps);
+          const v = clientAllocClose(variants.get(k)!, o.heap, clientAllocOps);
+          const after = runC(o, `${clientAllocOps}:alloc-close`, []).allocClose;
+          if (r >= 0) {
+            cv.get(k)!.push(v);
+            cvBase.get(k)!.push((before + after) / 2);
+          }
+        }
+        const j = jsCosts(libc, jsOps);
+        if (r >= 0) for (const [k, v] of Object.entries(j)) js[k as keyof JsCosts].push(v);
+      }
       settle();
       if (doAlloc) {
         const a = tsAllocClose(t, heapFd, arg4k, allocOps, true);
         const ac = tsAllocClose(t, heapFd, arg4k, allocOps, false);
-        const b = clientAllocClose(client, o.heap, clientAllocOps);
         const f = floorAllocClose(libc, heapFd, bufArg(arg4k), allocOps);
         if (r >= 0) {
           ts.alloc.push(a);
           ts.allocCopy.push(ac);
-          ts.client.push(b);
           ts.floor.push(f);
         }
       }
@@ -416,9 +539,10 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
       }
     };
     const runCProg = (): void => {
-      const cr = runC(o, doAlloc ? allocOps : 0, sizes);
+      const cr = runC(o, doAlloc ? allocOps : doClient ? clientAllocOps : 0, sizes);
       if (r < 0) return;
-      if (doAlloc) c.alloc.push(cr.allocClose);
+      if (doAlloc || doClient) c.alloc.push(cr.allocClose);
+      for (const [k, v] of c.extra) v.push(cr.extra.get(k) ?? Number.NaN);
       for (const s of sizes) {
         push(c.map, s.size, cr.mapRead.get(s.size) ?? Number.NaN);
         push(c.fresh, s.size, cr.mapReadFresh.get(s.size) ?? Number.NaN);
@@ -434,6 +558,7 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
   }
   t.close(heapFd);
   client.close();
+  for (const v of variants.values()) v.close();
 
   const out: Result[] = [];
   const mk = (name: string, title: string, n: number, base: number[], meas: number[], target: number, info: Line[], notes: string[]): Result => {
@@ -450,11 +575,35 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
       'alloc-close-4k', 'DMA_HEAP_IOCTL_ALLOC of 4 KiB (one preallocated struct, target.ioctlInPlace) + close(fd)', allocOps, c.alloc, ts.alloc, 1.5,
       [
         line('target.ioctl() (copies the struct in and returns a copy) + close, ns/op', ts.allocCopy, c.alloc),
-        line(`client.allocate(heap, 4 KiB).close() (createClient() defaults), ns/op, ${clientAllocOps} per round`, ts.client, c.alloc),
         line('diagnostic: koffi libc ioctl + close called directly (no SyscallTarget), ns/op', ts.floor, c.alloc),
       ],
       [],
     ));
+  }
+  if (doClient) {
+    const variantLines = CLIENT_VARIANTS.filter((v) => v.key !== 'defaults').map((v) => line(`client, ${v.label}, ns/op`, cv.get(v.key)!, cvBase.get(v.key)!));
+    const ratios = (k: string): number[] => cv.get(k)!.map((v, i) => v / cvBase.get(k)![i]!);
+    const costLines = CLIENT_COSTS.map((x) => {
+      const a = ratios(x.from);
+      const b = ratios(x.minus);
+      return line(`cost of ${x.label}, × C`, a.map((v, i) => v - b[i]!), null, 'x');
+    });
+    const cLines = C_EXTRAS.map((x) => line(`${x.label}, ns/op`, c.extra.get(x.key)!, c.alloc));
+    const jsLines = [
+      line('diagnostic: koffi libc close(-1) (EBADF; compare C close(-1)), ns/op', js.koffiEbadf, c.alloc),
+      line('diagnostic: FinalizationRegistry register + unregister, ns/op', js.frRegister, c.alloc),
+      line('diagnostic: one stack capture (LeakGuard.capture, Error.captureStackTrace into an object), ns/op', js.captureStack, c.alloc),
+      line('diagnostic: new Error() at the same depth, ns/op', js.newError, c.alloc),
+    ];
+    const r = mk(
+      'client-alloc-4k', `client.allocate(heap, 4 KiB).close() with createClient() defaults (leak guard on, stacks 1 in ${DEFAULT_STACK_SAMPLING}, automatic name, heap node kept) against C's ALLOC + close`,
+      clientAllocOps, cvBase.get('defaults')!, cv.get('defaults')!, 2, [...variantLines, ...costLines, ...cLines, ...jsLines],
+      [
+        'each client variant changes one default and runs between two runs of the C loop (ALLOC + close, same count), whose mean is its baseline',
+        '"cost of" lines: per round, the difference of two variants\' ratios (in units of C\'s ALLOC + close); the C and diagnostic lines are against the round\'s main C run',
+      ],
+    );
+    out.push({ ...r, measured: { ...r.measured, label: 'TypeScript, client API with its defaults, ns/op' } });
   }
   for (const s of sizes) {
     out.push(mk(
@@ -477,7 +626,7 @@ function kernelBenches(o: Opts, progress: Progress): Result[] {
 // ---- report ------------------------------------------------------------------------------------------
 
 function fmtLine(l: Line): string {
-  const f = l.unit === 'ms' ? (x: number): string => `${x.toPrecision(3)} ms` : fmtNs;
+  const f = l.unit === 'ms' ? (x: number): string => `${x.toPrecision(3)} ms` : l.unit === 'x' ? fmtRatio : fmtNs;
   const ratio = l.ratio === null ? '' : `   ratio ${fmtSummary(l.ratio, fmtRatio)}`;
   return `${l.label}: ${fmtSummary(l.summary, f)}${ratio}`;
 }
@@ -537,6 +686,7 @@ function main(): void {
     rounds: o.rounds,
     quick: o.quick,
     heap: o.heap,
+    clock: o.clock === 'icount' ? 'icount: guest time = instructions executed, 1 ns each (QEMU -icount shift=0,sleep=off)' : 'wall (QEMU TCG)',
   };
   if (o.json) process.stdout.write(`${JSON.stringify({ meta, notes, results }, null, 2)}\n`);
   else {

@@ -2,8 +2,8 @@
  * The client library: discover heaps and what they are, choose one from requirements (with a
  * udmabuf fallback), allocate (named automatically, off the event loop if the backend can),
  * import and hand off foreign buffers, lay out multi-plane images, map with bounds-checked access
- * that can never outlive an unmap, sync, and report buffers the garbage collector found still
- * open — over any backend's {@link SyscallTarget}. Kernel errors surface as {@link ErrnoError}s
+ * that can never outlive an unmap, sync, and report buffers left open (found by the garbage
+ * collector, or still open at close()) — over any backend's {@link SyscallTarget}. Kernel errors surface as {@link ErrnoError}s
  * with the errno name, number and syscall. docs/client.md is the guide.
  */
 import { DMA_HEAP_ALLOCATION_DATA, DMA_HEAP_IOCTL_ALLOC } from '../uapi/dma-heap.js';
@@ -12,6 +12,7 @@ import {
   DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
 } from '../uapi/dma-buf.js';
 import type { ErrnoName } from '../uapi/errno.js';
+import type { FcntlConstants } from '../uapi/fcntl.js';
 import {
   F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GETFL, F_SEAL_SHRINK, F_SETFD, fcntlConstants, MAP_SHARED, MFD_ALLOW_SEALING, MFD_CLOEXEC, PROT_READ,
   PROT_WRITE, SEEK_END,
@@ -26,8 +27,8 @@ import { inferHeapProperties, readSystemFacts } from './heap-knowledge.js';
 import type { HeapInfo, SystemFacts } from './heap-knowledge.js';
 import { imageLayout } from './layout.js';
 import type { ImageLayout, ImageLayoutOptions, PlaneLayout } from './layout.js';
-import { LeakGuard, stackText } from './leak-guard.js';
-import type { CapturedStack, LeakGuardOptions, LeakReport } from './leak-guard.js';
+import { LeakGuard, stackMissing, stackText } from './leak-guard.js';
+import type { CapturedStack, LeakGuardOptions, LeakReport, LeakSource } from './leak-guard.js';
 import { heapOpenError } from './missing-heap.js';
 import type { IoctlResult, MapHandle, SyscallTarget, SysResult } from './target.js';
 
@@ -68,7 +69,11 @@ export interface DmaHeapClientOptions {
   readonly appName?: string | null;
   /** Facts only the caller can supply (the live device tree's reserved memory), added to the ones the client reads. */
   readonly facts?: SystemFacts;
-  /** A guard to share, options for a new one (the default: counts leaks, reports nothing), or false for none. */
+  /**
+   * A guard to share, options for a new one (the default: counts leaks, calls no one, samples
+   * allocation stacks), or false for none: then buffers are not tracked at all and
+   * {@link DmaHeapClient.close} returns an empty list.
+   */
   readonly leakGuard?: LeakGuard | LeakGuardOptions | false;
   /**
    * Keep each heap's /dev/dma_heap node open after its first allocation (default true), as
@@ -151,6 +156,18 @@ const q = (s: string): string => `"${s}"`;
  * `bytes` is the byte string for {@link SyscallTarget.ioctlString} (one character per byte).
  */
 export function kernelName(name: string): { text: string; bytes: string } {
+  const known = kernelNames.get(name);
+  if (known !== undefined) return known;
+  const n = Object.freeze(cutName(name));
+  if (kernelNames.size >= 64) kernelNames.clear();
+  kernelNames.set(name, n);
+  return n;
+}
+
+/** Names already cut and encoded (an application names its buffers with a few names). */
+const kernelNames = new Map<string, { text: string; bytes: string }>();
+
+function cutName(name: string): { text: string; bytes: string } {
   let text = '';
   let bytes = '';
   for (const ch of name) {
@@ -177,6 +194,8 @@ function nameFromKernel(s: string): string {
 }
 
 const never = (): boolean => false;
+/** The options of a call without any (shared: no object per allocation). */
+const NO_OPTIONS: AllocateOptions = Object.freeze({});
 
 /** Writes a dma_heap_allocation_data: len (u64), fd 0, fd_flags, heap_flags 0. */
 function fillAllocArg(dv: DataView, len: number, fdFlags: number): void {
@@ -195,7 +214,7 @@ function readU32(b: Uint8Array, at: number): number {
 
 /** What a new DmaBuffer gets besides the fd (the client fills it in). */
 export interface DmaBufferInfo {
-  /** The buffer's inode (fstat st_ino). */
+  /** The buffer's inode (fstat st_ino); left out, it is fetched (one fstat) when first asked for. */
   readonly inode?: number | null;
   /** The name the buffer already has. */
   readonly name?: string | null;
@@ -203,10 +222,107 @@ export interface DmaBufferInfo {
   readonly provenance?: AllocationRecord | null;
   /** Tracks the buffer until it is closed. */
   readonly leakGuard?: LeakGuard | null;
-  /** The allocation stack for the guard's report (formatted only if a leak is reported). */
+  /** The allocation stack for the guard's report (formatted only if a leak is reported); default: none ('off'). */
   readonly stack?: CapturedStack;
   /** True when the client is gone (its process ended): no leak to report then. */
   readonly stale?: () => boolean;
+  /** The owner's list of open buffers (the client's own): the buffer is in it from construction to close (only with a leakGuard). */
+  readonly openBuffers?: OpenBuffers;
+}
+
+/**
+ * A client's open buffers, by fd: an array indexed by the fd (the kernel hands out the lowest free
+ * numbers), which costs an allocation less than a Map would; listed oldest first.
+ */
+export class OpenBuffers {
+  private readonly byFd: (BufferRecord | undefined)[] = [];
+  private seq = 0;
+
+  /** Adds a buffer's record (one under the same fd, closed behind the client's back, is replaced); returns its sequence number. */
+  add(rec: BufferRecord): number {
+    this.byFd[rec.fd] = rec;
+    return ++this.seq;
+  }
+
+  /** Removes a record, if it is still the one under its fd. */
+  remove(rec: BufferRecord): void {
+    if (this.byFd[rec.fd] === rec) this.byFd[rec.fd] = undefined;
+  }
+
+  /** The records, oldest first. */
+  list(): BufferRecord[] {
+    const out: BufferRecord[] = [];
+    for (const r of this.byFd) if (r !== undefined) out.push(r);
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Forgets them all. */
+  clear(): void {
+    this.byFd.length = 0;
+  }
+}
+
+/**
+ * What a client keeps per open buffer, and what its leak guard holds: enough to report the
+ * buffer without the DmaBuffer object (which it must not keep alive). The inode is fetched
+ * (fstat) only for a report, unless the buffer learnt it first.
+ */
+export class BufferRecord implements LeakSource {
+  /** The buffer's name, as far as this process knows. */
+  name: string | null;
+  /** The inode: undefined until someone asked. */
+  ino: number | null | undefined;
+  /** Reported already (by a collection): the client's close() returns it but does not report it again. */
+  reported = false;
+  /** Order of allocation in the owner's list (0 without one). */
+  readonly seq: number;
+
+  constructor(
+    private readonly target: SyscallTarget,
+    readonly fd: number,
+    readonly size: number,
+    readonly heap: string,
+    name: string | null,
+    ino: number | null | undefined,
+    /** The allocation stack, unformatted. */
+    readonly stack: CapturedStack,
+    private readonly guard: LeakGuard,
+    private readonly book: OpenBuffers | null,
+    private readonly stale: () => boolean,
+  ) {
+    this.name = name;
+    this.ino = ino;
+    this.seq = book === null ? 0 : book.add(this);
+  }
+
+  /** The inode, fetched with fstat the first time (null when the fd cannot tell: closed, or the process ended). */
+  inode(): number | null {
+    if (this.ino === undefined && !this.stale()) {
+      const st = this.target.fstat(this.fd);
+      if (st.errno === null) this.ino = st.stat!.ino;
+    }
+    return this.ino ?? null;
+  }
+
+  /** The report of this buffer now (formats the stack; may fstat for the inode). */
+  toReport(detectedBy: 'gc' | 'close'): LeakReport {
+    const missing = stackMissing(this.stack);
+    const base = { fd: this.fd, inode: this.inode(), size: this.size, heap: this.heap, name: this.name, stack: stackText(this.stack) };
+    return missing === undefined ? { ...base, detectedBy } : { ...base, stackMissing: missing, detectedBy };
+  }
+
+  /** The guard's question after a collection: the report, or null when the owner's process ended. */
+  leakReport(): LeakReport | null {
+    if (this.stale()) return null;
+    this.reported = true;
+    return this.toReport('gc');
+  }
+
+  /** The buffer was closed: out of the guard and the owner's list. */
+  drop(): void {
+    this.guard.untrack(this);
+    this.book?.remove(this);
+  }
 }
 
 /** A process's view of the heaps and its buffers. */
@@ -217,7 +333,17 @@ export class DmaHeapClient {
   /** The one dma_heap_allocation_data of the synchronous allocations (the kernel writes the fd back into it). */
   private readonly allocArg = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
   private readonly allocView = new DataView(this.allocArg.buffer);
-  /** The guard that reports buffers collected without release() (null: none). */
+  /** The buffers open now (with a leak guard): what close() reports. */
+  private readonly open = new OpenBuffers();
+  /** Every buffer's "is the client gone" (one function for all of them). */
+  private readonly stale = (): boolean => this.session.closed;
+  /** Automatic names by purpose (the same string each time: kernelName finds it at once). */
+  private readonly autoNames = new Map<string, string>();
+  /** Allocation records by heap name ({@link allocate}: the same for every buffer). */
+  private readonly byName = new Map<string, AllocationRecord>();
+  /** The target's open flags (fetched once). */
+  private fc: FcntlConstants | null = null;
+  /** The guard that reports buffers left open: collected while open, or open at {@link close} (null: none). */
   readonly leakGuard: LeakGuard | null;
   /** The first part of automatic names (null: none). */
   readonly appName: string | null;
@@ -278,9 +404,19 @@ export class DmaHeapClient {
    * likely reason, such as the `cma=` and `default_cma_region` renames: {@link explainMissingHeap}),
    * EACCES without permission, EINVAL for a size of 0, ENOMEM when the heap is full
    */
-  allocate(heap: string, size: number, opts: AllocateOptions = {}): DmaBuffer {
+  allocate(heap: string, size: number, opts: AllocateOptions = NO_OPTIONS): DmaBuffer {
     positiveSize(size);
-    return this.allocFromHeap(heap, size, opts, this.leakGuard?.capture() ?? '', byName(heap));
+    return this.allocFromHeap(heap, size, opts, this.leakGuard?.capture(DmaHeapClient.prototype.allocate) ?? 'off', this.recordByName(heap));
+  }
+
+  /** The provenance of an allocation by name: one frozen record per heap. */
+  private recordByName(heap: string): AllocationRecord {
+    let r = this.byName.get(heap);
+    if (r === undefined) {
+      r = byName(heap);
+      if (this.byName.size < 64) this.byName.set(heap, r);
+    }
+    return r;
   }
 
   /**
@@ -290,18 +426,32 @@ export class DmaHeapClient {
    * the work itself still happens on this thread.
    */
   allocateAsync(heap: string, size: number, opts: AllocateOptions = {}): Promise<DmaBuffer> {
-    return this.allocateAsyncWith(heap, size, opts, this.leakGuard?.capture() ?? '', byName(heap));
+    return this.allocateAsyncWith(heap, size, opts, this.leakGuard?.capture(DmaHeapClient.prototype.allocateAsync) ?? 'off', this.recordByName(heap));
   }
 
   /** One synchronous allocation from `heap`: the preallocated struct, passed in place. */
   private allocFromHeap(heap: string, size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
-    const { h, path, kept } = this.openHeap(heap);
+    // the kept node without building anything; else openHeap
+    let h = this.heapFds.get(heap);
+    let kept = true;
+    if (h === undefined) ({ h, kept } = this.openHeap(heap));
     const arg = this.allocArg;
     fillAllocArg(this.allocView, size, this.fdFlags(opts));
     const r = this.target.ioctlInPlace(h, DMA_HEAP_IOCTL_ALLOC, arg);
     this.doneWithHeap(heap, h, kept, r);
-    check(r, 'ioctl', path);
-    return this.adopt(readU32(arg, 8), heap, opts.access ?? 'rw', opts, heap, stack, record);
+    if (r.errno !== null) throw new ErrnoError(r.errno, 'ioctl', `/dev/dma_heap/${heap}`);
+    return this.adopt(readU32(arg, 8), this.pageAligned(size), heap, opts.access ?? 'rw', opts, heap, stack, record);
+  }
+
+  /**
+   * The size of a heap buffer of `size` bytes: the heap core page-aligns the length before any
+   * heap sees it, and the heaps export exactly that (@kernel drivers/dma-buf/dma-heap.c
+   * dma_heap_buffer_alloc: PAGE_ALIGN(len); heaps/system_heap.c, heaps/cma_heap.c: exp_info.size =
+   * len; the oracle's probe: 1 byte → st_size 4096, 4097 → 8192). Known without an fstat.
+   */
+  private pageAligned(size: number): number {
+    const ps = this.target.pageSize;
+    return Math.ceil(size / ps) * ps;
   }
 
   private async allocateAsyncWith(heap: string, size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): Promise<DmaBuffer> {
@@ -325,7 +475,7 @@ export class DmaHeapClient {
     }
     this.doneWithHeap(heap, h, kept, r);
     check(r, 'ioctl', path);
-    return this.adopt(readU32(r.out!, 8), heap, opts.access ?? 'rw', opts, heap, stack, record);
+    return this.adopt(readU32(r.out!, 8), this.pageAligned(size), heap, opts.access ?? 'rw', opts, heap, stack, record);
   }
 
   /**
@@ -361,36 +511,39 @@ export class DmaHeapClient {
   }
 
   private fdFlags(opts: AllocateOptions): number {
-    const fc = fcntlConstants(this.target.arch);
+    const fc = (this.fc ??= fcntlConstants(this.target.arch));
     const acc = opts.access ?? 'rw';
     return (acc === 'rw' ? fc.O_RDWR : acc === 'write' ? fc.O_WRONLY : fc.O_RDONLY) | ((opts.cloexec ?? true) ? fc.O_CLOEXEC : 0);
   }
 
-  /** Wraps a new fd: size and inode (one fstat: a dma-buf's i_size is its size), leak tracking, the name. Closes the fd when naming it explicitly fails. */
-  private adopt(fd: number, provider: string, access: Access, opts: AllocateOptions, purpose: string, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
-    const t = this.target;
-    const st = t.fstat(fd);
-    if (st.errno !== null) {
-      t.close(fd);
-      check(st, 'fstat');
-    }
-    const { size, ino: inode } = st.stat!;
-    const buf = new DmaBuffer(t, fd, size, provider, access, { inode, provenance: record, leakGuard: this.leakGuard, stack, stale: () => this.session.closed });
-    const explicit = opts.name !== undefined;
-    const name = explicit ? opts.name : this.appName === null ? null : `${this.appName}:${opts.purpose ?? purpose}`;
-    if (name !== null && name !== undefined) {
-      if (explicit) {
-        try {
-          buf.setName(name);
-        } catch (e) {
-          buf.close();
-          throw e;
-        }
-      } else {
-        buf.trySetName(name);
+  /**
+   * Wraps a new fd of `size` bytes (known: no fstat; the inode is fetched when first asked for),
+   * with leak tracking and the name. Closes the fd when naming it explicitly fails.
+   */
+  private adopt(fd: number, size: number, provider: string, access: Access, opts: AllocateOptions, purpose: string, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
+    const buf = new DmaBuffer(this.target, fd, size, provider, access, { provenance: record, leakGuard: this.leakGuard, stack, stale: this.stale, openBuffers: this.open });
+    if (opts.name !== undefined) {
+      if (opts.name === null) return buf;
+      try {
+        buf.setName(opts.name);
+      } catch (e) {
+        buf.close();
+        throw e;
       }
+    } else if (this.appName !== null) {
+      buf.trySetName(this.autoName(opts.purpose ?? purpose));
     }
     return buf;
+  }
+
+  /** The automatic name `<appName>:<purpose>`, built once per purpose. */
+  private autoName(purpose: string): string {
+    let n = this.autoNames.get(purpose);
+    if (n === undefined) {
+      n = `${this.appName}:${purpose}`;
+      if (this.autoNames.size < 64) this.autoNames.set(purpose, n);
+    }
+    return n;
   }
 
   /**
@@ -402,7 +555,7 @@ export class DmaHeapClient {
    * @throws ErrnoError ENOENT without /dev/udmabuf, EINVAL above its size_limit_mb (64 MiB by default)
    */
   allocateUdmabuf(size: number, opts: AllocateOptions = {}): DmaBuffer {
-    return this.udmabufWith(size, opts, this.leakGuard?.capture() ?? '', { path: 'udmabuf', provider: 'udmabuf', requirements: null, attempts: [{ provider: 'udmabuf', error: null }], explanation: 'udmabuf over a sealed memfd, asked for by name' });
+    return this.udmabufWith(size, opts, this.leakGuard?.capture(DmaHeapClient.prototype.allocateUdmabuf) ?? 'off', { path: 'udmabuf', provider: 'udmabuf', requirements: null, attempts: [{ provider: 'udmabuf', error: null }], explanation: 'udmabuf over a sealed memfd, asked for by name' });
   }
 
   private udmabufWith(size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
@@ -425,7 +578,7 @@ export class DmaHeapClient {
         dv.setBigUint64(8, 0n, true);
         dv.setBigUint64(16, BigInt(len), true);
         const fd = check(t.ioctl(u, UDMABUF_CREATE, arg), 'ioctl', '/dev/udmabuf');
-        return this.adopt(fd, 'udmabuf', 'rw', opts, 'udmabuf', stack, record);
+        return this.adopt(fd, len, 'udmabuf', 'rw', opts, 'udmabuf', stack, record);
       } finally {
         t.close(u);
       }
@@ -443,7 +596,7 @@ export class DmaHeapClient {
    */
   allocateFor(req: HeapRequirements, size: number, opts: AllocateForOptions = {}): DmaBuffer {
     positiveSize(size);
-    const stack = this.leakGuard?.capture() ?? '';
+    const stack = this.leakGuard?.capture(DmaHeapClient.prototype.allocateFor) ?? 'off';
     const choice = this.choose({ ...req, size });
     const attempts: AllocationAttempt[] = [];
     for (const cand of choice.candidates) {
@@ -476,7 +629,7 @@ export class DmaHeapClient {
 
   /** {@link allocateFor} as a Promise; each heap allocation goes through {@link allocateAsync}'s path. */
   async allocateForAsync(req: HeapRequirements, size: number, opts: AllocateForOptions = {}): Promise<DmaBuffer> {
-    const stack = this.leakGuard?.capture() ?? '';
+    const stack = this.leakGuard?.capture(DmaHeapClient.prototype.allocateForAsync) ?? 'off';
     await Promise.resolve();
     positiveSize(size);
     const choice = this.choose({ ...req, size });
@@ -521,15 +674,17 @@ export class DmaHeapClient {
    * says what it is)
    */
   importFd(fd: number, opts: { dup?: boolean } = {}): DmaBuffer {
+    const stack = this.leakGuard?.capture(DmaHeapClient.prototype.importFd) ?? 'off';
     const info = this.inspect(fd);
-    return this.importInspected(fd, info, opts.dup === true);
+    return this.importInspected(fd, info, opts.dup === true, stack);
   }
 
   /** Imports a buffer handed to this process ({@link DmaBuffer.handoff}), checking it is the same buffer (inode). */
   importHandoff(h: BufferHandoff): DmaBuffer {
+    const stack = this.leakGuard?.capture(DmaHeapClient.prototype.importHandoff) ?? 'off';
     const info = this.inspect(h.fd);
     if (info.inode !== h.inode) throw new ErrnoError('EBADF', 'import', undefined, `fd ${h.fd} is inode ${info.inode}, not the handed-off buffer (inode ${h.inode})`);
-    return this.importInspected(h.fd, info, false);
+    return this.importInspected(h.fd, info, false, stack);
   }
 
   private inspect(fd: number): { inode: number; exporter: string; size: number; name: string | null; access: Access } {
@@ -553,7 +708,7 @@ export class DmaHeapClient {
     return { inode: st.stat!.ino, exporter, size, name, access };
   }
 
-  private importInspected(fd: number, info: { inode: number; exporter: string; size: number; name: string | null; access: Access }, dup: boolean): DmaBuffer {
+  private importInspected(fd: number, info: { inode: number; exporter: string; size: number; name: string | null; access: Access }, dup: boolean, stack: CapturedStack): DmaBuffer {
     const own = dup ? check(this.target.fcntl(fd, F_DUPFD_CLOEXEC, 0), 'fcntl') : fd;
     const record: AllocationRecord = {
       path: 'import',
@@ -563,7 +718,7 @@ export class DmaHeapClient {
       explanation: `imported fd ${fd}${dup ? ` as fd ${own}` : ''}: a dma-buf exported by ${q(info.exporter)} (inode ${info.inode})`,
     };
     const buf = new DmaBuffer(this.target, own, info.size, info.exporter, info.access, {
-      inode: info.inode, name: info.name, provenance: record, leakGuard: this.leakGuard, stack: this.leakGuard?.capture() ?? '', stale: () => this.session.closed,
+      inode: info.inode, name: info.name, provenance: record, leakGuard: this.leakGuard, stack, stale: this.stale, openBuffers: this.open,
     });
     return buf;
   }
@@ -580,13 +735,44 @@ export class DmaHeapClient {
     return new DmaHeapClient(spawn(comm), this.options);
   }
 
-  /** Ends the client's process (every fd closed, every mapping dropped); its buffers are no leaks then. */
-  close(): void {
-    if (this.session.closed) return;
+  /**
+   * The buffers open now (allocated or imported by this client and not closed), oldest first, as
+   * the reports {@link close} would make of them; nothing is reported. Empty without a leak guard.
+   * Each entry may cost an fstat (for an inode not fetched yet) and formats a stack.
+   */
+  openBuffers(): LeakReport[] {
+    if (this.session.closed) return [];
+    return this.open.list().map((r) => r.toReport('close'));
+  }
+
+  /**
+   * Ends the client's process: every fd closed, every mapping dropped. Returns the buffers that
+   * were still open (allocated or imported and never closed), oldest first, each with its
+   * allocation stack when one was captured ({@link LeakGuardOptions.captureStacks}), and reports
+   * each to the leak guard (counted in {@link LeakGuard.leaked}, passed to its `onLeak`) unless a
+   * collection already reported it. Nothing is printed. Without a leak guard: an empty list. A
+   * second call returns an empty list.
+   */
+  close(): LeakReport[] {
+    if (this.session.closed) return [];
+    // the reports before the process ends (one may need the fd: the inode); reported after it
+    // ended, so that an onLeak that throws leaves nothing open
+    const g = this.leakGuard;
+    const recs = this.open.list();
+    const left = recs.map((rec) => rec.toReport('close'));
+    for (const rec of recs) g?.untrack(rec);
+    this.open.clear();
     this.session.closed = true;
     for (const h of this.heapFds.values()) this.target.close(h);
     this.heapFds.clear();
     this.target.dispose();
+    if (g !== null) {
+      recs.forEach((rec, i) => {
+        if (!rec.reported) g.report(left[i]!);
+        rec.reported = true;
+      });
+    }
+    return left;
   }
 }
 
@@ -600,7 +786,8 @@ function isNext(e: unknown): e is ErrnoError {
 }
 
 function byName(heap: string): AllocationRecord {
-  return { path: 'heap', provider: heap, requirements: null, attempts: [{ provider: heap, error: null }], explanation: `heap ${q(heap)}, asked for by name` };
+  const attempts = Object.freeze([Object.freeze({ provider: heap, error: null })]);
+  return Object.freeze({ path: 'heap', provider: heap, requirements: null, attempts, explanation: `heap ${q(heap)}, asked for by name` });
 }
 
 function recordFor(provider: string, path: 'heap' | 'udmabuf', attempts: readonly AllocationAttempt[], choice: HeapChoice, req: HeapRequirements): AllocationRecord {
@@ -628,17 +815,18 @@ export interface AllocateImageOptions extends ImageLayoutOptions, AllocateForOpt
 /** A dma-buf fd owned by this process. */
 export class DmaBuffer {
   private open = true;
-  private readonly maps = new Set<Mapping>();
+  /** Live mappings (made on the first map()). */
+  private maps: Set<Mapping> | null = null;
   /** The name set on the buffer (DMA_BUF_SET_NAME), as far as this process knows. */
   name: string | null;
-  /** The buffer's inode: its identity in fdinfo, /proc/<pid>/maps and dmabuf_dump (null when unknown). */
-  readonly inode: number | null;
+  /** The inode; undefined until first asked for ({@link inode}). */
+  private ino: number | null | undefined;
   /** How the buffer came to be (null for one made by hand). */
   readonly provenance: AllocationRecord | null;
   /** Why the automatic name could not be set (it does not fail the allocation); null when it was set. */
   nameError: ErrnoError | null = null;
-  private readonly guard: LeakGuard | null;
-  private readonly leakInfo: { -readonly [K in keyof LeakReport]: LeakReport[K] } | null;
+  /** The owner's and the leak guard's record of this buffer (null without a guard). */
+  private readonly record: BufferRecord | null;
   /** True once the owning client was closed: its process ended, with every fd and mapping. */
   private readonly gone: () => boolean;
 
@@ -646,7 +834,10 @@ export class DmaBuffer {
     private readonly target: SyscallTarget,
     /** The dma-buf fd. */
     readonly fd: number,
-    /** Size in bytes (page aligned). */
+    /**
+     * Size in bytes (page aligned). For an allocation, the request rounded up to whole pages, as
+     * the heap core rounds it before any heap sees it (no fstat); for an import, what fdinfo says.
+     */
     readonly size: number,
     /** Heap name, `udmabuf`, or the exporter of an imported buffer. */
     readonly heap: string,
@@ -654,25 +845,39 @@ export class DmaBuffer {
     readonly access: Access,
     info: DmaBufferInfo = {},
   ) {
-    this.inode = info.inode ?? null;
+    this.ino = info.inode;
     this.name = info.name ?? null;
     this.provenance = info.provenance ?? null;
-    this.guard = info.leakGuard ?? null;
-    this.gone = info.stale ?? never;
-    if (this.guard !== null) {
-      const captured = info.stack ?? '';
-      let text: string | null = null;
-      this.leakInfo = {
-        fd, inode: this.inode, size, heap, name: this.name,
-        // formatted when a report reads it: most buffers are released and never pay for it
-        get stack(): string {
-          return (text ??= stackText(captured));
-        },
-      };
-      this.guard.track(this, this.leakInfo, info.stale);
+    const gone = info.stale ?? never;
+    this.gone = gone;
+    const guard = info.leakGuard ?? null;
+    if (guard !== null) {
+      // the stack stays unformatted: most buffers are released and never pay for the text
+      const rec = new BufferRecord(target, fd, size, heap, this.name, this.ino, info.stack ?? 'off', guard, info.openBuffers ?? null, gone);
+      this.record = rec;
+      guard.track(this, rec);
     } else {
-      this.leakInfo = null;
+      this.record = null;
     }
+  }
+
+  /**
+   * The buffer's inode: its identity in fdinfo, /proc/<pid>/maps and dmabuf_dump. Fetched with
+   * one fstat of {@link fd} the first time it is read or the buffer is mapped (an allocation does
+   * not pay for it), then kept; null when that fstat fails (the fd was closed behind the library)
+   * or the buffer was closed, never mapped, before anyone asked.
+   */
+  get inode(): number | null {
+    let ino = this.ino;
+    if (ino === undefined) {
+      if (!this.isOpen) return null;
+      const st = this.target.fstat(this.fd);
+      if (st.errno !== null) return null;
+      ino = st.stat!.ino;
+      this.ino = ino;
+      if (this.record !== null) this.record.ino = ino;
+    }
+    return ino;
   }
 
   /** The fd is still open (false after {@link close}, and after the client's close()). */
@@ -691,13 +896,16 @@ export class DmaBuffer {
    */
   map(opts: { writable?: boolean; offset?: number; length?: number } = {}): Mapping {
     this.live('mmap');
+    // a mapping can outlive the fd: learn the inode (the mapping's identity in /proc/<pid>/maps) while the fd can tell
+    if (this.ino === undefined) void this.inode;
     const writable = opts.writable ?? this.access === 'rw';
     const offset = opts.offset ?? 0;
     const length = opts.length ?? this.size - offset;
     const r = this.target.mmap(length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, this.fd, offset);
     check(r, 'mmap');
-    const m = new Mapping(this.target, r.map!, writable, () => this.maps.delete(m), this.gone);
-    this.maps.add(m);
+    const maps = (this.maps ??= new Set());
+    const m = new Mapping(this.target, r.map!, writable, () => maps.delete(m), this.gone);
+    maps.add(m);
     return m;
   }
 
@@ -731,17 +939,21 @@ export class DmaBuffer {
    * to the characters that fit (never inside a character). {@link name} is then what fdinfo shows.
    */
   setName(name: string): void {
+    this.setKernelName(kernelName(name));
+  }
+
+  /** DMA_BUF_SET_NAME with a name already cut and encoded by {@link kernelName}. */
+  private setKernelName(n: { text: string; bytes: string }): void {
     this.live('ioctl');
-    const { text, bytes } = kernelName(name);
-    check(this.target.ioctlString(this.fd, DMA_BUF_SET_NAME_B, bytes), 'ioctl');
-    this.name = text;
-    if (this.leakInfo !== null) this.leakInfo.name = text;
+    check(this.target.ioctlString(this.fd, DMA_BUF_SET_NAME_B, n.bytes), 'ioctl');
+    this.name = n.text;
+    if (this.record !== null) this.record.name = n.text;
   }
 
   /** {@link setName} that records a failure in {@link nameError} instead of throwing; true when the name was set. */
   trySetName(name: string): boolean {
     try {
-      this.setName(name);
+      this.setKernelName(kernelName(name));
       this.nameError = null;
       return true;
     } catch (e) {
@@ -759,8 +971,17 @@ export class DmaBuffer {
   checkIdentity(): void {
     this.live('fstat');
     const st = this.target.fstat(this.fd);
-    if (st.errno !== null) throw new ErrnoError(st.errno, 'fstat', undefined, `fd ${this.fd} of buffer inode ${this.inode}`);
-    if (this.inode !== null && st.stat!.ino !== this.inode) throw new ErrnoError('EBADF', 'fstat', undefined, `fd ${this.fd} is now inode ${st.stat!.ino}, not this buffer (inode ${this.inode})`);
+    const known = this.ino;
+    if (st.errno !== null) throw new ErrnoError(st.errno, 'fstat', undefined, `fd ${this.fd} of buffer inode ${known ?? '(not fetched yet)'}`);
+    const { ino, size } = st.stat!;
+    if (known === undefined) {
+      // the inode was never fetched: the size is all there is to compare; from now on the inode
+      if (size !== this.size) throw new ErrnoError('EBADF', 'fstat', undefined, `fd ${this.fd} is now a file of ${size} bytes, not this ${this.size}-byte buffer`);
+      this.ino = ino;
+      if (this.record !== null) this.record.ino = ino;
+      return;
+    }
+    if (known !== null && ino !== known) throw new ErrnoError('EBADF', 'fstat', undefined, `fd ${this.fd} is now inode ${ino}, not this buffer (inode ${known})`);
   }
 
   /**
@@ -797,14 +1018,14 @@ export class DmaBuffer {
   close(): void {
     if (!this.open) return;
     this.open = false;
-    this.guard?.untrack(this);
+    this.record?.drop();
     if (this.gone()) return;
     check(this.target.close(this.fd), 'close');
   }
 
   /** Unmaps every mapping and closes the fd. */
   release(): void {
-    for (const m of [...this.maps]) m.unmap();
+    if (this.maps !== null) for (const m of [...this.maps]) m.unmap();
     this.close();
   }
 }

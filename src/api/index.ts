@@ -11,8 +11,8 @@ export type {
 } from './heap-knowledge.js';
 export { imageLayout, PIXEL_FORMATS } from './layout.js';
 export type { ImageLayout, ImageLayoutOptions, PixelFormat, PlaneLayout } from './layout.js';
-export { LeakGuard, formatLeak, stackText } from './leak-guard.js';
-export type { CapturedStack, LeakGuardOptions, LeakReport } from './leak-guard.js';
+export { LeakGuard, formatLeak, stackText, stackMissing, DEFAULT_STACK_SAMPLING } from './leak-guard.js';
+export type { CapturedStack, LeakGuardOptions, LeakReport, LeakSource, StackMissing } from './leak-guard.js';
 export { ErrnoError, UnmappedError } from './errors.js';
 export type { ErrnoErrorJSON } from './errors.js';
 export type {

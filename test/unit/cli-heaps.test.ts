@@ -161,7 +161,7 @@ function fakeLoader(machine: EmulatedOptions, available: { ok: true } | { ok: fa
         const close = c.close.bind(c);
         c.close = () => {
           closed.push('client');
-          close();
+          return close();
         };
         return c;
       },

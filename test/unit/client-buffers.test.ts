@@ -73,10 +73,28 @@ test('importFd: a dma-buf is identified by inode; anything else is refused with 
 test('checkIdentity: an fd closed behind the library and reused for another file is caught', () => {
   const client = emulatedBackend.createClient({ profile: '6.1' });
   const buf = client.allocate('system', 4096);
+  const ino = buf.inode; // the first read fetches it (fstat) and keeps it
+  assert.equal(ino, client.target.fstat(buf.fd).stat?.ino);
   client.target.close(buf.fd);
   const other = client.allocate('system', 4096);
   assert.equal(other.fd, buf.fd, 'the kernel reused the lowest free fd');
-  assert.throws(() => buf.checkIdentity(), { code: 'EBADF', message: `EBADF: Bad file descriptor, fstat (fd ${buf.fd} is now inode ${other.inode}, not this buffer (inode ${buf.inode}))` });
+  assert.throws(() => buf.checkIdentity(), { code: 'EBADF', message: `EBADF: Bad file descriptor, fstat (fd ${buf.fd} is now inode ${other.inode}, not this buffer (inode ${ino}))` });
+  assert.equal(buf.inode, ino, 'kept, not fetched again');
+  // an inode never asked for: only the size can tell; a same-size buffer under the number passes and pins its inode
+  const a = client.allocate('system', 8192);
+  client.target.close(a.fd);
+  const b = client.allocate('system', 4096);
+  assert.throws(() => a.checkIdentity(), { code: 'EBADF', message: `EBADF: Bad file descriptor, fstat (fd ${a.fd} is now a file of 4096 bytes, not this 8192-byte buffer)` });
+  const c = client.allocate('reserved', 4096);
+  client.target.close(c.fd);
+  const d = client.allocate('system', 4096);
+  c.checkIdentity();
+  assert.equal(c.inode, d.inode);
+  // a closed buffer that never fetched its inode has none
+  const e = client.allocate('system', 4096);
+  e.close();
+  assert.equal(e.inode, null);
+  for (const x of [other, b, d]) x.close();
   client.close();
 });
 

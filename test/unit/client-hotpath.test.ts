@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEmulatedTarget, emulatedBackend, DmaHeapClient, formatLeak, LeakGuard, UnmappedError } from '../../src/backends/emulated/index.js';
 import { kernelName } from '../../src/api/client.js';
+import type { BufferRecord } from '../../src/api/client.js';
 import type { LeakReport } from '../../src/backends/emulated/index.js';
 import { DMA_HEAP_IOCTL_ALLOC } from '../../src/uapi/dma-heap.js';
 import { MAP_SHARED, O_CLOEXEC, O_RDONLY, O_RDWR, PROT_READ, PROT_WRITE } from '../../src/uapi/fcntl.js';
@@ -96,23 +97,62 @@ test('Mapping.readInto and PlaneView.readInto: bounds-checked, no access after u
   client.close();
 });
 
-test('the leak guard keeps the allocation stack unformatted until a report reads it', () => {
+test('the leak guard keeps the allocation stack unformatted until a report reads it; the stack starts at the caller of allocate', () => {
   const seen: LeakReport[] = [];
-  const guard = new LeakGuard({ onLeak: (r) => seen.push(r) });
-  const captured = guard.capture();
-  assert.ok(captured instanceof Error);
-  assert.equal(new LeakGuard({ captureStacks: false }).capture(), '');
+  const guard = new LeakGuard({ onLeak: (r) => seen.push(r), captureStacks: true });
+  assert.equal(typeof guard.capture(), 'object');
+  assert.equal(new LeakGuard({ captureStacks: false }).capture(), 'off');
   const client = new DmaHeapClient(createEmulatedTarget({ profile: '6.1' }), { leakGuard: guard });
   const buf = client.allocate('system', 4096, { name: 'frame-7' });
-  // the record the guard would report (the finalizer's path, driven by hand)
-  const info = (buf as unknown as { leakInfo: LeakReport }).leakInfo;
-  guard.report(info);
+  // what the client and the guard keep: the captured object, not text
+  const rec = (buf as unknown as { record: BufferRecord }).record;
+  assert.equal(typeof rec.stack, 'object');
+  assert.equal(rec.ino, undefined, 'the inode is not fetched by the allocation');
+  // the report path a collection takes, driven by hand
+  const r = rec.leakReport()!;
+  guard.report(r);
   assert.equal(seen.length, 1);
-  assert.match(seen[0]!.stack, /^ {4}at .*\n/);
-  assert.match(seen[0]!.stack, /client-hotpath\.test\.js/);
-  assert.doesNotMatch(seen[0]!.stack, /^Error/);
-  assert.match(formatLeak(seen[0]!), /^leaked dma-buf fd \d+ \(inode \d+, 4 KiB from system, "frame-7"\) collected without release\(\), allocated\n {4}at /);
+  assert.equal(rec.ino, buf.inode, 'the report fetched the inode');
+  const first = r.stack.split('\n')[0]!;
+  assert.match(first, /^ {4}at .*client-hotpath\.test\.js/, 'the first frame is the code that called allocate()');
+  assert.doesNotMatch(r.stack, /DmaHeapClient\.allocate|LeakGuard\.capture|^Error/);
+  assert.equal(r.stackMissing, undefined);
+  assert.match(formatLeak(r), /^leaked dma-buf fd \d+ \(inode \d+, 4 KiB from system, "frame-7"\) collected without release\(\), allocated\n {4}at /);
   buf.close();
+  assert.deepEqual(client.close(), [], 'a closed buffer is not left open');
+});
+
+test('allocate() makes no fstat: the size is the page-aligned request (as the heap core aligns it), the inode comes on first use', () => {
+  const target = createEmulatedTarget({ profile: '6.1' });
+  const calls: string[] = [];
+  const spy = new Proxy(target, {
+    get(t, k, recv) {
+      const v = Reflect.get(t, k, recv) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        calls.push(String(k));
+        return (v as (...a: unknown[]) => unknown).apply(t, args);
+      };
+    },
+  });
+  const client = new DmaHeapClient(spy as typeof target);
+  const sizes = [1, 4095, 4096, 4097, 3 * 4096 + 1, 1 << 20];
+  const bufs = sizes.map((n) => client.allocate('system', n));
+  assert.deepEqual(calls, ['open', ...sizes.flatMap(() => ['ioctlInPlace', 'ioctlString'])], 'the heap node once, then ALLOC and SET_NAME per buffer');
+  assert.deepEqual(bufs.map((b) => b.size), [4096, 4096, 4096, 8192, 16384, 1 << 20]);
+  assert.deepEqual(bufs.map((b) => target.fstat(b.fd).stat?.size), [4096, 4096, 4096, 8192, 16384, 1 << 20], 'what the kernel made');
+  calls.length = 0;
+  const ino = bufs[0]!.inode;
+  assert.deepEqual([calls, ino], [['fstat'], target.fstat(bufs[0]!.fd).stat?.ino]);
+  calls.length = 0;
+  assert.equal(bufs[0]!.inode, ino);
+  assert.deepEqual(calls, [], 'kept');
+  // the automatic name is encoded once per purpose; the name is the kernel's
+  assert.deepEqual(bufs.map((b) => b.name), sizes.map(() => 'dmaheap:system'));
+  calls.length = 0;
+  client.allocate('system', 4096, { name: null }).close();
+  assert.deepEqual(calls, ['ioctlInPlace', 'close'], 'name: null: no SET_NAME');
+  for (const b of bufs) b.close();
   client.close();
 });
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { isAvailable, linuxBackend, createLinuxTarget } from '../../src/backends/linux/index.js';
 import type { LinuxTarget } from '../../src/backends/linux/index.js';
 import { AllocationError, DmaHeapClient, ErrnoError, formatLeak, LeakGuard, UnmappedError } from '../../src/api/index.js';
-import type { DmaHeapClientOptions, LeakReport, SyscallTarget } from '../../src/api/index.js';
+import type { DmaBuffer, DmaHeapClientOptions, LeakReport, SyscallTarget } from '../../src/api/index.js';
 import { formatBytes } from '../../src/api/choose.js';
 import { gcFunction } from './client-helpers.js';
 import {
@@ -846,7 +846,7 @@ test('allocateFor: when every heap refuses (EACCES, as for a user without access
 
 test('leak guard: buffers are tracked until release(); one collected while open is reported with its allocation stack', { skip }, () => {
   const reports: LeakReport[] = [];
-  const guard = new LeakGuard({ onLeak: (r) => reports.push(r) });
+  const guard = new LeakGuard({ onLeak: (r) => reports.push(r), captureStacks: true });
   return withClient(
     async (c) => {
       const a = c.allocate('system', 8192);
@@ -869,8 +869,8 @@ test('leak guard: buffers are tracked until release(); one collected while open 
       }
       assert.deepEqual([guard.tracked, guard.leaked, reports.length], [0, 1, 1]);
       const r = reports[0]!;
-      assert.deepEqual([r.fd, r.inode, r.size, r.heap, r.name], [lost.fd, lost.inode, 8192, 'reserved', 'leaky:forgotten']);
-      assert.match(r.stack, /^ {4}at .*leak .*linux-client\.test\.js/m);
+      assert.deepEqual([r.fd, r.inode, r.size, r.heap, r.name, r.detectedBy], [lost.fd, lost.inode, 8192, 'reserved', 'leaky:forgotten', 'gc']);
+      assert.match(r.stack.split('\n')[0]!, /^ {4}at leak .*linux-client\.test\.js/, 'the first frame is the code that called allocate()');
       const line = formatLeak(r);
       assert.ok(line.startsWith(`leaked dma-buf fd ${lost.fd} (inode ${lost.inode}, 8 KiB from reserved, "leaky:forgotten") collected without release(), allocated\n`), line);
       assert.ok(line.endsWith(r.stack));
@@ -878,5 +878,71 @@ test('leak guard: buffers are tracked until release(); one collected while open 
       assert.ok(fdinfo(c, lost.fd).split('\n').includes('exp_name:\treserved'));
     },
     { client: () => linuxBackendClient({ leakGuard: guard, appName: 'leaky' }), closeReleases: true },
+  );
+});
+
+test('client.close() returns and reports the buffers still open, with their allocation stacks and inodes, closing their fds', { skip }, async () => {
+  const reports: LeakReport[] = [];
+  const guard = new LeakGuard({ onLeak: (r) => reports.push(r) });
+  const before = openFds();
+  const c = linuxBackendClient({ leakGuard: guard, appName: 'vm' });
+  const t = c.target;
+  // the default sampling: the first allocation's stack, then one in 32
+  const grabFrame = (): DmaBuffer => c.allocate('reserved', 5000, { purpose: 'frame' });
+  const frame = grabFrame();
+  const scratch = c.allocateUdmabuf(100);
+  const released = await c.allocateAsync('system', 4096);
+  released.release();
+  const foreign = rawAlloc(t, 'system', 3 * t.pageSize);
+  const imported = c.importFd(foreign);
+  assert.equal(imported.inode, t.fstat(foreign).stat!.ino);
+  const fds = [frame.fd, scratch.fd, foreign];
+  const inodes = fds.map((fd) => t.fstat(fd).stat!.ino);
+  assert.deepEqual(c.openBuffers().map((r) => r.fd), fds, 'a snapshot, oldest first');
+  assert.equal(reports.length, 0, 'openBuffers() reports nothing');
+  const left = c.close();
+  assert.deepEqual(left.map((r) => ({ ...r, stack: r.stack === '' ? '' : 'stack' })), [
+    { fd: fds[0], inode: inodes[0], size: 8192, heap: 'reserved', name: 'vm:frame', stack: 'stack', detectedBy: 'close' },
+    { fd: fds[1], inode: inodes[1], size: 4096, heap: 'udmabuf', name: 'vm:udmabuf', stack: '', stackMissing: 'not-sampled', detectedBy: 'close' },
+    { fd: fds[2], inode: inodes[2], size: 3 * t.pageSize, heap: 'system', name: null, stack: '', stackMissing: 'not-sampled', detectedBy: 'close' },
+  ]);
+  assert.match(left[0]!.stack.split('\n')[0]!, /^ {4}at grabFrame .*linux-client\.test\.js/);
+  assert.deepEqual(reports, left);
+  assert.deepEqual([guard.leaked, guard.tracked], [3, 0]);
+  assert.equal(
+    formatLeak(left[1]!),
+    `leaked dma-buf fd ${fds[1]} (inode ${inodes[1]}, 4 KiB from udmabuf, "vm:udmabuf") still open at client.close() (no allocation stack: not one of the sampled allocations; every allocation is sampled from now on, and captureStacks: true samples all)`,
+  );
+  assert.deepEqual(openFds(), before, 'close() closed them');
+  assert.deepEqual([c.close(), reports.length], [[], 3]);
+});
+
+test('allocate() makes no fstat and sets the automatic name with one ioctl; size is the page-aligned request; the inode comes on first use', { skip }, () => {
+  const t = createLinuxTarget();
+  const calls: string[] = [];
+  const spy = withHooks(t, {
+    fstat: (fd: number) => (calls.push('fstat'), t.fstat(fd)),
+    ioctlString: (fd: number, cmd: number, str: string) => (calls.push('ioctlString'), t.ioctlString(fd, cmd, str)),
+    ioctlInPlace: (fd: number, cmd: number, arg: Uint8Array) => (calls.push('ioctlInPlace'), t.ioctlInPlace(fd, cmd, arg)),
+    open: (path: string, flags: number, mode?: number) => (calls.push('open'), t.open(path, flags, mode)),
+  });
+  return withClient(
+    (c) => {
+      const ps = t.pageSize;
+      const sizes = [1, ps - 1, ps, ps + 1, 3 * ps + 1, MiB];
+      for (const heap of ['system', 'reserved']) {
+        calls.length = 0;
+        const bufs = sizes.map((n) => c.allocate(heap, n));
+        assert.deepEqual(calls, ['open', ...sizes.flatMap(() => ['ioctlInPlace', 'ioctlString'])], 'the node once, then ALLOC and SET_NAME');
+        const expect = sizes.map((n) => Math.ceil(n / ps) * ps);
+        assert.deepEqual(bufs.map((b) => b.size), expect);
+        assert.deepEqual(bufs.map((b) => t.fstat(b.fd).stat?.size), expect, 'what the kernel made: PAGE_ALIGN(len)');
+        calls.length = 0;
+        const ino = bufs[0]!.inode;
+        assert.deepEqual([calls, ino], [['fstat'], t.fstat(bufs[0]!.fd).stat?.ino]);
+        for (const b of bufs) b.release();
+      }
+    },
+    { client: () => new DmaHeapClient(spy) },
   );
 });

@@ -23,7 +23,7 @@ import { Errno, errnoName } from '../../uapi/errno.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import { fcntlConstants, MAP_ANONYMOUS, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../../uapi/fcntl.js';
-import { _IOC_DIR, _IOC_READ, _IOC_SIZE } from '../../uapi/ioctl.js';
+import { _IOC_DIR, _IOC_READ, _IOC_SIZE, _IOC_WRITE } from '../../uapi/ioctl.js';
 import { DMA_HEAP_IOC_MAGIC } from '../../uapi/dma-heap.js';
 import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE } from '../../uapi/dma-buf.js';
 import { SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
@@ -146,6 +146,21 @@ function strBytes(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
+/** Strings kept encoded by ioctlString (cleared when full). */
+const STRING_CACHE = 64;
+
+/**
+ * `s` as the NUL-terminated bytes ioctlString passes, padded with zeros to at least `size` bytes
+ * (what a command that copies a fixed-size argument in reads) and to 32 (a dma-buf name's
+ * DMA_BUF_NAME_LEN, which strndup_user may read up to).
+ */
+function cString(s: string, size: number): Buffer {
+  const bytes = strBytes(s);
+  const b = Buffer.alloc(Math.max(bytes.length + 1, size, 32));
+  bytes.copy(b, 0);
+  return b;
+}
+
 /**
  * The fd numbers open in this process now: one readdir of /proc/self/fd, less the descriptor
  * that readdir had open (closed again by the time F_GETFD asks).
@@ -173,6 +188,8 @@ export class LinuxTarget implements SyscallTarget {
   private readonly rlimBuf = Buffer.alloc(16);
   private readonly iov = Buffer.alloc(32);
   private readonly maps = new Map<MapHandle, MapState>();
+  /** ioctlString's encoded strings, for commands the kernel does not write back into. */
+  private readonly strings = new Map<string, Buffer>();
   /** Descriptors this target returned or saw reported. */
   private readonly fds = new Set<number>();
   /** Descriptors open when the target was made (exclusive mode: everything else is ours at dispose). */
@@ -355,12 +372,29 @@ export class LinuxTarget implements SyscallTarget {
   ioctlString(fd: number, cmd: number, s: string): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    const c = cmd >>> 0;
+    // a command encoded as one the kernel only reads (_IOW: DMA_BUF_SET_NAME, whose handler
+    // strndup_user()s the string) gets the string's own bytes, encoded once and kept (a client
+    // names every buffer with one of a few names); anything else, legacy commands without a
+    // direction included, goes through the large argument buffer
+    if (_IOC_DIR(c) === _IOC_WRITE) {
+      let b = this.strings.get(s);
+      if (b === undefined) {
+        b = cString(s, _IOC_SIZE(c));
+        if (this.strings.size >= STRING_CACHE) this.strings.clear();
+        this.strings.set(s, b);
+      }
+      if (b.length >= _IOC_SIZE(c)) {
+        const ret = this.libc.ioctlPtr(fd | 0, c, b);
+        return ret === 0 ? OK0 : this.res(ret);
+      }
+    }
     // one byte per character, or UTF-8 when a character does not fit a byte (as the emulated kernel)
     const bytes = strBytes(s);
     const b = this.argBuf(bytes.length + 1);
     bytes.copy(b, 0);
     b[bytes.length] = 0;
-    return this.res(this.libc.ioctlPtr(fd | 0, cmd >>> 0, b));
+    return this.res(this.libc.ioctlPtr(fd | 0, c, b));
   }
 
   ioctlAt(fd: number, cmd: number, addr: number): SysResult {
