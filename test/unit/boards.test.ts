@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { emulatedBackend } from '../../src/backends/emulated/index.js';
 import type { EmulatedOptions } from '../../src/backends/emulated/index.js';
 import {
@@ -185,8 +186,11 @@ test('an unreadable board file is an error naming the file and the reason', { sk
     writeFileSync(file, readFileSync(IMX8MP));
     chmodSync(file, 0o000);
     chmodSync(dir, 0o755);
-    // root reads anything: ask as nobody (uid 65534) in a child process then
-    const code = `import('${new URL('../../src/boards/index.js', import.meta.url).href}').then((b) => console.log(JSON.stringify(b.loadBoard(${JSON.stringify(file)}))))`;
+    // root reads anything: ask as nobody (uid 65534) in a child process then, from a copy of the
+    // built sources nobody can read (the checkout may sit in a 0700 directory, as mktemp makes them)
+    const src = join(dir, 'src');
+    cpSync(fileURLToPath(new URL('../../src/', import.meta.url)), src, { recursive: true });
+    const code = `import('${pathToFileURL(join(src, 'boards', 'index.js')).href}').then((b) => console.log(JSON.stringify(b.loadBoard(${JSON.stringify(file)}))))`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}) });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { error: `${file}: permission denied` });
