@@ -190,6 +190,15 @@ function short(s: string, n = 200): string {
   return j.length > n ? `${j.slice(0, n)}..." (${s.length} chars)` : j;
 }
 
+/** Largest byte result shown as hex text (a `bytes` field, `equals` on bytes): twice as many characters. */
+export const MAX_HEX_BYTES = 64 * 1024 * 1024;
+
+/** Bytes as hex text, for results up to {@link MAX_HEX_BYTES}. */
+function hexOf(b: Uint8Array): string {
+  if (b.length > MAX_HEX_BYTES) throw new CaseError(`${b.length} bytes are too many to compare as hex text (at most ${MAX_HEX_BYTES}); check them with zero, all or bytes_at`);
+  return toHex(b);
+}
+
 function cmpScalar(expected: unknown, lazy: Scalar | (() => Scalar) | undefined, env: EvalEnv, what: string): string | null {
   const actual = typeof lazy === 'function' ? lazy() : lazy;
   if (actual === undefined) return `${what}: no such value`;
@@ -431,14 +440,15 @@ class Instance {
           const f = new Map<string, Scalar | (() => Scalar)>([['ret', -1], ['fault', r]]);
           return { out: { ret: -1n, errno: null, fault: r, fields: f }, res: { value: -1, fields: f } };
         }
-        const hex = (): string => toHex(r);
+        const hex = (): string => hexOf(r);
         const f = new Map<string, Scalar | (() => Scalar)>([['ret', r.length], ['bytes', hex], ['fault', '0']]);
         return { out: { ret: BigInt(r.length), errno: null, fault: null, bytes: r, lazyText: () => latin1(r), fields: f }, res: { value: r.length, fields: f } };
       }
       case 'read': {
         const count = this.len(raw.count ?? 16, what('count'));
         const r = t.read(this.fd(step.target, 'read fd'), count);
-        const fields: Record<string, Scalar> = r.data !== null ? { bytes: toHex(r.data) } : {};
+        const data = r.data;
+        const fields: Record<string, Scalar | (() => Scalar)> = data !== null ? { bytes: () => hexOf(data) } : {};
         return this.sys(r, { bytes: r.data, text: r.data === null ? null : latin1(r.data) }, fields);
       }
       case 'write': {
@@ -595,7 +605,7 @@ class Instance {
         const r = t.deviceRead(device, fd, offset, length);
         const data = r.data;
         if (data === null) return this.sys(r, { bytes: null, text: null });
-        return this.sys(r, { bytes: data, lazyText: () => latin1(data) }, { bytes: () => toHex(data) });
+        return this.sys(r, { bytes: data, lazyText: () => latin1(data) }, { bytes: () => hexOf(data) });
       }
       case 'device_write': {
         const device = this.deviceName(step.target, 'device_write device');
@@ -729,9 +739,9 @@ class Instance {
     }
     const r = this.t.ioctl(fd, cmd, arg);
     const bytes = r.out ?? (arg instanceof Uint8Array ? arg : null);
-    const fields: Record<string, Scalar> = {};
+    const fields: Record<string, Scalar | (() => Scalar)> = {};
     if (bytes !== null) {
-      fields.bytes = toHex(bytes);
+      fields.bytes = () => hexOf(bytes);
       if (layout !== null) Object.assign(fields, decodeStruct(layout, bytes));
     }
     return this.sys(r, { bytes: r.out }, fields);
@@ -805,7 +815,7 @@ class Instance {
       const want = substitute(e.equals, env);
       if (o.bytes !== undefined) {
         // Byte results (read_mem, read, ioctl) compare as hex.
-        const got = o.bytes === null ? '(none)' : toHex(o.bytes);
+        const got = o.bytes === null ? '(none)' : hexOf(o.bytes);
         if (got !== want.replace(/\s+/g, '').toLowerCase()) return `equals: expected bytes ${short(want)}, observed ${short(got)}`;
       } else {
         const text = needText('equals');
