@@ -312,9 +312,21 @@ test('the regex engine agrees with JavaScript on the suite\'s patterns and more'
     '^[0-9]+\\n(?![\\s\\S])', 'carveout|r5f', '^[0-9a-f]+-[0-9a-f]+ r--p a1000000 ', 'wrote 4 bytes at offset 0 of .* while', '\\bfoo\\b', '\\Bo\\B', 'a{2,3}b', 'a{2,}b', 'a{0}b',
     '[^\\n]+$', '[\\d-x]+', '.\\.', 'x*', '(?:ab|a)c', '[\\s\\S]{3}', '^$', 'a?b??c', '\\x41\\u0042', '[a-c\\-]+z', '\\cJ', 'a|', '()', 'a{,2}', 'a{', ']', '\\/',
   ];
-  const texts = ['', 'a', 'aab', 'foo bar', 'x-1-2', 'pos:\t0\nflags:\t02000002\nmnt_id:\t5\n', 'display-carveout@a1000000', 'a,display-carveout@a1000000,b', '1:127\n2:128',
+  const texts = ['', 'a', 'pos:\t0\nflags:\t02000002\nmnt_id:\t12\nino:\t345\nsize:\t4096\ncount:\t1\nexp_name:\tx\n', 'exp_name:\tx\nname:\tfoo\n', 'Total 1 objects, 4096 bytes\n', 'memory.max\n', 'x\n', 'aab', 'foo bar', 'x-1-2', 'pos:\t0\nflags:\t02000002\nmnt_id:\t5\n', 'display-carveout@a1000000', 'a,display-carveout@a1000000,b', '1:127\n2:128',
     'carveout', '12\n', 'abc\r\ndef', 'A B', '\n', 'aaab', 'a{,2}', 'a{', ']', 'ac', 'abc', 'ab.', '7ffd-8000 r--p a1000000 x', 'wrote 4 bytes at offset 0 of dma-buf 3 while', 'x\ny', 'b', '-z'];
-  for (const p of patterns) {
+  // and every pattern of the suite, its ${...} blanked as the loader does
+  const { files } = loadCaseFiles([root('test/conformance/cases')]);
+  const suite = new Set<string>();
+  const walk = (steps: readonly { raw: Readonly<Record<string, unknown>>; steps?: readonly unknown[] }[]): void => {
+    for (const st of steps) {
+      const e = st.raw.expect as { match?: string; not_match?: string } | undefined;
+      for (const p of [e?.match, e?.not_match]) if (p !== undefined) suite.add(p.replace(/\$\{[^}]*\}/g, 'x'));
+      if (st.steps !== undefined) walk(st.steps as typeof steps);
+    }
+  };
+  for (const f of files) for (const c of f.cases) walk(c.steps);
+  assert.ok(suite.size >= 60, `the suite's patterns: ${suite.size}`);
+  for (const p of [...patterns, ...suite]) {
     const js = new RegExp(p, 'm');
     const ours = new CaseRegex(p);
     for (const t of texts) assert.equal(ours.test(t), js.test(t), `/${p}/ on ${JSON.stringify(t)}`);

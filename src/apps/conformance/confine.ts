@@ -342,7 +342,7 @@ export class Confinement {
     if (this.opts.allowHostPaths === true) return { path: raw };
     const norm = normalisePath(raw);
     const shown = norm === null || norm === raw ? `'${raw}'` : `'${raw}' (= ${norm})`;
-    if (raw.length >= CASE_PATH_MAX) this.refuse(op, `'${raw.slice(0, 60)}...'`, 'paths', `a path is at most ${CASE_PATH_MAX - 1} bytes`);
+    if (raw.length >= CASE_PATH_MAX || Buffer.byteLength(raw) >= CASE_PATH_MAX) this.refuse(op, `'${raw.slice(0, 60)}...'`, 'paths', `a path is at most ${CASE_PATH_MAX - 1} bytes`);
     if (raw.includes('\0')) this.refuse(op, JSON.stringify(raw), 'paths', 'a path has no NUL byte');
     if (norm === null) this.refuse(op, shown, 'absolute', 'a case path must be absolute');
     const area = this.area(op, shown, norm);
