@@ -270,8 +270,7 @@ export function parseHex(s: string, what: string): Uint8Array {
   return out;
 }
 
+/** Bytes as lower-case hex, in one pass. */
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }

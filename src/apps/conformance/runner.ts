@@ -175,10 +175,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** One character per byte (U+0000..U+00FF), in one pass (a read may be 256 MiB). */
 function latin1(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
 
 function textBytes(s: string): Uint8Array {
@@ -731,8 +730,9 @@ class Instance {
         buf.set(enc.subarray(0, Math.min(size, enc.length)));
         enc = buf;
       } else if (bufPad !== undefined) throw new CaseError(`ioctl.arg.pad needs ioctl.arg.size`);
+      const counted = bufSize === undefined ? 0 : enc.length; // ioctl.arg.size was spent by len()
       if (a.items !== undefined) enc = this.appendItems(enc, a.items);
-      if (bufSize === undefined) this.spend(enc.length, 'ioctl.arg');
+      this.spend(enc.length - counted, 'ioctl.arg');
       arg = enc;
     } else {
       throw new CaseError(`ioctl.arg must be null, "unmapped", {"struct": ...}, {"bytes": "hex"}, {"string": ...} or {"at": mapping}`);
