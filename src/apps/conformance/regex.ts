@@ -37,7 +37,6 @@ const WORD: Ranges = [0x30, 0x39, 0x41, 0x5a, 0x5f, 0x5f, 0x61, 0x7a];
 // WhiteSpace and LineTerminator (ECMA-262 \s)
 const SPACE: Ranges = [0x09, 0x0d, 0x20, 0x20, 0xa0, 0xa0, 0x1680, 0x1680, 0x2000, 0x200a, 0x2028, 0x2029, 0x202f, 0x202f, 0x205f, 0x205f, 0x3000, 0x3000, 0xfeff, 0xfeff];
 const LINE_TERMINATORS: Ranges = [0x0a, 0x0a, 0x0d, 0x0d, 0x2028, 0x2029];
-const ALL: Ranges = [0, 0xffff];
 
 function normalise(r: Ranges): Ranges {
   const pairs: [number, number][] = [];
@@ -244,7 +243,7 @@ class Parser {
       }
       case '0':
         if (!/[0-9]/.test(src[this.i] ?? '')) return one(0);
-        break;
+        return this.fail(`octal escape \\0${src[this.i] ?? ''} is not supported`);
       case 'k':
         if (!inClass && /^<[A-Za-z_$]/.test(src.slice(this.i, this.i + 2))) this.fail('backreference \\k<...> is not supported (backreferences can take exponential time)');
         return one(0x6b);
@@ -482,4 +481,3 @@ export function compileCaseRegex(source: string): CaseRegex {
   return new CaseRegex(source);
 }
 
-export const _test = { ALL };
