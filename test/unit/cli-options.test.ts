@@ -193,6 +193,7 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: out([...conf, '--cmdline', 'cma=4G'], '--ram', '8G'),
       'page-size': machine([...conf, '--arch', 'arm64'], '--page-size', '16K'),
       arch: machine(conf, '--arch', 'arm64'),
+      'allow-host-paths': out([...conf.slice(0, 2), join(casesDir, 'host.json')], '--allow-host-paths'),
     },
   };
 }
@@ -201,6 +202,8 @@ test.before(() => {
   casesDir = mkdtempSync(join(tmpdir(), 'cli-options-'));
   // the heaps of the default machine (7.0, cma=64M): anything that changes the machine's heaps fails the case
   writeFileSync(join(casesDir, 'heaps.json'), JSON.stringify({ cases: [{ name: 'heaps', steps: [{ list_heaps: true, expect: { equals: 'default_cma_region,reserved,system' } }] }] }));
+  // a path outside the dma-buf files: refused without --allow-host-paths
+  writeFileSync(join(casesDir, 'host.json'), JSON.stringify({ cases: [{ name: 'host', steps: [{ read_file: '/etc/hostname', expect: { errno: 'ENOENT' } }] }] }));
   writeFileSync(join(casesDir, 'sanitizer.json'), JSON.stringify({ cases: [{ name: 'sanitizer', steps: [{ sanitizer: 'check', expect: { ret: 0 } }] }] }));
 });
 test.after(() => rmSync(casesDir, { recursive: true, force: true }));

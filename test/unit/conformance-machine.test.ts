@@ -2,7 +2,7 @@
 // --features, and the board/coherent/CMA placement case files on every profile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,8 @@ test('machine keys: need "backend": "emulated", known features, a shipped board\
   assert.match(missing[0] ?? '', /^t\.json: case 1 "x": board 'nope\.dts' not found \(looked for .*test\/conformance\/cases\/nope\.dts; board paths are relative to the case file's directory\)$/);
   const ok = parse([{ name: 'x', backend: 'emulated', board: '../../../examples/boards/am62x.dts', cmdline: '', features: ['coherent-prefixed'], steps: [{ count_fds: true }] }]);
   assert.deepEqual(ok.errors, []);
-  assert.deepEqual(ok.file?.cases[0]?.machine, { board: '../../../examples/boards/am62x.dts', boardPath: AM62X, cmdline: '', features: ['coherent-prefixed'] });
+  // a path is confined to the case file's directory or the shipped boards' (boardRoot: docs/conformance.md, "Confinement")
+  assert.deepEqual(ok.file?.cases[0]?.machine, { board: '../../../examples/boards/am62x.dts', boardPath: AM62X, boardRoot: realpathSync(root('test/conformance/cases')), cmdline: '', features: ['coherent-prefixed'] });
   // a shipped board's name is that board, as for --board and createClient({ board })
   const named = parse([{ name: 'x', backend: 'emulated', board: 'am62x', steps: [{ count_fds: true }] }]);
   assert.deepEqual([named.errors, named.file?.cases[0]?.machine], [[], { board: 'am62x', boardPath: AM62X }]);

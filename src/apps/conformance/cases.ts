@@ -4,10 +4,12 @@
  * when the step runs. Every problem is reported with the file, the case and the step index.
  * The format is documented in docs/conformance.md.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseSize, RAM_LIMITS, UsageError } from '../common/args.js';
-import { isShippedBoardName, shippedBoardPath } from '../../boards/index.js';
+import { isShippedBoardName, shippedBoardPath, shippedBoards } from '../../boards/index.js';
+import { SHIPPED_BOARDS_DIR } from '../../boards/files.js';
+import { CaseRegex, CaseRegexError } from './regex.js';
 import { deviceConfigProblem } from '../../kernel/dev/device.js';
 import type { DeviceConfig } from '../../kernel/dev/device.js';
 
@@ -117,6 +119,12 @@ export interface CaseMachine {
   readonly board?: string;
   /** The board file resolved against the case file's directory. */
   readonly boardPath?: string;
+  /**
+   * The directory a board file given as a path and its `/include/` and `/incbin/` files must
+   * stay in (or in the shipped boards' directory): the case file's directory (its real path).
+   * Absent for a shipped board's name and with --allow-host-paths.
+   */
+  readonly boardRoot?: string;
   /** The kernel command line (replaces the board's bootargs and the run's --cmdline). */
   readonly cmdline?: string;
   /** Proposed kernel features switched on (replaces the run's --features). */
@@ -131,7 +139,7 @@ export interface CaseMachine {
 
 /** A key identifying a case machine (cases with equal keys share the boot-time information). */
 export function machineKey(m: CaseMachine): string {
-  return JSON.stringify([m.boardPath ?? null, m.cmdline ?? null, m.features ?? null, m.ramBytes ?? null, m.devices ?? null, m.sanitizer ?? null]);
+  return JSON.stringify([m.boardPath ?? null, m.boardRoot ?? null, m.cmdline ?? null, m.features ?? null, m.ramBytes ?? null, m.devices ?? null, m.sanitizer ?? null]);
 }
 
 export interface Case {
@@ -160,6 +168,33 @@ export interface LoadResult {
   readonly files: CaseFile[];
   /** One message per problem: "file: case 2 \"name\": step 3: ...". */
   readonly errors: string[];
+}
+
+/** Options of loading. */
+export interface LoadOptions {
+  /** `--allow-host-paths`: a case's board may be any file (a trusted suite). */
+  readonly allowHostPaths?: boolean;
+}
+
+/** Largest case file read (bytes). */
+export const CASE_FILE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** `path` is `root` or below it. */
+export function isUnder(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
+/** The shipped boards' directory (examples/boards of the package), its real path. */
+export function shippedBoardsDir(): string {
+  return realOrNull(SHIPPED_BOARDS_DIR) ?? SHIPPED_BOARDS_DIR.replace(/\/$/, '');
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return null;
+  }
 }
 
 const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'xfail', ...MACHINE_KEYS, 'steps', 'comment']);
@@ -192,11 +227,13 @@ function parseExpect(v: unknown, where: string): Expect {
   }
   for (const k of ['match', 'not_match'] as const) {
     if (typeof v[k] === 'string') {
-      // Check the regex syntax now (with ${...} blanked out).
+      // Check the pattern now (with ${...} blanked out): JavaScript syntax, and what the
+      // linear-time engine runs (regex.ts)
       try {
-        new RegExp((v[k] as string).replace(/\$\{[^}]*\}/g, 'x'), 'm');
+        new CaseRegex((v[k] as string).replace(/\$\{[^}]*\}/g, 'x'));
       } catch (e) {
-        throw new LoadError(`${where}: expect.${k} is not a valid regular expression: ${(e as Error).message}`);
+        if (!(e instanceof CaseRegexError)) throw e;
+        throw new LoadError(`${where}: expect.${k} is not a regular expression the case engine runs: ${e.message} (docs/conformance.md, "Regular expressions")`);
       }
     }
   }
@@ -240,20 +277,37 @@ function parseSteps(list: unknown, where: string, prefix: string): Step[] {
 }
 
 /** The case's own machine keys, checked; undefined when it has none. */
-function parseMachine(c: Record<string, unknown>, where: string, filePath: string): CaseMachine | undefined {
+function parseMachine(c: Record<string, unknown>, where: string, filePath: string, opts: LoadOptions): CaseMachine | undefined {
   if (MACHINE_KEYS.every((k) => c[k] === undefined)) return undefined;
   const m: { -readonly [K in keyof CaseMachine]: CaseMachine[K] } = {};
   if (c.board !== undefined) {
     if (typeof c.board !== 'string' || c.board === '') throw new LoadError(`${where}: 'board' must be a non-empty string (a shipped board's name, or a DTS, DTB or live-tree path relative to the case file)`);
-    // a shipped board's name is that board (as for --board and createClient), else a path
-    const p = isShippedBoardName(c.board) ? shippedBoardPath(c.board) : resolve(dirname(filePath), c.board);
-    try {
-      statSync(p);
-    } catch {
-      throw new LoadError(`${where}: board '${c.board}' not found (looked for ${p}; board paths are relative to the case file's directory)`);
-    }
     m.board = c.board;
-    m.boardPath = p;
+    // a shipped board's name is that board (as for --board and createClient), else a path
+    if (isShippedBoardName(c.board)) m.boardPath = shippedBoardPath(c.board);
+    else {
+      const p = resolve(dirname(filePath), c.board);
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        throw new LoadError(`${where}: board '${c.board}' not found (looked for ${p}; board paths are relative to the case file's directory)`);
+      }
+      m.boardPath = p;
+      if (opts.allowHostPaths !== true) {
+        // confinement: a file or directory of the suite or of the shipped boards (symbolic links resolved)
+        const real = realOrNull(p) ?? p;
+        const suite = realOrNull(resolve(dirname(filePath))) ?? resolve(dirname(filePath));
+        const shipped = shippedBoardsDir();
+        if (!isUnder(real, suite) && !isUnder(real, shipped)) {
+          throw new LoadError(`${where}: board '${c.board}' is refused by the confinement rule "boards": a case's board is a shipped board's name `
+            + `(${shippedBoards().map((b) => b.name).join(', ')}) or a file or directory inside the case file's directory (${suite}) or the shipped boards' (${shipped}), and '${c.board}' is ${real} `
+            + `(docs/conformance.md, "Confinement"; a trusted suite may run with --allow-host-paths)`);
+        }
+        m.boardRoot = suite;
+      }
+      if (!st.isFile() && !st.isDirectory()) throw new LoadError(`${where}: board '${c.board}' is not a regular file or a directory (a DTS, a DTB or a live-tree directory)`);
+    }
   }
   if (c.cmdline !== undefined) {
     if (typeof c.cmdline !== 'string') throw new LoadError(`${where}: 'cmdline' must be a string (the kernel command line)`);
@@ -309,7 +363,7 @@ function parseDevices(v: unknown, where: string): DeviceConfig[] {
   });
 }
 
-function parseCase(c: unknown, index: number, fileWhere: string, filePath: string): Case {
+function parseCase(c: unknown, index: number, fileWhere: string, filePath: string, opts: LoadOptions): Case {
   let where = `${fileWhere}: case ${index}`;
   if (!isObject(c)) throw new LoadError(`${where}: a case must be an object`);
   if (typeof c.name !== 'string' || c.name === '') throw new LoadError(`${where}: 'name' must be a non-empty string`);
@@ -341,7 +395,7 @@ function parseCase(c: unknown, index: number, fileWhere: string, filePath: strin
   if (arch !== undefined) out.arch = arch;
   const xfail = str('xfail');
   if (xfail !== undefined) out.xfail = xfail;
-  const machine = parseMachine(c, where, filePath);
+  const machine = parseMachine(c, where, filePath, opts);
   if (machine !== undefined) out.machine = machine;
   if (c.steps === undefined) throw new LoadError(`${where}: missing 'steps'`);
   out.steps = parseSteps(c.steps, where, '');
@@ -350,7 +404,7 @@ function parseCase(c: unknown, index: number, fileWhere: string, filePath: strin
 }
 
 /** Parses one case file's text. Returns the file or the errors found in it. */
-export function parseCaseFile(text: string, path: string, display = path): { file: CaseFile | null; errors: string[] } {
+export function parseCaseFile(text: string, path: string, display = path, opts: LoadOptions = {}): { file: CaseFile | null; errors: string[] } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -365,7 +419,7 @@ export function parseCaseFile(text: string, path: string, display = path): { fil
   const errors: string[] = [];
   doc.cases.forEach((c, i) => {
     try {
-      cases.push(parseCase(c, i + 1, display, path));
+      cases.push(parseCase(c, i + 1, display, path, opts));
     } catch (e) {
       if (e instanceof LoadError) errors.push(e.message);
       else throw e;
@@ -374,14 +428,29 @@ export function parseCaseFile(text: string, path: string, display = path): { fil
   return { file: errors.length === 0 ? { path, display, cases } : null, errors };
 }
 
-/** The .json files named by `paths` (directories are searched recursively, in name order). */
+/**
+ * The .json files named by `paths` (directories are searched recursively, in name order; a
+ * symbolic link to a directory is not followed, so a link back up cannot loop).
+ */
 export function expandPaths(paths: readonly string[]): { files: string[]; errors: string[] } {
   const files: string[] = [];
   const errors: string[] = [];
   const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      errors.push(`${dir}: cannot read the directory: ${(e as Error).message}`);
+      return;
+    }
+    for (const name of names) {
       const p = join(dir, name);
-      const st = statSync(p);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
       if (st.isDirectory()) walk(p);
       else if (name.endsWith('.json')) files.push(p);
     }
@@ -400,8 +469,33 @@ export function expandPaths(paths: readonly string[]): { files: string[]; errors
   return { files, errors };
 }
 
+/**
+ * A case file's text: a regular file (after symbolic links) of at most
+ * {@link CASE_FILE_MAX_BYTES}, read once without reading past that size.
+ */
+export function readCaseFile(path: string): string {
+  // O_NONBLOCK: a FIFO named like a case file must not block the open
+  const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    const buf = Buffer.alloc(Math.min(st.size, CASE_FILE_MAX_BYTES) + 1);
+    let n = 0;
+    for (;;) {
+      const k = readSync(fd, buf, n, buf.length - n, null);
+      if (k === 0) break;
+      n += k;
+      if (n === buf.length) break;
+    }
+    if (n > CASE_FILE_MAX_BYTES) throw new Error(`larger than ${CASE_FILE_MAX_BYTES} bytes (the limit of a case file)`);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Loads every case file named by `paths` (files or directories). */
-export function loadCaseFiles(paths: readonly string[]): LoadResult {
+export function loadCaseFiles(paths: readonly string[], opts: LoadOptions = {}): LoadResult {
   const { files: names, errors } = expandPaths(paths);
   const files: CaseFile[] = [];
   for (const path of names) {
@@ -409,12 +503,12 @@ export function loadCaseFiles(paths: readonly string[]): LoadResult {
     const display = rel === '' || rel.startsWith('..') ? path : rel;
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readCaseFile(path);
     } catch (e) {
       errors.push(`${display}: cannot read: ${(e as Error).message}`);
       continue;
     }
-    const r = parseCaseFile(text, path, display);
+    const r = parseCaseFile(text, path, display, opts);
     if (r.file !== null) files.push(r.file);
     errors.push(...r.errors);
   }

@@ -7,13 +7,19 @@ import { CliError, UsageError, machineFrom } from '../common/args.js';
 import { reportError, wantsJson } from '../common/errors.js';
 import { helpText, parseCommand, SANITIZE_OPTION, usageHint } from '../common/options.js';
 import type { CommandSpec } from '../common/options.js';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { loadBoard } from '../../boards/index.js';
 import type { DeviceTree } from '../../boards/index.js';
+import { loadBoardFile } from '../../boards/files.js';
+import { loadBoardBytes } from '../../kernel/of/board.js';
+import type { BoardResult } from '../../kernel/of/board.js';
+import type { DtsReadFile } from '../../kernel/of/dts.js';
 import { withBoard, withBoardTree } from '../common/machine.js';
 import type { SyscallTarget } from '../../api/target.js';
 import { createEmulatedTarget, ORACLE_MACHINE } from '../../backends/emulated/target.js';
 import type { EmulatedOptions } from '../../backends/emulated/target.js';
-import { expandPaths, loadCaseFiles } from './cases.js';
+import { expandPaths, isUnder, loadCaseFiles, shippedBoardsDir } from './cases.js';
 import type { CaseMachine } from './cases.js';
 import { formatResult, reportJson, runCases, summaryLine } from './runner.js';
 
@@ -31,6 +37,7 @@ x86-64, 4 KiB pages, 2 GiB RAM, cma=64M. A case with its own "board", "cmdline",
     ...SANITIZE_OPTION,
     filter: { type: 'string', arg: '<text>', help: 'run only cases whose name contains <text>' },
     quiet: { type: 'boolean', help: 'text: print only failures, errors and the closing line' },
+    'allow-host-paths': { type: 'boolean', help: 'a trusted suite: its steps may reach any path and fd, its boards any file (without it a case reaches only the dma-buf files: docs/conformance.md, "Confinement")' },
   },
   machine: true,
   positionals: true,
@@ -41,6 +48,70 @@ here, 2 usage error (a bad option, no such path, a board that cannot be loaded).
 
 /** Options that describe an emulated machine: meaningless for the real kernel. */
 const EMULATED_ONLY = ['cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'sanitize'] as const;
+
+/** Largest board file (or included file) a case's board from its suite may have. */
+export const CASE_BOARD_MAX_BYTES = 16 * 1024 * 1024;
+
+/** A regular file of at most `max` bytes, read without reading past it; throws with the reason. */
+function readBounded(path: string, max: number): Uint8Array {
+  const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path}: not a regular file`);
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    for (;;) {
+      const k = readSync(fd, buf, n, buf.length - n, null);
+      if (k === 0) break;
+      n += k;
+      if (n === buf.length) throw new Error(`${path}: larger than ${max} bytes`);
+    }
+    return new Uint8Array(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A case's board given as a path: the file (at most {@link CASE_BOARD_MAX_BYTES}) and every
+ * `/include/` and `/incbin/` file it names must stay inside `root` (the case file's directory)
+ * or the shipped boards' directory, symbolic links resolved; a live-tree directory is read as it
+ * is (its symbolic links are never followed).
+ */
+export function loadCaseBoard(path: string, root: string): BoardResult {
+  try {
+    if (statSync(path).isDirectory()) return loadBoardFile(path);
+  } catch (e) {
+    return { error: `${path}: ${(e as Error).message}` };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readBounded(path, CASE_BOARD_MAX_BYTES);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  let refused: string | null = null;
+  const reader: DtsReadFile = (name, from) => {
+    const candidate = isAbsolute(name) ? name : join(dirname(from), name);
+    let real: string;
+    try {
+      real = realpathSync.native(candidate);
+    } catch {
+      return null;
+    }
+    if (!isUnder(real, root) && !isUnder(real, shippedBoardsDir())) {
+      refused ??= `${path}: the board's file '${name}' is refused by the confinement rule "boards": a case's board and the files it includes stay inside the case file's directory (${root}) or the shipped boards' (${shippedBoardsDir()}), and '${name}' is ${real} (docs/conformance.md, "Confinement"; a trusted suite may run with --allow-host-paths)`;
+      return null;
+    }
+    try {
+      return { path: real, text: Buffer.from(readBounded(real, CASE_BOARD_MAX_BYTES)).toString('latin1') };
+    } catch (e) {
+      refused ??= `${path}: the board's file '${name}' cannot be read: ${(e as Error).message}`;
+      return null;
+    }
+  };
+  const r = loadBoardBytes(bytes, { file: path, readInclude: reader });
+  return refused !== null && 'error' in r ? { error: refused } : r;
+}
 
 /** An emulated target for the conformance runner (a fresh kernel and process). */
 export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
@@ -55,12 +126,13 @@ export function conformanceTarget(machine: EmulatedOptions): SyscallTarget {
  */
 export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string | undefined): (m: CaseMachine) => EmulatedOptions {
   const boards = new Map<string, DeviceTree | string>();
-  const tree = (path: string): DeviceTree => {
-    let t = boards.get(path);
+  const tree = (path: string, root?: string): DeviceTree => {
+    const key = JSON.stringify([path, root ?? null]);
+    let t = boards.get(key);
     if (t === undefined) {
-      const r = loadBoard(path);
+      const r = root === undefined ? loadBoard(path) : loadCaseBoard(path, root);
       t = 'error' in r ? r.error : r.tree;
-      boards.set(path, t);
+      boards.set(key, t);
     }
     if (typeof t === 'string') throw new Error(`board: ${t}`);
     return t;
@@ -78,7 +150,7 @@ export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string |
     const board = m.boardPath ?? runBoard;
     if (board === undefined) return { ...ORACLE_MACHINE, ...o };
     if (m.boardPath !== undefined) delete o.arch;
-    return withBoardTree({ pageSize: ORACLE_MACHINE.pageSize, ...o }, tree(board));
+    return withBoardTree({ pageSize: ORACLE_MACHINE.pageSize, ...o }, m.boardPath !== undefined ? tree(m.boardPath, m.boardRoot) : tree(board));
   };
 }
 
@@ -175,11 +247,13 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
     return fail(e);
   }
 
-  const loaded = loadCaseFiles(positionals);
+  const allowHostPaths = values['allow-host-paths'] === true;
+  const loaded = loadCaseFiles(positionals, { allowHostPaths });
   const quiet = values.quiet === true;
   if (!json) for (const e of loaded.errors) print.out(`ERROR ${e}`);
   const opts: Parameters<typeof runCases>[2] = {
     loadErrors: loaded.errors,
+    allowHostPaths,
     ...(machineTarget !== undefined ? { machineTarget } : {}),
     onResult: (r) => {
       if (json) return;

@@ -7,6 +7,12 @@
  * the DMA directions `DMA_BIDIRECTIONAL`/`DMA_TO_DEVICE`/`DMA_FROM_DEVICE`, `PAGE_SIZE`) and references to earlier results (`h`, `b.fd`, `m.addr`, `p.revents[0]`),
  * combined with `|`, `&`, `+`, `-`, `*`, `/`, `%`, `<<`, `>>`, unary `~` and `-`, and
  * parentheses. All arithmetic is exact (bigint); `/` and `%` truncate toward zero, as in C.
+ *
+ * Case files are data from others, so expressions have budgets (docs/conformance.md, "Budgets"):
+ * every value fits {@link EXPR_MAX_BITS} bits, shift counts are 0..{@link EXPR_MAX_BITS}, an
+ * expression is at most {@link EXPR_MAX_CHARS} characters and nests at most
+ * {@link EXPR_MAX_DEPTH} deep, and a `${...}` substitution makes at most
+ * {@link SUBST_MAX_CHARS} characters.
  */
 import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_START, DMA_BUF_SYNC_VALID_FLAGS_MASK, DMA_BUF_SYNC_WRITE } from '../../uapi/dma-buf.js';
 import { DMA_HEAP_VALID_FD_FLAGS } from '../../uapi/dma-heap.js';
@@ -18,6 +24,29 @@ import { UDMABUF_FLAGS_CLOEXEC } from '../../uapi/udmabuf.js';
 /** A problem in the case file itself (not a behaviour mismatch): reported as ERROR. */
 export class CaseError extends Error {
   override readonly name = 'CaseError';
+}
+
+/** Every value of an expression is below 2^EXPR_MAX_BITS in magnitude; shift counts are 0..EXPR_MAX_BITS. */
+export const EXPR_MAX_BITS = 128;
+/** Longest expression (after `${...}` substitution). */
+export const EXPR_MAX_CHARS = 4096;
+/** Deepest nesting of parentheses and unary operators. */
+export const EXPR_MAX_DEPTH = 64;
+/** Longest string a `${...}` substitution may make (paths, texts, patterns, expressions). */
+export const SUBST_MAX_CHARS = 1 << 20;
+
+const LIMIT = 1n << BigInt(EXPR_MAX_BITS);
+
+function clip(s: string, n = 60): string {
+  return s.length > n ? `${s.slice(0, n)}...` : s;
+}
+
+/** The value, or the expression budget's error when it needs more than EXPR_MAX_BITS bits. */
+function inBudget(v: bigint, expr: string): bigint {
+  if (v >= LIMIT || v <= -LIMIT) {
+    throw new CaseError(`expression budget: a value in '${clip(expr)}' needs more than ${EXPR_MAX_BITS} bits (every value must be below 2^${EXPR_MAX_BITS} in magnitude)`);
+  }
+  return v;
 }
 
 /** A value a result exposes: a number, an exact 64-bit value, or text. */
@@ -71,7 +100,7 @@ function tokenize(expr: string): Tok[] {
       } catch {
         throw new CaseError(`invalid number '${lit}' in expression '${expr}'`);
       }
-      out.push({ kind: 'num', v });
+      out.push({ kind: 'num', v: inBudget(v, expr) });
       s = s.slice(lit.length);
       continue;
     }
@@ -93,15 +122,27 @@ function scalarToBigInt(v: Scalar, what: string, expr: string): bigint {
     return BigInt(v);
   }
   const t = v.trim();
-  if (/^-?[0-9]+$/.test(t)) return BigInt(t);
+  if (/^-?[0-9]+$/.test(t)) {
+    if (t.length > 41) throw new CaseError(`expression budget: ${what} is a number of ${t.replace('-', '').length} digits, more than ${EXPR_MAX_BITS} bits, in expression '${clip(expr)}'`);
+    return inBudget(BigInt(t), expr);
+  }
   throw new CaseError(`${what} is text ('${v.length > 40 ? `${v.slice(0, 40)}...` : v}'), not a number, in expression '${expr}'`);
 }
 
 /** Evaluates an integer expression (already free of `${...}`). */
 export function evalExpr(expr: string, env: EvalEnv): bigint {
+  if (expr.length > EXPR_MAX_CHARS) throw new CaseError(`expression budget: '${clip(expr)}' is ${expr.length} characters, more than ${EXPR_MAX_CHARS}`);
   const toks = tokenize(expr);
   if (toks.length === 0) throw new CaseError(`empty expression`);
   let i = 0;
+  let depth = 0;
+  const nest = (): void => {
+    if (++depth > EXPR_MAX_DEPTH) throw new CaseError(`expression budget: '${clip(expr)}' nests deeper than ${EXPR_MAX_DEPTH} (parentheses and unary operators)`);
+  };
+  const shiftCount = (n: bigint): bigint => {
+    if (n < 0n || n > BigInt(EXPR_MAX_BITS)) throw new CaseError(`expression budget: shift count ${n} in '${clip(expr)}' is outside 0..${EXPR_MAX_BITS}`);
+    return n;
+  };
   const peek = (): Tok | undefined => toks[i];
   const isOp = (v: string): boolean => { const t = peek(); return t !== undefined && t.kind === 'op' && t.v === v; };
   const primary = (): bigint => {
@@ -115,19 +156,25 @@ export function evalExpr(expr: string, env: EvalEnv): bigint {
       throw new CaseError(`unknown name '${t.v}' in expression '${expr}' (neither an earlier result nor a known constant)`);
     }
     if (t.v === '(') {
+      nest();
       const v = orExpr();
       if (!isOp(')')) throw new CaseError(`missing ')' in expression '${expr}'`);
       i++;
+      depth--;
       return v;
     }
-    if (t.v === '~') return ~primary();
-    if (t.v === '-') return -primary();
+    if (t.v === '~' || t.v === '-') {
+      nest();
+      const v = primary();
+      depth--;
+      return inBudget(t.v === '~' ? ~v : -v, expr);
+    }
     throw new CaseError(`unexpected '${t.v}' in expression '${expr}'`);
   };
   const mul = (): bigint => {
     let v = primary();
     for (;;) {
-      if (isOp('*')) { i++; v *= primary(); continue; }
+      if (isOp('*')) { i++; v = inBudget(v * primary(), expr); continue; }
       const div = isOp('/');
       if (!div && !isOp('%')) return v;
       i++;
@@ -139,13 +186,13 @@ export function evalExpr(expr: string, env: EvalEnv): bigint {
   const add = (): bigint => {
     let v = mul();
     for (;;) {
-      if (isOp('+')) { i++; v += mul(); } else if (isOp('-')) { i++; v -= mul(); } else return v;
+      if (isOp('+')) { i++; v = inBudget(v + mul(), expr); } else if (isOp('-')) { i++; v = inBudget(v - mul(), expr); } else return v;
     }
   };
   const shift = (): bigint => {
     let v = add();
     for (;;) {
-      if (isOp('<<')) { i++; v <<= add(); } else if (isOp('>>')) { i++; v >>= add(); } else return v;
+      if (isOp('<<')) { i++; v = inBudget(v << shiftCount(add()), expr); } else if (isOp('>>')) { i++; v >>= shiftCount(add()); } else return v;
     }
   };
   const and = (): bigint => { let v = shift(); while (isOp('&')) { i++; v &= shift(); } return v; };
@@ -186,8 +233,11 @@ export function substitute(s: string, env: EvalEnv, regex = false): string {
     } else text = evalExpr(inner, env).toString();
     out += s.slice(pos, start) + (regex ? escapeRegExp(text) : text);
     pos = end + 1;
+    if (out.length > SUBST_MAX_CHARS) throw new CaseError(`substitution budget: '${clip(s)}' makes more than ${SUBST_MAX_CHARS} characters`);
   }
-  return out + s.slice(pos);
+  out += s.slice(pos);
+  if (out.length > SUBST_MAX_CHARS) throw new CaseError(`substitution budget: '${clip(s)}' makes more than ${SUBST_MAX_CHARS} characters`);
+  return out;
 }
 
 /** A JSON value (number, bigint-safe string expression) to an exact integer. */
@@ -220,8 +270,7 @@ export function parseHex(s: string, what: string): Uint8Array {
   return out;
 }
 
+/** Bytes as lower-case hex, in one pass. */
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }

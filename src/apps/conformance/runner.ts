@@ -1,7 +1,12 @@
 /**
  * The conformance runner: runs case files (see cases.ts and docs/conformance.md) against any
  * {@link SyscallTarget}, each case instance on a fresh target, and reports one line per case.
+ * Case files are data: every path and fd a step names is confined (confine.ts), every regular
+ * expression runs in linear time (regex.ts), and every loop, read and allocation a case drives
+ * has a budget (below and in expr.ts; docs/conformance.md, "Budgets").
  */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { DmaDir, IoctlArg, MapHandle, SyscallTarget, SysResult } from '../../api/target.js';
 import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
 import { DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-heap.js';
@@ -11,6 +16,9 @@ import type { StructLayout } from '../../uapi/struct.js';
 import { SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import { machineKey } from './cases.js';
+import { Confinement, EnvironmentError } from './confine.js';
+import type { ConfineOptions, PathOp, PathPlan, ResolvePath } from './confine.js';
+import { CaseRegex, CaseRegexError } from './regex.js';
 import type { Case, CaseFile, CaseMachine, Expect, Step } from './cases.js';
 import { CaseError, constantTable, parseHex, substitute, toHex, toInt, toNum } from './expr.js';
 import type { EvalEnv, Scalar } from './expr.js';
@@ -23,6 +31,12 @@ export { CaseError } from './expr.js';
 export const MAX_STEP_BYTES = 256 * 1024 * 1024;
 /** Largest repeat count. */
 export const MAX_REPEAT = 100_000;
+/** The step budget of one case instance: every step run and every repeat iteration counts one. */
+export const CASE_MAX_STEPS = 1_000_000;
+/** The byte budget of one case instance: the bytes of every buffer its steps read, write, fill or pass (host memory). */
+export const CASE_MAX_BYTES = 1024 * 1024 * 1024;
+/** The poll budget of one case instance: its poll timeouts added up (ms). */
+export const CASE_MAX_POLL_MS = 10_000;
 
 export type CaseStatus = 'pass' | 'fail' | 'skip' | 'xfail' | 'xpass' | 'error';
 
@@ -68,6 +82,31 @@ export interface RunOptions {
    * throws when the machine cannot be made. Without it such cases are skipped.
    */
   readonly machineTarget?: (m: CaseMachine) => SyscallTarget | Promise<SyscallTarget>;
+  /** `--allow-host-paths`: no confinement rule applies (a trusted suite). */
+  readonly allowHostPaths?: boolean;
+  /**
+   * The target's file system is this machine's: paths are also resolved here (symbolic links)
+   * and /sys/fs/cgroup is a scratch cgroup (confine.ts). Default: for the linux backend, with
+   * realpath(3); for others none (an emulated kernel's file system is its own).
+   */
+  readonly host?: { readonly resolve: ResolvePath } | null;
+}
+
+/** realpath(3) of the longest prefix of `path` that exists, with the rest appended (the linux backend's resolver). */
+export function resolveHostPath(path: string): string {
+  const rest: string[] = [];
+  let cur = path;
+  for (;;) {
+    try {
+      const real = realpathSync.native(cur);
+      return rest.length === 0 ? real : join(real, ...rest.reverse());
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (cur === '/' || (code !== 'ENOENT' && code !== 'ENOTDIR')) return rest.length === 0 ? cur : join(cur, ...rest.reverse());
+      rest.push(basename(cur));
+      cur = dirname(cur);
+    }
+  }
 }
 
 
@@ -136,10 +175,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** One character per byte (U+0000..U+00FF), in one pass (a read may be 256 MiB). */
 function latin1(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
 
 function textBytes(s: string): Uint8Array {
@@ -149,6 +187,15 @@ function textBytes(s: string): Uint8Array {
 function short(s: string, n = 200): string {
   const j = JSON.stringify(s);
   return j.length > n ? `${j.slice(0, n)}..." (${s.length} chars)` : j;
+}
+
+/** Largest byte result shown as hex text (a `bytes` field, `equals` on bytes): twice as many characters. */
+export const MAX_HEX_BYTES = 64 * 1024 * 1024;
+
+/** Bytes as hex text, for results up to {@link MAX_HEX_BYTES}. */
+function hexOf(b: Uint8Array): string {
+  if (b.length > MAX_HEX_BYTES) throw new CaseError(`${b.length} bytes are too many to compare as hex text (at most ${MAX_HEX_BYTES}); check them with zero, all or bytes_at`);
+  return toHex(b);
 }
 
 function cmpScalar(expected: unknown, lazy: Scalar | (() => Scalar) | undefined, env: EvalEnv, what: string): string | null {
@@ -169,10 +216,68 @@ function cmpScalar(expected: unknown, lazy: Scalar | (() => Scalar) | undefined,
 class Instance {
   private readonly results = new Map<string, Result>();
   readonly env: EvalEnv;
+  readonly confine: Confinement;
+  /** Budgets spent so far. */
+  private steps = 0;
+  private bytes = 0;
+  private pollMs = 0;
+  /** The op of the step running (for messages). */
+  private op = '';
+  /** Compiled patterns by source. */
+  private readonly patterns = new Map<string, CaseRegex>();
 
-  constructor(readonly t: SyscallTarget, readonly heap: string | null) {
+  constructor(readonly t: SyscallTarget, readonly heap: string | null, confine: ConfineOptions = {}) {
     const constants = constantTable(t.arch, t.pageSize);
     this.env = { constants, lookup: (ref) => this.lookup(ref) };
+    this.confine = new Confinement(t, {
+      O_ACCMODE: constants.O_ACCMODE ?? 3, O_CREAT: constants.O_CREAT ?? 0o100, O_TRUNC: constants.O_TRUNC ?? 0o1000, F_GETFD: constants.F_GETFD ?? 1,
+    }, confine);
+  }
+
+  /** One step or repeat iteration more (the step budget). */
+  private tick(): void {
+    if (++this.steps > CASE_MAX_STEPS) {
+      throw new CaseError(`step budget: the case has run more than ${CASE_MAX_STEPS} steps and repeat iterations (the budget of one case)`);
+    }
+  }
+
+  /** `n` more bytes of buffers (the byte budget); returns n. */
+  private spend(n: number, what: string): number {
+    this.bytes += n;
+    if (this.bytes > CASE_MAX_BYTES) {
+      throw new CaseError(`byte budget: ${what} (${n} bytes) takes the buffers of the case past ${CASE_MAX_BYTES} bytes (the budget of one case)`);
+    }
+    return n;
+  }
+
+  /** A path step checked by the confinement rules: the path the target gets. */
+  private place(op: PathOp, raw: string, detail: { flags?: number; text?: string } = {}): PathPlan {
+    return this.confine.path(op, raw, detail);
+  }
+
+  /** A compiled pattern (cached); a pattern the engine cannot run is a case error. */
+  private regex(source: string, what: string): CaseRegex {
+    let re = this.patterns.get(source);
+    if (re === undefined) {
+      try {
+        re = new CaseRegex(source);
+      } catch (e) {
+        if (e instanceof CaseRegexError) throw new CaseError(`${what}: ${e.message}`);
+        throw e;
+      }
+      this.patterns.set(source, re);
+    }
+    return re;
+  }
+
+  /** Whether `re` matches in `text`; the regex step budget is a case error. */
+  private search(re: CaseRegex, text: string, what: string): boolean {
+    try {
+      return re.test(text);
+    } catch (e) {
+      if (e instanceof CaseRegexError) throw new CaseError(`${what}: ${e.message}`);
+      throw e;
+    }
   }
 
   private lookup(ref: string): Scalar | undefined {
@@ -193,7 +298,15 @@ class Instance {
     return v;
   }
 
+  /** An fd operand: a number, and not one of the runner's descriptors (the confinement). */
   private fd(v: unknown, what: string): number {
+    const fd = toNum(v, this.env, what);
+    this.confine.checkFd(fd, this.op);
+    return fd;
+  }
+
+  /** A number operand that is not an fd (an attachment handle). */
+  private num(v: unknown, what: string): number {
     return toNum(v, this.env, what);
   }
 
@@ -205,10 +318,11 @@ class Instance {
     return r.map;
   }
 
+  /** A buffer length: 0..MAX_STEP_BYTES, spent from the byte budget. */
   private len(v: unknown, what: string): number {
     const n = toNum(v, this.env, what);
     if (n < 0 || n > MAX_STEP_BYTES) throw new CaseError(`${what}: ${n} bytes is outside 0..${MAX_STEP_BYTES}`);
-    return n;
+    return this.spend(n, what);
   }
 
   private sys(r: SysResult, extra: Partial<Outcome> = {}, fields: Record<string, Scalar | (() => Scalar)> = {}): { out: Outcome; res: Result } {
@@ -229,13 +343,20 @@ class Instance {
   }
 
   private runStep(step: Step): StepFailure | null {
+    try {
+      this.tick();
+    } catch (e) {
+      throw new StepError(step, (e as Error).message);
+    }
     if (step.op === 'repeat') return this.runRepeat(step);
     let out: Outcome;
     let res: Result;
+    this.op = step.op;
     try {
       ({ out, res } = this.exec(step));
     } catch (e) {
       if (e instanceof CaseError) throw new StepError(step, e.message);
+      if (e instanceof EnvironmentError) throw new StepError(step, e.message, false);
       throw new StepError(step, `target threw: ${e instanceof Error ? e.message : String(e)}`, false);
     }
     if (step.as !== undefined) this.results.set(substitute(step.as, this.env), res);
@@ -259,6 +380,11 @@ class Instance {
     if (n < 0 || n > MAX_REPEAT) throw new StepError(step, `repeat count ${n} is outside 0..${MAX_REPEAT}`);
     const index = typeof step.raw.index === 'string' ? step.raw.index : 'i';
     for (let k = 0; k < n; k++) {
+      try {
+        this.tick();
+      } catch (e) {
+        throw new StepError(step, `${(e as Error).message} (iteration ${index}=${k})`);
+      }
       const f = new Map<string, Scalar | (() => Scalar)>([['ret', k]]);
       this.results.set(index, { value: k, fields: f });
       const fail = this.runSteps(step.steps ?? []);
@@ -275,10 +401,10 @@ class Instance {
     switch (step.op) {
       case 'open': {
         if (typeof step.target !== 'string') throw new CaseError(`open: the path must be a string`);
-        const path = substitute(step.target, env);
         const flags = toNum(raw.flags ?? 'O_RDONLY', env, what('flags'));
-        const r = raw.mode === undefined ? t.open(path, flags) : t.open(path, flags, toNum(raw.mode, env, what('mode')));
-        return this.sys(r);
+        const mode = raw.mode === undefined ? undefined : toNum(raw.mode, env, what('mode'));
+        const { path } = this.place('open', substitute(step.target, env), { flags });
+        return this.sys(mode === undefined ? t.open(path, flags) : t.open(path, flags, mode));
       }
       case 'close': return this.sys(t.close(this.fd(step.target, 'close')));
       case 'dup': return this.sys(t.dup(this.fd(step.target, 'dup')));
@@ -313,19 +439,21 @@ class Instance {
           const f = new Map<string, Scalar | (() => Scalar)>([['ret', -1], ['fault', r]]);
           return { out: { ret: -1n, errno: null, fault: r, fields: f }, res: { value: -1, fields: f } };
         }
-        const hex = (): string => toHex(r);
+        const hex = (): string => hexOf(r);
         const f = new Map<string, Scalar | (() => Scalar)>([['ret', r.length], ['bytes', hex], ['fault', '0']]);
         return { out: { ret: BigInt(r.length), errno: null, fault: null, bytes: r, lazyText: () => latin1(r), fields: f }, res: { value: r.length, fields: f } };
       }
       case 'read': {
         const count = this.len(raw.count ?? 16, what('count'));
         const r = t.read(this.fd(step.target, 'read fd'), count);
-        const fields: Record<string, Scalar> = r.data !== null ? { bytes: toHex(r.data) } : {};
+        const data = r.data;
+        const fields: Record<string, Scalar | (() => Scalar)> = data !== null ? { bytes: () => hexOf(data) } : {};
         return this.sys(r, { bytes: r.data, text: r.data === null ? null : latin1(r.data) }, fields);
       }
       case 'write': {
+        const fd = this.fd(step.target, 'write fd');
         const data = raw.bytes === undefined && raw.text === undefined ? textBytes('x') : this.dataOf(raw, 'write', false);
-        return this.sys(t.write(this.fd(step.target, 'write fd'), data));
+        return this.sys(t.write(fd, data));
       }
       case 'lseek':
         return this.sys(t.lseek(this.fd(step.target, 'lseek fd'), toNum(raw.offset, env, what('offset')), toNum(raw.whence, env, what('whence'))));
@@ -350,6 +478,8 @@ class Instance {
         }
         const timeout = toNum(raw.timeout ?? 0, env, what('timeout'));
         if (timeout < 0 || timeout > 10_000) throw new CaseError(`poll.timeout: ${timeout} ms is outside 0..10000 (a case must not block)`);
+        this.pollMs += timeout;
+        if (this.pollMs > CASE_MAX_POLL_MS) throw new CaseError(`poll budget: the poll timeouts of the case add up to ${this.pollMs} ms, more than ${CASE_MAX_POLL_MS} ms (the budget of one case)`);
         const r = t.poll(fds, timeout);
         const fields: Record<string, Scalar> = {};
         r.revents.forEach((v, i) => { fields[`revents[${i}]`] = v; });
@@ -359,15 +489,16 @@ class Instance {
       case 'readlink':
       case 'read_file': {
         if (typeof step.target !== 'string') throw new CaseError(`${step.op}: the path must be a string`);
-        const path = substitute(step.target, env);
+        const { path } = this.place(step.op, substitute(step.target, env));
         const r = step.op === 'readlink' ? t.readlink(path) : t.readFile(path);
         const { out, res } = this.sys(r, { text: r.text }, r.text !== null ? { text: r.text } : {});
         return { out, res: r.text !== null ? { ...res, value: r.text } : res };
       }
       case 'readdir': {
         if (typeof step.target !== 'string') throw new CaseError(`readdir: the path must be a string`);
-        const r = t.readdir(substitute(step.target, env));
-        const names = r.names === null ? null : [...r.names].sort(byName);
+        const plan = this.place('readdir', substitute(step.target, env));
+        const r = t.readdir(plan.path);
+        const names = r.names === null ? null : r.names.filter((n) => n !== plan.hide).sort(byName);
         const text = names === null ? null : names.join('\n');
         const fields: Record<string, Scalar> = names === null ? {} : { text: text ?? '', count: names.length };
         const { out, res } = this.sys(r, { text }, fields);
@@ -401,13 +532,19 @@ class Instance {
       case 'mkdir':
       case 'rmdir': {
         if (typeof step.target !== 'string') throw new CaseError(`${step.op}: the path must be a string`);
-        const path = substitute(step.target, env);
-        return this.sys(step.op === 'mkdir' ? t.mkdir(path, toNum(raw.mode ?? '0777', env, what('mode'))) : t.rmdir(path));
+        const mode = step.op === 'mkdir' ? toNum(raw.mode ?? '0777', env, what('mode')) : 0;
+        const { path } = this.place(step.op, substitute(step.target, env));
+        return this.sys(step.op === 'mkdir' ? t.mkdir(path, mode) : t.rmdir(path));
       }
       case 'write_file': {
         if (typeof step.target !== 'string') throw new CaseError(`write_file: the path must be a string`);
         if (typeof raw.text !== 'string') throw new CaseError(`write_file.text must be a string`);
-        return this.sys(t.writeFile(substitute(step.target, env), substitute(raw.text, env)));
+        const text = substitute(raw.text, env);
+        this.spend(text.length, 'write_file.text');
+        const plan = this.place('write_file', substitute(step.target, env), { text });
+        const r = t.writeFile(plan.path, text);
+        plan.done?.(r);
+        return this.sys(r);
       }
       case 'eval': {
         const v = toInt(step.target, env, 'eval');
@@ -437,7 +574,7 @@ class Instance {
         return this.sys(r, {}, r.handle !== null ? { handle: r.handle } : {});
       }
       case 'map_attachment': {
-        const handle = this.fd(step.target, 'map_attachment attachment');
+        const handle = this.num(step.target, 'map_attachment attachment');
         const r = t.mapAttachment(handle, this.direction(raw.direction ?? 'DMA_BIDIRECTIONAL', what('direction')));
         const fields: Record<string, Scalar> = { handle };
         let text: string | null = null;
@@ -451,11 +588,11 @@ class Instance {
         // the mapping names the attachment: unmap_attachment "sgt" reaches its handle
         return { out, res: { ...res, value: handle } };
       }
-      case 'unmap_attachment': return this.sys(t.unmapAttachment(this.fd(step.target, 'unmap_attachment attachment')));
-      case 'detach': return this.sys(t.detach(this.fd(step.target, 'detach attachment')));
+      case 'unmap_attachment': return this.sys(t.unmapAttachment(this.num(step.target, 'unmap_attachment attachment')));
+      case 'detach': return this.sys(t.detach(this.num(step.target, 'detach attachment')));
       case 'sync_for_cpu':
       case 'sync_for_device': {
-        const handle = this.fd(step.target, `${step.op} attachment`);
+        const handle = this.num(step.target, `${step.op} attachment`);
         const dir = raw.direction === undefined ? undefined : this.direction(raw.direction, what('direction'));
         return this.sys(step.op === 'sync_for_cpu' ? t.syncForCpu(handle, dir) : t.syncForDevice(handle, dir));
       }
@@ -467,7 +604,7 @@ class Instance {
         const r = t.deviceRead(device, fd, offset, length);
         const data = r.data;
         if (data === null) return this.sys(r, { bytes: null, text: null });
-        return this.sys(r, { bytes: data, lazyText: () => latin1(data) }, { bytes: () => toHex(data) });
+        return this.sys(r, { bytes: data, lazyText: () => latin1(data) }, { bytes: () => hexOf(data) });
       }
       case 'device_write': {
         const device = this.deviceName(step.target, 'device_write device');
@@ -516,11 +653,15 @@ class Instance {
     if (given.length !== 1) throw new CaseError(`${op}: give exactly one of bytes, text${allowFill ? ', fill' : ''}`);
     if (raw.bytes !== undefined) {
       if (typeof raw.bytes !== 'string') throw new CaseError(`${op}.bytes must be a hex string`);
-      return parseHex(substitute(raw.bytes, this.env), `${op}.bytes`);
+      const b = parseHex(substitute(raw.bytes, this.env), `${op}.bytes`);
+      this.spend(b.length, `${op}.bytes`);
+      return b;
     }
     if (raw.text !== undefined) {
       if (typeof raw.text !== 'string') throw new CaseError(`${op}.text must be a string`);
-      return textBytes(substitute(raw.text, this.env));
+      const b = textBytes(substitute(raw.text, this.env));
+      this.spend(b.length, `${op}.text`);
+      return b;
     }
     if (!allowFill) throw new CaseError(`${op}: 'fill' is only for write_mem and device_write`);
     const b = toNum(raw.fill, this.env, `${op}.fill`);
@@ -556,6 +697,7 @@ class Instance {
       if (extra.length > 0) throw new CaseError(`ioctl.arg: a bytes argument takes only 'decode' besides 'bytes' (got ${extra.join(', ')})`);
       if (typeof a.bytes !== 'string') throw new CaseError(`ioctl.arg.bytes must be a hex string`);
       arg = parseHex(substitute(a.bytes, env), 'ioctl.arg.bytes');
+      this.spend(arg.length, 'ioctl.arg.bytes');
       layout = a.decode !== undefined ? layoutFor(a.decode, 'ioctl.arg.decode') : inferLayout(cmd);
     } else if (isObject(a) && a.struct !== undefined) {
       layout = layoutFor(a.struct, 'ioctl.arg.struct');
@@ -588,16 +730,18 @@ class Instance {
         buf.set(enc.subarray(0, Math.min(size, enc.length)));
         enc = buf;
       } else if (bufPad !== undefined) throw new CaseError(`ioctl.arg.pad needs ioctl.arg.size`);
+      const counted = bufSize === undefined ? 0 : enc.length; // ioctl.arg.size was spent by len()
       if (a.items !== undefined) enc = this.appendItems(enc, a.items);
+      this.spend(enc.length - counted, 'ioctl.arg');
       arg = enc;
     } else {
       throw new CaseError(`ioctl.arg must be null, "unmapped", {"struct": ...}, {"bytes": "hex"}, {"string": ...} or {"at": mapping}`);
     }
     const r = this.t.ioctl(fd, cmd, arg);
     const bytes = r.out ?? (arg instanceof Uint8Array ? arg : null);
-    const fields: Record<string, Scalar> = {};
+    const fields: Record<string, Scalar | (() => Scalar)> = {};
     if (bytes !== null) {
-      fields.bytes = toHex(bytes);
+      fields.bytes = () => hexOf(bytes);
       if (layout !== null) Object.assign(fields, decodeStruct(layout, bytes));
     }
     return this.sys(r, { bytes: r.out }, fields);
@@ -659,19 +803,19 @@ class Instance {
     };
     if (e.match !== undefined) {
       const text = needText('match');
-      const re = new RegExp(substitute(e.match, env, true), 'm');
-      if (!re.test(text)) return `match: /${re.source}/ not found in ${short(text, 400)}`;
+      const re = this.regex(substitute(e.match, env, true), 'expect.match');
+      if (!this.search(re, text, 'expect.match')) return `match: /${re.source}/ not found in ${short(text, 400)}`;
     }
     if (e.not_match !== undefined) {
       const text = needText('not_match');
-      const re = new RegExp(substitute(e.not_match, env, true), 'm');
-      if (re.test(text)) return `not_match: /${re.source}/ found in ${short(text, 400)}`;
+      const re = this.regex(substitute(e.not_match, env, true), 'expect.not_match');
+      if (this.search(re, text, 'expect.not_match')) return `not_match: /${re.source}/ found in ${short(text, 400)}`;
     }
     if (e.equals !== undefined) {
       const want = substitute(e.equals, env);
       if (o.bytes !== undefined) {
         // Byte results (read_mem, read, ioctl) compare as hex.
-        const got = o.bytes === null ? '(none)' : toHex(o.bytes);
+        const got = o.bytes === null ? '(none)' : hexOf(o.bytes);
         if (got !== want.replace(/\s+/g, '').toLowerCase()) return `equals: expected bytes ${short(want)}, observed ${short(got)}`;
       } else {
         const text = needText('equals');
@@ -751,6 +895,10 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
     heaps: [...first.listHeaps()], profile: opts.profile ?? profileOf(first.release),
   };
   first.dispose();
+  const confine: ConfineOptions = {
+    allowHostPaths: opts.allowHostPaths === true,
+    host: opts.host !== undefined ? opts.host : info.backend === 'linux' ? { resolve: resolveHostPath } : null,
+  };
   const push = (r: CaseResult): void => { results.push(r); opts.onResult?.(r); };
   // a case machine is booted once to learn its arch and heaps; then once per case instance
   const machines = new Map<string, MachineInfo | string>();
@@ -804,7 +952,7 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
         if (skip !== null) { push({ ...base, name, heap, status: 'skip', reason: skip }); continue; }
         if (machineError !== null) { push({ ...base, name, heap, status: 'error', failure: { step: '0', op: 'machine', message: machineError } }); continue; }
         if (heap !== null && !where.heaps.includes(heap)) { push({ ...base, name, heap, status: 'skip', reason: `heap ${heap} is not present (target has: ${where.heaps.join(', ') || 'none'})` }); continue; }
-        push(await runInstance(c, heap, base, name, make));
+        push(await runInstance(c, heap, base, name, make, confine));
       }
     }
   }
@@ -825,28 +973,46 @@ function wouldMatch(c: Case, filter: string): boolean {
 }
 
 async function runInstance(c: Case, heap: string | null, base: { file: string; caseIndex: number }, name: string,
-  makeTarget: () => SyscallTarget | Promise<SyscallTarget>): Promise<CaseResult> {
+  makeTarget: () => SyscallTarget | Promise<SyscallTarget>, confine: ConfineOptions): Promise<CaseResult> {
   let target: SyscallTarget;
   try {
     target = await makeTarget();
   } catch (e) {
     return { ...base, name, heap, status: 'fail', failure: { step: '0', op: 'boot', message: `cannot create the target: ${(e as Error).message}` } };
   }
-  let failure: StepFailure | null;
+  let failure: StepFailure | null = null;
+  /** A mistake in the case file: an error even in an xfail case. */
+  let caseError: StepFailure | null = null;
+  let instance: Instance | null = null;
   try {
-    failure = new Instance(target, heap).runSteps(c.steps);
+    // a case with its own machine runs on an emulated kernel: nothing of this machine's
+    instance = new Instance(target, heap, c.machine === undefined ? confine : { ...confine, host: null });
+    failure = instance.runSteps(c.steps);
   } catch (e) {
     if (e instanceof StepError) {
       const f = { step: e.step.label, op: e.step.op, message: e.message };
-      // A mistake in the case file is an error even in an xfail case.
-      if (e.caseBug) return { ...base, name, heap, status: 'error', failure: f };
-      failure = f;
+      if (e.caseBug) caseError = f;
+      else failure = f;
     } else {
       failure = { step: '?', op: '?', message: `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` };
     }
-  } finally {
-    try { target.dispose(); } catch { /* the process may already be gone */ }
   }
+  // the linux backend's scratch cgroup goes before the process does
+  let cleanup: string[];
+  try {
+    cleanup = instance?.confine.tearDown() ?? [];
+  } catch (e) {
+    cleanup = [`internal error: ${e instanceof Error ? e.message : String(e)}`];
+  }
+  try { target.dispose(); } catch { /* the process may already be gone */ }
+  if (cleanup.length > 0) {
+    const note = `the scratch cgroup could not be removed: ${cleanup.join('; ')}`;
+    const first = caseError ?? failure;
+    if (first === null) return { ...base, name, heap, status: 'fail', failure: { step: 'cleanup', op: 'cgroup', message: note } };
+    if (caseError !== null) caseError = { ...caseError, message: `${caseError.message}; then ${note}` };
+    else failure = { ...first, message: `${first.message}; then ${note}` };
+  }
+  if (caseError !== null) return { ...base, name, heap, status: 'error', failure: caseError };
   if (c.xfail !== undefined) {
     return failure === null
       ? { ...base, name, heap, status: 'xpass', reason: c.xfail }
