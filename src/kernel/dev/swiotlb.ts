@@ -160,16 +160,32 @@ export interface SwiotlbStats {
   full: number;
 }
 
+/** The slot state of one 128-slot segment that has been used (untouched segments have none). */
+interface SlotSegment {
+  /** Free slots from each slot to the end of the segment (0: in use). */
+  readonly list: Int32Array;
+  /** Original address of each slot's mapping (INVALID_PHYS_ADDR when free). */
+  readonly orig: Float64Array;
+  /** Bytes left of the mapping from each slot on (0 when free). */
+  readonly allocSize: Int32Array;
+  /** Slots of this segment in use. */
+  used: number;
+}
+
 /**
  * One pool (struct io_tlb_pool + io_tlb_mem): the slot free-list counts of the kernel (`list[i]`
  * = free slots from i to the end of its 128-slot segment), original addresses, and the bytes,
  * kept per slot and allocated on first write.
+ *
+ * The kernel allocates the slot array for the whole pool at boot (memblock_alloc() in
+ * swiotlb_init_remap(), kcalloc() in rmem_swiotlb_device_init()); here a segment's slot state
+ * exists only while one of its slots is in use, and an untouched segment reads as entirely free
+ * (list[i] = 128 - i mod 128), so a pool of any size (a restricted-dma-pool region can be
+ * terabytes) costs nothing until it is used.
  */
 export class SwiotlbPool {
   readonly end: number;
-  private readonly list: Int32Array;
-  private readonly orig: Float64Array;
-  private readonly allocSize: Int32Array;
+  private readonly segs = new Map<number, SlotSegment>();
   private index = 0;
   private readonly data = new Map<number, Uint8Array>();
   readonly stats: SwiotlbStats = { used: 0, hiwater: 0, full: 0 };
@@ -185,11 +201,30 @@ export class SwiotlbPool {
     readonly forceBounce: boolean,
   ) {
     this.end = start + nslabs * IO_TLB_SIZE;
-    this.list = new Int32Array(nslabs);
-    this.orig = new Float64Array(nslabs).fill(INVALID_PHYS_ADDR);
-    this.allocSize = new Int32Array(nslabs);
-    // swiotlb_init_io_tlb_pool()
-    for (let i = 0; i < nslabs; i++) this.list[i] = IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE);
+  }
+
+  /** list[i] (swiotlb_init_io_tlb_pool() sets IO_TLB_SEGSIZE - i mod IO_TLB_SEGSIZE). */
+  private listAt(i: number): number {
+    const seg = this.segs.get(Math.floor(i / IO_TLB_SEGSIZE));
+    return seg === undefined ? IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE) : seg.list[i % IO_TLB_SEGSIZE]!;
+  }
+
+  /** The slot state of slot i's segment, made (all free) on first use. */
+  private segOf(i: number): SlotSegment {
+    const n = Math.floor(i / IO_TLB_SEGSIZE);
+    let seg = this.segs.get(n);
+    if (seg === undefined) {
+      const list = new Int32Array(IO_TLB_SEGSIZE);
+      for (let j = 0; j < IO_TLB_SEGSIZE; j++) list[j] = IO_TLB_SEGSIZE - j;
+      seg = { list, orig: new Float64Array(IO_TLB_SEGSIZE).fill(INVALID_PHYS_ADDR), allocSize: new Int32Array(IO_TLB_SEGSIZE), used: 0 };
+      this.segs.set(n, seg);
+    }
+    return seg;
+  }
+
+  /** Slot state kept (test helper: segments with a slot in use). */
+  get segmentsInUse(): number {
+    return this.segs.size;
   }
 
   /** is_swiotlb_buffer() */
@@ -227,7 +262,7 @@ export class SwiotlbPool {
         checked++;
         continue;
       }
-      if (this.list[index]! >= nslots) return this.take(index, nslots, origAddr, allocSize);
+      if (this.listAt(index) >= nslots) return this.take(index, nslots, origAddr, allocSize);
       index = wrap(index + stride);
       checked += stride;
     }
@@ -236,13 +271,17 @@ export class SwiotlbPool {
   }
 
   private take(slot: number, nslots: number, origAddr: number, allocSize: number): number {
-    for (let i = slot; i < slot + nslots; i++) {
-      this.list[i] = 0;
-      this.allocSize[i] = allocSize - (i - slot) * IO_TLB_SIZE;
-      this.orig[i] = origAddr + (i - slot) * IO_TLB_SIZE;
+    // a run never crosses a segment: list[] counts only to the end of the slot's segment
+    const seg = this.segOf(slot);
+    const s0 = slot % IO_TLB_SEGSIZE;
+    for (let k = 0; k < nslots; k++) {
+      seg.list[s0 + k] = 0;
+      seg.allocSize[s0 + k] = allocSize - k * IO_TLB_SIZE;
+      seg.orig[s0 + k] = origAddr + k * IO_TLB_SIZE;
     }
+    seg.used += nslots;
     let count = 0;
-    for (let i = slot - 1; i >= 0 && i % IO_TLB_SEGSIZE !== IO_TLB_SEGSIZE - 1 && this.list[i] !== 0; i--) this.list[i] = ++count;
+    for (let j = s0 - 1; j >= 0 && seg.list[j] !== 0; j--) seg.list[j] = ++count;
     this.index = slot + nslots >= this.nslabs ? 0 : slot + nslots;
     this.stats.used += nslots;
     if (this.stats.used > this.stats.hiwater) this.stats.hiwater = this.stats.used;
@@ -251,16 +290,22 @@ export class SwiotlbPool {
 
   /** swiotlb_release_slots(): give the slots back, merging the free counts with the neighbours. */
   release(slot: number): void {
-    const nslots = Math.ceil(this.allocSize[slot]! / IO_TLB_SIZE);
+    const seg = this.segs.get(Math.floor(slot / IO_TLB_SEGSIZE));
+    if (seg === undefined) return;
+    const s0 = slot % IO_TLB_SEGSIZE;
+    const nslots = Math.ceil(seg.allocSize[s0]! / IO_TLB_SIZE);
     if (nslots === 0) return;
-    let count = slot + nslots < alignUp(slot + 1, IO_TLB_SEGSIZE) ? this.list[slot + nslots]! : 0;
-    for (let i = slot + nslots - 1; i >= slot; i--) {
-      this.list[i] = ++count;
-      this.orig[i] = INVALID_PHYS_ADDR;
-      this.allocSize[i] = 0;
-      this.data.delete(i);
+    let count = s0 + nslots < IO_TLB_SEGSIZE ? seg.list[s0 + nslots]! : 0;
+    for (let j = s0 + nslots - 1; j >= s0; j--) {
+      seg.list[j] = ++count;
+      seg.orig[j] = INVALID_PHYS_ADDR;
+      seg.allocSize[j] = 0;
+      this.data.delete(slot - s0 + j);
     }
-    for (let i = slot - 1; i >= 0 && i % IO_TLB_SEGSIZE !== IO_TLB_SEGSIZE - 1 && this.list[i] !== 0; i--) this.list[i] = ++count;
+    for (let j = s0 - 1; j >= 0 && seg.list[j] !== 0; j--) seg.list[j] = ++count;
+    seg.used -= nslots;
+    // a segment with nothing in use is entirely free again: its state is the untouched one
+    if (seg.used === 0) this.segs.delete(Math.floor(slot / IO_TLB_SEGSIZE));
     this.stats.used -= nslots;
   }
 
