@@ -16,6 +16,10 @@ const CHUNK_BITS = 2 ** 20;
 const CHUNK_WORDS = CHUNK_BITS / 32;
 const ONES = 0xffffffff;
 
+/** What word() reads for an all-clear and an all-set chunk (shared, never written). */
+const CLEAR_WORDS = new Uint32Array(CHUNK_WORDS);
+const SET_WORDS = new Uint32Array(CHUNK_WORDS).fill(ONES);
+
 /** A partial chunk: its words and how many of its bits are set. */
 interface Words {
   readonly w: Uint32Array;
@@ -55,6 +59,9 @@ export class SparseBitmap {
   /** The chunk last looked up: its index and state (words, 'full' or 'clear'). */
   private lastIdx = -1;
   private lastState: Words | 'full' | 'clear' = 'clear';
+  /** word()'s cache: the first word index of the last chunk it read, and its words (shared ones for a uniform chunk). */
+  private wBase = -Infinity;
+  private wWords: Uint32Array = CLEAR_WORDS;
 
   /** @param nbits number of bits; all clear. */
   constructor(readonly nbits: number) {}
@@ -76,6 +83,12 @@ export class SparseBitmap {
     return lo;
   }
 
+  /** Forgets the cached chunk states (after a chunk changed kind). */
+  private invalidate(): void {
+    this.lastIdx = -1;
+    this.wBase = -Infinity;
+  }
+
   private state(c: number): Words | 'full' | 'clear' {
     if (c !== this.lastIdx) {
       this.lastIdx = c;
@@ -92,7 +105,7 @@ export class SparseBitmap {
   /** Marks chunks [a, b) all set (on) or all clear, dropping their words. */
   private setRun(a: number, b: number, on: boolean): void {
     if (b <= a) return;
-    this.lastIdx = -1;
+    this.invalidate();
     // partial chunks in [a, b) are replaced
     const p0 = lowerBound(this.present, a);
     const p1 = lowerBound(this.present, b);
@@ -139,18 +152,19 @@ export class SparseBitmap {
     const words: Words = { w, count: st === 'full' ? this.chunkBits(c) : 0 };
     this.partial.set(c, words);
     this.present.splice(lowerBound(this.present, c), 0, c);
-    this.lastIdx = c;
-    this.lastState = words;
+    this.invalidate();
     return words;
   }
 
   /** The 32-bit word `w` (bits 32w .. 32w+31), as an unsigned number. */
   word(w: number): number {
+    const off = w - this.wBase;
+    if (off >= 0 && off < CHUNK_WORDS) return this.wWords[off]!;
     const c = Math.floor(w / CHUNK_WORDS);
     const st = this.state(c);
-    if (st === 'clear') return 0;
-    if (st === 'full') return ONES;
-    return st.w[w - c * CHUNK_WORDS]!;
+    this.wBase = c * CHUNK_WORDS;
+    this.wWords = st === 'clear' ? CLEAR_WORDS : st === 'full' ? SET_WORDS : st.w;
+    return this.wWords[w - this.wBase]!;
   }
 
   /** Bit i. */
@@ -174,6 +188,17 @@ export class SparseBitmap {
     const end = Math.min(start + nr, this.nbits);
     const from = Math.max(0, start);
     if (!(end > from)) return;
+    // the common case: a few bits inside one chunk that already has words
+    const c = Math.floor(from / CHUNK_BITS);
+    const cStart = c * CHUNK_BITS;
+    if (end - cStart < CHUNK_BITS) {
+      const st = this.state(c);
+      if (typeof st !== 'string') {
+        st.count += fillWords(st.w, from - cStart, end - cStart, on);
+        if (st.count === 0 || st.count === CHUNK_BITS) this.setRun(c, c + 1, st.count !== 0);
+        return;
+      }
+    }
     // whole chunks in the middle at once, partial ones at the ends bit by bit
     const firstWhole = Math.ceil(from / CHUNK_BITS);
     const endWhole = Math.floor(end / CHUNK_BITS);
@@ -273,10 +298,18 @@ function fillWords(ch: Uint32Array, from: number, to: number, on: boolean): numb
     const hi = Math.min(32, lo + (to - i));
     const m = hi === 32 ? ~0 << lo : ((1 << (hi - lo)) - 1) << lo;
     const old = ch[w]!;
-    const v = (on ? old | m : old & ~m) >>> 0;
-    if (v !== old) {
-      delta += popcount32(v) - popcount32(old);
-      ch[w] = v;
+    if (on) {
+      const add = m & ~old;
+      if (add !== 0) {
+        delta += popcount32(add);
+        ch[w] = old | m;
+      }
+    } else {
+      const drop = m & old;
+      if (drop !== 0) {
+        delta -= popcount32(drop);
+        ch[w] = old & ~m;
+      }
     }
     i += hi - lo;
   }

@@ -219,9 +219,12 @@ export class CmaArea {
     let pattern = 0;
     for (let j = first; j < 32; j += step) pattern |= 1 << j;
     let startMask = ~0 << (start % 32);
+    // the word read as `hi` is the next iteration's `lo`: each word is read once
+    let nextW = -1;
+    let nextRaw = 0;
     for (let w = Math.floor(start / 32); w <= lastWord; w++) {
       // clear bits of this word and the next, bits at or beyond nbits counted as set
-      let lo = ~bm.word(w);
+      let lo = ~(w === nextW ? nextRaw : bm.word(w));
       if (w === lastWord) lo &= lastMask;
       // a window can only start at a clear, aligned bit at or after start
       if ((lo & startMask & pattern) === 0) {
@@ -236,7 +239,9 @@ export class CmaArea {
       }
       let hi = 0;
       if (w < lastWord) {
-        hi = ~bm.word(w + 1);
+        nextW = w + 1;
+        nextRaw = bm.word(nextW);
+        hi = ~nextRaw;
         if (w + 1 === lastWord) hi &= lastMask;
       }
       // acc = run of accLen clear bits starting here; p = run of pLen clear bits (doubling)
