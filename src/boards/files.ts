@@ -133,7 +133,9 @@ function liveEntry(dir: string, d: Dirent): LiveTreeEntry {
  * The Node side of a live tree: sorted listings (so the tree does not depend on readdir order),
  * read one entry at a time and never more than `maxEntries` + 1; entries that are neither
  * directories nor regular files are reported as such (readLiveTree refuses them, so a symbolic
- * link is never followed); property files are read with readBoundedFile (no link followed).
+ * link is never followed); property files are read with readBoundedFile (no link followed), by
+ * readBounded() with the reason when one is refused, by read() as null (so it is also the api's
+ * DeviceTreeFs, for readReservedMemory()).
  */
 export const nodeLiveTreeFs: LiveTreeFs = {
   list(dir: string, maxEntries = LIVE_TREE_LIMITS.maxEntries): LiveTreeEntry[] | null {
@@ -158,7 +160,11 @@ export const nodeLiveTreeFs: LiveTreeFs = {
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   },
-  read(file: string, maxBytes = LIVE_TREE_LIMITS.maxPropertyBytes): Uint8Array | { error: string; size?: number } {
+  read(file: string, maxBytes = LIVE_TREE_LIMITS.maxPropertyBytes): Uint8Array | null {
+    const r = readBoundedFile(file, maxBytes, false);
+    return r instanceof Uint8Array ? r : null;
+  },
+  readBounded(file: string, maxBytes: number): Uint8Array | { error: string; size?: number } {
     return readBoundedFile(file, maxBytes, false);
   },
 };

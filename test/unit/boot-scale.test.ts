@@ -274,3 +274,14 @@ test('memblock span operations agree with a page-by-page model', () => {
     }
   }
 });
+
+test('swiotlb= with a huge slab count halves down to what fits below 4 GiB (no 32-bit shift wraps it)', () => {
+  const k = new Kernel({ ramBytes: 64 * TiB, cmdline: 'swiotlb=99999999999999,force' });
+  const tlb = k.dmesg.filter((l) => l.startsWith('software IO TLB: '));
+  // 99999999999999 aligned up to 128 slabs, then halved 26 times (each failure logged)
+  assert.equal(tlb.filter((l) => l.includes('Failed to allocate')).length, 26);
+  assert.equal(tlb.at(-2), 'software IO TLB: SWIOTLB bounce buffer size adjusted 100000000000000 -> 1490176 slabs');
+  assert.equal(tlb.at(-1), 'software IO TLB: mapped [mem 0x000000004a17f000-0x00000000fffff000] (2910MB)');
+  assert.equal(k.devices.swiotlb?.nslabs, 1490176);
+  assert.equal(k.devices.swiotlb?.segmentsInUse, 0);
+});

@@ -205,9 +205,9 @@ export function dtNode(parent: DtNode, name: string, props: Record<string, PropV
 
 /**
  * A tree as an in-memory live tree (/sys/firmware/devicetree/base layout), entries in tree order
- * (props, then children). It never refuses a read, so it is also the api layer's DeviceTreeFs.
+ * (props, then children).
  */
-export function memoryLiveTree(t: DeviceTree, root = '/sys/firmware/devicetree/base'): LiveTreeFs & { read(file: string): Uint8Array | null } {
+export function memoryLiveTree(t: DeviceTree, root = '/sys/firmware/devicetree/base'): LiveTreeFs {
   const dirs = new Map<string, LiveTreeEntry[]>();
   const files = new Map<string, Uint8Array>();
   const walk = (n: DtNode, d: string): void => {

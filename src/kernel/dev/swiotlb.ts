@@ -29,6 +29,7 @@ export const IO_TLB_MIN_SLABS = (1 << 20) >> IO_TLB_SHIFT;
 const INVALID_PHYS_ADDR = -1;
 
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
+const U64 = (1n << 64n) - 1n;
 
 /** What `swiotlb=` asked for. */
 export interface SwiotlbParam {
@@ -53,8 +54,12 @@ export function parseSwiotlbParam(v: string | undefined): SwiotlbParam {
     let s = v;
     const num = /^(0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(s);
     if (num !== null) {
-      nslabs = alignUp(parseInt(num[1]!, num[1]!.startsWith('0x') ? 16 : num[1]!.length > 1 && num[1]!.startsWith('0') ? 8 : 10), IO_TLB_SEGSIZE);
-      s = s.slice(num[1]!.length);
+      // simple_strtoul() and ALIGN() on an unsigned long: a count past 2^64 wraps, as in the kernel
+      const t = num[1]!;
+      const raw = t.startsWith('0x') ? BigInt(t) : t.length > 1 && t.startsWith('0') ? BigInt(`0o${t.slice(1)}`) : BigInt(t);
+      const seg = BigInt(IO_TLB_SEGSIZE);
+      nslabs = Number((((raw & U64) + seg - 1n) & ~(seg - 1n)) & U64);
+      s = s.slice(t.length);
     }
     if (s.startsWith(',')) s = s.slice(1);
     const areas = /^[0-9]+/.exec(s);
@@ -127,8 +132,8 @@ export function swiotlbReserve(input: SwiotlbBootInput): SwiotlbReservation | nu
     // swiotlb_adjust_size(min(swiotlb_size_or_default(), RAM / 1024)): only when swiotlb= gave no size
     const ram = input.memblock.memory.reduce((n, r) => n + r.size, 0);
     if (param.nslabs === IO_TLB_DEFAULT_SIZE >> IO_TLB_SHIFT) {
-      const size = alignUp(Math.min(param.nslabs << IO_TLB_SHIFT, Math.ceil(ram / 1024)), IO_TLB_SIZE);
-      wanted = alignUp(size >> IO_TLB_SHIFT, IO_TLB_SEGSIZE);
+      const size = alignUp(Math.min(param.nslabs * IO_TLB_SIZE, Math.ceil(ram / 1024)), IO_TLB_SIZE);
+      wanted = alignUp(size / IO_TLB_SIZE, IO_TLB_SEGSIZE);
       log.push(`software IO TLB: SWIOTLB bounce buffer size adjusted to ${Math.floor(size / (1024 * 1024))}MB`);
     }
     addressingLimit = true;
@@ -139,12 +144,13 @@ export function swiotlbReserve(input: SwiotlbBootInput): SwiotlbReservation | nu
   let nslabs = wanted;
   let base = 0;
   for (;;) {
-    const bytes = alignUp(nslabs << IO_TLB_SHIFT, ps);
+    // nslabs << IO_TLB_SHIFT on a 64-bit size: multiplied here, so a count above 2^21 is not cut to 32 bits
+    const bytes = alignUp(nslabs * IO_TLB_SIZE, ps);
     base = mb.allocRange(bytes, ps, 0, lowLimit);
     if (base !== 0) break;
     log.push(`software IO TLB: swiotlb_memblock_alloc: Failed to allocate ${bytes} bytes tlb structure`);
     if (nslabs <= IO_TLB_MIN_SLABS) return { base: 0, nslabs: 0, force: param.force, log };
-    nslabs = alignUp(nslabs >> 1, IO_TLB_SEGSIZE);
+    nslabs = alignUp(Math.floor(nslabs / 2), IO_TLB_SEGSIZE);
   }
   if (nslabs !== wanted) log.push(`software IO TLB: SWIOTLB bounce buffer size adjusted ${wanted} -> ${nslabs} slabs`);
   const bytes = nslabs * IO_TLB_SIZE;

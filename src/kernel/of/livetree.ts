@@ -45,11 +45,16 @@ export interface LiveTreeFs {
    */
   list(dir: string, maxEntries?: number): LiveTreeEntry[] | null;
   /**
-   * A file's bytes, null when it cannot be read, or `{ error }` saying why it was refused. With
-   * `maxBytes`, a file larger than that must not be read: return `{ error, size }` with its size
-   * (readLiveTree says which limit it passed), or more bytes than maxBytes (refused the same way).
+   * A file's bytes, or null when it cannot be read. With `maxBytes`, a file larger than that
+   * should not be read (return null, or more bytes than maxBytes: readLiveTree refuses both).
    */
-  read(file: string, maxBytes?: number): Uint8Array | { readonly error: string; readonly size?: number } | null;
+  read(file: string, maxBytes?: number): Uint8Array | null;
+  /**
+   * Optional, used instead of read() when present: the bytes, null, or `{ error }` saying why the
+   * file was refused, with its `size` when it is over `maxBytes` (readLiveTree then says which
+   * limit it passed). A file over maxBytes must not be read.
+   */
+  readBounded?(file: string, maxBytes: number): Uint8Array | { readonly error: string; readonly size?: number } | null;
 }
 
 /**
@@ -128,7 +133,7 @@ export function readLiveTree(fs: LiveTreeFs, root: string, limits: LiveTreeLimit
       }
       if (++props > limits.maxProperties) return { error: `${root}: more than ${limits.maxProperties} properties` };
       const room = Math.min(limits.maxPropertyBytes, limits.maxTotalBytes - bytes);
-      const value = fs.read(path, room);
+      const value = fs.readBounded !== undefined ? fs.readBounded(path, room) : fs.read(path, room);
       if (value === null) return { error: `${path}: cannot read the property` };
       const size = value instanceof Uint8Array ? value.length : (value.size ?? -1);
       if (size > room) {
