@@ -6,15 +6,23 @@
  * `includeDirs` (dtc's -i). Source is read one byte per character (latin1), so strings keep
  * their exact bytes, as dtc treats them.
  *
+ * Every read is bounded (docs/device-tree.md, input limits): only regular files are read (a
+ * device, a FIFO or a socket is refused before it is opened, and a file is opened non-blocking
+ * and checked again after opening), never past its size as stat() gives it, never more than
+ * BOARD_FILE_MAX_BYTES per file and BOARD_TOTAL_MAX_BYTES per board; a file that says it has 0
+ * bytes (as /proc files such as /proc/self/mem do) is not read at all. A live tree is walked
+ * within LIVE_TREE_LIMITS, without following symbolic links.
+ *
  * The only module of the board loaders that touches the file system.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, opendirSync, readSync, statSync } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBoardBytes } from '../kernel/of/board.js';
+import { BOARD_FILE_MAX_BYTES, BOARD_TOTAL_MAX_BYTES, loadBoardBytes } from '../kernel/of/board.js';
 import type { BoardResult, ShippedBoardName } from '../kernel/of/board.js';
 import type { DtsReadFile } from '../kernel/of/dts.js';
-import { readLiveTree } from '../kernel/of/livetree.js';
+import { LIVE_TREE_LIMITS, readLiveTree } from '../kernel/of/livetree.js';
 import type { LiveTreeEntry, LiveTreeFs } from '../kernel/of/livetree.js';
 
 export interface LoadBoardOptions {
@@ -39,74 +47,186 @@ export function fsReason(e: unknown): string {
   if (code === 'ENOTDIR') return 'a part of the path is not a directory';
   if (code === 'ELOOP') return 'too many levels of symbolic links';
   if (code === 'ENAMETOOLONG') return 'file name too long';
+  if (code === 'EIO') return 'input/output error';
+  if (code === 'EAGAIN') return 'no data to read without waiting';
   return e instanceof Error ? e.message : String(e);
 }
 
-function isFile(p: string): boolean {
+const MiB = 1024 * 1024;
+
+/** What a file system object is when it is not a regular file (or a directory), in a few words; null for a regular file. */
+function specialKind(st: Stats | Dirent): string | null {
+  if (st.isFile()) return null;
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The bytes a board may still read (shared by a board's file and everything it includes). */
+export interface BoardReadBudget {
+  left: number;
+}
+
+/**
+ * Reads a regular file of at most `max` bytes: its bytes, or `{ error, size? }` (the size when it
+ * is over `max`). The file is stat()ed first (a device, FIFO or socket is never opened), opened
+ * with O_NONBLOCK (a FIFO swapped in meanwhile does not block) and checked again with fstat();
+ * exactly the size stat() reported is read, no more, and a file of size 0 is not read.
+ * `follow: false` opens with O_NOFOLLOW and refuses a symbolic link.
+ */
+export function readBoundedFile(path: string, max: number, follow = true): Uint8Array | { error: string; size?: number } {
+  let st: Stats;
   try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
+    st = follow ? statSync(path) : lstatSync(path);
+  } catch (e) {
+    return { error: `${path}: ${fsReason(e)}` };
+  }
+  const kind = specialKind(st);
+  if (kind !== null) return { error: `${path}: ${kind}, not a regular file` };
+  if (st.size > max) return { error: `${path}: ${st.size} bytes, more than the ${max % MiB === 0 ? `${max / MiB} MiB` : `${max} bytes`} it may have`, size: st.size };
+  if (st.size === 0) return new Uint8Array(0);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (follow ? 0 : constants.O_NOFOLLOW));
+  } catch (e) {
+    return { error: `${path}: ${fsReason(e)}` };
+  }
+  try {
+    const now = fstatSync(fd);
+    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) return { error: `${path}: changed while it was being read` };
+    const out = new Uint8Array(st.size);
+    let got = 0;
+    while (got < out.length) {
+      const n = readSync(fd, out, got, out.length - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === out.length ? out : out.subarray(0, got);
+  } catch (e) {
+    return { error: `${path}: ${fsReason(e)}` };
+  } finally {
+    closeSync(fd);
   }
 }
 
-/** The Node side of a live tree: sorted listings, so the tree does not depend on readdir order. */
+/** A directory entry as a live-tree entry (an unknown d_type is settled with lstat, never following a link). */
+function liveEntry(dir: string, d: Dirent): LiveTreeEntry {
+  let kind: string | null;
+  if (d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isCharacterDevice() || d.isBlockDevice() || d.isSocket()) kind = specialKind(d);
+  else {
+    try {
+      kind = specialKind(lstatSync(join(dir, d.name)));
+    } catch {
+      kind = 'not readable';
+    }
+  }
+  if (kind === null) return { name: d.name, isDir: false };
+  if (kind === 'a directory') return { name: d.name, isDir: true };
+  return { name: d.name, isDir: false, special: kind };
+}
+
+/**
+ * The Node side of a live tree: sorted listings (so the tree does not depend on readdir order),
+ * read one entry at a time and never more than `maxEntries` + 1; entries that are neither
+ * directories nor regular files are reported as such (readLiveTree refuses them, so a symbolic
+ * link is never followed); property files are read with readBoundedFile (no link followed), by
+ * readBounded() with the reason when one is refused, by read() as null (so it is also the api's
+ * DeviceTreeFs, for readReservedMemory()).
+ */
 export const nodeLiveTreeFs: LiveTreeFs = {
-  list(dir: string): LiveTreeEntry[] | null {
+  list(dir: string, maxEntries = LIVE_TREE_LIMITS.maxEntries): LiveTreeEntry[] | null {
+    let d;
     try {
-      return readdirSync(dir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() || d.isFile())
-        .map((d) => ({ name: d.name, isDir: d.isDirectory() }))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      d = opendirSync(dir);
     } catch {
       return null;
     }
+    const out: LiveTreeEntry[] = [];
+    try {
+      for (;;) {
+        const e = d.readSync();
+        if (e === null) break;
+        out.push(liveEntry(dir, e));
+        if (out.length > maxEntries) break;
+      }
+    } catch {
+      return null;
+    } finally {
+      d.closeSync();
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   },
-  read(file: string): Uint8Array | null {
-    try {
-      return new Uint8Array(readFileSync(file));
-    } catch {
-      return null;
-    }
+  read(file: string, maxBytes = LIVE_TREE_LIMITS.maxPropertyBytes): Uint8Array | null {
+    const r = readBoundedFile(file, maxBytes, false);
+    return r instanceof Uint8Array ? r : null;
+  },
+  readBounded(file: string, maxBytes: number): Uint8Array | { error: string; size?: number } {
+    return readBoundedFile(file, maxBytes, false);
   },
 };
 
 /**
  * Reads `/include/` and `/incbin/` files with node:fs: relative to the including file (for text
  * that is not a file, its pseudo-name's directory is the current one), then in `includeDirs`.
+ * A name that exists but is not a regular file, or is over BOARD_FILE_MAX_BYTES, is refused (not
+ * skipped for the next candidate); all files read through one reader share `budget` (default:
+ * BOARD_TOTAL_MAX_BYTES), and every read counts, so including one file many times is bounded too.
  */
-export function nodeIncludeReader(includeDirs: readonly string[] = []): DtsReadFile {
+export function nodeIncludeReader(includeDirs: readonly string[] = [], budget: BoardReadBudget = { left: BOARD_TOTAL_MAX_BYTES }): DtsReadFile {
   return (name, from) => {
     const candidates = isAbsolute(name) ? [name] : [join(dirname(from), name), ...includeDirs.map((d) => join(d, name))];
     for (const c of candidates) {
-      if (!isFile(c)) continue;
       try {
-        return { path: normalize(c), text: readFileSync(c).toString('latin1') };
-      } catch {
-        continue;
+        statSync(c);
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+        return { error: `${c}: ${fsReason(e)}` };
       }
+      const r = readBoundedFile(c, Math.min(BOARD_FILE_MAX_BYTES, budget.left));
+      if (!(r instanceof Uint8Array)) {
+        if (r.size !== undefined && r.size <= BOARD_FILE_MAX_BYTES) return { error: `the files of this board add up to more than the ${BOARD_TOTAL_MAX_BYTES / MiB} MiB a board may read` };
+        return { error: r.size !== undefined ? `${c}: ${r.size} bytes, more than the ${BOARD_FILE_MAX_BYTES / MiB} MiB a board file may have` : r.error };
+      }
+      budget.left -= r.length;
+      return { path: normalize(c), text: latin1(r) };
     }
     return null;
   };
 }
 
-/** Loads a DTS file, a DTB or a live-tree directory, choosing the front end by content. */
+/** Bytes as a string of one character per byte. */
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+/**
+ * Loads a DTS file, a DTB or a live-tree directory, choosing the front end by content. Anything
+ * else (a device, a FIFO, a socket, a file of 0 bytes such as /proc/self/mem, a file over
+ * BOARD_FILE_MAX_BYTES, a directory that is not a device tree) is refused with a message that
+ * says what it is, before anything is read from it.
+ */
 export function loadBoardFile(path: string, opts: LoadBoardOptions = {}): BoardResult {
-  let isDir: boolean;
+  let st: Stats;
   try {
-    isDir = statSync(path).isDirectory();
+    st = statSync(path);
   } catch (e) {
     return { error: `${path}: ${fsReason(e)}` };
   }
-  if (isDir) {
+  if (st.isDirectory()) {
     const r = readLiveTree(nodeLiveTreeFs, path);
     return 'error' in r ? { error: r.error } : { tree: r.tree, source: 'live' };
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    return { error: `${path}: ${fsReason(e)}` };
-  }
-  return loadBoardBytes(bytes, { file: normalize(path), readInclude: nodeIncludeReader(opts.includeDirs) });
+  const kind = specialKind(st);
+  if (kind !== null) return { error: `${path}: ${kind}, not a DTS file, a DTB or a live-tree directory` };
+  if (st.size === 0) return { error: `${path}: 0 bytes (an empty file, or a /proc or /sys file that does not give its size), not a DTS file or a DTB` };
+  if (st.size > BOARD_FILE_MAX_BYTES) return { error: `${path}: ${st.size} bytes, more than the ${BOARD_FILE_MAX_BYTES / MiB} MiB a DTS or DTB file may have (docs/device-tree.md, input limits)` };
+  const bytes = readBoundedFile(path, BOARD_FILE_MAX_BYTES);
+  if (!(bytes instanceof Uint8Array)) return { error: bytes.error };
+  const budget: BoardReadBudget = { left: BOARD_TOTAL_MAX_BYTES - bytes.length };
+  return loadBoardBytes(bytes, { file: normalize(path), readInclude: nodeIncludeReader(opts.includeDirs, budget) });
 }

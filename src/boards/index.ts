@@ -76,14 +76,15 @@ export function resolveBoard(input: BoardInput, opts: LoadBoardOptions = {}): De
   return r.tree;
 }
 
-export { loadBoardFile, nodeLiveTreeFs, nodeIncludeReader, shippedBoardPath, SHIPPED_BOARDS_DIR } from './files.js';
-export type { LoadBoardOptions } from './files.js';
+export { loadBoardFile, nodeLiveTreeFs, nodeIncludeReader, readBoundedFile, shippedBoardPath, SHIPPED_BOARDS_DIR } from './files.js';
+export type { BoardReadBudget, LoadBoardOptions } from './files.js';
 // the file-system-free part, as dmaheap/kernel has it
 export {
-  BOARD_BYTES_FILE, BOARD_FORMS, BOARD_STRING_FORMS, BOARD_TEXT_FILE, BoardError, DeviceTree, SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, formatDtsError, isDeviceTree, isDtsText,
-  isFdt, isShippedBoardName, loadBoardBytes, loadBoardText, parseDts, readFdt, readLiveTree, writeFdt,
+  BOARD_BYTES_FILE, BOARD_FILE_MAX_BYTES, BOARD_FORMS, BOARD_STRING_FORMS, BOARD_TEXT_FILE, BOARD_TOTAL_MAX_BYTES, BoardError, DeviceTree, LIVE_TREE_LIMITS, LIVE_TREE_ROOT_PROPERTIES,
+  SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, formatDtsError, isDeviceTree, isDtsText, isFdt, isShippedBoardName, loadBoardBytes, loadBoardText, parseDts, readFdt, readLiveTree,
+  writeFdt,
 } from '../kernel/index.js';
 export type {
-  BoardResult, BoardSource, BoardStringKind, BoardTextOptions, DtNode, DtProperty, DtsError, DtsReadFile, DtsResult, FdtWriteOptions, LiveTreeEntry, LiveTreeFs, MemReserve,
+  BoardResult, BoardSource, BoardStringKind, BoardTextOptions, DtNode, DtProperty, DtsError, DtsReadFile, DtsResult, FdtWriteOptions, LiveTreeEntry, LiveTreeFs, LiveTreeLimits, MemReserve,
   ShippedBoardName, SourceLoc,
 } from '../kernel/index.js';

@@ -37,8 +37,8 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'buddy-order',
     area: 'mm/page_alloc.c',
     linux: 'Free lists hand out the most recently freed block first.',
-    emulator: 'Free lists hand out the oldest free block first (deterministic).',
-    reason: 'System-heap page frames are not visible to user space; determinism makes tests and simulations reproducible.',
+    emulator: 'Free lists hand out the oldest free block first (deterministic). The max-order blocks boot hands over are kept as extents (runs of blocks) until they are split, and are handed out, lowest first, before max-order blocks freed later.',
+    reason: 'System-heap page frames are not visible to user space; determinism makes tests and simulations reproducible, and extents make RAM cost nothing until it is used (a 128 TiB machine boots at once).',
   },
   {
     id: 'generic-ioctls',
@@ -233,7 +233,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'swiotlb-simplified',
     area: 'kernel/dma/swiotlb.c',
     linux: 'One slot area per possible CPU (logs "area num N"), dynamic pools (CONFIG_SWIOTLB_DYNAMIC), min_align_mask and segment-boundary checks; the slot metadata is allocated from memblock too.',
-    emulator: 'One area with the kernel\'s in-area slot search and free-list counts; no dynamic pools, no min_align_mask, no boundary check; only the pool itself is reserved.',
+    emulator: 'One area with the kernel\'s in-area slot search and free-list counts; no dynamic pools, no min_align_mask, no boundary check; only the pool itself is reserved, and the slot metadata exists only for 128-slot segments with a slot in use.',
     reason: 'Slot placement and the 256 KiB per-entry limit are what importers observe; CPU count and encrypted-memory pools are not modelled.',
   },
   {
@@ -277,6 +277,20 @@ export const DIVERGENCES: readonly Divergence[] = [
     linux: 'begin/end_cpu_udmabuf() sync the table against the udmabuf misc device itself, not against the importers (their attachments are mapped by map_udmabuf()).',
     emulator: 'map_udmabuf() DMA-maps the table for each importer as in Linux; begin/end_cpu_udmabuf() do no cache maintenance.',
     reason: 'The misc device has no DMA configuration of its own in the emulator; its sync would change no observable byte.',
+  },
+  {
+    id: 'phys-limits',
+    area: 'arch/arm64/mm/init.c arm64_memblock_init, arch/x86/kernel/e820.c e820_end_pfn',
+    linux: 'What RAM the kernel uses depends on its configuration and the CPU: x86-64 maps 46 physical address bits with 4-level paging and 52 with 5-level (LA57); arm64 removes RAM at or above 1 << PHYS_MASK_SHIFT (48 or 52 bits, LPA2) and beyond the linear map (2^(vabits_actual - 1) bytes from memstart_addr, which may be moved up to keep the kernel image mapped). x86-64 keeps RAM above max_pfn in memblock and e820 but never gives it to the page allocator. RAM that is all beyond the limits leaves the kernel nothing to boot with.',
+    emulator: 'One machine per architecture: x86-64 with 4-level paging (max_arch_pfn = 2^34 with 4 KiB pages, 64 TiB), arm64 with PHYS_MASK_SHIFT 52 and a 48-bit kernel VA (128 TiB linear map from the first bank, rounded down to ARM64_MEMSTART_ALIGN); RAM beyond is removed from memblock on both, with Linux\'s log line ("last_pfn = ... max_arch_pfn = ..." on every x86-64 boot, "Memory doesn\'t fit in the linear mapping, VA_BITS too small" on arm64) and a note saying how much was dropped. A board whose RAM is all beyond the limits is refused (KernelConfigError) instead of panicking.',
+    reason: 'The oracle configurations: 6.1 x86-64 without X86_5LEVEL, and the arm64 7.3 kernel (ARM64_PA_BITS_52) on a Cortex-A57 without LVA/LPA2. The arm64 oracle cannot referee RAM layouts (QEMU replaces a DTB\'s /memory nodes with its own), so the arm64 rule is taken from the kernel source.',
+  },
+  {
+    id: 'fdt-size',
+    area: 'arch/arm64/kernel/setup.c setup_machine_fdt, arch/arm64/mm/mmu.c fixmap_remap_fdt',
+    linux: 'arm64 maps the DTB through a fixmap window of MAX_FDT_SIZE (2 MiB) and stops the boot ("Invalid device tree blob") when fdt_totalsize() is larger.',
+    emulator: 'A board file (DTS or DTB), each file it includes and each live-tree property may have up to 16 MiB, and one board up to 32 MiB in all (docs/device-tree.md, input limits); a DTB over 2 MiB boots on arm64 too.',
+    reason: 'The limits protect the host running the emulator from hostile input; they are not the guest\'s. Boards also come as DTS source and live trees, which have no totalsize.',
   },
   {
     id: 'cache-cost',

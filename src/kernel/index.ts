@@ -27,7 +27,7 @@ export type { SanitizerOptions } from './sanitizer/sanitizer.js';
 
 // device trees and boards (text and bytes)
 export {
-  BOARD_BYTES_FILE, BOARD_FORMS, BOARD_STRING_FORMS, BOARD_TEXT_FILE, BoardError, SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, isDeviceTree, isDtsText, isShippedBoardName,
+  BOARD_BYTES_FILE, BOARD_FILE_MAX_BYTES, BOARD_FORMS, BOARD_STRING_FORMS, BOARD_TEXT_FILE, BOARD_TOTAL_MAX_BYTES, BoardError, SHIPPED_BOARD_NAMES, boardArch, classifyBoardString, isDeviceTree, isDtsText, isShippedBoardName,
   loadBoardBytes, loadBoardText,
 } from './of/board.js';
 export type { BoardResult, BoardSource, BoardStringKind, BoardTextOptions, ShippedBoardName } from './of/board.js';
@@ -37,5 +37,5 @@ export { formatDtsError, parseDts } from './of/dts.js';
 export type { DtsError, DtsReadFile, DtsResult } from './of/dts.js';
 export { isFdt, readFdt, writeFdt } from './of/fdt.js';
 export type { FdtWriteOptions } from './of/fdt.js';
-export { readLiveTree } from './of/livetree.js';
-export type { LiveTreeEntry, LiveTreeFs } from './of/livetree.js';
+export { LIVE_TREE_LIMITS, LIVE_TREE_ROOT_PROPERTIES, readLiveTree } from './of/livetree.js';
+export type { LiveTreeEntry, LiveTreeFs, LiveTreeLimits } from './of/livetree.js';

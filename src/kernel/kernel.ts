@@ -253,6 +253,11 @@ export class Kernel implements ProcessHost, KernelServices {
       profile: this.profile.name,
     });
     this.memoryPlan = plan;
+    if (plan.ram.length === 0) {
+      // every byte of RAM was beyond the architecture's limits (of/memory.ts clampPhysMemory):
+      // Linux would have no memory for its first allocation and panic
+      throw new KernelConfigError(`no usable RAM: ${plan.diagnostics.at(-1) ?? 'the device tree describes none'}; Linux cannot boot without memory: describe RAM the ${this.arch} kernel maps (docs/device-tree.md, physical address limits)`);
+    }
     for (const l of plan.log) this.log(l);
     if (this.board !== null) this.ramBytes = plan.ram.reduce((n, r) => n + r.size, 0);
     for (const r of plan.regions) this.regionByName.set(r.name, r);
@@ -955,20 +960,23 @@ function normalize(path: string, pid: number): string | null {
 
 /** `ranges` minus `holes` (both lists of byte ranges), sorted. */
 function subtractRanges(ranges: readonly { base: number; size: number }[], holes: readonly { base: number; size: number }[]): { base: number; size: number }[] {
-  let out = [...ranges].sort((a, b) => a.base - b.base).map((r) => ({ ...r }));
-  for (const h of holes) {
-    const next: { base: number; size: number }[] = [];
-    for (const r of out) {
-      const rEnd = r.base + r.size;
-      const hEnd = h.base + h.size;
-      if (hEnd <= r.base || h.base >= rEnd) {
-        next.push(r);
-        continue;
-      }
-      if (h.base > r.base) next.push({ base: r.base, size: h.base - r.base });
-      if (hEnd < rEnd) next.push({ base: hEnd, size: rEnd - hEnd });
+  // one sweep over both lists sorted by base: linear in ranges + holes after the sort
+  const rs = ranges.filter((r) => r.size > 0).sort((a, b) => a.base - b.base);
+  const hs = holes.filter((h) => h.size > 0).sort((a, b) => a.base - b.base);
+  const out: { base: number; size: number }[] = [];
+  let h = 0;
+  for (const r of rs) {
+    const end = r.base + r.size;
+    let s = r.base;
+    while (h < hs.length && hs[h]!.base + hs[h]!.size <= s) h++;
+    for (let k = h; k < hs.length && hs[k]!.base < end; k++) {
+      const hEnd = hs[k]!.base + hs[k]!.size;
+      if (hEnd <= s) continue;
+      if (hs[k]!.base > s) out.push({ base: s, size: hs[k]!.base - s });
+      s = Math.max(s, hEnd);
+      if (s >= end) break;
     }
-    out = next;
+    if (s < end) out.push({ base: s, size: end - s });
   }
   return out;
 }

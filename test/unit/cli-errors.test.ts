@@ -75,9 +75,9 @@ test('sizes: each refusal says what is wrong, and the hint names the accepted fo
   assert.equal(SIZE_FORMS, 'a size is a whole number of bytes, decimal or 0x hex, with an optional unit K, M, G or T (1K = 1024; KiB and KB mean K): 4096, 64K, 1M, 0x1000');
   assert.throws(() => parseSize('99999999999T', '<size>'), { message: "<size>: '99999999999T' is too large: the largest is 9007199254740991 bytes (2^53 - 1, the largest whole number a JavaScript number holds exactly)" });
   assert.throws(() => parseSize('9007199254740992', '<size>'), { message: "<size>: '9007199254740992' is too large: the largest is 9007199254740991 bytes (2^53 - 1, the largest whole number a JavaScript number holds exactly)" });
-  assert.throws(() => parseSize('8T', '--ram', RAM_LIMITS), { message: "--ram: '8T' is too large: the largest is 4T (the emulator boots machines up to 4T)" });
+  assert.throws(() => parseSize('128T', '--ram', RAM_LIMITS), { message: "--ram: '128T' is too large: the largest is 64T (the most RAM x86-64 with 4-level paging maps, MAX_PHYSMEM_BITS 46)" });
   assert.throws(() => parseSize('32M', '--ram', RAM_LIMITS), { message: "--ram: '32M' is too small: the smallest is 64M" });
-  assert.equal(parseSize('4T', '--ram', RAM_LIMITS), 4 * 2 ** 40);
+  assert.equal(parseSize('64T', '--ram', RAM_LIMITS), 64 * 2 ** 40);
 });
 
 test('numbers: decimal whole numbers in a range, nothing else', () => {
@@ -106,7 +106,7 @@ test('every place the command line takes a size or a number refuses a bad one, i
   await fails(['alloc', 'system', '1.5M', '--backend', 'emulated'], 2, 'usage', "<size>: '1.5M' is not a size: it is not a whole number of bytes (write 1536K)", size);
   await fails(['demo', '--size', '1Q'], 2, 'usage', "--size: '1Q' is not a size: 'Q' is not a unit", size);
   await fails(['heaps', '--ram', '1e400'], 2, 'usage', "--ram: '1e400' is not a size: exponents are not accepted", size);
-  await fails(['heaps', '--ram', '99999999999T'], 2, 'usage', "--ram: '99999999999T' is too large: the largest is 4T (the emulator boots machines up to 4T)", size);
+  await fails(['heaps', '--ram', '99999999999T'], 2, 'usage', "--ram: '99999999999T' is too large: the largest is 64T (the most RAM x86-64 with 4-level paging maps, MAX_PHYSMEM_BITS 46)", size);
   await fails(['heaps', '--ram', '1M'], 2, 'usage', "--ram: '1M' is too small: the smallest is 64M", size);
   await fails(['heaps', '--ram=-1'], 2, 'usage', "--ram: '-1' is not a size: it is negative", size);
   await fails(['heaps', '--ram', '-1'], 2, 'usage', '--ram needs a value', "to give a value that starts with '-', write --ram=<value>");

@@ -11,7 +11,7 @@ import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDtsError, parseDts, type DtsReadFile } from '../../src/kernel/of/dts.js';
 import { writeFdt } from '../../src/kernel/of/fdt.js';
-import { cellsBytes, newNode, setProp, type DeviceTree, type DtNode } from '../../src/kernel/of/tree.js';
+import { DeviceTree, cellsBytes, newNode, setProp, type DtNode } from '../../src/kernel/of/tree.js';
 import type { LiveTreeEntry, LiveTreeFs } from '../../src/kernel/of/livetree.js';
 
 export const FIX = fileURLToPath(new URL('../../../test/fixtures/dts/', import.meta.url));
@@ -203,7 +203,10 @@ export function dtNode(parent: DtNode, name: string, props: Record<string, PropV
   return n;
 }
 
-/** A tree as an in-memory live tree (/sys/firmware/devicetree/base layout), entries in tree order (props, then children). */
+/**
+ * A tree as an in-memory live tree (/sys/firmware/devicetree/base layout), entries in tree order
+ * (props, then children).
+ */
 export function memoryLiveTree(t: DeviceTree, root = '/sys/firmware/devicetree/base'): LiveTreeFs {
   const dirs = new Map<string, LiveTreeEntry[]>();
   const files = new Map<string, Uint8Array>();
@@ -343,3 +346,40 @@ export function randomDts(seed: number): string {
 
 /** The random sources whose dtc answers are recorded (the live differential runs more: LIVE_RANDOM_SEEDS). */
 export const RANDOM_SEEDS: readonly number[] = Array.from({ length: 80 }, (_, i) => i + 1);
+
+/** A 64-bit number as two 32-bit cells. */
+export function u64Cells(v: number): [number, number] {
+  return [Math.floor(v / 2 ** 32), v % 2 ** 32];
+}
+
+/** What {@link scaleBoard} builds. */
+export interface ScaleBoard {
+  /** /memory reg tuples (base, size), all in one node. */
+  readonly banks: readonly (readonly [number, number])[];
+  /** /reserved-memory children with a reg (base, size). */
+  readonly staticRegions?: readonly (readonly [number, number])[];
+  /** /reserved-memory children with a size only (and a 2 MiB alignment). */
+  readonly dynamicRegions?: readonly number[];
+}
+
+/** A board with #address-cells = #size-cells = 2, built directly as a tree (no DTS text): for the boot-scale tests. */
+export function scaleBoard(b: ScaleBoard): DeviceTree {
+  const root = newNode('', null);
+  setProp(root, '#address-cells', cellsBytes([2]));
+  setProp(root, '#size-cells', cellsBytes([2]));
+  setProp(root, 'compatible', strs('dmaheap,scale-test'));
+  const mem = dtNode(root, `memory@${(b.banks[0]?.[0] ?? 0).toString(16)}`, { device_type: 'memory' });
+  setProp(mem, 'reg', cellsBytes(b.banks.flatMap(([base, size]) => [...u64Cells(base), ...u64Cells(size)])));
+  const stat = b.staticRegions ?? [];
+  const dyn = b.dynamicRegions ?? [];
+  if (stat.length + dyn.length > 0) {
+    const rm = dtNode(root, 'reserved-memory', { '#address-cells': [2], '#size-cells': [2], ranges: true });
+    stat.forEach(([base, size]) => setProp(dtNode(rm, `r@${base.toString(16)}`, {}), 'reg', cellsBytes([...u64Cells(base), ...u64Cells(size)])));
+    dyn.forEach((size, i) => {
+      const n = dtNode(rm, `d${i}`, {});
+      setProp(n, 'size', cellsBytes(u64Cells(size)));
+      setProp(n, 'alignment', cellsBytes(u64Cells(0x200000)));
+    });
+  }
+  return new DeviceTree(root);
+}

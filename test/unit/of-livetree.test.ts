@@ -72,32 +72,33 @@ test('readLiveTree keeps the listing order, and needs no file system', () => {
 test("the kernel's name property: skipped when it is the base name, kept when it differs", () => {
   const files = new Map<string, Uint8Array>([
     ['/b/name', new Uint8Array([0])],
+    ['/b/model', Buffer.from('m\0')],
     ['/b/memory@40000000/name', Buffer.from('memory\0')],
     ['/b/memory@40000000/device_type', Buffer.from('memory\0')],
     ['/b/odd/name', Buffer.from('other\0')],
   ]);
   const dirs = new Map<string, LiveTreeEntry[]>([
-    ['/b', [{ name: 'name', isDir: false }, { name: 'memory@40000000', isDir: true }, { name: 'odd', isDir: true }]],
+    ['/b', [{ name: 'name', isDir: false }, { name: 'model', isDir: false }, { name: 'memory@40000000', isDir: true }, { name: 'odd', isDir: true }]],
     ['/b/memory@40000000', [{ name: 'name', isDir: false }, { name: 'device_type', isDir: false }]],
     ['/b/odd', [{ name: 'name', isDir: false }]],
   ]);
   const r = readLiveTree({ list: (d) => dirs.get(d) ?? null, read: (f) => files.get(f) ?? null }, '/b');
   if ('error' in r) assert.fail(r.error);
-  assert.deepEqual(body(r.tree), ['/', '/memory@40000000', '/memory@40000000:device_type = 6d 65 6d 6f 72 79 00', '/odd', '/odd:name = 6f 74 68 65 72 00']);
+  assert.deepEqual(body(r.tree), ['/', '/:model = 6d 00', '/memory@40000000', '/memory@40000000:device_type = 6d 65 6d 6f 72 79 00', '/odd', '/odd:name = 6f 74 68 65 72 00']);
 });
 
 test('live tree errors', () => {
   const dirs = new Map<string, LiveTreeEntry[]>([
-    ['/b', [{ name: 'x', isDir: true }, { name: 'p', isDir: false }]],
+    ['/b', [{ name: 'x', isDir: true }, { name: 'compatible', isDir: false }]],
     ['/b/x', [{ name: 'q', isDir: false }]],
   ]);
-  let r = readLiveTree({ list: (d) => dirs.get(d) ?? null, read: (f) => (f === '/b/p' ? new Uint8Array(0) : null) }, '/b');
+  let r = readLiveTree({ list: (d) => dirs.get(d) ?? null, read: (f) => (f === '/b/compatible' ? new Uint8Array(0) : null) }, '/b');
   assert.deepEqual(r, { error: '/b/x/q: cannot read the property' });
   r = readLiveTree({ list: () => null, read: () => null }, '/nope');
   assert.deepEqual(r, { error: '/nope: cannot list the directory' });
-  // A directory that contains itself (a link loop) stops at the depth limit.
-  r = readLiveTree({ list: () => [{ name: 'loop', isDir: true }], read: () => null }, '/l');
-  assert.ok('error' in r && r.error.endsWith('nodes nested more than 256 deep'));
+  // A directory that contains itself (a link loop) stops at the depth limit (the kernel's own: 64).
+  r = readLiveTree({ list: () => [{ name: 'loop', isDir: true }, { name: 'model', isDir: false }], read: () => new Uint8Array(0) }, '/l');
+  assert.deepEqual(r, { error: `/l${'/loop'.repeat(65)}: nodes nested more than 64 deep` });
 });
 
 test('loadBoard chooses the front end by content and formats errors', async () => {

@@ -361,7 +361,8 @@ test('x86-64 without a tree: fallback RAM, cma=64M lands at 0x7c000000 above a 1
       ],
       nomap: [],
     },
-    log: ['cma: Reserved 64 MiB at 0x000000007c000000 on node -1'],
+    // e820_end_pfn(): the end of RAM in pages (2 GiB / 4 KiB), below max_arch_pfn (2^46 / 4 KiB)
+    log: ['last_pfn = 0x80000 max_arch_pfn = 0x400000000', 'cma: Reserved 64 MiB at 0x000000007c000000 on node -1'],
     diagnostics: [],
   };
   assert.deepEqual(planMemory(input('64M', 0)), expected);

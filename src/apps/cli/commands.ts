@@ -165,7 +165,7 @@ Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 
                      cgroup charging of CMA/coherent heaps); charge-pidfd (memcg charge_pid_fd)
   --profile <v>      kernel version profile: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0
   --cmdline <args>   kernel command line, e.g. 'cma=128M@0x40000000'
-  --ram <size>       RAM size, e.g. 4G (64M to 4T)
+  --ram <size>       RAM size, e.g. 4G (64M to 64T)
   --page-size <n>    4096, or 16K/64K with --arch arm64
   --arch <a>         x86_64 or arm64
   --json             machine-readable output; errors too: {"error": {"code", "message", "hint"}} on stdout

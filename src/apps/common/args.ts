@@ -157,8 +157,12 @@ export function parseIdList(s: string, what: string): number[] {
   return parts.map((p) => parseInteger(p, what, ID_SPEC));
 }
 
-/** --ram: at least 64M (the emulated kernel's minimum), at most 4T (boot time grows with RAM; beyond 4T a boot takes seconds to minutes). */
-export const RAM_LIMITS = { min: 64 * 1024 ** 2, max: 4 * 1024 ** 4, maxWhy: 'the emulator boots machines up to 4T' } as const;
+/**
+ * --ram: at least 64M (the emulated kernel's minimum), at most 64T: the most physical memory both
+ * modelled architectures map (x86-64 with 4-level paging: MAX_PHYSMEM_BITS 46; arm64 maps 128T).
+ * Free memory costs nothing until used (src/kernel/mm/buddy.ts), so a 64T machine boots at once.
+ */
+export const RAM_LIMITS = { min: 64 * 1024 ** 2, max: 64 * 1024 ** 4, maxWhy: 'the most RAM x86-64 with 4-level paging maps, MAX_PHYSMEM_BITS 46' } as const;
 
 /** A kernel version profile name (6.1 … 7.0). */
 export function parseProfile(s: string, what: string): string {

@@ -22,7 +22,7 @@ export const MACHINE_OPTION_DOCS: OptionSet = {
   profile: { type: 'string', arg: '<v>', help: 'kernel version: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19 or 7.0 (default 7.0)' },
   cmdline: { type: 'string', arg: '<args>', help: "kernel command line, e.g. 'cma=128M@0x40000000' (default cma=64M; with --board the board's bootargs)" },
   features: { type: 'string', arg: '<list>', help: 'proposed kernel features, comma-separated: coherent (or coherent-prefixed) heaps, dmem (dmem cgroup charging), charge-pidfd (memcg charge_pid_fd)' },
-  ram: { type: 'string', arg: '<size>', help: 'RAM size, 64M to 4T (default 2G; with --board the board\'s /memory)' },
+  ram: { type: 'string', arg: '<size>', help: 'RAM size, 64M to 64T (default 2G; with --board the board\'s /memory)' },
   'page-size': { type: 'string', arg: '<size>', help: 'page size: 4096 (default), or 16K or 64K with --arch arm64' },
   arch: { type: 'string', arg: '<a>', help: 'x86_64 (default) or arm64 (with --board: the board\'s)' },
 };

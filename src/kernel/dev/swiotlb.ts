@@ -29,6 +29,7 @@ export const IO_TLB_MIN_SLABS = (1 << 20) >> IO_TLB_SHIFT;
 const INVALID_PHYS_ADDR = -1;
 
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
+const U64 = (1n << 64n) - 1n;
 
 /** What `swiotlb=` asked for. */
 export interface SwiotlbParam {
@@ -53,8 +54,12 @@ export function parseSwiotlbParam(v: string | undefined): SwiotlbParam {
     let s = v;
     const num = /^(0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(s);
     if (num !== null) {
-      nslabs = alignUp(parseInt(num[1]!, num[1]!.startsWith('0x') ? 16 : num[1]!.length > 1 && num[1]!.startsWith('0') ? 8 : 10), IO_TLB_SEGSIZE);
-      s = s.slice(num[1]!.length);
+      // simple_strtoul() and ALIGN() on an unsigned long: a count past 2^64 wraps, as in the kernel
+      const t = num[1]!;
+      const raw = t.startsWith('0x') ? BigInt(t) : t.length > 1 && t.startsWith('0') ? BigInt(`0o${t.slice(1)}`) : BigInt(t);
+      const seg = BigInt(IO_TLB_SEGSIZE);
+      nslabs = Number((((raw & U64) + seg - 1n) & ~(seg - 1n)) & U64);
+      s = s.slice(t.length);
     }
     if (s.startsWith(',')) s = s.slice(1);
     const areas = /^[0-9]+/.exec(s);
@@ -127,8 +132,8 @@ export function swiotlbReserve(input: SwiotlbBootInput): SwiotlbReservation | nu
     // swiotlb_adjust_size(min(swiotlb_size_or_default(), RAM / 1024)): only when swiotlb= gave no size
     const ram = input.memblock.memory.reduce((n, r) => n + r.size, 0);
     if (param.nslabs === IO_TLB_DEFAULT_SIZE >> IO_TLB_SHIFT) {
-      const size = alignUp(Math.min(param.nslabs << IO_TLB_SHIFT, Math.ceil(ram / 1024)), IO_TLB_SIZE);
-      wanted = alignUp(size >> IO_TLB_SHIFT, IO_TLB_SEGSIZE);
+      const size = alignUp(Math.min(param.nslabs * IO_TLB_SIZE, Math.ceil(ram / 1024)), IO_TLB_SIZE);
+      wanted = alignUp(size / IO_TLB_SIZE, IO_TLB_SEGSIZE);
       log.push(`software IO TLB: SWIOTLB bounce buffer size adjusted to ${Math.floor(size / (1024 * 1024))}MB`);
     }
     addressingLimit = true;
@@ -139,12 +144,13 @@ export function swiotlbReserve(input: SwiotlbBootInput): SwiotlbReservation | nu
   let nslabs = wanted;
   let base = 0;
   for (;;) {
-    const bytes = alignUp(nslabs << IO_TLB_SHIFT, ps);
+    // nslabs << IO_TLB_SHIFT on a 64-bit size: multiplied here, so a count above 2^21 is not cut to 32 bits
+    const bytes = alignUp(nslabs * IO_TLB_SIZE, ps);
     base = mb.allocRange(bytes, ps, 0, lowLimit);
     if (base !== 0) break;
     log.push(`software IO TLB: swiotlb_memblock_alloc: Failed to allocate ${bytes} bytes tlb structure`);
     if (nslabs <= IO_TLB_MIN_SLABS) return { base: 0, nslabs: 0, force: param.force, log };
-    nslabs = alignUp(nslabs >> 1, IO_TLB_SEGSIZE);
+    nslabs = alignUp(Math.floor(nslabs / 2), IO_TLB_SEGSIZE);
   }
   if (nslabs !== wanted) log.push(`software IO TLB: SWIOTLB bounce buffer size adjusted ${wanted} -> ${nslabs} slabs`);
   const bytes = nslabs * IO_TLB_SIZE;
@@ -160,16 +166,32 @@ export interface SwiotlbStats {
   full: number;
 }
 
+/** The slot state of one 128-slot segment that has been used (untouched segments have none). */
+interface SlotSegment {
+  /** Free slots from each slot to the end of the segment (0: in use). */
+  readonly list: Int32Array;
+  /** Original address of each slot's mapping (INVALID_PHYS_ADDR when free). */
+  readonly orig: Float64Array;
+  /** Bytes left of the mapping from each slot on (0 when free). */
+  readonly allocSize: Int32Array;
+  /** Slots of this segment in use. */
+  used: number;
+}
+
 /**
  * One pool (struct io_tlb_pool + io_tlb_mem): the slot free-list counts of the kernel (`list[i]`
  * = free slots from i to the end of its 128-slot segment), original addresses, and the bytes,
  * kept per slot and allocated on first write.
+ *
+ * The kernel allocates the slot array for the whole pool at boot (memblock_alloc() in
+ * swiotlb_init_remap(), kcalloc() in rmem_swiotlb_device_init()); here a segment's slot state
+ * exists only while one of its slots is in use, and an untouched segment reads as entirely free
+ * (list[i] = 128 - i mod 128), so a pool of any size (a restricted-dma-pool region can be
+ * terabytes) costs nothing until it is used.
  */
 export class SwiotlbPool {
   readonly end: number;
-  private readonly list: Int32Array;
-  private readonly orig: Float64Array;
-  private readonly allocSize: Int32Array;
+  private readonly segs = new Map<number, SlotSegment>();
   private index = 0;
   private readonly data = new Map<number, Uint8Array>();
   readonly stats: SwiotlbStats = { used: 0, hiwater: 0, full: 0 };
@@ -185,11 +207,30 @@ export class SwiotlbPool {
     readonly forceBounce: boolean,
   ) {
     this.end = start + nslabs * IO_TLB_SIZE;
-    this.list = new Int32Array(nslabs);
-    this.orig = new Float64Array(nslabs).fill(INVALID_PHYS_ADDR);
-    this.allocSize = new Int32Array(nslabs);
-    // swiotlb_init_io_tlb_pool()
-    for (let i = 0; i < nslabs; i++) this.list[i] = IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE);
+  }
+
+  /** list[i] (swiotlb_init_io_tlb_pool() sets IO_TLB_SEGSIZE - i mod IO_TLB_SEGSIZE). */
+  private listAt(i: number): number {
+    const seg = this.segs.get(Math.floor(i / IO_TLB_SEGSIZE));
+    return seg === undefined ? IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE) : seg.list[i % IO_TLB_SEGSIZE]!;
+  }
+
+  /** The slot state of slot i's segment, made (all free) on first use. */
+  private segOf(i: number): SlotSegment {
+    const n = Math.floor(i / IO_TLB_SEGSIZE);
+    let seg = this.segs.get(n);
+    if (seg === undefined) {
+      const list = new Int32Array(IO_TLB_SEGSIZE);
+      for (let j = 0; j < IO_TLB_SEGSIZE; j++) list[j] = IO_TLB_SEGSIZE - j;
+      seg = { list, orig: new Float64Array(IO_TLB_SEGSIZE).fill(INVALID_PHYS_ADDR), allocSize: new Int32Array(IO_TLB_SEGSIZE), used: 0 };
+      this.segs.set(n, seg);
+    }
+    return seg;
+  }
+
+  /** Slot state kept (test helper: segments with a slot in use). */
+  get segmentsInUse(): number {
+    return this.segs.size;
   }
 
   /** is_swiotlb_buffer() */
@@ -227,7 +268,7 @@ export class SwiotlbPool {
         checked++;
         continue;
       }
-      if (this.list[index]! >= nslots) return this.take(index, nslots, origAddr, allocSize);
+      if (this.listAt(index) >= nslots) return this.take(index, nslots, origAddr, allocSize);
       index = wrap(index + stride);
       checked += stride;
     }
@@ -236,13 +277,17 @@ export class SwiotlbPool {
   }
 
   private take(slot: number, nslots: number, origAddr: number, allocSize: number): number {
-    for (let i = slot; i < slot + nslots; i++) {
-      this.list[i] = 0;
-      this.allocSize[i] = allocSize - (i - slot) * IO_TLB_SIZE;
-      this.orig[i] = origAddr + (i - slot) * IO_TLB_SIZE;
+    // a run never crosses a segment: list[] counts only to the end of the slot's segment
+    const seg = this.segOf(slot);
+    const s0 = slot % IO_TLB_SEGSIZE;
+    for (let k = 0; k < nslots; k++) {
+      seg.list[s0 + k] = 0;
+      seg.allocSize[s0 + k] = allocSize - k * IO_TLB_SIZE;
+      seg.orig[s0 + k] = origAddr + k * IO_TLB_SIZE;
     }
+    seg.used += nslots;
     let count = 0;
-    for (let i = slot - 1; i >= 0 && i % IO_TLB_SEGSIZE !== IO_TLB_SEGSIZE - 1 && this.list[i] !== 0; i--) this.list[i] = ++count;
+    for (let j = s0 - 1; j >= 0 && seg.list[j] !== 0; j--) seg.list[j] = ++count;
     this.index = slot + nslots >= this.nslabs ? 0 : slot + nslots;
     this.stats.used += nslots;
     if (this.stats.used > this.stats.hiwater) this.stats.hiwater = this.stats.used;
@@ -251,16 +296,22 @@ export class SwiotlbPool {
 
   /** swiotlb_release_slots(): give the slots back, merging the free counts with the neighbours. */
   release(slot: number): void {
-    const nslots = Math.ceil(this.allocSize[slot]! / IO_TLB_SIZE);
+    const seg = this.segs.get(Math.floor(slot / IO_TLB_SEGSIZE));
+    if (seg === undefined) return;
+    const s0 = slot % IO_TLB_SEGSIZE;
+    const nslots = Math.ceil(seg.allocSize[s0]! / IO_TLB_SIZE);
     if (nslots === 0) return;
-    let count = slot + nslots < alignUp(slot + 1, IO_TLB_SEGSIZE) ? this.list[slot + nslots]! : 0;
-    for (let i = slot + nslots - 1; i >= slot; i--) {
-      this.list[i] = ++count;
-      this.orig[i] = INVALID_PHYS_ADDR;
-      this.allocSize[i] = 0;
-      this.data.delete(i);
+    let count = s0 + nslots < IO_TLB_SEGSIZE ? seg.list[s0 + nslots]! : 0;
+    for (let j = s0 + nslots - 1; j >= s0; j--) {
+      seg.list[j] = ++count;
+      seg.orig[j] = INVALID_PHYS_ADDR;
+      seg.allocSize[j] = 0;
+      this.data.delete(slot - s0 + j);
     }
-    for (let i = slot - 1; i >= 0 && i % IO_TLB_SEGSIZE !== IO_TLB_SEGSIZE - 1 && this.list[i] !== 0; i--) this.list[i] = ++count;
+    for (let j = s0 - 1; j >= 0 && seg.list[j] !== 0; j--) seg.list[j] = ++count;
+    seg.used -= nslots;
+    // a segment with nothing in use is entirely free again: its state is the untouched one
+    if (seg.used === 0) this.segs.delete(Math.floor(slot / IO_TLB_SEGSIZE));
     this.stats.used -= nslots;
   }
 

@@ -2,11 +2,15 @@
  * Contiguous Memory Allocator areas (mm/cma.c, spec §5.2).
  *
  * One CmaArea = one contiguous physical range with a bitmap, one bit per 2^orderPerBit pages.
- * The bitmap is a Uint32Array searched a word at a time (Math.clz32 for the bit position), so a
- * first-fit search over a 1 Mi-page area costs at most ~32 K word reads.
+ * The bitmap is searched a word at a time (Math.clz32 for the bit position), so a first-fit
+ * search over a 1 Mi-page area costs at most ~32 K word reads. It is a SparseBitmap
+ * (./bitmap.ts): chunks exist only where bits are set, so an area of any size (terabytes from a
+ * device tree) costs nothing at boot; the kernel's is a flat array allocated by
+ * cma_activate_area().
  *
  * Errors are data: alloc() returns -1, release() returns false; nothing throws.
  */
+import { SparseBitmap, ctz32 } from './bitmap.js';
 import { getOrder, pageAlign, pageblockNrPages } from './page.js';
 import type { Arch } from './page.js';
 
@@ -35,17 +39,9 @@ export function cmaMinAlignmentBytes(pageSize: number, arch: Arch): number {
   return pageSize * pageblockNrPages(pageSize, arch);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Bitmap helpers (lib/find_bit.c, lib/bitmap.c semantics, word-at-a-time).
-
-/** Index of the lowest set bit of a non-zero 32-bit value. */
-function ctz32(x: number): number {
-  return 31 - Math.clz32(x & -x);
-}
-
 export class CmaArea {
   /** Bitmap: bit i set = pages [i·2^orderPerBit, (i+1)·2^orderPerBit) are allocated. */
-  private readonly bitmap: Uint32Array;
+  private readonly bitmap: SparseBitmap;
   /** Number of bits in use (cma_bitmap_maxno(): count >> order_per_bit). */
   private readonly nbits: number;
   private avail: number;
@@ -74,7 +70,7 @@ export class CmaArea {
     readonly orderPerBit: number = 0,
   ) {
     this.nbits = Math.floor(count / 2 ** orderPerBit);
-    this.bitmap = new Uint32Array(Math.ceil(this.nbits / 32));
+    this.bitmap = new SparseBitmap(this.nbits);
     this.avail = count;
   }
 
@@ -85,15 +81,7 @@ export class CmaArea {
 
   /** Allocated pages = set bits << order_per_bit (debugfs cma/<name>/used, cma_used_get()). */
   get used(): number {
-    let bits = 0;
-    for (const w of this.bitmap) {
-      let v = w;
-      // popcount
-      v = v - ((v >>> 1) & 0x55555555);
-      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-      bits += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-    }
-    return bits * 2 ** this.orderPerBit;
+    return this.bitmap.popcount() * 2 ** this.orderPerBit;
   }
 
   /**
@@ -185,9 +173,7 @@ export class CmaArea {
 
   /** Whether bit `i` is set (test/debug helper). */
   isAllocated(pfn: number): boolean {
-    const i = Math.floor((pfn - this.basePfn) / 2 ** this.orderPerBit);
-    if (i < 0 || i >= this.nbits) return false;
-    return ((this.bitmap[i >>> 5] ?? 0) >>> (i & 31)) % 2 === 1;
+    return this.bitmap.get(Math.floor((pfn - this.basePfn) / 2 ** this.orderPerBit));
   }
 
   // ---- bitmap primitives --------------------------------------------------------------------
@@ -225,25 +211,37 @@ export class CmaArea {
   private findZeroAreaWords(start: number, nr: number, step: number, offset: number): number {
     const nbits = this.nbits;
     if (start >= nbits) return nbits;
-    const lastWord = (nbits - 1) >>> 5;
-    const tail = nbits & 31;
+    const bm = this.bitmap;
+    const lastWord = Math.floor((nbits - 1) / 32);
+    const tail = nbits % 32;
     const lastMask = tail === 0 ? ~0 : (1 << tail) - 1;
     const first = (step - (offset % step)) % step;
     let pattern = 0;
     for (let j = first; j < 32; j += step) pattern |= 1 << j;
-    let startMask = ~0 << (start & 31);
-    for (let w = start >>> 5; w <= lastWord; w++) {
+    let startMask = ~0 << (start % 32);
+    // the word read as `hi` is the next iteration's `lo`: each word is read once
+    let nextW = -1;
+    let nextRaw = 0;
+    for (let w = Math.floor(start / 32); w <= lastWord; w++) {
       // clear bits of this word and the next, bits at or beyond nbits counted as set
-      let lo = ~(this.bitmap[w] ?? 0);
+      let lo = ~(w === nextW ? nextRaw : bm.word(w));
       if (w === lastWord) lo &= lastMask;
       // a window can only start at a clear, aligned bit at or after start
       if ((lo & startMask & pattern) === 0) {
         startMask = ~0;
+        // a run of full words (whole chunks of them, for a huge area) is skipped at once
+        if (lo === 0) {
+          const z = bm.nextZero((w + 1) * 32, nbits);
+          if (z >= nbits) return nbits;
+          w = Math.floor(z / 32) - 1;
+        }
         continue;
       }
       let hi = 0;
       if (w < lastWord) {
-        hi = ~(this.bitmap[w + 1] ?? 0);
+        nextW = w + 1;
+        nextRaw = bm.word(nextW);
+        hi = ~nextRaw;
         if (w + 1 === lastWord) hi &= lastMask;
       }
       // acc = run of accLen clear bits starting here; p = run of pLen clear bits (doubling)
@@ -289,54 +287,21 @@ export class CmaArea {
 
   /** lib/find_bit.c find_next_zero_bit(): first clear bit in [start, size), or size. */
   private findNextZero(start: number, size: number): number {
-    if (start >= size) return size;
-    let w = start >>> 5;
-    const last = (size - 1) >>> 5;
-    let word = ~(this.bitmap[w] ?? 0) & (~0 << (start & 31));
-    while (word === 0) {
-      w++;
-      if (w > last) return size;
-      word = ~(this.bitmap[w] ?? 0);
-    }
-    return Math.min(w * 32 + ctz32(word), size);
+    return this.bitmap.nextZero(start, size);
   }
 
   /** lib/find_bit.c find_next_bit(): first set bit in [start, size), or size. */
   private findNextSet(start: number, size: number): number {
-    if (start >= size) return size;
-    let w = start >>> 5;
-    const last = (size - 1) >>> 5;
-    let word = (this.bitmap[w] ?? 0) & (~0 << (start & 31));
-    while (word === 0) {
-      w++;
-      if (w > last) return size;
-      word = this.bitmap[w] ?? 0;
-    }
-    return Math.min(w * 32 + ctz32(word), size);
+    return this.bitmap.nextSet(start, size);
   }
 
   /** lib/bitmap.c bitmap_set(). */
   private setRange(start: number, nr: number): void {
-    this.fillRange(start, nr, true);
+    this.bitmap.set(start, nr);
   }
 
   /** lib/bitmap.c bitmap_clear(). */
   private clearRange(start: number, nr: number): void {
-    this.fillRange(start, nr, false);
-  }
-
-  private fillRange(start: number, nr: number, on: boolean): void {
-    const end = Math.min(start + nr, this.nbits);
-    let i = start;
-    while (i < end) {
-      const w = i >>> 5;
-      const lo = i & 31;
-      const hi = Math.min(32, lo + (end - i));
-      // bits lo..hi-1 of word w
-      const m = hi === 32 ? ~0 << lo : ((1 << (hi - lo)) - 1) << lo;
-      const cur = this.bitmap[w] ?? 0;
-      this.bitmap[w] = on ? cur | m : cur & ~m;
-      i += hi - lo;
-    }
+    this.bitmap.clear(start, nr);
   }
 }

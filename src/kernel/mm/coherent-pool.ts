@@ -3,14 +3,18 @@
  * power-of-two blocks of pages, naturally aligned relative to the pool start, with no fallback to
  * other memory when it is full.
  *
+ * The allocation bitmap is a SparseBitmap (./bitmap.ts), so a pool of any size costs nothing
+ * until it is used (the kernel's dma_init_coherent_memory() allocates a flat one).
+ *
  * @kernel kernel/dma/coherent.c __dma_alloc_from_coherent, __dma_release_from_coherent,
  *   dma_mmap_from_dev_coherent; lib/bitmap.c bitmap_find_free_region
  */
+import { SparseBitmap } from './bitmap.js';
 import { getOrder } from './page.js';
 
 export class CoherentPool {
   /** One bit per page: set = allocated. */
-  private readonly bitmap: Uint8Array;
+  private readonly bitmap: SparseBitmap;
   private used = 0;
   constructor(
     /** Region name (the DT node name). */
@@ -25,7 +29,7 @@ export class CoherentPool {
     /** The region is `no-map`: no struct pages behind it (mapped write-combined by memremap). */
     readonly nomap: boolean = false,
   ) {
-    this.bitmap = new Uint8Array(pages);
+    this.bitmap = new SparseBitmap(pages);
   }
 
   get usedPages(): number {
@@ -42,21 +46,25 @@ export class CoherentPool {
    */
   alloc(bytes: number): number {
     if (!(bytes > 0) || bytes > this.pages * this.pageSize) return -1;
-    const order = getOrder(bytes, this.pageSize);
-    const n = 2 ** order;
-    const bm = this.bitmap;
-    for (let pos = 0; pos + n <= this.pages; pos += n) {
-      let free = true;
-      for (let i = pos; i < pos + n; i++) {
-        if (bm[i] !== 0) {
-          free = false;
-          break;
-        }
-      }
-      if (!free) continue;
-      bm.fill(1, pos, pos + n);
-      this.used += n;
-      return pos;
+    const n = 2 ** getOrder(bytes, this.pageSize);
+    const pos = this.findFree(n);
+    if (pos < 0) return -1;
+    this.bitmap.set(pos, n);
+    this.used += n;
+    return pos;
+  }
+
+  /**
+   * lib/bitmap.c bitmap_find_free_region()'s search: the first of the positions 0, n, 2n, … whose
+   * n pages are all free, or -1. A position that holds an allocated page is left for the next
+   * multiple of n past it, so the search costs one bitmap scan per allocated run it meets.
+   */
+  private findFree(n: number): number {
+    let pos = 0;
+    while (pos + n <= this.pages) {
+      const set = this.bitmap.nextSet(pos, pos + n);
+      if (set >= pos + n) return pos;
+      pos = (Math.floor(set / n) + 1) * n;
     }
     return -1;
   }
@@ -65,7 +73,7 @@ export class CoherentPool {
   release(pos: number, bytes: number): boolean {
     const n = 2 ** getOrder(bytes, this.pageSize);
     if (!Number.isInteger(pos) || pos < 0 || pos + n > this.pages) return false;
-    this.bitmap.fill(0, pos, pos + n);
+    this.bitmap.clear(pos, n);
     this.used -= n;
     return true;
   }
@@ -78,12 +86,7 @@ export class CoherentPool {
   /** Largest free naturally aligned power-of-two block, in pages (0 when full). */
   largestFreeBlock(): number {
     for (let order = Math.floor(Math.log2(Math.max(1, this.pages))); order >= 0; order--) {
-      const n = 2 ** order;
-      for (let pos = 0; pos + n <= this.pages; pos += n) {
-        let free = true;
-        for (let i = pos; i < pos + n && free; i++) if (this.bitmap[i] !== 0) free = false;
-        if (free) return n;
-      }
+      if (this.findFree(2 ** order) >= 0) return 2 ** order;
     }
     return 0;
   }

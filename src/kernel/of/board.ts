@@ -30,6 +30,16 @@ export interface BoardTextOptions {
   readonly readInclude?: DtsReadFile;
 }
 
+/**
+ * Bytes one board file may have: a DTS or DTB file, and each file it pulls in with `/include/` or
+ * `/incbin/` (a live tree's property files have the same limit, LIVE_TREE_LIMITS). Real device
+ * trees are far smaller: the kernel's DTBs are tens to hundreds of KiB, and arm64 Linux refuses a
+ * DTB over 2 MiB at boot (arch/arm64/include/asm/boot.h MAX_FDT_SIZE, fixmap_remap_fdt()).
+ */
+export const BOARD_FILE_MAX_BYTES = 16 * 1024 * 1024;
+/** Bytes one board may read in all: its file and every /include/ and /incbin/ file (each read counts), or a live tree's properties. */
+export const BOARD_TOTAL_MAX_BYTES = 32 * 1024 * 1024;
+
 /** The file name DTS errors carry for a string given as DTS text. */
 export const BOARD_TEXT_FILE = '<board text>';
 /** The file name errors carry for a Uint8Array given as a board. */
@@ -79,8 +89,9 @@ export function loadBoardBytes(bytes: Uint8Array, opts: BoardTextOptions = {}): 
     const r = readFdt(bytes);
     return 'error' in r ? { error: `${file}: ${r.error}` } : { tree: r.tree, source: 'dtb' };
   }
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  const parts: string[] = [];
+  for (let i = 0; i < bytes.length; i += 8192) parts.push(String.fromCharCode(...bytes.subarray(i, i + 8192)));
+  const text = parts.join('');
   if (opts.file === undefined && !isDtsText(text)) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     return { error: `${file}: neither a DTB (no FDT magic d0 0d fe ed at the start: ${bytes.length === 0 ? 'empty' : head}) nor DTS source (no /dts-v1/ at the start)` };

@@ -39,9 +39,10 @@ export interface DtsError {
 /**
  * Reads an included file (`/include/ "path"`, `/incbin/("path")`) named in `fromFile`: returns the
  * resolved path (used in error messages and to detect include cycles) and the text, one character
- * per byte (latin1) so that strings and `/incbin/` keep their exact bytes; or null when not found.
+ * per byte (latin1) so that strings and `/incbin/` keep their exact bytes; null when not found; or
+ * `{ error }` when the file was found but refused (not a regular file, over a size limit).
  */
-export type DtsReadFile = (path: string, fromFile: string) => { path: string; text: string } | null;
+export type DtsReadFile = (path: string, fromFile: string) => { path: string; text: string } | { error: string } | null;
 
 export type DtsResult = { tree: DeviceTree } | { error: DtsError };
 
@@ -513,6 +514,7 @@ class Parser {
     if (++this.includes > MAX_INCLUDES) fail(at, `too many included files (more than ${MAX_INCLUDES})`);
     const r = this.readFile(name, s.path);
     if (r === null) fail(at, `cannot find include file "${name}"`);
+    if ('error' in r) fail(at, `cannot include "${name}": ${r.error}`);
     const i = this.stack.findIndex((x) => x.path === r.path);
     if (i >= 0)
       fail(
@@ -908,7 +910,11 @@ class Parser {
         const hint = t.kind === 'op' && '+-*/%~!|^&<>='.includes(t.text[0]!) ? ' (an expression must be in parentheses, as in <(1 + 2)>)' : '';
         this.failAt(t, `expected a number, a '(' expression ')', a &reference or '>' in a cell list, found ${describe(t)}${hint}`);
       }
-      for (let i = bytes - 1; i >= 0; i--) v.bytes.push(Number((val >> BigInt(8 * i)) & 0xffn));
+      if (bits === 32) {
+        // the common case without a BigInt per byte
+        const n = Number(val & 0xffffffffn);
+        v.bytes.push(Math.floor(n / 0x1000000), Math.floor(n / 0x10000) % 256, Math.floor(n / 0x100) % 256, n % 256);
+      } else for (let i = bytes - 1; i >= 0; i--) v.bytes.push(Number((val >> BigInt(8 * i)) & 0xffn));
     }
   }
 
@@ -939,12 +945,13 @@ class Parser {
     if (this.readFile === null) this.failAt(kw, `cannot read "${name}" for /incbin/: no file reader was given`);
     const r = this.readFile(name, f.src.path);
     if (r === null) this.failAt(f, `cannot find /incbin/ file "${name}"`);
+    if ('error' in r) this.failAt(f, `cannot read /incbin/ file "${name}": ${r.error}`);
     const data = strBytes(r.text);
     const size = BigInt(data.length);
     if (offset > size) this.failAt(kw, `/incbin/ offset ${offset} is past the end of "${name}" (${size} bytes)`);
     const take = length === MASK64 ? size - offset : length;
     if (offset + take > size) this.failAt(kw, `/incbin/ asks for ${take} bytes at offset ${offset} but "${name}" has ${size} bytes`);
-    for (let i = Number(offset); i < Number(offset + take); i++) v.bytes.push(data[i]!);
+    for (let i = Number(offset), end = Number(offset + take); i < end; i++) v.bytes.push(data[i]!);
   }
 
   /** integer_prim: a literal, a character literal or a parenthesised expression. */

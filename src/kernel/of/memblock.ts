@@ -18,48 +18,107 @@ export interface PhysRange {
 
 type Span = [number, number];
 
+/**
+ * Index of the first span of a sorted, disjoint list whose end is ≥ `x` (`touch`: spans that end
+ * exactly at `x` count, for merging) or > `x`; list.length when there is none. Binary search, so
+ * every span operation below costs O(log n) plus the spans it changes (memblock's own arrays cost
+ * a memmove per insertion; the splice here is the same).
+ */
+function firstEndingAfter(list: readonly Span[], x: number, touch: boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const end = list[mid]![1];
+    if (touch ? end >= x : end > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** Adds [s, e) to a sorted, merged span list (memblock_add_range() + memblock_merge_regions()). */
 function spanAdd(list: Span[], s: number, e: number): void {
-  if (e <= s) return;
-  const all: Span[] = [...list, [s, e] as Span].sort((x, y) => x[0] - y[0]);
-  const out: Span[] = [];
-  for (const [a, b] of all) {
-    const last = out[out.length - 1];
-    if (last !== undefined && a <= last[1]) last[1] = Math.max(last[1], b);
-    else out.push([a, b]);
+  if (!(e > s)) return;
+  const last = list[list.length - 1];
+  if (last === undefined || s > last[1]) {
+    list.push([s, e]);
+    return;
   }
-  list.splice(0, list.length, ...out);
+  const i = firstEndingAfter(list, s, true);
+  let j = i;
+  let lo = s;
+  let hi = e;
+  while (j < list.length && list[j]![0] <= e) {
+    lo = Math.min(lo, list[j]![0]);
+    hi = Math.max(hi, list[j]![1]);
+    j++;
+  }
+  list.splice(i, j - i, [lo, hi]);
 }
 
 /** Removes [s, e) from a span list (memblock_remove_range()). */
 function spanRemove(list: Span[], s: number, e: number): void {
-  if (e <= s) return;
-  const out: Span[] = [];
-  for (const [a, b] of list) {
-    if (b <= s || a >= e) {
-      out.push([a, b]);
-      continue;
-    }
-    if (a < s) out.push([a, s]);
-    if (b > e) out.push([e, b]);
+  if (!(e > s)) return;
+  const i = firstEndingAfter(list, s, false);
+  let j = i;
+  const keep: Span[] = [];
+  while (j < list.length && list[j]![0] < e) {
+    const [a, b] = list[j]!;
+    if (a < s) keep.push([a, s]);
+    if (b > e) keep.push([e, b]);
+    j++;
   }
-  list.splice(0, list.length, ...out);
+  if (j > i) list.splice(i, j - i, ...keep);
 }
 
 /** Intersection of [s, e) with a span list. */
 function spanClip(list: readonly Span[], s: number, e: number): Span[] {
   const out: Span[] = [];
-  for (const [a, b] of list) {
-    const lo = Math.max(a, s);
-    const hi = Math.min(b, e);
-    if (lo < hi) out.push([lo, hi]);
+  for (let i = firstEndingAfter(list, s, false); i < list.length && list[i]![0] < e; i++) {
+    const [a, b] = list[i]!;
+    out.push([Math.max(a, s), Math.min(b, e)]);
   }
   return out;
 }
 
-/** mm/memblock.c memblock_addrs_overlap(): [b1, b1+s1) and [b2, b2+s2) intersect. */
+/** mm/memblock.c memblock_addrs_overlap(): [base, base+size) meets a span of the list. */
 function overlaps(list: readonly Span[], base: number, size: number): boolean {
-  return list.some(([a, b]) => base < b && a < base + size);
+  const i = firstEndingAfter(list, base, false);
+  return i < list.length && list[i]![0] < base + size;
+}
+
+/** `list` minus the union of `holes` (both sorted and merged), in one pass over both. */
+function spanSubtract(list: readonly Span[], holes: readonly Span[]): Span[] {
+  const out: Span[] = [];
+  let h = 0;
+  for (const [a, b] of list) {
+    let s = a;
+    while (h < holes.length && holes[h]![1] <= s) h++;
+    let k = h;
+    while (k < holes.length && holes[k]![0] < b) {
+      const [hs, he] = holes[k]!;
+      if (hs > s) out.push([s, hs]);
+      s = Math.max(s, he);
+      if (s >= b) break;
+      k++;
+    }
+    if (s < b) out.push([s, b]);
+  }
+  return out;
+}
+
+/** The union of two sorted, merged span lists. */
+function spanUnion(x: readonly Span[], y: readonly Span[]): Span[] {
+  const out: Span[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length || j < y.length) {
+    const next = j >= y.length || (i < x.length && x[i]![0] <= y[j]![0]) ? x[i++]! : y[j++]!;
+    const last = out[out.length - 1];
+    if (last !== undefined && next[0] <= last[1]) last[1] = Math.max(last[1], next[1]);
+    else out.push([next[0], next[1]]);
+  }
+  return out;
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -78,8 +137,6 @@ export function roundUp(x: number, a: number): number {
   return Number(((((BigInt(x) - 1n) & U64) | (BigInt(a) - 1n)) + 1n) & U64);
 }
 
-const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v, lo), hi);
-
 export class Memblock {
   /** memblock.memory as merged spans (NOMAP or not). */
   private readonly memory: Span[] = [];
@@ -95,6 +152,15 @@ export class Memblock {
   /** mm/memblock.c memblock_add(). */
   addMemory(base: number, size: number): void {
     spanAdd(this.memory, base, base + size);
+  }
+
+  /**
+   * mm/memblock.c memblock_remove(): takes [base, base + size) out of memblock.memory (and so
+   * drops its NOMAP flag); memblock.reserved is left alone.
+   */
+  removeMemory(base: number, size: number): void {
+    spanRemove(this.memory, base, base + size);
+    spanRemove(this.nomap, base, base + size);
   }
 
   /** mm/memblock.c memblock_reserve(): no check against memory; a size of 0 does nothing. */
@@ -151,10 +217,16 @@ export class Memblock {
    * skips NOMAP regions unless asked for them) nor reserved, ascending.
    */
   freeSpans(): Span[] {
-    const out: Span[] = this.memory.map(([a, b]): Span => [a, b]);
-    for (const [a, b] of this.nomap) spanRemove(out, a, b);
-    for (const [a, b] of this.reserved) spanRemove(out, a, b);
-    return out;
+    return spanSubtract(this.memory, spanUnion(this.nomap, this.reserved));
+  }
+
+  /** The free spans inside [lo, hi), ascending: memory minus NOMAP minus reserved, clipped. */
+  private freeSpansIn(lo: number, hi: number): Span[] {
+    const mem = spanClip(this.memory, lo, hi);
+    if (mem.length === 0) return mem;
+    const first = mem[0]![0];
+    const last = mem[mem.length - 1]![1];
+    return spanSubtract(mem, spanUnion(spanClip(this.nomap, first, last), spanClip(this.reserved, first, last)));
   }
 
   /**
@@ -163,27 +235,32 @@ export class Memblock {
    * (highest free range first, candidate = round_down(end - size, align)) or
    * __memblock_find_range_bottom_up() (candidate = round_up(start, align)), each free range
    * clamped to [start, end). Returns the base, or 0 when nothing fits.
+   *
+   * The search walks the memory spans from the end it starts at and computes the free parts of
+   * one span at a time, so it stops at the first fit instead of listing all free memory.
    */
   findInRange(size: number, align: number, start: number, end: number): number {
     const lo = Math.max(start, this.pageSize);
     const hi = Math.max(lo, end);
-    const free = this.freeSpans();
+    const mem = spanClip(this.memory, lo, hi);
     if (this.bottomUp) {
-      for (const [fs, fe] of free) {
-        const s = clamp(fs, lo, hi);
-        const e = clamp(fe, lo, hi);
-        const cand = roundUp(s, align);
-        if (cand < e && e - cand >= size) return cand;
+      for (const [ms, me] of mem) {
+        for (const [s, e] of this.freeSpansIn(ms, me)) {
+          const cand = roundUp(s, align);
+          if (cand < e && e - cand >= size) return cand;
+        }
       }
       return 0;
     }
-    for (let i = free.length - 1; i >= 0; i--) {
-      const [fs, fe] = free[i]!;
-      const s = clamp(fs, lo, hi);
-      const e = clamp(fe, lo, hi);
-      if (e < size) continue;
-      const cand = roundDown(e - size, align);
-      if (cand >= s) return cand;
+    for (let m = mem.length - 1; m >= 0; m--) {
+      const [ms, me] = mem[m]!;
+      const free = this.freeSpansIn(ms, me);
+      for (let i = free.length - 1; i >= 0; i--) {
+        const [s, e] = free[i]!;
+        if (e < size) continue;
+        const cand = roundDown(e - size, align);
+        if (cand >= s) return cand;
+      }
     }
     return 0;
   }

@@ -135,3 +135,102 @@ export function scanMemoryNodes(tree: DeviceTree, cells: RootCells, pageSize: nu
   }
   return { added, log, memoryNodes };
 }
+
+/**
+ * The physical memory the emulated kernel can map, per architecture (the machine model; see
+ * docs/device-tree.md "Physical address limits"):
+ *
+ * - x86-64 with 4-level paging (the oracle's 6.1 kernel has no CONFIG_X86_5LEVEL, and a CPU
+ *   without LA57 runs 4-level even when it has): MAX_PHYSMEM_BITS = 46, so MAXMEM = 64 TiB and
+ *   max_arch_pfn = 2^34 with 4 KiB pages (arch/x86/include/asm/pgtable_64_types.h,
+ *   arch/x86/include/asm/page_64_types.h MAXMEM).
+ * - arm64 as the arm64 oracle (7.3, a Cortex-A57 guest): CONFIG_ARM64_PA_BITS = 52
+ *   (PHYS_MASK_SHIFT), and a 48-bit kernel VA at run time (vabits_actual: VA_BITS 48, or 52 on a
+ *   CPU without LVA/LPA2), so the linear map covers 2^47 bytes = 128 TiB.
+ *   ARM64_MEMSTART_ALIGN: 1 GiB with 4 KiB and 16 KiB pages (PUD_SHIFT, CONT_PMD_SHIFT), 512 MiB
+ *   with 64 KiB pages (PMD_SHIFT = SECTION_SIZE_BITS = 29).
+ *
+ * @kernel arch/arm64/include/asm/kernel-pgtable.h ARM64_MEMSTART_ALIGN
+ */
+export const PHYS_LIMITS = {
+  x86_64: { maxPhysmemBits: 46 },
+  arm64: { physMaskShift: 52, vaBitsActual: 48 },
+} as const;
+
+/** arch/arm64/include/asm/kernel-pgtable.h ARM64_MEMSTART_ALIGN for a page size. */
+export function arm64MemstartAlign(pageSize: number): number {
+  return pageSize === 65536 ? 2 ** 29 : 2 ** 30;
+}
+
+/** What {@link clampPhysMemory} needs of memblock. */
+export interface PhysClampMemblock {
+  startOfDram(): number;
+  endOfDram(): number;
+  removeMemory(base: number, size: number): void;
+  snapshot(): { memory: PhysRange[] };
+}
+
+const sizeText = (n: number): string => {
+  for (const [u, s] of [['PiB', 2 ** 50], ['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20]] as const) if (n >= s && n % s === 0) return `${n / s} ${u}`;
+  return `${n} bytes`;
+};
+
+/**
+ * The architecture's limit on usable physical memory, applied to memblock.memory right after the
+ * memory scan, with the kernel's log line and an emulator note for what was dropped:
+ *
+ * - arm64 arm64_memblock_init(): memblock_remove() of everything at or above 1 << PHYS_MASK_SHIFT;
+ *   memstart_addr = round_down(start of DRAM, ARM64_MEMSTART_ALIGN); when the end of DRAM is more
+ *   than the linear region above it, "Memory doesn't fit in the linear mapping, VA_BITS too
+ *   small" (pr_warn, no prefix) and memblock_remove() of everything above memstart_addr + the
+ *   linear region size (the kernel image's position, which can keep more, is not modelled).
+ * - x86-64 e820__end_of_ram_pfn() → e820_end_pfn(): the highest RAM page frame, capped at
+ *   max_arch_pfn (MAXMEM >> PAGE_SHIFT), printed as "last_pfn = %#lx max_arch_pfn = %#lx" (no
+ *   prefix, as the 6.1 oracle prints it). RAM above max_pfn never reaches the page allocator
+ *   (mm/memblock.c __free_memory_core() stops at max_low_pfn); here it is removed from memblock
+ *   instead, which is the same for the page allocator and keeps later memblock allocations below
+ *   it as x86's memblock_set_current_limit() does.
+ *
+ * The emulator's PFNs and addresses are JS numbers, exact below 2^53: both limits are far below.
+ */
+export function clampPhysMemory(mb: PhysClampMemblock, arch: 'x86_64' | 'arm64', pageSize: number, log: string[], diagnostics: string[]): void {
+  const total = (): number => mb.snapshot().memory.reduce((n, r) => n + r.size, 0);
+  const before = mb.snapshot().memory;
+  const had = total();
+  const note = (rule: string): void => {
+    const kept = total();
+    if (kept < had) diagnostics.push(`${sizeText(had - kept)} of the ${sizeText(had)} of RAM is not used: ${rule} (${sizeText(kept)} left)`);
+  };
+  if (arch === 'arm64') {
+    const { physMaskShift, vaBitsActual } = PHYS_LIMITS.arm64;
+    const linear = 2 ** (vaBitsActual - 1);
+    const rule = `arm64_memblock_init() removes RAM at or above 2^${physMaskShift} (PHYS_MASK_SHIFT) and beyond the ${sizeText(linear)} linear map of a ${vaBitsActual}-bit kernel VA`;
+    mb.removeMemory(2 ** physMaskShift, Infinity);
+    if (mb.endOfDram() > 0) {
+      const align = arm64MemstartAlign(pageSize);
+      const memstart = Math.floor(mb.startOfDram() / align) * align;
+      if (mb.endOfDram() - memstart > linear) log.push("Memory doesn't fit in the linear mapping, VA_BITS too small");
+      mb.removeMemory(memstart + linear, Infinity);
+    }
+    note(rule);
+    return;
+  }
+  const shift = Math.log2(pageSize);
+  const maxArchPfn = 2 ** (PHYS_LIMITS.x86_64.maxPhysmemBits - shift);
+  // e820_end_pfn(MAX_ARCH_PFN, E820_TYPE_RAM), over the RAM ranges in address order
+  let lastPfn = 0;
+  for (const r of before) {
+    const startPfn = Math.floor(r.base / pageSize);
+    const endPfn = Math.floor((r.base + r.size) / pageSize);
+    if (startPfn >= maxArchPfn) continue;
+    if (endPfn > maxArchPfn) {
+      lastPfn = maxArchPfn;
+      break;
+    }
+    if (endPfn > lastPfn) lastPfn = endPfn;
+  }
+  if (lastPfn > maxArchPfn) lastPfn = maxArchPfn;
+  log.push(`last_pfn = ${lastPfn === 0 ? '0' : '0x' + lastPfn.toString(16)} max_arch_pfn = 0x${maxArchPfn.toString(16)}`);
+  mb.removeMemory(maxArchPfn * pageSize, Infinity);
+  note(`x86-64 with 4-level paging maps physical addresses below ${sizeText(2 ** PHYS_LIMITS.x86_64.maxPhysmemBits)} (MAX_PHYSMEM_BITS ${PHYS_LIMITS.x86_64.maxPhysmemBits}; max_pfn is capped at max_arch_pfn)`);
+}

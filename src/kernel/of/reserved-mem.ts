@@ -24,7 +24,7 @@ import { DEFAULT_PROFILE } from '../profile.js';
 import type { ProfileName } from '../profile.js';
 import { Memblock } from './memblock.js';
 import type { PhysRange } from './memblock.js';
-import { addrSizeTuples, propLength, readCells, rootCells, scanMemoryNodes } from './memory.js';
+import { addrSizeTuples, clampPhysMemory, propLength, readCells, rootCells, scanMemoryNodes } from './memory.js';
 import type { RootCells } from './memory.js';
 import { isCompatible, reservedMemInitNode } from './reserved-handlers.js';
 import type { CmaAreaRecord, CoherentPool, HandlerContext, RegionHandler, RestrictedPool, RmemNodeInfo } from './reserved-handlers.js';
@@ -329,6 +329,7 @@ class Planner {
       }
       for (const r of fallback) this.mb.addMemory(r.base, r.size);
     }
+    clampPhysMemory(this.mb, this.input.arch, pageSize, this.log, this.diagnostics);
   }
 
   /** drivers/of/fdt.c early_init_fdt_scan_reserved_mem(): /memreserve/ until the first size 0. */
@@ -619,8 +620,8 @@ class Planner {
    * drivers/of/of_reserved_mem.c fdt_scan_reserved_mem(): available children only; reg → static,
    * else `size` → dynamic.
    */
-  earlyScan(rm: DtNode): DtNode[] {
-    const dynamic: DtNode[] = [];
+  earlyScan(rm: DtNode): { node: DtNode; order: number }[] {
+    const dynamic: { node: DtNode; order: number }[] = [];
     rm.children.forEach((child, i) => {
       if (!isAvailable(child)) {
         this.setStatus(child, 'ignored', 'disabled (status)');
@@ -628,7 +629,7 @@ class Planner {
       }
       const err = this.reserveReg(child, i);
       if (err === -Errno.ENOENT) {
-        if (hasProp(child, 'size')) dynamic.push(child);
+        if (hasProp(child, 'size')) dynamic.push({ node: child, order: i });
         else this.setStatus(child, 'ignored', hasProp(child, 'reg') ? 'malformed reg treated as absent' : 'neither reg nor size');
       }
     });
@@ -641,7 +642,7 @@ class Planner {
     const found = this.children();
     if (found !== null && !found.ok) this.log.push(`${this.prefix}Reserved memory: unsupported node format, ignoring`);
     if (found !== null && found.ok) {
-      for (const child of this.earlyScan(found.rm)) this.save(child, found.rm.children.indexOf(child), 0, 0);
+      for (const { node, order } of this.earlyScan(found.rm)) this.save(node, order, 0, 0);
     }
     if (this.b.memreserveAfterScan) this.reserveMemreserve();
     // fdt_init_reserved_mem()
@@ -665,8 +666,7 @@ class Planner {
     const found = this.children();
     if (found !== null && !found.ok) this.log.push(`${this.prefix}Reserved memory: unsupported node format, ignoring`);
     if (found !== null && found.ok) {
-      for (const child of this.earlyScan(found.rm)) {
-        const order = found.rm.children.indexOf(child);
+      for (const { node: child, order } of this.earlyScan(found.rm)) {
         const got = this.allocSize(child);
         if (got === null) continue;
         const r = this.save(child, order, got.base, got.size);
