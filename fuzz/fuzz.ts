@@ -29,6 +29,10 @@ export interface FuzzOptions {
   /** Skip calls that hit a known bug (default true). */
   readonly knownBugs?: boolean;
   readonly machines?: readonly MachineName[];
+  /** A step slower than this (ms) is a fault (run-case.ts RunOptions.slowStepMs); default off. */
+  readonly slowStepMs?: number;
+  /** Resident memory (bytes) above which a step is a fault (RunOptions.maxRssBytes); default off. */
+  readonly maxRssBytes?: number;
   /** Cases per batch (default 50). */
   readonly batch?: number;
   /** Called after each batch (progress). */
@@ -46,6 +50,8 @@ export interface FuzzTotals {
   byCall: Record<string, number>;
   byMachine: Record<string, number>;
   elapsedMs: number;
+  /** The slowest step seen: its operation, time and the batch seed. */
+  slowest: { op: string; ms: number; seed: number };
 }
 
 export interface FuzzFinding {
@@ -72,12 +78,13 @@ function add(into: Record<string, number>, from: Readonly<Record<string, number>
 }
 
 export function emptyTotals(): FuzzTotals {
-  return { cases: 0, steps: 0, calls: 0, batches: 0, skipped: {}, results: {}, byCall: {}, byMachine: {}, elapsedMs: 0 };
+  return { cases: 0, steps: 0, calls: 0, batches: 0, skipped: {}, results: {}, byCall: {}, byMachine: {}, elapsedMs: 0, slowest: { op: '', ms: 0, seed: 0 } };
 }
 
 /** Adds one case's counts to the totals. */
-export function count(t: FuzzTotals, c: FuzzCase, r: CaseResult): void {
+export function count(t: FuzzTotals, c: FuzzCase, r: CaseResult, seed = 0): void {
   t.cases++;
+  if (r.slowest.ms > t.slowest.ms) t.slowest = { ...r.slowest, seed };
   t.steps += r.steps;
   t.calls += r.calls;
   t.byMachine[c.machine] = (t.byMachine[c.machine] ?? 0) + 1;
@@ -92,7 +99,11 @@ export function fuzz(opts: FuzzOptions): FuzzReport {
   const machines = opts.machines ?? MACHINE_NAMES;
   const arb = caseArb(opts.maxSteps, machines);
   const batch = opts.batch ?? 50;
-  const runOpts = { knownBugs: opts.knownBugs ?? true };
+  const runOpts = {
+    knownBugs: opts.knownBugs ?? true,
+    ...(opts.slowStepMs !== undefined ? { slowStepMs: opts.slowStepMs } : {}),
+    ...(opts.maxRssBytes !== undefined ? { maxRssBytes: opts.maxRssBytes } : {}),
+  };
   const totals = emptyTotals();
   let found: { seed: number; path: string; failure: Failure; c: FuzzCase; steps: number } | null = null;
   for (let b = 0; found === null && totals.cases < opts.runs; b++) {
@@ -103,7 +114,7 @@ export function fuzz(opts: FuzzOptions): FuzzReport {
     const details = fc.check(
       fc.property(arb, (c) => {
         const r = runCase(c, runOpts);
-        count(totals, c, r);
+        count(totals, c, r, seed);
         if (r.failure !== null) {
           first ??= { failure: r.failure, c, steps: c.ops.length };
           return false;
@@ -138,8 +149,10 @@ export function fuzz(opts: FuzzOptions): FuzzReport {
     { seed: found.seed, path: found.path, endOnFailure: false, interruptAfterTimeLimit: opts.shrinkTimeMs ?? 60_000 },
   );
   let minimal = (details.counterexample?.[0] as FuzzCase | undefined) ?? smallest;
-  // then every single operation fast-check's shrinker left that the fault does not need
-  for (let i = minimal.ops.length - 1; i >= 0; i--) {
+  // then every single operation fast-check's shrinker left that the fault does not need (within
+  // the same time budget again)
+  const shrinkEnd = Date.now() + (opts.shrinkTimeMs ?? 60_000);
+  for (let i = minimal.ops.length - 1; i >= 0 && Date.now() < shrinkEnd; i--) {
     const c: FuzzCase = { machine: minimal.machine, ops: minimal.ops.filter((_, j) => j !== i) };
     if (runCase(c, runOpts).failure?.kind === kind) minimal = c;
   }

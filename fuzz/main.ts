@@ -7,7 +7,9 @@
  *   npm run fuzz -- --replay fuzz-failure.json  # run a replay file and print its call log
  *
  * A failing case is minimised, printed (call log and replay JSON) and written to --out (default
- * fuzz-failure-<seed>.json); the exit status is then 1. Usage errors exit with 2.
+ * fuzz-failure-<seed>.json); the exit status is then 1. Usage errors exit with 2. A step slower
+ * than --slow-ms (default 2000; 0: off) is a fault too: the kernel spent more than it should; and
+ * so is a step after which the host process holds more than 3 GiB.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fuzz, formatFinding } from './fuzz.js';
@@ -19,10 +21,12 @@ import { caseFromJson } from './ops.js';
 import { runCase } from './run-case.js';
 
 const USAGE = `usage: npm run fuzz -- [--seed N] [--runs N] [--minutes M] [--steps N] [--machine NAME]...
-                       [--shrink-minutes M] [--no-known-bugs] [--out FILE] [--json]
+                       [--shrink-minutes M] [--slow-ms N] [--no-known-bugs] [--out FILE] [--json]
        npm run fuzz -- --replay FILE [--no-known-bugs] [--json]
 machines: ${MACHINE_NAMES.join(', ')}`;
 const MAX_REPLAY_BYTES = 16 * 1024 * 1024;
+/** A case that makes the host process hold more than this is a fault (the machine is 256 MiB). */
+const MAX_RSS_BYTES = 3 * 1024 ** 3;
 
 class UsageError extends Error {}
 
@@ -33,6 +37,7 @@ interface Args {
   steps: number;
   machines: MachineName[];
   shrinkMinutes: number;
+  slowMs: number | null;
   knownBugs: boolean;
   out: string | null;
   json: boolean;
@@ -40,7 +45,7 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { seed: null, runs: null, minutes: null, steps: 200, machines: [], shrinkMinutes: 1, knownBugs: true, out: null, json: false, replay: null };
+  const a: Args = { seed: null, runs: null, minutes: null, steps: 200, machines: [], shrinkMinutes: 1, slowMs: 2000, knownBugs: true, out: null, json: false, replay: null };
   const value = (i: number, name: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${name} needs a value`);
@@ -69,6 +74,7 @@ function parseArgs(argv: readonly string[]): Args {
         i++;
         break;
       }
+      case '--slow-ms': a.slowMs = int(value(i, arg), arg, 0, 3_600_000); i++; break;
       case '--no-known-bugs': a.knownBugs = false; break;
       case '--out': a.out = value(i, arg); i++; break;
       case '--json': a.json = true; break;
@@ -89,6 +95,7 @@ function summary(t: FuzzTotals): string {
     `results: ${top(t.results, 14)}`,
     `calls: ${top(t.byCall, 40)}`,
     `known bugs skipped (calls not made): ${skipped === '' ? 'none' : skipped}`,
+    `slowest step: ${t.slowest.op} ${t.slowest.ms.toFixed(1)} ms (batch seed ${t.slowest.seed})`,
   ].join('\n');
 }
 
@@ -110,7 +117,7 @@ function replay(a: Args): number {
   } catch (e) {
     throw new UsageError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const r = runCase(c, { knownBugs: a.knownBugs, trace: true });
+  const r = runCase(c, { knownBugs: a.knownBugs, trace: true, ...(a.slowMs !== null && a.slowMs > 0 ? { slowStepMs: a.slowMs } : {}) });
   if (a.json) {
     console.log(JSON.stringify({ file, machine: c.machine, steps: c.ops.length, failure: r.failure, skipped: r.skipped, trace: r.trace }, null, 1));
   } else {
@@ -139,6 +146,8 @@ function main(argv: readonly string[]): number {
     maxSteps: a.steps,
     ...(minutes !== null ? { timeLimitMs: minutes * 60_000 } : {}),
     shrinkTimeMs: a.shrinkMinutes * 60_000,
+    ...(a.slowMs !== null && a.slowMs > 0 ? { slowStepMs: a.slowMs } : {}),
+    maxRssBytes: MAX_RSS_BYTES,
     knownBugs: a.knownBugs,
     machines,
     onBatch: (t) => {

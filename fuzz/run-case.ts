@@ -31,6 +31,17 @@ export interface RunOptions {
   readonly knownBugs?: boolean;
   /** Keep a strace-like log of every call (for printing a minimal case). Default false. */
   readonly trace?: boolean;
+  /**
+   * A step that takes longer than this (ms, wall clock) is a fault of kind `slow:<op>`: the
+   * kernel spent more than it should (`npm run fuzz` only; never in `npm test`, which makes no
+   * timing assertions). Default: off.
+   */
+  readonly slowStepMs?: number;
+  /**
+   * A step after which the host process's resident memory is above this (bytes) is a fault of
+   * kind `host-memory:<op>` (`npm run fuzz` only). Default: off.
+   */
+  readonly maxRssBytes?: number;
 }
 
 export interface Failure {
@@ -54,6 +65,8 @@ export interface CaseResult {
   /** Calls by name. */
   readonly byCall: Readonly<Record<string, number>>;
   readonly trace: readonly string[];
+  /** The slowest step: its operation and wall-clock time. */
+  readonly slowest: { readonly op: string; readonly ms: number };
 }
 
 /** At most this many processes alive at once (a harness bound, not a kernel one). */
@@ -596,7 +609,12 @@ class Runner {
         const addr = op.addr === null ? 0 : this.addr(p, op.addr);
         const fd = this.fd(p, op.fd);
         const len = op.fit ? this.fileSize(p, fd) : op.len;
-        this.sys(p, 'mmap', [addr, len, op.prot, op.flags, fd, op.off], () => p.mmap(addr, len, op.prot, op.flags, fd, op.off), 'addr');
+        const r = this.sys(p, 'mmap', [addr, len, op.prot, op.flags, fd, op.off], () => p.mmap(addr, len, op.prot, op.flags, fd, op.off), 'addr');
+        // a mapping lies in the user range: [mmap_min_addr, TASK_SIZE) (x86-64: 2^47 - 4096; arm64 48-bit VA: 2^48)
+        const taskSize = k.arch === 'x86_64' ? 2 ** 47 - 4096 : 2 ** 48;
+        if (typeof r === 'number' && r >= 0 && (r < 65536 || r + Math.ceil(len / this.ps) * this.ps > taskSize)) {
+          throw new FuzzFailure('bad-result:mmap', `mmap(0x${addr.toString(16)}, ${len}, ...) mapped [0x${r.toString(16)}, +${len}), outside the user range [0x10000, 0x${taskSize.toString(16)})`);
+        }
         return;
       }
       case 'sealedMemfd': {
@@ -866,10 +884,19 @@ class Runner {
 export function runCase(c: FuzzCase, opts: RunOptions = {}): CaseResult {
   let r: Runner | null = null;
   let failure: Failure | null = null;
+  let slowest = { op: '', ms: 0 };
   try {
     r = new Runner(c, opts);
     for (const op of c.ops) {
+      const t0 = performance.now();
       r.run(op);
+      const ms = performance.now() - t0;
+      if (ms > slowest.ms) slowest = { op: op.op, ms };
+      if (opts.slowStepMs !== undefined && ms > opts.slowStepMs) throw new FuzzFailure(`slow:${op.op}`, `step ${r.step} (${op.op}) took ${ms.toFixed(0)} ms (limit ${opts.slowStepMs} ms): ${JSON.stringify(op)}`);
+      if (opts.maxRssBytes !== undefined) {
+        const rss = process.memoryUsage.rss();
+        if (rss > opts.maxRssBytes) throw new FuzzFailure(`host-memory:${op.op}`, `after step ${r.step} (${op.op}) the host process holds ${(rss / 2 ** 20).toFixed(0)} MiB (limit ${(opts.maxRssBytes / 2 ** 20).toFixed(0)} MiB): ${JSON.stringify(op)}`);
+      }
       r.checkStep();
       r.step++;
     }
@@ -887,5 +914,6 @@ export function runCase(c: FuzzCase, opts: RunOptions = {}): CaseResult {
     results: r?.results ?? {},
     byCall: r?.byCall ?? {},
     trace: r?.trace ?? [],
+    slowest,
   };
 }

@@ -15,6 +15,9 @@ import { caseFromJson, caseToJson } from '../../fuzz/ops.js';
 import type { FuzzCase, Op } from '../../fuzz/ops.js';
 import { runCase } from '../../fuzz/run-case.js';
 import { Process } from '../../src/kernel/fs/process.js';
+import { Kernel, READ_FILE_MAX } from '../../src/kernel/kernel.js';
+import { Errno } from '../../src/uapi/errno.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/uapi/fcntl.js';
 
 /** The fixed seeds of `npm test` (deterministic: the same cases on every run). */
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -138,4 +141,21 @@ test('npm run fuzz: --replay runs a file and exits 0 when it passes; usage error
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('found by the fuzzer: Kernel.readFile of a 1 TiB memfd through /proc/self/fd is EFBIG, not 16 GB of host memory', () => {
+  const k = new Kernel({ profile: '6.1', ramBytes: 256 * 1024 * 1024 });
+  const p = k.spawn({ uid: 1000, gid: 1000, groups: [] });
+  const m = p.memfdCreate('big', 0);
+  assert.equal(p.ftruncate(m, 2 ** 40), 0);
+  assert.equal(k.readFile(p, `/proc/self/fd/${m}`), -Errno.EFBIG, 'i_size above READ_FILE_MAX: refused before any read');
+  assert.equal(p.ftruncate(m, READ_FILE_MAX + 1), 0);
+  assert.equal(k.readFile(p, `/proc/${p.pid}/fd/${m}`), -Errno.EFBIG);
+  assert.equal(p.ftruncate(m, 5), 0);
+  const buf = p.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert.ok(p.mm.copyToUser(buf, Uint8Array.from([104, 101, 108, 108, 111])));
+  assert.equal(p.write(m, buf, 5), 5);
+  assert.equal(k.readFile(p, `/proc/self/fd/${m}`), 'hello');
+  p.exit();
+  assert.equal(k.dmaBuf.list.size, 0);
 });
