@@ -164,7 +164,7 @@ export const opArb: Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant('mmap' as const),
       p,
-      addr: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: addrSel }),
+      addr: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: addrSel }),
       len: size,
       fit: fc.boolean(),
       prot: num(fc.constantFrom(1, 3, 2, 0, 7)),

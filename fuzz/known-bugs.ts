@@ -122,6 +122,13 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   // found by this fuzzer, reported to the lead (docs/reliability.md)
   {
+    id: 'user-arg-not-integer',
+    fixedBy: 'wt-proc',
+    summary:
+      'write(fd, addr + 1.5, 0.5) throws RangeError in AddressSpace.copyFromUser (a fractional length: new Uint8Array(0.5) has 0 bytes, the subarray it copies has 1); pointers and counts are integers in the ABI',
+    hits: ({ name, args }) => (name === 'write' || name === 'read') && !(Number.isInteger(args[1]) && Number.isInteger(args[2])),
+  },
+  {
     id: 'read-huge-count-allocates',
     fixedBy: 'wt-proc',
     summary:

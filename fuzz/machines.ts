@@ -8,7 +8,7 @@
  *   area and a per-region CMA heap, a coherent pool (the proposed coherent heap), a TEE protected
  *   region (the TEE heap), the default swiotlb and a restricted-dma-pool, devices behind an IOMMU,
  *   direct ones, one that needs contiguous memory and one with a narrow DMA mask; memory
- *   accounting, the dmem controller's charging and the charge_pid_fd proposal.
+ *   accounting, the dmem controller's charging and the charge_pid_fd proposal; the sync sanitizer.
  * - `arm64-6.12-16k`: the same board with 16 KiB pages on 6.12 (no per-region CMA heap, no TEE
  *   heap, no dmem), to move every size class off 4 KiB.
  */
@@ -124,6 +124,7 @@ export function machineConfig(name: MachineName): KernelConfig {
         board: fuzzBoard(),
         cmdline: 'dma_heap.mem_accounting=1 swiotlb=2048',
         features: { coherentHeap: 'v3', dmemCharging: true, chargePidFd: true },
+        sanitizer: { captureStacks: false, maxReports: 100 },
         devices: [
           { name: 'cam0', model: 'camera', needsContiguous: true },
           { name: 'disp0', model: 'display', needsContiguous: true, coherent: true },

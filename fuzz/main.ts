@@ -8,7 +8,7 @@
  *
  * A failing case is minimised, printed (call log and replay JSON) and written to --out (default
  * fuzz-failure-<seed>.json); the exit status is then 1. Usage errors exit with 2. A step slower
- * than --slow-ms (default 2000; 0: off) is a fault too: the kernel spent more than it should; and
+ * than --slow-ms (default 5000; 0: off) is a fault too: the kernel spent more than it should; and
  * so is a step after which the host process holds more than 3 GiB.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { seed: null, runs: null, minutes: null, steps: 200, machines: [], shrinkMinutes: 1, slowMs: 2000, knownBugs: true, out: null, json: false, replay: null };
+  const a: Args = { seed: null, runs: null, minutes: null, steps: 200, machines: [], shrinkMinutes: 1, slowMs: 5000, knownBugs: true, out: null, json: false, replay: null };
   const value = (i: number, name: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${name} needs a value`);

@@ -868,6 +868,9 @@ class Runner {
     now.iova.forEach((d, i) => {
       if (d.allocated !== boot.iova[i]!.allocated) problems.push(['iova', `device ${d.name}: ${d.allocated} bytes of IOVA space allocated`]);
     });
+    // the sanitizer's brackets of live buffers (white-box: a buffer it still tracks after release is host memory kept)
+    const tracked = (k.sanitizer as unknown as { open?: Map<unknown, unknown> } | null)?.open?.size ?? 0;
+    if (tracked !== 0) problems.push(['sanitizer', `the sync sanitizer still tracks ${tracked} buffer(s)`]);
     if (now.backed !== boot.backed) problems.push(['backing', `${now.backed - boot.backed} host bytes still behind pages`]);
     for (const m of this.memcgs) if (m.usage !== 0) problems.push(['memcg', `memcg ${m.id}${m.offline ? ' (offline)' : ''}: ${m.usage} pages still charged`]);
     for (const css of this.dmemCsses) for (const pool of css.pools.values()) if (pool.usage !== 0) problems.push(['dmem', `dmem pool ${pool.region.name}: ${pool.usage} bytes still charged`]);
