@@ -24,5 +24,6 @@ export default tseslint.config(
   { files: ['src/kernel/dma-heap/**/*.ts', 'src/kernel/dma-buf/**/*.ts'], rules: forbid(['**/heaps/**', '**/api/**', '**/backends/**', '**/apps/**', 'node:*'], 'the heap core never imports a heap: heaps register themselves') },
   { files: ['src/api/**/*.ts'], rules: forbid(['**/kernel/**', '**/backends/**', '**/apps/**'], 'api sees only uapi') },
   { files: ['src/backends/**/*.ts'], rules: forbid(['**/apps/**'], 'backends never import apps') },
+  { files: ['fuzz/**/*.ts'], rules: forbid(['**/api/**', '**/backends/**', '**/apps/**', '**/boards/**'], 'the fuzzer drives the kernel layer (src/kernel, src/uapi) directly') },
   { files: ['src/boards/**/*.ts'], rules: forbid(['**/api/**', '**/backends/**', '**/apps/**'], 'the board loaders see the kernel layer (its file-system-free loaders) and node:fs only') },
 );

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const dirs = ['src', 'test', 'bench', 'scripts'];
+const dirs = ['src', 'test', 'bench', 'scripts', 'fuzz'];
 
 function walk(dir: string, out: string[]): void {
   for (const name of readdirSync(dir)) {

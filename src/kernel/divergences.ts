@@ -141,7 +141,7 @@ export const DIVERGENCES: readonly Divergence[] = [
   {
     id: 'memfd-udmabuf-6.1',
     area: 'mm/memfd.c, mm/mmap.c, drivers/dma-buf/udmabuf.c',
-    linux: 'Later kernels changed memfds and udmabuf: 6.3 added MFD_NOEXEC_SEAL, MFD_EXEC and F_SEAL_EXEC; udmabuf later accepts hugetlbfs memfds and no longer leaks the buffer when dma_buf_fd() fails. Two later changes are in the 6.1.192 stable kernel too (observed on the oracle with the linux backend): a read-only MAP_SHARED mapping of a write-sealed memfd maps (only shared mappings that may become writable count against F_SEAL_WRITE, the 6.7 rework), and udmabuf rejects F_SEAL_FUTURE_WRITE.',
+    linux: 'Later kernels changed memfds and udmabuf: 6.3 added MFD_NOEXEC_SEAL, MFD_EXEC and F_SEAL_EXEC; udmabuf later accepts hugetlbfs memfds. Three later changes are in the 6.1.192 stable kernel too (observed on the oracle with the linux backend and a C program): a read-only MAP_SHARED mapping of a write-sealed memfd maps (only shared mappings that may become writable count against F_SEAL_WRITE, the 6.7 rework), udmabuf rejects F_SEAL_FUTURE_WRITE, and udmabuf no longer leaks the buffer when dma_buf_fd() fails (EMFILE).',
     emulator: 'memfd_create, sealing and /dev/udmabuf behave as in 6.1.192 in every profile.',
     reason: 'Only 6.1.192 has been observed (the probe\'s udmabuf lines and the linux backend on the oracle VM); the spec describes udmabuf only briefly.',
   },

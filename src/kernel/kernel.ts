@@ -138,6 +138,9 @@ interface VirtualFile {
 /** The cgroup v2 mount point. */
 const CGROUP_MNT = '/sys/fs/cgroup';
 
+/** The most Kernel.readFile() reads of one file (a tool's helper, not a syscall). */
+export const READ_FILE_MAX = 64 * 1024 * 1024;
+
 export class Kernel implements ProcessHost, KernelServices {
   readonly profile: Profile;
   readonly arch: Arch;
@@ -692,10 +695,18 @@ export class Kernel implements ProcessHost, KernelServices {
     return false;
   }
 
-  /** Reads a whole virtual file as `proc` would (open, read, close). */
+  /**
+   * Reads a whole virtual file as `proc` would (open, read, close), at most READ_FILE_MAX bytes.
+   * A longer file (a memfd reopened through /proc/<pid>/fd can be 2^40 bytes of holes) is EFBIG:
+   * the text must fit in memory, and nothing is read past the limit.
+   */
   readFile(proc: Process, path: string): string | number {
     const f = this.openPath(proc, path, this.fc.O_RDONLY);
     if (typeof f === 'number') return f;
+    if (f.inode.size > READ_FILE_MAX) {
+      f.put();
+      return -E.EFBIG;
+    }
     // a binary file is not text (and pagemap would read for 2^36 entries): read(2) it instead
     if (f.fop === this.pagemapOps) {
       f.put();
@@ -704,11 +715,14 @@ export class Kernel implements ProcessHost, KernelServices {
     try {
       if ((f.mode & FMODE_READ) === 0 || f.fop.read === undefined) return -E.EINVAL;
       const chunks: Uint8Array[] = [];
+      let total = 0;
       for (;;) {
         const b = new Uint8Array(65536);
         const n = f.fop.read(f, b);
         if (n < 0) return n;
         if (n === 0) break;
+        total += n;
+        if (total > READ_FILE_MAX) return -E.EFBIG;
         chunks.push(b.subarray(0, n));
       }
       let s = '';

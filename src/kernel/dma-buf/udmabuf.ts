@@ -161,9 +161,12 @@ export class UdmabufDevice {
    *    MAX_LFS_FILESIZE → EFBIG, no memory → ENOMEM), each with a reference the buffer keeps;
    * 4. dma_buf_export() (exp_name "udmabuf", always O_RDWR), then dma_buf_fd() with O_CLOEXEC
    *    iff UDMABUF_FLAGS_CLOEXEC; the fd is the ioctl's result.
-   * The flags are never validated: unknown bits are ignored. If dma_buf_fd() fails (EMFILE),
-   * 6.1 returns the error and leaks the buffer (it stays in the dma-buf list with its pages).
-   * @kernel drivers/dma-buf/udmabuf.c udmabuf_create
+   * The flags are never validated: unknown bits are ignored. If dma_buf_fd() fails (EMFILE), the
+   * buffer is put again (its release drops the page references) and the error returned: 6.1.0
+   * leaked it, but the fix ("udmabuf: fix memory leak on last export_udmabuf() error path") is in
+   * the 6.1.192 stable kernel, and in 6.12.118 and 7.3 (observed on the oracles: nothing left in
+   * bufinfo after the EMFILE).
+   * @kernel drivers/dma-buf/udmabuf.c udmabuf_create, export_udmabuf
    */
   private create(proc: Process, flags: number, items: readonly Item[]): number {
     const { pageSize: ps, shmem, dmaBuf, fc } = this.host;
@@ -202,7 +205,9 @@ export class UdmabufDevice {
     const ubuf = new Udmabuf(pages, ps, this.host.shmem);
     const buf = dmaBuf.export({ expName: 'udmabuf', ops: this.ops, size: pagecount * ps, flags: fc.O_RDWR, priv: ubuf });
     if (typeof buf === 'number') return fail(buf);
-    return dmaBuf.fd(buf, proc, (flags & UDMABUF_FLAGS_CLOEXEC) !== 0 ? fc.O_CLOEXEC : 0);
+    const fd = dmaBuf.fd(buf, proc, (flags & UDMABUF_FLAGS_CLOEXEC) !== 0 ? fc.O_CLOEXEC : 0);
+    if (fd < 0) dmaBuf.put(buf);
+    return fd;
   }
 
   /** udmabuf_ops */
