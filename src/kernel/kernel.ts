@@ -305,7 +305,12 @@ export class Kernel implements ProcessHost, KernelServices {
     // read once: the parameter is read-only (0444), which the dmem series relies on
     this.memAccounting = this.memAccountingParam && acct !== undefined && /^(1|y|Y|on)$/.test(acct === '' ? 'y' : acct);
 
-    this.cgroups = new CgroupFs({ pageSize: ps, findProcess: (pid) => this.processes.get(pid) ?? null, dmem: this.profile.dmemCgroup });
+    this.cgroups = new CgroupFs({
+      pageSize: ps,
+      findProcess: (pid) => this.processes.get(pid) ?? null,
+      dmem: this.profile.dmemCgroup,
+      memcgOutOfMemory: (m, writer) => this.outOfMemory(writer, m, 'memcg') !== 'none',
+    });
     this.dmem = this.features.dmemCharging ? this.dmemAccounting() : null;
     const memcgs = this.cgroups.memory;
     this.kmem = {
@@ -570,7 +575,8 @@ export class Kernel implements ProcessHost, KernelServices {
     const totalPages = memcg !== null ? memcg.max : this.totalRamPages();
     this.log(invokedLine(this.oomTask(current), gfp));
     if (memcg !== null) for (const l of memcgMeminfoLines(memcg.usage, memcg.max, memcg.failcnt, memcgs.pageCounterMax, ps)) this.log(l);
-    for (const l of dumpTasks(tasks)) this.log(l);
+    // dump_task() breaks the RSS down from 6.8 (seen on the 6.12 and 7.3 oracles; 6.1 has the short form)
+    for (const l of dumpTasks(tasks, this.profile.name !== '6.1' && this.profile.name !== '6.6')) this.log(l);
     const chosen = selectBadProcess(tasks, totalPages, ps);
     if (chosen === null) {
       this.log(NO_KILLABLE_LINE);

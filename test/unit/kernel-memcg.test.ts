@@ -205,9 +205,10 @@ test('memory.max: the memcg OOM killer kills the biggest task of the memcg at a 
     'memory: usage 64kB, limit 64kB, failcnt 4',
     'swap: usage 0kB, limit 9007199254740988kB, failcnt 0',
     'Tasks state (memory values in pages):',
-    '[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name',
-    `[${String(p.pid).padStart(7)}]     0 ${String(p.pid).padStart(5)}        1        1        0        0             0 task`,
-    `[${String(q.pid).padStart(7)}]     0 ${String(q.pid).padStart(5)}      257       16        0        0             0 worker`,
+    // (7.0: the RSS broken down, as on the 6.12 and 7.3 oracles)
+    '[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name',
+    `[${String(p.pid).padStart(7)}]     0 ${String(p.pid).padStart(5)}        1        1        1        0         0        0        0             0 task`,
+    `[${String(q.pid).padStart(7)}]     0 ${String(q.pid).padStart(5)}      257       16       16        0         0        0        0             0 worker`,
     `oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),oom_memcg=/probe,task_memcg=/probe,task=worker,pid=${q.pid},uid=0`,
     `Memory cgroup out of memory: Killed process ${q.pid} (worker) total-vm:1028kB, anon-rss:64kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`,
   ]);

@@ -241,6 +241,13 @@ export class AddressSpace {
   dying = false;
   private last: Vma | null = null;
   private lastAnonVma = 0;
+  /**
+   * What the last top-down search learnt (the gap sizes the maple tree keeps in Linux): no free
+   * gap above the VMA starting at `vmaStart` (below mmap_base) is longer than `maxGap`. Mappings
+   * only shrink gaps; an unmap above that VMA forgets it. It makes filling the address space
+   * from the top linear instead of quadratic.
+   */
+  private gapCache: { vmaStart: number; maxGap: number } | null = null;
 
   constructor(
     readonly pageSize: number,
@@ -344,12 +351,28 @@ export class AddressSpace {
 
   /** vm_unmapped_area() with VM_UNMAPPED_AREA_TOPDOWN: the highest free [a, a + len) inside [low, high), or -ENOMEM. */
   private searchTopdown(len: number, low: number, high: number): number {
+    const v = this.vmas;
     let gapEnd = high;
-    for (const v of this.vmas) {
-      if (v.start >= gapEnd) continue;
-      const gapStart = Math.max(v.end, low);
+    let i = 0;
+    let maxGap = 0;
+    const c = this.gapCache;
+    if (c !== null && len > c.maxGap) {
+      // every gap above that VMA is too short: resume below it
+      const j = this.indexAbove(c.vmaStart);
+      if (j >= 0 && v[j]!.start === c.vmaStart) {
+        gapEnd = Math.min(high, c.vmaStart);
+        i = j + 1;
+        maxGap = c.maxGap;
+      }
+    }
+    for (; i < v.length; i++) {
+      const m = v[i]!;
+      if (m.start >= gapEnd) continue;
+      const gapStart = Math.max(m.end, low);
       if (gapEnd - len >= gapStart) return gapEnd - len;
-      gapEnd = v.start;
+      maxGap = Math.max(maxGap, gapEnd - gapStart);
+      gapEnd = m.start;
+      this.gapCache = { vmaStart: m.start, maxGap };
       if (gapEnd - len < low) return -E.ENOMEM;
     }
     return gapEnd - len >= low ? gapEnd - len : -E.ENOMEM;
@@ -433,6 +456,7 @@ export class AddressSpace {
    * @kernel mm/mmap.c do_vmi_munmap / __split_vma; mm/memory.c unmap_vmas (zap_pte_range)
    */
   unmap(start: number, end: number): { removed: Vma[]; added: Vma[] } {
+    if (this.gapCache !== null && end > this.gapCache.vmaStart) this.gapCache = null;
     const r = this.carve(start, end);
     this.zap(start, end);
     for (const v of r.removed) this.releaseShared(v);

@@ -96,13 +96,18 @@ export function invokedLine(current: OomTask, gfp: OomGfp): string {
   return `${comm(current)} invoked oom-killer: gfp_mask=${GFP_TEXT[gfp]}, order=0, oom_score_adj=${current.oomScoreAdj}`;
 }
 
-/** dump_tasks(): the header lines and one line per eligible task (dump_task's columns). */
-export function dumpTasks(tasks: Iterable<OomTask>): string[] {
-  const out = ['Tasks state (memory values in pages):', '[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name'];
+/**
+ * dump_tasks(): the header lines and one line per eligible task (dump_task's columns). From 6.8
+ * the RSS is also broken down into rss_anon, rss_file and rss_shmem (`rssColumns`).
+ */
+export function dumpTasks(tasks: Iterable<OomTask>, rssColumns: boolean): string[] {
+  const head = rssColumns ? 'rss rss_anon rss_file rss_shmem' : 'rss';
+  const out = ['Tasks state (memory values in pages):', `[  pid  ]   uid  tgid total_vm      ${head} pgtables_bytes swapents oom_score_adj name`];
   for (const t of tasks) {
     if (t.unkillable) continue;
     const rss = t.rss.anon + t.rss.file + t.rss.shmem;
-    out.push(`[${pad(t.pid, 7)}] ${pad(t.uid, 5)} ${pad(t.pid, 5)} ${pad(t.totalVm, 8)} ${pad(rss, 8)} ${pad(t.pgtablesBytes, 8)} ${pad(0, 8)}         ${pad(t.oomScoreAdj, 5)} ${comm(t)}`);
+    const split = rssColumns ? ` ${pad(t.rss.anon, 8)} ${pad(t.rss.file, 8)} ${pad(t.rss.shmem, 9)}` : '';
+    out.push(`[${pad(t.pid, 7)}] ${pad(t.uid, 5)} ${pad(t.pid, 5)} ${pad(t.totalVm, 8)} ${pad(rss, 8)}${split} ${pad(t.pgtablesBytes, 8)} ${pad(0, 8)}         ${pad(t.oomScoreAdj, 5)} ${comm(t)}`);
   }
   return out;
 }
