@@ -485,3 +485,82 @@ test('/proc/<pid>/status has the RSS split; oom_score_adj takes -1000..1000, and
   // inherited by fork
   assert.equal(u.fork().oomScoreAdj, -1000);
 });
+
+// ---- every page comes back ---------------------------------------------------------------------
+
+/** A small seeded generator (mulberry32), so that a failure can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('random mmap/munmap/store/load/fork/exit sequences on a small machine (OOM included): every page comes back', () => {
+  const kills = { global: 0, memcg: 0, cow: 0, peak: 0 };
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const k = new Kernel({ profile: seed % 2 === 0 ? '7.0' : '6.1', ramBytes: 64 * M });
+    const admin = k.spawn();
+    assert.equal(writeText(admin, '/sys/fs/cgroup/cgroup.subtree_control', '+memory'), 7);
+    assert.equal(admin.mkdir('/sys/fs/cgroup/g', 0o755), 0);
+    assert.equal(writeText(admin, '/sys/fs/cgroup/g/memory.max', '8M'), 2);
+    // (admin itself is not a candidate worth killing: exempt it)
+    assert.equal(writeText(admin, `/proc/${admin.pid}/oom_score_adj`, '-1000'), 5);
+    const free0 = k.buddy.freePages;
+    const r = rng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const procs: Process[] = [k.spawn()];
+    const maps = new Map<Process, { addr: number; len: number }[]>();
+    for (let step = 0; step < 1500; step++) {
+      const live = procs.filter((q) => q.alive);
+      if (live.length === 0) procs.push(k.spawn());
+      const p = pick(procs.filter((q) => q.alive));
+      const ms = maps.get(p) ?? [];
+      maps.set(p, ms);
+      const op = r();
+      if (op < 0.3) {
+        const len = Math.ceil(r() * 2048) * PS;
+        const flags = pick([PA, PA, SA, PA | MAP_NORESERVE]);
+        const fixed = r() < 0.2 && ms.length > 0 ? pick(ms).addr : 0;
+        const a = p.mmap(fixed, len, pick([RW, RW, PROT_READ]), flags | (fixed !== 0 ? MAP_FIXED : 0), -1, 0);
+        assert.ok(Number.isInteger(a) && (a >= 0 || a === -E.ENOMEM), `mmap: ${a}`);
+        if (a >= 0) ms.push({ addr: a, len });
+      } else if (op < 0.38 && ms.length > 0) {
+        const m = pick(ms);
+        const off = Math.floor(r() * (m.len / PS)) * PS;
+        assert.equal(p.munmap(m.addr + off, Math.ceil(r() * 64) * PS), 0);
+      } else if (op < 0.8 && ms.length > 0) {
+        const m = pick(ms);
+        const off = Math.floor(r() * (m.len / PS)) * PS;
+        const n = Math.min(m.len - off, Math.ceil(r() * 1024) * PS);
+        const f = r() < 0.7 ? p.fill(m.addr + off, n, step & 0xff) : (() => { const x = p.load(m.addr + off, n); return x instanceof Uint8Array ? null : x; })();
+        assert.ok(f === null || f === 'SIGSEGV' || f === 'SIGKILL', `access: ${String(f)}`);
+      } else if (op < 0.88) {
+        const c = p.fork();
+        maps.set(c, ms.map((m) => ({ ...m })));
+        procs.push(c);
+        if (r() < 0.25) assert.equal(writeText(admin, '/sys/fs/cgroup/g/cgroup.procs', String(c.pid)), String(c.pid).length);
+      } else if (op < 0.9) {
+        p.exit();
+      } else if (op < 0.96) {
+        const max = pick(['2M', '8M', 'max', 'max']);
+        assert.equal(writeText(admin, '/sys/fs/cgroup/g/memory.max', max), max.length);
+      }
+      // the page allocator's books balance at every step
+      assert.equal(k.buddy.freePages + k.anonPages + k.shmemAnonPages + k.shmem.pages, free0, `seed ${seed} step ${step}`);
+      kills.peak = Math.max(kills.peak, k.anonPages + k.shmemAnonPages);
+    }
+    for (const p of procs) p.exit();
+    assert.deepEqual([k.buddy.freePages, k.anonPages, k.shmemAnonPages, k.backing.anonBytes], [free0, 0, 0, 0], `seed ${seed}`);
+    kills.global += k.dmesg.filter((l) => l.startsWith('Out of memory: Killed')).length;
+    kills.memcg += k.dmesg.filter((l) => l.startsWith('Memory cgroup out of memory: Killed')).length;
+    kills.cow += k.mmStats.cowCopies;
+    assert.equal(text(k, '/sys/fs/cgroup/g/memory.current'), '0\n');
+  }
+  // the sequences reached the interesting states: both OOM killers, copy-on-write, a full machine
+  assert.ok(kills.global > 0 && kills.memcg > 0 && kills.cow > 0 && kills.peak === 12288, JSON.stringify(kills));
+});
