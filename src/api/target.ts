@@ -35,8 +35,9 @@ export interface MmapResult extends SysResult {
 
 /**
  * What happens when a program touches memory: nothing, or the signal that kills it (SIGSEGV:
- * no mapping or no permission; SIGBUS: no page behind a file mapping; SIGKILL: the memory
- * cgroup's OOM killer, when the new page cannot be charged within memory.max).
+ * no mapping or no permission; SIGBUS: no page behind a file mapping; SIGKILL: the OOM killer
+ * chose the process, when no page was free or the new page could not be charged within its
+ * memory cgroup's memory.max, or a SIGKILL was already pending).
  */
 export type Fault = 'SIGSEGV' | 'SIGBUS' | 'SIGKILL' | null;
 

@@ -15,9 +15,9 @@ export const DIVERGENCES: readonly Divergence[] = [
   {
     id: 'oom-killer',
     area: 'mm/oom_kill.c',
-    linux: 'A system-heap allocation larger than free memory makes the page allocator reclaim and then invoke the OOM killer; on 6.1 the allocating process is killed by SIGKILL (the probe\'s PROBE_OOM run).',
-    emulator: 'The OOM killer is not modelled: an allocation that cannot be satisfied fails with ENOMEM and gives back every page it took. (A memory cgroup at memory.max is different: see memcg.)',
-    reason: 'Killing processes from inside an allocation would make every tool built on the emulator unpredictable; ENOMEM is what the heap itself returns when pages run out without OOM.',
+    linux: 'When no page is free the page allocator reclaims, then runs the OOM killer, which kills the task with the highest badness (RSS + swap + page tables, plus oom_score_adj thousandths of RAM + swap; -1000 exempts a task) with SIGKILL, and retries; a memory cgroup at memory.max does the same among its own tasks. The log has a dump_header (the allocating task, a stack dump, Mem-Info or memory.stat, the task list), the oom-kill summary and "Out of memory: Killed process ...". A dma-buf held only through an fd is in no RSS, so the OOM killer does not see it (the accounting gap): it may kill a small process and spare the one holding gigabytes of buffers. With no killable task a global OOM panics ("System is deadlocked on memory") and a memcg OOM retries the fault forever. A system-heap allocation larger than free memory runs it too (on 6.1 the allocating process is killed: the probe\'s PROBE_OOM run).',
+    emulator: 'Anonymous pages (written private memory, shared anonymous memory, private copies of file pages) come from the page allocator; when none is free, or the memcg is at memory.max (also when memory.max is lowered below the usage), the OOM killer chooses and kills as Linux does: the same badness (page tables count 0), oom_score_adj and /proc/<pid>/oom_score, the same dma-buf accounting gap, and the log lines of dump_header (the invoking task as 6.1 prints it, the memcg\'s usage/limit/failcnt and swap lines, the task list, the oom-kill summary, "Killed process") without the stack dump, Mem-Info and memory.stat. A victim that is not the faulting process exits at once (its fds close, its dma-bufs go with their last reference); a faulting victim has its private memory reaped at once and dies at its next load or store (a kernel copy fails with EFAULT). No killable task: "Out of memory and no killable processes..." is logged and the fault fails (SIGKILL for a load or store). There are no watermarks: user pages may take the last free page. Ties go to the later process in creation order. Heap buffers, memfds and udmabufs never run the OOM killer: the system heap returns ENOMEM when pages run out (giving back every page it took), a memfd write ENOMEM, a memfd fault SIGBUS. Anonymous pages never come from CMA areas.',
+    reason: 'Anonymous memory is where a process grows without bound, so that is where the machine must be bounded by its RAM; heap allocations keep ENOMEM so that tools built on the emulator see the heap\'s own failure rather than a process killed elsewhere. A machine cannot panic or livelock here.',
   },
   {
     id: 'poll-never-blocks',
@@ -72,8 +72,8 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'meminfo-subset',
     area: 'fs/proc/meminfo.c',
     linux: '/proc/meminfo has ~50 lines.',
-    emulator: '/proc/meminfo has MemTotal, MemFree, CmaTotal and CmaFree.',
-    reason: 'These are the lines dma-buf tools read.',
+    emulator: '/proc/meminfo has MemTotal, MemFree, MemAvailable, AnonPages, Shmem, CmaTotal and CmaFree; MemAvailable equals MemFree (no watermarks, nothing reclaimable); Shmem counts memfd pages and shared anonymous memory.',
+    reason: 'These are the lines dma-buf tools read, and the ones that show where anonymous memory went.',
   },
   {
     id: 'sync-file-ioctls',
@@ -106,9 +106,9 @@ export const DIVERGENCES: readonly Divergence[] = [
   {
     id: 'address-space',
     area: 'mm/mmap.c get_unmapped_area',
-    linux: 'mmap() places mappings top-down below mmap_base with randomisation, honouring hints and reusing freed ranges.',
-    emulator: 'Mappings are placed top-down from 0x7f0000000000 without reuse or randomisation; hints without MAP_FIXED are ignored.',
-    reason: 'Addresses are not part of any contract; deterministic addresses keep output stable.',
+    linux: 'mmap() places mappings top-down below mmap_base (randomised by ASLR), honouring a free hint, reusing freed ranges, then searching bottom-up, within [mmap_min_addr, TASK_SIZE); adjacent compatible mappings merge (vma_merge). A process also has its binary, brk heap, stack and vDSO mapped. x86-64 with 5-level paging (the 7.3 oracle on QEMU -cpu max) has TASK_SIZE 2^56 - 4 KiB.',
+    emulator: 'The same search without randomisation (what ADDR_NO_RANDOMIZE gives): mmap_base = TASK_SIZE - 128 MiB (x86-64 0x7ffff7fff000, arm64 0xfffff8000000), TASK_SIZE 2^47 - 4 KiB (x86-64, 4-level paging) or 2^48 (arm64), mmap_min_addr 4096, vm.max_map_count 65530, the x86-64 and generic hint rules and bottom-up fallbacks. Private anonymous mappings merge as vma_merge() merges them; file mappings never merge. A process has no binary, brk heap, stack or vDSO mapping, so its first mapping ends at mmap_base.',
+    reason: 'Deterministic addresses keep output stable; the rules (hole reuse, limits, ENOMEM when full) are the kernel\'s.',
   },
   {
     id: 'cma-migration',
@@ -121,15 +121,15 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'fatal-signal',
     area: 'kernel/signal.c',
     linux: 'SIGKILL makes the process exit at the next return to user space.',
-    emulator: 'Process.kill() marks a fatal signal pending (so long kernel loops return EINTR); the process exits when the caller calls exit().',
+    emulator: 'Process.kill() (and the OOM killer, for the faulting process) marks a fatal signal pending (so long kernel loops return EINTR); the process exits at its next load or store, or when the caller calls exit().',
     reason: 'The emulator has no user-space return path to interrupt.',
   },
   {
     id: 'memcg',
     area: 'mm/memcontrol.c',
     linux: 'cgroup v2 at /sys/fs/cgroup has many interface files and controllers. The memory controller charges anonymous memory, page cache and shmem (memfds), kernel memory (slab, page tables, __GFP_ACCOUNT pages such as the 7.0 system heap\'s with dma_heap.mem_accounting=1); charges are taken in batches of 64 pages per CPU, so memory.current may read a few hundred KiB high. At memory.max it reclaims, then the memcg OOM killer kills the largest task (or a high-order kernel allocation fails); lowering memory.max below the usage reclaims and OOM-kills too. An offlined memcg\'s kernel-memory charges are reparented. memory.peak can be reset by writing it from 6.12.',
-    emulator: 'cgroup v2 with the memory controller (the oracle kernel has CONFIG_MEMCG and no other controller) and, from the 6.17 profile, the dmem controller: cgroup.controllers, cgroup.procs, cgroup.subtree_control, and memory.current, memory.max and memory.peak (read-only in every profile) in child cgroups; mkdir/rmdir of cgroups. Charged, exactly (no per-CPU batches): anonymous pages at their first write (any first access for MAP_SHARED anonymous memory), to the memcg of the faulting process, and uncharged from that same memcg at munmap or exit; with 7.0\'s dma_heap.mem_accounting=1, system-heap pages at allocation, uncharged at buffer release. Never charged: memfd (shmem) and udmabuf pages, page tables and other kernel memory, CMA-heap buffers (as in Linux). At memory.max nothing is reclaimed and the faulting process is the OOM victim: a user store that needs a new page is killed with SIGKILL, a kernel copy to user memory fails with EFAULT, a system-heap allocation fails with ENOMEM (an order that cannot be charged falls back to smaller ones, as a failed page allocation does); lowering memory.max below the usage changes nothing until the next charge. A fork child\'s copy of anonymous memory is charged again as the child writes it (Linux shares the pages copy-on-write). Charges of a removed cgroup stay on its memcg (counted in the ancestors) until uncharged. Not modelled: memory.stat, memory.events, memory.high/low/min, swap, threaded cgroups, cgroup.type/events/stat/kill/freeze.',
-    reason: 'Enough to observe what the probe observes (which memory lands in memory.current) and the 7.0 accounting switch; reclaim and OOM victim selection need a page cache and a scheduler the emulator does not have.',
+    emulator: 'cgroup v2 with the memory controller (the oracle kernel has CONFIG_MEMCG and no other controller) and, from the 6.17 profile, the dmem controller: cgroup.controllers, cgroup.procs, cgroup.subtree_control, and memory.current, memory.max and memory.peak (read-only in every profile) in child cgroups; mkdir/rmdir of cgroups. Charged, exactly (no per-CPU batches): anonymous pages at their first write (any first access for MAP_SHARED anonymous memory), to the memcg of the faulting process, and uncharged from that same memcg at munmap or exit; with 7.0\'s dma_heap.mem_accounting=1, system-heap pages at allocation, uncharged at buffer release. Never charged: memfd (shmem) and udmabuf pages, page tables and other kernel memory, CMA-heap buffers (as in Linux). At memory.max nothing is reclaimed: a fault runs the memcg\'s OOM killer, which kills the task of the memcg with the highest badness (see oom-killer), and lowering memory.max below the usage OOM-kills until it fits; a system-heap allocation fails with ENOMEM (an order that cannot be charged falls back to smaller ones, as a failed page allocation does). Pages a fork shares copy-on-write stay charged to the memcg that faulted them in; the copy a write makes is charged to the writer\'s memcg. Charges of a removed cgroup stay on its memcg (counted in the ancestors) until uncharged. Not modelled: memory.stat, memory.events, memory.high/low/min, swap, threaded cgroups, cgroup.type/events/stat/kill/freeze.',
+    reason: 'Enough to observe what the probe observes (which memory lands in memory.current) and the 7.0 accounting switch; reclaim needs a page cache and swap the emulator does not have.',
   },
   {
     id: 'read-only-paths',
@@ -226,7 +226,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'proc-entries',
     area: 'fs/proc/root.c, fs/proc/base.c',
     linux: '/proc and /proc/<pid> list many entries; comm is writable by the task itself.',
-    emulator: '/proc lists meminfo, self, sys and the pids; /proc/<pid> lists comm, fd, fdinfo, maps and pagemap; comm is read-only.',
+    emulator: '/proc lists meminfo, self, sys and the pids; /proc/<pid> lists comm, fd, fdinfo, maps, oom_score, oom_score_adj, pagemap and status; comm is read-only; status has only Name, Tgid, Pid, Uid, Gid, VmSize, VmRSS, RssAnon, RssFile and RssShmem.',
     reason: 'These are what the accounting tools read.',
   },
   {

@@ -9,7 +9,7 @@ import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
 import { bytesStr, strBytes } from './bytes.js';
 import { KernelConfigError } from './config-error.js';
 import { gzipStored } from './gzip.js';
-import { CgroupFs } from './cgroup/cgroup.js';
+import { CgroupFs, kstrtoint, strstrip } from './cgroup/cgroup.js';
 import type { Cgroup } from './cgroup/cgroup.js';
 import { DmaBufCore } from './dma-buf/dma-buf.js';
 import type { CacheCostConfig } from './dev/cache.js';
@@ -27,7 +27,11 @@ import type { FileOperations, Inode } from './fs/file.js';
 import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
 import { pagemapFops } from './fs/pagemap.js';
 import type { PagemapFile } from './fs/pagemap.js';
-import type { AnonCharger } from './fs/mm-user.js';
+import { AnonPage } from './fs/mm-user.js';
+import type { MmStats, UserPager } from './fs/mm-user.js';
+import type { Memcg } from './cgroup/memcontrol.js';
+import { dumpTasks, invokedLine, killedLine, memcgMeminfoLines, NO_KILLABLE_LINE, oomScore, selectBadProcess, summaryLine } from './mm/oom-kill.js';
+import type { OomGfp, OomTask } from './mm/oom-kill.js';
 import { Process, pidfdProcess } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
@@ -196,6 +200,12 @@ export class Kernel implements ProcessHost, KernelServices {
   /** The kernel log (dmesg). */
   readonly dmesg: string[] = [];
   readonly processes = new Map<number, Process>();
+  /** Page work counters of every address space (copy-on-write copies). */
+  readonly mmStats: MmStats = { cowCopies: 0 };
+  /** Anonymous pages allocated (/proc/meminfo AnonPages: private anonymous memory and private copies of file pages). */
+  anonPages = 0;
+  /** Pages of shared anonymous memory (shmem pages, counted in /proc/meminfo Shmem with the memfds'). */
+  shmemAnonPages = 0;
   private lastPid = 0;
   private readonly devNodes = new Map<string, DevNodeAttrs>();
   private readonly virtualFops: FileOperations;
@@ -303,7 +313,12 @@ export class Kernel implements ProcessHost, KernelServices {
     // read once: the parameter is read-only (0444), which the dmem series relies on
     this.memAccounting = this.memAccountingParam && acct !== undefined && /^(1|y|Y|on)$/.test(acct === '' ? 'y' : acct);
 
-    this.cgroups = new CgroupFs({ pageSize: ps, findProcess: (pid) => this.processes.get(pid) ?? null, dmem: this.profile.dmemCgroup });
+    this.cgroups = new CgroupFs({
+      pageSize: ps,
+      findProcess: (pid) => this.processes.get(pid) ?? null,
+      dmem: this.profile.dmemCgroup,
+      memcgOutOfMemory: (m, writer) => this.outOfMemory(writer, m, 'memcg') !== 'none',
+    });
     this.dmem = this.features.dmemCharging ? this.dmemAccounting() : null;
     const memcgs = this.cgroups.memory;
     this.kmem = {
@@ -472,20 +487,127 @@ export class Kernel implements ProcessHost, KernelServices {
     this.sanitizer?.processExited(p.pid);
   }
 
+  /** Where the address space of `p` gets its pages: the page allocator, charged to the memcg of `p`, with the OOM killer behind both. */
+  userPager(p: Process): UserPager {
+    return { alloc: (shmem) => this.allocUserPage(p, shmem), free: (pg) => this.freeUserPage(pg), stats: this.mmStats };
+  }
+
+  /** totalram_pages(): the pages the page allocator manages, CMA areas included (MemTotal). */
+  totalRamPages(): number {
+    return this.buddy.totalPages + this.cmaAreas.reduce((n, a) => n + a.count, 0);
+  }
+
   /**
-   * Anonymous pages are charged to the memcg of the process that faults them in, at that time,
-   * and uncharged from that same memcg when they are freed.
-   * @kernel mm/memcontrol.c __mem_cgroup_charge, uncharge_folio
+   * __vm_enough_memory() under the default overcommit policy (vm.overcommit_memory = 0,
+   * OVERCOMMIT_GUESS): only a single mapping larger than RAM + swap (no swap here) is refused.
+   * @kernel mm/util.c __vm_enough_memory
    */
-  anonCharger(p: Process): AnonCharger {
+  vmEnoughMemory(pages: number): boolean {
+    return pages <= this.totalRamPages();
+  }
+
+  /**
+   * A zeroed page for a fault of `p`, taken from the page allocator and charged to the memcg of
+   * `p`. When no page is free the OOM killer runs and the allocation is retried, as long as it
+   * killed another process; when the memcg (or an ancestor) is at memory.max, that memcg's OOM
+   * killer runs and the charge is retried likewise. Null when `p` itself was chosen (or is
+   * dying already) or nothing could be killed: the fault fails.
+   * @kernel mm/page_alloc.c __alloc_pages_slowpath (__alloc_pages_may_oom); mm/memcontrol.c __mem_cgroup_charge, try_charge_memcg (mem_cgroup_oom)
+   */
+  private allocUserPage(p: Process, shmem: boolean): AnonPage | null {
+    let pfn = this.buddy.alloc(0);
+    while (pfn < 0) {
+      if (this.outOfMemory(p, null, shmem ? 'shmem' : 'anon') !== 'other') return null;
+      pfn = this.buddy.alloc(0);
+    }
     const memcgs = this.cgroups.memory;
+    const m = this.cgroups.memcgOf(p);
+    for (;;) {
+      const over = memcgs.tryChargeOver(m, 1);
+      if (over === null) break;
+      if (this.outOfMemory(p, over, 'memcg') !== 'other') {
+        this.buddy.free(pfn, 0);
+        return null;
+      }
+    }
+    const ps = this.pageSize;
+    this.backing.anonBytes += ps;
+    if (shmem) this.shmemAnonPages++;
+    else this.anonPages++;
+    return new AnonPage(pfn, new Uint8Array(ps), m.id, shmem);
+  }
+
+  /** A user page's last mapping went: uncharged from the memcg it was charged to, and freed. */
+  private freeUserPage(pg: AnonPage): void {
+    this.cgroups.memory.unchargeId(pg.memcg, 1);
+    this.buddy.free(pg.pfn, 0);
+    this.backing.anonBytes -= this.pageSize;
+    if (pg.shmem) this.shmemAnonPages--;
+    else this.anonPages--;
+  }
+
+  /** What the OOM killer sees of a process. */
+  private oomTask(p: Process): OomTask {
     return {
-      charge: () => {
-        const m = this.cgroups.memcgOf(p);
-        return memcgs.tryCharge(m, 1) ? m.id : 0;
-      },
-      uncharge: (id, pages) => memcgs.unchargeId(id, pages),
+      pid: p.pid,
+      uid: p.cred.uid,
+      comm: p.comm,
+      oomScoreAdj: p.oomScoreAdj,
+      rss: p.mm.rss(),
+      totalVm: p.mm.totalVm,
+      pgtablesBytes: 0,
+      unkillable: p === this.init,
     };
+  }
+
+  /**
+   * out_of_memory() for a fault of `current`: global (`memcg` null: no free page) or in the
+   * memcg that is at its memory.max (mem_cgroup_out_of_memory: only its tasks are candidates,
+   * and its limit is the memory oom_score_adj is a share of). Logs what dump_header() and
+   * __oom_kill_process() log (without the stack dump, Mem-Info and memory.stat), picks the
+   * victim and kills it with SIGKILL. Returns 'other' when another process was killed (the
+   * caller retries), 'self' when `current` was (or, already dying, just gives its memory back:
+   * task_will_free_mem), 'none' when no process could be killed (Linux then panics for a
+   * global OOM, and retries the fault forever for a memcg one).
+   * @kernel mm/oom_kill.c out_of_memory, select_bad_process, oom_kill_process; mm/memcontrol.c mem_cgroup_out_of_memory
+   */
+  private outOfMemory(current: Process, memcg: Memcg | null, gfp: OomGfp): 'self' | 'other' | 'none' {
+    if (current.fatalSignalPending) {
+      current.oomKill(true);
+      return 'self';
+    }
+    const ps = this.pageSize;
+    const memcgs = this.cgroups.memory;
+    const procs = [...this.processes.values()].filter((q) => q.alive && (memcg === null || this.cgroups.memcgOf(q).isDescendantOf(memcg)));
+    const tasks = procs.map((q) => this.oomTask(q));
+    const totalPages = memcg !== null ? memcg.max : this.totalRamPages();
+    this.log(invokedLine(this.oomTask(current), gfp));
+    if (memcg !== null) for (const l of memcgMeminfoLines(memcg.usage, memcg.max, memcg.failcnt, memcgs.pageCounterMax, ps)) this.log(l);
+    // dump_task() breaks the RSS down from 6.8 (seen on the 6.12 and 7.3 oracles; 6.1 has the short form)
+    for (const l of dumpTasks(tasks, this.profile.name !== '6.1' && this.profile.name !== '6.6')) this.log(l);
+    const chosen = selectBadProcess(tasks, totalPages, ps);
+    if (chosen === null) {
+      this.log(NO_KILLABLE_LINE);
+      return 'none';
+    }
+    const victim = procs[tasks.indexOf(chosen)]!;
+    this.log(summaryLine(chosen, memcg !== null ? this.memcgPath(memcg) : null, this.memcgPath(this.cgroups.memcgOf(victim))));
+    this.log(killedLine(memcg !== null, chosen, ps));
+    victim.oomKill(victim === current);
+    return victim === current ? 'self' : 'other';
+  }
+
+  /** The cgroup path of a memcg (pr_cont_cgroup_path): `/` for the root. */
+  private memcgPath(m: Memcg): string {
+    const walk = (c: Cgroup, path: string): string | null => {
+      if (c.memcg === m) return path === '' ? '/' : path;
+      for (const [name, child] of c.children) {
+        const r = walk(child, `${path}/${name}`);
+        if (r !== null) return r;
+      }
+      return null;
+    };
+    return walk(this.cgroups.root, '') ?? '/';
   }
 
   /** Creates a process (as if forked from init and exec'ed) with the given credentials. */
@@ -765,7 +887,7 @@ export class Kernel implements ProcessHost, KernelServices {
     if (sb !== null) return this.profile.sysfsStats && this.dmaBuf.byIno(Number(sb[1])) !== null ? ['exporter_name', 'size'] : null;
     const pd = /^\/proc\/(\d+)$/.exec(path);
     // the /proc/<pid> entries the emulator has (fs/proc/base.c tgid_base_stuff has many more)
-    if (pd !== null) return this.processes.has(Number(pd[1])) ? ['comm', 'fd', 'fdinfo', 'maps', 'pagemap'] : null;
+    if (pd !== null) return this.processes.has(Number(pd[1])) ? ['comm', 'fd', 'fdinfo', 'maps', 'oom_score', 'oom_score_adj', 'pagemap', 'status'] : null;
     const pm = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
     if (pm !== null) {
       const p = this.processes.get(Number(pm[1]));
@@ -817,6 +939,11 @@ export class Kernel implements ProcessHost, KernelServices {
       // comm_show(): the task name (at most TASK_COMM_LEN - 1 = 15 bytes) and a newline; 0644, written by the task itself
       return { mode: 0o644, ino: 0x38000 + p.pid, text: () => `${p.comm.slice(0, 15)}\n` };
     }
+    if ((m = /^\/proc\/(\d+)\/(status|oom_score|oom_score_adj)$/.exec(path)) !== null) {
+      const p = this.processes.get(Number(m[1]));
+      if (p === undefined) return null;
+      return this.procMemFile(p, m[2]!);
+    }
     if (path === '/proc/sys/kernel/osrelease') return { mode: 0o444, ino: 0x30001, text: () => `${this.profile.release}\n` };
     if (path === '/proc/meminfo') return { mode: 0o444, ino: 0x30002, text: () => this.meminfo() };
     if (path === '/proc/cmdline') return { mode: 0o444, ino: 0x30003, text: () => `${this.cmdline}\n` };
@@ -861,6 +988,37 @@ export class Kernel implements ProcessHost, KernelServices {
       return { mode: 0o444, ino: 0x90000, text: () => (this.memAccounting ? 'Y\n' : 'N\n') };
     }
     return null;
+  }
+
+  /**
+   * /proc/<pid>/status (a subset: the identity and memory lines), /proc/<pid>/oom_score (0444)
+   * and /proc/<pid>/oom_score_adj (0644, owned by the task: kstrtoint of the first 12 bytes,
+   * white space stripped; see Process.setOomScoreAdj).
+   * @kernel fs/proc/array.c proc_pid_status, fs/proc/task_mmu.c task_mem; fs/proc/base.c proc_oom_score, oom_score_adj_write
+   */
+  private procMemFile(p: Process, name: string): VirtualFile {
+    const owner = { uid: p.cred.uid, gid: p.cred.gid };
+    const ino = 0xb0000 + p.pid * 4;
+    if (name === 'oom_score') return { mode: 0o444, ino: ino + 1, owner, text: () => `${oomScore(this.oomTask(p), this.totalRamPages(), this.pageSize)}\n` };
+    if (name === 'oom_score_adj') {
+      return {
+        mode: 0o644, ino: ino + 2, owner, text: () => `${p.oomScoreAdj}\n`,
+        write: (text, writer) => {
+          const v = kstrtoint(strstrip(text.slice(0, 12)));
+          return v === null ? -E.EINVAL : p.setOomScoreAdj(v, writer);
+        },
+      };
+    }
+    return {
+      mode: 0o444, ino, owner,
+      text: () => {
+        const kb = (pages: number) => `${String((pages * this.pageSize) / 1024).padStart(8, ' ')} kB\n`;
+        const rss = p.mm.rss();
+        const { uid, gid } = p.cred;
+        return `Name:\t${p.comm.slice(0, 15)}\nTgid:\t${p.pid}\nPid:\t${p.pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${gid}\t${gid}\t${gid}\t${gid}\n` +
+          `VmSize:\t${kb(p.mm.totalVm)}VmRSS:\t${kb(rss.anon + rss.file + rss.shmem)}RssAnon:\t${kb(rss.anon)}RssFile:\t${kb(rss.file)}RssShmem:\t${kb(rss.shmem)}`;
+      },
+    };
   }
 
   /** /proc/<pid>/fdinfo/<fd> @kernel fs/proc/fd.c seq_show */
@@ -939,13 +1097,21 @@ export class Kernel implements ProcessHost, KernelServices {
     ].join('\n');
   }
 
-  /** The /proc/meminfo lines the tools read (a subset; see docs/fidelity.md). */
+  /**
+   * The /proc/meminfo lines the tools read (a subset; see docs/fidelity.md), in the kernel's
+   * order. MemFree counts the free pages of the page allocator and of the CMA areas; everything
+   * else of MemTotal is in use (heap buffers, anonymous memory, shmem pages). MemAvailable is
+   * MemFree: there are no reserves (watermarks) and nothing reclaimable (no page cache, no swap).
+   * @kernel fs/proc/meminfo.c meminfo_proc_show
+   */
   private meminfo(): string {
     const kb = (pages: number) => String((pages * this.pageSize) / 1024).padStart(8, ' ') + ' kB\n';
     const cmaTotal = this.cmaAreas.reduce((n, a) => n + a.count, 0);
     const cmaFree = this.cmaAreas.reduce((n, a) => n + a.availableCount, 0);
-    const total = this.buddy.totalPages + cmaTotal;
-    return `MemTotal:       ${kb(total)}MemFree:        ${kb(this.buddy.freePages + cmaFree)}CmaTotal:       ${kb(cmaTotal)}CmaFree:        ${kb(cmaFree)}`;
+    const free = this.buddy.freePages + cmaFree;
+    return `MemTotal:       ${kb(this.totalRamPages())}MemFree:        ${kb(free)}MemAvailable:   ${kb(free)}` +
+      `AnonPages:      ${kb(this.anonPages)}Shmem:          ${kb(this.shmem.pages + this.shmemAnonPages)}` +
+      `CmaTotal:       ${kb(cmaTotal)}CmaFree:        ${kb(cmaFree)}`;
   }
 }
 

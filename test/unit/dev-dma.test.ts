@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Errno } from '../../src/uapi/errno.js';
+import { O_RDWR } from '../../src/uapi/fcntl.js';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../../src/kernel/dma-buf/dma-buf.js';
 import type { DmaBuf } from '../../src/kernel/dma-buf/dma-buf.js';
 import type { PagedBuffer } from '../../src/kernel/heaps/paged-buffer.js';
@@ -107,7 +108,8 @@ test('IOMMU: a scattered system-heap buffer is one contiguous IOVA range, top-do
   const r = rig({ board: board('rk3588'), arch: 'arm64' });
   alloc(r, 'system', 4 * K); // fragments ZONE_NORMAL (above 4 GiB), where the next buffer comes from
   const fd = alloc(r, 'system', M + 4 * K);
-  assert.deepEqual(runs(r, fd), [[0x100100, 256], [0x100001, 1]], 'two sg entries, not adjacent');
+  // (the process's argument page, written before the first allocation, took 0x100000: user memory is RAM too)
+  assert.deepEqual(runs(r, fd), [[0x100100, 256], [0x100002, 1]], 'two sg entries, not adjacent');
   const h = attach(r, fd, 'fdc70000.video-codec');
   // 257 pages: aligned to 512 pages (2 MiB) below 2^48
   assert.deepEqual(r.k.devices.mapAttachment(h, DMA_BIDIRECTIONAL), { entries: [{ dmaAddr: 2 ** 48 - 2 * M, length: M + 4 * K }], bounced: false, iova: true });
@@ -148,7 +150,10 @@ test('a device that needs contiguous memory and has no IOMMU refuses a scattered
   // a fresh allocator hands out adjacent chunks: a scattered table can happen to be contiguous ("sometimes it works")
   // (a fresh ZONE_NORMAL of an 8 GiB machine: the order-8 split leaves the next page right after the chunk)
   const lucky = rig({ arch: 'arm64', ramBytes: 8 * 1024 ** 3, devices: [{ name: '32e80000.display-controller', model: 'display', needsContiguous: true, dmaMask: 64 }] });
-  const lh = attach(lucky, alloc(lucky, 'system', M + 4 * K), '32e80000.display-controller');
+  // (allocated in the kernel and installed: no argument page of the process takes the first page)
+  const luckyBuf = lucky.k.dmaHeap.bufferAlloc(lucky.k.dmaHeap.findByName('system')!, M + 4 * K, O_RDWR, 0n, null);
+  assert.ok(typeof luckyBuf === 'object');
+  const lh = attach(lucky, lucky.k.dmaBuf.fd(luckyBuf, lucky.p, O_RDWR), '32e80000.display-controller');
   const lr = lucky.k.devices.mapAttachment(lh, DMA_TO_DEVICE);
   assert.ok(typeof lr === 'object' && lr.entries.length === 2);
 });
@@ -225,7 +230,8 @@ test('attachFd errors: unknown device ENODEV, bad fd EBADF, not a dma-buf EINVAL
 test('a 32-bit device cannot reach a system buffer above 4 GiB, and swiotlb cannot bounce a 1 MiB chunk: EIO', () => {
   const r = rig({ board: board('imx8mp'), arch: 'arm64' });
   const fd = alloc(r, 'system', M);
-  assert.deepEqual(runs(r, fd), [[0x100000, 256]], 'ZONE_NORMAL first: above 4 GiB');
+  // (the process's argument page took 0x100000)
+  assert.deepEqual(runs(r, fd), [[0x100100, 256]], 'ZONE_NORMAL first: above 4 GiB');
   const h = attach(r, fd, '32e80000.display-controller');
   // a bounce slot holds at most IO_TLB_SEGSIZE x 2 KiB = 256 KiB (swiotlb_max_mapping_size)
   assert.equal(r.k.devices.mapAttachment(h, DMA_TO_DEVICE), -Errno.EIO);

@@ -2,8 +2,15 @@
 import type { Process } from '../../src/kernel/fs/process.js';
 
 /** DMA_HEAP_IOCTL_ALLOC with a 24-byte struct in user memory; returns the ioctl result and the fd field after it. */
+/** One argument page per process (user memory is RAM: a new page per call would take page frames from the heaps). */
+const argPage = new WeakMap<Process, number>();
+
 export function heapAlloc(p: Process, heapFd: number, len: number, fdFlags: number): { ret: number; fd: number; arg: number } {
-  const arg = p.userAlloc(24);
+  let arg = argPage.get(p);
+  if (arg === undefined || !p.alive) {
+    arg = p.userAlloc(24);
+    argPage.set(p, arg);
+  }
   const b = new Uint8Array(24);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, len, true);

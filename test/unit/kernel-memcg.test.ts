@@ -169,7 +169,7 @@ test('7.0 without the parameter, and in-kernel allocations: nothing is charged',
   assert.equal(current(k2, k2.init, `${CG}/probe`), 0, 'a kernel caller charges the root memcg, which is never charged');
 });
 
-test('memory.max: anonymous faults beyond it are OOM-killed (SIGKILL), kernel copies get EFAULT, heap allocations ENOMEM', () => {
+test('memory.max: the memcg OOM killer kills the biggest task of the memcg at a fault (a kernel copy fails with EFAULT), heap allocations get ENOMEM', () => {
   const { k, admin, p, cur } = setup({ profile: '7.0', cmdline: 'dma_heap.mem_accounting=1' });
   assert.equal(write(admin, `${CG}/probe/memory.max`, '8M'), 2);
   assert.equal(read(k, admin, `${CG}/probe/memory.max`), `${8 * M}\n`);
@@ -188,20 +188,44 @@ test('memory.max: anonymous faults beyond it are OOM-killed (SIGKILL), kernel co
   assert.equal(cur(), 8 * M);
   assert.equal(p.close(ok.fd), 0);
   assert.equal(cur(), 4096);
-  // a read(2) into an unfaulted page over the limit: EFAULT, nothing charged
+  // a store beyond the limit: the memcg OOM killer chooses among the memcg's tasks, here the
+  // faulting one; it dies with SIGKILL and its memory is uncharged
+  const q = p.fork('worker');
+  assert.equal(write(admin, `${CG}/probe/memory.max`, `${64 * 1024}`), 5);
+  const a = mapAnon(q, 1 * M);
+  assert.equal(touch(q, a, 1 * M), 'SIGKILL');
+  assert.equal(q.killedBy, 'SIGKILL');
+  assert.equal(q.alive, false);
+  assert.equal(cur(), 4096, 'its memory went with it; p\'s page stays');
+  assert.equal(Number(read(k, admin, `${CG}/probe/memory.peak`)), 8 * M);
+  // p had one page (shared with q until q died), q sixteen: q was the victim
+  // the log: the memcg's counter (the failed heap charges counted too), its tasks, the victim
+  assert.deepEqual(k.dmesg.slice(-9), [
+    'worker invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+    'memory: usage 64kB, limit 64kB, failcnt 4',
+    'swap: usage 0kB, limit 9007199254740988kB, failcnt 0',
+    'Tasks state (memory values in pages):',
+    // (7.0: the RSS broken down, as on the 6.12 and 7.3 oracles)
+    '[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name',
+    `[${String(p.pid).padStart(7)}]     0 ${String(p.pid).padStart(5)}        1        1        1        0         0        0        0             0 task`,
+    `[${String(q.pid).padStart(7)}]     0 ${String(q.pid).padStart(5)}      257       16       16        0         0        0        0             0 worker`,
+    `oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),oom_memcg=/probe,task_memcg=/probe,task=worker,pid=${q.pid},uid=0`,
+    `Memory cgroup out of memory: Killed process ${q.pid} (worker) total-vm:1028kB, anon-rss:64kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`,
+  ]);
+  // a read(2) into a page not yet faulted in over the limit: p is the only task left in the
+  // memcg, so the OOM killer chooses it; the copy fails with EFAULT, p's private memory is
+  // reaped at once and p dies at its next return to user space
   assert.equal(write(admin, `${CG}/probe/memory.max`, '4096'), 4);
   const fd = p.open(`${CG}/probe/memory.max`, O_RDONLY);
   const b = mapAnon(p, 4096);
   assert.equal(p.read(fd, b, 100), -Errno.EFAULT);
-  assert.equal(cur(), 4096);
-  // a store: the memcg OOM killer kills the faulting process
-  assert.equal(write(admin, `${CG}/probe/memory.max`, `${64 * 1024}`), 5);
-  const a = mapAnon(p, 1 * M);
-  assert.equal(touch(p, a, 1 * M), 'SIGKILL');
   assert.equal(p.killedBy, 'SIGKILL');
+  assert.equal(p.fatalSignalPending, true);
+  assert.equal(cur(), 0, 'reaped');
+  assert.equal(p.alive, true, 'still in the kernel');
+  assert.equal(p.store(arg, Uint8Array.of(1)), 'SIGKILL');
   assert.equal(p.alive, false);
-  assert.equal(cur(), 0, 'its memory went with it');
-  assert.equal(Number(read(k, admin, `${CG}/probe/memory.peak`)), 8 * M);
+  assert.equal(k.dmesg.at(-1), `Memory cgroup out of memory: Killed process ${p.pid} (task) total-vm:8kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`);
 });
 
 test('the hierarchy: a parent counts its children, its memory.max limits them, and uncontrolled cgroups charge the nearest memcg', () => {

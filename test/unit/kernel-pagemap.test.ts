@@ -26,13 +26,21 @@ function boot(cfg: KernelConfig = {}): { k: Kernel; p: Process } {
   return { k, p: k.spawn() };
 }
 
+/** One buffer per process for the reads (a new mapping per read would fill the holes the tests look at). */
+const scratch = new WeakMap<Process, number>();
+
 /** Reads `count` bytes of /proc/self/pagemap at `pos` through read(2): the ret and the bytes. */
 function readAt(p: Process, pos: number, count: number, path = '/proc/self/pagemap'): { ret: number; data: Uint8Array | null } {
   const fd = p.open(path, O_RDONLY);
   assert.ok(fd >= 0, `open ${path}: ${fd}`);
   try {
     assert.equal(p.lseek(fd, pos, SEEK_SET), pos);
-    const buf = p.userAlloc(Math.max(count, 1));
+    assert.ok(count <= 4096);
+    let buf = scratch.get(p);
+    if (buf === undefined) {
+      buf = p.userAlloc(4096);
+      scratch.set(p, buf);
+    }
     const ret = p.read(fd, buf, count);
     return { ret, data: ret > 0 ? p.mm.copyFromUser(buf, ret) : null };
   } finally {
@@ -119,16 +127,34 @@ test('only CAP_SYS_ADMIN readers see PFNs; others read 0 in bits 0-54', () => {
   assert.equal(other.open(`/proc/${user.pid}/pagemap`, O_RDONLY), -E.EACCES);
 });
 
-test('anonymous memory: present once written; shared anonymous pages carry the file bit', () => {
-  const { p } = boot();
+test('anonymous memory: present once written, with its PFN; shared anonymous pages carry the file bit; fork shares pages until written', () => {
+  const { k, p } = boot();
   const a = p.mmap(0, 2 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   assert.equal(entry(p, a), SOFT_DIRTY);
   assert.equal(p.store(a + PS, new Uint8Array([1])), null);
-  assert.equal(entry(p, a + PS), PRESENT | EXCLUSIVE | SOFT_DIRTY);
+  // the page came from the page allocator: its PFN is a real one
+  const pfn = p.mm.pte.get((a + PS) / PS)!.pfn;
+  assert.ok(pfn > 0 && pfn < k.ramBytes / PS);
+  assert.equal(entry(p, a + PS), PRESENT | EXCLUSIVE | SOFT_DIRTY | BigInt(pfn));
   assert.equal(entry(p, a), SOFT_DIRTY);
   const s = p.mmap(0, PS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   p.load(s, 1);
-  assert.equal(entry(p, s), PRESENT | FILE | EXCLUSIVE | SOFT_DIRTY);
+  const spfn = Number(entry(p, s) & ((1n << 55n) - 1n));
+  assert.equal(entry(p, s), PRESENT | FILE | EXCLUSIVE | SOFT_DIRTY | BigInt(spfn));
+  // fork: the private page is mapped by both (not exclusive) until a side writes; the shared
+  // page is not mapped in the child until it touches it
+  const c = p.fork();
+  assert.equal(entry(p, a + PS), PRESENT | SOFT_DIRTY | BigInt(pfn));
+  assert.equal(entry(c, a + PS), PRESENT | SOFT_DIRTY | BigInt(pfn));
+  assert.equal(entry(c, s), SOFT_DIRTY);
+  c.load(s, 1);
+  assert.equal(entry(c, s), PRESENT | FILE | SOFT_DIRTY | BigInt(spfn));
+  assert.equal(entry(p, s), PRESENT | FILE | SOFT_DIRTY | BigInt(spfn));
+  assert.equal(c.store(a + PS, new Uint8Array([2])), null);
+  const cpfn = c.mm.pte.get((a + PS) / PS)!.pfn;
+  assert.notEqual(cpfn, pfn);
+  assert.equal(entry(c, a + PS), PRESENT | EXCLUSIVE | SOFT_DIRTY | BigInt(cpfn));
+  assert.equal(entry(p, a + PS), PRESENT | EXCLUSIVE | SOFT_DIRTY | BigInt(pfn));
 });
 
 test('memfd and udmabuf: the same page cache page under both mappings', () => {
@@ -161,7 +187,7 @@ test('memfd and udmabuf: the same page cache page under both mappings', () => {
   p.load(pa, 1);
   assert.equal(entry(p, pa), PRESENT | FILE | SOFT_DIRTY | BigInt(pfn));
   assert.equal(p.store(pa, new Uint8Array([9])), null);
-  assert.equal(entry(p, pa), PRESENT | EXCLUSIVE | SOFT_DIRTY);
+  assert.equal(entry(p, pa), PRESENT | EXCLUSIVE | SOFT_DIRTY | BigInt(p.mm.pte.get(pa / PS)!.pfn));
 });
 
 test('arm64 has no soft-dirty bit', () => {

@@ -78,6 +78,11 @@ export interface CgroupHost {
   findProcess(pid: number): Process | null;
   /** CONFIG_CGROUP_DMEM: the dmem controller exists (v6.14+). */
   readonly dmem?: boolean;
+  /**
+   * mem_cgroup_out_of_memory() run by `writer` (current) for `memcg`: kills a task of the memcg;
+   * false when none could be killed.
+   */
+  readonly memcgOutOfMemory?: (memcg: Memcg, writer: Process) => boolean;
 }
 
 /** Inode numbers of cgroup files: base + cgroup id * 16 + file index. */
@@ -210,7 +215,7 @@ export class CgroupFs {
         return {
           mode: 0o644, ino,
           text: live(() => (m.max === this.memory.pageCounterMax ? 'max\n' : `${BigInt(m.max) * BigInt(ps)}\n`)),
-          write: (t) => this.memoryMaxWrite(cg, m, t),
+          write: (t, proc) => this.memoryMaxWrite(cg, m, t, proc),
         };
     }
   }
@@ -326,15 +331,18 @@ export class CgroupFs {
 
   /**
    * Writing memory.max: `max` or a size (memparse: K, M, G... suffixes), rounded down to pages.
-   * The new limit applies to later charges only: usage above it is neither reclaimed nor
-   * OOM-killed here (Linux reclaims, then invokes the memcg OOM killer).
+   * While the usage is above the new limit, the memcg's OOM killer kills its tasks one by one
+   * (nothing is reclaimable: no page cache, no swap), until the usage fits or no task is left
+   * to kill; the write succeeds either way.
    * @kernel mm/memcontrol.c memory_max_write
    */
-  private memoryMaxWrite(cg: Cgroup, m: Memcg, text: string): number {
+  private memoryMaxWrite(cg: Cgroup, m: Memcg, text: string, writer: Process): number {
     const pages = pageCounterMemparse(strstrip(text), this.host.pageSize);
     if (pages === null) return -E.EINVAL;
     if (cg.dead) return -E.ENODEV;
     m.max = pages;
+    const oom = this.host.memcgOutOfMemory;
+    while (oom !== undefined && m.usage > m.max && !writer.fatalSignalPending) if (!oom(m, writer)) break;
     return 0;
   }
 

@@ -22,6 +22,8 @@ export class Memcg {
   max: number;
   /** page_counter.watermark: the highest usage seen (memory.peak). */
   watermark = 0;
+  /** page_counter.failcnt: charges refused because this level was at its max (the memcg OOM report prints it). */
+  failcnt = 0;
   /** The css was killed (rmdir, or the parent disabled the controller): no new charges land here. */
   offline = false;
   constructor(
@@ -36,6 +38,13 @@ export class Memcg {
 
   get isRoot(): boolean {
     return this.parent === null;
+  }
+
+  /** mem_cgroup_is_descendant(): `this` is `ancestor` or below it. */
+  isDescendantOf(ancestor: Memcg): boolean {
+    if (this === ancestor) return true;
+    for (let c = this.parent; c !== null; c = c.parent) if (c === ancestor) return true;
+    return false;
   }
 }
 
@@ -70,16 +79,27 @@ export class MemcgCore {
    * @kernel mm/memcontrol.c try_charge, mm/page_counter.c page_counter_try_charge
    */
   tryCharge(m: Memcg, pages: number): boolean {
-    if (m.isRoot) return true;
+    return this.tryChargeOver(m, pages) === null;
+  }
+
+  /**
+   * {@link tryCharge} that says where it failed: null when charged, else the level whose max
+   * would have been exceeded (mem_over_limit, whose OOM killer runs next), with its failcnt
+   * counted.
+   * @kernel mm/page_counter.c page_counter_try_charge (*fail, failcnt), mm/memcontrol.c try_charge_memcg (mem_over_limit)
+   */
+  tryChargeOver(m: Memcg, pages: number): Memcg | null {
+    if (m.isRoot) return null;
     for (let c: Memcg | null = m; c !== null; c = c.parent) {
       if (c.usage + pages > c.max) {
         for (let u: Memcg | null = m; u !== c && u !== null; u = u.parent) u.usage -= pages;
-        return false;
+        c.failcnt++;
+        return c;
       }
       c.usage += pages;
       if (c.usage > c.watermark) c.watermark = c.usage;
     }
-    return true;
+    return null;
   }
 
   /**

@@ -250,6 +250,8 @@ export class UdmabufDevice {
         if ((vma.vmFlags & (VM_SHARED | VM_MAYSHARE)) === 0) return -E.EINVAL;
         const ubuf = ubufOf(buf);
         vma.pages = (index, write) => ubuf.page(index, write);
+        // the pages are the memfd's: shmem pages in the RSS (mm_counter_file)
+        vma.rssShmem = true;
         return 0;
       },
       /** vmap_udmabuf(): vm_map_ram() of the pages. */

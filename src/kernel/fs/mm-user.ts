@@ -1,11 +1,19 @@
 /**
  * A process's user address space: VMAs holding anonymous memory or file mappings (dma-bufs), so
  * that syscall arguments live as bytes at user addresses and NULL or unmapped pointers give
- * EFAULT exactly where Linux's copy_from_user()/copy_to_user() would.
+ * EFAULT exactly where Linux's copy_from_user()/copy_to_user() would. Anonymous memory is real
+ * memory of the emulated machine: each page written comes from the page allocator (charged to
+ * the owner's memcg), a fork shares the pages copy-on-write, and the address allocator follows
+ * mm's rules (top-down from mmap_base, holes reused, never outside [mmap_min_addr, TASK_SIZE)).
  *
- * @kernel mm/mmap.c (do_mmap, do_munmap, VMA splitting), include/linux/mm.h (vm_flags)
+ * @kernel mm/mmap.c (do_mmap, get_unmapped_area, vma_merge, do_vmi_munmap), mm/memory.c (faults,
+ *   copy-on-write), kernel/fork.c (dup_mmap), include/linux/mm.h (vm_flags)
  */
+import { Errno } from '../../uapi/errno.js';
+import type { Arch } from '../../uapi/fcntl.js';
 import type { File } from './file.js';
+
+const E = Errno;
 
 /** vm_flags bits used here (include/linux/mm.h). */
 export const VM_READ = 0x1;
@@ -17,6 +25,10 @@ export const VM_MAYWRITE = 0x20;
 export const VM_MAYEXEC = 0x40;
 export const VM_MAYSHARE = 0x80;
 export const VM_IO = 0x4000;
+/** Charged against the overcommit policy (a private writable mapping). */
+export const VM_ACCOUNT = 0x100000;
+/** MAP_NORESERVE: not charged. */
+export const VM_NORESERVE = 0x200000;
 export const VM_DONTEXPAND = 0x40000;
 export const VM_PFNMAP = 0x400;
 export const VM_DONTDUMP = 0x4000000;
@@ -35,23 +47,79 @@ export interface PageRef {
  */
 export type PageSource = (filePage: number, write: boolean) => PageRef | null;
 
+/**
+ * An anonymous page (an anon folio of one page): its page frame, taken from the page allocator,
+ * its bytes and the memcg it was charged to when it was allocated. `mapcount` counts the page
+ * table entries that map it (page_mapcount()): a fork shares every private anonymous page
+ * copy-on-write, so it is 2 or more until a side writes; the last unmap frees the page.
+ * @kernel mm/memory.c do_anonymous_page, wp_page_copy, wp_page_reuse; mm/rmap.c page_add_new_anon_rmap
+ */
+export class AnonPage {
+  mapcount = 1;
+  constructor(
+    /** The page frame number (from the buddy allocator). */
+    readonly pfn: number,
+    readonly data: Uint8Array,
+    /** Id of the memcg the page is charged to (memcg_data). */
+    readonly memcg: number,
+    /** A page of shared anonymous memory (a shmem page: /proc/meminfo Shmem, RssShmem) rather than an anonymous one. */
+    readonly shmem: boolean,
+  ) {}
+}
+
+/**
+ * The memory behind a MAP_SHARED|MAP_ANONYMOUS mapping: in Linux an unlinked shmem file
+ * (shmem_zero_setup) whose pages every VMA made from it shares (the pieces of a split, the copies
+ * a fork makes). The pages go when the last such VMA does.
+ * @kernel mm/shmem.c shmem_zero_setup
+ */
+export class SharedAnon {
+  /** Page index (the VMA's vm_pgoff based) → page. */
+  readonly pages = new Map<number, AnonPage>();
+  /** VMAs made from it. */
+  users = 1;
+}
+
+/** Counters of the page work the address spaces did (kernel-wide). */
+export interface MmStats {
+  /** Pages copied because a write hit a page shared copy-on-write (after fork) or a private file page. */
+  cowCopies: number;
+}
+
+/**
+ * Where an address space gets and returns the pages it faults in: the kernel allocates them
+ * from the page allocator and charges them to the owner's memcg, running the OOM killer (global
+ * or the memcg's) when there is no page or no room in the memcg.
+ */
+export interface UserPager {
+  /** A zeroed page for a fault of the owner: null when the fault cannot be satisfied (the owner was the OOM victim, or nothing was killable). */
+  alloc(shmem: boolean): AnonPage | null;
+  /** The last mapping of `page` went: uncharges it and gives it back to the page allocator. */
+  free(page: AnonPage): void;
+  readonly stats: MmStats;
+}
+
 export class Vma {
-  /** Pages copied on write in a MAP_PRIVATE file mapping (index within the VMA). */
-  cow: Map<number, Uint8Array> | null = null;
-  /** Anonymous memory (MAP_ANONYMOUS), one array for the whole VMA. */
-  anon: Uint8Array | null = null;
+  /** MAP_SHARED|MAP_ANONYMOUS memory (null for private anonymous memory and for file mappings). */
+  shm: SharedAnon | null = null;
   /**
-   * Per page of {@link anon}: 0 while no page is faulted in, else the id of the memcg the page
-   * was charged to when it was (the page's memcg_data).
+   * anon_vma: 0 until the VMA gets its first anonymous page (a write fault), then an id that the
+   * pieces of a split keep and that a fork replaces in the child.
    */
-  anonMemcg: Uint32Array | null = null;
+  anonVma = 0;
+  /** Length of the anon_vma_chain: 1 for an anon_vma of its own, more for a fork child's (which then merges with no new mapping). */
+  anonChain = 0;
   /** Set by the driver's mmap op. */
   pages: PageSource | null = null;
   /**
-   * Page table entries of a file mapping, one byte per VMA page: 1 once the page is mapped (its
-   * fault ran), 0 while the PTE is none. Read by /proc/<pid>/pagemap (fs/pagemap.ts).
+   * Page table entries of a file mapping or of shared anonymous memory, by page index in the
+   * VMA: present once the page was mapped (its fault ran). Read by /proc/<pid>/pagemap
+   * (fs/pagemap.ts) and counted in the RSS. A private page copied on write leaves it: its PTE
+   * maps the anonymous copy (AddressSpace.pte) from then on.
    */
-  populated: Uint8Array | null = null;
+  populated: Set<number> | null = null;
+  /** How the RSS counts the pages of this file mapping: MM_SHMEMPAGES (memfd, udmabuf) or MM_FILEPAGES. */
+  rssShmem = false;
   /**
    * What /proc/<pid>/maps shows as the offset (in pages) when it is not vm_pgoff:
    * remap_pfn_range() of a copy-on-write mapping stores the first PFN there
@@ -81,45 +149,10 @@ export class Vma {
 
 /**
  * How a user access fails: SIGSEGV (no mapping or no permission), SIGBUS (no page behind a
- * file mapping) or SIGKILL (the page could not be charged to the memory cgroup, whose OOM
- * killer then kills the faulting process).
+ * file mapping) or SIGKILL (no page could be had: the OOM killer, global or the memory cgroup's,
+ * chose the faulting process).
  */
 export type FaultKind = 'SIGSEGV' | 'SIGBUS' | 'SIGKILL';
-
-/**
- * Charges anonymous pages to a memory cgroup when they are faulted in, for one process.
- * @kernel mm/memcontrol.c __mem_cgroup_charge, uncharge_folio
- */
-export interface AnonCharger {
-  /** Charges one new page to the process's memcg: the memcg's id (> 0), or 0 when over its memory.max. */
-  charge(): number;
-  /** Uncharges `pages` pages from the memcg with id `id` (the pages are freed). */
-  uncharge(id: number, pages: number): void;
-}
-
-/**
- * Uncharges every faulted-in page of an anonymous VMA that is going away, from the memcg it was
- * charged to (unmapping frees the pages).
- * @kernel mm/memory.c zap_pte_range, mm/memcontrol.c uncharge_folio
- */
-export function vmaUnchargeAnon(v: Vma, charger: AnonCharger | null): void {
-  const ids = v.anonMemcg;
-  if (ids === null || charger === null) return;
-  let run = 0;
-  let count = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (id === 0) continue;
-    if (id !== run) {
-      if (count > 0) charger.uncharge(run, count);
-      run = id;
-      count = 0;
-    }
-    count++;
-  }
-  if (count > 0) charger.uncharge(run, count);
-  ids.fill(0);
-}
 
 /**
  * A shared file VMA that may become writable (VM_SHARED and VM_MAYWRITE: vma_is_shared_maywrite)
@@ -144,98 +177,320 @@ export function isSharedMaywrite(vmFlags: number): boolean {
   return (vmFlags & (VM_SHARED | VM_MAYWRITE)) === (VM_SHARED | VM_MAYWRITE);
 }
 
+/** CONFIG_DEFAULT_MMAP_MIN_ADDR: the upstream default (mm/Kconfig), sysctl vm.mmap_min_addr. */
+export const MMAP_MIN_ADDR = 4096;
+/** sysctl vm.max_map_count: DEFAULT_MAX_MAP_COUNT (include/linux/mm.h, USHRT_MAX - MAPCOUNT_ELF_CORE_MARGIN). */
+export const MAX_MAP_COUNT = 65530;
+
 /**
- * The address space (struct mm_struct). VMAs are kept sorted by start address, highest first,
- * because new mappings are placed top-down below the previous ones (mm/mmap.c
- * arch_get_unmapped_area_topdown) and appending is then O(1).
+ * TASK_SIZE: the end of the user address space (x86-64 with 4-level paging: TASK_SIZE_MAX =
+ * 2^47 - PAGE_SIZE; arm64 with 48-bit virtual addresses: 2^48).
+ */
+export function taskSize(arch: Arch, pageSize: number): number {
+  return arch === 'x86_64' ? 2 ** 47 - pageSize : 2 ** 48;
+}
+
+/** Where mappings go in an address space (mm->mmap_base and friends, without randomisation). */
+export interface MmLayout {
+  readonly arch: Arch;
+  /** TASK_SIZE */
+  readonly taskSize: number;
+  /** mm->mmap_base: the top-down search starts below it. */
+  readonly mmapBase: number;
+  /** The lowest address of the bottom-up search that follows a failed top-down one. */
+  readonly fallbackBase: number;
+  /** vm.mmap_min_addr: only CAP_SYS_RAWIO may map below it. */
+  readonly mmapMinAddr: number;
+}
+
+/**
+ * The layout a process gets without address randomisation (ADDR_NO_RANDOMIZE, as the oracle
+ * shows with it): mmap_base() leaves a gap below TASK_SIZE for the stack of the 8 MiB
+ * RLIMIT_STACK plus the stack guard gap, raised to the 128 MiB minimum, so mappings start at
+ * TASK_SIZE - 128 MiB (x86-64: 0x7ffff7fff000, arm64: 0xfffff8000000). When the top-down search
+ * fails, x86-64 searches bottom-up from mmap_legacy_base (PAGE_ALIGN(TASK_SIZE / 3)), the
+ * generic code (arm64) from mmap_base up to TASK_SIZE.
+ * @kernel arch/x86/mm/mmap.c mmap_base, arch_pick_mmap_layout; mm/util.c mmap_base (MIN_GAP);
+ *   arch/x86/kernel/sys_x86_64.c arch_get_unmapped_area(_topdown); mm/mmap.c generic_get_unmapped_area(_topdown)
+ */
+export function mmLayout(arch: Arch, pageSize: number): MmLayout {
+  const top = taskSize(arch, pageSize);
+  const mmapBase = top - 128 * 1024 * 1024;
+  const fallbackBase = arch === 'x86_64' ? Math.ceil(top / 3 / pageSize) * pageSize : mmapBase;
+  return { arch, taskSize: top, mmapBase, fallbackBase, mmapMinAddr: MMAP_MIN_ADDR };
+}
+
+/**
+ * The address space (struct mm_struct). VMAs are kept sorted by start address, highest first
+ * (new mappings are placed top-down); the page table of the private mappings is a map from
+ * virtual page number to anonymous page, so that splitting, merging and forking VMAs moves no
+ * page and memory costs only what was written.
  */
 export class AddressSpace {
   /** Sorted by `start`, descending. */
   readonly vmas: Vma[] = [];
-  private nextTop: number;
+  /**
+   * The anonymous pages the page table maps in private VMAs (anonymous memory and the copies of
+   * private file pages), by virtual page number (address / PAGE_SIZE). Shared copy-on-write
+   * with the other processes of a fork until written.
+   */
+  readonly pte = new Map<number, AnonPage>();
   /** The process owning this address space (for access events). */
   ownerPid = 0;
+  /** The OOM reaper took the private pages (MMF_OOM_SKIP; the owner is dying): no fault can allocate any more. */
+  dying = false;
   private last: Vma | null = null;
-  /** Charges anonymous pages as they are faulted in (null: no memory cgroups). */
-  charger: AnonCharger | null = null;
+  private lastAnonVma = 0;
+  /**
+   * What the last top-down search learnt (the gap sizes the maple tree keeps in Linux): no free
+   * gap above the VMA starting at `vmaStart` (below mmap_base) is longer than `maxGap`. Mappings
+   * only shrink gaps; an unmap above that VMA forgets it. It makes filling the address space
+   * from the top linear instead of quadratic.
+   */
+  private gapCache: { vmaStart: number; maxGap: number } | null = null;
 
   constructor(
     readonly pageSize: number,
     /** Shared zero page for reads of never-written memory. */
     readonly zeroPage: Uint8Array,
-    mmapBase = 0x7f0000000000,
-  ) {
-    this.nextTop = mmapBase;
-  }
+    readonly layout: MmLayout,
+    readonly pager: UserPager,
+  ) {}
 
-  /** find_vma(): the VMA containing `addr`, or null. */
+  /** find_vma() for an address inside a VMA: the VMA containing `addr`, or null. */
   find(addr: number): Vma | null {
     const l = this.last;
     if (l !== null && addr >= l.start && addr < l.end) return l;
-    const v = this.vmas;
-    let lo = 0;
-    let hi = v.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const m = v[mid]!;
-      if (addr >= m.end) hi = mid - 1;
-      else if (addr < m.start) lo = mid + 1;
-      else {
-        this.last = m;
-        return m;
-      }
-    }
-    return null;
+    const i = this.indexAbove(addr);
+    if (i < 0) return null;
+    const m = this.vmas[i]!;
+    if (addr < m.start) return null;
+    this.last = m;
+    return m;
   }
 
-  /** get_unmapped_area() for a new mapping of `length` bytes (page aligned). */
-  unmappedArea(length: number): number {
-    this.nextTop -= length + this.pageSize; // a guard gap keeps neighbours from merging visually
-    return this.nextTop;
+  /** Index of the lowest VMA that ends above `addr` (mm/mmap.c find_vma), or -1. */
+  private indexAbove(addr: number): number {
+    const v = this.vmas;
+    // the VMAs ending above addr are a prefix of the (descending) array: find its last element
+    let lo = 0;
+    let hi = v.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid]!.end > addr) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /** True when no VMA overlaps [start, end). */
+  isFree(start: number, end: number): boolean {
+    const i = this.indexAbove(start);
+    return i < 0 || this.vmas[i]!.start >= end;
+  }
+
+  /** mm->total_vm in pages. */
+  get totalVm(): number {
+    let n = 0;
+    for (const v of this.vmas) n += v.length;
+    return n / this.pageSize;
+  }
+
+  /**
+   * get_unmapped_area() then security_mmap_addr(): the start of a free range of `len` bytes
+   * (page aligned), or a negated errno. Order: a length beyond TASK_SIZE is ENOMEM; MAP_FIXED
+   * takes `addr` as is, otherwise the hint (raised to mmap_min_addr first, round_hint_to_min)
+   * is used when the range there is free, else the highest free range below mmap_base that
+   * fits (vm_unmapped_area, top-down), else the lowest one from the fallback base up to
+   * TASK_SIZE (bottom-up), else ENOMEM; then a range reaching past TASK_SIZE is ENOMEM, an
+   * unaligned address EINVAL, and one below mmap_min_addr EPERM without CAP_SYS_RAWIO
+   * (cap_mmap_addr).
+   * @kernel mm/mmap.c do_mmap (round_hint_to_min), get_unmapped_area, vm_unmapped_area;
+   *   arch/x86/kernel/sys_x86_64.c arch_get_unmapped_area_topdown (mmap_address_hint_valid);
+   *   mm/mmap.c generic_get_unmapped_area_topdown (arm64); security/commoncap.c cap_mmap_addr
+   */
+  getUnmappedArea(addr: number, len: number, fixed: boolean, capSysRawio: boolean): number {
+    const L = this.layout;
+    const ps = this.pageSize;
+    if (len > L.taskSize) return -E.ENOMEM;
+    let a = addr;
+    if (!fixed) {
+      a = this.topdown(addr, len);
+      if (a < 0) return a;
+    }
+    // an unsigned long: a negative address is a huge one
+    if (a < 0 || a > L.taskSize - len) return -E.ENOMEM;
+    if (a % ps !== 0) return -E.EINVAL;
+    if (a < L.mmapMinAddr && !capSysRawio) return -E.EPERM;
+    return a;
+  }
+
+  /** arch_get_unmapped_area_topdown() for a mapping that is not MAP_FIXED. */
+  private topdown(hint: number, len: number): number {
+    const L = this.layout;
+    const ps = this.pageSize;
+    if (hint < 0) hint = Number.MAX_SAFE_INTEGER; // an unsigned long: never a valid hint
+    if (hint !== 0 && hint < L.mmapMinAddr) hint = Math.ceil(L.mmapMinAddr / ps) * ps;
+    if (hint !== 0) {
+      // x86-64 rounds the hint down and checks only TASK_SIZE; the generic code (arm64) rounds it
+      // up and also checks mmap_min_addr
+      const h = L.arch === 'x86_64' ? Math.floor(hint / ps) * ps : Math.ceil(hint / ps) * ps;
+      const ok = L.taskSize - len >= h && (L.arch === 'x86_64' || h >= L.mmapMinAddr);
+      if (ok && this.isFree(h, h + len)) return h;
+    }
+    const low = Math.max(ps, L.mmapMinAddr);
+    const a = this.searchTopdown(len, low, L.mmapBase);
+    if (a >= 0) return a;
+    return this.searchBottomup(len, L.fallbackBase, L.taskSize);
+  }
+
+  /** vm_unmapped_area() with VM_UNMAPPED_AREA_TOPDOWN: the highest free [a, a + len) inside [low, high), or -ENOMEM. */
+  private searchTopdown(len: number, low: number, high: number): number {
+    const v = this.vmas;
+    let gapEnd = high;
+    let i = 0;
+    let maxGap = 0;
+    const c = this.gapCache;
+    if (c !== null && len > c.maxGap) {
+      // every gap above that VMA is too short: resume below it
+      const j = this.indexAbove(c.vmaStart);
+      if (j >= 0 && v[j]!.start === c.vmaStart) {
+        gapEnd = Math.min(high, c.vmaStart);
+        i = j + 1;
+        maxGap = c.maxGap;
+      }
+    }
+    for (; i < v.length; i++) {
+      const m = v[i]!;
+      if (m.start >= gapEnd) continue;
+      const gapStart = Math.max(m.end, low);
+      if (gapEnd - len >= gapStart) return gapEnd - len;
+      maxGap = Math.max(maxGap, gapEnd - gapStart);
+      gapEnd = m.start;
+      this.gapCache = { vmaStart: m.start, maxGap };
+      if (gapEnd - len < low) return -E.ENOMEM;
+    }
+    return gapEnd - len >= low ? gapEnd - len : -E.ENOMEM;
+  }
+
+  /** vm_unmapped_area() bottom-up: the lowest free [a, a + len) inside [low, high), or -ENOMEM. */
+  private searchBottomup(len: number, low: number, high: number): number {
+    let gapStart = low;
+    for (let i = this.vmas.length - 1; i >= 0; i--) {
+      const v = this.vmas[i]!;
+      if (v.end <= gapStart) continue;
+      if (gapStart + len > high) return -E.ENOMEM;
+      if (v.start - gapStart >= len) return gapStart;
+      gapStart = v.end;
+    }
+    return gapStart + len <= high ? gapStart : -E.ENOMEM;
   }
 
   /** Inserts a VMA (the range must be free). */
   insert(vma: Vma): void {
     const v = this.vmas;
-    // New mappings are normally the lowest: append. Otherwise keep the order.
+    // new mappings are normally the lowest: append; otherwise the first index with a lower start
     if (v.length === 0 || v[v.length - 1]!.start > vma.start) {
       v.push(vma);
       return;
     }
-    let i = 0;
-    while (i < v.length && v[i]!.start > vma.start) i++;
-    v.splice(i, 0, vma);
-  }
-
-  /** True when no VMA overlaps [start, end). */
-  isFree(start: number, end: number): boolean {
-    for (const m of this.vmas) if (m.start < end && start < m.end) return false;
-    return true;
+    let lo = 0;
+    let hi = v.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid]!.start > vma.start) lo = mid + 1;
+      else hi = mid;
+    }
+    v.splice(lo, 0, vma);
+    this.last = null;
   }
 
   /**
-   * Removes [start, end) from the address space, splitting VMAs at the edges. Returns the removed
-   * pieces (the caller closes them and drops their file references).
-   * @kernel mm/mmap.c do_vmi_munmap / __split_vma
+   * Inserts a new private anonymous VMA, merged with a neighbour it touches when the flags are
+   * the same and their anon_vmas allow it (a neighbour cloned by fork has a longer
+   * anon_vma_chain and does not merge; prev and next merge with each other only when they have
+   * the same anon_vma or one has none). Returns the VMA that now covers the range.
+   * @kernel mm/mmap.c vma_merge (cases 1-8), can_vma_merge_after/before, is_mergeable_anon_vma
    */
-  carve(start: number, end: number): { removed: Vma[]; added: Vma[] } {
+  insertMerging(vma: Vma): Vma {
+    const prevI = this.indexAbove(vma.start - 1);
+    const prev = prevI >= 0 && this.vmas[prevI]!.end === vma.start ? this.vmas[prevI]! : null;
+    const nextI = this.indexAbove(vma.end);
+    const next = nextI >= 0 && this.vmas[nextI]!.start === vma.end ? this.vmas[nextI]! : null;
+    const ok = (m: Vma | null): m is Vma =>
+      m !== null && m.file === null && m.shm === null && m.vmFlags === vma.vmFlags && m.onClose === null && m.onAccess === null && (m.anonVma === 0 || m.anonChain <= 1);
+    const mergePrev = ok(prev);
+    const mergeNext = ok(next);
+    this.last = null;
+    if (mergePrev && mergeNext && (prev.anonVma === 0 || next.anonVma === 0 || prev.anonVma === next.anonVma)) {
+      prev.end = next.end;
+      if (prev.anonVma === 0) {
+        prev.anonVma = next.anonVma;
+        prev.anonChain = next.anonChain;
+      }
+      this.vmas.splice(nextI, 1);
+      return prev;
+    }
+    if (mergePrev) {
+      prev.end = vma.end;
+      return prev;
+    }
+    if (mergeNext) {
+      next.start = vma.start;
+      next.pgoff = vma.pgoff;
+      return next;
+    }
+    this.insert(vma);
+    return vma;
+  }
+
+  /**
+   * Removes [start, end) from the address space, splitting VMAs at the edges, and frees the
+   * private pages mapped there. Returns the removed pieces (the caller closes them and drops
+   * their file references) and the pieces a split left behind.
+   * @kernel mm/mmap.c do_vmi_munmap / __split_vma; mm/memory.c unmap_vmas (zap_pte_range)
+   */
+  unmap(start: number, end: number): { removed: Vma[]; added: Vma[] } {
+    if (this.gapCache !== null && end > this.gapCache.vmaStart) this.gapCache = null;
+    const r = this.carve(start, end);
+    this.zap(start, end);
+    for (const v of r.removed) this.releaseShared(v);
+    return r;
+  }
+
+  /** How many VMAs unmapping [start, end) adds (a VMA straddling both ends is split in two). */
+  splitsFor(start: number, end: number): number {
+    const v = this.find(start);
+    return v !== null && v.start < start && v.end > end ? 1 : 0;
+  }
+
+  private carve(start: number, end: number): { removed: Vma[]; added: Vma[] } {
     const removed: Vma[] = [];
     const added: Vma[] = [];
     const v = this.vmas;
-    for (let i = 0; i < v.length; i++) {
+    // the VMAs overlapping [start, end) are v[a..b]: from the highest one starting below end
+    // down to the lowest one ending above start
+    const b = this.indexAbove(start);
+    let a = b + 1;
+    while (a > 0 && v[a - 1]!.start < end) a--;
+    if (a > b) return { removed, added };
+    for (let i = a; i <= b; i++) {
       const m = v[i]!;
-      if (m.end <= start || m.start >= end) continue;
-      // the part of m outside [start, end) survives as new pieces
       if (m.start < start) added.push(this.slice(m, m.start, start));
       if (m.end > end) added.push(this.slice(m, end, m.end));
       removed.push(this.slice(m, Math.max(m.start, start), Math.min(m.end, end)));
-      v.splice(i, 1);
-      i--;
     }
-    for (const a of added) {
-      a.file?.get();
-      vmaLinkFile(a);
-      this.insert(a);
+    v.splice(a, b - a + 1);
+    for (const x of added) {
+      x.file?.get();
+      if (x.shm !== null) x.shm.users++;
+      vmaLinkFile(x);
+      this.insert(x);
     }
     this.last = null;
     return { removed, added };
@@ -243,27 +498,151 @@ export class AddressSpace {
 
   private slice(m: Vma, s: number, e: number): Vma {
     if (s === m.start && e === m.end) return m;
-    const n = new Vma(s, e, m.vmFlags, m.file, m.pgoff + (s - m.start) / this.pageSize);
+    const ps = this.pageSize;
+    const n = new Vma(s, e, m.vmFlags, m.file, m.pgoff + (s - m.start) / ps);
     n.pages = m.pages;
     n.onClose = m.onClose;
     n.onAccess = m.onAccess;
-    if (m.mapsPgoff !== null) n.mapsPgoff = m.mapsPgoff + (s - m.start) / this.pageSize;
-    if (m.anon !== null) n.anon = m.anon.subarray(s - m.start, e - m.start);
-    if (m.anonMemcg !== null) n.anonMemcg = m.anonMemcg.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);
-    if (m.populated !== null) n.populated = m.populated.subarray((s - m.start) / this.pageSize, (e - m.start) / this.pageSize);
-    if (m.cow !== null) {
-      const first = (s - m.start) / this.pageSize;
-      const npages = (e - s) / this.pageSize;
-      n.cow = new Map();
-      for (const [k, val] of m.cow) if (k >= first && k < first + npages) n.cow.set(k - first, val);
+    n.shm = m.shm;
+    n.anonVma = m.anonVma;
+    n.anonChain = m.anonChain;
+    n.rssShmem = m.rssShmem;
+    if (m.mapsPgoff !== null) n.mapsPgoff = m.mapsPgoff + (s - m.start) / ps;
+    if (m.populated !== null) {
+      const first = (s - m.start) / ps;
+      const npages = (e - s) / ps;
+      n.populated = new Set();
+      for (const k of m.populated) if (k >= first && k < first + npages) n.populated.add(k - first);
     }
     return n;
   }
 
+  /** Unmaps the private pages of [start, end) (the last mapping of a page frees it). */
+  private zap(start: number, end: number): void {
+    const ps = this.pageSize;
+    const first = start / ps;
+    const last = end / ps;
+    const pte = this.pte;
+    if (pte.size === 0) return;
+    if (last - first <= pte.size) {
+      for (let vpn = first; vpn < last; vpn++) {
+        const pg = pte.get(vpn);
+        if (pg === undefined) continue;
+        pte.delete(vpn);
+        this.putPage(pg);
+      }
+      return;
+    }
+    for (const [vpn, pg] of pte) {
+      if (vpn < first || vpn >= last) continue;
+      pte.delete(vpn);
+      this.putPage(pg);
+    }
+  }
+
+  private putPage(pg: AnonPage): void {
+    if (--pg.mapcount === 0) this.pager.free(pg);
+  }
+
+  /** A VMA of shared anonymous memory goes: its PTEs, and with the last VMA the pages. */
+  private releaseShared(v: Vma): void {
+    const shm = v.shm;
+    if (shm === null) return;
+    if (v.populated !== null) {
+      for (const idx of v.populated) {
+        const pg = shm.pages.get(v.pgoff + idx);
+        if (pg !== undefined) pg.mapcount--;
+      }
+      v.populated = null;
+    }
+    if (--shm.users > 0) return;
+    for (const pg of shm.pages.values()) this.pager.free(pg);
+    shm.pages.clear();
+  }
+
   /**
-   * Walks [addr, addr+len) page piece by piece. `write` selects the access; `user` selects the
-   * permission rule: user accesses honour PROT_* (a fault is a signal), kernel copies (copy_*_user)
-   * also honour them and turn faults into EFAULT. Returns null on success or the fault kind.
+   * exit_mmap(): every page is unmapped (the last mapping of a page frees it) and every VMA
+   * removed. Returns the VMAs (the caller closes them and drops their file references).
+   */
+  teardown(): Vma[] {
+    const vmas = this.vmas.splice(0);
+    for (const pg of this.pte.values()) this.putPage(pg);
+    this.pte.clear();
+    for (const v of vmas) this.releaseShared(v);
+    this.last = null;
+    return vmas;
+  }
+
+  /**
+   * The OOM reaper: the private pages (anonymous memory, copies of private file pages) are
+   * unmapped at once, before the dying owner exits; its shared mappings stay. No later fault
+   * can allocate.
+   * @kernel mm/oom_kill.c oom_reap_task_mm, __oom_reap_task_mm
+   */
+  reap(): void {
+    this.dying = true;
+    for (const pg of this.pte.values()) this.putPage(pg);
+    this.pte.clear();
+  }
+
+  /**
+   * dup_mmap() into the empty address space of a fork child: every VMA is copied (the files
+   * referenced again, shared anonymous memory shared); the child's VMAs with anonymous pages get
+   * an anon_vma of their own (anon_vma_fork), and the page table's anonymous pages are shared
+   * copy-on-write, each mapped once more. Nothing is copied: the cost is one step per VMA and per
+   * present anonymous page. PTEs of file pages are copied only where copy_page_range() runs (a
+   * VMA with anonymous pages, or a PFN map); elsewhere the child faults them in again.
+   * @kernel kernel/fork.c dup_mmap; mm/memory.c copy_page_range (vma_needs_copy), copy_present_pte; mm/rmap.c anon_vma_fork
+   */
+  forkInto(child: AddressSpace): void {
+    for (const v of this.vmas) {
+      const n = new Vma(v.start, v.end, v.vmFlags, v.file, v.pgoff);
+      n.pages = v.pages;
+      n.onClose = v.onClose;
+      n.onAccess = v.onAccess;
+      n.mapsPgoff = v.mapsPgoff;
+      n.rssShmem = v.rssShmem;
+      if (v.shm !== null) {
+        n.shm = v.shm;
+        v.shm.users++;
+      }
+      if (v.anonVma !== 0) {
+        n.anonVma = ++child.lastAnonVma;
+        n.anonChain = v.anonChain + 1;
+      }
+      if (v.populated !== null && v.shm === null && (v.anonVma !== 0 || (v.vmFlags & VM_PFNMAP) !== 0)) n.populated = new Set(v.populated);
+      v.file?.get();
+      vmaLinkFile(n);
+      child.vmas.push(n);
+    }
+    for (const [vpn, pg] of this.pte) {
+      pg.mapcount++;
+      child.pte.set(vpn, pg);
+    }
+  }
+
+  /**
+   * The RSS counters (MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES) in pages: the anonymous pages
+   * mapped, and the present PTEs of page-backed file mappings (memfd and udmabuf pages count as
+   * shmem) and of shared anonymous memory. PFN maps (the dma-buf heaps' remap_pfn_range() and
+   * vmf_insert_pfn() mappings) are not counted, as in Linux.
+   * @kernel include/linux/mm.h get_mm_counter, mm_counter_file
+   */
+  rss(): { anon: number; file: number; shmem: number } {
+    let file = 0;
+    let shmem = 0;
+    for (const v of this.vmas) {
+      if (v.populated === null || (v.vmFlags & VM_PFNMAP) !== 0) continue;
+      if (v.shm !== null || v.rssShmem) shmem += v.populated.size;
+      else file += v.populated.size;
+    }
+    return { anon: this.pte.size, file, shmem };
+  }
+
+  /**
+   * Walks [addr, addr+len) page by page. `write` selects the access; user accesses and kernel
+   * copies (copy_*_user) both honour PROT_*. Returns null on success or the fault kind (a kernel
+   * copy turns it into EFAULT).
    */
   access(
     addr: number,
@@ -279,19 +658,11 @@ export class AddressSpace {
       if (vma === null) return 'SIGSEGV';
       if (write ? (vma.vmFlags & VM_WRITE) === 0 : (vma.vmFlags & VM_READ) === 0) return 'SIGSEGV';
       const inVma = a - vma.start;
-      if (vma.anon !== null) {
-        const n = Math.min(len - done, vma.end - a);
-        const ok = this.faultAnon(vma, inVma, n, write);
-        if (ok > 0) visit(vma.anon, inVma, ok, done);
-        done += ok;
-        if (ok < n) return 'SIGKILL';
-        continue;
-      }
       const pageIdx = Math.floor(inVma / ps);
       const inPage = inVma - pageIdx * ps;
       const n = Math.min(len - done, ps - inPage);
-      const ref = this.filePage(vma, pageIdx, write);
-      if (ref === null) return 'SIGBUS';
+      const ref = this.fault(vma, pageIdx, write);
+      if (typeof ref === 'string') return ref;
       // observers (sanitizer, cache model) see the access before the bytes move
       if (vma.onAccess !== null) vma.onAccess(vma, this.ownerPid, inVma, n, write);
       visit(ref.data, ref.off + inPage, n, done);
@@ -301,61 +672,117 @@ export class AddressSpace {
   }
 
   /**
-   * Faults in the anonymous pages under [off, off + n) of `vma` (offsets in the VMA) before an
-   * access: a store, or any access to shared anonymous memory, allocates each page not yet
-   * present and charges it to the memcg of the process. A load from private anonymous memory
-   * maps the shared zero page and charges nothing (the bytes read are the same zeros). Returns
-   * how many bytes from `off` can be accessed: fewer than `n` when a charge failed.
-   * @kernel mm/memory.c do_anonymous_page (zero page for a read fault, mem_cgroup_charge for a write), mm/shmem.c shmem_fault
+   * The page under VMA page `idx` for an access, faulting it in: a load from never-written
+   * private anonymous memory maps the zero page and allocates nothing; a store allocates a
+   * zeroed page (do_anonymous_page), or copies a page shared copy-on-write (wp_page_copy; a page
+   * no other PTE maps any more is reused, wp_page_reuse) or a private file page (do_cow_fault);
+   * any access to shared anonymous memory allocates its page (shmem_fault). A page that cannot
+   * be had kills (SIGKILL: the OOM killer chose the faulting process).
+   * @kernel mm/memory.c handle_pte_fault, do_anonymous_page, do_wp_page, do_cow_fault; mm/shmem.c shmem_fault
    */
-  private faultAnon(vma: Vma, off: number, n: number, write: boolean): number {
-    const ids = vma.anonMemcg;
-    const charger = this.charger;
-    if (ids === null || charger === null || n === 0) return n;
-    if (!write && (vma.vmFlags & VM_SHARED) === 0) return n;
-    const ps = this.pageSize;
-    const last = Math.floor((off + n - 1) / ps);
-    for (let p = Math.floor(off / ps); p <= last; p++) {
-      if (ids[p] !== 0) continue;
-      const id = charger.charge();
-      if (id === 0) return Math.max(0, p * ps - off);
-      ids[p] = id;
+  private fault(vma: Vma, idx: number, write: boolean): PageRef | FaultKind {
+    if (vma.shm !== null) return this.sharedAnonFault(vma, vma.shm, idx);
+    if ((vma.vmFlags & VM_SHARED) === 0) {
+      const vpn = vma.start / this.pageSize + idx;
+      const pg = this.pte.get(vpn);
+      if (pg !== undefined) {
+        if (!write || pg.mapcount === 1) return { data: pg.data, off: 0 };
+        const copy = this.newPage(vma);
+        if (copy === null) return 'SIGKILL';
+        // the allocation may have OOM-killed the processes the page was shared with
+        if (pg.mapcount === 1) {
+          this.pager.free(copy);
+          return { data: pg.data, off: 0 };
+        }
+        copy.data.set(pg.data);
+        pg.mapcount--;
+        this.pte.set(vpn, copy);
+        this.pager.stats.cowCopies++;
+        return { data: copy.data, off: 0 };
+      }
+      if (vma.file === null) {
+        if (!write) return { data: this.zeroPage, off: 0 };
+        const np = this.newPage(vma);
+        if (np === null) return 'SIGKILL';
+        this.pte.set(vpn, np);
+        return { data: np.data, off: 0 };
+      }
+      if (write) {
+        const orig = this.filePage(vma, idx, false);
+        if (orig === null) return 'SIGBUS';
+        const np = this.newPage(vma);
+        if (np === null) return 'SIGKILL';
+        np.data.set(orig.data.subarray(orig.off, orig.off + this.pageSize));
+        this.pte.set(vpn, np);
+        vma.populated?.delete(idx);
+        this.pager.stats.cowCopies++;
+        return { data: np.data, off: 0 };
+      }
     }
-    return n;
+    const ref = this.filePage(vma, idx, write);
+    if (ref === null) return 'SIGBUS';
+    // the fault handler mapped the page: its PTE is present from now on
+    (vma.populated ??= new Set()).add(idx);
+    return ref;
+  }
+
+  /** A new anonymous page for `vma` (anon_vma_prepare() gives the VMA its anon_vma), or null. */
+  private newPage(vma: Vma): AnonPage | null {
+    if (this.dying) return null;
+    const pg = this.pager.alloc(false);
+    if (pg === null) return null;
+    if (vma.anonVma === 0) {
+      vma.anonVma = ++this.lastAnonVma;
+      vma.anonChain = 1;
+    }
+    return pg;
+  }
+
+  private sharedAnonFault(vma: Vma, shm: SharedAnon, idx: number): PageRef | FaultKind {
+    const key = vma.pgoff + idx;
+    let pg = shm.pages.get(key);
+    if (pg === undefined) {
+      const np = this.dying ? null : this.pager.alloc(true);
+      if (np === null) return 'SIGKILL';
+      np.mapcount = 0;
+      shm.pages.set(key, np);
+      pg = np;
+    }
+    const pop = (vma.populated ??= new Set());
+    if (!pop.has(idx)) {
+      pop.add(idx);
+      pg.mapcount++;
+    }
+    return { data: pg.data, off: 0 };
   }
 
   private filePage(vma: Vma, pageIdx: number, write: boolean): PageRef | null {
-    const cow = vma.cow;
-    if (cow !== null) {
-      const c = cow.get(pageIdx);
-      if (c !== undefined) return { data: c, off: 0 };
-    }
     const src = vma.pages;
     if (src === null) return null;
-    const shared = (vma.vmFlags & VM_SHARED) !== 0;
-    if (!shared && write) {
-      // MAP_PRIVATE write: copy the page first (mm/memory.c do_wp_page / wp_page_copy)
-      const orig = src(vma.pgoff + pageIdx, false);
-      if (orig === null) return null;
-      const copy = orig.data.slice(orig.off, orig.off + this.pageSize);
-      (vma.cow ??= new Map()).set(pageIdx, copy);
-      return { data: copy, off: 0 };
-    }
-    const ref = src(vma.pgoff + pageIdx, write);
-    // the fault handler mapped the page: its PTE is present from now on
-    if (ref !== null) (vma.populated ??= new Uint8Array(vma.length / this.pageSize))[pageIdx] = 1;
-    return ref;
+    return src(vma.pgoff + pageIdx, write);
+  }
+
+  /** The one-page fast path of the kernel copies: the page under `addr` when [addr, addr + len) lies in it, else null. */
+  private onePage(addr: number, len: number, write: boolean): PageRef | FaultKind | null {
+    const ps = this.pageSize;
+    const inPage = addr % ps;
+    if (inPage + len > ps) return null;
+    const vma = this.find(addr);
+    if (vma === null || vma.onAccess !== null) return null;
+    if (write ? (vma.vmFlags & VM_WRITE) === 0 : (vma.vmFlags & VM_READ) === 0) return null;
+    return this.fault(vma, Math.floor((addr - vma.start) / ps), write);
   }
 
   /** copy_from_user(): the bytes, or null for EFAULT. */
   copyFromUser(addr: number, len: number, into?: Uint8Array): Uint8Array | null {
-    if (addr <= 0) return len === 0 ? (into ?? new Uint8Array(0)) : null;
+    if (len === 0) return into ?? new Uint8Array(0);
+    if (addr < 0) return null;
     const out = into ?? new Uint8Array(len);
-    // fast path: one anonymous VMA
-    const vma = this.find(addr);
-    if (vma !== null && vma.anon !== null && addr + len <= vma.end && (vma.vmFlags & VM_READ) !== 0 && this.faultAnon(vma, addr - vma.start, len, false) === len) {
-      const o = addr - vma.start;
-      out.set(vma.anon.subarray(o, o + len));
+    const one = this.onePage(addr, len, false);
+    if (typeof one === 'string') return null;
+    if (one !== null) {
+      const o = one.off + (addr % this.pageSize);
+      out.set(one.data.subarray(o, o + len));
       return out;
     }
     const fault = this.access(addr, len, false, (d, off, n, done) => out.set(d.subarray(off, off + n), done));
@@ -365,10 +792,12 @@ export class AddressSpace {
   /** copy_to_user(): false for EFAULT (bytes before the fault may have been written, as in Linux). */
   copyToUser(addr: number, data: Uint8Array): boolean {
     const len = data.length;
-    if (addr <= 0) return len === 0;
-    const vma = this.find(addr);
-    if (vma !== null && vma.anon !== null && addr + len <= vma.end && (vma.vmFlags & VM_WRITE) !== 0 && this.faultAnon(vma, addr - vma.start, len, true) === len) {
-      vma.anon.set(data, addr - vma.start);
+    if (len === 0) return true;
+    if (addr < 0) return false;
+    const one = this.onePage(addr, len, true);
+    if (typeof one === 'string') return false;
+    if (one !== null) {
+      one.data.set(data, one.off + (addr % this.pageSize));
       return true;
     }
     return this.access(addr, len, true, (d, off, n, done) => d.set(data.subarray(done, done + n), off)) === null;
@@ -376,12 +805,12 @@ export class AddressSpace {
 
   /** strncpy_from_user(): the string up to NUL (at most `max` bytes), or null for EFAULT. */
   strncpyFromUser(addr: number, max: number): { bytes: Uint8Array; terminated: boolean } | null {
-    if (addr <= 0) return null;
+    if (addr < 0) return null;
     const out: number[] = [];
     let a = addr;
     while (out.length < max) {
       const b = this.copyFromUser(a, 1);
-      if (b === null) return out.length === 0 ? null : null;
+      if (b === null) return null;
       if (b[0] === 0) return { bytes: Uint8Array.from(out), terminated: true };
       out.push(b[0]!);
       a++;

@@ -20,10 +20,11 @@
  *   page was faulted in (Vma.populated), with the page's PFN, the file bit, and "exclusive" when
  *   no other PTE maps the same page; a copy-on-write copy is an anonymous page;
  * - anonymous memory: present once written (shared anonymous memory: once touched), with the
- *   file bit for shared anonymous memory. A load from never-written private anonymous memory
- *   maps the shared zero page in Linux (present, zero page's PFN); the emulator does not record
- *   such loads, so those pages read as not present. Anonymous pages have no PFN in the emulator
- *   (their bytes are not taken from the page allocator): the PFN field is 0 for them.
+ *   page's PFN (anonymous pages come from the page allocator), the file bit for shared
+ *   anonymous memory, and "exclusive" unless another PTE maps the page too (a fork shares
+ *   private pages copy-on-write until one side writes). A load from never-written private
+ *   anonymous memory maps the shared zero page in Linux (present, zero page's PFN); the emulator
+ *   does not record such loads, so those pages read as not present.
  *
  * @kernel fs/proc/task_mmu.c pagemap_read, pagemap_pmd_range, pte_to_pagemap_entry, pagemap_pte_hole;
  *   mm/pagewalk.c walk_page_test; mm/mmap.c mmap_region (VM_SOFTDIRTY on every new VMA)
@@ -35,7 +36,7 @@ import type { DmaBuf } from '../dma-buf/dma-buf.js';
 import type { BufferPages } from '../dev/cache.js';
 import { ShmemInode } from '../mm/shmem.js';
 import type { File, FileOperations } from './file.js';
-import { VM_PFNMAP, VM_SHARED } from './mm-user.js';
+import { taskSize, VM_PFNMAP, VM_SHARED } from './mm-user.js';
 import type { AddressSpace } from './mm-user.js';
 import type { Process } from './process.js';
 
@@ -78,13 +79,8 @@ export function hasSoftDirty(arch: Arch): boolean {
   return arch === 'x86_64';
 }
 
-/**
- * TASK_SIZE: the end of the user address space, where the walk stops (x86-64:
- * TASK_SIZE_MAX = 2^47 - PAGE_SIZE; arm64 with 48-bit virtual addresses: 2^48).
- */
-export function taskSize(arch: Arch, pageSize: number): number {
-  return arch === 'x86_64' ? 2 ** 47 - pageSize : 2 ** 48;
-}
+/** TASK_SIZE (defined with the address space layout). */
+export { taskSize };
 
 /**
  * The physical page under file page `index` of `file`, or null when the emulator cannot tell:
@@ -108,9 +104,9 @@ function mapcounts(host: PagemapHost): Map<number, number> {
   for (const p of host.processes()) {
     for (const v of p.mm.vmas) {
       if (v.file === null || v.populated === null || (v.vmFlags & VM_PFNMAP) !== 0) continue;
-      const n = v.length / ps;
-      for (let i = 0; i < n; i++) {
-        if (v.populated[i] !== 1 || v.cow?.has(i) === true) continue;
+      for (const i of v.populated) {
+        // a page copied on write is mapped by its anonymous copy instead
+        if (p.mm.pte.has(v.start / ps + i)) continue;
         const pfn = filePfn(host, v.file, v.pgoff + i);
         if (pfn !== null) counts.set(pfn, (counts.get(pfn) ?? 0) + 1);
       }
@@ -129,14 +125,16 @@ function entryAt(host: PagemapHost, mm: AddressSpace, addr: number, showPfn: boo
   if ((vma.vmFlags & VM_PFNMAP) !== 0) return sd;
   const idx = Math.floor((addr - vma.start) / host.pageSize);
   const frame = (pfn: number | null): bigint => (showPfn && pfn !== null ? BigInt(pfn) & PM_PFRAME_MASK : 0n);
-  if (vma.anon !== null) {
-    if ((vma.anonMemcg?.[idx] ?? 0) === 0) return sd; // pte_none
-    // an anonymous page (private) or a shmem page (shared): mapped once, by this VMA
-    const file = (vma.vmFlags & VM_SHARED) !== 0 ? PM_FILE : 0n;
-    return PM_PRESENT | PM_MMAP_EXCLUSIVE | file | sd | frame(null);
+  // an anonymous page of a private VMA (anonymous memory, or a copy of a private file page)
+  const anon = (vma.vmFlags & VM_SHARED) === 0 ? mm.pte.get(vma.start / host.pageSize + idx) : undefined;
+  if (anon !== undefined) return PM_PRESENT | (anon.mapcount === 1 ? PM_MMAP_EXCLUSIVE : 0n) | sd | frame(anon.pfn);
+  if (vma.shm !== null) {
+    // a shmem page of shared anonymous memory
+    const pg = vma.populated?.has(idx) === true ? vma.shm.pages.get(vma.pgoff + idx) : undefined;
+    if (pg === undefined) return sd;
+    return PM_PRESENT | PM_FILE | (pg.mapcount === 1 ? PM_MMAP_EXCLUSIVE : 0n) | sd | frame(pg.pfn);
   }
-  if (vma.cow?.has(idx) === true) return PM_PRESENT | PM_MMAP_EXCLUSIVE | sd | frame(null);
-  if (vma.populated?.[idx] !== 1 || vma.file === null) return sd;
+  if (vma.populated?.has(idx) !== true || vma.file === null) return sd;
   const pfn = filePfn(host, vma.file, vma.pgoff + idx);
   // vm_normal_page() finds a page that is not PageAnon: PM_FILE; page_mapcount() == 1: exclusive
   const exclusive = pfn !== null && counts().get(pfn) === 1 ? PM_MMAP_EXCLUSIVE : 0n;

@@ -8,13 +8,16 @@ import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import {
   F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
-  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
+  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
 } from '../../uapi/fcntl.js';
 import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
-import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, isSharedMaywrite, vmaLinkFile, vmaUnchargeAnon, vmaUnlinkFile } from './mm-user.js';
-import type { AnonCharger, FaultKind } from './mm-user.js';
+import {
+  AddressSpace, MAX_MAP_COUNT, SharedAnon, Vma, VM_ACCOUNT, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
+  VM_EXEC, isSharedMaywrite, mmLayout, vmaLinkFile, vmaUnlinkFile,
+} from './mm-user.js';
+import type { FaultKind, UserPager } from './mm-user.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
 import { memfdCreate, memfdFcntl } from '../mm/memfd.js';
@@ -44,8 +47,13 @@ export interface ProcessHost {
   /** A new process: `parent` is the forking process (null: forked from init), whose cgroup it joins. */
   registerProcess(p: Process, parent: Process | null): void;
   unregisterProcess(p: Process): void;
-  /** The memcg charger for the anonymous memory `p` faults in (null: no memory cgroups). */
-  anonCharger(p: Process): AnonCharger | null;
+  /** Where the address space of `p` gets the pages it faults in (the page allocator, the memcg, the OOM killer). */
+  userPager(p: Process): UserPager;
+  /**
+   * __vm_enough_memory() for a mapping of `pages` pages that is charged against the overcommit
+   * policy (false: ENOMEM).
+   */
+  vmEnoughMemory(pages: number): boolean;
   /** find_get_pid() in the initial pid namespace: the live process with that pid, or null. */
   findProcess?(pid: number): Process | null;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
@@ -109,15 +117,23 @@ export class Process {
   mm: AddressSpace;
   /** A fatal signal (SIGKILL) is pending: long kernel loops bail out with EINTR. */
   fatalSignalPending = false;
-  /** Set when the process was killed by a fault in user space. */
+  /** Set when the process was killed: by a fault in user space, or by the OOM killer (SIGKILL). */
   killedBy: FaultKind | null = null;
+  /**
+   * oom_score_adj (-1000..1000, /proc/<pid>/oom_score_adj): added to the OOM badness in
+   * thousandths of the memory; -1000 makes the process unkillable by the OOM killer. Inherited
+   * by fork.
+   */
+  oomScoreAdj = 0;
+  /** signal->oom_score_adj_min: the lowest value a write without CAP_SYS_RESOURCE may set. */
+  oomScoreAdjMin = 0;
   alive = true;
   /** Name shown by tools (comm). */
   comm: string;
   /** The cgroup (v2) the process belongs to (task->cgroups); set when the kernel registers it. */
   cgroup: Cgroup | null = null;
-  /** Charges the anonymous pages this process faults in to its memory cgroup. */
-  private readonly charger: AnonCharger | null;
+  /** Gives the pages this process faults in (charged to its memory cgroup). */
+  private readonly pager: UserPager;
 
   constructor(
     readonly host: ProcessHost,
@@ -125,14 +141,13 @@ export class Process {
     public cred: Credentials,
     comm = 'init',
   ) {
-    this.charger = host.anonCharger(this);
+    this.pager = host.userPager(this);
     this.mm = this.newAddressSpace();
     this.comm = comm;
   }
 
   private newAddressSpace(): AddressSpace {
-    const mm = new AddressSpace(this.host.pageSize, this.host.zeroPage);
-    mm.charger = this.charger;
+    const mm = new AddressSpace(this.host.pageSize, this.host.zeroPage, mmLayout(this.host.statLayout, this.host.pageSize), this.pager);
     mm.ownerPid = this.pid;
     return mm;
   }
@@ -393,19 +408,18 @@ export class Process {
       if (file === null) return -E.EBADF;
     }
     if (length === 0) return -E.EINVAL;
+    // PAGE_ALIGN(len) wraps to 0 past ULONG_MAX: ENOMEM; too many mappings: ENOMEM
     const len = Math.ceil(length / ps) * ps;
-    if (!Number.isSafeInteger(len) || len <= 0 || len > 2 ** 47) return -E.ENOMEM;
+    if (!(len > 0 && len < 2 ** 64)) return -E.ENOMEM;
+    if (this.mm.vmas.length > MAX_MAP_COUNT) return -E.ENOMEM;
     const pgoff = offset / ps;
     let vmFlags = (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0) |
       VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
-    let start: number;
-    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
-      if (addr % ps !== 0) return -E.EINVAL;
-      start = addr;
-      if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !this.mm.isFree(start, start + len)) return -E.EEXIST;
-    } else {
-      start = this.mm.unmappedArea(len);
-    }
+    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    // root has CAP_SYS_RAWIO: it may map below mmap_min_addr
+    const start = this.mm.getUnmappedArea(addr, len, fixed, this.cred.uid === 0);
+    if (start < 0) return start;
+    if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !this.mm.isFree(start, start + len)) return -E.EEXIST;
     const type = flags & MAP_TYPE;
     if (file !== null) {
       switch (type) {
@@ -430,7 +444,19 @@ export class Process {
     } else if (type !== MAP_PRIVATE) {
       vmFlags |= VM_SHARED | VM_MAYSHARE;
     }
-    const vma = new Vma(start, start + len, vmFlags, file, pgoff);
+    // mmap_region(): a private writable mapping is charged against the overcommit policy
+    // (accountable_mapping), and shared anonymous memory's shmem file likewise whatever the
+    // protection (shmem_zero_setup -> shmem_acct_size), unless MAP_NORESERVE
+    if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM_NORESERVE;
+    const npages = len / ps;
+    if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE) {
+      if (!this.host.vmEnoughMemory(npages)) return -E.ENOMEM;
+      vmFlags |= VM_ACCOUNT;
+    } else if (file === null && (vmFlags & VM_SHARED) !== 0 && (vmFlags & VM_NORESERVE) === 0 && !this.host.vmEnoughMemory(npages)) {
+      return -E.ENOMEM;
+    }
+    // private anonymous memory: vm_pgoff is the address in pages; shared: the shmem file's offset 0
+    const vma = new Vma(start, start + len, vmFlags, file, file !== null ? pgoff : (vmFlags & VM_SHARED) !== 0 ? 0 : start / ps);
     if (file !== null) {
       file.get(); // the mapping holds the file (vma->vm_file)
       const r = file.fop.mmap!(file, vma);
@@ -447,34 +473,42 @@ export class Process {
         file.put();
         return -E.EPERM;
       }
-    } else {
-      vma.anon = new Uint8Array(len);
-      vma.anonMemcg = new Uint32Array(len / ps);
+    } else if ((vmFlags & VM_SHARED) !== 0) {
+      vma.shm = new SharedAnon();
     }
     if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + len);
-    this.mm.insert(vma);
-    vmaLinkFile(vma);
+    if (file === null && vma.shm === null) {
+      this.mm.insertMerging(vma);
+    } else {
+      this.mm.insert(vma);
+      vmaLinkFile(vma);
+    }
     return start;
   }
 
-  /** munmap(2) @kernel mm/mmap.c __vm_munmap, do_vmi_munmap */
+  /**
+   * munmap(2): an unaligned address, a range reaching past TASK_SIZE or an empty one → EINVAL;
+   * splitting a VMA in two when the process already has vm.max_map_count of them → ENOMEM.
+   * @kernel mm/mmap.c __vm_munmap, do_vmi_munmap, do_vmi_align_munmap
+   */
   munmap(addr: number, length: number): number {
     const ps = this.host.pageSize;
-    if (addr % ps !== 0 || addr < 0 || length < 0) return -E.EINVAL;
+    const top = this.mm.layout.taskSize;
+    if (addr % ps !== 0 || addr < 0 || length < 0 || addr > top || length > top - addr) return -E.EINVAL;
     const len = Math.ceil(length / ps) * ps;
     if (len === 0) return -E.EINVAL;
+    if (this.mm.splitsFor(addr, addr + len) > 0 && this.mm.vmas.length >= MAX_MAP_COUNT) return -E.ENOMEM;
     this.unmapRange(addr, addr + len);
     return 0;
   }
 
   private unmapRange(start: number, end: number): void {
-    const { removed } = this.mm.carve(start, end);
+    const { removed } = this.mm.unmap(start, end);
     for (const v of removed) this.closeVma(v);
   }
 
   private closeVma(v: Vma): void {
     v.onClose?.(v);
-    vmaUnchargeAnon(v, this.charger);
     vmaUnlinkFile(v);
     v.file?.put();
   }
@@ -598,31 +632,24 @@ export class Process {
 
   // ---- process lifetime ------------------------------------------------------------------
 
-  /** fork(2): the child shares every open file and gets a copy of the address space. */
+  /**
+   * fork(2): the child shares every open file and gets a copy of the address space whose
+   * anonymous pages are shared copy-on-write (nothing is copied until a side writes), and the
+   * parent's oom_score_adj.
+   */
   fork(comm = this.comm): Process {
     const host = this.host;
     const child = new Process(host, host.newPid(), { ...this.cred, groups: [...this.cred.groups] }, comm);
     child.nofile = { ...this.nofile };
+    child.oomScoreAdj = this.oomScoreAdj;
+    child.oomScoreAdjMin = this.oomScoreAdjMin;
     this.fds.forEach((f, fd) => {
       if (f != null) {
         f.get();
         child.installFd(f, this.cloexec[fd] === true, fd);
       }
     });
-    for (const v of [...this.mm.vmas].reverse()) {
-      const n = new Vma(v.start, v.end, v.vmFlags, v.file, v.pgoff);
-      n.pages = v.pages;
-      n.onClose = v.onClose;
-      n.onAccess = v.onAccess;
-      // the child's copy is charged to its own memcg as it writes it (Linux shares the parent's
-      // pages copy-on-write and charges a page when either side breaks the sharing)
-      if (v.anon !== null) n.anon = v.anon.slice();
-      if (v.anonMemcg !== null) n.anonMemcg = new Uint32Array(v.anonMemcg.length);
-      if (v.cow !== null) n.cow = new Map([...v.cow].map(([k, b]) => [k, b.slice()]));
-      v.file?.get();
-      child.mm.insert(n);
-      vmaLinkFile(n);
-    }
+    this.mm.forkInto(child.mm);
     host.registerProcess(child, this);
     return child;
   }
@@ -635,9 +662,9 @@ export class Process {
   }
 
   private dropAddressSpace(): void {
-    const vmas = [...this.mm.vmas];
+    const old = this.mm;
     this.mm = this.newAddressSpace();
-    for (const v of vmas) this.closeVma(v);
+    for (const v of old.teardown()) this.closeVma(v);
   }
 
   /** exit(2): every fd is closed and every mapping dropped (the last references free buffers). */
@@ -647,6 +674,35 @@ export class Process {
     this.dropAddressSpace();
     this.alive = false;
     this.host.unregisterProcess(this);
+  }
+
+  /**
+   * The OOM killer's SIGKILL (mm/oom_kill.c __oom_kill_process): a process that is not running
+   * exits at once (its fds close, so its dma-bufs go with their last reference); the faulting
+   * process itself, which is inside the kernel, gets a pending SIGKILL and its private memory
+   * reaped now (the OOM reaper), and exits on its next return to user space (its next load or
+   * store here) or when the caller calls exit().
+   */
+  oomKill(faulting: boolean): void {
+    this.killedBy = 'SIGKILL';
+    this.fatalSignalPending = true;
+    if (faulting) this.mm.reap();
+    else this.exit();
+  }
+
+  /**
+   * Writing /proc/<pid>/oom_score_adj: a value outside -1000..1000 → EINVAL; going below
+   * oom_score_adj_min without CAP_SYS_RESOURCE (root) → EACCES; a privileged write also sets the
+   * minimum. `writer` is the writing process.
+   * @kernel fs/proc/base.c oom_score_adj_write, __set_oom_adj
+   */
+  setOomScoreAdj(value: number, writer: Process): number {
+    if (!Number.isInteger(value) || value < -1000 || value > 1000) return -E.EINVAL;
+    const capSysResource = writer.cred.uid === 0;
+    if (value < this.oomScoreAdjMin && !capSysResource) return -E.EACCES;
+    this.oomScoreAdj = value;
+    if (capSysResource) this.oomScoreAdjMin = value;
+    return 0;
   }
 
   /** Delivers SIGKILL: marks a fatal signal pending (fatal_signal_pending()), then exits. */
@@ -688,6 +744,7 @@ export class Process {
 
   /** {@link load} of `dst.length` bytes into `dst`; a fault kills the process (dst may hold part of the bytes). */
   loadInto(addr: number, dst: Uint8Array): FaultKind | null {
+    if (this.fatalSignalPending) return this.die('SIGKILL');
     const fault = this.mm.access(addr, dst.length, false, (d, off, n, done) => dst.set(d.subarray(off, off + n), done));
     if (fault !== null) this.die(fault);
     return fault;
@@ -695,6 +752,7 @@ export class Process {
 
   /** A store to user memory; a fault kills the process (see {@link load}). */
   store(addr: number, data: Uint8Array): FaultKind | null {
+    if (this.fatalSignalPending) return this.die('SIGKILL');
     const fault = this.mm.access(addr, data.length, true, (d, off, n, done) => d.set(data.subarray(done, done + n), off));
     if (fault !== null) this.die(fault);
     return fault;
@@ -702,13 +760,14 @@ export class Process {
 
   /** Fills user memory with one byte value (memset); a fault kills the process. */
   fill(addr: number, length: number, value: number): FaultKind | null {
+    if (this.fatalSignalPending) return this.die('SIGKILL');
     const fault = this.mm.access(addr, length, true, (d, off, n) => d.fill(value, off, off + n));
     if (fault !== null) this.die(fault);
     return fault;
   }
 
   private die(fault: FaultKind): FaultKind {
-    this.killedBy = fault;
+    this.killedBy ??= fault;
     this.exit();
     return fault;
   }

@@ -39,5 +39,8 @@ export class PageRun {
 
 /** Host memory actually spent on page contents, per kernel instance. */
 export class BackingStats {
+  /** Bytes behind the page runs of buffers and memfds (written pages). */
   backedBytes = 0;
+  /** Bytes behind anonymous pages (each allocated when first written, dropped when freed). */
+  anonBytes = 0;
 }

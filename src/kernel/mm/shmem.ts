@@ -80,6 +80,8 @@ export class ShmemFs {
   readonly fops: FileOperations;
   /** get_next_ino(): inode numbers of the internal mount. */
   private lastIno = 1000;
+  /** Pages allocated and not yet freed (page cache and pinned pages): /proc/meminfo Shmem. */
+  pages = 0;
 
   constructor(readonly host: ShmemHost) {
     this.fops = {
@@ -141,6 +143,7 @@ export class ShmemFs {
     if (pfn < 0) return -E.ENOMEM;
     const page = new ShmemPage(new PageRun(pfn, 1, ps));
     inode.pages.set(index, page);
+    this.pages++;
     return page;
   }
 
@@ -161,6 +164,7 @@ export class ShmemFs {
     if (--page.refs > 0) return;
     page.run.drop(this.host.backing);
     this.host.buddy.free(page.run.pfn, 0);
+    this.pages--;
   }
 
   /** A page as bytes for a mapping: a never-written page reads as the zero page. */
@@ -272,6 +276,8 @@ export class ShmemFs {
       if ((vma.vmFlags & VM_WRITE) !== 0) return -E.EPERM;
       vma.vmFlags &= ~VM_MAYWRITE;
     }
+    // its mapped pages count as RssShmem
+    vma.rssShmem = true;
     vma.pages = (index, write) => {
       const page = this.getPage(inode, index, 'cache');
       if (page === null || typeof page === 'number') return null;
