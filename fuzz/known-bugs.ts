@@ -34,13 +34,6 @@ const NR_OPEN = 1048576;
 const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 const isFdNumber = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
 
-/** Bytes of private/shared anonymous memory mapped by `p`. */
-function anonBytes(p: Process): number {
-  let n = 0;
-  for (const v of p.mm.vmas) if (v.anon !== null) n += v.end - v.start;
-  return n;
-}
-
 export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'fork-nofile-lowered',
@@ -102,24 +95,6 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     summary: 'ftruncate(2^62) is accepted (above MAX_LFS_FILESIZE of tmpfs) and later walks are proportional to it',
     hits: ({ name, args }) => name === 'ftruncate' && num(args[1]) > 2 ** 40,
   },
-  {
-    id: 'anon-outside-memtotal',
-    fixedBy: 'wt-mem',
-    summary: 'anonymous memory is host memory outside MemTotal (no OOM), and mmap(2**40) of it throws RangeError',
-    hits: ({ name, args }) => name === 'mmap' && (num(args[3]) & 0x20) !== 0 && num(args[1]) > 256 * 1024 * 1024,
-  },
-  {
-    id: 'fork-copies-eagerly',
-    fixedBy: 'wt-mem',
-    summary: 'fork() copies every anonymous mapping eagerly (1 GiB untouched: +1 GiB RSS)',
-    hits: ({ name, proc }) => name === 'fork' && proc !== null && anonBytes(proc) > 64 * 1024 * 1024,
-  },
-  {
-    id: 'mmap-no-hole-reuse',
-    fixedBy: 'wt-mem',
-    summary: 'the mmap address allocator only moves down and never reuses holes: after 2^47 bytes it returns negative addresses',
-    hits: ({ name, args }) => name === 'mmap' && (num(args[3]) & 0x100010) === 0 && num(args[1]) > 2 ** 36,
-  },
   // found by this fuzzer, reported to the lead (docs/reliability.md)
   {
     id: 'user-arg-not-integer',
@@ -134,13 +109,6 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     summary:
       'read(fd, buf, 2^32) allocates min(count, 2 GiB) before reading (1.3-6 s, 1.4 GB RSS on a 4 GiB memfd) and returns EFAULT where Linux returns the bytes copied before the fault (shmem_file_read_iter); a sibling of write(2**40)',
     hits: ({ name, args }) => name === 'read' && num(args[2]) > 2 ** 26,
-  },
-  {
-    id: 'mmap-fixed-outside-user-range',
-    fixedBy: 'wt-mem',
-    summary:
-      'mmap(MAP_FIXED) at an address past TASK_SIZE (0x80007efffffef000) or below mmap_min_addr maps there (Linux: ENOMEM past TASK_SIZE, EPERM below mmap_min_addr); issue 10 asks for an allocator that never returns an address outside the user range',
-    hits: ({ name, args }) => name === 'mmap' && (num(args[3]) & 0x100010) !== 0 && !(num(args[0]) >= 65536 && num(args[0]) + Math.max(0, num(args[1])) <= 2 ** 47 - 4096),
   },
   {
     id: 'open-flags-unchecked',
