@@ -25,6 +25,15 @@ import type {
 /** An address no mapping ever uses: the probe's "bad pointer" ((void *)16). */
 export const UNMAPPED_ADDR = 16;
 
+/**
+ * The largest buffer read() lends the kernel (1 GiB, as the Linux backend's): a larger count is
+ * EFAULT, as for a C program whose buffer is smaller than its count.
+ */
+export const READ_BUFFER_MAX = 1 << 30;
+
+/** INT_MAX: what a pollfd's fd becomes when no C int holds it (no process has that fd open: POLLNVAL). */
+const NO_SUCH_FD = 0x7fffffff;
+
 export interface EmulatedOptions {
   /** Kernel version profile, e.g. '6.1' (default 7.0). */
   profile?: string;
@@ -181,6 +190,11 @@ export class EmulatedTarget implements SyscallTarget {
     return this.proc.store(map.addr + offset, data);
   }
   read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null } {
+    // SyscallTarget.read: a count that is not a whole number is EINVAL; a negative one (a huge
+    // size_t) or one past the buffer this target lends is EFAULT, before the call (as the Linux
+    // backend): never a huge allocation
+    if (!Number.isInteger(count)) return { ...res(-Errno.EINVAL), data: null };
+    if (count < 0 || count > READ_BUFFER_MAX) return { ...res(-Errno.EFAULT), data: null };
     const a = this.arg(Math.max(1, count));
     const r = res(this.proc.read(fd, a, count));
     return { ...r, data: r.ret >= 0 ? this.proc.mm.copyFromUser(a, r.ret) : null };
@@ -198,10 +212,13 @@ export class EmulatedTarget implements SyscallTarget {
     return { ...r, stat: decodeStat(this.proc.mm.copyFromUser(a, STAT_BUF_SIZE)!, this.arch) };
   }
   poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult {
+    // struct pollfd holds an int fd and a short events mask: an fd no int holds names no open
+    // file (POLLNVAL); an events value no short (or unsigned short) holds cannot be passed (EINVAL)
+    if (fds.some((p) => !Number.isInteger(p.events) || p.events < -0x8000 || p.events > 0xffff)) return { ...res(-Errno.EINVAL), revents: fds.map(() => 0) };
     const b = new Uint8Array(fds.length * 8);
     const dv = new DataView(b.buffer);
     fds.forEach((p, i) => {
-      dv.setInt32(i * 8, p.fd, true);
+      dv.setInt32(i * 8, Number.isInteger(p.fd) && p.fd >= -0x80000000 && p.fd <= 0x7fffffff ? p.fd : NO_SUCH_FD, true);
       dv.setInt16(i * 8 + 4, p.events, true);
     });
     const a = this.put(b);
@@ -218,8 +235,8 @@ export class EmulatedTarget implements SyscallTarget {
     return { ...r, text: String.fromCharCode(...b) };
   }
   readdir(path: string): SysResult & { readonly names: readonly string[] | null } {
-    const names = this.kernel.readdir(path, this.proc);
-    return names === null ? { ret: -1, errno: 'ENOENT', names: null } : { ret: names.length, errno: null, names };
+    const names = this.kernel.readdirAt(path, this.proc);
+    return typeof names === 'number' ? { ...res(names), names: null } : { ret: names.length, errno: null, names };
   }
   ioctlAt(fd: number, cmd: number, addr: number): SysResult {
     return res(this.proc.ioctl(fd, cmd, addr));
@@ -323,12 +340,14 @@ export class EmulatedTarget implements SyscallTarget {
     return -Errno.EFAULT;
   }
   deviceRead(device: string, fd: number, offset: number, length: number): SysResult & { readonly data: Uint8Array | null } {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return { ...res(-Errno.EINVAL), data: null };
     const h = this.deviceHandle(device, fd, offset, length, false);
     if (typeof h === 'number') return { ...res(h), data: null };
     const r = this.kernel.devices.deviceRead(h, offset, length);
     return typeof r === 'number' ? { ...res(r), data: null } : { ret: r.length, errno: null, data: r };
   }
   deviceWrite(device: string, fd: number, offset: number, data: Uint8Array): SysResult {
+    if (!Number.isSafeInteger(offset)) return res(-Errno.EINVAL);
     const h = this.deviceHandle(device, fd, offset, data.length, true);
     if (typeof h === 'number') return res(h);
     return res(this.kernel.devices.deviceWrite(h, offset, data));
@@ -371,7 +390,10 @@ export class EmulatedTarget implements SyscallTarget {
     child.exec(comm);
     return new EmulatedTarget(this.kernel, child);
   }
-  /** SCM_RIGHTS to another process of the same kernel; EINVAL for a target of another kernel or backend. */
+  /**
+   * SCM_RIGHTS to another process of the same kernel; EINVAL for a target of another kernel or
+   * backend, EPIPE for one whose process has exited (nothing is installed).
+   */
   sendFd(fd: number, to: SyscallTarget): SysResult {
     if (!(to instanceof EmulatedTarget) || to.kernel !== this.kernel) return res(-Errno.EINVAL);
     return res(this.proc.sendFd(fd, to.proc));

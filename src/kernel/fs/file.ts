@@ -60,10 +60,24 @@ export interface Inode {
  */
 export interface FileOperations {
   readonly llseek?: (file: File, offset: number, whence: number) => number;
-  /** read into `out` (already bounds-checked); returns bytes read. */
+  /**
+   * read into `out` from f_pos (moving it); returns bytes read. The caller copies them to user
+   * memory: a fault there gives back what did not arrive (f_pos moves back), so every read op
+   * must be positional.
+   */
   readonly read?: (file: File, out: Uint8Array) => number;
-  /** write `data` (already copied from user memory) for the calling process; returns bytes written. */
-  readonly write?: (file: File, data: Uint8Array, proc: Process) => number;
+  /**
+   * A fault while copying the result to user memory fails the whole read(2) with EFAULT and
+   * leaves f_pos where the call found it, even after bytes were copied (pagemap_read copies at
+   * the end of each walk and only then moves f_pos), instead of returning a short count.
+   */
+  readonly readFaultFails?: boolean;
+  /**
+   * write from `src` (the caller's buffer, already checked by access_ok() and cut to
+   * MAX_RW_COUNT) for the calling process; returns bytes written. The op copies as it goes, so a
+   * fault part way is the op's to report (a short count, or EFAULT).
+   */
+  readonly write?: (file: File, src: UserSource, proc: Process) => number;
   /** unlocked_ioctl: `arg` is a user address of the calling process. */
   readonly ioctl?: (file: File, proc: Process, cmd: number, arg: number) => number;
   /** Sets up `vma` (its backing) or refuses. */
@@ -79,6 +93,21 @@ export interface FileOperations {
    * regular files reach it (do_sys_ftruncate checks S_ISREG first).
    */
   readonly setattrSize?: (file: File, size: number) => number;
+}
+
+/**
+ * The user buffer of a write(2) (the kernel's iov_iter over one iovec): `length` bytes at a user
+ * address, copied in as the file system asks for them, so that a write costs memory in
+ * proportion to what it stores, not to the count it was given.
+ */
+export interface UserSource {
+  /** Bytes the caller passed (its count, cut to MAX_RW_COUNT). */
+  readonly length: number;
+  /**
+   * copy_from_iter(): bytes [from, from + out.length) of the buffer into `out`. Returns how many
+   * were copied: fewer than asked when the buffer runs into memory the process cannot read.
+   */
+  copy(from: number, out: Uint8Array): number;
 }
 
 export class File {

@@ -35,6 +35,7 @@ import type { DmaBuf } from '../dma-buf/dma-buf.js';
 import type { BufferPages } from '../dev/cache.js';
 import { ShmemInode } from '../mm/shmem.js';
 import type { File, FileOperations } from './file.js';
+import { taskSize } from './limits.js';
 import { VM_PFNMAP, VM_SHARED } from './mm-user.js';
 import type { AddressSpace } from './mm-user.js';
 import type { Process } from './process.js';
@@ -76,14 +77,6 @@ export interface PagemapFile {
  */
 export function hasSoftDirty(arch: Arch): boolean {
   return arch === 'x86_64';
-}
-
-/**
- * TASK_SIZE: the end of the user address space, where the walk stops (x86-64:
- * TASK_SIZE_MAX = 2^47 - PAGE_SIZE; arm64 with 48-bit virtual addresses: 2^48).
- */
-export function taskSize(arch: Arch, pageSize: number): number {
-  return arch === 'x86_64' ? 2 ** 47 - pageSize : 2 ** 48;
 }
 
 /**
@@ -164,13 +157,15 @@ function read(host: PagemapHost, f: File, out: Uint8Array): number {
 }
 
 /**
- * The file operations of /proc/<pid>/pagemap: pagemap_read and mem_lseek (SEEK_SET and
+ * The file operations of /proc/<pid>/pagemap: pagemap_read (a fault while copying to the
+ * reader's buffer fails the read with EFAULT and leaves the position) and mem_lseek (SEEK_SET and
  * SEEK_CUR only, any position, no EOF check).
  * @kernel fs/proc/task_mmu.c proc_pagemap_operations; fs/proc/base.c mem_lseek
  */
 export function pagemapFops(host: PagemapHost): FileOperations {
   return {
     read: (f, out) => read(host, f, out),
+    readFaultFails: true,
     llseek: (f, off, whence) => {
       if (whence === SEEK_SET) f.pos = off;
       else if (whence === SEEK_CUR) f.pos += off;
