@@ -37,7 +37,7 @@ import { ShmemInode } from '../mm/shmem.js';
 import type { File, FileOperations } from './file.js';
 import { taskSize } from './limits.js';
 import { VM_PFNMAP, VM_SHARED } from './mm-user.js';
-import type { AddressSpace } from './mm-user.js';
+import type { AddressSpace, Vma } from './mm-user.js';
 import type { Process } from './process.js';
 
 const E = Errno;
@@ -94,15 +94,33 @@ export function filePfn(host: PagemapHost, file: File, index: number): number | 
   return null;
 }
 
+/**
+ * The pages of `vma` (indices in the VMA) that can have a page-backed PTE: those whose file page
+ * exists. The walk follows the file's pages (a memfd's page cache, a dma-buf's pages), never the
+ * length of the VMA, which may map a sparse file of any size.
+ */
+function* mappablePages(host: PagemapHost, vma: Vma): Generator<number> {
+  const file = vma.file;
+  if (file === null) return;
+  const n = vma.length / host.pageSize;
+  if (file.fop === host.shmemFops && file.inode instanceof ShmemInode) {
+    for (const index of file.inode.pages.keys()) if (index >= vma.pgoff && index < vma.pgoff + n) yield index - vma.pgoff;
+    return;
+  }
+  if (file.fop === host.dmaBufFops) {
+    const mem = (file.priv as DmaBuf).priv as Partial<BufferPages> | null;
+    const pages = typeof mem?.pages === 'number' ? mem.pages : 0;
+    for (let i = 0; i < Math.min(n, pages - vma.pgoff); i++) yield i;
+  }
+}
+
 /** page_mapcount() of every page mapped by a page-backed file PTE: PFN → number of PTEs. */
 function mapcounts(host: PagemapHost): Map<number, number> {
-  const ps = host.pageSize;
   const counts = new Map<number, number>();
   for (const p of host.processes()) {
     for (const v of p.mm.vmas) {
       if (v.file === null || v.populated === null || (v.vmFlags & VM_PFNMAP) !== 0) continue;
-      const n = v.length / ps;
-      for (let i = 0; i < n; i++) {
+      for (const i of mappablePages(host, v)) {
         if (v.populated[i] !== 1 || v.cow?.has(i) === true) continue;
         const pfn = filePfn(host, v.file, v.pgoff + i);
         if (pfn !== null) counts.set(pfn, (counts.get(pfn) ?? 0) + 1);
