@@ -4,7 +4,7 @@
  * kernel sees exactly the bytes a C program would pass.
  */
 import { Errno, errnoName } from '../../uapi/errno.js';
-import { SEEK_SET } from '../../uapi/fcntl.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, SEEK_SET } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import { strBytes } from '../../kernel/bytes.js';
 import type { AttachmentHandle } from '../../kernel/dev/registry.js';
@@ -120,18 +120,25 @@ export class EmulatedTarget implements SyscallTarget {
     this.proc = proc ?? kernel.spawn({ uid: 0, gid: 0, groups: [] }, 'dmaheap');
   }
 
+  /**
+   * Scratch user memory of at least `len` bytes for arguments: its address, or a negated errno
+   * (ENOMEM) when the process cannot map that much; the old scratch stays until a new one exists.
+   */
   private arg(len: number): number {
-    if (len > this.scratchLen) {
-      if (this.scratch !== 0) this.proc.munmap(this.scratch, this.scratchLen);
-      this.scratchLen = Math.max(4096, Math.ceil(len / 4096) * 4096);
-      this.scratch = this.proc.userAlloc(this.scratchLen);
-    }
-    return this.scratch;
+    if (len <= this.scratchLen) return this.scratch;
+    const size = Math.max(4096, Math.ceil(len / 4096) * 4096);
+    const a = this.proc.mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (a < 0) return a;
+    if (this.scratch !== 0) this.proc.munmap(this.scratch, this.scratchLen);
+    this.scratch = a;
+    this.scratchLen = size;
+    return a;
   }
 
+  /** `data` copied into scratch user memory: its address, or a negated errno. */
   private put(data: Uint8Array): number {
     const a = this.arg(Math.max(1, data.length));
-    this.proc.mm.copyToUser(a, data);
+    if (a >= 0) this.proc.mm.copyToUser(a, data);
     return a;
   }
 
@@ -156,11 +163,13 @@ export class EmulatedTarget implements SyscallTarget {
       return { ...r, out: null };
     }
     const a = this.put(arg);
+    if (a < 0) return { ...res(a), out: null };
     const r = res(this.proc.ioctl(fd, cmd, a));
     return { ...r, out: this.proc.mm.copyFromUser(a, arg.length) };
   }
   ioctlInPlace(fd: number, cmd: number, arg: Uint8Array): SysResult {
     const a = this.put(arg);
+    if (a < 0) return res(a);
     const r = res(this.proc.ioctl(fd, cmd, a));
     const out = this.proc.mm.copyFromUser(a, arg.length);
     if (out !== null) arg.set(out);
@@ -171,7 +180,8 @@ export class EmulatedTarget implements SyscallTarget {
     const str = strBytes(s);
     const bytes = new Uint8Array(str.length + 1);
     bytes.set(str);
-    return res(this.proc.ioctl(fd, cmd, this.put(bytes)));
+    const a = this.put(bytes);
+    return res(a < 0 ? a : this.proc.ioctl(fd, cmd, a));
   }
   mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {
     const r = this.proc.mmap(0, length, prot, flags, fd, offset);
@@ -196,17 +206,20 @@ export class EmulatedTarget implements SyscallTarget {
     if (!Number.isInteger(count)) return { ...res(-Errno.EINVAL), data: null };
     if (count < 0 || count > READ_BUFFER_MAX) return { ...res(-Errno.EFAULT), data: null };
     const a = this.arg(Math.max(1, count));
+    if (a < 0) return { ...res(a), data: null };
     const r = res(this.proc.read(fd, a, count));
     return { ...r, data: r.ret >= 0 ? this.proc.mm.copyFromUser(a, r.ret) : null };
   }
   write(fd: number, data: Uint8Array): SysResult {
-    return res(this.proc.write(fd, this.put(data), data.length));
+    const a = this.put(data);
+    return res(a < 0 ? a : this.proc.write(fd, a, data.length));
   }
   lseek(fd: number, offset: number, whence: number): SysResult {
     return res(this.proc.lseek(fd, offset, whence));
   }
   fstat(fd: number): StatResult {
     const a = this.arg(STAT_BUF_SIZE);
+    if (a < 0) return { ...res(a), stat: null };
     const r = res(this.proc.fstat(fd, a));
     if (r.ret < 0) return { ...r, stat: null };
     return { ...r, stat: decodeStat(this.proc.mm.copyFromUser(a, STAT_BUF_SIZE)!, this.arch) };
@@ -222,6 +235,7 @@ export class EmulatedTarget implements SyscallTarget {
       dv.setInt16(i * 8 + 4, p.events, true);
     });
     const a = this.put(b);
+    if (a < 0) return { ...res(a), revents: fds.map(() => 0) };
     const r = res(this.proc.poll(a, fds.length, timeout));
     const out = this.proc.mm.copyFromUser(a, b.length)!;
     const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
@@ -229,6 +243,7 @@ export class EmulatedTarget implements SyscallTarget {
   }
   readlink(path: string): TextResult {
     const a = this.arg(4096);
+    if (a < 0) return { ...res(a), text: null };
     const r = res(this.proc.readlink(path, a, 4096));
     if (r.ret < 0) return { ...r, text: null };
     const b = this.proc.mm.copyFromUser(a, r.ret)!;
@@ -266,7 +281,8 @@ export class EmulatedTarget implements SyscallTarget {
     const fd = this.proc.open(path, this.kernel.fc.O_WRONLY);
     if (fd < 0) return res(fd);
     const data = strBytes(text);
-    const r = this.proc.write(fd, this.put(data), data.length);
+    const a = this.put(data);
+    const r = a < 0 ? a : this.proc.write(fd, a, data.length);
     this.proc.close(fd);
     return res(r);
   }
