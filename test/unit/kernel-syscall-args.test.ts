@@ -229,6 +229,18 @@ test('the emulated SyscallTarget: bad numbers come back as errno names, never as
   // a load that cannot be is a fault, not an allocation
   assert.equal(t.readMem(map, 0, 2 ** 40), 'SIGSEGV');
   assert.equal(t.proc.alive, false, 'the fault killed the process, as a C load would');
+  // an access at an address no pointer can be faults too, in every form
+  type Access = (u: typeof t, at: typeof map) => unknown;
+  const accesses: Access[] = [
+    (u, at) => u.readMem(at, NaN, 4), (u, at) => u.readMemInto(at, 0.5, new Uint8Array(4)), (u, at) => u.writeMem(at, Infinity, Uint8Array.of(1)),
+  ];
+  for (const access of accesses) {
+    const u = createEmulatedTarget({ profile: '6.1' });
+    const f = u.memfdCreate('t', 0).ret;
+    assert.equal(u.ftruncate(f, 4096).ret, 0);
+    assert.equal(access(u, u.mmap(4096, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0).map!), 'SIGSEGV');
+    assert.equal(u.proc.alive, false);
+  }
 });
 
 test('a fractional fd never lands in the table: F_DUPFD 1.5 is EINVAL, and fcntl(fd, F_GETFD) of 1.5 is EBADF', () => {

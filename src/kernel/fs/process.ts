@@ -832,6 +832,7 @@ export class Process {
 
   /** {@link load} of `dst.length` bytes into `dst`; a fault kills the process (dst may hold part of the bytes). */
   loadInto(addr: number, dst: Uint8Array): FaultKind | null {
+    if (!Number.isSafeInteger(addr)) return this.die('SIGSEGV');
     const fault = this.mm.access(addr, dst.length, false, (d, off, n, done) => dst.set(d.subarray(off, off + n), done));
     if (fault !== null) this.die(fault);
     return fault;
