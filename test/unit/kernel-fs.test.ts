@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { Errno } from '../../src/uapi/errno.js';
 import type { Process } from '../../src/kernel/fs/process.js';
+import { FdTable } from '../../src/kernel/fs/fdtable.js';
+import type { File } from '../../src/kernel/fs/file.js';
 import { heapAlloc } from './kernel-helpers.js';
 
 const O_RDWR = 2;
@@ -200,4 +202,46 @@ test('the fd table is sparse: at fs.nr_open an fd of 1048575 costs one entry; ab
   assert.deepEqual(child.openFds(), [0, 1, 1048575], 'no FD_CLOEXEC: exec keeps them');
   child.exit();
   assert.equal(child.openFdCount(), 0);
+});
+
+test('FdTable: the lowest free fd, as a linear scan finds it, across full words and after closes (random sequence, seeded)', () => {
+  const t = new FdTable();
+  const open = new Set<number>();
+  const naive = (start: number): number => {
+    let fd = start;
+    while (open.has(fd)) fd++;
+    return fd;
+  };
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const file = { get: () => file } as unknown as File;
+  for (let i = 0; i < 20000; i++) {
+    const op = rnd(10);
+    if (op < 6) {
+      // install at the lowest free fd at or above a start that is mostly low, sometimes far
+      const start = op === 0 ? rnd(5000) : rnd(64);
+      const fd = t.lowestFree(start);
+      assert.equal(fd, naive(start), `step ${i}: lowestFree(${start})`);
+      t.set(fd, { file, cloexec: false });
+      open.add(fd);
+    } else if (open.size > 0) {
+      const all = [...open];
+      const fd = all[rnd(all.length)]!;
+      assert.equal(t.delete(fd)?.file, file);
+      open.delete(fd);
+    }
+  }
+  assert.deepEqual(t.fds(), [...open].sort((a, b) => a - b));
+  assert.equal(t.size, open.size);
+  // 4096 fds in a row: the search steps over 128 full words
+  const dense = new FdTable();
+  for (let fd = 0; fd < 4096; fd++) dense.set(fd, { file, cloexec: false });
+  assert.equal(dense.lowestFree(0), 4096);
+  dense.delete(3000);
+  assert.equal(dense.lowestFree(0), 3000);
+  assert.equal(dense.lowestFree(3001), 4096);
+  assert.equal(dense.clone().lowestFree(100), 3000);
 });

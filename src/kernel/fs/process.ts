@@ -15,6 +15,7 @@ import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE
 import type { FileOperations, Inode } from './file.js';
 import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, isSharedMaywrite, vmaLinkFile, vmaUnchargeAnon, vmaUnlinkFile } from './mm-user.js';
 import type { AnonCharger, FaultKind } from './mm-user.js';
+import { FdTable } from './fdtable.js';
 import { accessOk, isCInt, isCLong, maxRwCount, MMAP_MIN_ADDR, taskSize, ulong } from './limits.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
@@ -105,21 +106,12 @@ export interface Credentials {
   groups: number[];
 }
 
-/** One open descriptor: the file and its close-on-exec bit (fdt->fd[fd], fdt->close_on_exec). */
-interface FdSlot {
-  readonly file: File;
-  cloexec: boolean;
-}
-
 export class Process {
   /**
-   * The fd table (files_struct), sparse: its size follows the open descriptors, never the
-   * highest number (Linux's fdtable grows to the highest fd; here dup3(fd, 1048575) costs one
-   * entry, as memory the emulator spends, not as behaviour anyone sees).
+   * The fd table (files_struct): sparse entries and Linux's two search bitmaps, so neither its
+   * memory nor the lowest-free-fd search grows with an fd number (fs/fdtable.ts).
    */
-  private readonly fdt = new Map<number, FdSlot>();
-  /** fdt->next_fd: no free fd below it (fs/file.c alloc_fd). */
-  private nextFd = 0;
+  private fdt = new FdTable();
   /** RLIMIT_NOFILE soft and hard limits. */
   nofile = { cur: INR_OPEN_CUR, max: INR_OPEN_MAX };
   mm: AddressSpace;
@@ -167,27 +159,22 @@ export class Process {
 
   /** The open fds, ascending (what /proc/<pid>/fd lists). */
   openFds(): number[] {
-    return [...this.fdt.keys()].sort((a, b) => a - b);
+    return this.fdt.fds();
   }
 
   /** get_unused_fd_flags() + fd_install(): the lowest free fd at or above `start`, or -EMFILE. */
   installFd(file: File, cloexec: boolean, start = 0): number {
-    let fd = Math.max(start, this.nextFd);
-    // a walk over the open fds above the start, never over numbers that are free
-    while (this.fdt.has(fd)) fd++;
+    const t = this.fdt;
+    const fd = t.lowestFree(Math.max(start, t.nextFd));
     if (fd >= this.nofile.cur) return -E.EMFILE;
-    if (start <= this.nextFd) this.nextFd = fd + 1;
-    this.fdt.set(fd, { file, cloexec });
+    if (start <= t.nextFd) t.nextFd = fd + 1;
+    t.set(fd, { file, cloexec });
     return fd;
   }
 
   /** Removes fd from the table without dropping the file reference (close_fd's first half). */
   private detachFd(fd: number): File | null {
-    const slot = this.fdt.get(fd);
-    if (slot === undefined) return null;
-    this.fdt.delete(fd);
-    if (fd < this.nextFd) this.nextFd = fd;
-    return slot.file;
+    return this.fdt.delete(fd)?.file ?? null;
   }
 
   /** Number of open fds. */
@@ -213,8 +200,7 @@ export class Process {
 
   /** get_unused_fd_flags() without installing: -EMFILE when the table is full. */
   reserveCheck(): number {
-    let fd = this.nextFd;
-    while (this.fdt.has(fd)) fd++;
+    const fd = this.fdt.lowestFree(this.fdt.nextFd);
     return fd >= this.nofile.cur ? -E.EMFILE : fd;
   }
 
@@ -741,8 +727,7 @@ export class Process {
     const host = this.host;
     const child = new Process(host, host.newPid(), { ...this.cred, groups: [...this.cred.groups] }, comm);
     child.nofile = { ...this.nofile };
-    for (const [fd, slot] of this.fdt) child.fdt.set(fd, { file: slot.file.get(), cloexec: slot.cloexec });
-    child.nextFd = this.nextFd;
+    child.fdt = this.fdt.clone();
     for (const v of [...this.mm.vmas].reverse()) {
       const n = new Vma(v.start, v.end, v.vmFlags, v.file, v.pgoff);
       n.pages = v.pages;
