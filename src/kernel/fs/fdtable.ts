@@ -1,10 +1,12 @@
 /**
  * A process's descriptor table (struct files_struct / struct fdtable): the open files by number,
  * and the two bitmaps Linux searches for the lowest free number, `open_fds` (a bit per fd) and
- * `full_fds_bits` (a bit per 32-fd word that is full). Entries are kept sparsely, so the table
- * costs one entry per open fd; the bitmaps grow to the highest fd ever opened (at most fs.nr_open
- * bits: 128 KiB), and the search skips 1024 busy fds per step, so neither memory nor time
- * follows an fd number's size.
+ * `full_fds_bits` (a bit per 32-fd word that is full). Entries live in chunks of 1024 made when
+ * an fd in them opens and dropped when their last fd closes, so dup3(fd, 1048575) costs one
+ * chunk, not a million entries; the bitmaps grow to the highest fd ever opened (at most
+ * fs.nr_open bits: 128 KiB), and the search skips 1024 busy fds per step, so neither memory nor
+ * time follows an fd number's size. (A Map would do the sparse part, but V8 rehashes a large Map
+ * on most set-after-delete: 100 µs per close/open pair with 100,000 fds open.)
  * @kernel fs/file.c alloc_fd, find_next_fd, __set_open_fd, __clear_open_fd, dup_fd
  */
 import type { File } from './file.js';
@@ -20,8 +22,19 @@ function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
+/** Entries per chunk of the table. */
+const CHUNK = 1024;
+
+/** One chunk: its entries and how many are set. */
+interface Chunk {
+  readonly slots: (FdSlot | undefined)[];
+  used: number;
+}
+
 export class FdTable {
-  private readonly slots = new Map<number, FdSlot>();
+  /** Chunk i holds fds [i * CHUNK, (i + 1) * CHUNK); undefined while none of them is open. */
+  private chunks: (Chunk | undefined)[] = [];
+  private count = 0;
   /** open_fds: bit fd % 32 of word fd / 32. */
   private words = new Uint32Array(1);
   /** full_fds_bits: bit w % 32 of word w / 32 is set when open_fds word w is full. */
@@ -30,25 +43,35 @@ export class FdTable {
   nextFd = 0;
 
   get size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
+  /** The entry of `fd`; undefined for any number that is not an open fd (a fraction, NaN, negative, huge). */
   get(fd: number): FdSlot | undefined {
-    return this.slots.get(fd);
+    if (!(fd >= 0 && fd < 0x80000000)) return undefined;
+    return this.chunks[Math.floor(fd / CHUNK)]?.slots[fd % CHUNK];
   }
 
   /** The open fds, ascending. */
   fds(): number[] {
-    return [...this.slots.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    this.chunks.forEach((c, i) => {
+      if (c !== undefined) c.slots.forEach((s, j) => {
+        if (s !== undefined) out.push(i * CHUNK + j);
+      });
+    });
+    return out;
   }
 
-  entries(): IterableIterator<[number, FdSlot]> {
-    return this.slots.entries();
-  }
-
-  /** Installs `slot` at `fd` (an integer ≥ 0 below fs.nr_open), replacing nothing: the caller removed what was there. */
+  /** Installs `slot` at `fd` (an integer ≥ 0 below fs.nr_open) where nothing is open: the caller removed what was there. */
   set(fd: number, slot: FdSlot): void {
-    this.slots.set(fd, slot);
+    const ci = Math.floor(fd / CHUNK);
+    const c = (this.chunks[ci] ??= { slots: new Array<FdSlot | undefined>(CHUNK).fill(undefined), used: 0 });
+    if (c.slots[fd % CHUNK] === undefined) {
+      c.used++;
+      this.count++;
+    }
+    c.slots[fd % CHUNK] = slot;
     const w = fd >>> 5;
     if (w >= this.words.length) this.grow(w + 1);
     const v = (this.words[w]! | (1 << (fd & 31))) >>> 0;
@@ -58,9 +81,13 @@ export class FdTable {
 
   /** Removes `fd`: its slot, or undefined when it was not open. */
   delete(fd: number): FdSlot | undefined {
-    const slot = this.slots.get(fd);
+    const slot = this.get(fd);
     if (slot === undefined) return undefined;
-    this.slots.delete(fd);
+    const ci = Math.floor(fd / CHUNK);
+    const c = this.chunks[ci]!;
+    c.slots[fd % CHUNK] = undefined;
+    this.count--;
+    if (--c.used === 0) this.chunks[ci] = undefined;
     const w = fd >>> 5;
     this.words[w] = (this.words[w]! & ~(1 << (fd & 31))) >>> 0;
     this.full[w >>> 5] = (this.full[w >>> 5]! & ~(1 << (w & 31))) >>> 0;
@@ -95,7 +122,8 @@ export class FdTable {
   /** dup_fd(): a copy of every entry (each file gets a reference), numbers and FD_CLOEXEC kept. */
   clone(): FdTable {
     const t = new FdTable();
-    for (const [fd, slot] of this.slots) t.slots.set(fd, { file: slot.file.get(), cloexec: slot.cloexec });
+    t.chunks = this.chunks.map((c) => (c === undefined ? undefined : { slots: c.slots.map((s) => (s === undefined ? undefined : { file: s.file.get(), cloexec: s.cloexec })), used: c.used }));
+    t.count = this.count;
     t.words = this.words.slice();
     t.full = this.full.slice();
     t.nextFd = this.nextFd;
