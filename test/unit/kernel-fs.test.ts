@@ -204,9 +204,10 @@ test('the fd table is sparse: at fs.nr_open an fd of 1048575 costs one entry; ab
   assert.equal(child.openFdCount(), 0);
 });
 
-test('FdTable: the lowest free fd, as a linear scan finds it, across full words and after closes (random sequence, seeded)', () => {
+test('FdTable: the lowest free fd, as a linear scan finds it, across full words and after closes, and FD_CLOEXEC (random sequence, seeded)', () => {
   const t = new FdTable();
   const open = new Set<number>();
+  const cloexec = new Set<number>();
   const naive = (start: number): number => {
     let fd = start;
     while (open.has(fd)) fd++;
@@ -225,20 +226,27 @@ test('FdTable: the lowest free fd, as a linear scan finds it, across full words 
       const start = op === 0 ? rnd(5000) : rnd(64);
       const fd = t.lowestFree(start);
       assert.equal(fd, naive(start), `step ${i}: lowestFree(${start})`);
-      t.set(fd, { file, cloexec: false });
+      const ce = rnd(2) === 1;
+      t.set(fd, file, ce);
       open.add(fd);
+      if (ce) cloexec.add(fd);
     } else if (open.size > 0) {
       const all = [...open];
       const fd = all[rnd(all.length)]!;
-      assert.equal(t.delete(fd)?.file, file);
+      assert.equal(t.isCloexec(fd), cloexec.has(fd), `step ${i}: FD_CLOEXEC of ${fd}`);
+      assert.equal(t.delete(fd), file);
       open.delete(fd);
+      cloexec.delete(fd);
+      assert.equal(t.isCloexec(fd), false);
     }
   }
   assert.deepEqual(t.fds(), [...open].sort((a, b) => a - b));
   assert.equal(t.size, open.size);
+  const copy = t.clone();
+  assert.deepEqual(copy.fds().filter((fd) => copy.isCloexec(fd)), [...cloexec].sort((a, b) => a - b), 'dup_fd keeps FD_CLOEXEC');
   // 4096 fds in a row: the search steps over 128 full words
   const dense = new FdTable();
-  for (let fd = 0; fd < 4096; fd++) dense.set(fd, { file, cloexec: false });
+  for (let fd = 0; fd < 4096; fd++) dense.set(fd, file, false);
   assert.equal(dense.lowestFree(0), 4096);
   dense.delete(3000);
   assert.equal(dense.lowestFree(0), 3000);

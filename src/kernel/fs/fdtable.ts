@@ -11,12 +11,6 @@
  */
 import type { File } from './file.js';
 
-/** One open descriptor: the file and its close-on-exec bit (fdt->fd[fd], fdt->close_on_exec). */
-export interface FdSlot {
-  readonly file: File;
-  cloexec: boolean;
-}
-
 /** Index of the lowest set bit of a non-zero 32-bit value. */
 function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
@@ -25,9 +19,9 @@ function ctz(x: number): number {
 /** Entries per chunk of the table. */
 const CHUNK = 1024;
 
-/** One chunk: its entries and how many are set. */
+/** One chunk: its files (fdt->fd[]) and how many are set. */
 interface Chunk {
-  readonly slots: (FdSlot | undefined)[];
+  readonly files: (File | undefined)[];
   used: number;
 }
 
@@ -39,6 +33,8 @@ export class FdTable {
   private words = new Uint32Array(1);
   /** full_fds_bits: bit w % 32 of word w / 32 is set when open_fds word w is full. */
   private full = new Uint32Array(1);
+  /** close_on_exec: FD_CLOEXEC, a bit per fd as in open_fds. */
+  private cloexec = new Uint32Array(1);
   /** next_fd: no free fd below it. */
   nextFd = 0;
 
@@ -46,53 +42,66 @@ export class FdTable {
     return this.count;
   }
 
-  /** The entry of `fd`; undefined for any number that is not an open fd (a fraction, NaN, negative, huge). */
-  get(fd: number): FdSlot | undefined {
+  /** The file of `fd`; undefined for any number that is not an open fd (a fraction, NaN, negative, huge). */
+  get(fd: number): File | undefined {
     if (!(fd >= 0 && fd < 0x80000000)) return undefined;
-    return this.chunks[Math.floor(fd / CHUNK)]?.slots[fd % CHUNK];
+    return this.chunks[Math.floor(fd / CHUNK)]?.files[fd % CHUNK];
+  }
+
+  /** FD_CLOEXEC of an open fd (false for one that is not open). */
+  isCloexec(fd: number): boolean {
+    return this.get(fd) !== undefined && (this.cloexec[fd >>> 5]! & (1 << (fd & 31))) !== 0;
+  }
+
+  /** Sets or clears FD_CLOEXEC of an open fd. */
+  setCloexec(fd: number, on: boolean): void {
+    const w = fd >>> 5;
+    this.cloexec[w] = on ? (this.cloexec[w]! | (1 << (fd & 31))) >>> 0 : (this.cloexec[w]! & ~(1 << (fd & 31))) >>> 0;
   }
 
   /** The open fds, ascending. */
   fds(): number[] {
     const out: number[] = [];
     this.chunks.forEach((c, i) => {
-      if (c !== undefined) c.slots.forEach((s, j) => {
-        if (s !== undefined) out.push(i * CHUNK + j);
+      if (c !== undefined) c.files.forEach((f, j) => {
+        if (f !== undefined) out.push(i * CHUNK + j);
       });
     });
     return out;
   }
 
-  /** Installs `slot` at `fd` (an integer ≥ 0 below fs.nr_open) where nothing is open: the caller removed what was there. */
-  set(fd: number, slot: FdSlot): void {
+  /** Installs `file` at `fd` (an integer ≥ 0 below fs.nr_open) where nothing is open: the caller removed what was there. */
+  set(fd: number, file: File, cloexec: boolean): void {
     const ci = Math.floor(fd / CHUNK);
-    const c = (this.chunks[ci] ??= { slots: new Array<FdSlot | undefined>(CHUNK).fill(undefined), used: 0 });
-    if (c.slots[fd % CHUNK] === undefined) {
+    const c = (this.chunks[ci] ??= { files: new Array<File | undefined>(CHUNK).fill(undefined), used: 0 });
+    if (c.files[fd % CHUNK] === undefined) {
       c.used++;
       this.count++;
     }
-    c.slots[fd % CHUNK] = slot;
+    c.files[fd % CHUNK] = file;
     const w = fd >>> 5;
     if (w >= this.words.length) this.grow(w + 1);
     const v = (this.words[w]! | (1 << (fd & 31))) >>> 0;
     this.words[w] = v;
     if (v === 0xffffffff) this.full[w >>> 5] = (this.full[w >>> 5]! | (1 << (w & 31))) >>> 0;
+    this.setCloexec(fd, cloexec);
   }
 
-  /** Removes `fd`: its slot, or undefined when it was not open. */
-  delete(fd: number): FdSlot | undefined {
-    const slot = this.get(fd);
-    if (slot === undefined) return undefined;
+  /** Removes `fd`: its file, or undefined when it was not open. */
+  delete(fd: number): File | undefined {
+    const file = this.get(fd);
+    if (file === undefined) return undefined;
     const ci = Math.floor(fd / CHUNK);
     const c = this.chunks[ci]!;
-    c.slots[fd % CHUNK] = undefined;
+    c.files[fd % CHUNK] = undefined;
     this.count--;
     if (--c.used === 0) this.chunks[ci] = undefined;
     const w = fd >>> 5;
     this.words[w] = (this.words[w]! & ~(1 << (fd & 31))) >>> 0;
     this.full[w >>> 5] = (this.full[w >>> 5]! & ~(1 << (w & 31))) >>> 0;
+    this.setCloexec(fd, false);
     if (fd < this.nextFd) this.nextFd = fd;
-    return slot;
+    return file;
   }
 
   /** find_next_fd(): the lowest fd at or above `start` that is not open. */
@@ -122,10 +131,11 @@ export class FdTable {
   /** dup_fd(): a copy of every entry (each file gets a reference), numbers and FD_CLOEXEC kept. */
   clone(): FdTable {
     const t = new FdTable();
-    t.chunks = this.chunks.map((c) => (c === undefined ? undefined : { slots: c.slots.map((s) => (s === undefined ? undefined : { file: s.file.get(), cloexec: s.cloexec })), used: c.used }));
+    t.chunks = this.chunks.map((c) => (c === undefined ? undefined : { files: c.files.map((f) => f?.get()), used: c.used }));
     t.count = this.count;
     t.words = this.words.slice();
     t.full = this.full.slice();
+    t.cloexec = this.cloexec.slice();
     t.nextFd = this.nextFd;
     return t;
   }
@@ -137,5 +147,8 @@ export class FdTable {
     const full = new Uint32Array(Math.ceil(words.length / 32));
     full.set(this.full);
     this.full = full;
+    const cloexec = new Uint32Array(words.length);
+    cloexec.set(this.cloexec);
+    this.cloexec = cloexec;
   }
 }

@@ -149,12 +149,12 @@ export class Process {
 
   /** The file behind `fd`, or null (fdget): a number that is not an open descriptor (a fraction, NaN, negative) has none. */
   file(fd: number): File | null {
-    return this.fdt.get(fd)?.file ?? null;
+    return this.fdt.get(fd) ?? null;
   }
 
   /** FD_CLOEXEC of an open fd (false for a closed one). */
   isCloexec(fd: number): boolean {
-    return this.fdt.get(fd)?.cloexec === true;
+    return this.fdt.isCloexec(fd);
   }
 
   /** The open fds, ascending (what /proc/<pid>/fd lists). */
@@ -168,13 +168,13 @@ export class Process {
     const fd = t.lowestFree(Math.max(start, t.nextFd));
     if (fd >= this.nofile.cur) return -E.EMFILE;
     if (start <= t.nextFd) t.nextFd = fd + 1;
-    t.set(fd, { file, cloexec });
+    t.set(fd, file, cloexec);
     return fd;
   }
 
   /** Removes fd from the table without dropping the file reference (close_fd's first half). */
   private detachFd(fd: number): File | null {
-    return this.fdt.delete(fd)?.file ?? null;
+    return this.fdt.delete(fd) ?? null;
   }
 
   /** Number of open fds. */
@@ -286,7 +286,7 @@ export class Process {
     if (f === null) return -E.EBADF;
     f.get();
     const old = this.detachFd(newfd);
-    this.fdt.set(newfd, { file: f, cloexec: (flags & fc.O_CLOEXEC) !== 0 });
+    this.fdt.set(newfd, f, (flags & fc.O_CLOEXEC) !== 0);
     old?.put();
     return newfd;
   }
@@ -302,7 +302,6 @@ export class Process {
     if (f === null) return -E.EBADF;
     if (!isCInt(cmd) || !isCLong(arg)) return -E.EINVAL;
     const fc = this.host.fc;
-    const slot = this.fdt.get(fd)!;
     switch (cmd) {
       case F_DUPFD:
       case F_DUPFD_CLOEXEC: {
@@ -313,9 +312,9 @@ export class Process {
         return nfd;
       }
       case F_GETFD:
-        return slot.cloexec ? FD_CLOEXEC : 0;
+        return this.fdt.isCloexec(fd) ? FD_CLOEXEC : 0;
       case F_SETFD:
-        slot.cloexec = (arg & FD_CLOEXEC) !== 0;
+        this.fdt.setCloexec(fd, (arg & FD_CLOEXEC) !== 0);
         return 0;
       case F_GETFL:
         return f.flags;
@@ -348,10 +347,10 @@ export class Process {
     cmd = cmd >>> 0;
     switch (cmd) {
       case FIOCLEX:
-        this.fdt.get(fd)!.cloexec = true;
+        this.fdt.setCloexec(fd, true);
         return 0;
       case FIONCLEX:
-        this.fdt.get(fd)!.cloexec = false;
+        this.fdt.setCloexec(fd, false);
         return 0;
       case FIONBIO: {
         const v = this.getUserInt(arg);
