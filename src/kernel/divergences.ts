@@ -154,9 +154,9 @@ export const DIVERGENCES: readonly Divergence[] = [
   },
   {
     id: 'read-only-paths',
-    area: 'fs/namei.c do_mkdirat, do_rmdir',
-    linux: 'mkdir and rmdir work on the writable file systems (devtmpfs /dev, tmpfs, the root file system); procfs and sysfs refuse them with EPERM; cgroupfs makes and removes cgroups.',
-    emulator: 'Only cgroupfs (/sys/fs/cgroup) makes and removes directories; procfs and sysfs refuse with EPERM (rmdir of the /sys/fs/cgroup and /sys/kernel/debug mount points: EBUSY), as in Linux; everywhere else mkdir and rmdir fail with EROFS.',
+    area: 'fs/namei.c do_mkdirat, do_rmdir, open_last_lookups, do_tmpfile',
+    linux: 'mkdir, rmdir, open(O_CREAT) of a new name and open(O_TMPFILE) work on the writable file systems (devtmpfs /dev, tmpfs, the root file system); procfs and sysfs refuse them (mkdir, rmdir: EPERM; a new name: ENOENT; O_TMPFILE: EOPNOTSUPP); cgroupfs makes and removes cgroups.',
+    emulator: 'Only cgroupfs (/sys/fs/cgroup) makes and removes directories; procfs and sysfs refuse as in Linux (rmdir of the /sys/fs/cgroup and /sys/kernel/debug mount points: EBUSY); everywhere else mkdir, rmdir, O_CREAT of a new name and O_TMPFILE fail with EROFS.',
     reason: 'The emulator has no disk or tmpfs file systems; EROFS says so without pretending a directory exists.',
   },
   {

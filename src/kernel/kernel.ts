@@ -22,13 +22,13 @@ import { SyncSanitizer } from './sanitizer/sanitizer.js';
 import type { SanitizerOptions } from './sanitizer/sanitizer.js';
 import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
-import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, PATH_FOPS, devMajor, devMinor, openFmode } from './fs/file.js';
 import type { FileOperations, Inode } from './fs/file.js';
 import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
 import { pagemapFops } from './fs/pagemap.js';
 import type { PagemapFile } from './fs/pagemap.js';
 import type { AnonCharger } from './fs/mm-user.js';
-import { Process, pidfdProcess } from './fs/process.js';
+import { O_TMPFILE_BIT, Process, pidfdProcess } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
 import type { HeapModuleName } from './heaps/index.js';
@@ -45,7 +45,7 @@ import type { MemoryPlan, ReservedRegion } from './of/reserved-mem.js';
 import { baseName, isAvailable, propCells, propString, propStrings } from './of/tree.js';
 import type { DeviceTree, DtNode } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
-import { ShmemFs } from './mm/shmem.js';
+import { ShmemFs, ShmemInode } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
 import type { Profile, ProfileName } from './profile.js';
 
@@ -338,7 +338,10 @@ export class Kernel implements ProcessHost, KernelServices {
       log: (l) => this.log(l),
       dmabufCharging: this.features.chargePidFd ? this.dmabufMemcgCharging() : null,
     });
-    this.shmem = new ShmemFs({ pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage, writeBeginBeforeFault: this.profile.writeBeginBeforeFault });
+    this.shmem = new ShmemFs({
+      pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
+      writeBeginBeforeFault: this.profile.writeBeginBeforeFault, shmemDirectIo: this.profile.shmemDirectIo,
+    });
     this.udmabuf = config.udmabuf === false ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
     this.virtualFops = {
       read: (f, out) => {
@@ -590,11 +593,96 @@ export class Kernel implements ProcessHost, KernelServices {
     return m === null ? 0 : this.procDirAccess(proc, m[1]!, MAY_EXEC);
   }
 
+  /**
+   * The VFS half of open(2), after the fd was reserved; `flags` are open(2)'s, already masked to
+   * VALID_OPEN_FLAGS (O_PATH ones to O_PATH_FLAGS). In the kernel's order: the path walk
+   * (EACCES), debugfs's 0700 directory (EACCES for users), O_TMPFILE (ENOENT, ENOTDIR, then
+   * EOPNOTSUPP on procfs and sysfs, EROFS elsewhere: docs/fidelity.md, read-only-paths), O_CREAT
+   * (an existing name: EEXIST with O_EXCL, EISDIR for a directory; a new one: ENOENT on procfs
+   * and sysfs, EROFS elsewhere), O_NOFOLLOW on a symbolic link (/proc/self, /proc/<pid>/fd/<n>:
+   * ELOOP), O_PATH (an fd for the place only), O_DIRECTORY (ENOTDIR), then the file's own open,
+   * and O_DIRECT on a file that cannot do it (EINVAL; every emulated file but a reopened memfd
+   * from 6.6). The file keeps the flags but O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC.
+   * @kernel fs/namei.c path_openat, open_last_lookups, do_open, do_tmpfile, may_open; fs/open.c do_dentry_open
+   */
   openPath(proc: Process, rawPath: string, flags: number): File | number {
+    const fc = this.fc;
     const path = normalize(rawPath, proc.pid);
     if (path === null) return -E.ENOENT;
     const walk = this.procWalk(proc, path);
     if (walk < 0) return walk;
+    // debugfs is mounted 0700 root: nothing below it can be looked up by anyone else
+    if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
+    const fileFlags = flags & ~(fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC);
+    const exists = this.pathExists(path);
+    if ((flags & O_TMPFILE_BIT) !== 0) {
+      if (!exists) return -E.ENOENT;
+      if (!this.isDir(path)) return -E.ENOTDIR;
+      return isPseudoFs(path) ? -E.EOPNOTSUPP : -E.EROFS;
+    }
+    if ((flags & fc.O_CREAT) !== 0) {
+      if (!exists) {
+        const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+        return isPseudoFs(path) || !this.isDir(parent) ? -E.ENOENT : -E.EROFS;
+      }
+      if ((flags & fc.O_EXCL) !== 0) return -E.EEXIST;
+      if (this.isDir(path)) return -E.EISDIR;
+    }
+    const fdLink = /^\/proc\/\d+\/fd\/\d+$/.test(path);
+    const link = fdLink || (path === `/proc/${proc.pid}` && rawPath.split('/').filter((c) => c !== '' && c !== '.').pop() === 'self');
+    if (link && exists && (flags & fc.O_NOFOLLOW) !== 0 && (flags & fc.O_PATH) === 0) return -E.ELOOP;
+    if ((flags & fc.O_PATH) !== 0) return this.openPlace(proc, path, fileFlags, link && (flags & fc.O_NOFOLLOW) !== 0);
+    if ((flags & fc.O_DIRECTORY) !== 0 && exists && !fdLink && !this.isDir(path)) return -E.ENOTDIR;
+    const f = this.openResolved(proc, path, fileFlags);
+    if (typeof f === 'number') return f;
+    if ((fileFlags & fc.O_DIRECT) !== 0 && (f.mode & FMODE_CAN_ODIRECT) === 0) {
+      f.put();
+      return -E.EINVAL;
+    }
+    return f;
+  }
+
+  /**
+   * open(O_PATH): an fd for the place in the tree, with no permission check on the file itself
+   * and no operations (do_dentry_open with FMODE_PATH: read, write, ioctl, mmap are EBADF;
+   * fstat, fcntl F_GETFL, dup and a reopen through /proc/<pid>/fd work). Following an fd link
+   * still needs ptrace access to its task; with O_NOFOLLOW the fd is for the link itself.
+   * @kernel fs/open.c do_dentry_open (O_PATH), fs/namei.c path_openat
+   */
+  private openPlace(proc: Process, path: string, flags: number, theLink: boolean): File | number {
+    if (!this.pathExists(path)) return -E.ENOENT;
+    let inode: Inode;
+    let name: string;
+    let mnt: number;
+    const m = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
+    if (theLink) {
+      // the link itself: lrwxrwxrwx for /proc/self, an fd link as its file's f_mode shows it
+      inode = { ino: 0x110, mode: 0o120777, uid: proc.cred.uid, gid: proc.cred.gid, rdev: 0, dev: 0, size: 0 };
+      name = path;
+      mnt = 0;
+    } else if (m !== null) {
+      const task = this.processes.get(Number(m[1]))!;
+      const f = task.fileRaw(Number(m[2]))!;
+      if (!this.ptraceMayRead(proc, task)) return -E.EACCES;
+      if ((flags & this.fc.O_DIRECTORY) !== 0) return -E.ENOTDIR;
+      inode = f.inode;
+      name = f.pathName;
+      mnt = f.mntId;
+    } else {
+      if ((flags & this.fc.O_DIRECTORY) !== 0 && !this.isDir(path)) return -E.ENOTDIR;
+      // the inode the path names: what an open by init finds there (closed again at once)
+      const f = this.openResolved(this.init, path, this.fc.O_RDONLY);
+      if (typeof f === 'number') return f;
+      inode = f.inode;
+      name = f.pathName;
+      mnt = f.mntId;
+      f.put();
+    }
+    return new File(PATH_FOPS, inode, flags, FMODE_PATH | FMODE_OPENED, name, mnt, null);
+  }
+
+  /** The open of `path` (normalized, walked) with its permission checks; `flags` are the file's f_flags. */
+  private openResolved(proc: Process, path: string, flags: number): File | number {
     const acc = flags & this.fc.O_ACCMODE;
     if (path.startsWith('/dev/dma_heap/')) {
       const heap = this.dmaHeap.byDevName(path.slice('/dev/dma_heap/'.length));
@@ -620,18 +708,19 @@ export class Kernel implements ProcessHost, KernelServices {
     const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
     if (link !== null) {
       const task = this.processes.get(Number(link[1]));
-      const f = task?.file(Number(link[2])) ?? null;
+      const f = task?.fileRaw(Number(link[2])) ?? null;
       if (task === undefined || f === null) return -E.ENOENT;
       if (!this.ptraceMayRead(proc, task)) return -E.EACCES;
-      if (f.fop === this.dmaHeap.fops || f.fop === this.udmabuf?.fops) return this.openPath(proc, f.pathName, flags);
-      if (this.shmem.isShmemFile(f)) {
+      if ((flags & this.fc.O_DIRECTORY) !== 0) return -E.ENOTDIR;
+      // an O_PATH fd reopens what it names (the "O_PATH reopen")
+      if (f.fop === this.dmaHeap.fops || f.fop === this.udmabuf?.fops || (f.fop === PATH_FOPS && !(f.inode instanceof ShmemInode))) return this.openPath(proc, f.pathName, flags);
+      if (this.shmem.isShmemFile(f) || f.inode instanceof ShmemInode) {
         const i = f.inode;
         if (!this.permission({ mode: i.mode & 0o7777, uid: i.uid, gid: i.gid }, proc.cred, acc)) return -E.EACCES;
         return this.shmem.reopen(f, flags);
       }
       return -E.ENXIO;
     }
-    if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
     const vf = this.virtualFile(path);
     if (vf === null) {
       if (!this.isDir(path)) return -E.ENOENT;
@@ -683,7 +772,7 @@ export class Kernel implements ProcessHost, KernelServices {
     const m = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
     if (m !== null) {
       const task = this.processes.get(Number(m[1]));
-      const f = task?.file(Number(m[2])) ?? null;
+      const f = task?.fileRaw(Number(m[2])) ?? null;
       if (task === undefined || f === null) return -E.ENOENT;
       return this.ptraceMayRead(proc, task) ? f.pathName : -E.EACCES;
     }
@@ -765,7 +854,7 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     if (path === '/dev/udmabuf') return this.udmabuf !== null;
     const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
-    if (link !== null) return (this.processes.get(Number(link[1]))?.file(Number(link[2])) ?? null) !== null;
+    if (link !== null) return (this.processes.get(Number(link[1]))?.fileRaw(Number(link[2])) ?? null) !== null;
     return false;
   }
 
@@ -872,7 +961,7 @@ export class Kernel implements ProcessHost, KernelServices {
     if ((m = /^\/proc\/(\d+)\/fdinfo\/(\d+)$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
       const fd = Number(m[2]);
-      const f = p?.file(fd) ?? null;
+      const f = p?.fileRaw(fd) ?? null;
       if (p === undefined || f === null) return null;
       // 0444 since the fdinfo directory itself needs ptrace access (5.14; 0400 before)
       return { mode: 0o444, ino: 0x10000 + fd, text: () => this.fdinfo(p, fd, f), owner: { uid: p.cred.uid, gid: p.cred.gid }, ptraceTask: p };

@@ -41,6 +41,12 @@ export interface Profile {
    */
   readonly writeBeginBeforeFault: boolean;
   /**
+   * v6.6 ("tmpfs: trivial support for direct IO"): a tmpfs file opened through open(2) — a memfd
+   * reopened through /proc/<pid>/fd — accepts O_DIRECT (the 6.12 and 7.3 oracles; 6.1: EINVAL).
+   * memfd_create() does not call the open op, so the memfd itself still refuses it with F_SETFL.
+   */
+  readonly shmemDirectIo: boolean;
+  /**
    * The heap ioctl publishes the new fd only after the copy-out succeeded, so a copy-out fault
    * (EFAULT) leaves no fd and frees the buffer ("don't publish fd before copy_to_user()
    * succeeds", 2026). Observed on the oracle's 6.1.192 stable; not in the x.0 releases the
@@ -63,6 +69,7 @@ const base = {
   pidfdThread: false,
   pidfdSelf: false,
   writeBeginBeforeFault: false,
+  shmemDirectIo: true,
   heapFdAfterCopyOut: false,
 } as const;
 
@@ -70,7 +77,7 @@ const base = {
 const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true },
+  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
   '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },

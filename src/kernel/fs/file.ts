@@ -15,9 +15,13 @@ export const FMODE_PWRITE = 0x10;
 export const FMODE_CAN_READ = 0x20000;
 export const FMODE_CAN_WRITE = 0x40000;
 export const FMODE_OPENED = 0x80000;
+/** An O_PATH file: a place in the tree, no operations (read, write, ioctl, mmap: EBADF). */
+export const FMODE_PATH = 0x4000;
+/** The file may be switched to O_DIRECT (at open or with F_SETFL); without it O_DIRECT is EINVAL. */
+export const FMODE_CAN_ODIRECT = 0x400000;
 
 /** Bits of f_mode that debugfs and fdinfo print (the FMODE_CAN_* bits are internal here). */
-export const FMODE_VISIBLE_MASK = ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
+export const FMODE_VISIBLE_MASK = ~(FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_CAN_ODIRECT);
 
 /**
  * OPEN_FMODE(): access mode 0/1/2/3 → FMODE_READ/WRITE bits; 3 ("ioctl only") gives neither.
@@ -109,6 +113,9 @@ export interface UserSource {
    */
   copy(from: number, out: Uint8Array): number;
 }
+
+/** The operations of an O_PATH file: none (empty_fops). */
+export const PATH_FOPS: FileOperations = {};
 
 export class File {
   /** f_count: fds, mappings and kernel references. */

@@ -11,7 +11,7 @@ import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
 } from '../../uapi/fcntl.js';
-import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
 import { AddressSpace, Vma, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, isSharedMaywrite, vmaLinkFile, vmaUnchargeAnon, vmaUnlinkFile } from './mm-user.js';
 import type { AnonCharger, FaultKind } from './mm-user.js';
@@ -84,6 +84,20 @@ export function pidfdProcess(f: File): Process | null {
   return f.fop === PIDFD_FOPS ? (f.priv as Process) : null;
 }
 
+/** __O_TMPFILE (include/uapi/asm-generic/fcntl.h): O_TMPFILE without its O_DIRECTORY. */
+export const O_TMPFILE_BIT = 0o20000000;
+/** FASYNC (O_ASYNC): the same on both architectures. */
+const O_ASYNC = 0o20000;
+
+/**
+ * VALID_OPEN_FLAGS (include/linux/fcntl.h): every bit open(2) knows; the others are dropped.
+ * O_SYNC includes O_DSYNC, O_TMPFILE includes O_DIRECTORY.
+ */
+export function validOpenFlags(fc: FcntlConstants): number {
+  return fc.O_ACCMODE | fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC | fc.O_APPEND | fc.O_NONBLOCK | fc.O_DSYNC | O_ASYNC |
+    fc.O_DIRECT | fc.O_LARGEFILE | fc.O_DIRECTORY | fc.O_NOFOLLOW | fc.O_NOATIME | fc.O_CLOEXEC | fc.O_SYNC | fc.O_PATH | fc.O_TMPFILE;
+}
+
 /** DEFAULT_POLLMASK (include/linux/poll.h): POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM. */
 export const DEFAULT_POLLMASK = 0x145;
 /** INR_OPEN_CUR / INR_OPEN_MAX (include/uapi/linux/fs.h) and sysctl fs.nr_open (fs/file.c). */
@@ -147,8 +161,18 @@ export class Process {
 
   // ---- fd table (fs/file.c) --------------------------------------------------------------
 
-  /** The file behind `fd`, or null (fdget): a number that is not an open descriptor (a fraction, NaN, negative) has none. */
+  /**
+   * The file behind `fd`, or null (fdget(), fget()): a number that is not an open descriptor (a
+   * fraction, NaN, negative) has none, and neither has an O_PATH fd, which only the calls that
+   * take {@link fileRaw} accept.
+   */
   file(fd: number): File | null {
+    const f = this.fdt.get(fd);
+    return f === undefined || (f.mode & FMODE_PATH) !== 0 ? null : f;
+  }
+
+  /** The file behind `fd`, O_PATH files included (fdget_raw(): close, dup, fcntl, fstat, SCM_RIGHTS, /proc). */
+  fileRaw(fd: number): File | null {
     return this.fdt.get(fd) ?? null;
   }
 
@@ -192,10 +216,16 @@ export class Process {
     if (!this.alive) return -E.ESRCH;
     if (!isCInt(flags) || !isCInt(mode)) return -E.EINVAL;
     const fc = this.host.fc;
+    // build_open_how(): bits open(2) does not know are dropped (never seen by F_GETFL), and
+    // O_PATH beats everything else
+    let how = (flags | fc.O_LARGEFILE) & validOpenFlags(fc);
+    if ((how & fc.O_PATH) !== 0) how &= fc.O_DIRECTORY | fc.O_NOFOLLOW | fc.O_PATH | fc.O_CLOEXEC;
+    // build_open_flags(): O_TMPFILE needs O_DIRECTORY (part of its value) and write access
+    if ((how & O_TMPFILE_BIT) !== 0 && ((how & fc.O_DIRECTORY) === 0 || (how & fc.O_ACCMODE) === fc.O_RDONLY)) return -E.EINVAL;
     if (this.reserveCheck() < 0) return -E.EMFILE;
-    const f = this.host.openPath(this, path, (flags | fc.O_LARGEFILE) & ~(fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC | fc.O_CLOEXEC), mode);
+    const f = this.host.openPath(this, path, how & ~fc.O_CLOEXEC, mode);
     if (typeof f === 'number') return f;
-    return this.installFd(f, (flags & fc.O_CLOEXEC) !== 0);
+    return this.installFd(f, (how & fc.O_CLOEXEC) !== 0);
   }
 
   /** get_unused_fd_flags() without installing: -EMFILE when the table is full. */
@@ -265,7 +295,7 @@ export class Process {
 
   /** dup(2) @kernel fs/file.c ksys_dup */
   dup(fd: number): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
     const nfd = this.installFd(f, false);
     if (nfd >= 0) f.get();
@@ -282,7 +312,7 @@ export class Process {
     if (!isCInt(flags) || (flags & ~fc.O_CLOEXEC) !== 0) return -E.EINVAL;
     if (oldfd === newfd) return -E.EINVAL;
     if (!Number.isInteger(newfd) || newfd < 0 || newfd >= this.nofile.cur) return -E.EBADF;
-    const f = this.file(oldfd);
+    const f = this.fileRaw(oldfd);
     if (f === null) return -E.EBADF;
     f.get();
     const old = this.detachFd(newfd);
@@ -298,9 +328,11 @@ export class Process {
    * @kernel fs/fcntl.c do_fcntl, f_dupfd, setfl
    */
   fcntl(fd: number, cmd: number, arg = 0): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
     if (!isCInt(cmd) || !isCLong(arg)) return -E.EINVAL;
+    // check_fcntl_cmd(): an O_PATH fd answers only these
+    if ((f.mode & FMODE_PATH) !== 0 && cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL) return -E.EBADF;
     const fc = this.host.fc;
     switch (cmd) {
       case F_DUPFD:
@@ -319,7 +351,9 @@ export class Process {
       case F_GETFL:
         return f.flags;
       case F_SETFL: {
-        // SETFL_MASK: O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME
+        // setfl(): O_DIRECT needs a file that can do it (FMODE_CAN_ODIRECT); then SETFL_MASK:
+        // O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME
+        if ((arg & fc.O_DIRECT) !== 0 && (f.mode & FMODE_CAN_ODIRECT) === 0) return -E.EINVAL;
         const mask = fc.O_APPEND | fc.O_NONBLOCK | fc.O_DIRECT | fc.O_NOATIME;
         f.flags = (arg & mask) | (f.flags & ~mask);
         return 0;
@@ -643,7 +677,7 @@ export class Process {
 
   /** fstat(2): writes struct stat (x86-64: 144 bytes; arm64: 128) @kernel fs/stat.c cp_new_stat */
   fstat(fd: number, statbuf: number): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
     if (!isCLong(statbuf)) return -E.EFAULT;
     const bytes = encodeStat(f.inode, this.host.statLayout, this.host.pageSize);
@@ -652,7 +686,7 @@ export class Process {
 
   /** The stat data of an open file, decoded (for tools; the syscall is {@link fstat}). */
   statOf(fd: number): Inode | null {
-    return this.file(fd)?.inode ?? null;
+    return this.fileRaw(fd)?.inode ?? null;
   }
 
   /**
@@ -781,7 +815,7 @@ export class Process {
    * @kernel net/unix/af_unix.c unix_stream_sendmsg; net/core/scm.c scm_detach_fds, receive_fd
    */
   sendFd(fd: number, to: Process, cloexec = false): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
     if (!to.alive) return -E.EPIPE;
     const nfd = to.installFd(f, cloexec);

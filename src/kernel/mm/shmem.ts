@@ -10,7 +10,7 @@
 import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../../uapi/fcntl.js';
-import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PREAD, FMODE_PWRITE, openFmode } from '../fs/file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PREAD, FMODE_PWRITE, openFmode } from '../fs/file.js';
 import type { FileOperations, Inode, UserSource } from '../fs/file.js';
 import { EMULATED_MAXBYTES } from '../fs/limits.js';
 import { VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../fs/mm-user.js';
@@ -84,6 +84,8 @@ export interface ShmemHost {
   readonly zeroPage: Uint8Array;
   /** v6.14: a write's page is allocated (and seals checked) before the user's bytes are touched (Profile.writeBeginBeforeFault). */
   readonly writeBeginBeforeFault?: boolean;
+  /** v6.6: files opened through open(2) accept O_DIRECT (Profile.shmemDirectIo). */
+  readonly shmemDirectIo?: boolean;
 }
 
 /** How a page is looked up (enum sgp_type, include/linux/shmem_fs.h). */
@@ -122,18 +124,21 @@ export class ShmemFs {
     return this.openInode(inode, fc.O_RDWR, `/${name} (deleted)`);
   }
 
-  /** Another open file on the same inode (reopening through /proc/<pid>/fd/<n>). */
+  /**
+   * Another open file on the same inode (reopening through /proc/<pid>/fd/<n>): open(2) runs
+   * shmem_file_open(), which from 6.6 marks the file FMODE_CAN_ODIRECT.
+   */
   reopen(f: File, flags: number): File {
-    return this.openInode(f.inode as ShmemInode, flags, f.pathName);
+    return this.openInode(f.inode as ShmemInode, flags, f.pathName, this.host.shmemDirectIo === true ? FMODE_CAN_ODIRECT : 0);
   }
 
   /**
    * do_dentry_open(): regular files get FMODE_LSEEK, FMODE_PREAD and FMODE_PWRITE; read_iter
    * and write_iter make FMODE_CAN_READ and FMODE_CAN_WRITE.
    */
-  private openInode(inode: ShmemInode, flags: number, path: string): File {
+  private openInode(inode: ShmemInode, flags: number, path: string, extra = 0): File {
     inode.files++;
-    const mode = openFmode(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_OPENED;
+    const mode = openFmode(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_OPENED | extra;
     return new File(this.fops, inode, flags, mode, path, SHMEM_MNT_ID, null);
   }
 
