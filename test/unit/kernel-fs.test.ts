@@ -183,6 +183,10 @@ test('sending an fd to a process that exited is EPIPE before anything is install
   p.close(fd);
   assert.equal(k.dmaBuf.list.size, 0);
   assert.equal(k.buddy.freePages, free);
+  // an exited process makes no new state either: no mapping, no file
+  assert.equal(q.mmap(0, 4096, 3, 0x22, -1, 0), -Errno.ESRCH);
+  assert.equal(q.open('/proc/meminfo', 0), -Errno.ESRCH);
+  assert.equal(q.mm.vmas.length, 0);
 });
 
 test('the fd table is sparse: at fs.nr_open an fd of 1048575 costs one entry; above nr_open setrlimit is EPERM', () => {

@@ -432,6 +432,8 @@ export class Process {
    *   do_mmap, get_unmapped_area; security/commoncap.c cap_mmap_addr
    */
   mmap(addr: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
+    // an exited process makes no calls; its address space is gone for good
+    if (!this.alive) return -E.ESRCH;
     const ps = this.host.pageSize;
     if (!isCLong(addr) || !isCLong(length) || !isCInt(prot) || !isCInt(flags) || !isCLong(offset)) return -E.EINVAL;
     if (!Number.isInteger(fd)) return -E.EBADF;
