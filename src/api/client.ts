@@ -1000,15 +1000,24 @@ export class DmaBuffer {
 
   /**
    * Passes the buffer to the process of `to` (SCM_RIGHTS, {@link SyscallTarget.sendFd}) and
-   * returns it as that client's buffer; this one stays open.
-   * @throws ErrnoError ENOSYS when the backend cannot pass fds between its processes
+   * returns it as that client's buffer; this one stays open. On any failure nothing stays in
+   * `to`'s process: a closed `to` is refused before anything is sent, and an fd that arrived
+   * but cannot be imported is closed there again.
+   * @throws ErrnoError EPIPE when `to` was closed (its process ended), ENOSYS when the backend
+   * cannot pass fds between its processes
    */
   sendTo(to: DmaHeapClient): DmaBuffer {
     this.live('sendmsg');
+    if (to.isClosed) throw new ErrnoError('EPIPE', 'sendmsg', undefined, 'the receiving client was closed: its process ended, so nothing was sent');
     const send = this.target.sendFd?.bind(this.target);
     if (send === undefined) throw new ErrnoError('ENOSYS', 'sendmsg', undefined, 'this backend cannot pass fds between processes');
     const fd = check(send(this.fd, to.target), 'sendmsg');
-    return to.importFd(fd);
+    try {
+      return to.importFd(fd);
+    } catch (e) {
+      to.target.close(fd);
+      throw e;
+    }
   }
 
   /**

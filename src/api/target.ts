@@ -132,6 +132,16 @@ export interface ExactHeapFacts extends HeapFacts {
   readonly free: number;
 }
 
+/**
+ * A process's system calls, as the syscall ABI has them: numbers and bytes in, a result or an
+ * errno name out, never an exception.
+ *
+ * Numbers are the C arguments. One that no C caller could pass (a fraction, NaN, ±Infinity, an
+ * integer wider than the argument's C type) is refused before the kernel's own checks: an fd
+ * with EBADF, a user address with EFAULT, anything else with EINVAL (on the emulated backend;
+ * docs/fidelity.md, `js-numbers`). An integer that fits is passed as C converts it: a negative
+ * size or rlimit is 2^64 + v (`setNofile(-1, -1)` asks for RLIM_INFINITY, which is EPERM).
+ */
 export interface SyscallTarget {
   /** 'emulated' or 'linux' */
   readonly backend: string;
@@ -167,6 +177,11 @@ export interface SyscallTarget {
    */
   readMemInto(map: MapHandle, offset: number, dst: Uint8Array): Fault;
   writeMem(map: MapHandle, offset: number, data: Uint8Array): Fault;
+  /**
+   * read(2) of up to `count` bytes into a buffer the target lends (at most 1 GiB). A `count`
+   * that is not a whole number is EINVAL; a negative one (a huge size_t in C) or one above 1 GiB
+   * is EFAULT, as for a C program whose buffer is smaller than its count; both before the call.
+   */
   read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null };
   write(fd: number, data: Uint8Array): SysResult;
   lseek(fd: number, offset: number, whence: number): SysResult;

@@ -22,7 +22,7 @@ import { SyncSanitizer } from './sanitizer/sanitizer.js';
 import type { SanitizerOptions } from './sanitizer/sanitizer.js';
 import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
-import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, devMajor, devMinor, openFmode } from './fs/file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, PATH_FOPS, devMajor, devMinor, openFmode } from './fs/file.js';
 import type { FileOperations, Inode } from './fs/file.js';
 import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
 import { pagemapFops } from './fs/pagemap.js';
@@ -32,7 +32,7 @@ import type { MmStats, UserPager } from './fs/mm-user.js';
 import type { Memcg } from './cgroup/memcontrol.js';
 import { dumpTasks, invokedLine, killedLine, memcgMeminfoLines, NO_KILLABLE_LINE, oomScore, selectBadProcess, summaryLine } from './mm/oom-kill.js';
 import type { OomGfp, OomTask } from './mm/oom-kill.js';
-import { Process, pidfdProcess } from './fs/process.js';
+import { O_TMPFILE_BIT, Process, pidfdProcess } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
 import type { HeapModuleName } from './heaps/index.js';
@@ -49,7 +49,7 @@ import type { MemoryPlan, ReservedRegion } from './of/reserved-mem.js';
 import { baseName, isAvailable, propCells, propString, propStrings } from './of/tree.js';
 import type { DeviceTree, DtNode } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
-import { ShmemFs } from './mm/shmem.js';
+import { ShmemFs, ShmemInode } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
 import type { Profile, ProfileName } from './profile.js';
 
@@ -134,13 +134,18 @@ interface VirtualFile {
   readonly owner?: { readonly uid: number; readonly gid: number };
   /**
    * The task a /proc/<pid> file reads, when opening it needs ptrace read access to it
-   * (PTRACE_MODE_READ_FSCREDS): fdinfo and maps. Another user without CAP_SYS_PTRACE gets EACCES.
+   * (PTRACE_MODE_READ_FSCREDS): fdinfo, maps and pagemap. Another user without CAP_SYS_PTRACE
+   * gets EACCES.
    */
   readonly ptraceTask?: Process;
 }
 
 /** The cgroup v2 mount point. */
 const CGROUP_MNT = '/sys/fs/cgroup';
+/** Permission masks (include/linux/fs.h). */
+const MAY_EXEC = 0x1;
+const MAY_WRITE = 0x2;
+const MAY_READ = 0x4;
 
 /** The most Kernel.readFile() reads of one file (a tool's helper, not a syscall). */
 export const READ_FILE_MAX = 64 * 1024 * 1024;
@@ -356,7 +361,10 @@ export class Kernel implements ProcessHost, KernelServices {
       log: (l) => this.log(l),
       dmabufCharging: this.features.chargePidFd ? this.dmabufMemcgCharging() : null,
     });
-    this.shmem = new ShmemFs({ pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage });
+    this.shmem = new ShmemFs({
+      pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
+      writeBeginBeforeFault: this.profile.writeBeginBeforeFault, shmemDirectIo: this.profile.shmemDirectIo,
+    });
     this.udmabuf = config.udmabuf === false ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
     this.virtualFops = {
       read: (f, out) => {
@@ -374,13 +382,16 @@ export class Kernel implements ProcessHost, KernelServices {
       },
       /**
        * A write to a cgroup file: more than a page at once → E2BIG (atomic_write_len); the
-       * handler sees the bytes as a C string; success returns the whole count.
+       * whole buffer is copied in at once (any fault → EFAULT); the handler sees the bytes as a
+       * C string; success returns the whole count.
        * @kernel fs/kernfs/file.c kernfs_fop_write_iter, kernel/cgroup/cgroup.c cgroup_file_write
        */
-      write: (f, data, proc) => {
+      write: (f, src, proc) => {
         const w = (f.inode as VirtualInode).write;
         if (w === undefined) return -E.EINVAL;
-        if (data.length > ps) return -E.E2BIG;
+        if (src.length > ps) return -E.E2BIG;
+        const data = new Uint8Array(src.length);
+        if (src.copy(0, data) !== data.length) return -E.EFAULT;
         const nul = data.indexOf(0);
         const r = w(bytesStr(nul < 0 ? data : data.subarray(0, nul)), proc);
         if (r < 0) return r;
@@ -640,7 +651,6 @@ export class Kernel implements ProcessHost, KernelServices {
 
   // ---- VFS ---------------------------------------------------------------------------------
 
-  /** generic_permission(): root passes (CAP_DAC_OVERRIDE), else owner, group or other bits. */
   /**
    * ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS) as far as the model goes: the caller is the
    * task, or has CAP_SYS_PTRACE (root), or has the task's uid and gid (__ptrace_may_access,
@@ -651,18 +661,158 @@ export class Kernel implements ProcessHost, KernelServices {
     return caller.cred.uid === task.cred.uid && caller.cred.gid === task.cred.gid;
   }
 
+  /** generic_permission() for an open's access mode (O_RDONLY, O_WRONLY, O_RDWR). */
   private permission(attrs: DevNodeAttrs, cred: Credentials, accmode: number): boolean {
+    return this.mayAccess(attrs, cred, accmode === 0 ? MAY_READ : accmode === 1 ? MAY_WRITE : MAY_READ | MAY_WRITE);
+  }
+
+  /**
+   * generic_permission(): root passes (CAP_DAC_OVERRIDE; CAP_DAC_READ_SEARCH for directories),
+   * else the owner, group or other bits must grant every bit of `mask` (MAY_READ, MAY_WRITE,
+   * MAY_EXEC).
+   * @kernel fs/namei.c generic_permission, acl_permission_check
+   */
+  private mayAccess(attrs: DevNodeAttrs, cred: Credentials, mask: number): boolean {
     if (cred.uid === 0) return true;
-    const want = accmode === 0 ? 4 : accmode === 1 ? 2 : 6;
     let bits = attrs.mode & 7;
     if (cred.uid === attrs.uid) bits = (attrs.mode >> 6) & 7;
     else if (cred.gid === attrs.gid || cred.groups.includes(attrs.gid)) bits = (attrs.mode >> 3) & 7;
-    return (bits & want) === want;
+    return (bits & mask) === mask;
   }
 
+  /**
+   * Owner and mode of a directory (`path` normalized): a cgroup's, a /proc/<pid> directory's (the
+   * task's uid and gid, as task_dump_owner() gives a dumpable task: /proc/<pid> 0555, fd/ 0500,
+   * fdinfo/ 0555), else 0755 root.
+   * @kernel fs/proc/base.c tgid_base_stuff, task_dump_owner; fs/proc/fd.c
+   */
+  private dirAttrs(path: string): DevNodeAttrs {
+    const cg = this.cgroupAt(path);
+    if (cg !== null) return { mode: cg.mode, uid: 0, gid: 0 };
+    const m = /^\/proc\/(\d+)(?:\/(fd|fdinfo))?$/.exec(path);
+    const task = m === null ? undefined : this.processes.get(Number(m[1]));
+    if (m === null || task === undefined) return { mode: 0o755, uid: 0, gid: 0 };
+    return { mode: m[2] === 'fd' ? 0o500 : 0o555, uid: task.cred.uid, gid: task.cred.gid };
+  }
+
+  /**
+   * May `proc` use directory `path` (normalized) for `mask` (MAY_READ to list it, MAY_EXEC to
+   * look a name up in it)? Only /proc/<pid>/fd and /proc/<pid>/fdinfo refuse anyone: fd/ by its
+   * 0500 mode, which the task itself passes whatever its uid (proc_fd_permission); fdinfo/ by
+   * ptrace read access to the task first (proc_fdinfo_permission, 5.14), then its mode. Returns
+   * 0 or -EACCES.
+   * @kernel fs/proc/fd.c proc_fd_permission, proc_fdinfo_permission, proc_fdinfo_access_allowed
+   */
+  private procDirAccess(proc: Process, path: string, mask: number): number {
+    const m = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
+    const task = m === null ? undefined : this.processes.get(Number(m[1]));
+    if (m === null || task === undefined) return 0;
+    if (m[2] === 'fd' && proc === task) return 0;
+    if (m[2] === 'fdinfo' && !this.ptraceMayRead(proc, task)) return -E.EACCES;
+    return this.mayAccess(this.dirAttrs(path), proc.cred, mask) ? 0 : -E.EACCES;
+  }
+
+  /**
+   * The path walk's search permission (MAY_EXEC) on a /proc/<pid>/fd or fdinfo directory above
+   * `path`: another user's /proc/<pid>/fd/<n> is EACCES before the name is looked up, so even a
+   * closed fd's entry is EACCES, not ENOENT. Returns 0 or -EACCES.
+   * @kernel fs/namei.c link_path_walk, may_lookup
+   */
+  private procWalk(proc: Process, path: string): number {
+    const m = /^(\/proc\/\d+\/(?:fd|fdinfo))\/./.exec(path);
+    return m === null ? 0 : this.procDirAccess(proc, m[1]!, MAY_EXEC);
+  }
+
+  /**
+   * The VFS half of open(2), after the fd was reserved; `flags` are open(2)'s, already masked to
+   * VALID_OPEN_FLAGS (O_PATH ones to O_PATH_FLAGS). In the kernel's order: the path walk
+   * (EACCES), debugfs's 0700 directory (EACCES for users), O_TMPFILE (ENOENT, ENOTDIR, then
+   * EOPNOTSUPP on procfs and sysfs, EROFS elsewhere: docs/fidelity.md, read-only-paths), O_CREAT
+   * (an existing name: EEXIST with O_EXCL, EISDIR for a directory; a new one: ENOENT on procfs
+   * and sysfs, EROFS elsewhere), O_NOFOLLOW on a symbolic link (/proc/self, /proc/<pid>/fd/<n>:
+   * ELOOP), O_PATH (an fd for the place only), O_DIRECTORY (ENOTDIR), then the file's own open,
+   * and O_DIRECT on a file that cannot do it (EINVAL; every emulated file but a reopened memfd
+   * from 6.6). The file keeps the flags but O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC.
+   * @kernel fs/namei.c path_openat, open_last_lookups, do_open, do_tmpfile, may_open; fs/open.c do_dentry_open
+   */
   openPath(proc: Process, rawPath: string, flags: number): File | number {
+    const fc = this.fc;
     const path = normalize(rawPath, proc.pid);
     if (path === null) return -E.ENOENT;
+    const walk = this.procWalk(proc, path);
+    if (walk < 0) return walk;
+    // debugfs is mounted 0700 root: nothing below it can be looked up by anyone else
+    if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
+    const fileFlags = flags & ~(fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC);
+    const exists = this.pathExists(path);
+    if ((flags & O_TMPFILE_BIT) !== 0) {
+      if (!exists) return -E.ENOENT;
+      if (!this.isDir(path)) return -E.ENOTDIR;
+      return isPseudoFs(path) ? -E.EOPNOTSUPP : -E.EROFS;
+    }
+    if ((flags & fc.O_CREAT) !== 0) {
+      if (!exists) {
+        const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+        return isPseudoFs(path) || !this.isDir(parent) ? -E.ENOENT : -E.EROFS;
+      }
+      if ((flags & fc.O_EXCL) !== 0) return -E.EEXIST;
+      if (this.isDir(path)) return -E.EISDIR;
+    }
+    const fdLink = /^\/proc\/\d+\/fd\/\d+$/.test(path);
+    const link = fdLink || (path === `/proc/${proc.pid}` && rawPath.split('/').filter((c) => c !== '' && c !== '.').pop() === 'self');
+    if (link && exists && (flags & fc.O_NOFOLLOW) !== 0 && (flags & fc.O_PATH) === 0) return -E.ELOOP;
+    if ((flags & fc.O_PATH) !== 0) return this.openPlace(proc, path, fileFlags, link && (flags & fc.O_NOFOLLOW) !== 0);
+    if ((flags & fc.O_DIRECTORY) !== 0 && exists && !fdLink && !this.isDir(path)) return -E.ENOTDIR;
+    const f = this.openResolved(proc, path, fileFlags);
+    if (typeof f === 'number') return f;
+    if ((fileFlags & fc.O_DIRECT) !== 0 && (f.mode & FMODE_CAN_ODIRECT) === 0) {
+      f.put();
+      return -E.EINVAL;
+    }
+    return f;
+  }
+
+  /**
+   * open(O_PATH): an fd for the place in the tree, with no permission check on the file itself
+   * and no operations (do_dentry_open with FMODE_PATH: read, write, ioctl, mmap are EBADF;
+   * fstat, fcntl F_GETFL, dup and a reopen through /proc/<pid>/fd work). Following an fd link
+   * still needs ptrace access to its task; with O_NOFOLLOW the fd is for the link itself.
+   * @kernel fs/open.c do_dentry_open (O_PATH), fs/namei.c path_openat
+   */
+  private openPlace(proc: Process, path: string, flags: number, theLink: boolean): File | number {
+    if (!this.pathExists(path)) return -E.ENOENT;
+    let inode: Inode;
+    let name: string;
+    let mnt: number;
+    const m = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
+    if (theLink) {
+      // the link itself: lrwxrwxrwx for /proc/self, an fd link as its file's f_mode shows it
+      inode = { ino: 0x110, mode: 0o120777, uid: proc.cred.uid, gid: proc.cred.gid, rdev: 0, dev: 0, size: 0 };
+      name = path;
+      mnt = 0;
+    } else if (m !== null) {
+      const task = this.processes.get(Number(m[1]))!;
+      const f = task.fileRaw(Number(m[2]))!;
+      if (!this.ptraceMayRead(proc, task)) return -E.EACCES;
+      if ((flags & this.fc.O_DIRECTORY) !== 0) return -E.ENOTDIR;
+      inode = f.inode;
+      name = f.pathName;
+      mnt = f.mntId;
+    } else {
+      if ((flags & this.fc.O_DIRECTORY) !== 0 && !this.isDir(path)) return -E.ENOTDIR;
+      // the inode the path names: what an open by init finds there (closed again at once)
+      const f = this.openResolved(this.init, path, this.fc.O_RDONLY);
+      if (typeof f === 'number') return f;
+      inode = f.inode;
+      name = f.pathName;
+      mnt = f.mntId;
+      f.put();
+    }
+    return new File(PATH_FOPS, inode, flags, FMODE_PATH | FMODE_OPENED, name, mnt, null);
+  }
+
+  /** The open of `path` (normalized, walked) with its permission checks; `flags` are the file's f_flags. */
+  private openResolved(proc: Process, path: string, flags: number): File | number {
     const acc = flags & this.fc.O_ACCMODE;
     if (path.startsWith('/dev/dma_heap/')) {
       const heap = this.dmaHeap.byDevName(path.slice('/dev/dma_heap/'.length));
@@ -683,27 +833,34 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     // /proc/<pid>/fd/<n> reopens the file: a device node opens again, a memfd (a tmpfs file)
     // gets a new open file on its inode; anonymous files (dma-bufs, sync_files) cannot be
-    // reopened (6.1 oracle: ENXIO)
+    // reopened (6.1 oracle: ENXIO). Following the link needs ptrace read access to the task
+    // (proc_pid_get_link -> proc_fd_access_allowed: EACCES), then the file's own permission.
     const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
     if (link !== null) {
-      const f = this.processes.get(Number(link[1]))?.file(Number(link[2])) ?? null;
-      if (f === null) return -E.ENOENT;
-      if (f.fop === this.dmaHeap.fops || f.fop === this.udmabuf?.fops) return this.openPath(proc, f.pathName, flags);
-      if (this.shmem.isShmemFile(f)) {
+      const task = this.processes.get(Number(link[1]));
+      const f = task?.fileRaw(Number(link[2])) ?? null;
+      if (task === undefined || f === null) return -E.ENOENT;
+      if (!this.ptraceMayRead(proc, task)) return -E.EACCES;
+      if ((flags & this.fc.O_DIRECTORY) !== 0) return -E.ENOTDIR;
+      // an O_PATH fd reopens what it names (the "O_PATH reopen")
+      if (f.fop === this.dmaHeap.fops || f.fop === this.udmabuf?.fops || (f.fop === PATH_FOPS && !(f.inode instanceof ShmemInode))) return this.openPath(proc, f.pathName, flags);
+      if (this.shmem.isShmemFile(f) || f.inode instanceof ShmemInode) {
         const i = f.inode;
         if (!this.permission({ mode: i.mode & 0o7777, uid: i.uid, gid: i.gid }, proc.cred, acc)) return -E.EACCES;
         return this.shmem.reopen(f, flags);
       }
       return -E.ENXIO;
     }
-    if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
     const vf = this.virtualFile(path);
     if (vf === null) {
       if (!this.isDir(path)) return -E.ENOENT;
-      // a directory opens read-only (readdir is not a syscall here); writing it is EISDIR
+      // a directory opens read-only (readdir is not a syscall here); writing it is EISDIR, then
+      // reading it needs its read permission (may_open -> inode_permission)
       if (acc !== this.fc.O_RDONLY) return -E.EISDIR;
-      const dmode = this.cgroupAt(path)?.mode ?? 0o755;
-      const dinode: Inode = { ino: 0x100, mode: 0o040000 | dmode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0 };
+      const access = this.procDirAccess(proc, path, MAY_READ);
+      if (access < 0) return access;
+      const d = this.dirAttrs(path);
+      const dinode: Inode = { ino: 0x100, mode: 0o040000 | d.mode, uid: d.uid, gid: d.gid, rdev: 0, dev: 0, size: 0 };
       return new File(this.dirFops, dinode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, null);
     }
     // kernfs_fop_open(): a sysfs attribute without a store cannot be opened for writing, not even
@@ -722,7 +879,7 @@ export class Kernel implements ProcessHost, KernelServices {
       const bnode: Inode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: b.uid, gid: b.gid, rdev: 0, dev: 0, size: 0 };
       return new File(b.fops, bnode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, b.priv(proc));
     }
-    const inode: VirtualInode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: 0, gid: 0, rdev: 0, dev: 0, size: 0, text: vf.text };
+    const inode: VirtualInode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: vf.owner?.uid ?? 0, gid: vf.owner?.gid ?? 0, rdev: 0, dev: 0, size: 0, text: vf.text };
     let fmode = openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ;
     if (vf.write !== undefined) {
       inode.write = vf.write;
@@ -731,13 +888,23 @@ export class Kernel implements ProcessHost, KernelServices {
     return new File(this.virtualFops, inode, flags, fmode, path, 0, null);
   }
 
+  /**
+   * readlink(2) of a virtual path: /proc/<pid>/fd/<n> needs search permission on the fd
+   * directory (EACCES), the fd (ENOENT) and ptrace read access to the task (EACCES); anything
+   * else that exists is not a link (EINVAL).
+   * @kernel fs/proc/base.c proc_pid_readlink, proc_fd_access_allowed
+   */
   readlinkPath(proc: Process, rawPath: string): string | number {
     const path = normalize(rawPath, proc.pid);
     if (path === null) return -E.ENOENT;
+    const walk = this.procWalk(proc, path);
+    if (walk < 0) return walk;
     const m = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
     if (m !== null) {
-      const f = this.processes.get(Number(m[1]))?.file(Number(m[2])) ?? null;
-      return f === null ? -E.ENOENT : f.pathName;
+      const task = this.processes.get(Number(m[1]));
+      const f = task?.fileRaw(Number(m[2])) ?? null;
+      if (task === undefined || f === null) return -E.ENOENT;
+      return this.ptraceMayRead(proc, task) ? f.pathName : -E.EACCES;
     }
     if (rawPath === '/proc/self') return String(proc.pid);
     if (this.virtualFile(path) !== null || this.isDir(path) || (path.startsWith('/dev/dma_heap/') && this.dmaHeap.byDevName(path.slice(14)) !== null)) return -E.EINVAL;
@@ -754,6 +921,8 @@ export class Kernel implements ProcessHost, KernelServices {
   mkdirPath(proc: Process, rawPath: string, mode: number): number {
     const path = normalize(rawPath, proc.pid);
     if (path === null) return -E.ENOENT;
+    const walk = this.procWalk(proc, path);
+    if (walk < 0) return walk;
     if (path === '/') return -E.EEXIST;
     const slash = path.lastIndexOf('/');
     const parent = slash === 0 ? '/' : path.slice(0, slash);
@@ -784,6 +953,8 @@ export class Kernel implements ProcessHost, KernelServices {
     if (lastRaw === '..') return -E.ENOTEMPTY;
     const path = normalize(rawPath, proc.pid);
     if (path === null) return -E.ENOENT;
+    const walk = this.procWalk(proc, path);
+    if (walk < 0) return walk;
     if (path === '/') return -E.EBUSY;
     const slash = path.lastIndexOf('/');
     const parent = slash === 0 ? '/' : path.slice(0, slash);
@@ -813,7 +984,7 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     if (path === '/dev/udmabuf') return this.udmabuf !== null;
     const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
-    if (link !== null) return (this.processes.get(Number(link[1]))?.file(Number(link[2])) ?? null) !== null;
+    if (link !== null) return (this.processes.get(Number(link[1]))?.fileRaw(Number(link[2])) ?? null) !== null;
     return false;
   }
 
@@ -855,10 +1026,30 @@ export class Kernel implements ProcessHost, KernelServices {
     }
   }
 
-  /** Names in a virtual directory (readdir), or null when it is not a directory. */
+  /** Names in a virtual directory as `proc` would list them, or null when it cannot (see {@link readdirAt}). */
   readdir(rawPath: string, proc: Process = this.init): string[] | null {
+    const r = this.readdirAt(rawPath, proc);
+    return typeof r === 'number' ? null : r;
+  }
+
+  /**
+   * Names in a virtual directory as `proc` lists them (open + getdents): the names, or a negated
+   * errno: ENOENT (no such directory), EACCES (a /proc/<pid> directory `proc` may not enter or
+   * read: another user's fd/ and fdinfo/, see {@link procDirAccess}).
+   */
+  readdirAt(rawPath: string, proc: Process = this.init): string[] | number {
     const path = normalize(rawPath, proc.pid);
-    if (path === null) return null;
+    if (path === null) return -E.ENOENT;
+    const walk = this.procWalk(proc, path);
+    if (walk < 0) return walk;
+    const names = this.listDir(path);
+    if (names === null) return -E.ENOENT;
+    const access = this.procDirAccess(proc, path, MAY_READ);
+    return access < 0 ? access : names;
+  }
+
+  /** Names in a virtual directory (`path` normalized), or null when it is not one. */
+  private listDir(path: string): string[] | null {
     const heaps = this.heaps();
     switch (path) {
       case '/dev/dma_heap':
@@ -891,18 +1082,13 @@ export class Kernel implements ProcessHost, KernelServices {
     const pm = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
     if (pm !== null) {
       const p = this.processes.get(Number(pm[1]));
-      if (p === undefined) return null;
-      const out: string[] = [];
-      p.fds.forEach((f, fd) => {
-        if (f != null) out.push(String(fd));
-      });
-      return out;
+      return p === undefined ? null : p.openFds().map(String);
     }
     return null;
   }
 
   private isDir(path: string): boolean {
-    return this.readdir(path) !== null || ['/', '/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class', '/sys/firmware', '/sys/firmware/devicetree'].includes(path);
+    return this.listDir(path) !== null || ['/', '/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class', '/sys/firmware', '/sys/firmware/devicetree'].includes(path);
   }
 
   /** The virtual text files (procfs, sysfs, debugfs, cgroupfs). */
@@ -916,9 +1102,10 @@ export class Kernel implements ProcessHost, KernelServices {
     if ((m = /^\/proc\/(\d+)\/fdinfo\/(\d+)$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
       const fd = Number(m[2]);
-      const f = p?.file(fd) ?? null;
+      const f = p?.fileRaw(fd) ?? null;
       if (p === undefined || f === null) return null;
-      return { mode: 0o400, ino: 0x10000 + fd, text: () => this.fdinfo(p, fd, f), owner: { uid: p.cred.uid, gid: p.cred.gid }, ptraceTask: p };
+      // 0444 since the fdinfo directory itself needs ptrace access (5.14; 0400 before)
+      return { mode: 0o444, ino: 0x10000 + fd, text: () => this.fdinfo(p, fd, f), owner: { uid: p.cred.uid, gid: p.cred.gid }, ptraceTask: p };
     }
     if ((m = /^\/proc\/(\d+)\/maps$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
@@ -928,16 +1115,17 @@ export class Kernel implements ProcessHost, KernelServices {
     if ((m = /^\/proc\/(\d+)\/pagemap$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
       if (p === undefined) return null;
-      // 0400, owned by the task; PFNs only for an opener with CAP_SYS_ADMIN (fs/proc/base.c, task_mmu.c pagemap_read)
+      // 0400, owned by the task, opened through mm_access() (ptrace read access); PFNs only for
+      // an opener with CAP_SYS_ADMIN (fs/proc/base.c, task_mmu.c pagemap_open, pagemap_read)
       const priv = (opener: Process): PagemapFile => ({ proc: p, showPfn: opener.cred.uid === 0 });
       this.pagemapOps ??= pagemapFops({ pageSize: this.pageSize, arch: this.arch, dmaBufFops: this.dmaBuf.fops, shmemFops: this.shmem.fops, processes: () => this.processes.values() });
-      return { mode: 0o400, ino: 0xa0000 + p.pid, text: () => '', binary: { fops: this.pagemapOps, uid: p.cred.uid, gid: p.cred.gid, priv } };
+      return { mode: 0o400, ino: 0xa0000 + p.pid, text: () => '', binary: { fops: this.pagemapOps, uid: p.cred.uid, gid: p.cred.gid, priv }, ptraceTask: p };
     }
     if ((m = /^\/proc\/(\d+)\/comm$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
       if (p === undefined) return null;
       // comm_show(): the task name (at most TASK_COMM_LEN - 1 = 15 bytes) and a newline; 0644, written by the task itself
-      return { mode: 0o644, ino: 0x38000 + p.pid, text: () => `${p.comm.slice(0, 15)}\n` };
+      return { mode: 0o644, ino: 0x38000 + p.pid, text: () => `${p.comm.slice(0, 15)}\n`, owner: { uid: p.cred.uid, gid: p.cred.gid } };
     }
     if ((m = /^\/proc\/(\d+)\/(status|oom_score|oom_score_adj)$/.exec(path)) !== null) {
       const p = this.processes.get(Number(m[1]));
@@ -1023,7 +1211,7 @@ export class Kernel implements ProcessHost, KernelServices {
 
   /** /proc/<pid>/fdinfo/<fd> @kernel fs/proc/fd.c seq_show */
   private fdinfo(p: Process, fd: number, f: File): string {
-    const flags = f.flags | (p.cloexec[fd] === true ? this.fc.O_CLOEXEC : 0);
+    const flags = f.flags | (p.isCloexec(fd) ? this.fc.O_CLOEXEC : 0);
     let s = `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${f.mntId}\nino:\t${f.inode.ino}\n`;
     if (f.fop.showFdinfo) s += f.fop.showFdinfo(f);
     return s;

@@ -34,6 +34,19 @@ export interface Profile {
   /** v6.15: pidfd_get_task() understands the PIDFD_SELF_THREAD/_THREAD_GROUP sentinels. */
   readonly pidfdSelf: boolean;
   /**
+   * v6.14 ("filemap: move prefaulting out of hot write path"): generic_perform_write() calls
+   * write_begin before touching the user's buffer, so a sealed memfd refuses a write from a bad
+   * buffer with EPERM, and a write whose buffer faults leaves the page it allocated in the page
+   * cache (observed on the 7.3 oracle; 6.1 and 6.12 fault the buffer in first: EFAULT, no page).
+   */
+  readonly writeBeginBeforeFault: boolean;
+  /**
+   * v6.6 ("tmpfs: trivial support for direct IO"): a tmpfs file opened through open(2) — a memfd
+   * reopened through /proc/<pid>/fd — accepts O_DIRECT (the 6.12 and 7.3 oracles; 6.1: EINVAL).
+   * memfd_create() does not call the open op, so the memfd itself still refuses it with F_SETFL.
+   */
+  readonly shmemDirectIo: boolean;
+  /**
    * The heap ioctl publishes the new fd only after the copy-out succeeded, so a copy-out fault
    * (EFAULT) leaves no fd and frees the buffer ("don't publish fd before copy_to_user()
    * succeeds", 2026). Observed on the oracle's 6.1.192 stable; not in the x.0 releases the
@@ -55,14 +68,16 @@ const base = {
   dmemCgroup: false,
   pidfdThread: false,
   pidfdSelf: false,
+  writeBeginBeforeFault: false,
+  shmemDirectIo: true,
   heapFdAfterCopyOut: false,
 } as const;
 
 /** What every 6.17+ profile has on top of `base`. */
-const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true } as const;
+const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true },
+  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
   '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },

@@ -126,6 +126,34 @@ test('handoff to a child process: inherited under the same number, checked by in
   parent.close();
 });
 
+test('sendTo a closed child: EPIPE before anything is sent, and the buffer\'s memory comes back when it is closed', () => {
+  const parent = emulatedBackend.createClient({ profile: '6.1', client: { leakGuard: false } });
+  const kernel = (parent.target as ReturnType<typeof createEmulatedTarget>).kernel;
+  // the ioctl's argument lives in the parent's user memory: an anonymous page of its own
+  const free = () => kernel.buddy.freePages + kernel.anonPages;
+  const before = free();
+  const buf = parent.allocate('system', MiB);
+  const child = parent.spawnChild();
+  child.close();
+  assert.throws(() => buf.sendTo(child), { code: 'EPIPE', syscall: 'sendmsg', message: 'EPIPE: Broken pipe, sendmsg (the receiving client was closed: its process ended, so nothing was sent)' });
+  // the kernel refuses too, whatever the client knows (SCM_RIGHTS to an exited process)
+  assert.deepEqual(parent.target.sendFd!(buf.fd, child.target), { ret: -1, errno: 'EPIPE' });
+  buf.close();
+  assert.equal(kernel.dmaBuf.list.size, 0);
+  assert.equal(free(), before, 'the 1 MiB came back');
+  // an fd that arrived but cannot be imported is closed in the receiver again
+  const live = parent.spawnChild();
+  const fds = live.target.openFdCount();
+  const again = parent.allocate('system', MiB);
+  const failing = Object.assign(live, { importFd: (): never => { throw new ErrnoError('EINVAL', 'import'); } });
+  assert.throws(() => again.sendTo(failing), { code: 'EINVAL', syscall: 'import' });
+  assert.equal(live.target.openFdCount(), fds);
+  again.close();
+  live.close();
+  parent.close();
+  assert.equal(free(), before, 'everything came back');
+});
+
 test('imageLayout: strides, plane offsets and sizes', () => {
   const nv12 = imageLayout({ format: 'NV12', width: 1920, height: 1080, align: 64 });
   assert.deepEqual(nv12.planes.map((p) => [p.name, p.offset, p.stride, p.rowBytes, p.rows, p.size]), [

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { Errno } from '../../src/uapi/errno.js';
 import type { Process } from '../../src/kernel/fs/process.js';
+import { FdTable } from '../../src/kernel/fs/fdtable.js';
+import type { File } from '../../src/kernel/fs/file.js';
 import { heapAlloc } from './kernel-helpers.js';
 
 const O_RDWR = 2;
@@ -62,7 +64,7 @@ test('lowest free fd, dup, FD_CLOEXEC, fork and exec', () => {
   const child = p.fork();
   assert.equal(child.openFdCount(), 3);
   child.exec();
-  assert.deepEqual(child.fds.map((f) => f !== null), [false, true, true], 'CLOEXEC fds are closed by exec');
+  assert.deepEqual(child.openFds(), [1, 2], 'CLOEXEC fds are closed by exec');
   child.exit();
   assert.equal(k.dmaBuf.list.size, 1);
 });
@@ -138,4 +140,121 @@ test('bad kernel configs get clear errors', () => {
   assert.throws(() => new Kernel({ heaps: ['ion' as 'system'] }), /unknown heap module 'ion'/);
   const k = new Kernel({ arch: 'arm64', pageSize: 65536, profile: '6.1', cmdline: 'cma=1G' });
   assert.equal(k.pageSize, 65536);
+});
+
+test('fork copies the whole fd table after RLIMIT_NOFILE was lowered below an open fd, and every page comes back (oracle)', () => {
+  const k = new Kernel({ profile: '6.1' });
+  const p = k.spawn();
+  const free = k.buddy.freePages;
+  const h = p.open('/dev/dma_heap/system', O_RDWR);
+  const { fd } = alloc(p, h, 1 << 20);
+  assert.equal(p.dup3(fd, 100), 100);
+  assert.equal(p.close(fd), 0);
+  assert.equal(p.setNofile(10, 10), 0);
+  const child = p.fork();
+  assert.deepEqual(child.openFds(), [h, 100]);
+  // what the oracle's child did with fd 100 and RLIMIT_NOFILE 10
+  assert.equal(child.fcntl(100, 1 /* F_GETFD */), 0);
+  assert.equal(child.dup(100), 1, 'the lowest free fd');
+  assert.equal(child.dup3(100, 50), -Errno.EBADF, 'at or above the limit');
+  assert.equal(child.fcntl(100, 0 /* F_DUPFD */, 5), 5);
+  assert.equal(child.close(100), 0);
+  assert.equal(child.close(100), -Errno.EBADF);
+  child.exit();
+  p.exit();
+  assert.equal(k.dmaBuf.list.size, 0);
+  assert.equal(k.buddy.freePages, free, 'the 1 MiB buffer was freed');
+});
+
+test('sending an fd to a process that exited is EPIPE before anything is installed (unix_stream_sendmsg); the buffer goes with its last fd', () => {
+  const k = new Kernel({ profile: '6.1' });
+  const p = k.spawn();
+  const q = k.spawn();
+  const free = k.buddy.freePages;
+  const h = p.open('/dev/dma_heap/system', O_RDWR);
+  const { fd } = alloc(p, h, 1 << 20);
+  q.exit();
+  assert.equal(p.sendFd(fd, q), -Errno.EPIPE);
+  assert.equal(q.openFdCount(), 0);
+  assert.equal(p.sendFd(99, q), -Errno.EBADF, 'the fd is looked up first');
+  const r = k.spawn();
+  assert.equal(r.setNofile(0, 0), 0);
+  assert.equal(p.sendFd(fd, r), -Errno.EMFILE, 'a full table: nothing installed');
+  p.close(fd);
+  assert.equal(k.dmaBuf.list.size, 0);
+  // the ioctl's argument took one anonymous page of p's memory, which p still maps
+  assert.equal(k.buddy.freePages + k.anonPages, free);
+  // an exited process makes no new state either: no mapping, no file
+  assert.equal(q.mmap(0, 4096, 3, 0x22, -1, 0), -Errno.ESRCH);
+  assert.equal(q.open('/proc/meminfo', 0), -Errno.ESRCH);
+  assert.equal(q.mm.vmas.length, 0);
+});
+
+test('the fd table is sparse: at fs.nr_open an fd of 1048575 costs one entry; above nr_open setrlimit is EPERM', () => {
+  const k = new Kernel({ profile: '6.1' });
+  const p = k.spawn();
+  const m = p.memfdCreate('x', 0);
+  assert.equal(p.setNofile(1048577, 1048577), -Errno.EPERM);
+  assert.equal(p.setNofile(1048576, 1048576), 0);
+  assert.equal(p.dup3(m, 1048575), 1048575);
+  assert.equal(p.dup3(m, 1048576), -Errno.EBADF);
+  assert.deepEqual(p.openFds(), [0, 1048575]);
+  assert.deepEqual(k.readdir(`/proc/${p.pid}/fd`, p), ['0', '1048575']);
+  assert.equal(p.dup(m), 1, 'the lowest free fd');
+  const child = p.fork();
+  assert.deepEqual(child.openFds(), [0, 1, 1048575]);
+  child.exec();
+  assert.deepEqual(child.openFds(), [0, 1, 1048575], 'no FD_CLOEXEC: exec keeps them');
+  child.exit();
+  assert.equal(child.openFdCount(), 0);
+});
+
+test('FdTable: the lowest free fd, as a linear scan finds it, across full words and after closes, and FD_CLOEXEC (random sequence, seeded)', () => {
+  const t = new FdTable();
+  const open = new Set<number>();
+  const cloexec = new Set<number>();
+  const naive = (start: number): number => {
+    let fd = start;
+    while (open.has(fd)) fd++;
+    return fd;
+  };
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const file = { get: () => file } as unknown as File;
+  for (let i = 0; i < 20000; i++) {
+    const op = rnd(10);
+    if (op < 6) {
+      // install at the lowest free fd at or above a start that is mostly low, sometimes far
+      const start = op === 0 ? rnd(5000) : rnd(64);
+      const fd = t.lowestFree(start);
+      assert.equal(fd, naive(start), `step ${i}: lowestFree(${start})`);
+      const ce = rnd(2) === 1;
+      t.set(fd, file, ce);
+      open.add(fd);
+      if (ce) cloexec.add(fd);
+    } else if (open.size > 0) {
+      const all = [...open];
+      const fd = all[rnd(all.length)]!;
+      assert.equal(t.isCloexec(fd), cloexec.has(fd), `step ${i}: FD_CLOEXEC of ${fd}`);
+      assert.equal(t.delete(fd), file);
+      open.delete(fd);
+      cloexec.delete(fd);
+      assert.equal(t.isCloexec(fd), false);
+    }
+  }
+  assert.deepEqual(t.fds(), [...open].sort((a, b) => a - b));
+  assert.equal(t.size, open.size);
+  const copy = t.clone();
+  assert.deepEqual(copy.fds().filter((fd) => copy.isCloexec(fd)), [...cloexec].sort((a, b) => a - b), 'dup_fd keeps FD_CLOEXEC');
+  // 4096 fds in a row: the search steps over 128 full words
+  const dense = new FdTable();
+  for (let fd = 0; fd < 4096; fd++) dense.set(fd, file, false);
+  assert.equal(dense.lowestFree(0), 4096);
+  dense.delete(3000);
+  assert.equal(dense.lowestFree(0), 3000);
+  assert.equal(dense.lowestFree(3001), 4096);
+  assert.equal(dense.clone().lowestFree(100), 3000);
 });

@@ -83,8 +83,11 @@ test('the user range is [mmap_min_addr, TASK_SIZE): ENOMEM, EINVAL and EPERM in 
   const { k, p } = boot();
   assert.equal(anon(p, TASK_SIZE + PS, PROT_NONE), -E.ENOMEM, 'len > TASK_SIZE');
   assert.equal(anon(p, 2 ** 47, PROT_NONE), -E.ENOMEM);
-  assert.equal(anon(p, 2 ** 64 - 1, PROT_NONE), -E.ENOMEM, 'PAGE_ALIGN wraps to 0');
-  assert.equal(anon(p, 2 ** 64 - PS, PROT_NONE), -E.ENOMEM);
+  // ULONG_MAX and ULONG_MAX - 4095 are -1 and -4096 in JS (2 ** 64 - 1 rounds to 2 ** 64, which
+  // no unsigned long holds: EINVAL, docs/fidelity.md js-numbers)
+  assert.equal(anon(p, -1, PROT_NONE), -E.ENOMEM, 'PAGE_ALIGN(ULONG_MAX) wraps to 0');
+  assert.equal(anon(p, -PS, PROT_NONE), -E.ENOMEM);
+  assert.equal(anon(p, 2 ** 64, PROT_NONE), -E.EINVAL);
   assert.equal(anon(p, PS, RW, PA | MAP_FIXED, TASK_SIZE), -E.ENOMEM, 'MAP_FIXED at TASK_SIZE');
   assert.equal(anon(p, 2 * PS, RW, PA | MAP_FIXED, TASK_SIZE - PS), -E.ENOMEM, 'MAP_FIXED across TASK_SIZE');
   assert.equal(anon(p, PS, RW, PA | MAP_FIXED, 2 ** 47 + 1), -E.ENOMEM, 'beyond TASK_SIZE wins over unaligned');
@@ -393,7 +396,7 @@ test('7.0 lists the RSS broken down (rss_anon, rss_file, rss_shmem) as the 6.12 
   assert.equal(meminfo(k, 'Shmem'), 8 * K);
 });
 
-test('a kernel copy that runs out of memory: the OOM killer chooses the copying process, the syscall fails with EFAULT, its memory is reaped and it dies on its way out', () => {
+test('a kernel copy that runs out of memory: the OOM killer chooses the copying process, the copy stops at the fault, its memory is reaped and it dies on its way out', () => {
   const k = new Kernel({ profile: '6.1', ramBytes: 64 * M });
   const keeper = spawn(k, 'keeper');
   assert.equal(writeText(keeper, `/proc/${keeper.pid}/oom_score_adj`, '-1000'), 5);
@@ -402,7 +405,9 @@ test('a kernel copy that runs out of memory: the OOM killer chooses the copying 
   const m = r.memfdCreate('zeros', 0);
   assert.equal(r.ftruncate(m, 40 * M), 0);
   const buf = anon(r, 40 * M);
-  assert.equal(r.read(m, buf, 40 * M), -E.EFAULT);
+  // the bytes before the fault (a short read, as read(2) answers a fault part way); the process
+  // never sees it: it dies on its way out, as the oracle's readC did without printing
+  assert.equal(r.read(m, buf, 40 * M), 24 * M);
   assert.deepEqual([r.killedBy, r.fatalSignalPending, r.alive, r.mm.pte.size], ['SIGKILL', true, true, 0]);
   assert.equal(k.dmesg.at(-1), `Out of memory: Killed process ${r.pid} (reader) total-vm:40960kB, anon-rss:24576kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`);
   assert.equal(meminfo(k, 'AnonPages'), 24 * K, 'the reaper gave its pages back at once');

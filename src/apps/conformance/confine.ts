@@ -21,6 +21,7 @@
  * "Confinement", is the reference; `--allow-host-paths` lifts every rule for a trusted suite.
  */
 import type { SyscallTarget, SysResult } from '../../api/target.js';
+import { O_PATH } from '../../uapi/fcntl.js';
 import { CaseError } from './expr.js';
 
 /** Where a case sees the cgroup v2 hierarchy. */
@@ -323,10 +324,12 @@ export class Confinement {
       const e = c.slice(2);
       const roots = [`/proc/${this.pid}`];
       const n = e[1] !== undefined && /^[0-9]+$/.test(e[1]) ? Number(e[1]) : null;
+      // the directory itself (an open of it reads nothing: O_NOFOLLOW on /proc/self is ELOOP, as cases test)
+      if (e.length === 0) return { kind: 'proc', roots };
       if (e.length === 1 && (e[0] === 'fd' || e[0] === 'fdinfo' || e[0] === 'maps')) return { kind: 'proc', roots };
       if (e.length === 2 && e[0] === 'fdinfo' && n !== null) return { kind: 'proc', roots, fd: n };
       if (e.length === 2 && e[0] === 'fd' && n !== null) return { kind: 'proc-fd', roots, fd: n };
-      this.refuse(op, shown, 'proc entries', `of /proc/self a case reaches only fd, fd/<n>, fdinfo, fdinfo/<n> and maps`);
+      this.refuse(op, shown, 'proc entries', `of /proc/self a case reaches only the directory itself, fd, fd/<n>, fdinfo, fdinfo/<n> and maps`);
     }
     for (const r of SYSFS) if (under(p, r)) return { kind: 'sysfs', roots: SYSFS_TARGETS };
     for (const r of DEBUGFS) if (under(p, r)) return { kind: 'debugfs', roots: DEBUGFS };
@@ -346,11 +349,15 @@ export class Confinement {
     if (raw.includes('\0')) this.refuse(op, JSON.stringify(raw), 'paths', 'a path has no NUL byte');
     if (norm === null) this.refuse(op, shown, 'absolute', 'a case path must be absolute');
     const area = this.area(op, shown, norm);
-    const flags = detail.flags ?? 0;
     const b = this.bits;
+    // O_PATH keeps only O_PATH_FLAGS (O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC): such an open neither
+    // creates nor reads nor writes (fs/open.c build_open_flags)
+    const raw0 = detail.flags ?? 0;
+    const flags = op === 'open' && (raw0 & O_PATH) !== 0 ? 0 : raw0;
     const writes = op === 'write_file' || (op === 'open' && ((flags & b.O_ACCMODE) !== 0 || (flags & b.O_TRUNC) !== 0));
-    if (op === 'open' && ((flags & b.O_CREAT) !== 0 || (flags & O_TMPFILE_BIT) !== 0)) {
-      this.refuse(op, shown, 'no new files', 'open with O_CREAT or O_TMPFILE would create a file; a case creates no files (cgroups are made with mkdir)');
+    // O_CREAT of a path that exists creates nothing (O_CREAT|O_EXCL: EEXIST, as cases test)
+    if (op === 'open' && ((flags & O_TMPFILE_BIT) !== 0 || ((flags & b.O_CREAT) !== 0 && !this.exists(norm)))) {
+      this.refuse(op, shown, 'no new files', 'open with O_TMPFILE, or with O_CREAT of a path that does not exist, would create a file; a case creates no files (cgroups are made with mkdir)');
     }
     if ((op === 'mkdir' || op === 'rmdir') && area.kind !== 'sysfs' && area.kind !== 'cgroup') {
       this.refuse(op, shown, 'directories', `mkdir and rmdir reach only the cgroups under ${CGROUP_ROOT} (and sysfs, which refuses them)`);
@@ -409,6 +416,14 @@ export class Confinement {
       this.resolveWithin(op, shown, norm, area.roots);
     }
     return { path, ...plan };
+  }
+
+  /** Whether `path` names something on the target (an O_PATH open: it creates, reads and writes nothing). */
+  private exists(path: string): boolean {
+    const r = this.t.open(path, O_PATH);
+    if (r.errno !== null) return false;
+    this.t.close(r.ret);
+    return true;
   }
 
   /** The linux backend: the path resolved on this machine must stay under one of `roots`. */

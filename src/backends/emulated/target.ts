@@ -4,7 +4,7 @@
  * kernel sees exactly the bytes a C program would pass.
  */
 import { Errno, errnoName } from '../../uapi/errno.js';
-import { SEEK_SET } from '../../uapi/fcntl.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, SEEK_SET } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import { strBytes } from '../../kernel/bytes.js';
 import type { AttachmentHandle } from '../../kernel/dev/registry.js';
@@ -24,6 +24,15 @@ import type {
 
 /** An address no mapping ever uses: the probe's "bad pointer" ((void *)16). */
 export const UNMAPPED_ADDR = 16;
+
+/**
+ * The largest buffer read() lends the kernel (1 GiB, as the Linux backend's): a larger count is
+ * EFAULT, as for a C program whose buffer is smaller than its count.
+ */
+export const READ_BUFFER_MAX = 1 << 30;
+
+/** INT_MAX: what a pollfd's fd becomes when no C int holds it (no process has that fd open: POLLNVAL). */
+const NO_SUCH_FD = 0x7fffffff;
 
 export interface EmulatedOptions {
   /** Kernel version profile, e.g. '6.1' (default 7.0). */
@@ -111,18 +120,25 @@ export class EmulatedTarget implements SyscallTarget {
     this.proc = proc ?? kernel.spawn({ uid: 0, gid: 0, groups: [] }, 'dmaheap');
   }
 
+  /**
+   * Scratch user memory of at least `len` bytes for arguments: its address, or a negated errno
+   * (ENOMEM) when the process cannot map that much; the old scratch stays until a new one exists.
+   */
   private arg(len: number): number {
-    if (len > this.scratchLen) {
-      if (this.scratch !== 0) this.proc.munmap(this.scratch, this.scratchLen);
-      this.scratchLen = Math.max(4096, Math.ceil(len / 4096) * 4096);
-      this.scratch = this.proc.userAlloc(this.scratchLen);
-    }
-    return this.scratch;
+    if (len <= this.scratchLen) return this.scratch;
+    const size = Math.max(4096, Math.ceil(len / 4096) * 4096);
+    const a = this.proc.mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (a < 0) return a;
+    if (this.scratch !== 0) this.proc.munmap(this.scratch, this.scratchLen);
+    this.scratch = a;
+    this.scratchLen = size;
+    return a;
   }
 
+  /** `data` copied into scratch user memory: its address, or a negated errno. */
   private put(data: Uint8Array): number {
     const a = this.arg(Math.max(1, data.length));
-    this.proc.mm.copyToUser(a, data);
+    if (a >= 0) this.proc.mm.copyToUser(a, data);
     return a;
   }
 
@@ -147,11 +163,13 @@ export class EmulatedTarget implements SyscallTarget {
       return { ...r, out: null };
     }
     const a = this.put(arg);
+    if (a < 0) return { ...res(a), out: null };
     const r = res(this.proc.ioctl(fd, cmd, a));
     return { ...r, out: this.proc.mm.copyFromUser(a, arg.length) };
   }
   ioctlInPlace(fd: number, cmd: number, arg: Uint8Array): SysResult {
     const a = this.put(arg);
+    if (a < 0) return res(a);
     const r = res(this.proc.ioctl(fd, cmd, a));
     const out = this.proc.mm.copyFromUser(a, arg.length);
     if (out !== null) arg.set(out);
@@ -162,7 +180,8 @@ export class EmulatedTarget implements SyscallTarget {
     const str = strBytes(s);
     const bytes = new Uint8Array(str.length + 1);
     bytes.set(str);
-    return res(this.proc.ioctl(fd, cmd, this.put(bytes)));
+    const a = this.put(bytes);
+    return res(a < 0 ? a : this.proc.ioctl(fd, cmd, a));
   }
   mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {
     const r = this.proc.mmap(0, length, prot, flags, fd, offset);
@@ -181,30 +200,42 @@ export class EmulatedTarget implements SyscallTarget {
     return this.proc.store(map.addr + offset, data);
   }
   read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null } {
+    // SyscallTarget.read: a count that is not a whole number is EINVAL; a negative one (a huge
+    // size_t) or one past the buffer this target lends is EFAULT, before the call (as the Linux
+    // backend): never a huge allocation
+    if (!Number.isInteger(count)) return { ...res(-Errno.EINVAL), data: null };
+    if (count < 0 || count > READ_BUFFER_MAX) return { ...res(-Errno.EFAULT), data: null };
     const a = this.arg(Math.max(1, count));
+    if (a < 0) return { ...res(a), data: null };
     const r = res(this.proc.read(fd, a, count));
     return { ...r, data: r.ret >= 0 ? this.proc.mm.copyFromUser(a, r.ret) : null };
   }
   write(fd: number, data: Uint8Array): SysResult {
-    return res(this.proc.write(fd, this.put(data), data.length));
+    const a = this.put(data);
+    return res(a < 0 ? a : this.proc.write(fd, a, data.length));
   }
   lseek(fd: number, offset: number, whence: number): SysResult {
     return res(this.proc.lseek(fd, offset, whence));
   }
   fstat(fd: number): StatResult {
     const a = this.arg(STAT_BUF_SIZE);
+    if (a < 0) return { ...res(a), stat: null };
     const r = res(this.proc.fstat(fd, a));
     if (r.ret < 0) return { ...r, stat: null };
     return { ...r, stat: decodeStat(this.proc.mm.copyFromUser(a, STAT_BUF_SIZE)!, this.arch) };
   }
   poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult {
+    // struct pollfd holds an int fd and a short events mask: an fd no int holds names no open
+    // file (POLLNVAL); an events value no short (or unsigned short) holds cannot be passed (EINVAL)
+    if (fds.some((p) => !Number.isInteger(p.events) || p.events < -0x8000 || p.events > 0xffff)) return { ...res(-Errno.EINVAL), revents: fds.map(() => 0) };
     const b = new Uint8Array(fds.length * 8);
     const dv = new DataView(b.buffer);
     fds.forEach((p, i) => {
-      dv.setInt32(i * 8, p.fd, true);
+      dv.setInt32(i * 8, Number.isInteger(p.fd) && p.fd >= -0x80000000 && p.fd <= 0x7fffffff ? p.fd : NO_SUCH_FD, true);
       dv.setInt16(i * 8 + 4, p.events, true);
     });
     const a = this.put(b);
+    if (a < 0) return { ...res(a), revents: fds.map(() => 0) };
     const r = res(this.proc.poll(a, fds.length, timeout));
     const out = this.proc.mm.copyFromUser(a, b.length)!;
     const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
@@ -212,14 +243,15 @@ export class EmulatedTarget implements SyscallTarget {
   }
   readlink(path: string): TextResult {
     const a = this.arg(4096);
+    if (a < 0) return { ...res(a), text: null };
     const r = res(this.proc.readlink(path, a, 4096));
     if (r.ret < 0) return { ...r, text: null };
     const b = this.proc.mm.copyFromUser(a, r.ret)!;
     return { ...r, text: String.fromCharCode(...b) };
   }
   readdir(path: string): SysResult & { readonly names: readonly string[] | null } {
-    const names = this.kernel.readdir(path, this.proc);
-    return names === null ? { ret: -1, errno: 'ENOENT', names: null } : { ret: names.length, errno: null, names };
+    const names = this.kernel.readdirAt(path, this.proc);
+    return typeof names === 'number' ? { ...res(names), names: null } : { ret: names.length, errno: null, names };
   }
   ioctlAt(fd: number, cmd: number, addr: number): SysResult {
     return res(this.proc.ioctl(fd, cmd, addr));
@@ -249,7 +281,8 @@ export class EmulatedTarget implements SyscallTarget {
     const fd = this.proc.open(path, this.kernel.fc.O_WRONLY);
     if (fd < 0) return res(fd);
     const data = strBytes(text);
-    const r = this.proc.write(fd, this.put(data), data.length);
+    const a = this.put(data);
+    const r = a < 0 ? a : this.proc.write(fd, a, data.length);
     this.proc.close(fd);
     return res(r);
   }
@@ -323,12 +356,14 @@ export class EmulatedTarget implements SyscallTarget {
     return -Errno.EFAULT;
   }
   deviceRead(device: string, fd: number, offset: number, length: number): SysResult & { readonly data: Uint8Array | null } {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return { ...res(-Errno.EINVAL), data: null };
     const h = this.deviceHandle(device, fd, offset, length, false);
     if (typeof h === 'number') return { ...res(h), data: null };
     const r = this.kernel.devices.deviceRead(h, offset, length);
     return typeof r === 'number' ? { ...res(r), data: null } : { ret: r.length, errno: null, data: r };
   }
   deviceWrite(device: string, fd: number, offset: number, data: Uint8Array): SysResult {
+    if (!Number.isSafeInteger(offset)) return res(-Errno.EINVAL);
     const h = this.deviceHandle(device, fd, offset, data.length, true);
     if (typeof h === 'number') return res(h);
     return res(this.kernel.devices.deviceWrite(h, offset, data));
@@ -371,7 +406,10 @@ export class EmulatedTarget implements SyscallTarget {
     child.exec(comm);
     return new EmulatedTarget(this.kernel, child);
   }
-  /** SCM_RIGHTS to another process of the same kernel; EINVAL for a target of another kernel or backend. */
+  /**
+   * SCM_RIGHTS to another process of the same kernel; EINVAL for a target of another kernel or
+   * backend, EPIPE for one whose process has exited (nothing is installed).
+   */
   sendFd(fd: number, to: SyscallTarget): SysResult {
     if (!(to instanceof EmulatedTarget) || to.kernel !== this.kernel) return res(-Errno.EINVAL);
     return res(this.proc.sendFd(fd, to.proc));

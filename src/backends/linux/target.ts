@@ -562,8 +562,9 @@ export class LinuxTarget implements SyscallTarget {
     const g = this.gone();
     if (g !== null) return { ...g, data: null };
     // never let the kernel write past the buffer: a count that no buffer here can hold is EFAULT,
-    // as for a C program whose buffer is smaller than its count
-    if (!Number.isSafeInteger(count) || count < 0 || count > 1 << 30) return { ret: -1, errno: 'EFAULT', data: null };
+    // as for a C program whose buffer is smaller than its count; one that is no size_t is EINVAL
+    if (!Number.isInteger(count)) return { ret: -1, errno: 'EINVAL', data: null };
+    if (count < 0 || count > 1 << 30) return { ret: -1, errno: 'EFAULT', data: null };
     const b = new Uint8Array(Math.max(count, 1));
     const r = this.res(this.libc.read(fd | 0, b, count));
     return { ...r, data: r.ret >= 0 ? b.slice(0, r.ret) : null };

@@ -15,9 +15,13 @@ export const FMODE_PWRITE = 0x10;
 export const FMODE_CAN_READ = 0x20000;
 export const FMODE_CAN_WRITE = 0x40000;
 export const FMODE_OPENED = 0x80000;
+/** An O_PATH file: a place in the tree, no operations (read, write, ioctl, mmap: EBADF). */
+export const FMODE_PATH = 0x4000;
+/** The file may be switched to O_DIRECT (at open or with F_SETFL); without it O_DIRECT is EINVAL. */
+export const FMODE_CAN_ODIRECT = 0x400000;
 
 /** Bits of f_mode that debugfs and fdinfo print (the FMODE_CAN_* bits are internal here). */
-export const FMODE_VISIBLE_MASK = ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
+export const FMODE_VISIBLE_MASK = ~(FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_CAN_ODIRECT);
 
 /**
  * OPEN_FMODE(): access mode 0/1/2/3 → FMODE_READ/WRITE bits; 3 ("ioctl only") gives neither.
@@ -60,10 +64,24 @@ export interface Inode {
  */
 export interface FileOperations {
   readonly llseek?: (file: File, offset: number, whence: number) => number;
-  /** read into `out` (already bounds-checked); returns bytes read. */
+  /**
+   * read into `out` from f_pos (moving it); returns bytes read. The caller copies them to user
+   * memory: a fault there gives back what did not arrive (f_pos moves back), so every read op
+   * must be positional.
+   */
   readonly read?: (file: File, out: Uint8Array) => number;
-  /** write `data` (already copied from user memory) for the calling process; returns bytes written. */
-  readonly write?: (file: File, data: Uint8Array, proc: Process) => number;
+  /**
+   * A fault while copying the result to user memory fails the whole read(2) with EFAULT and
+   * leaves f_pos where the call found it, even after bytes were copied (pagemap_read copies at
+   * the end of each walk and only then moves f_pos), instead of returning a short count.
+   */
+  readonly readFaultFails?: boolean;
+  /**
+   * write from `src` (the caller's buffer, already checked by access_ok() and cut to
+   * MAX_RW_COUNT) for the calling process; returns bytes written. The op copies as it goes, so a
+   * fault part way is the op's to report (a short count, or EFAULT).
+   */
+  readonly write?: (file: File, src: UserSource, proc: Process) => number;
   /** unlocked_ioctl: `arg` is a user address of the calling process. */
   readonly ioctl?: (file: File, proc: Process, cmd: number, arg: number) => number;
   /** Sets up `vma` (its backing) or refuses. */
@@ -80,6 +98,24 @@ export interface FileOperations {
    */
   readonly setattrSize?: (file: File, size: number) => number;
 }
+
+/**
+ * The user buffer of a write(2) (the kernel's iov_iter over one iovec): `length` bytes at a user
+ * address, copied in as the file system asks for them, so that a write costs memory in
+ * proportion to what it stores, not to the count it was given.
+ */
+export interface UserSource {
+  /** Bytes the caller passed (its count, cut to MAX_RW_COUNT). */
+  readonly length: number;
+  /**
+   * copy_from_iter(): bytes [from, from + out.length) of the buffer into `out`. Returns how many
+   * were copied: fewer than asked when the buffer runs into memory the process cannot read.
+   */
+  copy(from: number, out: Uint8Array): number;
+}
+
+/** The operations of an O_PATH file: none (empty_fops). */
+export const PATH_FOPS: FileOperations = {};
 
 export class File {
   /** f_count: fds, mappings and kernel references. */

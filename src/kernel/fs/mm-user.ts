@@ -12,6 +12,10 @@
 import { Errno } from '../../uapi/errno.js';
 import type { Arch } from '../../uapi/fcntl.js';
 import type { File } from './file.js';
+import { MMAP_MIN_ADDR, taskSize } from './limits.js';
+
+// TASK_SIZE and vm.mmap_min_addr live with the other syscall limits
+export { MMAP_MIN_ADDR, taskSize };
 
 const E = Errno;
 
@@ -177,18 +181,8 @@ export function isSharedMaywrite(vmFlags: number): boolean {
   return (vmFlags & (VM_SHARED | VM_MAYWRITE)) === (VM_SHARED | VM_MAYWRITE);
 }
 
-/** CONFIG_DEFAULT_MMAP_MIN_ADDR: the upstream default (mm/Kconfig), sysctl vm.mmap_min_addr. */
-export const MMAP_MIN_ADDR = 4096;
 /** sysctl vm.max_map_count: DEFAULT_MAX_MAP_COUNT (include/linux/mm.h, USHRT_MAX - MAPCOUNT_ELF_CORE_MARGIN). */
 export const MAX_MAP_COUNT = 65530;
-
-/**
- * TASK_SIZE: the end of the user address space (x86-64 with 4-level paging: TASK_SIZE_MAX =
- * 2^47 - PAGE_SIZE; arm64 with 48-bit virtual addresses: 2^48).
- */
-export function taskSize(arch: Arch, pageSize: number): number {
-  return arch === 'x86_64' ? 2 ** 47 - pageSize : 2 ** 48;
-}
 
 /** Where mappings go in an address space (mm->mmap_base and friends, without randomisation). */
 export interface MmLayout {

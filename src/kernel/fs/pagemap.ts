@@ -36,7 +36,8 @@ import type { DmaBuf } from '../dma-buf/dma-buf.js';
 import type { BufferPages } from '../dev/cache.js';
 import { ShmemInode } from '../mm/shmem.js';
 import type { File, FileOperations } from './file.js';
-import { taskSize, VM_PFNMAP, VM_SHARED } from './mm-user.js';
+import { taskSize } from './limits.js';
+import { VM_PFNMAP, VM_SHARED } from './mm-user.js';
 import type { AddressSpace } from './mm-user.js';
 import type { Process } from './process.js';
 
@@ -78,9 +79,6 @@ export interface PagemapFile {
 export function hasSoftDirty(arch: Arch): boolean {
   return arch === 'x86_64';
 }
-
-/** TASK_SIZE (defined with the address space layout). */
-export { taskSize };
 
 /**
  * The physical page under file page `index` of `file`, or null when the emulator cannot tell:
@@ -162,13 +160,15 @@ function read(host: PagemapHost, f: File, out: Uint8Array): number {
 }
 
 /**
- * The file operations of /proc/<pid>/pagemap: pagemap_read and mem_lseek (SEEK_SET and
+ * The file operations of /proc/<pid>/pagemap: pagemap_read (a fault while copying to the
+ * reader's buffer fails the read with EFAULT and leaves the position) and mem_lseek (SEEK_SET and
  * SEEK_CUR only, any position, no EOF check).
  * @kernel fs/proc/task_mmu.c proc_pagemap_operations; fs/proc/base.c mem_lseek
  */
 export function pagemapFops(host: PagemapHost): FileOperations {
   return {
     read: (f, out) => read(host, f, out),
+    readFaultFails: true,
     llseek: (f, off, whence) => {
       if (whence === SEEK_SET) f.pos = off;
       else if (whence === SEEK_CUR) f.pos += off;

@@ -11,13 +11,15 @@ import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
 } from '../../uapi/fcntl.js';
-import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
 import {
   AddressSpace, MAX_MAP_COUNT, SharedAnon, Vma, VM_ACCOUNT, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
   VM_EXEC, isSharedMaywrite, mmLayout, vmaLinkFile, vmaUnlinkFile,
 } from './mm-user.js';
 import type { FaultKind, UserPager } from './mm-user.js';
+import { FdTable } from './fdtable.js';
+import { accessOk, isCInt, isCLong, maxRwCount, ulong } from './limits.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
 import { memfdCreate, memfdFcntl } from '../mm/memfd.js';
@@ -26,6 +28,11 @@ import type { ShmemFs } from '../mm/shmem.js';
 const E = Errno;
 /** SEEK_MAX = SEEK_HOLE (include/uapi/linux/fs.h). */
 const SEEK_MAX = SEEK_HOLE;
+/**
+ * The most bytes one file operation call moves for read(2) (the kernel's bounce buffer here): a
+ * larger count is served in pieces of this size, so a huge count costs no more memory than this.
+ */
+const RW_CHUNK = 1 << 20;
 
 /** What a process needs from the kernel instance (kept narrow so fs/ does not import kernel.ts). */
 export interface ProcessHost {
@@ -85,6 +92,20 @@ export function pidfdProcess(f: File): Process | null {
   return f.fop === PIDFD_FOPS ? (f.priv as Process) : null;
 }
 
+/** __O_TMPFILE (include/uapi/asm-generic/fcntl.h): O_TMPFILE without its O_DIRECTORY. */
+export const O_TMPFILE_BIT = 0o20000000;
+/** FASYNC (O_ASYNC): the same on both architectures. */
+const O_ASYNC = 0o20000;
+
+/**
+ * VALID_OPEN_FLAGS (include/linux/fcntl.h): every bit open(2) knows; the others are dropped.
+ * O_SYNC includes O_DSYNC, O_TMPFILE includes O_DIRECTORY.
+ */
+export function validOpenFlags(fc: FcntlConstants): number {
+  return fc.O_ACCMODE | fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC | fc.O_APPEND | fc.O_NONBLOCK | fc.O_DSYNC | O_ASYNC |
+    fc.O_DIRECT | fc.O_LARGEFILE | fc.O_DIRECTORY | fc.O_NOFOLLOW | fc.O_NOATIME | fc.O_CLOEXEC | fc.O_SYNC | fc.O_PATH | fc.O_TMPFILE;
+}
+
 /** DEFAULT_POLLMASK (include/linux/poll.h): POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM. */
 export const DEFAULT_POLLMASK = 0x145;
 /** INR_OPEN_CUR / INR_OPEN_MAX (include/uapi/linux/fs.h) and sysctl fs.nr_open (fs/file.c). */
@@ -108,10 +129,11 @@ export interface Credentials {
 }
 
 export class Process {
-  readonly fds: (File | null)[] = [];
-  readonly cloexec: boolean[] = [];
-  /** fdt->next_fd: no free fd below it (fs/file.c alloc_fd). */
-  private nextFd = 0;
+  /**
+   * The fd table (files_struct): sparse entries and Linux's two search bitmaps, so neither its
+   * memory nor the lowest-free-fd search grows with an fd number (fs/fdtable.ts).
+   */
+  private fdt = new FdTable();
   /** RLIMIT_NOFILE soft and hard limits. */
   nofile = { cur: INR_OPEN_CUR, max: INR_OPEN_MAX };
   mm: AddressSpace;
@@ -154,50 +176,49 @@ export class Process {
 
   // ---- fd table (fs/file.c) --------------------------------------------------------------
 
-  /** The file behind `fd`, or null (fdget). */
+  /**
+   * The file behind `fd`, or null (fdget(), fget()): a number that is not an open descriptor (a
+   * fraction, NaN, negative) has none, and neither has an O_PATH fd, which only the calls that
+   * take {@link fileRaw} accept.
+   */
   file(fd: number): File | null {
-    if (!Number.isInteger(fd) || fd < 0) return null;
-    return this.fds[fd] ?? null;
+    const f = this.fdt.get(fd);
+    return f === undefined || (f.mode & FMODE_PATH) !== 0 ? null : f;
+  }
+
+  /** The file behind `fd`, O_PATH files included (fdget_raw(): close, dup, fcntl, fstat, SCM_RIGHTS, /proc). */
+  fileRaw(fd: number): File | null {
+    return this.fdt.get(fd) ?? null;
+  }
+
+  /** FD_CLOEXEC of an open fd (false for a closed one). */
+  isCloexec(fd: number): boolean {
+    return this.fdt.isCloexec(fd);
+  }
+
+  /** The open fds, ascending (what /proc/<pid>/fd lists). */
+  openFds(): number[] {
+    return this.fdt.fds();
   }
 
   /** get_unused_fd_flags() + fd_install(): the lowest free fd at or above `start`, or -EMFILE. */
   installFd(file: File, cloexec: boolean, start = 0): number {
-    const end = this.nofile.cur;
-    let fd = Math.max(start, this.nextFd);
-    const fds = this.fds;
-    while (fd < fds.length && fds[fd] != null) fd++;
-    if (fd >= end) return -E.EMFILE;
-    if (start <= this.nextFd) this.nextFd = fd + 1;
-    while (fds.length < fd) {
-      fds.push(null);
-      this.cloexec.push(false);
-    }
-    fds[fd] = file;
-    this.cloexec[fd] = cloexec;
+    const t = this.fdt;
+    const fd = t.lowestFree(Math.max(start, t.nextFd));
+    if (fd >= this.nofile.cur) return -E.EMFILE;
+    if (start <= t.nextFd) t.nextFd = fd + 1;
+    t.set(fd, file, cloexec);
     return fd;
   }
 
   /** Removes fd from the table without dropping the file reference (close_fd's first half). */
   private detachFd(fd: number): File | null {
-    const f = this.file(fd);
-    if (f === null) return null;
-    this.fds[fd] = null;
-    this.cloexec[fd] = false;
-    if (fd < this.nextFd) this.nextFd = fd;
-    // keep the array short so that the table of a process that closed everything is small
-    const fds = this.fds;
-    while (fds.length > 0 && fds[fds.length - 1] == null) {
-      fds.pop();
-      this.cloexec.pop();
-    }
-    return f;
+    return this.fdt.delete(fd) ?? null;
   }
 
   /** Number of open fds. */
   openFdCount(): number {
-    let n = 0;
-    for (const f of this.fds) if (f != null) n++;
-    return n;
+    return this.fdt.size;
   }
 
   // ---- syscalls --------------------------------------------------------------------------
@@ -208,17 +229,23 @@ export class Process {
    */
   open(path: string, flags: number, mode = 0): number {
     if (!this.alive) return -E.ESRCH;
+    if (!isCInt(flags) || !isCInt(mode)) return -E.EINVAL;
     const fc = this.host.fc;
+    // build_open_how(): bits open(2) does not know are dropped (never seen by F_GETFL), and
+    // O_PATH beats everything else
+    let how = (flags | fc.O_LARGEFILE) & validOpenFlags(fc);
+    if ((how & fc.O_PATH) !== 0) how &= fc.O_DIRECTORY | fc.O_NOFOLLOW | fc.O_PATH | fc.O_CLOEXEC;
+    // build_open_flags(): O_TMPFILE needs O_DIRECTORY (part of its value) and write access
+    if ((how & O_TMPFILE_BIT) !== 0 && ((how & fc.O_DIRECTORY) === 0 || (how & fc.O_ACCMODE) === fc.O_RDONLY)) return -E.EINVAL;
     if (this.reserveCheck() < 0) return -E.EMFILE;
-    const f = this.host.openPath(this, path, (flags | fc.O_LARGEFILE) & ~(fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC | fc.O_CLOEXEC), mode);
+    const f = this.host.openPath(this, path, how & ~fc.O_CLOEXEC, mode);
     if (typeof f === 'number') return f;
-    return this.installFd(f, (flags & fc.O_CLOEXEC) !== 0);
+    return this.installFd(f, (how & fc.O_CLOEXEC) !== 0);
   }
 
   /** get_unused_fd_flags() without installing: -EMFILE when the table is full. */
   reserveCheck(): number {
-    let fd = this.nextFd;
-    while (fd < this.fds.length && this.fds[fd] != null) fd++;
+    const fd = this.fdt.lowestFree(this.fdt.nextFd);
     return fd >= this.nofile.cur ? -E.EMFILE : fd;
   }
 
@@ -241,9 +268,10 @@ export class Process {
   pidfdOpen(pid: number, flags: number): number {
     if (!this.alive) return -E.ESRCH;
     const fc = this.host.fc;
+    if (!isCInt(flags)) return -E.EINVAL;
     const allowed = fc.O_NONBLOCK | (this.host.pidfdThread === true ? fc.O_EXCL : 0);
     if ((flags & ~allowed) >>> 0 !== 0) return -E.EINVAL;
-    if (!Number.isInteger(pid) || pid <= 0) return -E.EINVAL;
+    if (!Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff) return -E.EINVAL;
     const target = this.host.findProcess?.(pid) ?? null;
     if (target === null || !target.alive) return -E.ESRCH;
     if (this.reserveCheck() < 0) return -E.EMFILE;
@@ -260,17 +288,18 @@ export class Process {
    */
   memfdCreate(name: string, flags: number): number {
     if (!this.alive) return -E.ESRCH;
+    if (!isCInt(flags)) return -E.EINVAL;
     return memfdCreate(this.host.shmem, this, name, flags);
   }
 
   /**
-   * ftruncate(2): a negative length → EINVAL; a bad fd → EBADF; not a regular file or not open
-   * for writing → EINVAL (O_LARGEFILE is forced on 64-bit, so no 2 GiB limit); then the file
-   * system's setattr (tmpfs: seals → EPERM).
+   * ftruncate(2): a negative length (or one no loff_t holds) → EINVAL; a bad fd → EBADF; not a
+   * regular file or not open for writing → EINVAL (O_LARGEFILE is forced on 64-bit, so no 2 GiB
+   * limit); then the file system's setattr (tmpfs: past s_maxbytes → EFBIG, seals → EPERM).
    * @kernel fs/open.c do_sys_ftruncate, do_truncate
    */
   ftruncate(fd: number, length: number): number {
-    if (!Number.isInteger(length) || length < 0) return -E.EINVAL;
+    if (!Number.isInteger(length) || length < 0 || length >= 2 ** 63) return -E.EINVAL;
     const f = this.file(fd);
     if (f === null) return -E.EBADF;
     if ((f.inode.mode & 0o170000) !== 0o100000 || (f.mode & FMODE_WRITE) === 0) return -E.EINVAL;
@@ -281,62 +310,73 @@ export class Process {
 
   /** dup(2) @kernel fs/file.c ksys_dup */
   dup(fd: number): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
     const nfd = this.installFd(f, false);
     if (nfd >= 0) f.get();
     return nfd;
   }
 
-  /** dup2(2) / dup3(2) @kernel fs/file.c ksys_dup3, do_dup2 */
+  /**
+   * dup2(2) / dup3(2): flags other than O_CLOEXEC → EINVAL; oldfd = newfd → EINVAL; newfd at or
+   * above RLIMIT_NOFILE (or not a descriptor number at all) → EBADF; oldfd not open → EBADF.
+   * @kernel fs/file.c ksys_dup3, do_dup2
+   */
   dup3(oldfd: number, newfd: number, flags = 0): number {
     const fc = this.host.fc;
-    if ((flags & ~fc.O_CLOEXEC) !== 0) return -E.EINVAL;
+    if (!isCInt(flags) || (flags & ~fc.O_CLOEXEC) !== 0) return -E.EINVAL;
     if (oldfd === newfd) return -E.EINVAL;
     if (!Number.isInteger(newfd) || newfd < 0 || newfd >= this.nofile.cur) return -E.EBADF;
-    const f = this.file(oldfd);
+    const f = this.fileRaw(oldfd);
     if (f === null) return -E.EBADF;
     f.get();
     const old = this.detachFd(newfd);
-    while (this.fds.length <= newfd) {
-      this.fds.push(null);
-      this.cloexec.push(false);
-    }
-    this.fds[newfd] = f;
-    this.cloexec[newfd] = (flags & fc.O_CLOEXEC) !== 0;
+    this.fdt.set(newfd, f, (flags & fc.O_CLOEXEC) !== 0);
     old?.put();
     return newfd;
   }
 
-  /** fcntl(2) @kernel fs/fcntl.c do_fcntl, setfl */
+  /**
+   * fcntl(2). `cmd` is an int and `arg` an unsigned long (a number neither can be → EINVAL);
+   * F_DUPFD takes the low 32 bits of `arg` as its unsigned minimum, so a negative one is huge:
+   * at or above RLIMIT_NOFILE → EINVAL.
+   * @kernel fs/fcntl.c do_fcntl, f_dupfd, setfl
+   */
   fcntl(fd: number, cmd: number, arg = 0): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
+    if (!isCInt(cmd) || !isCLong(arg)) return -E.EINVAL;
+    // check_fcntl_cmd(): an O_PATH fd answers only these
+    if ((f.mode & FMODE_PATH) !== 0 && cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL) return -E.EBADF;
     const fc = this.host.fc;
     switch (cmd) {
       case F_DUPFD:
       case F_DUPFD_CLOEXEC: {
-        if (arg < 0 || arg >= this.nofile.cur) return -E.EINVAL;
-        const nfd = this.installFd(f, cmd === F_DUPFD_CLOEXEC, arg);
+        const from = arg >>> 0; // (int)arg, used as an unsigned int
+        if (from >= this.nofile.cur) return -E.EINVAL;
+        const nfd = this.installFd(f, cmd === F_DUPFD_CLOEXEC, from);
         if (nfd >= 0) f.get();
         return nfd;
       }
       case F_GETFD:
-        return this.cloexec[fd] === true ? FD_CLOEXEC : 0;
+        return this.fdt.isCloexec(fd) ? FD_CLOEXEC : 0;
       case F_SETFD:
-        this.cloexec[fd] = (arg & FD_CLOEXEC) !== 0;
+        this.fdt.setCloexec(fd, (arg & FD_CLOEXEC) !== 0);
         return 0;
       case F_GETFL:
         return f.flags;
       case F_SETFL: {
-        // SETFL_MASK: O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME
+        // setfl(): O_DIRECT needs a file that can do it (FMODE_CAN_ODIRECT); then SETFL_MASK:
+        // O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME
+        if ((arg & fc.O_DIRECT) !== 0 && (f.mode & FMODE_CAN_ODIRECT) === 0) return -E.EINVAL;
         const mask = fc.O_APPEND | fc.O_NONBLOCK | fc.O_DIRECT | fc.O_NOATIME;
         f.flags = (arg & mask) | (f.flags & ~mask);
         return 0;
       }
       case F_ADD_SEALS:
       case F_GET_SEALS:
-        return memfdFcntl(this.host.shmem, f, cmd, arg);
+        // `arg` is an unsigned long: a negative value is a huge one
+        return memfdFcntl(this.host.shmem, f, cmd, ulong(arg));
       default:
         return -E.EINVAL;
     }
@@ -350,13 +390,16 @@ export class Process {
   ioctl(fd: number, cmd: number, arg: number): number {
     const f = this.file(fd);
     if (f === null) return -E.EBADF;
+    if (!isCInt(cmd)) return -E.EINVAL;
+    // `arg` is an unsigned long that every emulated ioctl uses as a user pointer
+    if (!isCLong(arg)) return -E.EFAULT;
     cmd = cmd >>> 0;
     switch (cmd) {
       case FIOCLEX:
-        this.cloexec[fd] = true;
+        this.fdt.setCloexec(fd, true);
         return 0;
       case FIONCLEX:
-        this.cloexec[fd] = false;
+        this.fdt.setCloexec(fd, false);
         return 0;
       case FIONBIO: {
         const v = this.getUserInt(arg);
@@ -396,28 +439,38 @@ export class Process {
   }
 
   /**
-   * mmap(2). Checks in the kernel's order, then the driver's mmap op.
-   * @kernel arch/x86/kernel/sys_x86_64.c sys_mmap (offset alignment), mm/mmap.c ksys_mmap_pgoff, do_mmap
+   * mmap(2). Checks in the kernel's order, then the driver's mmap op. Lengths and addresses are
+   * unsigned longs: a negative length is a huge one (ENOMEM), a length past TASK_SIZE is ENOMEM,
+   * and so is a MAP_FIXED range that ends past it; a MAP_FIXED address below vm.mmap_min_addr
+   * is EPERM. An anonymous mapping ignores the offset.
+   * @kernel arch/x86/kernel/sys_x86_64.c sys_mmap (offset alignment), mm/mmap.c ksys_mmap_pgoff,
+   *   do_mmap, get_unmapped_area; security/commoncap.c cap_mmap_addr
    */
   mmap(addr: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
+    // an exited process makes no calls; its address space is gone for good
+    if (!this.alive) return -E.ESRCH;
     const ps = this.host.pageSize;
-    if (offset % ps !== 0 || offset < 0) return -E.EINVAL;
+    if (!isCLong(addr) || !isCLong(length) || !isCInt(prot) || !isCInt(flags) || !isCLong(offset)) return -E.EINVAL;
+    if (!Number.isInteger(fd)) return -E.EBADF;
+    const anonymous = (flags & MAP_ANONYMOUS) !== 0;
+    if (offset % ps !== 0 || (offset < 0 && !anonymous)) return -E.EINVAL;
     let file: File | null = null;
-    if ((flags & MAP_ANONYMOUS) === 0) {
+    if (!anonymous) {
       file = this.file(fd);
       if (file === null) return -E.EBADF;
     }
     if (length === 0) return -E.EINVAL;
-    // PAGE_ALIGN(len) wraps to 0 past ULONG_MAX: ENOMEM; too many mappings: ENOMEM
-    const len = Math.ceil(length / ps) * ps;
+    // a negative length is the huge size_t C passes; PAGE_ALIGN(len) wraps to 0 past ULONG_MAX:
+    // ENOMEM; too many mappings: ENOMEM
+    const len = Math.ceil(ulong(length) / ps) * ps;
     if (!(len > 0 && len < 2 ** 64)) return -E.ENOMEM;
     if (this.mm.vmas.length > MAX_MAP_COUNT) return -E.ENOMEM;
-    const pgoff = offset / ps;
+    const pgoff = anonymous ? 0 : offset / ps;
     let vmFlags = (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0) |
       VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
     // root has CAP_SYS_RAWIO: it may map below mmap_min_addr
-    const start = this.mm.getUnmappedArea(addr, len, fixed, this.cred.uid === 0);
+    const start = this.mm.getUnmappedArea(ulong(addr), len, fixed, this.cred.uid === 0);
     if (start < 0) return start;
     if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !this.mm.isFree(start, start + len)) return -E.EEXIST;
     const type = flags & MAP_TYPE;
@@ -487,18 +540,22 @@ export class Process {
   }
 
   /**
-   * munmap(2): an unaligned address, a range reaching past TASK_SIZE or an empty one → EINVAL;
-   * splitting a VMA in two when the process already has vm.max_map_count of them → ENOMEM.
+   * munmap(2): an unaligned address, a range reaching past TASK_SIZE (a negative address or
+   * length is a huge unsigned one) or an empty one → EINVAL; splitting a VMA in two when the
+   * process already has vm.max_map_count of them → ENOMEM.
    * @kernel mm/mmap.c __vm_munmap, do_vmi_munmap, do_vmi_align_munmap
    */
   munmap(addr: number, length: number): number {
     const ps = this.host.pageSize;
+    if (!isCLong(addr) || !isCLong(length)) return -E.EINVAL;
     const top = this.mm.layout.taskSize;
-    if (addr % ps !== 0 || addr < 0 || length < 0 || addr > top || length > top - addr) return -E.EINVAL;
-    const len = Math.ceil(length / ps) * ps;
+    const a = ulong(addr);
+    const l = ulong(length);
+    if (a % ps !== 0 || a > top || l > top - a) return -E.EINVAL;
+    const len = Math.ceil(l / ps) * ps;
     if (len === 0) return -E.EINVAL;
-    if (this.mm.splitsFor(addr, addr + len) > 0 && this.mm.vmas.length >= MAX_MAP_COUNT) return -E.ENOMEM;
-    this.unmapRange(addr, addr + len);
+    if (this.mm.splitsFor(a, a + len) > 0 && this.mm.vmas.length >= MAX_MAP_COUNT) return -E.ENOMEM;
+    this.unmapRange(a, a + len);
     return 0;
   }
 
@@ -513,30 +570,91 @@ export class Process {
     v.file?.put();
   }
 
-  /** read(2) @kernel fs/read_write.c ksys_read, vfs_read */
+  /**
+   * read(2): EBADF (no fd, not open for reading), EINVAL (no read op), then access_ok() of the
+   * whole count (a buffer that would end past TASK_SIZE, such as a negative count: EFAULT, even
+   * at end of file); the count is cut to MAX_RW_COUNT. The bytes go to user memory as the file
+   * produces them, in bounded pieces: a fault after some bytes returns those (the file position
+   * moves by them only), a fault before any is EFAULT; end of file returns 0 without touching
+   * the buffer. The kernel's memory for one call is bounded, whatever the count.
+   * @kernel fs/read_write.c ksys_read, vfs_read; include/linux/fs.h MAX_RW_COUNT
+   */
   read(fd: number, buf: number, count: number): number {
     const f = this.file(fd);
     if (f === null) return -E.EBADF;
+    if (!isCLong(buf)) return -E.EFAULT;
+    if (!isCLong(count)) return -E.EINVAL;
     if ((f.mode & FMODE_READ) === 0) return -E.EBADF;
-    if ((f.mode & FMODE_CAN_READ) === 0 || f.fop.read === undefined) return -E.EINVAL;
-    if (count < 0) return -E.EINVAL;
-    if (buf <= 0 && count > 0) return -E.EFAULT;
-    const tmp = new Uint8Array(Math.min(count, 0x7ffff000));
-    const n = f.fop.read(f, tmp);
-    if (n <= 0) return n;
-    return this.mm.copyToUser(buf, tmp.subarray(0, n)) ? n : -E.EFAULT;
+    const op = f.fop.read;
+    if ((f.mode & FMODE_CAN_READ) === 0 || op === undefined) return -E.EINVAL;
+    const ps = this.host.pageSize;
+    if (!accessOk(buf, count, this.mm.layout.taskSize)) return -E.EFAULT;
+    const total = Math.min(ulong(count), maxRwCount(ps));
+    const tmp = new Uint8Array(Math.min(total, RW_CHUNK));
+    const pos0 = f.pos;
+    let done = 0;
+    do {
+      const want = Math.min(tmp.length, total - done);
+      const n = op(f, tmp.subarray(0, want));
+      if (n < 0) return done > 0 ? done : n;
+      if (n === 0) break;
+      const copied = this.copyOut(buf + done, tmp.subarray(0, n));
+      if (copied < n) {
+        if (f.fop.readFaultFails === true) {
+          f.pos = pos0;
+          return -E.EFAULT;
+        }
+        // what did not reach user memory was not read (every read op is positional)
+        f.pos -= n - copied;
+        done += copied;
+        return done > 0 ? done : -E.EFAULT;
+      }
+      done += n;
+      if (n < want) break;
+    } while (done < total);
+    return done;
   }
 
-  /** write(2) @kernel fs/read_write.c ksys_write, vfs_write */
+  /**
+   * write(2): EBADF (no fd, not open for writing), EINVAL (no write op), then access_ok() of the
+   * whole count (EFAULT); the count is cut to MAX_RW_COUNT and the file system copies from user
+   * memory as it goes (a regular file page by page: a fault after some bytes writes those, one
+   * before any is EFAULT; a kernfs file all at once).
+   * @kernel fs/read_write.c ksys_write, vfs_write; mm/filemap.c generic_perform_write
+   */
   write(fd: number, buf: number, count: number): number {
     const f = this.file(fd);
     if (f === null) return -E.EBADF;
+    if (!isCLong(buf)) return -E.EFAULT;
+    if (!isCLong(count)) return -E.EINVAL;
     if ((f.mode & FMODE_WRITE) === 0) return -E.EBADF;
-    if ((f.mode & FMODE_CAN_WRITE) === 0 || f.fop.write === undefined) return -E.EINVAL;
-    if (count < 0) return -E.EINVAL;
-    const data = this.mm.copyFromUser(buf, count);
-    if (data === null) return -E.EFAULT;
-    return f.fop.write(f, data, this);
+    const op = f.fop.write;
+    if ((f.mode & FMODE_CAN_WRITE) === 0 || op === undefined) return -E.EINVAL;
+    const ps = this.host.pageSize;
+    if (!accessOk(buf, count, this.mm.layout.taskSize)) return -E.EFAULT;
+    const length = Math.min(ulong(count), maxRwCount(ps));
+    return op(f, { length, copy: (from, out) => this.copyIn(buf + from, out) }, this);
+  }
+
+  /** copy_from_user() that stops at a fault: how many bytes of `out` it filled from `addr`. */
+  private copyIn(addr: number, out: Uint8Array): number {
+    if (out.length === 0) return 0;
+    let got = 0;
+    const fault = this.mm.access(addr, out.length, false, (d, off, n, done) => {
+      out.set(d.subarray(off, off + n), done);
+      got = done + n;
+    });
+    return fault === null ? out.length : got;
+  }
+
+  /** copy_to_user() that stops at a fault: how many bytes of `data` reached `addr`. */
+  private copyOut(addr: number, data: Uint8Array): number {
+    let put = 0;
+    const fault = this.mm.access(addr, data.length, true, (d, off, n, done) => {
+      d.set(data.subarray(done, done + n), off);
+      put = done + n;
+    });
+    return fault === null ? data.length : put;
   }
 
   /**
@@ -545,6 +663,7 @@ export class Process {
    */
   mkdir(path: string, mode: number): number {
     if (!this.alive) return -E.ESRCH;
+    if (!isCInt(mode)) return -E.EINVAL;
     return this.host.mkdirPath(this, path, mode);
   }
 
@@ -559,10 +678,15 @@ export class Process {
     return this.pid;
   }
 
-  /** lseek(2) @kernel fs/read_write.c ksys_lseek, vfs_llseek */
+  /**
+   * lseek(2): `offset` is an off_t and `whence` an unsigned int (a number neither holds, or a
+   * whence past SEEK_MAX → EINVAL).
+   * @kernel fs/read_write.c ksys_lseek, vfs_llseek
+   */
   lseek(fd: number, offset: number, whence: number): number {
     const f = this.file(fd);
     if (f === null) return -E.EBADF;
+    if (!Number.isInteger(offset) || offset < -(2 ** 63) || offset >= 2 ** 63 || !isCInt(whence)) return -E.EINVAL;
     if (whence < 0 || whence > SEEK_MAX) return -E.EINVAL;
     if ((f.mode & FMODE_LSEEK) === 0) return -E.ESPIPE;
     const op = f.fop.llseek;
@@ -572,15 +696,16 @@ export class Process {
 
   /** fstat(2): writes struct stat (x86-64: 144 bytes; arm64: 128) @kernel fs/stat.c cp_new_stat */
   fstat(fd: number, statbuf: number): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
+    if (!isCLong(statbuf)) return -E.EFAULT;
     const bytes = encodeStat(f.inode, this.host.statLayout, this.host.pageSize);
     return this.mm.copyToUser(statbuf, bytes) ? 0 : -E.EFAULT;
   }
 
   /** The stat data of an open file, decoded (for tools; the syscall is {@link fstat}). */
   statOf(fd: number): Inode | null {
-    return this.file(fd)?.inode ?? null;
+    return this.fileRaw(fd)?.inode ?? null;
   }
 
   /**
@@ -588,8 +713,10 @@ export class Process {
    * (see docs/fidelity.md, "poll never blocks").
    * @kernel fs/select.c do_sys_poll, do_pollfd
    */
-  poll(fds: number, nfds: number, _timeout: number): number {
-    if (nfds < 0 || nfds > this.nofile.cur) return -E.EINVAL;
+  poll(fds: number, nfds: number, timeout: number): number {
+    // nfds is an unsigned long (a negative one is huge), timeout an int
+    if (!isCLong(nfds) || !isCInt(timeout) || ulong(nfds) > this.nofile.cur) return -E.EINVAL;
+    if (!isCLong(fds)) return -E.EFAULT;
     const raw = this.mm.copyFromUser(fds, nfds * 8);
     if (raw === null) return -E.EFAULT;
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -612,21 +739,31 @@ export class Process {
     return this.mm.copyToUser(fds, raw) ? count : -E.EFAULT;
   }
 
-  /** readlink(2) @kernel fs/stat.c do_readlinkat */
+  /** readlink(2): `size` is an int (≤ 0, or a number no int holds → EINVAL). @kernel fs/stat.c do_readlinkat */
   readlink(path: string, buf: number, size: number): number {
-    if (size <= 0) return -E.EINVAL;
+    if (!Number.isInteger(size) || size <= 0 || size > 0x7fffffff) return -E.EINVAL;
+    if (!isCLong(buf)) return -E.EFAULT;
     const target = this.host.readlinkPath(this, path);
     if (typeof target === 'number') return target;
     const bytes = strBytes(target).subarray(0, size);
     return this.mm.copyToUser(buf, bytes) ? bytes.length : -E.EFAULT;
   }
 
-  /** setrlimit(RLIMIT_NOFILE) @kernel kernel/sys.c do_prlimit */
+  /**
+   * setrlimit(RLIMIT_NOFILE). The limits are rlim_t (unsigned 64-bit): a value no rlim_t holds
+   * (a fraction, NaN, ±Infinity, 2^64 or more) → EINVAL; a negative integer is 2^64 + v as in
+   * C, so -1 is RLIM_INFINITY. Then soft above hard → EINVAL; hard above fs.nr_open → EPERM;
+   * raising the hard limit without CAP_SYS_RESOURCE (root here) → EPERM.
+   * @kernel kernel/sys.c do_prlimit; fs/file.c sysctl_nr_open
+   */
   setNofile(cur: number, max: number): number {
-    if (cur > max) return -E.EINVAL;
-    if (max > NR_OPEN) return -E.EPERM;
-    if (max > this.nofile.max && this.cred.uid !== 0) return -E.EPERM;
-    this.nofile = { cur, max };
+    if (!isCLong(cur) || !isCLong(max)) return -E.EINVAL;
+    const c = ulong(cur);
+    const m = ulong(max);
+    if (c > m) return -E.EINVAL;
+    if (m > NR_OPEN) return -E.EPERM;
+    if (m > this.nofile.max && this.cred.uid !== 0) return -E.EPERM;
+    this.nofile = { cur: c, max: m };
     return 0;
   }
 
@@ -635,7 +772,9 @@ export class Process {
   /**
    * fork(2): the child shares every open file and gets a copy of the address space whose
    * anonymous pages are shared copy-on-write (nothing is copied until a side writes), and the
-   * parent's oom_score_adj.
+   * parent's oom_score_adj. The whole fd table is copied, numbers and FD_CLOEXEC, whatever
+   * RLIMIT_NOFILE says now (dup_fd() sizes the copy by the highest open fd, not by the limit).
+   * @kernel kernel/fork.c copy_files, copy_mm; fs/file.c dup_fd; mm/memory.c copy_page_range
    */
   fork(comm = this.comm): Process {
     const host = this.host;
@@ -643,12 +782,7 @@ export class Process {
     child.nofile = { ...this.nofile };
     child.oomScoreAdj = this.oomScoreAdj;
     child.oomScoreAdjMin = this.oomScoreAdjMin;
-    this.fds.forEach((f, fd) => {
-      if (f != null) {
-        f.get();
-        child.installFd(f, this.cloexec[fd] === true, fd);
-      }
-    });
+    child.fdt = this.fdt.clone();
     this.mm.forkInto(child.mm);
     host.registerProcess(child, this);
     return child;
@@ -657,7 +791,7 @@ export class Process {
   /** execve(2): CLOEXEC fds are closed and the address space is replaced. */
   exec(comm = this.comm): void {
     this.comm = comm;
-    for (let fd = this.fds.length - 1; fd >= 0; fd--) if (this.fds[fd] != null && this.cloexec[fd] === true) this.close(fd);
+    for (const fd of this.openFds().reverse()) if (this.isCloexec(fd)) this.close(fd);
     this.dropAddressSpace();
   }
 
@@ -670,7 +804,7 @@ export class Process {
   /** exit(2): every fd is closed and every mapping dropped (the last references free buffers). */
   exit(): void {
     if (!this.alive) return;
-    for (let fd = this.fds.length - 1; fd >= 0; fd--) if (this.fds[fd] != null) this.close(fd);
+    for (const fd of this.openFds().reverse()) this.close(fd);
     this.dropAddressSpace();
     this.alive = false;
     this.host.unregisterProcess(this);
@@ -711,13 +845,17 @@ export class Process {
   }
 
   /**
-   * Passes `fd` to `to` as an SCM_RIGHTS message does: the receiver gets a new fd (lowest free)
-   * for the same open file. Returns the receiver's fd or a negated errno.
-   * @kernel net/core/scm.c scm_detach_fds, receive_fd
+   * Passes `fd` to `to` as an SCM_RIGHTS message over a connected AF_UNIX stream socket does:
+   * the receiver gets a new fd (lowest free) for the same open file. Returns the receiver's fd
+   * or a negated errno: EBADF (no such fd here), EPIPE (the receiver has exited: its end of the
+   * socket is closed, so sendmsg fails before anything is queued; with MSG_NOSIGNAL, else
+   * SIGPIPE too), EMFILE (the receiver's table is full). Nothing is installed on failure.
+   * @kernel net/unix/af_unix.c unix_stream_sendmsg; net/core/scm.c scm_detach_fds, receive_fd
    */
   sendFd(fd: number, to: Process, cloexec = false): number {
-    const f = this.file(fd);
+    const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
+    if (!to.alive) return -E.EPIPE;
     const nfd = to.installFd(f, cloexec);
     if (nfd >= 0) f.get();
     return nfd;
@@ -725,7 +863,10 @@ export class Process {
 
   // ---- user memory (what a user program would do with loads and stores) -----------------
 
-  /** Anonymous read-write memory for syscall arguments, like malloc(). Returns its address. */
+  /**
+   * Anonymous read-write memory for syscall arguments, like malloc(). Returns its address.
+   * @throws RangeError when the mapping cannot be made (as malloc() returning NULL)
+   */
   userAlloc(length: number): number {
     const r = this.mmap(0, Math.max(length, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r < 0) throw new RangeError(`userAlloc(${length}) failed: errno ${-r}`);
@@ -737,6 +878,9 @@ export class Process {
    * mapping or no permission, SIGBUS for no page behind the mapping) and is returned.
    */
   load(addr: number, length: number): Uint8Array | FaultKind {
+    // an access that cannot be (no such address or length) or that runs off the mapped memory
+    // faults before anything is allocated for it
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || length < 0 || this.userSpan(addr, length, false) < length) return this.die('SIGSEGV');
     const out = new Uint8Array(length);
     const fault = this.loadInto(addr, out);
     return fault !== null ? fault : out;
@@ -745,6 +889,7 @@ export class Process {
   /** {@link load} of `dst.length` bytes into `dst`; a fault kills the process (dst may hold part of the bytes). */
   loadInto(addr: number, dst: Uint8Array): FaultKind | null {
     if (this.fatalSignalPending) return this.die('SIGKILL');
+    if (!Number.isSafeInteger(addr)) return this.die('SIGSEGV');
     const fault = this.mm.access(addr, dst.length, false, (d, off, n, done) => dst.set(d.subarray(off, off + n), done));
     if (fault !== null) this.die(fault);
     return fault;
@@ -753,6 +898,7 @@ export class Process {
   /** A store to user memory; a fault kills the process (see {@link load}). */
   store(addr: number, data: Uint8Array): FaultKind | null {
     if (this.fatalSignalPending) return this.die('SIGKILL');
+    if (!Number.isSafeInteger(addr)) return this.die('SIGSEGV');
     const fault = this.mm.access(addr, data.length, true, (d, off, n, done) => d.set(data.subarray(done, done + n), off));
     if (fault !== null) this.die(fault);
     return fault;
@@ -761,6 +907,7 @@ export class Process {
   /** Fills user memory with one byte value (memset); a fault kills the process. */
   fill(addr: number, length: number, value: number): FaultKind | null {
     if (this.fatalSignalPending) return this.die('SIGKILL');
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || length < 0) return this.die('SIGSEGV');
     const fault = this.mm.access(addr, length, true, (d, off, n) => d.fill(value, off, off + n));
     if (fault !== null) this.die(fault);
     return fault;
@@ -770,6 +917,22 @@ export class Process {
     this.killedBy ??= fault;
     this.exit();
     return fault;
+  }
+
+  /**
+   * How many bytes from `addr` (up to `length`) lie in VMAs that allow the access: the walk goes
+   * VMA by VMA, so its cost follows the mappings, never the length.
+   */
+  private userSpan(addr: number, length: number, write: boolean): number {
+    const need = write ? VM_WRITE : VM_READ;
+    let at = addr;
+    const end = addr + length;
+    while (at < end) {
+      const v = this.mm.find(at);
+      if (v === null || (v.vmFlags & need) === 0) break;
+      at = v.end;
+    }
+    return Math.min(at, end) - addr;
   }
 }
 

@@ -10,8 +10,9 @@
 import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../../uapi/fcntl.js';
-import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PREAD, FMODE_PWRITE, openFmode } from '../fs/file.js';
-import type { FileOperations, Inode } from '../fs/file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PREAD, FMODE_PWRITE, openFmode } from '../fs/file.js';
+import type { FileOperations, Inode, UserSource } from '../fs/file.js';
+import { EMULATED_MAXBYTES } from '../fs/limits.js';
 import { VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../fs/mm-user.js';
 import type { PageRef, Vma } from '../fs/mm-user.js';
 import type { KResult } from '../result.js';
@@ -27,8 +28,18 @@ const E = Errno;
  */
 export const SHMEM_DEV = 1;
 export const SHMEM_MNT_ID = 1;
-/** MAX_LFS_FILESIZE (include/linux/fs.h): tmpfs's s_maxbytes on 64-bit, 2^63 - 1. */
+/**
+ * MAX_LFS_FILESIZE (include/linux/fs.h): tmpfs's s_maxbytes on 64-bit, 2^63 - 1. The emulated
+ * mount's s_maxbytes is {@link SHMEM_MAXBYTES} instead.
+ */
 export const MAX_LFS_FILESIZE = 2 ** 63 - 1;
+/**
+ * The emulated tmpfs's s_maxbytes: 2^53 - 1, the largest size and position a JS number holds
+ * exactly (docs/fidelity.md, `file-size-limit`). Sizes, positions and writes are checked against
+ * it as Linux checks them against MAX_LFS_FILESIZE: ftruncate past it → EFBIG, lseek past it →
+ * EINVAL, a write starting at it → EFBIG and one crossing it is cut short.
+ */
+export const SHMEM_MAXBYTES = EMULATED_MAXBYTES;
 
 /** A page of a shmem file: the page cache holds one reference, each pin (udmabuf) another. */
 export class ShmemPage {
@@ -71,6 +82,10 @@ export interface ShmemHost {
   readonly buddy: BuddyAllocator;
   readonly backing: BackingStats;
   readonly zeroPage: Uint8Array;
+  /** v6.14: a write's page is allocated (and seals checked) before the user's bytes are touched (Profile.writeBeginBeforeFault). */
+  readonly writeBeginBeforeFault?: boolean;
+  /** v6.6: files opened through open(2) accept O_DIRECT (Profile.shmemDirectIo). */
+  readonly shmemDirectIo?: boolean;
 }
 
 /** How a page is looked up (enum sgp_type, include/linux/shmem_fs.h). */
@@ -87,7 +102,7 @@ export class ShmemFs {
     this.fops = {
       llseek: (f, off, whence) => this.llseek(f, off, whence),
       read: (f, out) => this.read(f, out),
-      write: (f, data) => this.write(f, data),
+      write: (f, src) => this.write(f, src),
       mmap: (f, vma) => this.mmap(f, vma),
       release: (f) => this.release(f.inode as ShmemInode),
       setattrSize: (f, size) => this.setattrSize(f.inode as ShmemInode, size),
@@ -111,18 +126,21 @@ export class ShmemFs {
     return this.openInode(inode, fc.O_RDWR, `/${name} (deleted)`);
   }
 
-  /** Another open file on the same inode (reopening through /proc/<pid>/fd/<n>). */
+  /**
+   * Another open file on the same inode (reopening through /proc/<pid>/fd/<n>): open(2) runs
+   * shmem_file_open(), which from 6.6 marks the file FMODE_CAN_ODIRECT.
+   */
   reopen(f: File, flags: number): File {
-    return this.openInode(f.inode as ShmemInode, flags, f.pathName);
+    return this.openInode(f.inode as ShmemInode, flags, f.pathName, this.host.shmemDirectIo === true ? FMODE_CAN_ODIRECT : 0);
   }
 
   /**
    * do_dentry_open(): regular files get FMODE_LSEEK, FMODE_PREAD and FMODE_PWRITE; read_iter
    * and write_iter make FMODE_CAN_READ and FMODE_CAN_WRITE.
    */
-  private openInode(inode: ShmemInode, flags: number, path: string): File {
+  private openInode(inode: ShmemInode, flags: number, path: string, extra = 0): File {
     inode.files++;
-    const mode = openFmode(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_OPENED;
+    const mode = openFmode(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_OPENED | extra;
     return new File(this.fops, inode, flags, mode, path, SHMEM_MNT_ID, null);
   }
 
@@ -133,7 +151,8 @@ export class ShmemFs {
    */
   private getPage(inode: ShmemInode, index: number, sgp: Sgp): KResult<ShmemPage> | null {
     const ps = this.host.pageSize;
-    // MAX_LFS_FILESIZE >> PAGE_SHIFT = 2^63 / PAGE_SIZE - 1 (exact, unlike 2^63 - 1 as a double)
+    // MAX_LFS_FILESIZE >> PAGE_SHIFT = 2^63 / PAGE_SIZE - 1 (exact, unlike 2^63 - 1 as a double);
+    // a constant in shmem, not the mount's s_maxbytes
     if (index > 2 ** 63 / ps - 1) return -E.EFBIG;
     if (sgp !== 'write' && index * ps >= inode.size) return -E.EINVAL;
     const have = inode.pages.get(index);
@@ -198,32 +217,48 @@ export class ShmemFs {
   }
 
   /**
-   * write(): O_APPEND starts at i_size; then page by page, each checked by shmem_write_begin()
-   * (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE → EPERM; F_SEAL_GROW and a chunk ending past i_size →
-   * EPERM) and allocated if absent. A failure after some bytes were written returns the count.
+   * write(): O_APPEND starts at i_size; a start at s_maxbytes → EFBIG, and the count is cut to
+   * end there (generic_write_checks); then page by page: the user's bytes for the page are
+   * faulted in (none readable → EFAULT), shmem_write_begin() checks the seals (F_SEAL_WRITE or
+   * F_SEAL_FUTURE_WRITE → EPERM; F_SEAL_GROW and a chunk ending past i_size → EPERM) and
+   * allocates the page if absent, and the bytes that could be read are stored (a fault part way
+   * stores the bytes before it). Before 6.14 the fault-in comes first; from 6.14 write_begin
+   * does, so a sealed file refuses a bad buffer with EPERM and a buffer that faults leaves the
+   * page allocated. A failure after some bytes were written returns the count. Memory follows
+   * the pages written, whatever the count.
    * @kernel mm/filemap.c generic_perform_write; mm/shmem.c shmem_write_begin, shmem_write_end;
    * fs/read_write.c generic_write_checks
    */
-  private write(f: File, data: Uint8Array): number {
+  private write(f: File, src: UserSource): number {
     const inode = f.inode as ShmemInode;
     const ps = this.host.pageSize;
-    if (data.length === 0) return 0;
+    if (src.length === 0) return 0;
     const pos = (f.flags & this.host.fc.O_APPEND) !== 0 ? inode.size : f.pos;
-    if (pos >= MAX_LFS_FILESIZE) return -E.EFBIG;
+    if (pos >= SHMEM_MAXBYTES) return -E.EFBIG;
+    const count = Math.min(src.length, SHMEM_MAXBYTES - pos);
+    const bytes = new Uint8Array(Math.min(count, ps));
+    const late = this.host.writeBeginBeforeFault === true;
     let done = 0;
     let err = 0;
-    while (done < data.length) {
+    while (done < count) {
       const at = pos + done;
       const index = Math.floor(at / ps);
       const inPage = at - index * ps;
-      const n = Math.min(data.length - done, ps - inPage);
+      const n = Math.min(count - done, ps - inPage);
+      let got = late ? n : src.copy(done, bytes.subarray(0, n));
+      if (got === 0) { err = -E.EFAULT; break; }
       if ((inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) { err = -E.EPERM; break; }
       if ((inode.seals & F_SEAL_GROW) !== 0 && at + n > inode.size) { err = -E.EPERM; break; }
       const page = this.getPage(inode, index, 'write');
       if (typeof page === 'number' || page === null) { err = typeof page === 'number' ? page : -E.ENOMEM; break; }
-      page.run.materialize(this.host.backing).set(data.subarray(done, done + n), inPage);
-      done += n;
-      if (at + n > inode.size) inode.size = at + n;
+      if (late) {
+        got = src.copy(done, bytes.subarray(0, n));
+        if (got === 0) { err = -E.EFAULT; break; } // the page stays in the page cache
+      }
+      page.run.materialize(this.host.backing).set(bytes.subarray(0, got), inPage);
+      done += got;
+      if (at + got > inode.size) inode.size = at + got;
+      if (got < n) break;
     }
     if (done === 0) return err;
     f.pos = pos + done;
@@ -231,15 +266,17 @@ export class ShmemFs {
   }
 
   /**
-   * lseek(): SEEK_SET/CUR/END within MAX_LFS_FILESIZE (generic_file_llseek_size: a negative or
-   * too large result is EINVAL, SEEK_CUR 0 returns f_pos); SEEK_DATA/SEEK_HOLE look at which
-   * pages exist (mapping_seek_hole_data: from at or past i_size → ENXIO; a hole runs to i_size).
-   * @kernel mm/shmem.c shmem_file_llseek; fs/read_write.c generic_file_llseek_size, vfs_setpos
+   * lseek(): SEEK_SET/CUR/END within s_maxbytes (generic_file_llseek_size: a negative or too
+   * large result is EINVAL, SEEK_CUR 0 returns f_pos); SEEK_DATA/SEEK_HOLE look at which pages
+   * exist (mapping_seek_hole_data: from a negative offset or at or past i_size → ENXIO; a hole
+   * runs to i_size). The search looks at the pages the file has, never at every page index up to
+   * i_size: a sparse file of 2^44 bytes seeks as fast as a small one.
+   * @kernel mm/shmem.c shmem_file_llseek; mm/filemap.c mapping_seek_hole_data; fs/read_write.c generic_file_llseek_size, vfs_setpos
    */
   private llseek(f: File, offset: number, whence: number): number {
     const inode = f.inode as ShmemInode;
     const setpos = (pos: number): number => {
-      if (pos < 0 || pos > MAX_LFS_FILESIZE) return -E.EINVAL;
+      if (pos < 0 || pos > SHMEM_MAXBYTES) return -E.EINVAL;
       f.pos = pos;
       return pos;
     };
@@ -251,11 +288,20 @@ export class ShmemFs {
       case SEEK_HOLE: {
         if (offset < 0 || offset >= inode.size) return -E.ENXIO;
         const ps = this.host.pageSize;
-        const wantData = whence === SEEK_DATA;
-        let index = Math.floor(offset / ps);
-        const last = Math.ceil(inode.size / ps);
-        while (index < last && inode.pages.has(index) !== wantData) index++;
-        if (index >= last) return wantData ? -E.ENXIO : setpos(inode.size);
+        const first = Math.floor(offset / ps);
+        const last = Math.ceil(inode.size / ps); // page indices below it may hold data
+        let index: number;
+        if (whence === SEEK_DATA) {
+          // the lowest page at or after `first`: one pass over the pages that exist
+          index = last;
+          for (const i of inode.pages.keys()) if (i >= first && i < index) index = i;
+          if (index >= last) return -E.ENXIO;
+        } else {
+          // the first missing index at or after `first`: a run of existing pages at most
+          index = first;
+          while (index < last && inode.pages.has(index)) index++;
+          if (index >= last) return setpos(inode.size);
+        }
         return setpos(Math.min(inode.size, Math.max(offset, index * ps)));
       }
       default: return -E.EINVAL;
@@ -294,6 +340,8 @@ export class ShmemFs {
    */
   private setattrSize(inode: ShmemInode, size: number): number {
     const old = inode.size;
+    // setattr_prepare() -> inode_newsize_ok(): growing past s_maxbytes → EFBIG, before the seals
+    if (size > old && size > SHMEM_MAXBYTES) return -E.EFBIG;
     if ((size < old && (inode.seals & F_SEAL_SHRINK) !== 0) || (size > old && (inode.seals & F_SEAL_GROW) !== 0)) return -E.EPERM;
     inode.size = size;
     if (size < old) this.truncatePages(inode, size);
