@@ -9,8 +9,9 @@
  *   instead of made: out of the mapping or against its protection is SIGSEGV; a page past the
  *   end of a mapped file is SIGBUS (found with process_vm_readv/writev, which return EFAULT
  *   where a load or store would fault). The process is never actually signalled.
- * - Each mapping has private koffi.view ArrayBuffers (at most 1 GiB each), made at mmap time and
- *   dropped at munmap. They are never handed out: readMem returns a copy, writeMem copies in. A
+ * - Each mapping has private koffi.view ArrayBuffers (at most 1 GiB each), made when a piece is
+ *   first touched (a view is external memory V8 accounts for: making 1024 of them for a 1 TiB
+ *   mapping nobody touches cost minutes of garbage collection) and dropped at munmap. They are never handed out: readMem returns a copy, writeMem copies in. A
  *   view cannot be detached, and touching one after munmap would crash the process.
  * - ioctlAt only passes addresses that lie inside a live mapping of this target (anything else
  *   is EFAULT without a call), so the kernel never writes into memory Node owns.
@@ -78,7 +79,8 @@ interface MapState {
   readonly prot: number;
   /** direct: loads and stores through the views; file: process_vm_readv/writev (a page past EOF is SIGBUS). */
   readonly kind: Kind;
-  views: ArrayBuffer[] | null;
+  /** One slot per VIEW_CHUNK piece, null until the piece is touched; null for the whole after munmap. */
+  views: (ArrayBuffer | null)[] | null;
 }
 
 /** The results that need no allocation. */
@@ -428,10 +430,7 @@ export class LinuxTarget implements SyscallTarget {
     if ((flags & MAP_ANONYMOUS) === 0 && this.libc.fstat(fd | 0, this.statBuf) === 0) {
       if ((decodeStat(this.statBuf, this.arch).mode & S_IFMT) === S_IFREG) kind = 'file';
     }
-    const views: ArrayBuffer[] = [];
-    if (kind === 'direct') {
-      for (let at = 0; at < length; at += VIEW_CHUNK) views.push(this.libc.koffi.view(addr + at, Math.min(VIEW_CHUNK, length - at)));
-    }
+    const views: (ArrayBuffer | null)[] = kind === 'direct' ? new Array<ArrayBuffer | null>(Math.ceil(length / VIEW_CHUNK)).fill(null) : [];
     const map: MapHandle = Object.freeze({ addr, length });
     this.maps.set(map, { addr, length, prot, kind, views });
     return { ret: addr, errno: null, map };
@@ -491,7 +490,8 @@ export class LinuxTarget implements SyscallTarget {
     let done = 0;
     while (done < data.length) {
       const at = offset + done;
-      const view = views[Math.floor(at / VIEW_CHUNK)]!;
+      const i = Math.floor(at / VIEW_CHUNK);
+      const view = (views[i] ??= this.libc.koffi.view(m.addr + i * VIEW_CHUNK, Math.min(VIEW_CHUNK, m.length - i * VIEW_CHUNK)));
       const inView = at % VIEW_CHUNK;
       const n = Math.min(data.length - done, view.byteLength - inView);
       const win = new Uint8Array(view, inView, n);
