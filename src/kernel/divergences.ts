@@ -58,7 +58,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'js-numbers',
     area: 'arch/x86/entry/syscalls (the syscall ABI)',
     linux: 'Syscall arguments are integers in registers: a C caller cannot pass a fraction, NaN or Infinity, and an int argument takes the low 32 bits of what it is given (fcntl(fd, F_DUPFD, 2^32 + 5) asks for 5).',
-    emulator: 'Arguments are JS numbers. One no C caller could pass (a fraction, NaN, +-Infinity, or an integer wider than the argument\'s C type) is refused before the kernel\'s checks: an fd with EBADF, a user pointer with EFAULT, any other argument with EINVAL. An integer that fits is converted as C converts it (a negative size_t, off_t or rlim_t is 2^64 + v, so read(fd, buf, -1) is EFAULT and setrlimit(-1, -1) asks for RLIM_INFINITY, EPERM; F_DUPFD uses the low 32 bits).',
+    emulator: 'Arguments are JS numbers. One no C caller could pass (a fraction, NaN, +-Infinity, or an integer wider than the argument\'s C type) is refused before the kernel\'s checks: an fd with EBADF, a user pointer with EFAULT, any other argument with EINVAL. An integer that fits is converted as C converts it (a negative size_t, off_t or rlim_t is 2^64 + v, so read(fd, buf, -1) is EFAULT and setrlimit(-1, -1) asks for RLIM_INFINITY, EPERM; F_DUPFD uses the low 32 bits). The Linux backend applies the same rule before calling libc (src/uapi/ctypes.ts), so both backends give the same errno.',
     reason: 'Every syscall returns an integer or a negated errno, never throws and never returns a fraction; the errno a C caller would get for the nearest value it could pass.',
   },
   {

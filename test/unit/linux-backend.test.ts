@@ -12,6 +12,7 @@ import { createLinuxTarget } from '../../src/backends/linux/index.js';
 import { loadLibc } from '../../src/backends/linux/libc.js';
 import { VIEW_CHUNK } from '../../src/backends/linux/target.js';
 import { conformanceMain } from '../../src/apps/conformance/cli.js';
+import { checkNotCNumbers } from './target-args.js';
 import { F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GET_SEALS, F_SEAL_SHRINK, FIONREAD, MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MFD_ALLOW_SEALING, MFD_CLOEXEC, POLLIN, POLLOUT, PROT_NONE, PROT_READ, PROT_WRITE, SEEK_END } from '../../src/uapi/index.js';
 
 const libc = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64') ? loadLibc() : new Error(`not Linux on x86-64/arm64 (${process.platform}/${process.arch})`);
@@ -237,6 +238,20 @@ test('dispose: closes what the target opened, unmaps, restores RLIMIT_NOFILE; ex
   const last = createLinuxTarget();
   assert.equal(last.fstat(keep).errno, 'EBADF');
   last.dispose();
+});
+
+test('numbers no C caller could pass: the errno the emulated kernel gives, before any call (never a truncated fd, never an exception)', { skip: noLibc }, () => {
+  const t = createLinuxTarget();
+  try {
+    const before = t.openFdCount();
+    checkNotCNumbers(t, { devices: false });
+    // close(1.5) did close fd 1 (koffi truncates); now it is EBADF and stdout stays open
+    assert.deepEqual(t.close(1.5), { ret: -1, errno: 'EBADF' });
+    assert.equal(t.fcntl(1, 1 /* F_GETFD */).errno, null, 'fd 1 is still open');
+    assert.equal(t.openFdCount(), before);
+  } finally {
+    t.dispose();
+  }
 });
 
 test('devices and the sanitizer answer ENOSYS with a note', { skip: noLibc }, () => {

@@ -20,6 +20,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { release } from 'node:os';
+import { isCInt, isCLong } from '../../uapi/ctypes.js';
 import { Errno, errnoName } from '../../uapi/errno.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import { fcntlConstants, MAP_ANONYMOUS, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
@@ -131,6 +132,15 @@ function u64(n: number): bigint {
 function s64(n: number): bigint {
   return BigInt.asIntN(64, BigInt(Math.trunc(n)));
 }
+
+/**
+ * Arguments no C caller could pass, refused before any call as the emulated kernel refuses them
+ * (src/uapi/ctypes.ts; docs/fidelity.md, js-numbers): koffi would truncate 1.5 to fd 1, and
+ * BigInt(NaN) throws.
+ */
+const BAD_FD: SysResult = Object.freeze({ ret: -1, errno: 'EBADF' });
+const BAD_ARG: SysResult = Object.freeze({ ret: -1, errno: 'EINVAL' });
+const BAD_PTR: SysResult = Object.freeze({ ret: -1, errno: 'EFAULT' });
 
 function errnoOf(n: number): ErrnoName {
   return errnoName(n) ?? 'EINVAL';
@@ -261,22 +271,27 @@ export class LinuxTarget implements SyscallTarget {
   // ---- descriptors -------------------------------------------------------------------------
 
   open(path: string, flags: number, mode = 0): SysResult {
+    if (!isCInt(flags) || !isCInt(mode)) return this.gone() ?? BAD_ARG;
     return this.gone() ?? this.fdRes(this.libc.open(path, flags | 0, mode >>> 0));
   }
   close(fd: number): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    if (!isCInt(fd)) return BAD_FD;
     // even a failing close(2) releases the descriptor
     this.fds.delete(fd | 0);
     const ret = this.libc.close(fd | 0);
     return ret === 0 ? OK0 : this.res(ret);
   }
   dup(fd: number): SysResult {
+    if (!isCInt(fd)) return this.gone() ?? BAD_FD;
     return this.gone() ?? this.fdRes(this.libc.dup(fd | 0));
   }
   fcntl(fd: number, cmd: number, arg = 0): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    if (!isCInt(fd)) return BAD_FD;
+    if (!isCInt(cmd) || !isCLong(arg)) return BAD_ARG;
     const r = this.libc.fcntl(fd | 0, cmd | 0, s64(arg));
     // F_DUPFD and F_DUPFD_CLOEXEC return a new descriptor
     return cmd === 0 || cmd === 1030 ? this.fdRes(r) : this.res(r);
@@ -284,6 +299,8 @@ export class LinuxTarget implements SyscallTarget {
 
   ioctl(fd: number, cmd: number, arg: IoctlArg): IoctlResult {
     if (this.disposed) return { ret: -1, errno: 'ESRCH', out: null };
+    if (!isCInt(fd)) return { ...BAD_FD, out: null };
+    if (!isCInt(cmd)) return { ...BAD_ARG, out: null };
     const c = cmd >>> 0;
     if (arg === null || arg === 'unmapped') {
       const ret = this.libc.ioctlAddr(fd | 0, c, arg === null ? 0 : UNMAPPED_ADDR);
@@ -307,6 +324,8 @@ export class LinuxTarget implements SyscallTarget {
 
   ioctlInPlace(fd: number, cmd: number, arg: Uint8Array): SysResult {
     if (this.disposed) return GONE;
+    if (!isCInt(fd)) return BAD_FD;
+    if (!isCInt(cmd)) return BAD_ARG;
     const c = cmd >>> 0;
     const n = arg.length;
     const size = _IOC_SIZE(c);
@@ -374,6 +393,8 @@ export class LinuxTarget implements SyscallTarget {
   ioctlString(fd: number, cmd: number, s: string): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    if (!isCInt(fd)) return BAD_FD;
+    if (!isCInt(cmd)) return BAD_ARG;
     const c = cmd >>> 0;
     // a command encoded as one the kernel only reads (_IOW: DMA_BUF_SET_NAME, whose handler
     // strndup_user()s the string) gets the string's own bytes, encoded once and kept (a client
@@ -402,6 +423,9 @@ export class LinuxTarget implements SyscallTarget {
   ioctlAt(fd: number, cmd: number, addr: number): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    if (!isCInt(fd)) return BAD_FD;
+    if (!isCInt(cmd)) return BAD_ARG;
+    if (!isCLong(addr)) return BAD_PTR;
     // only addresses inside this target's own live mappings (or NULL and the bad pointer, which
     // the kernel refuses): the kernel must never write into memory Node owns
     const size = _IOC_SIZE(cmd >>> 0);
@@ -422,6 +446,8 @@ export class LinuxTarget implements SyscallTarget {
   mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {
     const g = this.gone();
     if (g !== null) return { ...g, map: null };
+    if (!isCLong(length) || !isCInt(prot) || !isCInt(flags) || !isCLong(offset)) return { ...BAD_ARG, map: null };
+    if (!isCInt(fd)) return { ...BAD_FD, map: null };
     const addr = this.libc.mmap(0, u64(length), prot | 0, flags | 0, fd | 0, s64(offset));
     if (addr === -1 || typeof addr !== 'number') return { ...this.fail(), map: null };
     // how to touch it: files (memfd, shmem, regular files) can fault past EOF; dma-bufs,
@@ -439,6 +465,7 @@ export class LinuxTarget implements SyscallTarget {
   munmap(map: MapHandle): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    if (!isCLong(map.addr) || !isCLong(map.length)) return BAD_ARG;
     const m = this.maps.get(map);
     // a handle this target did not make, or one already unmapped: never pass its range to the
     // kernel (Node may own those addresses now); munmap of an unmapped range succeeds
@@ -540,6 +567,7 @@ export class LinuxTarget implements SyscallTarget {
     const none = { present: false, pfn: null, entry: null };
     const g = this.gone();
     if (g !== null) return { ...g, ...none };
+    if (!isCLong(page)) return { ...BAD_ARG, ...none };
     const fd = this.libc.open('/proc/self/pagemap', this.fc.O_RDONLY | this.fc.O_CLOEXEC, 0);
     if (fd < 0) return { ...this.fail(), ...none };
     try {
@@ -561,6 +589,7 @@ export class LinuxTarget implements SyscallTarget {
   read(fd: number, count: number): SysResult & { readonly data: Uint8Array | null } {
     const g = this.gone();
     if (g !== null) return { ...g, data: null };
+    if (!isCInt(fd)) return { ...BAD_FD, data: null };
     // never let the kernel write past the buffer: a count that no buffer here can hold is EFAULT,
     // as for a C program whose buffer is smaller than its count; one that is no size_t is EINVAL
     if (!Number.isInteger(count)) return { ret: -1, errno: 'EINVAL', data: null };
@@ -572,24 +601,30 @@ export class LinuxTarget implements SyscallTarget {
   write(fd: number, data: Uint8Array): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    if (!isCInt(fd)) return BAD_FD;
     const b = data.length > 0 ? data : this.arg;
     return this.res(this.libc.write(fd | 0, b, data.length));
   }
   lseek(fd: number, offset: number, whence: number): SysResult {
+    if (!isCInt(fd)) return this.gone() ?? BAD_FD;
+    if (!isCLong(offset) || !isCInt(whence)) return this.gone() ?? BAD_ARG;
     return this.gone() ?? this.res(this.libc.lseek(fd | 0, s64(offset), whence | 0));
   }
   fstat(fd: number): StatResult {
     const g = this.gone();
     if (g !== null) return { ...g, stat: null };
+    if (!isCInt(fd)) return { ...BAD_FD, stat: null };
     const r = this.res(this.libc.fstat(fd | 0, this.statBuf));
     return r.ret < 0 ? { ...r, stat: null } : { ...r, stat: decodeStat(this.statBuf, this.arch) };
   }
   poll(fds: readonly { fd: number; events: number }[], timeout: number): PollResult {
     const g = this.gone();
     if (g !== null) return { ...g, revents: fds.map(() => 0) };
+    if (!isCInt(timeout) || fds.some((p) => !isCInt(p.events))) return { ...BAD_ARG, revents: fds.map(() => 0) };
     const b = this.argBuf(Math.max(fds.length * 8, 8));
     fds.forEach((p, i) => {
-      b.writeInt32LE(p.fd | 0, i * 8);
+      // a struct pollfd's fd is an int: a number no int holds names no open file (INT_MAX: POLLNVAL)
+      b.writeInt32LE(Number.isInteger(p.fd) && p.fd >= -0x80000000 && p.fd <= 0x7fffffff ? p.fd : 0x7fffffff, i * 8);
       b.writeInt16LE((p.events << 16) >> 16, i * 8 + 4);
       b.writeInt16LE(0, i * 8 + 6);
     });
@@ -640,12 +675,16 @@ export class LinuxTarget implements SyscallTarget {
     return r;
   }
   memfdCreate(name: string, flags: number): SysResult {
+    if (!isCInt(flags)) return this.gone() ?? BAD_ARG;
     return this.gone() ?? this.fdRes(this.libc.memfdCreate(name, flags >>> 0));
   }
   ftruncate(fd: number, length: number): SysResult {
+    if (!isCInt(fd)) return this.gone() ?? BAD_FD;
+    if (!isCLong(length)) return this.gone() ?? BAD_ARG;
     return this.gone() ?? this.res(this.libc.ftruncate(fd | 0, s64(length)));
   }
   mkdir(path: string, mode: number): SysResult {
+    if (!isCInt(mode)) return this.gone() ?? BAD_ARG;
     return this.gone() ?? this.res(this.libc.mkdir(path, mode >>> 0));
   }
   rmdir(path: string): SysResult {
@@ -657,6 +696,7 @@ export class LinuxTarget implements SyscallTarget {
   setNofile(cur: number, max: number): SysResult {
     const g = this.gone();
     if (g !== null) return g;
+    if (!isCLong(cur) || !isCLong(max)) return BAD_ARG;
     this.rlimBuf.writeBigUInt64LE(u64(cur), 0);
     this.rlimBuf.writeBigUInt64LE(u64(max), 8);
     const r = this.res(this.libc.setrlimit(RLIMIT_NOFILE, this.rlimBuf));

@@ -11,6 +11,8 @@
  * RLIM_INFINITY).
  */
 
+import { ulong } from '../../uapi/ctypes.js';
+
 /**
  * TASK_SIZE: the end of the user address space (x86-64: TASK_SIZE_MAX = 2^47 - PAGE_SIZE;
  * arm64 with 48-bit virtual addresses: 2^48).
@@ -53,17 +55,5 @@ export const EMULATED_MAXBYTES = Number.MAX_SAFE_INTEGER;
  */
 export const MMAP_MIN_ADDR = 4096;
 
-/** An int or unsigned int argument: an integer in [-2^31, 2^32). */
-export function isCInt(v: number): boolean {
-  return Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff;
-}
-
-/** A 64-bit argument (long, unsigned long, size_t, off_t, a pointer): an integer in [-2^63, 2^64). */
-export function isCLong(v: number): boolean {
-  return Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 64;
-}
-
-/** The unsigned long a 64-bit argument is: a negative value is 2^64 + v (rounded; only compared). */
-export function ulong(v: number): number {
-  return v < 0 ? 2 ** 64 + v : v;
-}
+// the C types of arguments and the rule for JS numbers: one definition for the kernel and the Linux backend
+export { isCInt, isCLong, ulong } from '../../uapi/ctypes.js';
