@@ -13,6 +13,7 @@ import {
 } from '../../uapi/fcntl.js';
 import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
+import type { VfsInode } from './vfs.js';
 import {
   AddressSpace, MAX_MAP_COUNT, SharedAnon, Vma, VM_ACCOUNT, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
   VM_EXEC, isSharedMaywrite, mmLayout, vmaLinkFile, vmaUnlinkFile,
@@ -276,7 +277,12 @@ export class Process {
     if (target === null || !target.alive) return -E.ESRCH;
     if (this.reserveCheck() < 0) return -E.EMFILE;
     const fflags = fc.O_RDWR | (flags & (fc.O_NONBLOCK | fc.O_EXCL));
-    const inode: Inode = { ino: PIDFS_INO_BASE + target.pid, mode: 0o600, uid: target.cred.uid, gid: target.cred.gid, rdev: 0, dev: PIDFS_DEV, size: 0 };
+    const inode: VfsInode = {
+      ino: PIDFS_INO_BASE + target.pid, mode: 0o600, uid: target.cred.uid, gid: target.cred.gid, rdev: 0, dev: PIDFS_DEV, size: 0,
+      // pidfs (v6.9) gives its inodes file operations: /proc/<pid>/fd/<n> opens another pidfd of
+      // the same process (6.12 and 7.3 oracles); an anon_inode before it cannot be opened (ENXIO)
+      op: this.host.pidfdThread === true ? { open: (_at, oflags) => new File(PIDFD_FOPS, inode, oflags, openFmode(oflags) | FMODE_OPENED, 'anon_inode:[pidfd]', PIDFS_MNT_ID, target) } : {},
+    };
     const f = new File(PIDFD_FOPS, inode, fflags, openFmode(fflags) | FMODE_OPENED, 'anon_inode:[pidfd]', PIDFS_MNT_ID, target);
     return this.installFd(f, true);
   }
