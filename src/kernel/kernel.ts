@@ -8,7 +8,8 @@ import { fcntlConstants, SEEK_CUR, SEEK_SET } from '../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
 import { bytesStr, strBytes } from './bytes.js';
 import { KernelConfigError } from './config-error.js';
-import { gzipStored } from './gzip.js';
+import { Kconfig, builtIn, configGzText, intValue, kconfigMachine, kconfigValueProblem, maxCmaAreas, resolveBuild } from './kconfig.js';
+import type { KconfigInput, KernelBuild } from './kconfig.js';
 import { CgroupFs, kstrtoint, strstrip } from './cgroup/cgroup.js';
 import type { Cgroup } from './cgroup/cgroup.js';
 import { DmaBufCore } from './dma-buf/dma-buf.js';
@@ -41,9 +42,13 @@ import type { DmemRegion } from './cgroup/dmem.js';
 import type { DmabufMemcgCharging } from './dma-heap/dma-heap.js';
 import { BackingStats } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
-import { CMA_ALIGNMENT_DEFAULT, CmaArea } from './mm/cma.js';
+import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
 import { parseCmdline } from './mm/cmdline.js';
+import { archMaxPageOrder } from './mm/page.js';
 import { CoherentPool } from './mm/coherent-pool.js';
+import { resolveLoader } from './of/boot-layout.js';
+import type { LoaderConfig } from './of/boot-layout.js';
+import { writeFdt } from './of/fdt.js';
 import { planMemory } from './of/reserved-mem.js';
 import type { MemoryPlan, ReservedRegion } from './of/reserved-mem.js';
 import { baseName, isAvailable, propCells, propString, propStrings } from './of/tree.js';
@@ -67,7 +72,23 @@ export interface KernelConfig {
   ramBytes?: number;
   /** Kernel command line, e.g. `cma=64M` (default: empty). */
   cmdline?: string;
-  /** Heap modules built in (the Kconfig analogue; default: system and cma). */
+  /**
+   * The kernel's build configuration (docs/kconfig.md): a whole `.config` as text (a modelled
+   * symbol it lacks takes its Kconfig default), options on top of the emulated build's
+   * configuration as a map or record (`{ CMA_SIZE_MBYTES: 64, DMABUF_HEAPS_CMA: false }`), or
+   * a Kconfig. Heaps, CMA areas, /proc/config.gz and the architecture and page size (when not
+   * given) follow it. A bad line or value throws a KconfigError (a KernelConfigError) with
+   * `source:line`. The fields `heaps`, `cmaSizeMbytes`, `cmaAlignment` and `udmabuf` are options
+   * set on top of it.
+   */
+  kconfig?: KconfigInput;
+  /**
+   * How the boot loader laid out the kernel image, initrd and DTB (of/boot-layout.ts
+   * LoaderConfig; `{ preset: 'qemu-virt' }` is the arm64 referee's). Default: with a board,
+   * none; without, the kernel image in the first 16 MiB of RAM.
+   */
+  loader?: LoaderConfig;
+  /** Heap modules built in (CONFIG_DMABUF_HEAPS_SYSTEM, _CMA, TEE_DMABUF_HEAPS; default: all the config builds). */
   heaps?: readonly HeapModuleName[];
   /** CONFIG_CMA_SIZE_MBYTES: the default CMA area when `cma=` is absent (default 0: none). */
   cmaSizeMbytes?: number;
@@ -173,11 +194,22 @@ export class Kernel implements ProcessHost, KernelServices {
   /** The reserved-memory region behind each CMA area or pool, by area/pool name. */
   readonly regionByName = new Map<string, ReservedRegion>();
   readonly board: DeviceTree | null;
-  /** The heap modules built in (the Kconfig analogue), for /proc/config.gz. */
+  /** The heap modules built in (CONFIG_DMABUF_HEAPS_*), in link order. */
   heapModules: readonly HeapModuleName[] = [];
-  /** CONFIG_CMA_SIZE_MBYTES */
+  /** The build configuration (kconfig.ts): every modelled symbol's value and the .config text. */
+  readonly build: KernelBuild;
+  /** CONFIG_CMA_SIZE_MBYTES (0 without CONFIG_DMA_CMA) */
   readonly cmaSizeMbytes: number;
   readonly cmaAlignment: number;
+  /** CONFIG_DMABUF_HEAPS_CMA_LEGACY (6.17–6.18) */
+  readonly cmaLegacyHeap: boolean;
+  /** CONFIG_DMABUF_SYSFS_STATS: /sys/kernel/dmabuf/buffers */
+  readonly sysfsStats: boolean;
+  /** CONFIG_DMABUF_HEAPS: /sys/class/dma_heap exists */
+  readonly heapsFramework: boolean;
+  /** CONFIG_CMA_SYSFS and CONFIG_CMA_DEBUGFS: /sys/kernel/mm/cma and /sys/kernel/debug/cma */
+  readonly cmaSysfs: boolean;
+  readonly cmaDebugfs: boolean;
   readonly dmaBuf: DmaBufCore;
   /** DMA devices, the swiotlb pools and the CPU cache model (src/kernel/dev). */
   readonly devices: DeviceRegistry;
@@ -225,30 +257,50 @@ export class Kernel implements ProcessHost, KernelServices {
     const profileName = config.profile ?? DEFAULT_PROFILE;
     if (!isProfileName(profileName)) throw new KernelConfigError(`unknown kernel profile '${String(profileName)}' (known: ${Object.keys(PROFILES).join(', ')})`);
     this.profile = PROFILES[profileName];
-    this.arch = config.arch ?? 'x86_64';
+    const kc = config.kconfig === undefined ? Kconfig.empty : Kconfig.from(config.kconfig);
+    const kcMachine = kconfigMachine(kc);
+    this.arch = config.arch ?? kcMachine.arch ?? 'x86_64';
     if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new KernelConfigError(`unknown architecture '${String(this.arch)}' (known: x86_64, arm64)`);
-    this.pageSize = config.pageSize ?? 4096;
+    if (kcMachine.arch !== null && kcMachine.arch !== this.arch) {
+      throw new KernelConfigError(`the kernel configuration is for ${kcMachine.arch} (CONFIG_${kcMachine.arch === 'arm64' ? 'ARM64' : 'X86_64'}=y) but the machine is ${this.arch} (its arch or board): give a configuration for ${this.arch}, or the other architecture`);
+    }
+    this.pageSize = config.pageSize ?? kcMachine.pageSize ?? 4096;
+    if (kcMachine.pageSize !== null && kcMachine.pageSize !== this.pageSize) {
+      throw new KernelConfigError(`the kernel configuration has ${kcMachine.pageSize / 1024} KiB pages but the machine ${this.pageSize / 1024} KiB (its page size): give one page size`);
+    }
     const okSizes = this.arch === 'arm64' ? [4096, 16384, 65536] : [4096];
     if (!okSizes.includes(this.pageSize)) throw new KernelConfigError(`page size ${this.pageSize} is not supported on ${this.arch} (use ${okSizes.join(', ')})`);
     this.ramBytes = config.ramBytes ?? 2 * 1024 ** 3; // replaced by the board's /memory when there is one
     if (!Number.isSafeInteger(this.ramBytes) || this.ramBytes < 64 * 1024 * 1024 || this.ramBytes % this.pageSize !== 0) {
       throw new KernelConfigError(`RAM size ${this.ramBytes} must be a whole number of pages and at least 64 MiB`);
     }
-    this.cmaAlignment = config.cmaAlignment ?? CMA_ALIGNMENT_DEFAULT;
-    if (!Number.isInteger(this.cmaAlignment) || this.cmaAlignment < 2 || this.cmaAlignment > 12) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${this.cmaAlignment}`);
+    if (config.cmaAlignment !== undefined && (!Number.isInteger(config.cmaAlignment) || config.cmaAlignment < 2 || config.cmaAlignment > 12)) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${config.cmaAlignment}`);
     this.ramBase = RAM_BASE[this.arch];
-    this.cmaSizeMbytes = config.cmaSizeMbytes ?? 0;
     this.board = config.board ?? null;
-    const chosen = this.board?.find('/chosen') ?? null;
-    this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
-    this.fc = fcntlConstants(this.arch);
-    this.statLayout = this.arch;
-    this.zeroPage = new Uint8Array(this.pageSize);
     this.features = {
       coherentHeap: config.features?.coherentHeap ?? false,
       dmemCharging: config.features?.dmemCharging ?? false,
       chargePidFd: config.features?.chargePidFd ?? false,
     };
+    this.build = resolveBuild(kc.with(legacyOptions(config, this.profile)), { profile: profileName, arch: this.arch, pageSize: this.pageSize, coherentHeap: this.features.coherentHeap !== false });
+    const b = this.build;
+    const dmaCma = builtIn(b, 'DMA_CMA');
+    this.cmaAlignment = intValue(b, 'CMA_ALIGNMENT', CMA_ALIGNMENT_DEFAULT);
+    this.cmaSizeMbytes = dmaCma ? intValue(b, 'CMA_SIZE_MBYTES', 0) : 0;
+    this.cmaLegacyHeap = builtIn(b, 'DMABUF_HEAPS_CMA_LEGACY');
+    this.sysfsStats = builtIn(b, 'DMABUF_SYSFS_STATS');
+    this.heapsFramework = builtIn(b, 'DMABUF_HEAPS');
+    this.cmaSysfs = builtIn(b, 'CMA_SYSFS');
+    this.cmaDebugfs = builtIn(b, 'CMA_DEBUGFS');
+    if (config.loader !== undefined) {
+      const bad = resolveLoader(config.loader, { arch: this.arch, ram: [], dtbFileSize: null });
+      if ('error' in bad) throw new KernelConfigError(bad.error);
+    }
+    const chosen = this.board?.find('/chosen') ?? null;
+    this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
+    this.fc = fcntlConstants(this.arch);
+    this.statLayout = this.arch;
+    this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
@@ -258,8 +310,11 @@ export class Kernel implements ProcessHost, KernelServices {
     // RAM, /memreserve/, reserved-memory regions, their handlers and the default CMA area, in the
     // kernel's boot order (drivers/of/fdt.c, drivers/of/of_reserved_mem.c,
     // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image sits at
-    // the start of RAM; with one, the bootloader placed it around the firmware's carve-outs and
-    // it is not modelled (docs/fidelity.md, ram-layout).
+    // the start of RAM; with one, where the loader put it is `config.loader` (none by default:
+    // docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
+    // unflattened tree before the default CMA area (of/boot-layout.ts).
+    const sel = (['MBYTES', 'PERCENTAGE', 'MIN', 'MAX'] as const).find((x) => builtIn(b, `CMA_SIZE_SEL_${x}`)) ?? 'MBYTES';
+    const hugePages = builtIn(b, 'TRANSPARENT_HUGEPAGE') || builtIn(b, 'HUGETLB_PAGE') || builtIn(b, 'HUGETLBFS');
     const plan = planMemory({
       tree: this.board,
       params,
@@ -267,10 +322,19 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps,
       ramFallback: [{ base: this.ramBase, size: this.ramBytes }],
       cmaSizeMbytes: this.cmaSizeMbytes,
+      cmaSizeSel: sel.toLowerCase() as 'mbytes' | 'percentage' | 'min' | 'max',
+      cmaSizePercentage: intValue(b, 'CMA_SIZE_PERCENTAGE', 0),
+      cma: builtIn(b, 'CMA'),
+      dmaCma,
+      cmaMinAlign: cmaMinAlignmentBytes(ps, this.arch, { hugePages, maxOrder: intValue(b, 'PAGE_BLOCK_MAX_ORDER', archMaxPageOrder(ps, this.arch)) }),
+      arm64ZoneDma: builtIn(b, 'ZONE_DMA') || builtIn(b, 'ZONE_DMA32'),
+      maxCmaAreas: maxCmaAreas(b, profileName),
       kernelImage: { base: this.ramBase, size: this.board === null ? KERNEL_RESERVED_BYTES : 0 },
+      ...(config.loader !== undefined ? { loader: config.loader, dtbFileSize: this.board === null ? null : writeFdt(this.board).length } : {}),
+      ...(this.arch === 'arm64' ? { earlyAllocs: { pageTables: true, unflatten: this.board === null ? null : { bootargs: this.cmdline !== '' } } } : {}),
       profile: this.profile.name,
     });
-    this.memoryPlan = plan;
+    this.memoryPlan = b.notes.length === 0 ? plan : { ...plan, diagnostics: [...b.notes.map((n) => `kconfig: ${n}`), ...plan.diagnostics] };
     if (plan.ram.length === 0) {
       // every byte of RAM was beyond the architecture's limits (of/memory.ts clampPhysMemory):
       // Linux would have no memory for its first allocation and panic
@@ -299,7 +363,7 @@ export class Kernel implements ProcessHost, KernelServices {
     // (kernel/dma/swiotlb.c swiotlb_init_remap; src/kernel/dev/swiotlb.ts). arm64 selects
     // DMA_BOUNCE_UNALIGNED_KMALLOC since 6.5: a small pool even without a 32-bit limit.
     const kmallocBounce = this.arch === 'arm64' && this.profile.name !== '6.1';
-    const swiotlb = swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
+    const swiotlb = !builtIn(b, 'SWIOTLB') ? null : swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
     for (const l of swiotlb?.log ?? []) this.log(l);
     const swiotlbHole = swiotlb !== null && swiotlb.nslabs > 0 ? [{ base: swiotlb.base, size: Math.ceil((swiotlb.nslabs * 2048) / ps) * ps }] : [];
     // ZONE_DMA32 below 4 GiB, ZONE_NORMAL above: user pages come from ZONE_NORMAL first
@@ -335,7 +399,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.dmaBuf = new DmaBufCore({
       pageSize: ps,
       fc: this.fc,
-      sysfsStats: this.profile.sysfsStats,
+      sysfsStats: this.sysfsStats,
       setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
       // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
       mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
@@ -365,7 +429,7 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
       writeBeginBeforeFault: this.profile.writeBeginBeforeFault, shmemDirectIo: this.profile.shmemDirectIo,
     });
-    this.udmabuf = config.udmabuf === false ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
+    this.udmabuf = !builtIn(b, 'UDMABUF') ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
     this.virtualFops = {
       read: (f, out) => {
         let data = f.priv as Uint8Array | null;
@@ -408,10 +472,15 @@ export class Kernel implements ProcessHost, KernelServices {
       },
     };
 
-    // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile)
+    // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile), the ones the
+    // configuration builds in (a module, =m, is not loaded)
     const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma', 'coherent', 'tee']);
-    this.heapModules = [...wanted];
     for (const name of wanted) if (!(name in HEAP_MODULE_BY_NAME)) throw new KernelConfigError(`unknown heap module '${name}' (known: ${Object.keys(HEAP_MODULE_BY_NAME).join(', ')})`);
+    const built: Record<HeapModuleName, boolean> = {
+      system: builtIn(b, 'DMABUF_HEAPS_SYSTEM'), cma: builtIn(b, 'DMABUF_HEAPS_CMA'), coherent: this.heapsFramework, tee: builtIn(b, 'TEE_DMABUF_HEAPS'),
+    };
+    for (const name of [...wanted]) if (!built[name]) wanted.delete(name);
+    this.heapModules = [...wanted];
     for (const [name, mod] of Object.entries(HEAP_MODULE_BY_NAME) as [HeapModuleName, (typeof HEAP_MODULE_BY_NAME)[HeapModuleName]][]) {
       if (!wanted.has(name)) continue;
       const r = mod.init(this);
@@ -1055,12 +1124,13 @@ export class Kernel implements ProcessHost, KernelServices {
       case '/dev/dma_heap':
         return heaps.length === 0 ? null : heaps.map((h) => h.devName);
       case '/sys/class/dma_heap':
-        return heaps.map((h) => h.devName);
+        return this.heapsFramework ? heaps.map((h) => h.devName) : null;
       case '/sys/kernel/dmabuf/buffers':
-        return this.profile.sysfsStats ? [...this.dmaBuf.list].map((b) => String(b.ino)) : null;
+        return this.sysfsStats ? [...this.dmaBuf.list].map((b) => String(b.ino)) : null;
       case '/sys/kernel/mm/cma':
+        return this.cmaSysfs ? this.cmaAreas.map((a) => a.name) : null;
       case '/sys/kernel/debug/cma':
-        return this.cmaAreas.map((a) => a.name);
+        return this.cmaDebugfs ? this.cmaAreas.map((a) => a.name) : null;
       case '/sys/fs':
         return ['cgroup'];
       case '/proc':
@@ -1135,8 +1205,11 @@ export class Kernel implements ProcessHost, KernelServices {
     if (path === '/proc/sys/kernel/osrelease') return { mode: 0o444, ino: 0x30001, text: () => `${this.profile.release}\n` };
     if (path === '/proc/meminfo') return { mode: 0o444, ino: 0x30002, text: () => this.meminfo() };
     if (path === '/proc/cmdline') return { mode: 0o444, ino: 0x30003, text: () => `${this.cmdline}\n` };
-    // kernel/configs.c (CONFIG_IKCONFIG_PROC): the build's .config, gzip-compressed
-    if (path === '/proc/config.gz') return { mode: 0o444, ino: 0x30004, text: () => bytesStr(gzipStored(strBytes(this.kconfigText()))) };
+    // kernel/configs.c (CONFIG_IKCONFIG_PROC): the build's .config, gzip-compressed (kconfig.ts)
+    if (path === '/proc/config.gz') {
+      const gz = configGzText(this.build);
+      return gz === null ? null : { mode: 0o444, ino: 0x30004, text: () => gz };
+    }
     if (this.board !== null && path.startsWith(DT_BASE + '/')) {
       // drivers/of/kobj.c: a property is a read-only file of its raw bytes
       const found = this.dtLookup(path.slice(DT_BASE.length));
@@ -1152,12 +1225,12 @@ export class Kernel implements ProcessHost, KernelServices {
         : { mode: 0o644, ino: 0x40001 + heap.minor * 2, text: () => `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=dma_heap/${heap.devName}\n` };
     }
     if (path === '/sys/kernel/debug/dma_buf/bufinfo') return { mode: 0o444, ino: 0x50000, text: () => this.dmaBuf.bufinfo() };
-    if (this.profile.sysfsStats && (m = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)\/(exporter_name|size)$/.exec(path)) !== null) {
+    if (this.sysfsStats && (m = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)\/(exporter_name|size)$/.exec(path)) !== null) {
       const buf = this.dmaBuf.byIno(Number(m[1]));
       if (buf === null) return null;
       return { mode: 0o444, ino: 0x60000 + buf.ino, text: () => (m![2] === 'size' ? `${buf.size}\n` : `${buf.expName}\n`) };
     }
-    if ((m = /^\/sys\/kernel\/mm\/cma\/([^/]+)\/(alloc_pages_success|alloc_pages_fail|release_pages_success)$/.exec(path)) !== null) {
+    if (this.cmaSysfs && (m = /^\/sys\/kernel\/mm\/cma\/([^/]+)\/(alloc_pages_success|alloc_pages_fail|release_pages_success)$/.exec(path)) !== null) {
       const a = this.cmaAreas.find((x) => x.name === m![1]);
       if (a === undefined) return null;
       // release_pages_success appeared in 6.10 (mm/cma_sysfs.c)
@@ -1165,7 +1238,7 @@ export class Kernel implements ProcessHost, KernelServices {
       const v = () => (m![2] === 'alloc_pages_success' ? a.allocPagesSuccess : m![2] === 'alloc_pages_fail' ? a.allocPagesFail : a.releasePagesSuccess);
       return { mode: 0o444, ino: 0x70000, text: () => `${v()}\n` };
     }
-    if ((m = /^\/sys\/kernel\/debug\/cma\/([^/]+)\/(base_pfn|count|order_per_bit|used|maxchunk)$/.exec(path)) !== null) {
+    if (this.cmaDebugfs && (m = /^\/sys\/kernel\/debug\/cma\/([^/]+)\/(base_pfn|count|order_per_bit|used|maxchunk)$/.exec(path)) !== null) {
       const a = this.cmaAreas.find((x) => x.name === m![1]);
       if (a === undefined) return null;
       const key = m[2]!;
@@ -1256,33 +1329,9 @@ export class Kernel implements ProcessHost, KernelServices {
     return { node };
   }
 
-  /** The emulated build's .config: what /proc/config.gz holds (the options this emulator models). */
+  /** The build's .config: what /proc/config.gz holds (kconfig.ts; the given one, or the emulated build's). */
   kconfigText(): string {
-    const y = (on: boolean, name: string) => (on ? `${name}=y` : `# ${name} is not set`);
-    const mods = new Set(this.heapModules);
-    const p = this.profile;
-    return [
-      '#',
-      '# Automatically generated file; DO NOT EDIT.',
-      `# Linux/${this.arch === 'x86_64' ? 'x86' : 'arm64'} ${p.release} Kernel Configuration (dmaheap emulated kernel)`,
-      '#',
-      'CONFIG_CMA=y',
-      `CONFIG_CMA_SIZE_MBYTES=${this.cmaSizeMbytes}`, // (the command line's cma= overrides it)
-      `CONFIG_CMA_ALIGNMENT=${this.cmaAlignment}`,
-      'CONFIG_DMA_CMA=y',
-      'CONFIG_SWIOTLB=y',
-      'CONFIG_MEMCG=y',
-      'CONFIG_DMA_SHARED_BUFFER=y',
-      y(p.sysfsStats, 'CONFIG_DMABUF_SYSFS_STATS'),
-      'CONFIG_DMABUF_HEAPS=y',
-      y(mods.has('system'), 'CONFIG_DMABUF_HEAPS_SYSTEM'),
-      y(mods.has('cma'), 'CONFIG_DMABUF_HEAPS_CMA'),
-      ...(p.cmaLegacyDuplicate ? [y(mods.has('cma'), 'CONFIG_DMABUF_HEAPS_CMA_LEGACY')] : []),
-      y(mods.has('coherent') && this.features.coherentHeap !== false, 'CONFIG_DMABUF_HEAPS_COHERENT'),
-      ...(p.teeProtectedHeaps ? [y(mods.has('tee'), 'CONFIG_TEE_DMABUF_HEAPS')] : []),
-      y(this.udmabuf !== null, 'CONFIG_UDMABUF'),
-      '',
-    ].join('\n');
+    return this.build.text;
   }
 
   /**
@@ -1376,3 +1425,25 @@ function hex2(n: number): string {
 }
 
 export { DMA_HEAP_MAJOR };
+
+/**
+ * KernelConfig's older fields as Kconfig options on top of `kconfig`: `heaps` (the system, CMA
+ * and TEE heap symbols), `cmaSizeMbytes`, `cmaAlignment` and `udmabuf`.
+ */
+function legacyOptions(config: KernelConfig, profile: Profile): [string, string][] {
+  const opts: [string, string][] = [];
+  if (config.heaps !== undefined) {
+    const h = new Set(config.heaps);
+    opts.push(['DMABUF_HEAPS_SYSTEM', h.has('system') ? 'y' : 'n'], ['DMABUF_HEAPS_CMA', h.has('cma') ? 'y' : 'n']);
+    if (profile.teeProtectedHeaps && !h.has('tee')) opts.push(['TEE_DMABUF_HEAPS', 'n']);
+  }
+  if (config.cmaSizeMbytes !== undefined) {
+    const v = String(config.cmaSizeMbytes);
+    const problem = Number.isSafeInteger(config.cmaSizeMbytes) ? kconfigValueProblem('CMA_SIZE_MBYTES', v) : `CONFIG_CMA_SIZE_MBYTES is a whole number of MiB, not ${v}`;
+    if (problem !== null) throw new KernelConfigError(problem);
+    opts.push(['CMA_SIZE_MBYTES', v]);
+  }
+  if (config.cmaAlignment !== undefined) opts.push(['CMA_ALIGNMENT', String(config.cmaAlignment)]);
+  if (config.udmabuf !== undefined) opts.push(['UDMABUF', config.udmabuf ? 'y' : 'n']);
+  return opts;
+}
