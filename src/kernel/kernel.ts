@@ -8,6 +8,8 @@ import { fcntlConstants } from '../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
 import { bytesStr } from './bytes.js';
 import { KernelConfigError } from './config-error.js';
+import { Kconfig, builtIn, intValue, kconfigMachine, kconfigValueProblem, maxCmaAreas, resolveBuild } from './kconfig.js';
+import type { KconfigInput, KernelBuild } from './kconfig.js';
 import { CgroupFs } from './cgroup/cgroup.js';
 import type { Cgroup } from './cgroup/cgroup.js';
 import { ANON_INODE_DEV, ANON_INODE_MNT_ID, DMABUF_DEV, DMABUF_MNT_ID, DmaBufCore } from './dma-buf/dma-buf.js';
@@ -31,7 +33,6 @@ import { internalSb } from './fs/libfs.js';
 import { MountTable } from './fs/mount.js';
 import { doFilpOpen, doMkdirat, doReaddir, doReadlinkat, doRmdir } from './fs/namei.js';
 import { pagemapFops } from './fs/pagemap.js';
-import { kconfigText } from './fs/procfs/config.js';
 import { Procfs } from './fs/procfs/root.js';
 import { Rootfs } from './fs/rootfs.js';
 import { kernfsSignedChar, Sysfs } from './fs/sysfs/sysfs.js';
@@ -49,9 +50,13 @@ import type { DmemRegion } from './cgroup/dmem.js';
 import type { DmabufMemcgCharging } from './dma-heap/dma-heap.js';
 import { BackingStats } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
-import { CMA_ALIGNMENT_DEFAULT, CmaArea } from './mm/cma.js';
+import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
 import { parseCmdline } from './mm/cmdline.js';
+import { archMaxPageOrder } from './mm/page.js';
 import { CoherentPool } from './mm/coherent-pool.js';
+import { resolveLoader } from './of/boot-layout.js';
+import type { LoaderConfig } from './of/boot-layout.js';
+import { writeFdt } from './of/fdt.js';
 import { planMemory } from './of/reserved-mem.js';
 import type { MemoryPlan, ReservedRegion } from './of/reserved-mem.js';
 import { isAvailable, propCells, propString, propStrings } from './of/tree.js';
@@ -73,7 +78,23 @@ export interface KernelConfig {
   ramBytes?: number;
   /** Kernel command line, e.g. `cma=64M` (default: empty). */
   cmdline?: string;
-  /** Heap modules built in (the Kconfig analogue; default: system and cma). */
+  /**
+   * The kernel's build configuration (docs/kconfig.md): a whole `.config` as text (a modelled
+   * symbol it lacks takes its Kconfig default), options on top of the emulated build's
+   * configuration as a map or record (`{ CMA_SIZE_MBYTES: 64, DMABUF_HEAPS_CMA: false }`), or
+   * a Kconfig. Heaps, CMA areas, /proc/config.gz and the architecture and page size (when not
+   * given) follow it. A bad line or value throws a KconfigError (a KernelConfigError) with
+   * `source:line`. The fields `heaps`, `cmaSizeMbytes`, `cmaAlignment` and `udmabuf` are options
+   * set on top of it.
+   */
+  kconfig?: KconfigInput;
+  /**
+   * How the boot loader laid out the kernel image, initrd and DTB (of/boot-layout.ts
+   * LoaderConfig; `{ preset: 'qemu-virt' }` is the arm64 referee's). Default: with a board,
+   * none; without, the kernel image in the first 16 MiB of RAM.
+   */
+  loader?: LoaderConfig;
+  /** Heap modules built in (CONFIG_DMABUF_HEAPS_SYSTEM, _CMA, TEE_DMABUF_HEAPS; default: all the config builds). */
   heaps?: readonly HeapModuleName[];
   /** CONFIG_CMA_SIZE_MBYTES: the default CMA area when `cma=` is absent (default 0: none). */
   cmaSizeMbytes?: number;
@@ -139,11 +160,22 @@ export class Kernel implements ProcessHost, KernelServices {
   /** The reserved-memory region behind each CMA area or pool, by area/pool name. */
   readonly regionByName = new Map<string, ReservedRegion>();
   readonly board: DeviceTree | null;
-  /** The heap modules built in (the Kconfig analogue), for /proc/config.gz. */
+  /** The heap modules built in (CONFIG_DMABUF_HEAPS_*), in link order. */
   heapModules: readonly HeapModuleName[] = [];
-  /** CONFIG_CMA_SIZE_MBYTES */
+  /** The build configuration (kconfig.ts): every modelled symbol's value and the .config text. */
+  readonly build: KernelBuild;
+  /** CONFIG_CMA_SIZE_MBYTES (0 without CONFIG_DMA_CMA) */
   readonly cmaSizeMbytes: number;
   readonly cmaAlignment: number;
+  /** CONFIG_DMABUF_HEAPS_CMA_LEGACY (6.17–6.18) */
+  readonly cmaLegacyHeap: boolean;
+  /** CONFIG_DMABUF_SYSFS_STATS: /sys/kernel/dmabuf/buffers */
+  readonly sysfsStats: boolean;
+  /** CONFIG_DMABUF_HEAPS: /sys/class/dma_heap exists */
+  readonly heapsFramework: boolean;
+  /** CONFIG_CMA_SYSFS and CONFIG_CMA_DEBUGFS: /sys/kernel/mm/cma and /sys/kernel/debug/cma */
+  readonly cmaSysfs: boolean;
+  readonly cmaDebugfs: boolean;
   readonly dmaBuf: DmaBufCore;
   /** DMA devices, the swiotlb pools and the CPU cache model (src/kernel/dev). */
   readonly devices: DeviceRegistry;
@@ -191,30 +223,50 @@ export class Kernel implements ProcessHost, KernelServices {
     const profileName = config.profile ?? DEFAULT_PROFILE;
     if (!isProfileName(profileName)) throw new KernelConfigError(`unknown kernel profile '${String(profileName)}' (known: ${Object.keys(PROFILES).join(', ')})`);
     this.profile = PROFILES[profileName];
-    this.arch = config.arch ?? 'x86_64';
+    const kc = config.kconfig === undefined ? Kconfig.empty : Kconfig.from(config.kconfig);
+    const kcMachine = kconfigMachine(kc);
+    this.arch = config.arch ?? kcMachine.arch ?? 'x86_64';
     if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new KernelConfigError(`unknown architecture '${String(this.arch)}' (known: x86_64, arm64)`);
-    this.pageSize = config.pageSize ?? 4096;
+    if (kcMachine.arch !== null && kcMachine.arch !== this.arch) {
+      throw new KernelConfigError(`the kernel configuration is for ${kcMachine.arch} (CONFIG_${kcMachine.arch === 'arm64' ? 'ARM64' : 'X86_64'}=y) but the machine is ${this.arch} (its arch or board): give a configuration for ${this.arch}, or the other architecture`);
+    }
+    this.pageSize = config.pageSize ?? kcMachine.pageSize ?? 4096;
+    if (kcMachine.pageSize !== null && kcMachine.pageSize !== this.pageSize) {
+      throw new KernelConfigError(`the kernel configuration has ${kcMachine.pageSize / 1024} KiB pages but the machine ${this.pageSize / 1024} KiB (its page size): give one page size`);
+    }
     const okSizes = this.arch === 'arm64' ? [4096, 16384, 65536] : [4096];
     if (!okSizes.includes(this.pageSize)) throw new KernelConfigError(`page size ${this.pageSize} is not supported on ${this.arch} (use ${okSizes.join(', ')})`);
     this.ramBytes = config.ramBytes ?? 2 * 1024 ** 3; // replaced by the board's /memory when there is one
     if (!Number.isSafeInteger(this.ramBytes) || this.ramBytes < 64 * 1024 * 1024 || this.ramBytes % this.pageSize !== 0) {
       throw new KernelConfigError(`RAM size ${this.ramBytes} must be a whole number of pages and at least 64 MiB`);
     }
-    this.cmaAlignment = config.cmaAlignment ?? CMA_ALIGNMENT_DEFAULT;
-    if (!Number.isInteger(this.cmaAlignment) || this.cmaAlignment < 2 || this.cmaAlignment > 12) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${this.cmaAlignment}`);
+    if (config.cmaAlignment !== undefined && (!Number.isInteger(config.cmaAlignment) || config.cmaAlignment < 2 || config.cmaAlignment > 12)) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${config.cmaAlignment}`);
     this.ramBase = RAM_BASE[this.arch];
-    this.cmaSizeMbytes = config.cmaSizeMbytes ?? 0;
     this.board = config.board ?? null;
-    const chosen = this.board?.find('/chosen') ?? null;
-    this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
-    this.fc = fcntlConstants(this.arch);
-    this.statLayout = this.arch;
-    this.zeroPage = new Uint8Array(this.pageSize);
     this.features = {
       coherentHeap: config.features?.coherentHeap ?? false,
       dmemCharging: config.features?.dmemCharging ?? false,
       chargePidFd: config.features?.chargePidFd ?? false,
     };
+    this.build = resolveBuild(kc.with(legacyOptions(config, this.profile)), { profile: profileName, arch: this.arch, pageSize: this.pageSize, coherentHeap: this.features.coherentHeap !== false });
+    const b = this.build;
+    const dmaCma = builtIn(b, 'DMA_CMA');
+    this.cmaAlignment = intValue(b, 'CMA_ALIGNMENT', CMA_ALIGNMENT_DEFAULT);
+    this.cmaSizeMbytes = dmaCma ? intValue(b, 'CMA_SIZE_MBYTES', 0) : 0;
+    this.cmaLegacyHeap = builtIn(b, 'DMABUF_HEAPS_CMA_LEGACY');
+    this.sysfsStats = builtIn(b, 'DMABUF_SYSFS_STATS');
+    this.heapsFramework = builtIn(b, 'DMABUF_HEAPS');
+    this.cmaSysfs = builtIn(b, 'CMA_SYSFS');
+    this.cmaDebugfs = builtIn(b, 'CMA_DEBUGFS');
+    if (config.loader !== undefined) {
+      const bad = resolveLoader(config.loader, { arch: this.arch, ram: [], dtbFileSize: null });
+      if ('error' in bad) throw new KernelConfigError(bad.error);
+    }
+    const chosen = this.board?.find('/chosen') ?? null;
+    this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
+    this.fc = fcntlConstants(this.arch);
+    this.statLayout = this.arch;
+    this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
@@ -224,8 +276,11 @@ export class Kernel implements ProcessHost, KernelServices {
     // RAM, /memreserve/, reserved-memory regions, their handlers and the default CMA area, in the
     // kernel's boot order (drivers/of/fdt.c, drivers/of/of_reserved_mem.c,
     // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image sits at
-    // the start of RAM; with one, the bootloader placed it around the firmware's carve-outs and
-    // it is not modelled (docs/fidelity.md, ram-layout).
+    // the start of RAM; with one, where the loader put it is `config.loader` (none by default:
+    // docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
+    // unflattened tree before the default CMA area (of/boot-layout.ts).
+    const sel = (['MBYTES', 'PERCENTAGE', 'MIN', 'MAX'] as const).find((x) => builtIn(b, `CMA_SIZE_SEL_${x}`)) ?? 'MBYTES';
+    const hugePages = builtIn(b, 'TRANSPARENT_HUGEPAGE') || builtIn(b, 'HUGETLB_PAGE') || builtIn(b, 'HUGETLBFS');
     const plan = planMemory({
       tree: this.board,
       params,
@@ -233,10 +288,19 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps,
       ramFallback: [{ base: this.ramBase, size: this.ramBytes }],
       cmaSizeMbytes: this.cmaSizeMbytes,
+      cmaSizeSel: sel.toLowerCase() as 'mbytes' | 'percentage' | 'min' | 'max',
+      cmaSizePercentage: intValue(b, 'CMA_SIZE_PERCENTAGE', 0),
+      cma: builtIn(b, 'CMA'),
+      dmaCma,
+      cmaMinAlign: cmaMinAlignmentBytes(ps, this.arch, { hugePages, maxOrder: intValue(b, 'PAGE_BLOCK_MAX_ORDER', archMaxPageOrder(ps, this.arch)) }),
+      arm64ZoneDma: builtIn(b, 'ZONE_DMA') || builtIn(b, 'ZONE_DMA32'),
+      maxCmaAreas: maxCmaAreas(b, profileName),
       kernelImage: { base: this.ramBase, size: this.board === null ? KERNEL_RESERVED_BYTES : 0 },
+      ...(config.loader !== undefined ? { loader: config.loader, dtbFileSize: this.board === null ? null : writeFdt(this.board).length } : {}),
+      ...(this.arch === 'arm64' ? { earlyAllocs: { pageTables: true, unflatten: this.board === null ? null : { bootargs: this.cmdline !== '' } } } : {}),
       profile: this.profile.name,
     });
-    this.memoryPlan = plan;
+    this.memoryPlan = b.notes.length === 0 ? plan : { ...plan, diagnostics: [...b.notes.map((n) => `kconfig: ${n}`), ...plan.diagnostics] };
     if (plan.ram.length === 0) {
       // every byte of RAM was beyond the architecture's limits (of/memory.ts clampPhysMemory):
       // Linux would have no memory for its first allocation and panic
@@ -265,7 +329,7 @@ export class Kernel implements ProcessHost, KernelServices {
     // (kernel/dma/swiotlb.c swiotlb_init_remap; src/kernel/dev/swiotlb.ts). arm64 selects
     // DMA_BOUNCE_UNALIGNED_KMALLOC since 6.5: a small pool even without a 32-bit limit.
     const kmallocBounce = this.arch === 'arm64' && this.profile.name !== '6.1';
-    const swiotlb = swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
+    const swiotlb = !builtIn(b, 'SWIOTLB') ? null : swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
     for (const l of swiotlb?.log ?? []) this.log(l);
     const swiotlbHole = swiotlb !== null && swiotlb.nslabs > 0 ? [{ base: swiotlb.base, size: Math.ceil((swiotlb.nslabs * 2048) / ps) * ps }] : [];
     // ZONE_DMA32 below 4 GiB, ZONE_NORMAL above: user pages come from ZONE_NORMAL first
@@ -301,7 +365,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.dmaBuf = new DmaBufCore({
       pageSize: ps,
       fc: this.fc,
-      sysfsStats: this.profile.sysfsStats,
+      sysfsStats: this.sysfsStats,
       setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
       // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
       mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
@@ -331,11 +395,16 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
       writeBeginBeforeFault: this.profile.writeBeginBeforeFault, shmemDirectIo: this.profile.shmemDirectIo,
     });
-    this.udmabuf = config.udmabuf === false ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
-    // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile)
+    this.udmabuf = !builtIn(b, 'UDMABUF') ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
+    // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile), the ones the
+    // configuration builds in (a module, =m, is not loaded)
     const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma', 'coherent', 'tee']);
-    this.heapModules = [...wanted];
     for (const name of wanted) if (!(name in HEAP_MODULE_BY_NAME)) throw new KernelConfigError(`unknown heap module '${name}' (known: ${Object.keys(HEAP_MODULE_BY_NAME).join(', ')})`);
+    const built: Record<HeapModuleName, boolean> = {
+      system: builtIn(b, 'DMABUF_HEAPS_SYSTEM'), cma: builtIn(b, 'DMABUF_HEAPS_CMA'), coherent: this.heapsFramework, tee: builtIn(b, 'TEE_DMABUF_HEAPS'),
+    };
+    for (const name of [...wanted]) if (!built[name]) wanted.delete(name);
+    this.heapModules = [...wanted];
     for (const [name, mod] of Object.entries(HEAP_MODULE_BY_NAME) as [HeapModuleName, (typeof HEAP_MODULE_BY_NAME)[HeapModuleName]][]) {
       if (!wanted.has(name)) continue;
       const r = mod.init(this);
@@ -679,9 +748,9 @@ export class Kernel implements ProcessHost, KernelServices {
     return this.pagemapOps;
   }
 
-  /** The emulated build's .config: what /proc/config.gz holds (src/kernel/fs/procfs/config.ts). */
+  /** The build's .config: what /proc/config.gz holds (kconfig.ts; the given one, or the emulated build's). */
   kconfigText(): string {
-    return kconfigText(this);
+    return this.build.text;
   }
 }
 
@@ -732,3 +801,25 @@ function teePoolsOf(board: DeviceTree | null, regions: readonly ReservedRegion[]
 
 
 export { DMA_HEAP_MAJOR };
+
+/**
+ * KernelConfig's older fields as Kconfig options on top of `kconfig`: `heaps` (the system, CMA
+ * and TEE heap symbols), `cmaSizeMbytes`, `cmaAlignment` and `udmabuf`.
+ */
+function legacyOptions(config: KernelConfig, profile: Profile): [string, string][] {
+  const opts: [string, string][] = [];
+  if (config.heaps !== undefined) {
+    const h = new Set(config.heaps);
+    opts.push(['DMABUF_HEAPS_SYSTEM', h.has('system') ? 'y' : 'n'], ['DMABUF_HEAPS_CMA', h.has('cma') ? 'y' : 'n']);
+    if (profile.teeProtectedHeaps && !h.has('tee')) opts.push(['TEE_DMABUF_HEAPS', 'n']);
+  }
+  if (config.cmaSizeMbytes !== undefined) {
+    const v = String(config.cmaSizeMbytes);
+    const problem = Number.isSafeInteger(config.cmaSizeMbytes) ? kconfigValueProblem('CMA_SIZE_MBYTES', v) : `CONFIG_CMA_SIZE_MBYTES is a whole number of MiB, not ${v}`;
+    if (problem !== null) throw new KernelConfigError(problem);
+    opts.push(['CMA_SIZE_MBYTES', v]);
+  }
+  if (config.cmaAlignment !== undefined) opts.push(['CMA_ALIGNMENT', String(config.cmaAlignment)]);
+  if (config.udmabuf !== undefined) opts.push(['UDMABUF', config.udmabuf ? 'y' : 'n']);
+  return opts;
+}

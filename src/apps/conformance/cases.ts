@@ -12,6 +12,8 @@ import { SHIPPED_BOARDS_DIR } from '../../boards/files.js';
 import { CaseRegex, CaseRegexError } from './regex.js';
 import { deviceConfigProblem } from '../../kernel/dev/device.js';
 import type { DeviceConfig } from '../../kernel/dev/device.js';
+import type { Kconfig } from '../../kernel/kconfig.js';
+import { KconfigArgError, kconfigFromArgs, readKconfigFile } from '../common/kconfig-file.js';
 
 /** The operations a step may perform (the step's single op key). */
 export const OPS = [
@@ -101,7 +103,7 @@ export interface Step {
 export const CASE_FEATURES = ['coherent', 'coherent-v3', 'coherent-prefixed'] as const;
 
 /** The case keys that give a case its own machine (they need `"backend": "emulated"`). */
-export const MACHINE_KEYS = ['board', 'cmdline', 'features', 'ram', 'devices', 'sanitizer'] as const;
+export const MACHINE_KEYS = ['board', 'cmdline', 'features', 'ram', 'devices', 'sanitizer', 'kconfig'] as const;
 
 /** The keys a case-level device may have (KernelConfig.devices entries, src/kernel/dev/device.ts). */
 const DEVICE_KEYS: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
@@ -135,11 +137,18 @@ export interface CaseMachine {
   readonly devices?: readonly DeviceConfig[];
   /** The sync sanitizer on (true) or off (false), replacing the run's --sanitize. */
   readonly sanitizer?: boolean;
+  /**
+   * The kernel configuration (`"kconfig"`: what --kconfig takes, a string or a list: options
+   * `SYMBOL=value`, comma-separated, and/or a .config file relative to the case file), on top of
+   * the run's --kconfig options.
+   */
+  readonly kconfig?: Kconfig;
 }
 
 /** A key identifying a case machine (cases with equal keys share the boot-time information). */
 export function machineKey(m: CaseMachine): string {
-  return JSON.stringify([m.boardPath ?? null, m.boardRoot ?? null, m.cmdline ?? null, m.features ?? null, m.ramBytes ?? null, m.devices ?? null, m.sanitizer ?? null]);
+  const kc = m.kconfig === undefined ? null : [m.kconfig.base?.source ?? null, m.kconfig.options];
+  return JSON.stringify([m.boardPath ?? null, m.boardRoot ?? null, m.cmdline ?? null, m.features ?? null, m.ramBytes ?? null, m.devices ?? null, m.sanitizer ?? null, kc]);
 }
 
 export interface Case {
@@ -332,6 +341,7 @@ function parseMachine(c: Record<string, unknown>, where: string, filePath: strin
     m.ramBytes = bytes;
   }
   if (c.devices !== undefined) m.devices = parseDevices(c.devices, where);
+  if (c.kconfig !== undefined) m.kconfig = parseCaseKconfig(c.kconfig, where, filePath, opts);
   if (c.sanitizer !== undefined) {
     if (typeof c.sanitizer !== 'boolean') throw new LoadError(`${where}: 'sanitizer' must be true or false`);
     m.sanitizer = c.sanitizer;
@@ -341,6 +351,31 @@ function parseMachine(c: Record<string, unknown>, where: string, filePath: strin
     throw new LoadError(`${where}: a case with ${used} boots its own machine and needs "backend": "emulated"`);
   }
   return m;
+}
+
+/**
+ * The case's `kconfig`: a string or a list of strings, each what --kconfig takes (options
+ * `SYMBOL=value`, comma-separated, or a .config file). A file is relative to the case file's
+ * directory and must stay in it (symbolic links resolved) unless --allow-host-paths; it is read
+ * within the --kconfig limits.
+ */
+function parseCaseKconfig(v: unknown, where: string, filePath: string, opts: LoadOptions): Kconfig {
+  const list = typeof v === 'string' ? [v] : Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
+  if (list === null) throw new LoadError(`${where}: 'kconfig' must be a string or a list of strings (SYMBOL=value options, comma-separated, or a .config file relative to the case file)`);
+  const suite = realOrNull(resolve(dirname(filePath))) ?? resolve(dirname(filePath));
+  try {
+    return kconfigFromArgs(list, 'kconfig', (name) => {
+      const p = resolve(dirname(filePath), name);
+      const real = realOrNull(p) ?? p;
+      if (opts.allowHostPaths !== true && !isUnder(real, suite)) {
+        throw new LoadError(`${where}: kconfig '${name}' is refused by the confinement rule "kconfig": a case's .config file is inside the case file's directory (${suite}), and '${name}' is ${real} (docs/conformance.md, "Confinement"; a trusted suite may run with --allow-host-paths)`);
+      }
+      return readKconfigFile(p, 'kconfig');
+    });
+  } catch (e) {
+    if (e instanceof KconfigArgError) throw new LoadError(`${where}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The case's `devices` list, checked: each a DeviceConfig with known keys of the right types. */

@@ -21,6 +21,8 @@ export const DEBUGFS_DEV = 5;
 export interface DebugfsHost {
   readonly dmaBuf: DmaBufCore;
   readonly cmaAreas: readonly CmaArea[];
+  /** CONFIG_CMA_DEBUGFS: cma/ exists. */
+  readonly cmaDebugfs: boolean;
 }
 
 /** The files of a CMA area's directory, in the order cma_debugfs_add_one() creates them (the emulator has these). */
@@ -51,7 +53,7 @@ export class Debugfs implements SuperBlock {
     const dmaBuf = root.dir('dma_buf', { ino: INO.dmaBuf, order: newestFirst });
     dmaBuf.file('bufinfo', { mode: 0o444, ino: INO.bufinfo, show: () => bufinfoText(host.dmaBuf) });
     const areas = host.cmaAreas;
-    root.dir('cma', {
+    if (host.cmaDebugfs) root.dir('cma', {
       ino: INO.cma, order: newestFirst,
       lookupDynamic: (dir, name) => {
         const i = areas.findIndex((a) => a.name === name);

@@ -7,8 +7,8 @@
  *
  * @kernel fs/proc/root.c (proc_root_lookup, proc_root_readdir), fs/proc/generic.c (proc_match, pde_subdir_insert), fs/proc/self.c, fs/proc/base.c (proc_pid_lookup, proc_pid_readdir), kernel/configs.c, fs/proc/cmdline.c, kernel/sysctl.c (osrelease)
  */
-import { bytesStr, strBytes } from '../../bytes.js';
-import { gzipStored } from '../../gzip.js';
+import { configGzText } from '../../kconfig.js';
+import type { KernelBuild } from '../../kconfig.js';
 import type { Profile } from '../../profile.js';
 import { symlinkInode, TableDir } from '../libfs.js';
 import type { Process } from '../process.js';
@@ -16,8 +16,6 @@ import { Dentry } from '../vfs.js';
 import type { SuperBlock } from '../vfs.js';
 import { tgidDir } from './base.js';
 import type { ProcTaskHost } from './base.js';
-import { kconfigText } from './config.js';
-import type { KconfigFacts } from './config.js';
 import { meminfoText } from './meminfo.js';
 import type { MeminfoFacts } from './meminfo.js';
 import { nameToInt } from './util.js';
@@ -26,7 +24,9 @@ import { nameToInt } from './util.js';
 export const PROC_DEV = 20;
 
 /** What procfs needs from the kernel. */
-export interface ProcfsHost extends ProcTaskHost, MeminfoFacts, KconfigFacts {
+export interface ProcfsHost extends ProcTaskHost, MeminfoFacts {
+  /** The build configuration: /proc/config.gz exists with CONFIG_IKCONFIG_PROC. */
+  readonly build: KernelBuild;
   readonly processes: ReadonlyMap<number, Process>;
   readonly profile: Profile;
   readonly cmdline: string;
@@ -64,7 +64,8 @@ export class Procfs implements SuperBlock {
     kernel.file('osrelease', { mode: 0o444, ino: INO.osrelease, show: () => `${host.profile.release}\n` });
     root.file('meminfo', { mode: 0o444, ino: INO.meminfo, show: () => meminfoText(host) });
     root.file('cmdline', { mode: 0o444, ino: INO.cmdline, show: () => `${host.cmdline}\n` });
-    // kernel/configs.c (CONFIG_IKCONFIG_PROC): the build's .config, gzip-compressed
-    root.file('config.gz', { mode: 0o444, ino: INO.configGz, show: () => bytesStr(gzipStored(strBytes(kconfigText(host)))) });
+    // kernel/configs.c (CONFIG_IKCONFIG_PROC): the build's .config, gzip-compressed (kconfig.ts)
+    const gz = configGzText(host.build);
+    if (gz !== null) root.file('config.gz', { mode: 0o444, ino: INO.configGz, show: () => gz });
   }
 }

@@ -36,6 +36,12 @@ export interface SysfsHost extends DmaHeapSysfsHost {
   readonly memAccountingParam: boolean;
   readonly memAccounting: boolean;
   readonly board: DeviceTree | null;
+  /** CONFIG_DMABUF_HEAPS: /sys/class/dma_heap and /sys/devices/virtual/dma_heap exist. */
+  readonly heapsFramework: boolean;
+  /** CONFIG_DMABUF_SYSFS_STATS: /sys/kernel/dmabuf/buffers exists. */
+  readonly sysfsStats: boolean;
+  /** CONFIG_CMA_SYSFS: /sys/kernel/mm/cma exists. */
+  readonly cmaSysfs: boolean;
 }
 
 /** kernfs hashes names as C chars: signed on x86 before 6.2 (-funsigned-char from 6.2 on), unsigned on arm64. */
@@ -60,11 +66,12 @@ export class Sysfs implements SuperBlock {
     const classDir = sub(root, 'class');
     const devices = sub(root, 'devices');
     const virtual = sub(devices, 'virtual');
-    dmaHeapSysfs(this, host, classDir, virtual, sc);
+    if (host.heapsFramework) dmaHeapSysfs(this, host, classDir, virtual, sc);
 
     const kernel = sub(root, 'kernel');
-    if (host.profile.sysfsStats) dmaBufSysfsStats(this, host.dmaBuf, kernel, sc);
-    cmaSysfs(this, host.profile, host.cmaAreas, sub(kernel, 'mm'), sc);
+    if (host.sysfsStats) dmaBufSysfsStats(this, host.dmaBuf, kernel, sc);
+    const mm = sub(kernel, 'mm');
+    if (host.cmaSysfs) cmaSysfs(this, host.profile, host.cmaAreas, mm, sc);
     const debug = sub(kernel, 'debug');
 
     const fs = sub(root, 'fs');
