@@ -923,7 +923,7 @@ function unmetHeapTrait(c: Case, heap: string, where: MachineInfo): string | nul
   const traits = where.facts.heaps.get(heap);
   for (const trait of c.requires?.heap ?? []) {
     if (traits === undefined) return `requires a ${trait} heap, and nothing is known of heap ${heap}`;
-    if (!traits[trait]) return `requires a ${trait} heap: ${heap} is ${traits.why[trait] ?? `not ${trait}`}${c.requires?.why !== undefined ? ` (${c.requires.why})` : ''}`;
+    if (!traits[trait]) return `requires a ${trait} heap${c.requires?.why !== undefined ? ` (${c.requires.why})` : ''}: ${heap} is ${traits.why[trait] ?? `not ${trait}`}`;
   }
   return null;
 }
