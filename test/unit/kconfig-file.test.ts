@@ -205,3 +205,18 @@ test('doctor --backend linux reads this kernel\'s /proc/config.gz', { skip: exis
     assert.ok(line.startsWith(v === 'n' ? `CONFIG_${sym} not set ` : `CONFIG_${sym}=${v} `), `${sym}: ${line} (file: ${v})`);
   }
 });
+
+test('heaps\' missing-heap notes follow the configuration: CMA_SIZE_MBYTES asks for an area only when the device tree gives no default one', async () => {
+  const dtb = (n: string) => new URL(`../../../test/fixtures/arm64-7.3/${n}`, import.meta.url).pathname;
+  const missing = async (...a: string[]) => {
+    const r = await run('heaps', '--kconfig', ARM_CONFIG, '--loader', 'qemu-virt', '--json', ...a);
+    assert.equal(r.code, 0, r.out);
+    return (JSON.parse(r.out) as { missing: { names: string[]; wanted: string; reason: string }[] }).missing.map((m) => `${m.names.join(' and ')}: ${m.wanted}: ${m.reason}`);
+  };
+  // virt-cma.dtb: linux,cma (linux,cma-default) is the default area; CONFIG_CMA_SIZE_MBYTES=64 makes none
+  assert.deepEqual(await missing('--board', dtb('virt-cma.dtb')), []);
+  assert.deepEqual(await missing('--board', dtb('virt.dtb')), []);
+  assert.deepEqual(await missing('--board', dtb('virt.dtb'), '--kconfig', 'DMABUF_HEAPS_CMA=n'), [
+    'default_cma_region and reserved: CONFIG_CMA_SIZE_MBYTES=64 (the kernel configuration): the kernel is built without CONFIG_DMABUF_HEAPS_CMA: the CMA area exists, but no heap over it',
+  ]);
+});
