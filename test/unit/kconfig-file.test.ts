@@ -220,3 +220,28 @@ test('heaps\' missing-heap notes follow the configuration: CMA_SIZE_MBYTES asks 
     'default_cma_region and reserved: CONFIG_CMA_SIZE_MBYTES=64 (the kernel configuration): the kernel is built without CONFIG_DMABUF_HEAPS_CMA: the CMA area exists, but no heap over it',
   ]);
 });
+
+test('a case-level "kconfig": a .config beside the case file and options on top; the run\'s --kconfig options under them', async () => {
+  const { conformanceMain } = await import('../../src/apps/conformance/cli.js');
+  const cdir = mkdtempSync(join(tmpdir(), 'dmaheap-kconfig-case-'));
+  try {
+    writeFileSync(join(cdir, 'x86.config'), CONFIG);
+    const cases = [
+      { name: 'file', backend: 'emulated', cmdline: '', kconfig: 'x86.config', steps: [{ readdir: '/dev/dma_heap', expect: { equals: 'reserved\nsystem' } }, { read_file: '/sys/kernel/debug/cma/reserved/count', expect: { errno: 'ENOENT' } }] },
+      { name: 'file and options', backend: 'emulated', cmdline: '', kconfig: ['x86.config', 'DMABUF_HEAPS_CMA=n,CMA_SIZE_MBYTES=16', 'CMA_DEBUGFS=y'], steps: [{ readdir: '/dev/dma_heap', expect: { equals: 'system' } }, { read_file: '/sys/kernel/debug/cma/reserved/count', expect: { equals: '4096\n' } }] },
+      { name: 'no config.gz', backend: 'emulated', kconfig: 'IKCONFIG_PROC=n', steps: [{ read_file: '/proc/config.gz', expect: { errno: 'ENOENT' } }] },
+    ];
+    writeFileSync(join(cdir, 'c.json'), JSON.stringify({ cases }));
+    const out: string[] = [];
+    const print = { out: (s: string) => out.push(s), err: (s: string) => out.push(s) };
+    assert.equal(await conformanceMain(['run', join(cdir, 'c.json'), '--profile', '6.12'], print), 0, out.join('\n'));
+    assert.equal(out.at(-1), '3 passed, 0 failed');
+    // a bad case-level value: the case file is refused, naming the case
+    writeFileSync(join(cdir, 'bad.json'), JSON.stringify({ cases: [{ name: 'bad', backend: 'emulated', kconfig: 'CMA_AREAS=0', steps: [{ count_fds: true }] }] }));
+    out.length = 0;
+    assert.notEqual(await conformanceMain(['run', join(cdir, 'bad.json'), '--profile', '6.12'], print), 0);
+    assert.match(out.join('\n'), /bad\.json: case 1 "bad": .*CONFIG_CMA_AREAS=0 is out of range: 1 to 4096/);
+  } finally {
+    rmSync(cdir, { recursive: true, force: true });
+  }
+});
