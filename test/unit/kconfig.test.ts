@@ -300,3 +300,10 @@ test('the machine refuses a configuration for another architecture or page size,
   const k = new Kernel({ kconfig: 'CONFIG_ARM64=y\nCONFIG_ARM64_16K_PAGES=y\n' });
   assert.deepEqual([k.arch, k.pageSize], ['arm64', 16384]);
 });
+
+test('docs/kconfig.md has a row for every modelled symbol, and no row for one that is not', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../../docs/kconfig.md', import.meta.url), 'utf8');
+  const rows = [...doc.matchAll(/^\| `CONFIG_([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual(rows, Object.keys(KCONFIG_SYMBOLS));
+});
