@@ -34,6 +34,8 @@ export const ARM64_CASES: readonly Arm64Case[] = [
   { name: 'virt-cma.cma32M', dtb: 'virt-cma.dtb', cmdline: 'cma=32M' },
   { name: 'virt', dtb: 'virt.dtb', cmdline: '' },
   { name: 'virt.cma32M', dtb: 'virt.dtb', cmdline: 'cma=32M' },
+  { name: 'virt-cma.cma0', dtb: 'virt-cma.dtb', cmdline: 'cma=0' },
+  { name: 'virt.cma0', dtb: 'virt.dtb', cmdline: 'cma=0' },
 ];
 
 /** What is compared. */

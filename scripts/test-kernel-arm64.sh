@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The arm64 referee against the emulator (issue 11): boots Linux 7.3-rc7 under
 # qemu-system-aarch64 -machine virt (../shared/oracle/run-arm64.sh) with virt-cma.dtb and virt.dtb,
-# each without and with cma=32M, records the heaps, CMA areas (sysfs names, debugfs base_pfn and
+# each without cma=, with cma=32M and with cma=0, records the heaps, CMA areas (sysfs names, debugfs base_pfn and
 # count), CmaTotal and the boot-log lines about reserved memory and CMA (the guest command is
 # test/oracle/issue-11/arm64/guest.sh), and compares each run with the emulator booted from the
 # same DTB with the referee's .config and QEMU's loader (node dist/scripts/arm64-referee.js).
@@ -62,6 +62,8 @@ virt-cma virt-cma.dtb
 virt-cma.cma32M virt-cma.dtb cma=32M
 virt virt.dtb
 virt.cma32M virt.dtb cma=32M
+virt-cma.cma0 virt-cma.dtb cma=0
+virt.cma0 virt.dtb cma=0
 CASES
 [ $status -eq 0 ] || exit 1
 node "$repo/dist/scripts/arm64-referee.js" compare "$out" --images "$images"

@@ -2,7 +2,7 @@
 // against the emulator booted from the same DTBs with the referee's .config (--kconfig) and QEMU's
 // loader (--loader qemu-virt): heaps, CMA areas (sysfs names, debugfs base_pfn and count),
 // CmaTotal and the boot-log lines about reserved memory and CMA, exactly, for virt-cma.dtb and
-// virt.dtb with and without cma=32M. The recordings are test/oracle/issue-11/arm64/*.out;
+// virt.dtb without cma=, with cma=32M and with cma=0. The recordings are test/oracle/issue-11/arm64/*.out;
 // scripts/test-kernel-arm64.sh records them again on the live referee.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
