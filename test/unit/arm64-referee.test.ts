@@ -69,3 +69,21 @@ test('the fixtures are the referee\'s files, and the qemu-virt preset has its im
   const l = loaderOfImages(readFileSync(`${IMAGES}Image.gz`), statSync(`${IMAGES}initramfs.cpio.gz`).size);
   assert.deepEqual(l, { preset: 'qemu-virt', image: { size: QEMU_VIRT_IMAGE_SIZE }, initrd: { size: QEMU_VIRT_INITRD_SIZE } });
 });
+
+test('scripts/test-kernel-arm64.sh: exit status 2, saying what is missing, without the oracle or its images', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const script = path('scripts/test-kernel-arm64.sh');
+  const none = spawnSync('bash', [script], { env: { ...process.env, ORACLE_ARM64_RUN: '/nonexistent/run-arm64.sh' }, encoding: 'utf8' });
+  assert.deepEqual([none.status, none.stdout, none.stderr], [2, '', 'test-kernel-arm64: no arm64 oracle at /nonexistent/run-arm64.sh (the shared/ directory beside the repository)\n']);
+  const dir = mkdtempSync(join(tmpdir(), 'arm64-oracle-'));
+  try {
+    writeFileSync(join(dir, 'run-arm64.sh'), 'exit 125\n');
+    const bare = spawnSync('bash', [script], { env: { ...process.env, ORACLE_ARM64_RUN: join(dir, 'run-arm64.sh') }, encoding: 'utf8' });
+    assert.deepEqual([bare.status, bare.stderr], [2, `test-kernel-arm64: ${dir}/images-arm64-7.3/Image.gz is missing (build the images with ${dir}/build-arm64.sh, ORACLE_INSTALL=1)\n`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
