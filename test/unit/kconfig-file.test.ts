@@ -245,3 +245,20 @@ test('a case-level "kconfig": a .config beside the case file and options on top;
     rmSync(cdir, { recursive: true, force: true });
   }
 });
+
+const ORACLE = new URL('../../../../shared/oracle/', import.meta.url).pathname;
+
+test('the referees\' own .config files read, name their machine, and give the referees\' heaps', { skip: existsSync(`${ORACLE}kernel-6.1.config`) ? false : 'no ../shared/oracle beside the repository' }, async () => {
+  for (const [f, arch] of [['kernel-5.10.config', 'x86_64'], ['kernel-6.1.config', 'x86_64'], ['kernel-6.12.config', 'x86_64'], ['kernel-7.3.config', 'x86_64'], ['images-arm64-7.3/kernel.config', 'arm64']] as const) {
+    if (!existsSync(`${ORACLE}${f}`)) continue;
+    const kc = kconfigFromArgs([`${ORACLE}${f}`]);
+    const { kconfigMachine } = await import('../../src/kernel/kconfig.js');
+    assert.deepEqual(kconfigMachine(kc), { arch, pageSize: 4096 }, f);
+  }
+  // the x86 referees boot with cma=64M: /dev/dma_heap/{reserved,system} on 6.1 and 6.12
+  for (const v of ['6.1', '6.12']) {
+    const r = await run('heaps', '--backend', 'emulated', '--profile', v, '--cmdline', 'cma=64M', '--kconfig', `${ORACLE}kernel-${v}.config`, '--json');
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual((JSON.parse(r.out) as { heaps: { name: string }[] }).heaps.map((h) => h.name).sort(), ['reserved', 'system'], v);
+  }
+});
