@@ -30,8 +30,8 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'ram-layout',
     area: 'arch/*/kernel/setup.c',
     linux: 'Firmware describes RAM with holes (below 1 MiB, the PCI hole on x86) and the kernel image sits somewhere in it.',
-    emulator: 'Without a board, RAM is one bank from 0 (x86-64) or 0x40000000 (arm64) whose first 16 MiB are reserved for the kernel and firmware. With a board, RAM is its /memory banks and the kernel image is not reserved anywhere (a bootloader places it around the firmware carve-outs); early allocations (page tables, the DTB copy, mem_map) are not modelled either, so top-down placements can sit a little higher than on hardware.',
-    reason: 'Only CMA and reserved-memory placement depend on the layout; the oracle\'s 2 GiB machine is reproduced exactly (cma=64M lands at 0x7c000000).',
+    emulator: 'Without a board, RAM is one bank from 0 (x86-64) or 0x40000000 (arm64) whose first 16 MiB are reserved for the kernel and firmware. With a board, RAM is its /memory banks; the kernel image, initrd and DTB are reserved where the boot loader put them only when the loader is given (KernelConfig.loader, --loader: the qemu-virt preset, or each item\'s size and address), and of the early allocations only arm64\'s are modelled (the linear map\'s page tables, the reserved_mem array, the unflattened device tree); mem_map, x86-64\'s early allocations and other loaders\' defaults are not, so top-down placements on such a board can sit a little higher than on hardware. The swiotlb pool, allocated after mem_map, is one: on the arm64 referee\'s virt.dtb it is at 0x7ab00000 (below the CMA area and 16 MiB of mem_map), in the emulator at 0x7fcf3000.',
+    reason: 'Only CMA and reserved-memory placement depend on the layout. The oracle\'s 2 GiB x86-64 machine is reproduced exactly (cma=64M lands at 0x7c000000), and so is the arm64 referee with --loader qemu-virt and its .config: the CMA areas of virt.dtb and virt-cma.dtb, with and without cma=32M (0x7dc00000), test/oracle/issue-11/arm64 and scripts/test-kernel-arm64.sh.',
   },
   {
     id: 'buddy-order',

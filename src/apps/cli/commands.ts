@@ -168,6 +168,10 @@ Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 
   --ram <size>       RAM size, e.g. 4G (64M to 64T)
   --page-size <n>    4096, or 16K/64K with --arch arm64
   --arch <a>         x86_64 or arm64
+  --kconfig <f|opts> the kernel configuration: a .config (or /proc/config.gz) and/or SYMBOL=value
+                     options on top (CMA_SIZE_MBYTES=64,DMABUF_HEAPS_CMA=n); repeatable
+  --loader <spec>    where the boot loader put the kernel, initrd and DTB: qemu-virt (QEMU arm64
+                     -machine virt) and/or image=SIZE@ADDR, initrd=SIZE@ADDR, dtb=SIZE@ADDR
   --json             machine-readable output; errors too: {"error": {"code", "message", "hint"}} on stdout
 
 Sizes: a whole number of bytes, decimal or 0x hex, with an optional K, M, G or T (1K = 1024).

@@ -9,6 +9,7 @@
  * HostFacts), so the same checks run on this machine and on an emulated one.
  */
 import { gunzipSync } from 'node:zlib';
+import { KCONFIG_LIMITS } from '../../kernel/kconfig.js';
 import { DMA_HEAP_ALLOCATION_DATA, DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-heap.js';
 import { fcntlConstants } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
@@ -294,10 +295,12 @@ function checkKconfig(c: Ctx): Check {
   const tried: string[] = [];
   if (gz !== null) {
     try {
-      text = gunzipSync(gz).toString('latin1');
+      // bounded as --kconfig reads it: a .config is far below KCONFIG_LIMITS.maxBytes
+      text = gunzipSync(gz, { maxOutputLength: KCONFIG_LIMITS.maxBytes }).toString('latin1');
       source = '/proc/config.gz';
-    } catch {
-      tried.push('/proc/config.gz (not gzip)');
+    } catch (e) {
+      const big = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
+      tried.push(`/proc/config.gz (${big ? `more than ${KCONFIG_LIMITS.maxBytes} bytes once gunzip'd` : 'not gzip'})`);
     }
   } else tried.push('/proc/config.gz (absent: CONFIG_IKCONFIG_PROC)');
   const boot = `/boot/config-${t.release}`;

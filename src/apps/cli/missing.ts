@@ -97,6 +97,10 @@ function cmdlineArea(k: Kernel, heaps: readonly HeapDescription[]): MissingHeap 
   const value = parseCmdline(k.cmdline).get('cma');
   const kconfig = value === undefined && k.cmaSizeMbytes > 0;
   if (value === undefined && !kconfig) return null;
+  // kernel/dma/contiguous.c dma_contiguous_reserve(): the Kconfig size is used only when no
+  // default area exists yet; a device-tree linux,cma-default region is one (the arm64 referee's
+  // virt-cma.dtb: no "reserved" area, no missing heap)
+  if (kconfig && k.memoryPlan.regions.some((r) => r.name === k.memoryPlan.defaultCma)) return null;
   if (heaps.some((h) => h.kind === 'cma' && (h.region === null || h.region.path === null))) return null;
   const names = defaultCmaNames(k, 'reserved');
   const wanted = kconfig ? `CONFIG_CMA_SIZE_MBYTES=${k.cmaSizeMbytes} (the kernel configuration)` : `cma=${value} (the command line)`;

@@ -82,7 +82,7 @@ function machineOf(ctx: Ctx): EmulatedOptions {
   try {
     m = withBoard(m, board);
   } catch (e) {
-    if (e instanceof UsageError) throw new CliError('board', e.message, 'fix the board file, or give a DTS, a DTB or a /sys/firmware/devicetree/base directory (docs/device-tree.md)', 2);
+    if (e instanceof UsageError) throw new CliError('board', e.message, e.hint ?? 'fix the board file, or give a DTS, a DTB or a /sys/firmware/devicetree/base directory (docs/device-tree.md)', 2);
     throw e;
   }
   m = userFrom(ctx.values, m);

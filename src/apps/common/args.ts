@@ -224,7 +224,7 @@ export function machineFrom(values: Record<string, unknown>, defaults: EmulatedO
     try {
       m = kconfigMachine(kc);
     } catch (e) {
-      if (e instanceof KconfigError) throw new UsageError(`--kconfig: ${e.message}`, KCONFIG_HINT);
+      if (e instanceof KconfigError) throw new UsageError(e.message.startsWith('--kconfig') ? e.message : `--kconfig: ${e.message}`, KCONFIG_HINT);
       throw e;
     }
     if (m.arch !== null) {

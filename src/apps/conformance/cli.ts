@@ -222,7 +222,7 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
     try {
       machine = boardPath === undefined ? { ...ORACLE_MACHINE, ...explicit } : withBoard({ pageSize: ORACLE_MACHINE.pageSize, ...explicit }, boardPath);
     } catch (e) {
-      if (e instanceof UsageError) throw new CliError('board', e.message, 'fix the board file, or give a DTS, a DTB or a /sys/firmware/devicetree/base directory (docs/device-tree.md)', 2);
+      if (e instanceof UsageError) throw new CliError('board', e.message, e.hint ?? 'fix the board file, or give a DTS, a DTB or a /sys/firmware/devicetree/base directory (docs/device-tree.md)', 2);
       throw e;
     }
     if (!linux) print.onMachine?.(machine);

@@ -1,6 +1,6 @@
 /**
  * What sits in memory before the kernel places its CMA areas, besides the device tree's
- * reserved memory (docs/device-tree.md, "Boot-time reservations"):
+ * reserved memory (docs/device-tree.md, "Boot-time reservations"; docs/kconfig.md, "The boot loader"):
  *
  * - what the boot loader put there: the kernel image, the initrd and the DTB, each reserved by
  *   the kernel at boot (arm64 arm64_memblock_init(), early_init_fdt_reserve_self()). Where they
