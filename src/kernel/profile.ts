@@ -1,9 +1,12 @@
 /**
  * Kernel version profiles: each behaviour of the DMA-BUF heaps timeline that depends on the
  * kernel version is a field here, and the code asks the profile, never a version number.
- * Source: ../shared/spec/kernel-behavior.md §0 (version timeline).
+ * The timeline of ../shared/spec/kernel-behavior.md §0 was the hypothesis; real kernels referee
+ * it (../shared/oracle: 6.1.192, 6.12.118 and 7.3-rc7 on x86-64, 7.3-rc7 on arm64), and where a
+ * referee and the spec disagree the referee won. Which source settled each field of each
+ * profile is data too: PROFILE_FACTS below (rendered in docs/fidelity.md).
  */
-export type ProfileName = '6.1' | '6.6' | '6.12' | '6.17' | '6.18' | '6.19' | '7.0';
+export type ProfileName = '6.1' | '6.6' | '6.12' | '6.17' | '6.18' | '6.19' | '7.0' | '7.3';
 
 export interface Profile {
   readonly name: ProfileName;
@@ -53,6 +56,48 @@ export interface Profile {
    * other profiles stand for.
    */
   readonly heapFdAfterCopyOut: boolean;
+  /**
+   * v6.14 ("fsnotify: disable notification by default for all pseudo files"): alloc_file_pseudo()
+   * sets FMODE_NONOTIFY (bit 25), so a dma-buf's f_mode, the debugfs bufinfo `mode` column, reads
+   * 02080007 for O_RDWR (the 7.3 referee; 6.1 and 6.12: 00080007).
+   */
+  readonly fmodeNoNotify: boolean;
+  /**
+   * The system heap maps a buffer chunk by chunk (one remap_pfn_range() per sg entry) instead of
+   * page by page, so a MAP_PRIVATE (copy-on-write) mapping, which remap_pfn_range() accepts only
+   * when one call covers the whole vma, succeeds when it lies within one chunk (the 7.3 referee:
+   * 64 KiB and 1 MiB private mappings map; 6.1 and 6.12 refuse all but one page with EINVAL).
+   */
+  readonly systemHeapChunkMmap: boolean;
+  /** /sys/kernel/mm/cma/<area>/release_pages_success exists (the 6.12 and 7.3 referees; not 6.1). */
+  readonly cmaSysfsReleasePages: boolean;
+  /** /sys/kernel/mm/cma/<area>/total_pages and available_pages exist (the 7.3 referee; not 6.12). */
+  readonly cmaSysfsPageCounts: boolean;
+  /**
+   * A cma_alloc() of more pages than the area has still counts them in alloc_pages_fail (the 6.1
+   * and 7.3 referees); 6.12 returns before its accounting, leaving the counter unchanged.
+   */
+  readonly cmaOversizeCountsFail: boolean;
+  /**
+   * fcntl() hands F_ADD_SEALS its argument as an unsigned int (the high 32 bits are dropped:
+   * 0x100000002 adds F_SEAL_SHRINK, the 6.12 and 7.3 referees); before, an argument above
+   * UINT_MAX was EINVAL (the 6.1 referee).
+   */
+  readonly fcntlSealArgU32: boolean;
+  /**
+   * UDMABUF_CREATE checks an item's range against the memfd before looking its pages up, so an
+   * offset past MAX_LFS_FILESIZE is EINVAL (the 6.12 and 7.3 referees; the memfd_pin_folios()
+   * rework); 6.1 reaches shmem_read_mapping_page() with it and gets EFBIG.
+   */
+  readonly udmabufRangeEinval: boolean;
+  /** The udmabuf size_limit_mb module parameter's default (64; INT_MAX on the 7.3 referee). */
+  readonly udmabufSizeLimitMb: number;
+  /**
+   * The misc minor /dev/udmabuf gets (MISC_DYNAMIC_MINOR): 126 on the 6.1 referee (dynamic
+   * minors counted down from 127; 125 here, see the mount-ids divergence), 257 on the 6.12 and
+   * 7.3 referees (dynamic minors above 255).
+   */
+  readonly udmabufMinor: number;
 }
 
 const base = {
@@ -71,19 +116,37 @@ const base = {
   writeBeginBeforeFault: false,
   shmemDirectIo: true,
   heapFdAfterCopyOut: false,
+  fmodeNoNotify: false,
+  systemHeapChunkMmap: false,
+  cmaSysfsReleasePages: false,
+  cmaSysfsPageCounts: false,
+  cmaOversizeCountsFail: true,
+  fcntlSealArgU32: false,
+  udmabufRangeEinval: false,
+  udmabufSizeLimitMb: 64,
+  udmabufMinor: 125,
 } as const;
 
-/** What every 6.17+ profile has on top of `base`. */
-const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
+/** What 6.12 changed against `base` (the 6.12.118 referee, where it could see it). */
+const v612 = { cmaMmapPfn: true, cmaSysfsReleasePages: true, pidfdThread: true, fcntlSealArgU32: true, udmabufRangeEinval: true, udmabufMinor: 257, cmaOversizeCountsFail: false } as const;
+/** What every 6.17+ profile has on top of `base` and v612. */
+const v617 = {
+  ...v612, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdSelf: true, writeBeginBeforeFault: true,
+  fmodeNoNotify: true, cmaSysfsPageCounts: true, cmaOversizeCountsFail: true,
+} as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
-  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
+  '6.12': { ...base, ...v612, name: '6.12', release: '6.12.118', heapFdAfterCopyOut: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },
   '6.18': { ...base, ...v617, name: '6.18', release: '6.18.0', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
-  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true },
-  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true },
+  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, systemHeapChunkMmap: true },
+  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true, systemHeapChunkMmap: true },
+  '7.3': {
+    ...base, ...v617, name: '7.3', release: '7.3.0-rc7', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true,
+    systemHeapChunkMmap: true, heapFdAfterCopyOut: true, udmabufSizeLimitMb: 2147483647,
+  },
 };
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];

@@ -103,6 +103,8 @@ const BEHAVIOUR: Readonly<Record<ProfileName, ReservedMemBehaviour>> = {
   '6.18': { ...restructured, warnIgnoredRegs: true },
   '6.19': { ...restructured, lateScanSingleTuple: true, cmdlineSkipsDtDefault: true },
   '7.0': { ...restructured, lateScanSingleTuple: true, earlyScanAddrSizeHelper: true, cmdlineSkipsDtDefault: true },
+  // the arm64 7.3 referee: "Skipping dt linux,cma-default node in favor for "cma=" kernel param."
+  '7.3': { ...restructured, lateScanSingleTuple: true, earlyScanAddrSizeHelper: true, cmdlineSkipsDtDefault: true },
 };
 
 export function reservedMemBehaviour(profile: ProfileName): ReservedMemBehaviour {
