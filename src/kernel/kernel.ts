@@ -355,7 +355,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.cgroups = new CgroupFs({
       pageSize: ps,
       findProcess: (pid) => this.processes.get(pid) ?? null,
-      dmem: this.profile.dmemCgroup,
+      dmem: builtIn(b, 'CGROUP_DMEM'),
       memcgOutOfMemory: (m, writer) => this.outOfMemory(writer, m, 'memcg') !== 'none',
     });
     this.dmem = this.features.dmemCharging ? this.dmemAccounting() : null;
