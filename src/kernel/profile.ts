@@ -18,7 +18,7 @@ export interface Profile {
   readonly cmaLegacyDuplicate: boolean;
   /** 6.19+: one CMA heap per reusable reserved-memory region (and for the cmdline area). */
   readonly cmaHeapPerRegion: boolean;
-  /** CONFIG_DMABUF_SYSFS_STATS exists (v5.13 → v6.19; removed in v7.0). */
+  /** CONFIG_DMABUF_SYSFS_STATS exists (v5.13 → v6.19; removed in v7.0; gone on the 7.3 referee). */
   readonly sysfsStats: boolean;
   /** v7.0: the `dma_heap.mem_accounting` module parameter exists. */
   readonly memAccountingParam: boolean;
@@ -30,7 +30,10 @@ export interface Profile {
   readonly duplicateNameErrno: 'EEXIST' | 'EINVAL';
   /** v6.8: the CMA heap maps with PFN insertion (VM_PFNMAP) rather than page insertion. */
   readonly cmaMmapPfn: boolean;
-  /** v6.14: the dmem cgroup controller (CONFIG_CGROUP_DMEM, kernel/cgroup/dmem.c). */
+  /**
+   * v6.14: the dmem cgroup controller exists (kernel/cgroup/dmem.c), and the profile's default
+   * configuration builds it (CONFIG_CGROUP_DMEM; the referees are built without it).
+   */
   readonly dmemCgroup: boolean;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD (pidfds live in pidfs). */
   readonly pidfdThread: boolean;
@@ -52,8 +55,8 @@ export interface Profile {
   /**
    * The heap ioctl publishes the new fd only after the copy-out succeeded, so a copy-out fault
    * (EFAULT) leaves no fd and frees the buffer ("don't publish fd before copy_to_user()
-   * succeeds", 2026). Observed on the oracle's 6.1.192 stable; not in the x.0 releases the
-   * other profiles stand for.
+   * succeeds", 2026). Observed on the 6.1.192 and 6.12.118 stable referees and on 7.3; not in
+   * the x.0 releases 6.6 and 6.17-7.0 stand for.
    */
   readonly heapFdAfterCopyOut: boolean;
   /**
