@@ -31,7 +31,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     area: 'arch/*/kernel/setup.c',
     linux: 'Firmware describes RAM with holes (below 1 MiB, the PCI hole on x86) and the kernel image sits somewhere in it.',
     emulator: 'Without a board, RAM is one bank from 0 (x86-64) or 0x40000000 (arm64) whose first 16 MiB are reserved for the kernel and firmware. With a board, RAM is its /memory banks and the kernel image is not reserved anywhere (a bootloader places it around the firmware carve-outs); early allocations (page tables, the DTB copy, mem_map) are not modelled either, so top-down placements can sit a little higher than on hardware.',
-    reason: 'Only CMA and reserved-memory placement depend on the layout; the oracle\'s 2 GiB machine is reproduced exactly (cma=64M lands at 0x7c000000).',
+    reason: 'Only CMA and reserved-memory placement depend on the layout, and the cases read the placement (base_pfn) from the machine. On the x86-64 referees (6.1.192, 6.12.118 and 7.3-rc7 under QEMU with 2 GiB) the firmware reserves the last 128 KiB below 2 GiB (e820 0x7ffe0000-0x7fffffff), so cma=64M lands at 0x7bc00000 (PFN 506880); the emulator\'s default machine has no such reservation and places it at 0x7c000000 (PFN 507904), 4 MiB higher.',
   },
   {
     id: 'buddy-order',
