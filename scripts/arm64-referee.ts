@@ -16,7 +16,6 @@ import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { bootKernel } from '../src/backends/emulated/index.js';
 import type { LoaderConfig } from '../src/kernel/of/boot-layout.js';
-import { DEFAULT_PROFILE, PROFILE_NAMES } from '../src/kernel/profile.js';
 import type { ProfileName } from '../src/kernel/profile.js';
 
 /** One referee run: a device tree and extra kernel command line (run-arm64.sh ORACLE_DTB, ORACLE_APPEND). */
@@ -94,25 +93,10 @@ export function refereeFacts(text: string, source = 'recording'): Arm64Facts {
   };
 }
 
-/**
- * The kernel version the emulator plays against the 7.3-rc7 referee: the 7.3 profile, or the
- * newest one while there is none.
- */
+/** The kernel version the emulator plays against the 7.3-rc7 referee. */
 export function refereeProfile(): ProfileName {
-  return (PROFILE_NAMES as readonly string[]).includes('7.3') ? ('7.3' as ProfileName) : DEFAULT_PROFILE;
+  return '7.3';
 }
-
-/**
- * Text the 7.3-rc7 referee prints differently from the 7.0 profile, applied to the emulator's
- * lines only while the emulator plays an older profile than 7.3 (refereeProfile()); each rewrite
- * is counted in the comparison's notes. With a 7.3 profile the lines must agree as they are.
- */
-const PRE_7_3_TEXT: readonly (readonly [RegExp, string, string])[] = [
-  // mm/cma.c cma_declare_contiguous_nid(): 7.3-rc7 prints no "on node %d"
-  [/^(cma: Reserved \d+ MiB at 0x[0-9a-f]+) on node -?\d+$/, '$1', 'the "on node" suffix of cma: Reserved'],
-  // kernel/dma/contiguous.c __rmem_cma_verify_node(): the check moved out of of_reserved_mem.c
-  [/^OF: reserved mem: Skipping dt linux,cma-default for "cma=" kernel param\.$/, 'Skipping dt linux,cma-default node in favor for "cma=" kernel param.', 'the text of "Skipping dt linux,cma-default"'],
-];
 
 /** What the emulator needs to boot like the referee. */
 export interface EmulatedRun {
@@ -139,16 +123,7 @@ export function emulatedFacts(run: EmulatedRun): { facts: Arm64Facts; notes: str
   const debugfs = (k.readdir('/sys/kernel/debug/cma', p) ?? []).map((a) => `${a} base_pfn=${(read(`/sys/kernel/debug/cma/${a}/base_pfn`) ?? '?').trim()} count=${(read(`/sys/kernel/debug/cma/${a}/count`) ?? '?').trim()}`);
   const total = (read('/proc/meminfo') ?? '').split('\n').find((l) => l.startsWith('CmaTotal:'));
   const notes: string[] = [];
-  const bootLog = k.dmesg.filter(isReservedMemLine).map((l) => {
-    if ((profile as string) === '7.3') return l;
-    for (const [re, to, what] of PRE_7_3_TEXT) {
-      if (re.test(l)) {
-        notes.push(`profile ${profile} (no 7.3 profile yet): ${what} rewritten as 7.3 prints it`);
-        return l.replace(re, to);
-      }
-    }
-    return l;
-  });
+  const bootLog = k.dmesg.filter(isReservedMemLine);
   const sysfs = k.readdir('/sys/kernel/mm/cma', p);
   return {
     profile,

@@ -31,7 +31,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     area: 'arch/*/kernel/setup.c',
     linux: 'Firmware describes RAM with holes (below 1 MiB, the PCI hole on x86) and the kernel image sits somewhere in it.',
     emulator: 'Without a board, RAM is one bank from 0 (x86-64) or 0x40000000 (arm64) whose first 16 MiB are reserved for the kernel and firmware. With a board, RAM is its /memory banks; the kernel image, initrd and DTB are reserved where the boot loader put them only when the loader is given (KernelConfig.loader, --loader: the qemu-virt preset, or each item\'s size and address), and of the early allocations only arm64\'s are modelled (the linear map\'s page tables, the reserved_mem array, the unflattened device tree); mem_map, x86-64\'s early allocations and other loaders\' defaults are not, so top-down placements on such a board can sit a little higher than on hardware. The swiotlb pool, allocated after mem_map, is one: on the arm64 referee\'s virt.dtb it is at 0x7ab00000 (below the CMA area and 16 MiB of mem_map), in the emulator at 0x7fcf3000.',
-    reason: 'Only CMA and reserved-memory placement depend on the layout. The oracle\'s 2 GiB x86-64 machine is reproduced exactly (cma=64M lands at 0x7c000000), and so is the arm64 referee with --loader qemu-virt and its .config: the CMA areas of virt.dtb and virt-cma.dtb, with and without cma=32M (0x7dc00000), test/oracle/issue-11/arm64 and scripts/test-kernel-arm64.sh.',
+    reason: 'Only CMA and reserved-memory placement depend on the layout, and the cases read the placement (base_pfn) from the machine. On the x86-64 referees (6.1.192, 6.12.118 and 7.3-rc7 under QEMU with 2 GiB) the firmware reserves the last 128 KiB below 2 GiB (e820 0x7ffe0000-0x7fffffff), so cma=64M lands at 0x7bc00000 (PFN 506880); the emulator\'s default machine has no such reservation and places it at 0x7c000000 (PFN 507904), 4 MiB higher. The arm64 referee is reproduced exactly with --loader qemu-virt and its .config: the CMA areas of virt.dtb and virt-cma.dtb, with and without cma=32M (0x7dc00000), test/oracle/issue-11/arm64 and scripts/test-kernel-arm64.sh.',
   },
   {
     id: 'buddy-order',
@@ -79,7 +79,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'mount-ids',
     area: 'fs/namespace.c',
     linux: 'Mount ids and anonymous device numbers depend on boot order.',
-    emulator: 'As on the 6.1 oracle: the dmabuf pseudo file system has mnt_id 8 and st_dev 0:7, anon_inode (sync_file) mnt_id 11, st_dev 0:10, inode 12; heap nodes are on st_dev 0:4 with mnt_id 22 (the oracle shows its own bind mount there). Not observed on the oracle: memfds (the internal tmpfs) are on st_dev 0:1 with mnt_id 1, and /dev/udmabuf is 10:125 (misc devices get dynamic minors in registration order).',
+    emulator: 'As on the 6.1 oracle: the dmabuf pseudo file system has mnt_id 8 and st_dev 0:7, anon_inode (sync_file) mnt_id 11, st_dev 0:10, inode 12; heap nodes are on st_dev 0:4 with mnt_id 22 (the oracle shows its own bind mount there). Not observed on the oracle: memfds (the internal tmpfs) are on st_dev 0:1 with mnt_id 1. /dev/udmabuf is 10:125 in the 6.1 and 6.6 profiles (the 6.1 referee has 10:126: misc devices get dynamic minors counted down from 127 in registration order) and 10:257 from 6.12, as on the 6.12 and 7.3 referees. The dmabuf mnt_id is 9 on the 6.12 referee.',
     reason: 'Stable values make output reproducible; conformance cases mask them.',
   },
   {
@@ -103,13 +103,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     emulator: 'The mapping is torn down and the buffer released.',
     reason: 'A faithful crash helps nobody; the sanitizer (later) reports the bug instead.',
   },
-  {
-    id: 'fmode-newer-profiles',
-    area: 'include/linux/fs.h FMODE_*',
-    linux: 'Later kernels reshuffled f_mode bits (e.g. FMODE_LSEEK was reworked after 6.1).',
-    emulator: 'The debugfs `mode` column uses the 6.1 bits (0x80007 for O_RDWR) in every profile.',
-    reason: 'Only the 6.1 oracle has been observed.',
-  },
+
   {
     id: 'device-name-format',
     area: 'drivers/dma-buf/dma-heap.c dma_heap_add',
@@ -153,11 +147,11 @@ export const DIVERGENCES: readonly Divergence[] = [
     reason: 'The emulator has no disk or tmpfs file systems; EROFS says so without pretending a directory exists.',
   },
   {
-    id: 'memfd-udmabuf-6.1',
+    id: 'memfd-udmabuf',
     area: 'mm/memfd.c, mm/mmap.c, drivers/dma-buf/udmabuf.c',
-    linux: 'Later kernels changed memfds and udmabuf: 6.3 added MFD_NOEXEC_SEAL, MFD_EXEC and F_SEAL_EXEC; udmabuf later accepts hugetlbfs memfds. Three later changes are in the 6.1.192 stable kernel too (observed on the oracle with the linux backend and a C program): a read-only MAP_SHARED mapping of a write-sealed memfd maps (only shared mappings that may become writable count against F_SEAL_WRITE, the 6.7 rework), udmabuf rejects F_SEAL_FUTURE_WRITE, and udmabuf no longer leaks the buffer when dma_buf_fd() fails (EMFILE).',
-    emulator: 'memfd_create, sealing and /dev/udmabuf behave as in 6.1.192 in every profile.',
-    reason: 'Only 6.1.192 has been observed (the probe\'s udmabuf lines and the linux backend on the oracle VM); the spec describes udmabuf only briefly.',
+    linux: 'Later kernels changed memfds and udmabuf: 6.3 added MFD_NOEXEC_SEAL, MFD_EXEC and F_SEAL_EXEC (and the vm.memfd_noexec sysctl); udmabuf later accepts hugetlbfs memfds. The referees show what else changed: from 6.12 F_ADD_SEALS takes a 32-bit argument, an item range past 2^63 - 1 is EINVAL (memfd_pin_folios()), and /dev/udmabuf is 10:257; on 7.3 size_limit_mb defaults to INT_MAX. Three later changes are in the 6.1.192 stable kernel too: a read-only MAP_SHARED mapping of a write-sealed memfd maps (the 6.7 rework), udmabuf rejects F_SEAL_FUTURE_WRITE, and udmabuf no longer leaks the buffer when dma_buf_fd() fails (EMFILE).',
+    emulator: 'memfd_create, sealing and /dev/udmabuf behave as in 6.1.192, with the per-version differences the referees showed as profile facts (fcntlSealArgU32, udmabufRangeEinval, udmabufSizeLimitMb, udmabufMinor); MFD_NOEXEC_SEAL, MFD_EXEC and F_SEAL_EXEC are refused as unknown flags and seals in every profile (EINVAL), and hugetlbfs memfds do not exist (see no-hugetlbfs).',
+    reason: 'The exec seals need an exec model the emulator does not have; the rest is what the 6.1, 6.12 and 7.3 referees show (the probe\'s udmabuf lines, the conformance suite with the linux backend, C programs).',
   },
   {
     id: 'no-hugetlbfs',

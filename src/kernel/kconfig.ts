@@ -97,6 +97,7 @@ export const KCONFIG_SYMBOLS: Readonly<Record<string, KconfigSymbol>> = {
   TEE: { type: 'tristate', what: 'the TEE subsystem (with TEE_DMABUF_HEAPS: the protected heaps, 6.18+)' },
   TEE_DMABUF_HEAPS: { type: 'bool', depends: ['TEE', 'DMABUF_HEAPS'], what: '6.18+: the TEE protected heaps' },
   UDMABUF: { type: 'tristate', what: '/dev/udmabuf (m: a module that is not loaded: no device)' },
+  CGROUP_DMEM: { type: 'bool', what: '6.14+: the dmem cgroup controller (the referees are built without it)' },
 };
 
 /** Symbols only some kernel versions have (the others drop them, as Kconfig drops unknown symbols). */
@@ -105,6 +106,7 @@ function symbolExists(sym: string, profile: ProfileName): boolean {
   if (sym === 'DMABUF_HEAPS_CMA_LEGACY') return p.cmaLegacyDuplicate;
   if (sym === 'DMABUF_SYSFS_STATS') return p.sysfsStats;
   if (sym === 'TEE_DMABUF_HEAPS') return p.teeProtectedHeaps;
+  if (sym === 'CGROUP_DMEM') return p.dmemCgroup;
   return true;
 }
 
@@ -407,6 +409,7 @@ export function defaultKconfigText(c: BuildContext): string {
     'CONFIG_IKCONFIG=y',
     'CONFIG_IKCONFIG_PROC=y',
     'CONFIG_MEMCG=y',
+    ...(p.dmemCgroup ? ['CONFIG_CGROUP_DMEM=y'] : []),
     'CONFIG_TRANSPARENT_HUGEPAGE=y',
     ...(c.arch === 'arm64' ? ['CONFIG_ZONE_DMA=y'] : []),
     'CONFIG_ZONE_DMA32=y',

@@ -197,6 +197,8 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly dmem: DmemAccounting | null;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
   readonly pidfdThread: boolean;
+  /** Profile.fcntlSealArgU32. */
+  readonly fcntlSealArgU32: boolean;
   /** The cgroup v2 hierarchy (/sys/fs/cgroup) and its memory controller. */
   readonly cgroups: CgroupFs;
   readonly kmem: KmemAccounting;
@@ -268,6 +270,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.statLayout = this.arch;
     this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
+    this.fcntlSealArgU32 = this.profile.fcntlSealArgU32;
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
     this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);
@@ -312,6 +315,7 @@ export class Kernel implements ProcessHost, KernelServices {
     let def: CmaArea | null = null;
     for (const a of plan.cmaAreas) {
       const area = new CmaArea(a.name, a.base / ps, a.size / ps);
+      area.oversizeCountsFail = this.profile.cmaOversizeCountsFail;
       this.cmaAreas.push(area);
       if (a.name === plan.defaultCma) def = area;
     }
@@ -351,7 +355,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.cgroups = new CgroupFs({
       pageSize: ps,
       findProcess: (pid) => this.processes.get(pid) ?? null,
-      dmem: this.profile.dmemCgroup,
+      dmem: builtIn(b, 'CGROUP_DMEM'),
       memcgOutOfMemory: (m, writer) => this.outOfMemory(writer, m, 'memcg') !== 'none',
     });
     this.dmem = this.features.dmemCharging ? this.dmemAccounting() : null;
@@ -369,6 +373,7 @@ export class Kernel implements ProcessHost, KernelServices {
       setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
       // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
       mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
+      fmodeNoNotify: this.profile.fmodeNoNotify,
     });
     this.devices = new DeviceRegistry({
       arch: this.arch,
@@ -395,7 +400,10 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
       writeBeginBeforeFault: this.profile.writeBeginBeforeFault, shmemDirectIo: this.profile.shmemDirectIo,
     });
-    this.udmabuf = !builtIn(b, 'UDMABUF') ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
+    this.udmabuf = !builtIn(b, 'UDMABUF') ? null : new UdmabufDevice({
+      pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem,
+      sizeLimitMb: this.profile.udmabufSizeLimitMb, minor: this.profile.udmabufMinor, rangeEinval: this.profile.udmabufRangeEinval,
+    });
     // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile), the ones the
     // configuration builds in (a module, =m, is not loaded)
     const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma', 'coherent', 'tee']);

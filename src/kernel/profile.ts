@@ -1,9 +1,12 @@
 /**
  * Kernel version profiles: each behaviour of the DMA-BUF heaps timeline that depends on the
  * kernel version is a field here, and the code asks the profile, never a version number.
- * Source: ../shared/spec/kernel-behavior.md §0 (version timeline).
+ * The timeline of ../shared/spec/kernel-behavior.md §0 was the hypothesis; real kernels referee
+ * it (../shared/oracle: 6.1.192, 6.12.118 and 7.3-rc7 on x86-64, 7.3-rc7 on arm64), and where a
+ * referee and the spec disagree the referee won. Which source settled each field of each
+ * profile is data too: PROFILE_FACTS below (rendered in docs/fidelity.md).
  */
-export type ProfileName = '6.1' | '6.6' | '6.12' | '6.17' | '6.18' | '6.19' | '7.0';
+export type ProfileName = '6.1' | '6.6' | '6.12' | '6.17' | '6.18' | '6.19' | '7.0' | '7.3';
 
 export interface Profile {
   readonly name: ProfileName;
@@ -15,7 +18,7 @@ export interface Profile {
   readonly cmaLegacyDuplicate: boolean;
   /** 6.19+: one CMA heap per reusable reserved-memory region (and for the cmdline area). */
   readonly cmaHeapPerRegion: boolean;
-  /** CONFIG_DMABUF_SYSFS_STATS exists (v5.13 → v6.19; removed in v7.0). */
+  /** CONFIG_DMABUF_SYSFS_STATS exists (v5.13 → v6.19; removed in v7.0; gone on the 7.3 referee). */
   readonly sysfsStats: boolean;
   /** v7.0: the `dma_heap.mem_accounting` module parameter exists. */
   readonly memAccountingParam: boolean;
@@ -27,7 +30,10 @@ export interface Profile {
   readonly duplicateNameErrno: 'EEXIST' | 'EINVAL';
   /** v6.8: the CMA heap maps with PFN insertion (VM_PFNMAP) rather than page insertion. */
   readonly cmaMmapPfn: boolean;
-  /** v6.14: the dmem cgroup controller (CONFIG_CGROUP_DMEM, kernel/cgroup/dmem.c). */
+  /**
+   * v6.14: the dmem cgroup controller exists (kernel/cgroup/dmem.c), and the profile's default
+   * configuration builds it (CONFIG_CGROUP_DMEM; the referees are built without it).
+   */
   readonly dmemCgroup: boolean;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD (pidfds live in pidfs). */
   readonly pidfdThread: boolean;
@@ -49,10 +55,52 @@ export interface Profile {
   /**
    * The heap ioctl publishes the new fd only after the copy-out succeeded, so a copy-out fault
    * (EFAULT) leaves no fd and frees the buffer ("don't publish fd before copy_to_user()
-   * succeeds", 2026). Observed on the oracle's 6.1.192 stable; not in the x.0 releases the
-   * other profiles stand for.
+   * succeeds", 2026). Observed on the 6.1.192 and 6.12.118 stable referees and on 7.3; not in
+   * the x.0 releases 6.6 and 6.17-7.0 stand for.
    */
   readonly heapFdAfterCopyOut: boolean;
+  /**
+   * v6.14 ("fsnotify: disable notification by default for all pseudo files"): alloc_file_pseudo()
+   * sets FMODE_NONOTIFY (bit 25), so a dma-buf's f_mode, the debugfs bufinfo `mode` column, reads
+   * 02080007 for O_RDWR (the 7.3 referee; 6.1 and 6.12: 00080007).
+   */
+  readonly fmodeNoNotify: boolean;
+  /**
+   * The system heap maps a buffer chunk by chunk (one remap_pfn_range() per sg entry) instead of
+   * page by page, so a MAP_PRIVATE (copy-on-write) mapping, which remap_pfn_range() accepts only
+   * when one call covers the whole vma, succeeds when it lies within one chunk (the 7.3 referee:
+   * 64 KiB and 1 MiB private mappings map; 6.1 and 6.12 refuse all but one page with EINVAL).
+   */
+  readonly systemHeapChunkMmap: boolean;
+  /** /sys/kernel/mm/cma/<area>/release_pages_success exists (the 6.12 and 7.3 referees; not 6.1). */
+  readonly cmaSysfsReleasePages: boolean;
+  /** /sys/kernel/mm/cma/<area>/total_pages and available_pages exist (the 7.3 referee; not 6.12). */
+  readonly cmaSysfsPageCounts: boolean;
+  /**
+   * A cma_alloc() of more pages than the area has still counts them in alloc_pages_fail (the 6.1
+   * and 7.3 referees); 6.12 returns before its accounting, leaving the counter unchanged.
+   */
+  readonly cmaOversizeCountsFail: boolean;
+  /**
+   * fcntl() hands F_ADD_SEALS its argument as an unsigned int (the high 32 bits are dropped:
+   * 0x100000002 adds F_SEAL_SHRINK, the 6.12 and 7.3 referees); before, an argument above
+   * UINT_MAX was EINVAL (the 6.1 referee).
+   */
+  readonly fcntlSealArgU32: boolean;
+  /**
+   * UDMABUF_CREATE checks an item's range against the memfd before looking its pages up, so an
+   * offset past MAX_LFS_FILESIZE is EINVAL (the 6.12 and 7.3 referees; the memfd_pin_folios()
+   * rework); 6.1 reaches shmem_read_mapping_page() with it and gets EFBIG.
+   */
+  readonly udmabufRangeEinval: boolean;
+  /** The udmabuf size_limit_mb module parameter's default (64; INT_MAX on the 7.3 referee). */
+  readonly udmabufSizeLimitMb: number;
+  /**
+   * The misc minor /dev/udmabuf gets (MISC_DYNAMIC_MINOR): 126 on the 6.1 referee (dynamic
+   * minors counted down from 127; 125 here, see the mount-ids divergence), 257 on the 6.12 and
+   * 7.3 referees (dynamic minors above 255).
+   */
+  readonly udmabufMinor: number;
 }
 
 const base = {
@@ -71,19 +119,37 @@ const base = {
   writeBeginBeforeFault: false,
   shmemDirectIo: true,
   heapFdAfterCopyOut: false,
+  fmodeNoNotify: false,
+  systemHeapChunkMmap: false,
+  cmaSysfsReleasePages: false,
+  cmaSysfsPageCounts: false,
+  cmaOversizeCountsFail: true,
+  fcntlSealArgU32: false,
+  udmabufRangeEinval: false,
+  udmabufSizeLimitMb: 64,
+  udmabufMinor: 125,
 } as const;
 
-/** What every 6.17+ profile has on top of `base`. */
-const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
+/** What 6.12 changed against `base` (the 6.12.118 referee, where it could see it). */
+const v612 = { cmaMmapPfn: true, cmaSysfsReleasePages: true, pidfdThread: true, fcntlSealArgU32: true, udmabufRangeEinval: true, udmabufMinor: 257, cmaOversizeCountsFail: false } as const;
+/** What every 6.17+ profile has on top of `base` and v612. */
+const v617 = {
+  ...v612, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdSelf: true, writeBeginBeforeFault: true,
+  fmodeNoNotify: true, cmaSysfsPageCounts: true, cmaOversizeCountsFail: true,
+} as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
-  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
+  '6.12': { ...base, ...v612, name: '6.12', release: '6.12.118', heapFdAfterCopyOut: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },
   '6.18': { ...base, ...v617, name: '6.18', release: '6.18.0', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
-  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true },
-  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true },
+  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, systemHeapChunkMmap: true },
+  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true, systemHeapChunkMmap: true },
+  '7.3': {
+    ...base, ...v617, name: '7.3', release: '7.3.0-rc7', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true,
+    systemHeapChunkMmap: true, heapFdAfterCopyOut: true, udmabufSizeLimitMb: 2147483647,
+  },
 };
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];

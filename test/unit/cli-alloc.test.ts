@@ -140,6 +140,7 @@ test('the emulated kernel configuration doctor reads as /proc/config.gz', () => 
     'CONFIG_IKCONFIG=y',
     'CONFIG_IKCONFIG_PROC=y',
     'CONFIG_MEMCG=y',
+    'CONFIG_CGROUP_DMEM=y',
     'CONFIG_TRANSPARENT_HUGEPAGE=y',
     'CONFIG_ZONE_DMA32=y',
     'CONFIG_CMA=y',

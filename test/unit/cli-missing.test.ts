@@ -77,10 +77,10 @@ test('a board: cma= replaces the default region; per-region CMA heaps need 6.19,
     '          linux,cma (0x00000000d8000000--0x0000000100000000) overlaps with cma-video (0x00000000f0000000--0x0000000100000000)',
     '    next: to get linux,cma back, remove cma= from the command line (the board\'s bootargs, or --cmdline); code that opens /dev/dma_heap/linux,cma should fall back to default_cma_region, then reserved (dmaheap doctor explains the cma= naming)',
     '  cma-video: asked for by /reserved-memory/cma-video (a reusable shared-dma-pool, 256 MiB)',
-    '    why:  Linux 6.12.0 makes a CMA heap only for the default CMA area; per-region CMA heaps arrive in 6.19 (the region is a CMA area for the devices that name it in memory-region)',
+    '    why:  Linux 6.12.118 makes a CMA heap only for the default CMA area; per-region CMA heaps arrive in 6.19 (the region is a CMA area for the devices that name it in memory-region)',
     '    next: see its heap with --profile 6.19; on an older kernel, make it the default region (linux,cma-default) or give it a vendor heap driver',
     '  framebuffer@78000000: asked for by /reserved-memory/framebuffer@78000000 (a reusable shared-dma-pool, 32 MiB)',
-    '    why:  Linux 6.12.0 makes a CMA heap only for the default CMA area; per-region CMA heaps arrive in 6.19 (the region is a CMA area for the devices that name it in memory-region)',
+    '    why:  Linux 6.12.118 makes a CMA heap only for the default CMA area; per-region CMA heaps arrive in 6.19 (the region is a CMA area for the devices that name it in memory-region)',
     '    next: see its heap with --profile 6.19; on an older kernel, make it the default region (linux,cma-default) or give it a vendor heap driver',
   ]);
   // 6.19: the region is skipped entirely; default_cma_region exists (the command-line area), linux,cma does not
@@ -91,7 +91,7 @@ test('a board: cma= replaces the default region; per-region CMA heaps need 6.19,
   assert.deepEqual(boot({ profile: '6.19' }, 'examples/boards/rk3588.dts').missing, []);
   const rk = boot({ profile: '6.12' }, 'examples/boards/rk3588.dts').missing;
   assert.deepEqual(rk.map((x) => x.names.join()), ['cma@10000000', 'isp@20000000', 'npu@28000000', 'protected,secure-video']);
-  assert.deepEqual(rk[3], { names: ['protected,secure-video'], wanted: '/firmware/optee memory-region 0 (/reserved-memory/optee_sdp@c000000, secure-video)', reason: 'Linux 6.12.0 has no TEE protected heaps; they arrive in 6.18', log: [], next: 'see it with --profile 6.18 or later' });
+  assert.deepEqual(rk[3], { names: ['protected,secure-video'], wanted: '/firmware/optee memory-region 0 (/reserved-memory/optee_sdp@c000000, secure-video)', reason: 'Linux 6.12.118 has no TEE protected heaps; they arrive in 6.18', log: [], next: 'see it with --profile 6.18 or later' });
   // a non-reusable pool asks for a heap only with the coherent heap (a proposal) switched on
   assert.deepEqual(boot({ profile: '6.19' }, 'examples/boards/am62x.dts').missing, []);
 });

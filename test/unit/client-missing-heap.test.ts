@@ -39,7 +39,7 @@ test('each renaming trap has its own reason and names the heap to open instead',
   const cases: [EmulatedOptions, string, string][] = [
     // 6.17's name on an older kernel
     [{ profile: '6.12' }, 'default_cma_region',
-      "no heap named default_cma_region; the heaps are system, reserved; default_cma_region is the default CMA heap's name from Linux 6.17; this kernel (6.12.0) names it after its area, reserved: open reserved instead" + DOCTOR],
+      "no heap named default_cma_region; the heaps are system, reserved; default_cma_region is the default CMA heap's name from Linux 6.17; this kernel (6.12.118) names it after its area, reserved: open reserved instead" + DOCTOR],
     // cma= replaces the device tree's default region
     [{ board: 'imx8mp', profile: '6.19', cmdline: 'cma=128M' }, 'linux,cma',
       'no heap named linux,cma; the heaps are system, default_cma_region, cma-video, framebuffer@78000000, reserved; cma=128M on the kernel command line replaces the device tree\'s default CMA region linux,cma (Linux 6.19+ skips the region), so there is no heap linux,cma; the default CMA area is the command-line one, named reserved: open default_cma_region instead' + DOCTOR],
@@ -58,7 +58,7 @@ test('each renaming trap has its own reason and names the heap to open instead',
     [{ profile: '7.0', cmdline: '' }, 'linux,cma',
       'no heap named linux,cma; the heaps are system; there is no default CMA area: no cma= on the kernel command line and no linux,cma-default region in the device tree (add cma=64M to the command line for one)' + DOCTOR],
     // a name newer than the kernel
-    [{ profile: '6.12' }, 'protected,secure-video', 'no heap named protected,secure-video; the heaps are system, reserved; protected,<use case> heaps exist from Linux 6.18; this kernel is 6.12.0'],
+    [{ profile: '6.12' }, 'protected,secure-video', 'no heap named protected,secure-video; the heaps are system, reserved; protected,<use case> heaps exist from Linux 6.18; this kernel is 6.12.118'],
     // nothing known
     [{ profile: '6.1' }, 'foo', 'no heap named foo; the heaps are system, reserved'],
   ];

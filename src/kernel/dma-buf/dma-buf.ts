@@ -13,7 +13,7 @@ import {
 } from '../../uapi/dma-buf.js';
 import { POLLIN, POLLOUT, SEEK_END, SEEK_SET } from '../../uapi/fcntl.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
-import { File, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, openFmode } from '../fs/file.js';
+import { File, FMODE_LSEEK, FMODE_NONOTIFY, FMODE_OPENED, FMODE_READ, openFmode } from '../fs/file.js';
 import type { FileOperations, Inode } from '../fs/file.js';
 import type { Process } from '../fs/process.js';
 import type { Vma } from '../fs/mm-user.js';
@@ -143,6 +143,8 @@ export interface DmaBufHost {
    * ("dma-buf: stop mapping sg_tables on attach"). Default false.
    */
   readonly mapOnDynamicAttach?: boolean;
+  /** ≥6.14: the pseudo file gets FMODE_NONOTIFY (Profile.fmodeNoNotify). Default false. */
+  readonly fmodeNoNotify?: boolean;
   /** CONFIG_DMABUF_MOVE_NOTIFY (experimental, default n). */
   readonly moveNotify?: boolean;
 }
@@ -195,7 +197,9 @@ export class DmaBufCore {
     const buf = new DmaBuf(this, ops, info.size, info.expName, ++this.lastIno, info.priv);
     const inode: Inode = { ino: buf.ino, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: DMABUF_DEV, size: info.size };
     const fflags = info.flags & (fc.O_ACCMODE | fc.O_NONBLOCK);
-    buf.file = new File(this.fops, inode, fflags, openFmode(fflags) | FMODE_LSEEK | FMODE_OPENED, dmabufPath, DMABUF_MNT_ID, buf);
+    // alloc_file_pseudo(): from v6.14 pseudo files do not generate fsnotify events (FMODE_NONOTIFY)
+    const nonotify = this.host.fmodeNoNotify === true ? FMODE_NONOTIFY : 0;
+    buf.file = new File(this.fops, inode, fflags, openFmode(fflags) | FMODE_LSEEK | FMODE_OPENED | nonotify, dmabufPath, DMABUF_MNT_ID, buf);
     this.list.add(buf);
     if (this.events.has('export')) this.events.emit('export', { buf, pid: null });
     return buf;

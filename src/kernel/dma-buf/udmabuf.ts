@@ -90,6 +90,12 @@ export interface UdmabufHost {
   readonly fc: FcntlConstants;
   readonly dmaBuf: DmaBufCore;
   readonly shmem: ShmemFs;
+  /** The size_limit_mb parameter's default (Profile.udmabufSizeLimitMb; UDMABUF_SIZE_LIMIT_MB). */
+  readonly sizeLimitMb?: number;
+  /** The device's misc minor (Profile.udmabufMinor; UDMABUF_MINOR). */
+  readonly minor?: number;
+  /** Profile.udmabufRangeEinval: memfd_pin_folios() refuses a negative start or end (EINVAL). */
+  readonly rangeEinval?: boolean;
 }
 
 export class UdmabufDevice {
@@ -98,7 +104,7 @@ export class UdmabufDevice {
   private readonly ops: DmaBufOps;
 
   constructor(readonly host: UdmabufHost) {
-    this.inode = { ino: UDMABUF_NODE_INO, mode: 0o020600, uid: 0, gid: 0, rdev: mkdev(MISC_MAJOR, UDMABUF_MINOR), dev: DEVTMPFS_DEV, size: 0 };
+    this.inode = { ino: UDMABUF_NODE_INO, mode: 0o020600, uid: 0, gid: 0, rdev: mkdev(MISC_MAJOR, host.minor ?? UDMABUF_MINOR), dev: DEVTMPFS_DEV, size: 0 };
     // udmabuf_fops: unlocked_ioctl only (no llseek, read, write or mmap)
     this.fops = { ioctl: (_f, proc, cmd, arg) => this.ioctl(proc, cmd, arg) };
     this.ops = this.makeOps();
@@ -170,7 +176,7 @@ export class UdmabufDevice {
    */
   private create(proc: Process, flags: number, items: readonly Item[]): number {
     const { pageSize: ps, shmem, dmaBuf, fc } = this.host;
-    const pglimit = (UDMABUF_SIZE_LIMIT_MB * 1024 * 1024) / ps;
+    const pglimit = ((this.host.sizeLimitMb ?? UDMABUF_SIZE_LIMIT_MB) * 1024 * 1024) / ps;
     // ps divides 2^32: the low half decides alignment, and a u64 in pages is exact below 2^53
     const pagesOf = (lo: number, hi: number): number => hi * (0x100000000 / ps) + lo / ps;
     let pagecount = 0;
@@ -196,6 +202,9 @@ export class UdmabufDevice {
       const inode = memfd.inode as ShmemInode;
       const pgoff = pagesOf(it.offsetLo, it.offsetHi);
       const pgcnt = pagesOf(it.sizeLo, it.sizeHi);
+      // 6.12 on: memfd_pin_folios(memfd, offset, offset + size - 1) takes loff_t bounds and refuses
+      // a negative start or end with EINVAL, before any page lookup (the 6.12 and 7.3 referees)
+      if (this.host.rangeEinval === true && (it.offsetHi >= 0x80000000 || pagesOf(it.offsetLo, it.offsetHi) + pgcnt > 2 ** 63 / ps)) return fail(-E.EINVAL);
       for (let i = 0; i < pgcnt; i++) {
         const page = shmem.readMappingPage(inode, pgoff + i);
         if (typeof page === 'number') return fail(page);

@@ -16,6 +16,11 @@ export const FMODE_PWRITE = 0x10;
 export const FMODE_CAN_READ = 0x20000;
 export const FMODE_CAN_WRITE = 0x40000;
 export const FMODE_OPENED = 0x80000;
+/**
+ * FMODE_NONOTIFY as v6.14 numbers it (bit 25): "fsnotify: disable notification by default for all
+ * pseudo files" sets it on every alloc_file_pseudo() file (the 7.3 referee's bufinfo: 02080007).
+ */
+export const FMODE_NONOTIFY = 0x2000000;
 /** An O_PATH file: a place in the tree, no operations (read, write, ioctl, mmap: EBADF). */
 export const FMODE_PATH = 0x4000;
 /** The file may be switched to O_DIRECT (at open or with F_SETFL); without it O_DIRECT is EINVAL. */

@@ -66,6 +66,8 @@ export interface ProcessHost {
   findProcess?(pid: number): Process | null;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
   readonly pidfdThread?: boolean;
+  /** Profile.fcntlSealArgU32: do_fcntl() passes F_ADD_SEALS its argument as an unsigned int. */
+  readonly fcntlSealArgU32?: boolean;
 }
 
 /** pidfs (v6.9; before it, the anon_inode mount): mount id and st_dev the emulator gives pidfds. */
@@ -381,8 +383,9 @@ export class Process {
       }
       case F_ADD_SEALS:
       case F_GET_SEALS:
-        // `arg` is an unsigned long: a negative value is a huge one
-        return memfdFcntl(this.host.shmem, f, cmd, ulong(arg));
+        // `arg` is an unsigned long (a negative value is a huge one); from 6.12 (the 6.12 and 7.3
+        // referees) do_fcntl() hands memfd_fcntl() its low 32 bits only
+        return memfdFcntl(this.host.shmem, f, cmd, this.host.fcntlSealArgU32 === true ? ulong(arg) % 2 ** 32 : ulong(arg));
       default:
         return -E.EINVAL;
     }

@@ -106,6 +106,16 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
   return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => freeRuns(k, runs, memcg));
 }
 
+/** Whether pages [first, first + count) of a buffer lie in one of its runs (sg entries). */
+function withinOneRun(runs: readonly PageRun[], first: number, count: number): boolean {
+  let start = 0;
+  for (const r of runs) {
+    if (first < start + r.pages) return first + count <= start + r.pages;
+    start += r.pages;
+  }
+  return false;
+}
+
 function makeOps(k: KernelServices): DmaBufOps {
   const ps = k.pageSize;
   return {
@@ -117,14 +127,16 @@ function makeOps(k: KernelServices): DmaBufOps {
     beginCpuAccess: (buf, dir) => (buf.priv as SystemHeapBuffer).beginCpuAccess(dir),
     endCpuAccess: (buf, dir) => (buf.priv as SystemHeapBuffer).endCpuAccess(dir),
     /**
-     * system_heap_mmap(): remaps page by page from vm_pgoff. remap_pfn_range() refuses a
-     * copy-on-write (MAP_PRIVATE) VMA unless one call covers all of it, so a private mapping
-     * works only when it is exactly one page (mm/memory.c remap_pfn_range_notrack).
+     * system_heap_mmap(): remaps page by page from vm_pgoff, or, with Profile.systemHeapChunkMmap
+     * (the 7.3 referee), one remap_pfn_range() per sg entry (one allocated chunk: 1 MiB, 64 KiB or
+     * one page). remap_pfn_range() refuses a copy-on-write (MAP_PRIVATE) VMA unless one call
+     * covers all of it, so a private mapping works only when it is exactly one page, or lies
+     * within the chunk that holds its first page (mm/memory.c remap_pfn_range_notrack).
      */
     mmap: (buf: DmaBuf, vma: Vma): number => {
       const b = buf.priv as SystemHeapBuffer;
       const cow = (vma.vmFlags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
-      if (cow && vma.length !== ps) return -E.EINVAL;
+      if (cow && vma.length !== ps && !(k.profile.systemHeapChunkMmap && withinOneRun(b.runs, vma.pgoff, vma.length / ps))) return -E.EINVAL;
       if (cow) vma.mapsPgoff = b.pfnOf(vma.pgoff);
       vma.vmFlags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
       vma.pages = (p, write) => b.page(p, write);

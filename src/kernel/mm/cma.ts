@@ -52,6 +52,11 @@ export class CmaArea {
   allocPagesFail = 0;
   /** Pages given back with cma_release() (sysfs cma/<name>/release_pages_success, v6.9+). */
   releasePagesSuccess = 0;
+  /**
+   * Whether a request for more pages than the area has counts in alloc_pages_fail
+   * (Profile.cmaOversizeCountsFail: the 6.1 and 7.3 referees yes, 6.12 no).
+   */
+  oversizeCountsFail = true;
 
   /**
    * Optional migration model: called after the bits for [pfn, pfn + count) are marked; return
@@ -121,7 +126,9 @@ export class CmaArea {
   alloc(count: number, align: number): number {
     const pfn = this.tryAlloc(count, align);
     if (pfn >= 0) this.allocPagesSuccess += count;
-    else if (count > 0) this.allocPagesFail += count; // mm/cma_sysfs.c cma_sysfs_account_fail_pages()
+    else if (count > 0 && (this.oversizeCountsFail || Math.ceil(count / 2 ** this.orderPerBit) <= this.nbits)) {
+      this.allocPagesFail += count; // mm/cma_sysfs.c cma_sysfs_account_fail_pages()
+    }
     return pfn;
   }
 

@@ -431,7 +431,7 @@ class Planner {
       return -Errno.EINVAL;
     }
     if (this.b.cmdlineSkipsDtDefault && d.cmaDefault && this.ctx.cmdlineCma) {
-      this.log.push('OF: reserved mem: Skipping dt linux,cma-default for "cma=" kernel param.');
+      this.log.push(this.b.skipDtDefaultLine);
       this.setStatus(node, 'ignored', 'linux,cma-default skipped: cma= on the command line');
       return -Errno.EINVAL;
     }
@@ -541,7 +541,7 @@ class Planner {
       align = readCells(alignCells, 0, this.cells.addr);
     }
     if (this.b.cmdlineSkipsDtDefault && d.cmaDefault && this.ctx.cmdlineCma) {
-      this.log.push('OF: reserved mem: Skipping dt linux,cma-default for "cma=" kernel param.');
+      this.log.push(this.b.skipDtDefaultLine);
       this.setStatus(node, 'ignored', 'linux,cma-default skipped: cma= on the command line');
       return null;
     }

@@ -68,6 +68,11 @@ export interface ReservedMemBehaviour {
    * referee) rather than "cma: Reserved %ld MiB at %pa" (the 6.1.192 and 7.3-rc7 referees).
    */
   readonly cmaReservedOnNode: boolean;
+  /**
+   * The line a linux,cma-default node skipped for `cma=` prints (cmdlineSkipsDtDefault): 6.19
+   * and 7.0 as read, 7.3 as the arm64 7.3-rc7 referee printed it (no "OF: reserved mem: " prefix).
+   */
+  readonly skipDtDefaultLine: string;
 }
 
 const legacy: ReservedMemBehaviour = {
@@ -82,6 +87,7 @@ const legacy: ReservedMemBehaviour = {
   cmdlineSkipsDtDefault: false,
   rmemStructSize: 0,
   cmaReservedOnNode: false,
+  skipDtDefaultLine: 'OF: reserved mem: Skipping dt linux,cma-default for "cma=" kernel param.',
 };
 
 const restructured: ReservedMemBehaviour = {
@@ -103,6 +109,12 @@ const BEHAVIOUR: Readonly<Record<ProfileName, ReservedMemBehaviour>> = {
   '6.18': { ...restructured, warnIgnoredRegs: true },
   '6.19': { ...restructured, lateScanSingleTuple: true, cmdlineSkipsDtDefault: true },
   '7.0': { ...restructured, lateScanSingleTuple: true, earlyScanAddrSizeHelper: true, cmdlineSkipsDtDefault: true },
+  // the arm64 7.3-rc7 referee (test/oracle/issue-11/arm64): "cma: Reserved ... at ..." without
+  // "on node", and the skip line reworded without the pr_fmt prefix
+  '7.3': {
+    ...restructured, lateScanSingleTuple: true, earlyScanAddrSizeHelper: true, cmdlineSkipsDtDefault: true, cmaReservedOnNode: false,
+    skipDtDefaultLine: 'Skipping dt linux,cma-default node in favor for "cma=" kernel param.',
+  },
 };
 
 export function reservedMemBehaviour(profile: ProfileName): ReservedMemBehaviour {

@@ -16,8 +16,11 @@ import { kernfsDynDir, kernfsSubdir } from './kdir.js';
 export const CMA_SYSFS_ATTRS: readonly { readonly name: string; readonly value: (a: CmaArea) => number; readonly present: (p: Profile) => boolean }[] = [
   { name: 'alloc_pages_success', value: (a) => a.allocPagesSuccess, present: () => true },
   { name: 'alloc_pages_fail', value: (a) => a.allocPagesFail, present: () => true },
-  // v6.10 ("mm: cma: add sysfs file 'release_pages_success'")
-  { name: 'release_pages_success', value: (a) => a.releasePagesSuccess, present: (p) => p.name !== '6.1' },
+  // v6.10 ("mm: cma: add sysfs file 'release_pages_success'"): the 6.12 and 7.3 referees
+  { name: 'release_pages_success', value: (a) => a.releasePagesSuccess, present: (p) => p.cmaSysfsReleasePages },
+  // the 7.3 referee (v6.14, "mm/cma: export total and free number of pages for CMA areas")
+  { name: 'total_pages', value: (a) => a.count, present: (p) => p.cmaSysfsPageCounts },
+  { name: 'available_pages', value: (a) => a.availableCount, present: (p) => p.cmaSysfsPageCounts },
 ];
 
 /** Inode numbers: every attribute shares one; an area's directory. */
