@@ -24,10 +24,10 @@ import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
 import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, PATH_FOPS, devMajor, devMinor, openFmode } from './fs/file.js';
 import type { FileOperations, Inode } from './fs/file.js';
-import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './fs/mm-user.js';
 import { pagemapFops } from './fs/pagemap.js';
 import type { PagemapFile } from './fs/pagemap.js';
-import { AnonPage } from './fs/mm-user.js';
+import { AnonPage, mapsText } from './fs/mm-user.js';
+import type { MmFeatures } from './fs/mm-syscalls.js';
 import type { MmStats, UserPager } from './fs/mm-user.js';
 import type { Memcg } from './cgroup/memcontrol.js';
 import { dumpTasks, invokedLine, killedLine, memcgMeminfoLines, NO_KILLABLE_LINE, oomScore, selectBadProcess, summaryLine } from './mm/oom-kill.js';
@@ -199,6 +199,8 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly dmem: DmemAccounting | null;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
   readonly pidfdThread: boolean;
+  /** What the mm system calls do in this version (fs/mm-syscalls.ts). */
+  readonly mmFeatures: MmFeatures;
   /** The cgroup v2 hierarchy (/sys/fs/cgroup) and its memory controller. */
   readonly cgroups: CgroupFs;
   readonly kmem: KmemAccounting;
@@ -250,6 +252,7 @@ export class Kernel implements ProcessHost, KernelServices {
       chargePidFd: config.features?.chargePidFd ?? false,
     };
     this.pidfdThread = this.profile.pidfdThread;
+    this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma };
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
     this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);
@@ -339,6 +342,7 @@ export class Kernel implements ProcessHost, KernelServices {
       setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
       // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
       mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
+      noexec: this.profile.pseudoFsNoexec,
     });
     this.devices = new DeviceRegistry({
       arch: this.arch,
@@ -545,7 +549,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.backing.anonBytes += ps;
     if (shmem) this.shmemAnonPages++;
     else this.anonPages++;
-    return new AnonPage(pfn, new Uint8Array(ps), m.id, shmem);
+    return new AnonPage(pfn, ps, m.id, shmem);
   }
 
   /** A user page's last mapping went: uncharged from the memcg it was charged to, and freed. */
@@ -1217,20 +1221,9 @@ export class Kernel implements ProcessHost, KernelServices {
     return s;
   }
 
-  /** /proc/<pid>/maps @kernel fs/proc/task_mmu.c show_map_vma */
+  /** /proc/<pid>/maps (mm-user.ts mapsText) */
   private maps(p: Process): string {
-    let s = '';
-    const vmas = [...p.mm.vmas].reverse();
-    for (const v of vmas) {
-      const f = v.file;
-      const perms = `${v.vmFlags & VM_READ ? 'r' : '-'}${v.vmFlags & VM_WRITE ? 'w' : '-'}${v.vmFlags & VM_EXEC ? 'x' : '-'}${v.vmFlags & VM_MAYSHARE ? 's' : 'p'}`;
-      const dev = f === null ? '00:00' : `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
-      const off = f === null ? 0 : (v.mapsPgoff ?? v.pgoff) * this.pageSize;
-      let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${f === null ? 0 : f.inode.ino} `;
-      if (f !== null) line = line.padEnd(73, ' ') + f.pathName;
-      s += line + '\n';
-    }
-    return s;
+    return mapsText(p.mm, (f) => `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`);
   }
 
   /**

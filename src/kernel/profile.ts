@@ -53,6 +53,25 @@ export interface Profile {
    * other profiles stand for.
    */
   readonly heapFdAfterCopyOut: boolean;
+  /** v6.11: mmap() takes MAP_DROPPABLE for private anonymous memory (mm/mmap.c do_mmap). */
+  readonly mapDroppable: boolean;
+  /**
+   * Guard regions (MADV_GUARD_INSTALL/REMOVE): none, v6.13 in anonymous memory, v6.15 also in
+   * file-backed mappings (mm/madvise.c madvise_guard_install; the 7.3 oracle: memfd and
+   * anonymous memory, EINVAL on dma-buf PFN maps).
+   */
+  readonly guardRegions: 'none' | 'anon' | 'file';
+  /**
+   * v6.17: mremap(MREMAP_FIXED) without resizing moves a range spanning several VMAs and holes
+   * (mm/mremap.c remap_move; the 7.3 oracle); before, a range beyond its first VMA is EFAULT.
+   */
+  readonly mremapMultiVma: boolean;
+  /**
+   * Pseudo file systems are noexec (init_pseudo() sets SB_I_NOEXEC, mid-2026, after 7.0): a
+   * dma-buf mapping has no VM_MAYEXEC, so PROT_EXEC is EPERM in mmap and EACCES in mprotect
+   * (the 7.3 oracle). False in every profile here.
+   */
+  readonly pseudoFsNoexec: boolean;
 }
 
 const base = {
@@ -71,15 +90,19 @@ const base = {
   writeBeginBeforeFault: false,
   shmemDirectIo: true,
   heapFdAfterCopyOut: false,
+  mapDroppable: false,
+  guardRegions: 'none',
+  mremapMultiVma: false,
+  pseudoFsNoexec: false,
 } as const;
 
 /** What every 6.17+ profile has on top of `base`. */
-const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
+const v617 = { mapDroppable: true, guardRegions: 'file', mremapMultiVma: true, cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
-  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
+  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true, mapDroppable: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },
   '6.18': { ...base, ...v617, name: '6.18', release: '6.18.0', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
   '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true },
