@@ -331,13 +331,27 @@ export class AddressSpace {
    */
   private gapCache: { vmaStart: number; maxGap: number } | null = null;
 
+  /**
+   * The VMA flags a load may go through: the page tables have no write-only pages (PROT_WRITE
+   * reads too, on x86-64 and arm64) and on x86-64 no execute-only ones (PROT_EXEC reads too).
+   * @kernel arch/x86/mm/pgprot.c protection_map; arch/arm64/mm/mmap.c protection_map
+   */
+  private readonly readMask: number;
+
   constructor(
     readonly pageSize: number,
     /** Shared zero page for reads of never-written memory. */
     readonly zeroPage: Uint8Array,
     readonly layout: MmLayout,
     readonly pager: UserPager,
-  ) {}
+  ) {
+    this.readMask = VM_READ | VM_WRITE | (layout.arch === 'x86_64' ? VM_EXEC : 0);
+  }
+
+  /** Whether the page tables of a VMA with these flags let a load through. */
+  readable(vmFlags: number): boolean {
+    return (vmFlags & this.readMask) !== 0;
+  }
 
   /** find_vma() for an address inside a VMA: the VMA containing `addr`, or null. */
   find(addr: number): Vma | null {
@@ -1013,7 +1027,7 @@ export class AddressSpace {
       const a = addr + done;
       const vma = this.find(a);
       if (vma === null) return 'SIGSEGV';
-      if (write ? (vma.vmFlags & VM_WRITE) === 0 : (vma.vmFlags & VM_READ) === 0) return 'SIGSEGV';
+      if (write ? (vma.vmFlags & VM_WRITE) === 0 : (vma.vmFlags & this.readMask) === 0) return 'SIGSEGV';
       if (guards && this.guards.has(Math.floor(a / ps))) return 'SIGSEGV';
       const inVma = a - vma.start;
       const pageIdx = Math.floor(inVma / ps);
@@ -1140,7 +1154,7 @@ export class AddressSpace {
     if (inPage + len > ps) return null;
     const vma = this.find(addr);
     if (vma === null || vma.onAccess !== null) return null;
-    if (write ? (vma.vmFlags & VM_WRITE) === 0 : (vma.vmFlags & VM_READ) === 0) return null;
+    if (write ? (vma.vmFlags & VM_WRITE) === 0 : (vma.vmFlags & this.readMask) === 0) return null;
     if (this.guards.size > 0 && this.guards.has(Math.floor(addr / ps))) return null;
     return this.fault(vma, Math.floor((addr - vma.start) / ps), write);
   }

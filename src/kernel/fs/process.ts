@@ -12,7 +12,7 @@ import {
 } from '../../uapi/fcntl.js';
 import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
-import { AddressSpace, VM_READ, VM_WRITE, mmLayout, vmaUnlinkFile } from './mm-user.js';
+import { AddressSpace, VM_WRITE, mmLayout, vmaUnlinkFile } from './mm-user.js';
 import type { FaultKind, UserPager, Vma } from './mm-user.js';
 import { doMadvise, doMlock, doMlockall, doMmap, doMprotect, doMremap, doMsync, doMunlock, doMunlockall, doMunmap, MM_FEATURES_6_1 } from './mm-syscalls.js';
 import type { MmCaller, MmFeatures } from './mm-syscalls.js';
@@ -900,16 +900,16 @@ export class Process {
    * VMA by VMA, so its cost follows the mappings, never the length.
    */
   private userSpan(addr: number, length: number, write: boolean): number {
-    const need = write ? VM_WRITE : VM_READ;
     let at = addr;
     const end = addr + length;
     while (at < end) {
       const v = this.mm.find(at);
-      if (v === null || (v.vmFlags & need) === 0) break;
+      if (v === null || (write ? (v.vmFlags & VM_WRITE) === 0 : !this.mm.readable(v.vmFlags))) break;
       at = v.end;
     }
     return Math.min(at, end) - addr;
   }
+
 }
 
 /**

@@ -524,7 +524,8 @@ static void mremap_cases(const char *kind) {
 	mline("mremap-grow-maymove", q, errno, "moved=%d", q != MAP_FAILED && q != (void *)p);
 	if (q != MAP_FAILED && q != (void *)p) {
 		int v = -1;
-		line("mremap-grow-maymove-touch", 0, 0, "old0=%s new0=%s value=0x%x new5=%s", touch(p, 0, NULL), touch(q, 0, &v), v, touch((unsigned char *)q + 5 * PS, 0, NULL));
+		const char *o0 = touch(p, 0, NULL), *n0 = touch(q, 0, &v), *n5 = touch((unsigned char *)q + 5 * PS, 0, NULL);
+		line("mremap-grow-maymove-touch", 0, 0, "old0=%s new0=%s value=0x%x new5=%s", o0, n0, v, n5);
 		maps("mremap-grow-maymove", q, 6 * PS);
 		if (fd >= 0) line("mremap-grow-maymove-count", 0, 0, "fdinfo_count=%s", fdcount(fd));
 		p = mremap(q, 6 * PS, 4 * PS, MREMAP_MAYMOVE | MREMAP_FIXED, p);
@@ -537,7 +538,8 @@ static void mremap_cases(const char *kind) {
 	mline("mremap-fixed-move", q, errno, "at=%d", q == (void *)dst);
 	if (q != MAP_FAILED) {
 		int v = -1;
-		line("mremap-fixed-move-touch", 0, 0, "old=%s new=%s value=0x%x", touch(p, 0, NULL), touch(dst, 0, &v), v);
+		const char *o = touch(p, 0, NULL), *n = touch(dst, 0, &v);
+		line("mremap-fixed-move-touch", 0, 0, "old=%s new=%s value=0x%x", o, n, v);
 		maps("mremap-fixed-move", dst, 4 * PS);
 		p = q;
 	}
@@ -545,7 +547,8 @@ static void mremap_cases(const char *kind) {
 	mline("mremap-dontunmap", q, errno, NULL);
 	if (q != MAP_FAILED) {
 		int v = -1, w = -1;
-		line("mremap-dontunmap-touch", 0, 0, "old=%s oldvalue=0x%x new=%s value=0x%x", touch(p, 0, &w), w, touch(q, 0, &v), v);
+		const char *o = touch(p, 0, &w), *n = touch(q, 0, &v);
+		line("mremap-dontunmap-touch", 0, 0, "old=%s oldvalue=0x%x new=%s value=0x%x", o, w, n, v);
 		maps("mremap-dontunmap-old", p, 4 * PS);
 		munmap(q, 4 * PS);
 	}
@@ -553,7 +556,8 @@ static void mremap_cases(const char *kind) {
 	mline("mremap-oldlen0-dup", q, errno, NULL);
 	if (q != MAP_FAILED) {
 		int v = -1;
-		line("mremap-oldlen0-dup-touch", 0, 0, "new0=%s value=0x%x new1=%s", touch(q, 0, &v), v, touch((unsigned char *)q + PS, 0, NULL));
+		const char *n0 = touch(q, 0, &v), *n1 = touch((unsigned char *)q + PS, 0, NULL);
+		line("mremap-oldlen0-dup-touch", 0, 0, "new0=%s value=0x%x new1=%s", n0, v, n1);
 		maps("mremap-oldlen0-dup", q, 2 * PS);
 		munmap(q, 2 * PS);
 	}

@@ -137,7 +137,8 @@ static void run(const char *kind) {
 	M("fixed-failing-over-anon", q, mmap(h, 4 * PS, PROT_READ | PROT_WRITE, (file ? MAP_SHARED : MAP_SHARED | MAP_ANONYMOUS) | MAP_FIXED | (file ? 0 : 0), file ? fd : -1, file ? 8 * PS : 0));
 	{
 		int v = -1;
-		out("fixed-failing-over-anon-touch", "page1=%s value=0x%x", touch(h + PS, 0, &v), v);
+		const char *t1 = touch(h + PS, 0, &v);
+		out("fixed-failing-over-anon-touch", "page1=%s value=0x%x", t1, v);
 	}
 	maps("fixed-failing-over-anon", h, 4 * PS);
 	munmap(h, 4 * PS);
@@ -151,7 +152,8 @@ static void run(const char *kind) {
 	M("move-fixed-same-size", q, mremap(p, 4 * PS, 4 * PS, MREMAP_MAYMOVE | MREMAP_FIXED, h + 16 * PS));
 	if (q != MAP_FAILED) {
 		int v = -1;
-		out("move-fixed-same-size-touch", "old=%s new=%s value=0x%x count=%s", touch(p, 0, NULL), touch(q, 0, &v), v, file ? fdcount(fd) : "-");
+		const char *o = touch(p, 0, NULL), *n = touch(q, 0, &v);
+		out("move-fixed-same-size-touch", "old=%s new=%s value=0x%x count=%s", o, n, v, file ? fdcount(fd) : "-");
 		maps("move-fixed-same-size", h, 32 * PS);
 		p = q;
 	}
@@ -160,7 +162,8 @@ static void run(const char *kind) {
 	M("dontunmap", q, mremap(p, 2 * PS, 2 * PS, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL));
 	if (q != MAP_FAILED) {
 		int v = -1, w = -1;
-		out("dontunmap-touch", "old=%s oldvalue=0x%x new=%s value=0x%x count=%s", touch(p, 0, &w), w, touch(q, 0, &v), v, file ? fdcount(fd) : "-");
+		const char *o = touch(p, 0, &w), *n = touch(q, 0, &v);
+		out("dontunmap-touch", "old=%s oldvalue=0x%x new=%s value=0x%x count=%s", o, w, n, v, file ? fdcount(fd) : "-");
 		maps("dontunmap-old", p, 2 * PS);
 		maps("dontunmap-new", q, 2 * PS);
 		munmap(q, 2 * PS);
