@@ -12,6 +12,12 @@ export type { HeapModuleName } from './heaps/index.js';
 export type { KernelFeatures } from './kapi.js';
 export type { Arch } from './mm/page.js';
 
+// the build configuration (.config) and the boot loader's layout
+export { Kconfig, KconfigError, KCONFIG_LIMITS, KCONFIG_SYMBOLS, configGz, defaultKconfigText, parseKconfigOptions, parseKconfigText, resolveBuild } from './kconfig.js';
+export type { BuildContext, KconfigEntry, KconfigInput, KconfigSymbol, KconfigText, KconfigType, KernelBuild } from './kconfig.js';
+export { LOADER_PRESETS, parseLoaderSpec } from './of/boot-layout.js';
+export type { LoaderConfig, LoaderItem } from './of/boot-layout.js';
+
 // devices and DMA
 export { DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE } from './dma-buf/dma-buf.js';
 export type { DmaDirection } from './dma-buf/dma-buf.js';

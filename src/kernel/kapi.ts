@@ -72,6 +72,8 @@ export interface KernelServices {
   readonly features: KernelFeatures;
   /** CONFIG_CMA_ALIGNMENT */
   readonly cmaAlignment: number;
+  /** CONFIG_DMABUF_HEAPS_CMA_LEGACY (6.17–6.18): the default CMA area under its old name too. */
+  readonly cmaLegacyHeap: boolean;
   readonly backing: BackingStats;
   readonly zeroPage: Uint8Array;
   readonly dmaBuf: DmaBufCore;

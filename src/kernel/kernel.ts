@@ -1,17 +1,18 @@
 /**
  * A Linux kernel instance with DMA-BUF heaps: boot from a config (version profile, heaps built
- * in, page size, RAM, command line), processes, and the virtual files of /dev, /proc, /sys and
- * debugfs. No globals: many kernels may coexist, each with its own memory and numbering.
+ * in, page size, RAM, command line), processes, and the mounted file systems (/dev, /proc, /sys,
+ * debugfs, cgroup2; src/kernel/fs). No globals: many kernels may coexist, each with its own memory and numbering.
  */
 import { Errno } from '../uapi/errno.js';
-import { fcntlConstants, SEEK_CUR, SEEK_SET } from '../uapi/fcntl.js';
+import { fcntlConstants } from '../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../uapi/fcntl.js';
-import { bytesStr, strBytes } from './bytes.js';
+import { bytesStr } from './bytes.js';
 import { KernelConfigError } from './config-error.js';
-import { gzipStored } from './gzip.js';
-import { CgroupFs, kstrtoint, strstrip } from './cgroup/cgroup.js';
+import { Kconfig, builtIn, intValue, kconfigMachine, kconfigValueProblem, maxCmaAreas, resolveBuild } from './kconfig.js';
+import type { KconfigInput, KernelBuild } from './kconfig.js';
+import { CgroupFs } from './cgroup/cgroup.js';
 import type { Cgroup } from './cgroup/cgroup.js';
-import { DmaBufCore } from './dma-buf/dma-buf.js';
+import { ANON_INODE_DEV, ANON_INODE_MNT_ID, DMABUF_DEV, DMABUF_MNT_ID, DmaBufCore } from './dma-buf/dma-buf.js';
 import type { CacheCostConfig } from './dev/cache.js';
 import { deviceConfigProblem } from './dev/device.js';
 import type { DeviceConfig } from './dev/device.js';
@@ -20,19 +21,28 @@ import { parseSwiotlbParam, swiotlbReserve } from './dev/swiotlb.js';
 import { UdmabufDevice } from './dma-buf/udmabuf.js';
 import { SyncSanitizer } from './sanitizer/sanitizer.js';
 import type { SanitizerOptions } from './sanitizer/sanitizer.js';
-import { DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
+import { DEVTMPFS_MNT_ID, DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
-import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, PATH_FOPS, devMajor, devMinor, openFmode } from './fs/file.js';
-import type { FileOperations, Inode } from './fs/file.js';
+import { FMODE_READ } from './fs/file.js';
+import type { File, FileOperations } from './fs/file.js';
+import { Cgroup2Fs } from './fs/cgroupfs/cgroupfs.js';
+import { Debugfs } from './fs/debugfs/debugfs.js';
+import { Devtmpfs } from './fs/devtmpfs/devtmpfs.js';
+import type { DevNodeAttrs } from './fs/devtmpfs/devtmpfs.js';
+import { internalSb } from './fs/libfs.js';
+import { MountTable } from './fs/mount.js';
+import { doFilpOpen, doMkdirat, doReaddir, doReadlinkat, doRmdir } from './fs/namei.js';
 import { pagemapFops } from './fs/pagemap.js';
-import type { PagemapFile } from './fs/pagemap.js';
-import { AnonPage, mapsText } from './fs/mm-user.js';
+import { Procfs } from './fs/procfs/root.js';
+import { Rootfs } from './fs/rootfs.js';
+import { kernfsSignedChar, Sysfs } from './fs/sysfs/sysfs.js';
+import { AnonPage } from './fs/mm-user.js';
 import type { MmFeatures } from './fs/mm-syscalls.js';
 import type { MmStats, UserPager } from './fs/mm-user.js';
 import type { Memcg } from './cgroup/memcontrol.js';
 import { dumpTasks, invokedLine, killedLine, memcgMeminfoLines, NO_KILLABLE_LINE, oomScore, selectBadProcess, summaryLine } from './mm/oom-kill.js';
 import type { OomGfp, OomTask } from './mm/oom-kill.js';
-import { O_TMPFILE_BIT, Process, pidfdProcess } from './fs/process.js';
+import { PIDFS_DEV, PIDFS_MNT_ID, Process, pidfdProcess } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
 import type { HeapModuleName } from './heaps/index.js';
@@ -41,21 +51,23 @@ import type { DmemRegion } from './cgroup/dmem.js';
 import type { DmabufMemcgCharging } from './dma-heap/dma-heap.js';
 import { BackingStats } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
-import { CMA_ALIGNMENT_DEFAULT, CmaArea } from './mm/cma.js';
+import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
 import { parseCmdline } from './mm/cmdline.js';
+import { archMaxPageOrder } from './mm/page.js';
 import { CoherentPool } from './mm/coherent-pool.js';
+import { resolveLoader } from './of/boot-layout.js';
+import type { LoaderConfig } from './of/boot-layout.js';
+import { writeFdt } from './of/fdt.js';
 import { planMemory } from './of/reserved-mem.js';
 import type { MemoryPlan, ReservedRegion } from './of/reserved-mem.js';
-import { baseName, isAvailable, propCells, propString, propStrings } from './of/tree.js';
-import type { DeviceTree, DtNode } from './of/tree.js';
+import { isAvailable, propCells, propString, propStrings } from './of/tree.js';
+import type { DeviceTree } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
-import { ShmemFs, ShmemInode } from './mm/shmem.js';
+import { SHMEM_DEV, SHMEM_MNT_ID, ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
 import type { Profile, ProfileName } from './profile.js';
 
 const E = Errno;
-/** Where the kernel shows the device tree it booted with. */
-const DT_BASE = '/sys/firmware/devicetree/base';
 
 export interface KernelConfig {
   /** Kernel version profile (default 7.0). */
@@ -67,7 +79,23 @@ export interface KernelConfig {
   ramBytes?: number;
   /** Kernel command line, e.g. `cma=64M` (default: empty). */
   cmdline?: string;
-  /** Heap modules built in (the Kconfig analogue; default: system and cma). */
+  /**
+   * The kernel's build configuration (docs/kconfig.md): a whole `.config` as text (a modelled
+   * symbol it lacks takes its Kconfig default), options on top of the emulated build's
+   * configuration as a map or record (`{ CMA_SIZE_MBYTES: 64, DMABUF_HEAPS_CMA: false }`), or
+   * a Kconfig. Heaps, CMA areas, /proc/config.gz and the architecture and page size (when not
+   * given) follow it. A bad line or value throws a KconfigError (a KernelConfigError) with
+   * `source:line`. The fields `heaps`, `cmaSizeMbytes`, `cmaAlignment` and `udmabuf` are options
+   * set on top of it.
+   */
+  kconfig?: KconfigInput;
+  /**
+   * How the boot loader laid out the kernel image, initrd and DTB (of/boot-layout.ts
+   * LoaderConfig; `{ preset: 'qemu-virt' }` is the arm64 referee's). Default: with a board,
+   * none; without, the kernel image in the first 16 MiB of RAM.
+   */
+  loader?: LoaderConfig;
+  /** Heap modules built in (CONFIG_DMABUF_HEAPS_SYSTEM, _CMA, TEE_DMABUF_HEAPS; default: all the config builds). */
   heaps?: readonly HeapModuleName[];
   /** CONFIG_CMA_SIZE_MBYTES: the default CMA area when `cma=` is absent (default 0: none). */
   cmaSizeMbytes?: number;
@@ -107,46 +135,6 @@ const PCP_HIGH = 512;
 const KERNEL_RESERVED_BYTES = 16 * 1024 * 1024;
 const RAM_BASE: Readonly<Record<Arch, number>> = { x86_64: 0, arm64: 0x40000000 };
 
-/** A device node's attributes (devtmpfs creates 0600 root:root; udev may change them). */
-interface DevNodeAttrs {
-  mode: number;
-  uid: number;
-  gid: number;
-}
-
-interface VirtualFile {
-  /** permissions (0444 for sysfs/procfs text, 0400 for debugfs, which root alone can enter) */
-  readonly mode: number;
-  readonly ino: number;
-  /** The whole text, or a negated errno (a file of a removed cgroup: ENODEV). */
-  readonly text: () => string | number;
-  /**
-   * Only cgroupfs files have one: the written bytes (up to the first NUL) as a string; returns 0
-   * or a negated errno. Every other virtual file is read-only.
-   */
-  readonly write?: (text: string, proc: Process) => number;
-  /**
-   * A binary file (/proc/<pid>/pagemap): opened with its own file operations and private data
-   * (made for the opener) instead of the text, and owned by `uid`/`gid`. `text` is unused.
-   */
-  readonly binary?: { readonly fops: FileOperations; readonly uid: number; readonly gid: number; readonly priv: (opener: Process) => unknown };
-  /** The owner of a text file (a /proc/<pid> file belongs to the task's uid; default root). */
-  readonly owner?: { readonly uid: number; readonly gid: number };
-  /**
-   * The task a /proc/<pid> file reads, when opening it needs ptrace read access to it
-   * (PTRACE_MODE_READ_FSCREDS): fdinfo, maps and pagemap. Another user without CAP_SYS_PTRACE
-   * gets EACCES.
-   */
-  readonly ptraceTask?: Process;
-}
-
-/** The cgroup v2 mount point. */
-const CGROUP_MNT = '/sys/fs/cgroup';
-/** Permission masks (include/linux/fs.h). */
-const MAY_EXEC = 0x1;
-const MAY_WRITE = 0x2;
-const MAY_READ = 0x4;
-
 /** The most Kernel.readFile() reads of one file (a tool's helper, not a syscall). */
 export const READ_FILE_MAX = 64 * 1024 * 1024;
 
@@ -173,11 +161,22 @@ export class Kernel implements ProcessHost, KernelServices {
   /** The reserved-memory region behind each CMA area or pool, by area/pool name. */
   readonly regionByName = new Map<string, ReservedRegion>();
   readonly board: DeviceTree | null;
-  /** The heap modules built in (the Kconfig analogue), for /proc/config.gz. */
+  /** The heap modules built in (CONFIG_DMABUF_HEAPS_*), in link order. */
   heapModules: readonly HeapModuleName[] = [];
-  /** CONFIG_CMA_SIZE_MBYTES */
+  /** The build configuration (kconfig.ts): every modelled symbol's value and the .config text. */
+  readonly build: KernelBuild;
+  /** CONFIG_CMA_SIZE_MBYTES (0 without CONFIG_DMA_CMA) */
   readonly cmaSizeMbytes: number;
   readonly cmaAlignment: number;
+  /** CONFIG_DMABUF_HEAPS_CMA_LEGACY (6.17–6.18) */
+  readonly cmaLegacyHeap: boolean;
+  /** CONFIG_DMABUF_SYSFS_STATS: /sys/kernel/dmabuf/buffers */
+  readonly sysfsStats: boolean;
+  /** CONFIG_DMABUF_HEAPS: /sys/class/dma_heap exists */
+  readonly heapsFramework: boolean;
+  /** CONFIG_CMA_SYSFS and CONFIG_CMA_DEBUGFS: /sys/kernel/mm/cma and /sys/kernel/debug/cma */
+  readonly cmaSysfs: boolean;
+  readonly cmaDebugfs: boolean;
   readonly dmaBuf: DmaBufCore;
   /** DMA devices, the swiotlb pools and the CPU cache model (src/kernel/dev). */
   readonly devices: DeviceRegistry;
@@ -214,12 +213,12 @@ export class Kernel implements ProcessHost, KernelServices {
   /** Pages of shared anonymous memory (shmem pages, counted in /proc/meminfo Shmem with the memfds'). */
   shmemAnonPages = 0;
   private lastPid = 0;
-  private readonly devNodes = new Map<string, DevNodeAttrs>();
-  private readonly virtualFops: FileOperations;
+  /** The mount table: every path walk starts at its root (src/kernel/fs/namei.ts). */
+  readonly mnts = new MountTable();
+  /** /dev (its device nodes' owners and modes change with udev rules: setDevNode). */
+  private readonly devtmpfs: Devtmpfs;
   /** /proc/<pid>/pagemap (made on first use) */
   private pagemapOps: FileOperations | null = null;
-  /** generic_read_dir(): read() on a directory is EISDIR */
-  private readonly dirFops: FileOperations = { read: () => -E.EISDIR, llseek: () => 0 };
   /** First process (pid 1, root). */
   readonly init: Process;
 
@@ -227,30 +226,50 @@ export class Kernel implements ProcessHost, KernelServices {
     const profileName = config.profile ?? DEFAULT_PROFILE;
     if (!isProfileName(profileName)) throw new KernelConfigError(`unknown kernel profile '${String(profileName)}' (known: ${Object.keys(PROFILES).join(', ')})`);
     this.profile = PROFILES[profileName];
-    this.arch = config.arch ?? 'x86_64';
+    const kc = config.kconfig === undefined ? Kconfig.empty : Kconfig.from(config.kconfig);
+    const kcMachine = kconfigMachine(kc);
+    this.arch = config.arch ?? kcMachine.arch ?? 'x86_64';
     if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new KernelConfigError(`unknown architecture '${String(this.arch)}' (known: x86_64, arm64)`);
-    this.pageSize = config.pageSize ?? 4096;
+    if (kcMachine.arch !== null && kcMachine.arch !== this.arch) {
+      throw new KernelConfigError(`the kernel configuration is for ${kcMachine.arch} (CONFIG_${kcMachine.arch === 'arm64' ? 'ARM64' : 'X86_64'}=y) but the machine is ${this.arch} (its arch or board): give a configuration for ${this.arch}, or the other architecture`);
+    }
+    this.pageSize = config.pageSize ?? kcMachine.pageSize ?? 4096;
+    if (kcMachine.pageSize !== null && kcMachine.pageSize !== this.pageSize) {
+      throw new KernelConfigError(`the kernel configuration has ${kcMachine.pageSize / 1024} KiB pages but the machine ${this.pageSize / 1024} KiB (its page size): give one page size`);
+    }
     const okSizes = this.arch === 'arm64' ? [4096, 16384, 65536] : [4096];
     if (!okSizes.includes(this.pageSize)) throw new KernelConfigError(`page size ${this.pageSize} is not supported on ${this.arch} (use ${okSizes.join(', ')})`);
     this.ramBytes = config.ramBytes ?? 2 * 1024 ** 3; // replaced by the board's /memory when there is one
     if (!Number.isSafeInteger(this.ramBytes) || this.ramBytes < 64 * 1024 * 1024 || this.ramBytes % this.pageSize !== 0) {
       throw new KernelConfigError(`RAM size ${this.ramBytes} must be a whole number of pages and at least 64 MiB`);
     }
-    this.cmaAlignment = config.cmaAlignment ?? CMA_ALIGNMENT_DEFAULT;
-    if (!Number.isInteger(this.cmaAlignment) || this.cmaAlignment < 2 || this.cmaAlignment > 12) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${this.cmaAlignment}`);
+    if (config.cmaAlignment !== undefined && (!Number.isInteger(config.cmaAlignment) || config.cmaAlignment < 2 || config.cmaAlignment > 12)) throw new KernelConfigError(`CONFIG_CMA_ALIGNMENT must be 2..12, not ${config.cmaAlignment}`);
     this.ramBase = RAM_BASE[this.arch];
-    this.cmaSizeMbytes = config.cmaSizeMbytes ?? 0;
     this.board = config.board ?? null;
-    const chosen = this.board?.find('/chosen') ?? null;
-    this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
-    this.fc = fcntlConstants(this.arch);
-    this.statLayout = this.arch;
-    this.zeroPage = new Uint8Array(this.pageSize);
     this.features = {
       coherentHeap: config.features?.coherentHeap ?? false,
       dmemCharging: config.features?.dmemCharging ?? false,
       chargePidFd: config.features?.chargePidFd ?? false,
     };
+    this.build = resolveBuild(kc.with(legacyOptions(config, this.profile)), { profile: profileName, arch: this.arch, pageSize: this.pageSize, coherentHeap: this.features.coherentHeap !== false });
+    const b = this.build;
+    const dmaCma = builtIn(b, 'DMA_CMA');
+    this.cmaAlignment = intValue(b, 'CMA_ALIGNMENT', CMA_ALIGNMENT_DEFAULT);
+    this.cmaSizeMbytes = dmaCma ? intValue(b, 'CMA_SIZE_MBYTES', 0) : 0;
+    this.cmaLegacyHeap = builtIn(b, 'DMABUF_HEAPS_CMA_LEGACY');
+    this.sysfsStats = builtIn(b, 'DMABUF_SYSFS_STATS');
+    this.heapsFramework = builtIn(b, 'DMABUF_HEAPS');
+    this.cmaSysfs = builtIn(b, 'CMA_SYSFS');
+    this.cmaDebugfs = builtIn(b, 'CMA_DEBUGFS');
+    if (config.loader !== undefined) {
+      const bad = resolveLoader(config.loader, { arch: this.arch, ram: [], dtbFileSize: null });
+      if ('error' in bad) throw new KernelConfigError(bad.error);
+    }
+    const chosen = this.board?.find('/chosen') ?? null;
+    this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
+    this.fc = fcntlConstants(this.arch);
+    this.statLayout = this.arch;
+    this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
     this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma };
     const ps = this.pageSize;
@@ -261,8 +280,11 @@ export class Kernel implements ProcessHost, KernelServices {
     // RAM, /memreserve/, reserved-memory regions, their handlers and the default CMA area, in the
     // kernel's boot order (drivers/of/fdt.c, drivers/of/of_reserved_mem.c,
     // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image sits at
-    // the start of RAM; with one, the bootloader placed it around the firmware's carve-outs and
-    // it is not modelled (docs/fidelity.md, ram-layout).
+    // the start of RAM; with one, where the loader put it is `config.loader` (none by default:
+    // docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
+    // unflattened tree before the default CMA area (of/boot-layout.ts).
+    const sel = (['MBYTES', 'PERCENTAGE', 'MIN', 'MAX'] as const).find((x) => builtIn(b, `CMA_SIZE_SEL_${x}`)) ?? 'MBYTES';
+    const hugePages = builtIn(b, 'TRANSPARENT_HUGEPAGE') || builtIn(b, 'HUGETLB_PAGE') || builtIn(b, 'HUGETLBFS');
     const plan = planMemory({
       tree: this.board,
       params,
@@ -270,10 +292,19 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps,
       ramFallback: [{ base: this.ramBase, size: this.ramBytes }],
       cmaSizeMbytes: this.cmaSizeMbytes,
+      cmaSizeSel: sel.toLowerCase() as 'mbytes' | 'percentage' | 'min' | 'max',
+      cmaSizePercentage: intValue(b, 'CMA_SIZE_PERCENTAGE', 0),
+      cma: builtIn(b, 'CMA'),
+      dmaCma,
+      cmaMinAlign: cmaMinAlignmentBytes(ps, this.arch, { hugePages, maxOrder: intValue(b, 'PAGE_BLOCK_MAX_ORDER', archMaxPageOrder(ps, this.arch)) }),
+      arm64ZoneDma: builtIn(b, 'ZONE_DMA') || builtIn(b, 'ZONE_DMA32'),
+      maxCmaAreas: maxCmaAreas(b, profileName),
       kernelImage: { base: this.ramBase, size: this.board === null ? KERNEL_RESERVED_BYTES : 0 },
+      ...(config.loader !== undefined ? { loader: config.loader, dtbFileSize: this.board === null ? null : writeFdt(this.board).length } : {}),
+      ...(this.arch === 'arm64' ? { earlyAllocs: { pageTables: true, unflatten: this.board === null ? null : { bootargs: this.cmdline !== '' } } } : {}),
       profile: this.profile.name,
     });
-    this.memoryPlan = plan;
+    this.memoryPlan = b.notes.length === 0 ? plan : { ...plan, diagnostics: [...b.notes.map((n) => `kconfig: ${n}`), ...plan.diagnostics] };
     if (plan.ram.length === 0) {
       // every byte of RAM was beyond the architecture's limits (of/memory.ts clampPhysMemory):
       // Linux would have no memory for its first allocation and panic
@@ -302,7 +333,7 @@ export class Kernel implements ProcessHost, KernelServices {
     // (kernel/dma/swiotlb.c swiotlb_init_remap; src/kernel/dev/swiotlb.ts). arm64 selects
     // DMA_BOUNCE_UNALIGNED_KMALLOC since 6.5: a small pool even without a 32-bit limit.
     const kmallocBounce = this.arch === 'arm64' && this.profile.name !== '6.1';
-    const swiotlb = swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
+    const swiotlb = !builtIn(b, 'SWIOTLB') ? null : swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
     for (const l of swiotlb?.log ?? []) this.log(l);
     const swiotlbHole = swiotlb !== null && swiotlb.nslabs > 0 ? [{ base: swiotlb.base, size: Math.ceil((swiotlb.nslabs * 2048) / ps) * ps }] : [];
     // ZONE_DMA32 below 4 GiB, ZONE_NORMAL above: user pages come from ZONE_NORMAL first
@@ -338,7 +369,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.dmaBuf = new DmaBufCore({
       pageSize: ps,
       fc: this.fc,
-      sysfsStats: this.profile.sysfsStats,
+      sysfsStats: this.sysfsStats,
       setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
       // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
       mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
@@ -369,59 +400,24 @@ export class Kernel implements ProcessHost, KernelServices {
       pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
       writeBeginBeforeFault: this.profile.writeBeginBeforeFault, shmemDirectIo: this.profile.shmemDirectIo,
     });
-    this.udmabuf = config.udmabuf === false ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
-    this.virtualFops = {
-      read: (f, out) => {
-        let data = f.priv as Uint8Array | null;
-        if (data === null || f.pos === 0) {
-          const text = (f.inode as VirtualInode).text();
-          if (typeof text === 'number') return text;
-          data = strBytes(text);
-          f.priv = data;
-        }
-        const n = Math.max(0, Math.min(out.length, data.length - f.pos));
-        out.set(data.subarray(f.pos, f.pos + n));
-        f.pos += n;
-        return n;
-      },
-      /**
-       * A write to a cgroup file: more than a page at once → E2BIG (atomic_write_len); the
-       * whole buffer is copied in at once (any fault → EFAULT); the handler sees the bytes as a
-       * C string; success returns the whole count.
-       * @kernel fs/kernfs/file.c kernfs_fop_write_iter, kernel/cgroup/cgroup.c cgroup_file_write
-       */
-      write: (f, src, proc) => {
-        const w = (f.inode as VirtualInode).write;
-        if (w === undefined) return -E.EINVAL;
-        if (src.length > ps) return -E.E2BIG;
-        const data = new Uint8Array(src.length);
-        if (src.copy(0, data) !== data.length) return -E.EFAULT;
-        const nul = data.indexOf(0);
-        const r = w(bytesStr(nul < 0 ? data : data.subarray(0, nul)), proc);
-        if (r < 0) return r;
-        f.pos += data.length;
-        return data.length;
-      },
-      // seq_lseek(): SEEK_SET and SEEK_CUR only
-      llseek: (f, off, whence) => {
-        const pos = whence === SEEK_SET ? off : whence === SEEK_CUR ? f.pos + off : -1;
-        if (whence !== SEEK_SET && whence !== SEEK_CUR) return -E.EINVAL;
-        if (pos < 0) return -E.EINVAL;
-        f.pos = pos;
-        return pos;
-      },
-    };
-
-    // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile)
+    this.udmabuf = !builtIn(b, 'UDMABUF') ? null : new UdmabufDevice({ pageSize: ps, fc: this.fc, dmaBuf: this.dmaBuf, shmem: this.shmem });
+    // initcalls: heap modules in link order (drivers/dma-buf/heaps/Makefile), the ones the
+    // configuration builds in (a module, =m, is not loaded)
     const wanted = new Set<HeapModuleName>(config.heaps ?? ['system', 'cma', 'coherent', 'tee']);
-    this.heapModules = [...wanted];
     for (const name of wanted) if (!(name in HEAP_MODULE_BY_NAME)) throw new KernelConfigError(`unknown heap module '${name}' (known: ${Object.keys(HEAP_MODULE_BY_NAME).join(', ')})`);
+    const built: Record<HeapModuleName, boolean> = {
+      system: builtIn(b, 'DMABUF_HEAPS_SYSTEM'), cma: builtIn(b, 'DMABUF_HEAPS_CMA'), coherent: this.heapsFramework, tee: builtIn(b, 'TEE_DMABUF_HEAPS'),
+    };
+    for (const name of [...wanted]) if (!built[name]) wanted.delete(name);
+    this.heapModules = [...wanted];
     for (const [name, mod] of Object.entries(HEAP_MODULE_BY_NAME) as [HeapModuleName, (typeof HEAP_MODULE_BY_NAME)[HeapModuleName]][]) {
       if (!wanted.has(name)) continue;
       const r = mod.init(this);
       if (r < 0) this.log(`initcall ${mod.name}_init returned ${r}`);
     }
 
+    this.devtmpfs = new Devtmpfs(this);
+    this.mountFilesystems();
     this.init = this.spawn({ uid: 0, gid: 0, groups: [] }, 'init');
   }
 
@@ -644,352 +640,52 @@ export class Kernel implements ProcessHost, KernelServices {
   setDevNode(name: string, attrs: Partial<DevNodeAttrs>): number {
     const heap = this.dmaHeap.byDevName(name);
     if (heap === null) return -E.ENOENT;
-    const cur = this.nodeAttrs(heap);
-    this.devNodes.set(heap.devName, { ...cur, ...attrs, mode: (attrs.mode ?? cur.mode) & 0o7777 });
+    this.devtmpfs.setNodeAttrs(heap, attrs);
     return 0;
   }
 
-  private nodeAttrs(heap: DmaHeap): DevNodeAttrs {
-    return this.devNodes.get(heap.devName) ?? { mode: 0o600, uid: 0, gid: 0 };
-  }
-
-  // ---- VFS ---------------------------------------------------------------------------------
+  // ---- VFS (src/kernel/fs/namei.ts walks the mounts made here) ------------------------------
 
   /**
-   * ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS) as far as the model goes: the caller is the
-   * task, or has CAP_SYS_PTRACE (root), or has the task's uid and gid (__ptrace_may_access,
-   * kernel/ptrace.c; every task here is dumpable and there is no LSM).
+   * The mount table: the read-only root with devtmpfs on /dev, procfs on /proc, sysfs on /sys,
+   * debugfs on /sys/kernel/debug and cgroup2 on /sys/fs/cgroup (mount ids 21-26 in that order),
+   * and the internal mounts of memfds (1), dma-bufs (8), sync_files (11) and pidfds (16).
+   * @kernel init/do_mounts.c, drivers/base/devtmpfs.c devtmpfs_mount, fs/namespace.c kern_mount
    */
-  private ptraceMayRead(caller: Process, task: Process): boolean {
-    if (caller === task || caller.cred.uid === 0) return true;
-    return caller.cred.uid === task.cred.uid && caller.cred.gid === task.cred.gid;
+  private mountFilesystems(): void {
+    const m = this.mnts;
+    const rootfs = new Rootfs();
+    const root = m.mountRoot(21, rootfs, true);
+    m.mount(DEVTMPFS_MNT_ID, this.devtmpfs, { mnt: root, dentry: rootfs.dirs.dev }, true);
+    m.mount(23, new Procfs(this), { mnt: root, dentry: rootfs.dirs.proc });
+    const sysfs = new Sysfs(this);
+    const sys = m.mount(24, sysfs, { mnt: root, dentry: rootfs.dirs.sys });
+    m.mount(25, new Debugfs(this), { mnt: sys, dentry: sysfs.dirs.debug });
+    m.mount(26, new Cgroup2Fs(this.cgroups, kernfsSignedChar(this.profile, this.arch)), { mnt: sys, dentry: sysfs.dirs.cgroup });
+    m.kernMount(SHMEM_MNT_ID, internalSb('tmpfs', SHMEM_DEV));
+    m.kernMount(DMABUF_MNT_ID, internalSb('dmabuf', DMABUF_DEV));
+    m.kernMount(ANON_INODE_MNT_ID, internalSb('anon_inodefs', ANON_INODE_DEV));
+    m.kernMount(PIDFS_MNT_ID, internalSb('pidfs', PIDFS_DEV));
   }
 
-  /** generic_permission() for an open's access mode (O_RDONLY, O_WRONLY, O_RDWR). */
-  private permission(attrs: DevNodeAttrs, cred: Credentials, accmode: number): boolean {
-    return this.mayAccess(attrs, cred, accmode === 0 ? MAY_READ : accmode === 1 ? MAY_WRITE : MAY_READ | MAY_WRITE);
+  /** The VFS half of open(2) (namei.ts doFilpOpen), after the fd was reserved. */
+  openPath(proc: Process, path: string, flags: number): File | number {
+    return doFilpOpen(this, proc, path, flags);
   }
 
-  /**
-   * generic_permission(): root passes (CAP_DAC_OVERRIDE; CAP_DAC_READ_SEARCH for directories),
-   * else the owner, group or other bits must grant every bit of `mask` (MAY_READ, MAY_WRITE,
-   * MAY_EXEC).
-   * @kernel fs/namei.c generic_permission, acl_permission_check
-   */
-  private mayAccess(attrs: DevNodeAttrs, cred: Credentials, mask: number): boolean {
-    if (cred.uid === 0) return true;
-    let bits = attrs.mode & 7;
-    if (cred.uid === attrs.uid) bits = (attrs.mode >> 6) & 7;
-    else if (cred.gid === attrs.gid || cred.groups.includes(attrs.gid)) bits = (attrs.mode >> 3) & 7;
-    return (bits & mask) === mask;
+  /** readlink(2) of a path (namei.ts doReadlinkat). */
+  readlinkPath(proc: Process, path: string): string | number {
+    return doReadlinkat(this.mnts, proc, path);
   }
 
-  /**
-   * Owner and mode of a directory (`path` normalized): a cgroup's, a /proc/<pid> directory's (the
-   * task's uid and gid, as task_dump_owner() gives a dumpable task: /proc/<pid> 0555, fd/ 0500,
-   * fdinfo/ 0555), else 0755 root.
-   * @kernel fs/proc/base.c tgid_base_stuff, task_dump_owner; fs/proc/fd.c
-   */
-  private dirAttrs(path: string): DevNodeAttrs {
-    const cg = this.cgroupAt(path);
-    if (cg !== null) return { mode: cg.mode, uid: 0, gid: 0 };
-    const m = /^\/proc\/(\d+)(?:\/(fd|fdinfo))?$/.exec(path);
-    const task = m === null ? undefined : this.processes.get(Number(m[1]));
-    if (m === null || task === undefined) return { mode: 0o755, uid: 0, gid: 0 };
-    return { mode: m[2] === 'fd' ? 0o500 : 0o555, uid: task.cred.uid, gid: task.cred.gid };
+  /** mkdir(2) (namei.ts doMkdirat). */
+  mkdirPath(proc: Process, path: string, mode: number): number {
+    return doMkdirat(this.mnts, proc, path, mode);
   }
 
-  /**
-   * May `proc` use directory `path` (normalized) for `mask` (MAY_READ to list it, MAY_EXEC to
-   * look a name up in it)? Only /proc/<pid>/fd and /proc/<pid>/fdinfo refuse anyone: fd/ by its
-   * 0500 mode, which the task itself passes whatever its uid (proc_fd_permission); fdinfo/ by
-   * ptrace read access to the task first (proc_fdinfo_permission, 5.14), then its mode. Returns
-   * 0 or -EACCES.
-   * @kernel fs/proc/fd.c proc_fd_permission, proc_fdinfo_permission, proc_fdinfo_access_allowed
-   */
-  private procDirAccess(proc: Process, path: string, mask: number): number {
-    const m = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
-    const task = m === null ? undefined : this.processes.get(Number(m[1]));
-    if (m === null || task === undefined) return 0;
-    if (m[2] === 'fd' && proc === task) return 0;
-    if (m[2] === 'fdinfo' && !this.ptraceMayRead(proc, task)) return -E.EACCES;
-    return this.mayAccess(this.dirAttrs(path), proc.cred, mask) ? 0 : -E.EACCES;
-  }
-
-  /**
-   * The path walk's search permission (MAY_EXEC) on a /proc/<pid>/fd or fdinfo directory above
-   * `path`: another user's /proc/<pid>/fd/<n> is EACCES before the name is looked up, so even a
-   * closed fd's entry is EACCES, not ENOENT. Returns 0 or -EACCES.
-   * @kernel fs/namei.c link_path_walk, may_lookup
-   */
-  private procWalk(proc: Process, path: string): number {
-    const m = /^(\/proc\/\d+\/(?:fd|fdinfo))\/./.exec(path);
-    return m === null ? 0 : this.procDirAccess(proc, m[1]!, MAY_EXEC);
-  }
-
-  /**
-   * The VFS half of open(2), after the fd was reserved; `flags` are open(2)'s, already masked to
-   * VALID_OPEN_FLAGS (O_PATH ones to O_PATH_FLAGS). In the kernel's order: the path walk
-   * (EACCES), debugfs's 0700 directory (EACCES for users), O_TMPFILE (ENOENT, ENOTDIR, then
-   * EOPNOTSUPP on procfs and sysfs, EROFS elsewhere: docs/fidelity.md, read-only-paths), O_CREAT
-   * (an existing name: EEXIST with O_EXCL, EISDIR for a directory; a new one: ENOENT on procfs
-   * and sysfs, EROFS elsewhere), O_NOFOLLOW on a symbolic link (/proc/self, /proc/<pid>/fd/<n>:
-   * ELOOP), O_PATH (an fd for the place only), O_DIRECTORY (ENOTDIR), then the file's own open,
-   * and O_DIRECT on a file that cannot do it (EINVAL; every emulated file but a reopened memfd
-   * from 6.6). The file keeps the flags but O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC.
-   * @kernel fs/namei.c path_openat, open_last_lookups, do_open, do_tmpfile, may_open; fs/open.c do_dentry_open
-   */
-  openPath(proc: Process, rawPath: string, flags: number): File | number {
-    const fc = this.fc;
-    const path = normalize(rawPath, proc.pid);
-    if (path === null) return -E.ENOENT;
-    const walk = this.procWalk(proc, path);
-    if (walk < 0) return walk;
-    // debugfs is mounted 0700 root: nothing below it can be looked up by anyone else
-    if (path.startsWith('/sys/kernel/debug/') && proc.cred.uid !== 0) return -E.EACCES;
-    const fileFlags = flags & ~(fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC);
-    const exists = this.pathExists(path);
-    if ((flags & O_TMPFILE_BIT) !== 0) {
-      if (!exists) return -E.ENOENT;
-      if (!this.isDir(path)) return -E.ENOTDIR;
-      return isPseudoFs(path) ? -E.EOPNOTSUPP : -E.EROFS;
-    }
-    if ((flags & fc.O_CREAT) !== 0) {
-      if (!exists) {
-        const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-        return isPseudoFs(path) || !this.isDir(parent) ? -E.ENOENT : -E.EROFS;
-      }
-      if ((flags & fc.O_EXCL) !== 0) return -E.EEXIST;
-      if (this.isDir(path)) return -E.EISDIR;
-    }
-    const fdLink = /^\/proc\/\d+\/fd\/\d+$/.test(path);
-    const link = fdLink || (path === `/proc/${proc.pid}` && rawPath.split('/').filter((c) => c !== '' && c !== '.').pop() === 'self');
-    if (link && exists && (flags & fc.O_NOFOLLOW) !== 0 && (flags & fc.O_PATH) === 0) return -E.ELOOP;
-    if ((flags & fc.O_PATH) !== 0) return this.openPlace(proc, path, fileFlags, link && (flags & fc.O_NOFOLLOW) !== 0);
-    if ((flags & fc.O_DIRECTORY) !== 0 && exists && !fdLink && !this.isDir(path)) return -E.ENOTDIR;
-    const f = this.openResolved(proc, path, fileFlags);
-    if (typeof f === 'number') return f;
-    if ((fileFlags & fc.O_DIRECT) !== 0 && (f.mode & FMODE_CAN_ODIRECT) === 0) {
-      f.put();
-      return -E.EINVAL;
-    }
-    return f;
-  }
-
-  /**
-   * open(O_PATH): an fd for the place in the tree, with no permission check on the file itself
-   * and no operations (do_dentry_open with FMODE_PATH: read, write, ioctl, mmap are EBADF;
-   * fstat, fcntl F_GETFL, dup and a reopen through /proc/<pid>/fd work). Following an fd link
-   * still needs ptrace access to its task; with O_NOFOLLOW the fd is for the link itself.
-   * @kernel fs/open.c do_dentry_open (O_PATH), fs/namei.c path_openat
-   */
-  private openPlace(proc: Process, path: string, flags: number, theLink: boolean): File | number {
-    if (!this.pathExists(path)) return -E.ENOENT;
-    let inode: Inode;
-    let name: string;
-    let mnt: number;
-    const m = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
-    if (theLink) {
-      // the link itself: lrwxrwxrwx for /proc/self, an fd link as its file's f_mode shows it
-      inode = { ino: 0x110, mode: 0o120777, uid: proc.cred.uid, gid: proc.cred.gid, rdev: 0, dev: 0, size: 0 };
-      name = path;
-      mnt = 0;
-    } else if (m !== null) {
-      const task = this.processes.get(Number(m[1]))!;
-      const f = task.fileRaw(Number(m[2]))!;
-      if (!this.ptraceMayRead(proc, task)) return -E.EACCES;
-      if ((flags & this.fc.O_DIRECTORY) !== 0) return -E.ENOTDIR;
-      inode = f.inode;
-      name = f.pathName;
-      mnt = f.mntId;
-    } else {
-      if ((flags & this.fc.O_DIRECTORY) !== 0 && !this.isDir(path)) return -E.ENOTDIR;
-      // the inode the path names: what an open by init finds there (closed again at once)
-      const f = this.openResolved(this.init, path, this.fc.O_RDONLY);
-      if (typeof f === 'number') return f;
-      inode = f.inode;
-      name = f.pathName;
-      mnt = f.mntId;
-      f.put();
-    }
-    return new File(PATH_FOPS, inode, flags, FMODE_PATH | FMODE_OPENED, name, mnt, null);
-  }
-
-  /** The open of `path` (normalized, walked) with its permission checks; `flags` are the file's f_flags. */
-  private openResolved(proc: Process, path: string, flags: number): File | number {
-    const acc = flags & this.fc.O_ACCMODE;
-    if (path.startsWith('/dev/dma_heap/')) {
-      const heap = this.dmaHeap.byDevName(path.slice('/dev/dma_heap/'.length));
-      if (heap === null || heap.dying) return -E.ENOENT;
-      const attrs = this.nodeAttrs(heap);
-      if (!this.permission(attrs, proc.cred, acc)) return -E.EACCES;
-      const f = this.dmaHeap.open(heap, flags);
-      if (typeof f !== 'number') {
-        // the node's current owner and mode, as stat shows them
-        Object.assign(f.inode, { mode: 0o020000 | attrs.mode, uid: attrs.uid, gid: attrs.gid });
-      }
-      return f;
-    }
-    if (path === '/dev/udmabuf' && this.udmabuf !== null) {
-      // a misc device node: devtmpfs creates it 0600 root:root
-      if (!this.permission({ mode: 0o600, uid: 0, gid: 0 }, proc.cred, acc)) return -E.EACCES;
-      return this.udmabuf.open(flags);
-    }
-    // /proc/<pid>/fd/<n> reopens the file: a device node opens again, a memfd (a tmpfs file)
-    // gets a new open file on its inode; anonymous files (dma-bufs, sync_files) cannot be
-    // reopened (6.1 oracle: ENXIO). Following the link needs ptrace read access to the task
-    // (proc_pid_get_link -> proc_fd_access_allowed: EACCES), then the file's own permission.
-    const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
-    if (link !== null) {
-      const task = this.processes.get(Number(link[1]));
-      const f = task?.fileRaw(Number(link[2])) ?? null;
-      if (task === undefined || f === null) return -E.ENOENT;
-      if (!this.ptraceMayRead(proc, task)) return -E.EACCES;
-      if ((flags & this.fc.O_DIRECTORY) !== 0) return -E.ENOTDIR;
-      // an O_PATH fd reopens what it names (the "O_PATH reopen")
-      if (f.fop === this.dmaHeap.fops || f.fop === this.udmabuf?.fops || (f.fop === PATH_FOPS && !(f.inode instanceof ShmemInode))) return this.openPath(proc, f.pathName, flags);
-      if (this.shmem.isShmemFile(f) || f.inode instanceof ShmemInode) {
-        const i = f.inode;
-        if (!this.permission({ mode: i.mode & 0o7777, uid: i.uid, gid: i.gid }, proc.cred, acc)) return -E.EACCES;
-        return this.shmem.reopen(f, flags);
-      }
-      return -E.ENXIO;
-    }
-    const vf = this.virtualFile(path);
-    if (vf === null) {
-      if (!this.isDir(path)) return -E.ENOENT;
-      // a directory opens read-only (readdir is not a syscall here); writing it is EISDIR, then
-      // reading it needs its read permission (may_open -> inode_permission)
-      if (acc !== this.fc.O_RDONLY) return -E.EISDIR;
-      const access = this.procDirAccess(proc, path, MAY_READ);
-      if (access < 0) return access;
-      const d = this.dirAttrs(path);
-      const dinode: Inode = { ino: 0x100, mode: 0o040000 | d.mode, uid: d.uid, gid: d.gid, rdev: 0, dev: 0, size: 0 };
-      return new File(this.dirFops, dinode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, null);
-    }
-    // kernfs_fop_open(): a sysfs attribute without a store cannot be opened for writing, not even
-    // by root. cgroupfs files all share cgroup_file_write (which fails a read-only file's write
-    // with EINVAL), and procfs and debugfs files open too: there root (CAP_DAC_OVERRIDE) gets an
-    // fd whose write is EINVAL (observed on the 6.1 oracle)
-    const sysfsAttr = path.startsWith('/sys/') && !path.startsWith('/sys/fs/cgroup/') && !path.startsWith('/sys/kernel/debug/');
-    if (acc !== this.fc.O_RDONLY && vf.write === undefined && sysfsAttr) return -E.EACCES;
-    if (!this.permission({ mode: vf.mode, uid: vf.binary?.uid ?? vf.owner?.uid ?? 0, gid: vf.binary?.gid ?? vf.owner?.gid ?? 0 }, proc.cred, acc)) return -E.EACCES;
-    // proc_fdinfo_access_allowed (fs/proc/fd.c) and proc_maps_open -> proc_mem_open -> mm_access
-    // (fs/proc/task_mmu.c, kernel/fork.c): ptrace_may_access(PTRACE_MODE_READ_FSCREDS), which
-    // here is root or the task's own uid (every task is dumpable, no LSM)
-    if (vf.ptraceTask !== undefined && !this.ptraceMayRead(proc, vf.ptraceTask)) return -E.EACCES;
-    if (vf.binary !== undefined) {
-      const b = vf.binary;
-      const bnode: Inode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: b.uid, gid: b.gid, rdev: 0, dev: 0, size: 0 };
-      return new File(b.fops, bnode, flags, openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ, path, 0, b.priv(proc));
-    }
-    const inode: VirtualInode = { ino: vf.ino, mode: 0o100000 | vf.mode, uid: vf.owner?.uid ?? 0, gid: vf.owner?.gid ?? 0, rdev: 0, dev: 0, size: 0, text: vf.text };
-    let fmode = openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ;
-    if (vf.write !== undefined) {
-      inode.write = vf.write;
-      fmode |= FMODE_CAN_WRITE;
-    }
-    return new File(this.virtualFops, inode, flags, fmode, path, 0, null);
-  }
-
-  /**
-   * readlink(2) of a virtual path: /proc/<pid>/fd/<n> needs search permission on the fd
-   * directory (EACCES), the fd (ENOENT) and ptrace read access to the task (EACCES); anything
-   * else that exists is not a link (EINVAL).
-   * @kernel fs/proc/base.c proc_pid_readlink, proc_fd_access_allowed
-   */
-  readlinkPath(proc: Process, rawPath: string): string | number {
-    const path = normalize(rawPath, proc.pid);
-    if (path === null) return -E.ENOENT;
-    const walk = this.procWalk(proc, path);
-    if (walk < 0) return walk;
-    const m = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
-    if (m !== null) {
-      const task = this.processes.get(Number(m[1]));
-      const f = task?.fileRaw(Number(m[2])) ?? null;
-      if (task === undefined || f === null) return -E.ENOENT;
-      return this.ptraceMayRead(proc, task) ? f.pathName : -E.EACCES;
-    }
-    if (rawPath === '/proc/self') return String(proc.pid);
-    if (this.virtualFile(path) !== null || this.isDir(path) || (path.startsWith('/dev/dma_heap/') && this.dmaHeap.byDevName(path.slice(14)) !== null)) return -E.EINVAL;
-    if (path === '/dev/udmabuf' && this.udmabuf !== null) return -E.EINVAL;
-    return -E.ENOENT;
-  }
-
-  /**
-   * mkdir(2). The parent is looked up first (ENOENT, ENOTDIR), then an existing name → EEXIST.
-   * Only cgroupfs makes directories (root only: EACCES otherwise); procfs, sysfs and debugfs
-   * have no mkdir (EPERM); everywhere else the emulator has no writable file system (EROFS).
-   * @kernel fs/namei.c do_mkdirat, filename_create, vfs_mkdir; kernel/cgroup/cgroup.c cgroup_mkdir
-   */
-  mkdirPath(proc: Process, rawPath: string, mode: number): number {
-    const path = normalize(rawPath, proc.pid);
-    if (path === null) return -E.ENOENT;
-    const walk = this.procWalk(proc, path);
-    if (walk < 0) return walk;
-    if (path === '/') return -E.EEXIST;
-    const slash = path.lastIndexOf('/');
-    const parent = slash === 0 ? '/' : path.slice(0, slash);
-    const name = path.slice(slash + 1);
-    if (strBytes(name).length > 255) return -E.ENAMETOOLONG;
-    if (!this.isDir(parent)) return this.pathExists(parent) ? -E.ENOTDIR : -E.ENOENT;
-    if (this.pathExists(path)) return -E.EEXIST;
-    const cg = this.cgroupAt(parent);
-    if (cg === null) return isPseudoFs(parent) ? -E.EPERM : -E.EROFS;
-    // may_create(): write and search permission on the directory (root-owned)
-    if (!this.permission({ mode: cg.mode, uid: 0, gid: 0 }, proc.cred, this.fc.O_WRONLY)) return -E.EACCES;
-    // do_mkdirat() applies the umask (0022 here) and vfs_mkdir() keeps the permission bits
-    return this.cgroups.mkdir(cg, name, mode & 0o1777 & ~0o022);
-  }
-
-  /**
-   * rmdir(2). `.` → EINVAL, `..` → ENOTEMPTY, `/` → EBUSY; the parent is looked up (ENOENT,
-   * ENOTDIR); outside procfs, sysfs and cgroupfs the emulator has no writable file system
-   * (EROFS, checked before the name); a missing name → ENOENT; non-root → EACCES; not a
-   * directory → ENOTDIR; a mount point (/sys/fs/cgroup, /sys/kernel/debug) → EBUSY; other
-   * procfs/sysfs directories → EPERM; a cgroup → cgroup_rmdir (EBUSY while it has processes or
-   * children).
-   * @kernel fs/namei.c do_rmdir, may_delete, vfs_rmdir; fs/kernfs/dir.c kernfs_iop_rmdir; kernel/cgroup/cgroup.c cgroup_rmdir
-   */
-  rmdirPath(proc: Process, rawPath: string): number {
-    const lastRaw = rawPath.split('/').filter((c) => c !== '').pop();
-    if (lastRaw === '.') return -E.EINVAL;
-    if (lastRaw === '..') return -E.ENOTEMPTY;
-    const path = normalize(rawPath, proc.pid);
-    if (path === null) return -E.ENOENT;
-    const walk = this.procWalk(proc, path);
-    if (walk < 0) return walk;
-    if (path === '/') return -E.EBUSY;
-    const slash = path.lastIndexOf('/');
-    const parent = slash === 0 ? '/' : path.slice(0, slash);
-    if (!this.isDir(parent)) return this.pathExists(parent) ? -E.ENOTDIR : -E.ENOENT;
-    if (!isPseudoFs(parent)) return -E.EROFS;
-    if (!this.pathExists(path)) return -E.ENOENT;
-    if (proc.cred.uid !== 0) return -E.EACCES;
-    if (!this.isDir(path)) return -E.ENOTDIR;
-    if (path === CGROUP_MNT || path === '/sys/kernel/debug') return -E.EBUSY;
-    const cg = this.cgroupAt(path);
-    if (cg === null) return -E.EPERM;
-    return this.cgroups.rmdir(cg);
-  }
-
-  /** The cgroup whose directory is `path` (normalized), or null. */
-  private cgroupAt(path: string): Cgroup | null {
-    if (path !== CGROUP_MNT && !path.startsWith(`${CGROUP_MNT}/`)) return null;
-    return this.cgroups.lookup(path.slice(CGROUP_MNT.length).split('/').filter((c) => c !== ''));
-  }
-
-  /** Whether `path` (normalized) names anything: a directory, a virtual file, a device node or an fd link. */
-  private pathExists(path: string): boolean {
-    if (this.isDir(path) || this.virtualFile(path) !== null) return true;
-    if (path.startsWith('/dev/dma_heap/')) {
-      const heap = this.dmaHeap.byDevName(path.slice('/dev/dma_heap/'.length));
-      return heap !== null && !heap.dying;
-    }
-    if (path === '/dev/udmabuf') return this.udmabuf !== null;
-    const link = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
-    if (link !== null) return (this.processes.get(Number(link[1]))?.fileRaw(Number(link[2])) ?? null) !== null;
-    return false;
+  /** rmdir(2) (namei.ts doRmdir). */
+  rmdirPath(proc: Process, path: string): number {
+    return doRmdir(this.mnts, proc, path);
   }
 
   /**
@@ -1030,293 +726,37 @@ export class Kernel implements ProcessHost, KernelServices {
     }
   }
 
-  /** Names in a virtual directory as `proc` would list them, or null when it cannot (see {@link readdirAt}). */
-  readdir(rawPath: string, proc: Process = this.init): string[] | null {
-    const r = this.readdirAt(rawPath, proc);
+  /** Names in a directory as `proc` would list them, or null when it cannot (see {@link readdirAt}). */
+  readdir(path: string, proc: Process = this.init): string[] | null {
+    const r = this.readdirAt(path, proc);
     return typeof r === 'number' ? null : r;
   }
 
   /**
-   * Names in a virtual directory as `proc` lists them (open + getdents): the names, or a negated
-   * errno: ENOENT (no such directory), EACCES (a /proc/<pid> directory `proc` may not enter or
-   * read: another user's fd/ and fdinfo/, see {@link procDirAccess}).
+   * Names in a directory as `proc` lists them (opendir + getdents, without `.` and `..`): the
+   * names, or a negated errno as the open gives it (ENOENT, ENOTDIR, EACCES: another user's
+   * /proc/<pid>/fd and fdinfo, debugfs).
    */
-  readdirAt(rawPath: string, proc: Process = this.init): string[] | number {
-    const path = normalize(rawPath, proc.pid);
-    if (path === null) return -E.ENOENT;
-    const walk = this.procWalk(proc, path);
-    if (walk < 0) return walk;
-    const names = this.listDir(path);
-    if (names === null) return -E.ENOENT;
-    const access = this.procDirAccess(proc, path, MAY_READ);
-    return access < 0 ? access : names;
+  readdirAt(path: string, proc: Process = this.init): string[] | number {
+    const r = doReaddir(this, proc, path);
+    return typeof r === 'number' ? r : [...r];
   }
 
-  /** Names in a virtual directory (`path` normalized), or null when it is not one. */
-  private listDir(path: string): string[] | null {
-    const heaps = this.heaps();
-    switch (path) {
-      case '/dev/dma_heap':
-        return heaps.length === 0 ? null : heaps.map((h) => h.devName);
-      case '/sys/class/dma_heap':
-        return heaps.map((h) => h.devName);
-      case '/sys/kernel/dmabuf/buffers':
-        return this.profile.sysfsStats ? [...this.dmaBuf.list].map((b) => String(b.ino)) : null;
-      case '/sys/kernel/mm/cma':
-      case '/sys/kernel/debug/cma':
-        return this.cmaAreas.map((a) => a.name);
-      case '/sys/fs':
-        return ['cgroup'];
-      case '/proc':
-        // proc_root_readdir(): the fixed entries, then one directory per process (pid order)
-        return ['meminfo', 'self', 'sys', ...[...this.processes.keys()].sort((a, b) => a - b).map(String)];
-    }
-    const cg = this.cgroupAt(path);
-    if (cg !== null) return this.cgroups.readdir(cg);
-    if (this.board !== null && (path === DT_BASE || path.startsWith(DT_BASE + '/'))) {
-      const found = this.dtLookup(path.slice(DT_BASE.length));
-      if (found !== null && 'node' in found) return ['name', ...found.node.props.map((p) => p.name).filter((n) => n !== 'name'), ...found.node.children.map((c) => c.name)];
-      return null;
-    }
-    const sb = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)$/.exec(path);
-    if (sb !== null) return this.profile.sysfsStats && this.dmaBuf.byIno(Number(sb[1])) !== null ? ['exporter_name', 'size'] : null;
-    const pd = /^\/proc\/(\d+)$/.exec(path);
-    // the /proc/<pid> entries the emulator has (fs/proc/base.c tgid_base_stuff has many more)
-    if (pd !== null) return this.processes.has(Number(pd[1])) ? ['comm', 'fd', 'fdinfo', 'maps', 'oom_score', 'oom_score_adj', 'pagemap', 'status'] : null;
-    const pm = /^\/proc\/(\d+)\/(fd|fdinfo)$/.exec(path);
-    if (pm !== null) {
-      const p = this.processes.get(Number(pm[1]));
-      return p === undefined ? null : p.openFds().map(String);
-    }
-    return null;
+  /** /proc/<pid>/oom_score of `p`. */
+  oomScore(p: Process): number {
+    return oomScore(this.oomTask(p), this.totalRamPages(), this.pageSize);
   }
 
-  private isDir(path: string): boolean {
-    return this.listDir(path) !== null || ['/', '/dev', '/proc', '/sys', '/sys/kernel', '/sys/kernel/debug', '/sys/kernel/debug/dma_buf', '/sys/class', '/sys/firmware', '/sys/firmware/devicetree'].includes(path);
+  /** The file operations of /proc/<pid>/pagemap (made on first use). */
+  pagemapFops(): FileOperations {
+    this.pagemapOps ??= pagemapFops({ pageSize: this.pageSize, arch: this.arch, dmaBufFops: this.dmaBuf.fops, shmemFops: this.shmem.fops, processes: () => this.processes.values() });
+    return this.pagemapOps;
   }
 
-  /** The virtual text files (procfs, sysfs, debugfs, cgroupfs). */
-  private virtualFile(path: string): VirtualFile | null {
-    let m: RegExpExecArray | null;
-    if (path.startsWith(`${CGROUP_MNT}/`)) {
-      const slash = path.lastIndexOf('/');
-      const cg = this.cgroupAt(path.slice(0, slash));
-      return cg === null ? null : this.cgroups.file(cg, path.slice(slash + 1));
-    }
-    if ((m = /^\/proc\/(\d+)\/fdinfo\/(\d+)$/.exec(path)) !== null) {
-      const p = this.processes.get(Number(m[1]));
-      const fd = Number(m[2]);
-      const f = p?.fileRaw(fd) ?? null;
-      if (p === undefined || f === null) return null;
-      // 0444 since the fdinfo directory itself needs ptrace access (5.14; 0400 before)
-      return { mode: 0o444, ino: 0x10000 + fd, text: () => this.fdinfo(p, fd, f), owner: { uid: p.cred.uid, gid: p.cred.gid }, ptraceTask: p };
-    }
-    if ((m = /^\/proc\/(\d+)\/maps$/.exec(path)) !== null) {
-      const p = this.processes.get(Number(m[1]));
-      if (p === undefined) return null;
-      return { mode: 0o444, ino: 0x20000 + p.pid, text: () => this.maps(p), owner: { uid: p.cred.uid, gid: p.cred.gid }, ptraceTask: p };
-    }
-    if ((m = /^\/proc\/(\d+)\/pagemap$/.exec(path)) !== null) {
-      const p = this.processes.get(Number(m[1]));
-      if (p === undefined) return null;
-      // 0400, owned by the task, opened through mm_access() (ptrace read access); PFNs only for
-      // an opener with CAP_SYS_ADMIN (fs/proc/base.c, task_mmu.c pagemap_open, pagemap_read)
-      const priv = (opener: Process): PagemapFile => ({ proc: p, showPfn: opener.cred.uid === 0 });
-      this.pagemapOps ??= pagemapFops({ pageSize: this.pageSize, arch: this.arch, dmaBufFops: this.dmaBuf.fops, shmemFops: this.shmem.fops, processes: () => this.processes.values() });
-      return { mode: 0o400, ino: 0xa0000 + p.pid, text: () => '', binary: { fops: this.pagemapOps, uid: p.cred.uid, gid: p.cred.gid, priv }, ptraceTask: p };
-    }
-    if ((m = /^\/proc\/(\d+)\/comm$/.exec(path)) !== null) {
-      const p = this.processes.get(Number(m[1]));
-      if (p === undefined) return null;
-      // comm_show(): the task name (at most TASK_COMM_LEN - 1 = 15 bytes) and a newline; 0644, written by the task itself
-      return { mode: 0o644, ino: 0x38000 + p.pid, text: () => `${p.comm.slice(0, 15)}\n`, owner: { uid: p.cred.uid, gid: p.cred.gid } };
-    }
-    if ((m = /^\/proc\/(\d+)\/(status|oom_score|oom_score_adj)$/.exec(path)) !== null) {
-      const p = this.processes.get(Number(m[1]));
-      if (p === undefined) return null;
-      return this.procMemFile(p, m[2]!);
-    }
-    if (path === '/proc/sys/kernel/osrelease') return { mode: 0o444, ino: 0x30001, text: () => `${this.profile.release}\n` };
-    if (path === '/proc/meminfo') return { mode: 0o444, ino: 0x30002, text: () => this.meminfo() };
-    if (path === '/proc/cmdline') return { mode: 0o444, ino: 0x30003, text: () => `${this.cmdline}\n` };
-    // kernel/configs.c (CONFIG_IKCONFIG_PROC): the build's .config, gzip-compressed
-    if (path === '/proc/config.gz') return { mode: 0o444, ino: 0x30004, text: () => bytesStr(gzipStored(strBytes(this.kconfigText()))) };
-    if (this.board !== null && path.startsWith(DT_BASE + '/')) {
-      // drivers/of/kobj.c: a property is a read-only file of its raw bytes
-      const found = this.dtLookup(path.slice(DT_BASE.length));
-      if (found !== null && 'prop' in found) return { mode: 0o444, ino: 0xa0000, text: () => bytesStr(found.prop) };
-    }
-    if ((m = /^\/sys\/class\/dma_heap\/([^/]+)\/(dev|uevent)$/.exec(path)) !== null) {
-      const heap = this.dmaHeap.byDevName(m[1]!);
-      if (heap === null || heap.dying) return null;
-      const major = devMajor(heap.inode.rdev);
-      const minor = devMinor(heap.inode.rdev);
-      return m[2] === 'dev'
-        ? { mode: 0o444, ino: 0x40000 + heap.minor * 2, text: () => `${major}:${minor}\n` }
-        : { mode: 0o644, ino: 0x40001 + heap.minor * 2, text: () => `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=dma_heap/${heap.devName}\n` };
-    }
-    if (path === '/sys/kernel/debug/dma_buf/bufinfo') return { mode: 0o444, ino: 0x50000, text: () => this.dmaBuf.bufinfo() };
-    if (this.profile.sysfsStats && (m = /^\/sys\/kernel\/dmabuf\/buffers\/(\d+)\/(exporter_name|size)$/.exec(path)) !== null) {
-      const buf = this.dmaBuf.byIno(Number(m[1]));
-      if (buf === null) return null;
-      return { mode: 0o444, ino: 0x60000 + buf.ino, text: () => (m![2] === 'size' ? `${buf.size}\n` : `${buf.expName}\n`) };
-    }
-    if ((m = /^\/sys\/kernel\/mm\/cma\/([^/]+)\/(alloc_pages_success|alloc_pages_fail|release_pages_success)$/.exec(path)) !== null) {
-      const a = this.cmaAreas.find((x) => x.name === m![1]);
-      if (a === undefined) return null;
-      // release_pages_success appeared in 6.10 (mm/cma_sysfs.c)
-      if (m[2] === 'release_pages_success' && this.profile.name === '6.1') return null;
-      const v = () => (m![2] === 'alloc_pages_success' ? a.allocPagesSuccess : m![2] === 'alloc_pages_fail' ? a.allocPagesFail : a.releasePagesSuccess);
-      return { mode: 0o444, ino: 0x70000, text: () => `${v()}\n` };
-    }
-    if ((m = /^\/sys\/kernel\/debug\/cma\/([^/]+)\/(base_pfn|count|order_per_bit|used|maxchunk)$/.exec(path)) !== null) {
-      const a = this.cmaAreas.find((x) => x.name === m![1]);
-      if (a === undefined) return null;
-      const key = m[2]!;
-      const v = () => ({ base_pfn: a.basePfn, count: a.count, order_per_bit: a.orderPerBit, used: a.used, maxchunk: a.maxchunk })[key];
-      return { mode: 0o444, ino: 0x80000, text: () => `${v()}\n` };
-    }
-    if (this.memAccountingParam && path === '/sys/module/dma_heap/parameters/mem_accounting') {
-      return { mode: 0o444, ino: 0x90000, text: () => (this.memAccounting ? 'Y\n' : 'N\n') };
-    }
-    return null;
-  }
-
-  /**
-   * /proc/<pid>/status (a subset: the identity and memory lines), /proc/<pid>/oom_score (0444)
-   * and /proc/<pid>/oom_score_adj (0644, owned by the task: kstrtoint of the first 12 bytes,
-   * white space stripped; see Process.setOomScoreAdj).
-   * @kernel fs/proc/array.c proc_pid_status, fs/proc/task_mmu.c task_mem; fs/proc/base.c proc_oom_score, oom_score_adj_write
-   */
-  private procMemFile(p: Process, name: string): VirtualFile {
-    const owner = { uid: p.cred.uid, gid: p.cred.gid };
-    const ino = 0xb0000 + p.pid * 4;
-    if (name === 'oom_score') return { mode: 0o444, ino: ino + 1, owner, text: () => `${oomScore(this.oomTask(p), this.totalRamPages(), this.pageSize)}\n` };
-    if (name === 'oom_score_adj') {
-      return {
-        mode: 0o644, ino: ino + 2, owner, text: () => `${p.oomScoreAdj}\n`,
-        write: (text, writer) => {
-          const v = kstrtoint(strstrip(text.slice(0, 12)));
-          return v === null ? -E.EINVAL : p.setOomScoreAdj(v, writer);
-        },
-      };
-    }
-    return {
-      mode: 0o444, ino, owner,
-      text: () => {
-        const kb = (pages: number) => `${String((pages * this.pageSize) / 1024).padStart(8, ' ')} kB\n`;
-        const rss = p.mm.rss();
-        const { uid, gid } = p.cred;
-        return `Name:\t${p.comm.slice(0, 15)}\nTgid:\t${p.pid}\nPid:\t${p.pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${gid}\t${gid}\t${gid}\t${gid}\n` +
-          `VmSize:\t${kb(p.mm.totalVm)}VmRSS:\t${kb(rss.anon + rss.file + rss.shmem)}RssAnon:\t${kb(rss.anon)}RssFile:\t${kb(rss.file)}RssShmem:\t${kb(rss.shmem)}`;
-      },
-    };
-  }
-
-  /** /proc/<pid>/fdinfo/<fd> @kernel fs/proc/fd.c seq_show */
-  private fdinfo(p: Process, fd: number, f: File): string {
-    const flags = f.flags | (p.isCloexec(fd) ? this.fc.O_CLOEXEC : 0);
-    let s = `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${f.mntId}\nino:\t${f.inode.ino}\n`;
-    if (f.fop.showFdinfo) s += f.fop.showFdinfo(f);
-    return s;
-  }
-
-  /** /proc/<pid>/maps (mm-user.ts mapsText) */
-  private maps(p: Process): string {
-    return mapsText(p.mm, (f) => `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`);
-  }
-
-  /**
-   * A node or property of the board's tree under /sys/firmware/devicetree/base (drivers/of/kobj.c:
-   * a directory per node named with its full name, a file per property, and a `name` file with
-   * the node's base name).
-   */
-  private dtLookup(rel: string): { node: DtNode } | { prop: Uint8Array } | null {
-    let node = this.board!.root;
-    const parts = rel.split('/').filter((x) => x !== '');
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      const child = node.children.find((c) => c.name === part);
-      if (child !== undefined) {
-        node = child;
-        continue;
-      }
-      if (i !== parts.length - 1) return null;
-      if (part === 'name') return { prop: strBytes(`${baseName(node.name)}\0`) };
-      const p = node.props.find((x) => x.name === part);
-      return p === undefined ? null : { prop: p.value };
-    }
-    return { node };
-  }
-
-  /** The emulated build's .config: what /proc/config.gz holds (the options this emulator models). */
+  /** The build's .config: what /proc/config.gz holds (kconfig.ts; the given one, or the emulated build's). */
   kconfigText(): string {
-    const y = (on: boolean, name: string) => (on ? `${name}=y` : `# ${name} is not set`);
-    const mods = new Set(this.heapModules);
-    const p = this.profile;
-    return [
-      '#',
-      '# Automatically generated file; DO NOT EDIT.',
-      `# Linux/${this.arch === 'x86_64' ? 'x86' : 'arm64'} ${p.release} Kernel Configuration (dmaheap emulated kernel)`,
-      '#',
-      'CONFIG_CMA=y',
-      `CONFIG_CMA_SIZE_MBYTES=${this.cmaSizeMbytes}`, // (the command line's cma= overrides it)
-      `CONFIG_CMA_ALIGNMENT=${this.cmaAlignment}`,
-      'CONFIG_DMA_CMA=y',
-      'CONFIG_SWIOTLB=y',
-      'CONFIG_MEMCG=y',
-      'CONFIG_DMA_SHARED_BUFFER=y',
-      y(p.sysfsStats, 'CONFIG_DMABUF_SYSFS_STATS'),
-      'CONFIG_DMABUF_HEAPS=y',
-      y(mods.has('system'), 'CONFIG_DMABUF_HEAPS_SYSTEM'),
-      y(mods.has('cma'), 'CONFIG_DMABUF_HEAPS_CMA'),
-      ...(p.cmaLegacyDuplicate ? [y(mods.has('cma'), 'CONFIG_DMABUF_HEAPS_CMA_LEGACY')] : []),
-      y(mods.has('coherent') && this.features.coherentHeap !== false, 'CONFIG_DMABUF_HEAPS_COHERENT'),
-      ...(p.teeProtectedHeaps ? [y(mods.has('tee'), 'CONFIG_TEE_DMABUF_HEAPS')] : []),
-      y(this.udmabuf !== null, 'CONFIG_UDMABUF'),
-      '',
-    ].join('\n');
+    return this.build.text;
   }
-
-  /**
-   * The /proc/meminfo lines the tools read (a subset; see docs/fidelity.md), in the kernel's
-   * order. MemFree counts the free pages of the page allocator and of the CMA areas; everything
-   * else of MemTotal is in use (heap buffers, anonymous memory, shmem pages). MemAvailable is
-   * MemFree: there are no reserves (watermarks) and nothing reclaimable (no page cache, no swap).
-   * @kernel fs/proc/meminfo.c meminfo_proc_show
-   */
-  private meminfo(): string {
-    const kb = (pages: number) => String((pages * this.pageSize) / 1024).padStart(8, ' ') + ' kB\n';
-    const cmaTotal = this.cmaAreas.reduce((n, a) => n + a.count, 0);
-    const cmaFree = this.cmaAreas.reduce((n, a) => n + a.availableCount, 0);
-    const free = this.buddy.freePages + cmaFree;
-    return `MemTotal:       ${kb(this.totalRamPages())}MemFree:        ${kb(free)}MemAvailable:   ${kb(free)}` +
-      `AnonPages:      ${kb(this.anonPages)}Shmem:          ${kb(this.shmem.pages + this.shmemAnonPages)}` +
-      `CmaTotal:       ${kb(cmaTotal)}CmaFree:        ${kb(cmaFree)}`;
-  }
-}
-
-interface VirtualInode extends Inode {
-  readonly text: () => string | number;
-  write?: (text: string, proc: Process) => number;
-}
-
-/** Paths on procfs, sysfs (with debugfs and cgroupfs mounted below it): no directory can be made there except in cgroupfs. */
-function isPseudoFs(path: string): boolean {
-  return path === '/proc' || path.startsWith('/proc/') || path === '/sys' || path.startsWith('/sys/');
-}
-
-/** Absolute path with `/proc/self` resolved and no empty, `.` or trailing components. */
-function normalize(path: string, pid: number): string | null {
-  if (!path.startsWith('/')) return null;
-  const parts: string[] = [];
-  for (const c of path.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') parts.pop();
-    else parts.push(c);
-  }
-  if (parts[0] === 'proc' && parts[1] === 'self') parts[1] = String(pid);
-  return '/' + parts.join('/');
 }
 
 /** `ranges` minus `holes` (both lists of byte ranges), sorted. */
@@ -1364,8 +804,27 @@ function teePoolsOf(board: DeviceTree | null, regions: readonly ReservedRegion[]
   return pools;
 }
 
-function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
-}
 
 export { DMA_HEAP_MAJOR };
+
+/**
+ * KernelConfig's older fields as Kconfig options on top of `kconfig`: `heaps` (the system, CMA
+ * and TEE heap symbols), `cmaSizeMbytes`, `cmaAlignment` and `udmabuf`.
+ */
+function legacyOptions(config: KernelConfig, profile: Profile): [string, string][] {
+  const opts: [string, string][] = [];
+  if (config.heaps !== undefined) {
+    const h = new Set(config.heaps);
+    opts.push(['DMABUF_HEAPS_SYSTEM', h.has('system') ? 'y' : 'n'], ['DMABUF_HEAPS_CMA', h.has('cma') ? 'y' : 'n']);
+    if (profile.teeProtectedHeaps && !h.has('tee')) opts.push(['TEE_DMABUF_HEAPS', 'n']);
+  }
+  if (config.cmaSizeMbytes !== undefined) {
+    const v = String(config.cmaSizeMbytes);
+    const problem = Number.isSafeInteger(config.cmaSizeMbytes) ? kconfigValueProblem('CMA_SIZE_MBYTES', v) : `CONFIG_CMA_SIZE_MBYTES is a whole number of MiB, not ${v}`;
+    if (problem !== null) throw new KernelConfigError(problem);
+    opts.push(['CMA_SIZE_MBYTES', v]);
+  }
+  if (config.cmaAlignment !== undefined) opts.push(['CMA_ALIGNMENT', String(config.cmaAlignment)]);
+  if (config.udmabuf !== undefined) opts.push(['UDMABUF', config.udmabuf ? 'y' : 'n']);
+  return opts;
+}

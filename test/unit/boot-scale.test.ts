@@ -40,10 +40,14 @@ for (const [ram, what] of [[256 * TiB, '256 TiB'], [4 * PiB, '4 PiB']] as const)
     assert.deepEqual(k.memoryPlan.ram, [{ base: 0x80000000, size: 2 ** 47 }]);
     assert.ok(k.dmesg.includes("Memory doesn't fit in the linear mapping, VA_BITS too small"));
     assert.deepEqual(k.memoryPlan.diagnostics, [ARM64_NOTE(ram === 4 * PiB ? '3968 TiB' : '128 TiB', what, '128 TiB')]);
-    // all of it reaches the page allocator but the 64 MiB swiotlb pool below 4 GiB
-    assert.equal(k.buddy.totalPages, 2 ** 47 / 4096 - (64 * 2 ** 20) / 4096);
-    // [0xfbfff000, 0xfffff000) is not 4 MiB-aligned: it cuts into 17 of the max-order blocks
-    assert.equal(k.buddy.freeBlocks(10), 2 ** 47 / (4 * 2 ** 20) - 17);
+    // all of it reaches the page allocator but the 64 MiB swiotlb pool below 4 GiB, the linear
+    // map's page tables (paging_init(), page-granular: 2^26 PTE tables of 2 MiB, 2^17 PMD tables
+    // of 1 GiB, 256 PUD tables of 512 GiB) and the page the unflattened tree (1188 bytes) starts
+    const tables = 2 ** 26 + 2 ** 17 + 2 ** 8;
+    assert.equal(k.buddy.totalPages, 2 ** 47 / 4096 - (64 * 2 ** 20) / 4096 - tables - 1);
+    // [0xfbfff000, 0xfffff000) is not 4 MiB-aligned: it cuts into 17 of the max-order blocks;
+    // the tables and the tree take the top tables + 1 pages: 65665 blocks, the lowest one in part
+    assert.equal(k.buddy.freeBlocks(10), 2 ** 47 / (4 * 2 ** 20) - 17 - Math.ceil((tables + 1) / 1024));
   });
 
   test(`a ${what} machine boots on x86-64 with 64 TiB (MAX_PHYSMEM_BITS 46), and e820's last_pfn line`, () => {
@@ -96,9 +100,13 @@ test('16,000 memory banks and 3,000 reserved regions boot, every one accounted f
     assert.equal(plan.regions.filter((r) => r.status === 'failed' && r.reason === 'more than MAX_RESERVED_REGIONS regions').length, 2936);
     assert.equal(k.dmesg.filter((l) => l === 'OF: reserved mem: not enough space for all defined regions.').length, 2936);
     // what is left for the page allocator: the banks minus the regions minus the swiotlb pool,
-    // which is halved down to what fits in one 2 MiB bank (1024 slots)
+    // which is halved down to what fits in one 2 MiB bank (1024 slots), minus arm64's early
+    // allocations: 16064 page-table pages (one PTE table per bank, 63 PMD tables for the 62.5 GiB
+    // the banks span, a PUD table), the unflattened tree (323 pages) and, from 6.12, the
+    // reserved_mem array (3000 regions of 48 bytes: 36 pages)
     assert.equal(k.devices.swiotlb?.nslabs, 1024);
-    assert.equal(k.buddy.totalPages, (16000 * 0x200000 - 3000 * 0x100000 - 1024 * 2048) / 4096);
+    const early = 16000 + 63 + 1 + 323 + (profile === '6.1' ? 0 : 36);
+    assert.equal(k.buddy.totalPages, (16000 * 0x200000 - 3000 * 0x100000 - 1024 * 2048) / 4096 - early);
   }
 });
 

@@ -92,6 +92,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: out(demo, '--ram', '4G'),
       'page-size': out([...demo, '--arch', 'arm64'], '--page-size', '16K'),
       arch: out(demo, '--arch', 'arm64'),
+      kconfig: out(demo, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
+      loader: machine([...demo, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     heaps: {
       backend: out(['heaps'], '--backend', 'emulated'),
@@ -105,6 +107,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: out(heaps, '--ram', '4G'),
       'page-size': machine([...heaps, '--arch', 'arm64'], '--page-size', '16K'),
       arch: out(heaps, '--arch', 'arm64'),
+      kconfig: out(heaps, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
+      loader: machine([...heaps, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     'lint-names': {
       'fail-on': out(lint, '--fail-on', 'changeable'),
@@ -117,6 +121,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: out(lint, '--ram', '4G'),
       'page-size': machine([...lint, '--arch', 'arm64'], '--page-size', '16K'),
       arch: out(lint, '--arch', 'arm64'),
+      kconfig: machine(lint, '--kconfig', 'CMA_AREAS=2'),
+      loader: machine([...lint, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     dump: {
       all: out(dump, '-a'),
@@ -133,6 +139,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: machine(dump, '--ram', '4G'),
       'page-size': machine([...dump, '--arch', 'arm64'], '--page-size', '16K'),
       arch: machine(dump, '--arch', 'arm64'),
+      kconfig: machine(dump, '--kconfig', 'CMA_AREAS=2'),
+      loader: machine([...dump, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     doctor: {
       backend: out(['doctor'], '--backend', 'emulated'),
@@ -148,6 +156,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: out([...doctor, '--cmdline', 'cma=1G'], '--ram', '1G'),
       'page-size': machine([...doctor, '--arch', 'arm64'], '--page-size', '16K'),
       arch: out(doctor, '--arch', 'arm64'),
+      kconfig: out(doctor, '--kconfig', 'DMABUF_HEAPS=n'),
+      loader: machine([...doctor, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     top: {
       once: out(['top', '--backend', 'emulated'], '--once'),
@@ -163,6 +173,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: machine(top, '--ram', '4G'),
       'page-size': machine([...top, '--arch', 'arm64'], '--page-size', '16K'),
       arch: machine(top, '--arch', 'arm64'),
+      kconfig: machine(top, '--kconfig', 'CMA_AREAS=2'),
+      loader: machine([...top, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     alloc: {
       name: out(alloc, '--name', 'x'),
@@ -178,6 +190,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: out(alloc, '--ram', '4G'),
       'page-size': out([...alloc, '--arch', 'arm64'], '--page-size', '16K'),
       arch: out(alloc, '--arch', 'arm64'),
+      kconfig: out(alloc, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
+      loader: machine([...alloc, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     'conformance run': {
       backend: out(conf, '--backend', 'linux'),
@@ -193,6 +207,8 @@ function effects(): Record<string, Record<string, Effect>> {
       ram: out([...conf, '--cmdline', 'cma=4G'], '--ram', '8G'),
       'page-size': machine([...conf, '--arch', 'arm64'], '--page-size', '16K'),
       arch: machine(conf, '--arch', 'arm64'),
+      kconfig: out(conf, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
+      loader: machine([...conf, '--arch', 'arm64'], '--loader', 'qemu-virt'),
       'allow-host-paths': out([...conf.slice(0, 2), join(casesDir, 'host.json')], '--allow-host-paths'),
     },
   };
@@ -254,7 +270,7 @@ test('options that do not apply are refused, with the reason, never ignored', as
     [['conformance', 'run', 'x', '--demo-workload'], 'dmaheap conformance: --demo-workload does not apply to conformance run (it is an option of dump, top)', "'dmaheap conformance run --help' lists its options"],
   ];
   for (const cmd of ['heaps', 'dump', 'doctor', 'top', 'alloc']) {
-    for (const opt of ['board', 'profile', 'cmdline', 'features', 'ram', 'page-size', 'arch']) {
+    for (const opt of ['board', 'profile', 'cmdline', 'features', 'ram', 'page-size', 'arch', 'kconfig', 'loader']) {
       const args = cmd === 'alloc' ? ['alloc', 'system', '1M'] : [cmd];
       cases.push([[...args, '--backend', 'linux', `--${opt}`, 'x'], `dmaheap ${cmd}: --${opt} applies to the emulated machine; with --backend linux the machine is this one`, `leave out --${opt} to look at this machine, or use --backend emulated`]);
     }

@@ -11,6 +11,9 @@ const root = (p: string): string => fileURLToPath(new URL(`../../../${p}`, impor
 /** The oracle's heaps (probe-6.1.out: list-heaps). */
 const ORACLE_HEAPS = ['reserved', 'system'];
 
+/** The heap facts of the oracle VM (docs/conformance.md, "Machine facts"): a case's "${cma_heap}". */
+const ORACLE_HEAP_FACTS: Readonly<Record<string, string>> = { '${cma_heap}': 'reserved' };
+
 /** Probe lines deliberately without a case; each must appear in docs/conformance.md. */
 const NOT_COVERED = [
   'system/alloc-len-u64-max-minus-4095',
@@ -32,7 +35,7 @@ function caseNames(): Set<string> {
   const names = new Set<string>();
   for (const f of files) {
     for (const c of f.cases) {
-      const heaps = c.heaps === null ? [null] : c.heaps === '*' ? ORACLE_HEAPS : c.heaps;
+      const heaps = c.heaps === null ? [null] : c.heaps === '*' ? ORACLE_HEAPS : c.heaps.map((h) => ORACLE_HEAP_FACTS[h] ?? h);
       for (const h of heaps) names.add(h === null ? c.name : c.name.split('${heap}').join(h));
     }
   }

@@ -31,7 +31,6 @@ const MFD_CLOEXEC = 1;
 
 type Kind = 'system' | 'reserved' | 'memfd' | 'anon' | 'shanon';
 const KINDS: readonly Kind[] = ['system', 'reserved', 'memfd', 'anon', 'shanon'];
-const FAILED = -1;
 
 /** One probe run: the emulated machine the referees run on (2 GiB, cma=64M), one root process. */
 class Probe {
@@ -387,7 +386,9 @@ function mergeCases(P: Probe, kind: Kind): void {
 
 function mremapCases(P: Probe, kind: Kind): void {
   const p = P.p;
-  let { p: a, fd } = P.mapat(kind, 8, 4, PROT_READ | PROT_WRITE);
+  const m0 = P.mapat(kind, 8, 4, PROT_READ | PROT_WRITE);
+  const fd = m0.fd;
+  let a = m0.p;
   for (let i = 0; i < 4; i++) P.poke(a + i * PS, 0x30 + i);
   let q: number;
   P.mline('mremap-bad-flag', p.mremap(a, 4 * PS, 4 * PS, 8));

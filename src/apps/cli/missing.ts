@@ -12,6 +12,7 @@
  */
 import type { Kernel } from '../../backends/emulated/index.js';
 import type { HeapDescription } from '../../backends/emulated/index.js';
+import { builtIn } from '../../kernel/kconfig.js';
 import { formatPa, parseCmaParam, parseCmdline } from '../../kernel/mm/cmdline.js';
 import type { ReservedRegion } from '../../kernel/of/reserved-mem.js';
 import { isAvailable, propCells, propStrings } from '../../kernel/of/tree.js';
@@ -73,6 +74,24 @@ function regionNext(r: ReservedRegion): string {
   return 'fix the node (docs/device-tree.md); the lines above are what the kernel says';
 }
 
+/**
+ * Why the kernel configuration gives no CMA heap at all (docs/kconfig.md), or null: no heaps
+ * framework, no CONFIG_DMA_CMA (no area: cma= and the CMA regions do nothing), or no CMA heap
+ * driver (=m: a module the emulated kernel does not load).
+ */
+function cmaHeapOff(k: Kernel): { reason: string; next: string } | null {
+  const b = k.build;
+  if (!builtIn(b, 'DMABUF_HEAPS')) return { reason: 'the kernel is built without CONFIG_DMABUF_HEAPS: there are no heaps at all', next: 'a kernel with CONFIG_DMABUF_HEAPS=y and CONFIG_DMABUF_HEAPS_CMA=y (here: --kconfig DMABUF_HEAPS=y,DMABUF_HEAPS_CMA=y)' };
+  if (!builtIn(b, 'DMA_CMA')) return { reason: `the kernel is built without CONFIG_DMA_CMA${builtIn(b, 'CMA') ? '' : ' (and CONFIG_CMA)'}: no CMA area, whatever cma= and the device tree say`, next: 'a kernel with CONFIG_CMA=y and CONFIG_DMA_CMA=y (here: --kconfig CMA=y,DMA_CMA=y)' };
+  const v = b.values.get('DMABUF_HEAPS_CMA') ?? 'n';
+  if (v !== 'y') {
+    return v === 'm'
+      ? { reason: 'the CMA heap is a module (CONFIG_DMABUF_HEAPS_CMA=m) that is not loaded: the CMA area exists, its heap does not', next: 'modprobe cma_heap on a real system (here: --kconfig DMABUF_HEAPS_CMA=y)' }
+      : { reason: 'the kernel is built without CONFIG_DMABUF_HEAPS_CMA: the CMA area exists, but no heap over it', next: 'a kernel with CONFIG_DMABUF_HEAPS_CMA=y (here: --kconfig DMABUF_HEAPS_CMA=y)' };
+  }
+  return null;
+}
+
 /** The command-line (or Kconfig) CMA area, when one was asked for and not made. */
 function cmdlineArea(k: Kernel, heaps: readonly HeapDescription[]): MissingHeap | null {
   const value = parseCmdline(k.cmdline).get('cma');
@@ -90,6 +109,8 @@ function cmdlineArea(k: Kernel, heaps: readonly HeapDescription[]): MissingHeap 
     };
   }
   if (parsed.size === 0) return null; // cma=0: no area, as asked
+  const off = cmaHeapOff(k);
+  if (off !== null) return { names, wanted, reason: off.reason, log: [], next: off.next };
   const log = k.dmesg.filter((l) => l.startsWith('cma: ') && !l.startsWith('cma: Reserved '));
   const size = fmtBytes(parsed.size);
   const limit = log.map((l) => /exceeds limit \((0x[0-9a-f]+)\)/.exec(l)?.[1]).find((x) => x !== undefined);
@@ -142,6 +163,11 @@ export function missingHeaps(k: Kernel, heaps: readonly HeapDescription[]): Miss
         reason: `cma=${cmaParam} on the command line replaces the device tree's default CMA region${p.cmaHeapPerRegion ? ' (the region is not even reserved)' : ''}; ${none ? 'and with a size of 0 there is no default CMA area at all' : 'the default CMA heap is the command-line area'}`,
         log, next: `to get ${r.name} back, remove cma= from the command line (the board's bootargs, or --cmdline); code that opens /dev/dma_heap/${r.name} should fall back to default_cma_region, then reserved (dmaheap doctor explains the cma= naming)`,
       });
+      continue;
+    }
+    const off = cma ? cmaHeapOff(k) : null;
+    if (off !== null) {
+      out.push({ names: r.cmaDefault ? defaultCmaNames(k, r.name) : [r.name], wanted, reason: off.reason, log, next: off.next });
       continue;
     }
     if (r.status !== 'ok') {

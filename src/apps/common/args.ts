@@ -7,7 +7,10 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
+import { KconfigError, kconfigMachine } from '../../kernel/kconfig.js';
+import { parseLoaderSpec } from '../../kernel/of/boot-layout.js';
 import { PROFILE_NAMES } from '../../kernel/profile.js';
+import { KCONFIG_HINT, KconfigArgError, kconfigFromArgs } from './kconfig-file.js';
 
 /**
  * An error a command reports instead of its output: a stable `code` (docs/tools.md, "Errors"),
@@ -46,6 +49,8 @@ export const MACHINE_OPTIONS = {
   ram: { type: 'string' },
   'page-size': { type: 'string' },
   arch: { type: 'string' },
+  kconfig: { type: 'string', multiple: true },
+  loader: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -203,6 +208,39 @@ export function machineFrom(values: Record<string, unknown>, defaults: EmulatedO
   if (typeof values.arch === 'string') {
     if (values.arch !== 'x86_64' && values.arch !== 'arm64') throw new UsageError(`--arch: '${values.arch}' is not an architecture`, 'the architectures are x86_64 and arm64');
     o.arch = values.arch;
+  }
+  const kconfig = values.kconfig;
+  if (typeof kconfig === 'string' || Array.isArray(kconfig)) {
+    let kc;
+    try {
+      kc = kconfigFromArgs(Array.isArray(kconfig) ? (kconfig as string[]) : [kconfig]);
+    } catch (e) {
+      if (e instanceof KconfigArgError) throw new UsageError(e.message, e.hint);
+      throw e;
+    }
+    o.kconfig = kc;
+    // the architecture and page size the configuration is for, unless given
+    let m;
+    try {
+      m = kconfigMachine(kc);
+    } catch (e) {
+      if (e instanceof KconfigError) throw new UsageError(`--kconfig: ${e.message}`, KCONFIG_HINT);
+      throw e;
+    }
+    if (m.arch !== null) {
+      if (typeof values.arch === 'string' && values.arch !== m.arch) throw new UsageError(`--arch ${values.arch}, but the kernel configuration is for ${m.arch} (CONFIG_${m.arch === 'arm64' ? 'ARM64' : 'X86_64'}=y)`, `leave out --arch, or give a configuration for ${values.arch}`);
+      o.arch = m.arch;
+    }
+    if (m.pageSize !== null) {
+      if (typeof values['page-size'] === 'string' && o.pageSize !== m.pageSize) throw new UsageError(`--page-size ${values['page-size']}, but the kernel configuration has ${sizeText(m.pageSize)} pages`, 'leave out --page-size, or give a configuration with that page size');
+      o.pageSize = m.pageSize;
+    }
+  }
+  if (typeof values.loader === 'string') {
+    const spec = values.loader;
+    const r = parseLoaderSpec(spec, (t, what) => parseSize(t, `--loader ${what}`));
+    if ('error' in r) throw new UsageError(`--loader: ${r.error}`, 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; none) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000');
+    o.loader = r;
   }
   return o;
 }

@@ -14,12 +14,11 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { arch as osArch, release as osRelease } from 'node:os';
-import { gzipSync } from 'node:zlib';
 import type { DmabufFs } from '../../api/dmabuf-info.js';
 import { dmabufFsOf } from '../../api/dmabuf-info.js';
 import type { DmaHeapClient } from '../../api/client.js';
 import type { IoctlResult, SyscallTarget, SysResult, TextResult } from '../../api/target.js';
-import { createEmulatedTarget, describeHeaps, EmulatedTarget } from '../../backends/emulated/index.js';
+import { createEmulatedTarget, EmulatedTarget } from '../../backends/emulated/index.js';
 import type { EmulatedOptions, Kernel } from '../../backends/emulated/index.js';
 import { Errno } from '../../uapi/errno.js';
 import type { ErrnoName } from '../../uapi/errno.js';
@@ -427,37 +426,18 @@ const EMULATED_USERS = new Map([[0, 'root']]);
 const EMULATED_GROUPS = new Map([[0, 'root'], [44, 'video'], [109, 'render']]);
 
 /**
- * The kernel configuration the emulated kernel was built with, as /proc/config.gz would show the
- * symbols doctor checks: the heaps it registered, CONFIG_CMA, the sysfs stats of its version
- * (gone in 7.0), the 6.17-6.18 legacy CMA heap name and udmabuf.
+ * The kernel configuration the emulated kernel was built with (its `--kconfig`, or the emulated
+ * build's): what its /proc/config.gz holds when the configuration has CONFIG_IKCONFIG_PROC.
  */
 export function emulatedKconfig(k: Kernel): string {
-  const heaps = describeHeaps(k);
-  const y = (name: string, on: boolean) => (on ? `${name}=y` : `# ${name} is not set`);
-  const lines = [
-    '#',
-    `# Linux/${k.arch} ${k.profile.release} Kernel Configuration (dmaheap emulated kernel)`,
-    '#',
-    'CONFIG_IKCONFIG=y',
-    'CONFIG_IKCONFIG_PROC=y',
-    'CONFIG_CMA=y',
-    'CONFIG_DMA_CMA=y',
-    'CONFIG_DMA_SHARED_BUFFER=y',
-    y('CONFIG_UDMABUF', k.udmabuf !== null),
-    'CONFIG_DMABUF_HEAPS=y',
-    y('CONFIG_DMABUF_HEAPS_SYSTEM', heaps.some((h) => h.kind === 'system')),
-    // the CMA heap module registers nothing without a CMA area: assume it is built then
-    y('CONFIG_DMABUF_HEAPS_CMA', heaps.some((h) => h.kind === 'cma') || k.cmaAreas.length === 0),
-  ];
-  if (k.profile.cmaLegacyDuplicate) lines.push('CONFIG_DMABUF_HEAPS_CMA_LEGACY=y');
-  if (k.profile.sysfsStats) lines.push('CONFIG_DMABUF_SYSFS_STATS=y');
-  return `${lines.join('\n')}\n`;
+  return k.kconfigText();
 }
 
 /**
- * Files a real kernel has that the emulated kernel does not expose (yet): /proc/cmdline,
- * /proc/config.gz and the device tree under /sys/firmware/devicetree/base, made from the
- * machine's configuration. Used only where the emulated kernel answers ENOENT.
+ * Files a real kernel has that the emulated kernel does not expose (yet): /proc/cmdline and the
+ * device tree under /sys/firmware/devicetree/base, made from the machine's configuration. Used
+ * only where the emulated kernel answers ENOENT. (/proc/config.gz is the kernel's own: absent
+ * when its configuration has no CONFIG_IKCONFIG_PROC, as on a real kernel.)
  */
 function emulatedExtras(k: Kernel): { readFile(path: string): string | null; readdir(path: string): string[] | null; readBytes(path: string): Uint8Array | null } {
   const DT = '/sys/firmware/devicetree/base';
@@ -488,8 +468,7 @@ function emulatedExtras(k: Kernel): { readFile(path: string): string | null; rea
       if (d === null || !('node' in d)) return null;
       return [...d.node.props.map((p) => p.name), ...d.node.children.map((c) => c.name)];
     },
-    readBytes(path) {
-      if (path === '/proc/config.gz') return new Uint8Array(gzipSync(emulatedKconfig(k)));
+    readBytes() {
       return null;
     },
   };

@@ -9,6 +9,8 @@ import { parse, UsageError } from './args.js';
 export interface OptionDoc {
   readonly type: 'string' | 'boolean';
   readonly short?: string;
+  /** May be given more than once (its value is then a list). */
+  readonly multiple?: boolean;
   /** The value's placeholder in the help: `<size>`. */
   readonly arg?: string;
   readonly help: string;
@@ -24,7 +26,9 @@ export const MACHINE_OPTION_DOCS: OptionSet = {
   features: { type: 'string', arg: '<list>', help: 'proposed kernel features, comma-separated: coherent (or coherent-prefixed) heaps, dmem (dmem cgroup charging), charge-pidfd (memcg charge_pid_fd)' },
   ram: { type: 'string', arg: '<size>', help: 'RAM size, 64M to 64T (default 2G; with --board the board\'s /memory)' },
   'page-size': { type: 'string', arg: '<size>', help: 'page size: 4096 (default), or 16K or 64K with --arch arm64' },
-  arch: { type: 'string', arg: '<a>', help: 'x86_64 (default) or arm64 (with --board: the board\'s)' },
+  arch: { type: 'string', arg: '<a>', help: 'x86_64 (default) or arm64 (with --board: the board\'s; with --kconfig: the configuration\'s)' },
+  kconfig: { type: 'string', multiple: true, arg: '<file|opts>', help: 'the kernel configuration: a .config file (or /proc/config.gz), and/or options SYMBOL=value, comma-separated, on top of it (CMA_SIZE_MBYTES=64,DMABUF_HEAPS_CMA=n); repeatable; heaps, CMA areas and /proc/config.gz follow it (docs/kconfig.md)' },
+  loader: { type: 'string', arg: '<spec>', help: 'where the boot loader put the kernel image, initrd and DTB: qemu-virt (QEMU arm64 -machine virt, the arm64 referee) and/or image=SIZE@ADDR, initrd=SIZE@ADDR, dtb=SIZE@ADDR, comma-separated (docs/device-tree.md)' },
 };
 
 export const JSON_OPTION: OptionSet = {
@@ -116,13 +120,13 @@ export function usageHint(c: CommandSpec | null): string {
  * Parses `argv` with `c`'s options. An option `c` does not take is refused with the commands
  * that do take it (`--sanitize does not apply to heaps`), or the closest option it has.
  */
-export function parseCommand(c: CommandSpec, argv: string[], all: readonly CommandSpec[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parseCommand(c: CommandSpec, argv: string[], all: readonly CommandSpec[]): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   const set = optionsOf(c);
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const [n, o] of Object.entries(set)) config[n] = o.short !== undefined ? { type: o.type, short: o.short } : { type: o.type };
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [n, o] of Object.entries(set)) config[n] = { type: o.type, ...(o.short !== undefined ? { short: o.short } : {}), ...(o.multiple === true ? { multiple: true } : {}) };
   try {
     const r = parse(argv, config, c.positionals);
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+    return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
   } catch (e) {
     if (!(e instanceof UsageError) || e.option === null) throw e;
     const opt = e.option;

@@ -12,6 +12,10 @@ import { SHIPPED_BOARDS_DIR } from '../../boards/files.js';
 import { CaseRegex, CaseRegexError } from './regex.js';
 import { deviceConfigProblem } from '../../kernel/dev/device.js';
 import type { DeviceConfig } from '../../kernel/dev/device.js';
+import type { Kconfig } from '../../kernel/kconfig.js';
+import { KconfigArgError, kconfigFromArgs, readKconfigFile } from '../common/kconfig-file.js';
+import { HEAP_FACTS, HEAP_TRAITS, MACHINE_FACT_NAMES } from './machine.js';
+import type { HeapTrait } from './machine.js';
 
 /** The operations a step may perform (the step's single op key). */
 export const OPS = [
@@ -101,7 +105,7 @@ export interface Step {
 export const CASE_FEATURES = ['coherent', 'coherent-v3', 'coherent-prefixed'] as const;
 
 /** The case keys that give a case its own machine (they need `"backend": "emulated"`). */
-export const MACHINE_KEYS = ['board', 'cmdline', 'features', 'ram', 'devices', 'sanitizer'] as const;
+export const MACHINE_KEYS = ['board', 'cmdline', 'features', 'ram', 'devices', 'sanitizer', 'kconfig'] as const;
 
 /** The keys a case-level device may have (KernelConfig.devices entries, src/kernel/dev/device.ts). */
 const DEVICE_KEYS: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
@@ -135,19 +139,47 @@ export interface CaseMachine {
   readonly devices?: readonly DeviceConfig[];
   /** The sync sanitizer on (true) or off (false), replacing the run's --sanitize. */
   readonly sanitizer?: boolean;
+  /**
+   * The kernel configuration (`"kconfig"`: what --kconfig takes, a string or a list: options
+   * `SYMBOL=value`, comma-separated, and/or a .config file relative to the case file), on top of
+   * the run's --kconfig options.
+   */
+  readonly kconfig?: Kconfig;
 }
 
 /** A key identifying a case machine (cases with equal keys share the boot-time information). */
 export function machineKey(m: CaseMachine): string {
-  return JSON.stringify([m.boardPath ?? null, m.boardRoot ?? null, m.cmdline ?? null, m.features ?? null, m.ramBytes ?? null, m.devices ?? null, m.sanitizer ?? null]);
+  const kc = m.kconfig === undefined ? null : [m.kconfig.base?.source ?? null, m.kconfig.options];
+  return JSON.stringify([m.boardPath ?? null, m.boardRoot ?? null, m.cmdline ?? null, m.features ?? null, m.ramBytes ?? null, m.devices ?? null, m.sanitizer ?? null, kc]);
+}
+
+/**
+ * What a case needs of the machine (`requires`): it is skipped elsewhere, and the SKIP line says
+ * which requirement failed and `why`.
+ */
+export interface CaseRequires {
+  /** Page sizes in bytes the case holds on (e.g. [4096]: it encodes a 4 KiB PFN layout). */
+  readonly pageSize?: readonly number[];
+  /** Architectures the case holds on. */
+  readonly arch?: readonly string[];
+  /** What the case's heap must be (per heap instance): mappable, contiguous, cma. */
+  readonly heap?: readonly HeapTrait[];
+  /** Why, in words: printed with the skip. */
+  readonly why?: string;
 }
 
 export interface Case {
   /** 1-based position in the file. */
   readonly index: number;
   readonly name: string;
-  /** '*': every heap; a list: those heaps; null: the case does not use a heap. */
+  /**
+   * '*': every heap; a list: those heaps; null: the case does not use a heap. A list entry may
+   * be a machine fact naming a heap (`${cma_heap}`), resolved on the machine.
+   */
   readonly heaps: '*' | readonly string[] | null;
+  readonly requires?: CaseRequires;
+  /** The machine facts (machine.ts) the case names: without one of them it is skipped. */
+  readonly facts: readonly string[];
   readonly profiles?: readonly string[];
   readonly backend?: string;
   readonly arch?: string;
@@ -197,7 +229,19 @@ function realOrNull(p: string): string | null {
   }
 }
 
-const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'xfail', ...MACHINE_KEYS, 'steps', 'comment']);
+const CASE_KEYS = new Set(['name', 'heap', 'profiles', 'backend', 'arch', 'requires', 'xfail', ...MACHINE_KEYS, 'steps', 'comment']);
+
+/** The keys of `requires`. */
+const REQUIRES_KEYS = ['page_size', 'arch', 'heap', 'why'] as const;
+
+/** Page sizes a machine may have (the emulator's --page-size values; Linux's on x86-64 and arm64). */
+const PAGE_SIZES = [4096, 16384, 65536];
+
+/**
+ * Names a step may not store a result under: the machine facts (new with them, so no older case
+ * file used them; `heap`, `pid` and the constants may still be shadowed by a result, as before).
+ */
+const RESERVED_NAMES = MACHINE_FACT_NAMES;
 const STEP_COMMON = new Set(['as', 'expect', 'comment']);
 
 class LoadError extends Error {}
@@ -263,6 +307,9 @@ function parseSteps(list: unknown, where: string, prefix: string): Step[] {
     for (const k of spec.required) if (s[k] === undefined) throw new LoadError(`${sw} (${op}): missing key '${k}'`);
     if (s.as !== undefined && (typeof s.as !== 'string' || !/^[A-Za-z_][A-Za-z0-9_${}]*$/.test(s.as))) {
       throw new LoadError(`${sw} (${op}): 'as' must be a name ([A-Za-z_][A-Za-z0-9_]*)`);
+    }
+    if (typeof s.as === 'string' && RESERVED_NAMES.has(s.as)) {
+      throw new LoadError(`${sw} (${op}): 'as' cannot be '${s.as}': the name is a machine fact (docs/conformance.md, "Machine facts")`);
     }
     const step: { -readonly [K in keyof Step]: Step[K] } = { label, op, target: s[op], raw: s };
     if (typeof s.as === 'string') step.as = s.as;
@@ -332,6 +379,7 @@ function parseMachine(c: Record<string, unknown>, where: string, filePath: strin
     m.ramBytes = bytes;
   }
   if (c.devices !== undefined) m.devices = parseDevices(c.devices, where);
+  if (c.kconfig !== undefined) m.kconfig = parseCaseKconfig(c.kconfig, where, filePath, opts);
   if (c.sanitizer !== undefined) {
     if (typeof c.sanitizer !== 'boolean') throw new LoadError(`${where}: 'sanitizer' must be true or false`);
     m.sanitizer = c.sanitizer;
@@ -341,6 +389,31 @@ function parseMachine(c: Record<string, unknown>, where: string, filePath: strin
     throw new LoadError(`${where}: a case with ${used} boots its own machine and needs "backend": "emulated"`);
   }
   return m;
+}
+
+/**
+ * The case's `kconfig`: a string or a list of strings, each what --kconfig takes (options
+ * `SYMBOL=value`, comma-separated, or a .config file). A file is relative to the case file's
+ * directory and must stay in it (symbolic links resolved) unless --allow-host-paths; it is read
+ * within the --kconfig limits.
+ */
+function parseCaseKconfig(v: unknown, where: string, filePath: string, opts: LoadOptions): Kconfig {
+  const list = typeof v === 'string' ? [v] : Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
+  if (list === null) throw new LoadError(`${where}: 'kconfig' must be a string or a list of strings (SYMBOL=value options, comma-separated, or a .config file relative to the case file)`);
+  const suite = realOrNull(resolve(dirname(filePath))) ?? resolve(dirname(filePath));
+  try {
+    return kconfigFromArgs(list, 'kconfig', (name) => {
+      const p = resolve(dirname(filePath), name);
+      const real = realOrNull(p) ?? p;
+      if (opts.allowHostPaths !== true && !isUnder(real, suite)) {
+        throw new LoadError(`${where}: kconfig '${name}' is refused by the confinement rule "kconfig": a case's .config file is inside the case file's directory (${suite}), and '${name}' is ${real} (docs/conformance.md, "Confinement"; a trusted suite may run with --allow-host-paths)`);
+      }
+      return readKconfigFile(p, 'kconfig');
+    });
+  } catch (e) {
+    if (e instanceof KconfigArgError) throw new LoadError(`${where}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The case's `devices` list, checked: each a DeviceConfig with known keys of the right types. */
@@ -374,6 +447,15 @@ function parseCase(c: unknown, index: number, fileWhere: string, filePath: strin
   else if (typeof c.heap === 'string' && c.heap !== '') heaps = [c.heap];
   else if (Array.isArray(c.heap) && c.heap.length > 0 && c.heap.every((h) => typeof h === 'string' && h !== '')) heaps = c.heap as string[];
   else if (c.heap !== undefined) throw new LoadError(`${where}: 'heap' must be "*", a heap name or a non-empty list of names`);
+  if (heaps !== null && heaps !== '*') {
+    for (const h of heaps) {
+      if (!h.includes('${')) continue;
+      const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(h);
+      if (m === null || !HEAP_FACTS.has(m[1] ?? '')) {
+        throw new LoadError(`${where}: heap '${h}' is neither a heap name nor a machine fact naming a heap (${[...HEAP_FACTS].map((f) => `"\${${f}}"`).join(', ')})`);
+      }
+    }
+  }
   const strList = (k: string): string[] | undefined => {
     const v = c[k];
     if (v === undefined) return undefined;
@@ -386,7 +468,8 @@ function parseCase(c: unknown, index: number, fileWhere: string, filePath: strin
     if (typeof v === 'string' && v !== '') return v;
     throw new LoadError(`${where}: '${k}' must be a non-empty string`);
   };
-  const out: { -readonly [K in keyof Case]: Case[K] } = { index, name: c.name, heaps, steps: [] };
+  const out: { -readonly [K in keyof Case]: Case[K] } = { index, name: c.name, heaps, steps: [], facts: [] };
+  if (c.requires !== undefined) out.requires = parseRequires(c.requires, where, heaps !== null);
   const profiles = strList('profiles');
   if (profiles !== undefined) out.profiles = profiles;
   const backend = str('backend');
@@ -400,7 +483,45 @@ function parseCase(c: unknown, index: number, fileWhere: string, filePath: strin
   if (c.steps === undefined) throw new LoadError(`${where}: missing 'steps'`);
   out.steps = parseSteps(c.steps, where, '');
   if (heaps === null && JSON.stringify(c.steps).includes('${heap}')) throw new LoadError(`${where}: uses \${heap} but has no 'heap' key`);
+  out.facts = factsNamed(JSON.stringify([c.heap ?? null, c.steps]));
   return out;
+}
+
+/** The machine facts `text` names as whole words (a case without one of them is skipped). */
+function factsNamed(text: string): string[] {
+  return [...MACHINE_FACT_NAMES].filter((f) => new RegExp(`(?<![A-Za-z0-9_.])${f}(?![A-Za-z0-9_])`).test(text));
+}
+
+/** A case's `requires`, checked. */
+function parseRequires(v: unknown, where: string, hasHeap: boolean): CaseRequires {
+  const w = `${where}: requires`;
+  if (!isObject(v)) throw new LoadError(`${w} must be an object (keys: ${REQUIRES_KEYS.join(', ')})`);
+  for (const k of Object.keys(v)) {
+    if (!(REQUIRES_KEYS as readonly string[]).includes(k)) throw new LoadError(`${w}: unknown key '${k}' (known: ${REQUIRES_KEYS.join(', ')})`);
+  }
+  if (Object.keys(v).every((k) => k === 'why')) throw new LoadError(`${w}: names no requirement (${REQUIRES_KEYS.filter((k) => k !== 'why').join(', ')})`);
+  const list = <T>(k: string, ok: (x: unknown) => x is T, what: string): T[] | undefined => {
+    const x = v[k];
+    if (x === undefined) return undefined;
+    const xs = Array.isArray(x) ? x : [x];
+    if (xs.length === 0 || !xs.every(ok)) throw new LoadError(`${w}.${k} must be ${what} or a non-empty list of them`);
+    return xs;
+  };
+  const r: { -readonly [K in keyof CaseRequires]: CaseRequires[K] } = {};
+  const pageSize = list('page_size', (x): x is number => typeof x === 'number' && PAGE_SIZES.includes(x), `a page size in bytes (${PAGE_SIZES.join(', ')})`);
+  if (pageSize !== undefined) r.pageSize = pageSize;
+  const arch = list('arch', (x): x is string => x === 'x86_64' || x === 'arm64', '"x86_64" or "arm64"');
+  if (arch !== undefined) r.arch = arch;
+  const heap = list('heap', (x): x is HeapTrait => (HEAP_TRAITS as readonly unknown[]).includes(x), `a heap trait (${HEAP_TRAITS.join(', ')})`);
+  if (heap !== undefined) {
+    if (!hasHeap) throw new LoadError(`${w}.heap: the case has no 'heap' key, so no heap to require anything of`);
+    r.heap = heap;
+  }
+  if (v.why !== undefined) {
+    if (typeof v.why !== 'string' || v.why === '') throw new LoadError(`${w}.why must be a non-empty string (the reason, printed with the skip)`);
+    r.why = v.why;
+  }
+  return r;
 }
 
 /** Parses one case file's text. Returns the file or the errors found in it. */

@@ -13,6 +13,7 @@ import { loadBoard } from '../../boards/index.js';
 import type { DeviceTree } from '../../boards/index.js';
 import { loadBoardFile } from '../../boards/files.js';
 import { loadBoardBytes } from '../../kernel/of/board.js';
+import { Kconfig, kconfigMachine } from '../../kernel/kconfig.js';
 import type { BoardResult } from '../../kernel/of/board.js';
 import type { DtsReadFile } from '../../kernel/of/dts.js';
 import { withBoard, withBoardTree } from '../common/machine.js';
@@ -47,7 +48,7 @@ here, 2 usage error (a bad option, no such path, a board that cannot be loaded).
 };
 
 /** Options that describe an emulated machine: meaningless for the real kernel. */
-const EMULATED_ONLY = ['cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'sanitize'] as const;
+const EMULATED_ONLY = ['cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'kconfig', 'loader', 'sanitize'] as const;
 
 /** Largest board file (or included file) a case's board from its suite may have. */
 export const CASE_BOARD_MAX_BYTES = 16 * 1024 * 1024;
@@ -148,8 +149,15 @@ export function caseMachineFactory(explicit: EmulatedOptions, runBoard: string |
     if (m.devices !== undefined) o = { ...o, devices: m.devices };
     if (m.sanitizer !== undefined) o = { ...o, sanitizer: m.sanitizer };
     const board = m.boardPath ?? runBoard;
-    if (board === undefined) return { ...ORACLE_MACHINE, ...o };
     if (m.boardPath !== undefined) delete o.arch;
+    if (m.kconfig !== undefined) {
+      // the case's configuration on top of the run's --kconfig options, for the machine it names
+      const run = o.kconfig instanceof Kconfig ? o.kconfig : undefined;
+      const kc = run === undefined ? m.kconfig : m.kconfig.base === null ? run.with(m.kconfig.options) : Kconfig.options([...run.options, ...m.kconfig.options]).withBase(m.kconfig.base);
+      const want = kconfigMachine(kc);
+      o = { ...o, kconfig: kc, ...(want.arch !== null ? { arch: want.arch } : {}), ...(want.pageSize !== null ? { pageSize: want.pageSize } : {}) };
+    }
+    if (board === undefined) return { ...ORACLE_MACHINE, ...o };
     return withBoardTree({ pageSize: ORACLE_MACHINE.pageSize, ...o }, m.boardPath !== undefined ? tree(m.boardPath, m.boardRoot) : tree(board));
   };
 }
@@ -188,7 +196,7 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'run') return fail(new UsageError(`unknown subcommand '${sub}' (only 'run')`));
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
   let machine: EmulatedOptions = { ...ORACLE_MACHINE };
   let explicit: EmulatedOptions = {};

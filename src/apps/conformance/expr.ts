@@ -4,9 +4,16 @@
  * An expression is an integer formula over literals (decimal, `0x` hex, `0o`/C-style octal,
  * `0b` binary; parsed with {@link parseFlagExprBigInt}), symbolic constants (the open/mmap/poll/
  * fcntl tables of `constantsFor(arch)`, every ioctl name of `IOCTLS`, the DMA_BUF_SYNC_* flags,
- * the DMA directions `DMA_BIDIRECTIONAL`/`DMA_TO_DEVICE`/`DMA_FROM_DEVICE`, `PAGE_SIZE`) and references to earlier results (`h`, `b.fd`, `m.addr`, `p.revents[0]`),
- * combined with `|`, `&`, `+`, `-`, `*`, `/`, `%`, `<<`, `>>`, unary `~` and `-`, and
- * parentheses. All arithmetic is exact (bigint); `/` and `%` truncate toward zero, as in C.
+ * the DMA directions `DMA_BIDIRECTIONAL`/`DMA_TO_DEVICE`/`DMA_FROM_DEVICE`, `PAGE_SIZE`,
+ * `PAGE_SHIFT`), the machine's facts (machine.ts: `MEM_TOTAL`, `CMA_SIZE`, ...; found through
+ * the lookup, as results are) and references to earlier results (`h`, `b.fd`, `m.addr`,
+ * `p.revents[0]`), combined with `|`, `&`, `+`, `-`, `*`, `/`, `%`, `<<`, `>>`, unary `~` and
+ * `-`, parentheses and the functions of {@link EXPR_FUNCTIONS} (`PAGE_ALIGN(4097)`). All
+ * arithmetic is exact (bigint); `/` and `%` truncate toward zero, as in C.
+ *
+ * In a `${...}` substitution a value may carry a format after a colon: `${O_RDWR|O_LARGEFILE:o}`
+ * (octal digits, as fdinfo prints flags), `${m.addr:x}` (lower-case hex, as /proc/self/maps),
+ * `${base:08x}` (zero-padded to 8), `:X`, `:d`.
  *
  * Case files are data from others, so expressions have budgets (docs/conformance.md, "Budgets"):
  * every value fits {@link EXPR_MAX_BITS} bits, shift counts are 0..{@link EXPR_MAX_BITS}, an
@@ -69,11 +76,51 @@ export function constantTable(arch: Arch, pageSize: number): Readonly<Record<str
   const key = `${arch}/${pageSize}`;
   let t = TABLES.get(key);
   if (t === undefined) {
-    t = Object.freeze({ ...constantsFor(arch), ...IOCTLS, ...EXTRA, PAGE_SIZE: pageSize });
+    t = Object.freeze({ ...constantsFor(arch), ...IOCTLS, ...EXTRA, PAGE_SIZE: pageSize, PAGE_SHIFT: Math.log2(pageSize) });
     TABLES.set(key, t);
   }
   return t;
 }
+
+/** A function an expression may call: its arity (null: one or more) and its value. */
+interface ExprFunction {
+  readonly arity: number | null;
+  readonly help: string;
+  readonly fn: (args: readonly bigint[], env: EvalEnv, expr: string) => bigint;
+}
+
+function positive(v: bigint, what: string, expr: string): bigint {
+  if (v <= 0n) throw new CaseError(`${what} must be positive, not ${v}, in expression '${clip(expr)}'`);
+  return v;
+}
+
+/** `x` rounded up to a multiple of `a` (a > 0), as the kernel's ALIGN() for a power of two. */
+function alignUp(x: bigint, a: bigint): bigint {
+  const r = ((x % a) + a) % a;
+  return r === 0n ? x : x + (a - r);
+}
+
+/**
+ * The functions of the expression language, named as the kernel's macros where there is one
+ * (include/linux/mm.h PAGE_ALIGN, include/linux/align.h ALIGN, include/linux/math.h
+ * DIV_ROUND_UP): rewriting "4096" as "PAGE_ALIGN(4096)" states the rule, not the machine.
+ */
+export const EXPR_FUNCTIONS: Readonly<Record<string, ExprFunction>> = Object.freeze({
+  PAGE_ALIGN: {
+    arity: 1, help: 'PAGE_ALIGN(x): x rounded up to a multiple of PAGE_SIZE',
+    fn: ([x], env) => alignUp(x ?? 0n, BigInt(env.constants.PAGE_SIZE ?? 4096)),
+  },
+  ALIGN: {
+    arity: 2, help: 'ALIGN(x, a): x rounded up to a multiple of a (a > 0)',
+    fn: ([x, a], _env, expr) => alignUp(x ?? 0n, positive(a ?? 0n, 'ALIGN\'s a', expr)),
+  },
+  DIV_ROUND_UP: {
+    arity: 2, help: 'DIV_ROUND_UP(x, d): x / d rounded up (d > 0)',
+    fn: ([x, d], _env, expr) => alignUp(x ?? 0n, positive(d ?? 0n, 'DIV_ROUND_UP\'s d', expr)) / (d ?? 1n),
+  },
+  min: { arity: null, help: 'min(a, b, ...): the smallest', fn: (args) => args.reduce((m, v) => (v < m ? v : m)) },
+  max: { arity: null, help: 'max(a, b, ...): the largest', fn: (args) => args.reduce((m, v) => (v > m ? v : m)) },
+});
 
 export interface EvalEnv {
   readonly constants: Readonly<Record<string, number>>;
@@ -109,7 +156,7 @@ function tokenize(expr: string): Tok[] {
     const two = s.slice(0, 2);
     if (two === '<<' || two === '>>') { out.push({ kind: 'op', v: two }); s = s.slice(2); continue; }
     const one = s[0] ?? '';
-    if ('|&+-*/%~()'.includes(one)) { out.push({ kind: 'op', v: one }); s = s.slice(1); continue; }
+    if ('|&+-*/%~(),'.includes(one)) { out.push({ kind: 'op', v: one }); s = s.slice(1); continue; }
     throw new CaseError(`unexpected '${one}' in expression '${expr}'`);
   }
   return out;
@@ -150,6 +197,10 @@ export function evalExpr(expr: string, env: EvalEnv): bigint {
     if (t === undefined) throw new CaseError(`expression '${expr}' ends too early`);
     if (t.kind === 'num') return t.v;
     if (t.kind === 'name') {
+      if (isOp('(')) {
+        if (Object.hasOwn(EXPR_FUNCTIONS, t.v)) return call(t.v);
+        throw new CaseError(`unknown function '${t.v}' in expression '${expr}' (known: ${Object.keys(EXPR_FUNCTIONS).join(', ')})`);
+      }
       const r = env.lookup(t.v);
       if (r !== undefined) return scalarToBigInt(r, `'${t.v}'`, expr);
       if (!t.v.includes('.') && Object.hasOwn(env.constants, t.v)) return BigInt(env.constants[t.v] ?? 0);
@@ -170,6 +221,26 @@ export function evalExpr(expr: string, env: EvalEnv): bigint {
       return inBudget(t.v === '~' ? ~v : -v, expr);
     }
     throw new CaseError(`unexpected '${t.v}' in expression '${expr}'`);
+  };
+  const call = (name: string): bigint => {
+    const f = EXPR_FUNCTIONS[name] as ExprFunction;
+    i++; // '('
+    nest();
+    const args: bigint[] = [];
+    if (!isOp(')')) {
+      for (;;) {
+        args.push(orExpr());
+        if (!isOp(',')) break;
+        i++;
+      }
+    }
+    if (!isOp(')')) throw new CaseError(`missing ')' after the arguments of ${name}() in expression '${expr}'`);
+    i++;
+    depth--;
+    if (f.arity !== null ? args.length !== f.arity : args.length === 0) {
+      throw new CaseError(`${name}() takes ${f.arity ?? 'one or more'} argument${f.arity === 1 ? '' : 's'}, not ${args.length}, in expression '${expr}' (${f.help})`);
+    }
+    return inBudget(f.fn(args, env, expr), expr);
   };
   const mul = (): bigint => {
     let v = primary();
@@ -207,6 +278,22 @@ function scalarText(v: Scalar): string {
   return typeof v === 'string' ? v : v.toString();
 }
 
+/** A format at the end of a `${...}`: `:x`, `:X`, `:o`, `:d`, with an optional width, zero-padded with a leading 0 (`:08x`), as printf's. */
+const FORMAT_RE = /:\s*(0?)([0-9]{0,2})([xXod])$/;
+
+/** An integer in a format of {@link FORMAT_RE} (decimal without one); the sign goes before the padding. */
+function formatInt(v: bigint, fmt: RegExpExecArray | null): string {
+  if (fmt === null) return v.toString();
+  const [, zero, width, conv] = fmt;
+  const mag = v < 0n ? -v : v;
+  let digits = conv === 'd' ? mag.toString() : conv === 'o' ? mag.toString(8) : mag.toString(16);
+  if (conv === 'X') digits = digits.toUpperCase();
+  const w = width === undefined || width === '' ? 0 : Number(width);
+  const sign = v < 0n ? '-' : '';
+  // as printf: "%04d" of -5 is -005, "%4d" is "  -5"
+  return zero === '0' ? sign + digits.padStart(w - sign.length, '0') : (sign + digits).padStart(w, ' ');
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -224,13 +311,15 @@ export function substitute(s: string, env: EvalEnv, regex = false): string {
     if (start < 0) break;
     const end = s.indexOf('}', start + 2);
     if (end < 0) throw new CaseError(`unterminated '\${' in '${s}'`);
-    const inner = s.slice(start + 2, end).trim();
+    let inner = s.slice(start + 2, end).trim();
+    const fmt = FORMAT_RE.exec(inner);
+    if (fmt !== null) inner = inner.slice(0, fmt.index).trim();
     let text: string;
     const direct = /^[A-Za-z_][A-Za-z0-9_.[\]]*$/.test(inner) ? env.lookup(inner) : undefined;
-    if (direct !== undefined) text = scalarText(direct);
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(inner) && !Object.hasOwn(env.constants, inner)) {
+    if (direct !== undefined && fmt === null) text = scalarText(direct);
+    else if (direct === undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(inner) && !Object.hasOwn(env.constants, inner)) {
       throw new CaseError(`unknown name '${inner}' in '\${${inner}}' (no earlier result has that name)`);
-    } else text = evalExpr(inner, env).toString();
+    } else text = formatInt(evalExpr(inner, env), fmt);
     out += s.slice(pos, start) + (regex ? escapeRegExp(text) : text);
     pos = end + 1;
     if (out.length > SUBST_MAX_CHARS) throw new CaseError(`substitution budget: '${clip(s)}' makes more than ${SUBST_MAX_CHARS} characters`);

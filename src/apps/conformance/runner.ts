@@ -22,9 +22,13 @@ import { CaseRegex, CaseRegexError } from './regex.js';
 import type { Case, CaseFile, CaseMachine, Expect, Step } from './cases.js';
 import { CaseError, constantTable, parseHex, substitute, toHex, toInt, toNum } from './expr.js';
 import type { EvalEnv, Scalar } from './expr.js';
+import { readMachineFacts } from './machine.js';
+import type { MachineFacts } from './machine.js';
 
 export { loadCaseFiles, parseCaseFile } from './cases.js';
-export type { Case, CaseFile, CaseMachine, LoadResult, Step } from './cases.js';
+export type { Case, CaseFile, CaseMachine, CaseRequires, LoadResult, Step } from './cases.js';
+export { MACHINE_FACTS, readMachineFacts } from './machine.js';
+export type { MachineFacts } from './machine.js';
 export { CaseError } from './expr.js';
 
 /** Largest buffer a single step may read or write (protects against runaway case files). */
@@ -65,7 +69,7 @@ export interface Report {
   readonly passed: number;
   readonly failed: number;
   readonly skipped: number;
-  readonly target: { backend: string; arch: string; release: string; profile: string; pageSize: number; heaps: string[] } | null;
+  readonly target: { backend: string; arch: string; release: string; profile: string; pageSize: number; heaps: string[]; facts: Record<string, Scalar> } | null;
 }
 
 export interface RunOptions {
@@ -226,7 +230,7 @@ class Instance {
   /** Compiled patterns by source. */
   private readonly patterns = new Map<string, CaseRegex>();
 
-  constructor(readonly t: SyscallTarget, readonly heap: string | null, confine: ConfineOptions = {}) {
+  constructor(readonly t: SyscallTarget, readonly heap: string | null, confine: ConfineOptions = {}, private readonly facts: MachineFacts | null = null) {
     const constants = constantTable(t.arch, t.pageSize);
     this.env = { constants, lookup: (ref) => this.lookup(ref) };
     this.confine = new Confinement(t, {
@@ -288,6 +292,10 @@ class Instance {
     const r = this.results.get(head);
     if (r === undefined) {
       if (dot >= 0) throw new CaseError(`no earlier result named '${head}' (in '${ref}')`);
+      const fact = this.facts?.values.get(ref);
+      if (fact !== undefined) return fact;
+      const why = this.facts?.missing.get(ref);
+      if (why !== undefined) throw new CaseError(`the machine fact ${ref} is not known on this machine: ${why}`);
       return undefined;
     }
     if (dot < 0) return r.value;
@@ -882,7 +890,56 @@ function instanceName(c: Case, heap: string | null): string {
 interface MachineInfo {
   readonly backend: string;
   readonly arch: string;
+  readonly pageSize: number;
   readonly heaps: readonly string[];
+  readonly facts: MachineFacts;
+}
+
+function kib(n: number): string {
+  return n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
+
+/** Why the machine `where` does not give the case what it needs (before its heap is known); null when it does. */
+function unmetRequirement(c: Case, where: MachineInfo): string | null {
+  const r = c.requires;
+  const why = r?.why !== undefined ? `: ${r.why}` : '';
+  if (r?.pageSize !== undefined && !r.pageSize.includes(where.pageSize)) {
+    return `requires ${r.pageSize.map(kib).join(' or ')} pages, this machine's are ${kib(where.pageSize)}${why}`;
+  }
+  if (r?.arch !== undefined && !r.arch.includes(where.arch)) return `requires arch ${r.arch.join(' or ')}, this machine is ${where.arch}${why}`;
+  if (c.heaps !== null && c.heaps !== '*') {
+    const r = resolveHeaps(c.heaps, where);
+    if ('skip' in r) return r.skip;
+  }
+  for (const f of c.facts) {
+    const missing = where.facts.missing.get(f);
+    if (missing !== undefined) return `uses the machine fact ${f}, which this machine does not have: ${missing}`;
+  }
+  return null;
+}
+
+/** Why `heap` lacks a trait the case requires of its heap; null when it has them all. */
+function unmetHeapTrait(c: Case, heap: string, where: MachineInfo): string | null {
+  const traits = where.facts.heaps.get(heap);
+  for (const trait of c.requires?.heap ?? []) {
+    if (traits === undefined) return `requires a ${trait} heap, and nothing is known of heap ${heap}`;
+    if (!traits[trait]) return `requires a ${trait} heap${c.requires?.why !== undefined ? ` (${c.requires.why})` : ''}: ${heap} is ${traits.why[trait] ?? `not ${trait}`}`;
+  }
+  return null;
+}
+
+/** The case's heap list on machine `where`: `${cma_heap}` becomes that heap's name; null with the reason when the machine has none. */
+function resolveHeaps(heaps: readonly string[], where: MachineInfo): { heaps: string[] } | { skip: string } {
+  const out: string[] = [];
+  for (const h of heaps) {
+    const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(h);
+    if (m === null) { out.push(h); continue; }
+    const name = m[1] ?? '';
+    const v = where.facts.values.get(name);
+    if (typeof v === 'string') out.push(v);
+    else return { skip: `the case's heap is \${${name}}, which this machine does not have: ${where.facts.missing.get(name) ?? 'unknown'}` };
+  }
+  return { heaps: out };
 }
 
 /** Runs every case of `files`, each case instance (case × heap) on a fresh target. */
@@ -890,11 +947,16 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
   const results: CaseResult[] = [];
   const errors = [...(opts.loadErrors ?? [])];
   const first = await makeTarget();
+  let facts: MachineFacts;
+  try {
+    facts = readMachineFacts(first);
+  } finally {
+    first.dispose();
+  }
   const info = {
     backend: first.backend, arch: first.arch, release: first.release, pageSize: first.pageSize,
-    heaps: [...first.listHeaps()], profile: opts.profile ?? profileOf(first.release),
+    heaps: [...first.listHeaps()], profile: opts.profile ?? profileOf(first.release), facts,
   };
-  first.dispose();
   const confine: ConfineOptions = {
     allowHostPaths: opts.allowHostPaths === true,
     host: opts.host !== undefined ? opts.host : info.backend === 'linux' ? { resolve: resolveHostPath } : null,
@@ -908,8 +970,11 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
     if (mi === undefined) {
       try {
         const t = await opts.machineTarget!(m);
-        mi = { backend: t.backend, arch: t.arch, heaps: [...t.listHeaps()] };
-        t.dispose();
+        try {
+          mi = { backend: t.backend, arch: t.arch, pageSize: t.pageSize, heaps: [...t.listHeaps()], facts: readMachineFacts(t) };
+        } finally {
+          t.dispose();
+        }
       } catch (e) {
         mi = `cannot boot the case's machine: ${e instanceof Error ? e.message : String(e)}`;
       }
@@ -925,6 +990,8 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
       if (c.profiles !== undefined && !c.profiles.includes(info.profile)) skip = `profile ${info.profile} not in [${c.profiles.join(', ')}]`;
       else if (c.backend !== undefined && c.backend !== info.backend) skip = `backend ${info.backend} is not ${c.backend}`;
       else if (c.machine !== undefined && opts.machineTarget === undefined) skip = 'this run cannot boot a case machine (board, cmdline, features, ram, devices, sanitizer)';
+      // a case machine keeps the run's page size: a page size it cannot have is known before it boots
+      else if (c.requires?.pageSize !== undefined && !c.requires.pageSize.includes(info.pageSize)) skip = unmetRequirement(c, info);
       let where: MachineInfo = info;
       let machineError: string | null = null;
       if (skip === null && c.machine !== undefined && (opts.filter === undefined || wouldMatch(c, opts.filter))) {
@@ -933,11 +1000,16 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
         else where = mi;
       }
       if (skip === null && c.arch !== undefined && c.arch !== where.arch) skip = `arch ${where.arch} is not ${c.arch}`;
+      if (skip === null && machineError === null) skip = unmetRequirement(c, where);
       let heaps: (string | null)[];
       if (c.heaps === null) heaps = [null];
       // the heaps of a case machine that is not booted are unknown: one line for the case
       else if (c.heaps === '*') heaps = where.heaps.length > 0 && !(c.machine !== undefined && (skip !== null || machineError !== null)) ? [...where.heaps] : [];
-      else heaps = [...c.heaps];
+      else if (skip !== null || machineError !== null) heaps = c.heaps.some((h) => h.includes('${')) ? [] : [...c.heaps];
+      else {
+        const r = resolveHeaps(c.heaps, where);
+        if ('skip' in r) { skip = r.skip; heaps = []; } else heaps = r.heaps;
+      }
       if (heaps.length === 0) {
         if (opts.filter === undefined || c.name.includes(opts.filter)) {
           if (machineError !== null) push({ ...base, name: c.name, heap: null, status: 'error', failure: { step: '0', op: 'machine', message: machineError } });
@@ -952,14 +1024,17 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
         if (skip !== null) { push({ ...base, name, heap, status: 'skip', reason: skip }); continue; }
         if (machineError !== null) { push({ ...base, name, heap, status: 'error', failure: { step: '0', op: 'machine', message: machineError } }); continue; }
         if (heap !== null && !where.heaps.includes(heap)) { push({ ...base, name, heap, status: 'skip', reason: `heap ${heap} is not present (target has: ${where.heaps.join(', ') || 'none'})` }); continue; }
-        push(await runInstance(c, heap, base, name, make, confine));
+        const trait = heap === null ? null : unmetHeapTrait(c, heap, where);
+        if (trait !== null) { push({ ...base, name, heap, status: 'skip', reason: trait }); continue; }
+        push(await runInstance(c, heap, base, name, make, confine, where.facts));
       }
     }
   }
   const passed = results.filter((r) => r.status === 'pass' || r.status === 'xfail').length;
   const failed = results.filter((r) => r.status === 'fail' || r.status === 'xpass' || r.status === 'error').length + errors.length;
   const skipped = results.filter((r) => r.status === 'skip').length;
-  return { results, errors, passed, failed, skipped, target: info };
+  const { facts: f, ...target } = info;
+  return { results, errors, passed, failed, skipped, target: { ...target, facts: Object.fromEntries(f.values) } };
 }
 
 /**
@@ -973,7 +1048,7 @@ function wouldMatch(c: Case, filter: string): boolean {
 }
 
 async function runInstance(c: Case, heap: string | null, base: { file: string; caseIndex: number }, name: string,
-  makeTarget: () => SyscallTarget | Promise<SyscallTarget>, confine: ConfineOptions): Promise<CaseResult> {
+  makeTarget: () => SyscallTarget | Promise<SyscallTarget>, confine: ConfineOptions, facts: MachineFacts): Promise<CaseResult> {
   let target: SyscallTarget;
   try {
     target = await makeTarget();
@@ -986,7 +1061,7 @@ async function runInstance(c: Case, heap: string | null, base: { file: string; c
   let instance: Instance | null = null;
   try {
     // a case with its own machine runs on an emulated kernel: nothing of this machine's
-    instance = new Instance(target, heap, c.machine === undefined ? confine : { ...confine, host: null });
+    instance = new Instance(target, heap, c.machine === undefined ? confine : { ...confine, host: null }, facts);
     failure = instance.runSteps(c.steps);
   } catch (e) {
     if (e instanceof StepError) {

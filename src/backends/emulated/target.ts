@@ -46,6 +46,13 @@ export interface EmulatedOptions {
   arch?: 'x86_64' | 'arm64';
   heaps?: KernelConfig['heaps'];
   /**
+   * The kernel configuration (KernelConfig.kconfig, docs/kconfig.md): a `.config` as text,
+   * options as a map or record (`{ CMA_SIZE_MBYTES: 64 }`), or a Kconfig.
+   */
+  kconfig?: KernelConfig['kconfig'];
+  /** Where the boot loader put the kernel image, initrd and DTB (KernelConfig.loader). */
+  loader?: KernelConfig['loader'];
+  /**
    * The board: a shipped board's name (`'imx8mp'`), a DTS/DTB/live-tree path, DTS text, DTB bytes or a DeviceTree.
    *
    * Shipped boards: `imx8mp`, `rpi5`, `rk3588`, `am62x`, `x86-pc`. A string is a shipped name
@@ -84,6 +91,8 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.pageSize !== undefined) cfg.pageSize = opts.pageSize;
   if (opts.arch !== undefined) cfg.arch = opts.arch;
   if (opts.heaps !== undefined) cfg.heaps = opts.heaps;
+  if (opts.kconfig !== undefined) cfg.kconfig = opts.kconfig;
+  if (opts.loader !== undefined) cfg.loader = opts.loader;
   if (opts.board !== undefined && opts.board !== null) {
     cfg.board = resolveBoard(opts.board, opts.boardIncludeDirs !== undefined ? { includeDirs: opts.boardIncludeDirs } : {});
     cfg.arch ??= boardArch(cfg.board);

@@ -85,8 +85,8 @@ export interface CgroupHost {
   readonly memcgOutOfMemory?: (memcg: Memcg, writer: Process) => boolean;
 }
 
-/** Inode numbers of cgroup files: base + cgroup id * 16 + file index. */
-const INO_BASE = 0xa0000;
+/** Inode numbers of cgroup directories and files: base + cgroup id * 16 (+ file index for a file). */
+export const CGROUP_INO_BASE = 0xa0000;
 const FILE_INDEX: Readonly<Record<string, number>> = {
   'cgroup.controllers': 1, 'cgroup.procs': 2, 'cgroup.subtree_control': 3, 'memory.current': 4, 'memory.max': 5, 'memory.peak': 6,
   'dmem.capacity': 7, 'dmem.current': 8, 'dmem.min': 9, 'dmem.low': 10, 'dmem.max': 11,
@@ -178,7 +178,7 @@ export class CgroupFs {
 
   file(cg: Cgroup, name: string): CgroupFile | null {
     if (!this.fileNames(cg).includes(name)) return null;
-    const ino = INO_BASE + cg.id * 16 + (FILE_INDEX[name] ?? 0);
+    const ino = CGROUP_INO_BASE + cg.id * 16 + (FILE_INDEX[name] ?? 0);
     const live = (f: () => string): (() => string | number) => () => (cg.dead ? -E.ENODEV : f());
     const ps = this.host.pageSize;
     switch (name) {

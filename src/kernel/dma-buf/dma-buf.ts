@@ -13,7 +13,7 @@ import {
 } from '../../uapi/dma-buf.js';
 import { POLLIN, POLLOUT, SEEK_END, SEEK_SET } from '../../uapi/fcntl.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
-import { File, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, FMODE_VISIBLE_MASK, openFmode } from '../fs/file.js';
+import { File, FMODE_LSEEK, FMODE_OPENED, FMODE_READ, openFmode } from '../fs/file.js';
 import type { FileOperations, Inode } from '../fs/file.js';
 import type { Process } from '../fs/process.js';
 import type { Vma } from '../fs/mm-user.js';
@@ -541,28 +541,6 @@ export class DmaBufCore {
     return s;
   }
 
-  /** /sys/kernel/debug/dma_buf/bufinfo @kernel drivers/dma-buf/dma-buf.c dma_buf_debug_show */
-  bufinfo(): string {
-    let s = '\nDma-buf Objects:\n';
-    s += `${pad8('size')}\t${pad8('flags')}\t${pad8('mode')}\t${pad8('count')}\texp_name\t${pad8('ino')}\tname\n`;
-    let count = 0;
-    let total = 0;
-    const all = [...this.list].reverse();
-    for (const b of all) {
-      const f = b.file;
-      s += `${dec8(b.size)}\t${hex8(f.flags)}\t${hex8(f.mode & FMODE_VISIBLE_MASK)}\t${dec8(f.count)}\t${b.expName}\t${dec8(b.ino)}\t${b.name ?? '<none>'}\n`;
-      // dma_resv_describe() + dma_fence_describe(): no space after the colon (6.1 oracle)
-      if (b.fence !== null) s += `\t${b.fence.usage} fence:stub stub seq 0 signalled\n`;
-      s += '\tAttached Devices:\n';
-      for (const a of b.attachments) s += `\t${a.dev}\n`;
-      s += `Total ${b.attachments.length} devices attached\n\n`;
-      count++;
-      total += b.size;
-    }
-    s += `\nTotal ${count} objects, ${total} bytes\n`;
-    return s;
-  }
-
   /** A buffer by inode number (sysfs stats directory lookup). */
   byIno(ino: number): DmaBuf | null {
     for (const b of this.list) if (b.ino === ino) return b;
@@ -583,14 +561,4 @@ export function isDynamicBuf(buf: DmaBuf): boolean {
 /** d_dname of a dma-buf: "/dmabuf:" and the name (drivers/dma-buf/dma-buf.c dmabuffs_dname). */
 function dmabufPath(f: File): string {
   return `/dmabuf:${(f.priv as DmaBuf).name ?? ''}`;
-}
-
-function pad8(s: string): string {
-  return s.padEnd(8, ' ');
-}
-function dec8(n: number): string {
-  return String(n).padStart(8, '0');
-}
-function hex8(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

@@ -5,6 +5,7 @@
  */
 import type { Process } from './process.js';
 import type { Vma } from './mm-user.js';
+import type { VfsPath } from './vfs.js';
 
 /** f_mode bits (include/linux/fs.h). */
 export const FMODE_READ = 0x1;
@@ -131,6 +132,12 @@ export class File {
   count = 1;
   /** f_pos */
   pos = 0;
+  /**
+   * f_path: where the file was opened in the tree (set by the VFS's open); null for a file a
+   * driver made on an internal mount (a dma-buf, a memfd, a sync_file, a pidfd), which
+   * /proc/<pid>/fd/<n> then shows by its name.
+   */
+  vfsPath: VfsPath | null = null;
   constructor(
     readonly fop: FileOperations,
     readonly inode: Inode,

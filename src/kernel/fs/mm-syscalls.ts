@@ -429,7 +429,7 @@ export function doMremap(c: MmCaller, oldAddr: number, oldLength: number, newLen
   if ((flags & MREMAP_DONTUNMAP) !== 0 && ((flags & MREMAP_MAYMOVE) === 0 || rawOld !== rawNew)) return -E.EINVAL;
   if (addr % ps !== 0) return -E.EINVAL;
   // PAGE_ALIGN() wraps a huge length to 0: the "duplicate a shared mapping" length
-  let oldLen = pageAlign(rawOld, ps);
+  const oldLen = pageAlign(rawOld, ps);
   const newLen = pageAlign(rawNew, ps);
   if (newLen === 0) return -E.EINVAL;
   const vma = mm.find(addr);
@@ -616,7 +616,6 @@ function moveRangeMulti(c: MmCaller, addr: number, len: number, to: number, flag
  */
 function populate(c: MmCaller, start: number, end: number, ignoreErrors: boolean): number {
   const mm = c.mm;
-  const ps = c.pageSize;
   let nstart = start;
   while (nstart < end) {
     const v = mm.findAbove(nstart);

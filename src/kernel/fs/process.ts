@@ -16,6 +16,7 @@ import { AddressSpace, VM_WRITE, mmLayout, vmaUnlinkFile } from './mm-user.js';
 import type { FaultKind, UserPager, Vma } from './mm-user.js';
 import { doMadvise, doMlock, doMlockall, doMmap, doMprotect, doMremap, doMsync, doMunlock, doMunlockall, doMunmap, MM_FEATURES_6_1 } from './mm-syscalls.js';
 import type { MmCaller, MmFeatures } from './mm-syscalls.js';
+import type { VfsInode } from './vfs.js';
 import { FdTable } from './fdtable.js';
 import { accessOk, isCInt, isCLong, maxRwCount, ulong } from './limits.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
@@ -280,7 +281,12 @@ export class Process {
     if (target === null || !target.alive) return -E.ESRCH;
     if (this.reserveCheck() < 0) return -E.EMFILE;
     const fflags = fc.O_RDWR | (flags & (fc.O_NONBLOCK | fc.O_EXCL));
-    const inode: Inode = { ino: PIDFS_INO_BASE + target.pid, mode: 0o600, uid: target.cred.uid, gid: target.cred.gid, rdev: 0, dev: PIDFS_DEV, size: 0 };
+    const inode: VfsInode = {
+      ino: PIDFS_INO_BASE + target.pid, mode: 0o600, uid: target.cred.uid, gid: target.cred.gid, rdev: 0, dev: PIDFS_DEV, size: 0,
+      // pidfs (v6.9) gives its inodes file operations: /proc/<pid>/fd/<n> opens another pidfd of
+      // the same process (6.12 and 7.3 oracles); an anon_inode before it cannot be opened (ENXIO)
+      op: this.host.pidfdThread === true ? { open: (_at, oflags) => new File(PIDFD_FOPS, inode, oflags, openFmode(oflags) | FMODE_OPENED, 'anon_inode:[pidfd]', PIDFS_MNT_ID, target) } : {},
+    };
     const f = new File(PIDFD_FOPS, inode, fflags, openFmode(fflags) | FMODE_OPENED, 'anon_inode:[pidfd]', PIDFS_MNT_ID, target);
     return this.installFd(f, true);
   }

@@ -125,7 +125,7 @@ export const cmaHeapModule: HeapModule = {
       const name = p.defaultCmaHeapName === 'area' ? def.name : DEFAULT_CMA_NAME;
       const r = addCmaHeap(k, ops, def, name);
       if (r < 0) return r;
-      if (p.cmaLegacyDuplicate) {
+      if (p.cmaLegacyDuplicate && k.cmaLegacyHeap) {
         if (def.name === DEFAULT_CMA_NAME) k.log('cma_heap: legacy name and default name are the same, skipping legacy heap');
         else {
           const lr = addCmaHeap(k, ops, def, def.name);

@@ -12,7 +12,7 @@
  */
 import { SparseBitmap, ctz32 } from './bitmap.js';
 import { getOrder, pageAlign, pageblockNrPages } from './page.js';
-import type { Arch } from './page.js';
+import type { Arch, PageblockConfig } from './page.js';
 
 /**
  * Default CONFIG_CMA_ALIGNMENT (kernel/dma/Kconfig: range 2..12, default 8 → 1 MiB with 4 KiB
@@ -35,8 +35,8 @@ export function cmaAlignOrder(sizeBytes: number, pageSize: number, cmaAlignment:
  * multiples of it. Values (see page.ts pageblockOrder()):
  * x86-64 4 KiB → 2 MiB; arm64 4 KiB → 2 MiB, 16 KiB → 32 MiB, 64 KiB → 512 MiB.
  */
-export function cmaMinAlignmentBytes(pageSize: number, arch: Arch): number {
-  return pageSize * pageblockNrPages(pageSize, arch);
+export function cmaMinAlignmentBytes(pageSize: number, arch: Arch, build?: PageblockConfig): number {
+  return pageSize * pageblockNrPages(pageSize, arch, build);
 }
 
 export class CmaArea {

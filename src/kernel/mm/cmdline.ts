@@ -244,6 +244,8 @@ export interface CmaPlacementRequest {
   alignment?: number;
   /** NUMA node printed in the log; NUMA_NO_NODE (-1) by default, as with CONFIG_NUMA off. */
   nid?: number;
+  /** Print "on node %d" after "Reserved %ld MiB at %pa" (6.6–7.0; not 6.1.192 nor 7.3). Default true. */
+  logNode?: boolean;
 }
 
 /** Successful placement: the reserved range and the kernel log lines it printed. */
@@ -326,6 +328,6 @@ export function placeCmaArea(
     base = addr;
   }
 
-  log.push(`cma: Reserved ${Math.floor(size / SZ_1M)} MiB at ${formatPa(base)} on node ${nid}`);
+  log.push(`cma: Reserved ${Math.floor(size / SZ_1M)} MiB at ${formatPa(base)}${p.logNode === false ? '' : ` on node ${nid}`}`);
   return { base, size, log };
 }

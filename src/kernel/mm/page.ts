@@ -90,11 +90,25 @@ export function hpagePmdOrder(pageSize: number): number {
  * min(HPAGE_PMD_ORDER, highest buddy order). Results: x86-64 4 KiB → 9; arm64 4 KiB → 9,
  * 16 KiB → min(11, 11) = 11, 64 KiB → min(13, 13) = 13.
  */
-export function pageblockOrder(pageSize: number, arch: Arch): number {
-  return Math.min(hpagePmdOrder(pageSize), archMaxPageOrder(pageSize, arch));
+export function pageblockOrder(pageSize: number, arch: Arch, build?: PageblockConfig): number {
+  const max = Math.min(build?.maxOrder ?? archMaxPageOrder(pageSize, arch), archMaxPageOrder(pageSize, arch));
+  if (build !== undefined && !build.hugePages) return max;
+  return Math.min(hpagePmdOrder(pageSize), max);
+}
+
+/**
+ * What the kernel configuration says about pageblocks (include/linux/pageblock-flags.h): with
+ * CONFIG_TRANSPARENT_HUGEPAGE or CONFIG_HUGETLB_PAGE, pageblock_order = min(HPAGE_PMD_ORDER,
+ * PAGE_BLOCK_MAX_ORDER); without either, PAGE_BLOCK_MAX_ORDER (v6.16+; before it,
+ * MAX_PAGE_ORDER, its default): 4 MiB with 4 KiB pages, as on the oracles' tiny configs.
+ */
+export interface PageblockConfig {
+  readonly hugePages: boolean;
+  /** CONFIG_PAGE_BLOCK_MAX_ORDER (default: the largest buddy order). */
+  readonly maxOrder?: number;
 }
 
 /** Pages per pageblock (include/linux/pageblock-flags.h pageblock_nr_pages). */
-export function pageblockNrPages(pageSize: number, arch: Arch): number {
-  return 2 ** pageblockOrder(pageSize, arch);
+export function pageblockNrPages(pageSize: number, arch: Arch, build?: PageblockConfig): number {
+  return 2 ** pageblockOrder(pageSize, arch, build);
 }

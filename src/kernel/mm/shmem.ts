@@ -16,6 +16,7 @@ import { EMULATED_MAXBYTES } from '../fs/limits.js';
 import { VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../fs/mm-user.js';
 import type { PageRef, Vma } from '../fs/mm-user.js';
 import type { KResult } from '../result.js';
+import type { InodeOperations } from '../fs/vfs.js';
 import { PageRun } from './backing.js';
 import type { BackingStats } from './backing.js';
 import type { BuddyAllocator } from './buddy.js';
@@ -61,6 +62,8 @@ export class ShmemInode implements Inode {
   mmapWritable = 0;
   /** Open files (struct file) on the inode; the last one to go evicts it. */
   files = 0;
+  /** i_op/i_fop: an open(2) through /proc/<pid>/fd/<n> makes another file on the inode (set by the mount). */
+  op: InodeOperations = {};
   constructor(
     readonly ino: number,
     public mode: number,
@@ -131,15 +134,11 @@ export class ShmemFs {
   fileSetup(name: string, uid: number, gid: number): File {
     const inode = new ShmemInode(++this.lastIno, 0o100777, uid, gid, this.host.pageSize);
     const fc = this.host.fc;
-    return this.openInode(inode, fc.O_RDWR, `/${name} (deleted)`);
-  }
-
-  /**
-   * Another open file on the same inode (reopening through /proc/<pid>/fd/<n>): open(2) runs
-   * shmem_file_open(), which from 6.6 marks the file FMODE_CAN_ODIRECT.
-   */
-  reopen(f: File, flags: number): File {
-    return this.openInode(f.inode as ShmemInode, flags, f.pathName, this.host.shmemDirectIo === true ? FMODE_CAN_ODIRECT : 0);
+    const path = `/${name} (deleted)`;
+    // another open file on the same inode (reopening through /proc/<pid>/fd/<n>): open(2) runs
+    // shmem_file_open(), which from 6.6 marks the file FMODE_CAN_ODIRECT
+    inode.op = { open: (_at, flags) => this.openInode(inode, flags, path, this.host.shmemDirectIo === true ? FMODE_CAN_ODIRECT : 0) };
+    return this.openInode(inode, fc.O_RDWR, path);
   }
 
   /**

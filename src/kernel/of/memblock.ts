@@ -276,6 +276,26 @@ export class Memblock {
     return found;
   }
 
+  /**
+   * `count` single-page allocations, each memblock_phys_alloc_range(PAGE_SIZE, PAGE_SIZE, 0,
+   * MEMBLOCK_ALLOC_NOLEAKTRACE) top-down (arm64 early_pgtable_alloc()): the highest free pages
+   * first, a free range at a time. Returns how many were allocated.
+   */
+  allocPagesTopDown(count: number, pageSize: number): number {
+    let left = count;
+    const free = this.freeSpans();
+    for (let i = free.length - 1; i >= 0 && left > 0; i--) {
+      const [s, e] = free[i]!;
+      const top = roundDown(e, pageSize);
+      const bottom = Math.max(roundUp(s, pageSize), pageSize);
+      if (top <= bottom) continue;
+      const n = Math.min(left, (top - bottom) / pageSize);
+      this.reserve(top - n * pageSize, n * pageSize);
+      left -= n;
+    }
+    return count - left;
+  }
+
   /** Final state: memblock.memory, memblock.reserved and the NOMAP parts of memory. */
   snapshot(): { memory: PhysRange[]; reserved: PhysRange[]; nomap: PhysRange[] } {
     const conv = (l: readonly Span[]): PhysRange[] => l.map(([a, b]) => ({ base: a, size: b - a }));

@@ -69,6 +69,8 @@ export interface HandlerContext {
   readonly memblock: Memblock;
   /** CMA_MIN_ALIGNMENT_BYTES. */
   readonly cmaMinAlign: number;
+  /** CONFIG_DMA_CMA: rmem_cma_setup() is built (kernel/dma/contiguous.c). */
+  readonly dmaCma: boolean;
   /** kernel/dma/contiguous.c size_cmdline != -1: `cma=` was on the command line. */
   readonly cmdlineCma: boolean;
   /** CONFIG_CMA_AREAS (MAX_CMA_AREAS). */
@@ -199,6 +201,7 @@ export function reservedMemInitNode(ctx: HandlerContext, n: RmemNodeInfo, base: 
   const why: string[] = [];
   for (const e of RESERVEDMEM_TABLE) {
     if (!isCompatible(n, e.compatible)) continue;
+    if (e.handler === 'cma' && !ctx.dmaCma) continue;
     const r = e.setup(ctx, n, base, size);
     ret = r.ret;
     if (r.ret === 0) {

@@ -10,8 +10,12 @@
  * dma_contiguous_reserve(arm64_dma_phys_limit). x86-64 uses the same order here (see the report
  * on x86 device trees: unverified).
  *
- * Not modelled: other early memblock allocations (page tables, the DTB itself, the mem_map,
- * the reserved_mem array of 6.12+), elfcorehdr, NUMA, CMA_SIZE_PERCENTAGE.
+ * The boot loader's reservations (kernel image, initrd, DTB) and arm64's own early allocations
+ * (the linear map's page tables after the early scan, the 6.12+ reserved_mem array and the
+ * unflattened tree in unflatten_device_tree()) are of/boot-layout.ts's; they come in that order.
+ *
+ * Not modelled: x86's early allocations, the mem_map and everything else allocated after the
+ * default CMA area, elfcorehdr, NUMA.
  *
  * @kernel drivers/of/fdt.c, drivers/of/of_reserved_mem.c, kernel/dma/contiguous.c, mm/cma.c,
  *         mm/memblock.c
@@ -22,9 +26,11 @@ import { formatPa, parseCmaParam, placeCmaArea } from '../mm/cmdline.js';
 import type { Arch } from '../mm/page.js';
 import { DEFAULT_PROFILE } from '../profile.js';
 import type { ProfileName } from '../profile.js';
+import { arm64LinearMapTables, resolveLoader, unflattenSize } from './boot-layout.js';
+import type { BootLayout, LoaderConfig } from './boot-layout.js';
 import { Memblock } from './memblock.js';
 import type { PhysRange } from './memblock.js';
-import { addrSizeTuples, clampPhysMemory, propLength, readCells, rootCells, scanMemoryNodes } from './memory.js';
+import { addrSizeTuples, arm64MemstartAlign, clampPhysMemory, propLength, readCells, rootCells, scanMemoryNodes } from './memory.js';
 import type { RootCells } from './memory.js';
 import { isCompatible, reservedMemInitNode } from './reserved-handlers.js';
 import type { CmaAreaRecord, CoherentPool, HandlerContext, RegionHandler, RestrictedPool, RmemNodeInfo } from './reserved-handlers.js';
@@ -56,12 +62,48 @@ export interface PlanMemoryInput {
   readonly ramFallback?: readonly PhysRange[];
   /** CONFIG_CMA_SIZE_MBYTES (CMA_SIZE_SEL_MBYTES): the default area when `cma=` is absent. */
   readonly cmaSizeMbytes: number;
-  /** The kernel image, reserved before anything else. */
+  /**
+   * The rest of the Kconfig choice for the default area's size when `cma=` is absent
+   * (kernel/dma/contiguous.c dma_contiguous_reserve()): CMA_SIZE_SEL_MBYTES (the default),
+   * _PERCENTAGE (CONFIG_CMA_SIZE_PERCENTAGE of memblock_phys_mem_size()), _MIN or _MAX of both.
+   */
+  readonly cmaSizeSel?: 'mbytes' | 'percentage' | 'min' | 'max';
+  /** CONFIG_CMA_SIZE_PERCENTAGE (default 0). */
+  readonly cmaSizePercentage?: number;
+  /** CONFIG_DMA_CMA (default true): the default area and the shared-dma-pool CMA handler exist. */
+  readonly dmaCma?: boolean;
+  /** CONFIG_CMA (default true): a reusable shared-dma-pool gets the CMA alignment. */
+  readonly cma?: boolean;
+  /** CMA_MIN_ALIGNMENT_BYTES (default: pageblock order with huge pages configured, mm/cma.ts). */
+  readonly cmaMinAlign?: number;
+  /**
+   * arm64: ZONE_DMA or ZONE_DMA32 is built (default true): dma_contiguous_reserve()'s limit is
+   * arm64_dma_phys_limit (32 bits); without both zones it is the end of memory.
+   */
+  readonly arm64ZoneDma?: boolean;
+  /** The kernel image, reserved before anything else (ignored when `loader` is given). */
   readonly kernelImage: PhysRange;
+  /**
+   * How the boot loader laid out the image, initrd and DTB (of/boot-layout.ts); replaces
+   * `kernelImage`. A loader resolveLoader() refuses is left out, with a diagnostic.
+   */
+  readonly loader?: LoaderConfig;
+  /** The DTB's size as a file, for the qemu-virt loader (null or absent: no tree). */
+  readonly dtbFileSize?: number | null;
+  /** arm64's own early allocations before the default CMA area (of/boot-layout.ts). */
+  readonly earlyAllocs?: EarlyAllocs;
   /** Kernel version profile (default DEFAULT_PROFILE). */
   readonly profile?: ProfileName;
   /** CONFIG_CMA_AREAS (default 7). */
   readonly maxCmaAreas?: number;
+}
+
+/** The kernel's early memblock allocations that come before the default CMA area (arm64). */
+export interface EarlyAllocs {
+  /** paging_init(): the linear map's page tables, page-granular (rodata=full). */
+  readonly pageTables: boolean;
+  /** unflatten_device_tree() (with a tree): true when /chosen/bootargs is set (a non-empty command line). */
+  readonly unflatten: { readonly bootargs: boolean } | null;
 }
 
 export type RegionStatus = 'ok' | 'failed' | 'ignored';
@@ -130,6 +172,8 @@ export interface MemoryPlan {
   readonly log: string[];
   /** Emulator notes that are not kernel output (inputs the kernel would read differently, etc.). */
   readonly diagnostics: string[];
+  /** Where the boot loader put the image, initrd and DTB (null: only `kernelImage`). */
+  readonly boot: BootLayout | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,6 +297,7 @@ class Planner {
   /** reserved_mem[] in save order. */
   readonly saved: Rmem[] = [];
   readonly memreserve: PhysRange[] = [];
+  boot: BootLayout | null = null;
   cells: RootCells = { addr: 1, size: 1 };
   /** DT CMA areas that are not inside RAM (left out of the plan's cmaAreas). */
   readonly outsideRam = new Set<CmaAreaRecord>();
@@ -264,7 +309,8 @@ class Planner {
       behaviour: this.b,
       log: this.log,
       memblock: this.mb,
-      cmaMinAlign: cmaMinAlignmentBytes(input.pageSize, input.arch),
+      cmaMinAlign: input.cmaMinAlign ?? cmaMinAlignmentBytes(input.pageSize, input.arch),
+      dmaCma: input.dmaCma ?? true,
       cmdlineCma: input.params.has('cma'),
       maxCmaAreas: input.maxCmaAreas ?? CMA_AREAS_DEFAULT,
       cmaAreas: [],
@@ -500,7 +546,7 @@ class Planner {
       return null;
     }
     const info = nodeInfo(node);
-    if (isCompatible(info, 'shared-dma-pool') && info.reusable && !info.nomap) align = Math.max(align, this.ctx.cmaMinAlign);
+    if ((this.input.cma ?? true) && isCompatible(info, 'shared-dma-pool') && info.reusable && !info.nomap) align = Math.max(align, this.ctx.cmaMinAlign);
 
     let base = 0;
     const ranges = addrSizeTuples(node, 'alloc-ranges', this.cells);
@@ -636,6 +682,33 @@ class Planner {
     return dynamic;
   }
 
+  /**
+   * arm64 paging_init() → map_mem(): a page-table page at a time, top-down, for the linear map of
+   * memory without NOMAP (of/boot-layout.ts arm64LinearMapTables()).
+   */
+  pagingInit(): void {
+    if (this.input.earlyAllocs?.pageTables !== true) return;
+    const { memory, nomap } = this.mb.snapshot();
+    const mapped = subtract(memory, nomap);
+    const memstart = Math.floor(this.mb.startOfDram() / arm64MemstartAlign(this.input.pageSize)) * arm64MemstartAlign(this.input.pageSize);
+    const tables = arm64LinearMapTables(mapped, this.input.pageSize, memstart);
+    const got = this.mb.allocPagesTopDown(tables, this.input.pageSize);
+    if (got < tables) this.diagnostics.push(`paging_init(): ${tables} page-table pages needed for the linear map, ${got} free (Linux panics: "Failed to allocate page table page")`);
+  }
+
+  /** unflatten_device_tree(): the unflattened tree, top-down (memblock_alloc(size, 8)). */
+  unflatten(): void {
+    const u = this.input.earlyAllocs?.unflatten ?? null;
+    if (u === null || this.input.tree === null) return;
+    const boot = this.boot;
+    const size = unflattenSize(this.input.tree, {
+      bootargs: u.bootargs,
+      initrd: boot?.initrd != null,
+      qemuMemory: boot?.qemuTree === true ? { ramBase: this.mb.startOfDram() } : null,
+    });
+    this.mb.allocRange(size, 8, 0, Infinity);
+  }
+
   /** 6.1 / 6.6: save everything during the scan, then fdt_init_reserved_mem(). */
   legacy(): void {
     if (!this.b.memreserveAfterScan) this.reserveMemreserve();
@@ -659,6 +732,8 @@ class Planner {
       }
       this.initNode(r);
     }
+    this.pagingInit();
+    this.unflatten();
   }
 
   /** 6.12+: dynamic regions allocated and initialised early, static ones in the late scan. */
@@ -674,7 +749,14 @@ class Planner {
       }
     }
     this.reserveMemreserve();
-    // unflatten_device_tree() → fdt_scan_reserved_mem_reg_nodes()
+    this.pagingInit();
+    // unflatten_device_tree() → fdt_scan_reserved_mem_reg_nodes(), then the tree itself
+    this.lateScan(found);
+    this.unflatten();
+  }
+
+  /** The late scan of the restructured code (unflatten_device_tree() → fdt_scan_reserved_mem_reg_nodes()). */
+  lateScan(found: { rm: DtNode; ok: boolean } | null): void {
     if (this.input.tree === null) return;
     if (found === null) {
       this.log.push(`${this.prefix}Reserved memory: No reserved-memory node in the DT`);
@@ -684,6 +766,10 @@ class Planner {
       this.log.push(`${this.prefix}Reserved memory: unsupported node format, ignoring`);
       return;
     }
+    // fdt_scan_reserved_mem_late(): the reserved_mem array, one entry per region the early scan kept
+    const structSize = this.input.earlyAllocs === undefined ? 0 : this.b.rmemStructSize;
+    const kept = [...this.drafts.values()].filter((d) => d.status === 'ok').length;
+    if (structSize > 0 && kept > 0) this.mb.allocRange(kept * structSize, SMP_CACHE_BYTES, 0, Infinity);
     const tupleBytes = (this.cells.addr + this.cells.size) * 4;
     found.rm.children.forEach((child, i) => {
       const d = this.drafts.get(child)!;
@@ -727,9 +813,11 @@ class Planner {
    * cma_declare_contiguous_nid() (mm/cmdline.ts placeCmaArea(), area name "reserved").
    */
   defaultArea(): void {
-    const { params, cmaSizeMbytes, arch } = this.input;
+    const { params, arch } = this.input;
+    if (this.input.dmaCma === false) return; // dma_contiguous_reserve() is an empty stub without CONFIG_DMA_CMA
     const arg = params.get('cma');
     let req: { size: number; base: number; limit: number; fixed: boolean } | null = null;
+    const selected = this.kconfigSize();
     if (arg !== undefined) {
       const parsed = parseCmaParam(arg);
       if ('error' in parsed) {
@@ -737,11 +825,11 @@ class Planner {
         this.diagnostics.push(`${parsed.error}: read as cma=0 (no command-line area; a DT default area is still skipped)`);
         req = { size: 0, base: 0, limit: 0, fixed: false };
       } else req = parsed;
-    } else if (cmaSizeMbytes > 0) {
-      req = { size: cmaSizeMbytes * SZ_1M, base: 0, limit: 0, fixed: false };
+    } else if (selected > 0) {
+      req = { size: selected, base: 0, limit: 0, fixed: false };
     }
     if (req === null || req.size === 0 || this.ctx.defaultCma !== null) return;
-    const archLimit = arch === 'arm64' ? arm64DmaPhysLimit(this.mb) : 0;
+    const archLimit = arch === 'arm64' ? ((this.input.arm64ZoneDma ?? true) ? arm64DmaPhysLimit(this.mb) : this.mb.endOfDram()) : 0;
     const limit = minNotZero(req.limit, archLimit);
     if (this.ctx.cmaAreas.length >= this.ctx.maxCmaAreas) {
       this.log.push('cma: Not enough slots for CMA reserved regions!');
@@ -750,7 +838,7 @@ class Planner {
     // A fixed placement checks memblock_is_region_reserved() only; a search skips NOMAP memory.
     const fixed = req.fixed && req.base !== 0;
     const { ram, reserved } = this.mb.asRanges(!fixed);
-    const placed = placeCmaArea({ size: req.size, base: req.base, limit, fixed: req.fixed }, ram, reserved, this.ctx.cmaMinAlign);
+    const placed = placeCmaArea({ size: req.size, base: req.base, limit, fixed: req.fixed, logNode: this.b.cmaReservedOnNode }, ram, reserved, this.ctx.cmaMinAlign);
     this.log.push(...placed.log);
     if ('errno' in placed) {
       if (placed.log.length === 0) this.diagnostics.push(placed.message);
@@ -762,14 +850,65 @@ class Planner {
     this.ctx.defaultCma = area;
   }
 
+  /**
+   * The default area's size without `cma=` (dma_contiguous_reserve(): selected_size):
+   * CONFIG_CMA_SIZE_MBYTES, or cma_early_percent_memory() = CONFIG_CMA_SIZE_PERCENTAGE percent
+   * of memblock_phys_mem_size() in whole pages, or the smaller/larger of the two.
+   */
+  kconfigSize(): number {
+    const ps = this.input.pageSize;
+    const bytes = this.input.cmaSizeMbytes * SZ_1M;
+    const totalPages = Math.floor(this.mb.snapshot().memory.reduce((n, r) => n + r.size, 0) / ps);
+    const percent = Math.floor((totalPages * (this.input.cmaSizePercentage ?? 0)) / 100) * ps;
+    switch (this.input.cmaSizeSel ?? 'mbytes') {
+      case 'mbytes':
+        return bytes;
+      case 'percentage':
+        return percent;
+      case 'min':
+        return Math.min(bytes, percent);
+      case 'max':
+        return Math.max(bytes, percent);
+    }
+  }
+
+  /**
+   * What the loader left in memory, reserved as the kernel does (arm64: the DTB from
+   * setup_machine_fdt(), then in arm64_memblock_init() the initrd, page-aligned and added to
+   * memblock.memory too, and the kernel image), or the plain `kernelImage` reservation.
+   */
+  reserveBoot(): void {
+    if (this.input.loader === undefined) {
+      const k = this.input.kernelImage;
+      this.mb.reserve(k.base, k.size);
+      return;
+    }
+    const resolved = resolveLoader(this.input.loader, { arch: this.input.arch, ram: this.mb.snapshot().memory, dtbFileSize: this.input.dtbFileSize ?? null });
+    if ('error' in resolved) {
+      this.diagnostics.push(`${resolved.error}: no loader reservations`);
+      return;
+    }
+    const boot = resolved;
+    this.boot = boot;
+    const ps = this.input.pageSize;
+    if (boot.dtb !== null) this.mb.reserve(boot.dtb.base, boot.dtb.size);
+    if (boot.initrd !== null) {
+      const base = Math.floor(boot.initrd.base / ps) * ps;
+      const size = Math.ceil((boot.initrd.base + boot.initrd.size) / ps) * ps - base;
+      if (!this.mb.containedInMemory(base, size)) this.diagnostics.push(`the initrd (${formatPa(base)}, ${size} bytes) is not inside RAM: arm64_memblock_init() adds it to memory`);
+      this.mb.addMemory(base, size);
+      this.mb.reserve(base, size);
+    }
+    if (boot.image !== null) this.mb.reserve(boot.image.base, boot.image.size);
+  }
+
   run(): MemoryPlan {
     this.scanMemory();
-    const k = this.input.kernelImage;
-    this.mb.reserve(k.base, k.size);
+    this.reserveBoot();
     if (this.input.tree !== null) {
       if (this.b.restructured) this.restructured();
       else this.legacy();
-    }
+    } else this.pagingInit();
     this.defaultArea();
     for (const d of this.drafts.values()) {
       if (d.status === 'ok' && !this.mb.containedInMemory(d.base, d.size) && d.size > 0 && d.handler !== 'cma') {
@@ -796,8 +935,27 @@ class Planner {
       memblock: snap,
       log: this.log,
       diagnostics: this.diagnostics,
+      boot: this.boot,
     };
   }
+}
+
+/** `ranges` minus `holes`, both sorted and merged. */
+function subtract(ranges: readonly PhysRange[], holes: readonly PhysRange[]): PhysRange[] {
+  const out: PhysRange[] = [];
+  for (const r of ranges) {
+    let s = r.base;
+    const e = r.base + r.size;
+    for (const h of holes) {
+      const hs = h.base;
+      const he = h.base + h.size;
+      if (he <= s || hs >= e) continue;
+      if (hs > s) out.push({ base: s, size: hs - s });
+      s = Math.max(s, he);
+    }
+    if (s < e) out.push({ base: s, size: e - s });
+  }
+  return out;
 }
 
 /**

@@ -56,6 +56,18 @@ export interface ReservedMemBehaviour {
   readonly earlyScanAddrSizeHelper: boolean;
   /** v6.19+: `cma=` makes the scan skip linux,cma-default nodes before reserving them. */
   readonly cmdlineSkipsDtDefault: boolean;
+  /**
+   * v6.12+: sizeof(struct reserved_mem), the element of the array fdt_scan_reserved_mem_late()
+   * allocates (memblock, SMP_CACHE_BYTES aligned) before the static regions are initialised;
+   * 0 before 6.12 (a static array). 48 as read (name, fdt_node, ops, base, size, priv); the
+   * 7.3-rc7 referee allocates 40 per region (its struct lost a field).
+   */
+  readonly rmemStructSize: number;
+  /**
+   * mm/cma.c cma_declare_contiguous_nid(): "cma: Reserved %ld MiB at %pa on node %d" (the 6.12
+   * referee) rather than "cma: Reserved %ld MiB at %pa" (the 6.1.192 and 7.3-rc7 referees).
+   */
+  readonly cmaReservedOnNode: boolean;
 }
 
 const legacy: ReservedMemBehaviour = {
@@ -68,6 +80,8 @@ const legacy: ReservedMemBehaviour = {
   lateScanSingleTuple: false,
   earlyScanAddrSizeHelper: false,
   cmdlineSkipsDtDefault: false,
+  rmemStructSize: 0,
+  cmaReservedOnNode: false,
 };
 
 const restructured: ReservedMemBehaviour = {
@@ -77,11 +91,13 @@ const restructured: ReservedMemBehaviour = {
   regionSummary: true,
   allocRangesAdjacency: true,
   restructured: true,
+  rmemStructSize: 48,
+  cmaReservedOnNode: true,
 };
 
 const BEHAVIOUR: Readonly<Record<ProfileName, ReservedMemBehaviour>> = {
   '6.1': legacy,
-  '6.6': { ...legacy, memreserveAfterScan: true, regionSummary: true, allocRangesAdjacency: true },
+  '6.6': { ...legacy, memreserveAfterScan: true, regionSummary: true, allocRangesAdjacency: true, cmaReservedOnNode: true },
   '6.12': restructured,
   '6.17': { ...restructured, warnIgnoredRegs: true },
   '6.18': { ...restructured, warnIgnoredRegs: true },
