@@ -271,7 +271,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.statLayout = this.arch;
     this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
-    this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma };
+    this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma, mergeIntoNoAnonVma: this.profile.mergeIntoNoAnonVma };
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
     this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);

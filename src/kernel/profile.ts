@@ -67,6 +67,13 @@ export interface Profile {
    */
   readonly mremapMultiVma: boolean;
   /**
+   * v6.16 (mm/vma.c is_mergeable_anon_vma rewritten): a VMA with an anon_vma merges into a
+   * neighbour that has none (munlock of a faulted page re-merges it with its untouched
+   * neighbours: the 7.3 oracle); before, the empty anon_vma_chain of the neighbour refused it
+   * (the 6.1 and 6.12 oracles).
+   */
+  readonly mergeIntoNoAnonVma: boolean;
+  /**
    * Pseudo file systems are noexec (init_pseudo() sets SB_I_NOEXEC, mid-2026, after 7.0): a
    * dma-buf mapping has no VM_MAYEXEC, so PROT_EXEC is EPERM in mmap and EACCES in mprotect
    * (the 7.3 oracle). False in every profile here.
@@ -93,11 +100,12 @@ const base = {
   mapDroppable: false,
   guardRegions: 'none',
   mremapMultiVma: false,
+  mergeIntoNoAnonVma: false,
   pseudoFsNoexec: false,
 } as const;
 
 /** What every 6.17+ profile has on top of `base`. */
-const v617 = { mapDroppable: true, guardRegions: 'file', mremapMultiVma: true, cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
+const v617 = { mapDroppable: true, guardRegions: 'file', mremapMultiVma: true, mergeIntoNoAnonVma: true, cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },

@@ -33,6 +33,10 @@ type Kind = 'system' | 'reserved' | 'memfd' | 'anon' | 'shanon';
 const KINDS: readonly Kind[] = ['system', 'reserved', 'memfd', 'anon', 'shanon'];
 
 /** One probe run: the emulated machine the referees run on (2 GiB, cma=64M), one root process. */
+/** Where the probe's scratch page sits: low, far below the top-down mmap area. */
+const ARG_ADDR = 0x10000;
+const PMD_SIZE = 512 * PS;
+
 class Probe {
   readonly k: Kernel;
   p: Process;
@@ -46,7 +50,9 @@ class Probe {
   constructor(readonly profile: ProfileName) {
     this.k = new Kernel({ profile, arch: 'x86_64', pageSize: PS, ramBytes: 2 * 1024 ** 3, cmdline: 'cma=64M' });
     this.p = this.k.spawn({ uid: 0, gid: 0, groups: [] }, 'probe');
-    this.arg = this.p.userAlloc(64);
+    // away from the mmap area: the C program's stack is nowhere near its mappings, and a
+    // scratch page next to them would merge with a probe's private anonymous mapping
+    this.arg = this.p.mmap(ARG_ADDR, PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     this.hsys = this.p.open('/dev/dma_heap/system', O_RDWR | O_CLOEXEC);
     this.hres = this.p.open('/dev/dma_heap/reserved', O_RDWR | O_CLOEXEC);
   }
@@ -61,9 +67,12 @@ class Probe {
   }
   /** A free range of `pages` pages. */
   hole(pages: number): number {
-    const a = this.p.mmap(0, pages * PS, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    this.p.munmap(a, pages * PS);
-    return a;
+    // inside one page table (2 MiB): where the C program's holes happened to be, so that a
+    // read fault's fault-around window (mm/memory.c do_fault_around) is clipped by the VMA
+    // only, never by the end of a page table
+    const a = this.p.mmap(0, pages * PS + PMD_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    this.p.munmap(a, pages * PS + PMD_SIZE);
+    return Math.ceil(a / PMD_SIZE) * PMD_SIZE;
   }
   /** A load or store of one byte: "ok", "SIGSEGV" or "SIGBUS", and the value loaded. */
   touch(addr: number, write: boolean, proc: Process = this.p): { r: string; v: number } {

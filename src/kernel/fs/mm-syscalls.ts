@@ -48,10 +48,12 @@ export interface MmFeatures {
   readonly guardRegions: 'none' | 'anon' | 'file';
   /** v6.17: mremap(MREMAP_FIXED) moves a range of several VMAs and holes. */
   readonly mremapMultiVma: boolean;
+  /** v6.16: a VMA with an anon_vma merges into a neighbour without one (mm/vma.c is_mergeable_anon_vma). */
+  readonly mergeIntoNoAnonVma: boolean;
 }
 
 /** The features of the oldest profile (6.1). */
-export const MM_FEATURES_6_1: MmFeatures = Object.freeze({ mapDroppable: false, guardRegions: 'none', mremapMultiVma: false });
+export const MM_FEATURES_6_1: MmFeatures = Object.freeze({ mapDroppable: false, guardRegions: 'none', mremapMultiVma: false, mergeIntoNoAnonVma: false });
 
 /** What the mm calls need from the calling process. */
 export interface MmCaller {
@@ -608,8 +610,8 @@ function moveRangeMulti(c: MmCaller, addr: number, len: number, to: number, flag
 /**
  * __mm_populate() / populate_vma_page_range() over [start, end): every VMA but PFN and I/O maps
  * and VM_LOCKONFAULT ones has its pages faulted in as get_user_pages() would (a write fault
- * for a private writable VMA, else a read fault; never a PROT_NONE VMA; never-written private
- * anonymous memory keeps the zero page: nothing to do). With `ignoreErrors` a fault stops only
+ * for a private writable VMA, else a read fault, which maps the shared zero page into
+ * never-written private anonymous memory; never a PROT_NONE VMA). With `ignoreErrors` a fault stops only
  * that VMA; without, the first one is returned: EFAULT (SIGBUS), ENOMEM (no page), EINTR (the
  * process was killed).
  * @kernel mm/gup.c __mm_populate, populate_vma_page_range
@@ -640,8 +642,6 @@ function populateVma(c: MmCaller, v: Vma, start: number, end: number): number {
   const f = v.vmFlags;
   if ((f & (VM_READ | VM_WRITE | VM_EXEC)) === 0) return -E.EFAULT;
   const write = (f & (VM_WRITE | VM_SHARED)) === VM_WRITE;
-  // a read of private anonymous memory maps the shared zero page: nothing to record
-  if (!write && v.file === null && v.shm === null) return 0;
   for (let a = start; a < end; a += ps) {
     const fault = c.mm.faultIn(v, (a - v.start) / ps, write);
     if (fault !== null) return faultErrno(c, fault);
@@ -684,8 +684,8 @@ function adviceValid(c: MmCaller, advice: number): boolean {
  * likewise but only for private anonymous memory (the pages stay until reclaim: nothing to
  * do here); COLD/PAGEOUT: EINVAL for VM_LOCKED/VM_PFNMAP (no swap: nothing moves); WILLNEED:
  * EBADF for anonymous memory (no swap), else 0; REMOVE punches a hole in the shmem file behind
- * a shared writable mapping (EINVAL for VM_LOCKED or no file, EACCES for a mapping that is not
- * shared and writable, ENODEV for a file that is not regular: a dma-buf); GUARD_INSTALL (6.13,
+ * a shared mapping that may be written (EINVAL for VM_LOCKED or no file, EACCES without VM_SHARED
+ * and VM_MAYWRITE, whatever the protection, ENODEV for a file that is not regular: a dma-buf); GUARD_INSTALL (6.13,
  * 6.15 for files) zaps and makes the pages SIGSEGV (EINVAL for VM_SPECIAL, VM_LOCKED, a file
  * mapping before 6.15), GUARD_REMOVE lifts that. A split past vm.max_map_count: EAGAIN.
  * @kernel mm/madvise.c do_madvise, madvise_walk_vmas, madvise_vma_behavior, madvise_update_vma,
@@ -789,7 +789,7 @@ function madviseVma(c: MmCaller, vma: Vma, start: number, end: number, advice: n
 }
 
 /**
- * madvise_remove(): a hole punched in the file behind a shared writable mapping
+ * madvise_remove(): a hole punched in the file behind a shared mapping that may be written
  * (vfs_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)): shmem drops the pages (memfd,
  * shared anonymous memory); a file that is not regular (a dma-buf) is ENODEV, one without
  * fallocate EOPNOTSUPP.
@@ -798,7 +798,9 @@ function madviseRemove(c: MmCaller, vma: Vma, start: number, end: number): numbe
   const ps = c.pageSize;
   if ((vma.vmFlags & VM_LOCKED) !== 0) return -E.EINVAL;
   if (vma.file === null && vma.shm === null) return -E.EINVAL;
-  if ((vma.vmFlags & (VM_SHARED | VM_WRITE)) !== (VM_SHARED | VM_WRITE)) return -E.EACCES;
+  // vma_is_shared_maywrite(): VM_SHARED and VM_MAYWRITE, whatever the protection now is (the
+  // 6.1/6.12/7.3 referees: a memfd mapping mprotect'ed read-only: 0; one of an O_RDONLY fd: EACCES)
+  if (!isSharedMaywrite(vma.vmFlags)) return -E.EACCES;
   const first = vma.pgoff + (start - vma.start) / ps;
   const count = (end - start) / ps;
   if (vma.shm !== null) {

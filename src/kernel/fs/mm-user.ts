@@ -170,6 +170,12 @@ export class Vma {
   /** Set by the driver's mmap op. */
   pages: PageSource | null = null;
   /**
+   * vm_ops->map_pages (filemap_map_pages: shmem files): whether file page `filePage` is in the
+   * page cache, so that a read fault maps it with its neighbours (fault-around). Null: the
+   * fault handler maps one page at a time (the dma-buf exporters, udmabuf).
+   */
+  cached: ((filePage: number) => boolean) | null = null;
+  /**
    * Page table entries of a file mapping or of shared anonymous memory, by page index in the
    * VMA: present once the page was mapped (its fault ran). Read by /proc/<pid>/pagemap
    * (fs/pagemap.ts) and counted in the RSS. A private page copied on write leaves it: its PTE
@@ -213,6 +219,7 @@ export class Vma {
     const skip = (s - this.start) / pageSize;
     const n = new Vma(s, e, this.vmFlags, this.file, this.pgoff + skip);
     n.pages = this.pages;
+    n.cached = this.cached;
     n.onClose = this.onClose;
     n.onAccess = this.onAccess;
     n.shm = this.shm;
@@ -313,6 +320,17 @@ export class AddressSpace {
    * them, mremap moves them.
    */
   readonly guards = new Set<number>();
+  /**
+   * PTEs that map the shared zero page, by virtual page number: a load from never-written private
+   * anonymous memory maps it (do_anonymous_page without FAULT_FLAG_WRITE), so /proc/<pid>/pagemap
+   * sees the page present while the RSS does not count it (vm_normal_page() is
+   * NULL for the zero PFN). A store replaces it with a page of its own; they live in the page
+   * table as the anonymous pages do (munmap and MADV_DONTNEED drop them, mremap moves them).
+   * @kernel mm/memory.c do_anonymous_page (my_zero_pfn), vm_normal_page
+   */
+  readonly zeroPtes = new Set<number>();
+  /** v6.16: a range with an anon_vma merges into a neighbour without one (see anonMergeable). */
+  mergeIntoNoAnonVma = true;
   /** mm->locked_vm in pages: the pages of VM_LOCKED VMAs (RLIMIT_MEMLOCK is checked against it). */
   lockedVm = 0;
   /** mm->def_flags: VM_LOCKED (and VM_LOCKONFAULT) after mlockall(MCL_FUTURE), given to every new VMA. */
@@ -545,13 +563,33 @@ export class AddressSpace {
    * its own anon_vma).
    * @kernel mm/mmap.c is_mergeable_vma, is_mergeable_anon_vma, can_vma_merge_before/after
    */
-  mergeable(a: Vma, b: Vma): boolean {
+  mergeable(a: Vma, b: Vma, into: Vma): boolean {
+    if (!this.compatible(a, b)) return false;
+    const src = into === a ? b : a;
+    return this.anonMergeable(into, src.anonVma, src.anonChain);
+  }
+
+  /** Everything but the anon_vma: `b` right after `a`, the same flags (never VM_SPECIAL), file or shared memory at consecutive offsets, no close op. */
+  private compatible(a: Vma, b: Vma): boolean {
     if (a.end !== b.start || a.vmFlags !== b.vmFlags || (a.vmFlags & VM_SPECIAL) !== 0) return false;
     if (a.file !== b.file || a.shm !== b.shm || a.onClose !== null || b.onClose !== null) return false;
-    if (a.pgoff + a.length / this.pageSize !== b.pgoff) return false;
-    if (a.anonVma !== 0 && b.anonVma !== 0) return a.anonVma === b.anonVma;
-    const other = a.anonVma !== 0 ? a : b.anonVma !== 0 ? b : null;
-    return other === null || other.anonChain <= 1;
+    return a.pgoff + a.length / this.pageSize === b.pgoff;
+  }
+
+  /**
+   * is_mergeable_anon_vma() of the VMA that stays (`target`) and the anon_vma of the range
+   * joining it: the same one; none joining a target whose anon_vma_chain is singular (not a fork
+   * child's); or one joining a target that has none, from a VMA with no forked parents — only
+   * since v6.16 (before, the test was list_is_singular() of the target's empty chain, false:
+   * the 6.1 and 6.12 referees keep an mlock'd and faulted page's VMA apart from its untouched
+   * neighbours after munlock, 7.3 merges them).
+   * @kernel mm/vma.c is_mergeable_anon_vma, vma_had_uncowed_parents; mm/mmap.c is_mergeable_anon_vma (≤6.15)
+   */
+  private anonMergeable(target: Vma, srcAnon: number, srcChain: number): boolean {
+    if (target.anonVma === srcAnon) return true;
+    if (srcAnon === 0) return target.anonChain <= 1;
+    if (target.anonVma === 0) return this.mergeIntoNoAnonVma && srcChain <= 1;
+    return false;
   }
 
   /** `b` (right after `a`) becomes part of `a`: its present PTEs follow, its references go. */
@@ -579,15 +617,24 @@ export class AddressSpace {
    */
   mergeNeighbours(vma: Vma): Vma {
     let v = vma;
+    const srcAnon = v.anonVma;
+    const srcChain = v.anonChain;
     const pi = this.indexAbove(v.start - 1);
     const prev = pi >= 0 ? this.vmas[pi]! : null;
-    if (prev !== null && prev !== v && prev.end === v.start && this.mergeable(prev, v)) {
+    let prevAnon: number | null = null;
+    if (prev !== null && prev !== v && prev.end === v.start && this.mergeable(prev, v, prev)) {
+      prevAnon = prev.anonVma;
       this.absorb(prev, v);
       v = prev;
     }
     const ni = this.indexAbove(v.end);
     const next = ni >= 0 ? this.vmas[ni]! : null;
-    if (next !== null && next !== v && next.start === v.end && this.mergeable(v, next)) this.absorb(v, next);
+    // the range against next (next the target), and for a three-way merge prev against next
+    // (is_mergeable_anon_vma() without a VMA: either has none, or the same)
+    if (
+      next !== null && next !== v && next.start === v.end && this.compatible(v, next) && this.anonMergeable(next, srcAnon, srcChain) &&
+      (prevAnon === null || prevAnon === 0 || next.anonVma === 0 || prevAnon === next.anonVma)
+    ) this.absorb(v, next);
     this.last = null;
     return v;
   }
@@ -614,10 +661,10 @@ export class AddressSpace {
     const probe = new Vma(start, end, vmFlags, file, pgoff);
     const pi = this.indexAbove(start - 1);
     const prev = pi >= 0 ? this.vmas[pi]! : null;
-    if (prev !== null && prev.end === start && this.mergeable(prev, probe)) return prev;
+    if (prev !== null && prev.end === start && this.mergeable(prev, probe, prev)) return prev;
     const ni = this.indexAbove(end);
     const next = ni >= 0 ? this.vmas[ni]! : null;
-    if (next !== null && next.start === end && this.mergeable(probe, next)) return next;
+    if (next !== null && next.start === end && this.mergeable(probe, next, next)) return next;
     return null;
   }
 
@@ -734,6 +781,7 @@ export class AddressSpace {
     const first = start / ps;
     const last = end / ps;
     const pte = this.pte;
+    if (this.zeroPtes.size > 0) dropRange(this.zeroPtes, first, last);
     if (pte.size === 0) return;
     if (last - first <= pte.size) {
       for (let vpn = first; vpn < last; vpn++) {
@@ -902,6 +950,10 @@ export class AddressSpace {
     }
     for (const [vpn] of moved) this.pte.delete(vpn);
     for (const [vpn, pg] of moved) this.pte.set(vpn + delta, pg);
+    if (this.zeroPtes.size > 0) {
+      const z = dropRange(this.zeroPtes, first, last);
+      for (const vpn of z) this.zeroPtes.add(vpn + delta);
+    }
     if (this.guards.size > 0) {
       const g = [...this.guards].filter((vpn) => vpn >= first && vpn < last);
       for (const vpn of g) this.guards.delete(vpn);
@@ -924,6 +976,7 @@ export class AddressSpace {
     const vmas = this.vmas.splice(0);
     for (const pg of this.pte.values()) this.putPage(pg);
     this.pte.clear();
+    this.zeroPtes.clear();
     this.guards.clear();
     for (const v of vmas) this.releaseShared(v);
     this.lockedVm = 0;
@@ -941,6 +994,7 @@ export class AddressSpace {
     this.dying = true;
     for (const pg of this.pte.values()) this.putPage(pg);
     this.pte.clear();
+    this.zeroPtes.clear();
   }
 
   /**
@@ -962,6 +1016,7 @@ export class AddressSpace {
       const wipe = (v.vmFlags & VM_WIPEONFORK) !== 0;
       const n = new Vma(v.start, v.end, v.vmFlags & ~VM_LOCKED_MASK, v.file, v.pgoff);
       n.pages = v.pages;
+      n.cached = v.cached;
       n.onClose = v.onClose;
       n.onAccess = v.onAccess;
       n.mapsPgoff = v.mapsPgoff;
@@ -989,6 +1044,11 @@ export class AddressSpace {
       child.pte.set(vpn, pg);
     }
     for (const vpn of this.guards) if (copied(vpn)) child.guards.add(vpn);
+    // zero-page PTEs are copied where copy_page_range() runs: a VMA with an anon_vma
+    for (const vpn of this.zeroPtes) {
+      const v = this.find(vpn * ps);
+      if (v !== null && v.anonVma !== 0 && copied(vpn)) child.zeroPtes.add(vpn);
+    }
   }
 
   /**
@@ -1085,9 +1145,13 @@ export class AddressSpace {
         return { data: copy.data, off: 0 };
       }
       if (vma.file === null) {
-        if (!write) return { data: this.zeroPage, off: 0 };
+        if (!write) {
+          this.zeroPtes.add(vpn);
+          return { data: this.zeroPage, off: 0 };
+        }
         const np = this.newPage(vma);
         if (np === null) return 'SIGKILL';
+        this.zeroPtes.delete(vpn);
         this.pte.set(vpn, np);
         return { data: np.data, off: 0 };
       }
@@ -1103,11 +1167,38 @@ export class AddressSpace {
         return { data: np.data, off: 0 };
       }
     }
+    if (!write && vma.cached !== null && vma.populated?.has(idx) !== true) this.faultAround(vma, idx, (i) => vma.cached!(vma.pgoff + i), () => {});
     const ref = this.filePage(vma, idx, write);
     if (ref === null) return 'SIGBUS';
     // the fault handler mapped the page: its PTE is present from now on
     (vma.populated ??= new Set()).add(idx);
     return ref;
+  }
+
+  /**
+   * Fault-around of a read fault at page `idx` of a shmem-backed `vma`: the page-cache pages of
+   * the fault_around_bytes (64 KiB) window around it, aligned in the address space and clipped
+   * to the VMA and to its page table, are mapped too where nothing is mapped yet (no PTE, no
+   * guard marker, no private copy). Pages not in the cache are left to their own faults.
+   * @kernel mm/memory.c do_read_fault, should_fault_around, do_fault_around; mm/filemap.c filemap_map_pages
+   */
+  private faultAround(vma: Vma, idx: number, inCache: (i: number) => boolean, mapped: (i: number) => void): void {
+    const ps = this.pageSize;
+    const nr = Math.floor(FAULT_AROUND_BYTES / ps);
+    if (nr <= 1) return;
+    const ptrs = ps / 8;
+    const vpn = vma.start / ps + idx;
+    const pteOff = vpn % ptrs;
+    const fromPte = Math.max(pteOff - (pteOff % nr), pteOff - Math.min(pteOff, idx));
+    const toPte = Math.min(fromPte + nr, ptrs, pteOff + (vma.length / ps - idx));
+    const pop = (vma.populated ??= new Set());
+    for (let pte = fromPte; pte < toPte; pte++) {
+      const i = idx + (pte - pteOff);
+      const v = vpn + (pte - pteOff);
+      if (pop.has(i) || this.pte.has(v) || this.guards.has(v) || !inCache(i)) continue;
+      pop.add(i);
+      mapped(i);
+    }
   }
 
   /** A new anonymous page for `vma` (anon_vma_prepare() gives the VMA its anon_vma), or null. */
@@ -1125,6 +1216,9 @@ export class AddressSpace {
   private sharedAnonFault(vma: Vma, shm: SharedAnon, idx: number, write: boolean): PageRef | FaultKind {
     const key = vma.pgoff + idx;
     if (key >= shm.sizePages) return 'SIGBUS';
+    if (!write && vma.populated?.has(idx) !== true) {
+      this.faultAround(vma, idx, (i) => shm.pages.has(vma.pgoff + i), (i) => { shm.pages.get(vma.pgoff + i)!.mapcount++; });
+    }
     let pg = shm.pages.get(key);
     if (pg === undefined) {
       const np = this.dying ? null : this.pager.alloc(true);
@@ -1203,4 +1297,19 @@ export class AddressSpace {
     }
     return { bytes: Uint8Array.from(out), terminated: false };
   }
+}
+
+/** fault_around_bytes: the default 64 KiB (mm/memory.c). */
+const FAULT_AROUND_BYTES = 65536;
+
+/** Removes the page numbers in [first, last) from `set` and returns them. */
+function dropRange(set: Set<number>, first: number, last: number): number[] {
+  const out: number[] = [];
+  if (last - first <= set.size) {
+    for (let vpn = first; vpn < last; vpn++) if (set.delete(vpn)) out.push(vpn);
+  } else {
+    for (const vpn of set) if (vpn >= first && vpn < last) out.push(vpn);
+    for (const vpn of out) set.delete(vpn);
+  }
+  return out;
 }

@@ -176,6 +176,7 @@ export class Process {
   private newAddressSpace(): AddressSpace {
     const mm = new AddressSpace(this.host.pageSize, this.host.zeroPage, mmLayout(this.host.statLayout, this.host.pageSize), this.pager);
     mm.ownerPid = this.pid;
+    mm.mergeIntoNoAnonVma = (this.host.mmFeatures ?? MM_FEATURES_6_1).mergeIntoNoAnonVma;
     return mm;
   }
 

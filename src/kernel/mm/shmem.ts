@@ -336,6 +336,8 @@ export class ShmemFs {
       if (page === null || typeof page === 'number') return null;
       return this.pageRef(page, write);
     };
+    // shmem_vm_ops.map_pages = filemap_map_pages: read faults map the cached neighbours too
+    vma.cached = (index) => index < Math.ceil(inode.size / this.host.pageSize) && inode.pages.has(index);
     return 0;
   }
 
