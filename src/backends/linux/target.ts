@@ -4,11 +4,17 @@
  * after it, so the kernel sees exactly the bytes a C program would pass.
  *
  * What the process can and cannot do here, and how it stays alive:
- * - Memory is only touched inside mappings this target made ({@link MapHandle}s it returned and
- *   has not unmapped). An access the kernel would answer with a signal is predicted or probed
- *   instead of made: out of the mapping or against its protection is SIGSEGV; a page past the
- *   end of a mapped file is SIGBUS (found with process_vm_readv/writev, which return EFAULT
- *   where a load or store would fault). The process is never actually signalled.
+ * - Memory is only touched in pages this target maps now (vm.ts OwnedMemory: what its mmap and
+ *   mremap calls mapped, read back from /proc/self/maps after every mm call), through a handle
+ *   it returned: up to the end of the last page the kernel mapped, not just the length asked
+ *   for, and on into another of its mappings as a C program would. An access the kernel would
+ *   answer with a signal is predicted or probed instead of made: a page this target does not
+ *   map, or against its protection, or under a guard marker is SIGSEGV; a page past the end of a
+ *   mapped file is SIGBUS (found with process_vm_readv/writev, which return EFAULT where a load
+ *   or store would fault). The process is never actually signalled.
+ * - mprotect, mremap, madvise, msync, mlock, munlock, munmap of a range and mmap with MAP_FIXED
+ *   reach the kernel only for ranges of its own pages and of holes it made that are still free,
+ *   so that they never change memory Node owns (SyscallTarget.mm).
  * - Each mapping has private koffi.view ArrayBuffers (at most 1 GiB each), made when a piece is
  *   first touched (a view is external memory V8 accounts for: making 1024 of them for a 1 TiB
  *   mapping nobody touches cost minutes of garbage collection) and dropped at munmap. They are never handed out: readMem returns a copy, writeMem copies in. A
