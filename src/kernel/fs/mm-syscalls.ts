@@ -642,6 +642,8 @@ function populateVma(c: MmCaller, v: Vma, start: number, end: number): number {
   const f = v.vmFlags;
   if ((f & (VM_READ | VM_WRITE | VM_EXEC)) === 0) return -E.EFAULT;
   const write = (f & (VM_WRITE | VM_SHARED)) === VM_WRITE;
+  // read faults of private anonymous memory map the zero page: one step for the whole range
+  if (!write && c.mm.mapZeroPages(v, start, end)) return 0;
   for (let a = start; a < end; a += ps) {
     const fault = c.mm.faultIn(v, (a - v.start) / ps, write);
     if (fault !== null) return faultErrno(c, fault);
@@ -841,13 +843,14 @@ function madvisePopulate(c: MmCaller, start: number, end: number, write: boolean
     if ((v.vmFlags & (VM_IO | VM_PFNMAP)) !== 0) return -E.EINVAL;
     if (write ? (v.vmFlags & VM_WRITE) === 0 : (v.vmFlags & VM_READ) === 0) return -E.EINVAL;
     const tmp = Math.min(v.end, end);
-    // a read of private anonymous memory maps the zero page: nothing to record
-    const skip = !write && v.file === null && v.shm === null && (v.vmFlags & VM_SHARED) === 0;
-    if (!skip) {
-      for (let p = a; p < tmp; p += ps) {
-        const f = mm.faultIn(v, (p - v.start) / ps, write);
-        if (f !== null) return faultErrno(c, f);
-      }
+    // a read of never-written private anonymous memory maps the zero page (in one step)
+    if (!write && mm.mapZeroPages(v, a, tmp)) {
+      a = tmp;
+      continue;
+    }
+    for (let p = a; p < tmp; p += ps) {
+      const f = mm.faultIn(v, (p - v.start) / ps, write);
+      if (f !== null) return faultErrno(c, f);
     }
     a = tmp;
   }

@@ -328,7 +328,7 @@ export class AddressSpace {
    * table as the anonymous pages do (munmap and MADV_DONTNEED drop them, mremap moves them).
    * @kernel mm/memory.c do_anonymous_page (my_zero_pfn), vm_normal_page
    */
-  readonly zeroPtes = new Set<number>();
+  readonly zeroPtes = new PageRanges();
   /** v6.16: a range with an anon_vma merges into a neighbour without one (see anonMergeable). */
   mergeIntoNoAnonVma = true;
   /** mm->locked_vm in pages: the pages of VM_LOCKED VMAs (RLIMIT_MEMLOCK is checked against it). */
@@ -781,7 +781,7 @@ export class AddressSpace {
     const first = start / ps;
     const last = end / ps;
     const pte = this.pte;
-    if (this.zeroPtes.size > 0) dropRange(this.zeroPtes, first, last);
+    this.zeroPtes.drop(first, last);
     if (pte.size === 0) return;
     if (last - first <= pte.size) {
       for (let vpn = first; vpn < last; vpn++) {
@@ -950,10 +950,7 @@ export class AddressSpace {
     }
     for (const [vpn] of moved) this.pte.delete(vpn);
     for (const [vpn, pg] of moved) this.pte.set(vpn + delta, pg);
-    if (this.zeroPtes.size > 0) {
-      const z = dropRange(this.zeroPtes, first, last);
-      for (const vpn of z) this.zeroPtes.add(vpn + delta);
-    }
+    for (const [a, b] of this.zeroPtes.drop(first, last)) this.zeroPtes.add(a + delta, b + delta);
     if (this.guards.size > 0) {
       const g = [...this.guards].filter((vpn) => vpn >= first && vpn < last);
       for (const vpn of g) this.guards.delete(vpn);
@@ -1045,9 +1042,9 @@ export class AddressSpace {
     }
     for (const vpn of this.guards) if (copied(vpn)) child.guards.add(vpn);
     // zero-page PTEs are copied where copy_page_range() runs: a VMA with an anon_vma
-    for (const vpn of this.zeroPtes) {
-      const v = this.find(vpn * ps);
-      if (v !== null && v.anonVma !== 0 && copied(vpn)) child.zeroPtes.add(vpn);
+    for (const v of this.vmas) {
+      if (v.anonVma === 0 || (v.vmFlags & (VM_DONTCOPY | VM_WIPEONFORK)) !== 0) continue;
+      for (const [a, b] of this.zeroPtes.within(v.start / ps, v.end / ps)) child.zeroPtes.add(a, b);
     }
   }
 
@@ -1115,6 +1112,22 @@ export class AddressSpace {
   }
 
   /**
+   * Read faults over [start, end) of private anonymous `vma` at once, as get_user_pages() takes
+   * them: every page without an anonymous page maps the zero page. False (nothing done) for
+   * another kind of VMA or a range with guard markers (then each page faults on its own).
+   */
+  mapZeroPages(vma: Vma, start: number, end: number): boolean {
+    if (vma.file !== null || vma.shm !== null || (vma.vmFlags & VM_SHARED) !== 0) return false;
+    const ps = this.pageSize;
+    const first = start / ps;
+    const last = end / ps;
+    if (this.guards.size > 0 && [...this.guards].some((g) => g >= first && g < last)) return false;
+    // pages that have an anonymous page keep it (the zero PTE under it is never looked at)
+    this.zeroPtes.add(first, last);
+    return true;
+  }
+
+  /**
    * The page under VMA page `idx` for an access, faulting it in: a load from never-written
    * private anonymous memory maps the zero page and allocates nothing; a store allocates a
    * zeroed page (do_anonymous_page), or copies a page shared copy-on-write (wp_page_copy; a page
@@ -1146,12 +1159,12 @@ export class AddressSpace {
       }
       if (vma.file === null) {
         if (!write) {
-          this.zeroPtes.add(vpn);
+          this.zeroPtes.add(vpn, vpn + 1);
           return { data: this.zeroPage, off: 0 };
         }
         const np = this.newPage(vma);
         if (np === null) return 'SIGKILL';
-        this.zeroPtes.delete(vpn);
+        this.zeroPtes.drop(vpn, vpn + 1);
         this.pte.set(vpn, np);
         return { data: np.data, off: 0 };
       }
@@ -1302,14 +1315,85 @@ export class AddressSpace {
 /** fault_around_bytes: the default 64 KiB (mm/memory.c). */
 const FAULT_AROUND_BYTES = 65536;
 
-/** Removes the page numbers in [first, last) from `set` and returns them. */
-function dropRange(set: Set<number>, first: number, last: number): number[] {
-  const out: number[] = [];
-  if (last - first <= set.size) {
-    for (let vpn = first; vpn < last; vpn++) if (set.delete(vpn)) out.push(vpn);
-  } else {
-    for (const vpn of set) if (vpn >= first && vpn < last) out.push(vpn);
-    for (const vpn of out) set.delete(vpn);
+/**
+ * A set of page numbers kept as sorted, disjoint, joined ranges [start, end): the zero-page PTEs
+ * of an address space, which a MAP_POPULATE of a terabyte of read-only memory makes in one step.
+ */
+export class PageRanges {
+  private r: [number, number][] = [];
+
+  has(vpn: number): boolean {
+    let lo = 0;
+    let hi = this.r.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const [a, b] = this.r[mid]!;
+      if (vpn < a) hi = mid - 1;
+      else if (vpn >= b) lo = mid + 1;
+      else return true;
+    }
+    return false;
   }
-  return out;
+
+  /** Index of the first range that ends at or after `vpn`. */
+  private lower(vpn: number): number {
+    let lo = 0;
+    let hi = this.r.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.r[mid]![1] < vpn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Adds [start, end). */
+  add(start: number, end: number): void {
+    if (start >= end) return;
+    const i = this.lower(start);
+    let j = i;
+    let s = start;
+    let e = end;
+    while (j < this.r.length && this.r[j]![0] <= e) {
+      s = Math.min(s, this.r[j]![0]);
+      e = Math.max(e, this.r[j]![1]);
+      j++;
+    }
+    this.r.splice(i, j - i, [s, e]);
+  }
+
+  /** Removes [start, end) and returns the ranges removed. */
+  drop(start: number, end: number): [number, number][] {
+    if (this.r.length === 0 || start >= end) return [];
+    let i = this.lower(start);
+    // a range ending exactly at start does not overlap
+    if (i < this.r.length && this.r[i]![1] === start) i++;
+    let j = i;
+    const gone: [number, number][] = [];
+    const keep: [number, number][] = [];
+    while (j < this.r.length && this.r[j]![0] < end) {
+      const x = this.r[j]!;
+      if (x[0] < start) keep.push([x[0], start]);
+      if (x[1] > end) keep.push([end, x[1]]);
+      gone.push([Math.max(x[0], start), Math.min(x[1], end)]);
+      j++;
+    }
+    if (j > i) this.r.splice(i, j - i, ...keep);
+    return gone;
+  }
+
+  /** The parts inside [start, end). */
+  within(start: number, end: number): [number, number][] {
+    const out: [number, number][] = [];
+    for (const x of this.r) {
+      const a = Math.max(x[0], start);
+      const b = Math.min(x[1], end);
+      if (a < b) out.push([a, b]);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.r = [];
+  }
 }
