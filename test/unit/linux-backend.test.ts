@@ -211,6 +211,8 @@ test('mm calls reach the kernel only for this target\'s own pages and holes; wha
     assert.deepEqual(t.mm({ op: 'mprotect', addr: node, length: ps, prot: PROT_READ | PROT_EXEC }), { ret: -1, errno: 'EFAULT', map: null }, 'never handed to the kernel');
     assert.deepEqual(t.mm({ op: 'mprotect', addr: r.addr, length: 16 * ps, prot: PROT_READ }), { ret: -1, errno: 'EFAULT', map: null }, 'a range running past its own pages');
     assert.equal(t.mm({ op: 'mprotect', addr: m.addr + 1, length: ps, prot: PROT_READ }).errno, 'EINVAL', 'the kernel refuses an unaligned start first');
+    assert.deepEqual(t.mm({ op: 'mprotect', addr: m.addr, length: -(2 ** 62), prot: PROT_READ }), { ret: -1, errno: 'EFAULT', map: null }, 'a huge size_t that does not wrap');
+    assert.equal(t.mm({ op: 'mprotect', addr: m.addr, length: -ps, prot: PROT_READ }).errno, 'ENOMEM', 'one that wraps: the kernel refuses it first');
     assert.deepEqual(t.mm({ op: 'madvise', addr: m.addr, length: ps, advice: 100 }), { ret: -1, errno: 'EPERM', map: null }, 'MADV_HWPOISON');
     // a read-only page: a store is SIGSEGV, a load is not
     assert.equal(t.mm({ op: 'mprotect', addr: m.addr, length: ps, prot: PROT_READ }).ret, 0);

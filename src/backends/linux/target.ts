@@ -583,17 +583,22 @@ export class LinuxTarget implements SyscallTarget {
   /**
    * Whether the page range a call would act on, [start, start + PAGE_ALIGN(len)), may be given
    * to the kernel: every page is mapped by this target, or is a hole it made that
-   * /proc/self/maps still shows free. A call the kernel refuses before looking at the range
-   * (no length, an unaligned start, a range that wraps) is always allowed; with `zeroLenOk` false
-   * a zero length is too (the kernel fails or does nothing).
+   * /proc/self/maps still shows free. A call the kernel refuses before looking at any page is
+   * always allowed: an unaligned start (EINVAL), a start beyond any TASK_SIZE (2^63 and up as an
+   * unsigned long), no length, or a range that wraps (end <= start in unsigned arithmetic,
+   * computed exactly). `dupZero`: mremap's old_len 0 (duplicate a shared mapping) names the page
+   * at start.
    */
-  private vouch(start: number, len: number, oldLenZeroDup: boolean): boolean {
+  private vouch(start: number, len: number, dupZero: boolean): boolean {
     const ps = this.pageSize;
-    if (len < 0 || start % ps !== 0 || start < 0) return true;
-    // mremap with old_len 0 duplicates a shared mapping: the page at start must be this target's
-    const span = len === 0 ? (oldLenZeroDup ? ps : 0) : this.mem.pageAlign(len);
-    if (span === 0) return true;
-    if (start + span > 2 ** 64) return true;
+    if (start < 0 || start % ps !== 0) return true;
+    const psB = BigInt(ps);
+    const ulen = len < 0 ? (1n << 64n) + BigInt(len) : BigInt(len);
+    const spanB = ulen === 0n ? (dupZero ? psB : 0n) : ((ulen + psB - 1n) / psB) * psB;
+    if (spanB === 0n || BigInt(start) + spanB >= 1n << 64n) return true;
+    // a range beyond what a number holds exactly cannot be this target's
+    if (BigInt(start) + spanB > BigInt(Number.MAX_SAFE_INTEGER)) return false;
+    const span = Number(spanB);
     const holes = this.mem.ownHoles(start, start + span);
     if (holes === null) return false;
     if (holes.length === 0) return true;
