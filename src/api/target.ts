@@ -23,6 +23,17 @@ export interface IoctlResult extends SysResult {
   readonly out: Uint8Array | null;
 }
 
+/** An address-range call of mm ({@link SyscallTarget.mm}); lengths are bytes, flags the uAPI's. */
+export type MmCall =
+  | { readonly op: 'munmap'; readonly addr: number; readonly length: number }
+  | { readonly op: 'mprotect'; readonly addr: number; readonly length: number; readonly prot: number }
+  | { readonly op: 'madvise'; readonly addr: number; readonly length: number; readonly advice: number }
+  | { readonly op: 'msync'; readonly addr: number; readonly length: number; readonly flags: number }
+  | { readonly op: 'mlock'; readonly addr: number; readonly length: number; readonly flags: number }
+  | { readonly op: 'munlock'; readonly addr: number; readonly length: number }
+  /** mremap(2): `map` is the new mapping (its handle covers new_length) when it succeeds. */
+  | { readonly op: 'mremap'; readonly addr: number; readonly length: number; readonly newLength: number; readonly flags: number; readonly newAddr: number };
+
 /** A mapping made by {@link SyscallTarget.mmap}. */
 export interface MapHandle {
   readonly addr: number;
@@ -166,8 +177,20 @@ export interface SyscallTarget {
   ioctlInPlace(fd: number, cmd: number, arg: Uint8Array): SysResult;
   /** ioctl whose argument is a pointer to a NUL-terminated string (DMA_BUF_SET_NAME). */
   ioctlString(fd: number, cmd: number, s: string): SysResult;
-  mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult;
+  /**
+   * mmap(2). `addr` is the hint, or with MAP_FIXED / MAP_FIXED_NOREPLACE the place (default 0).
+   * The handle covers the pages the kernel mapped: `length` rounded up to whole pages is what a
+   * load or store may reach (a C program may touch the rest of the last page).
+   */
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number, addr?: number): MmapResult;
   munmap(map: MapHandle): SysResult;
+  /**
+   * The address-range calls of mm (mm/mprotect.c, mm/mremap.c, mm/madvise.c, mm/msync.c,
+   * mm/mlock.c, munmap of part of a mapping). A backend that runs in a real process passes only
+   * ranges it can vouch for: pages of its own mappings, or holes it made itself that are still
+   * holes; anything else is refused with EFAULT without a call (its memory is not the case's).
+   */
+  mm(call: MmCall): MmapResult;
   /** A load of `length` bytes at `offset` in a mapping; a fault kills the process and is returned. */
   readMem(map: MapHandle, offset: number, length: number): Uint8Array | NonNullable<Fault>;
   /**

@@ -65,4 +65,8 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'phys-limits': { referees: ['6.1 x86-64'], source: true },
   'fdt-size': SOURCE,
   'cache-cost': SOURCE,
+  // test/oracle/issue-11/mm-vma.c: `gu` on the 7.3 referee, none on 6.12
+  'vm-maybe-guard': { referees: ['6.12 x86-64', '7.3 x86-64'], source: true },
+  // mm-vma.c reads pagemap's present bit on all three; the PFN is the source's
+  'zero-page-pfn': { referees: X86, source: true },
 };

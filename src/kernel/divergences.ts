@@ -307,4 +307,18 @@ export const DIVERGENCES: readonly Divergence[] = [
     emulator: 'Optional KernelConfig.cacheCost counts simulated nanoseconds for CPU reads (cached vs uncached); no real delay.',
     reason: 'A report for tools, never a timing.',
   },
+  {
+    id: 'vm-maybe-guard',
+    area: 'mm/madvise.c madvise_guard_install, fs/proc/task_mmu.c',
+    linux: 'Recent kernels (the 7.3 referee; not 6.12) have MADV_GUARD_INSTALL also set VM_MAYBE_GUARD on the VMA, a flag /proc/<pid>/smaps shows as `gu` in VmFlags.',
+    emulator: 'Guard markers are modelled (SIGSEGV on access, zapped pages, kept by splits and merges, moved by mremap) but the VMA gets no VM_MAYBE_GUARD flag.',
+    reason: 'The flag changes no call\'s result: it only tells smaps readers and the page-table walkers that a VMA may hold markers. The oracle test masks `gu` (test/unit/kernel-mm-oracle.test.ts).',
+  },
+  {
+    id: 'zero-page-pfn',
+    area: 'mm/memory.c do_anonymous_page, fs/proc/task_mmu.c pagemap_pte_range',
+    linux: 'A load from never-written private anonymous memory maps the shared zero page; /proc/<pid>/pagemap shows it present with the zero page\'s PFN (to CAP_SYS_ADMIN).',
+    emulator: 'The zero page is mapped (pagemap shows it present, the RSS does not count it, a store replaces it) but its pagemap entry carries PFN 0.',
+    reason: 'The emulated zero page is not a frame of the buddy allocator; no caller can do anything with its PFN.',
+  },
 ];

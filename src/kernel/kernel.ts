@@ -37,6 +37,7 @@ import { Procfs } from './fs/procfs/root.js';
 import { Rootfs } from './fs/rootfs.js';
 import { kernfsSignedChar, Sysfs } from './fs/sysfs/sysfs.js';
 import { AnonPage } from './fs/mm-user.js';
+import type { MmFeatures } from './fs/mm-syscalls.js';
 import type { MmStats, UserPager } from './fs/mm-user.js';
 import type { Memcg } from './cgroup/memcontrol.js';
 import { dumpTasks, invokedLine, killedLine, memcgMeminfoLines, NO_KILLABLE_LINE, oomScore, selectBadProcess, summaryLine } from './mm/oom-kill.js';
@@ -199,6 +200,8 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly pidfdThread: boolean;
   /** Profile.fcntlSealArgU32. */
   readonly fcntlSealArgU32: boolean;
+  /** What the mm system calls do in this version (fs/mm-syscalls.ts). */
+  readonly mmFeatures: MmFeatures;
   /** The cgroup v2 hierarchy (/sys/fs/cgroup) and its memory controller. */
   readonly cgroups: CgroupFs;
   readonly kmem: KmemAccounting;
@@ -271,6 +274,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
     this.fcntlSealArgU32 = this.profile.fcntlSealArgU32;
+    this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma, mergeIntoNoAnonVma: this.profile.mergeIntoNoAnonVma };
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
     this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);
@@ -374,6 +378,7 @@ export class Kernel implements ProcessHost, KernelServices {
       // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
       mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
       fmodeNoNotify: this.profile.fmodeNoNotify,
+      noexec: this.profile.pseudoFsNoexec,
     });
     this.devices = new DeviceRegistry({
       arch: this.arch,
@@ -548,7 +553,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.backing.anonBytes += ps;
     if (shmem) this.shmemAnonPages++;
     else this.anonPages++;
-    return new AnonPage(pfn, new Uint8Array(ps), m.id, shmem);
+    return new AnonPage(pfn, ps, m.id, shmem);
   }
 
   /** A user page's last mapping went: uncharged from the memcg it was charged to, and freed. */

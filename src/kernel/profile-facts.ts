@@ -71,6 +71,11 @@ export const PROFILE_FACTS: Readonly<Record<FactName, FactSource>> = {
   udmabufRangeEinval: { referees: X86, source: 'v6.11 drivers/dma-buf/udmabuf.c: pages pinned with memfd_pin_folios() (mm/gup.c), which refuses a negative range' },
   udmabufSizeLimitMb: { referees: X86, source: 'drivers/dma-buf/udmabuf.c size_limit_mb: 64 through 7.0; the 7.3 referee reads 2147483647 (the release of the change was not found)' },
   udmabufMinor: { referees: ['6.12 x86-64', '7.3 x86-64'], source: 'drivers/char/misc.c: dynamic minors above 255 on the 6.12 and 7.3 referees; 6.6 kept as 6.1; 6.1: 126 on its referee, 125 here (divergence mount-ids)' },
+  mapDroppable: { referees: X86, source: 'v6.11 mm/mmap.c do_mmap MAP_DROPPABLE (test/oracle/issue-11/mm-vma.c: EINVAL on 6.1, accepted on 6.12 and 7.3)' },
+  guardRegions: { referees: X86, source: 'v6.13 mm/madvise.c madvise_guard_install (anonymous), v6.15 file-backed mappings (mm-vma.c: EINVAL on 6.1 and 6.12; memfd and anonymous on 7.3)' },
+  mremapMultiVma: { referees: X86, source: 'v6.17 mm/mremap.c remap_move (mm-vma2.c: EFAULT on 6.1 and 6.12, moved on 7.3)' },
+  mergeIntoNoAnonVma: { referees: X86, source: 'v6.16 mm/vma.c is_mergeable_anon_vma (mm-vma.c munlock: three VMAs on 6.1 and 6.12, one on 7.3; the version between is from memory of the upstream change)' },
+  pseudoFsNoexec: { referees: X86, source: 'init_pseudo() SB_I_NOEXEC, after 7.0 (mm-vma-7.3.out: no `me` flag on dma-buf mappings, PROT_EXEC refused; 6.1 and 6.12 map it)' },
 };
 
 /** What settled a profile's value of a fact: its referees that show it, or the source read. */

@@ -101,6 +101,32 @@ export interface Profile {
    * 7.3 referees (dynamic minors above 255).
    */
   readonly udmabufMinor: number;
+  /** v6.11: mmap() takes MAP_DROPPABLE for private anonymous memory (mm/mmap.c do_mmap). */
+  readonly mapDroppable: boolean;
+  /**
+   * Guard regions (MADV_GUARD_INSTALL/REMOVE): none, v6.13 in anonymous memory, v6.15 also in
+   * file-backed mappings (mm/madvise.c madvise_guard_install; the 7.3 oracle: memfd and
+   * anonymous memory, EINVAL on dma-buf PFN maps).
+   */
+  readonly guardRegions: 'none' | 'anon' | 'file';
+  /**
+   * v6.17: mremap(MREMAP_FIXED) without resizing moves a range spanning several VMAs and holes
+   * (mm/mremap.c remap_move; the 7.3 oracle); before, a range beyond its first VMA is EFAULT.
+   */
+  readonly mremapMultiVma: boolean;
+  /**
+   * v6.16 (mm/vma.c is_mergeable_anon_vma rewritten): a VMA with an anon_vma merges into a
+   * neighbour that has none (munlock of a faulted page re-merges it with its untouched
+   * neighbours: the 7.3 oracle); before, the empty anon_vma_chain of the neighbour refused it
+   * (the 6.1 and 6.12 oracles).
+   */
+  readonly mergeIntoNoAnonVma: boolean;
+  /**
+   * Pseudo file systems are noexec (init_pseudo() sets SB_I_NOEXEC, mid-2026, after 7.0): a
+   * dma-buf mapping has no VM_MAYEXEC, so PROT_EXEC is EPERM in mmap and EACCES in mprotect
+   * (the 7.3 oracle). False in every profile here.
+   */
+  readonly pseudoFsNoexec: boolean;
 }
 
 const base = {
@@ -128,14 +154,20 @@ const base = {
   udmabufRangeEinval: false,
   udmabufSizeLimitMb: 64,
   udmabufMinor: 125,
+  mapDroppable: false,
+  guardRegions: 'none',
+  mremapMultiVma: false,
+  mergeIntoNoAnonVma: false,
+  pseudoFsNoexec: false,
 } as const;
 
 /** What 6.12 changed against `base` (the 6.12.118 referee, where it could see it). */
-const v612 = { cmaMmapPfn: true, cmaSysfsReleasePages: true, pidfdThread: true, fcntlSealArgU32: true, udmabufRangeEinval: true, udmabufMinor: 257, cmaOversizeCountsFail: false } as const;
+const v612 = { cmaMmapPfn: true, cmaSysfsReleasePages: true, pidfdThread: true, fcntlSealArgU32: true, udmabufRangeEinval: true, udmabufMinor: 257, cmaOversizeCountsFail: false, mapDroppable: true } as const;
 /** What every 6.17+ profile has on top of `base` and v612. */
 const v617 = {
   ...v612, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdSelf: true, writeBeginBeforeFault: true,
   fmodeNoNotify: true, cmaSysfsPageCounts: true, cmaOversizeCountsFail: true,
+  guardRegions: 'file', mremapMultiVma: true, mergeIntoNoAnonVma: true,
 } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
@@ -148,7 +180,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true, systemHeapChunkMmap: true },
   '7.3': {
     ...base, ...v617, name: '7.3', release: '7.3.0-rc7', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true,
-    systemHeapChunkMmap: true, heapFdAfterCopyOut: true, udmabufSizeLimitMb: 2147483647,
+    systemHeapChunkMmap: true, heapFdAfterCopyOut: true, udmabufSizeLimitMb: 2147483647, pseudoFsNoexec: true,
   },
 };
 

@@ -5,6 +5,8 @@
 // O_LARGEFILE, then includes the generic header). Values are the kernel's; note that glibc
 // defines O_LARGEFILE as 0 on 64-bit targets (the kernel forces large-file mode there).
 
+import { mmanConstants } from './mman.js';
+
 export type Arch = 'x86_64' | 'arm64';
 export const ARCHES: readonly Arch[] = Object.freeze(['x86_64', 'arm64'] as const);
 
@@ -199,7 +201,7 @@ const MERGED = new Map<Arch, Readonly<Record<string, number>>>();
 export function constantsFor(arch: Arch): Readonly<Record<string, number>> {
   let table = MERGED.get(arch);
   if (table === undefined) {
-    table = Object.freeze({ ...fcntlConstants(arch), ...ARCH_INDEPENDENT });
+    table = Object.freeze({ ...fcntlConstants(arch), ...ARCH_INDEPENDENT, ...mmanConstants(arch) });
     MERGED.set(arch, table);
   }
   return table;

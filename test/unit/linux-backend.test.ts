@@ -13,7 +13,7 @@ import { loadLibc } from '../../src/backends/linux/libc.js';
 import { VIEW_CHUNK } from '../../src/backends/linux/target.js';
 import { conformanceMain } from '../../src/apps/conformance/cli.js';
 import { checkNotCNumbers } from './target-args.js';
-import { F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GET_SEALS, F_SEAL_SHRINK, FIONREAD, MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MFD_ALLOW_SEALING, MFD_CLOEXEC, POLLIN, POLLOUT, PROT_NONE, PROT_READ, PROT_WRITE, SEEK_END } from '../../src/uapi/index.js';
+import { F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GET_SEALS, F_SEAL_SHRINK, FIONREAD, MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MFD_ALLOW_SEALING, MFD_CLOEXEC, POLLIN, POLLOUT, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, SEEK_END } from '../../src/uapi/index.js';
 
 const libc = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64') ? loadLibc() : new Error(`not Linux on x86-64/arm64 (${process.platform}/${process.arch})`);
 /** Why the plumbing tests cannot run here, or false. */
@@ -153,7 +153,6 @@ test('mappings: copies in and out, SIGSEGV for protection and bounds, SIGBUS pas
     assert.equal(t.writeMem(p, 10, Uint8Array.from([1])), null);
     assert.equal((t.readMem(s, 10, 1) as Uint8Array)[0], 7, 'a private write is copy-on-write');
     assert.equal(t.writeMem(ro, 0, Uint8Array.from([1])), 'SIGSEGV');
-    assert.equal(t.readMem(s, 4095, 2), 'SIGSEGV', 'past the mapping');
     assert.equal(t.readMem(s, -1, 1), 'SIGSEGV');
     assert.equal(t.readMem(big, 4096, 1), 'SIGBUS', 'a page past the end of the file');
     assert.equal(t.readMem(big, 4000, 200), 'SIGBUS', 'a read that crosses into it');
@@ -161,7 +160,6 @@ test('mappings: copies in and out, SIGSEGV for protection and bounds, SIGBUS pas
     const into = new Uint8Array(5).fill(0xff);
     assert.equal(t.readMemInto(ro, 9, into), null);
     assert.deepEqual([...into], [0, 7, 8, 9, 0]);
-    assert.equal(t.readMemInto(ro, 4092, into), 'SIGSEGV', 'past the mapping');
     assert.equal(t.readMemInto(big, 4094, into), 'SIGBUS', 'into a page past the end of the file');
     const none = t.mmap(4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0).map!;
     assert.equal(t.readMem(none, 0, 1), 'SIGSEGV');
@@ -170,6 +168,67 @@ test('mappings: copies in and out, SIGSEGV for protection and bounds, SIGBUS pas
     assert.deepEqual(t.munmap(s), { ret: 0, errno: null }, 'a second munmap never reaches the kernel');
     assert.deepEqual(t.munmap({ addr: s.addr, length: 4096 }), { ret: 0, errno: null }, 'nor does a handle this target did not make');
     assert.equal(t.readMem({ addr: p.addr, length: 4096 }, 0, 1), 'SIGSEGV', 'a look-alike handle gives no access');
+  } finally {
+    t.dispose();
+  }
+});
+
+test('bounds follow the pages the kernel mapped: a 100-byte mapping is read and written to the end of its page, the next page is what is mapped there', { skip: noLibc }, () => {
+  const t = createLinuxTarget();
+  try {
+    const ps = t.pageSize;
+    // a PROT_NONE reservation around the mapping: the page after it is known (and this target's)
+    const r = t.mmap(4 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0).map!;
+    const m = t.mmap(100, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, r.addr + ps);
+    assert.equal(m.ret, r.addr + ps);
+    const h = m.map!;
+    assert.equal(t.writeMem(h, ps - 2, Uint8Array.from([1, 2])), null, 'a store in the last bytes of the page');
+    assert.deepEqual([...(t.readMem(h, 100, ps - 100) as Uint8Array)].slice(-3), [0, 1, 2]);
+    const into = new Uint8Array(2);
+    assert.equal(t.readMemInto(h, ps - 2, into), null);
+    assert.equal(t.readMem(h, ps - 1, 2), 'SIGSEGV', 'the next page is the reservation (PROT_NONE)');
+    // a memfd of 100 bytes mapped over two pages: zeros to the end of the first, SIGBUS on the second
+    const fd = t.memfdCreate('bounds', 0).ret;
+    t.ftruncate(fd, 100);
+    const f = t.mmap(2 * ps, PROT_READ, MAP_SHARED, fd, 0).map!;
+    assert.equal((t.readMem(f, 100, ps - 100) as Uint8Array).every((b) => b === 0), true);
+    assert.equal(t.readMem(f, ps, 1), 'SIGBUS');
+    t.close(fd);
+  } finally {
+    t.dispose();
+  }
+});
+
+test('mm calls reach the kernel only for this target\'s own pages and holes; what they change is read back from /proc/self/maps', { skip: noLibc }, () => {
+  const t = createLinuxTarget();
+  try {
+    const ps = t.pageSize;
+    const r = t.mmap(8 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0).map!;
+    const m = t.mmap(4 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, r.addr + 2 * ps).map!;
+    assert.equal(t.writeMem(m, 0, Uint8Array.from([9])), null);
+    // another mapping's pages (Node's: the first line of /proc/self/maps is the executable)
+    const node = parseInt(readFileSync('/proc/self/maps', 'latin1').split('-', 1)[0]!, 16);
+    assert.deepEqual(t.mm({ op: 'mprotect', addr: node, length: ps, prot: PROT_READ | PROT_EXEC }), { ret: -1, errno: 'EFAULT', map: null }, 'never handed to the kernel');
+    assert.deepEqual(t.mm({ op: 'mprotect', addr: r.addr, length: 16 * ps, prot: PROT_READ }), { ret: -1, errno: 'EFAULT', map: null }, 'a range running past its own pages');
+    assert.equal(t.mm({ op: 'mprotect', addr: m.addr + 1, length: ps, prot: PROT_READ }).errno, 'EINVAL', 'the kernel refuses an unaligned start first');
+    assert.deepEqual(t.mm({ op: 'mprotect', addr: m.addr, length: -(2 ** 62), prot: PROT_READ }), { ret: -1, errno: 'EFAULT', map: null }, 'a huge size_t that does not wrap');
+    assert.equal(t.mm({ op: 'mprotect', addr: m.addr, length: -ps, prot: PROT_READ }).errno, 'ENOMEM', 'one that wraps: the kernel refuses it first');
+    assert.deepEqual(t.mm({ op: 'madvise', addr: m.addr, length: ps, advice: 100 }), { ret: -1, errno: 'EPERM', map: null }, 'MADV_HWPOISON');
+    // a read-only page: a store is SIGSEGV, a load is not
+    assert.equal(t.mm({ op: 'mprotect', addr: m.addr, length: ps, prot: PROT_READ }).ret, 0);
+    assert.equal(t.writeMem(m, 0, Uint8Array.from([1])), 'SIGSEGV');
+    assert.deepEqual([...(t.readMem(m, 0, 1) as Uint8Array)], [9]);
+    // a hole of its own: unmapped pages are SIGSEGV, and may be mapped again with MAP_FIXED
+    assert.equal(t.mm({ op: 'munmap', addr: m.addr + ps, length: ps }).ret, 0);
+    assert.equal(t.readMem(m, ps, 1), 'SIGSEGV');
+    assert.equal(t.mm({ op: 'mprotect', addr: m.addr, length: 4 * ps, prot: PROT_READ }).errno, 'ENOMEM', 'over its own hole: the kernel answers');
+    assert.equal(t.mmap(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, m.addr + ps).ret, m.addr + ps);
+    assert.equal(t.writeMem(m, ps, Uint8Array.from([5])), null, 'the new page, through the old handle');
+    // mremap moves the pages: the old range is gone, the new handle has the bytes
+    const v = t.mm({ op: 'mremap', addr: m.addr + 2 * ps, length: 2 * ps, newLength: 2 * ps, flags: 1 | 2, newAddr: r.addr + 6 * ps });
+    assert.equal(v.ret, r.addr + 6 * ps);
+    assert.equal(t.readMem(m, 2 * ps, 1), 'SIGSEGV');
+    assert.deepEqual([...(t.readMem(v.map!, 0, 1) as Uint8Array)], [0]);
   } finally {
     t.dispose();
   }

@@ -25,6 +25,8 @@ export const OPS = [
   'eval', 'pagemap', 'repeat',
   'attach', 'map_attachment', 'unmap_attachment', 'detach', 'sync_for_cpu', 'sync_for_device',
   'device_read', 'device_write', 'device_stats', 'sanitizer',
+  // the address-range calls of mm (a mapping's name or an address, then offset and length)
+  'mprotect', 'mremap', 'madvise', 'msync', 'mlock', 'munlock',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -34,8 +36,8 @@ const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; r
   close: { required: [], optional: [] },
   dup: { required: [], optional: [] },
   ioctl: { required: ['cmd'], optional: ['arg'] },
-  mmap: { required: ['length'], optional: ['prot', 'flags', 'offset'] },
-  munmap: { required: [], optional: [] },
+  mmap: { required: ['length'], optional: ['prot', 'flags', 'offset', 'addr'] },
+  munmap: { required: [], optional: ['offset', 'length'] },
   write_mem: { required: [], optional: ['offset', 'bytes', 'fill', 'text', 'length'] },
   read_mem: { required: ['length'], optional: ['offset'] },
   read: { required: [], optional: ['count'] },
@@ -69,6 +71,12 @@ const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; r
   device_write: { required: ['buffer'], optional: ['offset', 'bytes', 'fill', 'text', 'length'] },
   device_stats: { required: [], optional: [] },
   sanitizer: { required: [], optional: [] },
+  mprotect: { required: ['prot'], optional: ['offset', 'length'] },
+  mremap: { required: ['new_length'], optional: ['offset', 'length', 'flags', 'new_addr'] },
+  madvise: { required: ['advice'], optional: ['offset', 'length'] },
+  msync: { required: [], optional: ['offset', 'length', 'flags'] },
+  mlock: { required: [], optional: ['offset', 'length', 'flags'] },
+  munlock: { required: [], optional: ['offset', 'length'] },
 };
 
 /** What a step checks. Every key is optional; see docs/conformance.md. */

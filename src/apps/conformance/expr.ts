@@ -25,6 +25,7 @@ import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_STAR
 import { DMA_HEAP_VALID_FD_FLAGS } from '../../uapi/dma-heap.js';
 import { constantsFor, parseFlagExprBigInt } from '../../uapi/fcntl.js';
 import type { Arch } from '../../uapi/fcntl.js';
+import * as mman from '../../uapi/mman.js';
 import { IOCTLS } from '../../uapi/registry.js';
 import { UDMABUF_FLAGS_CLOEXEC } from '../../uapi/udmabuf.js';
 
@@ -67,6 +68,9 @@ const EXTRA: Readonly<Record<string, number>> = Object.freeze({
   DMA_BUF_SYNC_VALID_FLAGS_MASK, DMA_HEAP_VALID_FD_FLAGS, UDMABUF_FLAGS_CLOEXEC,
   // enum dma_data_direction (include/linux/dma-direction.h): the map_attachment directions
   DMA_BIDIRECTIONAL: 0, DMA_TO_DEVICE: 1, DMA_FROM_DEVICE: 2,
+  // mremap, madvise, msync and mlock flags, the other mmap flags and PROT_ bits (uapi/mman.ts;
+  // MAP_32BIT is x86's own and left out)
+  ...Object.fromEntries(Object.entries(mman).filter(([k, v]) => typeof v === 'number' && /^(MREMAP|MADV|MS|MLOCK|MCL|MAP|PROT)_/.test(k) && k !== 'MAP_32BIT' && !k.startsWith('MAP_HUGE_'))),
 });
 
 const TABLES = new Map<string, Readonly<Record<string, number>>>();

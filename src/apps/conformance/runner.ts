@@ -7,7 +7,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { DmaDir, IoctlArg, MapHandle, SyscallTarget, SysResult } from '../../api/target.js';
+import type { DmaDir, IoctlArg, MapHandle, MmapResult, SyscallTarget, SysResult } from '../../api/target.js';
 import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
 import { DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-heap.js';
 import { STRUCTS } from '../../uapi/registry.js';
@@ -326,6 +326,32 @@ class Instance {
     return r.map;
   }
 
+  /**
+   * The range of an address-range step (munmap with offset/length, mprotect, mremap, madvise,
+   * msync, mlock, munlock): its op value names a mapping (the range starts at its address and
+   * is its length by default) or is an address expression (`m + 0x2000`; `length` is then
+   * required); `offset` is added to the start.
+   */
+  private range(step: Step): { addr: number; length: number } {
+    const env = this.env;
+    const v = step.target;
+    const r = typeof v === 'string' ? this.results.get(substitute(v, env)) : undefined;
+    const map = r?.map;
+    const base = map !== undefined ? map.addr : toNum(v, env, `${step.op} address`);
+    const addr = base + toNum(step.raw.offset ?? 0, env, `${step.op}.offset`);
+    if (step.raw.length === undefined && map === undefined) throw new CaseError(`${step.op}: 'length' is needed when the op names an address, not a mapping`);
+    const length = step.raw.length !== undefined ? toNum(step.raw.length, env, `${step.op}.length`) : map!.length;
+    return { addr, length };
+  }
+
+  /** The outcome of a call that makes a mapping (mmap, mremap): its value is the address, with fields addr and length. */
+  private mapResult(r: MmapResult): { out: Outcome; res: Result } {
+    const fields: Record<string, Scalar> = {};
+    if (r.map !== null) { fields.addr = r.map.addr; fields.length = r.map.length; }
+    const { out, res } = this.sys(r, {}, fields);
+    return { out, res: r.map !== null ? { ...res, value: r.map.addr, map: r.map } : res };
+  }
+
   /** A buffer length: 0..MAX_STEP_BYTES, spent from the byte budget. */
   private len(v: unknown, what: string): number {
     const n = toNum(v, this.env, what);
@@ -423,13 +449,26 @@ class Instance {
         const prot = toNum(raw.prot ?? 'PROT_READ', env, what('prot'));
         const flags = toNum(raw.flags ?? 'MAP_SHARED', env, what('flags'));
         const offset = toNum(raw.offset ?? 0, env, what('offset'));
-        const r = t.mmap(length, prot, flags, fd, offset);
-        const fields: Record<string, Scalar> = {};
-        if (r.map !== null) { fields.addr = r.map.addr; fields.length = r.map.length; }
-        const { out, res } = this.sys(r, {}, fields);
-        return { out, res: r.map !== null ? { ...res, value: r.map.addr, map: r.map } : res };
+        const addr = toNum(raw.addr ?? 0, env, what('addr'));
+        return this.mapResult(t.mmap(length, prot, flags, fd, offset, addr));
       }
-      case 'munmap': return this.sys(t.munmap(this.mapOf(step.target, 'munmap')));
+      case 'munmap': {
+        // the whole mapping by its name, or a range of it (offset, length) or at an address
+        if (raw.offset === undefined && raw.length === undefined) return this.sys(t.munmap(this.mapOf(step.target, 'munmap')));
+        return this.sys(t.mm({ op: 'munmap', ...this.range(step) }));
+      }
+      case 'mprotect': return this.sys(t.mm({ op: 'mprotect', ...this.range(step), prot: toNum(raw.prot, env, what('prot')) }));
+      case 'mremap': {
+        const { addr, length } = this.range(step);
+        const newLength = toNum(raw.new_length, env, what('new_length'));
+        const flags = toNum(raw.flags ?? 0, env, what('flags'));
+        const newAddr = toNum(raw.new_addr ?? 0, env, what('new_addr'));
+        return this.mapResult(t.mm({ op: 'mremap', addr, length, newLength, flags, newAddr }));
+      }
+      case 'madvise': return this.sys(t.mm({ op: 'madvise', ...this.range(step), advice: toNum(raw.advice, env, what('advice')) }));
+      case 'msync': return this.sys(t.mm({ op: 'msync', ...this.range(step), flags: toNum(raw.flags ?? 'MS_SYNC', env, what('flags')) }));
+      case 'mlock': return this.sys(t.mm({ op: 'mlock', ...this.range(step), flags: toNum(raw.flags ?? 0, env, what('flags')) }));
+      case 'munlock': return this.sys(t.mm({ op: 'munlock', ...this.range(step) }));
       case 'write_mem': {
         const map = this.mapOf(step.target, 'write_mem');
         const offset = toNum(raw.offset ?? 0, env, what('offset'));

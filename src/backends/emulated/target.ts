@@ -18,7 +18,7 @@ import type { BoardInput, LoadBoardOptions } from '../../boards/index.js';
 import { describeHeaps, heapFacts } from './describe.js';
 import { decodeStat, STAT_BUF_SIZE } from '../../api/stat.js';
 import type {
-  AttachResult, DeviceStatsResult, DmaDir, ExactHeapFacts, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, PagemapResult, PollResult,
+  AttachResult, DeviceStatsResult, DmaDir, ExactHeapFacts, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, MmCall, PagemapResult, PollResult,
   SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
 } from '../../api/target.js';
 
@@ -192,9 +192,24 @@ export class EmulatedTarget implements SyscallTarget {
     const a = this.put(bytes);
     return res(a < 0 ? a : this.proc.ioctl(fd, cmd, a));
   }
-  mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {
-    const r = this.proc.mmap(0, length, prot, flags, fd, offset);
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number, addr = 0): MmapResult {
+    const r = this.proc.mmap(addr, length, prot, flags, fd, offset);
     return r < 0 ? { ...res(r), map: null } : { ret: r, errno: null, map: { addr: r, length } };
+  }
+  mm(c: MmCall): MmapResult {
+    const p = this.proc;
+    switch (c.op) {
+      case 'munmap': return { ...res(p.munmap(c.addr, c.length)), map: null };
+      case 'mprotect': return { ...res(p.mprotect(c.addr, c.length, c.prot)), map: null };
+      case 'madvise': return { ...res(p.madvise(c.addr, c.length, c.advice)), map: null };
+      case 'msync': return { ...res(p.msync(c.addr, c.length, c.flags)), map: null };
+      case 'mlock': return { ...res(p.mlock(c.addr, c.length, c.flags)), map: null };
+      case 'munlock': return { ...res(p.munlock(c.addr, c.length)), map: null };
+      case 'mremap': {
+        const r = p.mremap(c.addr, c.length, c.newLength, c.flags, c.newAddr);
+        return r < 0 ? { ...res(r), map: null } : { ret: r, errno: null, map: { addr: r, length: c.newLength } };
+      }
+    }
   }
   munmap(map: MapHandle): SysResult {
     return res(this.proc.munmap(map.addr, map.length));

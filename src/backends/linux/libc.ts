@@ -40,6 +40,14 @@ export interface Libc {
   ioctlAddr(fd: Int, cmd: Big, addr: Big): number;
   mmap(addr: Big, length: Big, prot: Int, flags: Int, fd: Int, offset: Big): number;
   munmap(addr: Big, length: Big): number;
+  mprotect(addr: Big, length: Big, prot: Int): number;
+  madvise(addr: Big, length: Big, advice: Int): number;
+  msync(addr: Big, length: Big, flags: Int): number;
+  mlock(addr: Big, length: Big): number;
+  mlock2(addr: Big, length: Big, flags: Int): number;
+  munlock(addr: Big, length: Big): number;
+  /** mremap(old, old_size, new_size, flags, new_address): the new address, or -1. */
+  mremap(addr: Big, oldLength: Big, newLength: Big, flags: Int, newAddr: Big): number;
   read(fd: Int, buf: Uint8Array, count: Big): number;
   write(fd: Int, buf: Uint8Array, count: Big): number;
   pread(fd: Int, buf: Uint8Array, count: Big, offset: Big): number;
@@ -95,6 +103,15 @@ function bind(): Libc {
     ioctlAddr,
     mmap: n('intptr_t mmap(uintptr_t, size_t, int, int, int, int64_t)'),
     munmap: n('int munmap(uintptr_t, size_t)'),
+    mprotect: n('int mprotect(uintptr_t, size_t, int)'),
+    madvise: n('int madvise(uintptr_t, size_t, int)'),
+    msync: n('int msync(uintptr_t, size_t, int)'),
+    mlock: n('int mlock(uintptr_t, size_t)'),
+    mlock2: n('int mlock2(uintptr_t, size_t, unsigned int)'),
+    munlock: n('int munlock(uintptr_t, size_t)'),
+    // variadic in glibc (new_address only with MREMAP_FIXED): passed as a fifth fixed argument,
+    // which the x86-64 and AAPCS64 calling conventions place where the variadic one goes
+    mremap: n('intptr_t mremap(uintptr_t, size_t, size_t, int, uintptr_t)'),
     read: n('intptr_t read(int, void *, size_t)'),
     write: n('intptr_t write(int, void *, size_t)'),
     pread: n('intptr_t pread(int, void *, size_t, int64_t)'),

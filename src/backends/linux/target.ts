@@ -4,11 +4,17 @@
  * after it, so the kernel sees exactly the bytes a C program would pass.
  *
  * What the process can and cannot do here, and how it stays alive:
- * - Memory is only touched inside mappings this target made ({@link MapHandle}s it returned and
- *   has not unmapped). An access the kernel would answer with a signal is predicted or probed
- *   instead of made: out of the mapping or against its protection is SIGSEGV; a page past the
- *   end of a mapped file is SIGBUS (found with process_vm_readv/writev, which return EFAULT
- *   where a load or store would fault). The process is never actually signalled.
+ * - Memory is only touched in pages this target maps now (vm.ts OwnedMemory: what its mmap and
+ *   mremap calls mapped, read back from /proc/self/maps after every mm call), through a handle
+ *   it returned: up to the end of the last page the kernel mapped, not just the length asked
+ *   for, and on into another of its mappings as a C program would. An access the kernel would
+ *   answer with a signal is predicted or probed instead of made: a page this target does not
+ *   map, or against its protection, or under a guard marker is SIGSEGV; a page past the end of a
+ *   mapped file is SIGBUS (found with process_vm_readv/writev, which return EFAULT where a load
+ *   or store would fault). The process is never actually signalled.
+ * - mprotect, mremap, madvise, msync, mlock, munlock, munmap of a range and mmap with MAP_FIXED
+ *   reach the kernel only for ranges of its own pages and of holes it made that are still free,
+ *   so that they never change memory Node owns (SyscallTarget.mm).
  * - Each mapping has private koffi.view ArrayBuffers (at most 1 GiB each), made when a piece is
  *   first touched (a view is external memory V8 accounts for: making 1024 of them for a 1 TiB
  *   mapping nobody touches cost minutes of garbage collection) and dropped at munmap. They are never handed out: readMem returns a copy, writeMem copies in. A
@@ -23,15 +29,18 @@ import { release } from 'node:os';
 import { isCInt, isCLong } from '../../uapi/ctypes.js';
 import { Errno, errnoName } from '../../uapi/errno.js';
 import type { ErrnoName } from '../../uapi/errno.js';
-import { fcntlConstants, MAP_ANONYMOUS, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
+import { fcntlConstants, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
 import type { Arch, FcntlConstants } from '../../uapi/fcntl.js';
 import { _IOC_DIR, _IOC_READ, _IOC_SIZE, _IOC_WRITE } from '../../uapi/ioctl.js';
 import { DMA_HEAP_IOC_MAGIC } from '../../uapi/dma-heap.js';
 import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE } from '../../uapi/dma-buf.js';
+import { MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, MADV_HWPOISON, MADV_SOFT_OFFLINE, MREMAP_FIXED } from '../../uapi/mman.js';
+import { OwnedMemory, parseMaps } from './vm.js';
+import type { Kind } from './vm.js';
 import { SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import type {
-  AttachResult, DeviceStatsResult, DmaDir, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, PagemapResult, PollResult,
+  AttachResult, DeviceStatsResult, DmaDir, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, MmCall, PagemapResult, PollResult,
   SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
 } from '../../api/target.js';
 import type { Libc } from './libc.js';
@@ -71,13 +80,13 @@ export interface LinuxTargetOptions {
   readonly exclusive?: boolean;
 }
 
-type Kind = 'direct' | 'file';
 
-/** A live mapping: its protection, how to touch it, and its private views. */
+/** A live mapping handle: where it starts, and its private views (what is mapped there now is in {@link OwnedMemory}). */
 interface MapState {
   readonly addr: number;
   readonly length: number;
-  readonly prot: number;
+  /** The pages the handle covers: `length` rounded up to whole pages (a load may reach the end of the last page). */
+  readonly span: number;
   /** direct: loads and stores through the views; file: process_vm_readv/writev (a page past EOF is SIGBUS). */
   readonly kind: Kind;
   /** One slot per VIEW_CHUNK piece, null until the piece is touched; null for the whole after munmap. */
@@ -141,6 +150,8 @@ function s64(n: number): bigint {
 const BAD_FD: SysResult = Object.freeze({ ret: -1, errno: 'EBADF' });
 const BAD_ARG: SysResult = Object.freeze({ ret: -1, errno: 'EINVAL' });
 const BAD_PTR: SysResult = Object.freeze({ ret: -1, errno: 'EFAULT' });
+/** A range holding pages this target cannot vouch for (they may be Node's): refused without a call. */
+const NOT_OURS: SysResult = BAD_PTR;
 
 function errnoOf(n: number): ErrnoName {
   return errnoName(n) ?? 'EINVAL';
@@ -200,6 +211,8 @@ export class LinuxTarget implements SyscallTarget {
   private readonly rlimBuf = Buffer.alloc(16);
   private readonly iov = Buffer.alloc(32);
   private readonly maps = new Map<MapHandle, MapState>();
+  /** The pages this target's mappings occupy now, and every page they ever did (vm.ts). */
+  private readonly mem: OwnedMemory;
   /** ioctlString's encoded strings, for commands the kernel does not write back into. */
   private readonly strings = new Map<string, Buffer>();
   /** Descriptors this target returned or saw reported. */
@@ -216,6 +229,7 @@ export class LinuxTarget implements SyscallTarget {
     this.fc = fcntlConstants(this.arch);
     const ps = libc.sysconf(SC_PAGESIZE);
     this.pageSize = ps > 0 ? ps : 4096;
+    this.mem = new OwnedMemory(this.pageSize);
     this.release = release();
     this.arg = Buffer.alloc(ARG_BUF_SIZE);
     this.argU8 = new Uint8Array(this.arg.buffer, this.arg.byteOffset, this.arg.length);
@@ -436,30 +450,34 @@ export class LinuxTarget implements SyscallTarget {
   }
 
   /** The live mapping of this target that holds [addr, addr + len), or null. */
-  private findMap(addr: number, len: number): MapState | null {
-    for (const m of this.maps.values()) if (addr >= m.addr && addr + len <= m.addr + m.length) return m;
-    return null;
+  private findMap(addr: number, len: number): readonly unknown[] | null {
+    return this.mem.covering(addr, len);
   }
 
   // ---- memory ------------------------------------------------------------------------------
 
-  mmap(length: number, prot: number, flags: number, fd: number, offset: number): MmapResult {
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number, addr = 0): MmapResult {
     const g = this.gone();
     if (g !== null) return { ...g, map: null };
-    if (!isCLong(length) || !isCInt(prot) || !isCInt(flags) || !isCLong(offset)) return { ...BAD_ARG, map: null };
+    if (!isCLong(length) || !isCInt(prot) || !isCInt(flags) || !isCLong(offset) || !isCLong(addr)) return { ...BAD_ARG, map: null };
     if (!isCInt(fd)) return { ...BAD_FD, map: null };
-    const addr = this.libc.mmap(0, u64(length), prot | 0, flags | 0, fd | 0, s64(offset));
-    if (addr === -1 || typeof addr !== 'number') return { ...this.fail(), map: null };
+    // MAP_FIXED replaces what is there: only this target's own pages and holes (MAP_FIXED_NOREPLACE
+    // and a hint never replace anything, and the kernel refuses an unaligned address or no length first)
+    if ((flags & MAP_FIXED) !== 0 && (flags & MAP_FIXED_NOREPLACE) === 0 && !this.vouch(addr, length, false)) return { ...NOT_OURS, map: null };
+    const got = this.libc.mmap(u64(addr), u64(length), prot | 0, flags | 0, fd | 0, s64(offset));
+    if (got === -1 || typeof got !== 'number') return { ...this.fail(), map: null };
     // how to touch it: files (memfd, shmem, regular files) can fault past EOF; dma-bufs,
     // devices and anonymous memory cannot inside the mapping
     let kind: Kind = 'direct';
     if ((flags & MAP_ANONYMOUS) === 0 && this.libc.fstat(fd | 0, this.statBuf) === 0) {
       if ((decodeStat(this.statBuf, this.arch).mode & S_IFMT) === S_IFREG) kind = 'file';
     }
-    const views: (ArrayBuffer | null)[] = kind === 'direct' ? new Array<ArrayBuffer | null>(Math.ceil(length / VIEW_CHUNK)).fill(null) : [];
-    const map: MapHandle = Object.freeze({ addr, length });
-    this.maps.set(map, { addr, length, prot, kind, views });
-    return { ret: addr, errno: null, map };
+    const span = this.mem.pageAlign(length);
+    this.mem.mapped(got, got + span, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), kind);
+    const views: (ArrayBuffer | null)[] = kind === 'direct' ? new Array<ArrayBuffer | null>(Math.ceil(span / VIEW_CHUNK)).fill(null) : [];
+    const map: MapHandle = Object.freeze({ addr: got, length });
+    this.maps.set(map, { addr: got, length, span, kind, views });
+    return { ret: got, errno: null, map };
   }
 
   munmap(map: MapHandle): SysResult {
@@ -472,19 +490,164 @@ export class LinuxTarget implements SyscallTarget {
     if (m === undefined) return { ret: 0, errno: null };
     m.views = null;
     this.maps.delete(map);
-    return this.res(this.libc.munmap(m.addr, u64(m.length)));
+    const range = { start: m.addr, end: m.addr + m.span };
+    if (this.vouch(m.addr, m.length, false)) {
+      const r = this.res(this.libc.munmap(m.addr, u64(m.length)));
+      this.resync([range]);
+      return r;
+    }
+    // part of its range is no longer this target's (moved away by mremap, taken since): only
+    // the pages this target still maps there go
+    for (const s of this.mem.segments()) {
+      const a = Math.max(s.start, range.start);
+      const e = Math.min(s.end, range.end);
+      if (a < e) this.libc.munmap(a, u64(e - a));
+    }
+    this.resync([range]);
+    return OK0;
   }
 
-  /** The mapping for an access of `length` bytes at `offset`, or the signal the access would get. */
-  private access(map: MapHandle, offset: number, length: number, write: boolean): MapState | NonNullable<Fault> {
+  /**
+   * The address-range calls (SyscallTarget.mm). A range reaches the kernel only when this
+   * target can vouch for every page in it ({@link vouch}); else EFAULT without a call. Poisoning
+   * pages (MADV_HWPOISON, MADV_SOFT_OFFLINE) would kill this process: EPERM without a call.
+   * Afterwards the ranges the call touched are read back from /proc/self/maps.
+   */
+  mm(c: MmCall): MmapResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, map: null };
+    if (!isCLong(c.addr) || !isCLong(c.length)) return { ...BAD_ARG, map: null };
+    const ps = this.pageSize;
+    // mlock rounds the start down to its page; the others refuse an unaligned start (EINVAL) first
+    const rounds = c.op === 'mlock' || c.op === 'munlock';
+    const start = rounds ? Math.floor(c.addr / ps) * ps : c.addr;
+    const len = rounds ? c.length + (c.addr - start) : c.length;
+    const touched: { start: number; end: number }[] = [];
+    if (len > 0 && start % ps === 0 && start + len <= 2 ** 64) touched.push({ start, end: start + this.mem.pageAlign(len) });
+    if (!this.vouch(start, len, c.op === 'mremap')) return { ...NOT_OURS, map: null };
+    const addr = u64(c.addr);
+    const length = u64(c.length);
+    let ret = -1;
+    const map: MapHandle | null = null;
+    switch (c.op) {
+      case 'munmap': ret = this.libc.munmap(addr, length); break;
+      case 'mprotect': {
+        if (!isCInt(c.prot)) return { ...BAD_ARG, map: null };
+        ret = this.libc.mprotect(addr, length, c.prot | 0);
+        break;
+      }
+      case 'madvise': {
+        if (!isCInt(c.advice)) return { ...BAD_ARG, map: null };
+        if (c.advice === MADV_HWPOISON || c.advice === MADV_SOFT_OFFLINE) return { ret: -1, errno: 'EPERM', map: null };
+        ret = this.libc.madvise(addr, length, c.advice | 0);
+        if (ret === 0 && touched[0] !== undefined && (c.advice === MADV_GUARD_INSTALL || c.advice === MADV_GUARD_REMOVE)) {
+          this.mem.guard(touched[0].start, touched[0].end, c.advice === MADV_GUARD_INSTALL);
+        }
+        break;
+      }
+      case 'msync': {
+        if (!isCInt(c.flags)) return { ...BAD_ARG, map: null };
+        ret = this.libc.msync(addr, length, c.flags | 0);
+        break;
+      }
+      case 'mlock': {
+        if (!isCInt(c.flags)) return { ...BAD_ARG, map: null };
+        ret = c.flags === 0 ? this.libc.mlock(addr, length) : this.libc.mlock2(addr, length, c.flags >>> 0);
+        break;
+      }
+      case 'munlock': ret = this.libc.munlock(addr, length); break;
+      case 'mremap': {
+        if (!isCLong(c.newLength) || !isCLong(c.newAddr) || !isCInt(c.flags)) return { ...BAD_ARG, map: null };
+        // the destination of MREMAP_FIXED is replaced as MAP_FIXED would
+        if ((c.flags & MREMAP_FIXED) !== 0 && !this.vouch(c.newAddr, c.newLength, false)) return { ...NOT_OURS, map: null };
+        const kind = this.mem.kindAt(c.addr) ?? 'file';
+        const got = this.libc.mremap(addr, length, u64(c.newLength), c.flags | 0, u64(c.newAddr));
+        if (got === -1 || typeof got !== 'number') {
+          const f = this.fail();
+          this.resync(touched);
+          return { ...f, map: null };
+        }
+        const span = this.mem.pageAlign(c.newLength);
+        const dest = { start: got, end: got + span };
+        this.resync([...touched, dest], kind, [dest]);
+        const h: MapHandle = Object.freeze({ addr: got, length: c.newLength });
+        this.maps.set(h, { addr: got, length: c.newLength, span, kind, views: kind === 'direct' ? new Array<ArrayBuffer | null>(Math.ceil(span / VIEW_CHUNK)).fill(null) : [] });
+        return { ret: got, errno: null, map: h };
+      }
+    }
+    const r = this.res(ret);
+    this.resync(touched);
+    return { ...r, map };
+  }
+
+  /**
+   * Whether the page range a call would act on, [start, start + PAGE_ALIGN(len)), may be given
+   * to the kernel: every page is mapped by this target, or is a hole it made that
+   * /proc/self/maps still shows free. A call the kernel refuses before looking at any page is
+   * always allowed: an unaligned start (EINVAL), a start beyond any TASK_SIZE (2^63 and up as an
+   * unsigned long), no length, or a range that wraps (end <= start in unsigned arithmetic,
+   * computed exactly). `dupZero`: mremap's old_len 0 (duplicate a shared mapping) names the page
+   * at start.
+   */
+  private vouch(start: number, len: number, dupZero: boolean): boolean {
+    const ps = this.pageSize;
+    if (start < 0 || start % ps !== 0) return true;
+    const psB = BigInt(ps);
+    const ulen = len < 0 ? (1n << 64n) + BigInt(len) : BigInt(len);
+    const spanB = ulen === 0n ? (dupZero ? psB : 0n) : ((ulen + psB - 1n) / psB) * psB;
+    if (spanB === 0n || BigInt(start) + spanB >= 1n << 64n) return true;
+    // a range beyond what a number holds exactly cannot be this target's
+    if (BigInt(start) + spanB > BigInt(Number.MAX_SAFE_INTEGER)) return false;
+    const span = Number(spanB);
+    const holes = this.mem.ownHoles(start, start + span);
+    if (holes === null) return false;
+    if (holes.length === 0) return true;
+    const lines = this.procMaps();
+    if (lines === null) return false;
+    return !holes.some((h) => lines.some((l) => l.start < h.end && l.end > h.start));
+  }
+
+  /** /proc/self/maps, parsed; null when it cannot be read. */
+  private procMaps(): ReturnType<typeof parseMaps> | null {
+    try {
+      return parseMaps(readFileSync('/proc/self/maps', 'latin1'));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Reads back what the kernel now maps in `ranges` (this target's pages there). */
+  private resync(ranges: readonly { start: number; end: number }[], newKind: Kind = 'file', addToArena: readonly { start: number; end: number }[] = []): void {
+    if (ranges.length === 0) return;
+    const lines = this.procMaps();
+    if (lines === null) return;
+    this.mem.resync(lines, ranges, newKind, addToArena);
+  }
+
+  /**
+   * The mapping for an access of `length` bytes at `offset` of a handle, or the signal the
+   * access would get: the pages must be mapped by this target now (the handle's own, up to the
+   * end of its last page, or another mapping's beyond it), with the protection the access needs,
+   * and carry no guard marker. How: through the handle's views when every page is directly
+   * touchable and inside the handle's pages, else probed (process_vm_readv/writev).
+   */
+  private access(map: MapHandle, offset: number, length: number, write: boolean): { m: MapState; probe: boolean } | NonNullable<Fault> {
     const m = this.maps.get(map);
     if (m === undefined) return 'SIGSEGV';
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > m.length) return 'SIGSEGV';
-    if (length === 0) return m;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) return 'SIGSEGV';
+    if (length === 0) return { m, probe: false };
+    const a = m.addr + offset;
+    const segs = this.mem.covering(a, length);
+    if (segs === null) return 'SIGSEGV';
     // PROT_WRITE implies read on both architectures; PROT_EXEC is readable on x86-64
-    const readable = (m.prot & (PROT_READ | PROT_WRITE)) !== 0 || (this.arch === 'x86_64' && (m.prot & PROT_EXEC) !== 0);
-    if (write ? (m.prot & PROT_WRITE) === 0 : !readable) return 'SIGSEGV';
-    return m;
+    for (const s of segs) {
+      const readable = (s.prot & (PROT_READ | PROT_WRITE)) !== 0 || (this.arch === 'x86_64' && (s.prot & PROT_EXEC) !== 0);
+      if (write ? (s.prot & PROT_WRITE) === 0 : !readable) return 'SIGSEGV';
+    }
+    if (this.mem.guarded(a, length)) return 'SIGSEGV';
+    const inHandle = offset + length <= m.span && m.views !== null && m.kind === 'direct';
+    const direct = segs.every((s) => s.kind === 'direct');
+    return { m, probe: !(inHandle && direct) || this.mem.guardsEver };
   }
 
   readMem(map: MapHandle, offset: number, length: number): Uint8Array | NonNullable<Fault> {
@@ -505,9 +668,10 @@ export class LinuxTarget implements SyscallTarget {
   }
 
   /** Moves bytes between a checked range of a mapping and `data`: through the views, or probed for SIGBUS (file mappings). */
-  private transfer(m: MapState, offset: number, data: Uint8Array, store: boolean): Fault {
-    if (m.kind === 'file') return this.xfer(m, offset, data, store) ? null : 'SIGBUS';
-    this.copyViews(m, offset, data, store);
+  private transfer(acc: { m: MapState; probe: boolean }, offset: number, data: Uint8Array, store: boolean): Fault {
+    if (data.length === 0) return null;
+    if (acc.probe) return this.xfer(acc.m, offset, data, store) ? null : 'SIGBUS';
+    this.copyViews(acc.m, offset, data, store);
     return null;
   }
 
@@ -518,7 +682,7 @@ export class LinuxTarget implements SyscallTarget {
     while (done < data.length) {
       const at = offset + done;
       const i = Math.floor(at / VIEW_CHUNK);
-      const view = (views[i] ??= this.libc.koffi.view(m.addr + i * VIEW_CHUNK, Math.min(VIEW_CHUNK, m.length - i * VIEW_CHUNK)));
+      const view = (views[i] ??= this.libc.koffi.view(m.addr + i * VIEW_CHUNK, Math.min(VIEW_CHUNK, m.span - i * VIEW_CHUNK)));
       const inView = at % VIEW_CHUNK;
       const n = Math.min(data.length - done, view.byteLength - inView);
       const win = new Uint8Array(view, inView, n);
@@ -757,11 +921,11 @@ export class LinuxTarget implements SyscallTarget {
     if (this.disposed) return;
     this.disposed = true;
     liveTargets.delete(this);
-    for (const [, m] of this.maps) {
-      m.views = null;
-      this.libc.munmap(m.addr, u64(m.length));
-    }
+    // what this target maps now (not the handles' ranges: mremap may have moved pages away)
+    for (const m of this.maps.values()) m.views = null;
+    for (const seg of this.mem.segments()) this.libc.munmap(seg.start, u64(seg.end - seg.start));
     this.maps.clear();
+    this.mem.clear();
     if (this.rlimitChanged && this.savedRlimit !== null) this.libc.setrlimit(RLIMIT_NOFILE, this.savedRlimit);
     const others = new Set<number>();
     for (const t of liveTargets) for (const fd of t.fds) others.add(fd);

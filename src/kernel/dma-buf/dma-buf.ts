@@ -147,6 +147,8 @@ export interface DmaBufHost {
   readonly fmodeNoNotify?: boolean;
   /** CONFIG_DMABUF_MOVE_NOTIFY (experimental, default n). */
   readonly moveNotify?: boolean;
+  /** The dmabuf pseudo file system is noexec (init_pseudo() sets SB_I_NOEXEC after 7.0): no PROT_EXEC mapping. */
+  readonly noexec?: boolean;
 }
 
 /** Mount id and st_dev (0:7) of the internal dmabuf pseudo file system, as the 6.1 oracle shows. */
@@ -177,6 +179,7 @@ export class DmaBufCore {
       poll: (f, events) => this.poll(f.priv as DmaBuf, events),
       release: (f) => this.release(f.priv as DmaBuf),
       showFdinfo: (f) => this.showFdinfo(f),
+      noexec: host.noexec === true,
     };
     this.syncFileFops = {
       // a stub fence is signalled: POLLIN at once (drivers/dma-buf/sync_file.c sync_file_poll)

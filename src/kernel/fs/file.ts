@@ -103,6 +103,15 @@ export interface FileOperations {
    * regular files reach it (do_sys_ftruncate checks S_ISREG first).
    */
   readonly setattrSize?: (file: File, size: number) => number;
+  /** fsync (vfs_fsync_range(), msync(MS_SYNC)): 0 or a negated errno; without it EINVAL. */
+  readonly fsync?: (file: File) => number;
+  /**
+   * fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of [offset, offset + len) (MADV_REMOVE):
+   * the pages there go; without it EOPNOTSUPP.
+   */
+  readonly punchHole?: (file: File, offset: number, len: number) => number;
+  /** The file's mount is noexec (path_noexec()): mappings never get VM_MAYEXEC. */
+  readonly noexec?: boolean;
 }
 
 /**

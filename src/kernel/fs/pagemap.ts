@@ -126,6 +126,9 @@ function entryAt(host: PagemapHost, mm: AddressSpace, addr: number, showPfn: boo
   // an anonymous page of a private VMA (anonymous memory, or a copy of a private file page)
   const anon = (vma.vmFlags & VM_SHARED) === 0 ? mm.pte.get(vma.start / host.pageSize + idx) : undefined;
   if (anon !== undefined) return PM_PRESENT | (anon.mapcount === 1 ? PM_MMAP_EXCLUSIVE : 0n) | sd | frame(anon.pfn);
+  // the shared zero page (a load from never-written private anonymous memory): present, but
+  // vm_normal_page() gives no page, so neither PM_FILE nor PM_MMAP_EXCLUSIVE (its PFN is not modelled)
+  if (vma.file === null && vma.shm === null && mm.zeroPtes.has(vma.start / host.pageSize + idx)) return PM_PRESENT | sd;
   if (vma.shm !== null) {
     // a shmem page of shared anonymous memory
     const pg = vma.populated?.has(idx) === true ? vma.shm.pages.get(vma.pgoff + idx) : undefined;

@@ -8,17 +8,15 @@ import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import {
   F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
-  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
-  POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_HOLE,
+  MAP_ANONYMOUS, MAP_PRIVATE, POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_READ, PROT_WRITE, SEEK_HOLE,
 } from '../../uapi/fcntl.js';
 import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
+import { AddressSpace, VM_WRITE, mmLayout, vmaUnlinkFile } from './mm-user.js';
+import type { FaultKind, UserPager, Vma } from './mm-user.js';
+import { doMadvise, doMlock, doMlockall, doMmap, doMprotect, doMremap, doMsync, doMunlock, doMunlockall, doMunmap, MM_FEATURES_6_1 } from './mm-syscalls.js';
+import type { MmCaller, MmFeatures } from './mm-syscalls.js';
 import type { VfsInode } from './vfs.js';
-import {
-  AddressSpace, MAX_MAP_COUNT, SharedAnon, Vma, VM_ACCOUNT, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
-  VM_EXEC, isSharedMaywrite, mmLayout, vmaLinkFile, vmaUnlinkFile,
-} from './mm-user.js';
-import type { FaultKind, UserPager } from './mm-user.js';
 import { FdTable } from './fdtable.js';
 import { accessOk, isCInt, isCLong, maxRwCount, ulong } from './limits.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
@@ -68,6 +66,8 @@ export interface ProcessHost {
   readonly pidfdThread?: boolean;
   /** Profile.fcntlSealArgU32: do_fcntl() passes F_ADD_SEALS its argument as an unsigned int. */
   readonly fcntlSealArgU32?: boolean;
+  /** What mm does in this kernel version (default: 6.1's). */
+  readonly mmFeatures?: MmFeatures;
 }
 
 /** pidfs (v6.9; before it, the anon_inode mount): mount id and st_dev the emulator gives pidfds. */
@@ -115,6 +115,8 @@ export const DEFAULT_POLLMASK = 0x145;
 export const INR_OPEN_CUR = 1024;
 export const INR_OPEN_MAX = 4096;
 export const NR_OPEN = 1048576;
+/** MLOCK_LIMIT (include/uapi/linux/resource.h): the default RLIMIT_MEMLOCK, 8 MiB. */
+export const MLOCK_LIMIT = 8 * 1024 * 1024;
 
 /** Generic ioctls handled by do_vfs_ioctl() before the driver (fs/ioctl.c; include/uapi/asm-generic/ioctls.h). */
 const FIONCLEX = 0x5450;
@@ -139,6 +141,8 @@ export class Process {
   private fdt = new FdTable();
   /** RLIMIT_NOFILE soft and hard limits. */
   nofile = { cur: INR_OPEN_CUR, max: INR_OPEN_MAX };
+  /** RLIMIT_MEMLOCK soft and hard limits in bytes (MLOCK_LIMIT: 8 MiB since v5.16). */
+  memlock = { cur: MLOCK_LIMIT, max: MLOCK_LIMIT };
   mm: AddressSpace;
   /** A fatal signal (SIGKILL) is pending: long kernel loops bail out with EINTR. */
   fatalSignalPending = false;
@@ -174,6 +178,7 @@ export class Process {
   private newAddressSpace(): AddressSpace {
     const mm = new AddressSpace(this.host.pageSize, this.host.zeroPage, mmLayout(this.host.statLayout, this.host.pageSize), this.pager);
     mm.ownerPid = this.pid;
+    mm.mergeIntoNoAnonVma = (this.host.mmFeatures ?? MM_FEATURES_6_1).mergeIntoNoAnonVma;
     return mm;
   }
 
@@ -448,129 +453,100 @@ export class Process {
   }
 
   /**
-   * mmap(2). Checks in the kernel's order, then the driver's mmap op. Lengths and addresses are
-   * unsigned longs: a negative length is a huge one (ENOMEM), a length past TASK_SIZE is ENOMEM,
-   * and so is a MAP_FIXED range that ends past it; a MAP_FIXED address below vm.mmap_min_addr
-   * is EPERM. An anonymous mapping ignores the offset.
-   * @kernel arch/x86/kernel/sys_x86_64.c sys_mmap (offset alignment), mm/mmap.c ksys_mmap_pgoff,
-   *   do_mmap, get_unmapped_area; security/commoncap.c cap_mmap_addr
+   * mmap(2), mm's checks in the kernel's order then the driver's mmap op
+   * (src/kernel/fs/mm-syscalls.ts doMmap). An exited process makes no calls (ESRCH).
    */
   mmap(addr: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
-    // an exited process makes no calls; its address space is gone for good
     if (!this.alive) return -E.ESRCH;
-    const ps = this.host.pageSize;
-    if (!isCLong(addr) || !isCLong(length) || !isCInt(prot) || !isCInt(flags) || !isCLong(offset)) return -E.EINVAL;
-    if (!Number.isInteger(fd)) return -E.EBADF;
-    const anonymous = (flags & MAP_ANONYMOUS) !== 0;
-    if (offset % ps !== 0 || (offset < 0 && !anonymous)) return -E.EINVAL;
-    let file: File | null = null;
-    if (!anonymous) {
-      file = this.file(fd);
-      if (file === null) return -E.EBADF;
-    }
-    if (length === 0) return -E.EINVAL;
-    // a negative length is the huge size_t C passes; PAGE_ALIGN(len) wraps to 0 past ULONG_MAX:
-    // ENOMEM; too many mappings: ENOMEM
-    const len = Math.ceil(ulong(length) / ps) * ps;
-    if (!(len > 0 && len < 2 ** 64)) return -E.ENOMEM;
-    if (this.mm.vmas.length > MAX_MAP_COUNT) return -E.ENOMEM;
-    const pgoff = anonymous ? 0 : offset / ps;
-    let vmFlags = (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0) |
-      VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
-    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
-    // root has CAP_SYS_RAWIO: it may map below mmap_min_addr
-    const start = this.mm.getUnmappedArea(ulong(addr), len, fixed, this.cred.uid === 0);
-    if (start < 0) return start;
-    if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !this.mm.isFree(start, start + len)) return -E.EEXIST;
-    const type = flags & MAP_TYPE;
-    if (file !== null) {
-      switch (type) {
-        case MAP_SHARED:
-        case MAP_SHARED_VALIDATE:
-          if ((prot & PROT_WRITE) !== 0 && (file.mode & FMODE_WRITE) === 0) return -E.EACCES;
-          vmFlags |= VM_SHARED | VM_MAYSHARE;
-          // a read-only file can never be written through this mapping (do_mmap)
-          if ((file.mode & FMODE_WRITE) === 0) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
-          if ((file.mode & FMODE_READ) === 0) return -E.EACCES;
-          if (file.fop.mmap === undefined) return -E.ENODEV;
-          break;
-        case MAP_PRIVATE: // (the shared cases above fall through to these checks in do_mmap)
-          if ((file.mode & FMODE_READ) === 0) return -E.EACCES;
-          if (file.fop.mmap === undefined) return -E.ENODEV;
-          break;
-        default:
-          return -E.EINVAL;
-      }
-    } else if (type !== MAP_SHARED && type !== MAP_SHARED_VALIDATE && type !== MAP_PRIVATE) {
-      return -E.EINVAL;
-    } else if (type !== MAP_PRIVATE) {
-      vmFlags |= VM_SHARED | VM_MAYSHARE;
-    }
-    // mmap_region(): a private writable mapping is charged against the overcommit policy
-    // (accountable_mapping), and shared anonymous memory's shmem file likewise whatever the
-    // protection (shmem_zero_setup -> shmem_acct_size), unless MAP_NORESERVE
-    if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM_NORESERVE;
-    const npages = len / ps;
-    if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE) {
-      if (!this.host.vmEnoughMemory(npages)) return -E.ENOMEM;
-      vmFlags |= VM_ACCOUNT;
-    } else if (file === null && (vmFlags & VM_SHARED) !== 0 && (vmFlags & VM_NORESERVE) === 0 && !this.host.vmEnoughMemory(npages)) {
-      return -E.ENOMEM;
-    }
-    // private anonymous memory: vm_pgoff is the address in pages; shared: the shmem file's offset 0
-    const vma = new Vma(start, start + len, vmFlags, file, file !== null ? pgoff : (vmFlags & VM_SHARED) !== 0 ? 0 : start / ps);
-    if (file !== null) {
-      file.get(); // the mapping holds the file (vma->vm_file)
-      const r = file.fop.mmap!(file, vma);
-      if (r < 0) {
-        file.put();
-        return r;
-      }
-      // mm/mmap.c mmap_region(): after call_mmap() (whose seal check may have taken VM_MAYWRITE
-      // from a read-only shared mapping), a shared mapping that may become writable must be
-      // allowed by mapping_map_writable(), which a write seal denies (EPERM)
-      const w = file.inode.mmapWritable;
-      if (w !== undefined && w < 0 && isSharedMaywrite(vma.vmFlags)) {
-        vma.onClose?.(vma);
-        file.put();
-        return -E.EPERM;
-      }
-    } else if ((vmFlags & VM_SHARED) !== 0) {
-      vma.shm = new SharedAnon();
-    }
-    if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + len);
-    if (file === null && vma.shm === null) {
-      this.mm.insertMerging(vma);
-    } else {
-      this.mm.insert(vma);
-      vmaLinkFile(vma);
-    }
-    return start;
+    return doMmap(this.mmCaller(), addr, length, prot, flags, fd, offset);
+  }
+
+  /** munmap(2) (mm-syscalls.ts doMunmap). */
+  munmap(addr: number, length: number): number {
+    return doMunmap(this.mmCaller(), addr, length);
+  }
+
+  /** mprotect(2) (mm-syscalls.ts doMprotect). */
+  mprotect(addr: number, length: number, prot: number): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMprotect(this.mmCaller(), addr, length, prot);
+  }
+
+  /** mremap(2): the new address or a negated errno (mm-syscalls.ts doMremap). `newAddr` is read with MREMAP_FIXED or MREMAP_DONTUNMAP. */
+  mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr = 0): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMremap(this.mmCaller(), oldAddr, oldLength, newLength, flags, newAddr);
+  }
+
+  /** madvise(2) (mm-syscalls.ts doMadvise). */
+  madvise(addr: number, length: number, advice: number): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMadvise(this.mmCaller(), addr, length, advice);
+  }
+
+  /** msync(2) (mm-syscalls.ts doMsync). */
+  msync(addr: number, length: number, flags: number): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMsync(this.mmCaller(), addr, length, flags);
+  }
+
+  /** mlock(2), or mlock2(2) with `flags` (MLOCK_ONFAULT) (mm-syscalls.ts doMlock). */
+  mlock(addr: number, length: number, flags = 0): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMlock(this.mmCaller(), addr, length, flags);
+  }
+
+  /** munlock(2) (mm-syscalls.ts doMunlock). */
+  munlock(addr: number, length: number): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMunlock(this.mmCaller(), addr, length);
+  }
+
+  /** mlockall(2) (mm-syscalls.ts doMlockall). */
+  mlockall(flags: number): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMlockall(this.mmCaller(), flags);
+  }
+
+  /** munlockall(2). */
+  munlockall(): number {
+    if (!this.alive) return -E.ESRCH;
+    return doMunlockall(this.mmCaller());
   }
 
   /**
-   * munmap(2): an unaligned address, a range reaching past TASK_SIZE (a negative address or
-   * length is a huge unsigned one) or an empty one → EINVAL; splitting a VMA in two when the
-   * process already has vm.max_map_count of them → ENOMEM.
-   * @kernel mm/mmap.c __vm_munmap, do_vmi_munmap, do_vmi_align_munmap
+   * setrlimit(RLIMIT_MEMLOCK): the same rules as {@link setNofile} (a value no rlim_t holds →
+   * EINVAL, soft above hard → EINVAL, raising the hard limit without CAP_SYS_RESOURCE → EPERM),
+   * without fs.nr_open.
+   * @kernel kernel/sys.c do_prlimit
    */
-  munmap(addr: number, length: number): number {
-    const ps = this.host.pageSize;
-    if (!isCLong(addr) || !isCLong(length)) return -E.EINVAL;
-    const top = this.mm.layout.taskSize;
-    const a = ulong(addr);
-    const l = ulong(length);
-    if (a % ps !== 0 || a > top || l > top - a) return -E.EINVAL;
-    const len = Math.ceil(l / ps) * ps;
-    if (len === 0) return -E.EINVAL;
-    if (this.mm.splitsFor(a, a + len) > 0 && this.mm.vmas.length >= MAX_MAP_COUNT) return -E.ENOMEM;
-    this.unmapRange(a, a + len);
+  setMemlock(cur: number, max: number): number {
+    if (!isCLong(cur) || !isCLong(max)) return -E.EINVAL;
+    const c = ulong(cur);
+    const m = ulong(max);
+    if (c > m) return -E.EINVAL;
+    if (m > this.memlock.max && this.cred.uid !== 0) return -E.EPERM;
+    this.memlock = { cur: c, max: m };
     return 0;
   }
 
-  private unmapRange(start: number, end: number): void {
-    const { removed } = this.mm.unmap(start, end);
-    for (const v of removed) this.closeVma(v);
+  /** What the mm calls need of this process (mm-syscalls.ts MmCaller). */
+  private mmCaller(): MmCaller {
+    const host = this.host;
+    return {
+      mm: this.mm,
+      pageSize: host.pageSize,
+      arch: host.statLayout,
+      // root has CAP_SYS_RAWIO and CAP_IPC_LOCK
+      privileged: this.cred.uid === 0,
+      memlockLimit: this.memlock.cur,
+      features: host.mmFeatures ?? MM_FEATURES_6_1,
+      fatalSignalPending: this.fatalSignalPending,
+      file: (fd) => this.file(fd),
+      vmEnoughMemory: (pages) => host.vmEnoughMemory(pages),
+      newShmemIno: () => host.shmem.nextIno(),
+      closeVma: (v) => this.closeVma(v),
+    };
   }
 
   private closeVma(v: Vma): void {
@@ -789,6 +765,7 @@ export class Process {
     const host = this.host;
     const child = new Process(host, host.newPid(), { ...this.cred, groups: [...this.cred.groups] }, comm);
     child.nofile = { ...this.nofile };
+    child.memlock = { ...this.memlock };
     child.oomScoreAdj = this.oomScoreAdj;
     child.oomScoreAdjMin = this.oomScoreAdjMin;
     child.fdt = this.fdt.clone();
@@ -933,16 +910,16 @@ export class Process {
    * VMA by VMA, so its cost follows the mappings, never the length.
    */
   private userSpan(addr: number, length: number, write: boolean): number {
-    const need = write ? VM_WRITE : VM_READ;
     let at = addr;
     const end = addr + length;
     while (at < end) {
       const v = this.mm.find(at);
-      if (v === null || (v.vmFlags & need) === 0) break;
+      if (v === null || (write ? (v.vmFlags & VM_WRITE) === 0 : !this.mm.readable(v.vmFlags))) break;
       at = v.end;
     }
     return Math.min(at, end) - addr;
   }
+
 }
 
 /**

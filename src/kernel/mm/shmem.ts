@@ -109,7 +109,15 @@ export class ShmemFs {
       mmap: (f, vma) => this.mmap(f, vma),
       release: (f) => this.release(f.inode as ShmemInode),
       setattrSize: (f, size) => this.setattrSize(f.inode as ShmemInode, size),
+      // noop_fsync
+      fsync: () => 0,
+      punchHole: (f, offset, len) => this.punchHole(f.inode as ShmemInode, offset, len),
     };
+  }
+
+  /** get_next_ino() on the internal mount (also the shmem file behind shared anonymous memory). */
+  nextIno(): number {
+    return ++this.lastIno;
   }
 
   /** True for a file of this mount (shmem_file() / shmem_mapping()). */
@@ -328,6 +336,8 @@ export class ShmemFs {
       if (page === null || typeof page === 'number') return null;
       return this.pageRef(page, write);
     };
+    // shmem_vm_ops.map_pages = filemap_map_pages: read faults map the cached neighbours too
+    vma.cached = (index) => index < Math.ceil(inode.size / this.host.pageSize) && inode.pages.has(index);
     return 0;
   }
 
@@ -357,6 +367,28 @@ export class ShmemFs {
     }
     const partial = size % ps;
     if (partial !== 0) inode.pages.get(keep - 1)?.run.data?.fill(0, partial);
+  }
+
+  /**
+   * fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): the whole pages of [offset, offset +
+   * len) leave the page cache (pinned ones live on with their pins), the partial ones at the
+   * edges are zeroed there; a write seal refuses it (EPERM).
+   * @kernel mm/shmem.c shmem_fallocate, shmem_truncate_range
+   */
+  private punchHole(inode: ShmemInode, offset: number, len: number): number {
+    if ((inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) return -E.EPERM;
+    const ps = this.host.pageSize;
+    const end = Math.min(offset + len, inode.size);
+    const first = Math.ceil(offset / ps);
+    const last = Math.floor(end / ps);
+    for (const [index, page] of [...inode.pages]) {
+      if (index < first || index >= last) continue;
+      inode.pages.delete(index);
+      this.putPage(page);
+    }
+    if (offset % ps !== 0) inode.pages.get(first - 1)?.run.data?.fill(0, offset % ps, Math.min(ps, offset % ps + len));
+    if (end % ps !== 0 && last >= first) inode.pages.get(last)?.run.data?.fill(0, 0, end % ps);
+    return 0;
   }
 
   /** The last open file of an inode is gone: it is evicted and its pages freed (shmem_evict_inode). */

@@ -7,20 +7,47 @@ import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from '../mm-user.js';
 import type { Process } from '../process.js';
 import { seqPad } from '../seq-file.js';
 
+/** The device a shared anonymous mapping shows: its shmem file on the internal tmpfs mount (00:01). */
+const SHMEM_MAPS_DEV = '00:01';
+
+/** seq_file_path(): a path as maps prints it, a newline escaped as `\012` (mangle_path with "\n"). */
+function mapsPath(path: string): string {
+  return path.includes('\n') ? path.replace(/\n/g, '\\012') : path;
+}
+
 /**
- * One line per VMA, lowest address first: range, permissions, offset, device, inode, and for a
- * file mapping the file's name after the header padded to 25 + 6 * sizeof(void *) - 1 columns.
+ * One line per VMA, lowest address first: `start-end perms offset major:minor inode` and, for a
+ * file, its path after the header padded to 25 + 6 * sizeof(void *) - 1 columns (then a space).
+ * perms are r/w/x and `s` for VM_MAYSHARE, else `p`; the offset is vm_pgoff in bytes (the first
+ * PFN of a copy-on-write PFN map, 0 for private anonymous memory). Shared anonymous memory is its
+ * shmem file, `/dev/zero (deleted)`.
+ * @kernel fs/proc/task_mmu.c show_map_vma, show_vma_header_prefix; fs/seq_file.c seq_file_path, mangle_path
  */
 export function mapsText(p: Process, pageSize: number): string {
   let s = '';
-  const vmas = [...p.mm.vmas].reverse();
-  for (const v of vmas) {
+  const vmas = p.mm.vmas;
+  for (let i = vmas.length - 1; i >= 0; i--) {
+    const v = vmas[i]!;
     const f = v.file;
-    const perms = `${v.vmFlags & VM_READ ? 'r' : '-'}${v.vmFlags & VM_WRITE ? 'w' : '-'}${v.vmFlags & VM_EXEC ? 'x' : '-'}${v.vmFlags & VM_MAYSHARE ? 's' : 'p'}`;
-    const dev = f === null ? '00:00' : `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
-    const off = f === null ? 0 : (v.mapsPgoff ?? v.pgoff) * pageSize;
-    let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${f === null ? 0 : f.inode.ino} `;
-    if (f !== null) line = seqPad(line, 72) + f.pathName;
+    const fl = v.vmFlags;
+    const perms = `${fl & VM_READ ? 'r' : '-'}${fl & VM_WRITE ? 'w' : '-'}${fl & VM_EXEC ? 'x' : '-'}${fl & VM_MAYSHARE ? 's' : 'p'}`;
+    let dev = '00:00';
+    let ino = 0;
+    let name: string | null = null;
+    let off = 0;
+    if (f !== null) {
+      dev = `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
+      ino = f.inode.ino;
+      name = mapsPath(f.pathName);
+      off = (v.mapsPgoff ?? v.pgoff) * pageSize;
+    } else if (v.shm !== null) {
+      dev = SHMEM_MAPS_DEV;
+      ino = v.shm.ino;
+      name = '/dev/zero (deleted)';
+      off = v.pgoff * pageSize;
+    }
+    let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${ino} `;
+    if (name !== null) line = seqPad(line, 72) + name;
     s += line + '\n';
   }
   return s;
