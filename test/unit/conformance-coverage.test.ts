@@ -1,5 +1,7 @@
-// Every line of the 6.1 oracle's probe output is covered by a conformance case named
-// "probe: <line name>", or listed (with its reason) under "Not yet covered" in docs/conformance.md.
+// Every line of the referees' probe output (6.1, 6.12 and 7.3: test/conformance/oracle, copies of
+// ../shared/oracle/probe-*.out) is covered by a conformance case named "probe: <line name>" (a
+// case split per version carries a suffix: " [...]" or " (...)"), or listed (with its reason)
+// under "Not yet covered" in docs/conformance.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,11 +10,19 @@ import { loadCaseFiles } from '../../src/apps/conformance/runner.js';
 
 const root = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 
-/** The oracle's heaps (probe-6.1.out: list-heaps). */
-const ORACLE_HEAPS = ['reserved', 'system'];
+/** A referee's heaps (its probe's list-heaps line) and what a case's "${cma_heap}" names there. */
+interface Referee {
+  readonly probe: string;
+  readonly heaps: readonly string[];
+  readonly cmaHeaps: readonly string[];
+}
 
-/** The heap facts of the oracle VM (docs/conformance.md, "Machine facts"): a case's "${cma_heap}". */
-const ORACLE_HEAP_FACTS: Readonly<Record<string, string>> = { '${cma_heap}': 'reserved' };
+const REFEREES: readonly Referee[] = [
+  { probe: 'probe-6.1.out', heaps: ['reserved', 'system'], cmaHeaps: ['reserved'] },
+  { probe: 'probe-6.12.out', heaps: ['reserved', 'system'], cmaHeaps: ['reserved'] },
+  // 7.3 shows the default area under both names (cma=64M: default_cma_region and reserved)
+  { probe: 'probe-7.3.out', heaps: ['default_cma_region', 'reserved', 'system'], cmaHeaps: ['default_cma_region', 'reserved'] },
+];
 
 /** Probe lines deliberately without a case; each must appear in docs/conformance.md. */
 const NOT_COVERED = [
@@ -20,8 +30,8 @@ const NOT_COVERED = [
   'system/alloc-huge',
 ];
 
-function probeLines(): string[] {
-  const text = readFileSync(root('test/conformance/oracle/probe-6.1.out'), 'utf8');
+function probeLines(r: Referee = REFEREES[0]!): string[] {
+  const text = readFileSync(root(`test/conformance/oracle/${r.probe}`), 'utf8');
   return text.split('\n').filter((l) => l !== '').map((l) => {
     const m = /^(\S+): ret=/.exec(l);
     assert.ok(m !== null, `unexpected probe line: ${l}`);
@@ -29,24 +39,32 @@ function probeLines(): string[] {
   });
 }
 
-function caseNames(): Set<string> {
+function caseNames(r: Referee = REFEREES[0]!): Set<string> {
   const { files, errors } = loadCaseFiles([root('test/conformance/cases')]);
   assert.deepEqual(errors, []);
   const names = new Set<string>();
   for (const f of files) {
     for (const c of f.cases) {
-      const heaps = c.heaps === null ? [null] : c.heaps === '*' ? ORACLE_HEAPS : c.heaps.map((h) => ORACLE_HEAP_FACTS[h] ?? h);
-      for (const h of heaps) names.add(h === null ? c.name : c.name.split('${heap}').join(h));
+      const heaps = c.heaps === null ? [null] : c.heaps === '*' ? r.heaps : c.heaps.flatMap((h) => (h === '${cma_heap}' ? r.cmaHeaps : [h]));
+      for (const h of heaps) {
+        const name = h === null ? c.name : c.name.split('${heap}').join(h);
+        names.add(name);
+        // a case split per kernel version: "probe: <line> [6.12+]", "probe: <line> (before 6.14)"
+        const m = /^(probe: \S+) (\[[^\]]*\]|\([^)]*\))$/.exec(name);
+        if (m !== null) names.add(m[1]!);
+      }
     }
   }
   return names;
 }
 
-test('every probe-6.1.out line has a case or is listed as not covered', () => {
-  const names = caseNames();
-  const missing = probeLines().filter((l) => !names.has(`probe: ${l}`) && !NOT_COVERED.includes(l));
-  assert.deepEqual(missing, []);
-});
+for (const r of REFEREES) {
+  test(`every ${r.probe} line has a case or is listed as not covered`, () => {
+    const names = caseNames(r);
+    const missing = probeLines(r).filter((l) => !names.has(`probe: ${l}`) && !NOT_COVERED.includes(l));
+    assert.deepEqual(missing, []);
+  });
+}
 
 test('the not-covered list is not stale and is documented', () => {
   const names = caseNames();
