@@ -55,7 +55,7 @@ import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.j
 import { parseCmdline } from './mm/cmdline.js';
 import { archMaxPageOrder } from './mm/page.js';
 import { CoherentPool } from './mm/coherent-pool.js';
-import { resolveLoader } from './of/boot-layout.js';
+import { qemuPcRam, resolveLoader } from './of/boot-layout.js';
 import type { LoaderConfig } from './of/boot-layout.js';
 import { writeFdt } from './of/fdt.js';
 import { planMemory } from './of/reserved-mem.js';
@@ -286,6 +286,7 @@ export class Kernel implements ProcessHost, KernelServices {
     // the start of RAM; with one, where the loader put it is `config.loader` (none by default:
     // docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
     // unflattened tree before the default CMA area (of/boot-layout.ts).
+    const qemuPc = config.loader?.preset === 'qemu-pc';
     const sel = (['MBYTES', 'PERCENTAGE', 'MIN', 'MAX'] as const).find((x) => builtIn(b, `CMA_SIZE_SEL_${x}`)) ?? 'MBYTES';
     const hugePages = builtIn(b, 'TRANSPARENT_HUGEPAGE') || builtIn(b, 'HUGETLB_PAGE') || builtIn(b, 'HUGETLBFS');
     const plan = planMemory({
@@ -293,7 +294,8 @@ export class Kernel implements ProcessHost, KernelServices {
       params,
       arch: this.arch,
       pageSize: ps,
-      ramFallback: [{ base: this.ramBase, size: this.ramBytes }],
+      // --loader qemu-pc: the x86-64 referees' QEMU pc (its e820 holes); else one bank
+      ramFallback: qemuPc ? qemuPcRam(this.ramBytes) : [{ base: this.ramBase, size: this.ramBytes }],
       cmaSizeMbytes: this.cmaSizeMbytes,
       cmaSizeSel: sel.toLowerCase() as 'mbytes' | 'percentage' | 'min' | 'max',
       cmaSizePercentage: intValue(b, 'CMA_SIZE_PERCENTAGE', 0),
@@ -305,6 +307,7 @@ export class Kernel implements ProcessHost, KernelServices {
       kernelImage: { base: this.ramBase, size: this.board === null ? KERNEL_RESERVED_BYTES : 0 },
       ...(config.loader !== undefined ? { loader: config.loader, dtbFileSize: this.board === null ? null : writeFdt(this.board).length } : {}),
       ...(this.arch === 'arm64' ? { earlyAllocs: { pageTables: true, unflatten: this.board === null ? null : { bootargs: this.cmdline !== '' } } } : {}),
+      ...(qemuPc ? { earlyAllocs: { pageTables: false, unflatten: null, x86FirstPmd: true } } : {}),
       profile: this.profile.name,
     });
     this.memoryPlan = b.notes.length === 0 ? plan : { ...plan, diagnostics: [...b.notes.map((n) => `kconfig: ${n}`), ...plan.diagnostics] };

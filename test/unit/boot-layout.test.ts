@@ -59,7 +59,7 @@ test('a loader given item by item (none): each item needs its address; bad sizes
   assert.deepEqual(resolveLoader({}, { arch: 'x86_64', ram: RAM, dtbFileSize: null }), { image: null, initrd: null, dtb: null, qemuTree: false });
   const refusals: [LoaderConfig, 'x86_64' | 'arm64', string][] = [
     [{ initrd: { size: 4096 } }, 'arm64', 'loader initrd=4096: give its address (initrd=SIZE@ADDR), or use a preset (qemu-virt) that places it'],
-    [{ preset: 'qemu-virt' }, 'x86_64', 'loader qemu-virt: QEMU\'s -machine virt loader is for arm64 (the machine is x86_64)'],
+    [{ preset: 'qemu-virt' }, 'x86_64', 'loader qemu-virt: QEMU\'s -machine virt loader is for arm64 (the machine is x86_64): use qemu-pc'],
     [{ image: { size: -1, base: 0 } }, 'arm64', 'loader image: size -1 is not a whole number of bytes'],
     [{ dtb: { size: 1.5, base: 0 } }, 'arm64', 'loader dtb: size 1.5 is not a whole number of bytes'],
     [{ initrd: { size: 1, base: Number.MAX_SAFE_INTEGER + 2 } }, 'arm64', 'loader initrd: address 9007199254740992 is not a whole number'],
@@ -74,7 +74,7 @@ test('the CLI form of a loader: a preset and/or items, with sizes and addresses 
   assert.deepEqual(p('image=0x470000@0x40200000,dtb=64K@0x48200000'), { image: { size: 0x470000, base: 0x40200000 }, dtb: { size: 65536, base: 0x48200000 } });
   assert.deepEqual(p('none,initrd=1M@1G'), { preset: 'none', initrd: { size: MiB, base: GiB } });
   assert.deepEqual(p('a,b,c,d,e'), { error: "'a,b,c,d,e' has more than a preset and three items" });
-  assert.deepEqual(p('kernel=1M'), { error: "'kernel=1M' is not a loader preset (qemu-virt, none) or an item (image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR])" });
+  assert.deepEqual(p('kernel=1M'), { error: "'kernel=1M' is not a loader preset (qemu-virt, qemu-pc, none) or an item (image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR])" });
   assert.deepEqual(p('dtb=1M,dtb=2M'), { error: "'dtb=1M,dtb=2M' gives dtb twice" });
   assert.deepEqual(p('none,qemu-virt'), { error: "'none,qemu-virt' names two presets" });
   assert.throws(() => p('image=1Q@0'), (e: unknown) => e instanceof Error && e.message === "image size: '1Q' is not a size: 'Q' is not a unit");
@@ -107,4 +107,28 @@ test('a board boot with the qemu-virt loader reserves the image, initrd and DTB 
   for (const r of [[0x40200000, QEMU_VIRT_IMAGE_SIZE], [0x48000000, 0x13d000], [0x48200000, (readFileSync(fixture('virt.dtb')).length + 10000) * 2]]) {
     assert.ok(reserved.some(([b, s]) => b! <= r[0]! && b! + s! >= r[0]! + r[1]!), `${r[0]!.toString(16)}+${r[1]!.toString(16)} in ${reserved.map(([b, s]) => `${b!.toString(16)}+${s!.toString(16)}`).join(' ')}`);
   }
+});
+
+test('qemu-pc: the x86-64 referees\' e820 map and first page-table block put cma=64M where Linux 6.1 does (1, 2, 3, 4 GiB)', () => {
+  // ORACLE_MEM=1G|2G|3G|4G run-in-kernel.sh: dmesg's "cma: Reserved" and "last_pfn" lines
+  const cases: [number, string, string[]][] = [
+    [1, '0x000000003bc00000', ['last_pfn = 0x3ffe0 max_arch_pfn = 0x400000000']],
+    [2, '0x000000007bc00000', ['last_pfn = 0x7ffe0 max_arch_pfn = 0x400000000']],
+    [3, '0x00000000bbc00000', ['last_pfn = 0xbffe0 max_arch_pfn = 0x400000000']],
+    [4, '0x0000000100000000', ['last_pfn = 0x140000 max_arch_pfn = 0x400000000', 'last_pfn = 0xbffe0 max_arch_pfn = 0x400000000']],
+  ];
+  for (const [g, at, pfn] of cases) {
+    const k = bootKernel({ profile: '6.1', ramBytes: g * GiB, cmdline: 'cma=64M', loader: { preset: 'qemu-pc' } });
+    assert.deepEqual(k.dmesg.filter((l) => l.startsWith('last_pfn')), pfn, `${g} GiB`);
+    assert.ok(k.dmesg.includes(`cma: Reserved 64 MiB at ${at}`), `${g} GiB: ${k.dmesg.filter((l) => l.startsWith('cma:')).join(', ')}`);
+  }
+  // without the preset: one bank from 0
+  assert.ok(bootKernel({ profile: '6.1', ramBytes: 2 * GiB, cmdline: 'cma=64M' }).dmesg.includes('cma: Reserved 64 MiB at 0x000000007c000000'));
+});
+
+test('qemu-pc is x86-64 without a board, and takes no items', () => {
+  assert.deepEqual(resolveLoader({ preset: 'qemu-pc' }, { arch: 'arm64', ram: RAM, dtbFileSize: null }), { error: 'loader qemu-pc: QEMU\'s -machine pc is x86-64 (the machine is arm64): use qemu-virt' });
+  assert.deepEqual(resolveLoader({ preset: 'qemu-pc' }, { arch: 'x86_64', ram: RAM, dtbFileSize: 1000 }), { error: 'loader qemu-pc: the QEMU pc machine describes its RAM with e820, not a device tree: drop --board, or use none' });
+  assert.deepEqual(resolveLoader({ preset: 'qemu-pc', initrd: { size: 4096 } }, { arch: 'x86_64', ram: RAM, dtbFileSize: null }), { error: 'loader qemu-pc: takes no image, initrd or dtb items (the kernel image keeps the first 16 MiB)' });
+  assert.deepEqual(parseLoaderSpec('qemu-pc', (t) => Number(t)), { preset: 'qemu-pc' });
 });

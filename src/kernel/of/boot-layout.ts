@@ -44,11 +44,15 @@ export interface LoaderItem {
  *   packed); QEMU also replaces the tree's /memory nodes with one `memory@<base>` and sets
  *   /chosen bootargs, linux,initrd-start and linux,initrd-end. Sizes default to the arm64
  *   referee's: a 0x470000-byte image and a 1297142-byte initrd.
+ * - `qemu-pc`: the x86-64 referees' QEMU `-machine pc` with SeaBIOS and no board: RAM as its e820
+ *   map describes it ({@link qemuPcRam}: holes below 1 MiB, the firmware's top 128 KiB of low
+ *   RAM, the PCI hole), and the kernel's first early allocation that moves placements (the
+ *   first 2 MiB of init_mem_mapping()'s page tables). The kernel image keeps the first 16 MiB.
  * - `none` (the default with a board): no loader reservations; give `image`, `initrd` and `dtb`
  *   with their addresses to describe another loader (U-Boot's kernel_addr_r, …).
  */
 export interface LoaderConfig {
-  readonly preset?: 'qemu-virt' | 'none';
+  readonly preset?: 'qemu-virt' | 'qemu-pc' | 'none';
   /** The kernel image: its size is _end - _text (the arm64 Image header's image_size). */
   readonly image?: LoaderItem;
   /** The initrd (its file size; 0: none). */
@@ -57,7 +61,7 @@ export interface LoaderConfig {
   readonly dtb?: LoaderItem;
 }
 
-export const LOADER_PRESETS = ['qemu-virt', 'none'] as const;
+export const LOADER_PRESETS = ['qemu-virt', 'qemu-pc', 'none'] as const;
 
 /** The arm64 referee's kernel image (images-arm64-7.3/Image.gz header: image_size 0x470000). */
 export const QEMU_VIRT_IMAGE_SIZE = 0x470000;
@@ -108,7 +112,13 @@ export function resolveLoader(cfg: LoaderConfig, ctx: LoaderContext): BootLayout
     for (const x of [image, initrd, dtb]) if (x !== null && 'error' in x) return x;
     return { image: image as PhysRange | null, initrd: initrd as PhysRange | null, dtb: dtb as PhysRange | null, qemuTree: false };
   }
-  if (ctx.arch !== 'arm64') return { error: 'loader qemu-virt: QEMU\'s -machine virt loader is for arm64 (the machine is x86_64)' };
+  if (preset === 'qemu-pc') {
+    if (ctx.arch !== 'x86_64') return { error: 'loader qemu-pc: QEMU\'s -machine pc is x86-64 (the machine is arm64): use qemu-virt' };
+    if (ctx.dtbFileSize !== null) return { error: 'loader qemu-pc: the QEMU pc machine describes its RAM with e820, not a device tree: drop --board, or use none' };
+    if (cfg.image !== undefined || cfg.initrd !== undefined || cfg.dtb !== undefined) return { error: 'loader qemu-pc: takes no image, initrd or dtb items (the kernel image keeps the first 16 MiB)' };
+    return { image: null, initrd: null, dtb: null, qemuTree: false };
+  }
+  if (ctx.arch !== 'arm64') return { error: 'loader qemu-virt: QEMU\'s -machine virt loader is for arm64 (the machine is x86_64): use qemu-pc' };
   const start = ctx.ram[0]?.base ?? 0;
   const ramSize = ctx.ram.reduce((n, r) => n + r.size, 0);
   // hw/arm/boot.c load_aarch64_image(): text_offset 0 (< BOOTLOADER_MAX_SIZE) → + 2 MiB
@@ -258,4 +268,26 @@ export function unflattenSize(tree: DeviceTree, input: UnflattenInput, nodeSize 
     for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
   }
   return alignUp(mem, 4) + 4;
+}
+
+/** The firmware's last 128 KiB below the end of low RAM (SeaBIOS's tables: e820 `reserved`). */
+const QEMU_PC_TOP_RESERVED = 0x20000;
+
+/**
+ * The RAM an x86-64 machine without a board has: the e820 map of the referees' QEMU `pc`
+ * machine with SeaBIOS for `ram` bytes (checked with 1, 2, 3 and 4 GiB on the 6.1 referee).
+ * Usable: [0, 0x9fc00) and [1 MiB, low - 128 KiB), where low RAM is all of it below 3.5 GiB and
+ * 3 GiB from there on (hw/i386/pc_piix.c: the PCI hole), then the rest from 4 GiB. So cma=64M
+ * lands at 0x7bc00000 with 2 GiB, and with 4 GiB at 0x100000000 (mm/cma.c puts an area
+ * bottom-up from 4 GiB when memory reaches past 4 GiB + its size).
+ */
+export function qemuPcRam(ram: number): PhysRange[] {
+  const SZ_1M = 0x100000;
+  const SZ_4G = 0x100000000;
+  const low = ram >= 0xe0000000 ? 0xc0000000 : ram;
+  const out: PhysRange[] = [];
+  if (low > 0x9fc00) out.push({ base: 0, size: Math.min(low, 0x9fc00) });
+  if (low - QEMU_PC_TOP_RESERVED > SZ_1M) out.push({ base: SZ_1M, size: low - QEMU_PC_TOP_RESERVED - SZ_1M });
+  if (ram > low) out.push({ base: SZ_4G, size: ram - low });
+  return out;
 }

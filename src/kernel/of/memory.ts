@@ -186,7 +186,8 @@ const sizeText = (n: number): string => {
  *   linear region size (the kernel image's position, which can keep more, is not modelled).
  * - x86-64 e820__end_of_ram_pfn() → e820_end_pfn(): the highest RAM page frame, capped at
  *   max_arch_pfn (MAXMEM >> PAGE_SHIFT), printed as "last_pfn = %#lx max_arch_pfn = %#lx" (no
- *   prefix, as the 6.1 oracle prints it). RAM above max_pfn never reaches the page allocator
+ *   prefix, as the 6.1 oracle prints it), and with RAM past 4 GiB a second time for max_low_pfn
+ *   (e820__end_of_low_ram_pfn(), capped at 4 GiB). RAM above max_pfn never reaches the page allocator
  *   (mm/memblock.c __free_memory_core() stops at max_low_pfn); here it is removed from memblock
  *   instead, which is the same for the page allocator and keeps later memblock allocations below
  *   it as x86's memblock_set_current_limit() does.
@@ -231,6 +232,18 @@ export function clampPhysMemory(mb: PhysClampMemblock, arch: 'x86_64' | 'arm64',
   }
   if (lastPfn > maxArchPfn) lastPfn = maxArchPfn;
   log.push(`last_pfn = ${lastPfn === 0 ? '0' : '0x' + lastPfn.toString(16)} max_arch_pfn = 0x${maxArchPfn.toString(16)}`);
+  // setup_arch(): with RAM past 4 GiB, max_low_pfn = e820__end_of_low_ram_pfn(), the same walk
+  // capped at 4 GiB, printed the same way (the 6.1 referee with 4 GiB: 0x140000, then 0xbffe0)
+  const lowLimit = 2 ** (32 - shift);
+  if (lastPfn > lowLimit) {
+    let low = 0;
+    for (const r of before) {
+      const startPfn = Math.floor(r.base / pageSize);
+      if (startPfn >= lowLimit) continue;
+      low = Math.max(low, Math.min(lowLimit, Math.floor((r.base + r.size) / pageSize)));
+    }
+    log.push(`last_pfn = ${low === 0 ? '0' : '0x' + low.toString(16)} max_arch_pfn = 0x${maxArchPfn.toString(16)}`);
+  }
   mb.removeMemory(maxArchPfn * pageSize, Infinity);
   note(`x86-64 with 4-level paging maps physical addresses below ${sizeText(2 ** PHYS_LIMITS.x86_64.maxPhysmemBits)} (MAX_PHYSMEM_BITS ${PHYS_LIMITS.x86_64.maxPhysmemBits}; max_pfn is capped at max_arch_pfn)`);
 }

@@ -102,6 +102,13 @@ export interface PlanMemoryInput {
 export interface EarlyAllocs {
   /** paging_init(): the linear map's page tables, page-granular (rodata=full). */
   readonly pageTables: boolean;
+  /**
+   * x86-64 init_mem_mapping() → memory_map_top_down(): the first PMD_SIZE block of the direct
+   * map's page tables, 2 MiB aligned, from the top of memory above 1 MiB; still reserved when
+   * the default CMA area is placed (the 6.1, 6.12 and 7.3 referees: memblock=debug shows
+   * 0x7fc00000-0x7fdfffff with 2 GiB, so cma=64M lands at 0x7bc00000).
+   */
+  readonly x86FirstPmd?: boolean;
   /** unflatten_device_tree() (with a tree): true when /chosen/bootargs is set (a non-empty command line). */
   readonly unflatten: { readonly bootargs: boolean } | null;
 }
@@ -687,6 +694,7 @@ class Planner {
    * memory without NOMAP (of/boot-layout.ts arm64LinearMapTables()).
    */
   pagingInit(): void {
+    if (this.input.earlyAllocs?.x86FirstPmd === true) this.mb.allocRange(0x200000, 0x200000, 0x100000, Infinity);
     if (this.input.earlyAllocs?.pageTables !== true) return;
     const { memory, nomap } = this.mb.snapshot();
     const mapped = subtract(memory, nomap);
