@@ -53,6 +53,28 @@ export interface Profile {
    * other profiles stand for.
    */
   readonly heapFdAfterCopyOut: boolean;
+  /**
+   * v6.2 ("proc: report open files as size in stat() for /proc/pid/fd"): st_size of
+   * /proc/<pid>/fd is the number of open fds (6.12 and 7.3 oracles; 6.1: 0).
+   */
+  readonly procFdSize: boolean;
+  /**
+   * fcntl(F_DUPFD_QUERY) (v6.10) and F_CREATED_QUERY (v6.12), both allowed on O_PATH fds (the
+   * 6.12 and 7.3 oracles; 6.1: EINVAL, EBADF on O_PATH).
+   */
+  readonly fcntlQueries: boolean;
+  /**
+   * v6.19 ("filelock: default to returning -EINVAL when ->setlease operation is NULL"): a file
+   * system must opt in to leases; procfs, sysfs, debugfs and cgroup2 do not (EINVAL on the 7.3
+   * oracle; 6.1 and 6.12 take leases on them). Version from the kernel's history.
+   */
+  readonly setleaseNeedsOp: boolean;
+  /**
+   * v6.14 (debugfs: one static full-proxy file_operations): every debugfs file can be polled,
+   * DEFAULT_POLLMASK when its own fops have no poll, so epoll takes bufinfo (7.3 oracle; 6.1
+   * and 6.12: EPERM). Version from the kernel's history.
+   */
+  readonly debugfsPollAlways: boolean;
 }
 
 const base = {
@@ -71,19 +93,23 @@ const base = {
   writeBeginBeforeFault: false,
   shmemDirectIo: true,
   heapFdAfterCopyOut: false,
+  procFdSize: true,
+  fcntlQueries: false,
+  setleaseNeedsOp: false,
+  debugfsPollAlways: false,
 } as const;
 
 /** What every 6.17+ profile has on top of `base`. */
-const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true } as const;
+const v617 = { cmaMmapPfn: true, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdThread: true, pidfdSelf: true, writeBeginBeforeFault: true, fcntlQueries: true, debugfsPollAlways: true } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },
+  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false, procFdSize: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
-  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true },
+  '6.12': { ...base, name: '6.12', release: '6.12.0', cmaMmapPfn: true, pidfdThread: true, fcntlQueries: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },
   '6.18': { ...base, ...v617, name: '6.18', release: '6.18.0', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
-  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true },
-  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true },
+  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, setleaseNeedsOp: true },
+  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true, setleaseNeedsOp: true },
 };
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];

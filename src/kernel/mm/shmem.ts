@@ -109,6 +109,8 @@ export class ShmemFs {
       mmap: (f, vma) => this.mmap(f, vma),
       release: (f) => this.release(f.inode as ShmemInode),
       setattrSize: (f, size) => this.setattrSize(f.inode as ShmemInode, size),
+      // shmem_file_operations.setlease = generic_setlease (v6.19; every file system took leases before)
+      setlease: true,
     };
   }
 

@@ -5,7 +5,7 @@
 import { devMajor, devMinor } from '../file.js';
 import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from '../mm-user.js';
 import type { Process } from '../process.js';
-import { seqPad } from '../seq-file.js';
+import { seqEscape, seqPad } from '../seq-file.js';
 
 /**
  * One line per VMA, lowest address first: range, permissions, offset, device, inode, and for a
@@ -20,7 +20,8 @@ export function mapsText(p: Process, pageSize: number): string {
     const dev = f === null ? '00:00' : `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
     const off = f === null ? 0 : (v.mapsPgoff ?? v.pgoff) * pageSize;
     let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${f === null ? 0 : f.inode.ino} `;
-    if (f !== null) line = seqPad(line, 72) + f.pathName;
+    // seq_file_path(m, file, "\n"): only a newline is escaped (\012); spaces, tabs and backslashes stay (the referees')
+    if (f !== null) line = seqPad(line, 72) + seqEscape(f.pathName, '\n');
     s += line + '\n';
   }
   return s;
