@@ -29,7 +29,8 @@ import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
 import { memfdCreate, memfdFcntl } from '../mm/memfd.js';
 import { EP_MAX_EVENTS, eventpollCreate, eventpollCtl, eventpollOf } from './eventpoll.js';
-import { MSG_CTRUNC, UnixNet } from './af-unix.js';
+import { MSG_CTRUNC } from './af-unix.js';
+import type { UnixNet } from './af-unix.js';
 import type { ShmemFs } from '../mm/shmem.js';
 import type { Profile } from '../profile.js';
 
@@ -1186,7 +1187,8 @@ export class Process {
     const peek = (flags & 2) !== 0;
     const r = s.net.recv(s, length, maxFds, peek, (f) => this.installFd(f, cloexec));
     if (typeof r === 'number') return fail(r);
-    return { ret: r.data.length, data: r.data, fds: r.fds, flags: r.ctrunc ? MSG_CTRUNC : 0 };
+    // ___sys_recvmsg(): msg_flags keeps MSG_CMSG_CLOEXEC from the call
+    return { ret: r.data.length, data: r.data, fds: r.fds, flags: (r.ctrunc ? MSG_CTRUNC : 0) | (flags & 0x40000000) };
   }
 
   // ---- user memory (what a user program would do with loads and stores) -----------------
