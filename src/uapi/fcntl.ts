@@ -180,6 +180,22 @@ export const EPOLLWAKEUP = 0x20000000;
 export const EPOLLONESHOT = 0x40000000;
 export const EPOLLET = 0x80000000;
 
+/** O_ASYNC (FASYNC): 020000 on x86-64 and arm64 (asm-generic/fcntl.h). */
+export const O_ASYNC = 0o20000;
+
+// sockets (include/linux/net.h, include/linux/socket.h; the same on x86-64 and arm64)
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOCK_NONBLOCK = 0o4000;
+export const MSG_PEEK = 0x2;
+export const MSG_CTRUNC = 0x8;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+
 // memfd_create(2) flags (include/uapi/linux/memfd.h; 6.1 has no MFD_NOEXEC_SEAL / MFD_EXEC).
 export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;
@@ -247,6 +263,8 @@ const ARCH_INDEPENDENT: Readonly<Record<string, number>> = Object.freeze({
   EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP,
   EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND, EPOLLMSG, EPOLLRDHUP, EPOLLEXCLUSIVE, EPOLLWAKEUP,
   EPOLLONESHOT, EPOLLET,
+  O_ASYNC, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_CLOEXEC, SOCK_NONBLOCK, MSG_PEEK, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL,
+  MSG_CMSG_CLOEXEC,
   MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB,
   SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE,
   PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC,

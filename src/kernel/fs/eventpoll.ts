@@ -219,13 +219,14 @@ export function canPoll(f: File): boolean {
 }
 
 /**
- * epoll_create1(): flags other than EPOLL_CLOEXEC → EINVAL; the file is opened O_RDWR plus
- * O_CLOEXEC when asked (F_GETFL shows it), on the shared anon inode.
+ * epoll_create1(): flags other than EPOLL_CLOEXEC → EINVAL; the file is O_RDWR on the shared anon
+ * inode (anon_inode_getfile() keeps only the access mode and O_NONBLOCK of the O_CLOEXEC it is
+ * given: F_GETFL is O_RDWR, the 6.12 referee's).
  */
 export function eventpollCreate(flags: number, anonInode: Inode, anonMntId: number, oRdwr: number): File | number {
   if ((flags & ~EPOLL_CLOEXEC) !== 0) return -E.EINVAL;
   const ep = new Eventpoll();
-  const fflags = oRdwr | (flags & EPOLL_CLOEXEC);
+  const fflags = oRdwr;
   ep.file = new File(EVENTPOLL_FOPS, anonInode, fflags, FMODE_READ | FMODE_WRITE | FMODE_OPENED, 'anon_inode:[eventpoll]', anonMntId, ep);
   return ep.file;
 }
