@@ -511,3 +511,48 @@ export function runFdGeneric(profile: ProfileName): string[] {
   }
   return t.out;
 }
+
+const MATRIX_FLAGS: readonly [string, number, boolean][] = [
+  ['O_RDONLY', O_RDONLY, false], ['O_WRONLY', 1, false], ['O_RDWR', O_RDWR, false], ['O_RDONLY|O_TRUNC', O_TRUNC, false],
+  ['O_WRONLY|O_APPEND', 1 | O_APPEND, false], ['O_RDONLY|O_DIRECTORY', O_DIRECTORY, false], ['O_RDONLY|O_CREAT', O_CREAT, false],
+  ['O_RDWR|O_CREAT|O_EXCL', O_RDWR | O_CREAT | 0o200, false], ['O_RDONLY|O_NOFOLLOW', 0o400000, false], ['O_PATH', O_PATH, false],
+  ['O_PATH|O_DIRECTORY', O_PATH | O_DIRECTORY, false], ['O_PATH|O_NOFOLLOW', O_PATH | 0o400000, false], ['O_TMPFILE|O_RDWR', 0o20200000 | O_RDWR, false],
+  ['O_RDONLY|O_NONBLOCK|O_NOATIME', O_NONBLOCK | O_NOATIME, false], ['O_RDONLY trailing slash', O_RDONLY, true], ['O_PATH trailing slash', O_PATH, true],
+];
+
+/** test/oracle/issue-11/open-matrix.c re-run: open(2) flags on every kind of file, as root and as uid 1000. */
+export function runOpenMatrix(profile: ProfileName): string[] {
+  const t = new Probe(profile);
+  const p = t.p;
+  const h = p.open('/dev/dma_heap/system', O_RDWR);
+  const b = new Uint8Array(24);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(0, 4096n, true);
+  dv.setUint32(12, O_RDWR, true);
+  t.put(b);
+  p.ioctl(h, 0xc0184800, t.arg);
+  const buf = new DataView(t.get(24).buffer).getUint32(8, true);
+  p.close(h);
+  const m = p.memfdCreate('m', 0);
+  for (const who of ['root', 'user']) {
+    const c = p.fork();
+    if (who === 'user') c.cred = { uid: 1000, gid: 1000, groups: [] };
+    const files: [string, string][] = [
+      ['heap', '/dev/dma_heap/system'], ['udmabuf', '/dev/udmabuf'], ['meminfo', '/proc/meminfo'], ['maps', '/proc/self/maps'],
+      ['sysfs-ro', '/sys/class/dma_heap/system/dev'], ['sysfs-rw', '/sys/class/dma_heap/system/uevent'], ['bufinfo', '/sys/kernel/debug/dma_buf/bufinfo'],
+      ['cgroup.procs', '/sys/fs/cgroup/cgroup.procs'], ['dma-buf', `/proc/self/fd/${buf}`], ['memfd', `/proc/self/fd/${m}`], ['heap-dir', '/dev/dma_heap'],
+    ];
+    for (const [file, path] of files) {
+      for (const [name, flags, slash] of MATRIX_FLAGS) {
+        const fd = c.open(slash ? `${path}/` : path, flags, 0o600);
+        if (fd < 0) t.out.push(`${who} ${file} ${name}: errno=${t.en(fd)}`);
+        else {
+          t.out.push(`${who} ${file} ${name}: ok F_GETFL=0${c.fcntl(fd, F_GETFL).toString(8)}`);
+          c.close(fd);
+        }
+      }
+    }
+    c.exit();
+  }
+  return t.out;
+}
