@@ -37,7 +37,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'af-unix-stream-only',
     area: 'net/unix/af_unix.c',
     linux: 'AF_UNIX has stream, datagram and seqpacket sockets, bound names, credentials (SCM_CREDENTIALS) and SIGPIPE for a send to a closed peer without MSG_NOSIGNAL.',
-    emulator: 'socketpair(AF_UNIX, SOCK_STREAM) only (another type: ESOCKTNOSUPPORT; another domain: EAFNOSUPPORT), used to pass files (SCM_RIGHTS) as Linux does: queued messages hold a reference to each file in flight, MSG_CTRUNC when the control buffer or the fd table is too small, MSG_CMSG_CLOEXEC, the receiving socket\'s close purges its queue, unreachable sockets in flight are collected. A send to a closed peer is EPIPE without a signal (as with MSG_NOSIGNAL). Each sendmsg is one message; a read takes at most one message\'s bytes. Socket inodes are on st_dev 0:8, mnt_id 9 (not observed on a referee).',
+    emulator: 'socketpair(AF_UNIX, SOCK_STREAM) only (another type: ESOCKTNOSUPPORT; another domain: EAFNOSUPPORT), used to pass files (SCM_RIGHTS) as Linux does: queued messages hold a reference to each file in flight, MSG_CTRUNC when the control buffer or the fd table is too small, MSG_CMSG_CLOEXEC, the receiving socket\'s close purges its queue, unreachable sockets in flight are collected (when an fd of such a socket is closed; Linux collects when any unix socket in the system is released). A send to a closed peer is EPIPE without a signal (as with MSG_NOSIGNAL). Each sendmsg is one message; a read takes at most one message\'s bytes. Socket inodes are on st_dev 0:8, mnt_id 9 (not observed on a referee).',
     reason: 'Passing dma-buf fds between processes is what the DMA-BUF path needs of sockets; the rest of the socket layer is out of scope.',
   },
   {

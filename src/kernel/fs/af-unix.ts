@@ -66,6 +66,10 @@ export class UnixNet {
       return mask;
     },
     release: (f) => this.release(f.priv as UnixSock),
+    afterClose: (f) => {
+      const s = f.priv as UnixSock;
+      if (s.inflight > 0 && f.count === s.inflight) this.gc();
+    },
   };
 
   /** socketpair(AF_UNIX, SOCK_STREAM): two connected sockets' files, opened O_RDWR (plus O_NONBLOCK when asked). */
@@ -180,7 +184,8 @@ export class UnixNet {
   }
 
   /**
-   * unix_gc(): a socket whose every reference is a queued message (file count = in flight) is a
+   * unix_gc() (run when a socket is released or, here, when an fd of a socket in flight is closed:
+   * docs/fidelity.md af-unix-stream-only): a socket whose every reference is a queued message (file count = in flight) is a
    * candidate; those reachable from a socket something else holds stay; the queues of the rest
    * are purged, which may free them.
    */

@@ -118,6 +118,12 @@ export interface FileOperations {
    * it refuses F_SETLEASE with EINVAL; before, every one took them.
    */
   readonly setlease?: boolean;
+  /**
+   * Not a Linux op: called when an fd of the file was closed and the file lives on. AF_UNIX runs
+   * its garbage collector here, where Linux runs it on the release of any unix socket in the
+   * system (which, in a real system, comes soon after).
+   */
+  readonly afterClose?: (file: File) => void;
 }
 
 /**

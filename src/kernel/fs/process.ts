@@ -271,6 +271,7 @@ export class Process {
     const f = this.detachFd(fd);
     if (f === null) return -E.EBADF;
     f.put();
+    if (f.count > 0) f.fop.afterClose?.(f);
     return 0;
   }
 
@@ -355,6 +356,7 @@ export class Process {
     const old = this.detachFd(newfd);
     this.fdt.set(newfd, f, (flags & fc.O_CLOEXEC) !== 0);
     old?.put();
+    if (old !== null && old.count > 0) old.fop.afterClose?.(old);
     return newfd;
   }
 
