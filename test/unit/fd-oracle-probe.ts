@@ -556,3 +556,69 @@ export function runOpenMatrix(profile: ProfileName): string[] {
   }
   return t.out;
 }
+
+/** test/oracle/issue-11/unix-socket.c re-run: a socket pair as a file, fdinfo's scm_fds, poll, socketpair's checks. */
+export function runUnixSocket(profile: ProfileName): string[] {
+  const t = new Probe(profile);
+  const p = t.p;
+  const pair = (domain: number, type: number, protocol: number, at: number): number => p.socketpair(domain, type, protocol, at);
+  const svAt = t.arg + 4096;
+  t.R('socketpair', pair(1, 1, 0, svAt));
+  const sv = new DataView(t.get(8, svAt).buffer);
+  const s0 = sv.getInt32(0, true);
+  const s1 = sv.getInt32(4, true);
+  p.fstat(s0, t.arg);
+  {
+    const dv = new DataView(t.get(144).buffer);
+    t.out.push(`fstat: mode=0${dv.getUint32(24, true).toString(8)} size=${dv.getBigInt64(48, true)} blocks=${dv.getBigInt64(64, true)} blksize=${dv.getBigInt64(56, true)} nlink=${dv.getBigUint64(16, true)}`);
+  }
+  const n = p.readlink(`/proc/self/fd/${s0}`, t.arg, 127);
+  const l = Buffer.from(t.get(Math.max(n, 0))).toString('latin1');
+  t.out.push(`link: ${l.startsWith('socket:[') ? 'socket:[INO]' : l}`);
+  t.R('F_GETFL', p.fcntl(s0, F_GETFL));
+  t.R('reopen', p.open(`/proc/self/fd/${s0}`, O_RDWR));
+  t.fdinfo('fdinfo empty', s1);
+  const pl = (name: string, fd: number): void => {
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    dv.setInt32(0, fd, true);
+    dv.setInt16(4, POLLIN | POLLOUT | POLLPRI | 0x2000, true);
+    const at = t.put(b, t.arg + 8192);
+    const r = p.poll(at, 1, 0);
+    t.out.push(`${name}: ret=${r} revents=0x${(new DataView(t.get(8, at).buffer).getInt16(6, true) & 0xffff).toString(16)}`);
+  };
+  pl('poll idle s0', s0);
+  pl('poll idle s1', s1);
+  const m = p.memfdCreate('m', 0);
+  t.R('sendmsg 2 fds', p.sendmsg(s0, new Uint8Array([0x78]), [m, m]));
+  t.fdinfo('fdinfo queued s1', s1);
+  t.fdinfo('fdinfo queued s0', s0);
+  pl('poll queued s1', s1);
+  t.R('sendmsg 253 fds', p.sendmsg(s0, new Uint8Array([0x78]), new Array<number>(253).fill(m)));
+  t.R('sendmsg 254 fds', p.sendmsg(s0, new Uint8Array([0x78]), new Array<number>(254).fill(m)));
+  const bad = t.arg + 12288;
+  const tryPair = (name: string, domain: number, type: number, protocol: number): void => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setInt32(0, -7, true);
+    new DataView(b.buffer).setInt32(4, -7, true);
+    t.put(b, bad);
+    t.R(name, pair(domain, type, protocol, bad));
+    t.out.push(`sv written: ${new DataView(t.get(8, bad).buffer).getInt32(0, true) !== -7 ? 1 : 0}`);
+  };
+  tryPair('socketpair AF_INET', 2, 1, 0);
+  tryPair('socketpair family 99', 99, 1, 0);
+  tryPair('socketpair type 99', 1, 99, 0);
+  tryPair('socketpair protocol 7', 1, 1, 7);
+  t.R('socketpair NULL', pair(1, 1, 0, 0));
+  t.R('socketpair flags', pair(1, 1 | O_CLOEXEC | O_NONBLOCK, 0, bad));
+  const two = new DataView(t.get(8, bad).buffer);
+  const a = two.getInt32(0, true);
+  const b = two.getInt32(4, true);
+  t.R('F_GETFL nonblock', p.fcntl(a, F_GETFL));
+  t.R('F_GETFD cloexec', p.fcntl(a, F_GETFD));
+  p.close(a);
+  p.close(b);
+  p.close(s0);
+  pl('poll peer closed s1', s1);
+  return t.out;
+}

@@ -2,7 +2,7 @@
  * The emulated kernel against the referees, line by line: test/oracle/issue-11/fd-generic.c
  * (fcntl in full, epoll, the escaping of names in /proc, st_size of pseudo files, the file
  * references fork, exec and SCM_RIGHTS hold) and open-matrix.c (open(2) flags on every kind of
- * file, as root and as uid 1000) re-run on the emulated kernel (fd-oracle-probe.ts)
+ * file, as root and as uid 1000) and unix-socket.c (the socket pair SCM_RIGHTS travels on) re-run on the emulated kernel (fd-oracle-probe.ts)
  * must print what Linux 6.1.192 printed on the 6.1 profile, 6.12.118 on 6.12, and 7.3-rc7 on
  * 7.0. Masked: inode numbers and mount ids (fdinfo, bufinfo), and the order of an epoll
  * instance's fdinfo lines (the kernel's tree is ordered by struct file addresses).
@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runFdGeneric, runOpenMatrix } from './fd-oracle-probe.js';
+import { runFdGeneric, runOpenMatrix, runUnixSocket } from './fd-oracle-probe.js';
 import type { ProfileName } from '../../src/kernel/profile.js';
 
 const DIR = fileURLToPath(new URL('../../../test/oracle/issue-11/', import.meta.url));
@@ -78,5 +78,12 @@ for (const [profile, kernel] of RUNS) {
   test(`open-matrix.c: open(2) flags on every kind of file, as root and as a user: profile ${profile} prints what Linux ${kernel} printed`, () => {
     const expected = readFileSync(`${DIR}open-matrix-${kernel}.out`, 'latin1').split('\n');
     compare(`open-matrix ${profile}`, runOpenMatrix(profile), expected, READ_ONLY_PATHS);
+  });
+}
+
+for (const [profile, kernel] of RUNS) {
+  test(`unix-socket.c: a socket pair as a file, scm_fds, poll, socketpair's checks: profile ${profile} prints what Linux ${kernel} printed`, () => {
+    const expected = readFileSync(`${DIR}unix-socket-${kernel}.out`, 'latin1').split('\n');
+    compare(`unix-socket ${profile}`, runUnixSocket(profile), expected);
   });
 }

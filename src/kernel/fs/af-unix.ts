@@ -57,13 +57,20 @@ export class UnixNet {
   private readonly inflightByUid = new Map<number, number>();
 
   readonly fops: FileOperations = {
+    // unix_poll(): readable with a message queued; the peer's close shuts both directions down
+    // (EPOLLHUP, and EPOLLRDHUP | EPOLLIN); always writable (the queue's bound is far away)
     poll: (f) => {
       const s = f.priv as UnixSock;
-      let mask = 0;
-      if (s.queue.length > 0 || s.peer === null || s.peer.dead) mask |= POLLIN | 0x40; // EPOLLRDNORM
-      if (s.peer !== null && !s.peer.dead) mask |= POLLOUT | 0x100; // EPOLLWRNORM
-      else mask |= 0x10 | 0x2000; // EPOLLHUP | EPOLLRDHUP
+      let mask = POLLOUT | 0x100 | 0x200; // EPOLLWRNORM | EPOLLWRBAND
+      if (s.queue.length > 0) mask |= POLLIN | 0x40; // EPOLLRDNORM
+      if (s.peer === null || s.peer.dead) mask |= 0x10 | 0x2000 | POLLIN | 0x40; // EPOLLHUP | EPOLLRDHUP
       return mask;
+    },
+    // unix_show_fdinfo(): the files in flight in this socket's receive queue
+    showFdinfo: (f) => {
+      let n = 0;
+      for (const skb of (f.priv as UnixSock).queue) n += skb.files?.length ?? 0;
+      return `scm_fds: ${n}\n`;
     },
     release: (f) => this.release(f.priv as UnixSock),
     afterClose: (f) => {

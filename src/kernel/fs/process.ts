@@ -1107,36 +1107,38 @@ export class Process {
   // ---- AF_UNIX socket pairs and SCM_RIGHTS (net/unix/af_unix.c) ---------------------------
 
   /**
-   * socketpair(2) for AF_UNIX (1) SOCK_STREAM (1), with SOCK_NONBLOCK / SOCK_CLOEXEC in `type`:
-   * another domain → EAFNOSUPPORT, another type → ESOCKTNOSUPPORT (the emulator has stream
-   * sockets only), a protocol other than 0 → EPROTONOSUPPORT; two fds (EMFILE when they do not
-   * both fit) written to `sv` (EFAULT: neither is installed).
-   * @kernel net/socket.c __sys_socketpair; net/unix/af_unix.c unix_socketpair
+   * socketpair(2) in the kernel's order: type bits other than the socket type, SOCK_NONBLOCK and
+   * SOCK_CLOEXEC → EINVAL; two fds reserved (EMFILE); both numbers written to `sv` (EFAULT) before
+   * the family is looked at, so a failing call still leaves them there (the referees'); then
+   * AF_INET/AF_INET6 → EOPNOTSUPP, another family but AF_UNIX → EAFNOSUPPORT, a protocol other
+   * than 0 or PF_UNIX → EPROTONOSUPPORT, a type other than SOCK_STREAM → ESOCKTNOSUPPORT (the
+   * emulator has stream sockets only: docs/fidelity.md af-unix-stream-only).
+   * @kernel net/socket.c __sys_socketpair; net/unix/af_unix.c unix_create
    */
   socketpair(domain: number, type: number, protocol: number, sv: number): number {
     if (!this.alive) return -E.ESRCH;
     const net = this.host.unixNet;
     if (!isCInt(domain) || !isCInt(type) || !isCInt(protocol) || !isCLong(sv)) return -E.EINVAL;
     const fc = this.host.fc;
-    const flags = type & (fc.O_NONBLOCK | fc.O_CLOEXEC);
-    if (domain !== 1 || net === undefined) return -E.EAFNOSUPPORT;
-    if ((type & ~(fc.O_NONBLOCK | fc.O_CLOEXEC)) !== 1) return -E.ESOCKTNOSUPPORT;
-    if (protocol !== 0 && protocol !== 1) return -E.EPROTONOSUPPORT;
+    const flags = type & ~0xf;
+    if ((flags & ~(fc.O_NONBLOCK | fc.O_CLOEXEC)) !== 0) return -E.EINVAL;
     const first = this.fdt.lowestFree(this.fdt.nextFd);
-    if (first >= this.nofile.cur || this.fdt.lowestFree(first + 1) >= this.nofile.cur) return -E.EMFILE;
-    const [a, b] = net.pair(this.cred.uid, this.cred.gid, fc.O_RDWR | (flags & fc.O_NONBLOCK));
+    if (first >= this.nofile.cur) return -E.EMFILE;
+    const second = this.fdt.lowestFree(first + 1);
+    if (second >= this.nofile.cur) return -E.EMFILE;
     const out = new Uint8Array(8);
-    const cloexec = (flags & fc.O_CLOEXEC) !== 0;
-    const fa = this.installFd(a, cloexec);
-    const fb = this.installFd(b, cloexec);
     const dv = new DataView(out.buffer);
-    dv.setInt32(0, fa, true);
-    dv.setInt32(4, fb, true);
-    if (!this.mm.copyToUser(sv, out)) {
-      this.close(fa);
-      this.close(fb);
-      return -E.EFAULT;
-    }
+    dv.setInt32(0, first, true);
+    dv.setInt32(4, second, true);
+    if (!this.mm.copyToUser(sv, out)) return -E.EFAULT;
+    if (domain === 2 || domain === 10) return -E.EOPNOTSUPP;
+    if (domain !== 1 || net === undefined) return -E.EAFNOSUPPORT;
+    if (protocol !== 0 && protocol !== 1) return -E.EPROTONOSUPPORT;
+    if ((type & 0xf) !== 1) return -E.ESOCKTNOSUPPORT;
+    const [a, b] = net.pair(this.cred.uid, this.cred.gid, fc.O_RDWR | (flags & fc.O_NONBLOCK));
+    const cloexec = (flags & fc.O_CLOEXEC) !== 0;
+    this.installFd(a, cloexec);
+    this.installFd(b, cloexec);
     return 0;
   }
 
