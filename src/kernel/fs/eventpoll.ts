@@ -52,8 +52,38 @@ class Epitem implements FileWatch, PollWaiter {
   }
 }
 
+/**
+ * The watches each user has (user->epoll_watches) and the most one may have
+ * (fs.epoll.max_user_watches: 4% of low memory over the cost of a watch).
+ */
+export class EpollWatches {
+  private readonly byUid = new Map<number, number>();
+  constructor(readonly max: number) {}
+  /** One more watch for `uid`, or false at the limit (ENOSPC). */
+  take(uid: number): boolean {
+    const n = this.byUid.get(uid) ?? 0;
+    if (n >= this.max) return false;
+    this.byUid.set(uid, n + 1);
+    return true;
+  }
+  give(uid: number): void {
+    const n = (this.byUid.get(uid) ?? 1) - 1;
+    if (n <= 0) this.byUid.delete(uid);
+    else this.byUid.set(uid, n);
+  }
+}
+
+/** sizeof(struct epitem) + sizeof(struct eppoll_entry) on 64-bit, about (EP_ITEM_COST). */
+export const EP_ITEM_COST = 200;
+
 /** One epoll instance (struct eventpoll). */
 export class Eventpoll {
+  constructor(
+    /** Whose watches these are (ep->user) and the per-user count. */
+    readonly uid: number,
+    readonly watches: EpollWatches | null,
+  ) {}
+
   /** The items, by file then fd (the kernel's red-black tree). */
   private readonly items = new Map<File, Map<number, Epitem>>();
   private rdllist: Epitem[] = [];
@@ -90,23 +120,28 @@ export class Eventpoll {
       }
       return;
     }
-    if (!epi.linked) {
-      epi.linked = true;
-      this.rdllist.push(epi);
-    }
+    if (!epi.linked) this.queue(epi);
+  }
+
+  /**
+   * list_add_tail() on the ready list, then ep_poll_safewake(): an epoll instance watching this
+   * one (its epitem is on our file) hears that something is ready.
+   */
+  private queue(epi: Epitem): void {
+    epi.linked = true;
+    this.rdllist.push(epi);
+    for (const w of this.file.watches ?? []) if (w instanceof Epitem) w.wake(EPOLLIN);
   }
 
   insert(f: File, fd: number, events: number, data: bigint): number {
+    if (this.watches !== null && !this.watches.take(this.uid)) return -E.ENOSPC;
     const epi = new Epitem(this, f, fd, events, data);
     let byFd = this.items.get(f);
     if (byFd === undefined) this.items.set(f, (byFd = new Map()));
     byFd.set(fd, epi);
     (f.watches ??= new Set()).add(epi);
     const revents = this.itemPoll(epi, 1);
-    if (revents !== 0 && !epi.linked) {
-      epi.linked = true;
-      this.rdllist.push(epi);
-    }
+    if (revents !== 0 && !epi.linked) this.queue(epi);
     return 0;
   }
 
@@ -114,15 +149,14 @@ export class Eventpoll {
     epi.events = events;
     epi.data = data;
     const revents = this.itemPoll(epi, 1);
-    if (revents !== 0 && !epi.linked) {
-      epi.linked = true;
-      this.rdllist.push(epi);
-    }
+    if (revents !== 0 && !epi.linked) this.queue(epi);
     return 0;
   }
 
   /** ep_remove(): `unwatch` also takes the item off the file (not when the file itself goes). */
   remove(epi: Epitem, unwatch = true): void {
+    if (this.find(epi.file, epi.fd) !== epi) return;
+    this.watches?.give(this.uid);
     if (unwatch) epi.file.watches?.delete(epi);
     const byFd = this.items.get(epi.file);
     byFd?.delete(epi.fd);
@@ -223,9 +257,9 @@ export function canPoll(f: File): boolean {
  * inode (anon_inode_getfile() keeps only the access mode and O_NONBLOCK of the O_CLOEXEC it is
  * given: F_GETFL is O_RDWR, the 6.12 referee's).
  */
-export function eventpollCreate(flags: number, anonInode: Inode, anonMntId: number, oRdwr: number): File | number {
+export function eventpollCreate(flags: number, anonInode: Inode, anonMntId: number, oRdwr: number, uid: number, watches: EpollWatches | null): File | number {
   if ((flags & ~EPOLL_CLOEXEC) !== 0) return -E.EINVAL;
-  const ep = new Eventpoll();
+  const ep = new Eventpoll(uid, watches);
   const fflags = oRdwr;
   ep.file = new File(EVENTPOLL_FOPS, anonInode, fflags, FMODE_READ | FMODE_WRITE | FMODE_OPENED, 'anon_inode:[eventpoll]', anonMntId, ep);
   return ep.file;
@@ -235,7 +269,8 @@ export function eventpollCreate(flags: number, anonInode: Inode, anonMntId: numb
  * do_epoll_ctl() after the event was copied in and both fds looked up: a target without poll →
  * EPERM; the instance itself, or an epfd that is not epoll → EINVAL; EPOLLEXCLUSIVE with
  * MOD, on an epoll target or with other bits → EINVAL; a loop or too deep a nesting → ELOOP;
- * then ADD (EEXIST), DEL (ENOENT), MOD (ENOENT; EINVAL on an exclusive item); another op → EINVAL.
+ * then ADD (EEXIST; ENOSPC past fs.epoll.max_user_watches), DEL (ENOENT), MOD (ENOENT; EINVAL on
+ * an exclusive item); another op → EINVAL.
  * ADD and MOD always watch EPOLLERR and EPOLLHUP. `privileged`: CAP_BLOCK_SUSPEND (else EPOLLWAKEUP is dropped).
  */
 export function eventpollCtl(epf: File, op: number, tf: File, fd: number, events: number, data: bigint, privileged: boolean): number {

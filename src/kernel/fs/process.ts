@@ -29,6 +29,7 @@ import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
 import { memfdCreate, memfdFcntl } from '../mm/memfd.js';
 import { EP_MAX_EVENTS, eventpollCreate, eventpollCtl, eventpollOf } from './eventpoll.js';
+import type { EpollWatches } from './eventpoll.js';
 import { MSG_CTRUNC } from './af-unix.js';
 import type { UnixNet } from './af-unix.js';
 import type { ShmemFs } from '../mm/shmem.js';
@@ -74,6 +75,8 @@ export interface ProcessHost {
   findProcess?(pid: number): Process | null;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
   readonly pidfdThread?: boolean;
+  /** Every user's epoll watches and fs.epoll.max_user_watches. */
+  readonly epollWatches?: EpollWatches;
   /** AF_UNIX sockets of this kernel (socketpair, SCM_RIGHTS). */
   readonly unixNet?: UnixNet;
   /** The anon_inode file system's shared inode and its mount id (epoll instances live there). */
@@ -563,7 +566,7 @@ export class Process {
     if (anon === undefined) return -E.ENOSYS;
     if ((flags & ~EPOLL_CLOEXEC) !== 0) return -E.EINVAL;
     if (this.reserveCheck() < 0) return -E.EMFILE;
-    const f = eventpollCreate(flags, anon.inode, anon.mntId, this.host.fc.O_RDWR);
+    const f = eventpollCreate(flags, anon.inode, anon.mntId, this.host.fc.O_RDWR, this.cred.uid, this.host.epollWatches ?? null);
     if (typeof f === 'number') return f;
     return this.installFd(f, (flags & EPOLL_CLOEXEC) !== 0);
   }
