@@ -230,6 +230,13 @@ export class LinuxTarget implements SyscallTarget {
   private readonly strings = new Map<string, Buffer>();
   /** Descriptors this target returned or saw reported. */
   private readonly fds = new Set<number>();
+  /**
+   * Sockets and epoll instances this target made (socketpair, recvmsg, epoll_create1), by fd:
+   * the st_dev:st_ino they had. They are the kinds Node itself has, so dispose closes one only
+   * when the number still names that inode (a socket's is its own; an epoll instance shares the
+   * anon inode, so it is also one this target has not seen closed).
+   */
+  private readonly special = new Map<number, string>();
   /** Descriptors open when the target was made (exclusive mode: everything else is ours at dispose). */
   private readonly before: ReadonlySet<number> | null;
   /** RLIMIT_NOFILE at creation, restored at dispose when setNofile changed it. */
@@ -306,6 +313,7 @@ export class LinuxTarget implements SyscallTarget {
     if (!isCInt(fd)) return BAD_FD;
     // even a failing close(2) releases the descriptor
     this.fds.delete(fd | 0);
+    this.special.delete(fd | 0);
     const ret = this.libc.close(fd | 0);
     return ret === 0 ? OK0 : this.res(ret);
   }
@@ -738,9 +746,27 @@ export class LinuxTarget implements SyscallTarget {
 
   // ---- epoll and AF_UNIX socket pairs (SCM_RIGHTS) -----------------------------------------
 
+  /** st_dev:st_ino of an open fd, or null. */
+  private identity(fd: number): string | null {
+    if (this.libc.fstat(fd, this.statBuf) !== 0) return null;
+    const st = decodeStat(this.statBuf, this.arch);
+    return `${st.dev}:${st.ino}`;
+  }
+  /** Notes a socket or epoll fd this target made (see {@link special}). */
+  private own(fd: number): void {
+    this.fds.add(fd);
+    const id = this.identity(fd);
+    if (id !== null) this.special.set(fd, id);
+  }
+
   epollCreate(flags: number): SysResult {
     if (!isCInt(flags)) return this.gone() ?? BAD_ARG;
-    return this.gone() ?? this.fdRes(this.libc.epollCreate1(flags | 0));
+    const g = this.gone();
+    if (g !== null) return g;
+    const r = this.libc.epollCreate1(flags | 0);
+    if (r < 0) return this.fail();
+    this.own(r);
+    return { ret: r, errno: null };
   }
   epollCtl(epfd: number, op: number, fd: number, events: number, data: bigint): SysResult {
     const g = this.gone();
@@ -775,8 +801,8 @@ export class LinuxTarget implements SyscallTarget {
     const r = this.libc.socketpair(AF_UNIX, type | 0, 0, b);
     if (r < 0) return { ...this.fail(), fds: null };
     const fds: [number, number] = [b.readInt32LE(0), b.readInt32LE(4)];
-    this.fds.add(fds[0]);
-    this.fds.add(fds[1]);
+    this.own(fds[0]);
+    this.own(fds[1]);
     return { ret: 0, errno: null, fds };
   }
   /** The malloc'd block sendmsg/recvmsg build their msghdr, iovec, control and data in. */
@@ -837,7 +863,7 @@ export class LinuxTarget implements SyscallTarget {
       if (view.readInt32LE(MSG_CTL + off + 8) === SOL_SOCKET && view.readInt32LE(MSG_CTL + off + 12) === SCM_RIGHTS) {
         for (let i = 16; i + 4 <= clen; i += 4) {
           const fd = view.readInt32LE(MSG_CTL + off + i);
-          this.fds.add(fd);
+          this.own(fd);
           fds.push(fd);
         }
       }
@@ -913,10 +939,12 @@ export class LinuxTarget implements SyscallTarget {
         continue; // not open any more
       }
       // never Node's own kinds (its event loop's epoll, eventfds, pipes and sockets), even under a
-      // number this target once returned and that was closed and reused behind its back
-      if (/^(pipe|socket):|^anon_inode:\[/.test(link)) continue;
+      // number this target once returned and that was closed and reused behind its back; a socket
+      // or epoll instance this target made is closed when the number still names it
+      if (/^(pipe|socket):|^anon_inode:\[/.test(link) && (this.special.get(fd) === undefined || this.special.get(fd) !== this.identity(fd))) continue;
       this.libc.close(fd);
     }
     this.fds.clear();
+    this.special.clear();
   }
 }
