@@ -112,10 +112,17 @@ export const opArb: Arbitrary<Op> = fc.oneof(
       op: fc.constant('fcntl' as const),
       p,
       fd: fdSel,
-      cmd: num(fc.constantFrom(0, 1, 2, 3, 4, 1030, 1033, 1034, 9999)),
+      cmd: num(fc.constantFrom(0, 1, 2, 3, 4, 1030, 1033, 1034, 9999, 5, 6, 7, 8, 9, 10, 11, 15, 16, 36, 37, 38, 1024, 1025, 1026, 1027, 1028, 1031, 1032, 1035, 1036)),
       arg: num(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(1, 0x1f, 0x2, 0x4, 0x8, 0x10, 0x20, 0o4000, 0o2000, 1023, 1024, 4096))),
     }),
   },
+  // epoll and socket pairs
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('epollCreate' as const), p, flags: num(fc.constantFrom(0, 0o2000000, 1)) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('epollCtl' as const), p, ep: fdOf('epoll'), ctl: num(fc.constantFrom(1, 1, 2, 3, 0, 4)), fd: fdSel, events: num(fc.constantFrom(1, 4, 5, 0x80000001, 0x40000001, 0x10000001, 0x20000005, 0)), ptr: addrSel }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('epollWait' as const), p, ep: fdOf('epoll'), max: num(fc.constantFrom(1, 8, 64, 0, -1)), ptr: addrSel }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('socketpair' as const), p, type: num(fc.constantFrom(1, 0o2000001, 0o4001, 2, 5)), ptr: addrSel }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('sendmsg' as const), p, sock: fdOf('socket'), fds: fc.array(fdSel, { maxLength: 4 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('recvmsg' as const), p, sock: fdOf('socket'), len: num(fc.constantFrom(1, 16, 4096, 0)), maxFds: num(fc.constantFrom(0, 1, 4, 253)), flags: num(fc.constantFrom(0, 2, 0x40000000)) }) },
   // ioctls
   {
     weight: 14,

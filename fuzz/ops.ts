@@ -13,7 +13,7 @@ export type Num = number;
 /** A u64 struct field: a number, or a decimal string for values above 2^53. */
 export type U64 = number | string;
 
-export const FD_KINDS = ['any', 'dmabuf', 'heap', 'memfd', 'udmabuf', 'sync', 'pidfd', 'other'] as const;
+export const FD_KINDS = ['any', 'dmabuf', 'heap', 'memfd', 'udmabuf', 'sync', 'pidfd', 'epoll', 'socket', 'other'] as const;
 export type FdKind = (typeof FD_KINDS)[number];
 
 /** The i-th open fd of a kind in the caller's table (any fd when it has none of the kind), or a raw number. */
@@ -62,6 +62,13 @@ export type Op =
   | { readonly op: 'dup'; readonly p: number; readonly fd: FdSel }
   | { readonly op: 'dup3'; readonly p: number; readonly fd: FdSel; readonly newfd: FdSel; readonly flags: Num }
   | { readonly op: 'fcntl'; readonly p: number; readonly fd: FdSel; readonly cmd: Num; readonly arg: Num }
+  // epoll and socket pairs (SCM_RIGHTS)
+  | { readonly op: 'epollCreate'; readonly p: number; readonly flags: Num }
+  | { readonly op: 'epollCtl'; readonly p: number; readonly ep: FdSel; readonly ctl: Num; readonly fd: FdSel; readonly events: Num; readonly ptr: AddrSel }
+  | { readonly op: 'epollWait'; readonly p: number; readonly ep: FdSel; readonly max: Num; readonly ptr: AddrSel }
+  | { readonly op: 'socketpair'; readonly p: number; readonly type: Num; readonly ptr: AddrSel }
+  | { readonly op: 'sendmsg'; readonly p: number; readonly sock: FdSel; readonly fds: readonly FdSel[] }
+  | { readonly op: 'recvmsg'; readonly p: number; readonly sock: FdSel; readonly len: Num; readonly maxFds: Num; readonly flags: Num }
   // ioctls
   | { readonly op: 'heapAlloc'; readonly p: number; readonly heap: number; readonly len: U64; readonly fdFlags: Num; readonly heapFlags: Num; readonly pidfd: FdSel | null; readonly size: number; readonly fdIn: Num; readonly ptr: AddrSel }
   | { readonly op: 'bufSync'; readonly p: number; readonly fd: FdSel; readonly flags: U64; readonly ptr: AddrSel }

@@ -272,6 +272,8 @@ class Runner {
     if (k.udmabuf !== null && f.fop === k.udmabuf.fops) return 'udmabuf';
     if (pidfdProcess(f) !== null) return 'pidfd';
     if (f.pathName === 'anon_inode:sync_file') return 'sync';
+    if (f.pathName === 'anon_inode:[eventpoll]') return 'epoll';
+    if (k.unixNet.sockOf(f) !== null) return 'socket';
     return 'other';
   }
 
@@ -501,6 +503,41 @@ class Runner {
       case 'fcntl': {
         const fd = this.fd(p, op.fd);
         this.sys(p, 'fcntl', [fd, op.cmd, op.arg], () => p.fcntl(fd, op.cmd, op.arg));
+        return;
+      }
+      case 'epollCreate':
+        this.sys(p, 'epoll_create1', [op.flags], () => p.epollCreate1(op.flags));
+        return;
+      case 'epollCtl': {
+        const ep = this.fd(p, op.ep);
+        const fd = this.fd(p, op.fd);
+        const at = this.addr(p, op.ptr);
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setUint32(0, u32(op.events), true);
+        p.mm.copyToUser(at, b);
+        this.sys(p, 'epoll_ctl', [ep, op.ctl, fd, at], () => p.epollCtl(ep, op.ctl, fd, at));
+        return;
+      }
+      case 'epollWait': {
+        const ep = this.fd(p, op.ep);
+        const at = this.addr(p, op.ptr);
+        this.sys(p, 'epoll_wait', [ep, at, op.max], () => p.epollWait(ep, at, op.max, 0));
+        return;
+      }
+      case 'socketpair': {
+        const at = this.addr(p, op.ptr);
+        this.sys(p, 'socketpair', [1, op.type, 0, at], () => p.socketpair(1, op.type, 0, at));
+        return;
+      }
+      case 'sendmsg': {
+        const sock = this.fd(p, op.sock);
+        const fds = op.fds.map((s) => this.fd(p, s));
+        this.sys(p, 'sendmsg', [sock, fds], () => p.sendmsg(sock, new Uint8Array([0x78]), fds));
+        return;
+      }
+      case 'recvmsg': {
+        const sock = this.fd(p, op.sock);
+        this.sys(p, 'recvmsg', [sock, op.len, op.maxFds, op.flags], () => p.recvmsg(sock, op.len, op.maxFds, op.flags).ret);
         return;
       }
       case 'heapAlloc': {

@@ -143,6 +143,18 @@ export interface ExactHeapFacts extends HeapFacts {
   readonly free: number;
 }
 
+/** What epoll_wait(2) reported: one entry per ready item. */
+export interface EpollWaitResult extends SysResult {
+  readonly events: readonly { readonly events: number; readonly data: bigint }[];
+}
+
+/** What recvmsg(2) received. */
+export interface RecvmsgResult extends SysResult {
+  readonly data: Uint8Array | null;
+  readonly fds: readonly number[];
+  readonly flags: number;
+}
+
 /**
  * A process's system calls, as the syscall ABI has them: numbers and bytes in, a result or an
  * errno name out, never an exception.
@@ -286,6 +298,30 @@ export interface SyscallTarget {
   spawn?(comm?: string): SyscallTarget;
   /** Passes `fd` to the process behind `to` (SCM_RIGHTS); ret is the receiver's new fd. */
   sendFd?(fd: number, to: SyscallTarget): SysResult;
+  /**
+   * A copy of the process (fork(2) without exec): every fd under the same number, FD_CLOEXEC
+   * kept, the mappings shared or copied on write. Only the emulated kernel can fork (a Node
+   * process cannot), so the Linux backend leaves it undefined.
+   */
+  fork?(): SyscallTarget;
+  /** execve(2) of the same program: the FD_CLOEXEC fds are closed, the address space replaced (emulated only). */
+  exec?(): SysResult;
+  /** epoll_create1(2); ret is the new fd. */
+  epollCreate?(flags: number): SysResult;
+  /** epoll_ctl(2) with a struct epoll_event of `events` and the 64-bit `data`. */
+  epollCtl?(epfd: number, op: number, fd: number, events: number, data: bigint): SysResult;
+  /** epoll_wait(2) for up to `maxevents` events (1..64); ret is how many came. */
+  epollWait?(epfd: number, maxevents: number, timeout: number): EpollWaitResult;
+  /** socketpair(AF_UNIX, `type`, 0); ret is 0 and `fds` the two ends. */
+  socketpair?(type: number): SysResult & { readonly fds: readonly [number, number] | null };
+  /** sendmsg(2) of `data` (1..4096 bytes) with `fds` in one SCM_RIGHTS message (none: no control data); MSG_NOSIGNAL. */
+  sendmsg?(sock: number, data: Uint8Array, fds: readonly number[]): SysResult;
+  /**
+   * recvmsg(2) of up to `length` bytes (1..4096) with room for `maxFds` fds (0..253) in the
+   * control buffer, never blocking (MSG_DONTWAIT); `flags` may add MSG_CMSG_CLOEXEC or MSG_PEEK.
+   * ret is the bytes; `fds` the fds that came; `flags` the msg_flags (MSG_CTRUNC).
+   */
+  recvmsg?(sock: number, length: number, maxFds: number, flags: number): RecvmsgResult;
   /**
    * ioctl() off the caller's thread, for allocations that may stall (CMA under fragmentation):
    * the Linux backend can run it on the libuv pool (a fixed three-argument koffi alias has

@@ -69,4 +69,8 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'vm-maybe-guard': { referees: ['6.12 x86-64', '7.3 x86-64'], source: true },
   // mm-vma.c reads pagemap's present bit on all three; the PFN is the source's
   'zero-page-pfn': { referees: X86, source: true },
+  // test/oracle/issue-11/fd-generic.c: F_SETLK/F_GETLK argument checks and results on all three
+  'no-record-locks': { referees: X86, source: true },
+  // unix-socket.c: the stream socket pair on all three; the other types from the source
+  'af-unix-stream-only': { referees: X86, source: true },
 };

@@ -22,9 +22,23 @@ export const DIVERGENCES: readonly Divergence[] = [
   {
     id: 'poll-never-blocks',
     area: 'fs/select.c',
-    linux: 'poll() sleeps until an event or the timeout.',
-    emulator: 'poll() never sleeps: it reports what is ready now and returns 0 when nothing is.',
+    linux: 'poll() and epoll_wait() sleep until an event or the timeout; recvmsg() on a blocking socket sleeps until a message arrives.',
+    emulator: 'poll() and epoll_wait() never sleep: they report what is ready now and return 0 when nothing is; recvmsg() with nothing queued returns EAGAIN even on a blocking socket.',
     reason: 'There is no scheduler. Heap buffers only ever hold signalled fences, so on Linux they are always ready too.',
+  },
+  {
+    id: 'no-record-locks',
+    area: 'fs/locks.c',
+    linux: 'fcntl F_SETLK/F_OFD_SETLK take POSIX and open-file-description record locks that conflict across owners (F_GETLK reports the conflicting lock, F_SETLK fails with EAGAIN, F_SETLKW sleeps); leases are broken by conflicting opens.',
+    emulator: 'The argument checks are Linux\'s (struct flock copied in, l_type, an OFD lock\'s l_pid, l_whence and the range, the access mode a lock needs: EFAULT, EINVAL, EOVERFLOW, EBADF, as the referees), but no lock table is kept: every lock is granted and F_GETLK reports F_UNLCK. A lease is kept per open file (F_GETLEASE shows it) and is never broken.',
+    reason: 'Nothing in the DMA-BUF path takes record locks; the checks are what a program sees on one process, and a lock table with sleeping waiters needs a scheduler.',
+  },
+  {
+    id: 'af-unix-stream-only',
+    area: 'net/unix/af_unix.c',
+    linux: 'AF_UNIX has stream, datagram and seqpacket sockets, bound names, credentials (SCM_CREDENTIALS) and SIGPIPE for a send to a closed peer without MSG_NOSIGNAL.',
+    emulator: 'socketpair(AF_UNIX, SOCK_STREAM) only (another type: ESOCKTNOSUPPORT; another domain: EAFNOSUPPORT), used to pass files (SCM_RIGHTS) as Linux does: queued messages hold a reference to each file in flight, MSG_CTRUNC when the control buffer or the fd table is too small, MSG_CMSG_CLOEXEC, the receiving socket\'s close purges its queue, unreachable sockets in flight are collected (when an fd of such a socket is closed; Linux collects when any unix socket in the system is released). A send to a closed peer is EPIPE without a signal (as with MSG_NOSIGNAL). Each sendmsg is one message; a read takes at most one message\'s bytes. Socket inodes are on st_dev 0:8, mnt_id 9 (not observed on a referee).',
+    reason: 'Passing dma-buf fds between processes is what the DMA-BUF path needs of sockets; the rest of the socket layer is out of scope.',
   },
   {
     id: 'ram-layout',

@@ -24,7 +24,9 @@ import type { SanitizerOptions } from './sanitizer/sanitizer.js';
 import { DEVTMPFS_MNT_ID, DMA_HEAP_MAJOR, DmaHeapCore } from './dma-heap/dma-heap.js';
 import type { DmaHeap } from './dma-heap/dma-heap.js';
 import { FMODE_READ } from './fs/file.js';
-import type { File, FileOperations } from './fs/file.js';
+import type { File, FileOperations, Inode } from './fs/file.js';
+import { UnixNet } from './fs/af-unix.js';
+import { EP_ITEM_COST, EpollWatches } from './fs/eventpoll.js';
 import { Cgroup2Fs } from './fs/cgroupfs/cgroupfs.js';
 import { Debugfs } from './fs/debugfs/debugfs.js';
 import { Devtmpfs } from './fs/devtmpfs/devtmpfs.js';
@@ -489,6 +491,23 @@ export class Kernel implements ProcessHost, KernelServices {
   }
 
   /** find_get_pid() for pidfd_open(): a live process. */
+  /** AF_UNIX socket pairs (SCM_RIGHTS): src/kernel/fs/af-unix.ts */
+  readonly unixNet = new UnixNet();
+  /**
+   * Every user's epoll watches; fs.epoll.max_user_watches is 4% of RAM over the cost of a watch
+   * (fs/eventpoll.c eventpoll_init: all memory is low memory on 64-bit).
+   */
+  get epollWatches(): EpollWatches {
+    this.epollWatchesOf ??= new EpollWatches(Math.floor((this.ramBytes / 25) / EP_ITEM_COST));
+    return this.epollWatchesOf;
+  }
+  private epollWatchesOf: EpollWatches | null = null;
+
+  /** The anon_inode mount's shared inode (epoll instances, sync_files). */
+  anonInode(): { readonly inode: Inode; readonly mntId: number } {
+    return { inode: this.dmaBuf.anonInode(), mntId: ANON_INODE_MNT_ID };
+  }
+
   findProcess(pid: number): Process | null {
     const p = this.processes.get(pid);
     return p !== undefined && p.alive ? p : null;

@@ -76,6 +76,10 @@ export const PROFILE_FACTS: Readonly<Record<FactName, FactSource>> = {
   mremapMultiVma: { referees: X86, source: 'v6.17 mm/mremap.c remap_move (mm-vma2.c: EFAULT on 6.1 and 6.12, moved on 7.3)' },
   mergeIntoNoAnonVma: { referees: X86, source: 'v6.16 mm/vma.c is_mergeable_anon_vma (mm-vma.c munlock: three VMAs on 6.1 and 6.12, one on 7.3; the version between is from memory of the upstream change)' },
   pseudoFsNoexec: { referees: X86, source: 'init_pseudo() SB_I_NOEXEC, after 7.0 (mm-vma-7.3.out: no `me` flag on dma-buf mappings, PROT_EXEC refused; 6.1 and 6.12 map it)' },
+  procFdSize: { referees: X86, source: 'v6.2 fs/proc/fd.c proc_fd_getattr (test/oracle/issue-11/fd-generic.c: 0 on 6.1, the fd count on 6.12 and 7.3)' },
+  fcntlQueries: { referees: X86, source: 'v6.10 F_DUPFD_QUERY, v6.12 F_CREATED_QUERY, fs/fcntl.c (fd-generic.c: EINVAL on 6.1, answered on 6.12 and 7.3)' },
+  setleaseNeedsOp: { referees: X86, source: 'v6.19 fs/locks.c kernel_setlease without ->setlease (fd-generic.c: EINVAL on procfs, sysfs, debugfs and cgroup2 on 7.3; taken on 6.1 and 6.12; the version from the kernel history)' },
+  debugfsPollAlways: { referees: X86, source: 'v6.14 fs/debugfs/file.c full proxy fops (fd-generic.c: epoll takes bufinfo on 7.3, EPERM on 6.1 and 6.12; the version from the kernel history)' },
 };
 
 /** What settled a profile's value of a fact: its referees that show it, or the source read. */

@@ -124,9 +124,31 @@ export interface Profile {
   /**
    * Pseudo file systems are noexec (init_pseudo() sets SB_I_NOEXEC, mid-2026, after 7.0): a
    * dma-buf mapping has no VM_MAYEXEC, so PROT_EXEC is EPERM in mmap and EACCES in mprotect
-   * (the 7.3 oracle). False in every profile here.
+   * (the 7.3 oracle; the 7.3 profile).
    */
   readonly pseudoFsNoexec: boolean;
+  /**
+   * v6.2 ("proc: report open files as size in stat() for /proc/pid/fd"): st_size of
+   * /proc/<pid>/fd is the number of open fds (6.12 and 7.3 oracles; 6.1: 0).
+   */
+  readonly procFdSize: boolean;
+  /**
+   * fcntl(F_DUPFD_QUERY) (v6.10) and F_CREATED_QUERY (v6.12), both allowed on O_PATH fds (the
+   * 6.12 and 7.3 oracles; 6.1: EINVAL, EBADF on O_PATH).
+   */
+  readonly fcntlQueries: boolean;
+  /**
+   * v6.19 ("filelock: default to returning -EINVAL when ->setlease operation is NULL"): a file
+   * system must opt in to leases; procfs, sysfs, debugfs and cgroup2 do not (EINVAL on the 7.3
+   * oracle; 6.1 and 6.12 take leases on them). Version from the kernel's history.
+   */
+  readonly setleaseNeedsOp: boolean;
+  /**
+   * v6.14 (debugfs: one static full-proxy file_operations): every debugfs file can be polled,
+   * DEFAULT_POLLMASK when its own fops have no poll, so epoll takes bufinfo (7.3 oracle; 6.1
+   * and 6.12: EPERM). Version from the kernel's history.
+   */
+  readonly debugfsPollAlways: boolean;
 }
 
 const base = {
@@ -159,28 +181,32 @@ const base = {
   mremapMultiVma: false,
   mergeIntoNoAnonVma: false,
   pseudoFsNoexec: false,
+  procFdSize: true,
+  fcntlQueries: false,
+  setleaseNeedsOp: false,
+  debugfsPollAlways: false,
 } as const;
 
 /** What 6.12 changed against `base` (the 6.12.118 referee, where it could see it). */
-const v612 = { cmaMmapPfn: true, cmaSysfsReleasePages: true, pidfdThread: true, fcntlSealArgU32: true, udmabufRangeEinval: true, udmabufMinor: 257, cmaOversizeCountsFail: false, mapDroppable: true } as const;
+const v612 = { cmaMmapPfn: true, cmaSysfsReleasePages: true, pidfdThread: true, fcntlSealArgU32: true, udmabufRangeEinval: true, udmabufMinor: 257, cmaOversizeCountsFail: false, mapDroppable: true, fcntlQueries: true } as const;
 /** What every 6.17+ profile has on top of `base` and v612. */
 const v617 = {
   ...v612, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdSelf: true, writeBeginBeforeFault: true,
   fmodeNoNotify: true, cmaSysfsPageCounts: true, cmaOversizeCountsFail: true,
-  guardRegions: 'file', mremapMultiVma: true, mergeIntoNoAnonVma: true,
+  guardRegions: 'file', mremapMultiVma: true, mergeIntoNoAnonVma: true, debugfsPollAlways: true,
 } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false },
+  '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false, procFdSize: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
   '6.12': { ...base, ...v612, name: '6.12', release: '6.12.118', heapFdAfterCopyOut: true },
   '6.17': { ...base, ...v617, name: '6.17', release: '6.17.0', cmaLegacyDuplicate: true },
   '6.18': { ...base, ...v617, name: '6.18', release: '6.18.0', cmaLegacyDuplicate: true, teeProtectedHeaps: true },
-  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, systemHeapChunkMmap: true },
-  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true, systemHeapChunkMmap: true },
+  '6.19': { ...base, ...v617, name: '6.19', release: '6.19.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, systemHeapChunkMmap: true, setleaseNeedsOp: true },
+  '7.0': { ...base, ...v617, name: '7.0', release: '7.0.0', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true, systemHeapChunkMmap: true, setleaseNeedsOp: true },
   '7.3': {
     ...base, ...v617, name: '7.3', release: '7.3.0-rc7', cmaHeapPerRegion: true, teeProtectedHeaps: true, sysfsStats: false, memAccountingParam: true,
-    systemHeapChunkMmap: true, heapFdAfterCopyOut: true, udmabufSizeLimitMb: 2147483647, pseudoFsNoexec: true,
+    systemHeapChunkMmap: true, heapFdAfterCopyOut: true, udmabufSizeLimitMb: 2147483647, pseudoFsNoexec: true, setleaseNeedsOp: true,
   },
 };
 

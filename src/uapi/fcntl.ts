@@ -124,6 +124,79 @@ export const F_SEAL_SHRINK = 0x2;
 export const F_SEAL_GROW = 0x4;
 export const F_SEAL_WRITE = 0x8;
 export const F_SEAL_FUTURE_WRITE = 0x10;
+// record locks, owners, signals, leases (64-bit values: F_GETLK is 5, not F_GETLK64's 12)
+export const F_GETLK = 5;
+export const F_SETLK = 6;
+export const F_SETLKW = 7;
+export const F_SETOWN = 8;
+export const F_GETOWN = 9;
+export const F_SETSIG = 10;
+export const F_GETSIG = 11;
+export const F_SETOWN_EX = 15;
+export const F_GETOWN_EX = 16;
+export const F_OFD_GETLK = 36;
+export const F_OFD_SETLK = 37;
+export const F_OFD_SETLKW = 38;
+export const F_RDLCK = 0;
+export const F_WRLCK = 1;
+export const F_UNLCK = 2;
+/** F_LINUX_SPECIFIC_BASE + 0..2 */
+export const F_SETLEASE = 1024;
+export const F_GETLEASE = 1025;
+export const F_NOTIFY = 1026;
+/** F_LINUX_SPECIFIC_BASE + 3 (v6.10): is `arg` an fd of the same open file? */
+export const F_DUPFD_QUERY = 1027;
+/** F_LINUX_SPECIFIC_BASE + 4 (v6.12): did this open create the file? */
+export const F_CREATED_QUERY = 1028;
+export const F_CANCELLK = 1029;
+export const F_SETPIPE_SZ = 1031;
+export const F_GETPIPE_SZ = 1032;
+export const F_GET_RW_HINT = 1035;
+export const F_SET_RW_HINT = 1036;
+export const F_GET_FILE_RW_HINT = 1037;
+export const F_SET_FILE_RW_HINT = 1038;
+/** RWH_WRITE_LIFE_EXTREME: the largest write-life hint. */
+export const RWH_WRITE_LIFE_EXTREME = 5;
+export const F_OWNER_TID = 0;
+export const F_OWNER_PID = 1;
+export const F_OWNER_PGRP = 2;
+
+// epoll (include/uapi/linux/eventpoll.h; EPOLL_CLOEXEC is O_CLOEXEC, the same on x86-64 and arm64)
+export const EPOLL_CLOEXEC = 0o2000000;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 0x001;
+export const EPOLLPRI = 0x002;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+export const EPOLLRDNORM = 0x040;
+export const EPOLLRDBAND = 0x080;
+export const EPOLLWRNORM = 0x100;
+export const EPOLLWRBAND = 0x200;
+export const EPOLLMSG = 0x400;
+export const EPOLLRDHUP = 0x2000;
+export const EPOLLEXCLUSIVE = 0x10000000;
+export const EPOLLWAKEUP = 0x20000000;
+export const EPOLLONESHOT = 0x40000000;
+export const EPOLLET = 0x80000000;
+
+/** O_ASYNC (FASYNC): 020000 on x86-64 and arm64 (asm-generic/fcntl.h). */
+export const O_ASYNC = 0o20000;
+
+// sockets (include/linux/net.h, include/linux/socket.h; the same on x86-64 and arm64)
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOCK_NONBLOCK = 0o4000;
+export const MSG_PEEK = 0x2;
+export const MSG_CTRUNC = 0x8;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
 
 // memfd_create(2) flags (include/uapi/linux/memfd.h; 6.1 has no MFD_NOEXEC_SEAL / MFD_EXEC).
 export const MFD_CLOEXEC = 0x1;
@@ -185,6 +258,15 @@ export const SIGKILL = 9;
 const ARCH_INDEPENDENT: Readonly<Record<string, number>> = Object.freeze({
   FD_CLOEXEC, F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS,
   F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE,
+  F_GETLK, F_SETLK, F_SETLKW, F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG, F_SETOWN_EX, F_GETOWN_EX,
+  F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK, F_WRLCK, F_UNLCK, F_SETLEASE, F_GETLEASE, F_NOTIFY,
+  F_DUPFD_QUERY, F_CREATED_QUERY, F_CANCELLK, F_SETPIPE_SZ, F_GETPIPE_SZ, F_GET_RW_HINT, F_SET_RW_HINT,
+  F_GET_FILE_RW_HINT, F_SET_FILE_RW_HINT, F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP,
+  EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP,
+  EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND, EPOLLMSG, EPOLLRDHUP, EPOLLEXCLUSIVE, EPOLLWAKEUP,
+  EPOLLONESHOT, EPOLLET,
+  O_ASYNC, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_CLOEXEC, SOCK_NONBLOCK, MSG_PEEK, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL,
+  MSG_CMSG_CLOEXEC,
   MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB,
   SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE,
   PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC,

@@ -204,6 +204,7 @@ test('bad case files give clear errors naming file, case and step', () => {
   assert.deepEqual(parseCaseFile('{ "cases": [ {', 'bad.json').errors.map((e) => e.replace(/JSON: .*/, 'JSON')), ['bad.json: invalid JSON']);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ count_fds: true }, { frobnicate: 'h' }] }] }), 'f.json').errors,
     [`f.json: case 1 "x": step 2: no op key (unknown op 'frobnicate'; known: ${OPS.join(', ')})`]);
+  assert.ok(OPS.includes('open') && OPS.includes('sanitizer') && OPS.includes('epoll_ctl'));
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ lseek: 'h', whence: 0 }] }] }), 'f.json').errors,
     [`f.json: case 1 "x": step 1 (lseek): missing key 'offset'`]);
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ open: '/a', expect: { errno: 'EINVAL', rett: 1 } }] }] }), 'f.json').errors,

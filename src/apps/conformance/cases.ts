@@ -27,6 +27,8 @@ export const OPS = [
   'device_read', 'device_write', 'device_stats', 'sanitizer',
   // the address-range calls of mm (a mapping's name or an address, then offset and length)
   'mprotect', 'mremap', 'madvise', 'msync', 'mlock', 'munlock',
+  // processes and the generic file layer (fork, exec, exit: the emulated kernel only)
+  'fork', 'exec', 'exit', 'epoll_create', 'epoll_ctl', 'epoll_wait', 'socketpair', 'sendmsg', 'recvmsg',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -77,6 +79,15 @@ const OP_KEYS: Readonly<Record<OpName, { readonly required: readonly string[]; r
   msync: { required: [], optional: ['offset', 'length', 'flags'] },
   mlock: { required: [], optional: ['offset', 'length', 'flags'] },
   munlock: { required: [], optional: ['offset', 'length'] },
+  fork: { required: [], optional: [] },
+  exec: { required: [], optional: [] },
+  exit: { required: [], optional: [] },
+  epoll_create: { required: [], optional: [] },
+  epoll_ctl: { required: ['op', 'fd'], optional: ['events', 'data'] },
+  epoll_wait: { required: [], optional: ['maxevents', 'timeout'] },
+  socketpair: { required: [], optional: [] },
+  sendmsg: { required: [], optional: ['fds', 'bytes', 'text'] },
+  recvmsg: { required: [], optional: ['length', 'max_fds', 'flags'] },
 };
 
 /** What a step checks. Every key is optional; see docs/conformance.md. */
@@ -105,6 +116,8 @@ export interface Step {
   readonly raw: Readonly<Record<string, unknown>>;
   readonly as?: string;
   readonly expect?: Expect;
+  /** The process the step runs in: the name a `fork` step stored (absent: the case's first process). */
+  readonly in?: string;
   /** Only for repeat. */
   readonly steps?: readonly Step[];
 }
@@ -250,7 +263,7 @@ const PAGE_SIZES = [4096, 16384, 65536];
  * file used them; `heap`, `pid` and the constants may still be shadowed by a result, as before).
  */
 const RESERVED_NAMES = MACHINE_FACT_NAMES;
-const STEP_COMMON = new Set(['as', 'expect', 'comment']);
+const STEP_COMMON = new Set(['as', 'expect', 'comment', 'in']);
 
 class LoadError extends Error {}
 
@@ -321,6 +334,11 @@ function parseSteps(list: unknown, where: string, prefix: string): Step[] {
     }
     const step: { -readonly [K in keyof Step]: Step[K] } = { label, op, target: s[op], raw: s };
     if (typeof s.as === 'string') step.as = s.as;
+    if (s.in !== undefined) {
+      if (typeof s.in !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.in)) throw new LoadError(`${sw} (${op}): 'in' must name a process an earlier fork step stored with 'as'`);
+      if (op === 'repeat') throw new LoadError(`${sw} (repeat): give 'in' to the steps inside the repeat`);
+      step.in = s.in;
+    }
     if (s.expect !== undefined) step.expect = parseExpect(s.expect, `${sw} (${op})`);
     if (op === 'repeat') {
       if (s.expect !== undefined || s.as !== undefined) throw new LoadError(`${sw} (repeat): a repeat takes neither 'as' nor 'expect'`);

@@ -41,6 +41,10 @@ export const CASE_MAX_STEPS = 1_000_000;
 export const CASE_MAX_BYTES = 1024 * 1024 * 1024;
 /** The poll budget of one case instance: its poll timeouts added up (ms). */
 export const CASE_MAX_POLL_MS = 10_000;
+/** fcntl commands whose argument is a pointer (struct flock, f_owner_ex, a u64 hint). */
+const FCNTL_POINTER_CMDS: readonly number[] = [5, 6, 7, 15, 16, 36, 37, 38, 1035, 1036, 1037, 1038];
+/** The most processes the fork steps of one case make. */
+export const MAX_PROCS = 16;
 
 export type CaseStatus = 'pass' | 'fail' | 'skip' | 'xfail' | 'xpass' | 'error';
 
@@ -219,6 +223,8 @@ function cmpScalar(expected: unknown, lazy: Scalar | (() => Scalar) | undefined,
 
 class Instance {
   private readonly results = new Map<string, Result>();
+  /** Processes `fork` steps made, by their `as` name (a step's `in` runs there). */
+  private readonly procs = new Map<string, SyscallTarget>();
   readonly env: EvalEnv;
   readonly confine: Confinement;
   /** Budgets spent so far. */
@@ -230,7 +236,7 @@ class Instance {
   /** Compiled patterns by source. */
   private readonly patterns = new Map<string, CaseRegex>();
 
-  constructor(readonly t: SyscallTarget, readonly heap: string | null, confine: ConfineOptions = {}, private readonly facts: MachineFacts | null = null) {
+  constructor(public t: SyscallTarget, readonly heap: string | null, confine: ConfineOptions = {}, private readonly facts: MachineFacts | null = null) {
     const constants = constantTable(t.arch, t.pageSize);
     this.env = { constants, lookup: (ref) => this.lookup(ref) };
     this.confine = new Confinement(t, {
@@ -386,12 +392,20 @@ class Instance {
     let out: Outcome;
     let res: Result;
     this.op = step.op;
+    const home = this.t;
     try {
+      if (step.in !== undefined) {
+        const p = this.procs.get(step.in);
+        if (p === undefined) throw new CaseError(`in: no process named '${step.in}' (a fork step names one with 'as')`);
+        this.t = p;
+      }
       ({ out, res } = this.exec(step));
     } catch (e) {
       if (e instanceof CaseError) throw new StepError(step, e.message);
       if (e instanceof EnvironmentError) throw new StepError(step, e.message, false);
       throw new StepError(step, `target threw: ${e instanceof Error ? e.message : String(e)}`, false);
+    } finally {
+      this.t = home;
     }
     if (step.as !== undefined) this.results.set(substitute(step.as, this.env), res);
     let msg: string | null;
@@ -511,6 +525,10 @@ class Instance {
       case 'fcntl': {
         const fd = this.fd(step.target, 'fcntl fd');
         const cmd = toNum(raw.cmd, env, what('cmd'));
+        // these take a pointer: on the linux backend any other number is an address in the runner
+        if (FCNTL_POINTER_CMDS.includes(cmd) && raw.arg !== undefined && toNum(raw.arg, env, what('arg')) !== 0) {
+          throw new CaseError(`fcntl: command ${cmd} takes a pointer to a struct; a case may pass only 0 (NULL, which is EFAULT)`);
+        }
         return this.sys(raw.arg === undefined ? t.fcntl(fd, cmd) : t.fcntl(fd, cmd, toNum(raw.arg, env, what('arg'))));
       }
       case 'poll': {
@@ -678,7 +696,99 @@ class Instance {
       }
       case 'repeat':
         throw new CaseError('internal: repeat reached exec');
+      default:
+        return this.execFile(step);
     }
+  }
+
+  /** Processes, epoll and socket pairs (SCM_RIGHTS). */
+  private execFile(step: Step): { out: Outcome; res: Result } {
+    const t = this.t;
+    const raw = step.raw;
+    const env = this.env;
+    const what = (k: string): string => `${step.op}.${k}`;
+    const need = <K extends keyof SyscallTarget>(k: K, why: string): NonNullable<SyscallTarget[K]> => {
+      const f = t[k];
+      if (f === undefined) throw new CaseError(`${step.op}: the ${t.backend} backend cannot ${why}; give the case "backend": "emulated"`);
+      return f as NonNullable<SyscallTarget[K]>;
+    };
+    switch (step.op) {
+      case 'fork': {
+        if (step.as === undefined) throw new CaseError(`fork: name the child with 'as' (its steps then say "in": "<name>")`);
+        if (this.procs.size >= MAX_PROCS) throw new CaseError(`fork: a case makes at most ${MAX_PROCS} processes`);
+        const fork = need('fork', 'fork (a Node process cannot)');
+        const child = fork.call(t);
+        this.procs.set(substitute(step.as, env), child);
+        const pid = child.getpid();
+        return this.sys({ ret: pid, errno: null }, {}, { pid });
+      }
+      case 'exec':
+        return this.sys(need('exec', 'exec').call(t));
+      case 'exit':
+        if (step.in === undefined) throw new CaseError(`exit: only a forked process exits (give "in": "<name>")`);
+        t.dispose();
+        return this.sys({ ret: 0, errno: null });
+      case 'epoll_create':
+        return this.sys(need('epollCreate', 'epoll').call(t, toNum(step.target ?? 0, env, 'epoll_create flags')));
+      case 'epoll_ctl': {
+        const epfd = this.fd(step.target, 'epoll_ctl epfd');
+        const fd = this.fd(raw.fd, what('fd'));
+        const events = toNum(raw.events ?? 0, env, what('events'));
+        const data = BigInt(toNum(raw.data ?? 0, env, what('data')));
+        return this.sys(need('epollCtl', 'epoll').call(t, epfd, toNum(raw.op, env, what('op')), fd, events, data));
+      }
+      case 'epoll_wait': {
+        const epfd = this.fd(step.target, 'epoll_wait epfd');
+        const max = toNum(raw.maxevents ?? 8, env, what('maxevents'));
+        if (max > 64) throw new CaseError(`epoll_wait.maxevents: ${max} is more than 64`);
+        const timeout = toNum(raw.timeout ?? 0, env, what('timeout'));
+        if (timeout < 0 || timeout > 10_000) throw new CaseError(`epoll_wait.timeout: ${timeout} ms is outside 0..10000 (a case must not block)`);
+        this.pollMs += timeout;
+        if (this.pollMs > CASE_MAX_POLL_MS) throw new CaseError(`poll budget: the poll timeouts of the case add up to ${this.pollMs} ms, more than ${CASE_MAX_POLL_MS} ms (the budget of one case)`);
+        const r = need('epollWait', 'epoll').call(t, epfd, max, timeout);
+        const fields: Record<string, Scalar> = {};
+        r.events.forEach((e, i) => { fields[`events[${i}]`] = e.events; fields[`data[${i}]`] = Number(e.data); });
+        // the probe's form: [<data> 0x<events>] per event
+        const text = r.events.map((e) => `[${e.data} 0x${e.events.toString(16)}]`).join(' ');
+        return this.sys(r, { text }, { ...fields, text });
+      }
+      case 'socketpair': {
+        const r = need('socketpair', 'make sockets').call(t, toNum(step.target ?? 'SOCK_STREAM', env, 'socketpair type'));
+        const fields: Record<string, Scalar> = r.fds === null ? {} : { fd0: r.fds[0], fd1: r.fds[1] };
+        return this.sys(r, {}, fields);
+      }
+      case 'sendmsg': {
+        const sock = this.fd(step.target, 'sendmsg socket');
+        const list = raw.fds ?? [];
+        if (!Array.isArray(list) || list.length > 253) throw new CaseError(`sendmsg.fds: must be a list of at most 253 fds`);
+        const fds = list.map((v, i) => this.fd(v, `sendmsg.fds[${i}]`));
+        const data = raw.bytes === undefined && raw.text === undefined ? textBytes('x') : this.dataOf(raw, 'sendmsg', false);
+        if (data.length < 1 || data.length > 4096) throw new CaseError(`sendmsg: ${data.length} bytes is outside 1..4096`);
+        return this.sys(need('sendmsg', 'send messages').call(t, sock, data, fds));
+      }
+      case 'recvmsg': {
+        const sock = this.fd(step.target, 'recvmsg socket');
+        const length = toNum(raw.length ?? 16, env, what('length'));
+        if (length < 1 || length > 4096) throw new CaseError(`recvmsg.length: ${length} is outside 1..4096`);
+        const maxFds = toNum(raw.max_fds ?? 1, env, what('max_fds'));
+        if (maxFds < 0 || maxFds > 253) throw new CaseError(`recvmsg.max_fds: ${maxFds} is outside 0..253`);
+        const r = need('recvmsg', 'receive messages').call(t, sock, length, maxFds, toNum(raw.flags ?? 0, env, what('flags')));
+        const fields: Record<string, Scalar> = { fd: r.fds[0] ?? -1, nfds: r.fds.length, flags: r.flags, ctrunc: (r.flags & 8) !== 0 ? 1 : 0 };
+        r.fds.forEach((fd, i) => { fields[`fd[${i}]`] = fd; });
+        const data = r.data;
+        return this.sys(r, { bytes: data, text: data === null ? null : latin1(data) }, fields);
+      }
+      default:
+        throw new CaseError(`internal: no handler for ${step.op}`);
+    }
+  }
+
+  /** The processes fork steps made end with the case. */
+  disposeProcs(): void {
+    for (const p of this.procs.values()) {
+      try { p.dispose(); } catch { /* already gone */ }
+    }
+    this.procs.clear();
   }
 
   /** A device name (a string, with `${}`): a board device's path or dev_name, or a case-declared device. */
@@ -1118,6 +1228,7 @@ async function runInstance(c: Case, heap: string | null, base: { file: string; c
   } catch (e) {
     cleanup = [`internal error: ${e instanceof Error ? e.message : String(e)}`];
   }
+  instance?.disposeProcs();
   try { target.dispose(); } catch { /* the process may already be gone */ }
   if (cleanup.length > 0) {
     const note = `the scratch cgroup could not be removed: ${cleanup.join('; ')}`;

@@ -438,6 +438,60 @@ export class EmulatedTarget implements SyscallTarget {
     if (!(to instanceof EmulatedTarget) || to.kernel !== this.kernel) return res(-Errno.EINVAL);
     return res(this.proc.sendFd(fd, to.proc));
   }
+  /** fork(2): a child process with a copy of the fd table and the address space. */
+  fork(): EmulatedTarget {
+    return new EmulatedTarget(this.kernel, this.proc.fork());
+  }
+  /** execve(2) of the same program: close-on-exec fds closed, a new address space. */
+  exec(): SysResult {
+    if (!this.proc.alive) return res(-Errno.ESRCH);
+    this.proc.exec();
+    // the scratch memory went with the old address space
+    this.scratch = 0;
+    this.scratchLen = 0;
+    return res(0);
+  }
+  epollCreate(flags: number): SysResult {
+    return res(this.proc.epollCreate1(flags));
+  }
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: bigint): SysResult {
+    if (!Number.isInteger(events) || events < -0x80000000 || events > 0xffffffff) return res(-Errno.EINVAL);
+    const size = this.arch === 'x86_64' ? 12 : 16;
+    const b = new Uint8Array(size);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, events >>> 0, true);
+    dv.setBigUint64(size === 12 ? 4 : 8, BigInt.asUintN(64, data), true);
+    const a = this.put(b);
+    if (a < 0) return res(a);
+    return res(this.proc.epollCtl(epfd, op, fd, a));
+  }
+  epollWait(epfd: number, maxevents: number, timeout: number): SysResult & { readonly events: readonly { events: number; data: bigint }[] } {
+    const size = this.arch === 'x86_64' ? 12 : 16;
+    const n = Number.isInteger(maxevents) && maxevents > 0 && maxevents <= 64 ? maxevents : 1;
+    const a = this.arg(n * size);
+    if (a < 0) return { ...res(a), events: [] };
+    const r = this.proc.epollWait(epfd, a, maxevents, timeout);
+    if (r <= 0) return { ...res(r), events: [] };
+    const b = this.proc.mm.copyFromUser(a, r * size)!;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const events = Array.from({ length: r }, (_, i) => ({ events: dv.getUint32(i * size, true), data: dv.getBigUint64(i * size + (size === 12 ? 4 : 8), true) }));
+    return { ...res(r), events };
+  }
+  socketpair(type: number): SysResult & { readonly fds: readonly [number, number] | null } {
+    const a = this.arg(8);
+    if (a < 0) return { ...res(a), fds: null };
+    const r = this.proc.socketpair(1, type, 0, a);
+    if (r < 0) return { ...res(r), fds: null };
+    const dv = new DataView(this.proc.mm.copyFromUser(a, 8)!.buffer);
+    return { ...res(r), fds: [dv.getInt32(0, true), dv.getInt32(4, true)] };
+  }
+  sendmsg(sock: number, data: Uint8Array, fds: readonly number[]): SysResult {
+    return res(this.proc.sendmsg(sock, data, fds));
+  }
+  recvmsg(sock: number, length: number, maxFds: number, flags: number): SysResult & { readonly data: Uint8Array | null; readonly fds: readonly number[]; readonly flags: number } {
+    const r = this.proc.recvmsg(sock, length, maxFds, flags);
+    return { ...res(r.ret), data: r.ret >= 0 ? r.data : null, fds: r.fds, flags: r.flags };
+  }
 }
 
 /** Boots a fresh emulated kernel and returns a process in it as a {@link SyscallTarget}. */

@@ -65,6 +65,13 @@ export interface Libc {
   /** process_vm_readv(pid, local iov, n, remote iov, n, 0): bytes copied, or -1 (EFAULT: a page that would fault). */
   processVmReadv(pid: Int, local: Uint8Array, liovcnt: Big, remote: Uint8Array, riovcnt: Big, flags: Big): number;
   processVmWritev(pid: Int, local: Uint8Array, liovcnt: Big, remote: Uint8Array, riovcnt: Big, flags: Big): number;
+  epollCreate1(flags: Int): number;
+  epollCtl(epfd: Int, op: Int, fd: Int, event: Ptr): number;
+  epollWait(epfd: Int, events: Uint8Array, maxevents: Int, timeout: Int): number;
+  socketpair(domain: Int, type: Int, protocol: Int, sv: Uint8Array): number;
+  /** sendmsg/recvmsg with a struct msghdr at a raw address (its pointers are raw addresses too). */
+  sendmsg(fd: Int, msg: Big, flags: Int): number;
+  recvmsg(fd: Int, msg: Big, flags: Int): number;
 }
 
 let cached: Libc | Error | null = null;
@@ -128,6 +135,12 @@ function bind(): Libc {
     malloc: n('uintptr_t malloc(size_t)'),
     processVmReadv: n('intptr_t process_vm_readv(int, void *, unsigned long, void *, unsigned long, unsigned long)'),
     processVmWritev: n('intptr_t process_vm_writev(int, void *, unsigned long, void *, unsigned long, unsigned long)'),
+    epollCreate1: n('int epoll_create1(int)'),
+    epollCtl: n('int epoll_ctl(int, int, int, void *)'),
+    epollWait: n('int epoll_wait(int, void *, int, int)'),
+    socketpair: n('int socketpair(int, int, int, void *)'),
+    sendmsg: n('intptr_t sendmsg(int, uintptr_t, int)'),
+    recvmsg: n('intptr_t recvmsg(int, uintptr_t, int)'),
   };
 }
 

@@ -40,8 +40,8 @@ import type { Kind } from './vm.js';
 import { SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import type {
-  AttachResult, DeviceStatsResult, DmaDir, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, MmCall, PagemapResult, PollResult,
-  SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
+  AttachResult, DeviceStatsResult, DmaDir, EpollWaitResult, Fault, IoctlArg, IoctlResult, MapAttachmentResult, MapHandle, MmapResult, MmCall, PagemapResult, PollResult,
+  RecvmsgResult, SanitizerResult, StatResult, SyscallTarget, SysResult, TextResult,
 } from '../../api/target.js';
 import type { Libc } from './libc.js';
 import { decodeStat, S_IFMT, S_IFREG, STAT_BUF_SIZE } from '../../api/stat.js';
@@ -126,6 +126,32 @@ const liveTargets = new Set<LinuxTarget>();
  * malloc'ed once on first use, never freed, viewed only here.
  */
 let xfer: { readonly addr: number; readonly view: Uint8Array } | null = null;
+
+/**
+ * Native scratch for sendmsg/recvmsg (their msghdr holds pointers, so the whole message lives in
+ * C memory): malloc'ed once on first use, never freed. Layout: msghdr, iovec, control, data.
+ */
+let msgBlock: { readonly addr: number; readonly view: Buffer } | null = null;
+const MSG_HDR = 0;
+const MSG_IOV = 64;
+const MSG_CTL = 128;
+const MSG_DATA = 2048;
+/** The most bytes a case sends or receives in one message. */
+const MSG_DATA_MAX = 4096;
+const MSG_BLOCK = MSG_DATA + MSG_DATA_MAX;
+const AF_UNIX = 1;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const SCM_MAX_FD = 253;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+/** CMSG_LEN / CMSG_SPACE on 64-bit (a 16-byte cmsghdr, 8-byte alignment). */
+function cmsgLen(n: number): number {
+  return 16 + n;
+}
+function cmsgSpace(n: number): number {
+  return 16 + Math.ceil(n / 8) * 8;
+}
 
 function archOf(): Arch {
   if (process.arch === 'x64') return 'x86_64';
@@ -217,6 +243,13 @@ export class LinuxTarget implements SyscallTarget {
   private readonly strings = new Map<string, Buffer>();
   /** Descriptors this target returned or saw reported. */
   private readonly fds = new Set<number>();
+  /**
+   * Sockets and epoll instances this target made (socketpair, recvmsg, epoll_create1), by fd:
+   * the st_dev:st_ino they had. They are the kinds Node itself has, so dispose closes one only
+   * when the number still names that inode (a socket's is its own; an epoll instance shares the
+   * anon inode, so it is also one this target has not seen closed).
+   */
+  private readonly special = new Map<number, string>();
   /** Descriptors open when the target was made (exclusive mode: everything else is ours at dispose). */
   private readonly before: ReadonlySet<number> | null;
   /** RLIMIT_NOFILE at creation, restored at dispose when setNofile changed it. */
@@ -294,6 +327,7 @@ export class LinuxTarget implements SyscallTarget {
     if (!isCInt(fd)) return BAD_FD;
     // even a failing close(2) releases the descriptor
     this.fds.delete(fd | 0);
+    this.special.delete(fd | 0);
     const ret = this.libc.close(fd | 0);
     return ret === 0 ? OK0 : this.res(ret);
   }
@@ -874,6 +908,135 @@ export class LinuxTarget implements SyscallTarget {
     return openFds(this.libc).length;
   }
 
+  // ---- epoll and AF_UNIX socket pairs (SCM_RIGHTS) -----------------------------------------
+
+  /** st_dev:st_ino of an open fd, or null. */
+  private identity(fd: number): string | null {
+    if (this.libc.fstat(fd, this.statBuf) !== 0) return null;
+    const st = decodeStat(this.statBuf, this.arch);
+    return `${st.dev}:${st.ino}`;
+  }
+  /** Notes a socket or epoll fd this target made (see {@link special}). */
+  private own(fd: number): void {
+    this.fds.add(fd);
+    const id = this.identity(fd);
+    if (id !== null) this.special.set(fd, id);
+  }
+
+  epollCreate(flags: number): SysResult {
+    if (!isCInt(flags)) return this.gone() ?? BAD_ARG;
+    const g = this.gone();
+    if (g !== null) return g;
+    const r = this.libc.epollCreate1(flags | 0);
+    if (r < 0) return this.fail();
+    this.own(r);
+    return { ret: r, errno: null };
+  }
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: bigint): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    if (!isCInt(epfd) || !isCInt(fd)) return BAD_FD;
+    if (!isCInt(op) || !Number.isInteger(events) || events < -0x80000000 || events > 0xffffffff) return BAD_ARG;
+    // struct epoll_event: packed on x86-64 (12 bytes), padded on arm64 (16)
+    const size = this.arch === 'x86_64' ? 12 : 16;
+    const b = Buffer.alloc(size);
+    b.writeUInt32LE(events >>> 0, 0);
+    b.writeBigUInt64LE(BigInt.asUintN(64, data), size === 12 ? 4 : 8);
+    return this.res(this.libc.epollCtl(epfd | 0, op | 0, fd | 0, b));
+  }
+  epollWait(epfd: number, maxevents: number, timeout: number): EpollWaitResult {
+    const g = this.gone();
+    if (g !== null) return { ...g, events: [] };
+    if (!isCInt(epfd)) return { ...BAD_FD, events: [] };
+    // the buffer holds at most 64 events: a larger count would let the kernel write past it
+    if (!isCInt(maxevents) || !isCInt(timeout) || maxevents > 64) return { ...BAD_ARG, events: [] };
+    const size = this.arch === 'x86_64' ? 12 : 16;
+    const b = Buffer.alloc(64 * size);
+    const r = this.res(this.libc.epollWait(epfd | 0, b, maxevents | 0, timeout | 0));
+    const n = r.errno === null ? r.ret : 0;
+    const events = Array.from({ length: n }, (_, i) => ({ events: b.readUInt32LE(i * size), data: b.readBigUInt64LE(i * size + (size === 12 ? 4 : 8)) }));
+    return { ...r, events };
+  }
+  socketpair(type: number): SysResult & { readonly fds: readonly [number, number] | null } {
+    const g = this.gone();
+    if (g !== null) return { ...g, fds: null };
+    if (!isCInt(type)) return { ...BAD_ARG, fds: null };
+    const b = Buffer.alloc(8);
+    const r = this.libc.socketpair(AF_UNIX, type | 0, 0, b);
+    if (r < 0) return { ...this.fail(), fds: null };
+    const fds: [number, number] = [b.readInt32LE(0), b.readInt32LE(4)];
+    this.own(fds[0]);
+    this.own(fds[1]);
+    return { ret: 0, errno: null, fds };
+  }
+  /** The malloc'd block sendmsg/recvmsg build their msghdr, iovec, control and data in. */
+  private msgBlock(): { addr: number; view: Buffer } {
+    if (msgBlock === null) {
+      const p = this.libc.malloc(MSG_BLOCK);
+      if (p === 0) throw new Error('malloc failed');
+      msgBlock = { addr: p, view: Buffer.from(this.libc.koffi.view(p, MSG_BLOCK)) };
+    }
+    return msgBlock;
+  }
+  /** struct msghdr (56 bytes) at MSG_HDR, one iovec at MSG_IOV, control at MSG_CTL, data at MSG_DATA. */
+  private msghdr(len: number, controllen: number): void {
+    const { addr, view } = this.msgBlock();
+    view.fill(0, 0, MSG_DATA);
+    view.writeBigUInt64LE(BigInt(addr + MSG_IOV), MSG_HDR + 16); // msg_iov
+    view.writeBigUInt64LE(1n, MSG_HDR + 24); // msg_iovlen
+    view.writeBigUInt64LE(controllen === 0 ? 0n : BigInt(addr + MSG_CTL), MSG_HDR + 32); // msg_control
+    view.writeBigUInt64LE(BigInt(controllen), MSG_HDR + 40); // msg_controllen
+    view.writeBigUInt64LE(BigInt(addr + MSG_DATA), MSG_IOV); // iov_base
+    view.writeBigUInt64LE(BigInt(len), MSG_IOV + 8); // iov_len
+  }
+  sendmsg(sock: number, data: Uint8Array, fds: readonly number[]): SysResult {
+    const g = this.gone();
+    if (g !== null) return g;
+    if (!isCInt(sock) || fds.some((fd) => !isCInt(fd))) return BAD_FD;
+    if (data.length < 1 || data.length > MSG_DATA_MAX || fds.length > SCM_MAX_FD) return BAD_ARG;
+    const controllen = fds.length === 0 ? 0 : cmsgSpace(fds.length * 4);
+    this.msghdr(data.length, controllen);
+    const { addr, view } = this.msgBlock();
+    view.set(data, MSG_DATA);
+    if (fds.length > 0) {
+      view.writeBigUInt64LE(BigInt(cmsgLen(fds.length * 4)), MSG_CTL); // cmsg_len
+      view.writeInt32LE(SOL_SOCKET, MSG_CTL + 8);
+      view.writeInt32LE(SCM_RIGHTS, MSG_CTL + 12);
+      fds.forEach((fd, i) => view.writeInt32LE(fd | 0, MSG_CTL + 16 + i * 4));
+    }
+    return this.res(this.libc.sendmsg(sock | 0, addr + MSG_HDR, MSG_NOSIGNAL));
+  }
+  recvmsg(sock: number, length: number, maxFds: number, flags: number): RecvmsgResult {
+    const none = { data: null, fds: [], flags: 0 };
+    const g = this.gone();
+    if (g !== null) return { ...g, ...none };
+    if (!isCInt(sock)) return { ...BAD_FD, ...none };
+    if (!Number.isInteger(length) || length < 1 || length > MSG_DATA_MAX || !Number.isInteger(maxFds) || maxFds < 0 || maxFds > SCM_MAX_FD || !isCInt(flags)) return { ...BAD_ARG, ...none };
+    const controllen = maxFds === 0 ? 0 : cmsgSpace(maxFds * 4);
+    this.msghdr(length, controllen);
+    const { addr, view } = this.msgBlock();
+    const r = this.res(this.libc.recvmsg(sock | 0, addr + MSG_HDR, (flags | MSG_DONTWAIT) | 0));
+    if (r.errno !== null) return { ...r, ...none };
+    const got = Number(view.readBigUInt64LE(MSG_HDR + 40));
+    const fds: number[] = [];
+    // walk the control messages the kernel wrote (CMSG_FIRSTHDR / CMSG_NXTHDR)
+    let off = 0;
+    while (off + 16 <= got) {
+      const clen = Number(view.readBigUInt64LE(MSG_CTL + off));
+      if (clen < 16 || off + clen > got) break;
+      if (view.readInt32LE(MSG_CTL + off + 8) === SOL_SOCKET && view.readInt32LE(MSG_CTL + off + 12) === SCM_RIGHTS) {
+        for (let i = 16; i + 4 <= clen; i += 4) {
+          const fd = view.readInt32LE(MSG_CTL + off + i);
+          this.own(fd);
+          fds.push(fd);
+        }
+      }
+      off += Math.ceil(clen / 8) * 8;
+    }
+    const data = Uint8Array.from(view.subarray(MSG_DATA, MSG_DATA + r.ret));
+    return { ...r, data, fds, flags: view.readInt32LE(MSG_HDR + 48) };
+  }
+
   // ---- devices and sanitizer: not reachable from user space --------------------------------
 
   private enosys(note: string): SysResult & { readonly note: string } {
@@ -940,10 +1103,12 @@ export class LinuxTarget implements SyscallTarget {
         continue; // not open any more
       }
       // never Node's own kinds (its event loop's epoll, eventfds, pipes and sockets), even under a
-      // number this target once returned and that was closed and reused behind its back
-      if (/^(pipe|socket):|^anon_inode:\[/.test(link)) continue;
+      // number this target once returned and that was closed and reused behind its back; a socket
+      // or epoll instance this target made is closed when the number still names it
+      if (/^(pipe|socket):|^anon_inode:\[/.test(link) && (this.special.get(fd) === undefined || this.special.get(fd) !== this.identity(fd))) continue;
       this.libc.close(fd);
     }
     this.fds.clear();
+    this.special.clear();
   }
 }

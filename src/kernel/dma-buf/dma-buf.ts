@@ -14,7 +14,7 @@ import {
 import { POLLIN, POLLOUT, SEEK_END, SEEK_SET } from '../../uapi/fcntl.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import { File, FMODE_LSEEK, FMODE_NONOTIFY, FMODE_OPENED, FMODE_READ, openFmode } from '../fs/file.js';
-import type { FileOperations, Inode } from '../fs/file.js';
+import type { FileOperations, Inode, PollWaiter } from '../fs/file.js';
 import type { Process } from '../fs/process.js';
 import type { Vma } from '../fs/mm-user.js';
 import type { KResult } from '../result.js';
@@ -176,7 +176,7 @@ export class DmaBufCore {
       llseek: (f, off, whence) => this.llseek(f, off, whence),
       ioctl: (f, p, cmd, arg) => this.ioctl(f, p, cmd, arg),
       mmap: (f, vma) => this.mmapInternal(f.priv as DmaBuf, vma),
-      poll: (f, events) => this.poll(f.priv as DmaBuf, events),
+      poll: (f, events, waiter) => this.poll(f.priv as DmaBuf, events, waiter),
       release: (f) => this.release(f.priv as DmaBuf),
       showFdinfo: (f) => this.showFdinfo(f),
       noexec: host.noexec === true,
@@ -255,9 +255,23 @@ export class DmaBufCore {
     return base;
   }
 
-  /** @kernel drivers/dma-buf/dma-buf.c dma_buf_poll (no unsignalled fences: ready at once) */
-  private poll(_buf: DmaBuf, events: number): number {
-    return events & (POLLIN | POLLOUT);
+  /**
+   * No fence is ever pending, so each requested direction is ready at once, and the poll wakes
+   * its waiters for it (dma_buf_poll_cb() called directly): an epoll item is back on the ready
+   * list after every harvest, edge-triggered or not (the referees').
+   * @kernel drivers/dma-buf/dma-buf.c dma_buf_poll, dma_buf_poll_cb
+   */
+  private poll(_buf: DmaBuf, events: number, waiter?: PollWaiter): number {
+    const ready = events & (POLLIN | POLLOUT);
+    if ((ready & POLLOUT) !== 0) waiter?.wake(POLLOUT);
+    if ((ready & POLLIN) !== 0) waiter?.wake(POLLIN);
+    return ready;
+  }
+
+  /** The anon_inode file system's one shared inode (anon_inode_inode): sync_files, epoll instances. */
+  anonInode(): Inode {
+    this.syncFileInode ??= { ino: ANON_INODE_INO, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: ANON_INODE_DEV, size: 0 };
+    return this.syncFileInode;
   }
 
   /**
@@ -372,9 +386,8 @@ export class DmaBufCore {
 
   /** A sync_file holding the signalled stub fence (dma_fence_get_stub). */
   private newSyncFile(): File {
-    this.syncFileInode ??= { ino: ANON_INODE_INO, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: ANON_INODE_DEV, size: 0 };
     // anon_inode_getfile("sync_file", ..., 0): O_RDONLY (drivers/dma-buf/sync_file.c sync_file_alloc)
-    return new File(this.syncFileFops, this.syncFileInode, this.host.fc.O_RDONLY, FMODE_READ | FMODE_OPENED, 'anon_inode:sync_file', ANON_INODE_MNT_ID, null);
+    return new File(this.syncFileFops, this.anonInode(), this.host.fc.O_RDONLY, FMODE_READ | FMODE_OPENED, 'anon_inode:sync_file', ANON_INODE_MNT_ID, null);
   }
 
   /** dma_buf_vmap(): the exporter is called on 0 → 1 only; later calls return the same mapping. */

@@ -25,9 +25,11 @@ export const FMODE_NONOTIFY = 0x2000000;
 export const FMODE_PATH = 0x4000;
 /** The file may be switched to O_DIRECT (at open or with F_SETFL); without it O_DIRECT is EINVAL. */
 export const FMODE_CAN_ODIRECT = 0x400000;
+/** The open took write access to the inode (get_write_access(): i_writecount), dropped by the last fput. */
+export const FMODE_WRITER = 0x10000;
 
 /** Bits of f_mode that debugfs and fdinfo print (the FMODE_CAN_* bits are internal here). */
-export const FMODE_VISIBLE_MASK = ~(FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_CAN_ODIRECT);
+export const FMODE_VISIBLE_MASK = ~(FMODE_CAN_READ | FMODE_CAN_WRITE | FMODE_CAN_ODIRECT | FMODE_WRITER);
 
 /**
  * OPEN_FMODE(): access mode 0/1/2/3 → FMODE_READ/WRITE bits; 3 ("ioctl only") gives neither.
@@ -61,6 +63,15 @@ export interface Inode {
    * @kernel include/linux/fs.h mapping_map_writable, mapping_deny_writable
    */
   mmapWritable?: number;
+  /**
+   * i_writecount: opens through the path walk that hold write access (FMODE_WRITER); a read
+   * lease needs none. Files made by drivers (memfds, dma-bufs) take none.
+   */
+  writecount?: number;
+  /** i_write_hint (fcntl F_SET_RW_HINT), 0 = RWH_WRITE_LIFE_NOT_SET. */
+  writeHint?: number;
+  /** st_blksize: the file system's block size (procfs: 1024); the page size when absent. */
+  readonly blksize?: number;
 }
 
 /**
@@ -92,8 +103,12 @@ export interface FileOperations {
   readonly ioctl?: (file: File, proc: Process, cmd: number, arg: number) => number;
   /** Sets up `vma` (its backing) or refuses. */
   readonly mmap?: (file: File, vma: Vma) => number;
-  /** Returns the ready event mask. */
-  readonly poll?: (file: File, events: number) => number;
+  /**
+   * Returns the ready event mask. A file without it cannot be watched by epoll (EPERM) and
+   * poll(2) takes it as always ready (DEFAULT_POLLMASK). `waiter` is the caller's wait queue
+   * entry (epoll's), woken by files that signal readiness from within their poll.
+   */
+  readonly poll?: (file: File, events: number, waiter?: PollWaiter) => number;
   /** Last reference dropped. */
   readonly release?: (file: File) => void;
   /** Extra lines for /proc/<pid>/fdinfo/<fd> (show_fdinfo). */
@@ -112,6 +127,35 @@ export interface FileOperations {
   readonly punchHole?: (file: File, offset: number, len: number) => number;
   /** The file's mount is noexec (path_noexec()): mappings never get VM_MAYEXEC. */
   readonly noexec?: boolean;
+  /**
+   * setlease: the file system takes leases (generic_setlease). From v6.19 a file system without
+   * it refuses F_SETLEASE with EINVAL; before, every one took them.
+   */
+  readonly setlease?: boolean;
+  /**
+   * Not a Linux op: called when an fd of the file was closed and the file lives on. AF_UNIX runs
+   * its garbage collector here, where Linux runs it on the release of any unix socket in the
+   * system (which, in a real system, comes soon after).
+   */
+  readonly afterClose?: (file: File) => void;
+}
+
+/**
+ * What an epoll instance keeps on a file it watches (struct epitem on file->f_ep): dropped when
+ * the file's last reference goes (eventpoll_release()).
+ */
+export interface FileWatch {
+  /** The file is going away: remove the watch without touching the file again. */
+  release(): void;
+}
+
+/**
+ * The wait queue a poll op registers on (poll_wait()): a file that is ready at once wakes its
+ * waiters from inside its poll op (dma_buf_poll with no fence pending).
+ */
+export interface PollWaiter {
+  /** wake_up with a key: the events that became ready. */
+  wake(mask: number): void;
 }
 
 /**
@@ -143,6 +187,14 @@ export class File {
    * /proc/<pid>/fd/<n> then shows by its name.
    */
   vfsPath: VfsPath | null = null;
+  /** f_owner (F_SETOWN): the pid (negative: a process group) and its F_OWNER_* type. */
+  owner = { pid: 0, type: 1 };
+  /** f_owner.signum (F_SETSIG) */
+  signum = 0;
+  /** The lease this open file holds (F_RDLCK, F_WRLCK), or null. */
+  lease: number | null = null;
+  /** f_ep: the epoll instances watching this file. */
+  watches: Set<FileWatch> | null = null;
   constructor(
     readonly fop: FileOperations,
     readonly inode: Inode,
@@ -170,7 +222,14 @@ export class File {
 
   /** fput(): drops one reference; the last one calls the release op. */
   put(): void {
-    if (--this.count === 0) this.fop.release?.(this);
+    if (--this.count !== 0) return;
+    // __fput(): eventpoll_release() first, then the driver's release, then the write access
+    if (this.watches !== null) {
+      for (const w of [...this.watches]) w.release();
+      this.watches = null;
+    }
+    this.fop.release?.(this);
+    if ((this.mode & FMODE_WRITER) !== 0 && this.inode.writecount !== undefined) this.inode.writecount--;
   }
 }
 

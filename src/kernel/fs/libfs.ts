@@ -12,7 +12,8 @@ import { Errno } from '../../uapi/errno.js';
 import { File, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, openFmode } from './file.js';
 import type { FileOperations } from './file.js';
 import type { Process } from './process.js';
-import { SEQ_FOPS, seqPriv } from './seq-file.js';
+import { seqFops, seqPriv } from './seq-file.js';
+import type { TextPoll } from './seq-file.js';
 import type { SeqShow } from './seq-file.js';
 import { byteLength, Dentry, dPath, NAME_MAX, S_IFDIR, S_IFLNK, S_IFREG } from './vfs.js';
 import type { InodeOperations, SuperBlock, VfsInode, VfsPath } from './vfs.js';
@@ -118,7 +119,7 @@ export function missing(how: MissingName, dir: Dentry, name: string): Dentry | n
 
 /** A directory inode made at lookup time (kernfs and procfs directories for live objects). */
 export function dirInode(sb: SuperBlock, ino: number, mode: number, op: Omit<InodeOperations, 'open'>, owner: { uid: number; gid: number } = { uid: 0, gid: 0 }, immutable = false): VfsInode {
-  return { ino, mode: S_IFDIR | mode, uid: owner.uid, gid: owner.gid, rdev: 0, dev: sb.dev, size: 0, op: { ...op, open: (path, flags) => openDir(path, flags) }, immutable };
+  return { ino, mode: S_IFDIR | mode, uid: owner.uid, gid: owner.gid, rdev: 0, dev: sb.dev, size: 0, blocks: 0, blksize: sb.blksize, op: { ...op, open: (path, flags) => openDir(path, flags) }, immutable };
 }
 
 /** generic_read_dir(): read() on a directory is EISDIR. */
@@ -145,19 +146,23 @@ export interface TextAttr extends SeqShow {
    * (fdinfo, maps), kernfs's refusal to open an attribute without a store for writing.
    */
   readonly mayOpen?: (proc: Process, flags: number) => number;
+  /** st_size: the file system's attribute size when absent (sysfs: PAGE_SIZE; a device-tree property: its length). */
+  readonly size?: number;
+  /** How it answers poll; the file system's (SuperBlock.textPoll) when absent, else none. */
+  readonly poll?: TextPoll;
 }
 
 /** A text file's inode: opening it makes a seq_file over `attr.show` (and `attr.store` when writable). */
 export function textInode(sb: SuperBlock, attr: TextAttr): VfsInode {
   const inode: VfsInode = {
-    ino: attr.ino, mode: S_IFREG | attr.mode, uid: attr.uid ?? 0, gid: attr.gid ?? 0, rdev: 0, dev: sb.dev, size: 0,
+    ino: attr.ino, mode: S_IFREG | attr.mode, uid: attr.uid ?? 0, gid: attr.gid ?? 0, rdev: 0, dev: sb.dev, size: attr.size ?? sb.attrSize ?? 0, blocks: 0, blksize: sb.blksize,
     op: {
       open: (path, flags, proc) => {
         const check = attr.mayOpen?.(proc, flags) ?? 0;
         if (check < 0) return check;
         let fmode = openFmode(flags) | FMODE_LSEEK | FMODE_OPENED | FMODE_CAN_READ;
         if (attr.store !== undefined) fmode |= FMODE_CAN_WRITE;
-        return new File(SEQ_FOPS, inode, flags, fmode, () => dPath(path), path.mnt.id, seqPriv(attr));
+        return new File(seqFops(attr.poll ?? sb.textPoll ?? 'none'), inode, flags, fmode, () => dPath(path), path.mnt.id, seqPriv(attr));
       },
     },
   };
@@ -166,7 +171,7 @@ export function textInode(sb: SuperBlock, attr: TextAttr): VfsInode {
 
 /** A symbolic link's inode (lrwxrwxrwx, root's): its body is computed when followed or read. */
 export function symlinkInode(sb: SuperBlock, ino: number, body: (proc: Process) => string, owner: { uid: number; gid: number } = { uid: 0, gid: 0 }): VfsInode {
-  return { ino, mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, rdev: 0, dev: sb.dev, size: 0, op: { getLink: (_d, proc) => body(proc) } };
+  return { ino, mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, rdev: 0, dev: sb.dev, size: 0, blksize: sb.blksize, op: { getLink: (_d, proc) => body(proc) } };
 }
 
 /** The super block of an internal mount (kern_mount): an empty root; its files are reached through open fds only. */

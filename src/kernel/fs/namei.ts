@@ -11,12 +11,13 @@
  */
 import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
-import { File, FMODE_CAN_ODIRECT, FMODE_OPENED, FMODE_PATH, PATH_FOPS } from './file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_OPENED, FMODE_PATH, FMODE_WRITE, FMODE_WRITER, PATH_FOPS } from './file.js';
 import type { Mount, MountTable } from './mount.js';
 import type { Process } from './process.js';
 import {
   accMode, byteLength, canLookup, Dentry, dPath, inodePermission, isDirInode, isSymlink, MAY_EXEC, MAY_OPEN, MAY_WRITE, MAXSYMLINKS, PATH_MAX, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT,
 } from './vfs.js';
+import { S_IFBLK, S_IFIFO, S_IFSOCK } from '../../uapi/fcntl.js';
 import type { VfsInode, VfsPath } from './vfs.js';
 
 const E = Errno;
@@ -394,6 +395,12 @@ function vfsOpen(ctx: OpenContext, path: VfsPath, flags: number, proc: Process):
   const f = open(path, flags & ~(fc.O_CREAT | fc.O_EXCL | fc.O_NOCTTY | fc.O_TRUNC), proc);
   if (typeof f === 'number') return f;
   f.vfsPath ??= path;
+  // get_write_access() for a writer that is not a device, FIFO or socket (special_file())
+  const type = f.inode.mode & S_IFMT;
+  if ((f.mode & FMODE_WRITE) !== 0 && type !== S_IFCHR && type !== S_IFBLK && type !== S_IFIFO && type !== S_IFSOCK) {
+    f.inode.writecount = (f.inode.writecount ?? 0) + 1;
+    f.mode |= FMODE_WRITER;
+  }
   if ((f.flags & fc.O_DIRECT) !== 0 && (f.mode & FMODE_CAN_ODIRECT) === 0) {
     f.put();
     return -E.EINVAL;

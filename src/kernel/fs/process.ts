@@ -8,9 +8,14 @@ import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import {
   F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
-  MAP_ANONYMOUS, MAP_PRIVATE, POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_READ, PROT_WRITE, SEEK_HOLE,
+  F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_RW_HINT, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETPIPE_SZ, F_GETSIG,
+  F_NOTIFY, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_RDLCK, F_SET_RW_HINT,
+  F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, RWH_WRITE_LIFE_EXTREME, S_IFMT, S_IFREG,
+  EPOLL_CLOEXEC, EPOLL_CTL_DEL,
+  MAP_ANONYMOUS, MAP_PRIVATE,
+  POLLERR, POLLHUP, POLLIN, POLLNVAL, PROT_READ, PROT_WRITE, SEEK_HOLE,
 } from '../../uapi/fcntl.js';
-import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, FMODE_WRITE, newEncodeDev, openFmode } from './file.js';
+import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, FMODE_OPENED, FMODE_PATH, FMODE_READ, FMODE_WRITE, FMODE_WRITER, newEncodeDev, openFmode } from './file.js';
 import type { FileOperations, Inode } from './file.js';
 import { AddressSpace, VM_WRITE, mmLayout, vmaUnlinkFile } from './mm-user.js';
 import type { FaultKind, UserPager, Vma } from './mm-user.js';
@@ -22,7 +27,12 @@ import { accessOk, isCInt, isCLong, maxRwCount, ulong } from './limits.js';
 import type { Cgroup } from '../cgroup/cgroup.js';
 import { strBytes } from '../bytes.js';
 import { memfdCreate, memfdFcntl } from '../mm/memfd.js';
+import { EP_MAX_EVENTS, eventpollCreate, eventpollCtl, eventpollOf } from './eventpoll.js';
+import type { EpollWatches } from './eventpoll.js';
+import { MSG_CTRUNC } from './af-unix.js';
+import type { UnixNet } from './af-unix.js';
 import type { ShmemFs } from '../mm/shmem.js';
+import type { Profile } from '../profile.js';
 
 const E = Errno;
 /** SEEK_MAX = SEEK_HOLE (include/uapi/linux/fs.h). */
@@ -68,6 +78,14 @@ export interface ProcessHost {
   readonly fcntlSealArgU32?: boolean;
   /** What mm does in this kernel version (default: 6.1's). */
   readonly mmFeatures?: MmFeatures;
+  /** Every user's epoll watches and fs.epoll.max_user_watches. */
+  readonly epollWatches?: EpollWatches;
+  /** AF_UNIX sockets of this kernel (socketpair, SCM_RIGHTS). */
+  readonly unixNet?: UnixNet;
+  /** The anon_inode file system's shared inode and its mount id (epoll instances live there). */
+  anonInode?(): { readonly inode: Inode; readonly mntId: number };
+  /** The version facts of the generic file layer (fcntl queries, leases, epoll on debugfs). */
+  readonly profile?: Pick<Profile, 'fcntlQueries' | 'setleaseNeedsOp' | 'procFdSize' | 'debugfsPollAlways'>;
 }
 
 /** pidfs (v6.9; before it, the anon_inode mount): mount id and st_dev the emulator gives pidfds. */
@@ -97,6 +115,8 @@ export function pidfdProcess(f: File): Process | null {
 
 /** __O_TMPFILE (include/uapi/asm-generic/fcntl.h): O_TMPFILE without its O_DIRECTORY. */
 export const O_TMPFILE_BIT = 0o20000000;
+/** sizeof(struct flock) on 64-bit: l_type, l_whence (shorts), l_start, l_len (off_t), l_pid. */
+const FLOCK_SIZE = 32;
 /** FASYNC (O_ASYNC): the same on both architectures. */
 const O_ASYNC = 0o20000;
 
@@ -262,6 +282,7 @@ export class Process {
     const f = this.detachFd(fd);
     if (f === null) return -E.EBADF;
     f.put();
+    if (f.count > 0) f.fop.afterClose?.(f);
     return 0;
   }
 
@@ -346,6 +367,7 @@ export class Process {
     const old = this.detachFd(newfd);
     this.fdt.set(newfd, f, (flags & fc.O_CLOEXEC) !== 0);
     old?.put();
+    if (old !== null && old.count > 0) old.fop.afterClose?.(old);
     return newfd;
   }
 
@@ -359,9 +381,12 @@ export class Process {
     const f = this.fileRaw(fd);
     if (f === null) return -E.EBADF;
     if (!isCInt(cmd) || !isCLong(arg)) return -E.EINVAL;
-    // check_fcntl_cmd(): an O_PATH fd answers only these
-    if ((f.mode & FMODE_PATH) !== 0 && cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL) return -E.EBADF;
+    const queries = this.host.profile?.fcntlQueries === true;
+    // check_fcntl_cmd(): an O_PATH fd answers only these (and the v6.10/v6.12 queries)
+    if ((f.mode & FMODE_PATH) !== 0 && cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL &&
+      !(queries && (cmd === F_DUPFD_QUERY || cmd === F_CREATED_QUERY))) return -E.EBADF;
     const fc = this.host.fc;
+    const argi = Number(BigInt.asIntN(32, BigInt(arg))); // (int)arg
     switch (cmd) {
       case F_DUPFD:
       case F_DUPFD_CLOEXEC: {
@@ -379,8 +404,10 @@ export class Process {
       case F_GETFL:
         return f.flags;
       case F_SETFL: {
-        // setfl(): O_DIRECT needs a file that can do it (FMODE_CAN_ODIRECT); then SETFL_MASK:
-        // O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME
+        // setfl(): O_NOATIME only for the owner; O_DIRECT needs a file that can do it
+        // (FMODE_CAN_ODIRECT); then SETFL_MASK: O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT |
+        // O_NOATIME. O_ASYNC goes to the file's fasync op, which no emulated file has: nothing changes
+        if ((arg & fc.O_NOATIME) !== 0 && (f.flags & fc.O_NOATIME) === 0 && this.cred.uid !== 0 && this.cred.uid !== f.inode.uid) return -E.EPERM;
         if ((arg & fc.O_DIRECT) !== 0 && (f.mode & FMODE_CAN_ODIRECT) === 0) return -E.EINVAL;
         const mask = fc.O_APPEND | fc.O_NONBLOCK | fc.O_DIRECT | fc.O_NOATIME;
         f.flags = (arg & mask) | (f.flags & ~mask);
@@ -391,9 +418,223 @@ export class Process {
         // `arg` is an unsigned long (a negative value is a huge one); from 6.12 (the 6.12 and 7.3
         // referees) do_fcntl() hands memfd_fcntl() its low 32 bits only
         return memfdFcntl(this.host.shmem, f, cmd, this.host.fcntlSealArgU32 === true ? ulong(arg) % 2 ** 32 : ulong(arg));
+      case F_GETLK:
+      case F_SETLK:
+      case F_SETLKW:
+      case F_OFD_GETLK:
+      case F_OFD_SETLK:
+      case F_OFD_SETLKW:
+        return this.fcntlLock(f, cmd, arg);
+      case F_GETOWN:
+        return f.owner.type === F_OWNER_PGRP ? -f.owner.pid : f.owner.pid;
+      case F_SETOWN: {
+        // f_setown(): a negative value names a process group
+        if (argi === -0x80000000) return -E.EINVAL;
+        const who = Math.abs(argi);
+        if (who !== 0 && !(this.host.findProcess?.(who)?.alive ?? false)) return -E.ESRCH;
+        f.owner = { pid: who, type: argi < 0 ? F_OWNER_PGRP : F_OWNER_PID };
+        return 0;
+      }
+      case F_GETOWN_EX: {
+        const b = new Uint8Array(8);
+        const dv = new DataView(b.buffer);
+        dv.setInt32(0, f.owner.type, true);
+        dv.setInt32(4, f.owner.pid, true);
+        return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
+      }
+      case F_SETOWN_EX: {
+        const b = this.mm.copyFromUser(arg, 8);
+        if (b === null) return -E.EFAULT;
+        const dv = new DataView(b.buffer, b.byteOffset, 8);
+        const type = dv.getInt32(0, true);
+        const pid = dv.getInt32(4, true);
+        if (type !== F_OWNER_TID && type !== F_OWNER_PID && type !== F_OWNER_PGRP) return -E.EINVAL;
+        if (pid !== 0 && !(this.host.findProcess?.(pid)?.alive ?? false)) return -E.ESRCH;
+        f.owner = { pid, type };
+        return 0;
+      }
+      case F_GETSIG:
+        return f.signum;
+      case F_SETSIG:
+        // valid_signal(): 0..._NSIG (64)
+        if (argi < 0 || argi > 64) return -E.EINVAL;
+        f.signum = argi;
+        return 0;
+      case F_GETLEASE:
+        return f.lease ?? F_UNLCK;
+      case F_SETLEASE:
+        return this.setlease(f, argi);
+      case F_NOTIFY:
+        // fcntl_dirnotify() without CONFIG_DNOTIFY (the referees' configuration): EINVAL
+        return -E.EINVAL;
+      case F_SETPIPE_SZ:
+      case F_GETPIPE_SZ:
+        // pipe_fcntl(): not a pipe
+        return -E.EBADF;
+      case F_GET_RW_HINT: {
+        const b = new Uint8Array(8);
+        new DataView(b.buffer).setBigUint64(0, BigInt(f.inode.writeHint ?? 0), true);
+        return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
+      }
+      case F_SET_RW_HINT: {
+        const b = this.mm.copyFromUser(arg, 8);
+        if (b === null) return -E.EFAULT;
+        const hint = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+        if (hint > BigInt(RWH_WRITE_LIFE_EXTREME)) return -E.EINVAL;
+        f.inode.writeHint = Number(hint);
+        return 0;
+      }
+      case F_DUPFD_QUERY:
+        if (!queries) return -E.EINVAL;
+        // f_dupfd_query(): the same open file behind `arg`?
+        return this.fileRaw(argi) === f ? 1 : 0;
+      case F_CREATED_QUERY:
+        // FMODE_CREATED: no emulated open creates a file
+        return queries ? 0 : -E.EINVAL;
       default:
+        // F_GET_FILE_RW_HINT/F_SET_FILE_RW_HINT (removed in v5.18), F_CANCELLK and unknown commands
         return -E.EINVAL;
     }
+  }
+
+  /**
+   * The record-lock commands: struct flock read from user memory (EFAULT), its type (EINVAL),
+   * an OFD lock's l_pid (must be 0), l_whence and the range (EINVAL, EOVERFLOW), the access
+   * mode a lock needs (a read lock on a file not open for reading, a write lock on one not open
+   * for writing: EBADF). The emulator keeps no lock table (docs/fidelity.md, no-record-locks):
+   * every lock is granted and F_GETLK reports F_UNLCK.
+   * @kernel fs/locks.c fcntl_getlk, fcntl_setlk, flock_to_posix_lock, check_fmode_for_setlk
+   */
+  private fcntlLock(f: File, cmd: number, arg: number): number {
+    const b = this.mm.copyFromUser(arg, FLOCK_SIZE);
+    if (b === null) return -E.EFAULT;
+    const dv = new DataView(b.buffer, b.byteOffset, FLOCK_SIZE);
+    const type = dv.getInt16(0, true);
+    const whence = dv.getInt16(2, true);
+    const start = dv.getBigInt64(8, true);
+    const len = dv.getBigInt64(16, true);
+    const pid = dv.getInt32(24, true);
+    const getlk = cmd === F_GETLK || cmd === F_OFD_GETLK;
+    const ofd = cmd === F_OFD_GETLK || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
+    if (getlk && type !== F_RDLCK && type !== F_WRLCK) return -E.EINVAL;
+    if (ofd && pid !== 0) return -E.EINVAL;
+    // flock_to_posix_lock()
+    let base: bigint;
+    if (whence === 0) base = 0n;
+    else if (whence === 1) base = BigInt(f.pos);
+    else if (whence === 2) base = BigInt(f.inode.size);
+    else return -E.EINVAL;
+    const OFFSET_MAX = (1n << 63n) - 1n;
+    if (start > OFFSET_MAX - base) return -E.EOVERFLOW;
+    const s = base + start;
+    if (s < 0n) return -E.EINVAL;
+    if (len > 0n && len - 1n > OFFSET_MAX - s) return -E.EOVERFLOW;
+    if (len < 0n && s + len < 0n) return -E.EINVAL;
+    if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) return -E.EINVAL;
+    if (getlk) {
+      // posix_test_lock(): nothing conflicts
+      dv.setInt16(0, F_UNLCK, true);
+      return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
+    }
+    if (type === F_RDLCK && (f.mode & FMODE_READ) === 0) return -E.EBADF;
+    if (type === F_WRLCK && (f.mode & FMODE_WRITE) === 0) return -E.EBADF;
+    return 0;
+  }
+
+  /**
+   * F_SETLEASE: the lease type (EINVAL); from v6.19 a file system without ->setlease refuses
+   * (EINVAL); generic_setlease(): the owner or CAP_LEASE (EACCES), a regular file (EINVAL), and
+   * no conflicting open: a read lease on a file someone has open for writing, a write lease on
+   * one open elsewhere (EAGAIN). F_UNLCK without a lease is EAGAIN (generic_delete_lease).
+   * @kernel fs/locks.c fcntl_setlease, vfs_setlease, generic_setlease, check_conflicting_open
+   */
+  private setlease(f: File, arg: number): number {
+    if (arg !== F_RDLCK && arg !== F_WRLCK && arg !== F_UNLCK) return -E.EINVAL;
+    if (f.fop.setlease !== true && this.host.profile?.setleaseNeedsOp === true) return -E.EINVAL;
+    if (this.cred.uid !== 0 && this.cred.uid !== f.inode.uid) return -E.EACCES;
+    if ((f.inode.mode & S_IFMT) !== S_IFREG) return -E.EINVAL;
+    const writers = f.inode.writecount ?? 0;
+    if (arg === F_UNLCK) {
+      if (f.lease === null) return -E.EAGAIN;
+      f.lease = null;
+      return 0;
+    }
+    if (arg === F_RDLCK && writers > 0) return -E.EAGAIN;
+    if (arg === F_WRLCK && writers !== ((f.mode & FMODE_WRITER) !== 0 ? 1 : 0)) return -E.EAGAIN;
+    f.lease = arg;
+    return 0;
+  }
+
+  // ---- epoll (fs/eventpoll.c) --------------------------------------------------------------
+
+  /** epoll_create1(2): flags other than EPOLL_CLOEXEC → EINVAL; EMFILE when the table is full. @kernel fs/eventpoll.c do_epoll_create */
+  epollCreate1(flags: number): number {
+    if (!this.alive) return -E.ESRCH;
+    if (!isCInt(flags)) return -E.EINVAL;
+    const anon = this.host.anonInode?.();
+    if (anon === undefined) return -E.ENOSYS;
+    if ((flags & ~EPOLL_CLOEXEC) !== 0) return -E.EINVAL;
+    if (this.reserveCheck() < 0) return -E.EMFILE;
+    const f = eventpollCreate(flags, anon.inode, anon.mntId, this.host.fc.O_RDWR, this.cred.uid, this.host.epollWatches ?? null);
+    if (typeof f === 'number') return f;
+    return this.installFd(f, (flags & EPOLL_CLOEXEC) !== 0);
+  }
+
+  /** epoll_create(2): a size ≤ 0 → EINVAL (the size is otherwise ignored). */
+  epollCreate(size: number): number {
+    if (!isCInt(size) || size <= 0) return -E.EINVAL;
+    return this.epollCreate1(0);
+  }
+
+  /** Bytes of struct epoll_event: packed on x86-64 (12), padded elsewhere (16). */
+  private get epollEventSize(): number {
+    return this.host.statLayout === 'x86_64' ? 12 : 16;
+  }
+
+  /**
+   * epoll_ctl(2): the event is copied in first (not for EPOLL_CTL_DEL: EFAULT), then both fds
+   * (EBADF; O_PATH fds have no file), then the checks of {@link eventpollCtl}.
+   * @kernel fs/eventpoll.c sys_epoll_ctl, do_epoll_ctl
+   */
+  epollCtl(epfd: number, op: number, fd: number, event: number): number {
+    if (!isCInt(op) || !isCLong(event)) return -E.EINVAL;
+    let events = 0;
+    let data = 0n;
+    if (op !== EPOLL_CTL_DEL) {
+      const b = this.mm.copyFromUser(event, this.epollEventSize);
+      if (b === null) return -E.EFAULT;
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      events = dv.getUint32(0, true);
+      data = dv.getBigUint64(this.epollEventSize === 12 ? 4 : 8, true);
+    }
+    const ef = this.file(epfd);
+    if (ef === null) return -E.EBADF;
+    const tf = this.file(fd);
+    if (tf === null) return -E.EBADF;
+    return eventpollCtl(ef, op, tf, fd, events, data, this.cred.uid === 0);
+  }
+
+  /**
+   * epoll_wait(2) without sleeping: maxevents ≤ 0 or past EP_MAX_EVENTS → EINVAL, a buffer
+   * outside user space → EFAULT, epfd not open → EBADF, not epoll → EINVAL; then what is ready
+   * now (0 when nothing is: docs/fidelity.md, poll-never-blocks).
+   * @kernel fs/eventpoll.c do_epoll_wait, ep_poll, ep_send_events
+   */
+  epollWait(epfd: number, events: number, maxevents: number, timeout: number): number {
+    if (!isCInt(maxevents) || !isCInt(timeout) || maxevents <= 0 || maxevents > EP_MAX_EVENTS) return -E.EINVAL;
+    const size = this.epollEventSize;
+    if (!isCLong(events) || !accessOk(events, maxevents * size, this.mm.layout.taskSize)) return -E.EFAULT;
+    const f = this.file(epfd);
+    if (f === null) return -E.EBADF;
+    const ep = eventpollOf(f);
+    if (ep === null) return -E.EINVAL;
+    return ep.harvest(maxevents, (i, ev, data) => {
+      const b = new Uint8Array(size);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, ev >>> 0, true);
+      dv.setBigUint64(size === 12 ? 4 : 8, BigInt.asUintN(64, data), true);
+      return this.mm.copyToUser(events + i * size, b);
+    });
   }
 
   /**
@@ -847,6 +1088,97 @@ export class Process {
     return nfd;
   }
 
+  // ---- AF_UNIX socket pairs and SCM_RIGHTS (net/unix/af_unix.c) ---------------------------
+
+  /**
+   * socketpair(2) in the kernel's order: type bits other than the socket type, SOCK_NONBLOCK and
+   * SOCK_CLOEXEC → EINVAL; two fds reserved (EMFILE); both numbers written to `sv` (EFAULT) before
+   * the family is looked at, so a failing call still leaves them there (the referees'); then
+   * AF_INET/AF_INET6 → EOPNOTSUPP, another family but AF_UNIX → EAFNOSUPPORT, a protocol other
+   * than 0 or PF_UNIX → EPROTONOSUPPORT, a type other than SOCK_STREAM → ESOCKTNOSUPPORT (the
+   * emulator has stream sockets only: docs/fidelity.md af-unix-stream-only).
+   * @kernel net/socket.c __sys_socketpair; net/unix/af_unix.c unix_create
+   */
+  socketpair(domain: number, type: number, protocol: number, sv: number): number {
+    if (!this.alive) return -E.ESRCH;
+    const net = this.host.unixNet;
+    if (!isCInt(domain) || !isCInt(type) || !isCInt(protocol) || !isCLong(sv)) return -E.EINVAL;
+    const fc = this.host.fc;
+    const flags = type & ~0xf;
+    if ((flags & ~(fc.O_NONBLOCK | fc.O_CLOEXEC)) !== 0) return -E.EINVAL;
+    const first = this.fdt.lowestFree(this.fdt.nextFd);
+    if (first >= this.nofile.cur) return -E.EMFILE;
+    const second = this.fdt.lowestFree(first + 1);
+    if (second >= this.nofile.cur) return -E.EMFILE;
+    const out = new Uint8Array(8);
+    const dv = new DataView(out.buffer);
+    dv.setInt32(0, first, true);
+    dv.setInt32(4, second, true);
+    if (!this.mm.copyToUser(sv, out)) return -E.EFAULT;
+    if (domain === 2 || domain === 10) return -E.EOPNOTSUPP;
+    if (domain !== 1 || net === undefined) return -E.EAFNOSUPPORT;
+    if (protocol !== 0 && protocol !== 1) return -E.EPROTONOSUPPORT;
+    if ((type & 0xf) !== 1) return -E.ESOCKTNOSUPPORT;
+    const [a, b] = net.pair(this.cred.uid, this.cred.gid, fc.O_RDWR | (flags & fc.O_NONBLOCK));
+    const cloexec = (flags & fc.O_CLOEXEC) !== 0;
+    this.installFd(a, cloexec);
+    this.installFd(b, cloexec);
+    return 0;
+  }
+
+  /** sockfd_lookup(): EBADF (no such fd, or O_PATH), ENOTSOCK. */
+  private sockOf(fd: number): ReturnType<UnixNet['sockOf']> | number {
+    const f = this.file(fd);
+    if (f === null) return -E.EBADF;
+    return this.host.unixNet?.sockOf(f) ?? -E.ENOTSOCK;
+  }
+
+  /**
+   * sendmsg(2) on a connected stream socket with `data` and, when `fds` is not empty, one
+   * SCM_RIGHTS message: the socket (EBADF, ENOTSOCK), more than SCM_MAX_FD fds (EINVAL), each fd
+   * (EBADF; O_PATH fds travel), too many files in flight for this user (ETOOMANYREFS), a closed
+   * peer (EPIPE, as with MSG_NOSIGNAL: no SIGPIPE is sent), a full queue (EAGAIN). Each file
+   * travels with a reference of its own: closing it here does not free it.
+   * @kernel net/socket.c ____sys_sendmsg; net/core/scm.c scm_fp_copy; net/unix/af_unix.c unix_stream_sendmsg
+   */
+  sendmsg(sock: number, data: Uint8Array, fds: readonly number[] = []): number {
+    if (!this.alive) return -E.ESRCH;
+    const s = this.sockOf(sock);
+    if (typeof s === 'number') return s;
+    if (s === null) return -E.ENOTSOCK;
+    if (fds.length > 253) return -E.EINVAL;
+    const files: File[] = [];
+    for (const fd of fds) {
+      const f = this.fileRaw(fd);
+      if (f === null) return -E.EBADF;
+      files.push(f);
+    }
+    return s.net.send(s, data, files, { uid: this.cred.uid, nofile: this.nofile.cur });
+  }
+
+  /**
+   * recvmsg(2) on a stream socket, never sleeping: up to `length` bytes of the next message and
+   * its files, each installed at the lowest free fd (close-on-exec with MSG_CMSG_CLOEXEC,
+   * 0x40000000) while `maxFds` (the room in the control buffer) and the fd table allow; the rest
+   * are dropped and `flags` has MSG_CTRUNC. Nothing queued: EAGAIN, or 0 when the peer is gone.
+   * MSG_PEEK (2) leaves the message queued (its files are installed all the same, as Linux does).
+   * @kernel net/unix/af_unix.c unix_stream_read_generic; net/core/scm.c scm_detach_fds, scm_recv
+   */
+  recvmsg(sock: number, length: number, maxFds: number, flags = 0): { ret: number; data: Uint8Array; fds: number[]; flags: number } {
+    const fail = (e: number) => ({ ret: e, data: new Uint8Array(0), fds: [], flags: 0 });
+    if (!this.alive) return fail(-E.ESRCH);
+    if (!isCInt(flags) || !Number.isSafeInteger(length) || length < 0 || !Number.isSafeInteger(maxFds) || maxFds < 0) return fail(-E.EINVAL);
+    const s = this.sockOf(sock);
+    if (typeof s === 'number') return fail(s);
+    if (s === null) return fail(-E.ENOTSOCK);
+    const cloexec = (flags & 0x40000000) !== 0;
+    const peek = (flags & 2) !== 0;
+    const r = s.net.recv(s, length, maxFds, peek, (f) => this.installFd(f, cloexec));
+    if (typeof r === 'number') return fail(r);
+    // ___sys_recvmsg(): msg_flags keeps MSG_CMSG_CLOEXEC from the call
+    return { ret: r.data.length, data: r.data, fds: r.fds, flags: (r.ctrunc ? MSG_CTRUNC : 0) | (flags & 0x40000000) };
+  }
+
   // ---- user memory (what a user program would do with loads and stores) -----------------
 
   /**
@@ -942,7 +1274,7 @@ export function encodeStat(inode: Inode, layout: 'x86_64' | 'arm64', pageSize: n
     dv.setUint32(32, inode.gid, true);
     dv.setBigUint64(40, rdev, true);
     dv.setBigInt64(48, BigInt(inode.size), true);
-    dv.setBigInt64(56, BigInt(pageSize), true); // st_blksize
+    dv.setBigInt64(56, BigInt(inode.blksize ?? pageSize), true); // st_blksize
     dv.setBigInt64(64, blocks, true);
   } else {
     dv.setUint32(16, inode.mode, true);
@@ -951,7 +1283,7 @@ export function encodeStat(inode: Inode, layout: 'x86_64' | 'arm64', pageSize: n
     dv.setUint32(28, inode.gid, true);
     dv.setBigUint64(32, rdev, true);
     dv.setBigInt64(48, BigInt(inode.size), true);
-    dv.setInt32(56, pageSize, true);
+    dv.setInt32(56, inode.blksize ?? pageSize, true); // st_blksize
     dv.setBigInt64(64, blocks, true);
   }
   return b;

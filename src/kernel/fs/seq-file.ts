@@ -29,10 +29,12 @@ export interface SeqShow {
 /** private_data of an open text file: its show/store and the text the last read from 0 made. */
 interface SeqFile extends SeqShow {
   buf: Uint8Array | null;
+  /** Shown at least once since the open (kernfs: of->event caught up with the node's). */
+  shown: boolean;
 }
 
 export function seqPriv(s: SeqShow): SeqFile {
-  return { show: s.show, store: s.store, buf: null };
+  return { show: s.show, store: s.store, buf: null, shown: false };
 }
 
 /** The file operations of every emulated text file. */
@@ -42,6 +44,7 @@ export const SEQ_FOPS: FileOperations = {
     let data = s.buf;
     if (data === null || f.pos === 0) {
       const text = s.show();
+      s.shown = true;
       if (typeof text === 'number') return text;
       data = strBytes(text);
       s.buf = data;
@@ -78,6 +81,26 @@ export const SEQ_FOPS: FileOperations = {
     return pos;
   },
 };
+
+/** DEFAULT_POLLMASK: EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM. */
+const DEFAULT_POLLMASK = 0x145;
+
+/**
+ * How a text file answers poll, which decides whether epoll may watch it: `none` (seq_files of
+ * /proc/<pid>, debugfs before v6.14: epoll says EPERM), `default` (proc_reg_poll and debugfs's
+ * full proxy without a poll of their own: DEFAULT_POLLMASK), `kernfs` (sysfs and cgroup2 files:
+ * also EPOLLERR | EPOLLPRI until the file was read once after its open).
+ * @kernel fs/proc/inode.c proc_reg_poll; fs/debugfs/file.c full_proxy_poll; fs/kernfs/file.c kernfs_generic_poll
+ */
+export type TextPoll = 'none' | 'default' | 'kernfs';
+
+const SEQ_FOPS_DEFAULT_POLL: FileOperations = { ...SEQ_FOPS, poll: () => DEFAULT_POLLMASK };
+const SEQ_FOPS_KERNFS_POLL: FileOperations = { ...SEQ_FOPS, poll: (f) => DEFAULT_POLLMASK | ((f.priv as SeqFile).shown ? 0 : 0x8 | 0x2) };
+
+/** The text file operations for a poll behaviour. */
+export function seqFops(poll: TextPoll): FileOperations {
+  return poll === 'kernfs' ? SEQ_FOPS_KERNFS_POLL : poll === 'default' ? SEQ_FOPS_DEFAULT_POLL : SEQ_FOPS;
+}
 
 /**
  * mangle_path() / seq_escape(): every character of `s` that is in `esc` becomes a backslash and

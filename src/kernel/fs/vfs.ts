@@ -87,6 +87,15 @@ export interface SuperBlock {
   readonly dev: number;
   /** s_root */
   readonly root: Dentry;
+  /** s_blocksize (st_blksize of its inodes): procfs 1024; the page size when absent. */
+  readonly blksize?: number;
+  /**
+   * st_size of its text attributes: sysfs gives every attribute PAGE_SIZE (sysfs_add_file_mode_ns:
+   * the most a show() may print); other file systems 0.
+   */
+  readonly attrSize?: number;
+  /** How its text files answer poll (kernfs: `kernfs`); none when absent. */
+  readonly textPoll?: 'none' | 'default' | 'kernfs';
 }
 
 /**

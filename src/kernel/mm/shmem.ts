@@ -112,6 +112,8 @@ export class ShmemFs {
       // noop_fsync
       fsync: () => 0,
       punchHole: (f, offset, len) => this.punchHole(f.inode as ShmemInode, offset, len),
+      // shmem_file_operations.setlease = generic_setlease (v6.19; every file system took leases before)
+      setlease: true,
     };
   }
 

@@ -21,6 +21,8 @@ export const CGROUP2_DEV = 17;
 export class Cgroup2Fs implements SuperBlock {
   readonly type = 'cgroup2';
   readonly dev = CGROUP2_DEV;
+  /** cgroup_file_poll() → kernfs_generic_poll() */
+  readonly textPoll = 'kernfs';
   readonly root: Dentry;
 
   constructor(private readonly cgroups: CgroupFs, private readonly signedChar: boolean) {

@@ -23,6 +23,8 @@ export interface DebugfsHost {
   readonly cmaAreas: readonly CmaArea[];
   /** CONFIG_CMA_DEBUGFS: cma/ exists. */
   readonly cmaDebugfs: boolean;
+  /** v6.14: every debugfs file answers poll through the full proxy. */
+  readonly profile?: { readonly debugfsPollAlways: boolean };
 }
 
 /** The files of a CMA area's directory, in the order cma_debugfs_add_one() creates them (the emulator has these). */
@@ -46,8 +48,11 @@ export class Debugfs implements SuperBlock {
   readonly type = 'debugfs';
   readonly dev = DEBUGFS_DEV;
   readonly root: Dentry;
+  /** Before v6.14 the proxy has a poll only when the file's own fops do (none here): epoll says EPERM. */
+  readonly textPoll: 'none' | 'default';
 
   constructor(host: DebugfsHost) {
+    this.textPoll = host.profile?.debugfsPollAlways === true ? 'default' : 'none';
     const root = new TableDir('/', null, { sb: this, ino: 1, mode: 0o700, missing: 'simple', order: newestFirst });
     this.root = root.dentry;
     const dmaBuf = root.dir('dma_buf', { ino: INO.dmaBuf, order: newestFirst });

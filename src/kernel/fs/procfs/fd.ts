@@ -30,6 +30,8 @@ const FDINFO_INO = 0x10000;
 export interface ProcFdHost {
   readonly fc: FcntlConstants;
   readonly mnts: MountTable;
+  /** v6.2: st_size of /proc/<pid>/fd is the number of open fds. */
+  readonly profile?: { readonly procFdSize: boolean };
 }
 
 /**
@@ -46,7 +48,7 @@ export function ptraceMayRead(caller: Process, task: Process): boolean {
 /** /proc/<pid>/fd: 0500, the task's; lists and looks up the open fds. */
 export function fdDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task: Process): Dentry {
   const owner = { uid: task.cred.uid, gid: task.cred.gid };
-  return new Dentry('fd', parent, dirInode(sb, FD_DIR_INO + task.pid * 2, 0o500, {
+  const inode = dirInode(sb, FD_DIR_INO + task.pid * 2, 0o500, {
     // proc_fd_permission(): the mode, or being the task itself
     permission: (inode, mask, proc) => {
       const r = genericPermission(inode, proc.cred, mask);
@@ -58,7 +60,10 @@ export function fdDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task: Pr
       return f === null ? -E.ENOENT : fdLink(sb, host, dir, task, fd!, f);
     },
     iterate: () => task.openFds().map(String),
-  }, owner));
+  }, owner);
+  // proc_fd_getattr() (v6.2): st_size counts the open fds when stat() asks
+  if (host.profile?.procFdSize === true) Object.defineProperty(inode, 'size', { get: () => task.openFdCount(), enumerable: true });
+  return new Dentry('fd', parent, inode);
 }
 
 /**

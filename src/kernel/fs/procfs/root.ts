@@ -43,6 +43,8 @@ function pdeOrder(names: readonly string[]): string[] {
 export class Procfs implements SuperBlock {
   readonly type = 'proc';
   readonly dev = PROC_DEV;
+  /** proc_fill_super(): s_blocksize 1024 (st_blksize of every /proc file, the referees') */
+  readonly blksize = 1024;
   readonly root: Dentry;
 
   constructor(host: ProcfsHost) {
@@ -61,11 +63,11 @@ export class Procfs implements SuperBlock {
     this.root = root.dentry;
     const sys = root.dir('sys', { ino: INO.sys, mode: 0o555 });
     const kernel = sys.dir('kernel', { ino: INO.sysKernel, mode: 0o555 });
-    kernel.file('osrelease', { mode: 0o444, ino: INO.osrelease, show: () => `${host.profile.release}\n` });
-    root.file('meminfo', { mode: 0o444, ino: INO.meminfo, show: () => meminfoText(host) });
-    root.file('cmdline', { mode: 0o444, ino: INO.cmdline, show: () => `${host.cmdline}\n` });
+    kernel.file('osrelease', { mode: 0o444, ino: INO.osrelease, poll: 'default', show: () => `${host.profile.release}\n` });
+    root.file('meminfo', { mode: 0o444, ino: INO.meminfo, poll: 'default', show: () => meminfoText(host) });
+    root.file('cmdline', { mode: 0o444, ino: INO.cmdline, poll: 'default', show: () => `${host.cmdline}\n` });
     // kernel/configs.c (CONFIG_IKCONFIG_PROC): the build's .config, gzip-compressed (kconfig.ts)
     const gz = configGzText(host.build);
-    if (gz !== null) root.file('config.gz', { mode: 0o444, ino: INO.configGz, show: () => gz });
+    if (gz !== null) root.file('config.gz', { mode: 0o444, ino: INO.configGz, poll: 'default', show: () => gz });
   }
 }

@@ -5,15 +5,10 @@
 import { devMajor, devMinor } from '../file.js';
 import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from '../mm-user.js';
 import type { Process } from '../process.js';
-import { seqPad } from '../seq-file.js';
+import { seqEscape, seqPad } from '../seq-file.js';
 
 /** The device a shared anonymous mapping shows: its shmem file on the internal tmpfs mount (00:01). */
 const SHMEM_MAPS_DEV = '00:01';
-
-/** seq_file_path(): a path as maps prints it, a newline escaped as `\012` (mangle_path with "\n"). */
-function mapsPath(path: string): string {
-  return path.includes('\n') ? path.replace(/\n/g, '\\012') : path;
-}
 
 /**
  * One line per VMA, lowest address first: `start-end perms offset major:minor inode` and, for a
@@ -38,7 +33,8 @@ export function mapsText(p: Process, pageSize: number): string {
     if (f !== null) {
       dev = `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
       ino = f.inode.ino;
-      name = mapsPath(f.pathName);
+      // seq_file_path(m, file, "\n"): only a newline is escaped (\012); spaces, tabs and backslashes stay (the referees')
+      name = seqEscape(f.pathName, '\n');
       off = (v.mapsPgoff ?? v.pgoff) * pageSize;
     } else if (v.shm !== null) {
       dev = SHMEM_MAPS_DEV;

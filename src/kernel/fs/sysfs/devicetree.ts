@@ -30,6 +30,6 @@ function nodeDir(sb: SuperBlock, node: DtNode, signedChar: boolean): ReturnType<
     if (child !== undefined) return new Dentry(name, dir, nodeDir(sb, child, signedChar));
     const value = name === 'name' ? strBytes(`${baseName(node.name)}\0`) : (node.props.find((p) => p.name === name)?.value ?? null);
     if (value === null) return null;
-    return new Dentry(name, dir, textInode(sb, { mode: 0o444, ino: INO.prop, show: () => bytesStr(value), mayOpen: kernfsNoStore }));
+    return new Dentry(name, dir, textInode(sb, { mode: 0o444, ino: INO.prop, show: () => bytesStr(value), mayOpen: kernfsNoStore, size: value.length }));
   }, signedChar);
 }

@@ -47,6 +47,23 @@ export function dmaHeapSysfs(sb: SuperBlock, host: DmaHeapSysfsHost, classDir: T
   });
 }
 
+/** The actions a write to a device's uevent file may ask for (lib/kobject_uevent.c kobject_actions). */
+const UEVENT_ACTIONS = ['add', 'remove', 'change', 'move', 'online', 'offline', 'bind', 'unbind'];
+
+/**
+ * A write to a device's uevent: a synthetic uevent (nothing listens here), so only the checks:
+ * an action, optionally followed by a UUID and KEY=value pairs; anything else is EINVAL.
+ * @kernel drivers/base/core.c uevent_store; lib/kobject_uevent.c kobject_synth_uevent, kobject_action_type
+ */
+function ueventStore(text: string): number {
+  const t = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const sp = t.indexOf(' ');
+  const action = sp < 0 ? t : t.slice(0, sp);
+  if (!UEVENT_ACTIONS.includes(action)) return -Errno.EINVAL;
+  if (sp >= 0 && !/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}( [A-Za-z0-9_]+=\S*)*$/.test(t.slice(sp + 1))) return -Errno.EINVAL;
+  return 0;
+}
+
 function deviceDir(sb: SuperBlock, heap: DmaHeap, signedChar: boolean): ReturnType<typeof kernfsDynDir> {
   const major = devMajor(heap.inode.rdev);
   const minor = devMinor(heap.inode.rdev);
@@ -55,7 +72,7 @@ function deviceDir(sb: SuperBlock, heap: DmaHeap, signedChar: boolean): ReturnTy
       case 'dev':
         return new Dentry(name, dir, textInode(sb, { mode: 0o444, ino: INO.attr + heap.minor * 2, show: () => `${major}:${minor}\n`, mayOpen: kernfsNoStore }));
       case 'uevent':
-        return new Dentry(name, dir, textInode(sb, { mode: 0o644, ino: INO.attr + 1 + heap.minor * 2, show: () => `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=dma_heap/${heap.devName}\n`, mayOpen: kernfsNoStore }));
+        return new Dentry(name, dir, textInode(sb, { mode: 0o644, ino: INO.attr + 1 + heap.minor * 2, show: () => `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=dma_heap/${heap.devName}\n`, store: ueventStore }));
       case 'subsystem':
         return new Dentry(name, dir, symlinkInode(sb, INO.device + heap.minor * 4 + 2, () => '../../../../class/dma_heap'));
     }

@@ -42,6 +42,7 @@ export interface SysfsHost extends DmaHeapSysfsHost {
   readonly sysfsStats: boolean;
   /** CONFIG_CMA_SYSFS: /sys/kernel/mm/cma exists. */
   readonly cmaSysfs: boolean;
+  readonly pageSize: number;
 }
 
 /** kernfs hashes names as C chars: signed on x86 before 6.2 (-funsigned-char from 6.2 on), unsigned on arm64. */
@@ -53,10 +54,14 @@ export class Sysfs implements SuperBlock {
   readonly type = 'sysfs';
   readonly dev = SYSFS_DEV;
   readonly root: Dentry;
+  /** An attribute's st_size is PAGE_SIZE (4096 on the referees) @kernel fs/sysfs/file.c sysfs_add_file_mode_ns */
+  readonly attrSize: number;
+  readonly textPoll = 'kernfs';
   /** The mount points: /sys/kernel/debug and /sys/fs/cgroup. */
   readonly dirs: { readonly debug: Dentry; readonly cgroup: Dentry };
 
   constructor(host: SysfsHost) {
+    this.attrSize = host.pageSize;
     const sc = kernfsSignedChar(host.profile, host.arch);
     let ino = 1;
     const root = kernfsDir('/', null, { sb: this, ino: ino++, mode: 0o555, signedChar: sc });
