@@ -6,27 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src/apps/cli/run.js';
-import type { CliIo } from '../../src/apps/cli/run.js';
+import { runCaptured } from './cli-helpers.js';
 import { parseInteger, parseSize, RAM_LIMITS, SIZE_FORMS, UsageError } from '../../src/apps/common/args.js';
 import { describeError, reportError } from '../../src/apps/common/errors.js';
 
 const MAIN = new URL('../../src/apps/cli/main.js', import.meta.url).pathname;
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (s) => out.push(s),
-    err: (s) => err.push(s),
-    write: (s) => out.push(s),
-    isTTY: false,
-    columns: () => undefined,
-    stop: () => ({ signal: AbortSignal.abort(), dispose: () => undefined }),
-  };
-  const code = await runCli(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCaptured;
 
 /** The command fails with `code`/`exit`; text: message and hint on stderr; --json: the object on stdout, stderr empty. */
 async function fails(argv: string[], exit: number, code: string, message: string, hint: string | null): Promise<void> {

@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootHeaps, lintReport, printHeaps, printLint } from '../../src/apps/cli/heaps.js';
-import { runCli } from '../../src/apps/cli/run.js';
-import type { CliIo } from '../../src/apps/cli/run.js';
+import { runCaptured } from './cli-helpers.js';
 import { withBoard } from '../../src/apps/common/machine.js';
 import type { EmulatedOptions } from '../../src/backends/emulated/index.js';
 
@@ -27,10 +26,10 @@ function missingSection(text: string): string[] {
   return lines.slice(at, end < 0 ? undefined : end);
 }
 
+/** stdout and stderr as one text, as a terminal shows them. */
 async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const io: CliIo = { out: (s) => out.push(s), err: (s) => out.push(s), write: (s) => out.push(s), isTTY: false, columns: () => undefined, stop: () => ({ signal: AbortSignal.abort(), dispose: () => undefined }) };
-  return { code: await runCli(argv, io), out: out.join('\n') };
+  const r = await runCaptured(...argv);
+  return { code: r.code, out: [r.out, r.err].filter((x) => x !== '').join('\n') };
 }
 
 test('cma= that does not fit, is misaligned, lies beyond RAM or finds no room: the heap is missing, with the log and what to do', () => {

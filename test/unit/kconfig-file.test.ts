@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { KconfigArgError, KCONFIG_HINT, kconfigFromArgs, readKconfigFile } from '../../src/apps/common/kconfig-file.js';
 import { KCONFIG_LIMITS, parseKconfigText, resolveBuild } from '../../src/kernel/kconfig.js';
-import { runCli } from '../../src/apps/cli/run.js';
-import type { CliIo } from '../../src/apps/cli/run.js';
+import { runCaptured } from './cli-helpers.js';
 import { runDoctor } from '../../src/apps/cli/doctor.js';
 import type { Check } from '../../src/apps/cli/doctor.js';
 import { emulatedDoctor, hostDoctor } from '../../src/apps/common/backend.js';
@@ -28,20 +27,7 @@ const file = (name: string, data: string | Uint8Array): string => {
 };
 const ARM_CONFIG = new URL('../../../test/fixtures/arm64-7.3/kernel.config', import.meta.url).pathname;
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (s) => out.push(s),
-    err: (s) => err.push(s),
-    write: (s) => out.push(s),
-    isTTY: false,
-    columns: () => undefined,
-    stop: () => ({ signal: AbortSignal.abort(), dispose: () => undefined }),
-  };
-  const code = await runCli(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCaptured;
 
 /** `heaps --json` with these arguments fails with exit status 2: its {code, message, hint}. */
 async function refused(...argv: string[]): Promise<{ code: string; message: string; hint: string | null }> {
