@@ -55,7 +55,8 @@ export class Devtmpfs implements SuperBlock {
       const inode: VfsInode = { ...u.inode, op: { open: (_path, flags) => u.open(flags) } };
       root.add(new Dentry('udmabuf', root.dentry, inode));
     }
-    // /dev/dma_heap lists the heaps in registration order (docs/fidelity.md, readdir-order)
+    // /dev/dma_heap lists the heaps in registration order (docs/fidelity.md, readdir-order):
+    // Linux's dcache_readdir() lists the newest node first (`reserved system` on the referees)
     this.heapDir = new TableDir('dma_heap', root.dentry, {
       sb: this, ino: DMA_HEAP_DIR_INO, mode: 0o755, missing: 'simple',
       lookupDynamic: (_dir, name) => {

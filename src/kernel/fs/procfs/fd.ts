@@ -21,9 +21,14 @@ import { nameToInt } from './util.js';
 
 const E = Errno;
 
-/** Inode numbers: fd/ and fdinfo/ of a task; a link (every fd link shares one here); an fdinfo file. */
+/**
+ * Inode numbers: fd/ and fdinfo/ of a task; the links (one per task and fd: Linux gives each
+ * link dentry its own inode, get_next_ino(), kept while the dentry is cached, so the same link
+ * looked up twice has the same number and two links differ; vfs-walk2.c); an fdinfo file.
+ * @kernel fs/proc/fd.c proc_fd_instantiate; fs/proc/base.c proc_pid_make_inode
+ */
 const FD_DIR_INO = 0xc0000;
-const FD_LINK_INO = 0x110;
+const FD_LINK_INO = 2 ** 32;
 const FDINFO_INO = 0x10000;
 
 /** What fd/ and fdinfo/ need from the kernel. */
@@ -78,7 +83,7 @@ function fdLink(sb: SuperBlock, host: ProcFdHost, dir: Dentry, task: Process, fd
   if ((f.mode & FMODE_READ) !== 0) mode |= 0o500;
   if ((f.mode & FMODE_WRITE) !== 0) mode |= 0o300;
   const inode: VfsInode = {
-    ino: FD_LINK_INO, mode, uid: task.cred.uid, gid: task.cred.gid, rdev: 0, dev: sb.dev, size: 0,
+    ino: FD_LINK_INO + task.pid * 2 ** 20 + fd, mode, uid: task.cred.uid, gid: task.cred.gid, rdev: 0, dev: sb.dev, size: 0,
     op: {
       getLink: (_d, proc) => (ptraceMayRead(proc, task) ? fileJumpTarget(host.mnts, f) : -E.EACCES),
       readlink: (_d, proc) => (ptraceMayRead(proc, task) ? f.pathName : -E.EACCES),
