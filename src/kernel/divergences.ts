@@ -353,7 +353,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'dir-nlink',
     area: 'fs/kernfs/inode.c kernfs_refresh_inode, fs/libfs.c, fs/proc/base.c pid_getattr, fs/proc/root.c proc_root_getattr',
     linux: 'A directory\'s st_nlink is 2 plus its subdirectories on sysfs, cgroup2, debugfs and devtmpfs; /proc counts its entries\' directories plus the processes, /proc/<pid> the directories of its table; /proc/sys directories say 1.',
-    emulator: 'Every directory\'s st_nlink is 1 (as /proc/sys and file systems that do not count, such as btrfs).',
-    reason: 'Most emulated directories hold a subset of Linux\'s (sysfs-subset, proc-entries), so a count of their subdirectories would be wrong anyway; find and fts do not rely on it when it is 1.',
+    emulator: 'The same rule over the emulated tree: sysfs, cgroup2, debugfs and devtmpfs directories count 2 plus their subdirectories, /proc/<pid>/fd and fdinfo 2, /proc/sys 1; so where the tree is a subset (/sys, /sys/kernel, /sys/class, /sys/fs, /sys/kernel/debug, /dev: sysfs-subset) the count is lower than Linux\'s. /proc and /proc/<pid> say 1.',
+    reason: 'The emulated tree has only the subsystems it models (sysfs-subset, proc-entries); counting directories that do not exist would contradict getdents.',
   },
 ];

@@ -11,7 +11,7 @@
 import { FMODE_VISIBLE_MASK } from '../file.js';
 import type { DmaBufCore } from '../../dma-buf/dma-buf.js';
 import type { CmaArea } from '../../mm/cma.js';
-import { dirInode, missing, TableDir, textInode } from '../libfs.js';
+import { dirInode, missing, setSubdirNlink, TableDir, textInode } from '../libfs.js';
 import { Dentry } from '../vfs.js';
 import type { SuperBlock } from '../vfs.js';
 
@@ -56,9 +56,9 @@ export class Debugfs implements SuperBlock {
   constructor(host: DebugfsHost) {
     this.cmaRanges = host.profile?.cmaDebugfsRanges === true;
     this.textPoll = host.profile?.debugfsPollAlways === true ? 'default' : 'none';
-    const root = new TableDir('/', null, { sb: this, ino: 1, mode: 0o700, missing: 'simple', order: newestFirst });
+    const root = new TableDir('/', null, { sb: this, ino: 1, mode: 0o700, missing: 'simple', order: newestFirst, subdirNlink: true });
     this.root = root.dentry;
-    const dmaBuf = root.dir('dma_buf', { ino: INO.dmaBuf, order: newestFirst });
+    const dmaBuf = root.dir('dma_buf', { ino: INO.dmaBuf, order: newestFirst, subdirNlink: true });
     dmaBuf.file('bufinfo', { mode: 0o444, ino: INO.bufinfo, show: () => bufinfoText(host.dmaBuf) });
     const areas = host.cmaAreas;
     if (host.cmaDebugfs) root.dir('cma', {
@@ -68,19 +68,21 @@ export class Debugfs implements SuperBlock {
         return i < 0 ? null : new Dentry(name, dir, this.areaDir(areas[i]!, i));
       },
       listDynamic: () => areas.map((a) => a.name),
+      subdirNlink: true,
+      dynamicSubdirs: () => areas.length,
     });
   }
 
   private areaDir(area: CmaArea, index: number): ReturnType<typeof dirInode> {
     // v6.15 makes base_pfn last (after the `ranges` directory the emulator does not have)
     const created = this.cmaRanges ? [...CMA_DEBUG_FILES.slice(1).map((f) => f.name), 'base_pfn'] : CMA_DEBUG_FILES.map((f) => f.name);
-    return dirInode(this, INO.area + index, 0o755, {
+    return setSubdirNlink(dirInode(this, INO.area + index, 0o755, {
       lookup: (dir, name) => {
         const f = CMA_DEBUG_FILES.find((x) => x.name === name);
         return f === undefined ? missing('simple', dir, name) : new Dentry(name, dir, textInode(this, { mode: 0o444, ino: INO.cmaFile, show: () => `${f.value(area)}\n` }));
       },
       iterate: () => [...created].reverse(),
-    });
+    }), () => 0);
   }
 }
 

@@ -48,6 +48,8 @@ export class Devtmpfs implements SuperBlock {
       sb: this, ino: 1, mode: 0o755, missing: 'simple',
       lookupDynamic: (_dir, name) => (name === 'dma_heap' && this.host.heaps().length > 0 ? this.heapDir.dentry : null),
       listDynamic: () => (this.host.heaps().length > 0 ? ['dma_heap'] : []),
+      subdirNlink: true,
+      dynamicSubdirs: () => (this.host.heaps().length > 0 ? 1 : 0),
     });
     this.root = root.dentry;
     if (host.udmabuf !== null) {
@@ -64,6 +66,7 @@ export class Devtmpfs implements SuperBlock {
         return heap === null || heap.dying ? null : this.node(heap);
       },
       listDynamic: () => this.host.heaps().map((h) => h.devName),
+      subdirNlink: true,
     });
   }
 

@@ -11,7 +11,7 @@ import { Errno } from '../../../uapi/errno.js';
 import type { FcntlConstants } from '../../../uapi/fcntl.js';
 import { FMODE_READ, FMODE_WRITE } from '../file.js';
 import type { File } from '../file.js';
-import { dirInode, textInode } from '../libfs.js';
+import { dirInode, setSubdirNlink, textInode } from '../libfs.js';
 import type { MountTable } from '../mount.js';
 import { fileJumpTarget } from '../namei.js';
 import type { Process } from '../process.js';
@@ -66,6 +66,8 @@ export function fdDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task: Pr
     },
     iterate: () => task.openFds().map(String),
   }, owner);
+  // a directory of the pid's table has st_nlink 2 (proc_pident_instantiate)
+  setSubdirNlink(inode, () => 0);
   // proc_fd_getattr() (v6.2): st_size counts the open fds when stat() asks
   if (host.profile?.procFdSize === true) Object.defineProperty(inode, 'size', { get: () => task.openFdCount(), enumerable: true });
   return new Dentry('fd', parent, inode);
@@ -95,7 +97,7 @@ function fdLink(sb: SuperBlock, host: ProcFdHost, dir: Dentry, task: Process, fd
 /** /proc/<pid>/fdinfo: 0555, the task's, entered only with ptrace read access to it. */
 export function fdinfoDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task: Process): Dentry {
   const owner = { uid: task.cred.uid, gid: task.cred.gid };
-  return new Dentry('fdinfo', parent, dirInode(sb, FD_DIR_INO + task.pid * 2 + 1, 0o555, {
+  return new Dentry('fdinfo', parent, setSubdirNlink(dirInode(sb, FD_DIR_INO + task.pid * 2 + 1, 0o555, {
     permission: (inode, mask, proc) => (ptraceMayRead(proc, task) ? genericPermission(inode, proc.cred, mask) : -E.EACCES),
     lookup: (dir, name) => {
       const fd = nameToInt(name);
@@ -110,7 +112,7 @@ export function fdinfoDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task
       }));
     },
     iterate: () => task.openFds().map(String),
-  }, owner));
+  }, owner), () => 0));
 }
 
 /** /proc/<pid>/fdinfo/<fd> @kernel fs/proc/fd.c seq_show */
