@@ -40,7 +40,8 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'fatal-signal': SOURCE,
   // the probe's memcg lines on every x86 referee; dma_heap.mem_accounting=1 on 7.3
   'memcg': { referees: X86, source: true },
-  'read-only-paths': { referees: ['6.1 x86-64'], source: true },
+  // vfs-walk.c: rmdir under / and /dev on all three
+  'read-only-paths': { referees: X86, source: true },
   'memfd-udmabuf': { referees: X86, source: true },
   'no-hugetlbfs': { referees: ['6.1 x86-64'], source: true },
   'seal-write-pins': SOURCE,
@@ -53,7 +54,8 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'dmem-coherent-v3': SOURCE,
   'charge-pidfd-scope': SOURCE,
   'pidfs': SOURCE,
-  'proc-entries': { referees: ['6.1 x86-64'], source: true },
+  // vfs-walk2.c: the listings of /proc and /proc/self on all three
+  'proc-entries': { referees: X86, source: true },
   'swiotlb-simplified': SOURCE,
   'iova-allocator': SOURCE,
   'cache-model': SOURCE,
@@ -73,4 +75,10 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'no-record-locks': { referees: X86, source: true },
   // unix-socket.c: the stream socket pair on all three; the other types from the source
   'af-unix-stream-only': { referees: X86, source: true },
+  // test/oracle/issue-11/vfs-walk.c and vfs-walk2.c: the listings of /sys, /dev and debugfs on all three
+  'sysfs-subset': { referees: X86, source: true },
+  // vfs-walk.c: ls /dev/dma_heap on all three
+  'readdir-order': { referees: X86, source: true },
+  // vfs-walk.c: stat of /proc, /sys, /dev, debugfs and cgroup2 directories on all three
+  'dir-nlink': { referees: X86, source: true },
 };

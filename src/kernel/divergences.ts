@@ -241,14 +241,14 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'pidfs',
     area: 'fs/pidfs.c',
     linux: 'Mount id, device and inode numbers depend on boot; pidfds answer PIDFD_GET_INFO and other ioctls.',
-    emulator: 'Mount id 16, st_dev 0:13, inode 0x300000 + pid, mode 0600 without type bits; pidfds have poll and fdinfo only (no ioctls).',
+    emulator: 'Mount id 16, st_dev 0:13, inode 0x300000 + pid, mode 0600 (anon_inode) or, from 6.9, 0700 (pidfs) without type bits, as Linux; pidfds have poll and fdinfo only (no ioctls).',
     reason: 'charge_pid_fd only needs to resolve a pidfd to its process.',
   },
   {
     id: 'proc-entries',
     area: 'fs/proc/root.c, fs/proc/base.c',
     linux: '/proc and /proc/<pid> list many entries; comm is writable by the task itself.',
-    emulator: '/proc lists meminfo, self, sys and the pids; /proc/<pid> lists comm, fd, fdinfo, maps, oom_score, oom_score_adj, pagemap and status; comm is read-only; status has only Name, Tgid, Pid, Uid, Gid, VmSize, VmRSS, RssAnon, RssFile and RssShmem. Every task has one uid and one gid and is dumpable (there is no setuid exec or PR_SET_DUMPABLE), so its /proc/<pid> entries always belong to its uid and gid, and ptrace read access (what fd links, fdinfo, maps and pagemap need) is root, the task itself, or the same uid and gid, as Linux decides it for such a task.',
+    emulator: '/proc lists meminfo, cmdline, config.gz (CONFIG_IKCONFIG_PROC), self, sys and the pids (/proc/sys only kernel/osrelease; no mountinfo); /proc/<pid> lists comm, fd, fdinfo, maps, oom_score, oom_score_adj, pagemap and status; comm is read-only; status has only Name, Tgid, Pid, Uid, Gid, VmSize, VmRSS, RssAnon, RssFile and RssShmem. Every task has one uid and one gid and is dumpable (there is no setuid exec or PR_SET_DUMPABLE), so its /proc/<pid> entries always belong to its uid and gid, and ptrace read access (what fd links, fdinfo, maps and pagemap need) is root, the task itself, or the same uid and gid, as Linux decides it for such a task.',
     reason: 'These are what the accounting tools read; the permission model is Linux\'s for the credentials the emulator has.',
   },
   {
@@ -334,5 +334,26 @@ export const DIVERGENCES: readonly Divergence[] = [
     linux: 'A load from never-written private anonymous memory maps the shared zero page; /proc/<pid>/pagemap shows it present with the zero page\'s PFN (to CAP_SYS_ADMIN).',
     emulator: 'The zero page is mapped (pagemap shows it present, the RSS does not count it, a store replaces it) but its pagemap entry carries PFN 0.',
     reason: 'The emulated zero page is not a frame of the buddy allocator; no caller can do anything with its PFN.',
+  },
+  {
+    id: 'sysfs-subset',
+    area: 'fs/sysfs, fs/kernfs/dir.c, fs/debugfs, drivers/base/devtmpfs.c',
+    linux: '/sys, /sys/kernel, /sys/class, /sys/devices/virtual, /sys/fs, /sys/module, debugfs and /dev hold an entry for every subsystem, driver and device of the build (/dev/tty*, /sys/class/tty, /sys/kernel/debug/sched, ...); a CMA area\'s debugfs directory has alloc, free and bitmap too (and `ranges` from the multi-range series).',
+    emulator: 'Only the entries of the modelled subsystems exist: the dma_heap class and devices, the CMA areas (sysfs and debugfs, without alloc, free, bitmap and ranges), dma_buf/bufinfo and buffers, cgroup2, /dev/dma_heap and /dev/udmabuf; the module directories the heaps\' parameters need. Those there are listed in the order the referees list them (kernfs: its name-hash order; debugfs and devtmpfs: the newest first).',
+    reason: 'The rest belongs to drivers the emulator does not have; nothing a heap user reads is left out.',
+  },
+  {
+    id: 'readdir-order',
+    area: 'fs/libfs.c dcache_readdir, drivers/base/devtmpfs.c',
+    linux: 'devtmpfs lists a directory\'s newest entry first, so /dev/dma_heap lists the heaps in the reverse of their registration order (`reserved system` on 6.1 and 6.12, `reserved default_cma_region system` on 7.3). User space that reads the directory through Node\'s readdir sees the names sorted (libuv\'s scandir sorts them).',
+    emulator: '/dev/dma_heap lists the heaps in registration order (`system` first); /dev itself lists the newest first as Linux.',
+    reason: 'The emulated backend lists heaps from this directory, and every heap listing of the library, the CLI and the docs shows them in registration order; turning it over is a one-line change in devtmpfs.ts left to a decision on the API\'s heap order.',
+  },
+  {
+    id: 'dir-nlink',
+    area: 'fs/kernfs/inode.c kernfs_refresh_inode, fs/libfs.c, fs/proc/base.c pid_getattr, fs/proc/root.c proc_root_getattr',
+    linux: 'A directory\'s st_nlink is 2 plus its subdirectories on sysfs, cgroup2, debugfs and devtmpfs; /proc counts its entries\' directories plus the processes, /proc/<pid> the directories of its table; /proc/sys directories say 1.',
+    emulator: 'The same rule over the emulated tree: sysfs, cgroup2, debugfs and devtmpfs directories count 2 plus their subdirectories, /proc/<pid>/fd and fdinfo 2, /proc/sys 1; so where the tree is a subset (/sys, /sys/kernel, /sys/class, /sys/fs, /sys/kernel/debug, /dev: sysfs-subset) the count is lower than Linux\'s. /proc and /proc/<pid> say 1.',
+    reason: 'The emulated tree has only the subsystems it models (sysfs-subset, proc-entries); counting directories that do not exist would contradict getdents.',
   },
 ];

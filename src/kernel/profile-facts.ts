@@ -80,6 +80,7 @@ export const PROFILE_FACTS: Readonly<Record<FactName, FactSource>> = {
   fcntlQueries: { referees: X86, source: 'v6.10 F_DUPFD_QUERY, v6.12 F_CREATED_QUERY, fs/fcntl.c (fd-generic.c: EINVAL on 6.1, answered on 6.12 and 7.3)' },
   setleaseNeedsOp: { referees: X86, source: 'v6.19 fs/locks.c kernel_setlease without ->setlease (fd-generic.c: EINVAL on procfs, sysfs, debugfs and cgroup2 on 7.3; taken on 6.1 and 6.12; the version from the kernel history)' },
   debugfsPollAlways: { referees: X86, source: 'v6.14 fs/debugfs/file.c full proxy fops (fd-generic.c: epoll takes bufinfo on 7.3, EPERM on 6.1 and 6.12; the version from the kernel history)' },
+  cmaDebugfsRanges: { referees: X86, source: 'mm/cma_debug.c cma_debugfs_add_one with the multi-range CMA series (~v6.15): base_pfn made after maxchunk and `ranges` (vfs-walk.c: listed after count on 6.1 and 6.12, first on 7.3; placed with the 6.17+ profiles, the release not confirmed)' },
 };
 
 /** What settled a profile's value of a fact: its referees that show it, or the source read. */

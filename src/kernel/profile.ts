@@ -149,6 +149,13 @@ export interface Profile {
    * and 6.12: EPERM). Version from the kernel's history.
    */
   readonly debugfsPollAlways: boolean;
+  /**
+   * ~v6.15 (the multi-range CMA series, "mm/cma: support multiple contiguous ranges"): cma_debugfs_add_one()
+   * makes base_pfn (and bitmap) after maxchunk and the new `ranges` directory, so getdents
+   * (newest first) lists base_pfn before maxchunk (7.3 oracle, vfs-walk.c; 6.1 and 6.12 list it
+   * after count). The release is not confirmed; set for the 6.17+ profiles.
+   */
+  readonly cmaDebugfsRanges: boolean;
 }
 
 const base = {
@@ -185,6 +192,7 @@ const base = {
   fcntlQueries: false,
   setleaseNeedsOp: false,
   debugfsPollAlways: false,
+  cmaDebugfsRanges: false,
 } as const;
 
 /** What 6.12 changed against `base` (the 6.12.118 referee, where it could see it). */
@@ -193,7 +201,7 @@ const v612 = { cmaMmapPfn: true, cmaSysfsReleasePages: true, pidfdThread: true, 
 const v617 = {
   ...v612, defaultCmaHeapName: 'default_cma_region', dmemCgroup: true, pidfdSelf: true, writeBeginBeforeFault: true,
   fmodeNoNotify: true, cmaSysfsPageCounts: true, cmaOversizeCountsFail: true,
-  guardRegions: 'file', mremapMultiVma: true, mergeIntoNoAnonVma: true, debugfsPollAlways: true,
+  guardRegions: 'file', mremapMultiVma: true, mergeIntoNoAnonVma: true, debugfsPollAlways: true, cmaDebugfsRanges: true,
 } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {

@@ -15,7 +15,7 @@ import type { Process } from './process.js';
 import { seqFops, seqPriv } from './seq-file.js';
 import type { TextPoll } from './seq-file.js';
 import type { SeqShow } from './seq-file.js';
-import { byteLength, Dentry, dPath, NAME_MAX, S_IFDIR, S_IFLNK, S_IFREG } from './vfs.js';
+import { byteLength, Dentry, dPath, isDirInode, NAME_MAX, S_IFDIR, S_IFLNK, S_IFREG } from './vfs.js';
 import type { InodeOperations, SuperBlock, VfsInode, VfsPath } from './vfs.js';
 
 const E = Errno;
@@ -46,6 +46,22 @@ export interface DirSpec {
   /** Other operations of the directory (permission, mkdir, rmdir). */
   readonly op?: Omit<InodeOperations, 'lookup' | 'iterate' | 'open'>;
   readonly immutable?: boolean;
+  /**
+   * st_nlink is 2 plus the subdirectories (kernfs, debugfs, devtmpfs): those of the table and
+   * `dynamicSubdirs()` computed ones. Without it st_nlink is 1.
+   */
+  readonly subdirNlink?: boolean;
+  readonly dynamicSubdirs?: () => number;
+}
+
+/**
+ * st_nlink of a directory that counts its subdirectories: 2 (itself and `.`) plus one `..` of
+ * each subdirectory, computed when stat asks.
+ * @kernel fs/kernfs/inode.c kernfs_refresh_inode; fs/libfs.c simple_mkdir's inc_nlink (debugfs, devtmpfs)
+ */
+export function setSubdirNlink(inode: VfsInode, subdirs: () => number): VfsInode {
+  Object.defineProperty(inode, 'nlink', { get: () => 2 + subdirs(), enumerable: true });
+  return inode;
 }
 
 /**
@@ -66,6 +82,13 @@ export class TableDir {
     };
     this.inode = { ino: spec.ino, mode: S_IFDIR | spec.mode, uid: spec.uid ?? 0, gid: spec.gid ?? 0, rdev: 0, dev: spec.sb.dev, size: 0, op, immutable: spec.immutable };
     this.dentry = new Dentry(name, parent, this.inode);
+    if (spec.subdirNlink === true) {
+      setSubdirNlink(this.inode, () => {
+        let n = spec.dynamicSubdirs?.() ?? 0;
+        for (const d of this.table.values()) if (d.inode !== null && isDirInode(d.inode)) n++;
+        return n;
+      });
+    }
   }
 
   get sb(): SuperBlock {

@@ -305,8 +305,11 @@ export class Process {
     if (target === null || !target.alive) return -E.ESRCH;
     if (this.reserveCheck() < 0) return -E.EMFILE;
     const fflags = fc.O_RDWR | (flags & (fc.O_NONBLOCK | fc.O_EXCL));
+    // no type bits; an anon_inode's mode is 0600, a pidfs inode's 0700 (v6.9, pidfs_init_inode's S_IRWXU;
+    // the 6.12 and 7.3 referees' fstat of a pidfd reopened through /proc/self/fd, vfs-walk.c)
+    // @kernel fs/anon_inodes.c alloc_anon_inode; fs/pidfs.c pidfs_init_inode
     const inode: VfsInode = {
-      ino: PIDFS_INO_BASE + target.pid, mode: 0o600, uid: target.cred.uid, gid: target.cred.gid, rdev: 0, dev: PIDFS_DEV, size: 0,
+      ino: PIDFS_INO_BASE + target.pid, mode: this.host.pidfdThread === true ? 0o700 : 0o600, uid: target.cred.uid, gid: target.cred.gid, rdev: 0, dev: PIDFS_DEV, size: 0,
       // pidfs (v6.9) gives its inodes file operations: /proc/<pid>/fd/<n> opens another pidfd of
       // the same process (6.12 and 7.3 oracles); an anon_inode before it cannot be opened (ENXIO)
       op: this.host.pidfdThread === true ? { open: (_at, oflags) => new File(PIDFD_FOPS, inode, oflags, openFmode(oflags) | FMODE_OPENED, 'anon_inode:[pidfd]', PIDFS_MNT_ID, target) } : {},

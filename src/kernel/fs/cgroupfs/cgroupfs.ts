@@ -11,7 +11,7 @@ import { Errno } from '../../../uapi/errno.js';
 import { CGROUP_INO_BASE } from '../../cgroup/cgroup.js';
 import type { Cgroup, CgroupFs } from '../../cgroup/cgroup.js';
 import { kernfsOrder } from '../kernfs.js';
-import { dirInode, missing, textInode } from '../libfs.js';
+import { dirInode, missing, setSubdirNlink, textInode } from '../libfs.js';
 import { Dentry } from '../vfs.js';
 import type { SuperBlock, VfsInode } from '../vfs.js';
 
@@ -33,7 +33,8 @@ export class Cgroup2Fs implements SuperBlock {
   private dirInode(cg: Cgroup): VfsInode {
     const cgroups = this.cgroups;
     // the root is 0555 (kernfs_create_root); a child has the mode mkdir gave it
-    return dirInode(this, CGROUP_INO_BASE + cg.id * 16, cg.isRoot ? 0o555 : cg.mode, {
+    // st_nlink: 2 + the child cgroups (kernfs_refresh_inode)
+    return setSubdirNlink(dirInode(this, CGROUP_INO_BASE + cg.id * 16, cg.isRoot ? 0o555 : cg.mode, {
       lookup: (dir, name) => {
         const child = cg.children.get(name);
         if (child !== undefined) return new Dentry(name, dir, this.dirInode(child));
@@ -47,6 +48,6 @@ export class Cgroup2Fs implements SuperBlock {
         const child = cg.children.get(victim.name);
         return child === undefined ? -Errno.ENOENT : cgroups.rmdir(child);
       },
-    });
+    }), () => cg.children.size);
   }
 }

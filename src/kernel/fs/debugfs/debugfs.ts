@@ -11,7 +11,7 @@
 import { FMODE_VISIBLE_MASK } from '../file.js';
 import type { DmaBufCore } from '../../dma-buf/dma-buf.js';
 import type { CmaArea } from '../../mm/cma.js';
-import { dirInode, missing, TableDir, textInode } from '../libfs.js';
+import { dirInode, missing, setSubdirNlink, TableDir, textInode } from '../libfs.js';
 import { Dentry } from '../vfs.js';
 import type { SuperBlock } from '../vfs.js';
 
@@ -23,8 +23,8 @@ export interface DebugfsHost {
   readonly cmaAreas: readonly CmaArea[];
   /** CONFIG_CMA_DEBUGFS: cma/ exists. */
   readonly cmaDebugfs: boolean;
-  /** v6.14: every debugfs file answers poll through the full proxy. */
-  readonly profile?: { readonly debugfsPollAlways: boolean };
+  /** v6.14: every debugfs file answers poll through the full proxy; v6.15: base_pfn made after maxchunk. */
+  readonly profile?: { readonly debugfsPollAlways: boolean; readonly cmaDebugfsRanges?: boolean };
 }
 
 /** The files of a CMA area's directory, in the order cma_debugfs_add_one() creates them (the emulator has these). */
@@ -51,11 +51,14 @@ export class Debugfs implements SuperBlock {
   /** Before v6.14 the proxy has a poll only when the file's own fops do (none here): epoll says EPERM. */
   readonly textPoll: 'none' | 'default';
 
+  private readonly cmaRanges: boolean;
+
   constructor(host: DebugfsHost) {
+    this.cmaRanges = host.profile?.cmaDebugfsRanges === true;
     this.textPoll = host.profile?.debugfsPollAlways === true ? 'default' : 'none';
-    const root = new TableDir('/', null, { sb: this, ino: 1, mode: 0o700, missing: 'simple', order: newestFirst });
+    const root = new TableDir('/', null, { sb: this, ino: 1, mode: 0o700, missing: 'simple', order: newestFirst, subdirNlink: true });
     this.root = root.dentry;
-    const dmaBuf = root.dir('dma_buf', { ino: INO.dmaBuf, order: newestFirst });
+    const dmaBuf = root.dir('dma_buf', { ino: INO.dmaBuf, order: newestFirst, subdirNlink: true });
     dmaBuf.file('bufinfo', { mode: 0o444, ino: INO.bufinfo, show: () => bufinfoText(host.dmaBuf) });
     const areas = host.cmaAreas;
     if (host.cmaDebugfs) root.dir('cma', {
@@ -65,17 +68,21 @@ export class Debugfs implements SuperBlock {
         return i < 0 ? null : new Dentry(name, dir, this.areaDir(areas[i]!, i));
       },
       listDynamic: () => areas.map((a) => a.name),
+      subdirNlink: true,
+      dynamicSubdirs: () => areas.length,
     });
   }
 
   private areaDir(area: CmaArea, index: number): ReturnType<typeof dirInode> {
-    return dirInode(this, INO.area + index, 0o755, {
+    // v6.15 makes base_pfn last (after the `ranges` directory the emulator does not have)
+    const created = this.cmaRanges ? [...CMA_DEBUG_FILES.slice(1).map((f) => f.name), 'base_pfn'] : CMA_DEBUG_FILES.map((f) => f.name);
+    return setSubdirNlink(dirInode(this, INO.area + index, 0o755, {
       lookup: (dir, name) => {
         const f = CMA_DEBUG_FILES.find((x) => x.name === name);
         return f === undefined ? missing('simple', dir, name) : new Dentry(name, dir, textInode(this, { mode: 0o444, ino: INO.cmaFile, show: () => `${f.value(area)}\n` }));
       },
-      iterate: () => CMA_DEBUG_FILES.map((f) => f.name).reverse(),
-    });
+      iterate: () => [...created].reverse(),
+    }), () => 0);
   }
 }
 

@@ -48,6 +48,8 @@ export class Devtmpfs implements SuperBlock {
       sb: this, ino: 1, mode: 0o755, missing: 'simple',
       lookupDynamic: (_dir, name) => (name === 'dma_heap' && this.host.heaps().length > 0 ? this.heapDir.dentry : null),
       listDynamic: () => (this.host.heaps().length > 0 ? ['dma_heap'] : []),
+      subdirNlink: true,
+      dynamicSubdirs: () => (this.host.heaps().length > 0 ? 1 : 0),
     });
     this.root = root.dentry;
     if (host.udmabuf !== null) {
@@ -55,7 +57,8 @@ export class Devtmpfs implements SuperBlock {
       const inode: VfsInode = { ...u.inode, op: { open: (_path, flags) => u.open(flags) } };
       root.add(new Dentry('udmabuf', root.dentry, inode));
     }
-    // /dev/dma_heap lists the heaps in registration order (docs/fidelity.md, readdir-order)
+    // /dev/dma_heap lists the heaps in registration order (docs/fidelity.md, readdir-order):
+    // Linux's dcache_readdir() lists the newest node first (`reserved system` on the referees)
     this.heapDir = new TableDir('dma_heap', root.dentry, {
       sb: this, ino: DMA_HEAP_DIR_INO, mode: 0o755, missing: 'simple',
       lookupDynamic: (_dir, name) => {
@@ -63,6 +66,7 @@ export class Devtmpfs implements SuperBlock {
         return heap === null || heap.dying ? null : this.node(heap);
       },
       listDynamic: () => this.host.heaps().map((h) => h.devName),
+      subdirNlink: true,
     });
   }
 

@@ -11,7 +11,7 @@ import { Errno } from '../../../uapi/errno.js';
 import type { FcntlConstants } from '../../../uapi/fcntl.js';
 import { FMODE_READ, FMODE_WRITE } from '../file.js';
 import type { File } from '../file.js';
-import { dirInode, textInode } from '../libfs.js';
+import { dirInode, setSubdirNlink, textInode } from '../libfs.js';
 import type { MountTable } from '../mount.js';
 import { fileJumpTarget } from '../namei.js';
 import type { Process } from '../process.js';
@@ -21,9 +21,14 @@ import { nameToInt } from './util.js';
 
 const E = Errno;
 
-/** Inode numbers: fd/ and fdinfo/ of a task; a link (every fd link shares one here); an fdinfo file. */
+/**
+ * Inode numbers: fd/ and fdinfo/ of a task; the links (one per task and fd: Linux gives each
+ * link dentry its own inode, get_next_ino(), kept while the dentry is cached, so the same link
+ * looked up twice has the same number and two links differ; vfs-walk2.c); an fdinfo file.
+ * @kernel fs/proc/fd.c proc_fd_instantiate; fs/proc/base.c proc_pid_make_inode
+ */
 const FD_DIR_INO = 0xc0000;
-const FD_LINK_INO = 0x110;
+const FD_LINK_INO = 2 ** 32;
 const FDINFO_INO = 0x10000;
 
 /** What fd/ and fdinfo/ need from the kernel. */
@@ -61,6 +66,8 @@ export function fdDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task: Pr
     },
     iterate: () => task.openFds().map(String),
   }, owner);
+  // a directory of the pid's table has st_nlink 2 (proc_pident_instantiate)
+  setSubdirNlink(inode, () => 0);
   // proc_fd_getattr() (v6.2): st_size counts the open fds when stat() asks
   if (host.profile?.procFdSize === true) Object.defineProperty(inode, 'size', { get: () => task.openFdCount(), enumerable: true });
   return new Dentry('fd', parent, inode);
@@ -78,7 +85,7 @@ function fdLink(sb: SuperBlock, host: ProcFdHost, dir: Dentry, task: Process, fd
   if ((f.mode & FMODE_READ) !== 0) mode |= 0o500;
   if ((f.mode & FMODE_WRITE) !== 0) mode |= 0o300;
   const inode: VfsInode = {
-    ino: FD_LINK_INO, mode, uid: task.cred.uid, gid: task.cred.gid, rdev: 0, dev: sb.dev, size: 0,
+    ino: FD_LINK_INO + task.pid * 2 ** 20 + fd, mode, uid: task.cred.uid, gid: task.cred.gid, rdev: 0, dev: sb.dev, size: 0,
     op: {
       getLink: (_d, proc) => (ptraceMayRead(proc, task) ? fileJumpTarget(host.mnts, f) : -E.EACCES),
       readlink: (_d, proc) => (ptraceMayRead(proc, task) ? f.pathName : -E.EACCES),
@@ -90,7 +97,7 @@ function fdLink(sb: SuperBlock, host: ProcFdHost, dir: Dentry, task: Process, fd
 /** /proc/<pid>/fdinfo: 0555, the task's, entered only with ptrace read access to it. */
 export function fdinfoDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task: Process): Dentry {
   const owner = { uid: task.cred.uid, gid: task.cred.gid };
-  return new Dentry('fdinfo', parent, dirInode(sb, FD_DIR_INO + task.pid * 2 + 1, 0o555, {
+  return new Dentry('fdinfo', parent, setSubdirNlink(dirInode(sb, FD_DIR_INO + task.pid * 2 + 1, 0o555, {
     permission: (inode, mask, proc) => (ptraceMayRead(proc, task) ? genericPermission(inode, proc.cred, mask) : -E.EACCES),
     lookup: (dir, name) => {
       const fd = nameToInt(name);
@@ -105,7 +112,7 @@ export function fdinfoDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task
       }));
     },
     iterate: () => task.openFds().map(String),
-  }, owner));
+  }, owner), () => 0));
 }
 
 /** /proc/<pid>/fdinfo/<fd> @kernel fs/proc/fd.c seq_show */

@@ -32,8 +32,8 @@ export interface ProcfsHost extends ProcTaskHost, MeminfoFacts {
   readonly cmdline: string;
 }
 
-/** Inode numbers of the fixed entries (the `self` link's is 0x110 too, as every fd link's). */
-const INO = { osrelease: 0x30001, meminfo: 0x30002, cmdline: 0x30003, configGz: 0x30004, sys: 0x30010, sysKernel: 0x30011, self: 0x110 } as const;
+/** Inode numbers of the fixed entries (the `self` link has its own, proc_alloc_inum() in proc_setup_self). */
+const INO = { osrelease: 0x30001, meminfo: 0x30002, cmdline: 0x30003, configGz: 0x30004, self: 0x30005, sys: 0x30010, sysKernel: 0x30011 } as const;
 
 /** proc_match() order: shorter names first, then by bytes. */
 function pdeOrder(names: readonly string[]): string[] {

@@ -37,8 +37,9 @@ export function cmaSysfs(sb: SuperBlock, profile: Profile, areas: readonly CmaAr
       return new Dentry(name, dir, kernfsDynDir(sb, INO.dir + i, () => attrs.map((a) => a.name), (d, n) => {
         const attr = attrs.find((a) => a.name === n);
         return attr === undefined ? null : new Dentry(n, d, textInode(sb, { mode: 0o444, ino: INO.attr, show: () => `${attr.value(area)}\n`, mayOpen: kernfsNoStore }));
-      }, signedChar));
+      }, signedChar, () => 0));
     },
     listDynamic: () => areas.map((a) => a.name),
+    dynamicSubdirs: () => areas.length,
   });
 }

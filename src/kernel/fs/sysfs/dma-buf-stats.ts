@@ -23,6 +23,7 @@ export function dmaBufSysfsStats(sb: SuperBlock, dmaBuf: DmaBufCore, kernelDir: 
       return buf === null ? null : new Dentry(name, dir, bufferDir(sb, buf, signedChar));
     },
     listDynamic: () => [...dmaBuf.list].map((b) => String(b.ino)),
+    dynamicSubdirs: () => [...dmaBuf.list].length,
   });
 }
 
@@ -31,5 +32,5 @@ function bufferDir(sb: SuperBlock, buf: DmaBuf, signedChar: boolean): ReturnType
     if (name !== 'size' && name !== 'exporter_name') return null;
     const show = name === 'size' ? () => `${buf.size}\n` : () => `${buf.expName}\n`;
     return new Dentry(name, dir, textInode(sb, { mode: 0o444, ino: INO.attr + buf.ino, show, mayOpen: kernfsNoStore }));
-  }, signedChar);
+  }, signedChar, () => 0);
 }

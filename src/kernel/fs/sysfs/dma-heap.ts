@@ -44,6 +44,7 @@ export function dmaHeapSysfs(sb: SuperBlock, host: DmaHeapSysfsHost, classDir: T
       return h === null ? null : new Dentry(name, dir, deviceDir(sb, h, signedChar));
     },
     listDynamic: names,
+    dynamicSubdirs: () => host.heaps().length,
   });
 }
 
@@ -77,7 +78,7 @@ function deviceDir(sb: SuperBlock, heap: DmaHeap, signedChar: boolean): ReturnTy
         return new Dentry(name, dir, symlinkInode(sb, INO.device + heap.minor * 4 + 2, () => '../../../../class/dma_heap'));
     }
     return null;
-  }, signedChar);
+  }, signedChar, () => 0);
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { Errno } from '../../../uapi/errno.js';
 import { kernfsOrder } from '../kernfs.js';
-import { dirInode, missing, TableDir } from '../libfs.js';
+import { dirInode, missing, setSubdirNlink, TableDir } from '../libfs.js';
 import type { DirSpec } from '../libfs.js';
 import type { Dentry, SuperBlock, VfsInode } from '../vfs.js';
 
@@ -21,6 +21,7 @@ export const KERNFS_NO_SYSCALL_OPS = { mkdir: () => -E.EPERM, rmdir: () => -E.EP
 export function kernfsDir(name: string, parent: Dentry | null, spec: Omit<DirSpec, 'missing' | 'order'> & { readonly signedChar: boolean }): TableDir {
   return new TableDir(name, parent, {
     op: KERNFS_NO_SYSCALL_OPS,
+    subdirNlink: true,
     ...spec,
     missing: 'negative',
     order: (table, dynamic) => kernfsOrder([...table, ...dynamic], spec.signedChar),
@@ -38,10 +39,12 @@ export function kernfsSubdir(parent: TableDir, name: string, ino: number, signed
  * The inode of a kernfs directory made at lookup time (for a live object: a heap, a buffer, a
  * CMA area, a device tree node): its entries are `names`, each made by `entry`.
  */
-export function kernfsDynDir(sb: SuperBlock, ino: number, names: () => readonly string[], entry: (dir: Dentry, name: string) => Dentry | null, signedChar: boolean): VfsInode {
-  return dirInode(sb, ino, 0o755, {
+export function kernfsDynDir(sb: SuperBlock, ino: number, names: () => readonly string[], entry: (dir: Dentry, name: string) => Dentry | null, signedChar: boolean, subdirs?: () => number): VfsInode {
+  const inode = dirInode(sb, ino, 0o755, {
     ...KERNFS_NO_SYSCALL_OPS,
     lookup: (dir, name) => entry(dir, name) ?? missing('negative', dir, name),
     iterate: () => kernfsOrder(names(), signedChar),
   });
+  // st_nlink: 2 + subdirectories (kernfs_refresh_inode), where the caller counts them
+  return subdirs === undefined ? inode : setSubdirNlink(inode, subdirs);
 }
