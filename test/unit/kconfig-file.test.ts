@@ -16,7 +16,7 @@ import type { CliIo } from '../../src/apps/cli/run.js';
 import { runDoctor } from '../../src/apps/cli/doctor.js';
 import type { Check } from '../../src/apps/cli/doctor.js';
 import { emulatedDoctor, hostDoctor } from '../../src/apps/common/backend.js';
-import { createEmulatedTarget } from '../../src/backends/emulated/index.js';
+import { bootKernel, createEmulatedTarget } from '../../src/backends/emulated/index.js';
 import type { EmulatedOptions } from '../../src/backends/emulated/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmaheap-kconfig-'));
@@ -149,7 +149,8 @@ test('CLI: an option overrides the file, and heaps follow (CMA heap gone, defaul
   assert.deepEqual(await heapNames('--kconfig', p, '--kconfig', 'DMABUF_HEAPS_CMA=n'), ['system']);
   assert.deepEqual(await heapNames('--kconfig', p, '--kconfig', 'CMA_SIZE_MBYTES=0'), ['system']);
   const r = await run('heaps', '--backend', 'emulated', '--profile', '6.12', '--cmdline', '', '--kconfig', p, '--kconfig', 'CMA_SIZE_MBYTES=16');
-  assert.match(r.out, /^reserved +cma +cma= area @0x7f000000 16 MiB reusable /m);
+  // the default 2 GiB QEMU pc: a 16 MiB area ends where cma=64M's does on the referees (0x7bc00000 + 64 MiB = 0x7fc00000)
+  assert.match(r.out, /^reserved +cma +cma= area @0x7ec00000 16 MiB reusable /m);
 });
 
 // ---- doctor reads the kernel's /proc/config.gz ------------------------------------------------
@@ -261,4 +262,8 @@ test('the referees\' own .config files read, name their machine, and give the re
     assert.equal(r.code, 0, r.out);
     assert.deepEqual((JSON.parse(r.out) as { heaps: { name: string }[] }).heaps.map((h) => h.name).sort(), ['reserved', 'system'], v);
   }
+  // the 6.1 referee with ORACLE_CMA=4G (2 GiB, RAM to 0x7ffe0000, 4 MiB pageblocks): "cma: Size
+  // (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)"
+  const big = bootKernel({ profile: '6.1', ramBytes: 2 * 1024 ** 3, cmdline: 'cma=4G', kconfig: readFileSync(`${ORACLE}kernel-6.1.config`, 'latin1') });
+  assert.ok(big.dmesg.includes('cma: Size (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)'), big.dmesg.join('\n'));
 });

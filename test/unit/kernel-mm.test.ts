@@ -158,7 +158,10 @@ test('vm.max_map_count: 65530 mappings and one more, then ENOMEM, and a munmap t
 test('the overcommit heuristic (vm.overcommit_memory = 0): only one mapping larger than RAM is refused, as on the oracle', () => {
   const { k, p } = boot();
   const total = meminfo(k, 'MemTotal') * K;
-  assert.equal(total, 2080768 * K);
+  // the default 2 GiB QEMU pc: its e820's 523647 usable pages less the 3999 in the kernel image's
+  // first 16 MiB; the 6.1 referee shows 2049236 kB (head -1 /proc/meminfo), less its mem_map and
+  // other early allocations (not modelled: docs/fidelity.md, ram-layout)
+  assert.equal(total, 2078592 * K);
   const ok = (len: number, prot: number, flags: number): boolean => {
     const a = anon(p, len, prot, flags);
     if (a < 0) return false;
