@@ -128,7 +128,7 @@ test('CLI: a bad file, a bad option and a wrong architecture are exit status 2 w
 });
 
 test('CLI: --loader refusals say what a loader is', async () => {
-  const hint = 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; qemu-pc: the x86-64 referees\' QEMU pc, without a board; none) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000';
+  const hint = 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; qemu-pc: the x86-64 referees\' QEMU pc, without a board, the x86-64 default there; none: no loader, one bank of RAM without a board) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000';
   assert.deepEqual(await refused('--arch', 'arm64', '--loader', 'grub'), { code: 'usage', message: "--loader: 'grub' is not a loader preset (qemu-virt, qemu-pc, none) or an item (image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR])", hint });
   assert.deepEqual(await refused('--arch', 'arm64', '--loader', 'qemu-virt,none'), { code: 'usage', message: "--loader: 'qemu-virt,none' names two presets", hint });
   assert.deepEqual(await refused('--arch', 'arm64', '--loader', 'image=1M,image=2M'), { code: 'usage', message: "--loader: 'image=1M,image=2M' gives image twice", hint });
