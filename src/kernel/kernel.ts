@@ -286,9 +286,10 @@ export class Kernel implements ProcessHost, KernelServices {
 
     // RAM, /memreserve/, reserved-memory regions, their handlers and the default CMA area, in the
     // kernel's boot order (drivers/of/fdt.c, drivers/of/of_reserved_mem.c,
-    // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image sits at
-    // the start of RAM; with one, where the loader put it is `config.loader` (none by default:
-    // docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
+    // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image keeps the
+    // first 16 MiB of RAM (unless the loader places it), and x86-64 RAM is the QEMU pc's e820 map
+    // unless another loader is given; with a board, where the loader put the image is
+    // `config.loader` (none by default: docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
     // unflattened tree before the default CMA area (of/boot-layout.ts).
     // An x86-64 machine without a board is the x86 referees' QEMU pc unless a loader is given.
     const loader: LoaderConfig | undefined = config.loader ?? (this.board === null && this.arch === 'x86_64' ? { preset: 'qemu-pc' } : undefined);
