@@ -262,8 +262,10 @@ test('the referees\' own .config files read, name their machine, and give the re
     assert.equal(r.code, 0, r.out);
     assert.deepEqual((JSON.parse(r.out) as { heaps: { name: string }[] }).heaps.map((h) => h.name).sort(), ['reserved', 'system'], v);
   }
-  // the 6.1 referee with ORACLE_CMA=4G (2 GiB, RAM to 0x7ffe0000, 4 MiB pageblocks): "cma: Size
-  // (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)"
-  const big = bootKernel({ profile: '6.1', ramBytes: 2 * 1024 ** 3, cmdline: 'cma=4G', kconfig: readFileSync(`${ORACLE}kernel-6.1.config`, 'latin1') });
-  assert.ok(big.dmesg.includes('cma: Size (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)'), big.dmesg.join('\n'));
+  // the 6.1 and 7.3 referees with ORACLE_CMA=4G (2 GiB, RAM to 0x7ffe0000, 4 MiB pageblocks): "cma:
+  // Size (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)"
+  for (const v of ['6.1', '7.3'] as const) {
+    const big = bootKernel({ profile: v, ramBytes: 2 * 1024 ** 3, cmdline: 'cma=4G', kconfig: readFileSync(`${ORACLE}kernel-${v}.config`, 'latin1') });
+    assert.ok(big.dmesg.includes('cma: Size (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)'), `${v}: ${big.dmesg.join('\n')}`);
+  }
 });
