@@ -94,7 +94,9 @@ export interface KernelConfig {
   /**
    * How the boot loader laid out the kernel image, initrd and DTB (of/boot-layout.ts
    * LoaderConfig; `{ preset: 'qemu-virt' }` is the arm64 referee's). Default: with a board,
-   * none; without, the kernel image in the first 16 MiB of RAM.
+   * none; an x86-64 machine without a board, qemu-pc (the x86 referees' QEMU pc: its e820 map);
+   * an arm64 one without a board, the kernel image in the first 16 MiB of one bank of RAM.
+   * `{ preset: 'none' }` keeps the single bank on x86-64 too.
    */
   loader?: LoaderConfig;
   /** Heap modules built in (CONFIG_DMABUF_HEAPS_SYSTEM, _CMA, TEE_DMABUF_HEAPS; default: all the config builds). */
@@ -284,11 +286,14 @@ export class Kernel implements ProcessHost, KernelServices {
 
     // RAM, /memreserve/, reserved-memory regions, their handlers and the default CMA area, in the
     // kernel's boot order (drivers/of/fdt.c, drivers/of/of_reserved_mem.c,
-    // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image sits at
-    // the start of RAM; with one, where the loader put it is `config.loader` (none by default:
-    // docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
+    // kernel/dma/contiguous.c dma_contiguous_reserve). Without a board the kernel image keeps the
+    // first 16 MiB of RAM (unless the loader places it), and x86-64 RAM is the QEMU pc's e820 map
+    // unless another loader is given; with a board, where the loader put the image is
+    // `config.loader` (none by default: docs/fidelity.md, ram-layout). arm64 allocates its linear map's page tables and the
     // unflattened tree before the default CMA area (of/boot-layout.ts).
-    const qemuPc = config.loader?.preset === 'qemu-pc';
+    // An x86-64 machine without a board is the x86 referees' QEMU pc unless a loader is given.
+    const loader: LoaderConfig | undefined = config.loader ?? (this.board === null && this.arch === 'x86_64' ? { preset: 'qemu-pc' } : undefined);
+    const qemuPc = loader?.preset === 'qemu-pc';
     const sel = (['MBYTES', 'PERCENTAGE', 'MIN', 'MAX'] as const).find((x) => builtIn(b, `CMA_SIZE_SEL_${x}`)) ?? 'MBYTES';
     const hugePages = builtIn(b, 'TRANSPARENT_HUGEPAGE') || builtIn(b, 'HUGETLB_PAGE') || builtIn(b, 'HUGETLBFS');
     const plan = planMemory({
@@ -296,7 +301,7 @@ export class Kernel implements ProcessHost, KernelServices {
       params,
       arch: this.arch,
       pageSize: ps,
-      // --loader qemu-pc: the x86-64 referees' QEMU pc (its e820 holes); else one bank
+      // qemu-pc (the x86-64 default without a board): the referees' QEMU pc (its e820 holes); else one bank
       ramFallback: qemuPc ? qemuPcRam(this.ramBytes) : [{ base: this.ramBase, size: this.ramBytes }],
       cmaSizeMbytes: this.cmaSizeMbytes,
       cmaSizeSel: sel.toLowerCase() as 'mbytes' | 'percentage' | 'min' | 'max',
@@ -307,7 +312,7 @@ export class Kernel implements ProcessHost, KernelServices {
       arm64ZoneDma: builtIn(b, 'ZONE_DMA') || builtIn(b, 'ZONE_DMA32'),
       maxCmaAreas: maxCmaAreas(b, profileName),
       kernelImage: { base: this.ramBase, size: this.board === null ? KERNEL_RESERVED_BYTES : 0 },
-      ...(config.loader !== undefined ? { loader: config.loader, dtbFileSize: this.board === null ? null : writeFdt(this.board).length } : {}),
+      ...(loader !== undefined ? { loader, dtbFileSize: this.board === null ? null : writeFdt(this.board).length } : {}),
       ...(this.arch === 'arm64' ? { earlyAllocs: { pageTables: true, unflatten: this.board === null ? null : { bootargs: this.cmdline !== '' } } } : {}),
       ...(qemuPc ? { earlyAllocs: { pageTables: false, unflatten: null, x86FirstPmd: true } } : {}),
       profile: this.profile.name,

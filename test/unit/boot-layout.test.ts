@@ -122,8 +122,12 @@ test('qemu-pc: the x86-64 referees\' e820 map and first page-table block put cma
     assert.deepEqual(k.dmesg.filter((l) => l.startsWith('last_pfn')), pfn, `${g} GiB`);
     assert.ok(k.dmesg.includes(`cma: Reserved 64 MiB at ${at}`), `${g} GiB: ${k.dmesg.filter((l) => l.startsWith('cma:')).join(', ')}`);
   }
-  // without the preset: one bank from 0
-  assert.ok(bootKernel({ profile: '6.1', ramBytes: 2 * GiB, cmdline: 'cma=64M' }).dmesg.includes('cma: Reserved 64 MiB at 0x000000007c000000'));
+  // qemu-pc is the default of an x86-64 machine without a board: the same placement without it
+  assert.ok(bootKernel({ profile: '6.1', ramBytes: 2 * GiB, cmdline: 'cma=64M' }).dmesg.includes('cma: Reserved 64 MiB at 0x000000007bc00000'));
+  // the none preset keeps one bank from 0 (no e820 holes, no page-table block): 4 MiB higher
+  const none = bootKernel({ profile: '6.1', ramBytes: 2 * GiB, cmdline: 'cma=64M', loader: { preset: 'none' } });
+  assert.ok(none.dmesg.includes('cma: Reserved 64 MiB at 0x000000007c000000'));
+  assert.deepEqual(none.memoryPlan.ram, [{ base: 0, size: 2 * GiB }]);
 });
 
 test('qemu-pc is x86-64 without a board, and takes no items', () => {

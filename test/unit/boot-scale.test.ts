@@ -61,12 +61,21 @@ for (const [ram, what] of [[256 * TiB, '256 TiB'], [4 * PiB, '4 PiB']] as const)
 }
 
 test('x86-64 prints last_pfn on every boot; below the limit nothing is dropped', () => {
+  // the default x86-64 machine is the referees' QEMU pc: the 6.1 referee with 2 GiB prints
+  // "last_pfn = 0x7ffe0 max_arch_pfn = 0x400000000" (its e820 ends usable RAM at 0x7ffe0000)
   const k = new Kernel({ arch: 'x86_64' });
-  assert.ok(k.dmesg.includes('last_pfn = 0x80000 max_arch_pfn = 0x400000000'), '2 GiB of RAM from 0: the last PFN is 0x80000');
+  assert.ok(k.dmesg.includes('last_pfn = 0x7ffe0 max_arch_pfn = 0x400000000'), '2 GiB on QEMU pc: the last PFN is 0x7ffe0');
   assert.deepEqual(k.memoryPlan.diagnostics, []);
-  const big = new Kernel({ arch: 'x86_64', ramBytes: 64 * TiB });
+  const one = new Kernel({ arch: 'x86_64', loader: { preset: 'none' } });
+  assert.ok(one.dmesg.includes('last_pfn = 0x80000 max_arch_pfn = 0x400000000'), '2 GiB of RAM from 0: the last PFN is 0x80000');
+  assert.deepEqual(one.memoryPlan.diagnostics, []);
+  const big = new Kernel({ arch: 'x86_64', ramBytes: 64 * TiB, loader: { preset: 'none' } });
   assert.ok(big.dmesg.includes('last_pfn = 0x400000000 max_arch_pfn = 0x400000000'));
   assert.deepEqual(big.memoryPlan.ram, [{ base: 0, size: 64 * TiB }]);
+  // QEMU pc with 64 TiB: low RAM to 3 GiB less the firmware's 128 KiB, the rest from 4 GiB, cut at 64 TiB
+  const bigPc = new Kernel({ arch: 'x86_64', ramBytes: 64 * TiB });
+  assert.ok(bigPc.dmesg.includes('last_pfn = 0x400000000 max_arch_pfn = 0x400000000'));
+  assert.deepEqual(bigPc.memoryPlan.ram, [{ base: 0, size: 0x9fc00 }, { base: 0x100000, size: 0xc0000000 - 0x20000 - 0x100000 }, { base: 4 * GiB, size: 64 * TiB - 4 * GiB }]);
   assert.equal(new Kernel({ arch: 'arm64', ramBytes: 64 * TiB }).memoryPlan.ram[0]!.size, 64 * TiB);
 });
 
@@ -289,7 +298,9 @@ test('swiotlb= with a huge slab count halves down to what fits below 4 GiB (no 3
   // 99999999999999 aligned up to 128 slabs, then halved 26 times (each failure logged)
   assert.equal(tlb.filter((l) => l.includes('Failed to allocate')).length, 26);
   assert.equal(tlb.at(-2), 'software IO TLB: SWIOTLB bounce buffer size adjusted 100000000000000 -> 1490176 slabs');
-  assert.equal(tlb.at(-1), 'software IO TLB: mapped [mem 0x000000004a17f000-0x00000000fffff000] (2910MB)');
+  // the default x86-64 machine is QEMU pc: with 64 TiB its low RAM ends at 0xbffe0000 (3 GiB less
+  // the firmware's 128 KiB), and the pool sits top-down below it: 0xbffe0000 - 1490176 × 2 KiB
+  assert.equal(tlb.at(-1), 'software IO TLB: mapped [mem 0x000000000a160000-0x00000000bffe0000] (2910MB)');
   assert.equal(k.devices.swiotlb?.nslabs, 1490176);
   assert.equal(k.devices.swiotlb?.segmentsInUse, 0);
 });

@@ -15,7 +15,7 @@ import { runCaptured } from './cli-helpers.js';
 import { runDoctor } from '../../src/apps/cli/doctor.js';
 import type { Check } from '../../src/apps/cli/doctor.js';
 import { emulatedDoctor, hostDoctor } from '../../src/apps/common/backend.js';
-import { createEmulatedTarget } from '../../src/backends/emulated/index.js';
+import { bootKernel, createEmulatedTarget } from '../../src/backends/emulated/index.js';
 import type { EmulatedOptions } from '../../src/backends/emulated/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmaheap-kconfig-'));
@@ -114,7 +114,7 @@ test('CLI: a bad file, a bad option and a wrong architecture are exit status 2 w
 });
 
 test('CLI: --loader refusals say what a loader is', async () => {
-  const hint = 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; qemu-pc: the x86-64 referees\' QEMU pc, without a board; none) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000';
+  const hint = 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; qemu-pc: the x86-64 referees\' QEMU pc, without a board, the x86-64 default there; none: no loader, one bank of RAM without a board) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000';
   assert.deepEqual(await refused('--arch', 'arm64', '--loader', 'grub'), { code: 'usage', message: "--loader: 'grub' is not a loader preset (qemu-virt, qemu-pc, none) or an item (image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR])", hint });
   assert.deepEqual(await refused('--arch', 'arm64', '--loader', 'qemu-virt,none'), { code: 'usage', message: "--loader: 'qemu-virt,none' names two presets", hint });
   assert.deepEqual(await refused('--arch', 'arm64', '--loader', 'image=1M,image=2M'), { code: 'usage', message: "--loader: 'image=1M,image=2M' gives image twice", hint });
@@ -135,7 +135,8 @@ test('CLI: an option overrides the file, and heaps follow (CMA heap gone, defaul
   assert.deepEqual(await heapNames('--kconfig', p, '--kconfig', 'DMABUF_HEAPS_CMA=n'), ['system']);
   assert.deepEqual(await heapNames('--kconfig', p, '--kconfig', 'CMA_SIZE_MBYTES=0'), ['system']);
   const r = await run('heaps', '--backend', 'emulated', '--profile', '6.12', '--cmdline', '', '--kconfig', p, '--kconfig', 'CMA_SIZE_MBYTES=16');
-  assert.match(r.out, /^reserved +cma +cma= area @0x7f000000 16 MiB reusable /m);
+  // the default 2 GiB QEMU pc: a 16 MiB area ends where cma=64M's does on the referees (0x7bc00000 + 64 MiB = 0x7fc00000)
+  assert.match(r.out, /^reserved +cma +cma= area @0x7ec00000 16 MiB reusable /m);
 });
 
 // ---- doctor reads the kernel's /proc/config.gz ------------------------------------------------
@@ -246,5 +247,11 @@ test('the referees\' own .config files read, name their machine, and give the re
     const r = await run('heaps', '--backend', 'emulated', '--profile', v, '--cmdline', 'cma=64M', '--kconfig', `${ORACLE}kernel-${v}.config`, '--json');
     assert.equal(r.code, 0, r.out);
     assert.deepEqual((JSON.parse(r.out) as { heaps: { name: string }[] }).heaps.map((h) => h.name).sort(), ['reserved', 'system'], v);
+  }
+  // the 6.1 and 7.3 referees with ORACLE_CMA=4G (2 GiB, RAM to 0x7ffe0000, 4 MiB pageblocks): "cma:
+  // Size (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)"
+  for (const v of ['6.1', '7.3'] as const) {
+    const big = bootKernel({ profile: v, ramBytes: 2 * 1024 ** 3, cmdline: 'cma=4G', kconfig: readFileSync(`${ORACLE}kernel-${v}.config`, 'latin1') });
+    assert.ok(big.dmesg.includes('cma: Size (0x0000000100000000) of region at 0x0000000000000000 exceeds limit (0x000000007fc00000)'), `${v}: ${big.dmesg.join('\n')}`);
   }
 });

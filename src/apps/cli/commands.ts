@@ -171,7 +171,8 @@ Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 
   --kconfig <f|opts> the kernel configuration: a .config (or /proc/config.gz) and/or SYMBOL=value
                      options on top (CMA_SIZE_MBYTES=64,DMABUF_HEAPS_CMA=n); repeatable
   --loader <spec>    where the boot loader put the kernel, initrd and DTB: qemu-virt (QEMU arm64
-                     -machine virt), qemu-pc (QEMU x86-64 -machine pc, no board: its e820 map)
+                     -machine virt), qemu-pc (QEMU x86-64 -machine pc, no board: its e820 map; the
+                     x86-64 default without a board), none (without a board: one bank of RAM)
                      and/or image=SIZE@ADDR, initrd=SIZE@ADDR, dtb=SIZE@ADDR
   --json             machine-readable output; errors too: {"error": {"code", "message", "hint"}} on stdout
 

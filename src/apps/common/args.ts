@@ -239,7 +239,7 @@ export function machineFrom(values: Record<string, unknown>, defaults: EmulatedO
   if (typeof values.loader === 'string') {
     const spec = values.loader;
     const r = parseLoaderSpec(spec, (t, what) => parseSize(t, `--loader ${what}`));
-    if ('error' in r) throw new UsageError(`--loader: ${r.error}`, 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; qemu-pc: the x86-64 referees\' QEMU pc, without a board; none) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000');
+    if ('error' in r) throw new UsageError(`--loader: ${r.error}`, 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; qemu-pc: the x86-64 referees\' QEMU pc, without a board, the x86-64 default there; none: no loader, one bank of RAM without a board) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000');
     o.loader = r;
   }
   return o;

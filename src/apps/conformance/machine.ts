@@ -63,7 +63,7 @@ export interface MachineFacts {
   readonly heaps: ReadonlyMap<string, HeapTraits>;
 }
 
-/** Bytes of a `/proc/meminfo` line (`MemTotal:  2080768 kB`); null when absent. */
+/** Bytes of a `/proc/meminfo` line (`MemTotal:  2049236 kB`); null when absent. */
 function meminfoBytes(text: string | null, key: string): number | null {
   if (text === null) return null;
   const m = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(text);

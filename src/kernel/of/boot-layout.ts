@@ -48,8 +48,10 @@ export interface LoaderItem {
  *   map describes it ({@link qemuPcRam}: holes below 1 MiB, the firmware's top 128 KiB of low
  *   RAM, the PCI hole), and the kernel's first early allocation that moves placements (the
  *   first 2 MiB of init_mem_mapping()'s page tables). The kernel image keeps the first 16 MiB.
+ *   The default of an x86-64 machine without a board (KernelConfig.loader absent).
  * - `none` (the default with a board): no loader reservations; give `image`, `initrd` and `dtb`
- *   with their addresses to describe another loader (U-Boot's kernel_addr_r, …).
+ *   with their addresses to describe another loader (U-Boot's kernel_addr_r, …). Without a board
+ *   and without `image`, RAM is one bank whose first 16 MiB the kernel image keeps.
  */
 export interface LoaderConfig {
   readonly preset?: 'qemu-virt' | 'qemu-pc' | 'none';

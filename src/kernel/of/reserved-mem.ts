@@ -81,11 +81,11 @@ export interface PlanMemoryInput {
    * arm64_dma_phys_limit (32 bits); without both zones it is the end of memory.
    */
   readonly arm64ZoneDma?: boolean;
-  /** The kernel image, reserved before anything else (ignored when `loader` is given). */
+  /** The kernel image, reserved before anything else (also with a `loader` that places no image). */
   readonly kernelImage: PhysRange;
   /**
-   * How the boot loader laid out the image, initrd and DTB (of/boot-layout.ts); replaces
-   * `kernelImage`. A loader resolveLoader() refuses is left out, with a diagnostic.
+   * How the boot loader laid out the image, initrd and DTB (of/boot-layout.ts); its image
+   * replaces `kernelImage`. A loader resolveLoader() refuses is left out, with a diagnostic.
    */
   readonly loader?: LoaderConfig;
   /** The DTB's size as a file, for the qemu-virt loader (null or absent: no tree). */
@@ -816,7 +816,10 @@ class Planner {
   /**
    * kernel/dma/contiguous.c dma_contiguous_reserve(limit): `cma=` (size_cmdline != -1) wins over
    * CONFIG_CMA_SIZE_MBYTES; limit = min_not_zero(cmdline limit, arch limit) (arm64:
-   * arm64_dma_phys_limit; x86-64: the end of RAM); nothing when the size is 0 or a default area
+   * arm64_dma_phys_limit; x86-64: max_pfn_mapped << PAGE_SHIFT, the end of RAM, from
+   * arch/x86/kernel/setup.c setup_arch(), which cma_declare_contiguous_nid() aligns down to the
+   * area's alignment: 0x7fc00000 on the 6.1 referee with 2 GiB, whose RAM ends at 0x7ffe0000);
+   * nothing when the size is 0 or a default area
    * already exists (a DT linux,cma-default region); else dma_contiguous_reserve_area() →
    * cma_declare_contiguous_nid() (mm/cmdline.ts placeCmaArea(), area name "reserved").
    */
@@ -837,7 +840,7 @@ class Planner {
       req = { size: selected, base: 0, limit: 0, fixed: false };
     }
     if (req === null || req.size === 0 || this.ctx.defaultCma !== null) return;
-    const archLimit = arch === 'arm64' ? ((this.input.arm64ZoneDma ?? true) ? arm64DmaPhysLimit(this.mb) : this.mb.endOfDram()) : 0;
+    const archLimit = arch === 'arm64' ? ((this.input.arm64ZoneDma ?? true) ? arm64DmaPhysLimit(this.mb) : this.mb.endOfDram()) : this.mb.endOfDram();
     const limit = minNotZero(req.limit, archLimit);
     if (this.ctx.cmaAreas.length >= this.ctx.maxCmaAreas) {
       this.log.push('cma: Not enough slots for CMA reserved regions!');
@@ -898,6 +901,9 @@ class Planner {
     }
     const boot = resolved;
     this.boot = boot;
+    // a loader that places no image (qemu-pc, or none without image=): the kernel image keeps
+    // `kernelImage` as without a loader (without a board, the first 16 MiB of RAM; with one, nothing)
+    if (boot.image === null && this.input.kernelImage.size > 0) this.mb.reserve(this.input.kernelImage.base, this.input.kernelImage.size);
     const ps = this.input.pageSize;
     if (boot.dtb !== null) this.mb.reserve(boot.dtb.base, boot.dtb.size);
     if (boot.initrd !== null) {
