@@ -149,5 +149,6 @@ test('cma= in its forms: size@base fixed, size@base-limit, bad values logged', (
   assert.deepEqual(k3.memoryPlan.diagnostics, ['cma: invalid size "banana": read as cma=0 (no command-line area; a DT default area is still skipped)']);
   const k4 = new Kernel({ profile: '6.1', cmdline: 'cma=4G' });
   assert.equal(k4.defaultCma, null);
-  assert.ok(k4.dmesg.includes('cma: Failed to reserve 4096 MiB on node -1'));
+  // no "on node" on 6.1, as its referee prints it (ORACLE_CMA=4G)
+  assert.ok(k4.dmesg.includes('cma: Failed to reserve 4096 MiB'));
 });

@@ -286,7 +286,8 @@ export function placeCmaArea(
   const nid = p.nid ?? -1;
   const log: string[] = [];
   const fail = (errno: number, size: number): CmaPlacementError => {
-    log.push(`cma: Failed to reserve ${Math.floor(size / SZ_1M)} MiB on node ${nid}`);
+    // the node is printed where "Reserved" prints it (logNode: the 6.12 referee; not 6.1 or 7.3)
+    log.push(`cma: Failed to reserve ${Math.floor(size / SZ_1M)} MiB${p.logNode === false ? '' : ` on node ${nid}`}`);
     return { errno, message: log.join('\n'), log };
   };
   const isPow2 = (v: number): boolean => v > 0 && Number.isInteger(Math.log2(v));
