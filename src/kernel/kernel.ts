@@ -202,8 +202,6 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly dmem: DmemAccounting | null;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
   readonly pidfdThread: boolean;
-  /** Profile.fcntlSealArgU32. */
-  readonly fcntlSealArgU32: boolean;
   /** What the mm system calls do in this version (fs/mm-syscalls.ts). */
   readonly mmFeatures: MmFeatures;
   /** The cgroup v2 hierarchy (/sys/fs/cgroup) and its memory controller. */
@@ -277,7 +275,6 @@ export class Kernel implements ProcessHost, KernelServices {
     this.statLayout = this.arch;
     this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
-    this.fcntlSealArgU32 = this.profile.fcntlSealArgU32;
     this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma, mergeIntoNoAnonVma: this.profile.mergeIntoNoAnonVma };
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);

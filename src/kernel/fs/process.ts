@@ -74,8 +74,6 @@ export interface ProcessHost {
   findProcess?(pid: number): Process | null;
   /** v6.9: pidfd_open() accepts PIDFD_THREAD. */
   readonly pidfdThread?: boolean;
-  /** Profile.fcntlSealArgU32: do_fcntl() passes F_ADD_SEALS its argument as an unsigned int. */
-  readonly fcntlSealArgU32?: boolean;
   /** What mm does in this kernel version (default: 6.1's). */
   readonly mmFeatures?: MmFeatures;
   /** Every user's epoll watches and fs.epoll.max_user_watches. */
@@ -84,8 +82,8 @@ export interface ProcessHost {
   readonly unixNet?: UnixNet;
   /** The anon_inode file system's shared inode and its mount id (epoll instances live there). */
   anonInode?(): { readonly inode: Inode; readonly mntId: number };
-  /** The version facts of the generic file layer (fcntl queries, leases, epoll on debugfs). */
-  readonly profile?: Pick<Profile, 'fcntlQueries' | 'setleaseNeedsOp' | 'procFdSize' | 'debugfsPollAlways'>;
+  /** The version facts of the generic file layer (fcntl queries, F_ADD_SEALS's argument, leases, epoll on debugfs). */
+  readonly profile?: Pick<Profile, 'fcntlQueries' | 'fcntlSealArgU32' | 'setleaseNeedsOp' | 'procFdSize' | 'debugfsPollAlways'>;
 }
 
 /** pidfs (v6.9; before it, the anon_inode mount): mount id and st_dev the emulator gives pidfds. */
@@ -420,7 +418,7 @@ export class Process {
       case F_GET_SEALS:
         // `arg` is an unsigned long (a negative value is a huge one); from 6.12 (the 6.12 and 7.3
         // referees) do_fcntl() hands memfd_fcntl() its low 32 bits only
-        return memfdFcntl(this.host.shmem, f, cmd, this.host.fcntlSealArgU32 === true ? ulong(arg) % 2 ** 32 : ulong(arg));
+        return memfdFcntl(this.host.shmem, f, cmd, this.host.profile?.fcntlSealArgU32 === true ? ulong(arg) % 2 ** 32 : ulong(arg));
       case F_GETLK:
       case F_SETLK:
       case F_SETLKW:
