@@ -176,6 +176,19 @@ const sizeText = (n: number): string => {
 };
 
 /**
+ * arch/x86/kernel/e820.c e820_end_pfn(limit_pfn, E820_TYPE_RAM): the end of the highest RAM page
+ * frame below `limitPfn`, capped at it (a range that starts at or above the limit is skipped).
+ */
+function e820EndPfn(ranges: readonly PhysRange[], pageSize: number, limitPfn: number): number {
+  let last = 0;
+  for (const r of ranges) {
+    if (Math.floor(r.base / pageSize) >= limitPfn) continue;
+    last = Math.max(last, Math.min(limitPfn, Math.floor((r.base + r.size) / pageSize)));
+  }
+  return last;
+}
+
+/**
  * The architecture's limit on usable physical memory, applied to memblock.memory right after the
  * memory scan, with the kernel's log line and an emulator note for what was dropped:
  *
@@ -218,32 +231,13 @@ export function clampPhysMemory(mb: PhysClampMemblock, arch: 'x86_64' | 'arm64',
   }
   const shift = Math.log2(pageSize);
   const maxArchPfn = 2 ** (PHYS_LIMITS.x86_64.maxPhysmemBits - shift);
-  // e820_end_pfn(MAX_ARCH_PFN, E820_TYPE_RAM), over the RAM ranges in address order
-  let lastPfn = 0;
-  for (const r of before) {
-    const startPfn = Math.floor(r.base / pageSize);
-    const endPfn = Math.floor((r.base + r.size) / pageSize);
-    if (startPfn >= maxArchPfn) continue;
-    if (endPfn > maxArchPfn) {
-      lastPfn = maxArchPfn;
-      break;
-    }
-    if (endPfn > lastPfn) lastPfn = endPfn;
-  }
-  if (lastPfn > maxArchPfn) lastPfn = maxArchPfn;
-  log.push(`last_pfn = ${lastPfn === 0 ? '0' : '0x' + lastPfn.toString(16)} max_arch_pfn = 0x${maxArchPfn.toString(16)}`);
+  const line = (pfn: number): string => `last_pfn = ${pfn === 0 ? '0' : '0x' + pfn.toString(16)} max_arch_pfn = 0x${maxArchPfn.toString(16)}`;
+  const lastPfn = e820EndPfn(before, pageSize, maxArchPfn);
+  log.push(line(lastPfn));
   // setup_arch(): with RAM past 4 GiB, max_low_pfn = e820__end_of_low_ram_pfn(), the same walk
   // capped at 4 GiB, printed the same way (the 6.1 referee with 4 GiB: 0x140000, then 0xbffe0)
   const lowLimit = 2 ** (32 - shift);
-  if (lastPfn > lowLimit) {
-    let low = 0;
-    for (const r of before) {
-      const startPfn = Math.floor(r.base / pageSize);
-      if (startPfn >= lowLimit) continue;
-      low = Math.max(low, Math.min(lowLimit, Math.floor((r.base + r.size) / pageSize)));
-    }
-    log.push(`last_pfn = ${low === 0 ? '0' : '0x' + low.toString(16)} max_arch_pfn = 0x${maxArchPfn.toString(16)}`);
-  }
+  if (lastPfn > lowLimit) log.push(line(e820EndPfn(before, pageSize, lowLimit)));
   mb.removeMemory(maxArchPfn * pageSize, Infinity);
   note(`x86-64 with 4-level paging maps physical addresses below ${sizeText(2 ** PHYS_LIMITS.x86_64.maxPhysmemBits)} (MAX_PHYSMEM_BITS ${PHYS_LIMITS.x86_64.maxPhysmemBits}; max_pfn is capped at max_arch_pfn)`);
 }
