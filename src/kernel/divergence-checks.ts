@@ -77,8 +77,6 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'af-unix-stream-only': { referees: X86, source: true },
   // test/oracle/issue-11/vfs-walk.c and vfs-walk2.c: the listings of /sys, /dev and debugfs on all three
   'sysfs-subset': { referees: X86, source: true },
-  // vfs-walk.c: ls /dev/dma_heap on all three
-  'readdir-order': { referees: X86, source: true },
   // vfs-walk.c: stat of /proc, /sys, /dev, debugfs and cgroup2 directories on all three
   'dir-nlink': { referees: X86, source: true },
 };

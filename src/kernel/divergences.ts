@@ -343,13 +343,6 @@ export const DIVERGENCES: readonly Divergence[] = [
     reason: 'The rest belongs to drivers the emulator does not have; nothing a heap user reads is left out.',
   },
   {
-    id: 'readdir-order',
-    area: 'fs/libfs.c dcache_readdir, drivers/base/devtmpfs.c',
-    linux: 'devtmpfs lists a directory\'s newest entry first, so /dev/dma_heap lists the heaps in the reverse of their registration order (`reserved system` on 6.1 and 6.12, `reserved default_cma_region system` on 7.3). User space that reads the directory through Node\'s readdir sees the names sorted (libuv\'s scandir sorts them).',
-    emulator: '/dev/dma_heap lists the heaps in registration order (`system` first); /dev itself lists the newest first as Linux.',
-    reason: 'The emulated backend lists heaps from this directory, and every heap listing of the library, the CLI and the docs shows them in registration order; turning it over is a one-line change in devtmpfs.ts left to a decision on the API\'s heap order.',
-  },
-  {
     id: 'dir-nlink',
     area: 'fs/kernfs/inode.c kernfs_refresh_inode, fs/libfs.c, fs/proc/base.c pid_getattr, fs/proc/root.c proc_root_getattr',
     linux: 'A directory\'s st_nlink is 2 plus its subdirectories on sysfs, cgroup2, debugfs and devtmpfs; /proc counts its entries\' directories plus the processes, /proc/<pid> the directories of its table; /proc/sys directories say 1.',

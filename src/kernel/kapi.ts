@@ -12,7 +12,7 @@ import type { Process } from './fs/process.js';
 import type { BuddyAllocator } from './mm/buddy.js';
 import type { CmaArea } from './mm/cma.js';
 import type { CoherentPool } from './mm/coherent-pool.js';
-import type { BackingStats } from './mm/backing.js';
+import type { BackingStats, HostMemory } from './mm/backing.js';
 import type { Profile } from './profile.js';
 import type { KResult } from './result.js';
 
@@ -75,6 +75,8 @@ export interface KernelServices {
   /** CONFIG_DMABUF_HEAPS_CMA_LEGACY (6.17–6.18): the default CMA area under its old name too. */
   readonly cmaLegacyHeap: boolean;
   readonly backing: BackingStats;
+  /** Host memory that exported buffers are bound to (`dmaheap run`), or null: their bytes stay in the emulator. */
+  readonly hostMemory: HostMemory | null;
   readonly zeroPage: Uint8Array;
   readonly dmaBuf: DmaBufCore;
   readonly dmaHeap: DmaHeapCore;

@@ -46,12 +46,14 @@ import { dumpTasks, invokedLine, killedLine, memcgMeminfoLines, NO_KILLABLE_LINE
 import type { OomGfp, OomTask } from './mm/oom-kill.js';
 import { PIDFS_DEV, PIDFS_MNT_ID, Process, pidfdProcess } from './fs/process.js';
 import type { Credentials, ProcessHost } from './fs/process.js';
+import type { UserMemoryPort } from './fs/mm-remote.js';
 import { HEAP_MODULE_BY_NAME } from './heaps/index.js';
 import type { HeapModuleName } from './heaps/index.js';
 import type { DmemAccounting, KernelFeatures, KernelServices, TeePool, KmemAccounting } from './kapi.js';
 import type { DmemRegion } from './cgroup/dmem.js';
 import type { DmabufMemcgCharging } from './dma-heap/dma-heap.js';
 import { BackingStats } from './mm/backing.js';
+import type { HostMemory } from './mm/backing.js';
 import { BuddyAllocator } from './mm/buddy.js';
 import { CMA_ALIGNMENT_DEFAULT, CmaArea, cmaMinAlignmentBytes } from './mm/cma.js';
 import { parseCmdline } from './mm/cmdline.js';
@@ -124,6 +126,11 @@ export interface KernelConfig {
   cacheCost?: CacheCostConfig;
   /** The sync sanitizer (docs/sanitizer.md): true or its options switch it on (default off). */
   sanitizer?: boolean | SanitizerOptions;
+  /**
+   * Host memory that every exported heap buffer's bytes are bound to, so that a native program
+   * can map them for real (`dmaheap run`, src/backends/run). Default: none.
+   */
+  hostMemory?: HostMemory;
 }
 
 export { KernelConfigError };
@@ -154,6 +161,8 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly statLayout: Arch;
   readonly zeroPage: Uint8Array;
   readonly backing = new BackingStats();
+  /** KernelConfig.hostMemory (`dmaheap run`), or null. */
+  readonly hostMemory: HostMemory | null;
   readonly buddy: BuddyAllocator;
   readonly defaultCma: CmaArea | null;
   readonly cmaAreas: CmaArea[] = [];
@@ -230,6 +239,7 @@ export class Kernel implements ProcessHost, KernelServices {
     const profileName = config.profile ?? DEFAULT_PROFILE;
     if (!isProfileName(profileName)) throw new KernelConfigError(`unknown kernel profile '${String(profileName)}' (known: ${Object.keys(PROFILES).join(', ')})`);
     this.profile = PROFILES[profileName];
+    this.hostMemory = config.hostMemory ?? null;
     const kc = config.kconfig === undefined ? Kconfig.empty : Kconfig.from(config.kconfig);
     const kcMachine = kconfigMachine(kc);
     this.arch = config.arch ?? kcMachine.arch ?? 'x86_64';
@@ -659,6 +669,26 @@ export class Kernel implements ProcessHost, KernelServices {
     // the first process is init itself; the others are its children and start in its cgroup
     this.registerProcess(p, (this.init as Process | undefined) ?? null);
     return p;
+  }
+
+  /**
+   * A process that mirrors a real one (`dmaheap run`): it has the real pid, starts as a child of
+   * `parent` (init when null), and its user memory is the real process's (`port`). Its fd numbers
+   * are the real kernel's; the caller sets {@link Process.fdAllocator}.
+   */
+  adoptProcess(pid: number, comm: string, parent: Process | null, port: UserMemoryPort, cred: Credentials = { uid: 0, gid: 0, groups: [] }): Process {
+    const p = new Process(this, pid, { ...cred, groups: [...cred.groups] }, comm);
+    p.attachUserMemory(port);
+    this.registerProcess(p, parent ?? this.init);
+    return p;
+  }
+
+  /** Gives a process another pid (a mirrored fork learns the pid its real child got). */
+  renumberProcess(p: Process, pid: number): void {
+    if (this.processes.get(p.pid) === p) this.processes.delete(p.pid);
+    p.pid = pid;
+    p.mm.ownerPid = pid;
+    this.processes.set(pid, p);
   }
 
   // ---- heaps and device nodes --------------------------------------------------------------

@@ -70,6 +70,8 @@ export interface EmulatedOptions {
   devices?: KernelConfig['devices'];
   /** Switch on the sync sanitizer (KernelConfig.sanitizer). */
   sanitizer?: KernelConfig['sanitizer'];
+  /** Host memory for every exported buffer's bytes (`dmaheap run`: KernelConfig.hostMemory). */
+  hostMemory?: KernelConfig['hostMemory'];
   /** Run as this user instead of root. */
   uid?: number;
   gid?: number;
@@ -100,6 +102,7 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.features !== undefined) cfg.features = opts.features;
   if (opts.sanitizer !== undefined) cfg.sanitizer = opts.sanitizer;
   if (opts.devices !== undefined) cfg.devices = opts.devices;
+  if (opts.hostMemory !== undefined) cfg.hostMemory = opts.hostMemory;
   return new Kernel(cfg);
 }
 
@@ -151,8 +154,11 @@ export class EmulatedTarget implements SyscallTarget {
     return a;
   }
 
+  /** The heaps /dev/dma_heap lists, in registration order (the directory itself lists the newest first, as devtmpfs does). */
   listHeaps(): string[] {
-    return this.kernel.readdir('/dev/dma_heap', this.proc) ?? [];
+    const names = this.kernel.readdir('/dev/dma_heap', this.proc);
+    if (names === null) return [];
+    return this.kernel.heaps().map((h) => h.devName).filter((n) => names.includes(n));
   }
   open(path: string, flags: number, mode = 0): SysResult {
     return res(this.proc.open(path, flags, mode));

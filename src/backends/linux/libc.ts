@@ -72,6 +72,8 @@ export interface Libc {
   /** sendmsg/recvmsg with a struct msghdr at a raw address (its pointers are raw addresses too). */
   sendmsg(fd: Int, msg: Big, flags: Int): number;
   recvmsg(fd: Int, msg: Big, flags: Int): number;
+  /** syscall(nr, a, b, c) for calls glibc has no wrapper for (pidfd_open, pidfd_getfd): integer arguments only. */
+  syscall3(nr: Int, a: Big, b: Big, c: Big): number;
 }
 
 let cached: Libc | Error | null = null;
@@ -141,6 +143,7 @@ function bind(): Libc {
     socketpair: n('int socketpair(int, int, int, void *)'),
     sendmsg: n('intptr_t sendmsg(int, uintptr_t, int)'),
     recvmsg: n('intptr_t recvmsg(int, uintptr_t, int)'),
+    syscall3: n('long syscall(long, long, long, long)'),
   };
 }
 

@@ -359,7 +359,7 @@ export class DmaBufCore {
     const dv = new DataView(b.buffer, b.byteOffset, 8);
     const flags = dv.getUint32(0, true);
     if ((flags & ~DMA_BUF_SYNC_RW) !== 0 || (flags & DMA_BUF_SYNC_RW) === 0) return -E.EINVAL;
-    const fd = proc.reserveCheck();
+    const fd = proc.reserveFd();
     if (fd < 0) return fd;
     const file = this.newSyncFile();
     dv.setInt32(4, fd, true);

@@ -513,11 +513,14 @@ export function doReaddir(ctx: OpenContext, proc: Process, pathname: string): re
   }
 }
 
-/** A lookup that follows every link (stat(2)'s walk): where `pathname` leads, or a negated errno. */
-export function kernPath(mnts: MountTable, proc: Process, pathname: string): VfsPath | number {
+/**
+ * A lookup that follows every link (stat(2)'s walk), or all but the last one (lstat(2)'s, with
+ * `followLast` false): where `pathname` leads, or a negated errno.
+ */
+export function kernPath(mnts: MountTable, proc: Process, pathname: string, followLast = true): VfsPath | number {
   const name = getname(pathname);
   if (typeof name === 'number') return name;
-  return pathLookupat(mnts, proc, name, LOOKUP_FOLLOW);
+  return pathLookupat(mnts, proc, name, followLast ? LOOKUP_FOLLOW : 0);
 }
 
 /** The /proc/<pid>/fd/<n> view of an open file: where a magic link to it jumps. */

@@ -19,6 +19,8 @@ import { File, FMODE_CAN_ODIRECT, FMODE_CAN_READ, FMODE_CAN_WRITE, FMODE_LSEEK, 
 import type { FileOperations, Inode } from './file.js';
 import { AddressSpace, VM_WRITE, mmLayout, vmaUnlinkFile } from './mm-user.js';
 import type { FaultKind, UserPager, Vma } from './mm-user.js';
+import { RemoteAddressSpace } from './mm-remote.js';
+import type { UserMemoryPort } from './mm-remote.js';
 import { doMadvise, doMlock, doMlockall, doMmap, doMprotect, doMremap, doMsync, doMunlock, doMunlockall, doMunmap, MM_FEATURES_6_1 } from './mm-syscalls.js';
 import type { MmCaller, MmFeatures } from './mm-syscalls.js';
 import type { VfsInode } from './vfs.js';
@@ -151,6 +153,14 @@ export interface Credentials {
   groups: number[];
 }
 
+/** Where a mirrored process's fd numbers come from (see Process.fdAllocator). */
+export interface FdAllocator {
+  /** Installs `file` in the real process at the lowest free fd at or above `start`: the number, or a negated errno. */
+  install(file: File, cloexec: boolean, start: number): number;
+  /** The real process's lowest free fd (nothing installed), or a negated errno. */
+  lowestFree(): number;
+}
+
 export class Process {
   /**
    * The fd table (files_struct): sparse entries and Linux's two search bitmaps, so neither its
@@ -181,10 +191,21 @@ export class Process {
   cgroup: Cgroup | null = null;
   /** Gives the pages this process faults in (charged to its memory cgroup). */
   private readonly pager: UserPager;
+  /**
+   * Where fd numbers come from when they are not the emulator's to choose: a process of `dmaheap
+   * run` mirrors a real one, whose kernel picks each number (the hook installs the file there and
+   * returns the number it got, or a negated errno). Null: the lowest free fd of this table.
+   */
+  fdAllocator: FdAllocator | null = null;
+  /** A number reserveFd() took for the next installFd() (get_unused_fd_flags before fd_install). */
+  private reservedFd: number | null = null;
+  /** The memory of a mirrored process (`dmaheap run`): its user accesses reach the real process. Null: emulated memory. */
+  private userMemory: UserMemoryPort | null = null;
 
   constructor(
     readonly host: ProcessHost,
-    readonly pid: number,
+    /** Changes only when a mirrored process learns the pid its real counterpart got (Kernel.renumberProcess). */
+    public pid: number,
     public cred: Credentials,
     comm = 'init',
   ) {
@@ -194,10 +215,24 @@ export class Process {
   }
 
   private newAddressSpace(): AddressSpace {
-    const mm = new AddressSpace(this.host.pageSize, this.host.zeroPage, mmLayout(this.host.statLayout, this.host.pageSize), this.pager);
+    const layout = mmLayout(this.host.statLayout, this.host.pageSize);
+    const mm = this.userMemory !== null
+      ? new RemoteAddressSpace(this.host.pageSize, this.host.zeroPage, layout, this.pager, this.userMemory)
+      : new AddressSpace(this.host.pageSize, this.host.zeroPage, layout, this.pager);
     mm.ownerPid = this.pid;
     mm.mergeIntoNoAnonVma = (this.host.mmFeatures ?? MM_FEATURES_6_1).mergeIntoNoAnonVma;
     return mm;
+  }
+
+  /**
+   * Makes this process the mirror of a real one (`dmaheap run`): from now on its user memory is
+   * the real process's, reached through `port`, and its address space starts empty (it holds the
+   * mirrors of the real mappings of emulated files only).
+   */
+  attachUserMemory(port: UserMemoryPort): void {
+    this.userMemory = port;
+    for (const v of this.mm.teardown()) this.closeVma(v);
+    this.mm = this.newAddressSpace();
   }
 
   // ---- fd table (fs/file.c) --------------------------------------------------------------
@@ -230,11 +265,27 @@ export class Process {
   /** get_unused_fd_flags() + fd_install(): the lowest free fd at or above `start`, or -EMFILE. */
   installFd(file: File, cloexec: boolean, start = 0): number {
     const t = this.fdt;
+    if (this.fdAllocator !== null) {
+      const fd = this.fdAllocator.install(file, cloexec, this.reservedFd ?? start);
+      this.reservedFd = null;
+      if (fd >= 0) this.installFdAt(fd, file, cloexec);
+      return fd;
+    }
     const fd = t.lowestFree(Math.max(start, t.nextFd));
     if (fd >= this.nofile.cur) return -E.EMFILE;
     if (start <= t.nextFd) t.nextFd = fd + 1;
     t.set(fd, file, cloexec);
     return fd;
+  }
+
+  /**
+   * Puts `file` at `fd` (the caller holds the reference it gives the table), dropping what was
+   * there: how a mirrored process follows a number its real counterpart's kernel chose.
+   */
+  installFdAt(fd: number, file: File, cloexec: boolean): void {
+    const old = this.fdt.delete(fd);
+    this.fdt.set(fd, file, cloexec);
+    if (old !== undefined) old.put();
   }
 
   /** Removes fd from the table without dropping the file reference (close_fd's first half). */
@@ -269,8 +320,21 @@ export class Process {
     return this.installFd(f, (how & fc.O_CLOEXEC) !== 0);
   }
 
+  /**
+   * get_unused_fd_flags() for a caller that tells user space the number before it installs the
+   * file (the next installFd() puts it there): the number, or -EMFILE.
+   */
+  reserveFd(): number {
+    if (this.fdAllocator === null) return this.reserveCheck();
+    const fd = this.fdAllocator.lowestFree();
+    if (fd >= 0) this.reservedFd = fd;
+    return fd;
+  }
+
   /** get_unused_fd_flags() without installing: -EMFILE when the table is full. */
   reserveCheck(): number {
+    // a mirrored process's real kernel reserves (and refuses with EMFILE) itself
+    if (this.fdAllocator !== null) return 0;
     const fd = this.fdt.lowestFree(this.fdt.nextFd);
     return fd >= this.nofile.cur ? -E.EMFILE : fd;
   }
@@ -1003,9 +1067,10 @@ export class Process {
    * RLIMIT_NOFILE says now (dup_fd() sizes the copy by the highest open fd, not by the limit).
    * @kernel kernel/fork.c copy_files, copy_mm; fs/file.c dup_fd; mm/memory.c copy_page_range
    */
-  fork(comm = this.comm): Process {
+  fork(comm = this.comm, pid = this.host.newPid()): Process {
     const host = this.host;
-    const child = new Process(host, host.newPid(), { ...this.cred, groups: [...this.cred.groups] }, comm);
+    const child = new Process(host, pid, { ...this.cred, groups: [...this.cred.groups] }, comm);
+    if (this.userMemory !== null) child.attachUserMemory(this.userMemory);
     child.nofile = { ...this.nofile };
     child.memlock = { ...this.memlock };
     child.oomScoreAdj = this.oomScoreAdj;

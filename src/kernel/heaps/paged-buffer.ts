@@ -18,6 +18,7 @@ import type { KResult } from '../result.js';
 export function exportHeapBuffer(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number, fdFlags: number, buffer: PagedBuffer, undo: () => void): KResult<DmaBuf> {
   const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
   if (typeof buf === 'number') undo();
+  else if (k.hostMemory !== null && buffer.hasPages) k.hostMemory.bind(buf, buffer.runs, buffer.pages * buffer.pageSize, buffer.backing);
   return buf;
 }
 

@@ -44,3 +44,16 @@ export class BackingStats {
   /** Bytes behind anonymous pages (each allocated when first written, dropped when freed). */
   anonBytes = 0;
 }
+
+/**
+ * Where buffer bytes live when something outside the emulator must share them: `dmaheap run`
+ * gives each exported heap buffer host memory that the native program maps for real. The kernel
+ * calls {@link bind} once per exported buffer with its page runs in buffer (sg-table) order; the
+ * host sets each run's `data` to its share of that memory (zero-filled, as the runs were) and
+ * takes the bytes back when the buffer is released. Null in a kernel of its own (the bytes are
+ * plain JS memory, allocated lazily).
+ */
+export interface HostMemory {
+  /** `owner` identifies the buffer (its struct dma_buf); `runs` start at byte 0 and follow each other. */
+  bind(owner: object, runs: readonly PageRun[], bytes: number, acct: BackingStats): void;
+}

@@ -57,15 +57,15 @@ export class Devtmpfs implements SuperBlock {
       const inode: VfsInode = { ...u.inode, op: { open: (_path, flags) => u.open(flags) } };
       root.add(new Dentry('udmabuf', root.dentry, inode));
     }
-    // /dev/dma_heap lists the heaps in registration order (docs/fidelity.md, readdir-order):
-    // Linux's dcache_readdir() lists the newest node first (`reserved system` on the referees)
+    // dcache_readdir() lists the newest node first: `reserved system` on the 6.1 and 6.12
+    // referees, `reserved default_cma_region system` on 7.3 (the kselftest's order)
     this.heapDir = new TableDir('dma_heap', root.dentry, {
       sb: this, ino: DMA_HEAP_DIR_INO, mode: 0o755, missing: 'simple',
       lookupDynamic: (_dir, name) => {
         const heap = this.host.dmaHeap.byDevName(name);
         return heap === null || heap.dying ? null : this.node(heap);
       },
-      listDynamic: () => this.host.heaps().map((h) => h.devName),
+      listDynamic: () => this.host.heaps().map((h) => h.devName).reverse(),
       subdirNlink: true,
     });
   }

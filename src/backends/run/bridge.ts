@@ -1,0 +1,922 @@
+/**
+ * The bridge between a native program's system calls and the emulated kernel (`dmaheap run`).
+ *
+ * The seccomp filter (filter.ts) stops the calls that may touch the emulated machine; for each one
+ * the supervisor asks {@link RunBridge.handle}, which either serves it on the emulated kernel (the
+ * program gets the emulated result) or lets the host kernel run it (CONTINUE).
+ *
+ * Every real process of the program has a mirror: an emulated Process with the same pid, whose
+ * user memory is the real one (RemoteAddressSpace) and whose fd table holds the program's
+ * emulated files at the numbers the real kernel gave them. Each emulated file the program holds
+ * is backed in the real fd table by a host file at the same number (SECCOMP_IOCTL_NOTIF_ADDFD):
+ * a dma-buf by the memfd its bytes live in (so mmap is real and shared), anything else by an
+ * empty memfd named after the file. The host therefore carries the numbers, fork's copies,
+ * exec's close-on-exec and SCM_RIGHTS by itself; the mirror follows:
+ *
+ * - close, dup*, fcntl(F_DUPFD*, F_SETFD), close_range: served on the mirror, then continued so
+ *   the host does the same to the backing file;
+ * - fork/clone: the mirror forks at the call (the child's table is the parent's at that moment)
+ *   and the child takes the real pid when it first shows up;
+ * - execve: continued; on the process's next call the mirror checks whether the exec happened
+ *   (its close-on-exec backing files are gone) and execs too;
+ * - exit_group, or death by a signal (its pidfd): the mirror exits, and with it its references;
+ * - mmap of a dma-buf: checked by the emulated mmap (which makes the mirror VMA and takes the
+ *   file reference), then continued on the memfd; the mirror VMA moves to the real address on the
+ *   process's next call (/proc/<pid>/maps);
+ * - recvmsg: continued; on the next call, fds that arrived backed by an emulated file join the
+ *   mirror's table (sendmsg of one took a reference for the time it is in flight).
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { Process } from '../../kernel/fs/process.js';
+import { encodeStat } from '../../kernel/fs/process.js';
+import type { File, Inode } from '../../kernel/fs/file.js';
+import { devMajor, devMinor } from '../../kernel/fs/file.js';
+import { kernPath } from '../../kernel/fs/namei.js';
+import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
+import type { Libc } from '../linux/libc.js';
+import type { MemfdBuffers, ProcessMemory } from './memory.js';
+import type { RunSyscall, SyscallArch } from './syscalls.js';
+import { syscallName } from './syscalls.js';
+
+/** One seccomp notification (struct seccomp_notif). */
+export interface Notification {
+  readonly id: bigint;
+  readonly pid: number;
+  readonly nr: number;
+  readonly args: readonly bigint[];
+}
+
+/** What the supervisor answers: a return value (or -errno), or let the host run the call. */
+export type Answer = { readonly ret: number } | { readonly cont: true };
+
+/** One emulated call, for --trace. */
+export interface TraceRecord {
+  readonly pid: number;
+  readonly call: string;
+  readonly args: readonly string[];
+  readonly ret: number;
+  readonly errno?: string;
+  /** `served`: the emulated kernel answered; `mirrored`: the mirror followed and the host ran the call. */
+  readonly how: 'served' | 'mirrored';
+}
+
+/** What the bridge needs from the host: the listener (ADDFD) and libc. */
+export interface BridgeHost {
+  readonly libc: Libc;
+  readonly listener: number;
+  readonly buffers: MemfdBuffers;
+  readonly memory: ProcessMemory;
+  /** A line for the user (stderr). */
+  warn(line: string): void;
+  trace?(r: TraceRecord): void;
+  errnoName(errno: number): string;
+}
+
+const CONT: Answer = { cont: true };
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+const O_CLOEXEC = 0o2000000;
+const CLONE_VM = 0x100;
+const CLONE_THREAD = 0x10000;
+const F_DUPFD = 0;
+const F_SETFD = 2;
+const F_DUPFD_CLOEXEC = 1030;
+const FIOCLEX = 0x5451;
+const FIONCLEX = 0x5450;
+const CLOSE_RANGE_CLOEXEC = 4;
+const SECCOMP_IOCTL_NOTIF_ADDFD = 0x40182103;
+const SECCOMP_ADDFD_FLAG_SETFD = 1;
+const PATH_MAX = 4096;
+/** Pids given to a forked mirror until its real child shows up (above any real pid). */
+const PENDING_PID_BASE = 1 << 30;
+
+const E = { ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
+
+/** Paths whose names the emulated kernel answers (the rest of the file system is the host's). */
+const EMULATED_TREES = ['/dev/dma_heap', '/dev/udmabuf', '/dev/dri', '/sys/kernel/dmabuf', '/sys/kernel/debug', '/sys/kernel/mm/cma', '/sys/fs/cgroup', '/sys/module/dma_heap', '/proc/device-tree'];
+const EMULATED_FILES = ['/proc/meminfo', '/proc/sys/kernel/osrelease', '/proc/config.gz', '/proc/cmdline'];
+/** Entries of /proc/<pid> that show the emulated view of a mirrored process. */
+const PID_ENTRIES = ['maps', 'oom_score_adj', 'oom_score'];
+
+interface MirrorState {
+  /** A pidfd of the real process (readable once it has exited). */
+  pidfd: number;
+  cwd: string | null;
+  /** mmaps continued on the host whose mirror VMA is still at its emulated address. */
+  pendingMaps: { emu: number; len: number; id: number }[];
+  /** An execve was continued: on the next call, see whether it happened. */
+  execPending: boolean;
+  /** A recvmsg was continued: on the next call, adopt emulated files that arrived. */
+  adoptPending: boolean;
+}
+
+const s32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
+const u32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
+const s64 = (v: bigint): number => Number(BigInt.asIntN(64, v));
+const u64 = (v: bigint): number => Number(v);
+
+/** Lexical normalisation of an absolute path (., .., repeated slashes); the host's symlinks are not followed. */
+export function normalizePath(p: string): string {
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}
+
+export class RunBridge {
+  /** Mirrors by real thread id (threads map to their process's mirror). */
+  private readonly byTid = new Map<number, Process>();
+  private readonly state = new Map<Process, MirrorState>();
+  /** Forked mirrors waiting for their real child, by the parent's pid. */
+  private readonly pendingForks = new Map<number, Process[]>();
+  private pendingSeq = 0;
+  /** Backing memfds of emulated files that are not dma-bufs (the memfd's name carries the id). */
+  private readonly backing = new Map<File, { fd: number; id: number }>();
+  private readonly backingById = new Map<number, File>();
+  private backingSeq = 0;
+  /** References taken for emulated files in flight in an SCM_RIGHTS message, by backing name. */
+  private readonly inFlight = new Map<string, File[]>();
+  private current: Notification | null = null;
+  /** Calls served, mirrored and continued (for the summary). */
+  readonly counts = { served: 0, mirrored: 0, continued: 0 };
+  /** Calls refused because the emulation cannot serve them, by name (each reported once). */
+  private readonly refused = new Set<string>();
+  /** The first process: the program itself. */
+  root: Process | null = null;
+
+  constructor(
+    readonly kernel: Kernel,
+    private readonly host: BridgeHost,
+    private readonly arch: SyscallArch,
+  ) {
+    kernel.dmaBuf.events.on('release', ({ buf }) => host.buffers.release(buf));
+  }
+
+  /** The live mirrors (one per real process). */
+  mirrors(): Process[] {
+    return [...this.state.keys()].filter((p) => p.alive);
+  }
+
+  /** pidfds of the live mirrors, with their process (the supervisor polls them). */
+  pidfds(): { fd: number; proc: Process }[] {
+    const out: { fd: number; proc: Process }[] = [];
+    for (const [p, st] of this.state) if (p.alive && st.pidfd >= 0) out.push({ fd: st.pidfd, proc: p });
+    return out;
+  }
+
+  /** A real process is gone (exit_group, a signal): its mirror exits, dropping its references. */
+  exited(p: Process): void {
+    if (!p.alive) return;
+    p.exit();
+    this.forget(p);
+  }
+
+  private forget(p: Process): void {
+    const st = this.state.get(p);
+    if (st !== undefined && st.pidfd >= 0) this.host.libc.close(st.pidfd);
+    this.state.delete(p);
+    for (const [tid, q] of this.byTid) if (q === p) this.byTid.delete(tid);
+    this.sweepBacking();
+  }
+
+  /** Ends the run: every mirror still alive exits (the program is gone), in-flight references go. */
+  shutdown(): void {
+    for (const p of this.mirrors()) this.exited(p);
+    for (const [, files] of this.inFlight) for (const f of files) f.put();
+    this.inFlight.clear();
+    for (const pending of this.pendingForks.values()) for (const p of pending) p.exit();
+    this.pendingForks.clear();
+    this.sweepBacking();
+  }
+
+  /** Closes the backing memfds of files no longer open anywhere. */
+  private sweepBacking(): void {
+    for (const [f, b] of this.backing) {
+      if (f.count > 0) continue;
+      this.host.libc.close(b.fd);
+      this.backing.delete(f);
+      this.backingById.delete(b.id);
+    }
+  }
+
+  // ---- mirrors ------------------------------------------------------------------------------
+
+  private status(tid: number): { tgid: number; ppid: number; name: string } | null {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${tid}/status`, 'latin1');
+    } catch {
+      return null;
+    }
+    const field = (k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
+    return { tgid: Number(field('Tgid')), ppid: Number(field('PPid')), name: field('Name') };
+  }
+
+  private mirrorOf(tid: number): Process | null {
+    const known = this.byTid.get(tid);
+    if (known !== undefined) return known;
+    const st = this.status(tid);
+    if (st === null) return null;
+    if (st.tgid !== tid) {
+      const leader = this.mirrorOf(st.tgid);
+      if (leader !== null) this.byTid.set(tid, leader);
+      return leader;
+    }
+    let p: Process;
+    const pending = this.pendingForks.get(st.ppid);
+    const forked = pending?.shift();
+    if (forked !== undefined) {
+      this.kernel.renumberProcess(forked, tid);
+      forked.comm = st.name;
+      p = forked;
+    } else {
+      const parent = this.byTid.get(st.ppid) ?? null;
+      p = parent !== null ? parent.fork(st.name, tid) : this.kernel.adoptProcess(tid, st.name, null, this.host.memory);
+      this.root ??= p;
+    }
+    p.fdAllocator = {
+      install: (file, cloexec, start) => this.addFd(file, cloexec, start),
+      lowestFree: () => {
+        const used = new Set(this.realFds(this.current?.pid ?? tid));
+        let fd = 0;
+        while (used.has(fd)) fd++;
+        return fd;
+      },
+    };
+    const pidfd = this.host.libc.syscall3(this.pidfdOpenNr(), tid, 0, 0);
+    this.state.set(p, { pidfd, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined });
+    this.byTid.set(tid, p);
+    return p;
+  }
+
+  private pidfdOpenNr(): number {
+    return 434; // the same on x86-64 and arm64 (include/uapi/asm-generic/unistd.h)
+  }
+
+  /** The host fd behind an emulated file: the dma-buf's memfd, or a named empty memfd. */
+  private backingFd(file: File): number {
+    if (file.priv instanceof DmaBuf) {
+      const m = this.host.buffers.of(file.priv);
+      if (m !== undefined) return m.fd;
+    }
+    let b = this.backing.get(file);
+    if (b === undefined) {
+      const id = ++this.backingSeq;
+      const fd = this.host.libc.memfdCreate(`dmaheap:file:${id}`, 1);
+      if (fd < 0) return -1;
+      b = { fd, id };
+      this.backing.set(file, b);
+      this.backingById.set(id, file);
+    }
+    return b.fd;
+  }
+
+  /** The emulated file a backing memfd's name stands for. */
+  private fileByBackingName(name: string): File | null {
+    let m = /^\/memfd:dmaheap:file:(\d+) \(deleted\)$/.exec(name);
+    if (m !== null) return this.backingById.get(Number(m[1])) ?? null;
+    m = /^\/memfd:dmaheap:buf:(\d+) \(deleted\)$/.exec(name);
+    if (m === null) return null;
+    const id = Number(m[1]);
+    for (const p of this.mirrors()) {
+      for (const fd of p.openFds()) {
+        const f = p.fileRaw(fd);
+        if (f !== null && f.priv instanceof DmaBuf && this.host.buffers.of(f.priv)?.id === id) return f;
+      }
+    }
+    for (const files of this.inFlight.values()) for (const f of files) if (f.priv instanceof DmaBuf && this.host.buffers.of(f.priv)?.id === id) return f;
+    return null;
+  }
+
+  /** The fd number the real kernel gives an emulated file installed in the calling process. */
+  private addFd(file: File, cloexec: boolean, start: number): number {
+    const n = this.current;
+    if (n === null) return -E.EBADF;
+    const src = this.backingFd(file);
+    if (src < 0) return -E.ENOMEM;
+    let newfd = 0;
+    let flags = 0;
+    if (start > 0) {
+      const used = new Set(this.realFds(n.pid));
+      newfd = start;
+      while (used.has(newfd)) newfd++;
+      flags = SECCOMP_ADDFD_FLAG_SETFD;
+    }
+    const b = Buffer.alloc(24);
+    b.writeBigUInt64LE(n.id, 0);
+    b.writeUInt32LE(flags, 8);
+    b.writeUInt32LE(src, 12);
+    b.writeUInt32LE(newfd, 16);
+    b.writeUInt32LE(cloexec ? O_CLOEXEC : 0, 20);
+    const r = this.host.libc.ioctlPtr(this.host.listener, SECCOMP_IOCTL_NOTIF_ADDFD, b);
+    return r < 0 ? -this.host.libc.koffi.errno() : r;
+  }
+
+  private realFds(tid: number): number[] {
+    try {
+      return readdirSync(`/proc/${tid}/fd`).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  private link(path: string): string | null {
+    try {
+      return readlinkSync(path);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Before serving a process: exec, recvmsg and mmap results the host produced since its last call. */
+  private catchUp(p: Process, st: MirrorState, tid: number): void {
+    if (st.execPending) {
+      st.execPending = false;
+      this.resolveExec(p, st, tid);
+    }
+    if (st.adoptPending) {
+      st.adoptPending = false;
+      this.adopt(p, tid);
+    }
+    if (st.pendingMaps.length > 0) this.placeMaps(p, st, tid);
+  }
+
+  /** Did the continued execve happen? Its close-on-exec backing fds, or its mappings, are gone. */
+  private resolveExec(p: Process, st: MirrorState, tid: number): void {
+    const comm = (() => {
+      try {
+        return readFileSync(`/proc/${tid}/comm`, 'latin1').trim();
+      } catch {
+        return p.comm;
+      }
+    })();
+    const cloexec = p.openFds().find((fd) => p.isCloexec(fd));
+    let happened: boolean;
+    if (cloexec !== undefined) {
+      const f = p.fileRaw(cloexec);
+      const l = this.link(`/proc/${tid}/fd/${cloexec}`);
+      happened = f === null || l === null || this.fileByBackingName(l) !== f;
+    } else if (p.mm.vmas.length > 0) {
+      happened = !this.realMaps(tid).some((m) => m.name.startsWith('/memfd:dmaheap:'));
+    } else {
+      happened = comm !== p.comm;
+    }
+    if (happened) {
+      p.exec(comm);
+      st.pendingMaps = [];
+      st.cwd = null;
+    }
+  }
+
+  /** Emulated files that arrived in the real fd table (SCM_RIGHTS) join the mirror's. */
+  private adopt(p: Process, tid: number): void {
+    for (const fd of this.realFds(tid)) {
+      if (p.fileRaw(fd) !== null) continue;
+      const l = this.link(`/proc/${tid}/fd/${fd}`);
+      if (l === null || !l.startsWith('/memfd:dmaheap:')) continue;
+      const file = this.fileByBackingName(l);
+      if (file === null) continue;
+      const flight = this.inFlight.get(l);
+      const held = flight?.indexOf(file) ?? -1;
+      if (flight !== undefined && held >= 0) {
+        flight.splice(held, 1);
+        if (flight.length === 0) this.inFlight.delete(l);
+      } else file.get();
+      p.installFdAt(fd, file, this.realCloexec(tid, fd));
+    }
+  }
+
+  private realCloexec(tid: number, fd: number): boolean {
+    try {
+      const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${tid}/fdinfo/${fd}`, 'latin1'));
+      return m !== null && (parseInt(m[1]!, 8) & O_CLOEXEC) !== 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private realMaps(tid: number): { start: number; end: number; name: string }[] {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${tid}/maps`, 'latin1');
+    } catch {
+      return [];
+    }
+    const out: { start: number; end: number; name: string }[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.includes('/memfd:dmaheap:')) continue;
+      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s+(.*)$/.exec(line);
+      if (m !== null) out.push({ start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), name: m[3]! });
+    }
+    return out;
+  }
+
+  /** Moves the mirror VMAs of continued mmaps to the addresses the host chose. */
+  private placeMaps(p: Process, st: MirrorState, tid: number): void {
+    const real = this.realMaps(tid);
+    for (const pm of st.pendingMaps) {
+      const name = `/memfd:dmaheap:buf:${pm.id} (deleted)`;
+      const vma = p.mm.find(pm.emu);
+      const hit = real.find((r) => r.name === name && r.end - r.start === pm.len && p.mm.find(r.start) === null);
+      if (vma === null) continue;
+      if (hit === undefined) {
+        // the host's mmap failed after the emulated one succeeded: the mirror drops it
+        p.munmap(pm.emu, pm.len);
+        continue;
+      }
+      p.mm.relocate(vma, hit.start);
+    }
+    st.pendingMaps = [];
+  }
+
+  // ---- paths --------------------------------------------------------------------------------
+
+  private readPath(p: Process, addr: bigint): string | number {
+    const a = u64(addr);
+    if (a === 0) return -E.EFAULT;
+    const r = p.mm.strncpyFromUser(a, PATH_MAX);
+    if (r === null) return -E.EFAULT;
+    if (!r.terminated) return -E.ENAMETOOLONG;
+    return Buffer.from(r.bytes).toString('latin1');
+  }
+
+  private cwd(st: MirrorState, tid: number): string {
+    st.cwd ??= this.link(`/proc/${tid}/cwd`) ?? '/';
+    return st.cwd;
+  }
+
+  /** Is this absolute path one the emulated kernel answers for process `p`? */
+  private emulatedPath(p: Process, abs: string): boolean {
+    for (const t of EMULATED_TREES) if (abs === t || abs.startsWith(t + '/')) return true;
+    if (EMULATED_FILES.includes(abs)) return true;
+    const m = /^\/proc\/(self|thread-self|\d+)(?:\/task\/\d+)?\/(fd|fdinfo|[a-z_]+)(?:\/(\d+))?$/.exec(abs);
+    if (m === null) return false;
+    const who = m[1] === 'self' || m[1] === 'thread-self' ? p : this.byTid.get(Number(m[1]));
+    if (who === undefined) return false;
+    if (m[2] === 'fd' || m[2] === 'fdinfo') return m[3] !== undefined && who.fileRaw(Number(m[3])) !== null;
+    return m[3] === undefined && PID_ENTRIES.includes(m[2]!);
+  }
+
+  /** The absolute path a (dirfd, path) pair names when it is an emulated one, else null. */
+  private resolve(p: Process, st: MirrorState, tid: number, dirfd: number, path: string): string | null {
+    if (path.startsWith('/')) {
+      const abs = normalizePath(path);
+      return this.emulatedPath(p, abs) ? abs : null;
+    }
+    let base: string | null;
+    if (dirfd === AT_FDCWD) base = this.cwd(st, tid);
+    else {
+      const f = p.fileRaw(dirfd);
+      base = f === null ? null : this.kernelPathOf(p, dirfd);
+    }
+    if (base === null) return null;
+    const abs = normalizePath(`${base}/${path}`);
+    return this.emulatedPath(p, abs) ? abs : null;
+  }
+
+  /** Where an emulated fd was opened (d_path), or null. */
+  private kernelPathOf(p: Process, fd: number): string | null {
+    const r = this.kernel.readlinkPath(p, `/proc/${p.pid}/fd/${fd}`);
+    return typeof r === 'string' && r.startsWith('/') ? r : null;
+  }
+
+  // ---- the calls ----------------------------------------------------------------------------
+
+  /** Serves or continues one notification. */
+  handle(n: Notification): Answer {
+    const name = syscallName(this.arch, n.nr);
+    if (name === null) return CONT;
+    const p = this.mirrorOf(n.pid);
+    if (p === null) return CONT;
+    const st = this.state.get(p)!;
+    this.current = n;
+    try {
+      this.catchUp(p, st, n.pid);
+      const a = n.args;
+      const r = this.dispatch(name, p, st, n.pid, a);
+      if ('cont' in r) {
+        this.counts.continued++;
+        return r;
+      }
+      this.counts.served++;
+      this.traced(n.pid, name, a, r.ret, 'served');
+      return r;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private traced(pid: number, call: string, a: readonly bigint[], ret: number, how: 'served' | 'mirrored'): void {
+    if (this.host.trace === undefined) return;
+    const args = a.map((x) => '0x' + x.toString(16));
+    this.host.trace(ret < 0 ? { pid, call, args, ret: -1, errno: this.host.errnoName(-ret), how } : { pid, call, args, ret, how });
+  }
+
+  /** The mirror followed a call the host then ran. */
+  private mirrored(p: Process, call: RunSyscall, a: readonly bigint[], ret = 0): Answer {
+    this.counts.mirrored++;
+    this.traced(p.pid, call, a, ret, 'mirrored');
+    return CONT;
+  }
+
+  private dispatch(name: RunSyscall, p: Process, st: MirrorState, tid: number, a: readonly bigint[]): Answer {
+    const fdArg = s32(a[0]!);
+    const emu = (fd: number): boolean => p.fileRaw(fd) !== null;
+    switch (name) {
+      case 'open':
+        return this.openAt(p, st, tid, AT_FDCWD, a[0]!, s32(a[1]!), s32(a[2]!));
+      case 'openat':
+        return this.openAt(p, st, tid, fdArg, a[1]!, s32(a[2]!), s32(a[3]!));
+      case 'openat2': {
+        const how = p.mm.copyFromUser(u64(a[2]!), 24);
+        if (how === null) return CONT;
+        const dv = new DataView(how.buffer);
+        if (dv.getBigUint64(16, true) !== 0n) return this.refuse('openat2 with RESOLVE_* flags');
+        return this.openAt(p, st, tid, fdArg, a[1]!, s32(dv.getBigUint64(0, true)), s32(dv.getBigUint64(8, true)));
+      }
+      case 'stat':
+        return this.statPath(p, st, tid, AT_FDCWD, a[0]!, u64(a[1]!), 0);
+      case 'lstat':
+        return this.statPath(p, st, tid, AT_FDCWD, a[0]!, u64(a[1]!), AT_SYMLINK_NOFOLLOW);
+      case 'newfstatat':
+        return this.statPath(p, st, tid, fdArg, a[1]!, u64(a[2]!), s32(a[3]!));
+      case 'statx':
+        return this.statx(p, st, tid, fdArg, a[1]!, s32(a[2]!), u64(a[4]!));
+      case 'access':
+        return this.access(p, st, tid, AT_FDCWD, a[0]!);
+      case 'faccessat':
+      case 'faccessat2':
+        return this.access(p, st, tid, fdArg, a[1]!);
+      case 'readlink':
+        return this.readlink(p, st, tid, AT_FDCWD, a[0]!, u64(a[1]!), s32(a[2]!));
+      case 'readlinkat':
+        return this.readlink(p, st, tid, fdArg, a[1]!, u64(a[2]!), s32(a[3]!));
+      case 'getxattr':
+      case 'lgetxattr':
+      case 'listxattr':
+      case 'llistxattr': {
+        // the emulated file systems keep no extended attributes
+        const r = this.access(p, st, tid, AT_FDCWD, a[0]!);
+        if ('cont' in r || r.ret < 0) return r;
+        return { ret: name.endsWith('listxattr') ? 0 : -E.ENODATA };
+      }
+      case 'fgetxattr':
+      case 'flistxattr':
+        return emu(fdArg) ? { ret: name === 'flistxattr' ? 0 : -E.ENODATA } : CONT;
+      case 'chdir':
+        st.cwd = null;
+        return CONT;
+      case 'fchdir':
+        if (emu(fdArg)) return this.refuse('fchdir into an emulated directory');
+        st.cwd = null;
+        return CONT;
+      case 'read':
+        return emu(fdArg) ? { ret: p.read(fdArg, u64(a[1]!), u64(a[2]!)) } : CONT;
+      case 'write':
+        return emu(fdArg) ? { ret: p.write(fdArg, u64(a[1]!), u64(a[2]!)) } : CONT;
+      case 'pread64':
+      case 'pwrite64':
+        return emu(fdArg) ? { ret: this.positional(p, fdArg, u64(a[1]!), u64(a[2]!), s64(a[3]!), name === 'pwrite64') } : CONT;
+      case 'readv':
+      case 'writev':
+      case 'preadv':
+      case 'pwritev':
+      case 'preadv2':
+      case 'pwritev2':
+        return emu(fdArg) ? { ret: this.vector(p, fdArg, u64(a[1]!), s32(a[2]!), name.startsWith('pwrite') || name === 'writev', name.startsWith('p') ? s64(a[3]!) : null) } : CONT;
+      case 'lseek':
+        return emu(fdArg) ? { ret: p.lseek(fdArg, s64(a[1]!), s32(a[2]!)) } : CONT;
+      case 'fstat':
+        return emu(fdArg) ? { ret: p.fstat(fdArg, u64(a[1]!)) } : CONT;
+      case 'ioctl': {
+        if (!emu(fdArg)) return CONT;
+        const cmd = u32(a[1]!);
+        const r = p.ioctl(fdArg, cmd, u64(a[2]!));
+        // the backing fd's close-on-exec flag follows the mirror's (exec is the host's)
+        if (r === 0 && (cmd === FIOCLEX || cmd === FIONCLEX)) return this.mirrored(p, name, a);
+        return { ret: r };
+      }
+      case 'fcntl': {
+        if (!emu(fdArg)) return CONT;
+        const cmd = s32(a[1]!);
+        const r = p.fcntl(fdArg, cmd, u64(a[2]!));
+        if (r >= 0 && cmd === F_SETFD) return this.mirrored(p, name, a, r);
+        if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) return { ret: r };
+        return { ret: r };
+      }
+      case 'close':
+        if (!emu(fdArg)) return CONT;
+        p.close(fdArg);
+        this.sweepBacking();
+        return this.mirrored(p, name, a);
+      case 'dup':
+        return emu(fdArg) ? { ret: p.dup(fdArg) } : CONT;
+      case 'dup2':
+      case 'dup3': {
+        const newfd = s32(a[1]!);
+        const flags = name === 'dup3' ? s32(a[2]!) : 0;
+        if (emu(fdArg)) {
+          if (fdArg === newfd) return name === 'dup2' ? { ret: newfd } : { ret: -E.EINVAL };
+          const r = p.dup3(fdArg, newfd, flags);
+          return r < 0 ? { ret: r } : this.mirrored(p, name, a, r);
+        }
+        if (emu(newfd)) {
+          p.close(newfd);
+          return this.mirrored(p, name, a);
+        }
+        return CONT;
+      }
+      case 'close_range': {
+        const first = u32(a[0]!);
+        const last = u32(a[1]!);
+        const flags = u32(a[2]!);
+        let any = false;
+        for (const fd of p.openFds()) {
+          if (fd < first || fd > last) continue;
+          any = true;
+          if ((flags & CLOSE_RANGE_CLOEXEC) !== 0) p.fcntl(fd, F_SETFD, 1);
+          else p.close(fd);
+        }
+        return any ? this.mirrored(p, name, a) : CONT;
+      }
+      case 'getdents64':
+        return emu(fdArg) ? { ret: this.getdents(p, fdArg, u64(a[1]!), u32(a[2]!)) } : CONT;
+      case 'ftruncate':
+        return emu(fdArg) ? { ret: p.ftruncate(fdArg, s64(a[1]!)) } : CONT;
+      case 'fallocate':
+        return emu(fdArg) ? { ret: -E.EOPNOTSUPP } : CONT;
+      case 'flock':
+        return emu(fdArg) ? { ret: 0 } : CONT;
+      case 'fsync':
+      case 'fdatasync':
+        return emu(fdArg) ? { ret: -E.EINVAL } : CONT;
+      case 'mmap':
+        return this.mmap(p, st, a);
+      case 'munmap': {
+        const addr = u64(a[0]!);
+        const len = u64(a[1]!);
+        if (p.mm.vmas.length === 0) return CONT;
+        p.munmap(addr, len);
+        return this.mirrored(p, name, a);
+      }
+      case 'mremap':
+        // the host moves the mapping; the mirror follows on the next call
+        if (p.mm.vmas.length > 0) this.refuseOnce('mremap of a mapped dma-buf is run by the host; the mirror keeps the old range until munmap');
+        return CONT;
+      case 'clone':
+      case 'clone3':
+      case 'fork':
+      case 'vfork': {
+        let flags = 0;
+        if (name === 'clone') flags = u32(a[0]!);
+        else if (name === 'clone3') {
+          const b = p.mm.copyFromUser(u64(a[0]!), 8);
+          flags = b === null ? 0 : Number(new DataView(b.buffer).getBigUint64(0, true) & 0xffffffffn);
+        } else if (name === 'vfork') flags = CLONE_VM;
+        if ((flags & CLONE_THREAD) !== 0) return CONT;
+        const child = p.fork(p.comm, PENDING_PID_BASE + ++this.pendingSeq);
+        const list = this.pendingForks.get(p.pid) ?? [];
+        list.push(child);
+        this.pendingForks.set(p.pid, list);
+        return this.mirrored(p, name, a);
+      }
+      case 'execve':
+      case 'execveat':
+        st.execPending = true;
+        return CONT;
+      case 'exit_group':
+        this.exited(p);
+        return this.mirrored(p, name, a);
+      case 'sendmsg':
+        this.inFlightRefs(p, u64(a[1]!));
+        return CONT;
+      case 'recvmsg':
+      case 'recvmmsg':
+        st.adoptPending = true;
+        return CONT;
+      case 'uname':
+        return { ret: this.uname(p, u64(a[0]!)) };
+    }
+    return CONT;
+  }
+
+  /** A call the emulation cannot serve: ENOSYS, and a message naming it (once per kind). */
+  private refuse(what: string): Answer {
+    this.refuseOnce(`${what} is not emulated: the call fails with ENOSYS`);
+    return { ret: -E.ENOSYS };
+  }
+
+  private refuseOnce(msg: string): void {
+    if (this.refused.has(msg)) return;
+    this.refused.add(msg);
+    this.host.warn(`dmaheap run: ${msg}`);
+  }
+
+  private openAt(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number, mode: number): Answer {
+    const path = this.readPath(p, pathArg);
+    if (typeof path === 'number') return CONT;
+    const abs = this.resolve(p, st, tid, dirfd, path);
+    if (abs === null) return CONT;
+    return { ret: p.open(abs, flags, mode) };
+  }
+
+  private stated(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number): Inode | number | null {
+    if ((flags & AT_EMPTY_PATH) !== 0) {
+      const path = this.readPath(p, pathArg);
+      if (path === '') return p.fileRaw(dirfd)?.inode ?? null;
+    }
+    const path = this.readPath(p, pathArg);
+    if (typeof path === 'number') return null;
+    const abs = this.resolve(p, st, tid, dirfd, path);
+    if (abs === null) return null;
+    const r = kernPath(this.kernel.mnts, p, abs, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+    return typeof r === 'number' ? r : r.dentry.inode ?? -2;
+  }
+
+  private statPath(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, buf: number, flags: number): Answer {
+    const ino = this.stated(p, st, tid, dirfd, pathArg, flags);
+    if (ino === null) return CONT;
+    if (typeof ino === 'number') return { ret: ino };
+    return { ret: p.mm.copyToUser(buf, encodeStat(ino, this.kernel.statLayout, this.kernel.pageSize)) ? 0 : -E.EFAULT };
+  }
+
+  private statx(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number, buf: number): Answer {
+    const ino = this.stated(p, st, tid, dirfd, pathArg, flags);
+    if (ino === null) return CONT;
+    if (typeof ino === 'number') return { ret: ino };
+    return { ret: p.mm.copyToUser(buf, encodeStatx(ino, this.kernel.pageSize)) ? 0 : -E.EFAULT };
+  }
+
+  private access(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint): Answer {
+    const path = this.readPath(p, pathArg);
+    if (typeof path === 'number') return CONT;
+    const abs = this.resolve(p, st, tid, dirfd, path);
+    if (abs === null) return CONT;
+    const r = kernPath(this.kernel.mnts, p, abs);
+    return { ret: typeof r === 'number' ? r : 0 };
+  }
+
+  private readlink(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, buf: number, size: number): Answer {
+    const path = this.readPath(p, pathArg);
+    if (typeof path === 'number') return CONT;
+    const abs = this.resolve(p, st, tid, dirfd, path);
+    if (abs === null) return CONT;
+    return { ret: p.readlink(abs, buf, size) };
+  }
+
+  /** pread/pwrite: files without positional I/O → ESPIPE; else a read or write at `off`, the position kept. */
+  private positional(p: Process, fd: number, buf: number, count: number, off: number, write: boolean): number {
+    const f = p.fileRaw(fd)!;
+    if (off < 0) return -E.EINVAL;
+    if ((f.mode & (write ? 0x10 : 0x8)) === 0) return -E.ESPIPE;
+    const pos = f.pos;
+    f.pos = off;
+    const r = write ? p.write(fd, buf, count) : p.read(fd, buf, count);
+    f.pos = pos;
+    return r;
+  }
+
+  /** readv/writev and their positional forms, one iovec at a time. */
+  private vector(p: Process, fd: number, iov: number, cnt: number, write: boolean, off: number | null): number {
+    if (cnt < 0 || cnt > 1024) return -E.EINVAL;
+    const raw = p.mm.copyFromUser(iov, cnt * 16);
+    if (raw === null) return -E.EFAULT;
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    let total = 0;
+    let at = off;
+    for (let i = 0; i < cnt; i++) {
+      const base = Number(dv.getBigUint64(i * 16, true));
+      const len = Number(dv.getBigUint64(i * 16 + 8, true));
+      if (len === 0) continue;
+      const r = at !== null && at >= 0 ? this.positional(p, fd, base, len, at, write) : write ? p.write(fd, base, len) : p.read(fd, base, len);
+      if (r < 0) return total > 0 ? total : r;
+      total += r;
+      if (at !== null && at >= 0) at += r;
+      if (r < len) break;
+    }
+    return total;
+  }
+
+  /** getdents64 of an emulated directory: ".", "..", then the names, from the file position on. */
+  private getdents(p: Process, fd: number, buf: number, count: number): number {
+    const f = p.fileRaw(fd)!;
+    const dentry = f.vfsPath?.dentry;
+    const dirPath = this.kernelPathOf(p, fd);
+    const it = dentry?.inode?.op.iterate;
+    if (dentry === undefined || it === undefined || dirPath === null) return -E.ENOTDIR;
+    const names = it(dentry, p);
+    if (typeof names === 'number') return names;
+    const all = ['.', '..', ...names];
+    const out = new Uint8Array(Math.min(count, 1 << 16));
+    let used = 0;
+    let i = f.pos;
+    for (; i < all.length; i++) {
+      const name = all[i]!;
+      const nb = Buffer.from(name, 'latin1');
+      const reclen = Math.ceil((19 + nb.length + 1) / 8) * 8;
+      if (used + reclen > out.length) break;
+      const child = name === '.' ? dirPath : name === '..' ? normalizePath(dirPath + '/..') : `${dirPath}/${name}`;
+      const r = kernPath(this.kernel.mnts, p, child, false);
+      const inode = typeof r === 'number' ? null : r.dentry.inode;
+      const dv = new DataView(out.buffer, used, reclen);
+      dv.setBigUint64(0, BigInt(inode?.ino ?? 0), true);
+      dv.setBigInt64(8, BigInt(i + 1), true);
+      dv.setUint16(16, reclen, true);
+      dv.setUint8(18, inode === null || inode === undefined ? 0 : (inode.mode >> 12) & 0xf);
+      out.set(nb, used + 19);
+      used += reclen;
+    }
+    if (used === 0 && i < all.length) return -E.EINVAL;
+    if (used > 0 && !p.mm.copyToUser(buf, out.subarray(0, used))) return -E.EFAULT;
+    f.pos = i;
+    return used;
+  }
+
+  private mmap(p: Process, st: MirrorState, a: readonly bigint[]): Answer {
+    const fd = s32(a[4]!);
+    const f = p.fileRaw(fd);
+    if (f === null) return CONT;
+    const len = u64(a[1]!);
+    const r = p.mmap(u64(a[0]!), len, s32(a[2]!), s32(a[3]!), fd, s64(a[5]!));
+    if (r < 0) return { ret: r };
+    const m = f.priv instanceof DmaBuf ? this.host.buffers.of(f.priv) : undefined;
+    if (m === undefined) {
+      p.munmap(r, len);
+      this.refuseOnce(`mmap of ${f.pathName} cannot share memory with the program (only dma-bufs are backed by host memory): ENODEV`);
+      return { ret: -19 };
+    }
+    const vma = p.mm.find(r);
+    st.pendingMaps.push({ emu: r, len: vma !== null ? vma.end - vma.start : len, id: m.id });
+    return this.mirrored(p, 'mmap', a, r);
+  }
+
+  /** sendmsg with SCM_RIGHTS of emulated fds: a reference for each while it is in flight. */
+  private inFlightRefs(p: Process, msgAddr: number): void {
+    const hdr = p.mm.copyFromUser(msgAddr, 56);
+    if (hdr === null) return;
+    const dv = new DataView(hdr.buffer);
+    const ctl = Number(dv.getBigUint64(32, true));
+    const ctlLen = Math.min(Number(dv.getBigUint64(40, true)), 4096);
+    if (ctl === 0 || ctlLen < 16) return;
+    const c = p.mm.copyFromUser(ctl, ctlLen);
+    if (c === null) return;
+    const cv = new DataView(c.buffer);
+    let at = 0;
+    while (at + 16 <= ctlLen) {
+      const len = Number(cv.getBigUint64(at, true));
+      if (len < 16 || at + len > ctlLen) break;
+      if (cv.getInt32(at + 8, true) === 1 && cv.getInt32(at + 12, true) === 1) {
+        for (let o = at + 16; o + 4 <= at + len; o += 4) {
+          const fd = cv.getInt32(o, true);
+          const f = p.fileRaw(fd);
+          if (f === null) continue;
+          const l = this.link(`/proc/${p.pid}/fd/${fd}`);
+          if (l === null) continue;
+          const list = this.inFlight.get(l) ?? [];
+          list.push(f.get());
+          this.inFlight.set(l, list);
+        }
+      }
+      at += Math.ceil(len / 8) * 8;
+    }
+  }
+
+  /** struct utsname of the emulated machine (release and machine from its profile and arch). */
+  private uname(p: Process, buf: number): number {
+    const out = new Uint8Array(65 * 6);
+    const put = (i: number, s: string): void => out.set(Buffer.from(s.slice(0, 64), 'latin1'), i * 65);
+    put(0, 'Linux');
+    put(1, hostname());
+    put(2, this.kernel.profile.release);
+    put(3, '#1 SMP PREEMPT_DYNAMIC dmaheap');
+    put(4, this.kernel.arch === 'arm64' ? 'aarch64' : 'x86_64');
+    put(5, '(none)');
+    return p.mm.copyToUser(buf, out) ? 0 : -E.EFAULT;
+  }
+}
+
+/** struct statx (include/uapi/linux/stat.h) of an emulated inode: the basic stats and the mount id. */
+export function encodeStatx(inode: Inode, pageSize: number): Uint8Array {
+  const b = new Uint8Array(256);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, 0x7ff, true); // STATX_BASIC_STATS
+  dv.setUint32(4, inode.blksize ?? pageSize, true);
+  dv.setUint32(16, inode.nlink ?? 1, true);
+  dv.setUint32(20, inode.uid, true);
+  dv.setUint32(24, inode.gid, true);
+  dv.setUint16(28, inode.mode, true);
+  dv.setBigUint64(32, BigInt(inode.ino), true);
+  dv.setBigUint64(40, BigInt(inode.size), true);
+  dv.setBigUint64(48, BigInt(inode.blocks ?? Math.ceil(inode.size / 512)), true);
+  dv.setUint32(128, devMajor(inode.rdev), true);
+  dv.setUint32(132, devMinor(inode.rdev), true);
+  dv.setUint32(136, devMajor(inode.dev), true);
+  dv.setUint32(140, devMinor(inode.dev), true);
+  return b;
+}

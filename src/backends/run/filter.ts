@@ -1,0 +1,77 @@
+/**
+ * The seccomp filter `dmaheap run` installs in the launcher before it executes the program
+ * (include/uapi/linux/filter.h struct sock_filter; include/uapi/linux/seccomp.h). Classic BPF
+ * over struct seccomp_data { int nr; u32 arch; u64 instruction_pointer; u64 args[6]; }:
+ *
+ * 1. another audit arch (a 32-bit call from a 64-bit program, x32) → ENOSYS: nothing reaches the
+ *    host kernel behind the emulator's back;
+ * 2. args[5] equal to the run's cookie → ALLOW: the launcher's own calls between installing the
+ *    filter and execve (it passes the cookie in the sixth argument register of every call);
+ * 3. mmap with fd -1 (anonymous memory) → ALLOW: the program's own memory is not ours to see;
+ * 4. a call of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue;
+ * 5. anything else → ALLOW.
+ */
+import { RUN_SYSCALLS } from './syscalls.js';
+import type { SyscallArch } from './syscalls.js';
+
+const BPF_LD_W_ABS = 0x20;
+const BPF_JMP_JEQ_K = 0x15;
+const BPF_RET_K = 0x06;
+export const SECCOMP_RET_ALLOW = 0x7fff0000;
+export const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
+export const SECCOMP_RET_ERRNO = 0x00050000;
+const ENOSYS = 38;
+
+/** Offsets in struct seccomp_data (little-endian: the low half of a u64 first). */
+const OFF_NR = 0;
+const OFF_ARCH = 4;
+const argLo = (i: number): number => 16 + 8 * i;
+const argHi = (i: number): number => 16 + 8 * i + 4;
+
+interface Insn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+/** The filter as the bytes of a struct sock_filter array. */
+export function buildFilter(arch: SyscallArch, cookie: bigint): Uint8Array {
+  const prog: Insn[] = [];
+  const ld = (off: number): number => prog.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: off });
+  const ret = (v: number): number => prog.push({ code: BPF_RET_K, jt: 0, jf: 0, k: v >>> 0 });
+  const jeq = (k: number, jt: number, jf: number): number => prog.push({ code: BPF_JMP_JEQ_K, jt, jf, k: k >>> 0 });
+  // 1. the architecture
+  ld(OFF_ARCH);
+  jeq(arch.auditArch, 1, 0);
+  ret(SECCOMP_RET_ERRNO | ENOSYS);
+  // 2. the launcher's cookie in args[5]
+  ld(argLo(5));
+  jeq(Number(cookie & 0xffffffffn), 0, 3);
+  ld(argHi(5));
+  jeq(Number(cookie >> 32n), 0, 1);
+  ret(SECCOMP_RET_ALLOW);
+  // 3. anonymous mmap
+  ld(OFF_NR);
+  const mmap = arch.nr.mmap!;
+  jeq(mmap, 0, 4);
+  ld(argLo(4));
+  jeq(0xffffffff, 0, 1);
+  ret(SECCOMP_RET_ALLOW);
+  ret(SECCOMP_RET_USER_NOTIF);
+  // 4. the calls we look at (the accumulator still holds nr on the fall-through path)
+  const nrs = [...new Set(RUN_SYSCALLS.map((n) => arch.nr[n]).filter((n): n is number => n !== undefined && n !== mmap))].sort((a, b) => a - b);
+  nrs.forEach((nr, i) => jeq(nr, nrs.length - i, 0));
+  // 5. everything else runs untouched
+  ret(SECCOMP_RET_ALLOW);
+  ret(SECCOMP_RET_USER_NOTIF);
+  const out = new Uint8Array(prog.length * 8);
+  const dv = new DataView(out.buffer);
+  prog.forEach((p, i) => {
+    dv.setUint16(i * 8, p.code, true);
+    out[i * 8 + 2] = p.jt;
+    out[i * 8 + 3] = p.jf;
+    dv.setUint32(i * 8 + 4, p.k, true);
+  });
+  return out;
+}

@@ -1,0 +1,154 @@
+/**
+ * The memory `dmaheap run` shares with the program:
+ *
+ * - {@link MemfdBuffers}: every exported heap buffer's bytes live in a host memfd of the buffer's
+ *   size. The emulator's page runs are views of the memfd mapped here; the program gets the same
+ *   memfd behind its dma-buf fd, so its mmap() maps the very same pages (writes show up on both
+ *   sides, with no copy). When the emulator frees the buffer, the mapping here is replaced by
+ *   fresh anonymous memory (a stale view then reads zeros instead of faulting) and the memfd is
+ *   closed.
+ * - {@link ProcessMemory}: the program's own memory for the emulated calls' copy_from_user()
+ *   and copy_to_user(), with process_vm_readv/process_vm_writev (which fail at a page the program
+ *   cannot access instead of faulting, as the kernel's copies give EFAULT).
+ */
+import type { Libc } from '../linux/libc.js';
+import type { BackingStats, HostMemory, PageRun } from '../../kernel/mm/backing.js';
+import type { UserMemoryPort } from '../../kernel/fs/mm-remote.js';
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const MAP_PRIVATE = 2;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const MFD_CLOEXEC = 1;
+/** Largest koffi.view made over one run (views near 4 GiB abort Node 20). */
+const VIEW_MAX = 1 << 30;
+
+/** One buffer's host memory. */
+export interface BufferMemory {
+  /** The memfd (an fd of this process), named `dmaheap:buf:<id>`. */
+  readonly fd: number;
+  readonly id: number;
+  readonly addr: number;
+  readonly bytes: number;
+}
+
+export class MemfdBuffers implements HostMemory {
+  private seq = 0;
+  private readonly byOwner = new Map<object, BufferMemory>();
+  readonly byId = new Map<number, BufferMemory>();
+  /** Why the last bind failed (the buffer then keeps emulator memory, which the program cannot map). */
+  lastError: string | null = null;
+
+  constructor(private readonly libc: Libc) {}
+
+  bind(owner: object, runs: readonly PageRun[], bytes: number, acct: BackingStats): void {
+    const l = this.libc;
+    if (bytes <= 0 || runs.some((r) => r.bytes > VIEW_MAX)) {
+      this.lastError = `a buffer of ${bytes} bytes has a run larger than ${VIEW_MAX} bytes`;
+      return;
+    }
+    const id = ++this.seq;
+    const fd = l.memfdCreate(`dmaheap:buf:${id}`, MFD_CLOEXEC);
+    if (fd < 0) {
+      this.lastError = `memfd_create failed (errno ${l.koffi.errno()})`;
+      return;
+    }
+    if (l.ftruncate(fd, bytes) < 0) {
+      this.lastError = `ftruncate(${bytes}) of a memfd failed (errno ${l.koffi.errno()})`;
+      l.close(fd);
+      return;
+    }
+    const addr = l.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (addr === -1) {
+      this.lastError = `mmap of ${bytes} bytes failed (errno ${l.koffi.errno()})`;
+      l.close(fd);
+      return;
+    }
+    let at = 0;
+    for (const r of runs) {
+      const view = new Uint8Array(l.koffi.view(addr + at, r.bytes));
+      if (r.data !== null) view.set(r.data);
+      else acct.backedBytes += r.bytes;
+      r.data = view;
+      at += r.bytes;
+    }
+    const m = { fd, id, addr, bytes };
+    this.byOwner.set(owner, m);
+    this.byId.set(id, m);
+  }
+
+  /** The memory of a buffer (its struct dma_buf), or undefined when it has none here. */
+  of(owner: object): BufferMemory | undefined {
+    return this.byOwner.get(owner);
+  }
+
+  /** The buffer was freed: its pages go back to the host. */
+  release(owner: object): void {
+    const m = this.byOwner.get(owner);
+    if (m === undefined) return;
+    this.byOwner.delete(owner);
+    this.byId.delete(m.id);
+    // the views stay valid (anonymous zero pages), the memfd's pages go with its last reference
+    this.libc.mmap(m.addr, m.bytes, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    this.libc.close(m.fd);
+  }
+
+  /** Buffers still holding host memory. */
+  get live(): number {
+    return this.byOwner.size;
+  }
+}
+
+/** Scratch memory for process_vm_readv/writev (malloc'ed once, never freed). */
+const SCRATCH = 1 << 20;
+
+export class ProcessMemory implements UserMemoryPort {
+  private scratch: { addr: number; view: Uint8Array } | null = null;
+  private readonly iov = Buffer.alloc(32);
+
+  constructor(private readonly libc: Libc) {}
+
+  private buf(): { addr: number; view: Uint8Array } {
+    if (this.scratch === null) {
+      const p = this.libc.malloc(SCRATCH);
+      if (p === 0) throw new Error('malloc failed');
+      this.scratch = { addr: p, view: new Uint8Array(this.libc.koffi.view(p, SCRATCH)) };
+    }
+    return this.scratch;
+  }
+
+  private xfer(pid: number, addr: number, data: Uint8Array, write: boolean): number {
+    const s = this.buf();
+    const iov = this.iov;
+    let done = 0;
+    while (done < data.length) {
+      const n = Math.min(SCRATCH, data.length - done);
+      iov.writeBigUInt64LE(BigInt(s.addr), 0);
+      iov.writeBigUInt64LE(BigInt(n), 8);
+      iov.writeBigUInt64LE(BigInt(addr + done), 16);
+      iov.writeBigUInt64LE(BigInt(n), 24);
+      let got: number;
+      if (write) {
+        s.view.set(data.subarray(done, done + n));
+        got = this.libc.processVmWritev(pid, iov.subarray(0, 16), 1, iov.subarray(16, 32), 1, 0);
+      } else {
+        got = this.libc.processVmReadv(pid, iov.subarray(0, 16), 1, iov.subarray(16, 32), 1, 0);
+        if (got > 0) data.set(s.view.subarray(0, got), done);
+      }
+      if (got <= 0) return done;
+      done += got;
+      if (got < n) return done;
+    }
+    return done;
+  }
+
+  read(pid: number, addr: number, into: Uint8Array): number {
+    return this.xfer(pid, addr, into, false);
+  }
+
+  write(pid: number, addr: number, data: Uint8Array): number {
+    return this.xfer(pid, addr, data, true);
+  }
+}

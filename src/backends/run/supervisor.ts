@@ -1,0 +1,253 @@
+/**
+ * `dmaheap run`: starts a native program under the seccomp filter and serves its calls on an
+ * emulated kernel until it and its children are gone.
+ *
+ * 1. The launcher (native/launch/dmaheap-launch.c, shipped prebuilt) is spawned with a control
+ *    socket as fd 3. It reads the filter (filter.ts), installs it with
+ *    SECCOMP_FILTER_FLAG_NEW_LISTENER and reports the listener's fd number.
+ * 2. The supervisor takes the listener out of the launcher with pidfd_getfd(2), asks for
+ *    synchronous wake-ups (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, v6.6; ignored where missing: the
+ *    round trip is then slower), and tells the launcher to exec the program.
+ * 3. Each notification (SECCOMP_IOCTL_NOTIF_RECV) goes to the bridge (bridge.ts), whose answer
+ *    goes back with SECCOMP_IOCTL_NOTIF_SEND. The listener reports POLLHUP when no process of
+ *    the program is left.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants as fsc, writeSync, openSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants as osc } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Duplex } from 'node:stream';
+import { bootKernel } from '../emulated/index.js';
+import type { EmulatedOptions } from '../emulated/index.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import { loadLibc } from '../linux/libc.js';
+import type { Libc } from '../linux/libc.js';
+import { errnoName } from '../../uapi/errno.js';
+import { buildFilter } from './filter.js';
+import { hostSyscallArch } from './syscalls.js';
+import { RunBridge } from './bridge.js';
+import type { Answer, Notification, TraceRecord } from './bridge.js';
+import { MemfdBuffers, ProcessMemory } from './memory.js';
+
+const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
+const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
+const SECCOMP_IOCTL_NOTIF_SET_FLAGS = 0x40082104;
+const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
+const SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+const NR_PIDFD_OPEN = 434;
+const NR_PIDFD_GETFD = 438;
+const POLLIN = 0x1;
+const POLLHUP = 0x10;
+const EINTR = 4;
+const ENOSYS = 38;
+/** How long a poll waits before the event loop gets a turn (ms). */
+const POLL_MS = 50;
+/** Notifications served between two turns of the event loop. */
+const BATCH = 64;
+
+/** A problem that stops `dmaheap run` before the program starts, with what to do. */
+export class RunError extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+export interface RunOptions {
+  /** The emulated machine (profile, board, command line, ...). Its arch must be the host's. */
+  readonly machine: EmulatedOptions;
+  readonly program: string;
+  readonly args: readonly string[];
+  /** Write every emulated call as a JSON line to this file. */
+  readonly trace?: string;
+  /** A line for the user (stderr). */
+  readonly warn: (line: string) => void;
+  /** Told the kernel and bridge once the program runs (for attach servers and tests). */
+  readonly onStart?: (run: { kernel: Kernel; bridge: RunBridge }) => void;
+}
+
+export interface RunResult {
+  /** The program's exit status (128 + signal number when a signal killed it). */
+  readonly status: number;
+  readonly signal: string | null;
+  readonly counts: { served: number; mirrored: number; continued: number };
+  /** Buffers still holding memory after every process exited (0 unless something leaked). */
+  readonly leakedBuffers: number;
+  readonly kernel: Kernel;
+}
+
+/** The launcher for this machine: DMAHEAP_LAUNCHER, else the shipped prebuilt binary. */
+export function launcherPath(arch: string = process.arch): string {
+  const env = process.env['DMAHEAP_LAUNCHER'];
+  if (env !== undefined && env !== '') return env;
+  const dir = arch === 'x64' ? 'linux-x64' : 'linux-arm64';
+  return fileURLToPath(new URL(`../../../../native/prebuilt/${dir}/dmaheap-launch`, import.meta.url));
+}
+
+function readLine(s: Duplex): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let acc = '';
+    const onData = (d: Buffer): void => {
+      acc += d.toString('latin1');
+      const i = acc.indexOf('\n');
+      if (i >= 0 || acc.length > 256) {
+        cleanup();
+        resolve(i >= 0 ? acc.slice(0, i) : acc);
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(acc);
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(e);
+    };
+    const cleanup = (): void => {
+      s.off('data', onData);
+      s.off('end', onEnd);
+      s.off('error', onError);
+    };
+    s.on('data', onData);
+    s.on('end', onEnd);
+    s.on('error', onError);
+  });
+}
+
+function checkHost(): { libc: Libc; arch: NonNullable<ReturnType<typeof hostSyscallArch>>; launcher: string } {
+  if (process.platform !== 'linux') throw new RunError(`dmaheap run needs Linux (this is ${process.platform})`, 'run it on Linux 5.9 or later, x86-64 or arm64');
+  const arch = hostSyscallArch();
+  if (arch === null) throw new RunError(`dmaheap run needs an x86-64 or arm64 host (this is ${process.arch})`, 'run it on x86-64 or arm64 Linux');
+  const libc = loadLibc();
+  if (libc instanceof Error) throw new RunError(`cannot load libc through koffi: ${libc.message}`, 'reinstall with `npm ci` (koffi ships prebuilt binaries for Linux x86-64 and arm64)');
+  const launcher = launcherPath();
+  try {
+    accessSync(launcher, fsc.X_OK);
+  } catch {
+    throw new RunError(`the native launcher ${launcher} is missing or not executable`, 'rebuild it with `npm run build:native` (needs gcc), or reinstall the package');
+  }
+  return { libc, arch, launcher };
+}
+
+/** Runs `program` on an emulated kernel; resolves with its exit status once it and its children are gone. */
+export async function runProgram(o: RunOptions): Promise<RunResult> {
+  const { libc, arch, launcher } = checkHost();
+  if (o.machine.arch !== undefined && o.machine.arch !== arch.name) {
+    throw new RunError(`the emulated machine is ${o.machine.arch} but this host runs ${arch.name} programs`, `leave --arch out (dmaheap run emulates a ${arch.name} machine here)`);
+  }
+  const buffers = new MemfdBuffers(libc);
+  const memory = new ProcessMemory(libc);
+  const kernel = bootKernel({ ...o.machine, arch: arch.name, hostMemory: buffers });
+  const cookie = randomBytes(8).readBigUInt64LE(0) | 1n;
+  const filter = buildFilter(arch, cookie);
+
+  const child = spawn(launcher, ['3', o.program, ...o.args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
+  const ctl = child.stdio[3] as Duplex;
+  const header = Buffer.alloc(16);
+  header.write('DHL1', 0, 'latin1');
+  header.writeUInt32LE(filter.length / 8, 4);
+  header.writeBigUInt64LE(cookie, 8);
+  ctl.write(Buffer.concat([header, filter]));
+  const line = await Promise.race([readLine(ctl), spawnError.then((e) => `ERR spawn ${e.message}`)]);
+  const ok = /^OK (\d+)$/.exec(line);
+  if (ok === null) {
+    child.kill('SIGKILL');
+    await exited.catch(() => undefined);
+    throw new RunError(`the launcher could not start the program (${line === '' ? 'no answer' : line})`, /seccomp|prctl/.test(line) ? 'dmaheap run needs seccomp user notification (Linux 5.9 or later, not disabled in this container)' : 'check the launcher with `npm run build:native`');
+  }
+  const pidfd = libc.syscall3(NR_PIDFD_OPEN, child.pid ?? 0, 0, 0);
+  const listener = pidfd < 0 ? -1 : libc.syscall3(NR_PIDFD_GETFD, pidfd, Number(ok[1]), 0);
+  if (listener < 0) {
+    child.kill('SIGKILL');
+    throw new RunError(`cannot take the seccomp listener from the launcher (errno ${libc.koffi.errno()})`, 'dmaheap run needs pidfd_getfd (Linux 5.6 or later) and ptrace access to its own children');
+  }
+  libc.ioctlAddr(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+
+  let traceFd = -1;
+  if (o.trace !== undefined) traceFd = openSync(o.trace, 'w');
+  const trace = traceFd < 0 ? undefined : (r: TraceRecord): void => {
+    writeSync(traceFd, JSON.stringify(r) + '\n');
+  };
+  const bridge = new RunBridge(kernel, {
+    libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}),
+  }, arch);
+  o.onStart?.({ kernel, bridge });
+  ctl.write('g');
+  ctl.end();
+
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  try {
+    await serve(libc, listener, bridge, o.warn);
+  } finally {
+    process.off('SIGINT', ignore);
+    if (traceFd >= 0) closeSync(traceFd);
+  }
+  const { code, signal } = await exited;
+  bridge.shutdown();
+  libc.close(listener);
+  libc.close(pidfd);
+  const status = code ?? 128 + (signal !== null ? (osc.signals[signal] ?? 0) : 0);
+  return { status, signal, counts: { ...bridge.counts }, leakedBuffers: buffers.live, kernel };
+}
+
+async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void): Promise<void> {
+  const req = Buffer.alloc(80);
+  const resp = Buffer.alloc(24);
+  let sinceYield = 0;
+  for (;;) {
+    const watched = bridge.pidfds();
+    const pfd = Buffer.alloc(8 * (1 + watched.length));
+    pfd.writeInt32LE(listener, 0);
+    pfd.writeInt16LE(POLLIN, 4);
+    watched.forEach((w, i) => {
+      pfd.writeInt32LE(w.fd, 8 * (i + 1));
+      pfd.writeInt16LE(POLLIN, 8 * (i + 1) + 4);
+    });
+    const r = libc.poll(pfd, 1 + watched.length, sinceYield >= BATCH ? 0 : POLL_MS);
+    if (r < 0 && libc.koffi.errno() !== EINTR) throw new Error(`poll on the seccomp listener failed (errno ${libc.koffi.errno()})`);
+    // processes that died (a signal, or exit_group already seen): their mirrors exit
+    watched.forEach((w, i) => {
+      if ((pfd.readInt16LE(8 * (i + 1) + 6) & POLLIN) !== 0) bridge.exited(w.proc);
+    });
+    const rev = r > 0 ? pfd.readInt16LE(6) : 0;
+    if ((rev & POLLIN) !== 0) {
+      req.fill(0);
+      if (libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_RECV, req) === 0) {
+        const n: Notification = {
+          id: req.readBigUInt64LE(0),
+          pid: req.readUInt32LE(8),
+          nr: req.readInt32LE(16),
+          args: [0, 1, 2, 3, 4, 5].map((i) => req.readBigUInt64LE(32 + 8 * i)),
+        };
+        let a: Answer;
+        try {
+          a = bridge.handle(n);
+        } catch (e) {
+          warn(`dmaheap run: internal error serving call ${n.nr} of pid ${n.pid}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+          a = { ret: -ENOSYS };
+        }
+        resp.writeBigUInt64LE(n.id, 0);
+        if ('cont' in a) {
+          resp.writeBigInt64LE(0n, 8);
+          resp.writeInt32LE(0, 16);
+          resp.writeUInt32LE(SECCOMP_USER_NOTIF_FLAG_CONTINUE, 20);
+        } else {
+          resp.writeBigInt64LE(BigInt(a.ret >= 0 ? a.ret : 0), 8);
+          resp.writeInt32LE(a.ret < 0 ? a.ret : 0, 16);
+          resp.writeUInt32LE(0, 20);
+        }
+        // ENOENT: the caller died while we served it
+        libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+      }
+      sinceYield++;
+      if (sinceYield < BATCH) continue;
+    } else if ((rev & POLLHUP) !== 0) return;
+    // a turn for the event loop (the launcher's exit, signals, attached tools)
+    sinceYield = 0;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
