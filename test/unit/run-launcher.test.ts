@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
@@ -106,9 +107,9 @@ interface Run {
  * Runs the launcher with CTLFD = 3 (a socketpair from Node's stdio 'pipe'): sends `hello`, waits
  * for its first line, and when that line is an OK sends `reply`. Resolves when the child closes.
  */
-function launch(args: string[], hello: Buffer, reply = 'g'): Promise<Run> {
+function launch(args: string[], hello: Buffer, reply = 'g', opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(LAUNCHER, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(LAUNCHER, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     const ctl = child.stdio[3] as Socket;
     const out = { stdout: '', stderr: '', ctl: '' };
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (out.stdout += s));
@@ -174,8 +175,26 @@ test('protocol v1 with the host launcher', { skip: hostKey === null ? `no launch
   });
 
   await t.test('PROGRAM without a slash is searched in PATH', async () => {
-    const r = await launch(['3', 'echo', 'a', 'b c'], allowAll);
-    assert.deepEqual([r.stdout, r.stderr, r.code], ['a b c\n', '', 0]);
+    const dir = mkdtempSync(join(tmpdir(), 'dmaheap-launch-'));
+    try {
+      mkdirSync(join(dir, 'noexec'));
+      writeFileSync(join(dir, 'noexec', 'echo'), '', { mode: 0o644 });
+      writeFileSync(join(dir, 'hello'), '#!/bin/sh\necho hello from dot\n', { mode: 0o755 });
+      // a missing directory and a non-executable candidate are passed over
+      const path = (p: string): { env: NodeJS.ProcessEnv; cwd: string } => ({ env: { PATH: p }, cwd: dir });
+      const found = await launch(['3', 'echo', 'a', 'b c'], allowAll, 'g', path(`/nonexistent:${dir}/noexec:/bin:/usr/bin`));
+      assert.deepEqual([found.stdout, found.stderr, found.code], ['a b c\n', '', 0]);
+      // only a non-executable candidate: EACCES wins over ENOENT
+      const denied = await launch(['3', 'echo'], allowAll, 'g', path(`/nonexistent:${dir}/noexec`));
+      assert.deepEqual([denied.stdout, denied.stderr, denied.code], ['', 'dmaheap run: echo: Permission denied\n', 126]);
+      // an empty element is the current directory
+      const dot = await launch(['3', 'hello'], allowAll, 'g', path('/nonexistent::/bin'));
+      assert.deepEqual([dot.stdout, dot.stderr, dot.code], ['hello from dot\n', '', 0]);
+      const none = await launch(['3', 'hello'], allowAll, 'g', path('/nonexistent:/bin'));
+      assert.deepEqual([none.stderr, none.code], ['dmaheap run: hello: No such file or directory\n', 127]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   await t.test("every launcher syscall carries the cookie; the program's do not", async () => {
