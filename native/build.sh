@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the native part of `dmaheap run` (native/launch/dmaheap-launch.c) for x86-64 and arm64.
+#
+#   bash native/build.sh [--check] [x64|arm64 ...]      (npm run build:native builds both)
+#
+# Without --check: builds into a temp dir, copies the binaries into native/prebuilt/linux-<arch>/
+# and records them in native/prebuilt/MANIFEST.json (sha256, size, the compiler, its version and
+# the exact command line). With --check: builds the same way and compares byte for byte with the
+# shipped binaries; exits 1 on a difference, 2 when a compiler is missing. No arch: both.
+# Compilers: x86_64-linux-gnu-gcc and aarch64-linux-gnu-gcc (Debian: gcc, gcc-aarch64-linux-gnu);
+# CC_X64 / CC_ARM64 override them. The output is byte-reproducible: no libc, no build id, no
+# symbols, no file names (the source is compiled under its bare name in the temp dir).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src="$here/launch/dmaheap-launch.c"
+prebuilt="$here/prebuilt"
+manifest="$prebuilt/MANIFEST.json"
+
+FLAGS=(-std=c11 -Os -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib -static -fno-pie -no-pie
+  -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-ident
+  -fno-tree-loop-distribute-patterns -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,norelro -s)
+
+check=0
+arches=()
+for a in "$@"; do
+  case "$a" in
+    --check) check=1 ;;
+    x64|arm64) arches+=("$a") ;;
+    *) echo "native/build.sh: unknown argument '$a' (usage: build.sh [--check] [x64|arm64 ...])" >&2; exit 2 ;;
+  esac
+done
+[ ${#arches[@]} -gt 0 ] || arches=(x64 arm64)
+
+cc_for() {
+  case "$1" in
+    x64) echo "${CC_X64:-x86_64-linux-gnu-gcc}" ;;
+    arm64) echo "${CC_ARM64:-aarch64-linux-gnu-gcc}" ;;
+  esac
+}
+
+tmp=$(mktemp -d /tmp/dmaheap-native.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for arch in "${arches[@]}"; do
+  cc=$(cc_for "$arch")
+  if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "native/build.sh: $cc not found: cannot build linux-$arch (Debian: apt-get install gcc gcc-aarch64-linux-gnu)" >&2
+    exit 2
+  fi
+  version=$("$cc" --version | head -n 1)
+  mkdir -p "$tmp/$arch"
+  cp "$src" "$tmp/$arch/dmaheap-launch.c"
+  cmd="$cc ${FLAGS[*]} -o dmaheap-launch dmaheap-launch.c"
+  (cd "$tmp/$arch" && "$cc" "${FLAGS[@]}" -o dmaheap-launch dmaheap-launch.c)
+  out="$tmp/$arch/dmaheap-launch"
+  shipped="$prebuilt/linux-$arch/dmaheap-launch"
+  if [ "$check" = 1 ]; then
+    recorded=$(node -e '
+      const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).binaries[process.argv[2]];
+      if (m) console.log(m.compilerVersion + "\n" + m.command);' "$manifest" "linux-$arch" 2>/dev/null || true)
+    if [ ! -f "$shipped" ]; then
+      echo "native/build.sh: $shipped is missing (npm run build:native builds it)" >&2; status=1; continue
+    fi
+    if cmp -s "$out" "$shipped"; then
+      echo "linux-$arch: identical to the shipped binary ($(wc -c <"$out") bytes, $cc)"
+    else
+      echo "native/build.sh: linux-$arch: the binary built from native/launch/dmaheap-launch.c differs from $shipped" >&2
+      echo "  built with:    $version" >&2
+      echo "  command:       $cmd" >&2
+      echo "  manifest says: $(echo "$recorded" | sed -n 1p)" >&2
+      echo "                 $(echo "$recorded" | sed -n 2p)" >&2
+      echo "  if the source changed, run npm run build:native and commit native/prebuilt" >&2
+      status=1
+    fi
+  else
+    mkdir -p "$prebuilt/linux-$arch"
+    install -m 755 "$out" "$shipped"
+    node -e '
+      const fs = require("fs"), crypto = require("crypto");
+      const [manifest, key, file, src, compiler, compilerVersion, command] = process.argv.slice(1);
+      let m = { protocol: 1, source: "native/launch/dmaheap-launch.c", binaries: {} };
+      try { m = JSON.parse(fs.readFileSync(manifest, "utf8")); } catch {}
+      const sha = (p) => crypto.createHash("sha256").update(fs.readFileSync(p)).digest("hex");
+      m.binaries[key] = { path: `native/prebuilt/${key}/dmaheap-launch`, sha256: sha(file), size: fs.statSync(file).size,
+        sourceSha256: sha(src),
+        compiler, compilerVersion, cwd: "the directory of a copy of native/launch/dmaheap-launch.c", command };
+      m.binaries = Object.fromEntries(Object.entries(m.binaries).sort(([a], [b]) => a.localeCompare(b)));
+      fs.writeFileSync(manifest, JSON.stringify(m, null, 2) + "\n");' \
+      "$manifest" "linux-$arch" "$shipped" "$src" "$cc" "$version" "$cmd"
+    echo "linux-$arch: $shipped ($(wc -c <"$shipped") bytes, $version)"
+  fi
+done
+exit $status
