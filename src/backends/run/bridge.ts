@@ -26,14 +26,17 @@
  * - recvmsg: continued; on the next call, fds that arrived backed by an emulated file join the
  *   mirror's table (sendmsg of one took a reference for the time it is in flight).
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
 import { encodeStat } from '../../kernel/fs/process.js';
 import type { File, Inode } from '../../kernel/fs/file.js';
+import type { Memcg } from '../../kernel/cgroup/memcontrol.js';
 import { devMajor, devMinor } from '../../kernel/fs/file.js';
 import { kernPath } from '../../kernel/fs/namei.js';
+import type { ShmemInode } from '../../kernel/mm/shmem.js';
+import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
 import type { MemfdBuffers, ProcessMemory } from './memory.js';
@@ -78,6 +81,7 @@ const CONT: Answer = { cont: true };
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
+const AT_REMOVEDIR = 0x200;
 const O_CLOEXEC = 0o2000000;
 const CLONE_VM = 0x100;
 const CLONE_THREAD = 0x10000;
@@ -93,7 +97,7 @@ const PATH_MAX = 4096;
 /** Pids given to a forked mirror until its real child shows up (above any real pid). */
 const PENDING_PID_BASE = 1 << 30;
 
-const E = { ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
+const E = { ENOENT: 2, EPERM: 1, ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
 
 /** Paths whose names the emulated kernel answers (the rest of the file system is the host's). */
 const EMULATED_TREES = ['/dev/dma_heap', '/dev/udmabuf', '/dev/dri', '/sys/kernel/dmabuf', '/sys/kernel/debug', '/sys/kernel/mm/cma', '/sys/fs/cgroup', '/sys/module/dma_heap', '/proc/device-tree'];
@@ -111,6 +115,9 @@ interface MirrorState {
   execPending: boolean;
   /** A recvmsg was continued: on the next call, adopt emulated files that arrived. */
   adoptPending: boolean;
+  /** Anonymous pages the real process had when first looked at (not charged), and what was charged since. */
+  anonBase: number | null;
+  anonCharges: { memcg: Memcg; pages: number }[];
 }
 
 const s32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
@@ -179,6 +186,7 @@ export class RunBridge {
 
   private forget(p: Process): void {
     const st = this.state.get(p);
+    for (const c of st?.anonCharges ?? []) this.kernel.kmem.uncharge(c.memcg, c.pages);
     if (st !== undefined && st.pidfd >= 0) this.host.libc.close(st.pidfd);
     this.state.delete(p);
     for (const [tid, q] of this.byTid) if (q === p) this.byTid.delete(tid);
@@ -250,7 +258,7 @@ export class RunBridge {
       },
     };
     const pidfd = this.host.libc.syscall3(this.pidfdOpenNr(), tid, 0, 0);
-    this.state.set(p, { pidfd, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined });
+    this.state.set(p, { pidfd, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined, anonBase: null, anonCharges: [] });
     this.byTid.set(tid, p);
     return p;
   }
@@ -569,6 +577,25 @@ export class RunBridge {
       case 'fgetxattr':
       case 'flistxattr':
         return emu(fdArg) ? { ret: name === 'flistxattr' ? 0 : -E.ENODATA } : CONT;
+      case 'mkdir':
+      case 'mkdirat': {
+        const at = name === 'mkdir' ? 0 : 1;
+        const path = this.readPath(p, a[at]!);
+        if (typeof path === 'number') return CONT;
+        const abs = this.resolve(p, st, tid, at === 0 ? AT_FDCWD : fdArg, path);
+        return abs === null ? CONT : { ret: p.mkdir(abs, s32(a[at + 1]!)) };
+      }
+      case 'rmdir':
+      case 'unlinkat': {
+        const at = name === 'rmdir' ? 0 : 1;
+        const path = this.readPath(p, a[at]!);
+        if (typeof path === 'number') return CONT;
+        const abs = this.resolve(p, st, tid, at === 0 ? AT_FDCWD : fdArg, path);
+        if (abs === null) return CONT;
+        // unlink(2) of an emulated file: no emulated file system lets one go
+        if (name === 'unlinkat' && (s32(a[2]!) & AT_REMOVEDIR) === 0) return { ret: typeof kernPath(this.kernel.mnts, p, abs, false) === 'number' ? -E.ENOENT : -E.EPERM };
+        return { ret: p.rmdir(abs) };
+      }
       case 'chdir':
         st.cwd = null;
         return CONT;
@@ -595,9 +622,11 @@ export class RunBridge {
       case 'fstat':
         return emu(fdArg) ? { ret: p.fstat(fdArg, u64(a[1]!)) } : CONT;
       case 'ioctl': {
-        if (!emu(fdArg)) return CONT;
         const cmd = u32(a[1]!);
+        if (!emu(fdArg)) return this.hostIoctl(p, tid, fdArg, cmd);
+        const proxies = cmd === UDMABUF_CREATE || cmd === UDMABUF_CREATE_LIST ? this.memfdProxies(p, st, tid, cmd, u64(a[2]!)) : [];
         const r = p.ioctl(fdArg, cmd, u64(a[2]!));
+        for (const fd of proxies) p.close(fd);
         // the backing fd's close-on-exec flag follows the mirror's (exec is the host's)
         if (r === 0 && (cmd === FIOCLEX || cmd === FIONCLEX)) return this.mirrored(p, name, a);
         return { ret: r };
@@ -691,6 +720,7 @@ export class RunBridge {
         st.execPending = true;
         return CONT;
       case 'exit_group':
+        if (process.env['DMAHEAP_RUN_DEBUG'] !== undefined) this.host.warn(`exit fds ${this.realFds(tid).map((f) => `${f}=${this.link(`/proc/${tid}/fd/${f}`) ?? '?'}`).join(' ')}`);
         this.exited(p);
         return this.mirrored(p, name, a);
       case 'sendmsg':
@@ -704,6 +734,62 @@ export class RunBridge {
         return { ret: this.uname(p, u64(a[0]!)) };
     }
     return CONT;
+  }
+
+  /**
+   * An ioctl on a real fd with a DMA-BUF heap or dma-buf command: refused (EPERM) when the fd is
+   * one of the host's own heaps or dma-bufs, which `dmaheap run` never lets the program reach
+   * (a path that led there by a link the emulated names did not catch).
+   */
+  private hostIoctl(p: Process, tid: number, fd: number, cmd: number): Answer {
+    const type = (cmd >>> 8) & 0xff;
+    if (type !== 0x48 && type !== 0x62 && type !== 0x75) return CONT;
+    const l = this.link(`/proc/${tid}/fd/${fd}`) ?? '';
+    if (l.startsWith('/dev/dma_heap/') || l.startsWith('/dmabuf:') || l === '/dev/udmabuf') {
+      this.refuseOnce(`fd ${fd} of pid ${p.pid} is the host's ${l}; dmaheap run keeps programs on the emulated machine, so its ioctls fail with EPERM`);
+      return { ret: -E.EPERM };
+    }
+    return CONT;
+  }
+
+  /**
+   * UDMABUF_CREATE(_LIST) names memfds, which are the host's (memfd_create runs natively): each
+   * one is lent to the mirror as an emulated memfd of the same size and seals at the same fd
+   * number for the call, so the emulated udmabuf checks them as Linux does. Its pages are
+   * emulated: the buffer does not see what the program wrote into the memfd (docs/run.md).
+   */
+  private memfdProxies(p: Process, st: MirrorState, tid: number, cmd: number, arg: number): number[] {
+    const fds: number[] = [];
+    if (cmd === UDMABUF_CREATE) {
+      const b = p.mm.copyFromUser(arg, 4);
+      if (b !== null) fds.push(new DataView(b.buffer).getUint32(0, true));
+    } else {
+      const h = p.mm.copyFromUser(arg, 8);
+      const count = h === null ? 0 : Math.min(new DataView(h.buffer).getUint32(4, true), 1024);
+      const items = count > 0 ? p.mm.copyFromUser(arg + 8, count * 24) : null;
+      if (items !== null) for (let i = 0; i < count; i++) fds.push(new DataView(items.buffer).getUint32(i * 24, true));
+    }
+    const out: number[] = [];
+    const libc = this.host.libc;
+    for (const fd of new Set(fds)) {
+      if (fd > 0x7fffffff || p.fileRaw(fd) !== null) continue;
+      const l = this.link(`/proc/${tid}/fd/${fd}`);
+      if (l === null || !l.startsWith('/memfd:')) continue;
+      const x = libc.syscall3(438, st.pidfd, fd, 0);
+      if (x < 0) continue;
+      try {
+        const size = fstatSync(x).size;
+        const seals = libc.fcntl(x, 1034, 0);
+        const f = this.kernel.shmem.fileSetup(l.replace(/^\//, '').replace(/ \(deleted\)$/, ''), p.cred.uid, p.cred.gid);
+        f.fop.setattrSize?.(f, size);
+        if (seals >= 0) (f.inode as ShmemInode).seals = seals;
+        p.installFdAt(fd, f, false);
+        out.push(fd);
+      } finally {
+        libc.close(x);
+      }
+    }
+    return out;
   }
 
   /** A call the emulation cannot serve: ENOSYS, and a message naming it (once per kind). */
@@ -723,7 +809,47 @@ export class RunBridge {
     if (typeof path === 'number') return CONT;
     const abs = this.resolve(p, st, tid, dirfd, path);
     if (abs === null) return CONT;
+    if (abs.startsWith('/sys/fs/cgroup/')) this.chargeAnon();
     return { ret: p.open(abs, flags, mode) };
+  }
+
+  /**
+   * The programs' own anonymous memory is the host's; before a cgroup file is read, each
+   * process's growth (RssAnon) since the last look is charged to its memory cgroup, and a
+   * shrink uncharges, newest charge first (cgroup v2 leaves charges where they were made when a
+   * process moves).
+   */
+  private chargeAnon(): void {
+    const ps = this.kernel.pageSize;
+    for (const [p, st] of this.state) {
+      if (!p.alive) continue;
+      let kb: number;
+      try {
+        kb = Number(/^RssAnon:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${p.pid}/status`, 'latin1'))?.[1] ?? NaN);
+      } catch {
+        continue;
+      }
+      if (!Number.isFinite(kb)) continue;
+      const pages = Math.floor((kb * 1024) / ps);
+      if (st.anonBase === null) {
+        st.anonBase = pages;
+        continue;
+      }
+      const charged = st.anonCharges.reduce((n, c) => n + c.pages, 0);
+      let delta = pages - st.anonBase - charged;
+      if (delta > 0) {
+        const m = this.kernel.kmem.memcgOf(p);
+        if (this.kernel.kmem.tryCharge(m, delta)) st.anonCharges.push({ memcg: m, pages: delta });
+      }
+      while (delta < 0 && st.anonCharges.length > 0) {
+        const c = st.anonCharges[st.anonCharges.length - 1]!;
+        const n = Math.min(c.pages, -delta);
+        this.kernel.kmem.uncharge(c.memcg, n);
+        c.pages -= n;
+        delta += n;
+        if (c.pages === 0) st.anonCharges.pop();
+      }
+    }
   }
 
   private stated(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number): Inode | number | null {

@@ -9,6 +9,7 @@
 export const RUN_SYSCALLS = [
   // paths: the emulated trees are reached by name
   'open', 'openat', 'openat2', 'stat', 'lstat', 'newfstatat', 'statx', 'access', 'faccessat', 'faccessat2', 'readlink', 'readlinkat', 'chdir',
+  'mkdir', 'mkdirat', 'rmdir', 'unlinkat',
   'getxattr', 'lgetxattr', 'listxattr', 'llistxattr', 'fgetxattr', 'flistxattr',
   // calls on an fd, which may be an emulated one
   'read', 'write', 'pread64', 'pwrite64', 'readv', 'writev', 'preadv', 'pwritev', 'preadv2', 'pwritev2', 'lseek', 'fstat', 'ioctl', 'fcntl',
@@ -40,6 +41,7 @@ export const X86_64: SyscallArch = {
     readv: 19, writev: 20, access: 21, mremap: 25, dup: 32, dup2: 33, sendmsg: 46, recvmsg: 47, clone: 56, fork: 57, vfork: 58, execve: 59,
     uname: 63, fcntl: 72, flock: 73, fsync: 74, fdatasync: 75, ftruncate: 77, chdir: 80, fchdir: 81, readlink: 89, getdents64: 217,
     exit_group: 231, openat: 257, newfstatat: 262, readlinkat: 267, faccessat: 269, fallocate: 285, dup3: 292, preadv: 295, pwritev: 296,
+    mkdir: 83, rmdir: 84, mkdirat: 258, unlinkat: 263,
     getxattr: 191, lgetxattr: 192, fgetxattr: 193, listxattr: 194, llistxattr: 195, flistxattr: 196,
     recvmmsg: 299, execveat: 322, preadv2: 327, pwritev2: 328, statx: 332, clone3: 435, close_range: 436, openat2: 437, faccessat2: 439,
   },
@@ -49,7 +51,7 @@ export const AARCH64: SyscallArch = {
   name: 'arm64',
   auditArch: 0xc00000b7,
   nr: {
-    getxattr: 8, lgetxattr: 9, fgetxattr: 10, listxattr: 11, llistxattr: 12, flistxattr: 13, getdents64: 61, ioctl: 29, fcntl: 25, flock: 32, dup: 23, dup3: 24, faccessat: 48, chdir: 49, fchdir: 50, openat: 56, close: 57, lseek: 62,
+    mkdirat: 34, unlinkat: 35, getxattr: 8, lgetxattr: 9, fgetxattr: 10, listxattr: 11, llistxattr: 12, flistxattr: 13, getdents64: 61, ioctl: 29, fcntl: 25, flock: 32, dup: 23, dup3: 24, faccessat: 48, chdir: 49, fchdir: 50, openat: 56, close: 57, lseek: 62,
     read: 63, write: 64, readv: 65, writev: 66, pread64: 67, pwrite64: 68, preadv: 69, pwritev: 70, readlinkat: 78, newfstatat: 79, fstat: 80,
     fsync: 82, fdatasync: 83, ftruncate: 46, fallocate: 47, exit_group: 94, uname: 160, sendmsg: 211, recvmsg: 212, munmap: 215, mremap: 216,
     clone: 220, execve: 221, mmap: 222, recvmmsg: 243, execveat: 281, preadv2: 286, pwritev2: 287, statx: 291, clone3: 435, close_range: 436,
