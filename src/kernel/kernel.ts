@@ -131,6 +131,12 @@ export interface KernelConfig {
    * can map them for real (`dmaheap run`, src/backends/run). Default: none.
    */
   hostMemory?: HostMemory;
+  /**
+   * The ABI of the programs that make the system calls when it is not the machine's own
+   * (`dmaheap run` runs the host's programs on an emulated machine of another architecture):
+   * struct stat, the O_* values and the address-space layout follow it. Default: `arch`.
+   */
+  abi?: Arch;
 }
 
 export { KernelConfigError };
@@ -281,8 +287,10 @@ export class Kernel implements ProcessHost, KernelServices {
     }
     const chosen = this.board?.find('/chosen') ?? null;
     this.cmdline = config.cmdline ?? (chosen !== null ? propString(chosen, 'bootargs') : null) ?? '';
-    this.fc = fcntlConstants(this.arch);
-    this.statLayout = this.arch;
+    // the user-space ABI: the machine's, or the host's where native programs of another
+    // architecture than the machine's call it (`dmaheap run` of an arm64 board on x86-64)
+    this.statLayout = config.abi ?? this.arch;
+    this.fc = fcntlConstants(this.statLayout);
     this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
     this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma, mergeIntoNoAnonVma: this.profile.mergeIntoNoAnonVma };

@@ -132,8 +132,28 @@ dma-buf's inode, exporter and name, and what the heap is. The buffer is freed be
   positionals: true,
 };
 
+export const RUN: CommandSpec = {
+  name: 'run',
+  synopsis: ['run [machine options] [--sanitize] [--trace <file>] [--json] -- <program> [args...]'],
+  description: `Runs an unmodified native program (C, C++, Rust, Go, Python; static or dynamic) so that what it
+does with DMA-BUF heaps happens on the emulated kernel: /dev/dma_heap, /dev/udmabuf, dma-buf and
+sync_file fds and their ioctls, mmap of buffers (real shared memory), /proc/<pid>/fd, fdinfo and
+maps, /sys/kernel/dmabuf, debugfs bufinfo, /sys/kernel/mm/cma and cgroup files; its children
+(fork, exec, SCM_RIGHTS) too. Everything else runs natively on this machine. Linux 5.9 or later,
+x86-64 or arm64 (seccomp user notification; see docs/run.md).`,
+  own: {
+    ...SANITIZE_OPTION,
+    trace: { type: 'string', arg: '<file>', help: 'write every emulated call with its arguments and result to <file> as JSON lines' },
+    stats: { type: 'boolean', help: 'print a summary on stderr at the end (calls served, continued, buffers left); with --json as one JSON line' },
+  },
+  machine: true,
+  positionals: true,
+  footer: `Exit status: the program's (128 + the signal's number when a signal killed it); 125 when
+dmaheap run itself failed (a missing launcher, no seccomp), 2 usage error.`,
+};
+
 /** Every command, in the order of `dmaheap --help`. */
-export const COMMANDS: readonly CommandSpec[] = [DEMO, HEAPS, LINT_NAMES, DUMP, CONFORMANCE_RUN, DOCTOR, TOP, ALLOC];
+export const COMMANDS: readonly CommandSpec[] = [DEMO, HEAPS, LINT_NAMES, DUMP, CONFORMANCE_RUN, DOCTOR, TOP, ALLOC, RUN];
 
 export const USAGE = `Usage: dmaheap <command> [options]
 
@@ -153,6 +173,8 @@ Commands:
                              and say what to do next
   top                        live per-process DMA-BUF memory (Rss, Pss, buffers, exporters, names)
   alloc <heap> <size>        allocate a buffer and show what the kernel gave (fd, size, inode, heap)
+  run -- <program> [args]    run a native program (C, Python, ...; static or dynamic) on the
+                             emulated kernel: its DMA-BUF heap calls are served by the emulator
 
 Backend (heaps, dump, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
 machine when it can, else the emulated one, with a note); a machine option selects the

@@ -14,7 +14,8 @@ import type { CommandSpec } from '../common/options.js';
 import { withBoard } from '../common/machine.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { printAlloc, runAlloc } from './alloc.js';
-import { ALLOC, COMMANDS, DEMO, DOCTOR, DUMP, HEAPS, LINT_NAMES, TOP, USAGE } from './commands.js';
+import { ALLOC, COMMANDS, DEMO, DOCTOR, DUMP, HEAPS, LINT_NAMES, RUN, TOP, USAGE } from './commands.js';
+import { runCommand, splitRunArgv } from './run-program.js';
 import { printDemo, runDemo } from './demo.js';
 import { printDoctor, runDoctor } from './doctor.js';
 import { dumpOn, printDump, printLinuxDump, readLinuxDump, runDemoWorkload, runDump } from './dump.js';
@@ -287,12 +288,21 @@ const HANDLERS = new Map<CommandSpec, (ctx: Ctx) => Promise<number>>([
   [DOCTOR, doctor],
   [TOP, top],
   [ALLOC, alloc],
+  [RUN, runNative],
 ]);
+
+async function runNative(ctx: Ctx): Promise<number> {
+  const [program, ...args] = ctx.positionals;
+  if (program === undefined) throw new UsageError('no program to run', 'dmaheap run [options] -- <program> [args...]');
+  const trace = str(ctx.values, 'trace');
+  return runCommand({ machine: machineOf(ctx), program, args, sanitize: ctx.values.sanitize === true, ...(trace !== undefined ? { trace } : {}), stats: ctx.values.stats === true, json: ctx.json }, ctx.io);
+}
 
 /** Runs `dmaheap <argv...>`; returns the exit status. Never throws. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const json = wantsJson(argv);
   const [cmd, ...rest] = argv;
+  // the arguments of the program `dmaheap run` starts are not ours (its --json is its own)
+  const json = wantsJson(cmd === 'run' ? ['run', ...splitRunArgv(rest).own] : argv);
   let spec: CommandSpec | null = null;
   try {
     switch (cmd) {
@@ -329,7 +339,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (cmd.startsWith('-')) throw new UsageError(`'${cmd}' is not a command: options go after the command (dmaheap <command> [options])`, `the commands are ${names.join(', ')}`);
       throw new UsageError(`unknown command '${cmd}'`, `the commands are ${names.join(', ')}`);
     }
-    const { values, positionals } = parseCommand(spec, rest, COMMANDS);
+    // `dmaheap run [options] -- program args`: the program's arguments are not ours to parse
+    const split = spec === RUN ? splitRunArgv(rest) : { own: rest, program: [] };
+    const parsed = parseCommand(spec, split.own, COMMANDS);
+    const values = parsed.values;
+    const positionals = [...parsed.positionals, ...split.program];
     if (values.help === true) {
       io.out(helpText(spec));
       return 0;

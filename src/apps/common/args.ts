@@ -23,7 +23,7 @@ export class CliError extends Error {
     readonly code: string,
     message: string,
     readonly hint: string | null = null,
-    readonly exitCode: 1 | 2 = 1,
+    readonly exitCode: 1 | 2 | 125 = 1,
   ) {
     super(message);
   }

@@ -23,7 +23,7 @@ export interface Described {
   readonly code: string;
   readonly message: string;
   readonly hint: string | null;
-  readonly exitCode: 1 | 2 | 70;
+  readonly exitCode: 1 | 2 | 70 | 125;
   /** For a bug: the stack, printed on stderr in either mode. */
   readonly stack: string | null;
 }

@@ -72,6 +72,8 @@ export interface EmulatedOptions {
   sanitizer?: KernelConfig['sanitizer'];
   /** Host memory for every exported buffer's bytes (`dmaheap run`: KernelConfig.hostMemory). */
   hostMemory?: KernelConfig['hostMemory'];
+  /** The programs' ABI when it is not the machine's (KernelConfig.abi). */
+  abi?: KernelConfig['abi'];
   /** Run as this user instead of root. */
   uid?: number;
   gid?: number;
@@ -103,6 +105,7 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.sanitizer !== undefined) cfg.sanitizer = opts.sanitizer;
   if (opts.devices !== undefined) cfg.devices = opts.devices;
   if (opts.hostMemory !== undefined) cfg.hostMemory = opts.hostMemory;
+  if (opts.abi !== undefined) cfg.abi = opts.abi;
   return new Kernel(cfg);
 }
 

@@ -720,7 +720,6 @@ export class RunBridge {
         st.execPending = true;
         return CONT;
       case 'exit_group':
-        if (process.env['DMAHEAP_RUN_DEBUG'] !== undefined) this.host.warn(`exit fds ${this.realFds(tid).map((f) => `${f}=${this.link(`/proc/${tid}/fd/${f}`) ?? '?'}`).join(' ')}`);
         this.exited(p);
         return this.mirrored(p, name, a);
       case 'sendmsg':

@@ -133,12 +133,14 @@ function checkHost(): { libc: Libc; arch: NonNullable<ReturnType<typeof hostSysc
 /** Runs `program` on an emulated kernel; resolves with its exit status once it and its children are gone. */
 export async function runProgram(o: RunOptions): Promise<RunResult> {
   const { libc, arch, launcher } = checkHost();
-  if (o.machine.arch !== undefined && o.machine.arch !== arch.name) {
-    throw new RunError(`the emulated machine is ${o.machine.arch} but this host runs ${arch.name} programs`, `leave --arch out (dmaheap run emulates a ${arch.name} machine here)`);
-  }
+  const hostPage = libc.sysconf(30); // _SC_PAGESIZE
   const buffers = new MemfdBuffers(libc);
   const memory = new ProcessMemory(libc);
-  const kernel = bootKernel({ ...o.machine, arch: arch.name, hostMemory: buffers });
+  // the machine may be another architecture (an arm64 board on x86-64): the programs' ABI is the host's
+  const kernel = bootKernel({ ...o.machine, abi: arch.name, hostMemory: buffers });
+  if (kernel.pageSize !== hostPage) {
+    throw new RunError(`the emulated machine has ${kernel.pageSize}-byte pages but this host's programs use ${hostPage}-byte pages`, `leave --page-size out, or give ${hostPage}`);
+  }
   const cookie = randomBytes(8).readBigUInt64LE(0) | 1n;
   const filter = buildFilter(arch, cookie);
 
