@@ -31,7 +31,8 @@ export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
   let result: RunResult;
   try {
     result = await runProgram({
-      machine: c.sanitize ? { ...c.machine, sanitizer: true } : c.machine,
+      // the program's own stacks are native: the emulator's would only show the supervisor
+      machine: c.sanitize ? { ...c.machine, sanitizer: { captureStacks: false } } : c.machine,
       program: c.program,
       args: c.args,
       ...(c.trace !== undefined ? { trace: c.trace } : {}),

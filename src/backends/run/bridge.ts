@@ -26,7 +26,7 @@
  * - recvmsg: continued; on the next call, fds that arrived backed by an emulated file join the
  *   mirror's table (sendmsg of one took a reference for the time it is in flight).
  */
-import { fstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
@@ -37,6 +37,7 @@ import { devMajor, devMinor } from '../../kernel/fs/file.js';
 import { kernPath } from '../../kernel/fs/namei.js';
 import type { ShmemInode } from '../../kernel/mm/shmem.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
+import { DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
 import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
 import type { MemfdBuffers, ProcessMemory } from './memory.js';
@@ -156,13 +157,20 @@ export class RunBridge {
   private readonly refused = new Set<string>();
   /** The first process: the program itself. */
   root: Process | null = null;
+  /** --sanitize: each mapped buffer's bytes at the last checkpoint (writes show as differences). */
+  private readonly snapshots = new Map<DmaBuf, Uint8Array>();
+  private readonly sanitize: boolean;
 
   constructor(
     readonly kernel: Kernel,
     private readonly host: BridgeHost,
     private readonly arch: SyscallArch,
   ) {
-    kernel.dmaBuf.events.on('release', ({ buf }) => host.buffers.release(buf));
+    this.sanitize = kernel.sanitizer !== null;
+    kernel.dmaBuf.events.on('release', ({ buf }) => {
+      this.snapshots.delete(buf);
+      host.buffers.release(buf);
+    });
   }
 
   /** The live mirrors (one per real process). */
@@ -443,6 +451,77 @@ export class RunBridge {
     st.pendingMaps = [];
   }
 
+  /**
+   * --sanitize: the CPU accesses the program made to its mapped buffers since the last
+   * checkpoint, told to the kernel's sync sanitizer as the emulator's own mappings tell it (a
+   * cpuAccess event: the sanitizer decides whether a SYNC bracket covered it). The program's
+   * loads and stores run natively, so they are found afterwards: stores as pages whose bytes
+   * changed, loads as the mapping's pages the kernel marked referenced (/proc/<pid>/smaps after
+   * clear_refs "1": one VMA at a time, so a load's offset is the mapping's). Checkpoints are the
+   * program's sync ioctls, munmaps, closes of a dma-buf and exit, so an access is judged by the
+   * bracket state at the next of them.
+   */
+  private checkpoint(p: Process, tid: number): void {
+    const ps = this.kernel.pageSize;
+    const vmas = p.mm.vmas.filter((v) => v.file !== null && v.file.priv instanceof DmaBuf);
+    if (vmas.length === 0) return;
+    const referenced = this.referencedKb(tid);
+    const events = this.kernel.dmaBuf.events;
+    for (const v of vmas) {
+      const buf = v.file!.priv as DmaBuf;
+      const m = this.host.buffers.of(buf);
+      if (m === undefined) continue;
+      const now = new Uint8Array(this.host.libc.koffi.view(m.addr, m.bytes));
+      const before = this.snapshots.get(buf);
+      const first = v.pgoff * ps;
+      const end = Math.min(first + (v.end - v.start), m.bytes);
+      let wrote = 0;
+      if (before !== undefined) {
+        let runStart = -1;
+        for (let off = first; off <= end; off += ps) {
+          const changed = off < end && !sameBytes(before, now, off, Math.min(off + ps, end));
+          if (changed && runStart < 0) runStart = off;
+          if (!changed && runStart >= 0) {
+            events.emit('cpuAccess', { buf, pid: p.pid, offset: runStart, length: off - runStart, write: true });
+            wrote += off - runStart;
+            runStart = -1;
+          }
+        }
+      }
+      const readBytes = (referenced.get(v.start) ?? 0) * 1024;
+      if (readBytes > wrote) events.emit('cpuAccess', { buf, pid: p.pid, offset: first, length: Math.min(readBytes, end - first), write: false });
+      this.snapshots.set(buf, now.slice());
+    }
+    try {
+      writeFileSync(`/proc/${tid}/clear_refs`, '1');
+    } catch {
+      // the process is gone
+    }
+  }
+
+  /** Referenced kB of each mapping of a buffer, by start address (/proc/<pid>/smaps). */
+  private referencedKb(tid: number): Map<number, number> {
+    const out = new Map<number, number>();
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${tid}/smaps`, 'latin1');
+    } catch {
+      return out;
+    }
+    let at = -1;
+    for (const line of text.split('\n')) {
+      const h = /^([0-9a-f]+)-[0-9a-f]+ /.exec(line);
+      if (h !== null) {
+        at = line.includes('/memfd:dmaheap:buf:') ? parseInt(h[1]!, 16) : -1;
+        continue;
+      }
+      if (at < 0) continue;
+      const r = /^Referenced:\s+(\d+) kB$/.exec(line);
+      if (r !== null) out.set(at, Number(r[1]));
+    }
+    return out;
+  }
+
   // ---- paths --------------------------------------------------------------------------------
 
   private readPath(p: Process, addr: bigint): string | number {
@@ -624,6 +703,7 @@ export class RunBridge {
       case 'ioctl': {
         const cmd = u32(a[1]!);
         if (!emu(fdArg)) return this.hostIoctl(p, tid, fdArg, cmd);
+        if (this.sanitize && cmd === DMA_BUF_IOCTL_SYNC) this.checkpoint(p, tid);
         const proxies = cmd === UDMABUF_CREATE || cmd === UDMABUF_CREATE_LIST ? this.memfdProxies(p, st, tid, cmd, u64(a[2]!)) : [];
         const r = p.ioctl(fdArg, cmd, u64(a[2]!));
         for (const fd of proxies) p.close(fd);
@@ -641,6 +721,7 @@ export class RunBridge {
       }
       case 'close':
         if (!emu(fdArg)) return CONT;
+        if (this.sanitize) this.checkpoint(p, tid);
         p.close(fdArg);
         this.sweepBacking();
         return this.mirrored(p, name, a);
@@ -691,6 +772,7 @@ export class RunBridge {
         const addr = u64(a[0]!);
         const len = u64(a[1]!);
         if (p.mm.vmas.length === 0) return CONT;
+        if (this.sanitize) this.checkpoint(p, tid);
         p.munmap(addr, len);
         return this.mirrored(p, name, a);
       }
@@ -720,6 +802,7 @@ export class RunBridge {
         st.execPending = true;
         return CONT;
       case 'exit_group':
+        if (this.sanitize) this.checkpoint(p, tid);
         this.exited(p);
         return this.mirrored(p, name, a);
       case 'sendmsg':
@@ -978,6 +1061,8 @@ export class RunBridge {
     }
     const vma = p.mm.find(r);
     st.pendingMaps.push({ emu: r, len: vma !== null ? vma.end - vma.start : len, id: m.id });
+    // --sanitize: what the program touches from now on is checked at its next sync, munmap, close or exit
+    if (this.sanitize && !this.snapshots.has(f.priv as DmaBuf)) this.snapshots.set(f.priv as DmaBuf, new Uint8Array(this.host.libc.koffi.view(m.addr, m.bytes)).slice());
     return this.mirrored(p, 'mmap', a, r);
   }
 
@@ -1024,6 +1109,11 @@ export class RunBridge {
     put(5, '(none)');
     return p.mm.copyToUser(buf, out) ? 0 : -E.EFAULT;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** struct statx (include/uapi/linux/stat.h) of an emulated inode: the basic stats and the mount id. */
