@@ -11,6 +11,7 @@
  *   and copy_to_user(), with process_vm_readv/process_vm_writev (which fail at a page the program
  *   cannot access instead of faulting, as the kernel's copies give EFAULT).
  */
+import { readFileSync } from 'node:fs';
 import type { Libc } from '../linux/libc.js';
 import type { BackingStats, HostMemory, PageRun } from '../../kernel/mm/backing.js';
 import type { UserMemoryPort } from '../../kernel/fs/mm-remote.js';
@@ -150,5 +151,21 @@ export class ProcessMemory implements UserMemoryPort {
 
   write(pid: number, addr: number, data: Uint8Array): number {
     return this.xfer(pid, addr, data, true);
+  }
+
+  /** The real /proc/<pid>/maps without the mappings of buffers (their mirrors are the emulator's). */
+  maps(pid: number): { start: number; line: string }[] {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/maps`, 'latin1');
+    } catch {
+      return [];
+    }
+    const out: { start: number; line: string }[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '' || line.includes('/memfd:dmaheap:')) continue;
+      out.push({ start: parseInt(line.slice(0, line.indexOf('-')), 16), line });
+    }
+    return out;
   }
 }

@@ -17,11 +17,17 @@ export interface UserMemoryPort {
   read(pid: number, addr: number, into: Uint8Array): number;
   /** Copies `data` to `addr` of process `pid`: how many bytes arrived (fewer at a fault). */
   write(pid: number, addr: number, data: Uint8Array): number;
+  /** The real process's /proc/<pid>/maps lines the emulator does not model (its own mappings of emulated files left out). */
+  maps?(pid: number): { start: number; line: string }[];
 }
 
 export class RemoteAddressSpace extends AddressSpace {
   constructor(pageSize: number, zeroPage: Uint8Array, layout: MmLayout, pager: UserPager, readonly port: UserMemoryPort) {
     super(pageSize, zeroPage, layout, pager);
+  }
+
+  override foreignMapLines(): readonly { start: number; line: string }[] {
+    return this.port.maps?.(this.ownerPid) ?? [];
   }
 
   private valid(addr: number, len: number): boolean {

@@ -371,6 +371,14 @@ export class AddressSpace {
     return (vmFlags & this.readMask) !== 0;
   }
 
+  /**
+   * The /proc/<pid>/maps lines of mappings that exist outside the emulator, lowest address first:
+   * none here; a mirrored process's (`dmaheap run`) real libraries, heap and stack.
+   */
+  foreignMapLines(): readonly { start: number; line: string }[] {
+    return [];
+  }
+
   /** find_vma() for an address inside a VMA: the VMA containing `addr`, or null. */
   find(addr: number): Vma | null {
     const l = this.last;

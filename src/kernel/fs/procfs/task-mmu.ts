@@ -21,8 +21,12 @@ const SHMEM_MAPS_DEV = '00:01';
 export function mapsText(p: Process, pageSize: number): string {
   let s = '';
   const vmas = p.mm.vmas;
+  // a mirrored process (`dmaheap run`): the real mappings the emulator does not model, in order
+  const foreign = p.mm.foreignMapLines();
+  let fi = 0;
   for (let i = vmas.length - 1; i >= 0; i--) {
     const v = vmas[i]!;
+    while (fi < foreign.length && foreign[fi]!.start < v.start) s += foreign[fi++]!.line + '\n';
     const f = v.file;
     const fl = v.vmFlags;
     const perms = `${fl & VM_READ ? 'r' : '-'}${fl & VM_WRITE ? 'w' : '-'}${fl & VM_EXEC ? 'x' : '-'}${fl & VM_MAYSHARE ? 's' : 'p'}`;
@@ -46,6 +50,7 @@ export function mapsText(p: Process, pageSize: number): string {
     if (name !== null) line = seqPad(line, 72) + name;
     s += line + '\n';
   }
+  while (fi < foreign.length) s += foreign[fi++]!.line + '\n';
   return s;
 }
 
