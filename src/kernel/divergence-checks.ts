@@ -79,4 +79,10 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'sysfs-subset': { referees: X86, source: true },
   // vfs-walk.c: stat of /proc, /sys, /dev, debugfs and cgroup2 directories on all three
   'dir-nlink': { referees: X86, source: true },
+  // dmaheap run: what the host does with a native program (no referee shows the emulator's side)
+  'run-paths': SOURCE,
+  'run-mapping-changes': SOURCE,
+  'run-udmabuf-memfd': SOURCE,
+  'run-sanitizer-timing': SOURCE,
+  'run-lifetimes': SOURCE,
 };
