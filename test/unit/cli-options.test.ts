@@ -78,6 +78,7 @@ function effects(): Record<string, Record<string, Effect>> {
   const top = ['top', '--backend', 'emulated', '--once', '--demo-workload'];
   const alloc = ['alloc', 'default_cma_region', '4096', '--backend', 'emulated'];
   const conf = ['conformance', 'run', join(casesDir, 'heaps.json')];
+  const runTrue = ['run', '--', 'true'];
   return {
     demo: {
       heap: out(demo, '--heap', 'system'),
@@ -193,6 +194,23 @@ function effects(): Record<string, Record<string, Effect>> {
       kconfig: out(alloc, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
       loader: machine([...alloc, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
+    // run's own options show in what it prints on a host where dmaheap run works (Linux x86-64, arm64)
+    run: {
+      sanitize: out(runTrue, '--sanitize'),
+      trace: out(runTrue, '--trace', join(casesDir, 'no-such-dir', 'trace.jsonl')),
+      stats: out(runTrue, '--stats'),
+      json: out(['run', '--stats', '--', 'true'], '--json'),
+      help: out(runTrue, '--help'),
+      board: machine(runTrue, '--board', IMX8MP),
+      profile: machine(runTrue, '--profile', '6.1'),
+      cmdline: machine(runTrue, '--cmdline', 'cma=128M'),
+      features: machine(runTrue, '--features', 'dmem'),
+      ram: machine(runTrue, '--ram', '4G'),
+      'page-size': machine(['run', '--arch', 'arm64', '--', 'true'], '--page-size', '16K'),
+      arch: machine(runTrue, '--arch', 'arm64'),
+      kconfig: machine(runTrue, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
+      loader: machine(['run', '--arch', 'arm64', '--', 'true'], '--loader', 'qemu-virt'),
+    },
     'conformance run': {
       backend: out(conf, '--backend', 'linux'),
       sanitize: out([...conf.slice(0, 2), join(casesDir, 'sanitizer.json')], '--sanitize'),
@@ -243,7 +261,9 @@ test('every option of every command has an effect (or see the refusals below)', 
     for (const [name, e] of Object.entries(classified)) {
       const what = `${c.name} --${name}: ${[...e.base, ...e.args].join(' ')}`;
       const a = await run([...e.base]);
-      const b = await run([...e.base, ...e.args]);
+      // options go before a `--` (dmaheap run's program and its arguments follow it)
+      const dd = e.base.indexOf('--');
+      const b = await run(dd < 0 ? [...e.base, ...e.args] : [...e.base.slice(0, dd), ...e.args, ...e.base.slice(dd)]);
       assert.notEqual(a.code, 2, `${what}: the base command is a usage error: ${a.err}${a.out}`);
       assert.notEqual(b.code, 2, `${what}: a usage error: ${b.err}${b.out}`);
       if (e.effect === 'output') assert.notDeepEqual([a.code, a.out, a.err], [b.code, b.out, b.err], `${what}: prints the same as without --${name}`);
@@ -257,8 +277,8 @@ test('every option of every command has an effect (or see the refusals below)', 
 
 test('options that do not apply are refused, with the reason, never ignored', async () => {
   const cases: [string[], string, string][] = [
-    [['heaps', '--sanitize'], 'dmaheap heaps: --sanitize does not apply to heaps (it is an option of demo, conformance run)', "'dmaheap heaps --help' lists its options"],
-    [['lint-names', '--sanitize'], 'dmaheap lint-names: --sanitize does not apply to lint-names (it is an option of demo, conformance run)', "'dmaheap lint-names --help' lists its options"],
+    [['heaps', '--sanitize'], 'dmaheap heaps: --sanitize does not apply to heaps (it is an option of demo, conformance run, run)', "'dmaheap heaps --help' lists its options"],
+    [['lint-names', '--sanitize'], 'dmaheap lint-names: --sanitize does not apply to lint-names (it is an option of demo, conformance run, run)', "'dmaheap lint-names --help' lists its options"],
     [['lint-names', '--backend', 'linux'], 'dmaheap lint-names: --backend does not apply to lint-names (it is an option of heaps, dump, conformance run, doctor, top, alloc)', "'dmaheap lint-names --help' lists its options"],
     [['alloc', 'system', '1M', '--groups', '44'], 'dmaheap alloc: --groups does not apply to alloc (it is an option of doctor)', "'dmaheap alloc --help' lists its options"],
     [['demo', '--backend', 'linux'], 'dmaheap demo: --backend does not apply to demo (it is an option of heaps, dump, conformance run, doctor, top, alloc)', "'dmaheap demo --help' lists its options"],

@@ -283,6 +283,15 @@ export class EmulatedTarget implements SyscallTarget {
     return { ...r, text: String.fromCharCode(...b) };
   }
   readdir(path: string): SysResult & { readonly names: readonly string[] | null } {
+    // the library lists heaps in registration order (listHeaps); getdents's own order, the newest
+    // first as devtmpfs lists them, is what a program reading the directory sees
+    if (path === '/dev/dma_heap' || path === '/dev/dma_heap/') {
+      const r = this.kernel.readdirAt(path, this.proc);
+      if (typeof r !== 'number') {
+        const heaps = this.listHeaps();
+        return { ret: heaps.length, errno: null, names: heaps };
+      }
+    }
     const names = this.kernel.readdirAt(path, this.proc);
     return typeof names === 'number' ? { ...res(names), names: null } : { ret: names.length, errno: null, names };
   }

@@ -144,6 +144,14 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   const cookie = randomBytes(8).readBigUInt64LE(0) | 1n;
   const filter = buildFilter(arch, cookie);
 
+  let traceFd = -1;
+  if (o.trace !== undefined) {
+    try {
+      traceFd = openSync(o.trace, 'w');
+    } catch (e) {
+      throw new RunError(`cannot write the trace to ${o.trace}: ${e instanceof Error ? e.message : String(e)}`, 'give --trace a file in a directory that exists and that you may write to');
+    }
+  }
   const child = spawn(launcher, ['3', o.program, ...o.args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
@@ -168,8 +176,6 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   }
   libc.ioctlAddr(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 
-  let traceFd = -1;
-  if (o.trace !== undefined) traceFd = openSync(o.trace, 'w');
   const trace = traceFd < 0 ? undefined : (r: TraceRecord): void => {
     writeSync(traceFd, JSON.stringify(r) + '\n');
   };
