@@ -126,6 +126,7 @@ function effects(): Record<string, Record<string, Effect>> {
       loader: machine([...lint, '--arch', 'arm64'], '--loader', 'qemu-virt'),
     },
     dump: {
+      attach: out(['dump'], '--attach', '999999999'),
       all: out(dump, '-a'),
       'per-buffer': out(dump, '-b'),
       pid: out(dump, '--pid', '3'),
@@ -162,6 +163,7 @@ function effects(): Record<string, Record<string, Effect>> {
     },
     top: {
       once: out(['top', '--backend', 'emulated'], '--once'),
+      attach: out(['top', '--once'], '--attach', '999999999'),
       interval: out(['top', '--backend', 'emulated'], '--interval', '500'),
       backend: out(['top', '--once'], '--backend', 'emulated'),
       'demo-workload': out(['top', '--backend', 'emulated', '--once'], '--demo-workload'),

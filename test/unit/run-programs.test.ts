@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -202,6 +202,51 @@ test('--sanitize reports a native program\'s store outside a SYNC bracket, with 
     const clean = run(['--sanitize', '--', 'python3', 'examples/run/alloc.py']);
     assert.equal(clean.err, 'dmaheap run: sanitizer: no findings (every CPU access the program made to a buffer was inside a SYNC bracket)\n');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dmaheap dump and top --attach show the processes of a running dmaheap run', { skip: unsupported ?? python ?? false }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-run-'));
+  const prog = join(dir, 'hold.py');
+  writeFileSync(prog, [
+    'import fcntl, mmap, os, struct, sys',
+    'h = os.open("/dev/dma_heap/system", os.O_RDONLY)',
+    'req = bytearray(struct.pack("=QIIQ", 1 << 20, 0, os.O_RDWR, 0))',
+    'fcntl.ioctl(h, 0xC0184800, req)',
+    'fd = struct.unpack("=QIIQ", req)[1]',
+    'm = mmap.mmap(fd, 1 << 20)',
+    'print(os.getpid(), flush=True)',
+    'sys.stdin.readline()',
+    '',
+  ].join('\n'));
+  const child = spawn(process.execPath, [cli, 'run', '--profile', '6.12', '--', 'python3', prog], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    const pid = await new Promise<string>((resolvePid, reject) => {
+      let acc = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => {
+        acc += d;
+        if (acc.includes('\n')) resolvePid(acc.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`dmaheap run exited ${code}`)));
+    });
+    const dump = spawnSync(process.execPath, [cli, 'dump', '--attach', String(child.pid)], { encoding: 'utf8' });
+    assert.equal(dump.stderr, '');
+    assert.equal(dump.status, 0);
+    assert.match(dump.stdout, new RegExp(`^Emulated Linux 6\\.12\\.118 \\(profile 6\\.12\\)\\n\\n +python3:${pid}\\n`));
+    assert.match(dump.stdout, /dmabuf total: 1024 kB kernel_rss: 0 kB userspace_rss: 1024 kB userspace_pss: 1024 kB/);
+    const top = spawnSync(process.execPath, [cli, 'top', '--attach', String(child.pid), '--once', '--json'], { encoding: 'utf8' });
+    assert.equal(top.status, 0);
+    const snap = JSON.parse(top.stdout) as { machine: string; processes: { pid: number; comm: string; rss: number }[] };
+    assert.equal(snap.machine, `emulated Linux 6.12.118 (profile 6.12), dmaheap run python3`);
+    assert.deepEqual(snap.processes.map((p) => [p.pid, p.comm, p.rss]), [[Number(pid), 'python3', 1 << 20]]);
+    const gone = spawnSync(process.execPath, [cli, 'dump', '--attach', '999999999'], { encoding: 'utf8' });
+    assert.equal(gone.status, 1);
+    assert.match(gone.stderr, /^dmaheap dump: cannot reach a dmaheap run at .*run-999999999\.sock \(ENOENT\)\nhint: /);
+  } finally {
+    child.stdin.end('\n');
+    await new Promise((r) => child.on('close', r));
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -67,7 +67,7 @@ duplicates, the TEE's protected,<use>: fixed).`,
 
 export const DUMP: CommandSpec = {
   name: 'dump',
-  synopsis: ['dump [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]'],
+  synopsis: ['dump [-a|--all] [-b|--per-buffer] [--pid <n>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]', 'dump --attach <pid|socket> [-a|--all] [-b|--per-buffer] [--pid <n>] [--json]'],
   description: `Per-process DMA-BUF accounting, computed as Android's dmabuf_dump does from /proc/<pid>/fdinfo,
 /proc/<pid>/maps and the system-wide buffer list (debugfs bufinfo, or the sysfs stats): per
 process each buffer's Rss, Pss (size / processes sharing it) and exporter; the totals with the
@@ -78,6 +78,7 @@ See docs/accounting.md.`,
     all: { type: 'boolean', short: 'a', help: 'text: the buffer x process table instead of the per-process report' },
     'per-buffer': { type: 'boolean', short: 'b', help: 'text: the per-buffer and per-exporter statistics (with -a: first)' },
     pid: { type: 'string', arg: '<n>', help: 'only this process (1 to 4194304)' },
+    attach: { type: 'string', arg: '<pid|socket>', help: 'a running `dmaheap run` (its pid, or its socket): the processes of the program it runs and their buffers' },
     ...BACKEND_OPTION_DOC,
     ...DEMO_WORKLOAD,
   },
@@ -102,13 +103,14 @@ machine; --backend emulated an emulated one.`,
 
 export const TOP: CommandSpec = {
   name: 'top',
-  synopsis: ['top [--once | --interval <ms>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]'],
+  synopsis: ['top [--once | --interval <ms>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]', 'top --attach <pid|socket> [--once | --interval <ms>] [--json]'],
   description: `A live per-process view of DMA-BUF memory: Rss, Pss, buffer count, exporters and buffer names per
 process, sorted by Rss, with the totals and the kernel-only share (buffers no process holds),
 refreshed in place until Ctrl-C. On Linux, other users' processes need root.`,
   own: {
     once: { type: 'boolean', help: 'print one reading and exit' },
     interval: { type: 'string', arg: '<ms>', help: 'milliseconds between readings, 100 to 86400000 (default 1000); not with --once' },
+    attach: { type: 'string', arg: '<pid|socket>', help: 'a running `dmaheap run` (its pid, or its socket): the processes of the program it runs and their buffers' },
     ...BACKEND_OPTION_DOC,
     ...DEMO_WORKLOAD,
   },

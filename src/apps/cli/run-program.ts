@@ -7,6 +7,7 @@ import type { RunResult } from '../../backends/run/index.js';
 import { formatSanitizerReport } from '../../kernel/index.js';
 import { CliError, UsageError } from '../common/args.js';
 import type { CliIo } from './run.js';
+import { serveAttach } from './run-attach.js';
 
 export interface RunCommand {
   readonly machine: EmulatedOptions;
@@ -29,6 +30,7 @@ export function splitRunArgv(argv: readonly string[]): { own: string[]; program:
 export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
   if (c.program === '') throw new UsageError('no program to run', 'dmaheap run [options] -- <program> [args...]');
   let result: RunResult;
+  const session: { attach: { close(): void } | null } = { attach: null };
   try {
     result = await runProgram({
       // the program's own stacks are native: the emulator's would only show the supervisor
@@ -37,10 +39,15 @@ export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
       args: c.args,
       ...(c.trace !== undefined ? { trace: c.trace } : {}),
       warn: (l) => io.err(l),
+      onStart: ({ kernel }) => {
+        session.attach = serveAttach(kernel, `emulated Linux ${kernel.profile.release} (profile ${kernel.profile.name}), dmaheap run ${c.program}`, (l) => io.err(l));
+      },
     });
   } catch (e) {
     if (e instanceof RunError) throw new CliError('run', e.message, e.hint, 125);
     throw e;
+  } finally {
+    session.attach?.close();
   }
   const san = result.kernel.sanitizer;
   if (san !== null) {

@@ -21,6 +21,9 @@ import { printDoctor, runDoctor } from './doctor.js';
 import { dumpOn, printDump, printLinuxDump, readLinuxDump, runDemoWorkload, runDump } from './dump.js';
 import { bootHeaps, lintReport, parseFailOn, printDiff, printHeaps, printLinuxHeaps, printLint, readLinuxHeaps, upgradeDiff } from './heaps.js';
 import { CLEAR, formatTop, topLoop, topSnapshot } from './top.js';
+import type { TopSnapshot } from './top.js';
+import { attachRequest } from './run-attach.js';
+import type { DumpResult } from './dump.js';
 
 /** Where a command's output goes, and how a long-running one (top, alloc --hold) is stopped. */
 export interface CliIo {
@@ -180,6 +183,15 @@ async function lintNames(ctx: Ctx): Promise<number> {
   return Promise.resolve(r.failed > 0 ? 1 : 0);
 }
 
+/** --attach reads a running `dmaheap run`: the machine is that run's, so no machine or backend option applies. */
+function attachOf(ctx: Ctx): string | undefined {
+  const where = str(ctx.values, 'attach');
+  if (where === undefined) return undefined;
+  const given = [...EMULATED_ONLY, 'backend'].filter((k) => ctx.values[k] !== undefined);
+  if (given.length > 0) throw new UsageError(`--${given[0]!} does not apply with --attach: the machine is the one the dmaheap run emulates`, `leave out --${given[0]!}`);
+  return where;
+}
+
 async function dump(ctx: Ctx): Promise<number> {
   const { values, json, io } = ctx;
   if (json && (values.all === true || values['per-buffer'] === true)) {
@@ -187,6 +199,12 @@ async function dump(ctx: Ctx): Promise<number> {
   }
   const pidText = str(values, 'pid');
   const pids = pidText !== undefined ? [parseInteger(pidText, '--pid', { noun: 'a process id', min: 1, max: 4194304, note: '(PID_MAX_LIMIT)' })] : undefined;
+  const attach = attachOf(ctx);
+  if (attach !== undefined) {
+    const d = (await attachRequest(attach, { op: 'dump', ...(pids !== undefined ? { pids } : {}) })) as DumpResult;
+    io.out(json ? JSON.stringify(d, null, 2) : printDump(d, { all: values.all === true, perBuffer: values['per-buffer'] === true }));
+    return 0;
+  }
   const choice = backendFor(values);
   const machine = machineOf(ctx);
   const layout = { all: values.all === true, perBuffer: values['per-buffer'] === true };
@@ -225,6 +243,23 @@ async function top(ctx: Ctx): Promise<number> {
   const intervalText = str(values, 'interval');
   if (values.once === true && intervalText !== undefined) throw new UsageError('--interval applies to the live view; --once prints one reading', 'leave out --once for a reading every --interval ms, or --interval for one reading');
   const interval = intervalText === undefined ? 1000 : parseInteger(intervalText, '--interval', { noun: 'a number of milliseconds', min: 100, max: 86_400_000, note: '(one day)' });
+  const attach = attachOf(ctx);
+  if (attach !== undefined) {
+    const readAttached = async (): Promise<TopSnapshot> => (await attachRequest(attach, { op: 'top' })) as TopSnapshot;
+    if (values.once === true) {
+      const snap = await readAttached();
+      io.out(json ? JSON.stringify(snap, null, 2) : formatTop(snap));
+      return 0;
+    }
+    const stop = io.stop();
+    try {
+      const tty = io.isTTY && !json;
+      await topLoop(readAttached, { interval, json, write: (s) => io.write(tty ? s : s.replace(CLEAR, '')), width: () => (tty ? io.columns() : undefined), signal: stop.signal });
+    } finally {
+      stop.dispose();
+    }
+    return 0;
+  }
   const choice = backendFor(values);
   const f = openFiles(choice, machineOf(ctx));
   if (values['demo-workload'] === true && f.kernel !== null) runDemoWorkload(f.kernel);

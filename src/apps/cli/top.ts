@@ -134,9 +134,10 @@ export const CLEAR = '\x1b[H\x1b[2J';
  * Refreshes every `interval` ms until `signal` aborts: the screen redrawn in place, or (json) one
  * JSON object per line.
  */
-export async function topLoop(read: () => TopSnapshot, opts: { interval: number; json: boolean; write: (s: string) => void; width?: () => number | undefined; signal: AbortSignal }): Promise<void> {
+export async function topLoop(read: () => TopSnapshot | Promise<TopSnapshot>, opts: { interval: number; json: boolean; write: (s: string) => void; width?: () => number | undefined; signal: AbortSignal }): Promise<void> {
   while (!opts.signal.aborted) {
-    const s = read();
+    const s = await read();
+    if (opts.signal.aborted) break;
     if (opts.json) opts.write(`${JSON.stringify(s)}\n`);
     else {
       const width = opts.width?.();
