@@ -137,7 +137,6 @@ export const CLEAR = '\x1b[H\x1b[2J';
 export async function topLoop(read: () => TopSnapshot | Promise<TopSnapshot>, opts: { interval: number; json: boolean; write: (s: string) => void; width?: () => number | undefined; signal: AbortSignal }): Promise<void> {
   while (!opts.signal.aborted) {
     const s = await read();
-    if (opts.signal.aborted) break;
     if (opts.json) opts.write(`${JSON.stringify(s)}\n`);
     else {
       const width = opts.width?.();
