@@ -17,6 +17,7 @@ import { CmaArea } from '../src/kernel/mm/cma.js';
 import { loadBoardBytes, loadBoardText } from '../src/kernel/of/board.js';
 import { banksAndRegions, dynamicRegions, hugeRam } from './boards.js';
 import { HeapUser } from './emu.js';
+import { hostSyscallArch, RUN_SYSCALLS } from '../src/backends/run/syscalls.js';
 import {
   fmtBytes, fmtNs, fmtRate, fmtRatio, fmtSummary, fullGc, gcWasExposed, mulberry32, nowNs, Progress, settle, summarize,
 } from './stats.js';
@@ -532,6 +533,7 @@ const bootScale: Bench = {
 /** The CLI (dist/src/apps/cli/main.js) and the project's node_modules (a tree for find and tar). */
 const CLI = fileURLToPath(new URL('../src/apps/cli/main.js', import.meta.url));
 const ALLOC_SEQ_C = fileURLToPath(new URL('../../bench/native/alloc-seq.c', import.meta.url));
+const NOTIF_FLOOR_C = fileURLToPath(new URL('../../bench/native/notif-floor.c', import.meta.url));
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
 interface Spawned {
@@ -584,6 +586,30 @@ function runUnavailable(): string | null {
   return runUsable;
 }
 
+/** Why gcc cannot build the benchmarks' C programs (null when it can). */
+function gccMissing(): string | null {
+  const gcc = spawnSync('gcc', ['--version'], { encoding: 'latin1' });
+  return gcc.error !== undefined || gcc.status !== 0 ? 'gcc is missing (the benchmark compiles its C programs in bench/native); install gcc to run it' : null;
+}
+
+/** Compiles bench/native/<name>.c into `dir`; the executable's path. */
+function compile(dir: string, source: string): string {
+  const exe = path.join(dir, path.basename(source, '.c'));
+  spawnTimed('gcc', ['-O2', '-o', exe, source]);
+  return exe;
+}
+
+/**
+ * `notif-floor <nrs> argv`: the program under a C supervisor that CONTINUEs every call of dmaheap
+ * run's list (bench/native/notif-floor.c), the floor of any seccomp-notification design.
+ */
+function floorArgv(argv: readonly string[]): string[] {
+  const arch = hostSyscallArch();
+  if (arch === null) throw new Error('no syscall table for this architecture');
+  const nrs = [...new Set(RUN_SYSCALLS.map((n) => arch.nr[n]).filter((n): n is number => n !== undefined))];
+  return [nrs.join(','), ...argv];
+}
+
 function skip(b: { name: string; title: string }, why: string): Skipped {
   return { name: b.name, title: b.title, skipped: why };
 }
@@ -604,17 +630,18 @@ const runAlloc: Bench = {
   run(ctx) {
     const why = runUnavailable();
     if (why !== null) return skip(this, why);
-    const gcc = spawnSync('gcc', ['--version'], { encoding: 'latin1' });
-    if (gcc.error !== undefined || gcc.status !== 0) return skip(this, 'gcc is missing (the benchmark compiles bench/native/alloc-seq.c); install gcc to run it');
+    const noGcc = gccMissing();
+    if (noGcc !== null) return skip(this, noGcc);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dmaheap-bench-'));
     try {
-      const exe = path.join(dir, 'alloc-seq');
-      spawnTimed('gcc', ['-O2', '-o', exe, ALLOC_SEQ_C]);
+      const exe = compile(dir, ALLOC_SEQ_C);
+      const floor = compile(dir, NOTIF_FLOOR_C);
       const NATIVE = ctx.quick ? 5_000 : 20_000;
       const RUN = ctx.quick ? 500 : 2_000;
       const base: number[] = [];
       const heap: number[] = [];
       const memfd: number[] = [];
+      const floorMemfd: number[] = [];
       const perCallHeap: number[] = [];
       const perCallMemfd: number[] = [];
       let heapCalls: RunCalls | null = null;
@@ -633,15 +660,17 @@ const runAlloc: Bench = {
             memfdCalls = s.calls;
             return nsPerIteration(s.stdout);
           },
+          () => nsPerIteration(spawnTimed(floor, floorArgv([exe, 'memfd', String(RUN)])).stdout),
         ];
-        const got = [0, 0, 0];
-        const order = r % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+        const got = [0, 0, 0, 0];
+        const order = r % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
         for (const i of order) got[i] = steps[i]!();
         if (r < 0) continue;
-        const [b, h, m] = got as [number, number, number];
+        const [b, h, m, f] = got as [number, number, number, number];
         base.push(b);
         heap.push(h);
         memfd.push(m);
+        floorMemfd.push(f);
         const hc = heapCalls as RunCalls | null;
         const mc = memfdCalls as RunCalls | null;
         // intercepted calls per iteration (the program's start adds a few dozen over the whole run)
@@ -658,6 +687,7 @@ const runAlloc: Bench = {
       return result(this, ctx.rounds, b, m, 'dmaheap run / host memfd', ratios(heap, base), { op: '<=', value: 5, text: '≤ 5×' },
         [
           { quantity: quantity('informational: the memfd sequence under dmaheap run (nothing emulated: ftruncate, mmap, munmap and close are stopped and CONTINUEd)', 'ns', memfd), ratio: summarize(ratios(memfd, base)) },
+          { quantity: quantity('informational: the memfd sequence under notif-floor, a C supervisor that CONTINUEs every call (the floor of seccomp notification here)', 'ns', floorMemfd), ratio: summarize(ratios(floorMemfd, base)) },
           { quantity: quantity(`informational: heap sequence under dmaheap run / intercepted calls per iteration (${per(hc)}: the ioctl served, mmap, munmap and close mirrored)`, 'ns', perCallHeap), ratio: null },
           { quantity: quantity(`informational: (memfd under dmaheap run − memfd natively) / intercepted calls per iteration (${per(mc)}): the cost of one CONTINUEd call`, 'ns', perCallMemfd), ratio: null },
         ],
@@ -692,14 +722,17 @@ const runSyscalls: Bench = {
     } catch {
       outDir = mkdtempSync(path.join(os.tmpdir(), 'dmaheap-bench-'));
     }
+    const noGcc = gccMissing();
+    const floorDir = mkdtempSync(path.join(os.tmpdir(), 'dmaheap-bench-'));
+    const floor = noGcc === null ? compile(floorDir, NOTIF_FLOOR_C) : null;
     const tarArgv = ['tar', 'cf', path.join(outDir, 'out.tar'), '-C', path.dirname(tree), path.basename(tree)];
     try {
-      const q = { nf: [] as number[], rf: [] as number[], nt: [] as number[], rt: [] as number[], raw: [] as number[], start: [] as number[], perCall: [] as number[], tarPerCall: [] as number[] };
+      const q = { ff: [] as number[], nf: [] as number[], rf: [] as number[], nt: [] as number[], rt: [] as number[], raw: [] as number[], start: [] as number[], perCall: [] as number[], tarPerCall: [] as number[] };
       let findCalls: RunCalls | null = null;
       let tarCalls: RunCalls | null = null;
       for (let r = -1; r < ctx.rounds; r++) {
         if (r >= 0) ctx.progress.line(`${this.name}: round ${r + 1}/${ctx.rounds}`);
-        let nf = 0, rf = 0, nt = 0, rt = 0, ntrue = 0, rtrue = 0;
+        let nf = 0, rf = 0, nt = 0, rt = 0, ntrue = 0, rtrue = 0, ff = 0;
         const steps = [
           () => { nf = spawnTimed(findArgv[0]!, findArgv.slice(1), false).ns; },
           () => { const s = underRun(findArgv, false); rf = s.ns; findCalls = s.calls; },
@@ -707,6 +740,7 @@ const runSyscalls: Bench = {
           () => { const s = underRun(tarArgv, false); rt = s.ns; tarCalls = s.calls; },
           () => { ntrue = spawnTimed('true', [], false).ns; },
           () => { rtrue = underRun(['true'], false).ns; },
+          () => { if (floor !== null) ff = spawnTimed(floor, floorArgv(findArgv), false).ns; },
         ];
         const order = steps.map((_, i) => i);
         if (r % 2 !== 0) order.reverse();
@@ -715,6 +749,7 @@ const runSyscalls: Bench = {
         // dmaheap run's fixed start (Node, module loading, the kernel's boot, the launcher), measured with `true`
         const start = rtrue - ntrue;
         q.nf.push(nf);
+        q.ff.push(ff);
         q.rf.push(rf - start);
         q.raw.push(rf);
         q.nt.push(nt);
@@ -735,6 +770,7 @@ const runSyscalls: Bench = {
         [
           { quantity: quantity('informational: the same, end to end (with dmaheap run\'s start)', 'ns', q.raw), ratio: summarize(ratios(q.raw, q.nf)) },
           { quantity: quantity('informational: dmaheap run\'s fixed start (dmaheap run -- true − true)', 'ns', q.start), ratio: null },
+          ...(floor === null ? [] : [{ quantity: quantity('informational: find under notif-floor, a C supervisor that CONTINUEs every call of dmaheap run\'s list (the floor of seccomp notification here)', 'ns', q.ff), ratio: summarize(ratios(q.ff, q.nf)) }]),
           { quantity: quantity(`informational: time added per intercepted call of find (${calls(fc)} calls, all run on the host)`, 'ns', q.perCall), ratio: null },
           { quantity: quantity(`informational: tar cf FILE node_modules (FILE in ${path.dirname(outDir)}) under dmaheap run less its start; ratio to natively`, 'ns', q.rt), ratio: summarize(ratios(q.rt, q.nt)) },
           { quantity: quantity(`informational: time added per intercepted call of tar (${calls(tc)} calls)`, 'ns', q.tarPerCall), ratio: null },
@@ -742,9 +778,11 @@ const runSyscalls: Bench = {
         [
           'The filter stops every call that may name an emulated path or fd (openat, newfstatat, getdents64, read, write, close, ...) whatever its fd: a program that never touches dma-buf pays one round trip to the supervisor per such call.',
           `Calls of the last round (dmaheap run --stats; continued includes mirrored): find ${JSON.stringify(fc)}, tar ${JSON.stringify(tc)}.`,
+          ...(noGcc === null ? [] : [`notif-floor not measured: ${noGcc}.`]),
         ]);
     } finally {
       rmSync(outDir, { recursive: true, force: true });
+      rmSync(floorDir, { recursive: true, force: true });
     }
   },
 };
