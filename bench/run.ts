@@ -7,13 +7,17 @@
  *
  * Usage: node --expose-gc dist/bench/run.js [--quick] [--json] [--only name[,name...]] [--list]
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kernel } from '../src/kernel/kernel.js';
 import { CmaArea } from '../src/kernel/mm/cma.js';
 import { loadBoardBytes, loadBoardText } from '../src/kernel/of/board.js';
 import { banksAndRegions, dynamicRegions, hugeRam } from './boards.js';
 import { HeapUser } from './emu.js';
+import { hostSyscallArch, RUN_SYSCALLS } from '../src/backends/run/syscalls.js';
 import {
   fmtBytes, fmtNs, fmtRate, fmtRatio, fmtSummary, fullGc, gcWasExposed, mulberry32, nowNs, Progress, settle, summarize,
 } from './stats.js';
@@ -68,10 +72,21 @@ interface Ctx {
   readonly progress: Progress;
 }
 
+/** A benchmark that could not run on this machine (a tool or a kernel feature is missing). */
+interface Skipped {
+  readonly name: string;
+  readonly title: string;
+  readonly skipped: string;
+}
+
 interface Bench {
   readonly name: string;
   readonly title: string;
-  run(ctx: Ctx): BenchResult;
+  run(ctx: Ctx): BenchResult | Skipped;
+}
+
+function isSkipped(r: BenchResult | Skipped): r is Skipped {
+  return 'skipped' in r;
 }
 
 function quantity(label: string, unit: Unit, perRound: number[]): Quantity {
@@ -513,7 +528,266 @@ const bootScale: Bench = {
   },
 };
 
-const BENCHES: readonly Bench[] = [recycled, fresh, ioctl4k, live, cma, heapPerBuffer, bootScale];
+// ---- 8. dmaheap run ---------------------------------------------------------------------------
+
+/** The CLI (dist/src/apps/cli/main.js) and the project's node_modules (a tree for find and tar). */
+const CLI = fileURLToPath(new URL('../src/apps/cli/main.js', import.meta.url));
+const ALLOC_SEQ_C = fileURLToPath(new URL('../../bench/native/alloc-seq.c', import.meta.url));
+const NOTIF_FLOOR_C = fileURLToPath(new URL('../../bench/native/notif-floor.c', import.meta.url));
+const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
+
+interface Spawned {
+  /** Wall time of the whole child, from spawn to exit, as the bench process sees it. */
+  readonly ns: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `dmaheap run --stats --json` counts: `continued` includes the mirrored calls (both run on the host). */
+interface RunCalls {
+  readonly served: number;
+  readonly mirrored: number;
+  readonly continued: number;
+}
+
+let devNull = -1;
+
+/** Runs a command to completion (stdout to /dev/null unless `capture`); throws unless it exits 0. */
+function spawnTimed(cmd: string, args: readonly string[], capture = true): Spawned {
+  if (devNull < 0) devNull = openSync('/dev/null', 'w');
+  const t0 = nowNs();
+  const r = spawnSync(cmd, args, { encoding: 'latin1', maxBuffer: 16 * MiB, timeout: 600_000, stdio: ['ignore', capture ? 'pipe' : devNull, 'pipe'] });
+  const ns = nowNs() - t0;
+  if (r.error !== undefined) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr.trim().slice(-2000)}`);
+  return { ns, stdout: r.stdout ?? '', stderr: r.stderr };
+}
+
+/** `dmaheap run --stats --json -- argv`, with the call counts it reports. */
+function underRun(argv: readonly string[], capture = true): Spawned & { calls: RunCalls } {
+  const s = spawnTimed(process.execPath, [CLI, 'run', '--stats', '--json', '--', ...argv], capture);
+  const line = s.stderr.split('\n').reverse().find((l) => l.startsWith('{"status"'));
+  if (line === undefined) throw new Error(`dmaheap run printed no --stats line: ${s.stderr.trim().slice(-2000)}`);
+  const calls = (JSON.parse(line) as { calls: RunCalls }).calls;
+  return { ...s, calls };
+}
+
+let runUsable: string | null | undefined;
+
+/** Why `dmaheap run` cannot run programs here (null when it can); asked once. */
+function runUnavailable(): string | null {
+  if (runUsable !== undefined) return runUsable;
+  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) {
+    runUsable = `dmaheap run needs x86-64 or arm64 Linux (this is ${process.platform} ${process.arch})`;
+    return runUsable;
+  }
+  const r = spawnSync(process.execPath, [CLI, 'run', '--', 'true'], { encoding: 'latin1', timeout: 60_000 });
+  runUsable = r.status === 0 ? null : `\`dmaheap run -- true\` failed (${r.error?.message ?? (r.stderr.trim() || `status ${r.status ?? r.signal}`)})`;
+  return runUsable;
+}
+
+/** Why gcc cannot build the benchmarks' C programs (null when it can). */
+function gccMissing(): string | null {
+  const gcc = spawnSync('gcc', ['--version'], { encoding: 'latin1' });
+  return gcc.error !== undefined || gcc.status !== 0 ? 'gcc is missing (the benchmark compiles its C programs in bench/native); install gcc to run it' : null;
+}
+
+/** Compiles bench/native/<name>.c into `dir`; the executable's path. */
+function compile(dir: string, source: string): string {
+  const exe = path.join(dir, path.basename(source, '.c'));
+  spawnTimed('gcc', ['-O2', '-o', exe, source]);
+  return exe;
+}
+
+/**
+ * `notif-floor <nrs> argv`: the program under a C supervisor that CONTINUEs every call of dmaheap
+ * run's list (bench/native/notif-floor.c), the floor of any seccomp-notification design.
+ */
+function floorArgv(argv: readonly string[]): string[] {
+  const arch = hostSyscallArch();
+  if (arch === null) throw new Error('no syscall table for this architecture');
+  const nrs = [...new Set(RUN_SYSCALLS.map((n) => arch.nr[n]).filter((n): n is number => n !== undefined))];
+  return [nrs.join(','), ...argv];
+}
+
+function skip(b: { name: string; title: string }, why: string): Skipped {
+  return { name: b.name, title: b.title, skipped: why };
+}
+
+/** `alloc-seq` output: `<mode> <iterations> <ns per iteration>`. */
+function nsPerIteration(out: string): number {
+  const m = /^(?:heap|memfd) \d+ ([0-9.]+)$/m.exec(out);
+  if (m === null) throw new Error(`alloc-seq printed no result: ${out.slice(0, 200)}`);
+  return Number(m[1]);
+}
+
+/** alloc-seq runs max(10, n/10) untimed iterations before the timed ones. */
+const allocSeqRuns = (n: number): number => n + Math.max(10, Math.floor(n / 10));
+
+const runAlloc: Bench = {
+  name: 'run-alloc',
+  title: 'dmaheap run: 4 KiB DMA_HEAP_IOCTL_ALLOC + mmap + write + munmap + close vs the same on a host memfd, natively',
+  run(ctx) {
+    const why = runUnavailable();
+    if (why !== null) return skip(this, why);
+    const noGcc = gccMissing();
+    if (noGcc !== null) return skip(this, noGcc);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dmaheap-bench-'));
+    try {
+      const exe = compile(dir, ALLOC_SEQ_C);
+      const floor = compile(dir, NOTIF_FLOOR_C);
+      const NATIVE = ctx.quick ? 5_000 : 20_000;
+      const RUN = ctx.quick ? 500 : 2_000;
+      const base: number[] = [];
+      const heap: number[] = [];
+      const memfd: number[] = [];
+      const floorMemfd: number[] = [];
+      const perCallHeap: number[] = [];
+      const perCallMemfd: number[] = [];
+      let heapCalls: RunCalls | null = null;
+      let memfdCalls: RunCalls | null = null;
+      for (let r = -1; r < ctx.rounds; r++) {
+        if (r >= 0) ctx.progress.line(`${this.name}: round ${r + 1}/${ctx.rounds}`);
+        const steps = [
+          () => nsPerIteration(spawnTimed(exe, ['memfd', String(NATIVE)]).stdout),
+          () => {
+            const s = underRun([exe, 'heap', String(RUN)]);
+            heapCalls = s.calls;
+            return nsPerIteration(s.stdout);
+          },
+          () => {
+            const s = underRun([exe, 'memfd', String(RUN)]);
+            memfdCalls = s.calls;
+            return nsPerIteration(s.stdout);
+          },
+          () => nsPerIteration(spawnTimed(floor, floorArgv([exe, 'memfd', String(RUN)])).stdout),
+        ];
+        const got = [0, 0, 0, 0];
+        const order = r % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
+        for (const i of order) got[i] = steps[i]!();
+        if (r < 0) continue;
+        const [b, h, m, f] = got as [number, number, number, number];
+        base.push(b);
+        heap.push(h);
+        memfd.push(m);
+        floorMemfd.push(f);
+        const hc = heapCalls as RunCalls | null;
+        const mc = memfdCalls as RunCalls | null;
+        // intercepted calls per iteration (the program's start adds a few dozen over the whole run)
+        const hPer = hc === null ? NaN : (hc.served + hc.continued) / allocSeqRuns(RUN);
+        const mPer = mc === null ? NaN : (mc.served + mc.continued) / allocSeqRuns(RUN);
+        perCallHeap.push(h / hPer);
+        perCallMemfd.push((m - b) / mPer);
+      }
+      const hc = heapCalls as RunCalls | null;
+      const mc = memfdCalls as RunCalls | null;
+      const per = (c: RunCalls | null): string => (c === null ? '?' : ((c.served + c.continued) / allocSeqRuns(RUN)).toFixed(2));
+      const b = quantity(`memfd_create + ftruncate + mmap + memset 4 KiB + munmap + close, natively, per iteration (${NATIVE.toLocaleString('en-US')} per round)`, 'ns', base);
+      const m = quantity(`ALLOC 4 KiB + mmap + memset 4 KiB + munmap + close under dmaheap run, per iteration (${RUN.toLocaleString('en-US')} per round)`, 'ns', heap);
+      return result(this, ctx.rounds, b, m, 'dmaheap run / host memfd', ratios(heap, base), { op: '<=', value: 5, text: '≤ 5×' },
+        [
+          { quantity: quantity('informational: the memfd sequence under dmaheap run (nothing emulated: ftruncate, mmap, munmap and close are stopped and CONTINUEd)', 'ns', memfd), ratio: summarize(ratios(memfd, base)) },
+          { quantity: quantity('informational: the memfd sequence under notif-floor, a C supervisor that CONTINUEs every call (the floor of seccomp notification here)', 'ns', floorMemfd), ratio: summarize(ratios(floorMemfd, base)) },
+          { quantity: quantity(`informational: heap sequence under dmaheap run / intercepted calls per iteration (${per(hc)}: the ioctl served, mmap, munmap and close mirrored)`, 'ns', perCallHeap), ratio: null },
+          { quantity: quantity(`informational: (memfd under dmaheap run − memfd natively) / intercepted calls per iteration (${per(mc)}): the cost of one CONTINUEd call`, 'ns', perCallMemfd), ratio: null },
+        ],
+        [
+          'Times are measured inside bench/native/alloc-seq.c (clock_gettime around the loop, after an untimed warm-up): dmaheap run\'s own start (Node, the kernel\'s boot) is not in them.',
+          `Calls of the last round (dmaheap run --stats; continued includes mirrored): heap ${JSON.stringify(hc)}, memfd ${JSON.stringify(mc)}.`,
+        ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+const runSyscalls: Bench = {
+  name: 'run-syscalls',
+  title: 'dmaheap run: a syscall-heavy program that never touches dma-buf (find over node_modules) vs natively',
+  run(ctx) {
+    const why = runUnavailable();
+    if (why !== null) return skip(this, why);
+    let tree: string;
+    try {
+      tree = realpathSync(NODE_MODULES);
+    } catch {
+      return skip(this, `${NODE_MODULES} is missing (run \`npm ci\` first)`);
+    }
+    const COPIES = ctx.quick ? 3 : 5;
+    const findArgv = ['find', ...new Array<string>(COPIES).fill(tree), '-type', 'f'];
+    const shm = '/dev/shm';
+    let outDir: string;
+    try {
+      outDir = mkdtempSync(path.join(shm, 'dmaheap-bench-'));
+    } catch {
+      outDir = mkdtempSync(path.join(os.tmpdir(), 'dmaheap-bench-'));
+    }
+    const noGcc = gccMissing();
+    const floorDir = mkdtempSync(path.join(os.tmpdir(), 'dmaheap-bench-'));
+    const floor = noGcc === null ? compile(floorDir, NOTIF_FLOOR_C) : null;
+    const tarArgv = ['tar', 'cf', path.join(outDir, 'out.tar'), '-C', path.dirname(tree), path.basename(tree)];
+    try {
+      const q = { ff: [] as number[], nf: [] as number[], rf: [] as number[], nt: [] as number[], rt: [] as number[], raw: [] as number[], start: [] as number[], perCall: [] as number[], tarPerCall: [] as number[] };
+      let findCalls: RunCalls | null = null;
+      let tarCalls: RunCalls | null = null;
+      for (let r = -1; r < ctx.rounds; r++) {
+        if (r >= 0) ctx.progress.line(`${this.name}: round ${r + 1}/${ctx.rounds}`);
+        let nf = 0, rf = 0, nt = 0, rt = 0, ntrue = 0, rtrue = 0, ff = 0;
+        const steps = [
+          () => { nf = spawnTimed(findArgv[0]!, findArgv.slice(1), false).ns; },
+          () => { const s = underRun(findArgv, false); rf = s.ns; findCalls = s.calls; },
+          () => { nt = spawnTimed(tarArgv[0]!, tarArgv.slice(1), false).ns; },
+          () => { const s = underRun(tarArgv, false); rt = s.ns; tarCalls = s.calls; },
+          () => { ntrue = spawnTimed('true', [], false).ns; },
+          () => { rtrue = underRun(['true'], false).ns; },
+          () => { if (floor !== null) ff = spawnTimed(floor, floorArgv(findArgv), false).ns; },
+        ];
+        const order = steps.map((_, i) => i);
+        if (r % 2 !== 0) order.reverse();
+        for (const i of order) steps[i]!();
+        if (r < 0) continue;
+        // dmaheap run's fixed start (Node, module loading, the kernel's boot, the launcher), measured with `true`
+        const start = rtrue - ntrue;
+        q.nf.push(nf);
+        q.ff.push(ff);
+        q.rf.push(rf - start);
+        q.raw.push(rf);
+        q.nt.push(nt);
+        q.rt.push(rt - start);
+        q.start.push(start);
+        const fc = findCalls as RunCalls | null;
+        const tc = tarCalls as RunCalls | null;
+        q.perCall.push(fc === null ? NaN : (rf - start - nf) / (fc.served + fc.continued));
+        q.tarPerCall.push(tc === null ? NaN : (rt - start - nt) / (tc.served + tc.continued));
+      }
+      const fc = findCalls as RunCalls | null;
+      const tc = tarCalls as RunCalls | null;
+      const calls = (c: RunCalls | null): string => (c === null ? '?' : (c.served + c.continued).toLocaleString('en-US'));
+      const what = `find over ${COPIES} copies of node_modules (-type f, stdout to /dev/null)`;
+      const b = quantity(`${what}, natively (wall time of the process)`, 'ns', q.nf);
+      const m = quantity(`the same under dmaheap run, less dmaheap run's fixed start (dmaheap run -- true − true, same round)`, 'ns', q.rf);
+      return result(this, ctx.rounds, b, m, 'dmaheap run / natively', ratios(q.rf, q.nf), { op: '<=', value: 1.2, text: '≤ 1.2×' },
+        [
+          { quantity: quantity('informational: the same, end to end (with dmaheap run\'s start)', 'ns', q.raw), ratio: summarize(ratios(q.raw, q.nf)) },
+          { quantity: quantity('informational: dmaheap run\'s fixed start (dmaheap run -- true − true)', 'ns', q.start), ratio: null },
+          ...(floor === null ? [] : [{ quantity: quantity('informational: find under notif-floor, a C supervisor that CONTINUEs every call of dmaheap run\'s list (the floor of seccomp notification here)', 'ns', q.ff), ratio: summarize(ratios(q.ff, q.nf)) }]),
+          { quantity: quantity(`informational: time added per intercepted call of find (${calls(fc)} calls, all run on the host)`, 'ns', q.perCall), ratio: null },
+          { quantity: quantity(`informational: tar cf FILE node_modules (FILE in ${path.dirname(outDir)}) under dmaheap run less its start; ratio to natively`, 'ns', q.rt), ratio: summarize(ratios(q.rt, q.nt)) },
+          { quantity: quantity(`informational: time added per intercepted call of tar (${calls(tc)} calls)`, 'ns', q.tarPerCall), ratio: null },
+        ],
+        [
+          'The filter stops every call that may name an emulated path or fd (openat, newfstatat, getdents64, read, write, close, ...) whatever its fd: a program that never touches dma-buf pays one round trip to the supervisor per such call.',
+          `Calls of the last round (dmaheap run --stats; continued includes mirrored): find ${JSON.stringify(fc)}, tar ${JSON.stringify(tc)}.`,
+          ...(noGcc === null ? [] : [`notif-floor not measured: ${noGcc}.`]),
+        ]);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+      rmSync(floorDir, { recursive: true, force: true });
+    }
+  },
+};
+
+const BENCHES: readonly Bench[] = [recycled, fresh, ioctl4k, live, cma, heapPerBuffer, bootScale, runAlloc, runSyscalls];
 
 // ---- reporting ------------------------------------------------------------------------------
 
@@ -521,7 +795,11 @@ function fmtUnit(unit: Unit): (x: number) => string {
   return unit === 'ns' ? fmtNs : unit === 'ops/s' ? fmtRate : fmtBytes;
 }
 
-function printResult(r: BenchResult): void {
+function printResult(r: BenchResult | Skipped): void {
+  if (isSkipped(r)) {
+    process.stdout.write(`${r.name} — ${r.title}\n  skipped  ${r.skipped}\n\n`);
+    return;
+  }
   const out: string[] = [];
   out.push(`${r.name} — ${r.title}`);
   const q = (tag: string, x: Quantity) => out.push(`  ${tag.padEnd(9)}${fmtSummary(x.summary, fmtUnit(x.unit))}  ${x.label}`);
@@ -536,8 +814,8 @@ function printResult(r: BenchResult): void {
   process.stdout.write(out.join('\n') + '\n\n');
 }
 
-function printSummary(results: readonly BenchResult[]): void {
-  const rows = results.map((r) => [
+function printSummary(results: readonly (BenchResult | Skipped)[]): void {
+  const rows = results.map((r) => isSkipped(r) ? [r.name, '-', '-', '-', '-', '-', 'SKIP'] : [
     r.name,
     fmtUnit(r.measured.unit)(r.measured.summary.median),
     `${fmtUnit(r.measured.unit)(r.measured.summary.min)} – ${fmtUnit(r.measured.unit)(r.measured.summary.max)}`,
@@ -615,14 +893,14 @@ function main(): void {
     process.stdout.write(`dmaheap benchmarks — node ${process.version}, ${String(m.cpus)} × ${String(m.cpuModel)}, ${rounds} rounds${args.quick ? ' (--quick)' : ''}; median (min – max) over rounds\n\n`);
   }
   const t0 = nowNs();
-  const results: BenchResult[] = [];
+  const results: (BenchResult | Skipped)[] = [];
   for (const [i, b] of selected.entries()) {
     progress.line(`[${i + 1}/${selected.length}] ${b.name}: ${b.title}`);
     const t = nowNs();
     const r = b.run(ctx);
     results.push(r);
     fullGc();
-    progress.line(`[${i + 1}/${selected.length}] ${b.name} done in ${((nowNs() - t) / 1e9).toFixed(1)} s: ${r.pass ? 'PASS' : 'MISS'}`);
+    progress.line(`[${i + 1}/${selected.length}] ${b.name} done in ${((nowNs() - t) / 1e9).toFixed(1)} s: ${isSkipped(r) ? 'SKIP' : r.pass ? 'PASS' : 'MISS'}`);
     if (!args.json) printResult(r);
   }
   const seconds = (nowNs() - t0) / 1e9;
@@ -633,7 +911,7 @@ function main(): void {
       quick: args.quick,
       gcExposed: exposed,
       seconds,
-      results: results.map((r) => ({
+      results: results.map((r) => isSkipped(r) ? r : ({
         name: r.name,
         title: r.title,
         rounds: r.rounds,
@@ -651,7 +929,9 @@ function main(): void {
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     printSummary(results);
-    process.stdout.write(`\n${results.filter((r) => r.pass).length}/${results.length} targets met; total ${seconds.toFixed(1)} s. (A measurement, not a gate: the exit status is 0 either way.)\n`);
+    const ran = results.filter((r): r is BenchResult => !isSkipped(r));
+    const skipped = results.length - ran.length;
+    process.stdout.write(`\n${ran.filter((r) => r.pass).length}/${ran.length} targets met${skipped > 0 ? ` (${skipped} skipped)` : ''}; total ${seconds.toFixed(1)} s. (A measurement, not a gate: the exit status is 0 either way.)\n`);
   }
 }
 
