@@ -360,7 +360,6 @@ export class RunBridge {
       st.adoptPending = false;
       this.adopt(p, tid);
     }
-    if (st.pendingMaps.length > 0) this.placeMaps(p, st, tid);
   }
 
   /** Did the continued execve happen? Its close-on-exec backing fds, or its mappings, are gone. */
@@ -433,8 +432,13 @@ export class RunBridge {
     return out;
   }
 
-  /** Moves the mirror VMAs of continued mmaps to the addresses the host chose. */
+  /**
+   * Moves the mirror VMAs of continued mmaps to the addresses the host chose, when an address
+   * matters (munmap, fork, /proc/<pid>/maps, the sanitizer): reading the real map costs tens of
+   * microseconds, so a mapping that is never looked at by address is never placed.
+   */
   private placeMaps(p: Process, st: MirrorState, tid: number): void {
+    if (st.pendingMaps.length === 0) return;
     const real = this.realMaps(tid);
     for (const pm of st.pendingMaps) {
       const name = `/memfd:dmaheap:buf:${pm.id} (deleted)`;
@@ -462,6 +466,8 @@ export class RunBridge {
    * bracket state at the next of them.
    */
   private checkpoint(p: Process, tid: number): void {
+    const st = this.state.get(p);
+    if (st !== undefined) this.placeMaps(p, st, tid);
     const ps = this.kernel.pageSize;
     const vmas = p.mm.vmas.filter((v) => v.file !== null && v.file.priv instanceof DmaBuf);
     if (vmas.length === 0) return;
@@ -772,6 +778,7 @@ export class RunBridge {
         const addr = u64(a[0]!);
         const len = u64(a[1]!);
         if (p.mm.vmas.length === 0) return CONT;
+        this.placeMaps(p, st, tid);
         if (this.sanitize) this.checkpoint(p, tid);
         p.munmap(addr, len);
         return this.mirrored(p, name, a);
@@ -791,6 +798,7 @@ export class RunBridge {
           flags = b === null ? 0 : Number(new DataView(b.buffer).getBigUint64(0, true) & 0xffffffffn);
         } else if (name === 'vfork') flags = CLONE_VM;
         if ((flags & CLONE_THREAD) !== 0) return CONT;
+        this.placeMaps(p, st, tid);
         const child = p.fork(p.comm, PENDING_PID_BASE + ++this.pendingSeq);
         const list = this.pendingForks.get(p.pid) ?? [];
         list.push(child);
@@ -892,6 +900,7 @@ export class RunBridge {
     const abs = this.resolve(p, st, tid, dirfd, path);
     if (abs === null) return CONT;
     if (abs.startsWith('/sys/fs/cgroup/')) this.chargeAnon();
+    if (abs.endsWith('/maps')) for (const [q, qs] of this.state) this.placeMaps(q, qs, q.pid);
     return { ret: p.open(abs, flags, mode) };
   }
 

@@ -64,8 +64,14 @@ export function hostSyscallArch(arch: string = process.arch): SyscallArch | null
   return arch === 'x64' ? X86_64 : arch === 'arm64' ? AARCH64 : null;
 }
 
-/** Name of a call by number (for traces and messages). */
+const byNumber = new WeakMap<SyscallArch, Map<number, RunSyscall>>();
+
+/** Name of a call by number (every stopped call asks: one map lookup). */
 export function syscallName(a: SyscallArch, nr: number): RunSyscall | null {
-  for (const [k, v] of Object.entries(a.nr)) if (v === nr) return k as RunSyscall;
-  return null;
+  let m = byNumber.get(a);
+  if (m === undefined) {
+    m = new Map(Object.entries(a.nr).map(([k, v]) => [v, k as RunSyscall]));
+    byNumber.set(a, m);
+  }
+  return m.get(nr) ?? null;
 }
