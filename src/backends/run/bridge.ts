@@ -437,8 +437,20 @@ export class RunBridge {
    * matters (munmap, fork, /proc/<pid>/maps, the sanitizer): reading the real map costs tens of
    * microseconds, so a mapping that is never looked at by address is never placed.
    */
-  private placeMaps(p: Process, st: MirrorState, tid: number): void {
+  private placeMaps(p: Process, st: MirrorState, tid: number, hint?: { addr: number; len: number }): void {
     if (st.pendingMaps.length === 0) return;
+    // a munmap names the real range: /proc/<pid>/map_files says which file is there in one
+    // readlink (it needs CAP_SYS_ADMIN; without it, the whole map is read)
+    if (hint !== undefined && p.mm.find(hint.addr) === null) {
+      const i = st.pendingMaps.findIndex((m) => m.len === hint.len);
+      const pm = st.pendingMaps[i];
+      const vma = pm === undefined ? null : p.mm.find(pm.emu);
+      if (pm !== undefined && vma !== null && this.link(`/proc/${tid}/map_files/${hint.addr.toString(16)}-${(hint.addr + hint.len).toString(16)}`) === `/memfd:dmaheap:buf:${pm.id} (deleted)`) {
+        p.mm.relocate(vma, hint.addr);
+        st.pendingMaps.splice(i, 1);
+        if (st.pendingMaps.length === 0) return;
+      }
+    }
     const real = this.realMaps(tid);
     for (const pm of st.pendingMaps) {
       const name = `/memfd:dmaheap:buf:${pm.id} (deleted)`;
@@ -778,7 +790,7 @@ export class RunBridge {
         const addr = u64(a[0]!);
         const len = u64(a[1]!);
         if (p.mm.vmas.length === 0) return CONT;
-        this.placeMaps(p, st, tid);
+        this.placeMaps(p, st, tid, { addr, len: Math.ceil(len / this.kernel.pageSize) * this.kernel.pageSize });
         if (this.sanitize) this.checkpoint(p, tid);
         p.munmap(addr, len);
         return this.mirrored(p, name, a);
