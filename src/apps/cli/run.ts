@@ -238,28 +238,31 @@ async function doctor(ctx: Ctx): Promise<number> {
   }
 }
 
-async function top(ctx: Ctx): Promise<number> {
+/** One reading (--once), or the live view until the user stops it. */
+async function showTop(ctx: Ctx, interval: number, read: () => TopSnapshot | Promise<TopSnapshot>): Promise<number> {
   const { values, json, io } = ctx;
+  if (values.once === true) {
+    const snap = await read();
+    io.out(json ? JSON.stringify(snap, null, 2) : formatTop(snap));
+    return 0;
+  }
+  const stop = io.stop();
+  try {
+    const tty = io.isTTY && !json;
+    await topLoop(read, { interval, json, write: (s) => io.write(tty ? s : s.replace(CLEAR, '')), width: () => (tty ? io.columns() : undefined), signal: stop.signal });
+  } finally {
+    stop.dispose();
+  }
+  return 0;
+}
+
+async function top(ctx: Ctx): Promise<number> {
+  const { values } = ctx;
   const intervalText = str(values, 'interval');
   if (values.once === true && intervalText !== undefined) throw new UsageError('--interval applies to the live view; --once prints one reading', 'leave out --once for a reading every --interval ms, or --interval for one reading');
   const interval = intervalText === undefined ? 1000 : parseInteger(intervalText, '--interval', { noun: 'a number of milliseconds', min: 100, max: 86_400_000, note: '(one day)' });
   const attach = attachOf(ctx);
-  if (attach !== undefined) {
-    const readAttached = async (): Promise<TopSnapshot> => (await attachRequest(attach, { op: 'top' })) as TopSnapshot;
-    if (values.once === true) {
-      const snap = await readAttached();
-      io.out(json ? JSON.stringify(snap, null, 2) : formatTop(snap));
-      return 0;
-    }
-    const stop = io.stop();
-    try {
-      const tty = io.isTTY && !json;
-      await topLoop(readAttached, { interval, json, write: (s) => io.write(tty ? s : s.replace(CLEAR, '')), width: () => (tty ? io.columns() : undefined), signal: stop.signal });
-    } finally {
-      stop.dispose();
-    }
-    return 0;
-  }
+  if (attach !== undefined) return showTop(ctx, interval, async () => (await attachRequest(attach, { op: 'top' })) as TopSnapshot);
   const choice = backendFor(values);
   const f = openFiles(choice, machineOf(ctx));
   if (values['demo-workload'] === true && f.kernel !== null) runDemoWorkload(f.kernel);
@@ -267,19 +270,7 @@ async function top(ctx: Ctx): Promise<number> {
   const label = f.kind === 'emulated' && board !== undefined ? `${f.label}, board ${board}` : f.label;
   const read = () => topSnapshot(f.fs, { machine: label, backend: f.kind, note: f.note });
   try {
-    if (values.once === true) {
-      const snap = read();
-      io.out(json ? JSON.stringify(snap, null, 2) : formatTop(snap));
-      return 0;
-    }
-    const stop = io.stop();
-    try {
-      const tty = io.isTTY && !json;
-      await topLoop(read, { interval, json, write: (s) => io.write(tty ? s : s.replace(CLEAR, '')), width: () => (tty ? io.columns() : undefined), signal: stop.signal });
-    } finally {
-      stop.dispose();
-    }
-    return 0;
+    return await showTop(ctx, interval, read);
   } finally {
     f.target?.dispose();
   }
