@@ -92,6 +92,8 @@ const F_DUPFD_CLOEXEC = 1030;
 const FIOCLEX = 0x5451;
 const FIONCLEX = 0x5450;
 const CLOSE_RANGE_CLOEXEC = 4;
+const MREMAP_FIXED = 2;
+const EPOLL_CTL_DEL = 2;
 const SECCOMP_IOCTL_NOTIF_ADDFD = 0x40182103;
 const SECCOMP_ADDFD_FLAG_SETFD = 1;
 const PATH_MAX = 4096;
@@ -147,6 +149,8 @@ export class RunBridge {
   /** Backing memfds of emulated files that are not dma-bufs (the memfd's name carries the id). */
   private readonly backing = new Map<File, { fd: number; id: number }>();
   private readonly backingById = new Map<number, File>();
+  /** The eventfd a host epoll watches in place of an emulated file (epollCtl). */
+  private readonly pollProxies = new Map<File, number>();
   private backingSeq = 0;
   /** References taken for emulated files in flight in an SCM_RIGHTS message, by backing name. */
   private readonly inFlight = new Map<string, File[]>();
@@ -205,6 +209,8 @@ export class RunBridge {
   shutdown(): void {
     for (const p of this.mirrors()) this.exited(p);
     for (const [, files] of this.inFlight) for (const f of files) f.put();
+    for (const fd of this.pollProxies.values()) this.host.libc.close(fd);
+    this.pollProxies.clear();
     this.inFlight.clear();
     for (const pending of this.pendingForks.values()) for (const p of pending) p.exit();
     this.pendingForks.clear();
@@ -213,6 +219,11 @@ export class RunBridge {
 
   /** Closes the backing memfds of files no longer open anywhere. */
   private sweepBacking(): void {
+    for (const [f, fd] of this.pollProxies) {
+      if (f.count > 0) continue;
+      this.host.libc.close(fd);
+      this.pollProxies.delete(f);
+    }
     for (const [f, b] of this.backing) {
       if (f.count > 0) continue;
       this.host.libc.close(b.fd);
@@ -796,9 +807,13 @@ export class RunBridge {
         return this.mirrored(p, name, a);
       }
       case 'mremap':
-        // the host moves the mapping; the mirror follows on the next call
-        if (p.mm.vmas.length > 0) this.refuseOnce('mremap of a mapped dma-buf is run by the host; the mirror keeps the old range until munmap');
-        return CONT;
+      case 'mprotect':
+      case 'madvise':
+      case 'msync':
+      case 'mlock':
+      case 'mlock2':
+      case 'munlock':
+        return this.mappingCall(name, p, st, tid, a);
       case 'clone':
       case 'clone3':
       case 'fork':
@@ -828,6 +843,8 @@ export class RunBridge {
       case 'sendmsg':
         this.inFlightRefs(p, u64(a[1]!));
         return CONT;
+      case 'epoll_ctl':
+        return emu(s32(a[2]!)) ? { ret: this.epollCtl(p, st, fdArg, s32(a[1]!), s32(a[2]!), u64(a[3]!)) } : CONT;
       case 'recvmsg':
       case 'recvmmsg':
         st.adoptPending = true;
@@ -1085,6 +1102,94 @@ export class RunBridge {
     // --sanitize: what the program touches from now on is checked at its next sync, munmap, close or exit
     if (this.sanitize && !this.snapshots.has(f.priv as DmaBuf)) this.snapshots.set(f.priv as DmaBuf, new Uint8Array(this.host.libc.koffi.view(m.addr, m.bytes)).slice());
     return this.mirrored(p, 'mmap', a, r);
+  }
+
+  /**
+   * mremap, mprotect, madvise, msync, mlock(2) and munlock of a range inside the mirrors of a
+   * program's buffer mappings: the emulated call first (its checks and errno: a dma-buf VMA does
+   * not grow, MADV_DONTNEED of a PFN map is EINVAL, ...), then, when it succeeded, the host's on
+   * the real mapping. A range that is not all mirrors (the program's own memory) is the host's.
+   */
+  private mappingCall(name: RunSyscall, p: Process, st: MirrorState, tid: number, a: readonly bigint[]): Answer {
+    if (p.mm.vmas.length === 0) return CONT;
+    this.placeMaps(p, st, tid);
+    const addr = u64(a[0]!);
+    const len = u64(a[1]!);
+    const ps = this.kernel.pageSize;
+    const end = addr + Math.ceil(len / ps) * ps;
+    let at = addr;
+    while (at < end) {
+      const v = p.mm.find(at);
+      if (v === null) return CONT;
+      at = v.end;
+    }
+    if (len === 0 && p.mm.find(addr) === null) return CONT;
+    let r: number;
+    switch (name) {
+      case 'mremap': {
+        const flags = s32(a[3]!);
+        r = p.mremap(addr, len, u64(a[2]!), flags, u64(a[4]!));
+        if (r < 0) return { ret: r };
+        // moved where the emulator chose (MREMAP_MAYMOVE without MREMAP_FIXED): the host moves it
+        // somewhere else, and the mirror follows when an address matters; in place or to the
+        // fixed address, both agree
+        const v = r !== addr && (flags & MREMAP_FIXED) === 0 ? p.mm.find(r) : null;
+        const f = v?.file;
+        const m = f !== null && f !== undefined && f.priv instanceof DmaBuf ? this.host.buffers.of(f.priv) : undefined;
+        if (v !== null && m !== undefined) st.pendingMaps.push({ emu: v.start, len: v.end - v.start, id: m.id });
+        return this.mirrored(p, name, a, r);
+      }
+      case 'mprotect':
+        r = p.mprotect(addr, len, s32(a[2]!));
+        break;
+      case 'madvise':
+        r = p.madvise(addr, len, s32(a[2]!));
+        break;
+      case 'msync':
+        r = p.msync(addr, len, s32(a[2]!));
+        break;
+      case 'mlock':
+        r = p.mlock(addr, len);
+        break;
+      case 'mlock2':
+        r = p.mlock(addr, len, s32(a[2]!));
+        break;
+      default:
+        r = p.munlock(addr, len);
+    }
+    return r < 0 ? { ret: r } : this.mirrored(p, name, a, r);
+  }
+
+  /**
+   * epoll_ctl of an emulated fd on the program's (host) epoll: a file without a poll op is EPERM
+   * (ep_insert's file_can_poll); otherwise the host epoll watches, in its place, an eventfd
+   * with a count of 1 (always readable and writable: EPOLLIN | EPOLLOUT, as a dma-buf whose
+   * fences are all signalled, which a heap buffer's always are), registered by the supervisor on
+   * its own copy of the program's epoll (pidfd_getfd) with the program's event and data.
+   */
+  private epollCtl(p: Process, st: MirrorState, epfd: number, op: number, fd: number, eventAddr: number): number {
+    const f = p.fileRaw(fd)!;
+    const libc = this.host.libc;
+    const ep = libc.syscall3(438, st.pidfd, epfd, 0);
+    if (ep < 0) return -E.EBADF;
+    try {
+      if (op !== EPOLL_CTL_DEL && f.fop.poll === undefined) return this.link(`/proc/self/fd/${ep}`) === 'anon_inode:[eventpoll]' ? -E.EPERM : -E.EINVAL;
+      let proxy = this.pollProxies.get(f);
+      if (proxy === undefined) {
+        proxy = libc.syscall3(this.arch.eventfd2, 1, O_CLOEXEC, 0);
+        if (proxy < 0) return -E.ENOMEM;
+        this.pollProxies.set(f, proxy);
+      }
+      let ev: Uint8Array | null = null;
+      if (op !== EPOLL_CTL_DEL) {
+        ev = p.mm.copyFromUser(eventAddr, this.arch.epollEventSize);
+        if (ev === null) return -E.EFAULT;
+      }
+      const r = libc.epollCtl(ep, op, proxy, ev);
+      return r < 0 ? -libc.koffi.errno() : r;
+    } finally {
+      libc.close(ep);
+    }
   }
 
   /** sendmsg with SCM_RIGHTS of emulated fds: a reference for each while it is in flight. */

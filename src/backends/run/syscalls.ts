@@ -15,11 +15,11 @@ export const RUN_SYSCALLS = [
   'read', 'write', 'pread64', 'pwrite64', 'readv', 'writev', 'preadv', 'pwritev', 'preadv2', 'pwritev2', 'lseek', 'fstat', 'ioctl', 'fcntl',
   'close', 'dup', 'dup2', 'dup3', 'getdents64', 'fchdir', 'ftruncate', 'fallocate', 'flock', 'fsync', 'fdatasync', 'close_range', 'mmap',
   // mappings of emulated files
-  'munmap', 'mremap',
+  'munmap', 'mremap', 'mprotect', 'madvise', 'msync', 'mlock', 'mlock2', 'munlock',
   // processes: the mirror follows forks, execs and exits
   'clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat', 'exit_group',
-  // fds in flight between processes
-  'sendmsg', 'recvmsg', 'recvmmsg',
+  // fds in flight between processes, and watched by epoll
+  'sendmsg', 'recvmsg', 'recvmmsg', 'epoll_ctl',
   // the emulated machine's identity
   'uname',
 ] as const;
@@ -29,6 +29,10 @@ export type RunSyscall = (typeof RUN_SYSCALLS)[number];
 export interface SyscallArch {
   readonly name: 'x86_64' | 'arm64';
   readonly auditArch: number;
+  /** eventfd2, which the supervisor itself calls (epoll proxies). */
+  readonly eventfd2: number;
+  /** sizeof(struct epoll_event): packed (12) on x86-64, 16 on arm64. */
+  readonly epollEventSize: number;
   /** Number of each call this architecture has (arm64 lacks the legacy path calls and fork/vfork). */
   readonly nr: Partial<Record<RunSyscall, number>>;
 }
@@ -36,10 +40,13 @@ export interface SyscallArch {
 export const X86_64: SyscallArch = {
   name: 'x86_64',
   auditArch: 0xc000003e,
+  eventfd2: 290,
+  epollEventSize: 12,
   nr: {
-    read: 0, write: 1, open: 2, close: 3, stat: 4, fstat: 5, lstat: 6, lseek: 8, mmap: 9, munmap: 11, ioctl: 16, pread64: 17, pwrite64: 18,
+    read: 0, write: 1, open: 2, close: 3, stat: 4, fstat: 5, lstat: 6, lseek: 8, mmap: 9, mprotect: 10, munmap: 11, msync: 26, madvise: 28,
+    mlock: 149, munlock: 150, mlock2: 325, ioctl: 16, pread64: 17, pwrite64: 18,
     readv: 19, writev: 20, access: 21, mremap: 25, dup: 32, dup2: 33, sendmsg: 46, recvmsg: 47, clone: 56, fork: 57, vfork: 58, execve: 59,
-    uname: 63, fcntl: 72, flock: 73, fsync: 74, fdatasync: 75, ftruncate: 77, chdir: 80, fchdir: 81, readlink: 89, getdents64: 217,
+    uname: 63, epoll_ctl: 233, fcntl: 72, flock: 73, fsync: 74, fdatasync: 75, ftruncate: 77, chdir: 80, fchdir: 81, readlink: 89, getdents64: 217,
     exit_group: 231, openat: 257, newfstatat: 262, readlinkat: 267, faccessat: 269, fallocate: 285, dup3: 292, preadv: 295, pwritev: 296,
     mkdir: 83, rmdir: 84, mkdirat: 258, unlinkat: 263,
     getxattr: 191, lgetxattr: 192, fgetxattr: 193, listxattr: 194, llistxattr: 195, flistxattr: 196,
@@ -50,11 +57,13 @@ export const X86_64: SyscallArch = {
 export const AARCH64: SyscallArch = {
   name: 'arm64',
   auditArch: 0xc00000b7,
+  eventfd2: 19,
+  epollEventSize: 16,
   nr: {
     mkdirat: 34, unlinkat: 35, getxattr: 8, lgetxattr: 9, fgetxattr: 10, listxattr: 11, llistxattr: 12, flistxattr: 13, getdents64: 61, ioctl: 29, fcntl: 25, flock: 32, dup: 23, dup3: 24, faccessat: 48, chdir: 49, fchdir: 50, openat: 56, close: 57, lseek: 62,
     read: 63, write: 64, readv: 65, writev: 66, pread64: 67, pwrite64: 68, preadv: 69, pwritev: 70, readlinkat: 78, newfstatat: 79, fstat: 80,
     fsync: 82, fdatasync: 83, ftruncate: 46, fallocate: 47, exit_group: 94, uname: 160, sendmsg: 211, recvmsg: 212, munmap: 215, mremap: 216,
-    clone: 220, execve: 221, mmap: 222, recvmmsg: 243, execveat: 281, preadv2: 286, pwritev2: 287, statx: 291, clone3: 435, close_range: 436,
+    clone: 220, execve: 221, mmap: 222, mprotect: 226, msync: 227, mlock: 228, munlock: 229, madvise: 233, mlock2: 284, recvmmsg: 243, execveat: 281, preadv2: 286, pwritev2: 287, statx: 291, clone3: 435, close_range: 436,
     openat2: 437, faccessat2: 439,
   },
 };
