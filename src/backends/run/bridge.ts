@@ -100,7 +100,7 @@ const PATH_MAX = 4096;
 /** Pids given to a forked mirror until its real child shows up (above any real pid). */
 const PENDING_PID_BASE = 1 << 30;
 
-const E = { ENOENT: 2, EPERM: 1, ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
+const E = { EXDEV: 18, ENOENT: 2, EPERM: 1, ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
 
 /** Paths whose names the emulated kernel answers (the rest of the file system is the host's). */
 const EMULATED_TREES = ['/dev/dma_heap', '/dev/udmabuf', '/dev/dri', '/sys/kernel/dmabuf', '/sys/kernel/debug', '/sys/kernel/mm/cma', '/sys/fs/cgroup', '/sys/module/dma_heap', '/proc/device-tree'];
@@ -843,6 +843,33 @@ export class RunBridge {
       case 'sendmsg':
         this.inFlightRefs(p, u64(a[1]!));
         return CONT;
+      case 'sendfile':
+      case 'splice':
+      case 'tee':
+      case 'copy_file_range': {
+        // the fds: sendfile(out, in), splice/copy_file_range(in, off, out), tee(in, out)
+        const fds = name === 'sendfile' ? [s32(a[1]!), fdArg] : name === 'tee' ? [fdArg, s32(a[1]!)] : [fdArg, s32(a[2]!)];
+        const f = fds.map((fd) => p.fileRaw(fd)).find((x) => x !== null);
+        if (f === undefined || f === null) return CONT;
+        // a file with no read op has no splice_read either: EINVAL (fs/splice.c, fs/read_write.c);
+        // a readable one (sysfs, debugfs, procfs) is not spliced here: EXDEV for copy_file_range and
+        // EINVAL for the others, the answers on which programs (cat, cp) fall back to read and write
+        if (f.fop.read === undefined || name !== 'copy_file_range') return { ret: -E.EINVAL };
+        return { ret: -E.EXDEV };
+      }
+      case 'fadvise64':
+        // advice only: accepted for an emulated file, as generic_fadvise accepts it
+        return emu(fdArg) ? { ret: 0 } : CONT;
+      case 'readahead':
+        return emu(fdArg) ? { ret: -E.EINVAL } : CONT;
+      case 'fchmod':
+      case 'fchown':
+      case 'fstatfs':
+      case 'fsetxattr':
+      case 'fremovexattr':
+      case 'syncfs':
+      case 'sync_file_range':
+        return emu(fdArg) ? this.refuse(`${name} of an emulated file (${p.fileRaw(fdArg)!.pathName})`) : CONT;
       case 'epoll_ctl':
         return emu(s32(a[2]!)) ? { ret: this.epollCtl(p, st, fdArg, s32(a[1]!), s32(a[2]!), u64(a[3]!)) } : CONT;
       case 'recvmsg':

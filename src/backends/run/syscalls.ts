@@ -14,6 +14,8 @@ export const RUN_SYSCALLS = [
   // calls on an fd, which may be an emulated one
   'read', 'write', 'pread64', 'pwrite64', 'readv', 'writev', 'preadv', 'pwritev', 'preadv2', 'pwritev2', 'lseek', 'fstat', 'ioctl', 'fcntl',
   'close', 'dup', 'dup2', 'dup3', 'getdents64', 'fchdir', 'ftruncate', 'fallocate', 'flock', 'fsync', 'fdatasync', 'close_range', 'mmap',
+  // calls on an fd the emulation answers with Linux's errno or refuses by name
+  'sendfile', 'splice', 'tee', 'copy_file_range', 'fadvise64', 'readahead', 'fchmod', 'fchown', 'fstatfs', 'fsetxattr', 'fremovexattr', 'syncfs', 'sync_file_range',
   // mappings of emulated files
   'munmap', 'mremap', 'mprotect', 'madvise', 'msync', 'mlock', 'mlock2', 'munlock',
   // processes: the mirror follows forks, execs and exits
@@ -46,7 +48,8 @@ export const X86_64: SyscallArch = {
     read: 0, write: 1, open: 2, close: 3, stat: 4, fstat: 5, lstat: 6, lseek: 8, mmap: 9, mprotect: 10, munmap: 11, msync: 26, madvise: 28,
     mlock: 149, munlock: 150, mlock2: 325, ioctl: 16, pread64: 17, pwrite64: 18,
     readv: 19, writev: 20, access: 21, mremap: 25, dup: 32, dup2: 33, sendmsg: 46, recvmsg: 47, clone: 56, fork: 57, vfork: 58, execve: 59,
-    uname: 63, epoll_ctl: 233, fcntl: 72, flock: 73, fsync: 74, fdatasync: 75, ftruncate: 77, chdir: 80, fchdir: 81, readlink: 89, getdents64: 217,
+    uname: 63, epoll_ctl: 233, fcntl: 72, sendfile: 40, splice: 275, tee: 276, copy_file_range: 326, fadvise64: 221, readahead: 187,
+    fchmod: 91, fchown: 93, fstatfs: 138, fsetxattr: 190, fremovexattr: 199, syncfs: 306, sync_file_range: 277, flock: 73, fsync: 74, fdatasync: 75, ftruncate: 77, chdir: 80, fchdir: 81, readlink: 89, getdents64: 217,
     exit_group: 231, openat: 257, newfstatat: 262, readlinkat: 267, faccessat: 269, fallocate: 285, dup3: 292, preadv: 295, pwritev: 296,
     mkdir: 83, rmdir: 84, mkdirat: 258, unlinkat: 263,
     getxattr: 191, lgetxattr: 192, fgetxattr: 193, listxattr: 194, llistxattr: 195, flistxattr: 196,
