@@ -16,9 +16,9 @@
  *   real run skipped itself (`extra=skipped: ...`, e.g. the OOM cases without PROBE_OOM=1) is left
  *   out on both sides, and counted.
  *
- * Prints one line per differing line (`- real <n>: ...` for a line only the real kernel printed,
- * `+ emulated <n>: ...` for one only the emulated kernel printed; a changed line is both) and a
- * summary; exit status 0 when they agree, 1 when they do not (or a file cannot be read), 2 for a
+ * Prints one line per differing line (`DIFFER [<label>: ]- real <n>: ...` for a line only the real
+ * kernel printed, `DIFFER [<label>: ]+ emulated <n>: ...` for one only the emulated kernel printed;
+ * a changed line is both) and a summary (`<label or mode>: <n> line(s) agree, <n> differ`); exit status 0 when they agree, 1 when they do not (or a file cannot be read), 2 for a
  * usage error.
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -217,7 +217,7 @@ function main(argv: readonly string[]): number {
   const tag = label === '' ? '' : `${label}: `;
   for (const d of c.differences) console.log(`DIFFER ${tag}${d}`);
   const left = mode === 'probe' ? `; left out: ${c.skipped} case(s) the real run skipped itself` : '';
-  console.log(`${tag}${mode}: ${c.agreed} lines agree, ${c.differences.length} differing line(s)${left}`);
+  console.log(`${label === '' ? mode : label}: ${c.agreed} line(s) agree, ${c.differences.length} differ${left}`);
   return c.differences.length === 0 ? 0 : 1;
 }
 

@@ -22,10 +22,11 @@
 #      (dist/scripts/conformance-compare.js prints each disagreement).
 # And the peer tests (issue 12: same binary, same answers), when ../shared/peer-tests is there
 # (PEER_TESTS sets another directory; the guest sees the host's files at the same paths):
-#   5. first thing in the VM, on the fresh kernel, the static binaries bin/kselftest-dmabuf-heap
-#      (the kernel's own selftest) and bin/probe (the oracle's probe) run on the real kernel, with
-#      fds 0-2 only; their stdout (base64, between ==PEER-BEGIN/==PEER-END markers) and exit
-#      status come back to the host;
+#   5. first thing in the VM, on the fresh kernel, the static binaries bin/probe (the oracle's
+#      probe; first, because its debugfs bufinfo line shows inode numbers, which depend on what
+#      ran since boot) and bin/kselftest-dmabuf-heap (the kernel's own selftest) run on the real
+#      kernel, with fds 0-2 only; their stdout (base64, between ==PEER-BEGIN/==PEER-END markers)
+#      and exit status come back to the host;
 #   6. on this machine the same binaries run under `dmaheap run --profile K` (fds above 2 closed
 #      first: the probe counts its fds), and dist/scripts/peer-compare.js compares: the TAP
 #      identical, the probe identical with its `~` fields masked, except the cases the real run
@@ -233,7 +234,7 @@ $tools"; fi
       fi
       # the referee against the recording in ../shared: information, not a verdict
       rec=$(peer_recorded "$b" "$k")
-      if [ -f "$rec" ] && ! node dist/scripts/peer-compare.js "$mode" "$rec" "$real" > "$work/recorded-$k-$b.txt"; then
+      if [ -f "$rec" ] && ! node dist/scripts/peer-compare.js "$mode" "$rec" "$real" --label "$k $b, the recording against the referee" > "$work/recorded-$k-$b.txt"; then
         echo "NOTE $k $b: the referee's output differs from the recording $rec:"
         cat "$work/recorded-$k-$b.txt"
       fi

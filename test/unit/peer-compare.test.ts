@@ -126,13 +126,13 @@ test('the CLI: differences on stdout, exit status 0, 1 or 2', () => {
       const r = spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
       return [r.status, r.stdout, r.stderr];
     };
-    assert.deepEqual(run('probe', real, same, '--label', '6.1'), [0, '6.1: probe: 1 lines agree, 0 differing line(s); left out: 1 case(s) the real run skipped itself\n', '']);
+    assert.deepEqual(run('probe', real, same, '--label', '6.1'), [0, '6.1: 1 line(s) agree, 0 differ; left out: 1 case(s) the real run skipped itself\n', '']);
     assert.deepEqual(run('probe', real, other), [
       1,
-      `DIFFER - real 1: ${FDINFO}\nDIFFER + emulated 1: ${FDINFO.replace('count: 1', 'count: 2')}\nprobe: 0 lines agree, 2 differing line(s); left out: 1 case(s) the real run skipped itself\n`,
+      `DIFFER - real 1: ${FDINFO}\nDIFFER + emulated 1: ${FDINFO.replace('count: 1', 'count: 2')}\nprobe: 0 line(s) agree, 2 differ; left out: 1 case(s) the real run skipped itself\n`,
       '',
     ]);
-    assert.deepEqual(run('tap', real, real), [0, 'tap: 2 lines agree, 0 differing line(s)\n', '']);
+    assert.deepEqual(run('tap', real, real), [0, 'tap: 2 line(s) agree, 0 differ\n', '']);
     const usage = 'usage: peer-compare <tap|probe> <real-output> <emulated-output> [--label <text>]\n';
     assert.deepEqual(run('diff', real, same), [2, '', usage]);
     assert.deepEqual(run('tap', real), [2, '', usage]);
