@@ -20,14 +20,28 @@
 #      the same PASS/FAIL/SKIP for every case instance (file, case, heap), except cases for one
 #      backend only ("backend": "emulated" or "linux"), which are counted and left out
 #      (dist/scripts/conformance-compare.js prints each disagreement).
+# And the peer tests (issue 12: same binary, same answers), when ../shared/peer-tests is there
+# (PEER_TESTS sets another directory; the guest sees the host's files at the same paths):
+#   5. first thing in the VM, on the fresh kernel, the static binaries bin/probe (the oracle's
+#      probe; first, because its debugfs bufinfo line shows inode numbers, which depend on what
+#      ran since boot) and bin/kselftest-dmabuf-heap (the kernel's own selftest) run on the real
+#      kernel, with fds 0-2 only; their stdout (base64, between ==PEER-BEGIN/==PEER-END markers)
+#      and exit status come back to the host;
+#   6. on this machine the same binaries run under `dmaheap run --profile K` (fds above 2 closed
+#      first: the probe counts its fds), and dist/scripts/peer-compare.js compares: the TAP
+#      identical, the probe identical with its `~` fields masked, except the cases the real run
+#      skipped itself; the exit statuses equal. Each differing line is printed and fails the run.
+#      When the referee's output differs from the recording in ../shared (kselftest-dmabuf-heap.K.tap,
+#      ../shared/oracle/probe-K.out), a NOTE says so; that does not fail the run.
 # The arm64 referee (the heaps, CMA areas and boot log of virt.dtb and virt-cma.dtb against the
 # emulator booted from the same DTBs) is scripts/test-kernel-arm64.sh: see "arm64" below.
 # Exit status: 0 when every part passed on every kernel; 1 when one failed; 125 when a VM itself
 # failed; 2 when the oracle or qemu is missing. A kernel whose images are missing is reported
 # and fails the run (TEST_KERNELS chooses the kernels). Each VM's output arrives after the guest
 # powers off (stdout, then stderr). Settings: TEST_KERNELS, ORACLE_RUN (the run-in-kernel.sh to
-# use), ORACLE_TIMEOUT (default here 300 s per VM), and the other ORACLE_* variables of
-# run-in-kernel.sh.
+# use), ORACLE_TIMEOUT (default here 300 s per VM), PEER_TESTS (default ../shared/peer-tests;
+# missing: the peer tests are left out, and the summary says so), and the other ORACLE_*
+# variables of run-in-kernel.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -41,7 +55,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
   echo "test-kernel: qemu-system-x86_64 is not installed (Debian: apt-get install -y qemu-system-x86)" >&2
   exit 2
 fi
-if [ ! -f "$repo/dist/src/apps/cli/main.js" ] || [ ! -f "$repo/dist/src/backends/linux/index.js" ] || [ ! -f "$repo/dist/scripts/conformance-compare.js" ]; then
+if [ ! -f "$repo/dist/src/apps/cli/main.js" ] || [ ! -f "$repo/dist/src/backends/linux/index.js" ] || [ ! -f "$repo/dist/scripts/conformance-compare.js" ] || [ ! -f "$repo/dist/scripts/peer-compare.js" ]; then
   echo "test-kernel: build first (npm run build)" >&2
   exit 2
 fi
@@ -50,6 +64,39 @@ export ORACLE_TIMEOUT=${ORACLE_TIMEOUT:-300}
 kernels=${TEST_KERNELS:-6.1 6.12 7.3}
 work=$(mktemp -d /tmp/test-kernel.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+
+# the peer tests: static binaries no one here wrote (../shared/peer-tests/bin), with the mode
+# dist/scripts/peer-compare.js compares their output in and the real kernel's recorded output
+peer_names="probe kselftest-dmabuf-heap"
+peer_mode() { case $1 in kselftest-dmabuf-heap) echo tap ;; *) echo probe ;; esac; }
+peer_recorded() { case $1 in kselftest-dmabuf-heap) echo "$peer_dir/kselftest-dmabuf-heap.$2.tap" ;; *) echo "$peer_dir/../oracle/probe-$2.out" ;; esac; }
+peer_dir=${PEER_TESTS:-$repo/../shared/peer-tests}
+peer_missing=
+for b in $peer_names; do [ -f "$peer_dir/bin/$b" ] || peer_missing="no $peer_dir/bin/$b"; done
+if [ -z "$peer_missing" ]; then peer_dir=$(cd "$peer_dir" && pwd); fi
+# runs a command with fds 0-2 only (the probe's last line counts its open fds; the referee starts
+# it with 0-2, and an fd this script inherited would otherwise reach it through dmaheap run)
+run_clean() (
+  fds=$(ls "/proc/$BASHPID/fd")
+  for fd in $fds; do
+    case $fd in 0 | 1 | 2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac
+  done
+  exec "$@"
+)
+# in the VM, first thing (a fresh kernel): each binary with fds 0-2, its stdout in base64 between
+# markers (byte for byte, whatever it prints), its exit status on the BEGIN line; its stderr passes
+peer='
+for b in '"$peer_names"'; do
+  if [ ! -x "$peer_dir/bin/$b" ]; then echo "== peer test $b: $peer_dir/bin/$b is not visible in the guest"; continue; fi
+  echo "== peer test $b on the real kernel"
+  "$peer_dir/bin/$b" < /dev/null > "/tmp/peer-$b.out"
+  s=$?
+  echo "== peer test $b exit status $s"
+  echo "==PEER-BEGIN $b $s"; base64 -w0 "/tmp/peer-$b.out"; echo; echo "==PEER-END $b"
+done
+'
+peer="peer_dir=$(printf %q "$peer_dir")
+$peer"
 
 # the suite on the real kernel, its JSON report between markers on stdout
 suite='
@@ -109,7 +156,9 @@ for k in $kernels; do
     continue
   fi
   inner="$suite"
-  if [ $first -eq 1 ]; then inner="$suite
+  if [ -z "$peer_missing" ]; then inner="$peer
+$suite"; fi
+  if [ $first -eq 1 ]; then inner="$inner
 $tools"; fi
   inner="$inner
 [ \$c -eq 0 ] || exit 1"
@@ -118,8 +167,8 @@ $tools"; fi
   start=$(date +%s)
   ORACLE_KERNEL=$k bash "$oracle" bash -c "$inner" > "$work/vm-$k.out" 2> "$work/vm-$k.err"
   status=$?
-  # everything but the JSON report, which goes to a file of its own
-  awk '/^==JSON-BEGIN$/ { j = 1; next } /^==JSON-END$/ { j = 0; next } !j' "$work/vm-$k.out"
+  # everything but the JSON report and the peer tests' outputs, which go to files of their own
+  awk '/^==(JSON|PEER)-BEGIN/ { j = 1; next } /^==(JSON|PEER)-END/ { j = 0; next } !j' "$work/vm-$k.out"
   awk '/^==JSON-END$/ { j = 0 } j { print } /^==JSON-BEGIN$/ { j = 1 }' "$work/vm-$k.out" > "$work/linux-$k.json"
   cat "$work/vm-$k.err" >&2
   echo "test-kernel: Linux $k: VM run took $(( $(date +%s) - start )) s, exit status $status"
@@ -146,6 +195,52 @@ $tools"; fi
     [ $overall -eq 0 ] && overall=1
   else
     summary+=("$k: the referee and the emulated profile agree")
+  fi
+  if [ -n "$peer_missing" ]; then
+    summary+=("$k: peer tests left out ($peer_missing; PEER_TESTS sets the directory)")
+  else
+    echo "==== Linux $k: the peer tests under dmaheap run --profile $k, against the referee's output"
+    peer_bad=0
+    peer_said=
+    for b in $peer_names; do
+      mode=$(peer_mode "$b")
+      real="$work/real-$k-$b.out"
+      emu="$work/emulated-$k-$b.out"
+      rs=$(awk -v b="$b" '$1 == "==PEER-BEGIN" && $2 == b { print $3 }' "$work/vm-$k.out")
+      if [ -z "$rs" ]; then
+        echo "test-kernel: Linux $k: no output of $b from the referee (see the VM's output above)"
+        peer_bad=1
+        peer_said="$peer_said $b: no referee output;"
+        continue
+      fi
+      awk -v b="$b" '$1 == "==PEER-END" && $2 == b { j = 0 } j { print } $1 == "==PEER-BEGIN" && $2 == b { j = 1 }' "$work/vm-$k.out" | base64 -d > "$real"
+      run_clean node dist/src/apps/cli/main.js run --profile "$k" -- "$peer_dir/bin/$b" < /dev/null > "$emu" 2> "$work/emulated-$k-$b.err"
+      es=$?
+      if [ -s "$work/emulated-$k-$b.err" ]; then
+        echo "$b under dmaheap run wrote on stderr:"
+        cat "$work/emulated-$k-$b.err"
+      fi
+      node dist/scripts/peer-compare.js "$mode" "$real" "$emu" --label "$k $b"
+      pc=$?
+      if [ "$rs" != "$es" ]; then
+        echo "DIFFER $k $b: exit status: real $rs, emulated $es"
+        pc=1
+      fi
+      if [ $pc -ne 0 ]; then
+        peer_bad=1
+        peer_said="$peer_said $b differs;"
+      else
+        peer_said="$peer_said $b agrees;"
+      fi
+      # the referee against the recording in ../shared: information, not a verdict
+      rec=$(peer_recorded "$b" "$k")
+      if [ -f "$rec" ] && ! node dist/scripts/peer-compare.js "$mode" "$rec" "$real" --label "$k $b, the recording against the referee" > "$work/recorded-$k-$b.txt"; then
+        echo "NOTE $k $b: the referee's output differs from the recording $rec:"
+        cat "$work/recorded-$k-$b.txt"
+      fi
+    done
+    summary+=("$k: peer tests:${peer_said%;}")
+    [ $peer_bad -ne 0 ] && [ $overall -eq 0 ] && overall=1
   fi
   first=0
 done
