@@ -234,7 +234,7 @@ test('dmaheap dump and top --attach show the processes of a running dmaheap run'
     const dump = spawnSync(process.execPath, [cli, 'dump', '--attach', String(child.pid)], { encoding: 'utf8' });
     assert.equal(dump.stderr, '');
     assert.equal(dump.status, 0);
-    assert.match(dump.stdout, new RegExp(`^Emulated Linux 6\\.12\\.118 \\(profile 6\\.12\\)\\n\\n +python3:${pid}\\n`));
+    assert.match(dump.stdout, new RegExp(`^Emulated Linux 6\\.12\\.118 \\(profile 6\\.12\\)\\n\\n +python3:${pid} *\\n`));
     assert.match(dump.stdout, /dmabuf total: 1024 kB kernel_rss: 0 kB userspace_rss: 1024 kB userspace_pss: 1024 kB/);
     const top = spawnSync(process.execPath, [cli, 'top', '--attach', String(child.pid), '--once', '--json'], { encoding: 'utf8' });
     assert.equal(top.status, 0);
