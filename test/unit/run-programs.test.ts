@@ -250,3 +250,16 @@ test('dmaheap dump and top --attach show the processes of a running dmaheap run'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGTERM to dmaheap run is passed on to the program, whose status it exits with', { skip: unsupported ?? python ?? false }, async () => {
+  const child = spawn(process.execPath, [cli, 'run', '--', 'python3', '-c', 'import sys; print("ready", flush=True); sys.stdin.readline()'], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+  const status = await new Promise<number | null>((resolveStatus) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      if (d.includes('ready')) child.kill('SIGTERM');
+    });
+    child.on('exit', (code) => resolveStatus(code));
+  });
+  child.stdin.destroy();
+  assert.equal(status, 128 + 15);
+});

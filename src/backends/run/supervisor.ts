@@ -190,12 +190,21 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   ctl.write('g');
   ctl.end();
 
+  // Ctrl-C reaches the program through the terminal (it decides); SIGTERM and SIGHUP sent to
+  // dmaheap run are passed on to it, so the program never runs on without its supervisor
   const ignore = (): void => undefined;
+  const forward = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
   process.on('SIGINT', ignore);
+  process.on('SIGTERM', forward);
+  process.on('SIGHUP', forward);
   try {
     await serve(libc, listener, bridge, o.warn);
   } finally {
     process.off('SIGINT', ignore);
+    process.off('SIGTERM', forward);
+    process.off('SIGHUP', forward);
     if (traceFd >= 0) closeSync(traceFd);
   }
   const { code, signal } = await exited;
