@@ -1,0 +1,2 @@
+module goalloc
+go 1.19
