@@ -281,3 +281,22 @@ test('a static Go program (its own raw system calls, no libc) on the emulated ke
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a storm of random calls on emulated fds is answered without an internal error, and nothing leaks', { skip: unsupported ?? gcc ?? false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-run-storm-'));
+  try {
+    const bin = join(dir, 'storm');
+    const cc = spawnSync('gcc', ['-O2', '-o', bin, 'test/fixtures/run/syscall-storm.c'], { cwd: repo, encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    for (const seed of ['1', '7']) {
+      const r = run(['--stats', '--json', '--', bin, seed]);
+      assert.equal(r.out, 'answered 20000 calls\n');
+      assert.equal(r.status, 0);
+      const stats = JSON.parse(r.err) as { status: number; leakedBuffers: number; calls: { served: number } };
+      assert.deepEqual([stats.status, stats.leakedBuffers], [0, 0], r.err);
+      assert.ok(stats.calls.served > 10000, r.err);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
