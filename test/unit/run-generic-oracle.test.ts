@@ -3,7 +3,9 @@
  * test/oracle/issue-12/run-generic.c (mprotect, madvise, msync, mlock, mremap of a buffer
  * mapping; fcntl, dup3, F_DUPFD_CLOEXEC, fstat, lseek, poll, epoll, /proc/self/fd, fdinfo counts
  * across a fork) prints under `dmaheap run --profile V` exactly what it printed on the referee V
- * (run-generic.V.out, recorded with ../shared/oracle/run-in-kernel.sh). Needs gcc with a static
+ * (run-generic.V.out, recorded with ../shared/oracle/run-in-kernel.sh); run-vfs.c likewise for the
+ * walks around /dev/dma_heap (flags, trailing slashes, O_PATH, *at() relative to a directory fd,
+ * chdir and fchdir into it, getcwd, access, readdir's d_type). Needs gcc with a static
  * libc (skipped with the reason otherwise) and a host where `dmaheap run` works.
  */
 import { test } from 'node:test';
@@ -16,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const cli = join(repo, 'dist/src/apps/cli/main.js');
-const src = join(repo, 'test/oracle/issue-12/run-generic.c');
 
 const skip = ((): string | null => {
   if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return 'dmaheap run needs Linux on x86-64 or arm64';
@@ -25,11 +26,11 @@ const skip = ((): string | null => {
   return r.status === 0 ? null : `dmaheap run does not work on this host: ${r.stderr.trim()}`;
 })();
 
-test('run-generic.c prints under dmaheap run what it printed on the 6.1, 6.12 and 7.3 referees', { skip: skip ?? false }, (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'run-generic-'));
+for (const name of ['run-generic', 'run-vfs']) test(`${name}.c prints under dmaheap run what it printed on the 6.1, 6.12 and 7.3 referees`, { skip: skip ?? false }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   try {
-    const bin = join(dir, 'run-generic');
-    const cc = spawnSync('gcc', ['-O2', '-static', '-o', bin, src], { encoding: 'utf8' });
+    const bin = join(dir, name);
+    const cc = spawnSync('gcc', ['-O2', '-static', '-o', bin, join(repo, `test/oracle/issue-12/${name}.c`)], { encoding: 'utf8' });
     if (cc.status !== 0 && /cannot find -lc/.test(cc.stderr)) {
       t.skip('no static libc (Debian: libc6-dev)');
       return;
@@ -38,7 +39,7 @@ test('run-generic.c prints under dmaheap run what it printed on the 6.1, 6.12 an
     for (const v of ['6.1', '6.12', '7.3']) {
       const r = spawnSync(process.execPath, [cli, 'run', '--profile', v, '--', bin], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       assert.equal(r.stderr, '', v);
-      assert.equal(r.stdout, readFileSync(join(repo, `test/oracle/issue-12/run-generic.${v}.out`), 'utf8'), `profile ${v}`);
+      assert.equal(r.stdout, readFileSync(join(repo, `test/oracle/issue-12/${name}.${v}.out`), 'utf8'), `profile ${v}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

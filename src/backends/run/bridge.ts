@@ -35,6 +35,7 @@ import type { File, Inode } from '../../kernel/fs/file.js';
 import type { Memcg } from '../../kernel/cgroup/memcontrol.js';
 import { devMajor, devMinor } from '../../kernel/fs/file.js';
 import { kernPath } from '../../kernel/fs/namei.js';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, inodePermission } from '../../kernel/fs/vfs.js';
 import type { ShmemInode } from '../../kernel/mm/shmem.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import { DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
@@ -100,10 +101,13 @@ const PATH_MAX = 4096;
 /** Pids given to a forked mirror until its real child shows up (above any real pid). */
 const PENDING_PID_BASE = 1 << 30;
 
-const E = { EXDEV: 18, ENOENT: 2, EPERM: 1, ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
+const E = { EROFS: 30, ERANGE: 34, EXDEV: 18, ENOENT: 2, EPERM: 1, ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
 
 /** Paths whose names the emulated kernel answers (the rest of the file system is the host's). */
-const EMULATED_TREES = ['/dev/dma_heap', '/dev/udmabuf', '/dev/dri', '/sys/kernel/dmabuf', '/sys/kernel/debug', '/sys/kernel/mm/cma', '/sys/fs/cgroup', '/sys/module/dma_heap', '/proc/device-tree'];
+const EMULATED_TREES = [
+  '/dev/dma_heap', '/dev/udmabuf', '/dev/dri', '/sys/kernel/dmabuf', '/sys/kernel/debug', '/sys/kernel/mm/cma', '/sys/fs/cgroup', '/sys/module/dma_heap',
+  '/sys/class/dma_heap', '/sys/devices/virtual/dma_heap', '/sys/class/misc/udmabuf', '/sys/devices/virtual/misc/udmabuf', '/proc/device-tree',
+];
 const EMULATED_FILES = ['/proc/meminfo', '/proc/sys/kernel/osrelease', '/proc/config.gz', '/proc/cmdline'];
 /** Entries of /proc/<pid> that show the emulated view of a mirrored process. */
 const PID_ENTRIES = ['maps', 'oom_score_adj', 'oom_score'];
@@ -146,6 +150,8 @@ export class RunBridge {
   /** Forked mirrors waiting for their real child, by the parent's pid. */
   private readonly pendingForks = new Map<number, Process[]>();
   private pendingSeq = 0;
+  /** The emulated directory a process chdir'ed into (its host working directory is unchanged). */
+  private readonly vcwd = new WeakMap<Process, string>();
   /** Backing memfds of emulated files that are not dma-bufs (the memfd's name carries the id). */
   private readonly backing = new Map<File, { fd: number; id: number }>();
   private readonly backingById = new Map<number, File>();
@@ -562,9 +568,28 @@ export class RunBridge {
     return Buffer.from(r.bytes).toString('latin1');
   }
 
-  private cwd(st: MirrorState, tid: number): string {
+  private cwd(st: MirrorState, tid: number, p?: Process): string {
+    const v = p === undefined ? undefined : this.vcwd.get(p);
+    if (v !== undefined) return v;
     st.cwd ??= this.link(`/proc/${tid}/cwd`) ?? '/';
     return st.cwd;
+  }
+
+  /**
+   * chdir/fchdir into an emulated directory: the emulated walk's errors (ENOENT, ENOTDIR,
+   * EACCES without search permission), else the process's working directory becomes that
+   * directory for the mirror's path calls and getcwd (the host's stays where it was: its own
+   * relative names still resolve there, see docs/run.md).
+   */
+  private enterDir(p: Process, abs: string): number {
+    const r = kernPath(this.kernel.mnts, p, abs);
+    if (typeof r === 'number') return r;
+    const ino = r.dentry.inode;
+    if (ino === null || (ino.mode & 0o170000) !== 0o040000) return -E.ENOTDIR;
+    const perm = inodePermission(ino, MAY_EXEC, p);
+    if (perm < 0) return perm;
+    this.vcwd.set(p, normalizePath(abs));
+    return 0;
   }
 
   /** Is this absolute path one the emulated kernel answers for process `p`? */
@@ -581,19 +606,18 @@ export class RunBridge {
 
   /** The absolute path a (dirfd, path) pair names when it is an emulated one, else null. */
   private resolve(p: Process, st: MirrorState, tid: number, dirfd: number, path: string): string | null {
-    if (path.startsWith('/')) {
-      const abs = normalizePath(path);
-      return this.emulatedPath(p, abs) ? abs : null;
-    }
+    // the decision is made on the normalised name; the emulated kernel walks the name as given
+    // (a trailing slash, `..` and `.` are its to interpret: ENOTDIR for a node with a slash)
+    if (path.startsWith('/')) return this.emulatedPath(p, normalizePath(path)) ? path : null;
     let base: string | null;
-    if (dirfd === AT_FDCWD) base = this.cwd(st, tid);
+    if (dirfd === AT_FDCWD) base = this.cwd(st, tid, p);
     else {
       const f = p.fileRaw(dirfd);
       base = f === null ? null : this.kernelPathOf(p, dirfd);
     }
     if (base === null) return null;
-    const abs = normalizePath(`${base}/${path}`);
-    return this.emulatedPath(p, abs) ? abs : null;
+    const abs = `${base === '/' ? '' : base}/${path}`;
+    return this.emulatedPath(p, normalizePath(abs)) ? abs : null;
   }
 
   /** Where an emulated fd was opened (d_path), or null. */
@@ -665,10 +689,10 @@ export class RunBridge {
       case 'statx':
         return this.statx(p, st, tid, fdArg, a[1]!, s32(a[2]!), u64(a[4]!));
       case 'access':
-        return this.access(p, st, tid, AT_FDCWD, a[0]!);
+        return this.access(p, st, tid, AT_FDCWD, a[0]!, s32(a[1]!));
       case 'faccessat':
       case 'faccessat2':
-        return this.access(p, st, tid, fdArg, a[1]!);
+        return this.access(p, st, tid, fdArg, a[1]!, s32(a[2]!));
       case 'readlink':
         return this.readlink(p, st, tid, AT_FDCWD, a[0]!, u64(a[1]!), s32(a[2]!));
       case 'readlinkat':
@@ -693,6 +717,11 @@ export class RunBridge {
         const abs = this.resolve(p, st, tid, at === 0 ? AT_FDCWD : fdArg, path);
         return abs === null ? CONT : { ret: p.mkdir(abs, s32(a[at + 1]!)) };
       }
+      case 'unlink': {
+        const path = this.readPath(p, a[0]!);
+        const abs = typeof path === 'number' ? null : this.resolve(p, st, tid, AT_FDCWD, path);
+        return abs === null ? CONT : { ret: this.unlinkAnswer(p, abs) };
+      }
       case 'rmdir':
       case 'unlinkat': {
         const at = name === 'rmdir' ? 0 : 1;
@@ -700,17 +729,37 @@ export class RunBridge {
         if (typeof path === 'number') return CONT;
         const abs = this.resolve(p, st, tid, at === 0 ? AT_FDCWD : fdArg, path);
         if (abs === null) return CONT;
-        // unlink(2) of an emulated file: no emulated file system lets one go
-        if (name === 'unlinkat' && (s32(a[2]!) & AT_REMOVEDIR) === 0) return { ret: typeof kernPath(this.kernel.mnts, p, abs, false) === 'number' ? -E.ENOENT : -E.EPERM };
+        // unlink(2) of an emulated file: no emulated file system lets one go (the read-only /dev:
+        // EROFS, docs/fidelity.md read-only-paths; sysfs, debugfs, procfs: EPERM)
+        if (name === 'unlinkat' && (s32(a[2]!) & AT_REMOVEDIR) === 0) return { ret: this.unlinkAnswer(p, abs) };
         return { ret: p.rmdir(abs) };
       }
-      case 'chdir':
-        st.cwd = null;
-        return CONT;
-      case 'fchdir':
-        if (emu(fdArg)) return this.refuse('fchdir into an emulated directory');
-        st.cwd = null;
-        return CONT;
+      case 'chdir': {
+        const path = this.readPath(p, a[0]!);
+        const abs = typeof path === 'number' ? null : this.resolve(p, st, tid, AT_FDCWD, path);
+        if (abs === null) {
+          this.vcwd.delete(p);
+          st.cwd = null;
+          return CONT;
+        }
+        return { ret: this.enterDir(p, abs) };
+      }
+      case 'fchdir': {
+        if (!emu(fdArg)) {
+          this.vcwd.delete(p);
+          st.cwd = null;
+          return CONT;
+        }
+        const dir = this.kernelPathOf(p, fdArg);
+        return { ret: dir === null ? -E.ENOTDIR : this.enterDir(p, dir) };
+      }
+      case 'getcwd': {
+        const v = this.vcwd.get(p);
+        if (v === undefined) return CONT;
+        const b = Buffer.from(v + '\0', 'latin1');
+        if (u64(a[1]!) < b.length) return { ret: -E.ERANGE };
+        return { ret: p.mm.copyToUser(u64(a[0]!), b) ? b.length : -E.EFAULT };
+      }
       case 'read':
         return emu(fdArg) ? { ret: p.read(fdArg, u64(a[1]!), u64(a[2]!)) } : CONT;
       case 'write':
@@ -827,6 +876,8 @@ export class RunBridge {
         if ((flags & CLONE_THREAD) !== 0) return CONT;
         this.placeMaps(p, st, tid);
         const child = p.fork(p.comm, PENDING_PID_BASE + ++this.pendingSeq);
+        const v = this.vcwd.get(p);
+        if (v !== undefined) this.vcwd.set(child, v);
         const list = this.pendingForks.get(p.pid) ?? [];
         list.push(child);
         this.pendingForks.set(p.pid, list);
@@ -1026,13 +1077,16 @@ export class RunBridge {
     return { ret: p.mm.copyToUser(buf, encodeStatx(ino, this.kernel.pageSize)) ? 0 : -E.EFAULT };
   }
 
-  private access(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint): Answer {
+  private access(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, mode = 0): Answer {
     const path = this.readPath(p, pathArg);
     if (typeof path === 'number') return CONT;
     const abs = this.resolve(p, st, tid, dirfd, path);
     if (abs === null) return CONT;
     const r = kernPath(this.kernel.mnts, p, abs);
-    return { ret: typeof r === 'number' ? r : 0 };
+    if (typeof r === 'number') return { ret: r };
+    // do_faccessat(): F_OK is existence; R_OK/W_OK/X_OK (MAY_READ/WRITE/EXEC) the inode's permission
+    const mask = ((mode & 4) !== 0 ? MAY_READ : 0) | ((mode & 2) !== 0 ? MAY_WRITE : 0) | ((mode & 1) !== 0 ? MAY_EXEC : 0);
+    return { ret: mask === 0 || r.dentry.inode === null ? 0 : inodePermission(r.dentry.inode, mask, p) };
   }
 
   private readlink(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, buf: number, size: number): Answer {
@@ -1041,6 +1095,12 @@ export class RunBridge {
     const abs = this.resolve(p, st, tid, dirfd, path);
     if (abs === null) return CONT;
     return { ret: p.readlink(abs, buf, size) };
+  }
+
+  private unlinkAnswer(p: Process, abs: string): number {
+    const r = kernPath(this.kernel.mnts, p, abs, false);
+    if (typeof r === 'number') return r;
+    return normalizePath(abs).startsWith('/dev/') ? -E.EROFS : -E.EPERM;
   }
 
   /** pread/pwrite: files without positional I/O → ESPIPE; else a read or write at `off`, the position kept. */
@@ -1195,7 +1255,9 @@ export class RunBridge {
    * its own copy of the program's epoll (pidfd_getfd) with the program's event and data.
    */
   private epollCtl(p: Process, st: MirrorState, epfd: number, op: number, fd: number, eventAddr: number): number {
-    const f = p.fileRaw(fd)!;
+    // ep_ctl's fdget(): an O_PATH fd is no file here (EBADF)
+    const f = p.file(fd);
+    if (f === null) return -E.EBADF;
     const libc = this.host.libc;
     const ep = libc.syscall3(438, st.pidfd, epfd, 0);
     if (ep < 0) return -E.EBADF;

@@ -8,8 +8,8 @@
 /** Every call the supervisor may be asked about. */
 export const RUN_SYSCALLS = [
   // paths: the emulated trees are reached by name
-  'open', 'openat', 'openat2', 'stat', 'lstat', 'newfstatat', 'statx', 'access', 'faccessat', 'faccessat2', 'readlink', 'readlinkat', 'chdir',
-  'mkdir', 'mkdirat', 'rmdir', 'unlinkat',
+  'open', 'openat', 'openat2', 'stat', 'lstat', 'newfstatat', 'statx', 'access', 'faccessat', 'faccessat2', 'readlink', 'readlinkat', 'chdir', 'getcwd',
+  'mkdir', 'mkdirat', 'rmdir', 'unlink', 'unlinkat',
   'getxattr', 'lgetxattr', 'listxattr', 'llistxattr', 'fgetxattr', 'flistxattr',
   // calls on an fd, which may be an emulated one
   'read', 'write', 'pread64', 'pwrite64', 'readv', 'writev', 'preadv', 'pwritev', 'preadv2', 'pwritev2', 'lseek', 'fstat', 'ioctl', 'fcntl',
@@ -48,10 +48,10 @@ export const X86_64: SyscallArch = {
     read: 0, write: 1, open: 2, close: 3, stat: 4, fstat: 5, lstat: 6, lseek: 8, mmap: 9, mprotect: 10, munmap: 11, msync: 26, madvise: 28,
     mlock: 149, munlock: 150, mlock2: 325, ioctl: 16, pread64: 17, pwrite64: 18,
     readv: 19, writev: 20, access: 21, mremap: 25, dup: 32, dup2: 33, sendmsg: 46, recvmsg: 47, clone: 56, fork: 57, vfork: 58, execve: 59,
-    uname: 63, epoll_ctl: 233, fcntl: 72, sendfile: 40, splice: 275, tee: 276, copy_file_range: 326, fadvise64: 221, readahead: 187,
+    uname: 63, getcwd: 79, epoll_ctl: 233, fcntl: 72, sendfile: 40, splice: 275, tee: 276, copy_file_range: 326, fadvise64: 221, readahead: 187,
     fchmod: 91, fchown: 93, fstatfs: 138, fsetxattr: 190, fremovexattr: 199, syncfs: 306, sync_file_range: 277, flock: 73, fsync: 74, fdatasync: 75, ftruncate: 77, chdir: 80, fchdir: 81, readlink: 89, getdents64: 217,
     exit_group: 231, openat: 257, newfstatat: 262, readlinkat: 267, faccessat: 269, fallocate: 285, dup3: 292, preadv: 295, pwritev: 296,
-    mkdir: 83, rmdir: 84, mkdirat: 258, unlinkat: 263,
+    mkdir: 83, rmdir: 84, unlink: 87, mkdirat: 258, unlinkat: 263,
     getxattr: 191, lgetxattr: 192, fgetxattr: 193, listxattr: 194, llistxattr: 195, flistxattr: 196,
     recvmmsg: 299, execveat: 322, preadv2: 327, pwritev2: 328, statx: 332, clone3: 435, close_range: 436, openat2: 437, faccessat2: 439,
   },

@@ -52,6 +52,13 @@ export interface DirSpec {
    */
   readonly subdirNlink?: boolean;
   readonly dynamicSubdirs?: () => number;
+  /**
+   * shmem's directory size (devtmpfs is shmem): BOGO_DIRENT_SIZE bytes for `.`, `..` and each
+   * entry, counted with `dynamicEntries()` for the computed ones. Without it st_size is 0.
+   * @kernel mm/shmem.c BOGO_DIRENT_SIZE, shmem_mknod, shmem_get_inode (a new directory's 2 entries)
+   */
+  readonly direntSize?: number;
+  readonly dynamicEntries?: () => number;
 }
 
 /**
@@ -82,6 +89,10 @@ export class TableDir {
     };
     this.inode = { ino: spec.ino, mode: S_IFDIR | spec.mode, uid: spec.uid ?? 0, gid: spec.gid ?? 0, rdev: 0, dev: spec.sb.dev, size: 0, op, immutable: spec.immutable };
     this.dentry = new Dentry(name, parent, this.inode);
+    const direntSize = spec.direntSize;
+    if (direntSize !== undefined) {
+      Object.defineProperty(this.inode, 'size', { get: () => direntSize * (2 + this.table.size + (spec.dynamicEntries?.() ?? 0)), enumerable: true });
+    }
     if (spec.subdirNlink === true) {
       setSubdirNlink(this.inode, () => {
         let n = spec.dynamicSubdirs?.() ?? 0;

@@ -67,6 +67,9 @@ export class Devtmpfs implements SuperBlock {
       },
       listDynamic: () => this.host.heaps().map((h) => h.devName).reverse(),
       subdirNlink: true,
+      // 80 bytes with two heaps on 6.1 and 6.12, 100 with three on 7.3 (test/oracle/issue-12/run-vfs.c)
+      direntSize: 20,
+      dynamicEntries: () => this.host.heaps().length,
     });
   }
 
