@@ -17,6 +17,7 @@ import { accessSync, constants as fsc, writeSync, openSync, closeSync } from 'no
 import { randomBytes } from 'node:crypto';
 import { constants as osc } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { resolve as resolvePath } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { bootKernel } from '../emulated/index.js';
 import type { EmulatedOptions } from '../emulated/index.js';
@@ -63,6 +64,12 @@ export interface RunOptions {
   readonly machine: EmulatedOptions;
   readonly program: string;
   readonly args: readonly string[];
+  /**
+   * The preload shim (native/preload/dmaheap-preload.c built as a shared object): put in the
+   * program's LD_PRELOAD with DMAHEAP_RUN_COOKIE, so a dynamically linked program's calls that
+   * cannot touch the emulated machine skip the supervisor. Opt-in; absent: nothing changes.
+   */
+  readonly preload?: string;
   /** Write every emulated call as a JSON line to this file. */
   readonly trace?: string;
   /** A line for the user (stderr). */
@@ -156,7 +163,8 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
       throw new RunError(`cannot write the trace to ${o.trace}: ${e instanceof Error ? e.message : String(e)}`, 'give --trace a file in a directory that exists and that you may write to');
     }
   }
-  const child = spawn(launcher, ['3', o.program, ...o.args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const env = o.preload === undefined ? undefined : preloadEnv(o.preload, cookie);
+  const child = spawn(launcher, ['3', o.program, ...o.args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], ...(env !== undefined ? { env } : {}) });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
   const ctl = child.stdio[3] as Duplex;
@@ -213,6 +221,22 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   libc.close(pidfd);
   const status = code ?? 128 + (signal !== null ? (osc.signals[signal] ?? 0) : 0);
   return { status, signal, counts: { ...bridge.counts }, leakedBuffers: buffers.live, kernel };
+}
+
+/**
+ * The program's environment with the preload shim: LD_PRELOAD (after any the user set) and the
+ * run's cookie, which the shim passes as the sixth argument of the calls the filter lets through.
+ */
+export function preloadEnv(preload: string, cookie: bigint, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const abs = resolvePath(preload);
+  try {
+    accessSync(abs, fsc.R_OK);
+  } catch {
+    throw new RunError(`the preload shim ${abs} is missing or not readable`, 'build it with `gcc -shared -fPIC -O2 -o dmaheap-preload.so native/preload/dmaheap-preload.c -ldl` and give its path to --preload (or DMAHEAP_PRELOAD)');
+  }
+  if (/[\s:]/.test(abs)) throw new RunError(`the preload shim's path ${JSON.stringify(abs)} has a space or a colon, which LD_PRELOAD cannot carry`, 'put the shared object in a directory whose path has neither');
+  const prev = base['LD_PRELOAD'];
+  return { ...base, LD_PRELOAD: prev !== undefined && prev !== '' ? `${prev}:${abs}` : abs, DMAHEAP_RUN_COOKIE: cookie.toString(16) };
 }
 
 async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void): Promise<void> {
