@@ -54,6 +54,8 @@ static volatile int active;
 static const volatile uint8_t *bitmap;
 /* the working directory (as getcwd gives it) is under /dev, /sys or /proc, or unknown */
 static volatile int cwd_slow = 1;
+/* the working directory is "/": a relative path's first component is checked as an absolute one's */
+static volatile int cwd_root;
 
 #define REAL(name) real_##name
 #define DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
@@ -158,7 +160,7 @@ static int path_slow(int dirfd, const char *path) {
   } else if (fd_slow(dirfd)) {
     return 1;
   }
-  return path_slow_abs_or_rel(path, 0);
+  return path_slow_abs_or_rel(path, cwd_root);
 }
 
 static void update_cwd(void) {
@@ -167,7 +169,8 @@ static void update_cwd(void) {
     cwd_slow = 1;
     return;
   }
-  cwd_slow = path_slow_abs_or_rel(buf, 1);
+  cwd_slow = buf[0] != '/' || path_slow_abs_or_rel(buf, 1);
+  cwd_root = buf[0] == '/' && buf[1] == '\0';
 }
 
 static void do_register(void) {

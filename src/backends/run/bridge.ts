@@ -75,6 +75,8 @@ export interface BridgeHost {
   /** A line for the user (stderr). */
   warn(line: string): void;
   trace?(r: TraceRecord): void;
+  /** The preload shim is in the program's environment: its registration and sync calls are answered. */
+  readonly preload?: boolean;
   errnoName(errno: number): string;
 }
 
@@ -642,9 +644,12 @@ export class RunBridge {
     try {
       this.catchUp(p, st, n.pid);
       const a = n.args;
-      if (name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC)) {
+      if (this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC)) {
         this.counts.served++;
-        return { ret: u32(a[1]!) === PRELOAD_REGISTER ? this.registerPreload(p) : 0 };
+        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p) };
+        // the sync: catchUp adopted what a recvmsg brought; the bitmap follows before the answer
+        this.syncFdMap(p);
+        return { ret: 0 };
       }
       const r = this.dispatch(name, p, st, n.pid, a);
       if (this.fdMaps.size > 0) this.syncFdMap(p);

@@ -192,7 +192,7 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
     writeSync(traceFd, JSON.stringify(r) + '\n');
   };
   const bridge = new RunBridge(kernel, {
-    libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}),
+    libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}), preload: env !== undefined,
   }, arch);
   o.onStart?.({ kernel, bridge });
   ctl.write('g');
