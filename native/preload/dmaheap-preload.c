@@ -50,12 +50,11 @@
 #define FD_BITS 32768
 
 static long cookie;
+/* the syscall stub, mapped at DMAHEAP_RUN_STUB: the filter lets the cookie through from that page only */
+typedef long (*stub_fn)(long a0, long a1, long a2, long a3, long a4, long a5, long nr);
+static stub_fn stub;
 static volatile int active;
 static const volatile uint8_t *bitmap;
-/* the working directory (as getcwd gives it) is under /dev, /sys or /proc, or unknown */
-static volatile int cwd_slow = 1;
-/* the working directory is "/": a relative path's first component is checked as an absolute one's */
-static volatile int cwd_root;
 
 #define REAL(name) real_##name
 #define DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
@@ -124,8 +123,56 @@ DECL(void, seekdir, DIR *, long);
     real_##name;                                                                     \
   }))
 
+/*
+ * The stub: the arguments in the C calling convention's registers (the sixth is the cookie, in
+ * the register the kernel reads as the call's sixth argument), the call's number on the stack
+ * (x86-64) or in x6 (arm64). It clears the cookie's register on the way out.
+ */
+#if defined(__x86_64__)
+static const unsigned char STUB_CODE[] = {
+    0x48, 0x8b, 0x44, 0x24, 0x08, /* mov rax, [rsp+8] */
+    0x49, 0x89, 0xca,             /* mov r10, rcx */
+    0x0f, 0x05,                   /* syscall */
+    0x45, 0x31, 0xc9,             /* xor r9d, r9d */
+    0xc3,                         /* ret */
+};
+#elif defined(__aarch64__)
+static const uint32_t STUB_CODE[] = {
+    0xaa0603e8, /* mov x8, x6 */
+    0xd4000001, /* svc #0 */
+    0xaa1f03e5, /* mov x5, xzr */
+    0xd65f03c0, /* ret */
+};
+#else
+#error "dmaheap-preload: x86-64 and arm64 only"
+#endif
+
 static inline long fast(long nr, long a0, long a1, long a2, long a3, long a4) {
-  return syscall(nr, a0, a1, a2, a3, a4, cookie);
+  long r = stub(a0, a1, a2, a3, a4, cookie, nr);
+  if (r < 0 && r > -4096) {
+    errno = (int)-r;
+    return -1;
+  }
+  return r;
+}
+
+/* Maps the stub at `page` (once per address space: a fork inherits it, an exec maps it again). */
+static int map_stub(uintptr_t page) {
+  if (stub != NULL && (uintptr_t)stub == page) return 0;
+  void *m = mmap((void *)page, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (m == MAP_FAILED) return -1;
+  if ((uintptr_t)m != page) {
+    munmap(m, 4096);
+    return -1;
+  }
+  memcpy(m, STUB_CODE, sizeof STUB_CODE);
+  __builtin___clear_cache((char *)m, (char *)m + sizeof STUB_CODE);
+  if (mprotect(m, 4096, PROT_READ | PROT_EXEC) != 0) {
+    munmap(m, 4096);
+    return -1;
+  }
+  stub = (stub_fn)m;
+  return 0;
 }
 
 /* Is this fd one of the emulated machine's (or might it be)? */
@@ -134,43 +181,58 @@ static inline int fd_slow(int fd) {
   return (bitmap[fd >> 3] >> (fd & 7)) & 1;
 }
 
-/* Does a path component list start with dev, sys or proc, or hold a ".."? Conservative: SLOW. */
-static int path_slow_abs_or_rel(const char *p, int absolute) {
-  int first = 1;
+/*
+ * Is this absolute path, after lexical normalisation (".", "..", repeated slashes: what the
+ * bridge's normalizePath does), under /dev, /sys or /proc, or that directory itself? Those are
+ * the trees the emulated machine answers names in (a superset of the bridge's list: SLOW is
+ * always correct). A path too deep to follow is SLOW.
+ */
+static int abs_slow(const char *p) {
+  enum { DEPTH = 256 };
+  const char *start[DEPTH];
+  size_t len[DEPTH];
+  int depth = 0;
   while (*p != '\0') {
     while (*p == '/') p++;
     if (*p == '\0') break;
-    const char *s = p;
+    const char *c = p;
     while (*p != '\0' && *p != '/') p++;
-    size_t n = (size_t)(p - s);
-    if (n == 1 && s[0] == '.') continue;
-    if (n == 2 && s[0] == '.' && s[1] == '.') return 1;
-    if (first && absolute && ((n == 3 && (memcmp(s, "dev", 3) == 0 || memcmp(s, "sys", 3) == 0)) || (n == 4 && memcmp(s, "proc", 4) == 0))) return 1;
-    first = 0;
+    size_t n = (size_t)(p - c);
+    if (n == 1 && c[0] == '.') continue;
+    if (n == 2 && c[0] == '.' && c[1] == '.') {
+      if (depth > 0) depth--;
+      continue;
+    }
+    if (depth == DEPTH) return 1;
+    start[depth] = c;
+    len[depth] = n;
+    depth++;
   }
-  return 0;
+  if (depth == 0) return 0;
+  return (len[0] == 3 && (memcmp(start[0], "dev", 3) == 0 || memcmp(start[0], "sys", 3) == 0)) || (len[0] == 4 && memcmp(start[0], "proc", 4) == 0);
 }
+
+/* the working directory as getcwd gave it at start-up and after each chdir/fchdir ("" when unknown) */
+static char cwd[PATH_MAX];
 
 /* May (dirfd, path) name something the emulated machine answers? */
 static int path_slow(int dirfd, const char *path) {
   if (!active || path == NULL) return 1;
-  if (path[0] == '/') return path_slow_abs_or_rel(path, 1);
-  if (dirfd == AT_FDCWD) {
-    if (cwd_slow) return 1;
-  } else if (fd_slow(dirfd)) {
-    return 1;
-  }
-  return path_slow_abs_or_rel(path, cwd_root);
+  if (path[0] == '/') return abs_slow(path);
+  /* relative to an fd: the bridge resolves it only when the fd is an emulated one */
+  if (dirfd != AT_FDCWD) return fd_slow(dirfd);
+  if (cwd[0] != '/') return 1;
+  char buf[2 * PATH_MAX];
+  size_t a = strlen(cwd), b = strnlen(path, PATH_MAX);
+  if (b == PATH_MAX || a + 1 + b + 1 > sizeof buf) return 1;
+  memcpy(buf, cwd, a);
+  buf[a] = '/';
+  memcpy(buf + a + 1, path, b + 1);
+  return abs_slow(buf);
 }
 
 static void update_cwd(void) {
-  char buf[PATH_MAX];
-  if (getcwd(buf, sizeof buf) == NULL) {
-    cwd_slow = 1;
-    return;
-  }
-  cwd_slow = buf[0] != '/' || path_slow_abs_or_rel(buf, 1);
-  cwd_root = buf[0] == '/' && buf[1] == '\0';
+  if (getcwd(cwd, sizeof cwd) == NULL) cwd[0] = '\0';
 }
 
 static void do_register(void) {
@@ -181,12 +243,18 @@ static void do_register(void) {
   errno = 0;
   unsigned long long v = strtoull(c, &end, 16);
   if (errno != 0 || *end != '\0' || v == 0) return;
+  const char *p = getenv("DMAHEAP_RUN_STUB");
+  if (p == NULL || *p == '\0') return;
+  errno = 0;
+  unsigned long long page = strtoull(p, &end, 16);
+  if (errno != 0 || *end != '\0' || page == 0 || (page & 4095) != 0) return;
+  if (map_stub((uintptr_t)page) != 0) return;
   cookie = (long)v;
   /* the registration: a SLOW call (sixth argument 0) the bridge answers with an fd of the bitmap */
   long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, 0L, 0L, 0L, 0L);
   if (fd < 0) return;
   void *m = mmap(NULL, FD_BITS / 8, PROT_READ, MAP_SHARED, (int)fd, 0);
-  syscall(SYS_close, fd, 0L, 0L, 0L, 0L, cookie);
+  fast(SYS_close, fd, 0, 0, 0, 0);
   if (m == MAP_FAILED) return;
   if (bitmap != NULL) munmap((void *)bitmap, FD_BITS / 8);
   bitmap = m;

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunError, preloadEnv } from '../../src/backends/run/supervisor.js';
+import { SECCOMP_RET_ALLOW, SECCOMP_RET_USER_NOTIF, buildFilter } from '../../src/backends/run/filter.js';
+import { X86_64 } from '../../src/backends/run/syscalls.js';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const cli = join(repo, 'dist/src/apps/cli/main.js');
@@ -224,11 +226,12 @@ test('preload: the environment the program gets, and a missing shim', { skip: pr
   try {
     const f = join(d, 'shim.so');
     writeFileSync(f, '');
-    assert.deepEqual({ ...preloadEnv(f, 0xabcdef01n, { PATH: '/bin' }) }, { PATH: '/bin', LD_PRELOAD: f, DMAHEAP_RUN_COOKIE: 'abcdef01' });
-    assert.equal(preloadEnv(f, 1n, { LD_PRELOAD: '/usr/lib/x.so' })['LD_PRELOAD'], `/usr/lib/x.so:${f}`);
-    assert.throws(() => preloadEnv(join(d, 'none.so'), 1n, {}), (e: unknown) => e instanceof RunError && /none\.so is missing or not readable/.test(e.message) && /gcc -shared/.test(e.hint));
+    const gate = { cookie: 0xabcdef01n, page: 0x4000123000n };
+    assert.deepEqual({ ...preloadEnv(f, gate, { PATH: '/bin' }) }, { PATH: '/bin', LD_PRELOAD: f, DMAHEAP_RUN_COOKIE: 'abcdef01', DMAHEAP_RUN_STUB: '4000123000' });
+    assert.equal(preloadEnv(f, gate, { LD_PRELOAD: '/usr/lib/x.so' })['LD_PRELOAD'], `/usr/lib/x.so:${f}`);
+    assert.throws(() => preloadEnv(join(d, 'none.so'), gate, {}), (e: unknown) => e instanceof RunError && /none\.so is missing or not readable/.test(e.message) && /gcc -shared/.test(e.hint));
     writeFileSync(join(d, 'a b.so'), '');
-    assert.throws(() => preloadEnv(join(d, 'a b.so'), 1n, {}), (e: unknown) => e instanceof RunError && /space or a colon/.test(e.message));
+    assert.throws(() => preloadEnv(join(d, 'a b.so'), gate, {}), (e: unknown) => e instanceof RunError && /space or a colon/.test(e.message));
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
@@ -238,4 +241,48 @@ test('preload: DMAHEAP_PRELOAD naming a missing file is an error before the prog
   const r = run(['--', '/bin/true'], { DMAHEAP_PRELOAD: join(tmpdir(), 'no-such-dmaheap-preload.so') });
   assert.equal(r.status, 125);
   assert.match(r.err, /no-such-dmaheap-preload\.so is missing or not readable/);
+});
+
+/** A classic-BPF interpreter for the filter's instructions (ld abs, and, jeq, ret). */
+function runBpf(prog: Uint8Array, data: { nr: number; arch: number; ip: bigint; args: bigint[] }): number {
+  const d = new DataView(new ArrayBuffer(64));
+  d.setInt32(0, data.nr, true);
+  d.setUint32(4, data.arch, true);
+  d.setBigUint64(8, data.ip, true);
+  data.args.forEach((a, i) => d.setBigUint64(16 + 8 * i, a, true));
+  const v = new DataView(prog.buffer, prog.byteOffset, prog.byteLength);
+  let acc = 0;
+  for (let pc = 0; pc < prog.length / 8; pc++) {
+    const code = v.getUint16(pc * 8, true);
+    const jt = prog[pc * 8 + 2]!;
+    const jf = prog[pc * 8 + 3]!;
+    const k = v.getUint32(pc * 8 + 4, true);
+    if (code === 0x20) acc = d.getUint32(k, true);
+    else if (code === 0x54) acc = (acc & k) >>> 0;
+    else if (code === 0x15) pc += acc === k ? jt : jf;
+    else if (code === 0x06) return k;
+    else throw new Error(`opcode ${code}`);
+  }
+  throw new Error('fell off the end');
+}
+
+test('preload: the filter lets the shim\'s cookie through only from the shim\'s page', () => {
+  const arch = X86_64;
+  const launcher = 0x1111_2222_3333_4445n;
+  const gate = { cookie: 0x5555_6666_7777_8889n, page: 0x40_1234_5000n };
+  const f = buildFilter(arch, launcher, gate);
+  const openat = (ip: bigint, a5: bigint): number => runBpf(f, { nr: arch.nr.openat!, arch: arch.auditArch, ip, args: [0n, 0n, 0n, 0n, 0n, a5] });
+  assert.equal(openat(gate.page + 0xaan, gate.cookie), SECCOMP_RET_ALLOW);
+  assert.equal(openat(gate.page + 0xfffn, gate.cookie), SECCOMP_RET_ALLOW);
+  // the cookie left in the register after the shim's call, in a call from libc or a signal handler
+  assert.equal(openat(gate.page + 0x1000n, gate.cookie), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page - 1n, gate.cookie), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page + (1n << 32n) + 0xaan, gate.cookie), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page + 0xaan, gate.cookie ^ (1n << 40n)), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page + 0xaan, 0n), SECCOMP_RET_USER_NOTIF);
+  // the launcher's cookie from anywhere, and everything else as without the shim
+  assert.equal(openat(0x40_1000n, launcher), SECCOMP_RET_ALLOW);
+  assert.equal(runBpf(f, { nr: 39 /* getpid */, arch: arch.auditArch, ip: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }), SECCOMP_RET_ALLOW);
+  assert.deepEqual(buildFilter(arch, launcher, undefined), buildFilter(arch, launcher));
+  assert.equal(runBpf(buildFilter(arch, launcher), { nr: arch.nr.openat!, arch: arch.auditArch, ip: gate.page, args: [0n, 0n, 0n, 0n, 0n, gate.cookie] }), SECCOMP_RET_USER_NOTIF);
 });

@@ -26,6 +26,7 @@ import { loadLibc } from '../linux/libc.js';
 import type { Libc } from '../linux/libc.js';
 import { errnoName } from '../../uapi/errno.js';
 import { buildFilter } from './filter.js';
+import type { PreloadGate } from './filter.js';
 import { hostSyscallArch } from './syscalls.js';
 import { RunBridge } from './bridge.js';
 import type { Answer, Notification, TraceRecord } from './bridge.js';
@@ -153,7 +154,14 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
     throw new RunError(`the emulated machine has ${kernel.pageSize}-byte pages but this host's programs use ${hostPage}-byte pages`, `leave --page-size out, or give ${hostPage}`);
   }
   const cookie = randomBytes(8).readBigUInt64LE(0) | 1n;
-  const filter = buildFilter(arch, cookie);
+  // the preload shim gets a cookie of its own (the launcher's stays out of the program's sight),
+  // good only from the page its syscall stub is mapped at: a page-aligned address in the middle of
+  // the user address space (below 2^39, so arm64's 39-bit layouts have it too)
+  const gate: PreloadGate | undefined = o.preload === undefined ? undefined : {
+    cookie: randomBytes(8).readBigUInt64LE(0) | 1n,
+    page: 0x40_0000_0000n + BigInt(randomBytes(4).readUInt32LE(0) & 0xfffff) * 4096n,
+  };
+  const filter = buildFilter(arch, cookie, gate);
 
   let traceFd = -1;
   if (o.trace !== undefined) {
@@ -163,7 +171,7 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
       throw new RunError(`cannot write the trace to ${o.trace}: ${e instanceof Error ? e.message : String(e)}`, 'give --trace a file in a directory that exists and that you may write to');
     }
   }
-  const env = o.preload === undefined ? undefined : preloadEnv(o.preload, cookie);
+  const env = o.preload === undefined || gate === undefined ? undefined : preloadEnv(o.preload, gate);
   const child = spawn(launcher, ['3', o.program, ...o.args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], ...(env !== undefined ? { env } : {}) });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
@@ -225,9 +233,10 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
 
 /**
  * The program's environment with the preload shim: LD_PRELOAD (after any the user set) and the
- * run's cookie, which the shim passes as the sixth argument of the calls the filter lets through.
+ * shim's cookie and stub page (DMAHEAP_RUN_COOKIE, DMAHEAP_RUN_STUB, hex): the filter lets a call
+ * through when its sixth argument is the cookie and it was made from that page.
  */
-export function preloadEnv(preload: string, cookie: bigint, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function preloadEnv(preload: string, gate: PreloadGate, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const abs = resolvePath(preload);
   try {
     accessSync(abs, fsc.R_OK);
@@ -236,7 +245,7 @@ export function preloadEnv(preload: string, cookie: bigint, base: NodeJS.Process
   }
   if (/[\s:]/.test(abs)) throw new RunError(`the preload shim's path ${JSON.stringify(abs)} has a space or a colon, which LD_PRELOAD cannot carry`, 'put the shared object in a directory whose path has neither');
   const prev = base['LD_PRELOAD'];
-  return { ...base, LD_PRELOAD: prev !== undefined && prev !== '' ? `${prev}:${abs}` : abs, DMAHEAP_RUN_COOKIE: cookie.toString(16) };
+  return { ...base, LD_PRELOAD: prev !== undefined && prev !== '' ? `${prev}:${abs}` : abs, DMAHEAP_RUN_COOKIE: gate.cookie.toString(16), DMAHEAP_RUN_STUB: gate.page.toString(16) };
 }
 
 async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void): Promise<void> {
