@@ -193,7 +193,7 @@ test('preload: run-generic.c built dynamically prints what the 6.1, 6.12 and 7.3
 });
 
 test('preload: ls -l /dev/dma_heap and the Python examples print the same with the shim', { skip: unsupported ?? python ?? false }, () => {
-  assert.match(same(['--board', join(repo, 'examples/boards/imx8mp.dts'), '--profile', '6.19', '--', 'ls', '-l', '/dev/dma_heap']), /^total 0\ncrw------- 1 root root 254, 3 Jan  1  1970 cma-video\n/);
+  assert.match(same(['--board', join(repo, 'examples/boards/imx8mp.dts'), '--profile', '6.19', '--', 'ls', '-l', '/dev/dma_heap']), /^total 0\ncrw------- 1 root root 254, 3 Jan {2}1 {2}1970 cma-video\n/);
   assert.match(same(['--', 'python3', 'examples/run/alloc.py']), /^allocated 1048576 bytes: fd 4\nread back: hello\n/);
   same(['--', 'python3', 'examples/run/share.py']);
 });
