@@ -601,6 +601,21 @@ function compilePreload(dir: string): string {
   return so;
 }
 
+/**
+ * argv timed from inside, by bash's `time` (milliseconds), its stdout to /dev/null: the program's
+ * own wall time, without dmaheap run's start, whose noise (tens of ms) is larger than a fast run.
+ */
+function insideArgv(argv: readonly string[]): string[] {
+  return ['bash', '-c', 'TIMEFORMAT=%3R; time "$@" >/dev/null', 'bash', ...argv];
+}
+
+/** The seconds bash's `time` printed (the last such line of stderr), in ns. */
+function insideNs(stderr: string): number {
+  const m = [...stderr.matchAll(/^(\d+\.\d{3})$/gm)].pop();
+  if (m === undefined) throw new Error(`bash time printed nothing: ${stderr.slice(-500)}`);
+  return Math.round(Number(m[1]) * 1e9);
+}
+
 /** Compiles bench/native/<name>.c into `dir`; the executable's path. */
 function compile(dir: string, source: string): string {
   const exe = path.join(dir, path.basename(source, '.c'));
@@ -746,14 +761,14 @@ const runSyscalls: Bench = {
     const preload = noGcc === null ? ['--preload', compilePreload(floorDir)] : null;
     const tarArgv = ['tar', 'cf', path.join(outDir, 'out.tar'), '-C', path.dirname(tree), path.basename(tree)];
     try {
-      const q = { ff: [] as number[], nf: [] as number[], rf: [] as number[], nt: [] as number[], rt: [] as number[], raw: [] as number[], start: [] as number[], perCall: [] as number[], tarPerCall: [] as number[], pf: [] as number[], pt: [] as number[] };
+      const q = { ff: [] as number[], nf: [] as number[], rf: [] as number[], nt: [] as number[], rt: [] as number[], raw: [] as number[], start: [] as number[], perCall: [] as number[], tarPerCall: [] as number[], pf: [] as number[], pt: [] as number[], nfIn: [] as number[], rfIn: [] as number[], pfIn: [] as number[] };
       let findCalls: RunCalls | null = null;
       let preloadFindCalls: RunCalls | null = null;
       let preloadTarCalls: RunCalls | null = null;
       let tarCalls: RunCalls | null = null;
       for (let r = -1; r < ctx.rounds; r++) {
         if (r >= 0) ctx.progress.line(`${this.name}: round ${r + 1}/${ctx.rounds}`);
-        let nf = 0, rf = 0, nt = 0, rt = 0, ntrue = 0, rtrue = 0, ff = 0, pf = 0, pt = 0, ptrue = 0;
+        let nf = 0, rf = 0, nt = 0, rt = 0, ntrue = 0, rtrue = 0, ff = 0, pf = 0, pt = 0, ptrue = 0, nfIn = 0, rfIn = 0, pfIn = 0;
         const steps = [
           () => { nf = spawnTimed(findArgv[0]!, findArgv.slice(1), false).ns; },
           () => { const s = underRun(findArgv, false); rf = s.ns; findCalls = s.calls; },
@@ -765,6 +780,9 @@ const runSyscalls: Bench = {
           () => { if (preload !== null) { const s = underRun(findArgv, false, preload); pf = s.ns; preloadFindCalls = s.calls; } },
           () => { if (preload !== null) { const s = underRun(tarArgv, false, preload); pt = s.ns; preloadTarCalls = s.calls; } },
           () => { if (preload !== null) ptrue = underRun(['true'], false, preload).ns; },
+          () => { if (preload !== null) nfIn = insideNs(spawnTimed(insideArgv(findArgv)[0]!, insideArgv(findArgv).slice(1), false).stderr); },
+          () => { if (preload !== null) rfIn = insideNs(underRun(insideArgv(findArgv), false).stderr); },
+          () => { if (preload !== null) pfIn = insideNs(underRun(insideArgv(findArgv), false, preload).stderr); },
         ];
         const order = steps.map((_, i) => i);
         if (r % 2 !== 0) order.reverse();
@@ -782,6 +800,9 @@ const runSyscalls: Bench = {
         // the same with the shim, less the start of `dmaheap run --preload -- true`
         q.pf.push(pf - (ptrue - ntrue));
         q.pt.push(pt - (ptrue - ntrue));
+        q.nfIn.push(nfIn);
+        q.rfIn.push(rfIn);
+        q.pfIn.push(pfIn);
         const fc = findCalls as RunCalls | null;
         const tc = tarCalls as RunCalls | null;
         q.perCall.push(fc === null ? NaN : (rf - start - nf) / (fc.served + fc.continued));
@@ -803,6 +824,9 @@ const runSyscalls: Bench = {
           { quantity: quantity(`informational: time added per intercepted call of tar (${calls(tc)} calls)`, 'ns', q.tarPerCall), ratio: null },
           ...(preload === null ? [] : [
             { quantity: quantity(`informational: find under dmaheap run --preload (the opt-in LD_PRELOAD shim; ${calls(preloadFindCalls as RunCalls | null)} calls stopped) less its start; ratio to natively`, 'ns', q.pf), ratio: summarize(ratios(q.pf, q.nf)) },
+            { quantity: quantity('informational: find timed from inside (bash time, ms resolution), natively', 'ns', q.nfIn), ratio: null },
+            { quantity: quantity('informational: find timed from inside under dmaheap run (no start in it); ratio to the same natively', 'ns', q.rfIn), ratio: summarize(ratios(q.rfIn, q.nfIn)) },
+            { quantity: quantity('informational: find timed from inside under dmaheap run --preload (no start in it); ratio to the same natively', 'ns', q.pfIn), ratio: summarize(ratios(q.pfIn, q.nfIn)) },
             { quantity: quantity(`informational: tar under dmaheap run --preload (${calls(preloadTarCalls as RunCalls | null)} calls stopped) less its start; ratio to natively`, 'ns', q.pt), ratio: summarize(ratios(q.pt, q.nt)) },
           ]),
         ],
