@@ -53,7 +53,15 @@ static long cookie;
 /* the syscall stub, mapped at DMAHEAP_RUN_STUB: the filter lets the cookie through from that page only */
 typedef long (*stub_fn)(long a0, long a1, long a2, long a3, long a4, long a5, long nr);
 static stub_fn stub;
-static volatile int active;
+/*
+ * live[0] is 1 while this process's registration holds. The page is MADV_WIPEONFORK: a child made
+ * by any fork (glibc's, whose handler registers the child again, or a raw clone, which skips
+ * that handler) finds it zero and takes the SLOW path until it has a bitmap of its own.
+ */
+static volatile uint8_t *live;
+/* the shim is set up in this image: a forked child registers again */
+static int wanted;
+#define active (live != NULL && live[0] != 0)
 static const volatile uint8_t *bitmap;
 
 #define REAL(name) real_##name
@@ -236,7 +244,16 @@ static void update_cwd(void) {
 }
 
 static void do_register(void) {
-  active = 0;
+  if (live == NULL) {
+    void *l = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (l == MAP_FAILED) return;
+    if (madvise(l, 4096, MADV_WIPEONFORK) != 0) {
+      munmap(l, 4096);
+      return;
+    }
+    live = l;
+  }
+  live[0] = 0;
   const char *c = getenv("DMAHEAP_RUN_COOKIE");
   if (c == NULL || *c == '\0') return;
   char *end;
@@ -259,12 +276,13 @@ static void do_register(void) {
   if (bitmap != NULL) munmap((void *)bitmap, FD_BITS / 8);
   bitmap = m;
   update_cwd();
-  active = 1;
+  wanted = 1;
+  live[0] = 1;
 }
 
 static void after_fork_child(void) {
   /* the parent's bitmap is shared with us until the bridge gives this process its own */
-  if (active) do_register();
+  if (wanted) do_register();
 }
 
 __attribute__((constructor)) static void init(void) {

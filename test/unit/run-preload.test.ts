@@ -50,6 +50,8 @@ const CHECK_C = `#define _GNU_SOURCE
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <signal.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
@@ -125,6 +127,25 @@ int main(void) {
   printf("cwd /dev: open dma_heap/system %s\\n", open("dma_heap/system", O_RDONLY) >= 0 ? "ok" : "missing");
   chdir("/usr");
   printf("cwd /usr: open ../dev/dma_heap/system %s\\n", open("../dev/dma_heap/system", O_RDONLY) >= 0 ? "ok" : "missing");
+  /* a raw clone skips glibc's fork handlers: the child must not go by its parent's bitmap */
+  struct dma_heap_allocation_data a2 = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+  ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a2);
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  fflush(stdout);
+  long kid = syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+  if (kid == 0) {
+    char x, b2[16];
+    if (read(p[0], &x, 1) != 1) _exit(1);
+    errno = 0;
+    ssize_t n2 = read((int)a2.fd, b2, sizeof b2);
+    printf("raw clone child, its parent's copy closed: read %zd errno %d\\n", n2, errno);
+    fflush(stdout);
+    _exit(0);
+  }
+  close((int)a2.fd);
+  if (write(p[1], "g", 1) != 1) return 1;
+  waitpid((pid_t)kid, NULL, 0);
   return 0;
 }
 `;
@@ -176,6 +197,7 @@ test('preload: libc calls on emulated and host fds and paths give what the super
     'cwd /: stat dev/dma_heap/system 0 mode 20000 rdev major 254',
     'cwd /dev: open dma_heap/system ok',
     'cwd /usr: open ../dev/dma_heap/system ok',
+    'raw clone child, its parent\'s copy closed: read -1 errno 22',
     '',
   ].join('\n'));
 });
