@@ -689,7 +689,9 @@ export class RunBridge {
     }
     this.fdMaps.set(p, { fd, addr, view: new Uint8Array(l.koffi.view(addr, bytes)), marked: new Set() });
     this.syncFdMap(p);
-    const r = this.installHostFd(fd, PRELOAD_FD_BASE);
+    // a low RLIMIT_NOFILE: the lowest free fd (the shim closes it before the program goes on)
+    let r = this.installHostFd(fd, PRELOAD_FD_BASE);
+    if (r < 0) r = this.installHostFd(fd, 0);
     if (r < 0) this.dropFdMap(p);
     return r;
   }
@@ -713,7 +715,7 @@ export class RunBridge {
     this.host.libc.close(m.fd);
   }
 
-  /** Installs a host fd of ours in the calling process at the lowest free number from `start` (close-on-exec). */
+  /** Installs a host fd of ours in the calling process at the lowest free number from `start` (0: the host's lowest free; close-on-exec). */
   private installHostFd(src: number, start: number): number {
     const n = this.current;
     if (n === null) return -E.EBADF;
@@ -722,9 +724,9 @@ export class RunBridge {
     while (used.has(newfd)) newfd++;
     const b = Buffer.alloc(24);
     b.writeBigUInt64LE(n.id, 0);
-    b.writeUInt32LE(SECCOMP_ADDFD_FLAG_SETFD, 8);
+    b.writeUInt32LE(start > 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0, 8);
     b.writeUInt32LE(src, 12);
-    b.writeUInt32LE(newfd, 16);
+    b.writeUInt32LE(start > 0 ? newfd : 0, 16);
     b.writeUInt32LE(O_CLOEXEC, 20);
     const r = this.host.libc.ioctlPtr(this.host.listener, SECCOMP_IOCTL_NOTIF_ADDFD, b);
     return r < 0 ? -this.host.libc.koffi.errno() : r;
