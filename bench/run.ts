@@ -563,9 +563,9 @@ function spawnTimed(cmd: string, args: readonly string[], capture = true): Spawn
   return { ns, stdout: r.stdout ?? '', stderr: r.stderr };
 }
 
-/** `dmaheap run --stats --json -- argv`, with the call counts it reports. */
-function underRun(argv: readonly string[], capture = true): Spawned & { calls: RunCalls } {
-  const s = spawnTimed(process.execPath, [CLI, 'run', '--stats', '--json', '--', ...argv], capture);
+/** `dmaheap run --stats --json [own...] -- argv`, with the call counts it reports. */
+function underRun(argv: readonly string[], capture = true, own: readonly string[] = []): Spawned & { calls: RunCalls } {
+  const s = spawnTimed(process.execPath, [CLI, 'run', '--stats', '--json', ...own, '--', ...argv], capture);
   const line = s.stderr.split('\n').reverse().find((l) => l.startsWith('{"status"'));
   if (line === undefined) throw new Error(`dmaheap run printed no --stats line: ${s.stderr.trim().slice(-2000)}`);
   const calls = (JSON.parse(line) as { calls: RunCalls }).calls;
@@ -590,6 +590,30 @@ function runUnavailable(): string | null {
 function gccMissing(): string | null {
   const gcc = spawnSync('gcc', ['--version'], { encoding: 'latin1' });
   return gcc.error !== undefined || gcc.status !== 0 ? 'gcc is missing (the benchmark compiles its C programs in bench/native); install gcc to run it' : null;
+}
+
+const PRELOAD_C = fileURLToPath(new URL('../../native/preload/dmaheap-preload.c', import.meta.url));
+
+/** Builds the preload shim (native/preload/dmaheap-preload.c) into `dir`: `dmaheap run --preload <it>`. */
+function compilePreload(dir: string): string {
+  const so = path.join(dir, 'dmaheap-preload.so');
+  spawnTimed('gcc', ['-shared', '-fPIC', '-O2', '-o', so, PRELOAD_C, '-ldl']);
+  return so;
+}
+
+/**
+ * argv timed from inside, by bash's `time` (milliseconds), its stdout to /dev/null: the program's
+ * own wall time, without dmaheap run's start, whose noise (tens of ms) is larger than a fast run.
+ */
+function insideArgv(argv: readonly string[]): string[] {
+  return ['bash', '-c', 'TIMEFORMAT=%3R; time "$@" >/dev/null', 'bash', ...argv];
+}
+
+/** The seconds bash's `time` printed (the last such line of stderr), in ns. */
+function insideNs(stderr: string): number {
+  const m = [...stderr.matchAll(/^(\d+\.\d{3})$/gm)].pop();
+  if (m === undefined) throw new Error(`bash time printed nothing: ${stderr.slice(-500)}`);
+  return Math.round(Number(m[1]) * 1e9);
 }
 
 /** Compiles bench/native/<name>.c into `dir`; the executable's path. */
@@ -636,12 +660,15 @@ const runAlloc: Bench = {
     try {
       const exe = compile(dir, ALLOC_SEQ_C);
       const floor = compile(dir, NOTIF_FLOOR_C);
+      const preload = ['--preload', compilePreload(dir)];
       const NATIVE = ctx.quick ? 5_000 : 20_000;
       const RUN = ctx.quick ? 500 : 2_000;
       const base: number[] = [];
       const heap: number[] = [];
       const memfd: number[] = [];
       const floorMemfd: number[] = [];
+      const heapPreload: number[] = [];
+      const memfdPreload: number[] = [];
       const perCallHeap: number[] = [];
       const perCallMemfd: number[] = [];
       let heapCalls: RunCalls | null = null;
@@ -661,12 +688,16 @@ const runAlloc: Bench = {
             return nsPerIteration(s.stdout);
           },
           () => nsPerIteration(spawnTimed(floor, floorArgv([exe, 'memfd', String(RUN)])).stdout),
+          () => nsPerIteration(underRun([exe, 'heap', String(RUN)], true, preload).stdout),
+          () => nsPerIteration(underRun([exe, 'memfd', String(RUN)], true, preload).stdout),
         ];
-        const got = [0, 0, 0, 0];
-        const order = r % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
+        const got = [0, 0, 0, 0, 0, 0];
+        const order = r % 2 === 0 ? [0, 1, 2, 3, 4, 5] : [5, 4, 3, 2, 1, 0];
         for (const i of order) got[i] = steps[i]!();
         if (r < 0) continue;
-        const [b, h, m, f] = got as [number, number, number, number];
+        const [b, h, m, f, hp, mp] = got as [number, number, number, number, number, number];
+        heapPreload.push(hp);
+        memfdPreload.push(mp);
         base.push(b);
         heap.push(h);
         memfd.push(m);
@@ -688,6 +719,8 @@ const runAlloc: Bench = {
         [
           { quantity: quantity('informational: the memfd sequence under dmaheap run (nothing emulated: ftruncate, mmap, munmap and close are stopped and CONTINUEd)', 'ns', memfd), ratio: summarize(ratios(memfd, base)) },
           { quantity: quantity('informational: the memfd sequence under notif-floor, a C supervisor that CONTINUEs every call (the floor of seccomp notification here)', 'ns', floorMemfd), ratio: summarize(ratios(floorMemfd, base)) },
+          { quantity: quantity('informational: the heap sequence under dmaheap run --preload (the opt-in shim); ratio to the host memfd natively', 'ns', heapPreload), ratio: summarize(ratios(heapPreload, base)) },
+          { quantity: quantity('informational: the memfd sequence under dmaheap run --preload (ftruncate, mmap, munmap stay stopped; close runs natively)', 'ns', memfdPreload), ratio: summarize(ratios(memfdPreload, base)) },
           { quantity: quantity(`informational: heap sequence under dmaheap run / intercepted calls per iteration (${per(hc)}: the ioctl served, mmap, munmap and close mirrored)`, 'ns', perCallHeap), ratio: null },
           { quantity: quantity(`informational: (memfd under dmaheap run − memfd natively) / intercepted calls per iteration (${per(mc)}): the cost of one CONTINUEd call`, 'ns', perCallMemfd), ratio: null },
         ],
@@ -725,14 +758,17 @@ const runSyscalls: Bench = {
     const noGcc = gccMissing();
     const floorDir = mkdtempSync(path.join(os.tmpdir(), 'dmaheap-bench-'));
     const floor = noGcc === null ? compile(floorDir, NOTIF_FLOOR_C) : null;
+    const preload = noGcc === null ? ['--preload', compilePreload(floorDir)] : null;
     const tarArgv = ['tar', 'cf', path.join(outDir, 'out.tar'), '-C', path.dirname(tree), path.basename(tree)];
     try {
-      const q = { ff: [] as number[], nf: [] as number[], rf: [] as number[], nt: [] as number[], rt: [] as number[], raw: [] as number[], start: [] as number[], perCall: [] as number[], tarPerCall: [] as number[] };
+      const q = { ff: [] as number[], nf: [] as number[], rf: [] as number[], nt: [] as number[], rt: [] as number[], raw: [] as number[], start: [] as number[], perCall: [] as number[], tarPerCall: [] as number[], pf: [] as number[], pt: [] as number[], nfIn: [] as number[], rfIn: [] as number[], pfIn: [] as number[] };
       let findCalls: RunCalls | null = null;
+      let preloadFindCalls: RunCalls | null = null;
+      let preloadTarCalls: RunCalls | null = null;
       let tarCalls: RunCalls | null = null;
       for (let r = -1; r < ctx.rounds; r++) {
         if (r >= 0) ctx.progress.line(`${this.name}: round ${r + 1}/${ctx.rounds}`);
-        let nf = 0, rf = 0, nt = 0, rt = 0, ntrue = 0, rtrue = 0, ff = 0;
+        let nf = 0, rf = 0, nt = 0, rt = 0, ntrue = 0, rtrue = 0, ff = 0, pf = 0, pt = 0, ptrue = 0, nfIn = 0, rfIn = 0, pfIn = 0;
         const steps = [
           () => { nf = spawnTimed(findArgv[0]!, findArgv.slice(1), false).ns; },
           () => { const s = underRun(findArgv, false); rf = s.ns; findCalls = s.calls; },
@@ -741,6 +777,12 @@ const runSyscalls: Bench = {
           () => { ntrue = spawnTimed('true', [], false).ns; },
           () => { rtrue = underRun(['true'], false).ns; },
           () => { if (floor !== null) ff = spawnTimed(floor, floorArgv(findArgv), false).ns; },
+          () => { if (preload !== null) { const s = underRun(findArgv, false, preload); pf = s.ns; preloadFindCalls = s.calls; } },
+          () => { if (preload !== null) { const s = underRun(tarArgv, false, preload); pt = s.ns; preloadTarCalls = s.calls; } },
+          () => { if (preload !== null) ptrue = underRun(['true'], false, preload).ns; },
+          () => { if (preload !== null) nfIn = insideNs(spawnTimed(insideArgv(findArgv)[0]!, insideArgv(findArgv).slice(1), false).stderr); },
+          () => { if (preload !== null) rfIn = insideNs(underRun(insideArgv(findArgv), false).stderr); },
+          () => { if (preload !== null) pfIn = insideNs(underRun(insideArgv(findArgv), false, preload).stderr); },
         ];
         const order = steps.map((_, i) => i);
         if (r % 2 !== 0) order.reverse();
@@ -755,6 +797,12 @@ const runSyscalls: Bench = {
         q.nt.push(nt);
         q.rt.push(rt - start);
         q.start.push(start);
+        // the same with the shim, less the start of `dmaheap run --preload -- true`
+        q.pf.push(pf - (ptrue - ntrue));
+        q.pt.push(pt - (ptrue - ntrue));
+        q.nfIn.push(nfIn);
+        q.rfIn.push(rfIn);
+        q.pfIn.push(pfIn);
         const fc = findCalls as RunCalls | null;
         const tc = tarCalls as RunCalls | null;
         q.perCall.push(fc === null ? NaN : (rf - start - nf) / (fc.served + fc.continued));
@@ -774,6 +822,13 @@ const runSyscalls: Bench = {
           { quantity: quantity(`informational: time added per intercepted call of find (${calls(fc)} calls, all run on the host)`, 'ns', q.perCall), ratio: null },
           { quantity: quantity(`informational: tar cf FILE node_modules (FILE in ${path.dirname(outDir)}) under dmaheap run less its start; ratio to natively`, 'ns', q.rt), ratio: summarize(ratios(q.rt, q.nt)) },
           { quantity: quantity(`informational: time added per intercepted call of tar (${calls(tc)} calls)`, 'ns', q.tarPerCall), ratio: null },
+          ...(preload === null ? [] : [
+            { quantity: quantity(`informational: find under dmaheap run --preload (the opt-in LD_PRELOAD shim; ${calls(preloadFindCalls as RunCalls | null)} calls stopped) less its start; ratio to natively`, 'ns', q.pf), ratio: summarize(ratios(q.pf, q.nf)) },
+            { quantity: quantity('informational: find timed from inside (bash time, ms resolution), natively', 'ns', q.nfIn), ratio: null },
+            { quantity: quantity('informational: find timed from inside under dmaheap run (no start in it); ratio to the same natively', 'ns', q.rfIn), ratio: summarize(ratios(q.rfIn, q.nfIn)) },
+            { quantity: quantity('informational: find timed from inside under dmaheap run --preload (no start in it); ratio to the same natively', 'ns', q.pfIn), ratio: summarize(ratios(q.pfIn, q.nfIn)) },
+            { quantity: quantity(`informational: tar under dmaheap run --preload (${calls(preloadTarCalls as RunCalls | null)} calls stopped) less its start; ratio to natively`, 'ns', q.pt), ratio: summarize(ratios(q.pt, q.nt)) },
+          ]),
         ],
         [
           'The filter stops every call that may name an emulated path or fd (openat, newfstatat, getdents64, read, write, close, ...) whatever its fd: a program that never touches dma-buf pays one round trip to the supervisor per such call.',

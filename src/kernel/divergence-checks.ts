@@ -85,4 +85,5 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'run-udmabuf-memfd': SOURCE,
   'run-sanitizer-timing': SOURCE,
   'run-lifetimes': SOURCE,
+  'run-preload': SOURCE,
 };

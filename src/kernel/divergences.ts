@@ -384,4 +384,11 @@ export const DIVERGENCES: readonly Divergence[] = [
     emulator: 'Under `dmaheap run` the mirror forks at the clone call and the child takes the real pid at its first call: a fork that fails, or whose child never makes a call the filter stops, leaves its mirror (and its references) until the run ends; a dma-buf sent over a host socket keeps a reference while in flight, released when received or when the run ends. Fd numbers of two threads creating and closing fds at the same moment can race in the mirror.',
     reason: 'The host says the result of clone and sendmsg only to the program; the mirror sees the child\'s first call and the receiver\'s recvmsg.',
   },
+  {
+    id: 'run-preload',
+    area: 'fs/exec.c, arch/x86/entry/syscall_64.c (dmaheap run --preload)',
+    linux: 'A program\'s environment, memory map and system calls are its own: nothing between it and the kernel shows.',
+    emulator: 'Under `dmaheap run --preload <so>` (opt-in) the program\'s environment has LD_PRELOAD (the shim after any the user set), DMAHEAP_RUN_COOKIE and DMAHEAP_RUN_STUB; its maps have the shim, its stub page and a 4 KiB /memfd:dmaheap-fdmap (the bitmap of emulated fds); an ioctl on fd -1 with 0x44480001 or 0x44480002 is the shim\'s registration (the bridge answers it) instead of EBADF; libc calls the shim makes directly are not pthread_cancel cancellation points.',
+    reason: 'The shim must be in the program to keep its calls off the supervisor; the cookie and the stub page are how the filter tells the shim\'s calls from the program\'s.',
+  },
 ];

@@ -201,6 +201,7 @@ function effects(): Record<string, Record<string, Effect>> {
       sanitize: out(runTrue, '--sanitize'),
       trace: out(runTrue, '--trace', join(casesDir, 'no-such-dir', 'trace.jsonl')),
       stats: out(runTrue, '--stats'),
+      preload: out(runTrue, '--preload', join(casesDir, 'no-such-preload.so')),
       json: out(['run', '--stats', '--', 'true'], '--json'),
       help: out(runTrue, '--help'),
       board: machine(runTrue, '--board', IMX8MP),

@@ -15,6 +15,8 @@ export interface RunCommand {
   readonly args: readonly string[];
   readonly sanitize: boolean;
   readonly trace?: string;
+  /** --preload, else DMAHEAP_PRELOAD: the fast-path shim for dynamically linked programs. */
+  readonly preload?: string;
   readonly stats: boolean;
   readonly json: boolean;
 }
@@ -29,6 +31,8 @@ export function splitRunArgv(argv: readonly string[]): { own: string[]; program:
 /** Runs the program; returns its exit status. */
 export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
   if (c.program === '') throw new UsageError('no program to run', 'dmaheap run [options] -- <program> [args...]');
+  const env = process.env['DMAHEAP_PRELOAD'];
+  const preload = c.preload ?? (env !== undefined && env !== '' ? env : undefined);
   let result: RunResult;
   const session: { attach: { close(): void } | null } = { attach: null };
   try {
@@ -38,6 +42,7 @@ export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
       program: c.program,
       args: c.args,
       ...(c.trace !== undefined ? { trace: c.trace } : {}),
+      ...(preload !== undefined ? { preload } : {}),
       warn: (l) => io.err(l),
       onStart: ({ kernel }) => {
         session.attach = serveAttach(kernel, `emulated Linux ${kernel.profile.release} (profile ${kernel.profile.name}), dmaheap run ${c.program}`, (l) => io.err(l));

@@ -321,7 +321,8 @@ async function runNative(ctx: Ctx): Promise<number> {
   const [program, ...args] = ctx.positionals;
   if (program === undefined) throw new UsageError('no program to run', 'dmaheap run [options] -- <program> [args...]');
   const trace = str(ctx.values, 'trace');
-  return runCommand({ machine: machineOf(ctx), program, args, sanitize: ctx.values.sanitize === true, ...(trace !== undefined ? { trace } : {}), stats: ctx.values.stats === true, json: ctx.json }, ctx.io);
+  const preload = str(ctx.values, 'preload');
+  return runCommand({ machine: machineOf(ctx), program, args, sanitize: ctx.values.sanitize === true, ...(trace !== undefined ? { trace } : {}), ...(preload !== undefined ? { preload } : {}), stats: ctx.values.stats === true, json: ctx.json }, ctx.io);
 }
 
 /** Runs `dmaheap <argv...>`; returns the exit status. Never throws. */

@@ -76,6 +76,8 @@ export interface BridgeHost {
   /** A line for the user (stderr). */
   warn(line: string): void;
   trace?(r: TraceRecord): void;
+  /** The preload shim is in the program's environment: its registration and sync calls are answered. */
+  readonly preload?: boolean;
   errnoName(errno: number): string;
 }
 
@@ -98,6 +100,20 @@ const EPOLL_CTL_DEL = 2;
 const SECCOMP_IOCTL_NOTIF_ADDFD = 0x40182103;
 const SECCOMP_ADDFD_FLAG_SETFD = 1;
 const PATH_MAX = 4096;
+/**
+ * The preload shim's calls (native/preload/dmaheap-preload.c): ioctl(-1, REGISTER) asks for the
+ * process's emulated-fd bitmap, ioctl(-1, SYNC) is a stop after a recvmsg so the mirror adopts
+ * fds that arrived before the program uses them. No ioctl on fd -1 reaches a driver (EBADF), so
+ * these numbers collide with nothing a program can mean.
+ */
+export const PRELOAD_REGISTER = 0x44480001;
+export const PRELOAD_SYNC = 0x44480002;
+/** Bits in a process's bitmap: fds at or above are always the slow path in the shim. */
+export const PRELOAD_FD_BITS = 32768;
+/** The shim's bitmap is installed at the lowest free fd from here (it closes it at once). */
+const PRELOAD_FD_BASE = 1000;
+const PROT_READ_WRITE = 3;
+const MAP_SHARED = 1;
 /** Pids given to a forked mirror until its real child shows up (above any real pid). */
 const PENDING_PID_BASE = 1 << 30;
 
@@ -170,6 +186,15 @@ export class RunBridge {
   /** --sanitize: each mapped buffer's bytes at the last checkpoint (writes show as differences). */
   private readonly snapshots = new Map<DmaBuf, Uint8Array>();
   private readonly sanitize: boolean;
+  /**
+   * The preload shim's bitmaps of emulated fds, one per registered process: a memfd mapped here
+   * and (read-only) in the program, and the fds whose bits are set. The bridge re-reads the
+   * mirror's fd table after every call it handles for that process and flips the bits that
+   * changed, before the call's answer goes back: every change of a mirror's fd table happens
+   * while serving one of the process's own stopped calls, so the bitmap is exact whenever the
+   * program runs.
+   */
+  private readonly fdMaps = new Map<Process, { fd: number; addr: number; view: Uint8Array; marked: Set<number> }>();
 
   constructor(
     readonly kernel: Kernel,
@@ -203,6 +228,7 @@ export class RunBridge {
   }
 
   private forget(p: Process): void {
+    this.dropFdMap(p);
     const st = this.state.get(p);
     for (const c of st?.anonCharges ?? []) this.kernel.kmem.uncharge(c.memcg, c.pages);
     if (st !== undefined && st.pidfd >= 0) this.host.libc.close(st.pidfd);
@@ -214,6 +240,7 @@ export class RunBridge {
   /** Ends the run: every mirror still alive exits (the program is gone), in-flight references go. */
   shutdown(): void {
     for (const p of this.mirrors()) this.exited(p);
+    for (const p of [...this.fdMaps.keys()]) this.dropFdMap(p);
     for (const [, files] of this.inFlight) for (const f of files) f.put();
     for (const fd of this.pollProxies.values()) this.host.libc.close(fd);
     this.pollProxies.clear();
@@ -400,6 +427,8 @@ export class RunBridge {
       happened = comm !== p.comm;
     }
     if (happened) {
+      // the old image's mapping of the bitmap is gone; the new image's shim registers again
+      this.dropFdMap(p);
       p.exec(comm);
       st.pendingMaps = [];
       st.cwd = null;
@@ -639,7 +668,15 @@ export class RunBridge {
     try {
       this.catchUp(p, st, n.pid);
       const a = n.args;
+      if (this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC)) {
+        this.counts.served++;
+        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p) };
+        // the sync: catchUp adopted what a recvmsg brought; the bitmap follows before the answer
+        this.syncFdMap(p);
+        return { ret: 0 };
+      }
       const r = this.dispatch(name, p, st, n.pid, a);
+      if (this.fdMaps.size > 0) this.syncFdMap(p);
       if ('cont' in r) {
         this.counts.continued++;
         return r;
@@ -650,6 +687,73 @@ export class RunBridge {
     } finally {
       this.current = null;
     }
+  }
+
+  // ---- the preload shim's bitmap of emulated fds ---------------------------------------------
+
+  /**
+   * ioctl(-1, PRELOAD_REGISTER) from the shim's constructor (or its fork handler): a fresh
+   * bitmap of the mirror's emulated fds in a memfd, installed in the caller at the lowest free
+   * fd from {@link PRELOAD_FD_BASE}; the answer is that fd (the shim maps it and closes it).
+   */
+  private registerPreload(p: Process): number {
+    this.dropFdMap(p);
+    const l = this.host.libc;
+    const bytes = PRELOAD_FD_BITS / 8;
+    const fd = l.memfdCreate('dmaheap-fdmap', 1);
+    if (fd < 0) return -E.ENOMEM;
+    if (l.ftruncate(fd, bytes) < 0) {
+      l.close(fd);
+      return -E.ENOMEM;
+    }
+    const addr = l.mmap(0, bytes, PROT_READ_WRITE, MAP_SHARED, fd, 0);
+    if (addr === -1) {
+      l.close(fd);
+      return -E.ENOMEM;
+    }
+    this.fdMaps.set(p, { fd, addr, view: new Uint8Array(l.koffi.view(addr, bytes)), marked: new Set() });
+    this.syncFdMap(p);
+    // a low RLIMIT_NOFILE: the lowest free fd (the shim closes it before the program goes on)
+    let r = this.installHostFd(fd, PRELOAD_FD_BASE);
+    if (r < 0) r = this.installHostFd(fd, 0);
+    if (r < 0) this.dropFdMap(p);
+    return r;
+  }
+
+  /** Sets and clears the bits of `p`'s bitmap (if it has one) to its mirror's fd table. */
+  private syncFdMap(p: Process): void {
+    const m = this.fdMaps.get(p);
+    if (m === undefined) return;
+    const want = new Set<number>();
+    for (const fd of p.openFds()) if (fd < PRELOAD_FD_BITS) want.add(fd);
+    for (const fd of m.marked) if (!want.has(fd)) m.view[fd >> 3]! &= ~(1 << (fd & 7));
+    for (const fd of want) if (!m.marked.has(fd)) m.view[fd >> 3]! |= 1 << (fd & 7);
+    m.marked = want;
+  }
+
+  private dropFdMap(p: Process): void {
+    const m = this.fdMaps.get(p);
+    if (m === undefined) return;
+    this.fdMaps.delete(p);
+    this.host.libc.munmap(m.addr, PRELOAD_FD_BITS / 8);
+    this.host.libc.close(m.fd);
+  }
+
+  /** Installs a host fd of ours in the calling process at the lowest free number from `start` (0: the host's lowest free; close-on-exec). */
+  private installHostFd(src: number, start: number): number {
+    const n = this.current;
+    if (n === null) return -E.EBADF;
+    const used = new Set(this.realFds(n.pid));
+    let newfd = start;
+    while (used.has(newfd)) newfd++;
+    const b = Buffer.alloc(24);
+    b.writeBigUInt64LE(n.id, 0);
+    b.writeUInt32LE(start > 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0, 8);
+    b.writeUInt32LE(src, 12);
+    b.writeUInt32LE(start > 0 ? newfd : 0, 16);
+    b.writeUInt32LE(O_CLOEXEC, 20);
+    const r = this.host.libc.ioctlPtr(this.host.listener, SECCOMP_IOCTL_NOTIF_ADDFD, b);
+    return r < 0 ? -this.host.libc.koffi.errno() : r;
   }
 
   private traced(pid: number, call: string, a: readonly bigint[], ret: number, how: 'served' | 'mirrored'): void {

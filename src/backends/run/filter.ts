@@ -7,6 +7,12 @@
  *    host kernel behind the emulator's back;
  * 2. args[5] equal to the run's cookie → ALLOW: the launcher's own calls between installing the
  *    filter and execve (it passes the cookie in the sixth argument register of every call);
+ * 2b. with the preload shim (`--preload`): args[5] equal to the shim's cookie AND the call made
+ *    from the shim's syscall page (instruction_pointer in that page) → ALLOW. The page check
+ *    matters: the kernel keeps registers across a call, so the cookie stays in the sixth
+ *    argument's register after the shim's call, and a later libc call with fewer arguments (or a
+ *    signal handler run when the call returns) would carry it; from any other address it is
+ *    stopped as usual;
  * 3. mmap with fd -1 (anonymous memory) → ALLOW: the program's own memory is not ours to see;
  * 4. a call of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue;
  * 5. anything else → ALLOW.
@@ -17,6 +23,8 @@ import type { SyscallArch } from './syscalls.js';
 const BPF_LD_W_ABS = 0x20;
 const BPF_JMP_JEQ_K = 0x15;
 const BPF_RET_K = 0x06;
+const BPF_ALU_AND_K = 0x54;
+const OFF_IP = 8;
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
 export const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
@@ -35,8 +43,15 @@ interface Insn {
   k: number;
 }
 
+/** The preload shim's fast calls: its cookie and the page its syscall instruction is on. */
+export interface PreloadGate {
+  readonly cookie: bigint;
+  /** Page-aligned user address (the shim maps its stub there, MAP_FIXED_NOREPLACE). */
+  readonly page: bigint;
+}
+
 /** The filter as the bytes of a struct sock_filter array. */
-export function buildFilter(arch: SyscallArch, cookie: bigint): Uint8Array {
+export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: PreloadGate): Uint8Array {
   const prog: Insn[] = [];
   const ld = (off: number): number => prog.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: off });
   const ret = (v: number): number => prog.push({ code: BPF_RET_K, jt: 0, jf: 0, k: v >>> 0 });
@@ -51,6 +66,19 @@ export function buildFilter(arch: SyscallArch, cookie: bigint): Uint8Array {
   ld(argHi(5));
   jeq(Number(cookie >> 32n), 0, 1);
   ret(SECCOMP_RET_ALLOW);
+  // 2b. the preload shim's cookie, from its page (each jf lands on step 3, after the ALLOW)
+  if (preload !== undefined) {
+    ld(argLo(5));
+    jeq(Number(preload.cookie & 0xffffffffn), 0, 8);
+    ld(argHi(5));
+    jeq(Number(preload.cookie >> 32n), 0, 6);
+    ld(OFF_IP);
+    prog.push({ code: BPF_ALU_AND_K, jt: 0, jf: 0, k: 0xfffff000 });
+    jeq(Number(preload.page & 0xfffff000n), 0, 3);
+    ld(OFF_IP + 4);
+    jeq(Number(preload.page >> 32n), 0, 1);
+    ret(SECCOMP_RET_ALLOW);
+  }
   // 3. anonymous mmap
   ld(OFF_NR);
   const mmap = arch.nr.mmap!;

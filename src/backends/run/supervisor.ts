@@ -17,6 +17,7 @@ import { accessSync, constants as fsc, writeSync, openSync, closeSync } from 'no
 import { randomBytes } from 'node:crypto';
 import { constants as osc } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { resolve as resolvePath } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { bootKernel } from '../emulated/index.js';
 import type { EmulatedOptions } from '../emulated/index.js';
@@ -25,6 +26,7 @@ import { loadLibc } from '../linux/libc.js';
 import type { Libc } from '../linux/libc.js';
 import { errnoName } from '../../uapi/errno.js';
 import { buildFilter } from './filter.js';
+import type { PreloadGate } from './filter.js';
 import { hostSyscallArch } from './syscalls.js';
 import { RunBridge } from './bridge.js';
 import type { Answer, Notification, TraceRecord } from './bridge.js';
@@ -63,6 +65,12 @@ export interface RunOptions {
   readonly machine: EmulatedOptions;
   readonly program: string;
   readonly args: readonly string[];
+  /**
+   * The preload shim (native/preload/dmaheap-preload.c built as a shared object): put in the
+   * program's LD_PRELOAD with DMAHEAP_RUN_COOKIE, so a dynamically linked program's calls that
+   * cannot touch the emulated machine skip the supervisor. Opt-in; absent: nothing changes.
+   */
+  readonly preload?: string;
   /** Write every emulated call as a JSON line to this file. */
   readonly trace?: string;
   /** A line for the user (stderr). */
@@ -146,7 +154,14 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
     throw new RunError(`the emulated machine has ${kernel.pageSize}-byte pages but this host's programs use ${hostPage}-byte pages`, `leave --page-size out, or give ${hostPage}`);
   }
   const cookie = randomBytes(8).readBigUInt64LE(0) | 1n;
-  const filter = buildFilter(arch, cookie);
+  // the preload shim gets a cookie of its own (the launcher's stays out of the program's sight),
+  // good only from the page its syscall stub is mapped at: a page-aligned address in the middle of
+  // the user address space (below 2^39, so arm64's 39-bit layouts have it too)
+  const gate: PreloadGate | undefined = o.preload === undefined ? undefined : {
+    cookie: randomBytes(8).readBigUInt64LE(0) | 1n,
+    page: 0x40_0000_0000n + BigInt(randomBytes(4).readUInt32LE(0) & 0xfffff) * 4096n,
+  };
+  const filter = buildFilter(arch, cookie, gate);
 
   let traceFd = -1;
   if (o.trace !== undefined) {
@@ -156,7 +171,8 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
       throw new RunError(`cannot write the trace to ${o.trace}: ${e instanceof Error ? e.message : String(e)}`, 'give --trace a file in a directory that exists and that you may write to');
     }
   }
-  const child = spawn(launcher, ['3', o.program, ...o.args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const env = o.preload === undefined || gate === undefined ? undefined : preloadEnv(o.preload, gate);
+  const child = spawn(launcher, ['3', o.program, ...o.args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], ...(env !== undefined ? { env } : {}) });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
   const ctl = child.stdio[3] as Duplex;
@@ -184,7 +200,7 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
     writeSync(traceFd, JSON.stringify(r) + '\n');
   };
   const bridge = new RunBridge(kernel, {
-    libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}),
+    libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}), preload: env !== undefined,
   }, arch);
   o.onStart?.({ kernel, bridge });
   ctl.write('g');
@@ -213,6 +229,23 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   libc.close(pidfd);
   const status = code ?? 128 + (signal !== null ? (osc.signals[signal] ?? 0) : 0);
   return { status, signal, counts: { ...bridge.counts }, leakedBuffers: buffers.live, kernel };
+}
+
+/**
+ * The program's environment with the preload shim: LD_PRELOAD (after any the user set) and the
+ * shim's cookie and stub page (DMAHEAP_RUN_COOKIE, DMAHEAP_RUN_STUB, hex): the filter lets a call
+ * through when its sixth argument is the cookie and it was made from that page.
+ */
+export function preloadEnv(preload: string, gate: PreloadGate, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const abs = resolvePath(preload);
+  try {
+    accessSync(abs, fsc.R_OK);
+  } catch {
+    throw new RunError(`the preload shim ${abs} is missing or not readable`, 'build it with `gcc -shared -fPIC -O2 -o dmaheap-preload.so native/preload/dmaheap-preload.c -ldl` and give its path to --preload (or DMAHEAP_PRELOAD)');
+  }
+  if (/[\s:]/.test(abs)) throw new RunError(`the preload shim's path ${JSON.stringify(abs)} has a space or a colon, which LD_PRELOAD cannot carry`, 'put the shared object in a directory whose path has neither');
+  const prev = base['LD_PRELOAD'];
+  return { ...base, LD_PRELOAD: prev !== undefined && prev !== '' ? `${prev}:${abs}` : abs, DMAHEAP_RUN_COOKIE: gate.cookie.toString(16), DMAHEAP_RUN_STUB: gate.page.toString(16) };
 }
 
 async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void): Promise<void> {

@@ -1,0 +1,705 @@
+/*
+ * dmaheap-preload: an opt-in fast path for dynamically linked programs under `dmaheap run`
+ * (`dmaheap run --preload <this .so>`, docs/run.md "Speed").
+ *
+ * The seccomp filter stops every call that may touch the emulated machine (open*, stat*, read,
+ * write, close, fcntl, getdents64, ...), whatever its path or fd, and each stop is a round trip to
+ * the supervisor. This shim, put in LD_PRELOAD by the supervisor, interposes the libc entry points
+ * of those calls and decides per call:
+ *
+ * - FAST: the call cannot touch the emulated machine (a host fd; a path outside /dev, /sys and
+ *   /proc): it is issued as a raw syscall whose sixth argument is the run's cookie
+ *   (DMAHEAP_RUN_COOKIE), which the filter ALLOWs (filter.ts step 2). Only calls whose sixth
+ *   argument is unused go this way.
+ * - SLOW: anything else, and anything the shim is unsure of: the libc function it interposes
+ *   (dlsym RTLD_NEXT), whose call the filter stops and the supervisor serves as without the shim.
+ *
+ * Which fds are emulated: a bitmap (one bit per fd, 32768 fds) in a memfd the supervisor keeps up
+ * to date for this process; the constructor asks for it with a registration call the bridge
+ * recognises (ioctl(-1, DMAHEAP_PRELOAD_REGISTER, 0)), which installs the memfd in this process
+ * and returns its number. The shim maps it read-only and closes the fd. A forked child asks again
+ * (pthread_atfork), a new image (execve) asks in its constructor. After a recvmsg (fds may have
+ * arrived with SCM_RIGHTS) the shim makes a sync call so the bridge adopts them before the
+ * program can use them.
+ *
+ * Build: gcc -shared -fPIC -O2 -o dmaheap-preload.so dmaheap-preload.c -ldl
+ * Without DMAHEAP_RUN_COOKIE, or when registration fails, every call takes the SLOW path (the
+ * libc function unchanged).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define DMAHEAP_PRELOAD_REGISTER 0x44480001u /* 'D' 'H' 1 */
+#define DMAHEAP_PRELOAD_SYNC 0x44480002u
+#define FD_BITS 32768
+
+static long cookie;
+/* the syscall stub, mapped at DMAHEAP_RUN_STUB: the filter lets the cookie through from that page only */
+typedef long (*stub_fn)(long a0, long a1, long a2, long a3, long a4, long a5, long nr);
+static stub_fn stub;
+/*
+ * live[0] is 1 while this process's registration holds. The page is MADV_WIPEONFORK: a child made
+ * by any fork (glibc's, whose handler registers the child again, or a raw clone, which skips
+ * that handler) finds it zero and takes the SLOW path until it has a bitmap of its own.
+ */
+static volatile uint8_t *live;
+/* the shim is set up in this image: a forked child registers again */
+static int wanted;
+#define active (live != NULL && live[0] != 0)
+static const volatile uint8_t *bitmap;
+
+#define REAL(name) real_##name
+#define DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
+
+DECL(int, open, const char *, int, ...);
+DECL(int, open64, const char *, int, ...);
+DECL(int, openat, int, const char *, int, ...);
+DECL(int, openat64, int, const char *, int, ...);
+DECL(int, __open_2, const char *, int);
+DECL(int, __open64_2, const char *, int);
+DECL(int, __openat_2, int, const char *, int);
+DECL(int, __openat64_2, int, const char *, int);
+DECL(int, stat, const char *, struct stat *);
+DECL(int, stat64, const char *, struct stat64 *);
+DECL(int, lstat, const char *, struct stat *);
+DECL(int, lstat64, const char *, struct stat64 *);
+DECL(int, fstat, int, struct stat *);
+DECL(int, fstat64, int, struct stat64 *);
+DECL(int, fstatat, int, const char *, struct stat *, int);
+DECL(int, fstatat64, int, const char *, struct stat64 *, int);
+DECL(int, __xstat, int, const char *, struct stat *);
+DECL(int, __xstat64, int, const char *, struct stat64 *);
+DECL(int, __lxstat, int, const char *, struct stat *);
+DECL(int, __lxstat64, int, const char *, struct stat64 *);
+DECL(int, __fxstat, int, int, struct stat *);
+DECL(int, __fxstat64, int, int, struct stat64 *);
+DECL(int, __fxstatat, int, int, const char *, struct stat *, int);
+DECL(int, __fxstatat64, int, int, const char *, struct stat64 *, int);
+DECL(int, statx, int, const char *, int, unsigned, void *);
+DECL(int, access, const char *, int);
+DECL(int, faccessat, int, const char *, int, int);
+DECL(ssize_t, readlink, const char *, char *, size_t);
+DECL(ssize_t, readlinkat, int, const char *, char *, size_t);
+DECL(int, close, int);
+DECL(int, fcntl, int, int, ...);
+DECL(int, fcntl64, int, int, ...);
+DECL(ssize_t, read, int, void *, size_t);
+DECL(ssize_t, write, int, const void *, size_t);
+DECL(ssize_t, pread, int, void *, size_t, off_t);
+DECL(ssize_t, pread64, int, void *, size_t, off_t);
+DECL(ssize_t, pwrite, int, const void *, size_t, off_t);
+DECL(ssize_t, pwrite64, int, const void *, size_t, off_t);
+DECL(ssize_t, readv, int, const struct iovec *, int);
+DECL(ssize_t, writev, int, const struct iovec *, int);
+DECL(off_t, lseek, int, off_t, int);
+DECL(off_t, lseek64, int, off_t, int);
+DECL(ssize_t, getdents64, int, void *, size_t);
+DECL(int, chdir, const char *);
+DECL(int, fchdir, int);
+DECL(ssize_t, recvmsg, int, struct msghdr *, int);
+DECL(int, recvmmsg, int, struct mmsghdr *, unsigned, int, struct timespec *);
+DECL(DIR *, opendir, const char *);
+DECL(DIR *, fdopendir, int);
+DECL(struct dirent *, readdir, DIR *);
+DECL(struct dirent64 *, readdir64, DIR *);
+DECL(int, closedir, DIR *);
+DECL(int, dirfd, DIR *);
+DECL(void, rewinddir, DIR *);
+DECL(long, telldir, DIR *);
+DECL(void, seekdir, DIR *, long);
+
+/* a libc function of the next object; resolved on first use (a constructor of another object may call us first) */
+#define NEXT(name)                                                                   \
+  (*({                                                                               \
+    if (real_##name == NULL) real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name); \
+    real_##name;                                                                     \
+  }))
+
+/*
+ * The stub: the arguments in the C calling convention's registers (the sixth is the cookie, in
+ * the register the kernel reads as the call's sixth argument), the call's number on the stack
+ * (x86-64) or in x6 (arm64). It clears the cookie's register on the way out.
+ */
+#if defined(__x86_64__)
+static const unsigned char STUB_CODE[] = {
+    0x48, 0x8b, 0x44, 0x24, 0x08, /* mov rax, [rsp+8] */
+    0x49, 0x89, 0xca,             /* mov r10, rcx */
+    0x0f, 0x05,                   /* syscall */
+    0x45, 0x31, 0xc9,             /* xor r9d, r9d */
+    0xc3,                         /* ret */
+};
+#elif defined(__aarch64__)
+static const uint32_t STUB_CODE[] = {
+    0xaa0603e8, /* mov x8, x6 */
+    0xd4000001, /* svc #0 */
+    0xaa1f03e5, /* mov x5, xzr */
+    0xd65f03c0, /* ret */
+};
+#else
+#error "dmaheap-preload: x86-64 and arm64 only"
+#endif
+
+static inline long fast(long nr, long a0, long a1, long a2, long a3, long a4) {
+  long r = stub(a0, a1, a2, a3, a4, cookie, nr);
+  if (r < 0 && r > -4096) {
+    errno = (int)-r;
+    return -1;
+  }
+  return r;
+}
+
+/* Maps the stub at `page` (once per address space: a fork inherits it, an exec maps it again). */
+static int map_stub(uintptr_t page) {
+  if (stub != NULL && (uintptr_t)stub == page) return 0;
+  void *m = mmap((void *)page, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (m == MAP_FAILED) return -1;
+  if ((uintptr_t)m != page) {
+    munmap(m, 4096);
+    return -1;
+  }
+  memcpy(m, STUB_CODE, sizeof STUB_CODE);
+  __builtin___clear_cache((char *)m, (char *)m + sizeof STUB_CODE);
+  if (mprotect(m, 4096, PROT_READ | PROT_EXEC) != 0) {
+    munmap(m, 4096);
+    return -1;
+  }
+  stub = (stub_fn)m;
+  return 0;
+}
+
+/* Is this fd one of the emulated machine's (or might it be)? */
+static inline int fd_slow(int fd) {
+  if (!active || fd < 0 || fd >= FD_BITS) return 1;
+  return (bitmap[fd >> 3] >> (fd & 7)) & 1;
+}
+
+/*
+ * Is this absolute path, after lexical normalisation (".", "..", repeated slashes: what the
+ * bridge's normalizePath does), under /dev, /sys or /proc, or that directory itself? Those are
+ * the trees the emulated machine answers names in (a superset of the bridge's list: SLOW is
+ * always correct). A path too deep to follow is SLOW.
+ */
+static int abs_slow(const char *p) {
+  enum { DEPTH = 256 };
+  const char *start[DEPTH];
+  size_t len[DEPTH];
+  int depth = 0;
+  while (*p != '\0') {
+    while (*p == '/') p++;
+    if (*p == '\0') break;
+    const char *c = p;
+    while (*p != '\0' && *p != '/') p++;
+    size_t n = (size_t)(p - c);
+    if (n == 1 && c[0] == '.') continue;
+    if (n == 2 && c[0] == '.' && c[1] == '.') {
+      if (depth > 0) depth--;
+      continue;
+    }
+    if (depth == DEPTH) return 1;
+    start[depth] = c;
+    len[depth] = n;
+    depth++;
+  }
+  if (depth == 0) return 0;
+  return (len[0] == 3 && (memcmp(start[0], "dev", 3) == 0 || memcmp(start[0], "sys", 3) == 0)) || (len[0] == 4 && memcmp(start[0], "proc", 4) == 0);
+}
+
+/* the working directory as getcwd gave it at start-up and after each chdir/fchdir ("" when unknown) */
+static char cwd[PATH_MAX];
+
+/* May (dirfd, path) name something the emulated machine answers? */
+static int path_slow(int dirfd, const char *path) {
+  if (!active || path == NULL) return 1;
+  if (path[0] == '/') return abs_slow(path);
+  /* relative to an fd: the bridge resolves it only when the fd is an emulated one */
+  if (dirfd != AT_FDCWD) return fd_slow(dirfd);
+  if (cwd[0] != '/') return 1;
+  char buf[2 * PATH_MAX];
+  size_t a = strlen(cwd), b = strnlen(path, PATH_MAX);
+  if (b == PATH_MAX || a + 1 + b + 1 > sizeof buf) return 1;
+  memcpy(buf, cwd, a);
+  buf[a] = '/';
+  memcpy(buf + a + 1, path, b + 1);
+  return abs_slow(buf);
+}
+
+static void update_cwd(void) {
+  if (getcwd(cwd, sizeof cwd) == NULL) cwd[0] = '\0';
+}
+
+static void do_register(void) {
+  if (live == NULL) {
+    void *l = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (l == MAP_FAILED) return;
+    if (madvise(l, 4096, MADV_WIPEONFORK) != 0) {
+      munmap(l, 4096);
+      return;
+    }
+    live = l;
+  }
+  live[0] = 0;
+  const char *c = getenv("DMAHEAP_RUN_COOKIE");
+  if (c == NULL || *c == '\0') return;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(c, &end, 16);
+  if (errno != 0 || *end != '\0' || v == 0) return;
+  const char *p = getenv("DMAHEAP_RUN_STUB");
+  if (p == NULL || *p == '\0') return;
+  errno = 0;
+  unsigned long long page = strtoull(p, &end, 16);
+  if (errno != 0 || *end != '\0' || page == 0 || (page & 4095) != 0) return;
+  if (map_stub((uintptr_t)page) != 0) return;
+  cookie = (long)v;
+  /* the registration: a SLOW call (sixth argument 0) the bridge answers with an fd of the bitmap */
+  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, 0L, 0L, 0L, 0L);
+  if (fd < 0) return;
+  void *m = mmap(NULL, FD_BITS / 8, PROT_READ, MAP_SHARED, (int)fd, 0);
+  fast(SYS_close, fd, 0, 0, 0, 0);
+  if (m == MAP_FAILED) return;
+  if (bitmap != NULL) munmap((void *)bitmap, FD_BITS / 8);
+  bitmap = m;
+  update_cwd();
+  wanted = 1;
+  live[0] = 1;
+}
+
+static void after_fork_child(void) {
+  /* the parent's bitmap is shared with us until the bridge gives this process its own */
+  if (wanted) do_register();
+}
+
+__attribute__((constructor)) static void init(void) {
+  do_register();
+  pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+static void sync_bridge(void) {
+  if (active) syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_SYNC, 0L, 0L, 0L, 0L);
+}
+
+/* ---- open ------------------------------------------------------------------------------------ */
+
+static inline int needs_mode(int flags) {
+  return (flags & O_CREAT) != 0 || (flags & __O_TMPFILE) == __O_TMPFILE;
+}
+
+#define OPEN_MODE(flags, last)           \
+  mode_t mode = 0;                       \
+  if (needs_mode(flags)) {               \
+    va_list ap;                          \
+    va_start(ap, last);                  \
+    mode = (mode_t)va_arg(ap, int);      \
+    va_end(ap);                          \
+  }
+
+int open(const char *path, int flags, ...) {
+  OPEN_MODE(flags, flags);
+  if (path_slow(AT_FDCWD, path)) return NEXT(open)(path, flags, mode);
+  return (int)fast(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0);
+}
+int open64(const char *path, int flags, ...) {
+  OPEN_MODE(flags, flags);
+  if (path_slow(AT_FDCWD, path)) return NEXT(open64)(path, flags, mode);
+  return (int)fast(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0);
+}
+int openat(int dirfd, const char *path, int flags, ...) {
+  OPEN_MODE(flags, flags);
+  if (path_slow(dirfd, path)) return NEXT(openat)(dirfd, path, flags, mode);
+  return (int)fast(SYS_openat, dirfd, (long)path, flags, mode, 0);
+}
+int openat64(int dirfd, const char *path, int flags, ...) {
+  OPEN_MODE(flags, flags);
+  if (path_slow(dirfd, path)) return NEXT(openat64)(dirfd, path, flags, mode);
+  return (int)fast(SYS_openat, dirfd, (long)path, flags, mode, 0);
+}
+int __open_2(const char *path, int flags) {
+  if (path_slow(AT_FDCWD, path) || needs_mode(flags)) return NEXT(__open_2)(path, flags);
+  return (int)fast(SYS_openat, AT_FDCWD, (long)path, flags, 0, 0);
+}
+int __open64_2(const char *path, int flags) {
+  if (path_slow(AT_FDCWD, path) || needs_mode(flags)) return NEXT(__open64_2)(path, flags);
+  return (int)fast(SYS_openat, AT_FDCWD, (long)path, flags, 0, 0);
+}
+int __openat_2(int dirfd, const char *path, int flags) {
+  if (path_slow(dirfd, path) || needs_mode(flags)) return NEXT(__openat_2)(dirfd, path, flags);
+  return (int)fast(SYS_openat, dirfd, (long)path, flags, 0, 0);
+}
+int __openat64_2(int dirfd, const char *path, int flags) {
+  if (path_slow(dirfd, path) || needs_mode(flags)) return NEXT(__openat64_2)(dirfd, path, flags);
+  return (int)fast(SYS_openat, dirfd, (long)path, flags, 0, 0);
+}
+
+/* ---- stat ------------------------------------------------------------------------------------ */
+/* On x86-64 and arm64 glibc's struct stat is the kernel's (newfstatat / fstat). */
+
+#define FSTATAT_NR SYS_newfstatat
+
+int stat(const char *path, struct stat *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(stat)(path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, 0, 0);
+}
+int stat64(const char *path, struct stat64 *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(stat64)(path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, 0, 0);
+}
+int lstat(const char *path, struct stat *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(lstat)(path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW, 0);
+}
+int lstat64(const char *path, struct stat64 *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(lstat64)(path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW, 0);
+}
+int fstatat(int dirfd, const char *path, struct stat *st, int flags) {
+  if (path_slow(dirfd, path) || ((flags & AT_EMPTY_PATH) != 0 && fd_slow(dirfd))) return NEXT(fstatat)(dirfd, path, st, flags);
+  return (int)fast(FSTATAT_NR, dirfd, (long)path, (long)st, flags, 0);
+}
+int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags) {
+  if (path_slow(dirfd, path) || ((flags & AT_EMPTY_PATH) != 0 && fd_slow(dirfd))) return NEXT(fstatat64)(dirfd, path, st, flags);
+  return (int)fast(FSTATAT_NR, dirfd, (long)path, (long)st, flags, 0);
+}
+int fstat(int fd, struct stat *st) {
+  if (fd_slow(fd)) return NEXT(fstat)(fd, st);
+  return (int)fast(SYS_fstat, fd, (long)st, 0, 0, 0);
+}
+int fstat64(int fd, struct stat64 *st) {
+  if (fd_slow(fd)) return NEXT(fstat64)(fd, st);
+  return (int)fast(SYS_fstat, fd, (long)st, 0, 0, 0);
+}
+/* programs built against glibc < 2.33 call these */
+int __xstat(int ver, const char *path, struct stat *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(__xstat)(ver, path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, 0, 0);
+}
+int __xstat64(int ver, const char *path, struct stat64 *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(__xstat64)(ver, path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, 0, 0);
+}
+int __lxstat(int ver, const char *path, struct stat *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(__lxstat)(ver, path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW, 0);
+}
+int __lxstat64(int ver, const char *path, struct stat64 *st) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(__lxstat64)(ver, path, st);
+  return (int)fast(FSTATAT_NR, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW, 0);
+}
+int __fxstat(int ver, int fd, struct stat *st) {
+  if (fd_slow(fd)) return NEXT(__fxstat)(ver, fd, st);
+  return (int)fast(SYS_fstat, fd, (long)st, 0, 0, 0);
+}
+int __fxstat64(int ver, int fd, struct stat64 *st) {
+  if (fd_slow(fd)) return NEXT(__fxstat64)(ver, fd, st);
+  return (int)fast(SYS_fstat, fd, (long)st, 0, 0, 0);
+}
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags) {
+  if (path_slow(dirfd, path) || ((flags & AT_EMPTY_PATH) != 0 && fd_slow(dirfd))) return NEXT(__fxstatat)(ver, dirfd, path, st, flags);
+  return (int)fast(FSTATAT_NR, dirfd, (long)path, (long)st, flags, 0);
+}
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags) {
+  if (path_slow(dirfd, path) || ((flags & AT_EMPTY_PATH) != 0 && fd_slow(dirfd))) return NEXT(__fxstatat64)(ver, dirfd, path, st, flags);
+  return (int)fast(FSTATAT_NR, dirfd, (long)path, (long)st, flags, 0);
+}
+int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *buf) {
+  if (path_slow(dirfd, path) || ((flags & AT_EMPTY_PATH) != 0 && fd_slow(dirfd))) return NEXT(statx)(dirfd, path, flags, mask, buf);
+  return (int)fast(SYS_statx, dirfd, (long)path, flags, mask, (long)buf);
+}
+
+/* ---- access, readlink ------------------------------------------------------------------------ */
+
+int access(const char *path, int mode) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(access)(path, mode);
+  return (int)fast(SYS_faccessat, AT_FDCWD, (long)path, mode, 0, 0);
+}
+int faccessat(int dirfd, const char *path, int mode, int flags) {
+  /* flags need faccessat2 or glibc's emulation: SLOW */
+  if (flags != 0 || path_slow(dirfd, path)) return NEXT(faccessat)(dirfd, path, mode, flags);
+  return (int)fast(SYS_faccessat, dirfd, (long)path, mode, 0, 0);
+}
+ssize_t readlink(const char *path, char *buf, size_t size) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(readlink)(path, buf, size);
+  return fast(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)size, 0);
+}
+ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size) {
+  if (path_slow(dirfd, path)) return NEXT(readlinkat)(dirfd, path, buf, size);
+  return fast(SYS_readlinkat, dirfd, (long)path, (long)buf, (long)size, 0);
+}
+
+/* ---- fd calls -------------------------------------------------------------------------------- */
+
+int close(int fd) {
+  if (fd_slow(fd)) return NEXT(close)(fd);
+  return (int)fast(SYS_close, fd, 0, 0, 0, 0);
+}
+int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  long arg = va_arg(ap, long);
+  va_end(ap);
+  if (fd_slow(fd)) return NEXT(fcntl)(fd, cmd, arg);
+  return (int)fast(SYS_fcntl, fd, cmd, arg, 0, 0);
+}
+int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  long arg = va_arg(ap, long);
+  va_end(ap);
+  if (fd_slow(fd)) return NEXT(fcntl64)(fd, cmd, arg);
+  return (int)fast(SYS_fcntl, fd, cmd, arg, 0, 0);
+}
+ssize_t read(int fd, void *buf, size_t n) {
+  if (fd_slow(fd)) return NEXT(read)(fd, buf, n);
+  return fast(SYS_read, fd, (long)buf, (long)n, 0, 0);
+}
+ssize_t write(int fd, const void *buf, size_t n) {
+  if (fd_slow(fd)) return NEXT(write)(fd, buf, n);
+  return fast(SYS_write, fd, (long)buf, (long)n, 0, 0);
+}
+ssize_t pread(int fd, void *buf, size_t n, off_t off) {
+  if (fd_slow(fd)) return NEXT(pread)(fd, buf, n, off);
+  return fast(SYS_pread64, fd, (long)buf, (long)n, (long)off, 0);
+}
+ssize_t pread64(int fd, void *buf, size_t n, off_t off) {
+  if (fd_slow(fd)) return NEXT(pread64)(fd, buf, n, off);
+  return fast(SYS_pread64, fd, (long)buf, (long)n, (long)off, 0);
+}
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
+  if (fd_slow(fd)) return NEXT(pwrite)(fd, buf, n, off);
+  return fast(SYS_pwrite64, fd, (long)buf, (long)n, (long)off, 0);
+}
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) {
+  if (fd_slow(fd)) return NEXT(pwrite64)(fd, buf, n, off);
+  return fast(SYS_pwrite64, fd, (long)buf, (long)n, (long)off, 0);
+}
+ssize_t readv(int fd, const struct iovec *iov, int cnt) {
+  if (fd_slow(fd)) return NEXT(readv)(fd, iov, cnt);
+  return fast(SYS_readv, fd, (long)iov, cnt, 0, 0);
+}
+ssize_t writev(int fd, const struct iovec *iov, int cnt) {
+  if (fd_slow(fd)) return NEXT(writev)(fd, iov, cnt);
+  return fast(SYS_writev, fd, (long)iov, cnt, 0, 0);
+}
+off_t lseek(int fd, off_t off, int whence) {
+  if (fd_slow(fd)) return NEXT(lseek)(fd, off, whence);
+  return (off_t)fast(SYS_lseek, fd, (long)off, whence, 0, 0);
+}
+off_t lseek64(int fd, off_t off, int whence) {
+  if (fd_slow(fd)) return NEXT(lseek64)(fd, off, whence);
+  return (off_t)fast(SYS_lseek, fd, (long)off, whence, 0, 0);
+}
+ssize_t getdents64(int fd, void *buf, size_t n) {
+  if (fd_slow(fd)) return NEXT(getdents64)(fd, buf, n);
+  return fast(SYS_getdents64, fd, (long)buf, (long)n, 0, 0);
+}
+
+/* ---- the working directory, fds that arrive --------------------------------------------------- */
+
+int chdir(const char *path) {
+  int r = NEXT(chdir)(path);
+  int e = errno;
+  if (r == 0) update_cwd();
+  errno = e;
+  return r;
+}
+int fchdir(int fd) {
+  int r = NEXT(fchdir)(fd);
+  int e = errno;
+  if (r == 0) update_cwd();
+  errno = e;
+  return r;
+}
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
+  ssize_t r = NEXT(recvmsg)(fd, msg, flags);
+  int e = errno;
+  if (r >= 0) sync_bridge();
+  errno = e;
+  return r;
+}
+int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *t) {
+  int r = NEXT(recvmmsg)(fd, v, n, flags, t);
+  int e = errno;
+  if (r >= 0) sync_bridge();
+  errno = e;
+  return r;
+}
+
+/* ---- directories ------------------------------------------------------------------------------ */
+/*
+ * glibc's opendir/readdir call getdents64 through internal symbols interposition cannot reach, so
+ * the shim keeps its own DIR: the fd, a buffer of linux_dirent64 records (the layout of struct
+ * dirent64, and of struct dirent on 64-bit glibc) and a position. A DIR that is not the shim's
+ * (its magic) goes to glibc's functions.
+ */
+
+#define DIR_MAGIC 0x4448444952303031ULL /* "DHDIR001" */
+#define DIR_BUF 32768
+
+struct shim_dir {
+  uint64_t magic;
+  int fd;
+  size_t pos, len;
+  long next_off; /* d_off of the last record returned (telldir) */
+  pthread_mutex_t lock;
+  char buf[DIR_BUF] __attribute__((aligned(8)));
+};
+
+static DIR *shim_dir_of(int fd) {
+  struct shim_dir *d = malloc(sizeof *d);
+  if (d == NULL) return NULL;
+  d->magic = DIR_MAGIC;
+  d->fd = fd;
+  d->pos = d->len = 0;
+  d->next_off = 0;
+  pthread_mutex_init(&d->lock, NULL);
+  return (DIR *)d;
+}
+
+static inline struct shim_dir *shim(DIR *d) {
+  struct shim_dir *s = (struct shim_dir *)d;
+  return s != NULL && s->magic == DIR_MAGIC ? s : NULL;
+}
+
+DIR *opendir(const char *path) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(opendir)(path);
+  long fd = fast(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_NDELAY | O_DIRECTORY | O_CLOEXEC, 0, 0);
+  if (fd < 0) return NULL;
+  DIR *d = shim_dir_of((int)fd);
+  if (d == NULL) {
+    int e = errno;
+    fast(SYS_close, fd, 0, 0, 0, 0);
+    errno = e;
+  }
+  return d;
+}
+
+DIR *fdopendir(int fd) {
+  if (fd_slow(fd)) return NEXT(fdopendir)(fd);
+  /* glibc's checks: a directory, opened for reading */
+  struct stat st;
+  if (fast(SYS_fstat, fd, (long)&st, 0, 0, 0) < 0) return NULL;
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return NULL;
+  }
+  long fl = fast(SYS_fcntl, fd, F_GETFL, 0, 0, 0);
+  if (fl < 0) return NULL;
+  if ((fl & O_ACCMODE) == O_WRONLY) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return shim_dir_of(fd);
+}
+
+static struct dirent64 *shim_next(struct shim_dir *s) {
+  if (s->pos >= s->len) {
+    int e = errno;
+    long n = fast(SYS_getdents64, s->fd, (long)s->buf, DIR_BUF, 0, 0);
+    if (n <= 0) {
+      /* end of directory leaves errno alone; an error sets it */
+      if (n == 0) errno = e;
+      return NULL;
+    }
+    errno = e;
+    s->len = (size_t)n;
+    s->pos = 0;
+  }
+  struct dirent64 *r = (struct dirent64 *)(s->buf + s->pos);
+  s->pos += r->d_reclen;
+  s->next_off = r->d_off;
+  return r;
+}
+
+struct dirent *readdir(DIR *d) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) return NEXT(readdir)(d);
+  pthread_mutex_lock(&s->lock);
+  struct dirent64 *r = shim_next(s);
+  pthread_mutex_unlock(&s->lock);
+  return (struct dirent *)r;
+}
+struct dirent64 *readdir64(DIR *d) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) return NEXT(readdir64)(d);
+  pthread_mutex_lock(&s->lock);
+  struct dirent64 *r = shim_next(s);
+  pthread_mutex_unlock(&s->lock);
+  return r;
+}
+int closedir(DIR *d) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) return NEXT(closedir)(d);
+  int fd = s->fd;
+  s->magic = 0;
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+  return close(fd);
+}
+int dirfd(DIR *d) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) return NEXT(dirfd)(d);
+  return s->fd;
+}
+void rewinddir(DIR *d) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) {
+    NEXT(rewinddir)(d);
+    return;
+  }
+  pthread_mutex_lock(&s->lock);
+  fast(SYS_lseek, s->fd, 0, SEEK_SET, 0, 0);
+  s->pos = s->len = 0;
+  s->next_off = 0;
+  pthread_mutex_unlock(&s->lock);
+}
+long telldir(DIR *d) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) return NEXT(telldir)(d);
+  return s->next_off;
+}
+void seekdir(DIR *d, long off) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) {
+    NEXT(seekdir)(d, off);
+    return;
+  }
+  pthread_mutex_lock(&s->lock);
+  fast(SYS_lseek, s->fd, off, SEEK_SET, 0, 0);
+  s->pos = s->len = 0;
+  s->next_off = off;
+  pthread_mutex_unlock(&s->lock);
+}
+DECL(int, readdir_r, DIR *, struct dirent *, struct dirent **);
+int readdir_r(DIR *d, struct dirent *entry, struct dirent **result) {
+  struct shim_dir *s = shim(d);
+  if (s == NULL) return NEXT(readdir_r)(d, entry, result);
+  pthread_mutex_lock(&s->lock);
+  int e = errno;
+  errno = 0;
+  struct dirent64 *r = shim_next(s);
+  int err = r == NULL ? errno : 0;
+  if (r != NULL) memcpy(entry, r, r->d_reclen < sizeof *entry ? r->d_reclen : sizeof *entry);
+  *result = r == NULL ? NULL : entry;
+  errno = e;
+  pthread_mutex_unlock(&s->lock);
+  return err;
+}
+int readdir64_r(DIR *d, struct dirent64 *entry, struct dirent64 **result) {
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return readdir_r(d, (struct dirent *)entry, (struct dirent **)result);
+}

@@ -1,0 +1,310 @@
+/**
+ * `dmaheap run --preload` (native/preload/dmaheap-preload.c, docs/run.md "Speed"): a dynamically
+ * linked program prints exactly the same with the shim as without it, and the calls that cannot
+ * touch the emulated machine stop reaching the supervisor. The shim is compiled here with gcc (no
+ * prebuilt object is shipped); everything skips with the reason where gcc is missing or `dmaheap
+ * run` cannot work.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RunError, preloadEnv } from '../../src/backends/run/supervisor.js';
+import { SECCOMP_RET_ALLOW, SECCOMP_RET_USER_NOTIF, buildFilter } from '../../src/backends/run/filter.js';
+import { X86_64 } from '../../src/backends/run/syscalls.js';
+
+const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const cli = join(repo, 'dist/src/apps/cli/main.js');
+
+function run(args: readonly string[], env: NodeJS.ProcessEnv = {}): { status: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [cli, 'run', ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DMAHEAP_PRELOAD: '', ...env }, timeout: 120_000 });
+  return { status: r.status ?? 128 + 9, out: r.stdout, err: r.stderr };
+}
+
+const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+const unsupported: string | null = (() => {
+  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return `dmaheap run needs Linux on x86-64 or arm64 (this is ${process.platform} ${process.arch})`;
+  if (!has('gcc')) return 'gcc is not installed (Debian: apt-get install gcc): the preload shim is compiled by the test';
+  const r = run(['--', '/bin/true']);
+  return r.status === 0 ? null : `dmaheap run does not work on this host: ${r.err.trim()}`;
+})();
+const python = has('python3') ? null : 'python3 is not installed';
+
+/**
+ * Every libc call the shim takes over, on an emulated fd, a host fd, an fd that arrived with
+ * SCM_RIGHTS, in a forked child, on emulated paths reached absolutely and relatively: a call the
+ * shim wrongly sent to the host shows (read of a dma-buf is EINVAL on the emulated kernel, the
+ * memfd behind it would give bytes; the host has no /dev/dma_heap).
+ */
+const CHECK_C = `#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <signal.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+
+static void probe(const char *what, int fd) {
+  struct stat st;
+  char b[64];
+  int r1 = fstat(fd, &st);
+  int fl = fcntl(fd, F_GETFL);
+  errno = 0;
+  ssize_t n = read(fd, b, sizeof b);
+  int e = errno;
+  off_t end = lseek(fd, 0, SEEK_END);
+  printf("%s: fstat %d mode %o size %lld; F_GETFL %o; read %zd errno %d; lseek end %lld\\n", what, r1, (unsigned)(st.st_mode & 0170000), (long long)st.st_size, (unsigned)fl & ~0100000u, n, e, (long long)end);
+}
+
+int main(void) {
+  int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+  if (heap < 0) { perror("open heap"); return 1; }
+  struct dma_heap_allocation_data a = { .len = 8192, .fd_flags = O_RDWR | O_CLOEXEC };
+  if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a) < 0) { perror("alloc"); return 1; }
+  int fd = (int)a.fd;
+  probe("allocated", fd);
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 20);
+  probe("F_DUPFD_CLOEXEC", dup);
+  close(dup);
+  probe("closed dup (EBADF)", dup);
+  /* SCM_RIGHTS to ourselves: the fd that arrives is used at once */
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  char c = 'x';
+  struct iovec iov = { &c, 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+  sendmsg(sv[0], &m, 0);
+  struct msghdr r = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  recvmsg(sv[1], &r, 0);
+  int got;
+  memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&r)), sizeof got);
+  probe("received", got);
+  close(got);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    probe("child", fd);
+    int h2 = openat(AT_FDCWD, "/dev/dma_heap/system", O_RDONLY);
+    printf("child: heap %s\\n", h2 >= 0 ? "opened" : "missing");
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+  close(fd);
+  probe("closed (EBADF)", fd);
+  /* directories: an emulated one and a host one */
+  DIR *d = opendir("/dev/dma_heap");
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) n++;
+  closedir(d);
+  printf("/dev/dma_heap: %d entries\\n", n);
+  chdir("/sys/kernel");
+  struct stat st = { 0 };
+  int s1 = stat("debug", &st);
+  printf("cwd /sys/kernel: stat debug %d mode %o, access debug/dma_buf/bufinfo %d\\n", s1, (unsigned)(st.st_mode & 0170000), access("debug/dma_buf/bufinfo", R_OK));
+  chdir("/");
+  memset(&st, 0, sizeof st);
+  s1 = stat("dev/dma_heap/system", &st);
+  printf("cwd /: stat dev/dma_heap/system %d mode %o rdev major %u\\n", s1, (unsigned)(st.st_mode & 0170000), major(st.st_rdev));
+  chdir("/dev");
+  printf("cwd /dev: open dma_heap/system %s\\n", open("dma_heap/system", O_RDONLY) >= 0 ? "ok" : "missing");
+  chdir("/usr");
+  printf("cwd /usr: open ../dev/dma_heap/system %s\\n", open("../dev/dma_heap/system", O_RDONLY) >= 0 ? "ok" : "missing");
+  /* a raw clone skips glibc's fork handlers: the child must not go by its parent's bitmap */
+  struct dma_heap_allocation_data a2 = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+  ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a2);
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  fflush(stdout);
+  long kid = syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+  if (kid == 0) {
+    char x, b2[16];
+    if (read(p[0], &x, 1) != 1) _exit(1);
+    errno = 0;
+    ssize_t n2 = read((int)a2.fd, b2, sizeof b2);
+    printf("raw clone child, its parent's copy closed: read %zd errno %d\\n", n2, errno);
+    fflush(stdout);
+    _exit(0);
+  }
+  close((int)a2.fd);
+  if (write(p[1], "g", 1) != 1) return 1;
+  waitpid((pid_t)kid, NULL, 0);
+  return 0;
+}
+`;
+
+let dir = '';
+let so = '';
+const built = (name: string): string => join(dir, name);
+
+test.before(() => {
+  if (unsupported !== null) return;
+  dir = mkdtempSync(join(tmpdir(), 'dmaheap-preload-'));
+  so = join(dir, 'dmaheap-preload.so');
+  const cc = (args: string[]): void => {
+    const r = spawnSync('gcc', args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, `gcc ${args.join(' ')}: ${r.stderr}`);
+  };
+  cc(['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-o', so, join(repo, 'native/preload/dmaheap-preload.c'), '-ldl']);
+  writeFileSync(built('check.c'), CHECK_C);
+  cc(['-O2', '-o', built('check'), built('check.c')]);
+  cc(['-O2', '-o', built('alloc'), join(repo, 'examples/run/alloc.c')]);
+  cc(['-O2', '-o', built('run-generic'), join(repo, 'test/oracle/issue-12/run-generic.c')]);
+});
+
+test.after(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+/** The program under dmaheap run without and with the shim: the same status, stdout and stderr. */
+function same(args: readonly string[]): string {
+  const plain = run(args);
+  const fast = run(['--preload', so, ...args]);
+  assert.equal(fast.status, plain.status, `${args.join(' ')}: status`);
+  assert.equal(fast.err, plain.err, `${args.join(' ')}: stderr`);
+  assert.equal(fast.out, plain.out, `${args.join(' ')}: stdout`);
+  return fast.out;
+}
+
+test('preload: libc calls on emulated and host fds and paths give what the supervisor gives', { skip: unsupported ?? false }, () => {
+  assert.equal(same(['--', built('check')]), [
+    'allocated: fstat 0 mode 0 size 8192; F_GETFL 2; read -1 errno 22; lseek end 8192',
+    'F_DUPFD_CLOEXEC: fstat 0 mode 0 size 8192; F_GETFL 2; read -1 errno 22; lseek end 8192',
+    'closed dup (EBADF): fstat -1 mode 0 size 0; F_GETFL 37777677777; read -1 errno 9; lseek end -1',
+    'received: fstat 0 mode 0 size 8192; F_GETFL 2; read -1 errno 22; lseek end 8192',
+    'child: fstat 0 mode 0 size 8192; F_GETFL 2; read -1 errno 22; lseek end 8192',
+    'child: heap opened',
+    'closed (EBADF): fstat -1 mode 0 size 0; F_GETFL 37777677777; read -1 errno 9; lseek end -1',
+    '/dev/dma_heap: 5 entries',
+    'cwd /sys/kernel: stat debug 0 mode 40000, access debug/dma_buf/bufinfo 0',
+    'cwd /: stat dev/dma_heap/system 0 mode 20000 rdev major 254',
+    'cwd /dev: open dma_heap/system ok',
+    'cwd /usr: open ../dev/dma_heap/system ok',
+    'raw clone child, its parent\'s copy closed: read -1 errno 22',
+    '',
+  ].join('\n'));
+});
+
+test('preload: the C example built dynamically prints what docs/run.md shows', { skip: unsupported ?? false }, () => {
+  assert.equal(same(['--profile', '6.1', '--', built('alloc')]), 'allocated 1048576 bytes: fd 4\nfilled: 1048576 of 1048576 bytes read back 0xa5\nsize:\t1048576\ncount:\t2\nexp_name:\tsystem\nname:\tc-example\nTotal 0 objects, 0 bytes\n');
+});
+
+test('preload: run-generic.c built dynamically prints what the 6.1, 6.12 and 7.3 referees printed', { skip: unsupported ?? false }, () => {
+  for (const v of ['6.1', '6.12', '7.3']) {
+    const r = run(['--preload', so, '--profile', v, '--', built('run-generic')]);
+    assert.equal(r.err, '', v);
+    assert.equal(r.out, readFileSync(join(repo, `test/oracle/issue-12/run-generic.${v}.out`), 'utf8'), `profile ${v}`);
+  }
+});
+
+test('preload: ls -l /dev/dma_heap and the Python examples print the same with the shim', { skip: unsupported ?? python ?? false }, () => {
+  assert.match(same(['--board', join(repo, 'examples/boards/imx8mp.dts'), '--profile', '6.19', '--', 'ls', '-l', '/dev/dma_heap']), /^total 0\ncrw------- 1 root root 254, 3 Jan {2}1 {2}1970 cma-video\n/);
+  assert.match(same(['--', 'python3', 'examples/run/alloc.py']), /^allocated 1048576 bytes: fd 4\nread back: hello\n/);
+  same(['--', 'python3', 'examples/run/share.py']);
+});
+
+/** Calls the supervisor saw (--stats --json). */
+function stops(args: readonly string[]): number {
+  const r = run(['--stats', '--json', ...args]);
+  assert.equal(r.status, 0, r.err);
+  const line = r.err.split('\n').find((l) => l.startsWith('{"status"'));
+  assert.notEqual(line, undefined, r.err);
+  const c = (JSON.parse(line!) as { calls: { served: number; continued: number } }).calls;
+  return c.served + c.continued;
+}
+
+test('preload: a program that never touches the emulated machine stops no more when it does more', { skip: unsupported ?? false }, () => {
+  // find over src once and three times, printing nothing: each directory costs openat, fstat,
+  // getdents64, close, fcntl... under the supervisor, and none of them with the shim
+  const once = ['--', 'find', join(repo, 'src'), '-name', 'no such file'];
+  const thrice = ['--', 'find', join(repo, 'src'), join(repo, 'src'), join(repo, 'src'), '-name', 'no such file'];
+  const plain = stops(thrice) - stops(once);
+  const fast = stops(['--preload', so, ...thrice]) - stops(['--preload', so, ...once]);
+  assert.ok(plain > 100, `without the shim the second and third walks cost ${plain} stops`);
+  // what is left is find's fchdir back to where it started, once per starting point: the
+  // supervisor must see the working directory change (relative emulated paths)
+  assert.ok(fast <= 2, `with the shim the second and third walks cost ${fast} stops`);
+});
+
+test('preload: the environment the program gets, and a missing shim', { skip: process.platform === 'linux' ? false : 'Linux only' }, () => {
+  const d = mkdtempSync(join(tmpdir(), 'dmaheap-preload-env-'));
+  try {
+    const f = join(d, 'shim.so');
+    writeFileSync(f, '');
+    const gate = { cookie: 0xabcdef01n, page: 0x4000123000n };
+    assert.deepEqual({ ...preloadEnv(f, gate, { PATH: '/bin' }) }, { PATH: '/bin', LD_PRELOAD: f, DMAHEAP_RUN_COOKIE: 'abcdef01', DMAHEAP_RUN_STUB: '4000123000' });
+    assert.equal(preloadEnv(f, gate, { LD_PRELOAD: '/usr/lib/x.so' })['LD_PRELOAD'], `/usr/lib/x.so:${f}`);
+    assert.throws(() => preloadEnv(join(d, 'none.so'), gate, {}), (e: unknown) => e instanceof RunError && /none\.so is missing or not readable/.test(e.message) && /gcc -shared/.test(e.hint));
+    writeFileSync(join(d, 'a b.so'), '');
+    assert.throws(() => preloadEnv(join(d, 'a b.so'), gate, {}), (e: unknown) => e instanceof RunError && /space or a colon/.test(e.message));
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('preload: DMAHEAP_PRELOAD naming a missing file is an error before the program starts (exit 125)', { skip: unsupported ?? false }, () => {
+  const r = run(['--', '/bin/true'], { DMAHEAP_PRELOAD: join(tmpdir(), 'no-such-dmaheap-preload.so') });
+  assert.equal(r.status, 125);
+  assert.match(r.err, /no-such-dmaheap-preload\.so is missing or not readable/);
+});
+
+/** A classic-BPF interpreter for the filter's instructions (ld abs, and, jeq, ret). */
+function runBpf(prog: Uint8Array, data: { nr: number; arch: number; ip: bigint; args: bigint[] }): number {
+  const d = new DataView(new ArrayBuffer(64));
+  d.setInt32(0, data.nr, true);
+  d.setUint32(4, data.arch, true);
+  d.setBigUint64(8, data.ip, true);
+  data.args.forEach((a, i) => d.setBigUint64(16 + 8 * i, a, true));
+  const v = new DataView(prog.buffer, prog.byteOffset, prog.byteLength);
+  let acc = 0;
+  for (let pc = 0; pc < prog.length / 8; pc++) {
+    const code = v.getUint16(pc * 8, true);
+    const jt = prog[pc * 8 + 2]!;
+    const jf = prog[pc * 8 + 3]!;
+    const k = v.getUint32(pc * 8 + 4, true);
+    if (code === 0x20) acc = d.getUint32(k, true);
+    else if (code === 0x54) acc = (acc & k) >>> 0;
+    else if (code === 0x15) pc += acc === k ? jt : jf;
+    else if (code === 0x06) return k;
+    else throw new Error(`opcode ${code}`);
+  }
+  throw new Error('fell off the end');
+}
+
+test('preload: the filter lets the shim\'s cookie through only from the shim\'s page', () => {
+  const arch = X86_64;
+  const launcher = 0x1111_2222_3333_4445n;
+  const gate = { cookie: 0x5555_6666_7777_8889n, page: 0x40_1234_5000n };
+  const f = buildFilter(arch, launcher, gate);
+  const openat = (ip: bigint, a5: bigint): number => runBpf(f, { nr: arch.nr.openat!, arch: arch.auditArch, ip, args: [0n, 0n, 0n, 0n, 0n, a5] });
+  assert.equal(openat(gate.page + 0xaan, gate.cookie), SECCOMP_RET_ALLOW);
+  assert.equal(openat(gate.page + 0xfffn, gate.cookie), SECCOMP_RET_ALLOW);
+  // the cookie left in the register after the shim's call, in a call from libc or a signal handler
+  assert.equal(openat(gate.page + 0x1000n, gate.cookie), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page - 1n, gate.cookie), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page + (1n << 32n) + 0xaan, gate.cookie), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page + 0xaan, gate.cookie ^ (1n << 40n)), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(gate.page + 0xaan, 0n), SECCOMP_RET_USER_NOTIF);
+  // the launcher's cookie from anywhere, and everything else as without the shim
+  assert.equal(openat(0x40_1000n, launcher), SECCOMP_RET_ALLOW);
+  assert.equal(runBpf(f, { nr: 39 /* getpid */, arch: arch.auditArch, ip: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }), SECCOMP_RET_ALLOW);
+  assert.deepEqual(buildFilter(arch, launcher, undefined), buildFilter(arch, launcher));
+  assert.equal(runBpf(buildFilter(arch, launcher), { nr: arch.nr.openat!, arch: arch.auditArch, ip: gate.page, args: [0n, 0n, 0n, 0n, 0n, gate.cookie] }), SECCOMP_RET_USER_NOTIF);
+});
