@@ -635,9 +635,16 @@ export class RunBridge {
 
   /** The absolute path a (dirfd, path) pair names when it is an emulated one, else null. */
   private resolve(p: Process, st: MirrorState, tid: number, dirfd: number, path: string): string | null {
-    // the decision is made on the normalised name; the emulated kernel walks the name as given
-    // (a trailing slash, `..` and `.` are its to interpret: ENOTDIR for a node with a slash)
-    if (path.startsWith('/')) return this.emulatedPath(p, normalizePath(path)) ? path : null;
+    // the decision is made on the normalised name, and the emulated kernel walks that name with
+    // the trailing slash kept (its ENOTDIR for a node named with one): the components before an
+    // emulated tree are the host's (`/usr/../dev/dma_heap` is /dev/dma_heap whatever the
+    // emulator's root holds)
+    const walked = (abs: string): string | null => {
+      const n = normalizePath(abs);
+      if (!this.emulatedPath(p, n)) return null;
+      return /\/\.?$/.test(abs) && n !== '/' ? `${n}/` : n;
+    };
+    if (path.startsWith('/')) return walked(path);
     let base: string | null;
     if (dirfd === AT_FDCWD) base = this.cwd(st, tid, p);
     else {
@@ -645,8 +652,7 @@ export class RunBridge {
       base = f === null ? null : this.kernelPathOf(p, dirfd);
     }
     if (base === null) return null;
-    const abs = `${base === '/' ? '' : base}/${path}`;
-    return this.emulatedPath(p, normalizePath(abs)) ? abs : null;
+    return walked(`${base === '/' ? '' : base}/${path}`);
   }
 
   /** Where an emulated fd was opened (d_path), or null. */
