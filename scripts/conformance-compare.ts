@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { takeLabel } from './label-arg.js';
 
 /** What the comparison needs of a case result (src/apps/conformance/runner.ts CaseResult). */
 export interface ComparedResult {
@@ -88,13 +89,7 @@ function load(path: string): ComparedResult[] {
 }
 
 function main(argv: readonly string[]): number {
-  const args = [...argv];
-  let label = '';
-  const li = args.indexOf('--label');
-  if (li >= 0) {
-    label = args[li + 1] ?? '';
-    args.splice(li, 2);
-  }
+  const { label, args } = takeLabel(argv);
   if (args.length !== 2 || args.some((a) => a.startsWith('--'))) {
     console.error('usage: conformance-compare <linux.json> <emulated.json> [--label <text>]');
     return 2;

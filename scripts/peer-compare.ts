@@ -23,6 +23,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { takeLabel } from './label-arg.js';
 
 export type PeerMode = 'tap' | 'probe';
 
@@ -195,13 +196,7 @@ function load(path: string): string {
 }
 
 function main(argv: readonly string[]): number {
-  const args = [...argv];
-  let label = '';
-  const li = args.indexOf('--label');
-  if (li >= 0) {
-    label = args[li + 1] ?? '';
-    args.splice(li, 2);
-  }
+  const { label, args } = takeLabel(argv);
   const [mode, realPath, emulatedPath] = args;
   if (args.length !== 3 || (mode !== 'tap' && mode !== 'probe') || args.some((a) => a.startsWith('--'))) {
     console.error('usage: peer-compare <tap|probe> <real-output> <emulated-output> [--label <text>]');
