@@ -26,7 +26,7 @@
  * - recvmsg: continued; on the next call, fds that arrived backed by an emulated file join the
  *   mirror's table (sendmsg of one took a reference for the time it is in flight).
  */
-import { fstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { fstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
@@ -1167,10 +1167,39 @@ export class RunBridge {
     }
     const path = this.readPath(p, pathArg);
     if (typeof path === 'number') return null;
+    if (path.startsWith('/proc/') && !this.kernel.profile.procFdSize) {
+      const fdDir = this.procFdDirStat(p, normalizePath(path));
+      if (fdDir !== null) return fdDir;
+    }
     const abs = this.resolve(p, st, tid, dirfd, path);
     if (abs === null) return null;
     const r = kernPath(this.kernel.mnts, p, abs, (flags & AT_SYMLINK_NOFOLLOW) === 0);
     return typeof r === 'number' ? r : r.dentry.inode ?? -2;
+  }
+
+  /**
+   * stat of a mirrored process's /proc/<pid>/fd before v6.2 (Profile.procFdSize false): the
+   * host's directory (its fds are the real ones) with st_size 0, as those kernels give it; the
+   * host's kernel may count the fds there (v6.2+). Null for any other path.
+   * @kernel fs/proc/fd.c proc_fd_getattr (v6.2)
+   */
+  private procFdDirStat(p: Process, abs: string): Inode | null {
+    const m = /^\/proc\/(self|thread-self|\d+)\/fd$/.exec(abs);
+    if (m === null) return null;
+    const who = m[1] === 'self' || m[1] === 'thread-self' ? p : this.byTid.get(Number(m[1]));
+    if (who === undefined) return null;
+    let h: ReturnType<typeof statSync>;
+    try {
+      h = statSync(`/proc/${who.pid}/fd`);
+    } catch {
+      return null;
+    }
+    if (h === undefined) return null;
+    // st_dev as new_encode_dev gives it → the kernel's major << 20 | minor
+    const dev = Number(h.dev);
+    const major = (dev >> 8) & 0xfff;
+    const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    return { ino: Number(h.ino), mode: Number(h.mode), uid: Number(h.uid), gid: Number(h.gid), rdev: 0, dev: major * 0x100000 + minor, size: 0, nlink: Number(h.nlink), blocks: 0, blksize: Number(h.blksize) };
   }
 
   private statPath(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, buf: number, flags: number): Answer {
