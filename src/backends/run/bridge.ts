@@ -131,6 +131,8 @@ const PID_ENTRIES = ['maps', 'oom_score_adj', 'oom_score'];
 interface MirrorState {
   /** A pidfd of the real process (readable once it has exited). */
   pidfd: number;
+  /** A set*id or capset call was continued: on the next call, the mirror takes the new credentials. */
+  credsPending: boolean;
   cwd: string | null;
   /** mmaps continued on the host whose mirror VMA is still at its emulated address. */
   pendingMaps: { emu: number; len: number; id: number }[];
@@ -183,6 +185,8 @@ export class RunBridge {
   private readonly refused = new Set<string>();
   /** The first process: the program itself. */
   root: Process | null = null;
+  /** The ids the program started with (root on the emulated machine). */
+  private baseIds: { uid: number; gid: number; groups: number[] } | null = null;
   /** --sanitize: each mapped buffer's bytes at the last checkpoint (writes show as differences). */
   private readonly snapshots = new Map<DmaBuf, Uint8Array>();
   private readonly sanitize: boolean;
@@ -310,7 +314,8 @@ export class RunBridge {
       },
     };
     const pidfd = this.host.libc.syscall3(this.pidfdOpenNr(), tid, 0, 0);
-    this.state.set(p, { pidfd, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined, anonBase: null, anonCharges: [] });
+    this.state.set(p, { pidfd, credsPending: false, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined, anonBase: null, anonCharges: [] });
+    this.baseIds ??= this.realIds(tid);
     this.byTid.set(tid, p);
     return p;
   }
@@ -396,6 +401,10 @@ export class RunBridge {
 
   /** Before serving a process: exec, recvmsg and mmap results the host produced since its last call. */
   private catchUp(p: Process, st: MirrorState, tid: number): void {
+    if (st.credsPending) {
+      st.credsPending = false;
+      this.followCreds(p, tid);
+    }
     if (st.execPending) {
       st.execPending = false;
       this.resolveExec(p, st, tid);
@@ -404,6 +413,36 @@ export class RunBridge {
       st.adoptPending = false;
       this.adopt(p, tid);
     }
+  }
+
+  /** The real process's file-system uid and gid (what permission checks use) and its groups. */
+  private realIds(tid: number): { uid: number; gid: number; groups: number[] } | null {
+    try {
+      const t = readFileSync(`/proc/${tid}/status`, 'latin1');
+      const uid = Number(/^Uid:\s+\d+\s+\d+\s+\d+\s+(\d+)$/m.exec(t)?.[1]);
+      const gid = Number(/^Gid:\s+\d+\s+\d+\s+\d+\s+(\d+)$/m.exec(t)?.[1]);
+      const groups = (/^Groups:(.*)$/m.exec(t)?.[1] ?? '').trim().split(/\s+/).filter((g) => g !== '').slice(0, 65536).map(Number);
+      return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid, groups } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * After setuid and friends: the mirror's credentials follow the real process's. The ids the
+   * program started with stand for root on the emulated machine (`dmaheap run` by any user runs
+   * the program as root there, as the other commands' machines do); any other id is itself (a
+   * program that drops to uid 1000 meets the heap nodes' 0600 root:root, as on Linux).
+   */
+  private followCreds(p: Process, tid: number): void {
+    const now = this.realIds(tid);
+    const base = this.baseIds;
+    if (now === null || base === null) return;
+    p.cred = {
+      uid: now.uid === base.uid ? 0 : now.uid,
+      gid: now.gid === base.gid ? 0 : now.gid,
+      groups: now.groups.filter((g) => !base.groups.includes(g) && g !== base.gid),
+    };
   }
 
   /** Did the continued execve happen? Its close-on-exec backing fds, or its mappings, are gone. */
@@ -1039,6 +1078,18 @@ export class RunBridge {
         return CONT;
       case 'uname':
         return { ret: this.uname(p, u64(a[0]!)) };
+      case 'setuid':
+      case 'setgid':
+      case 'setreuid':
+      case 'setregid':
+      case 'setresuid':
+      case 'setresgid':
+      case 'setfsuid':
+      case 'setfsgid':
+      case 'setgroups':
+      case 'capset':
+        st.credsPending = true;
+        return CONT;
     }
     return CONT;
   }

@@ -22,8 +22,8 @@ export const RUN_SYSCALLS = [
   'clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat', 'exit_group',
   // fds in flight between processes, and watched by epoll
   'sendmsg', 'recvmsg', 'recvmmsg', 'epoll_ctl',
-  // the emulated machine's identity
-  'uname',
+  // the emulated machine's identity, and the credentials its permission checks use
+  'uname', 'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'setgroups', 'capset',
 ] as const;
 
 export type RunSyscall = (typeof RUN_SYSCALLS)[number];
@@ -48,7 +48,8 @@ export const X86_64: SyscallArch = {
     read: 0, write: 1, open: 2, close: 3, stat: 4, fstat: 5, lstat: 6, lseek: 8, mmap: 9, mprotect: 10, munmap: 11, msync: 26, madvise: 28,
     mlock: 149, munlock: 150, mlock2: 325, ioctl: 16, pread64: 17, pwrite64: 18,
     readv: 19, writev: 20, access: 21, mremap: 25, dup: 32, dup2: 33, sendmsg: 46, recvmsg: 47, clone: 56, fork: 57, vfork: 58, execve: 59,
-    uname: 63, getcwd: 79, epoll_ctl: 233, fcntl: 72, sendfile: 40, splice: 275, tee: 276, copy_file_range: 326, fadvise64: 221, readahead: 187,
+    uname: 63, getcwd: 79, setuid: 105, setgid: 106, setreuid: 113, setregid: 114, setgroups: 116, setresuid: 117, setresgid: 119,
+    setfsuid: 122, setfsgid: 123, capset: 126, epoll_ctl: 233, fcntl: 72, sendfile: 40, splice: 275, tee: 276, copy_file_range: 326, fadvise64: 221, readahead: 187,
     fchmod: 91, fchown: 93, fstatfs: 138, fsetxattr: 190, fremovexattr: 199, syncfs: 306, sync_file_range: 277, flock: 73, fsync: 74, fdatasync: 75, ftruncate: 77, chdir: 80, fchdir: 81, readlink: 89, getdents64: 217,
     exit_group: 231, openat: 257, newfstatat: 262, readlinkat: 267, faccessat: 269, fallocate: 285, dup3: 292, preadv: 295, pwritev: 296,
     mkdir: 83, rmdir: 84, unlink: 87, mkdirat: 258, unlinkat: 263,
