@@ -119,6 +119,9 @@ const PENDING_PID_BASE = 1 << 30;
 
 const E = { EROFS: 30, ERANGE: 34, EXDEV: 18, ENOENT: 2, EPERM: 1, ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
 
+/** A name that may reach an emulated tree (anything else is the host's at once). */
+const EMULATED_PREFIX = /^\/(dev|sys|proc)\//;
+
 /** Paths whose names the emulated kernel answers (the rest of the file system is the host's). */
 const EMULATED_TREES = [
   '/dev/dma_heap', '/dev/udmabuf', '/dev/dri', '/sys/kernel/dmabuf', '/sys/kernel/debug', '/sys/kernel/mm/cma', '/sys/fs/cgroup', '/sys/module/dma_heap',
@@ -660,15 +663,21 @@ export class RunBridge {
     return 0;
   }
 
+  /** Is this normalised path the root of an emulated tree (or an emulated file of /proc)? */
+  private emulatedRoot(n: string): boolean {
+    return EMULATED_TREES.includes(n) || EMULATED_FILES.includes(n);
+  }
+
   /** Is this absolute path one the emulated kernel answers for process `p`? */
   private emulatedPath(p: Process, abs: string): boolean {
     for (const t of EMULATED_TREES) if (abs === t || abs.startsWith(t + '/')) return true;
     if (EMULATED_FILES.includes(abs)) return true;
-    const m = /^\/proc\/(self|thread-self|\d+)(?:\/task\/\d+)?\/(fd|fdinfo|[a-z_]+)(?:\/(\d+))?$/.exec(abs);
+    // /proc/<pid>/fd/<n> (and a name through it: the magic link jumps to the emulated file)
+    const m = /^\/proc\/(self|thread-self|\d+)(?:\/task\/\d+)?\/(fd|fdinfo|[a-z_]+)(?:\/(\d+)(\/.*)?)?$/.exec(abs);
     if (m === null) return false;
     const who = m[1] === 'self' || m[1] === 'thread-self' ? p : this.byTid.get(Number(m[1]));
     if (who === undefined) return false;
-    if (m[2] === 'fd' || m[2] === 'fdinfo') return m[3] !== undefined && who.fileRaw(Number(m[3])) !== null;
+    if (m[2] === 'fd' || m[2] === 'fdinfo') return m[3] !== undefined && (m[4] === undefined || m[2] === 'fd') && who.fileRaw(Number(m[3])) !== null;
     return m[3] === undefined && PID_ENTRIES.includes(m[2]!);
   }
 
@@ -679,9 +688,30 @@ export class RunBridge {
     // emulated tree are the host's (`/usr/../dev/dma_heap` is /dev/dma_heap whatever the
     // emulator's root holds)
     const walked = (abs: string): string | null => {
+      if (!abs.includes('/.') && !this.emulatedPath(p, normalizePath(abs)) && !EMULATED_PREFIX.test(abs)) return null;
+      // a magic link through an emulated fd: the emulated walk follows it as written
+      if (/^\/proc\/[^/]+\/fd\/\d+\//.test(abs) && this.emulatedPath(p, normalizePath(abs).split('/').slice(0, 5).join('/'))) return abs;
+      // the host's directories up to the first emulated one are resolved here; from there on the
+      // name goes to the emulated walk as written (`system/..` is ENOTDIR, a sysfs link's `..` is
+      // its target's parent, a trailing slash is kept)
+      const parts = abs.split('/');
+      const stack: string[] = [];
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        if (part === '' || part === '.') continue;
+        if (part === '..') stack.pop();
+        else stack.push(part);
+        const prefix = '/' + stack.join('/');
+        if (!this.emulatedRoot(prefix)) continue;
+        // a name that passes through an emulated directory is the emulated kernel's to walk;
+        // one that climbs out of it again (/sys/kernel/debug/..) ends on the host, after the
+        // emulated walk's checks on the way (a user's search permission on debugfs: EACCES)
+        const rest = [prefix, ...parts.slice(i + 1)].join('/');
+        if (this.emulatedPath(p, normalizePath(abs))) return rest;
+        return typeof kernPath(this.kernel.mnts, p, rest) === 'number' ? rest : null;
+      }
       const n = normalizePath(abs);
-      if (!this.emulatedPath(p, n)) return null;
-      return /\/\.?$/.test(abs) && n !== '/' ? `${n}/` : n;
+      return this.emulatedPath(p, n) ? n : null;
     };
     if (path.startsWith('/')) return walked(path);
     let base: string | null;
