@@ -129,7 +129,7 @@ const EMULATED_TREES = [
 ];
 const EMULATED_FILES = ['/proc/meminfo', '/proc/sys/kernel/osrelease', '/proc/config.gz', '/proc/cmdline'];
 /** Entries of /proc/<pid> that show the emulated view of a mirrored process. */
-const PID_ENTRIES = ['maps', 'oom_score_adj', 'oom_score'];
+const PID_ENTRIES = ['maps', 'smaps', 'oom_score_adj', 'oom_score'];
 
 interface MirrorState {
   /** A pidfd of the real process (readable once it has exited). */
@@ -543,8 +543,10 @@ export class RunBridge {
     for (const pm of st.pendingMaps) {
       const name = `/memfd:dmaheap:buf:${pm.id} (deleted)`;
       const vma = p.mm.find(pm.emu);
-      const hit = real.find((r) => r.name === name && r.end - r.start === pm.len && p.mm.find(r.start) === null);
       if (vma === null) continue;
+      // already where the host put it (the emulated choice was the host's)
+      if (real.some((r) => r.name === name && r.start === vma.start)) continue;
+      const hit = real.find((r) => r.name === name && r.end - r.start === pm.len && p.mm.find(r.start) === null);
       if (hit === undefined) {
         // the host's mmap failed after the emulated one succeeded: the mirror drops it
         p.munmap(pm.emu, pm.len);
@@ -1198,7 +1200,7 @@ export class RunBridge {
     const abs = this.resolve(p, st, tid, dirfd, path);
     if (abs === null) return CONT;
     if (abs.startsWith('/sys/fs/cgroup/')) this.chargeAnon();
-    if (abs.endsWith('/maps')) for (const [q, qs] of this.state) this.placeMaps(q, qs, q.pid);
+    if (abs.endsWith('/maps') || abs.endsWith('/smaps')) for (const [q, qs] of this.state) this.placeMaps(q, qs, q.pid);
     return { ret: p.open(abs, flags, mode) };
   }
 
@@ -1393,9 +1395,23 @@ export class RunBridge {
 
   private mmap(p: Process, st: MirrorState, a: readonly bigint[]): Answer {
     const fd = s32(a[4]!);
+    // the emulated mm takes lengths as C's signed longs (-1 is the huge size_t it stands for)
+    const len = s64(a[1]!);
     const f = p.fileRaw(fd);
-    if (f === null) return CONT;
-    const len = u64(a[1]!);
+    if (f === null) {
+      // MAP_FIXED over part of a buffer mapping (anonymous memory, or a host file): the host
+      // replaces that part, and the mirror drops it (splitting the VMA, as the kernel does)
+      const addr = u64(a[0]!);
+      if ((s32(a[3]!) & 0x10) !== 0 && len > 0 && p.mm.vmas.length > 0) {
+        this.placeMaps(p, st, p.pid);
+        const end = addr + Math.ceil(len / this.kernel.pageSize) * this.kernel.pageSize;
+        if (p.mm.vmas.some((v) => v.start < end && v.end > addr)) {
+          const r = p.munmap(addr, end - addr);
+          if (r === 0) return this.mirrored(p, 'mmap', a);
+        }
+      }
+      return CONT;
+    }
     const r = p.mmap(u64(a[0]!), len, s32(a[2]!), s32(a[3]!), fd, s64(a[5]!));
     if (r < 0) return { ret: r };
     const m = f.priv instanceof DmaBuf ? this.host.buffers.of(f.priv) : undefined;
@@ -1405,7 +1421,8 @@ export class RunBridge {
       return { ret: -19 };
     }
     const vma = p.mm.find(r);
-    st.pendingMaps.push({ emu: r, len: vma !== null ? vma.end - vma.start : len, id: m.id });
+    // MAP_FIXED and MAP_FIXED_NOREPLACE put it where the program said, on both sides
+    if ((s32(a[3]!) & (0x10 | 0x100000)) === 0) st.pendingMaps.push({ emu: r, len: vma !== null ? vma.end - vma.start : len, id: m.id });
     // --sanitize: what the program touches from now on is checked at its next sync, munmap, close or exit
     if (this.sanitize && !this.snapshots.has(f.priv as DmaBuf)) this.snapshots.set(f.priv as DmaBuf, new Uint8Array(this.host.libc.koffi.view(m.addr, m.bytes)).slice());
     return this.mirrored(p, 'mmap', a, r);
@@ -1421,21 +1438,33 @@ export class RunBridge {
     if (p.mm.vmas.length === 0) return CONT;
     this.placeMaps(p, st, tid);
     const addr = u64(a[0]!);
-    const len = u64(a[1]!);
+    const len = s64(a[1]!);
     const ps = this.kernel.pageSize;
-    const end = addr + Math.ceil(len / ps) * ps;
+    const end = addr + Math.ceil(Math.max(len, 0) / ps) * ps;
     let at = addr;
+    let mirrors = false;
+    let holes = false;
     while (at < end) {
       const v = p.mm.find(at);
-      if (v === null) return CONT;
+      if (v === null) {
+        holes = true;
+        const next = p.mm.findAbove(at);
+        at = next === null ? end : Math.min(next.start, end);
+        continue;
+      }
+      mirrors = true;
       at = v.end;
     }
     if (len === 0 && p.mm.find(addr) === null) return CONT;
+    // a range that is mirrors and holes is the emulated call's (its errno for the hole: ENOMEM
+    // after the part before it, as Linux), unless the program's own memory is in a hole
+    if (len > 0 && !mirrors) return CONT;
+    if (holes && this.hostMapsIn(tid, addr, end)) return CONT;
     let r: number;
     switch (name) {
       case 'mremap': {
         const flags = s32(a[3]!);
-        r = p.mremap(addr, len, u64(a[2]!), flags, u64(a[4]!));
+        r = p.mremap(addr, len, s64(a[2]!), flags, u64(a[4]!));
         if (r < 0) return { ret: r };
         // moved where the emulator chose (MREMAP_MAYMOVE without MREMAP_FIXED): the host moves it
         // somewhere else, and the mirror follows when an address matters; in place or to the
@@ -1499,6 +1528,22 @@ export class RunBridge {
     } finally {
       libc.close(ep);
     }
+  }
+
+  /** Does the real process map anything other than buffers in [start, end)? */
+  private hostMapsIn(tid: number, start: number, end: number): boolean {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${tid}/maps`, 'latin1');
+    } catch {
+      return true;
+    }
+    for (const line of text.split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+      if (m === null || line.includes('/memfd:dmaheap:')) continue;
+      if (parseInt(m[1]!, 16) < end && parseInt(m[2]!, 16) > start) return true;
+    }
+    return false;
   }
 
   /** sendmsg with SCM_RIGHTS of emulated fds: a reference for each while it is in flight. */

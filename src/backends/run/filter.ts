@@ -13,7 +13,8 @@
  *    argument's register after the shim's call, and a later libc call with fewer arguments (or a
  *    signal handler run when the call returns) would carry it; from any other address it is
  *    stopped as usual;
- * 3. mmap with fd -1 (anonymous memory) → ALLOW: the program's own memory is not ours to see;
+ * 3. mmap with fd -1 (anonymous memory) → ALLOW, unless MAP_FIXED (it may replace part of a buffer
+ *    mapping, which the mirror must drop): the program's own memory is not ours to see;
  * 4. a call of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue;
  * 5. anything else → ALLOW.
  */
@@ -23,6 +24,8 @@ import type { SyscallArch } from './syscalls.js';
 const BPF_LD_W_ABS = 0x20;
 const BPF_JMP_JEQ_K = 0x15;
 const BPF_RET_K = 0x06;
+const BPF_JMP_JSET_K = 0x45;
+const MAP_FIXED = 0x10;
 const BPF_ALU_AND_K = 0x54;
 const OFF_IP = 8;
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
@@ -82,9 +85,12 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
   // 3. anonymous mmap
   ld(OFF_NR);
   const mmap = arch.nr.mmap!;
-  jeq(mmap, 0, 4);
+  jeq(mmap, 0, 6);
   ld(argLo(4));
-  jeq(0xffffffff, 0, 1);
+  jeq(0xffffffff, 0, 3);
+  // anonymous: only a MAP_FIXED one, which may replace part of a buffer mapping, is looked at
+  ld(argLo(3));
+  prog.push({ code: BPF_JMP_JSET_K, jt: 1, jf: 0, k: MAP_FIXED });
   ret(SECCOMP_RET_ALLOW);
   ret(SECCOMP_RET_USER_NOTIF);
   // 4. the calls we look at (the accumulator still holds nr on the fall-through path)

@@ -153,6 +153,29 @@ export class ProcessMemory implements UserMemoryPort {
     return this.xfer(pid, addr, data, true);
   }
 
+  /** The real /proc/<pid>/smaps in blocks; a buffer's block (its mirror is the emulator's) marked, with its Rss. */
+  smaps(pid: number): { start: number; text: string; mirror: boolean; rss: number }[] {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/smaps`, 'latin1');
+    } catch {
+      return [];
+    }
+    const out: { start: number; text: string; mirror: boolean; rss: number }[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+        out.push({ start: parseInt(line.slice(0, line.indexOf('-')), 16), text: '', mirror: line.includes('/memfd:dmaheap:'), rss: 0 });
+      }
+      const b = out[out.length - 1];
+      if (b === undefined) continue;
+      b.text += line + '\n';
+      const r = /^Rss:\s+(\d+) kB$/.exec(line);
+      if (r !== null) b.rss = Number(r[1]) * 1024;
+    }
+    return out;
+  }
+
   /** The real /proc/<pid>/maps without the mappings of buffers (their mirrors are the emulator's). */
   maps(pid: number): { start: number; line: string }[] {
     let text: string;

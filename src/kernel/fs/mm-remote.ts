@@ -19,6 +19,8 @@ export interface UserMemoryPort {
   write(pid: number, addr: number, data: Uint8Array): number;
   /** The real process's /proc/<pid>/maps lines the emulator does not model (its own mappings of emulated files left out). */
   maps?(pid: number): { start: number; line: string }[];
+  /** The real process's /proc/<pid>/smaps blocks, each marked when it is the real side of a mirrored buffer mapping. */
+  smaps?(pid: number): { start: number; text: string; mirror: boolean; rss: number }[];
 }
 
 export class RemoteAddressSpace extends AddressSpace {
@@ -28,6 +30,10 @@ export class RemoteAddressSpace extends AddressSpace {
 
   override foreignMapLines(): readonly { start: number; line: string }[] {
     return this.port.maps?.(this.ownerPid) ?? [];
+  }
+
+  override foreignSmaps(): readonly { start: number; text: string; mirror: boolean; rss: number }[] {
+    return this.port.smaps?.(this.ownerPid) ?? [];
   }
 
   private valid(addr: number, len: number): boolean {

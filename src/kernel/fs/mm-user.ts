@@ -379,6 +379,15 @@ export class AddressSpace {
     return [];
   }
 
+  /**
+   * The /proc/<pid>/smaps blocks of mappings outside the emulator, lowest address first (none
+   * here): a mirrored process's own (`mirror` false: shown as they are) and the real side of its
+   * buffer mappings (`mirror` true: only their Rss is used).
+   */
+  foreignSmaps(): readonly { start: number; text: string; mirror: boolean; rss: number }[] {
+    return [];
+  }
+
   /** find_vma() for an address inside a VMA: the VMA containing `addr`, or null. */
   find(addr: number): Vma | null {
     const l = this.last;

@@ -17,7 +17,7 @@ import { Dentry, dPath, S_IFREG } from '../vfs.js';
 import type { SuperBlock, VfsInode } from '../vfs.js';
 import { fdDir, fdinfoDir, ptraceMayRead } from './fd.js';
 import type { ProcFdHost } from './fd.js';
-import { mapsText } from './task-mmu.js';
+import { mapsText, smapsText } from './task-mmu.js';
 
 const E = Errno;
 
@@ -31,10 +31,10 @@ export interface ProcTaskHost extends ProcFdHost {
 }
 
 /** The entries of /proc/<pid>, in tgid_base_stuff's order. */
-const TGID_ENTRIES = ['fd', 'fdinfo', 'status', 'comm', 'maps', 'pagemap', 'oom_score', 'oom_score_adj'] as const;
+const TGID_ENTRIES = ['fd', 'fdinfo', 'status', 'comm', 'maps', 'smaps', 'pagemap', 'oom_score', 'oom_score_adj'] as const;
 
 /** Inode numbers (fixed per pid; every file system keeps its own numbering). */
-const INO = { status: 0xb0000, maps: 0x20000, comm: 0x38000, pagemap: 0xa0000 } as const;
+const INO = { status: 0xb0000, maps: 0x20000, comm: 0x38000, pagemap: 0xa0000, smaps: 0x28000 } as const;
 
 /** /proc/<pid> of task `p`. */
 export function tgidDir(sb: SuperBlock, host: ProcTaskHost, parent: Dentry, p: Process): Dentry {
@@ -64,6 +64,9 @@ function tgidEntry(sb: SuperBlock, host: ProcTaskHost, dir: Dentry, p: Process, 
       return file({ mode: 0o644, ino: INO.comm + p.pid, ...owner, show: () => `${p.comm.slice(0, 15)}\n` });
     case 'maps':
       return file({ mode: 0o444, ino: INO.maps + p.pid, ...owner, show: () => mapsText(p, ps), mayOpen: ptrace });
+    case 'smaps':
+      // show_smap_vma_flags() names VM_LOCKONFAULT `lf` from v6.2 (the 6.1 referee: `??`)
+      return file({ mode: 0o444, ino: INO.smaps + p.pid, ...owner, show: () => smapsText(p, ps, host.profile?.procFdSize === false ? '??' : 'lf'), mayOpen: ptrace });
     case 'pagemap':
       return new Dentry(name, dir, pagemapInode(sb, host, p));
     case 'oom_score':
