@@ -129,7 +129,7 @@ const EMULATED_TREES = [
 ];
 const EMULATED_FILES = ['/proc/meminfo', '/proc/sys/kernel/osrelease', '/proc/config.gz', '/proc/cmdline'];
 /** Entries of /proc/<pid> that show the emulated view of a mirrored process. */
-const PID_ENTRIES = ['maps', 'smaps', 'oom_score_adj', 'oom_score'];
+const PID_ENTRIES = ['maps', 'smaps', 'pagemap', 'oom_score_adj', 'oom_score'];
 
 interface MirrorState {
   /** A pidfd of the real process (readable once it has exited). */
@@ -1200,7 +1200,7 @@ export class RunBridge {
     const abs = this.resolve(p, st, tid, dirfd, path);
     if (abs === null) return CONT;
     if (abs.startsWith('/sys/fs/cgroup/')) this.chargeAnon();
-    if (abs.endsWith('/maps') || abs.endsWith('/smaps')) for (const [q, qs] of this.state) this.placeMaps(q, qs, q.pid);
+    if (abs.endsWith('/maps') || abs.endsWith('/smaps') || abs.endsWith('/pagemap')) for (const [q, qs] of this.state) this.placeMaps(q, qs, q.pid);
     return { ret: p.open(abs, flags, mode) };
   }
 
@@ -1325,11 +1325,13 @@ export class RunBridge {
     return normalizePath(abs).startsWith('/dev/') ? -E.EROFS : -E.EPERM;
   }
 
-  /** pread/pwrite: files without positional I/O → ESPIPE; else a read or write at `off`, the position kept. */
+  /** pread/pwrite: a file that cannot seek → ESPIPE; else a read or write at `off`, the position kept. */
   private positional(p: Process, fd: number, buf: number, count: number, off: number, write: boolean): number {
     const f = p.fileRaw(fd)!;
     if (off < 0) return -E.EINVAL;
-    if ((f.mode & (write ? 0x10 : 0x8)) === 0) return -E.ESPIPE;
+    // FMODE_PREAD/FMODE_PWRITE come with a seekable file (do_dentry_open); the emulator's files
+    // say so by FMODE_LSEEK (a stream, such as a pipe or a socket, has neither)
+    if ((f.mode & 0x4) === 0) return -E.ESPIPE;
     const pos = f.pos;
     f.pos = off;
     const r = write ? p.write(fd, buf, count) : p.read(fd, buf, count);
@@ -1482,14 +1484,19 @@ export class RunBridge {
         r = p.madvise(addr, len, s32(a[2]!));
         break;
       case 'msync':
-        r = p.msync(addr, len, s32(a[2]!));
-        break;
+        // the pages are shared memory on both sides: nothing for the host to write back, and
+        // its own answer would be about its memfd mapping (EBUSY when locked), not the buffer's
+        return { ret: p.msync(addr, len, s32(a[2]!)) };
       case 'mlock':
-        r = p.mlock(addr, len);
-        break;
       case 'mlock2':
-        r = p.mlock(addr, len, s32(a[2]!));
-        break;
+      case 'munlock': {
+        // a buffer mapping the kernel does not lock (VM_IO, VM_PFNMAP: the system heap's) stays
+        // unlocked on the host too (its VmLck); one it locks is locked there as well
+        const before = p.mm.lockedVm;
+        r = name === 'munlock' ? p.munlock(addr, len) : p.mlock(addr, len, name === 'mlock2' ? s32(a[2]!) : 0);
+        if (r < 0 || p.mm.lockedVm === before) return { ret: r };
+        return this.mirrored(p, name, a, r);
+      }
       default:
         r = p.munlock(addr, len);
     }

@@ -11,7 +11,7 @@
  *   and copy_to_user(), with process_vm_readv/process_vm_writev (which fail at a page the program
  *   cannot access instead of faulting, as the kernel's copies give EFAULT).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Libc } from '../linux/libc.js';
 import type { BackingStats, HostMemory, PageRun } from '../../kernel/mm/backing.js';
 import type { UserMemoryPort } from '../../kernel/fs/mm-remote.js';
@@ -109,7 +109,10 @@ export class ProcessMemory implements UserMemoryPort {
   private scratch: { addr: number; view: Uint8Array } | null = null;
   private readonly iov = Buffer.alloc(32);
 
-  constructor(private readonly libc: Libc) {}
+  constructor(
+    private readonly libc: Libc,
+    private readonly pageSize: number = 4096,
+  ) {}
 
   private buf(): { addr: number; view: Uint8Array } {
     if (this.scratch === null) {
@@ -151,6 +154,21 @@ export class ProcessMemory implements UserMemoryPort {
 
   write(pid: number, addr: number, data: Uint8Array): number {
     return this.xfer(pid, addr, data, true);
+  }
+
+  /** One entry of the real /proc/<pid>/pagemap (the page of `addr`). */
+  pagemapEntry(pid: number, addr: number): bigint | null {
+    let fd = -1;
+    try {
+      fd = openSync(`/proc/${pid}/pagemap`, 'r');
+      const b = Buffer.alloc(8);
+      if (readSync(fd, b, 0, 8, Math.floor(addr / this.pageSize) * 8) !== 8) return null;
+      return b.readBigUInt64LE(0);
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
   }
 
   /** The real /proc/<pid>/smaps in blocks; a buffer's block (its mirror is the emulator's) marked, with its Rss. */

@@ -147,7 +147,7 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   const { libc, arch, launcher } = checkHost();
   const hostPage = libc.sysconf(30); // _SC_PAGESIZE
   const buffers = new MemfdBuffers(libc);
-  const memory = new ProcessMemory(libc);
+  const memory = new ProcessMemory(libc, hostPage);
   // the machine may be another architecture (an arm64 board on x86-64): the programs' ABI is the host's
   const kernel = bootKernel({ ...o.machine, abi: arch.name, hostMemory: buffers });
   if (kernel.pageSize !== hostPage) {

@@ -21,6 +21,8 @@ export interface UserMemoryPort {
   maps?(pid: number): { start: number; line: string }[];
   /** The real process's /proc/<pid>/smaps blocks, each marked when it is the real side of a mirrored buffer mapping. */
   smaps?(pid: number): { start: number; text: string; mirror: boolean; rss: number }[];
+  /** The real process's /proc/<pid>/pagemap entry for `addr`, or null when it cannot be read. */
+  pagemapEntry?(pid: number, addr: number): bigint | null;
 }
 
 export class RemoteAddressSpace extends AddressSpace {
@@ -30,6 +32,10 @@ export class RemoteAddressSpace extends AddressSpace {
 
   override foreignMapLines(): readonly { start: number; line: string }[] {
     return this.port.maps?.(this.ownerPid) ?? [];
+  }
+
+  override foreignPagemapEntry(addr: number): bigint | null {
+    return this.port.pagemapEntry?.(this.ownerPid, addr) ?? null;
   }
 
   override foreignSmaps(): readonly { start: number; text: string; mirror: boolean; rss: number }[] {

@@ -388,6 +388,11 @@ export class AddressSpace {
     return [];
   }
 
+  /** The /proc/<pid>/pagemap entry of an address the emulator does not map (none here: a hole). */
+  foreignPagemapEntry(_addr: number): bigint | null {
+    return null;
+  }
+
   /** find_vma() for an address inside a VMA: the VMA containing `addr`, or null. */
   find(addr: number): Vma | null {
     const l = this.last;

@@ -116,7 +116,8 @@ function mapcounts(host: PagemapHost): Map<number, number> {
 /** The entry of the page at `addr` in `mm` (lazily computed mapcounts). */
 function entryAt(host: PagemapHost, mm: AddressSpace, addr: number, showPfn: boolean, counts: () => Map<number, number>): bigint {
   const vma = mm.find(addr);
-  if (vma === null) return 0n; // a hole between VMAs: not present, no flags
+  // a hole between VMAs: not present, no flags (a mirrored process's own memory: the host's entry)
+  if (vma === null) return mm.foreignPagemapEntry(addr) ?? 0n;
   // mmap_region() gives every new VMA VM_SOFTDIRTY (when the kernel has soft-dirty tracking)
   const sd = hasSoftDirty(host.arch) ? PM_SOFT_DIRTY : 0n;
   // walk_page_test(): a VM_PFNMAP VMA is handed to pagemap_pte_hole(), never walked
@@ -135,7 +136,9 @@ function entryAt(host: PagemapHost, mm: AddressSpace, addr: number, showPfn: boo
     if (pg === undefined) return sd;
     return PM_PRESENT | PM_FILE | (pg.mapcount === 1 ? PM_MMAP_EXCLUSIVE : 0n) | sd | frame(pg.pfn);
   }
-  if (vma.populated?.has(idx) !== true || vma.file === null) return sd;
+  // a mirrored process's mapping of an emulated file (`dmaheap run`) is faulted in on the host
+  const faulted = vma.populated?.has(idx) === true || (vma.file !== null && ((mm.foreignPagemapEntry(addr) ?? 0n) & PM_PRESENT) !== 0n);
+  if (!faulted || vma.file === null) return sd;
   const pfn = filePfn(host, vma.file, vma.pgoff + idx);
   // vm_normal_page() finds a page that is not PageAnon: PM_FILE; page_mapcount() == 1: exclusive
   const exclusive = pfn !== null && counts().get(pfn) === 1 ? PM_MMAP_EXCLUSIVE : 0n;
