@@ -126,7 +126,7 @@ test('the emulated kernel exposes what the parser reads: /proc listing, /proc/<p
   const p = k.spawn({ uid: 0, gid: 0, groups: [] }, 'a-very-long-process-name');
   // getdents order as on the oracle (vfs-walk2.c): /proc's entries by length then name, then self and the pids; tgid_base_stuff's order
   assert.deepEqual(k.readdir('/proc'), ['sys', 'cmdline', 'meminfo', 'config.gz', 'self', '1', String(p.pid)]);
-  assert.deepEqual(k.readdir(`/proc/${p.pid}`), ['fd', 'fdinfo', 'status', 'comm', 'maps', 'pagemap', 'oom_score', 'oom_score_adj']);
+  assert.deepEqual(k.readdir(`/proc/${p.pid}`), ['fd', 'fdinfo', 'status', 'comm', 'maps', 'smaps', 'pagemap', 'oom_score', 'oom_score_adj']);
   assert.equal(k.readFile(p, '/proc/self/comm'), 'a-very-long-pro\n', 'TASK_COMM_LEN - 1 bytes');
   assert.equal(k.readFile(p, '/proc/1/comm'), 'init\n');
   assert.equal(k.readFile(p, '/proc/99/comm'), -2);
