@@ -683,6 +683,12 @@ export class RunBridge {
     return m[3] === undefined && PID_ENTRIES.includes(m[2]!);
   }
 
+  /** The emulated name a (dirfd, user pointer) pair gives, or null: a bad pointer or a host name (the host answers). */
+  private emulatedName(p: Process, st: MirrorState, tid: number, dirfd: number, ptr: bigint): string | null {
+    const path = this.readPath(p, ptr);
+    return typeof path === 'number' ? null : this.resolve(p, st, tid, dirfd, path);
+  }
+
   /** The absolute path a (dirfd, path) pair names when it is an emulated one, else null. */
   private resolve(p: Process, st: MirrorState, tid: number, dirfd: number, path: string): string | null {
     // the decision is made on the normalised name, and the emulated kernel walks that name with
@@ -893,22 +899,17 @@ export class RunBridge {
       case 'mkdir':
       case 'mkdirat': {
         const at = name === 'mkdir' ? 0 : 1;
-        const path = this.readPath(p, a[at]!);
-        if (typeof path === 'number') return CONT;
-        const abs = this.resolve(p, st, tid, at === 0 ? AT_FDCWD : fdArg, path);
+        const abs = this.emulatedName(p, st, tid, at === 0 ? AT_FDCWD : fdArg, a[at]!);
         return abs === null ? CONT : { ret: p.mkdir(abs, s32(a[at + 1]!)) };
       }
       case 'unlink': {
-        const path = this.readPath(p, a[0]!);
-        const abs = typeof path === 'number' ? null : this.resolve(p, st, tid, AT_FDCWD, path);
+        const abs = this.emulatedName(p, st, tid, AT_FDCWD, a[0]!);
         return abs === null ? CONT : { ret: this.unlinkAnswer(p, abs) };
       }
       case 'rmdir':
       case 'unlinkat': {
         const at = name === 'rmdir' ? 0 : 1;
-        const path = this.readPath(p, a[at]!);
-        if (typeof path === 'number') return CONT;
-        const abs = this.resolve(p, st, tid, at === 0 ? AT_FDCWD : fdArg, path);
+        const abs = this.emulatedName(p, st, tid, at === 0 ? AT_FDCWD : fdArg, a[at]!);
         if (abs === null) return CONT;
         // unlink(2) of an emulated file: no emulated file system lets one go (the read-only /dev:
         // EROFS, docs/fidelity.md read-only-paths; sysfs, debugfs, procfs: EPERM)
@@ -916,8 +917,7 @@ export class RunBridge {
         return { ret: p.rmdir(abs) };
       }
       case 'chdir': {
-        const path = this.readPath(p, a[0]!);
-        const abs = typeof path === 'number' ? null : this.resolve(p, st, tid, AT_FDCWD, path);
+        const abs = this.emulatedName(p, st, tid, AT_FDCWD, a[0]!);
         if (abs === null) {
           this.vcwd.delete(p);
           st.cwd = null;
@@ -1195,9 +1195,7 @@ export class RunBridge {
   }
 
   private openAt(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number, mode: number): Answer {
-    const path = this.readPath(p, pathArg);
-    if (typeof path === 'number') return CONT;
-    const abs = this.resolve(p, st, tid, dirfd, path);
+    const abs = this.emulatedName(p, st, tid, dirfd, pathArg);
     if (abs === null) return CONT;
     if (abs.startsWith('/sys/fs/cgroup/')) this.chargeAnon();
     if (abs.endsWith('/maps') || abs.endsWith('/smaps') || abs.endsWith('/pagemap')) for (const [q, qs] of this.state) this.placeMaps(q, qs, q.pid);
@@ -1300,9 +1298,7 @@ export class RunBridge {
   }
 
   private access(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, mode = 0): Answer {
-    const path = this.readPath(p, pathArg);
-    if (typeof path === 'number') return CONT;
-    const abs = this.resolve(p, st, tid, dirfd, path);
+    const abs = this.emulatedName(p, st, tid, dirfd, pathArg);
     if (abs === null) return CONT;
     const r = kernPath(this.kernel.mnts, p, abs);
     if (typeof r === 'number') return { ret: r };
@@ -1312,9 +1308,7 @@ export class RunBridge {
   }
 
   private readlink(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, buf: number, size: number): Answer {
-    const path = this.readPath(p, pathArg);
-    if (typeof path === 'number') return CONT;
-    const abs = this.resolve(p, st, tid, dirfd, path);
+    const abs = this.emulatedName(p, st, tid, dirfd, pathArg);
     if (abs === null) return CONT;
     return { ret: p.readlink(abs, buf, size) };
   }
