@@ -719,7 +719,8 @@ export class RunBridge {
         return typeof kernPath(this.kernel.mnts, p, rest) === 'number' ? rest : null;
       }
       const n = normalizePath(abs);
-      return this.emulatedPath(p, n) ? n : null;
+      if (!this.emulatedPath(p, n)) return null;
+      return /\/\.?$/.test(abs) && n !== '/' ? `${n}/` : n;
     };
     if (path.startsWith('/')) return walked(path);
     let base: string | null;
