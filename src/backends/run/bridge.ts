@@ -92,6 +92,9 @@ const CLONE_THREAD = 0x10000;
 const F_DUPFD = 0;
 const F_SETFD = 2;
 const F_DUPFD_CLOEXEC = 1030;
+const F_DUPFD_QUERY = 1027;
+const F_NOTIFY = 1026;
+const F_CREATED_QUERY = 1028;
 const FIOCLEX = 0x5451;
 const FIONCLEX = 0x5450;
 const CLOSE_RANGE_CLOEXEC = 4;
@@ -972,8 +975,11 @@ export class RunBridge {
         return { ret: r };
       }
       case 'fcntl': {
-        if (!emu(fdArg)) return CONT;
         const cmd = s32(a[1]!);
+        // F_DUPFD_QUERY (v6.10) and F_CREATED_QUERY (v6.12) are the emulated version's to know,
+        // on the host's own fds too: unknown commands are EINVAL before them
+        // F_NOTIFY: the emulated build has no CONFIG_DNOTIFY (as the referees)
+        if (!emu(fdArg)) return ((cmd === F_DUPFD_QUERY || cmd === F_CREATED_QUERY) && !this.kernel.profile.fcntlQueries) || cmd === F_NOTIFY ? { ret: -E.EINVAL } : CONT;
         const r = p.fcntl(fdArg, cmd, u64(a[2]!));
         if (r >= 0 && cmd === F_SETFD) return this.mirrored(p, name, a, r);
         if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) return { ret: r };
