@@ -39,6 +39,8 @@ import { MAY_EXEC, MAY_READ, MAY_WRITE, inodePermission } from '../../kernel/fs/
 import type { ShmemInode } from '../../kernel/mm/shmem.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import { DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
+import { Errno } from '../../uapi/errno.js';
+import { F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_SEALS, F_NOTIFY, F_SETFD, O_CLOEXEC } from '../../uapi/fcntl.js';
 import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
 import type { MemfdBuffers, ProcessMemory } from './memory.js';
@@ -86,15 +88,8 @@ const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 const AT_REMOVEDIR = 0x200;
-const O_CLOEXEC = 0o2000000;
 const CLONE_VM = 0x100;
 const CLONE_THREAD = 0x10000;
-const F_DUPFD = 0;
-const F_SETFD = 2;
-const F_DUPFD_CLOEXEC = 1030;
-const F_DUPFD_QUERY = 1027;
-const F_NOTIFY = 1026;
-const F_CREATED_QUERY = 1028;
 const FIOCLEX = 0x5451;
 const FIONCLEX = 0x5450;
 const CLOSE_RANGE_CLOEXEC = 4;
@@ -120,7 +115,7 @@ const MAP_SHARED = 1;
 /** Pids given to a forked mirror until its real child shows up (above any real pid). */
 const PENDING_PID_BASE = 1 << 30;
 
-const E = { EROFS: 30, ERANGE: 34, EXDEV: 18, ENOENT: 2, EPERM: 1, ENODATA: 61, EBADF: 9, ENOMEM: 12, EFAULT: 14, ENOTDIR: 20, EINVAL: 22, ESPIPE: 29, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95 } as const;
+const E = Errno;
 
 /** A name that may reach an emulated tree (anything else is the host's at once). */
 const EMULATED_PREFIX = /^\/(dev|sys|proc)\//;
@@ -981,8 +976,8 @@ export class RunBridge {
         // F_NOTIFY: the emulated build has no CONFIG_DNOTIFY (as the referees)
         if (!emu(fdArg)) return ((cmd === F_DUPFD_QUERY || cmd === F_CREATED_QUERY) && !this.kernel.profile.fcntlQueries) || cmd === F_NOTIFY ? { ret: -E.EINVAL } : CONT;
         const r = p.fcntl(fdArg, cmd, u64(a[2]!));
+        // F_DUPFD(_CLOEXEC) installed the new fd through the mirror's fdAllocator (the host's number)
         if (r >= 0 && cmd === F_SETFD) return this.mirrored(p, name, a, r);
-        if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) return { ret: r };
         return { ret: r };
       }
       case 'close':
@@ -1176,7 +1171,7 @@ export class RunBridge {
       if (x < 0) continue;
       try {
         const size = fstatSync(x).size;
-        const seals = libc.fcntl(x, 1034, 0);
+        const seals = libc.fcntl(x, F_GET_SEALS, 0);
         const f = this.kernel.shmem.fileSetup(l.replace(/^\//, '').replace(/ \(deleted\)$/, ''), p.cred.uid, p.cred.gid);
         f.fop.setattrSize?.(f, size);
         if (seals >= 0) (f.inode as ShmemInode).seals = seals;
@@ -1421,7 +1416,7 @@ export class RunBridge {
     if (m === undefined) {
       p.munmap(r, len);
       this.refuseOnce(`mmap of ${f.pathName} cannot share memory with the program (only dma-bufs are backed by host memory): ENODEV`);
-      return { ret: -19 };
+      return { ret: -E.ENODEV };
     }
     const vma = p.mm.find(r);
     // MAP_FIXED and MAP_FIXED_NOREPLACE put it where the program said, on both sides
