@@ -45,7 +45,7 @@ import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
 import type { MemfdBuffers, ProcessMemory } from './memory.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
-import { syscallName } from './syscalls.js';
+import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, syscallName } from './syscalls.js';
 
 /** One seccomp notification (struct seccomp_notif). */
 export interface Notification {
@@ -307,22 +307,13 @@ export class RunBridge {
     }
     p.fdAllocator = {
       install: (file, cloexec, start) => this.addFd(file, cloexec, start),
-      lowestFree: () => {
-        const used = new Set(this.realFds(this.current?.pid ?? tid));
-        let fd = 0;
-        while (used.has(fd)) fd++;
-        return fd;
-      },
+      lowestFree: () => this.lowestFreeFd(this.current?.pid ?? tid, 0),
     };
-    const pidfd = this.host.libc.syscall3(this.pidfdOpenNr(), tid, 0, 0);
+    const pidfd = this.host.libc.syscall3(NR_PIDFD_OPEN, tid, 0, 0);
     this.state.set(p, { pidfd, credsPending: false, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined, anonBase: null, anonCharges: [] });
     this.baseIds ??= this.realIds(tid);
     this.byTid.set(tid, p);
     return p;
-  }
-
-  private pidfdOpenNr(): number {
-    return 434; // the same on x86-64 and arm64 (include/uapi/asm-generic/unistd.h)
   }
 
   /** The host fd behind an emulated file: the dma-buf's memfd, or a named empty memfd. */
@@ -362,26 +353,17 @@ export class RunBridge {
 
   /** The fd number the real kernel gives an emulated file installed in the calling process. */
   private addFd(file: File, cloexec: boolean, start: number): number {
-    const n = this.current;
-    if (n === null) return -E.EBADF;
     const src = this.backingFd(file);
     if (src < 0) return -E.ENOMEM;
-    let newfd = 0;
-    let flags = 0;
-    if (start > 0) {
-      const used = new Set(this.realFds(n.pid));
-      newfd = start;
-      while (used.has(newfd)) newfd++;
-      flags = SECCOMP_ADDFD_FLAG_SETFD;
-    }
-    const b = Buffer.alloc(24);
-    b.writeBigUInt64LE(n.id, 0);
-    b.writeUInt32LE(flags, 8);
-    b.writeUInt32LE(src, 12);
-    b.writeUInt32LE(newfd, 16);
-    b.writeUInt32LE(cloexec ? O_CLOEXEC : 0, 20);
-    const r = this.host.libc.ioctlPtr(this.host.listener, SECCOMP_IOCTL_NOTIF_ADDFD, b);
-    return r < 0 ? -this.host.libc.koffi.errno() : r;
+    return this.installHostFd(src, start, cloexec);
+  }
+
+  /** The real process's lowest free fd at or above `start`. */
+  private lowestFreeFd(tid: number, start: number): number {
+    const used = new Set(this.realFds(tid));
+    let fd = start;
+    while (used.has(fd)) fd++;
+    return fd;
   }
 
   private realFds(tid: number): number[] {
@@ -796,8 +778,8 @@ export class RunBridge {
     this.fdMaps.set(p, { fd, addr, view: new Uint8Array(l.koffi.view(addr, bytes)), marked: new Set() });
     this.syncFdMap(p);
     // a low RLIMIT_NOFILE: the lowest free fd (the shim closes it before the program goes on)
-    let r = this.installHostFd(fd, PRELOAD_FD_BASE);
-    if (r < 0) r = this.installHostFd(fd, 0);
+    let r = this.installHostFd(fd, PRELOAD_FD_BASE, true);
+    if (r < 0) r = this.installHostFd(fd, 0, true);
     if (r < 0) this.dropFdMap(p);
     return r;
   }
@@ -821,19 +803,20 @@ export class RunBridge {
     this.host.libc.close(m.fd);
   }
 
-  /** Installs a host fd of ours in the calling process at the lowest free number from `start` (0: the host's lowest free; close-on-exec). */
-  private installHostFd(src: number, start: number): number {
+  /**
+   * Installs a host fd of ours in the calling process (SECCOMP_IOCTL_NOTIF_ADDFD): at the lowest
+   * free number from `start` (SECCOMP_ADDFD_FLAG_SETFD), or with `start` 0 wherever the host's
+   * own lowest free fd is. The number, or a negated errno.
+   */
+  private installHostFd(src: number, start: number, cloexec: boolean): number {
     const n = this.current;
     if (n === null) return -E.EBADF;
-    const used = new Set(this.realFds(n.pid));
-    let newfd = start;
-    while (used.has(newfd)) newfd++;
     const b = Buffer.alloc(24);
     b.writeBigUInt64LE(n.id, 0);
     b.writeUInt32LE(start > 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0, 8);
     b.writeUInt32LE(src, 12);
-    b.writeUInt32LE(start > 0 ? newfd : 0, 16);
-    b.writeUInt32LE(O_CLOEXEC, 20);
+    b.writeUInt32LE(start > 0 ? this.lowestFreeFd(n.pid, start) : 0, 16);
+    b.writeUInt32LE(cloexec ? O_CLOEXEC : 0, 20);
     const r = this.host.libc.ioctlPtr(this.host.listener, SECCOMP_IOCTL_NOTIF_ADDFD, b);
     return r < 0 ? -this.host.libc.koffi.errno() : r;
   }
@@ -1167,7 +1150,7 @@ export class RunBridge {
       if (fd > 0x7fffffff || p.fileRaw(fd) !== null) continue;
       const l = this.link(`/proc/${tid}/fd/${fd}`);
       if (l === null || !l.startsWith('/memfd:')) continue;
-      const x = libc.syscall3(438, st.pidfd, fd, 0);
+      const x = libc.syscall3(NR_PIDFD_GETFD, st.pidfd, fd, 0);
       if (x < 0) continue;
       try {
         const size = fstatSync(x).size;
@@ -1511,7 +1494,7 @@ export class RunBridge {
     const f = p.file(fd);
     if (f === null) return -E.EBADF;
     const libc = this.host.libc;
-    const ep = libc.syscall3(438, st.pidfd, epfd, 0);
+    const ep = libc.syscall3(NR_PIDFD_GETFD, st.pidfd, epfd, 0);
     if (ep < 0) return -E.EBADF;
     try {
       if (op !== EPOLL_CTL_DEL && f.fop.poll === undefined) return this.link(`/proc/self/fd/${ep}`) === 'anon_inode:[eventpoll]' ? -E.EPERM : -E.EINVAL;

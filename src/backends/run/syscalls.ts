@@ -5,6 +5,13 @@
  * (include/uapi/linux/audit.h AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64).
  */
 
+/**
+ * pidfd_open and pidfd_getfd, which the supervisor calls itself: the same numbers on x86-64 and
+ * arm64 (include/uapi/asm-generic/unistd.h; arch/x86/entry/syscalls/syscall_64.tbl).
+ */
+export const NR_PIDFD_OPEN = 434;
+export const NR_PIDFD_GETFD = 438;
+
 /** Every call the supervisor may be asked about. */
 export const RUN_SYSCALLS = [
   // paths: the emulated trees are reached by name
