@@ -43,7 +43,8 @@ import { Errno } from '../../uapi/errno.js';
 import { F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_SEALS, F_NOTIFY, F_SETFD, O_CLOEXEC } from '../../uapi/fcntl.js';
 import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
-import type { MemfdBuffers, ProcessMemory } from './memory.js';
+import { BUFFER_MEMFD } from './memory.js';
+import type { MapsLine, MemfdBuffers, ProcessMemory } from './memory.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
 import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, syscallName } from './syscalls.js';
 
@@ -272,7 +273,11 @@ export class RunBridge {
 
   // ---- mirrors ------------------------------------------------------------------------------
 
-  private status(tid: number): { tgid: number; ppid: number; name: string } | null {
+  /**
+   * What the supervisor reads of /proc/<tid>/status: the thread group and parent, the name, the
+   * file-system uid and gid (what permission checks use), the groups, and RssAnon in kB.
+   */
+  private status(tid: number): { tgid: number; ppid: number; name: string; uid: number; gid: number; groups: number[]; rssAnonKb: number } | null {
     let text: string;
     try {
       text = readFileSync(`/proc/${tid}/status`, 'latin1');
@@ -280,8 +285,19 @@ export class RunBridge {
       return null;
     }
     const field = (k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
-    return { tgid: Number(field('Tgid')), ppid: Number(field('PPid')), name: field('Name') };
+    // Uid:/Gid: real, effective, saved, file-system
+    const fs = (k: string): number => Number(field(k).split(/\s+/)[3]);
+    return {
+      tgid: Number(field('Tgid')),
+      ppid: Number(field('PPid')),
+      name: field('Name'),
+      uid: fs('Uid'),
+      gid: fs('Gid'),
+      groups: field('Groups').trim().split(/\s+/).filter((g) => g !== '').slice(0, 65536).map(Number),
+      rssAnonKb: Number(/^(\d+) kB$/.exec(field('RssAnon'))?.[1] ?? NaN),
+    };
   }
+
 
   private mirrorOf(tid: number): Process | null {
     const known = this.byTid.get(tid);
@@ -311,7 +327,7 @@ export class RunBridge {
     };
     const pidfd = this.host.libc.syscall3(NR_PIDFD_OPEN, tid, 0, 0);
     this.state.set(p, { pidfd, credsPending: false, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined, anonBase: null, anonCharges: [] });
-    this.baseIds ??= this.realIds(tid);
+    this.baseIds ??= this.idsFrom(st);
     this.byTid.set(tid, p);
     return p;
   }
@@ -339,16 +355,9 @@ export class RunBridge {
     let m = /^\/memfd:dmaheap:file:(\d+) \(deleted\)$/.exec(name);
     if (m !== null) return this.backingById.get(Number(m[1])) ?? null;
     m = /^\/memfd:dmaheap:buf:(\d+) \(deleted\)$/.exec(name);
-    if (m === null) return null;
-    const id = Number(m[1]);
-    for (const p of this.mirrors()) {
-      for (const fd of p.openFds()) {
-        const f = p.fileRaw(fd);
-        if (f !== null && f.priv instanceof DmaBuf && this.host.buffers.of(f.priv)?.id === id) return f;
-      }
-    }
-    for (const files of this.inFlight.values()) for (const f of files) if (f.priv instanceof DmaBuf && this.host.buffers.of(f.priv)?.id === id) return f;
-    return null;
+    // a live buffer's memory: its dma-buf's one file
+    const owner = m === null ? undefined : this.host.buffers.byId.get(Number(m[1]))?.owner;
+    return owner instanceof DmaBuf ? owner.file : null;
   }
 
   /** The fd number the real kernel gives an emulated file installed in the calling process. */
@@ -398,18 +407,11 @@ export class RunBridge {
     }
   }
 
-  /** The real process's file-system uid and gid (what permission checks use) and its groups. */
-  private realIds(tid: number): { uid: number; gid: number; groups: number[] } | null {
-    try {
-      const t = readFileSync(`/proc/${tid}/status`, 'latin1');
-      const uid = Number(/^Uid:\s+\d+\s+\d+\s+\d+\s+(\d+)$/m.exec(t)?.[1]);
-      const gid = Number(/^Gid:\s+\d+\s+\d+\s+\d+\s+(\d+)$/m.exec(t)?.[1]);
-      const groups = (/^Groups:(.*)$/m.exec(t)?.[1] ?? '').trim().split(/\s+/).filter((g) => g !== '').slice(0, 65536).map(Number);
-      return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid, groups } : null;
-    } catch {
-      return null;
-    }
+  /** A process's file-system uid and gid and its groups, from its status (null when unreadable). */
+  private idsFrom(st: { uid: number; gid: number; groups: number[] } | null): { uid: number; gid: number; groups: number[] } | null {
+    return st !== null && Number.isInteger(st.uid) && Number.isInteger(st.gid) ? { uid: st.uid, gid: st.gid, groups: st.groups } : null;
   }
+
 
   /**
    * After setuid and friends: the mirror's credentials follow the real process's. The ids the
@@ -418,7 +420,7 @@ export class RunBridge {
    * program that drops to uid 1000 meets the heap nodes' 0600 root:root, as on Linux).
    */
   private followCreds(p: Process, tid: number): void {
-    const now = this.realIds(tid);
+    const now = this.idsFrom(this.status(tid));
     const base = this.baseIds;
     if (now === null || base === null) return;
     p.cred = {
@@ -444,7 +446,7 @@ export class RunBridge {
       const l = this.link(`/proc/${tid}/fd/${cloexec}`);
       happened = f === null || l === null || this.fileByBackingName(l) !== f;
     } else if (p.mm.vmas.length > 0) {
-      happened = !this.realMaps(tid).some((m) => m.name.startsWith('/memfd:dmaheap:'));
+      happened = this.realMaps(tid).length === 0;
     } else {
       happened = comm !== p.comm;
     }
@@ -462,7 +464,7 @@ export class RunBridge {
     for (const fd of this.realFds(tid)) {
       if (p.fileRaw(fd) !== null) continue;
       const l = this.link(`/proc/${tid}/fd/${fd}`);
-      if (l === null || !l.startsWith('/memfd:dmaheap:')) continue;
+      if (l === null || !l.startsWith(BUFFER_MEMFD)) continue;
       const file = this.fileByBackingName(l);
       if (file === null) continue;
       const flight = this.inFlight.get(l);
@@ -484,21 +486,11 @@ export class RunBridge {
     }
   }
 
-  private realMaps(tid: number): { start: number; end: number; name: string }[] {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${tid}/maps`, 'latin1');
-    } catch {
-      return [];
-    }
-    const out: { start: number; end: number; name: string }[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.includes('/memfd:dmaheap:')) continue;
-      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s+(.*)$/.exec(line);
-      if (m !== null) out.push({ start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), name: m[3]! });
-    }
-    return out;
+  /** The real process's mappings of buffers and other emulated files (their host memfds). */
+  private realMaps(tid: number): MapsLine[] {
+    return (this.host.memory.mapsOf(tid) ?? []).filter((m) => m.name.startsWith(BUFFER_MEMFD));
   }
+
 
   /**
    * Moves the mirror VMAs of continued mmaps to the addresses the host chose, when an address
@@ -513,7 +505,7 @@ export class RunBridge {
       const i = st.pendingMaps.findIndex((m) => m.len === hint.len);
       const pm = st.pendingMaps[i];
       const vma = pm === undefined ? null : p.mm.find(pm.emu);
-      if (pm !== undefined && vma !== null && this.link(`/proc/${tid}/map_files/${hint.addr.toString(16)}-${(hint.addr + hint.len).toString(16)}`) === `/memfd:dmaheap:buf:${pm.id} (deleted)`) {
+      if (pm !== undefined && vma !== null && this.link(`/proc/${tid}/map_files/${hint.addr.toString(16)}-${(hint.addr + hint.len).toString(16)}`) === bufferLink(pm.id)) {
         p.mm.relocate(vma, hint.addr);
         st.pendingMaps.splice(i, 1);
         if (st.pendingMaps.length === 0) return;
@@ -521,7 +513,7 @@ export class RunBridge {
     }
     const real = this.realMaps(tid);
     for (const pm of st.pendingMaps) {
-      const name = `/memfd:dmaheap:buf:${pm.id} (deleted)`;
+      const name = bufferLink(pm.id);
       const vma = p.mm.find(pm.emu);
       if (vma === null) continue;
       // already where the host put it (the emulated choice was the host's)
@@ -553,7 +545,8 @@ export class RunBridge {
     const ps = this.kernel.pageSize;
     const vmas = p.mm.vmas.filter((v) => v.file !== null && v.file.priv instanceof DmaBuf);
     if (vmas.length === 0) return;
-    const referenced = this.referencedKb(tid);
+    // the bytes /proc/<pid>/smaps says each mapping of a buffer had referenced, by start address
+    const referenced = new Map(this.host.memory.smaps(tid).filter((b) => b.mirror).map((b) => [b.start, b.referenced]));
     const events = this.kernel.dmaBuf.events;
     for (const v of vmas) {
       const buf = v.file!.priv as DmaBuf;
@@ -576,7 +569,7 @@ export class RunBridge {
           }
         }
       }
-      const readBytes = (referenced.get(v.start) ?? 0) * 1024;
+      const readBytes = referenced.get(v.start) ?? 0;
       if (readBytes > wrote) events.emit('cpuAccess', { buf, pid: p.pid, offset: first, length: Math.min(readBytes, end - first), write: false });
       this.snapshots.set(buf, now.slice());
     }
@@ -587,28 +580,7 @@ export class RunBridge {
     }
   }
 
-  /** Referenced kB of each mapping of a buffer, by start address (/proc/<pid>/smaps). */
-  private referencedKb(tid: number): Map<number, number> {
-    const out = new Map<number, number>();
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${tid}/smaps`, 'latin1');
-    } catch {
-      return out;
-    }
-    let at = -1;
-    for (const line of text.split('\n')) {
-      const h = /^([0-9a-f]+)-[0-9a-f]+ /.exec(line);
-      if (h !== null) {
-        at = line.includes('/memfd:dmaheap:buf:') ? parseInt(h[1]!, 16) : -1;
-        continue;
-      }
-      if (at < 0) continue;
-      const r = /^Referenced:\s+(\d+) kB$/.exec(line);
-      if (r !== null) out.set(at, Number(r[1]));
-    }
-    return out;
-  }
+
 
   // ---- paths --------------------------------------------------------------------------------
 
@@ -676,9 +648,11 @@ export class RunBridge {
     // emulated tree are the host's (`/usr/../dev/dma_heap` is /dev/dma_heap whatever the
     // emulator's root holds)
     const walked = (abs: string): string | null => {
-      if (!abs.includes('/.') && !this.emulatedPath(p, normalizePath(abs)) && !EMULATED_PREFIX.test(abs)) return null;
+      const n = normalizePath(abs);
+      const emulated = this.emulatedPath(p, n);
+      if (!emulated && !abs.includes('/.') && !EMULATED_PREFIX.test(abs)) return null;
       // a magic link through an emulated fd: the emulated walk follows it as written
-      if (/^\/proc\/[^/]+\/fd\/\d+\//.test(abs) && this.emulatedPath(p, normalizePath(abs).split('/').slice(0, 5).join('/'))) return abs;
+      if (/^\/proc\/[^/]+\/fd\/\d+\//.test(abs) && this.emulatedPath(p, n.split('/').slice(0, 5).join('/'))) return abs;
       // the host's directories up to the first emulated one are resolved here; from there on the
       // name goes to the emulated walk as written (`system/..` is ENOTDIR, a sysfs link's `..` is
       // its target's parent, a trailing slash is kept)
@@ -695,11 +669,10 @@ export class RunBridge {
         // one that climbs out of it again (/sys/kernel/debug/..) ends on the host, after the
         // emulated walk's checks on the way (a user's search permission on debugfs: EACCES)
         const rest = [prefix, ...parts.slice(i + 1)].join('/');
-        if (this.emulatedPath(p, normalizePath(abs))) return rest;
+        if (emulated) return rest;
         return typeof kernPath(this.kernel.mnts, p, rest) === 'number' ? rest : null;
       }
-      const n = normalizePath(abs);
-      if (!this.emulatedPath(p, n)) return null;
+      if (!emulated) return null;
       return /\/\.?$/.test(abs) && n !== '/' ? `${n}/` : n;
     };
     if (path.startsWith('/')) return walked(path);
@@ -1197,12 +1170,7 @@ export class RunBridge {
     const ps = this.kernel.pageSize;
     for (const [p, st] of this.state) {
       if (!p.alive) continue;
-      let kb: number;
-      try {
-        kb = Number(/^RssAnon:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${p.pid}/status`, 'latin1'))?.[1] ?? NaN);
-      } catch {
-        continue;
-      }
+      const kb = this.status(p.pid)?.rssAnonKb ?? NaN;
       if (!Number.isFinite(kb)) continue;
       const pages = Math.floor((kb * 1024) / ps);
       if (st.anonBase === null) {
@@ -1477,7 +1445,7 @@ export class RunBridge {
         return this.mirrored(p, name, a, r);
       }
       default:
-        r = p.munlock(addr, len);
+        return CONT;
     }
     return r < 0 ? { ret: r } : this.mirrored(p, name, a, r);
   }
@@ -1516,21 +1484,12 @@ export class RunBridge {
     }
   }
 
-  /** Does the real process map anything other than buffers in [start, end)? */
+  /** Does the real process map anything other than buffers in [start, end)? (Yes when its map cannot be read.) */
   private hostMapsIn(tid: number, start: number, end: number): boolean {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${tid}/maps`, 'latin1');
-    } catch {
-      return true;
-    }
-    for (const line of text.split('\n')) {
-      const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
-      if (m === null || line.includes('/memfd:dmaheap:')) continue;
-      if (parseInt(m[1]!, 16) < end && parseInt(m[2]!, 16) > start) return true;
-    }
-    return false;
+    const maps = this.host.memory.mapsOf(tid);
+    return maps === null || maps.some((m) => !m.name.startsWith(BUFFER_MEMFD) && m.start < end && m.end > start);
   }
+
 
   /** sendmsg with SCM_RIGHTS of emulated fds: a reference for each while it is in flight. */
   private inFlightRefs(p: Process, msgAddr: number): void {
@@ -1575,6 +1534,11 @@ export class RunBridge {
     put(5, '(none)');
     return p.mm.copyToUser(buf, out) ? 0 : -E.EFAULT;
   }
+}
+
+/** How a buffer's memfd shows in /proc/<pid>/maps, map_files and fd links. */
+function bufferLink(id: number): string {
+  return `${BUFFER_MEMFD}buf:${id} (deleted)`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {

@@ -26,8 +26,21 @@ const MFD_CLOEXEC = 1;
 /** Largest koffi.view made over one run (views near 4 GiB abort Node 20). */
 const VIEW_MAX = 1 << 30;
 
+/** How the host's memfds behind emulated files show in /proc/<pid>/maps and fd links (`dmaheap:buf:<id>`, `dmaheap:file:<id>`). */
+export const BUFFER_MEMFD = '/memfd:dmaheap:';
+
+/** A line of /proc/<pid>/maps: its range, its path column ('' for anonymous memory) and the line. */
+export interface MapsLine {
+  readonly start: number;
+  readonly end: number;
+  readonly name: string;
+  readonly line: string;
+}
+
 /** One buffer's host memory. */
 export interface BufferMemory {
+  /** The buffer (its struct dma_buf). */
+  readonly owner: object;
   /** The memfd (an fd of this process), named `dmaheap:buf:<id>`. */
   readonly fd: number;
   readonly id: number;
@@ -75,7 +88,7 @@ export class MemfdBuffers implements HostMemory {
       r.data = view;
       at += r.bytes;
     }
-    const m = { fd, id, addr, bytes };
+    const m = { owner, fd, id, addr, bytes };
     this.byOwner.set(owner, m);
     this.byId.set(id, m);
   }
@@ -171,42 +184,51 @@ export class ProcessMemory implements UserMemoryPort {
     }
   }
 
-  /** The real /proc/<pid>/smaps in blocks; a buffer's block (its mirror is the emulator's) marked, with its Rss. */
-  smaps(pid: number): { start: number; text: string; mirror: boolean; rss: number }[] {
+  /**
+   * The real /proc/<pid>/smaps in blocks, a buffer's block (its mirror is the emulator's) marked,
+   * with its Rss and Referenced in bytes.
+   */
+  smaps(pid: number): { start: number; text: string; mirror: boolean; rss: number; referenced: number }[] {
     let text: string;
     try {
       text = readFileSync(`/proc/${pid}/smaps`, 'latin1');
     } catch {
       return [];
     }
-    const out: { start: number; text: string; mirror: boolean; rss: number }[] = [];
+    const out: { start: number; text: string; mirror: boolean; rss: number; referenced: number }[] = [];
     for (const line of text.split('\n')) {
       if (line === '') continue;
       if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
-        out.push({ start: parseInt(line.slice(0, line.indexOf('-')), 16), text: '', mirror: line.includes('/memfd:dmaheap:'), rss: 0 });
+        out.push({ start: parseInt(line.slice(0, line.indexOf('-')), 16), text: '', mirror: line.includes(BUFFER_MEMFD), rss: 0, referenced: 0 });
       }
       const b = out[out.length - 1];
       if (b === undefined) continue;
       b.text += line + '\n';
-      const r = /^Rss:\s+(\d+) kB$/.exec(line);
-      if (r !== null) b.rss = Number(r[1]) * 1024;
+      const r = /^(Rss|Referenced):\s+(\d+) kB$/.exec(line);
+      if (r !== null) b[r[1] === 'Rss' ? 'rss' : 'referenced'] = Number(r[2]) * 1024;
+    }
+    return out;
+  }
+
+  /** The real /proc/<pid>/maps, each line with its range and path (null when it cannot be read). */
+  mapsOf(pid: number): MapsLine[] | null {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/maps`, 'latin1');
+    } catch {
+      return null;
+    }
+    const out: MapsLine[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (m !== null) out.push({ start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), name: m[3]!, line });
     }
     return out;
   }
 
   /** The real /proc/<pid>/maps without the mappings of buffers (their mirrors are the emulator's). */
   maps(pid: number): { start: number; line: string }[] {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/maps`, 'latin1');
-    } catch {
-      return [];
-    }
-    const out: { start: number; line: string }[] = [];
-    for (const line of text.split('\n')) {
-      if (line === '' || line.includes('/memfd:dmaheap:')) continue;
-      out.push({ start: parseInt(line.slice(0, line.indexOf('-')), 16), line });
-    }
-    return out;
+    return (this.mapsOf(pid) ?? []).filter((m) => !m.name.startsWith(BUFFER_MEMFD)).map((m) => ({ start: m.start, line: m.line }));
   }
+
 }
