@@ -9,13 +9,10 @@
 import { Kernel } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/fs/process.js';
 import type { AddressSpace, Vma } from '../../src/kernel/fs/mm-user.js';
-import {
-  VM_ACCOUNT, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_DROPPABLE, VM_EXEC, VM_GROWSDOWN, VM_IO, VM_LOCKED, VM_LOCKONFAULT, VM_MAYEXEC,
-  VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_MIXEDMAP, VM_NORESERVE, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED, VM_SYNC,
-  VM_WIPEONFORK, VM_WRITE,
-} from '../../src/kernel/fs/mm-user.js';
+import { VM_EXEC, VM_LOCKED, VM_MAYSHARE, VM_PFNMAP, VM_READ, VM_WRITE } from '../../src/kernel/fs/mm-user.js';
 import { errnoName } from '../../src/uapi/errno.js';
 import type { ProfileName } from '../../src/kernel/profile.js';
+import { vmFlagsText } from '../../src/kernel/fs/procfs/task-mmu.js';
 
 const PS = 4096;
 const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
@@ -135,18 +132,9 @@ class Probe {
     // only dma-buf fdinfo has a count: line
     return f === null || !f.pathName.startsWith('/dmabuf:') ? '-' : String(f.count);
   }
-  /** smaps VmFlags mnemonics in bit order (fs/proc/task_mmu.c show_smap_vma_flags). */
+  /** smaps VmFlags mnemonics in bit order (the kernel's /proc/<pid>/smaps renders them the same way). */
   vmflags(v: Vma): string {
-    const f = v.vmFlags;
-    const names: [number, string][] = [
-      [VM_READ, 'rd'], [VM_WRITE, 'wr'], [VM_EXEC, 'ex'], [VM_SHARED, 'sh'], [VM_MAYREAD, 'mr'], [VM_MAYWRITE, 'mw'], [VM_MAYEXEC, 'me'],
-      [VM_MAYSHARE, 'ms'], [VM_GROWSDOWN, 'gd'], [VM_PFNMAP, 'pf'], [VM_LOCKED, 'lo'], [VM_IO, 'io'], [VM_SEQ_READ, 'sr'], [VM_RAND_READ, 'rr'],
-      [VM_DONTCOPY, 'dc'], [VM_DONTEXPAND, 'de'], [VM_LOCKONFAULT, this.profile === '6.1' ? '??' : 'lf'], [VM_ACCOUNT, 'ac'], [VM_NORESERVE, 'nr'],
-      [VM_SYNC, 'sf'], [VM_WIPEONFORK, 'wf'], [VM_DONTDUMP, 'dd'], [VM_MIXEDMAP, 'mm'], [VM_DROPPABLE, 'dp'],
-    ];
-    let s = '';
-    for (const [bit, n] of names) if ((f & bit) !== 0) s += `${n} `;
-    return s;
+    return vmFlagsText(v.vmFlags, this.profile === '6.1' ? '??' : 'lf');
   }
   rssKb(mm: AddressSpace, v: Vma): number {
     let n = 0;

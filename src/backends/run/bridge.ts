@@ -33,7 +33,7 @@ import type { Process } from '../../kernel/fs/process.js';
 import { encodeStat } from '../../kernel/fs/process.js';
 import type { File, Inode } from '../../kernel/fs/file.js';
 import type { Memcg } from '../../kernel/cgroup/memcontrol.js';
-import { devMajor, devMinor } from '../../kernel/fs/file.js';
+import { devMajor, devMinor, newDecodeDev } from '../../kernel/fs/file.js';
 import { kernPath } from '../../kernel/fs/namei.js';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, inodePermission } from '../../kernel/fs/vfs.js';
 import type { ShmemInode } from '../../kernel/mm/shmem.js';
@@ -1229,11 +1229,7 @@ export class RunBridge {
       return null;
     }
     if (h === undefined) return null;
-    // st_dev as new_encode_dev gives it → the kernel's major << 20 | minor
-    const dev = Number(h.dev);
-    const major = (dev >> 8) & 0xfff;
-    const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
-    return { ino: Number(h.ino), mode: Number(h.mode), uid: Number(h.uid), gid: Number(h.gid), rdev: 0, dev: major * 0x100000 + minor, size: 0, nlink: Number(h.nlink), blocks: 0, blksize: Number(h.blksize) };
+    return { ino: Number(h.ino), mode: Number(h.mode), uid: Number(h.uid), gid: Number(h.gid), rdev: 0, dev: newDecodeDev(Number(h.dev)), size: 0, nlink: Number(h.nlink), blocks: 0, blksize: Number(h.blksize) };
   }
 
   private statPath(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, buf: number, flags: number): Answer {

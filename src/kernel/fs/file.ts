@@ -243,6 +243,11 @@ export function devMajor(dev: number): number {
 export function devMinor(dev: number): number {
   return dev % 0x100000;
 }
+/** The inverse of {@link newEncodeDev}: a st_dev as stat(2) gives it back to major << 20 | minor (new_decode_dev). */
+export function newDecodeDev(dev: number): number {
+  return mkdev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+}
+
 /** The encoding stat(2) reports (new_encode_dev, include/linux/kdev_t.h). */
 export function newEncodeDev(dev: number): number {
   const major = devMajor(dev);

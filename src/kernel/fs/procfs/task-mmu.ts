@@ -40,34 +40,32 @@ export function mapsText(p: Process, pageSize: number): string {
 
 /** show_map_vma()'s line of one VMA (without the newline). */
 function mapsLine(v: Vma, pageSize: number): string {
-  {
-    const f = v.file;
-    const fl = v.vmFlags;
-    const perms = `${fl & VM_READ ? 'r' : '-'}${fl & VM_WRITE ? 'w' : '-'}${fl & VM_EXEC ? 'x' : '-'}${fl & VM_MAYSHARE ? 's' : 'p'}`;
-    let dev = '00:00';
-    let ino = 0;
-    let name: string | null = null;
-    let off = 0;
-    if (f !== null) {
-      dev = `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
-      ino = f.inode.ino;
-      // seq_file_path(m, file, "\n"): only a newline is escaped (\012); spaces, tabs and backslashes stay (the referees')
-      name = seqEscape(f.pathName, '\n');
-      off = (v.mapsPgoff ?? v.pgoff) * pageSize;
-    } else if (v.shm !== null) {
-      dev = SHMEM_MAPS_DEV;
-      ino = v.shm.ino;
-      name = '/dev/zero (deleted)';
-      off = v.pgoff * pageSize;
-    }
-    let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${ino} `;
-    if (name !== null) line = seqPad(line, 72) + name;
-    return line;
+  const f = v.file;
+  const fl = v.vmFlags;
+  const perms = `${fl & VM_READ ? 'r' : '-'}${fl & VM_WRITE ? 'w' : '-'}${fl & VM_EXEC ? 'x' : '-'}${fl & VM_MAYSHARE ? 's' : 'p'}`;
+  let dev = '00:00';
+  let ino = 0;
+  let name: string | null = null;
+  let off = 0;
+  if (f !== null) {
+    dev = `${hex2(devMajor(f.inode.dev))}:${hex2(devMinor(f.inode.dev))}`;
+    ino = f.inode.ino;
+    // seq_file_path(m, file, "\n"): only a newline is escaped (\012); spaces, tabs and backslashes stay (the referees')
+    name = seqEscape(f.pathName, '\n');
+    off = (v.mapsPgoff ?? v.pgoff) * pageSize;
+  } else if (v.shm !== null) {
+    dev = SHMEM_MAPS_DEV;
+    ino = v.shm.ino;
+    name = '/dev/zero (deleted)';
+    off = v.pgoff * pageSize;
   }
+  let line = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${perms} ${off.toString(16).padStart(8, '0')} ${dev} ${ino} `;
+  if (name !== null) line = seqPad(line, 72) + name;
+  return line;
 }
 
 /** show_smap_vma_flags()'s mnemonics, in bit order (`lf` is `??` before its name was added). */
-function vmFlagsText(f: number, lockonfault: string): string {
+export function vmFlagsText(f: number, lockonfault: string): string {
   const names: [number, string][] = [
     [VM_READ, 'rd'], [VM_WRITE, 'wr'], [VM_EXEC, 'ex'], [VM_SHARED, 'sh'], [VM_MAYREAD, 'mr'], [VM_MAYWRITE, 'mw'], [VM_MAYEXEC, 'me'],
     [VM_MAYSHARE, 'ms'], [VM_GROWSDOWN, 'gd'], [VM_PFNMAP, 'pf'], [VM_LOCKED, 'lo'], [VM_IO, 'io'], [VM_SEQ_READ, 'sr'], [VM_RAND_READ, 'rr'],
