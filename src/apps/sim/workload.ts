@@ -54,6 +54,8 @@ export interface StreamSpec {
   readonly mode: 'pool' | 'churn';
   /** Devices (name or dev_name) that import every buffer (attach + map for DMA). */
   readonly importers: readonly string[];
+  /** Processes that get every buffer too (SCM_RIGHTS at allocation; they close it when it is freed). */
+  readonly share: readonly string[];
   /** CPU access per frame inside a DMA_BUF_IOCTL_SYNC bracket. */
   readonly cpu: 'none' | 'read' | 'write';
   /** Relative to the process's start. */
@@ -360,7 +362,7 @@ function streams(r: Reader, path: Path): StreamSpec[] {
   const names = new Set<string>();
   for (let i = 0; i < n; i++) {
     const p = [...path, i];
-    r.map(p, ['name', 'heap', 'size', 'count', 'fps', 'every', 'hold', 'mode', 'importers', 'cpu', 'start', 'stop', 'burst']);
+    r.map(p, ['name', 'heap', 'size', 'count', 'fps', 'every', 'hold', 'mode', 'importers', 'share', 'cpu', 'start', 'stop', 'burst']);
     const name = r.string([...p, 'name'], `stream${i + 1}`, 64);
     if (names.has(name)) r.fail([...p, 'name'], `a second stream is named '${name}'`);
     names.add(name);
@@ -396,6 +398,7 @@ function streams(r: Reader, path: Path): StreamSpec[] {
       hold: r.int([...p, 'hold'], 1, 4096, count),
       mode,
       importers: r.strings([...p, 'importers']),
+      share: r.strings([...p, 'share']),
       cpu,
       start: r.duration([...p, 'start'], 0),
       stop: r.optDuration([...p, 'stop']),
@@ -578,6 +581,16 @@ export function parseWorkload(text: string, file: string): Workload {
   }
   const cgroups = parseCgroups(r);
   const processes = parseProcesses(r, cgroups);
+  processes.forEach((p, i) =>
+    p.streams.forEach((s, j) =>
+      s.share.forEach((name, k) => {
+        const to = processes.find((q) => q.name === name);
+        if (to === undefined) return r.fail(['processes', i, 'streams', j, 'share', k], `no process named '${name}'`);
+        if (to === p) r.fail(['processes', i, 'streams', j, 'share', k], 'a process does not share a buffer with itself');
+        if (to.repeat !== null) r.fail(['processes', i, 'streams', j, 'share', k], `'${name}' repeats (it has many instances): share with a process that runs once`);
+      }),
+    ),
+  );
   const pressure = parsePressure(r, new Set(processes.map((p) => p.name)));
   const faults = parseFaults(r);
   const script = parseScript(r);
