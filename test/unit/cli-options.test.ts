@@ -73,6 +73,7 @@ function effects(): Record<string, Record<string, Effect>> {
   const demo = ['demo'];
   const heaps = ['heaps', '--backend', 'emulated'];
   const lint = ['lint-names'];
+  const sim = ['simulate', join(casesDir, 'sim.yaml')];
   const dump = ['dump', '--backend', 'emulated', '--demo-workload'];
   const doctor = ['doctor', '--backend', 'emulated'];
   const top = ['top', '--backend', 'emulated', '--once', '--demo-workload'];
@@ -214,6 +215,27 @@ function effects(): Record<string, Record<string, Effect>> {
       kconfig: machine(runTrue, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
       loader: machine(['run', '--arch', 'arm64', '--', 'true'], '--loader', 'qemu-virt'),
     },
+    simulate: {
+      seed: out(sim, '--seed', '5'),
+      report: out(sim, '--report', join(casesDir, 'sim.html')),
+      csv: out(sim, '--csv', '-'),
+      sweep: out(sim, '--sweep', 'cma=8M..16M'),
+      points: out([...sim, '--sweep', 'cma=8M..16M'], '--points', '3'),
+      seeds: out([...sim, '--sweep', 'cma=8M..16M', '--points', '2'], '--seeds', '2'),
+      'compare-profiles': out(sim, '--compare-profiles', '6.12,7.0'),
+      jobs: out([...sim, '--sweep', 'cma=8M..16M', '--points', '2'], '--jobs', '1'),
+      json: out(sim, '--json'),
+      help: out(sim, '--help'),
+      board: out(sim, '--board', IMX8MP),
+      profile: out(sim, '--profile', '6.1'),
+      cmdline: out(sim, '--cmdline', 'cma=128M'),
+      features: machine(sim, '--features', 'dmem'),
+      ram: machine(sim, '--ram', '4G'),
+      'page-size': out([...sim, '--arch', 'arm64'], '--page-size', '16K'),
+      arch: out(sim, '--arch', 'arm64'),
+      kconfig: machine(sim, '--kconfig', 'CMA_AREAS=2'),
+      loader: machine([...sim, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+    },
     'conformance run': {
       backend: out(conf, '--backend', 'linux'),
       sanitize: out([...conf.slice(0, 2), join(casesDir, 'sanitizer.json')], '--sanitize'),
@@ -241,6 +263,7 @@ test.before(() => {
   writeFileSync(join(casesDir, 'heaps.json'), JSON.stringify({ cases: [{ name: 'heaps', steps: [{ list_heaps: true, expect: { equals: 'default_cma_region,reserved,system' } }] }] }));
   // a path outside the dma-buf files: refused without --allow-host-paths
   writeFileSync(join(casesDir, 'host.json'), JSON.stringify({ cases: [{ name: 'host', steps: [{ read_file: '/etc/hostname', expect: { errno: 'ENOENT' } }] }] }));
+  writeFileSync(join(casesDir, 'sim.yaml'), 'duration: 2s\nsample: 100ms\nprocesses:\n  - name: cam\n    streams:\n      - name: frames\n        heap: { requires: { contiguous: true } }\n        size: 4M\n        mode: churn\n        fps: 30\n        hold: 2\n');
   writeFileSync(join(casesDir, 'sanitizer.json'), JSON.stringify({ cases: [{ name: 'sanitizer', steps: [{ sanitizer: 'check', expect: { ret: 0 } }] }] }));
 });
 test.after(() => rmSync(casesDir, { recursive: true, force: true }));

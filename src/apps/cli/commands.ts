@@ -155,8 +155,39 @@ x86-64 or arm64 (seccomp user notification; see docs/run.md).`,
 dmaheap run itself failed (a missing launcher, no seccomp), 2 usage error.`,
 };
 
+export const SIMULATE: CommandSpec = {
+  name: 'simulate',
+  synopsis: [
+    'simulate [machine options] [--seed <n>] [--report <out.html>] [--csv <file|->] [--json] <workload>',
+    'simulate [machine options] --sweep cma=<from>..<to> [--points <n>] [--seeds <n>] [--jobs <n>] [--json] <workload>',
+    'simulate [machine options] --compare-profiles <v1>,<v2>[,...] [--report <out.html>] [--json] <workload>',
+  ],
+  description: `Runs a workload (YAML or JSON: processes and their buffer streams, cgroups, memory pressure,
+faults, or a replayed script; docs/simulate.md, examples in examples/workloads/) on an emulated
+board in simulated time, far faster than real time and the same for the same seed. Reports every
+failed allocation with why (the CMA area too small, fragmented: largest free run vs request,
+pinned pages, a cgroup limit, a DMA mask), each heap's peak, the CMA areas' least free memory and
+largest free run, per-process dma-buf Rss/Pss, and the time series (--csv) and pictures (--report).
+--sweep finds the smallest CMA size at which the workload never fails over --seeds seeds;
+--compare-profiles shows what a kernel upgrade changes for it. Sweeps and comparisons use one
+worker thread per core.`,
+  own: {
+    seed: { type: 'string', arg: '<n>', help: 'the seed (default: the workload\'s, else 1); the same seed gives the same run' },
+    report: { type: 'string', arg: '<out.html>', help: 'write a self-contained HTML report with charts (heap use, CMA area maps, failures, per-process memory; side by side for --compare-profiles and --sweep)' },
+    csv: { type: 'string', arg: '<file|->', help: 'write the time series as CSV (- for stdout)' },
+    sweep: { type: 'string', arg: 'cma=<from>..<to>', help: 'run the workload at --points CMA sizes from..to (cma= on the command line) and report the smallest without a failure' },
+    points: { type: 'string', arg: '<n>', help: 'sizes a sweep tries, 2 to 256 (default 16)' },
+    seeds: { type: 'string', arg: '<n>', help: 'seeds per sweep size, 1 to 1000 (default 1): seed, seed+1, ...' },
+    'compare-profiles': { type: 'string', arg: '<v1>,<v2>,...', help: 'run the workload on each kernel profile and show what changes (heaps renamed or split, accounting, failures)' },
+    jobs: { type: 'string', arg: '<n>', help: 'worker threads for sweeps and comparisons (default: the number of cores)' },
+  },
+  machine: true,
+  positionals: true,
+  footer: 'Exit status: 0 done (failures of the workload are results, not errors), 1 a sweep found no size without failures, 2 usage error (a bad workload: file:line:column: field).',
+};
+
 /** Every command, in the order of `dmaheap --help`. */
-export const COMMANDS: readonly CommandSpec[] = [DEMO, HEAPS, LINT_NAMES, DUMP, CONFORMANCE_RUN, DOCTOR, TOP, ALLOC, RUN];
+export const COMMANDS: readonly CommandSpec[] = [DEMO, HEAPS, LINT_NAMES, DUMP, CONFORMANCE_RUN, DOCTOR, TOP, ALLOC, RUN, SIMULATE];
 
 export const USAGE = `Usage: dmaheap <command> [options]
 
@@ -178,6 +209,9 @@ Commands:
   alloc <heap> <size>        allocate a buffer and show what the kernel gave (fd, size, inode, heap)
   run -- <program> [args]    run a native program (C, Python, ...; static or dynamic) on the
                              emulated kernel: its DMA-BUF heap calls are served by the emulator
+  simulate <workload>        run a workload on a board in simulated time: failed allocations and
+                             why, peaks, CMA fragmentation, pictures; --sweep cma=16M..512M for the
+                             smallest CMA size, --compare-profiles for a kernel upgrade
 
 Backend (heaps, dump, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
 machine when it can, else the emulated one, with a note); a machine option selects the

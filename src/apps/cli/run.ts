@@ -14,7 +14,8 @@ import type { CommandSpec } from '../common/options.js';
 import { withBoard } from '../common/machine.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { printAlloc, runAlloc } from './alloc.js';
-import { ALLOC, COMMANDS, DEMO, DOCTOR, DUMP, HEAPS, LINT_NAMES, RUN, TOP, USAGE } from './commands.js';
+import { ALLOC, COMMANDS, DEMO, DOCTOR, DUMP, HEAPS, LINT_NAMES, RUN, SIMULATE, TOP, USAGE } from './commands.js';
+import { simulateCommand } from './simulate.js';
 import { runCommand, splitRunArgv } from './run-program.js';
 import { printDemo, runDemo } from './demo.js';
 import { printDoctor, runDoctor } from './doctor.js';
@@ -40,6 +41,8 @@ export interface CliIo {
   stop(): { signal: AbortSignal; dispose(): void };
   /** Told the emulated machine the options describe, before it boots (tests check that each machine option reaches it). */
   onMachine?(m: EmulatedOptions): void;
+  /** A progress line for a terminal (redrawn in place on stderr), null to clear it; absent when stderr is not a terminal. */
+  progress?(line: string | null): void;
 }
 
 /** The machine of a command without --board: the emulated defaults (cma=64M). */
@@ -315,6 +318,7 @@ const HANDLERS = new Map<CommandSpec, (ctx: Ctx) => Promise<number>>([
   [TOP, top],
   [ALLOC, alloc],
   [RUN, runNative],
+  [SIMULATE, (ctx) => simulateCommand(ctx.values, ctx.positionals, ctx.json, ctx.io)],
 ]);
 
 async function runNative(ctx: Ctx): Promise<number> {
@@ -405,6 +409,7 @@ export function processIo(): CliIo {
     },
     isTTY: process.stdout.isTTY === true,
     columns: () => process.stdout.columns,
+    ...(process.stderr.isTTY === true ? { progress: (line: string | null) => process.stderr.write(line === null ? '\r\x1b[K' : `\r${line}\x1b[K`) } : {}),
     stop: () => {
       const ac = new AbortController();
       const abort = () => ac.abort();

@@ -53,6 +53,8 @@ export interface SimHeap {
   readonly capacity: number | null;
   /** The CMA area behind it, or null. */
   readonly area: string | null;
+  /** What memory it is, whatever its name (heapIdentity: `system`, `cma:<region path or area>`): matches heaps across kernels. */
+  readonly backing?: string;
   readonly peakBytes: number;
   readonly allocations: number;
   readonly failures: number;
@@ -122,6 +124,9 @@ export interface SimResult {
   readonly board: string | null;
   readonly profile: string;
   readonly cmdline: string;
+  /** x86_64 or arm64, and the page size in bytes. */
+  readonly arch?: string;
+  readonly pageSize?: number;
   readonly seed: number;
   /** Simulated microseconds. */
   readonly duration: number;

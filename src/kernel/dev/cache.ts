@@ -92,6 +92,8 @@ interface PageState {
 interface Tracked {
   /** Per buffer page: 1 while its initial state (cached clean, it had been written) is still to be applied. */
   readonly initial: Uint8Array;
+  /** Pages that may hold a cached line: an initial flag set or a state made. 0: every line is uncached. */
+  hot: number;
 }
 
 export class CacheModel {
@@ -139,19 +141,25 @@ export class CacheModel {
     if (this.tracked.has(mem) || this.isUncached(mem)) return;
     const initial = new Uint8Array(mem.pages);
     const zero = mem.zeroPage;
+    let hot = 0;
     for (let p = 0; p < mem.pages; p++) {
       const ref = mem.page(p, false);
-      if (ref !== null && ref.data !== zero) initial[p] = 1;
+      if (ref !== null && ref.data !== zero) {
+        initial[p] = 1;
+        hot++;
+      }
     }
-    this.tracked.set(mem, { initial });
+    this.tracked.set(mem, { initial, hot });
     this.stats.trackedBuffers++;
     this.subscribe();
   }
 
   private onRelease(buf: DmaBuf): void {
     const mem = buf.priv as BufferPages;
-    if (!this.tracked.has(mem)) return;
-    for (let p = 0; p < mem.pages; p++) this.states.delete(mem.pfnOf(p));
+    const t = this.tracked.get(mem);
+    if (t === undefined) return;
+    // hot 0: no page of it has a state to drop
+    if (t.hot > 0) for (let p = 0; p < mem.pages; p++) this.states.delete(mem.pfnOf(p));
     this.tracked.delete(mem);
   }
 
@@ -179,6 +187,7 @@ export class CacheModel {
     if (st === undefined) {
       st = { lines: new Uint8Array(this.linesPerPage), mem: null };
       if (t.initial[page] === 1) st.lines.fill(CLEAN);
+      else t.hot++;
       t.initial[page] = 0;
       this.states.set(pfn, st);
     }
@@ -272,11 +281,50 @@ export class CacheModel {
     return this.tracked.has(mem) ? this.state(mem, page) : null;
   }
 
+  /**
+   * arch_sync_dma_for_device() over [offset, offset + length) of a buffer, page by page
+   * ({@link clean}); a buffer none of whose lines is cached costs one check.
+   */
+  cleanRange(mem: BufferPages, offset: number, length: number): void {
+    this.range(mem, offset, length, false);
+  }
+
+  /** arch_sync_dma_for_cpu() over [offset, offset + length) of a buffer, page by page ({@link invalidate}). */
+  invalidateRange(mem: BufferPages, offset: number, length: number): void {
+    this.range(mem, offset, length, true);
+  }
+
+  private range(mem: BufferPages, offset: number, length: number, inval: boolean): void {
+    const t = this.tracked.get(mem);
+    if (t === undefined || length <= 0) return;
+    const ps = this.pageSize;
+    if (t.hot === 0) {
+      // every line uncached: nothing to write back or drop; the calls are counted as made
+      const pages = Math.floor((offset + length - 1) / ps) - Math.floor(offset / ps) + 1;
+      if (inval) this.stats.invalidateOps += pages;
+      else this.stats.cleanOps += pages;
+      return;
+    }
+    let done = 0;
+    while (done < length) {
+      const at = offset + done;
+      const page = Math.floor(at / ps);
+      const off = at - page * ps;
+      const n = Math.min(length - done, ps - off);
+      if (inval) this.invalidate(mem, page, off, n);
+      else this.clean(mem, page, off, n);
+      done += n;
+    }
+  }
+
   /** arch_sync_dma_for_device() over [off, off + n) of buffer page `page`: dcache_clean_poc. */
   clean(mem: BufferPages, page: number, off: number, n: number): void {
-    const st = this.peek(mem, page);
-    if (st === null) return;
+    const t = this.tracked.get(mem);
+    if (t === undefined) return;
     this.stats.cleanOps++;
+    // a page whose state was never made has no dirty line (uncached, or clean from the snapshot)
+    const st = this.states.get(mem.pfnOf(page));
+    if (st === undefined) return;
     for (let l = Math.floor(off / CACHE_LINE); l < Math.ceil((off + n) / CACHE_LINE); l++) {
       if (st.lines[l] !== DIRTY) continue;
       this.writeBack(mem, page, st, l);
@@ -291,10 +339,22 @@ export class CacheModel {
    * invalidated (a dirty one loses its data). Dropped lines show memory again.
    */
   invalidate(mem: BufferPages, page: number, off: number, n: number): void {
-    const st = this.peek(mem, page);
-    if (st === null) return;
+    const t = this.tracked.get(mem);
+    if (t === undefined) return;
     this.stats.invalidateOps++;
     const end = off + n;
+    if (!this.states.has(mem.pfnOf(page))) {
+      // no state made yet: every line is uncached (nothing to do), or clean without a shadow
+      // (the snapshot's): a whole-page invalidate drops them all without making the state
+      if (t.initial[page] !== 1) return;
+      if (off <= 0 && end >= this.pageSize) {
+        t.initial[page] = 0;
+        t.hot--;
+        this.stats.invalidatedLines += this.linesPerPage;
+        return;
+      }
+    }
+    const st = this.state(mem, page)!;
     for (let l = Math.floor(off / CACHE_LINE); l < Math.ceil(end / CACHE_LINE); l++) {
       const s = st.lines[l]!;
       if (s === UNCACHED) continue;

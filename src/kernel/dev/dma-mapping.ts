@@ -347,24 +347,12 @@ function syncForCpu(dev: Device, m: DmaMapping, dir: DmaDirection): void {
 
 /** arch_sync_dma_for_device() on arm64: clean to the point of coherency, every direction. */
 function archSyncForDevice(dev: Device, mem: BufferPages, bufOffset: number, length: number): void {
-  forPages(mem.pageSize, bufOffset, length, (page, off, n) => dev.ctx.cache.clean(mem, page, off, n));
+  dev.ctx.cache.cleanRange(mem, bufOffset, length);
 }
 
 /** arch_sync_dma_for_cpu() on arm64: invalidate (the caller skips DMA_TO_DEVICE). */
 function archSyncForCpu(dev: Device, mem: BufferPages, bufOffset: number, length: number): void {
-  forPages(mem.pageSize, bufOffset, length, (page, off, n) => dev.ctx.cache.invalidate(mem, page, off, n));
-}
-
-function forPages(ps: number, offset: number, length: number, fn: (page: number, off: number, n: number) => void): void {
-  let done = 0;
-  while (done < length) {
-    const at = offset + done;
-    const page = Math.floor(at / ps);
-    const off = at - page * ps;
-    const n = Math.min(length - done, ps - off);
-    fn(page, off, n);
-    done += n;
-  }
+  dev.ctx.cache.invalidateRange(mem, bufOffset, length);
 }
 
 /**

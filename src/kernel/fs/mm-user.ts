@@ -1129,7 +1129,7 @@ export class AddressSpace {
    */
   faultIn(vma: Vma, idx: number, write: boolean): FaultKind | null {
     if (this.guards.size > 0 && this.guards.has(vma.start / this.pageSize + idx)) return 'SIGSEGV';
-    const r = this.fault(vma, idx, write);
+    const r = this.fault(vma, idx, write, false);
     return typeof r === 'string' ? r : null;
   }
 
@@ -1158,14 +1158,15 @@ export class AddressSpace {
    * i_size. A page that cannot be had kills (SIGKILL: the OOM killer chose the faulting process).
    * @kernel mm/memory.c handle_pte_fault, do_anonymous_page, do_wp_page, do_cow_fault; mm/shmem.c shmem_fault
    */
-  private fault(vma: Vma, idx: number, write: boolean): PageRef | FaultKind {
+  private fault(vma: Vma, idx: number, write: boolean, needData = true): PageRef | FaultKind {
     if (vma.shm !== null) return this.sharedAnonFault(vma, vma.shm, idx, write);
     if ((vma.vmFlags & VM_SHARED) === 0) {
       const vpn = vma.start / this.pageSize + idx;
       const pg = this.pte.get(vpn);
       if (pg !== undefined) {
         if (!write) return { data: pg.view(this.zeroPage), off: 0 };
-        if (pg.mapcount === 1) return { data: pg.data, off: 0 };
+        // a fault without the access (get_user_pages): the page's bytes stay unallocated until used
+        if (pg.mapcount === 1) return needData ? { data: pg.data, off: 0 } : { data: this.zeroPage, off: 0 };
         const copy = this.newPage(vma);
         if (copy === null) return 'SIGKILL';
         // the allocation may have OOM-killed the processes the page was shared with
@@ -1188,7 +1189,7 @@ export class AddressSpace {
         if (np === null) return 'SIGKILL';
         this.zeroPtes.drop(vpn, vpn + 1);
         this.pte.set(vpn, np);
-        return { data: np.data, off: 0 };
+        return needData ? { data: np.data, off: 0 } : { data: this.zeroPage, off: 0 };
       }
       if (write) {
         const orig = this.filePage(vma, idx, false);

@@ -1,0 +1,446 @@
+/**
+ * `dmaheap simulate [machine options] WORKLOAD`: a workload (docs/simulate.md) on an emulated
+ * board in simulated time. One run, a sweep of the CMA size (`--sweep cma=16M..512M`: the
+ * smallest size at which the workload never fails over N seeds), or a comparison of kernel
+ * profiles (`--compare-profiles 6.12,6.19,7.3`). Sweeps and comparisons run on worker threads,
+ * one per core.
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { diffHeaps } from '../../api/heap-diff.js';
+import type { HeapDiff } from '../../api/heap-diff.js';
+import type { EmulatedOptions } from '../../backends/emulated/index.js';
+import { createEmulatedTarget } from '../../backends/emulated/index.js';
+import { CliError, machineFrom, parseInteger, parseProfile, parseSize, sizeText, UsageError } from '../common/args.js';
+import { withBoard } from '../common/machine.js';
+import { fmtBytes, table as rowsTable } from '../common/format.js';
+import { simulate } from '../sim/engine.js';
+import type { FailureReason, SimResult } from '../sim/result.js';
+import { MAX_WORKLOAD_BYTES, parseWorkload } from '../sim/workload.js';
+import type { Workload } from '../sim/workload.js';
+import type { CliIo } from './run.js';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+const table = (head: string[], rows: string[][]): string => rowsTable([head, ...rows]);
+
+/** What a run varies from the command line's machine: a sweep's command line, a comparison's profile. */
+export interface MachineOverride {
+  readonly profile?: string;
+  /** `cma=` in the command line replaced by this size in bytes. */
+  readonly cmaBytes?: number;
+  /** The machine's command line before the override (a probe boot's), for `cmaBytes`. */
+  readonly baseCmdline?: string;
+}
+
+/** Reads a workload file (bounded) and parses it. */
+export function loadWorkload(path: string): { text: string; workload: Workload } {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`${path}: not a file`, 'give a workload file (YAML or JSON; examples in examples/workloads/)');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'give a workload file (YAML or JSON; examples in examples/workloads/)');
+  }
+  if (size > MAX_WORKLOAD_BYTES) throw new UsageError(`${path}: ${size} bytes; a workload has at most ${MAX_WORKLOAD_BYTES}`);
+  const text = readFileSync(path, 'utf8');
+  return { text, workload: parseWorkload(text, path) };
+}
+
+/** The machine of a run: the command line's options, then the workload's `machine`, then the override. */
+export function simMachine(values: Values, w: Workload, over: MachineOverride = {}): EmulatedOptions {
+  const v: Values = { ...values };
+  if (v.board === undefined && w.machine.board !== null) {
+    // a path in the workload is relative to the workload's file; a shipped board's name stays
+    const rel = resolve(dirname(w.file), w.machine.board);
+    let isFile = false;
+    try {
+      isFile = statSync(rel).isFile() || statSync(rel).isDirectory();
+    } catch {
+      isFile = false;
+    }
+    v.board = isFile ? rel : w.machine.board;
+  }
+  if (v.profile === undefined && w.machine.profile !== null) v.profile = w.machine.profile;
+  if (v.cmdline === undefined && w.machine.cmdline !== null) v.cmdline = w.machine.cmdline;
+  if (over.profile !== undefined) v.profile = over.profile;
+  if (over.cmaBytes !== undefined) {
+    const base = (over.baseCmdline ?? (typeof v.cmdline === 'string' ? v.cmdline : '')).split(/\s+/).filter((t) => t !== '' && !t.startsWith('cma='));
+    v.cmdline = [...base, `cma=${Math.floor(over.cmaBytes / 1048576)}M`].join(' ');
+  }
+  const board = typeof v.board === 'string' ? v.board : undefined;
+  let m = machineFrom(v, board === undefined ? { cmdline: 'cma=64M' } : {});
+  try {
+    m = withBoard(m, board);
+  } catch (e) {
+    if (e instanceof UsageError) throw new CliError('board', e.message, e.hint ?? 'fix the board file, or give a shipped board\'s name (docs/device-tree.md)', 2);
+    throw e;
+  }
+  return m;
+}
+
+/** One run of a workload in this thread (the worker's job too). */
+export function runOne(text: string, file: string, values: Values, over: MachineOverride, seed: number | undefined, progress?: (f: number) => void): SimResult {
+  const w = parseWorkload(text, file);
+  const machine = simMachine(values, w, over);
+  const board = typeof values.board === 'string' ? values.board : w.machine.board;
+  return simulate(w, { machine, boardLabel: board, clock: () => performance.now(), ...(seed !== undefined ? { seed } : {}), ...(progress !== undefined ? { progress } : {}) });
+}
+
+interface Task {
+  readonly over: MachineOverride;
+  readonly seed: number | undefined;
+}
+
+/** Runs tasks on worker threads (`jobs` at a time), in order of the tasks. */
+async function runPool(text: string, file: string, values: Values, tasks: readonly Task[], jobs: number, onDone: (n: number) => void): Promise<SimResult[]> {
+  const out = new Array<SimResult>(tasks.length);
+  let next = 0;
+  let done = 0;
+  const n = Math.max(1, Math.min(jobs, tasks.length));
+  // only plain data crosses to a worker (the machine is rebuilt there from the same options)
+  const plain: Values = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) plain[k] = v;
+  const one = (): Promise<void> =>
+    new Promise<void>((resolveP, reject) => {
+      const worker = new Worker(new URL('./sim-worker.js', import.meta.url));
+      const feed = (): void => {
+        if (next >= tasks.length) {
+          void worker.terminate().then(() => resolveP());
+          return;
+        }
+        const id = next++;
+        worker.postMessage({ id, text, file, values: plain, over: tasks[id]!.over, seed: tasks[id]!.seed });
+      };
+      worker.on('message', (m: { id: number; result?: SimResult; error?: { message: string; hint?: string; code?: string } }) => {
+        if (m.error !== undefined) {
+          void worker.terminate();
+          reject(new CliError(m.error.code ?? 'simulate', m.error.message, m.error.hint ?? '', 1));
+          return;
+        }
+        out[m.id] = m.result!;
+        onDone(++done);
+        feed();
+      });
+      worker.on('error', (e) => reject(e));
+      feed();
+    });
+  await Promise.all(Array.from({ length: n }, one));
+  return out;
+}
+
+// ---- formatting -----------------------------------------------------------------------------------
+
+/** 1:02:03.5 / 2:03.250 / 0.033 s. */
+export function fmtTime(us: number): string {
+  const s = us / 1e6;
+  if (s < 60) return `${s.toFixed(3)}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = (s % 60).toFixed(3).padStart(6, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+function fmtDuration(us: number): string {
+  const s = us / 1e6;
+  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`;
+  if (s >= 60 && s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+
+function byReason(r: SimResult): string {
+  const m = new Map<FailureReason, number>();
+  for (const f of r.failures) m.set(f.reason, (m.get(f.reason) ?? 0) + 1);
+  return [...m].map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+function machineLine(r: SimResult): string {
+  const arch = r.arch !== undefined ? ` ${r.arch}${r.pageSize !== undefined && r.pageSize !== 4096 ? ` (${r.pageSize / 1024} KiB pages)` : ''}` : '';
+  return `${r.board !== null ? `board ${r.board}, ` : ''}Linux ${r.profile}${arch}, cmdline '${r.cmdline}', seed ${r.seed}`;
+}
+
+export function formatRun(r: SimResult, maxFailures = 20): string {
+  const lines: string[] = [];
+  lines.push(`workload ${r.workload}: ${fmtDuration(r.duration)} simulated on ${machineLine(r)} (${(r.wallMs / 1000).toFixed(1)} s)`);
+  lines.push(`events ${r.counts.events}, allocations ${r.counts.allocations}, frees ${r.counts.frees}, frames ${r.counts.frames}, failures ${r.failures.length}${r.counts.injected > 0 ? ` (${r.counts.injected} injected)` : ''}`);
+  lines.push('');
+  lines.push(
+    table(
+      ['heap', 'kind', 'capacity', 'peak use', 'allocations', 'failed'],
+      r.heaps.map((h) => [h.name, h.kind, h.capacity === null ? 'RAM' : fmtBytes(h.capacity), fmtBytes(h.peakBytes), String(h.allocations), String(h.failures)]),
+    ),
+  );
+  if (r.areas.length > 0) {
+    lines.push('');
+    lines.push(
+      table(
+        ['CMA area', 'heap', 'size', 'least free', 'smallest largest free run'],
+        r.areas.map((a) => [a.name, a.heap ?? '-', fmtBytes(a.pages * a.pageSize), fmtBytes(a.minFreePages * a.pageSize), `${fmtBytes(a.minLargestFreeRun * a.pageSize)} (${a.minLargestFreeRun} pages)`]),
+      ),
+    );
+  }
+  if (r.processes.length > 0) {
+    lines.push('');
+    lines.push(
+      table(
+        ['process', 'pid', 'started', 'ended', 'peak dma-buf Rss', 'peak Pss', 'killed'],
+        r.processes.slice(0, 50).map((p) => [p.name, String(p.pid), fmtTime(p.start), p.end === null ? '-' : fmtTime(p.end), fmtBytes(p.peakRss), fmtBytes(Math.round(p.peakPss)), p.killed ?? '-']),
+      ),
+    );
+    if (r.processes.length > 50) lines.push(`(${r.processes.length - 50} more processes; --json lists them all)`);
+  }
+  lines.push('');
+  if (r.failures.length === 0) lines.push('no allocation failed');
+  else {
+    lines.push(`${r.failures.length} failed (${byReason(r)}):`);
+    for (const f of r.failures.slice(0, maxFailures)) lines.push(`  ${fmtTime(f.t)}  ${f.process}/${f.stream}  ${f.heap}  ${fmtBytes(f.size)}  ${f.errno}  ${f.reason}: ${f.detail}${f.differs !== undefined ? `  [replay: ${f.differs}]` : ''}`);
+    if (r.failures.length > maxFailures) lines.push(`  ... ${r.failures.length - maxFailures} more (--json lists them all)`);
+  }
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}
+
+/** The time series as CSV: one row per sample. */
+export function seriesCsv(r: SimResult): string {
+  const s = r.series;
+  const cols: [string, number[]][] = [];
+  const q = (x: string): string => (/[",\n]/.test(x) ? `"${x.replaceAll('"', '""')}"` : x);
+  for (const [k, v] of Object.entries(s.heapUse)) cols.push([`heap_bytes:${k}`, v]);
+  for (const [k, v] of Object.entries(s.cmaFree)) cols.push([`cma_free_pages:${k}`, v]);
+  for (const [k, v] of Object.entries(s.cmaLargest)) cols.push([`cma_largest_free_run_pages:${k}`, v]);
+  for (const [k, v] of Object.entries(s.rss)) cols.push([`dmabuf_rss_bytes:${k}`, v]);
+  for (const [k, v] of Object.entries(s.pss)) cols.push([`dmabuf_pss_bytes:${k}`, v]);
+  for (const [k, v] of Object.entries(s.cgroup)) cols.push([`cgroup_bytes:${k}`, v]);
+  cols.push(['mem_free_bytes', s.memFree]);
+  const out = [['t_seconds', ...cols.map((c) => q(c[0]))].join(',')];
+  s.t.forEach((t, i) => out.push([String(t / 1e6), ...cols.map((c) => String(c[1][i] ?? ''))].join(',')));
+  return `${out.join('\n')}\n`;
+}
+
+// ---- sweeps -----------------------------------------------------------------------------------------
+
+export interface SweepSpec {
+  readonly key: 'cma';
+  readonly from: number;
+  readonly to: number;
+}
+
+export function parseSweep(s: string): SweepSpec {
+  const hint = 'give --sweep cma=<from>..<to>, e.g. cma=16M..512M';
+  const m = /^cma=([^.]+)\.\.(.+)$/.exec(s);
+  if (m === null) throw new UsageError(`--sweep: '${s}' is not a sweep`, hint);
+  const from = parseSize(m[1]!, '--sweep (from)', { min: 1048576 });
+  const to = parseSize(m[2]!, '--sweep (to)', { max: 64 * 1024 ** 4 });
+  if (to <= from) throw new UsageError(`--sweep: the range ${m[1]}..${m[2]} is empty: the end must be larger than the start`, hint);
+  return { key: 'cma', from, to };
+}
+
+/** `n` sizes from..to, evenly spaced, whole MiB, distinct. */
+export function sweepPoints(sp: SweepSpec, n: number): number[] {
+  const out: number[] = [];
+  const lo = Math.ceil(sp.from / 1048576);
+  const hi = Math.floor(sp.to / 1048576);
+  for (let i = 0; i < n; i++) {
+    const v = Math.round(lo + ((hi - lo) * i) / Math.max(1, n - 1)) * 1048576;
+    if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
+export interface SweepPoint {
+  readonly cma: number;
+  /** Failures per seed. */
+  readonly failures: number[];
+  /** The least free pages of any CMA area over all seeds, in bytes. */
+  readonly leastFree: number;
+  readonly reasons: string;
+}
+
+export interface SweepResult {
+  readonly workload: string;
+  readonly seeds: number[];
+  readonly points: SweepPoint[];
+  /** The smallest size at which no seed failed, with every larger size passing too; null: none. */
+  readonly smallest: number | null;
+  /** The largest size that failed below it (null: none failed). */
+  readonly largestFailing: number | null;
+  /** At `smallest`: the least free CMA memory over the seeds (how much was never needed). */
+  readonly headroom: number | null;
+  /** Sizes that passed below a failing one (the workload is not monotonic there). */
+  readonly nonMonotonic: number[];
+  readonly wallMs: number;
+  readonly jobs: number;
+}
+
+export function summariseSweep(workload: string, seeds: number[], sizes: number[], results: SimResult[], wallMs: number, jobs: number): SweepResult {
+  const points: SweepPoint[] = sizes.map((cma, i) => {
+    const rs = results.slice(i * seeds.length, (i + 1) * seeds.length);
+    const leastFree = Math.min(...rs.flatMap((r) => r.areas.map((a) => a.minFreePages * a.pageSize)), Infinity);
+    const reasons = new Map<string, number>();
+    for (const r of rs) for (const f of r.failures) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
+    return { cma, failures: rs.map((r) => r.failures.length), leastFree: Number.isFinite(leastFree) ? leastFree : 0, reasons: [...reasons].map(([k, v]) => `${k} ${v}`).join(', ') };
+  });
+  let smallest: number | null = null;
+  for (let i = points.length - 1; i >= 0; i--) {
+    if (points[i]!.failures.some((n) => n > 0)) break;
+    smallest = points[i]!.cma;
+  }
+  const below = points.filter((p) => smallest === null || p.cma < smallest);
+  const failing = below.filter((p) => p.failures.some((n) => n > 0));
+  const largestFailing = failing.length > 0 ? failing[failing.length - 1]!.cma : null;
+  const nonMonotonic = below.filter((p) => p.failures.every((n) => n === 0)).map((p) => p.cma);
+  const at = points.find((p) => p.cma === smallest);
+  return { workload, seeds, points, smallest, largestFailing, headroom: at?.leastFree ?? null, nonMonotonic, wallMs, jobs };
+}
+
+export function formatSweep(s: SweepResult): string {
+  const lines = [`sweep of cma= for ${s.workload}, ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'} (${s.seeds.join(', ')}), ${s.points.length} sizes on ${s.jobs} worker${s.jobs === 1 ? '' : 's'} (${(s.wallMs / 1000).toFixed(1)} s)`, ''];
+  lines.push(table(['cma=', 'failures per seed', 'least free CMA', 'why'], s.points.map((p) => [sizeText(p.cma), p.failures.join(' '), fmtBytes(p.leastFree), p.reasons === '' ? '-' : p.reasons])));
+  lines.push('');
+  if (s.smallest === null) lines.push(`no size up to ${sizeText(s.points[s.points.length - 1]?.cma ?? 0)} runs without a failure: widen the range (--sweep cma=<from>..<to>) or look at the failures (dmaheap simulate without --sweep)`);
+  else {
+    lines.push(`smallest CMA size without a failure: cma=${sizeText(s.smallest)}${s.largestFailing !== null ? ` (cma=${sizeText(s.largestFailing)} failed: the answer lies in between; sweep that range for a finer one)` : ' (the smallest size tried: lower the start of the range)'}`);
+    if (s.headroom !== null) lines.push(`margin at cma=${sizeText(s.smallest)}: at least ${fmtBytes(s.headroom)} of CMA stayed free at every moment of every seed`);
+  }
+  if (s.nonMonotonic.length > 0) lines.push(`note: ${s.nonMonotonic.map((n) => `cma=${sizeText(n)}`).join(', ')} passed although a larger size failed: placement and fragmentation are not monotonic in the size; more seeds (--seeds) give a safer answer`);
+  return lines.join('\n');
+}
+
+// ---- profile comparisons ---------------------------------------------------------------------------------
+
+export interface ProfileComparison {
+  readonly workload: string;
+  readonly runs: { profile: string; failures: number; reasons: string; heaps: { name: string; peak: number; failures: number }[]; cgroupCharged: boolean }[];
+  /** Heap changes from the first profile to each later one. */
+  readonly changes: { from: string; to: string; diff: HeapDiff }[];
+}
+
+export function compareProfiles(results: readonly SimResult[]): ProfileComparison {
+  const ids = (r: SimResult): { name: string; backing: string }[] => r.heaps.map((h) => ({ name: h.name, backing: h.backing ?? h.name }));
+  const first = results[0]!;
+  return {
+    workload: first.workload,
+    runs: results.map((r) => ({
+      profile: r.profile,
+      failures: r.failures.length,
+      reasons: byReason(r),
+      heaps: r.heaps.map((h) => ({ name: h.name, peak: h.peakBytes, failures: h.failures })),
+      cgroupCharged: Object.values(r.series.cgroup).some((v) => v.some((x) => x > 0)),
+    })),
+    changes: results.slice(1).map((r, i) => ({ from: results[i]!.profile, to: r.profile, diff: diffHeaps(ids(results[i]!), ids(r)) })),
+  };
+}
+
+export function formatComparison(c: ProfileComparison): string {
+  const lines = [`${c.workload} on ${c.runs.map((r) => `Linux ${r.profile}`).join(', ')}`, ''];
+  lines.push(table(['kernel', 'failures', 'why', 'heaps used (peak)', 'cgroup charged'], c.runs.map((r) => [r.profile, String(r.failures), r.reasons === '' ? '-' : r.reasons, r.heaps.filter((h) => h.peak > 0 || h.failures > 0).map((h) => `${h.name} ${fmtBytes(h.peak)}${h.failures > 0 ? ` (${h.failures} failed)` : ''}`).join('; ') || '-', r.cgroupCharged ? 'yes' : 'no'])));
+  for (const ch of c.changes) {
+    const d = ch.diff;
+    const parts = [
+      ...d.renamed.map((r) => `renamed ${r.from} -> ${r.to}${r.oldNameKept ? ' (old name kept)' : ''}`),
+      ...d.added.map((a) => `new heap ${a}`),
+      ...d.removed.map((a) => `heap ${a} gone: a workload that names it fails with no-heap`),
+    ];
+    lines.push('', `${ch.from} -> ${ch.to}: ${parts.length === 0 ? 'the same heaps' : parts.join('; ')}`);
+  }
+  const prev = c.runs[0]!;
+  for (const r of c.runs.slice(1)) {
+    if (r.failures !== prev.failures) lines.push(`${prev.profile} -> ${r.profile}: failures ${prev.failures} -> ${r.failures}`);
+    if (r.cgroupCharged !== prev.cgroupCharged) lines.push(`${prev.profile} -> ${r.profile}: dma-buf memory ${r.cgroupCharged ? 'is now' : 'is no longer'} charged to the processes' cgroups`);
+  }
+  return lines.join('\n');
+}
+
+// ---- the command --------------------------------------------------------------------------------------
+
+function progressBar(io: CliIo, label: string): ((f: number) => void) | undefined {
+  if (io.progress === undefined) return undefined;
+  return (f) => {
+    const w = 30;
+    const n = Math.round(f * w);
+    io.progress?.(`${label} [${'#'.repeat(n)}${' '.repeat(w - n)}] ${Math.floor(f * 100)}%`);
+  };
+}
+
+function str(v: Values, k: string): string | undefined {
+  const x = v[k];
+  return typeof x === 'string' ? x : undefined;
+}
+
+export async function simulateCommand(values: Values, positionals: string[], json: boolean, io: CliIo): Promise<number> {
+  const [file, extra] = positionals;
+  if (file === undefined) throw new UsageError('simulate needs a workload file', 'dmaheap simulate [machine options] <workload.yaml> (examples in examples/workloads/)');
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}': one workload per run`);
+  const { text, workload } = loadWorkload(file);
+  const seedText = str(values, 'seed');
+  const seed = seedText !== undefined ? parseInteger(seedText, '--seed', { noun: 'a seed', min: 0, max: 0xffffffff }) : undefined;
+  const seedsText = str(values, 'seeds');
+  const nSeeds = seedsText !== undefined ? parseInteger(seedsText, '--seeds', { noun: 'a number of seeds', min: 1, max: 1000 }) : 1;
+  const jobsText = str(values, 'jobs');
+  const jobs = jobsText !== undefined ? parseInteger(jobsText, '--jobs', { noun: 'a number of worker threads', min: 1, max: 256 }) : availableParallelism();
+  const sweepText = str(values, 'sweep');
+  const compareText = str(values, 'compare-profiles');
+  const report = str(values, 'report');
+  const csv = str(values, 'csv');
+  if (sweepText !== undefined && compareText !== undefined) throw new UsageError('--sweep and --compare-profiles do not go together', 'run one, then the other');
+  // the machine is checked (and the board loaded) once here, so that a bad option fails before any worker starts
+  const probe = simMachine(values, workload);
+  io.onMachine?.(probe);
+  const baseSeed = seed ?? workload.seed;
+  const t0 = performance.now();
+
+  if (sweepText !== undefined) {
+    const sp = parseSweep(sweepText);
+    const pointsText = str(values, 'points');
+    const n = pointsText !== undefined ? parseInteger(pointsText, '--points', { noun: 'a number of sizes', min: 2, max: 256 }) : 16;
+    const sizes = sweepPoints(sp, n);
+    const seeds = Array.from({ length: nSeeds }, (_, i) => baseSeed + i);
+    const baseCmdline = createEmulatedTarget(probe).kernel.cmdline;
+    const tasks: Task[] = sizes.flatMap((cma) => seeds.map((s) => ({ over: { cmaBytes: cma, baseCmdline }, seed: s })));
+    const bar = progressBar(io, `sweep ${tasks.length} runs`);
+    const results = await runPool(text, file, values, tasks, jobs, (d) => bar?.(d / tasks.length));
+    io.progress?.(null);
+    const s = summariseSweep(workload.name, seeds, sizes, results, performance.now() - t0, Math.min(jobs, tasks.length));
+    if (report !== undefined) writeReport(io, report, results.filter((_, i) => i % seeds.length === 0), sizes.map((c) => `cma=${sizeText(c)}`));
+    io.out(json ? JSON.stringify(s, null, 2) : formatSweep(s));
+    return s.smallest === null ? 1 : 0;
+  }
+
+  if (compareText !== undefined) {
+    const profiles = compareText.split(',').map((p) => parseProfile(p.trim(), '--compare-profiles'));
+    if (profiles.length < 2) throw new UsageError('--compare-profiles needs two profiles or more, comma-separated', 'e.g. --compare-profiles 6.12,6.19,7.3');
+    const tasks: Task[] = profiles.map((p) => ({ over: { profile: p }, seed: baseSeed }));
+    const bar = progressBar(io, `${profiles.length} kernels`);
+    const results = await runPool(text, file, values, tasks, jobs, (d) => bar?.(d / tasks.length));
+    io.progress?.(null);
+    const c = compareProfiles(results);
+    if (report !== undefined) writeReport(io, report, results, profiles.map((p) => `Linux ${p}`));
+    io.out(json ? JSON.stringify({ ...c, results: results.map((r) => ({ profile: r.profile, failures: r.failures })) }, null, 2) : formatComparison(c));
+    return 0;
+  }
+
+  const bar = progressBar(io, `simulating ${fmtDuration(workload.duration)}`);
+  const r = simulate(workload, { machine: probe, boardLabel: typeof values.board === 'string' ? values.board : workload.machine.board, clock: () => performance.now(), ...(seed !== undefined ? { seed } : {}), ...(bar !== undefined ? { progress: bar } : {}) });
+  io.progress?.(null);
+  if (csv !== undefined) {
+    if (csv === '-') io.write(seriesCsv(r));
+    else writeFileSync(csv, seriesCsv(r));
+  }
+  if (report !== undefined) writeReport(io, report, [r], []);
+  if (csv === '-') return 0;
+  io.out(json ? JSON.stringify(r) : `${formatRun(r)}\n\nnext: --report out.html draws it; --sweep cma=16M..512M finds the smallest CMA size; --compare-profiles 6.12,7.3 shows a kernel upgrade`);
+  return 0;
+}
+
+/** Where the HTML report comes from (set when the report module is present). */
+export const reportRenderer: { render: ((runs: readonly SimResult[], opts: { labels?: readonly string[] }) => string) | null } = { render: null };
+
+function writeReport(io: CliIo, path: string, runs: readonly SimResult[], labels: readonly string[]): void {
+  if (reportRenderer.render === null) throw new CliError('report', 'the HTML report is not built in this version', 'use --json or --csv', 1);
+  writeFileSync(path, reportRenderer.render(runs, labels.length > 0 ? { labels } : {}));
+  io.err(`report written to ${path}`);
+}
