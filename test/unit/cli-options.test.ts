@@ -221,6 +221,7 @@ function effects(): Record<string, Record<string, Effect>> {
       csv: out(sim, '--csv', '-'),
       sweep: out(sim, '--sweep', 'cma=8M..16M'),
       points: out([...sim, '--sweep', 'cma=8M..16M'], '--points', '3'),
+      resolution: out([...sim, '--sweep', 'cma=2M..32M', '--points', '2'], '--resolution', '16M'),
       seeds: out([...sim, '--sweep', 'cma=8M..16M', '--points', '2'], '--seeds', '2'),
       'compare-profiles': out(sim, '--compare-profiles', '6.12,7.0'),
       jobs: out([...sim, '--sweep', 'cma=8M..16M', '--points', '2'], '--jobs', '1'),

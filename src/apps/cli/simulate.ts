@@ -13,6 +13,8 @@ import { diffHeaps } from '../../api/heap-diff.js';
 import type { HeapDiff } from '../../api/heap-diff.js';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { createEmulatedTarget } from '../../backends/emulated/index.js';
+import { cmaMinAlignmentBytes } from '../../kernel/mm/cma.js';
+import { addrCells, baseName, cellsBytes, DeviceTree, hasProp, propCells, setProp, sizeCells } from '../../kernel/of/tree.js';
 import { CliError, machineFrom, parseInteger, parseProfile, parseSize, sizeText, UsageError } from '../common/args.js';
 import { withBoard } from '../common/machine.js';
 import { fmtBytes, table as rowsTable } from '../common/format.js';
@@ -33,6 +35,30 @@ export interface MachineOverride {
   readonly cmaBytes?: number;
   /** The machine's command line before the override (a probe boot's), for `cmaBytes`. */
   readonly baseCmdline?: string;
+  /** A reserved-memory region of the board resized (its `size`, or the size half of its `reg`). */
+  readonly region?: { readonly name: string; readonly bytes: number };
+}
+
+/**
+ * Resizes /reserved-memory/<name> of a board: a dynamic region's `size`, a static one's `reg`
+ * (same base: a larger one may overlap a neighbour, which the boot then reports). Null when
+ * done, else why not.
+ */
+export function resizeRegion(tree: DeviceTree, name: string, bytes: number): string | null {
+  const rm = tree.find('/reserved-memory');
+  if (rm === null) return 'the board has no /reserved-memory node';
+  const node = rm.children.find((c) => c.name === name) ?? rm.children.find((c) => baseName(c.name) === name);
+  if (node === undefined) return `no region '${name}' under /reserved-memory (it has ${rm.children.map((c) => c.name).join(', ') || 'none'})`;
+  const sc = sizeCells(rm);
+  const ac = addrCells(rm);
+  const sizeCellsOf = (n: number): number[] => (sc === 2 ? [Math.floor(n / 2 ** 32), n % 2 ** 32] : [n % 2 ** 32]);
+  if (hasProp(node, 'size')) setProp(node, 'size', cellsBytes(sizeCellsOf(bytes)));
+  else {
+    const reg = propCells(node, 'reg');
+    if (reg === null || reg.length < ac + sc) return `region '${name}' has neither size nor reg`;
+    setProp(node, 'reg', cellsBytes([...reg.slice(0, ac), ...sizeCellsOf(bytes)]));
+  }
+  return null;
 }
 
 /** Reads a workload file (bounded) and parses it. */
@@ -79,6 +105,11 @@ export function simMachine(values: Values, w: Workload, over: MachineOverride = 
   } catch (e) {
     if (e instanceof UsageError) throw new CliError('board', e.message, e.hint ?? 'fix the board file, or give a shipped board\'s name (docs/device-tree.md)', 2);
     throw e;
+  }
+  if (over.region !== undefined) {
+    if (!(m.board instanceof DeviceTree)) throw new UsageError('--sweep region:...: the machine has no board', 'give --board (or machine.board in the workload)');
+    const why = resizeRegion(m.board, over.region.name, over.region.bytes);
+    if (why !== null) throw new UsageError(`--sweep: ${why}`);
   }
   return m;
 }
@@ -224,28 +255,41 @@ export function seriesCsv(r: SimResult): string {
 // ---- sweeps -----------------------------------------------------------------------------------------
 
 export interface SweepSpec {
-  readonly key: 'cma';
+  /** cma: the command line's cma=; region: a board's reserved-memory region. */
+  readonly key: 'cma' | 'region';
+  /** The region's node name (key region). */
+  readonly region: string | null;
   readonly from: number;
   readonly to: number;
 }
 
 export function parseSweep(s: string): SweepSpec {
-  const hint = 'give --sweep cma=<from>..<to>, e.g. cma=16M..512M';
-  const m = /^cma=([^.]+)\.\.(.+)$/.exec(s);
+  const hint = 'give --sweep cma=<from>..<to> (e.g. cma=16M..512M), or region:<node name>=<from>..<to> for a board\'s reserved-memory region (e.g. region:linux,cma=64M..640M)';
+  const m = /^(?:cma|region:(.{1,200}))=([^=.]+)\.\.([^=]+)$/.exec(s);
   if (m === null) throw new UsageError(`--sweep: '${s}' is not a sweep`, hint);
-  const from = parseSize(m[1]!, '--sweep (from)', { min: 1048576 });
-  const to = parseSize(m[2]!, '--sweep (to)', { max: 64 * 1024 ** 4 });
-  if (to <= from) throw new UsageError(`--sweep: the range ${m[1]}..${m[2]} is empty: the end must be larger than the start`, hint);
-  return { key: 'cma', from, to };
+  const from = parseSize(m[2]!, '--sweep (from)', { min: 1048576 });
+  const to = parseSize(m[3]!, '--sweep (to)', { max: 64 * 1024 ** 4 });
+  if (to <= from) throw new UsageError(`--sweep: the range ${m[2]}..${m[3]} is empty: the end must be larger than the start`, hint);
+  return { key: m[1] === undefined ? 'cma' : 'region', region: m[1] ?? null, from, to };
 }
 
-/** `n` sizes from..to, evenly spaced, whole MiB, distinct. */
-export function sweepPoints(sp: SweepSpec, n: number): number[] {
+/** What a sweep's `size` changes in the machine. */
+function sweepOverride(sp: SweepSpec, size: number, baseCmdline: string): MachineOverride {
+  return sp.key === 'cma' ? { cmaBytes: size, baseCmdline } : { region: { name: sp.region!, bytes: size } };
+}
+
+/** `what=size` as the sweep names it. */
+export function sweepLabel(sp: Pick<SweepSpec, 'key' | 'region'>, size: number): string {
+  return `${sp.key === 'cma' ? 'cma' : sp.region!}=${sizeText(size)}`;
+}
+
+/** `n` sizes from..to, evenly spaced, multiples of `step` (default 1 MiB), distinct. */
+export function sweepPoints(sp: Pick<SweepSpec, 'from' | 'to'>, n: number, step = 1048576): number[] {
   const out: number[] = [];
-  const lo = Math.ceil(sp.from / 1048576);
-  const hi = Math.floor(sp.to / 1048576);
+  const lo = Math.ceil(sp.from / step);
+  const hi = Math.floor(sp.to / step);
   for (let i = 0; i < n; i++) {
-    const v = Math.round(lo + ((hi - lo) * i) / Math.max(1, n - 1)) * 1048576;
+    const v = Math.round(lo + ((hi - lo) * i) / Math.max(1, n - 1)) * step;
     if (!out.includes(v)) out.push(v);
   }
   return out;
@@ -262,6 +306,9 @@ export interface SweepPoint {
 
 export interface SweepResult {
   readonly workload: string;
+  /** What was swept: cma, or the region's name. */
+  readonly swept: string;
+  readonly key: 'cma' | 'region';
   readonly seeds: number[];
   readonly points: SweepPoint[];
   /** The smallest size at which no seed failed, with every larger size passing too; null: none. */
@@ -276,10 +323,15 @@ export interface SweepResult {
   readonly jobs: number;
 }
 
-export function summariseSweep(workload: string, seeds: number[], sizes: number[], results: SimResult[], wallMs: number, jobs: number): SweepResult {
+export function summariseSweep(workload: string, sp: Pick<SweepSpec, 'key' | 'region'>, seeds: number[], sizes: number[], results: SimResult[], wallMs: number, jobs: number): SweepResult {
   const points: SweepPoint[] = sizes.map((cma, i) => {
     const rs = results.slice(i * seeds.length, (i + 1) * seeds.length);
-    const leastFree = Math.min(...rs.flatMap((r) => r.areas.map((a) => a.minFreePages * a.pageSize)), Infinity);
+    // the swept area: the region by name, or the area of exactly the size cma= asked for
+    const swept = (r: SimResult): SimResult['areas'] => {
+      const own = r.areas.filter((a) => (sp.key === 'region' ? a.name === sp.region || a.name.split('@')[0] === sp.region : a.pages * a.pageSize === cma));
+      return own.length > 0 ? own : r.areas;
+    };
+    const leastFree = Math.min(...rs.flatMap((r) => swept(r).map((a) => a.minFreePages * a.pageSize)), Infinity);
     const reasons = new Map<string, number>();
     for (const r of rs) for (const f of r.failures) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
     return { cma, failures: rs.map((r) => r.failures.length), leastFree: Number.isFinite(leastFree) ? leastFree : 0, reasons: [...reasons].map(([k, v]) => `${k} ${v}`).join(', ') };
@@ -294,19 +346,21 @@ export function summariseSweep(workload: string, seeds: number[], sizes: number[
   const largestFailing = failing.length > 0 ? failing[failing.length - 1]!.cma : null;
   const nonMonotonic = below.filter((p) => p.failures.every((n) => n === 0)).map((p) => p.cma);
   const at = points.find((p) => p.cma === smallest);
-  return { workload, seeds, points, smallest, largestFailing, headroom: at?.leastFree ?? null, nonMonotonic, wallMs, jobs };
+  return { workload, swept: sp.key === 'cma' ? 'cma' : sp.region!, key: sp.key, seeds, points, smallest, largestFailing, headroom: at?.leastFree ?? null, nonMonotonic, wallMs, jobs };
 }
 
 export function formatSweep(s: SweepResult): string {
-  const lines = [`sweep of cma= for ${s.workload}, ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'} (${s.seeds.join(', ')}), ${s.points.length} sizes on ${s.jobs} worker${s.jobs === 1 ? '' : 's'} (${(s.wallMs / 1000).toFixed(1)} s)`, ''];
-  lines.push(table(['cma=', 'failures per seed', 'least free CMA', 'why'], s.points.map((p) => [sizeText(p.cma), p.failures.join(' '), fmtBytes(p.leastFree), p.reasons === '' ? '-' : p.reasons])));
+  const what = s.key === 'cma' ? 'cma=' : `region ${s.swept}`;
+  const lbl = (n: number): string => sweepLabel({ key: s.key, region: s.swept }, n);
+  const lines = [`sweep of ${what} for ${s.workload}, ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'} (${s.seeds.join(', ')}), ${s.points.length} sizes on ${s.jobs} worker${s.jobs === 1 ? '' : 's'} (${(s.wallMs / 1000).toFixed(1)} s)`, ''];
+  lines.push(table([s.key === 'cma' ? 'cma=' : 'size', 'failures per seed', 'least free CMA', 'why'], s.points.map((p) => [sizeText(p.cma), p.failures.join(' '), fmtBytes(p.leastFree), p.reasons === '' ? '-' : p.reasons])));
   lines.push('');
-  if (s.smallest === null) lines.push(`no size up to ${sizeText(s.points[s.points.length - 1]?.cma ?? 0)} runs without a failure: widen the range (--sweep cma=<from>..<to>) or look at the failures (dmaheap simulate without --sweep)`);
+  if (s.smallest === null) lines.push(`no size up to ${sizeText(s.points[s.points.length - 1]?.cma ?? 0)} runs without a failure: widen the range (--sweep) or look at the failures (dmaheap simulate without --sweep)`);
   else {
-    lines.push(`smallest CMA size without a failure: cma=${sizeText(s.smallest)}${s.largestFailing !== null ? ` (cma=${sizeText(s.largestFailing)} failed: the answer lies in between; sweep that range for a finer one)` : ' (the smallest size tried: lower the start of the range)'}`);
-    if (s.headroom !== null) lines.push(`margin at cma=${sizeText(s.smallest)}: at least ${fmtBytes(s.headroom)} of CMA stayed free at every moment of every seed`);
+    lines.push(`smallest size without a failure: ${lbl(s.smallest)}${s.largestFailing !== null ? ` (${lbl(s.largestFailing)} failed)` : ' (the smallest size tried: lower the start of the range)'}`);
+    if (s.headroom !== null) lines.push(`margin at ${lbl(s.smallest)}: at least ${fmtBytes(s.headroom)} of CMA stayed free at every moment of every seed`);
   }
-  if (s.nonMonotonic.length > 0) lines.push(`note: ${s.nonMonotonic.map((n) => `cma=${sizeText(n)}`).join(', ')} passed although a larger size failed: placement and fragmentation are not monotonic in the size; more seeds (--seeds) give a safer answer`);
+  if (s.nonMonotonic.length > 0) lines.push(`note: ${s.nonMonotonic.map((n) => lbl(n)).join(', ')} passed although a larger size failed: placement and fragmentation are not monotonic in the size; more seeds (--seeds) give a safer answer`);
   return lines.join('\n');
 }
 
@@ -397,15 +451,45 @@ export async function simulateCommand(values: Values, positionals: string[], jso
     const sp = parseSweep(sweepText);
     const pointsText = str(values, 'points');
     const n = pointsText !== undefined ? parseInteger(pointsText, '--points', { noun: 'a number of sizes', min: 2, max: 256 }) : 16;
-    const sizes = sweepPoints(sp, n);
+    const resText = str(values, 'resolution');
+    const probeKernel = createEmulatedTarget(probe).kernel;
+    const baseCmdline = probeKernel.cmdline;
+    // a reserved-memory region must be a multiple of CMA's alignment (rmem_cma_setup refuses
+    // another size): a region sweep steps by it; cma= is aligned by the kernel itself
+    const step = sp.key === 'region' ? Math.max(1048576, cmaMinAlignmentBytes(probeKernel.pageSize, probeKernel.arch)) : 1048576;
+    const resolution = Math.max(step, resText !== undefined ? parseSize(resText, '--resolution', { min: 1048576 }) : step);
     const seeds = Array.from({ length: nSeeds }, (_, i) => baseSeed + i);
-    const baseCmdline = createEmulatedTarget(probe).kernel.cmdline;
-    const tasks: Task[] = sizes.flatMap((cma) => seeds.map((s) => ({ over: { cmaBytes: cma, baseCmdline }, seed: s })));
-    const bar = progressBar(io, `sweep ${tasks.length} runs`);
-    const results = await runPool(text, file, values, tasks, jobs, (d) => bar?.(d / tasks.length));
-    io.progress?.(null);
-    const s = summariseSweep(workload.name, seeds, sizes, results, performance.now() - t0, Math.min(jobs, tasks.length));
-    if (report !== undefined) writeReport(io, report, results.filter((_, i) => i % seeds.length === 0), sizes.map((c) => `cma=${sizeText(c)}`));
+    if (sp.key === 'region') simMachine(values, workload, sweepOverride(sp, sp.from, baseCmdline));
+    // rounds: the range, then the gap between the largest failing and the smallest passing
+    // size, until it is at most --resolution wide (at most 4 rounds)
+    let range = { from: sp.from, to: sp.to };
+    const sizes: number[] = [];
+    const results: SimResult[] = [];
+    let summary: SweepResult | null = null;
+    let used = 1;
+    for (let round = 0; round < 4; round++) {
+      const pts = sweepPoints(range, round === 0 ? n : Math.min(n, Math.max(2, Math.round((range.to - range.from) / resolution) + 1)), step).filter((x) => !sizes.includes(x));
+      if (pts.length === 0) break;
+      const tasks: Task[] = pts.flatMap((size) => seeds.map((sd) => ({ over: sweepOverride(sp, size, baseCmdline), seed: sd })));
+      const bar = progressBar(io, `sweep round ${round + 1}: ${tasks.length} runs`);
+      const got = await runPool(text, file, values, tasks, jobs, (d) => bar?.(d / tasks.length));
+      io.progress?.(null);
+      // keep the points in size order with their seeds' results
+      const all = [...sizes.map((sz, i) => ({ sz, rs: results.slice(i * seeds.length, (i + 1) * seeds.length) })), ...pts.map((sz, i) => ({ sz, rs: got.slice(i * seeds.length, (i + 1) * seeds.length) }))].sort((a, b) => a.sz - b.sz);
+      sizes.length = 0;
+      results.length = 0;
+      for (const p of all) {
+        sizes.push(p.sz);
+        results.push(...p.rs);
+      }
+      used = Math.max(used, Math.min(jobs, tasks.length));
+      summary = summariseSweep(workload.name, sp, seeds, sizes, results, performance.now() - t0, used);
+      if (summary.smallest === null || summary.largestFailing === null || summary.smallest - summary.largestFailing <= resolution) break;
+      range = { from: summary.largestFailing + step, to: summary.smallest - step };
+      if (range.to < range.from) break;
+    }
+    const s = summary!;
+    if (report !== undefined) writeReport(io, report, results.filter((_, i) => i % seeds.length === 0), sizes.map((c) => sweepLabel(sp, c)));
     io.out(json ? JSON.stringify(s, null, 2) : formatSweep(s));
     return s.smallest === null ? 1 : 0;
   }
