@@ -231,6 +231,11 @@ export function formatRun(r: SimResult, maxFailures = 20): string {
     for (const f of r.failures.slice(0, maxFailures)) lines.push(`  ${fmtTime(f.t)}  ${f.process}/${f.stream}  ${f.heap}  ${fmtBytes(f.size)}  ${f.errno}  ${f.reason}: ${f.detail}${f.differs !== undefined ? `  [replay: ${f.differs}]` : ''}`);
     if (r.failures.length > maxFailures) lines.push(`  ... ${r.failures.length - maxFailures} more (--json lists them all)`);
   }
+  const diffs = r.differences ?? [];
+  if (diffs.length > 0) {
+    lines.push('', `${diffs.length} allocation${diffs.length === 1 ? '' : 's'} of the replay succeeded here although the trace saw ${diffs.length === 1 ? 'it' : 'them'} fail:`);
+    for (const f of diffs.slice(0, maxFailures)) lines.push(`  ${fmtTime(f.t)}  ${f.process}/${f.stream}  ${f.heap}  ${fmtBytes(f.size)}  ${f.detail}`);
+  }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -116,6 +116,7 @@ class Simulation {
   private readonly insts: Inst[] = [];
   private readonly byName = new Map<string, Inst>();
   private readonly failures: SimFailure[] = [];
+  private readonly differences: SimFailure[] = [];
   private readonly warnings: string[] = [];
   private readonly heapUse = new Map<string, number>();
   private readonly heapPeak = new Map<string, number>();
@@ -123,6 +124,7 @@ class Simulation {
   private readonly heapFails = new Map<string, number>();
   private readonly liveCma = new Set<Live>();
   private readonly scriptBufs = new Map<string, Live>();
+  private readonly missingDevs = new Set<string>();
   private nextId = 1;
   private counts = { events: 0, allocations: 0, frees: 0, frames: 0, failures: 0, injected: 0 };
   private readonly series: SimResult['series'];
@@ -204,9 +206,10 @@ class Simulation {
       seed: this.seed,
       duration: this.w.duration,
       heaps: [...this.heapsByName].map(([name, h]) => ({ name, kind: h.kind, capacity: h.capacity, area: h.area, backing: h.backing, peakBytes: this.heapPeak.get(name) ?? 0, allocations: this.heapAllocs.get(name) ?? 0, failures: this.heapFails.get(name) ?? 0 })),
-      areas: this.areas.map((a, i) => ({ name: a.name, heap: [...this.heapsByName].find(([, h]) => h.area === a.name)?.[0] ?? null, basePfn: a.basePfn, pages: a.count, pageSize: this.k.pageSize, minFreePages: this.minFree[i]!, minLargestFreeRun: this.minLargest[i]! })),
+      areas: this.areas.map((a, i) => ({ name: a.name, heap: [...this.heapsByName].filter(([, h]) => h.area === a.name).map(([n]) => n).join(', ') || null, basePfn: a.basePfn, pages: a.count, pageSize: this.k.pageSize, minFreePages: this.minFree[i]!, minLargestFreeRun: this.minLargest[i]! })),
       processes: this.insts.map((i) => ({ name: i.name, pid: i.proc.pid, start: i.start, end: i.end, peakRss: i.peakRss, peakPss: i.peakPss, peakDmabufBytes: i.peakHeld, killed: i.killed })),
       failures: this.failures,
+      differences: this.differences,
       series: this.series,
       maps: this.maps,
       counts: { ...this.counts, failures: this.failures.length },
@@ -510,17 +513,27 @@ class Simulation {
   }
 
   private importTo(l: Live, dev: string): void {
+    if (this.k.devices.get(dev) === null) {
+      if (!this.missingDevs.has(dev)) {
+        this.missingDevs.add(dev);
+        this.warn(`importer '${dev}' is not a device of this machine (it has ${this.k.devices.list().map((d) => d.devName).join(', ') || 'none'}): its imports are left out`);
+      }
+      return;
+    }
     const t = l.owner.target;
     const a = t.attach(l.buf.fd, dev);
     if (a.handle === null) {
-      this.fail(l.owner, l.stream, l.heap, l.size, a.errno ?? 'EINVAL', a.errno === 'ENODEV' ? 'other' : 'dma-mask', `${dev} could not attach the buffer (${a.errno}${a.errno === 'ENODEV' ? ': no such device on this board' : ''})`);
+      this.fail(l.owner, l.stream, l.heap, l.size, a.errno ?? 'EINVAL', 'dma-mask', `${dev} could not attach the buffer (${a.errno})`);
       return;
     }
     l.atts.push(a.handle);
     const m = t.mapAttachment(a.handle, DMA_BIDIRECTIONAL);
     if (m.errno !== null) {
-      const dv = this.k.devices.get(dev);
-      const why = dv !== null ? `${dev} cannot map it for DMA (${m.errno}): ${this.k.devices.handle(a.handle)?.lastError ?? 'its DMA mask or contiguity rules refuse the buffer'}` : `${dev}: ${m.errno}`;
+      const dv = this.k.devices.get(dev)!;
+      const contiguous = this.heapsByName.get(l.heap)?.kind !== 'system';
+      const why = dv.needsContiguous && !contiguous
+        ? `${dev} needs physically contiguous memory and ${l.heap} is not (dma_buf_map_attachment: ${m.errno})`
+        : `${dev} cannot map it for DMA (${m.errno}): ${this.k.devices.handle(a.handle)?.lastError ?? 'its DMA mask or bus limit does not reach the buffer'}`;
       this.fail(l.owner, l.stream, l.heap, l.size, m.errno, 'dma-mask', why);
     }
   }
@@ -583,7 +596,7 @@ class Simulation {
       const align = Math.min(Math.ceil(Math.log2(pages)), 8);
       if (pages > a.count) return this.fail(inst, stream, heap, size, errno, 'area-too-small', `the request (${pages} pages, ${mib(size)}) is larger than the whole CMA area ${a.name} (${a.count} pages, ${mib(a.count * ps)})`, info);
       if (pages > a.availableCount) return this.fail(inst, stream, heap, size, errno, 'out-of-memory', `CMA area ${a.name} has ${a.availableCount} pages free (${mib(a.availableCount * ps)}), the request needs ${pages}`, info);
-      if (largest < pages) return this.fail(inst, stream, heap, size, errno, 'fragmented', `fragmented: ${a.availableCount} pages free in CMA area ${a.name}, but the largest free run is ${largest} pages (${mib(largest * ps)}) and the request needs ${pages} contiguous pages`, info);
+      if (largest < pages) return this.fail(inst, stream, heap, size, errno, 'fragmented', `${a.availableCount} pages free in CMA area ${a.name}, but the largest free run is ${largest} pages (${mib(largest * ps)}) and the request needs ${pages} contiguous pages`, info);
       if (this.pinnedIn(a)) return this.fail(inst, stream, heap, size, errno, 'pinned', `free runs of ${largest} pages exist in ${a.name}, but pinned pages inside them cannot be migrated (alloc_contig_range: EBUSY)`, info);
       return this.fail(inst, stream, heap, size, errno, 'fragmented', `no free run of ${pages} pages aligned to ${2 ** align} pages in ${a.name} (largest free run ${largest} pages)`, info);
     }
@@ -675,7 +688,8 @@ class Simulation {
   }
 
   private differs(inst: Inst, e: ScriptEvent & { op: 'alloc' }, why: string): void {
-    this.failures.push({ t: this.now, process: inst.name, stream: e.id, heap: e.heap, size: e.size, errno: 'OK', reason: 'other', detail: why, differs: why });
+    if (this.differences.length >= 100_000) return;
+    this.differences.push({ t: this.now, process: inst.name, stream: e.id, heap: e.heap, size: e.size, errno: 'OK', reason: 'other', detail: why, differs: why });
   }
 
   // ---- samples -----------------------------------------------------------------------------------

@@ -134,6 +134,8 @@ export interface SimResult {
   readonly areas: SimArea[];
   readonly processes: SimProcess[];
   readonly failures: SimFailure[];
+  /** A replay's allocations that succeeded here although the trace saw them fail (errno 'OK', `differs` says what the trace saw). */
+  readonly differences?: SimFailure[];
   readonly series: SimSeries;
   readonly maps: SimAreaMap[];
   readonly counts: { readonly events: number; readonly allocations: number; readonly frees: number; readonly frames: number; readonly failures: number; readonly injected: number };

@@ -165,9 +165,9 @@ class Reader {
     return null;
   }
 
-  fail(path: Path, problem: string, hint?: string): never {
+  fail(path: Path, problem: string, hint?: string, offset?: number): never {
     const n = this.node(path);
-    const off = n?.range?.[0] ?? 0;
+    const off = offset ?? n?.range?.[0] ?? 0;
     const pos = this.lines.linePos(off);
     throw new WorkloadError(this.file, pos.line, pos.col, fieldName(path), problem, hint);
   }
@@ -201,7 +201,14 @@ class Reader {
     }
     if (typeof v !== 'object' || Array.isArray(v)) this.fail(path, 'must be a mapping (key: value lines)');
     for (const k of Object.keys(v as object)) {
-      if (!keys.includes(k)) this.fail([...path, k], `unknown field '${k}'`, `the fields here are: ${keys.join(', ')}`);
+      if (keys.includes(k)) continue;
+      // { heap: linux,cma }: in a flow mapping the comma ends the entry and 'cma' reads as a key
+      const n = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+      const flow = isMap(n) && n.flow === true;
+      // point at the key, not its value
+      const key = isMap(n) ? n.items.find((it) => isScalar(it.key) && it.key.value === k)?.key : undefined;
+      const keyAt = isScalar(key) ? key.range?.[0] : undefined;
+      this.fail([...path, k], `unknown field '${k}'`, flow ? `in a { ... } mapping a comma ends an entry: quote a value that has one ('linux,cma'); the fields here are: ${keys.join(', ')}` : `the fields here are: ${keys.join(', ')}`, keyAt);
     }
     return true;
   }
