@@ -115,9 +115,11 @@ test('dmaheap simulate: text, CSV, a sweep with the smallest size, a profile com
     writeFileSync(churn, 'duration: 3s\nsample: 100ms\nprocesses:\n  - name: cam\n    streams:\n      - { name: raw, heap: reserved, size: 3M, mode: churn, fps: 30, hold: 4 }\n');
     const sw = await runCaptured('simulate', churn, '--sweep', 'cma=4M..32M', '--points', '8', '--jobs', '2', '--json');
     assert.equal(sw.code, 0, sw.err);
-    const s = JSON.parse(sw.out) as { smallest: number; largestFailing: number; points: { cma: number; failures: number[] }[] };
-    assert.equal(s.smallest, 12 * 1048576);
-    assert.equal(s.largestFailing, 11 * 1048576);
+    const s = JSON.parse(sw.out) as { smallest: number; largestFailing: number; points: { cma: number; areaBytes: number; failures: number[] }[] };
+    // four 3 MiB buffers live at once: 12 MiB; the kernel rounds cma=11M up to a 12 MiB area (2 MiB pageblocks)
+    assert.equal(s.smallest, 11 * 1048576);
+    assert.equal(s.largestFailing, 10 * 1048576);
+    assert.equal(s.points.find((p) => p.cma === s.smallest)!.areaBytes, 12 * 1048576);
     const cmp = await runCaptured('simulate', f, '--cmdline', 'cma=16M', '--compare-profiles', '6.12,7.0');
     assert.equal(cmp.code, 0, cmp.err);
     assert.match(cmp.out, /\n6\.12\.118 -> 7\.0\.0: renamed reserved -> default_cma_region \(old name kept\)$/);

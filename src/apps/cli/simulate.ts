@@ -301,7 +301,10 @@ export function sweepPoints(sp: Pick<SweepSpec, 'from' | 'to'>, n: number, step 
 }
 
 export interface SweepPoint {
+  /** The size asked for. */
   readonly cma: number;
+  /** The area the kernel made of it (aligned), or null when it made none. */
+  readonly areaBytes: number | null;
   /** Failures per seed. */
   readonly failures: number[];
   /** The least free pages of any CMA area over all seeds, in bytes. */
@@ -333,13 +336,15 @@ export function summariseSweep(workload: string, sp: Pick<SweepSpec, 'key' | 're
     const rs = results.slice(i * seeds.length, (i + 1) * seeds.length);
     // the swept area: the region by name, or the area of exactly the size cma= asked for
     const swept = (r: SimResult): SimResult['areas'] => {
-      const own = r.areas.filter((a) => (sp.key === 'region' ? a.name === sp.region || a.name.split('@')[0] === sp.region : a.pages * a.pageSize === cma));
+      // cma= makes the area Linux names "reserved" (mm/cma.c, cma_declare_contiguous from kernel/dma/contiguous.c)
+      const own = r.areas.filter((a) => (sp.key === 'region' ? a.name === sp.region || a.name.split('@')[0] === sp.region : a.name === 'reserved'));
       return own.length > 0 ? own : r.areas;
     };
     const leastFree = Math.min(...rs.flatMap((r) => swept(r).map((a) => a.minFreePages * a.pageSize)), Infinity);
     const reasons = new Map<string, number>();
     for (const r of rs) for (const f of r.failures) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
-    return { cma, failures: rs.map((r) => r.failures.length), leastFree: Number.isFinite(leastFree) ? leastFree : 0, reasons: [...reasons].map(([k, v]) => `${k} ${v}`).join(', ') };
+    const area = rs[0] !== undefined ? swept(rs[0]) : [];
+    return { cma, areaBytes: area.length === 1 ? area[0]!.pages * area[0]!.pageSize : null, failures: rs.map((r) => r.failures.length), leastFree: Number.isFinite(leastFree) ? leastFree : 0, reasons: [...reasons].map(([k, v]) => `${k} ${v}`).join(', ') };
   });
   let smallest: number | null = null;
   for (let i = points.length - 1; i >= 0; i--) {
@@ -358,7 +363,7 @@ export function formatSweep(s: SweepResult): string {
   const what = s.key === 'cma' ? 'cma=' : `region ${s.swept}`;
   const lbl = (n: number): string => sweepLabel({ key: s.key, region: s.swept }, n);
   const lines = [`sweep of ${what} for ${s.workload}, ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'} (${s.seeds.join(', ')}), ${s.points.length} sizes on ${s.jobs} worker${s.jobs === 1 ? '' : 's'} (${(s.wallMs / 1000).toFixed(1)} s)`, ''];
-  lines.push(table([s.key === 'cma' ? 'cma=' : 'size', 'failures per seed', 'least free CMA', 'why'], s.points.map((p) => [sizeText(p.cma), p.failures.join(' '), fmtBytes(p.leastFree), p.reasons === '' ? '-' : p.reasons])));
+  lines.push(table([s.key === 'cma' ? 'cma=' : 'size', 'area', 'failures per seed', 'least free', 'why'], s.points.map((p) => [sizeText(p.cma), p.areaBytes === null ? 'none' : fmtBytes(p.areaBytes), p.failures.join(' '), fmtBytes(p.leastFree), p.reasons === '' ? '-' : p.reasons])));
   lines.push('');
   if (s.smallest === null) lines.push(`no size up to ${sizeText(s.points[s.points.length - 1]?.cma ?? 0)} runs without a failure: widen the range (--sweep) or look at the failures (dmaheap simulate without --sweep)`);
   else {
