@@ -69,6 +69,8 @@ import type { DeviceTree } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
 import { SHMEM_DEV, SHMEM_MNT_ID, ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
+import { FaultInjector } from './fault-inject.js';
+import type { AllocFaultRule } from './fault-inject.js';
 import type { Profile, ProfileName } from './profile.js';
 
 const E = Errno;
@@ -137,6 +139,11 @@ export interface KernelConfig {
    * struct stat, the O_* values and the address-space layout follow it. Default: `arch`.
    */
   abi?: Arch;
+  /**
+   * Allocation-failure rules in force from boot (`kernel.faults.add()` each; src/kernel/fault-inject.ts,
+   * docs/faults.md). A bad rule throws a KernelConfigError saying what is allowed.
+   */
+  faults?: readonly AllocFaultRule[];
 }
 
 export { KernelConfigError };
@@ -202,6 +209,11 @@ export class Kernel implements ProcessHost, KernelServices {
   /** The sync sanitizer, when KernelConfig.sanitizer asked for one. */
   readonly sanitizer: SyncSanitizer | null;
   readonly dmaHeap: DmaHeapCore;
+  /**
+   * Fault injection (src/kernel/fault-inject.ts): allocation-failure rules at the dma-heap
+   * allocate step, and memory faults (a CMA area shrunk or pinned, RAM taken away).
+   */
+  readonly faults: FaultInjector;
   /** The internal tmpfs mount (shm_mnt) holding memfds. */
   readonly shmem: ShmemFs;
   /** /dev/udmabuf, or null without CONFIG_UDMABUF. */
@@ -416,6 +428,8 @@ export class Kernel implements ProcessHost, KernelServices {
       cacheCost: config.cacheCost ?? null,
       log: (l) => this.log(l),
     });
+    this.faults = new FaultInjector(this);
+    for (const rule of config.faults ?? []) this.faults.add(rule);
     this.sanitizer = config.sanitizer ? new SyncSanitizer(this.dmaBuf.events, config.sanitizer === true ? {} : config.sanitizer) : null;
     this.dmaHeap = new DmaHeapCore({
       pageSize: ps,
@@ -425,6 +439,7 @@ export class Kernel implements ProcessHost, KernelServices {
       dmaBuf: this.dmaBuf,
       log: (l) => this.log(l),
       dmabufCharging: this.features.chargePidFd ? this.dmabufMemcgCharging() : null,
+      allocFault: (heap, proc) => this.faults.allocFault(heap.name, proc),
     });
     this.shmem = new ShmemFs({
       pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
