@@ -74,6 +74,12 @@ export interface EmulatedOptions {
   hostMemory?: KernelConfig['hostMemory'];
   /** The programs' ABI when it is not the machine's (KernelConfig.abi). */
   abi?: KernelConfig['abi'];
+  /**
+   * Allocation-failure rules in force from boot (KernelConfig.faults, docs/faults.md): e.g.
+   * `[{ heap: 'system', nth: 3 }]` fails the third allocation from the system heap with ENOMEM.
+   * Memory faults (shrink or pin a CMA area, take RAM) are `target.kernel.faults` calls.
+   */
+  faults?: KernelConfig['faults'];
   /** Run as this user instead of root. */
   uid?: number;
   gid?: number;
@@ -106,6 +112,7 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.devices !== undefined) cfg.devices = opts.devices;
   if (opts.hostMemory !== undefined) cfg.hostMemory = opts.hostMemory;
   if (opts.abi !== undefined) cfg.abi = opts.abi;
+  if (opts.faults !== undefined) cfg.faults = opts.faults;
   return new Kernel(cfg);
 }
 
