@@ -95,11 +95,23 @@ export interface PinPlacement {
   readonly seed?: number;
 }
 
+/**
+ * A memory fault as data (KernelConfig.memoryFaults, the CLI's --fault): applied with
+ * {@link FaultInjector.apply}. `area` absent: the default CMA area (cma= or the
+ * linux,cma-default region). `pages` or `bytes` (rounded up to whole pages), exactly one.
+ */
+export type MemoryFaultSpec =
+  | { readonly kind: 'shrink-cma'; readonly area?: string; readonly pages?: number; readonly bytes?: number }
+  | { readonly kind: 'pin-cma'; readonly area?: string; readonly pages?: number; readonly bytes?: number; readonly pfn?: number; readonly seed?: number }
+  | { readonly kind: 'take-memory'; readonly bytes: number };
+
 /** What the injector needs from the kernel. */
 export interface FaultHost {
   readonly pageSize: number;
   readonly buddy: BuddyAllocator;
   readonly cmaAreas: readonly CmaArea[];
+  /** The default CMA area (memoryFaults without an area), or null. */
+  readonly defaultCma: CmaArea | null;
 }
 
 const RULE_FIELDS: readonly string[] = ['heap', 'comm', 'nth', 'every', 'fraction', 'errno', 'signal', 'seed'];
@@ -303,6 +315,46 @@ export class FaultInjector {
 
   private area(name: string): CmaArea | null {
     return this.host.cmaAreas.find((a) => a.name === name) ?? null;
+  }
+
+  /**
+   * Applies a memory fault given as data: {@link shrinkCma}, {@link pinCma} or
+   * {@link takeMemory}. Besides their errnos: -ENOENT for no area given and no default CMA area,
+   * -EINVAL for both or neither of pages and bytes.
+   */
+  apply(spec: MemoryFaultSpec): FaultHandle | number {
+    if (spec.kind === 'take-memory') return this.takeMemory(spec.bytes);
+    const area = spec.area ?? this.host.defaultCma?.name ?? null;
+    if (area === null) return -E.ENOENT;
+    if ((spec.pages === undefined) === (spec.bytes === undefined)) return -E.EINVAL;
+    const pages = spec.pages ?? (Number.isSafeInteger(spec.bytes) && spec.bytes! > 0 ? Math.ceil(spec.bytes! / this.host.pageSize) : -1);
+    if (spec.kind === 'shrink-cma') return this.shrinkCma(area, pages);
+    return this.pinCma(area, pages, { ...(spec.pfn !== undefined ? { pfn: spec.pfn } : {}), ...(spec.seed !== undefined ? { seed: spec.seed } : {}) });
+  }
+
+  /** Why {@link apply} refused `spec` with `errno`, in words (the boot-time KernelConfigError). */
+  describeRefusal(spec: MemoryFaultSpec, errno: number): string {
+    const ps = this.host.pageSize;
+    const e = -errno;
+    if (spec.kind === 'take-memory') {
+      const what = `taking ${spec.bytes} bytes of RAM`;
+      if (e === E.ENOMEM) return `${what}: the page allocator has only ${this.host.buddy.freePages * ps} bytes free (${this.host.buddy.freePages} pages)`;
+      return `${what}: the size must be a whole number of bytes from 1`;
+    }
+    const verb = spec.kind === 'shrink-cma' ? 'shrinking' : 'pinning pages in';
+    const known = this.host.cmaAreas.map((a) => a.name);
+    const names = known.length === 0 ? 'this machine has no CMA area' : `the CMA areas: ${known.join(', ')}`;
+    if (spec.area === undefined && this.host.defaultCma === null) return `${verb} the default CMA area: there is none (${names}); name an area`;
+    const areaName = spec.area ?? this.host.defaultCma!.name;
+    const what = `${verb} CMA area '${areaName}'`;
+    const area = this.area(areaName);
+    if (area === null) return `${what}: there is no CMA area of that name (${names})`;
+    const count = spec.pages !== undefined ? `${spec.pages} pages` : `${spec.bytes} bytes`;
+    const free = subtract(area.freeRuns(), this.pinnedOf(area)).reduce((n, r) => n + r.count, 0);
+    if (e === E.ENOMEM) return `${what} by ${count}: it has only ${free} free pages of ${area.count} (${free * ps} bytes)`;
+    if (e === E.EBUSY && spec.kind === 'pin-cma') return `${what}: the ${count} from PFN ${spec.pfn} are not all free (a buffer or another pin holds one of them)`;
+    if (spec.kind === 'pin-cma' && spec.pfn !== undefined) return `${what}: ${count} from PFN ${spec.pfn} is not inside the area (PFNs ${area.basePfn} to ${area.basePfn + area.count - 1})`;
+    return `${what}: give a whole number of pages or bytes from 1`;
   }
 
   private pinnedOf(area: CmaArea): FaultRange[] {

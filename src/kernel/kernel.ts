@@ -70,7 +70,7 @@ import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
 import { SHMEM_DEV, SHMEM_MNT_ID, ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
 import { FaultInjector } from './fault-inject.js';
-import type { AllocFaultRule } from './fault-inject.js';
+import type { AllocFaultRule, MemoryFaultSpec } from './fault-inject.js';
 import type { Profile, ProfileName } from './profile.js';
 
 const E = Errno;
@@ -144,6 +144,12 @@ export interface KernelConfig {
    * docs/faults.md). A bad rule throws a KernelConfigError saying what is allowed.
    */
   faults?: readonly AllocFaultRule[];
+  /**
+   * Memory faults applied once the kernel has booted, before any process runs (the CLI's
+   * `--fault shrink-cma:`, `pin:`, `take-memory:`): a CMA area shrunk or pinned, RAM taken.
+   * One that cannot be applied throws a KernelConfigError saying why.
+   */
+  memoryFaults?: readonly MemoryFaultSpec[];
 }
 
 export { KernelConfigError };
@@ -467,6 +473,10 @@ export class Kernel implements ProcessHost, KernelServices {
     this.devtmpfs = new Devtmpfs(this);
     this.mountFilesystems();
     this.init = this.spawn({ uid: 0, gid: 0, groups: [] }, 'init');
+    for (const f of config.memoryFaults ?? []) {
+      const h = this.faults.apply(f);
+      if (typeof h === 'number') throw new KernelConfigError(this.faults.describeRefusal(f, h));
+    }
   }
 
   log(line: string): void {

@@ -77,9 +77,13 @@ export interface EmulatedOptions {
   /**
    * Allocation-failure rules in force from boot (KernelConfig.faults, docs/faults.md): e.g.
    * `[{ heap: 'system', nth: 3 }]` fails the third allocation from the system heap with ENOMEM.
-   * Memory faults (shrink or pin a CMA area, take RAM) are `target.kernel.faults` calls.
    */
   faults?: KernelConfig['faults'];
+  /**
+   * Memory faults applied right after boot (KernelConfig.memoryFaults): a CMA area shrunk or
+   * pinned, RAM taken. Later ones are `target.kernel.faults` calls.
+   */
+  memoryFaults?: KernelConfig['memoryFaults'];
   /** Run as this user instead of root. */
   uid?: number;
   gid?: number;
@@ -113,6 +117,7 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.hostMemory !== undefined) cfg.hostMemory = opts.hostMemory;
   if (opts.abi !== undefined) cfg.abi = opts.abi;
   if (opts.faults !== undefined) cfg.faults = opts.faults;
+  if (opts.memoryFaults !== undefined) cfg.memoryFaults = opts.memoryFaults;
   return new Kernel(cfg);
 }
 
