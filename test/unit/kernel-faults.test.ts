@@ -388,3 +388,27 @@ test('pins and an earlier busy hook both answer; shrink leaves pinned pages alon
   assert.equal(k.faults.shrinkCma('reserved', 1), -Errno.ENOMEM, 'the pinned page is not free to take');
   assertLedger(k);
 });
+
+test('memory faults as data: apply() (bytes rounded up, the default area) and KernelConfig.memoryFaults at boot', () => {
+  const k = boot();
+  const area = k.cmaAreas[0]!;
+  const s = k.faults.apply({ kind: 'shrink-cma', bytes: 4097 });
+  assert.ok(typeof s === 'object');
+  assert.deepEqual([s.area, s.pages], ['reserved', 2]);
+  assert.equal(k.faults.apply({ kind: 'shrink-cma', pages: 1, bytes: 4096 }), -Errno.EINVAL);
+  assert.equal(k.faults.apply({ kind: 'pin-cma' }), -Errno.EINVAL);
+  assert.equal(k.faults.apply({ kind: 'shrink-cma', area: 'nope', pages: 1 }), -Errno.ENOENT);
+  assert.deepEqual(k.faults.memoryFaults(), [{ id: s.id, kind: 'shrink-cma', area: 'reserved', pages: 2 }]);
+  const booted = boot({ memoryFaults: [{ kind: 'pin-cma', pages: 3, seed: 5 }, { kind: 'take-memory', bytes: 64 * M }, { kind: 'shrink-cma', area: 'reserved', pages: 10 }] });
+  assert.deepEqual(booted.faults.memoryFaults().map((f) => [f.kind, f.area, f.pages]), [['pin-cma', 'reserved', 3], ['take-memory', null, 16384], ['shrink-cma', 'reserved', 10]]);
+  assert.equal(booted.faults.pinnedRanges('reserved').reduce((n, r) => n + r.count, 0), 3);
+  assertLedger(booted);
+  assert.throws(() => boot({ cmdline: 'cma=0', memoryFaults: [{ kind: 'pin-cma', pages: 1 }] }), {
+    name: 'KernelConfigError',
+    message: 'pinning pages in the default CMA area: there is none (this machine has no CMA area); name an area',
+  });
+  assert.throws(() => boot({ memoryFaults: [{ kind: 'pin-cma', area: 'reserved', pages: 1, pfn: area.basePfn }, { kind: 'pin-cma', area: 'reserved', pages: 2, pfn: area.basePfn }] }), {
+    name: 'KernelConfigError',
+    message: `pinning pages in CMA area 'reserved': the 2 pages from PFN ${area.basePfn} are not all free (a buffer or another pin holds one of them)`,
+  });
+});
