@@ -37,6 +37,7 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   'device-name-format': SOURCE,
   'address-space': { referees: ['6.1 x86-64', '7.3 x86-64'], source: true },
   'cma-migration': SOURCE,
+  'fault-injection': SOURCE,
   'fatal-signal': SOURCE,
   // the probe's memcg lines on every x86 referee; dma_heap.mem_accounting=1 on 7.3
   'memcg': { referees: X86, source: true },

@@ -136,8 +136,15 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'cma-migration',
     area: 'mm/page_alloc.c alloc_contig_range',
     linux: 'A CMA allocation migrates movable pages out of the range and may fail with EBUSY on pinned pages, retrying elsewhere.',
-    emulator: 'Migration always succeeds unless a test installs a `busy` hook on the area.',
-    reason: 'No movable user pages are modelled inside CMA areas.',
+    emulator: 'No movable user pages live in CMA areas, so migration always succeeds, unless pages are pinned with fault injection (`kernel.faults.pinCma()`, `--fault pin:...`, docs/faults.md) or a test installs a `busy` hook on the area: a range over a pinned page then fails as -EBUSY does and cma_alloc() retries further on. Pinned pages are not set in the bitmap and are left out of CmaFree.',
+    reason: 'No movable user pages are modelled inside CMA areas; pins are what stops migration on real systems, so fault injection models them directly.',
+  },
+  {
+    id: 'fault-injection',
+    area: 'lib/fault-inject.c, drivers/dma-buf/dma-heap.c dma_heap_buffer_alloc',
+    linux: 'The fault-injection framework (CONFIG_FAULT_INJECTION) fails calls at fixed sites, the allocators above all (failslab, fail_page_alloc): a fault_attr per site in debugfs (probability in percent, interval, times, space, task-filter with /proc/<pid>/make-it-fail, stack-trace filters) and /proc/<pid>/fail-nth for the Nth call of one task; should_fail() decides, and the failing site returns its own error (a failed page allocation makes the heap return ENOMEM). A forced failure is logged (verbose, default 2: a line and a stack dump). Fatal signals arrive from other tasks, never injected.',
+    emulator: 'kernel.faults (docs/faults.md): rules at one site, the dma-heap allocate step (after the argument checks, before the heap), matching a heap name and a comm, firing on the Nth, every Nth, or a seeded fraction of matching allocations, failing with any errno the rule names (default ENOMEM) without a log line; a signal rule delivers SIGKILL to the allocating process instead and lets the heap see it pending. Memory faults take pages out of a CMA area (set in its bitmap), pin pages in one (migration fails over them), or take RAM from the page allocator. None of it has debugfs files; the CLI takes --fault.',
+    reason: 'The question a heap user asks is how a program copes when its allocation fails with a given errno, which needs the failure at the heap and deterministic for a seed; an allocator-level site would also fail unrelated allocations.',
   },
   {
     id: 'fatal-signal',

@@ -12,6 +12,10 @@ export type { HeapModuleName } from './heaps/index.js';
 export type { KernelFeatures } from './kapi.js';
 export type { Arch } from './mm/page.js';
 
+// fault injection (kernel.faults)
+export { FaultInjector, allocFaultRuleProblem } from './fault-inject.js';
+export type { AllocFaultInfo, AllocFaultRule, FaultHandle, FaultRange, MemoryFaultKind, MemoryFaultSpec, PinPlacement } from './fault-inject.js';
+
 // the build configuration (.config) and the boot loader's layout
 export { Kconfig, KconfigError, KCONFIG_LIMITS, KCONFIG_SYMBOLS, configGz, defaultKconfigText, parseKconfigOptions, parseKconfigText, resolveBuild } from './kconfig.js';
 export type { BuildContext, KconfigEntry, KconfigInput, KconfigSymbol, KconfigText, KconfigType, KernelBuild } from './kconfig.js';

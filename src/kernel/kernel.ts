@@ -69,6 +69,8 @@ import type { DeviceTree } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
 import { SHMEM_DEV, SHMEM_MNT_ID, ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
+import { FaultInjector } from './fault-inject.js';
+import type { AllocFaultRule, MemoryFaultSpec } from './fault-inject.js';
 import type { Profile, ProfileName } from './profile.js';
 
 const E = Errno;
@@ -137,6 +139,17 @@ export interface KernelConfig {
    * struct stat, the O_* values and the address-space layout follow it. Default: `arch`.
    */
   abi?: Arch;
+  /**
+   * Allocation-failure rules in force from boot (`kernel.faults.add()` each; src/kernel/fault-inject.ts,
+   * docs/faults.md). A bad rule throws a KernelConfigError saying what is allowed.
+   */
+  faults?: readonly AllocFaultRule[];
+  /**
+   * Memory faults applied once the kernel has booted, before any process runs (the CLI's
+   * `--fault shrink-cma:`, `pin:`, `take-memory:`): a CMA area shrunk or pinned, RAM taken.
+   * One that cannot be applied throws a KernelConfigError saying why.
+   */
+  memoryFaults?: readonly MemoryFaultSpec[];
 }
 
 export { KernelConfigError };
@@ -202,6 +215,11 @@ export class Kernel implements ProcessHost, KernelServices {
   /** The sync sanitizer, when KernelConfig.sanitizer asked for one. */
   readonly sanitizer: SyncSanitizer | null;
   readonly dmaHeap: DmaHeapCore;
+  /**
+   * Fault injection (src/kernel/fault-inject.ts): allocation-failure rules at the dma-heap
+   * allocate step, and memory faults (a CMA area shrunk or pinned, RAM taken away).
+   */
+  readonly faults: FaultInjector;
   /** The internal tmpfs mount (shm_mnt) holding memfds. */
   readonly shmem: ShmemFs;
   /** /dev/udmabuf, or null without CONFIG_UDMABUF. */
@@ -416,6 +434,8 @@ export class Kernel implements ProcessHost, KernelServices {
       cacheCost: config.cacheCost ?? null,
       log: (l) => this.log(l),
     });
+    this.faults = new FaultInjector(this);
+    for (const rule of config.faults ?? []) this.faults.add(rule);
     this.sanitizer = config.sanitizer ? new SyncSanitizer(this.dmaBuf.events, config.sanitizer === true ? {} : config.sanitizer) : null;
     this.dmaHeap = new DmaHeapCore({
       pageSize: ps,
@@ -425,6 +445,7 @@ export class Kernel implements ProcessHost, KernelServices {
       dmaBuf: this.dmaBuf,
       log: (l) => this.log(l),
       dmabufCharging: this.features.chargePidFd ? this.dmabufMemcgCharging() : null,
+      allocFault: (heap, proc) => this.faults.allocFault(heap.name, proc),
     });
     this.shmem = new ShmemFs({
       pageSize: ps, fc: this.fc, buddy: this.buddy, backing: this.backing, zeroPage: this.zeroPage,
@@ -452,6 +473,10 @@ export class Kernel implements ProcessHost, KernelServices {
     this.devtmpfs = new Devtmpfs(this);
     this.mountFilesystems();
     this.init = this.spawn({ uid: 0, gid: 0, groups: [] }, 'init');
+    for (const f of config.memoryFaults ?? []) {
+      const h = this.faults.apply(f);
+      if (typeof h === 'number') throw new KernelConfigError(this.faults.describeRefusal(f, h));
+    }
   }
 
   log(line: string): void {

@@ -96,6 +96,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: out(demo, '--arch', 'arm64'),
       kconfig: out(demo, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
       loader: machine([...demo, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: out(demo, '--fault', 'alloc:every=1'),
     },
     heaps: {
       backend: out(['heaps'], '--backend', 'emulated'),
@@ -111,6 +112,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: out(heaps, '--arch', 'arm64'),
       kconfig: out(heaps, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
       loader: machine([...heaps, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: out(heaps, '--fault', 'shrink-cma:size=16M'),
     },
     'lint-names': {
       'fail-on': out(lint, '--fail-on', 'changeable'),
@@ -125,6 +127,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: out(lint, '--arch', 'arm64'),
       kconfig: machine(lint, '--kconfig', 'CMA_AREAS=2'),
       loader: machine([...lint, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: machine(lint, '--fault', 'take-memory:size=1M'),
     },
     dump: {
       attach: out(['dump'], '--attach', '999999999'),
@@ -144,6 +147,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: machine(dump, '--arch', 'arm64'),
       kconfig: machine(dump, '--kconfig', 'CMA_AREAS=2'),
       loader: machine([...dump, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: machine(dump, '--fault', 'take-memory:size=1M'),
     },
     doctor: {
       backend: out(['doctor'], '--backend', 'emulated'),
@@ -161,6 +165,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: out(doctor, '--arch', 'arm64'),
       kconfig: out(doctor, '--kconfig', 'DMABUF_HEAPS=n'),
       loader: machine([...doctor, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: machine(doctor, '--fault', 'take-memory:size=1M'),
     },
     top: {
       once: out(['top', '--backend', 'emulated'], '--once'),
@@ -179,6 +184,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: machine(top, '--arch', 'arm64'),
       kconfig: machine(top, '--kconfig', 'CMA_AREAS=2'),
       loader: machine([...top, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: machine(top, '--fault', 'take-memory:size=1M'),
     },
     alloc: {
       name: out(alloc, '--name', 'x'),
@@ -196,6 +202,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: out(alloc, '--arch', 'arm64'),
       kconfig: out(alloc, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
       loader: machine([...alloc, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: out(alloc, '--fault', 'alloc:nth=1'),
     },
     // run's own options show in what it prints on a host where dmaheap run works (Linux x86-64, arm64)
     run: {
@@ -214,6 +221,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: machine(runTrue, '--arch', 'arm64'),
       kconfig: machine(runTrue, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
       loader: machine(['run', '--arch', 'arm64', '--', 'true'], '--loader', 'qemu-virt'),
+      fault: machine(runTrue, '--fault', 'alloc:nth=1'),
     },
     simulate: {
       seed: out(sim, '--seed', '5'),
@@ -253,6 +261,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: machine(conf, '--arch', 'arm64'),
       kconfig: out(conf, '--kconfig', 'DMABUF_HEAPS_CMA=n'),
       loader: machine([...conf, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: machine(conf, '--fault', 'take-memory:size=1M'),
       'allow-host-paths': out([...conf.slice(0, 2), join(casesDir, 'host.json')], '--allow-host-paths'),
     },
   };
@@ -317,7 +326,7 @@ test('options that do not apply are refused, with the reason, never ignored', as
     [['conformance', 'run', 'x', '--demo-workload'], 'dmaheap conformance: --demo-workload does not apply to conformance run (it is an option of dump, top)', "'dmaheap conformance run --help' lists its options"],
   ];
   for (const cmd of ['heaps', 'dump', 'doctor', 'top', 'alloc']) {
-    for (const opt of ['board', 'profile', 'cmdline', 'features', 'ram', 'page-size', 'arch', 'kconfig', 'loader']) {
+    for (const opt of ['board', 'profile', 'cmdline', 'features', 'ram', 'page-size', 'arch', 'kconfig', 'loader', 'fault']) {
       const args = cmd === 'alloc' ? ['alloc', 'system', '1M'] : [cmd];
       cases.push([[...args, '--backend', 'linux', `--${opt}`, 'x'], `dmaheap ${cmd}: --${opt} applies to the emulated machine; with --backend linux the machine is this one`, `leave out --${opt} to look at this machine, or use --backend emulated`]);
     }

@@ -10,6 +10,7 @@ import type { DmaBuffer } from '../../api/client.js';
 import { parseFdinfo } from '../../api/dmabuf-info.js';
 import { ErrnoError } from '../../api/errors.js';
 import { inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
+import { EmulatedTarget } from '../../backends/emulated/index.js';
 import { CliError } from '../common/args.js';
 import type { OpenedTarget } from '../common/backend.js';
 import { fmtBytes } from '../common/format.js';
@@ -85,19 +86,30 @@ function allocHint(size: number, code: string): string | null {
   return null;
 }
 
-/** An allocation's ErrnoError as the command's error: the errno name as its code, the client's hint or {@link allocHint}. */
-export function allocError(e: ErrnoError, size: number): CliError {
+/**
+ * An allocation's ErrnoError as the command's error: the errno name as its code, the client's
+ * hint or {@link allocHint}; when a --fault rule of the emulated machine failed it (`injected`),
+ * the hint says so instead.
+ */
+export function allocError(e: ErrnoError, size: number, injected = false): CliError {
+  if (injected) return new CliError(e.code, e.summary, 'a --fault rule failed this allocation on purpose (fault injection: docs/faults.md)');
   return new CliError(e.code, e.summary, e.hint ?? allocHint(size, e.code));
+}
+
+/** Allocation failures the emulated machine's --fault rules injected so far (0 on the Linux backend). */
+export function injectedFaults(target: unknown): number {
+  return target instanceof EmulatedTarget ? target.kernel.faults.injected : 0;
 }
 
 /** Allocates `size` bytes from `heap` in the opened backend; the buffer stays open for the caller. */
 export function runAlloc(o: OpenedTarget, heap: string, size: number, opts: { name?: string } = {}): { result: AllocResult; buffer: DmaBuffer; client: DmaHeapClient } {
   const client = new DmaHeapClient(o.target);
   let buffer: DmaBuffer;
+  const before = injectedFaults(o.target);
   try {
     buffer = client.allocate(heap, size, opts.name !== undefined ? { name: opts.name } : {});
   } catch (e) {
-    if (e instanceof ErrnoError) throw allocError(e, size);
+    if (e instanceof ErrnoError) throw allocError(e, size, injectedFaults(o.target) > before);
     throw e;
   }
   const t = o.target;

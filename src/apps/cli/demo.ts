@@ -41,7 +41,7 @@ export function runDemo(machine: EmulatedOptions, heapName: string | undefined, 
     try {
       buf = client.allocate(heap, size, { name: 'dmaheap-demo' });
     } catch (e) {
-      if (e instanceof ErrnoError) throw allocError(e, size);
+      if (e instanceof ErrnoError) throw allocError(e, size, k.faults.injected > 0);
       throw e;
     }
     steps.push({ step: 'allocate', detail: `${fmtBytes(size)} from heap "${heap}": fd ${buf.fd}, ${buf.size} bytes (page aligned)` });

@@ -49,7 +49,7 @@ export interface CliIo {
 const DEFAULT_MACHINE = { cmdline: 'cma=64M' };
 
 /** Options that describe an emulated machine: with one, `auto` means emulated and `linux` is an error. */
-const EMULATED_ONLY = ['profile', 'cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'kconfig', 'loader', 'uid', 'gid', 'groups', 'demo-workload'] as const;
+const EMULATED_ONLY = ['profile', 'cmdline', 'board', 'features', 'ram', 'page-size', 'arch', 'kconfig', 'loader', 'fault', 'uid', 'gid', 'groups', 'demo-workload'] as const;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 

@@ -11,6 +11,9 @@ import { KconfigError, kconfigMachine } from '../../kernel/kconfig.js';
 import { parseLoaderSpec } from '../../kernel/of/boot-layout.js';
 import { PROFILE_NAMES } from '../../kernel/profile.js';
 import { KCONFIG_HINT, KconfigArgError, kconfigFromArgs } from './kconfig-file.js';
+import { FAULT_FORMS, MAX_FAULT_SPECS, parseFaultText } from './fault-spec.js';
+import type { ParsedFault } from './fault-spec.js';
+import type { AllocFaultRule, MemoryFaultSpec } from '../../kernel/index.js';
 
 /**
  * An error a command reports instead of its output: a stable `code` (docs/tools.md, "Errors"),
@@ -51,6 +54,7 @@ export const MACHINE_OPTIONS = {
   arch: { type: 'string' },
   kconfig: { type: 'string', multiple: true },
   loader: { type: 'string' },
+  fault: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -242,7 +246,36 @@ export function machineFrom(values: Record<string, unknown>, defaults: EmulatedO
     if ('error' in r) throw new UsageError(`--loader: ${r.error}`, 'the loader is a preset (qemu-virt: QEMU\'s arm64 -machine virt; qemu-pc: the x86-64 referees\' QEMU pc, without a board, the x86-64 default there; none: no loader, one bank of RAM without a board) and/or image=SIZE[@ADDR], initrd=SIZE[@ADDR], dtb=SIZE[@ADDR], comma-separated; e.g. --loader qemu-virt or --loader image=0x470000@0x40200000');
     o.loader = r;
   }
+  const fault = values.fault;
+  if (typeof fault === 'string' || Array.isArray(fault)) {
+    const { faults, memoryFaults } = parseFaultSpecs(Array.isArray(fault) ? (fault as string[]) : [fault]);
+    if (faults.length > 0) o.faults = [...(o.faults ?? []), ...faults];
+    if (memoryFaults.length > 0) o.memoryFaults = [...(o.memoryFaults ?? []), ...memoryFaults];
+  }
   return o;
+}
+
+/**
+ * One `--fault` value (src/apps/common/fault-spec.ts, docs/faults.md) → an allocation rule or a
+ * memory fault; a UsageError saying what is wrong, with the accepted forms as its hint.
+ */
+export function parseFaultSpec(spec: string, what = '--fault'): ParsedFault {
+  const r = parseFaultText(spec, { integer: parseInteger, size: parseSize }, what);
+  if ('error' in r) throw new UsageError(`${what}: '${spec.length > 200 ? `${spec.slice(0, 200)}…` : spec}': ${r.error}`, FAULT_FORMS);
+  return r;
+}
+
+/** Every `--fault` value, in order: the machine's allocation rules and memory faults. */
+export function parseFaultSpecs(specs: readonly string[]): { faults: AllocFaultRule[]; memoryFaults: MemoryFaultSpec[] } {
+  if (specs.length > MAX_FAULT_SPECS) throw new UsageError(`--fault is given ${specs.length} times; at most ${MAX_FAULT_SPECS}`, FAULT_FORMS);
+  const faults: AllocFaultRule[] = [];
+  const memoryFaults: MemoryFaultSpec[] = [];
+  for (const s of specs) {
+    const p = parseFaultSpec(s);
+    if ('alloc' in p) faults.push(p.alloc);
+    else memoryFaults.push(p.memory);
+  }
+  return { faults, memoryFaults };
 }
 
 /** parseArgs with its errors turned into UsageErrors that name the option. */

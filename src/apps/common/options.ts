@@ -28,6 +28,7 @@ export const MACHINE_OPTION_DOCS: OptionSet = {
   'page-size': { type: 'string', arg: '<size>', help: 'page size: 4096 (default), or 16K or 64K with --arch arm64' },
   arch: { type: 'string', arg: '<a>', help: 'x86_64 (default) or arm64 (with --board: the board\'s; with --kconfig: the configuration\'s)' },
   kconfig: { type: 'string', multiple: true, arg: '<file|opts>', help: 'the kernel configuration: a .config file (or /proc/config.gz), and/or options SYMBOL=value, comma-separated, on top of it (CMA_SIZE_MBYTES=64,DMABUF_HEAPS_CMA=n); repeatable; heaps, CMA areas and /proc/config.gz follow it (docs/kconfig.md)' },
+  fault: { type: 'string', multiple: true, arg: '<spec>', help: 'fault injection (docs/faults.md), repeatable: alloc:nth=N|every=N|fraction=F[,seed=S][,errno=E][,heap=NAME][,comm=NAME] fails heap allocations; signal:... (the same keys, no errno) kills the allocating process mid-allocation; shrink-cma:size=SIZE|pages=N[,area=NAME], pin:pages=N[,area=NAME][,pfn=PFN|seed=S] and take-memory:size=SIZE apply at boot. A name runs to the next ,key= (heap=linux,cma works)' },
   loader: { type: 'string', arg: '<spec>', help: 'where the boot loader put the kernel image, initrd and DTB: qemu-virt (QEMU arm64 -machine virt, the arm64 referee), qemu-pc (QEMU x86-64 -machine pc without a board, the x86 referees\' e820: the default of an x86-64 machine without a board), none (no loader: without a board, one bank of RAM) and/or image=SIZE@ADDR, initrd=SIZE@ADDR, dtb=SIZE@ADDR, comma-separated (docs/kconfig.md)' },
 };
 

@@ -38,12 +38,13 @@ export * from '../../api/index.js';
 export {
   Kernel, KernelConfigError, DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, isProfileName,
   DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE, DEVICE_MODEL_KINDS, deviceConfigProblem, devicesFromTree,
-  SANITIZER_KINDS, formatSanitizerReport, Kconfig, KconfigError,
+  SANITIZER_KINDS, formatSanitizerReport, Kconfig, KconfigError, allocFaultRuleProblem,
 } from '../../kernel/index.js';
 export type {
   KernelConfig, Profile, ProfileName, HeapModuleName, KernelFeatures, Arch, DmaDirection, Device, DeviceConfig, DeviceModelKind, DeviceStats, DtDeviceInfo,
   AttachmentHandle, AttachOptions, DeviceRegistry, DeviceRegistryStats, CacheCostConfig,
   SanitizerActor, SanitizerBuffer, SanitizerKind, SanitizerReport, SanitizerSeverity, SanitizerOptions,
   KconfigInput, LoaderConfig, LoaderItem,
+  AllocFaultInfo, AllocFaultRule, FaultHandle, FaultRange, MemoryFaultKind, MemoryFaultSpec, PinPlacement,
 } from '../../kernel/index.js';
 export * from '../../boards/index.js';

@@ -74,6 +74,16 @@ export interface EmulatedOptions {
   hostMemory?: KernelConfig['hostMemory'];
   /** The programs' ABI when it is not the machine's (KernelConfig.abi). */
   abi?: KernelConfig['abi'];
+  /**
+   * Allocation-failure rules in force from boot (KernelConfig.faults, docs/faults.md): e.g.
+   * `[{ heap: 'system', nth: 3 }]` fails the third allocation from the system heap with ENOMEM.
+   */
+  faults?: KernelConfig['faults'];
+  /**
+   * Memory faults applied right after boot (KernelConfig.memoryFaults): a CMA area shrunk or
+   * pinned, RAM taken. Later ones are `target.kernel.faults` calls.
+   */
+  memoryFaults?: KernelConfig['memoryFaults'];
   /** Run as this user instead of root. */
   uid?: number;
   gid?: number;
@@ -106,6 +116,8 @@ export function bootKernel(opts: EmulatedOptions): Kernel {
   if (opts.devices !== undefined) cfg.devices = opts.devices;
   if (opts.hostMemory !== undefined) cfg.hostMemory = opts.hostMemory;
   if (opts.abi !== undefined) cfg.abi = opts.abi;
+  if (opts.faults !== undefined) cfg.faults = opts.faults;
+  if (opts.memoryFaults !== undefined) cfg.memoryFaults = opts.memoryFaults;
   return new Kernel(cfg);
 }
 

@@ -167,6 +167,8 @@ export class RunBridge {
   /** Mirrors by real thread id (threads map to their process's mirror). */
   private readonly byTid = new Map<number, Process>();
   private readonly state = new Map<Process, MirrorState>();
+  /** Mirrors whose real process was sent SIGKILL for a fatal signal pending in the emulated kernel. */
+  private readonly signalled = new WeakSet<Process>();
   /** Forked mirrors waiting for their real child, by the parent's pid. */
   private readonly pendingForks = new Map<number, Process[]>();
   private pendingSeq = 0;
@@ -714,6 +716,17 @@ export class RunBridge {
       }
       const r = this.dispatch(name, p, st, n.pid, a);
       if (this.fdMaps.size > 0) this.syncFdMap(p);
+      // a fatal signal the emulated kernel made pending in the call (fault injection's `signal`)
+      // is delivered on the way back to user space: the real process gets SIGKILL, and its
+      // mirror goes when the supervisor sees it exit
+      if (p.fatalSignalPending && p.alive && !this.signalled.has(p)) {
+        this.signalled.add(p);
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // it is gone already
+        }
+      }
       if ('cont' in r) {
         this.counts.continued++;
         return r;

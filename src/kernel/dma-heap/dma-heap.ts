@@ -92,6 +92,11 @@ export interface DmaHeapHost {
   readonly dmabufCharging?: DmabufMemcgCharging | null;
   /** A copy-out fault after a successful allocation leaves no fd (Profile.heapFdAfterCopyOut). */
   readonly heapFdAfterCopyOut?: boolean;
+  /**
+   * The fault-injection site (src/kernel/fault-inject.ts), consulted after the argument checks
+   * and before the heap's allocate op: 0 to go on, or the negated errno to fail with.
+   */
+  readonly allocFault?: (heap: DmaHeap, proc: Process | null) => number;
 }
 
 /** sizeof(struct dma_heap_allocation_data) with the charge_pid_fd RFC: charge_pid_fd at 24, __padding at 28. */
@@ -242,7 +247,15 @@ export class DmaHeapCore {
     return lenWraps ? 0 : Math.ceil(len / ps) * ps;
   }
 
+  /**
+   * The heap's allocate op, behind the fault-injection site: where Linux's fault-injection
+   * framework would ask should_fail() for this call, an injected failure returns before the heap
+   * runs (no pages, no fd), and a delivered signal is seen by the heap.
+   * @kernel drivers/dma-buf/dma-heap.c dma_heap_buffer_alloc; lib/fault-inject.c should_fail
+   */
   private allocAligned(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint, proc: Process | null): KResult<DmaBuf> {
+    const injected = this.host.allocFault?.(heap, proc) ?? 0;
+    if (injected < 0) return injected;
     const buf = heap.ops.allocate!(heap, len, fdFlags, heapFlags, proc);
     if (typeof buf === 'number') return buf;
     heap.refs++;

@@ -54,7 +54,9 @@ function allocate(k: KernelServices, ops: DmaBufOps, area: CmaArea, heap: DmaHea
     if (typeof charged === 'number') return charged;
     pool = charged;
   }
-  const pfn = area.alloc(pagecount, align);
+  // a fatal signal pending makes cma_alloc() fail (alloc_contig_range() -EINTR), and the heap
+  // reports that failure as ENOMEM like any other (cma_heap_allocate)
+  const pfn = area.alloc(pagecount, align, proc !== null && proc.fatalSignalPending);
   if (pfn < 0) {
     // the posted v2 returns ERR_PTR(0) here (its ret holds the charge's 0): see docs/accounting.md
     dmem?.uncharge(pool, len);

@@ -121,10 +121,14 @@ export class CmaArea {
    * - loop: count > available_count → fail (newer kernels); first fit
    *   (lib/bitmap.c bitmap_find_next_zero_area_off()); mark the bits; if the migration hook
    *   reports busy (alloc_contig_range() -EBUSY) clear them and search again from
-   *   index + mask + 1.
+   *   index + mask + 1;
+   * - `fatalSignalPending` (the allocating task has a fatal signal pending): the range is
+   *   marked, then given back and the allocation fails, as alloc_contig_range() returns -EINTR
+   *   before migrating anything and cma_alloc() stops at any error but -EBUSY
+   *   (mm/page_alloc.c __alloc_contig_migrate_range; mm/cma.c cma_alloc).
    */
-  alloc(count: number, align: number): number {
-    const pfn = this.tryAlloc(count, align);
+  alloc(count: number, align: number, fatalSignalPending = false): number {
+    const pfn = this.tryAlloc(count, align, fatalSignalPending);
     if (pfn >= 0) this.allocPagesSuccess += count;
     else if (count > 0 && (this.oversizeCountsFail || Math.ceil(count / 2 ** this.orderPerBit) <= this.nbits)) {
       this.allocPagesFail += count; // mm/cma_sysfs.c cma_sysfs_account_fail_pages()
@@ -132,7 +136,7 @@ export class CmaArea {
     return pfn;
   }
 
-  private tryAlloc(count: number, align: number): number {
+  private tryAlloc(count: number, align: number, fatalSignalPending: boolean): number {
     if (this.count === 0 || !(count > 0) || !Number.isInteger(count)) return -1;
     const opb = this.orderPerBit;
     const a = Math.max(0, Math.floor(align));
@@ -149,6 +153,11 @@ export class CmaArea {
       this.setRange(index, bitCount);
       this.avail -= count;
       const pfn = this.basePfn + index * 2 ** opb;
+      if (fatalSignalPending) {
+        this.clearRange(index, bitCount);
+        this.avail += count;
+        return -1;
+      }
       if (this.busy !== undefined && this.busy(pfn, count)) {
         // cma_clear_bitmap() then "try again with a bit different memory target".
         this.clearRange(index, bitCount);
@@ -176,6 +185,69 @@ export class CmaArea {
     this.avail += n;
     this.releasePagesSuccess += n;
     return true;
+  }
+
+  /**
+   * Pages of the area that hold pinned movable pages (fault injection: src/kernel/fault-inject.ts):
+   * not set in the bitmap, so cma_alloc() may pick them and then fails to migrate them (the
+   * `busy` hook), and not free either (/proc/meminfo CmaFree leaves them out, as
+   * NR_FREE_CMA_PAGES does for CMA pages a user process holds).
+   */
+  pinnedPages = 0;
+
+  /**
+   * Marks pages [pfn, pfn + count) allocated without cma_alloc() and without its counters (fault
+   * injection: pages taken out of the area). False, and nothing changed, when the range is not
+   * inside the area, not whole bits, or a page of it is allocated already.
+   */
+  take(pfn: number, count: number): boolean {
+    const r = this.bitRange(pfn, count);
+    if (r === null || !this.rangeFree(pfn, count)) return false;
+    this.setRange(r.bit, r.bits);
+    this.avail -= count;
+    return true;
+  }
+
+  /** Gives back a range {@link take} marked, without cma_release()'s counters. */
+  untake(pfn: number, count: number): boolean {
+    const r = this.bitRange(pfn, count);
+    if (r === null) return false;
+    this.clearRange(r.bit, r.bits);
+    this.avail += count;
+    return true;
+  }
+
+  /** [pfn, pfn + count) as bits: null when outside the area or not whole bits. */
+  private bitRange(pfn: number, count: number): { bit: number; bits: number } | null {
+    const opb = 2 ** this.orderPerBit;
+    const off = pfn - this.basePfn;
+    if (!Number.isSafeInteger(off) || !Number.isSafeInteger(count) || off < 0 || count <= 0 || off % opb !== 0 || count % opb !== 0) return null;
+    if (off / opb + count / opb > this.nbits) return null;
+    return { bit: off / opb, bits: count / opb };
+  }
+
+  /**
+   * The runs of pages not set in the bitmap, ascending, as [first PFN, pages]; the walk costs
+   * one step per run.
+   */
+  freeRuns(): { pfn: number; count: number }[] {
+    const out: { pfn: number; count: number }[] = [];
+    const opb = 2 ** this.orderPerBit;
+    let start = 0;
+    while (start < this.nbits) {
+      const zero = this.findNextZero(start, this.nbits);
+      if (zero >= this.nbits) break;
+      const set = this.findNextSet(zero, this.nbits);
+      out.push({ pfn: this.basePfn + zero * opb, count: (set - zero) * opb });
+      start = set;
+    }
+    return out;
+  }
+
+  /** Whether pages [pfn, pfn + count) are inside the area, whole bits, and none is set in the bitmap. */
+  rangeFree(pfn: number, count: number): boolean {
+    const r = this.bitRange(pfn, count);
+    return r !== null && this.bitmap.nextSet(r.bit, r.bit + r.bits) >= r.bit + r.bits;
   }
 
   /** Whether bit `i` is set (test/debug helper). */

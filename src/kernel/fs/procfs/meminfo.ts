@@ -9,7 +9,7 @@ export interface MeminfoFacts {
   /** totalram_pages(): the page allocator's pages, CMA areas included. */
   totalRamPages(): number;
   readonly buddy: { readonly freePages: number };
-  readonly cmaAreas: readonly { readonly count: number; readonly availableCount: number }[];
+  readonly cmaAreas: readonly { readonly count: number; readonly availableCount: number; readonly pinnedPages: number }[];
   /** Private anonymous pages (AnonPages). */
   readonly anonPages: number;
   /** Pages of the memfds' tmpfs and of shared anonymous memory (Shmem). */
@@ -26,7 +26,8 @@ export interface MeminfoFacts {
 export function meminfoText(k: MeminfoFacts): string {
   const kb = (pages: number) => String((pages * k.pageSize) / 1024).padStart(8, ' ') + ' kB\n';
   const cmaTotal = k.cmaAreas.reduce((n, a) => n + a.count, 0);
-  const cmaFree = k.cmaAreas.reduce((n, a) => n + a.availableCount, 0);
+  // pinned pages (fault injection) are not in the area's bitmap but hold a process's data
+  const cmaFree = k.cmaAreas.reduce((n, a) => n + a.availableCount - a.pinnedPages, 0);
   const free = k.buddy.freePages + cmaFree;
   return `MemTotal:       ${kb(k.totalRamPages())}MemFree:        ${kb(free)}MemAvailable:   ${kb(free)}` +
     `AnonPages:      ${kb(k.anonPages)}Shmem:          ${kb(k.shmem.pages + k.shmemAnonPages)}` +
