@@ -135,6 +135,45 @@ test('the shipped camera example runs on imx8mp 6.19 (one minute of it)', () => 
   const r = simulate(parseWorkload(text, root('examples/workloads/camera-display-codec.yaml')), { machine: { board: 'imx8mp', profile: '6.19' } });
   assert.equal(r.profile, '6.19.0');
   assert.deepEqual(r.heaps.filter((h) => h.allocations > 0).map((h) => h.name), ['system', 'default_cma_region', 'linux,cma', 'cma-video', 'framebuffer@78000000']);
-  assert.equal(r.failures.length, 0);
+  // the only failures: pages pinned inside linux,cma (the pin pressure) under a 12 MP still
+  assert.deepEqual([...new Set(r.failures.map((f) => `${f.stream} ${f.reason}`))], ['still pinned']);
   assert.equal(r.heaps.find((h) => h.name === 'linux,cma')!.allocations, 1800);
+});
+
+test('faults in a workload: an injected errno, a fatal signal mid-allocation, pins that stop migration, a shrunk area, RAM taken', () => {
+  const text = `duration: 4s
+sample: 100ms
+processes:
+  - name: cam
+    streams:
+      - { name: raw, heap: reserved, size: 1M, mode: churn, fps: 10, hold: 2 }
+  - name: gfx
+    streams:
+      - { name: tex, heap: system, size: 64K, mode: churn, fps: 10, hold: 1 }
+pressure:
+  - { kind: pin, pages: 64, every: 500ms, hold: 200ms }
+faults:
+  - { kind: fail-alloc, heap: reserved, nth: 3, errno: EBUSY }
+  - { kind: signal, process: gfx, nth: 5 }
+  - { kind: shrink-cma, pages: 3072, at: 2s }
+  - { kind: take-memory, size: 1G, at: 1s, until: 3s }
+`;
+  const r = run(text, { cmdline: 'cma=16M' });
+  assert.deepEqual(r.failures.map((f) => [f.t, f.stream, f.errno, f.reason]), [
+    [100_000, 'raw', 'ENOMEM', 'pinned'],
+    [300_000, 'raw', 'EBUSY', 'injected'],
+    [500_000, 'raw', 'ENOMEM', 'pinned'],
+    [500_000, 'tex', 'EINTR', 'signal'],
+  ]);
+  assert.equal(r.counts.injected, 2);
+  assert.deepEqual(r.processes.map((p) => [p.name, p.end, p.killed]), [['cam', null, null], ['gfx', 500_000, 'SIGKILL']]);
+  // RAM taken between 1 s and 3 s: MemFree drops by 1 GiB and comes back
+  const at = (t: number) => r.series.memFree[r.series.t.indexOf(t)]!;
+  // (from 0.6 s on only CMA is allocated from: gfx died at 0.5 s)
+  assert.equal(at(600_000) - at(1_500_000), 1024 ** 3);
+  assert.equal(at(3_500_000), at(600_000));
+  // the area shrunk by 3072 pages at 2 s: never more than 1024 pages free after
+  assert.ok(r.series.cmaFree['reserved']!.slice(r.series.t.indexOf(2_100_000)).every((n) => n <= 1024));
+  // pinned pages show in the map as -2
+  assert.ok(r.maps[0]!.frames.some((f) => f.cells.includes(-2)));
 });

@@ -18,6 +18,7 @@ import type { EmulatedOptions, EmulatedTarget } from '../../backends/emulated/in
 import type { Kernel } from '../../kernel/kernel.js';
 import type { CmaArea } from '../../kernel/mm/cma.js';
 import type { Process } from '../../kernel/fs/process.js';
+import type { FaultHandle, MemoryFaultSpec } from '../../kernel/fault-inject.js';
 import { DMA_BIDIRECTIONAL } from '../../kernel/dma-buf/dma-buf.js';
 import { Errno, errnoName } from '../../uapi/errno.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
@@ -87,6 +88,10 @@ type Ev =
   | { k: 'frame'; inst: Inst; s: StreamSpec; n: number; pool: Live[] | null }
   | { k: 'free'; live: Live }
   | { k: 'burst'; inst: Inst; s: StreamSpec }
+  | { k: 'pin'; idx: number }
+  | { k: 'fault'; idx: number }
+  | { k: 'fault-end'; idx: number }
+  | { k: 'release'; h: FaultHandle }
   | { k: 'anon-start'; idx: number }
   | { k: 'anon-stop'; idx: number }
   | { k: 'script'; e: ScriptEvent }
@@ -134,6 +139,8 @@ class Simulation {
   private readonly minFree: number[];
   private readonly minLargest: number[];
   private readonly anonState: ({ inst: Inst; addr: number; len: number } | null)[] = [];
+  /** Per workload fault: the kernel rule id or the memory fault's handle while in force. */
+  private readonly faultState: (number | FaultHandle | null)[] = [];
   /** Pool streams without per-frame work: their frames are counted when they end. */
   private readonly quiet: { inst: Inst; period: Micros; from: Micros; end: Micros }[] = [];
 
@@ -212,7 +219,7 @@ class Simulation {
       differences: this.differences,
       series: this.series,
       maps: this.maps,
-      counts: { ...this.counts, failures: this.failures.length },
+      counts: { ...this.counts, failures: this.failures.length, injected: this.k.faults.injected },
       warnings: this.warnings,
       wallMs: (this.opts.clock?.() ?? 0) - t0,
     };
@@ -267,6 +274,22 @@ class Simulation {
         }
       }
     });
+    w.pressure.forEach((q, i) => {
+      if (q.kind !== 'pin') return;
+      const end = q.stop ?? w.duration;
+      for (let t = q.start; t < end; t += q.every) this.q.push(t, { k: 'pin', idx: i });
+    });
+    w.faults.forEach((f, i) => {
+      this.faultState.push(null);
+      if (f.kind === 'fail-alloc') {
+        this.q.push(f.start, { k: 'fault', idx: i });
+        if (f.stop !== null) this.q.push(f.stop, { k: 'fault-end', idx: i });
+      } else if (f.kind === 'signal') this.q.push(0, { k: 'fault', idx: i });
+      else {
+        this.q.push(f.time, { k: 'fault', idx: i });
+        if (f.kind !== 'shrink-cma' && f.until !== null) this.q.push(f.until, { k: 'fault-end', idx: i });
+      }
+    });
     for (const e of w.script) this.q.push(e.t, { k: 'script', e });
     for (let t = 0; t < w.duration; t += w.sample) this.q.push(t, { k: 'sample' });
     this.q.push(w.duration, { k: 'end' });
@@ -288,6 +311,15 @@ class Simulation {
         return this.free(e.live);
       case 'burst':
         return this.burst(e.inst, e.s);
+      case 'pin':
+        return this.pinPressure(e.idx);
+      case 'fault':
+        return this.faultStart(e.idx);
+      case 'fault-end':
+        return this.faultEnd(e.idx);
+      case 'release':
+        e.h.release();
+        return;
       case 'anon-start':
         return this.anonStart(e.idx);
       case 'anon-stop':
@@ -302,7 +334,8 @@ class Simulation {
   }
 
   private spawn(name: string, spec: ProcessSpec | null, cgroup: string | null): Inst {
-    const target = this.init.spawn(name.slice(0, 15));
+    // every instance of a repeated process has the process's name as its comm (fault rules match it)
+    const target = this.init.spawn((spec?.name ?? name).slice(0, 15));
     const inst: Inst = {
       spec, name, target, proc: target.proc, client: new DmaHeapClient(target, { leakGuard: false, appName: null }),
       start: this.now, end: null, killed: null, live: new Set(), heaps: new Map(), anon: [], peakRss: 0, peakPss: 0, peakHeld: 0, held: 0,
@@ -356,7 +389,7 @@ class Simulation {
   private alive(inst: Inst): boolean {
     if (inst.end !== null) return false;
     if (!inst.proc.alive || inst.proc.fatalSignalPending) {
-      this.procStop(inst, inst.proc.killedBy !== null ? `${inst.proc.killedBy} (the OOM killer)` : 'killed');
+      this.procStop(inst, inst.proc.killedBy !== null ? `${inst.proc.killedBy} (the OOM killer)` : 'SIGKILL');
       return false;
     }
     return true;
@@ -464,12 +497,19 @@ class Simulation {
       return null;
     }
     const before = this.snapshotFor(heap);
+    const injected = this.k.faults.injected;
     let buf: DmaBuffer;
     try {
       buf = inst.client.allocate(heap, size, { name: label.slice(0, 32) });
     } catch (e) {
       if (!(e instanceof AllocationError) && !(e instanceof ErrnoError)) throw e;
       this.heapFails.set(heap, (this.heapFails.get(heap) ?? 0) + 1);
+      if (this.k.faults.injected > injected) {
+        const signalled = inst.proc.fatalSignalPending;
+        this.fail(inst, label, heap, size, e.code, signalled ? 'signal' : 'injected', signalled ? `a fatal signal (injected) arrived during the allocation: ${e.code}, and the process dies` : `a fault rule of the workload failed it with ${e.code}`);
+        this.alive(inst);
+        return null;
+      }
       this.classify(inst, label, heap, size, e.code, before);
       this.alive(inst);
       return null;
@@ -607,8 +647,8 @@ class Simulation {
     this.fail(inst, stream, heap, size, errno, 'other', `${heap} refused ${mib(size)} with ${errno}`);
   }
 
-  private pinnedIn(_a: CmaArea): boolean {
-    return _a.busy !== undefined;
+  private pinnedIn(a: CmaArea): boolean {
+    return this.k.faults.pinnedRanges(a.name).length > 0;
   }
 
   /** When `inst`'s cgroup (or an ancestor) has no room for `size` more bytes: why, else null. */
@@ -655,6 +695,48 @@ class Simulation {
     if (st === null) return;
     this.anonState[idx] = null;
     if (st.inst.end === null && st.inst.proc.alive) st.inst.proc.munmap(st.addr, st.len);
+  }
+
+  // ---- faults --------------------------------------------------------------------------------
+
+  private memoryFault(spec: MemoryFaultSpec, what: string): FaultHandle | null {
+    const h = this.k.faults.apply(spec);
+    if (typeof h === 'number') {
+      this.warn(`${what}: ${this.k.faults.describeRefusal(spec, h)}`);
+      return null;
+    }
+    return h;
+  }
+
+  private faultStart(idx: number): void {
+    const f = this.w.faults[idx]!;
+    const area = (a: string | null): { area?: string } => (a !== null ? { area: a } : {});
+    if (f.kind === 'fail-alloc') {
+      this.faultState[idx] = this.k.faults.add({
+        ...(f.heap !== null ? { heap: f.heap } : {}),
+        ...(f.process !== null ? { comm: f.process.slice(0, 15) } : {}),
+        ...(f.nth !== null ? { nth: f.nth } : f.every !== null ? { every: f.every } : { fraction: f.fraction!, seed: (this.seed + idx) >>> 0 }),
+        errno: f.errno,
+      });
+    } else if (f.kind === 'signal') this.faultState[idx] = this.k.faults.add({ comm: f.process.slice(0, 15), nth: f.nth, signal: true });
+    else if (f.kind === 'shrink-cma') this.faultState[idx] = this.memoryFault({ kind: 'shrink-cma', ...area(f.area), pages: f.pages }, `faults: ${f.at}`);
+    else if (f.kind === 'pin') this.faultState[idx] = this.memoryFault({ kind: 'pin-cma', ...area(f.area), pages: f.pages, seed: (this.seed + idx) >>> 0 }, `faults: ${f.at}`);
+    else this.faultState[idx] = this.memoryFault({ kind: 'take-memory', bytes: f.size }, `faults: ${f.at}`);
+  }
+
+  private faultEnd(idx: number): void {
+    const st = this.faultState[idx] ?? null;
+    this.faultState[idx] = null;
+    if (typeof st === 'number') this.k.faults.remove(st);
+    else st?.release();
+  }
+
+  /** Pin pressure: pages of a CMA area pinned for a while (a seeded scatter over its free pages). */
+  private pinPressure(idx: number): void {
+    const q = this.w.pressure[idx]!;
+    if (q.kind !== 'pin') return;
+    const h = this.memoryFault({ kind: 'pin-cma', ...(q.area !== null ? { area: q.area } : {}), pages: q.pages, seed: this.rng.int(0x100000000) }, `pressure: ${q.at}`);
+    if (h !== null) this.q.push(this.now + q.hold, { k: 'release', h });
   }
 
   // ---- scripts (replays) --------------------------------------------------------------------------
@@ -779,7 +861,15 @@ class Simulation {
         for (const [o, nPages] of c) if (nPages > bestN || (nPages === bestN && o < best)) [best, bestN] = [o, nPages];
         if (cell < cells.length) cells[cell] = best;
       }
-      // pages allocated in the area that no simulated buffer holds (taken, shrunk): -2
+      // pinned pages (not in the bitmap) and pages allocated that no simulated buffer holds (shrunk): -2
+      for (const r of this.k.faults.pinnedRanges(a.name)) {
+        for (let p = r.pfn - a.basePfn; p < r.pfn - a.basePfn + r.count; p += m.pagesPerCell) {
+          const cell = Math.floor(p / m.pagesPerCell);
+          if (cell < cells.length && cells[cell] === -1) cells[cell] = -2;
+        }
+        const lastCell = Math.floor((r.pfn - a.basePfn + r.count - 1) / m.pagesPerCell);
+        if (lastCell < cells.length && cells[lastCell] === -1) cells[lastCell] = -2;
+      }
       for (let cell = 0; cell < m.cells; cell++) {
         if (cells[cell] !== -1) continue;
         const first = a.basePfn + cell * m.pagesPerCell;
