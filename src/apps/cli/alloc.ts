@@ -11,6 +11,7 @@ import { parseFdinfo } from '../../api/dmabuf-info.js';
 import { ErrnoError } from '../../api/errors.js';
 import { inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
 import { CliError } from '../common/args.js';
+import { clientTraceOptions } from '../common/client-trace.js';
 import type { OpenedTarget } from '../common/backend.js';
 import { fmtBytes } from '../common/format.js';
 
@@ -92,7 +93,7 @@ export function allocError(e: ErrnoError, size: number): CliError {
 
 /** Allocates `size` bytes from `heap` in the opened backend; the buffer stays open for the caller. */
 export function runAlloc(o: OpenedTarget, heap: string, size: number, opts: { name?: string } = {}): { result: AllocResult; buffer: DmaBuffer; client: DmaHeapClient } {
-  const client = new DmaHeapClient(o.target);
+  const client = new DmaHeapClient(o.target, clientTraceOptions());
   let buffer: DmaBuffer;
   try {
     buffer = client.allocate(heap, size, opts.name !== undefined ? { name: opts.name } : {});
