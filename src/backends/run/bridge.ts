@@ -276,7 +276,13 @@ export class RunBridge {
     for (const fd of this.pollProxies.values()) this.host.libc.close(fd);
     this.pollProxies.clear();
     this.inFlight.clear();
-    for (const pending of this.pendingForks.values()) for (const p of pending) p.exit();
+    for (const pending of this.pendingForks.values()) {
+      for (const p of pending) {
+        p.exit();
+        // a child that never made a call of its own: its pid is a placeholder
+        this.traced(p.pid, 'exit', [], 0, 'observed');
+      }
+    }
     this.pendingForks.clear();
     this.sweepBacking();
   }
