@@ -15,6 +15,8 @@
  * caller reads and passes the text. docs/replay.md describes the formats and what is
  * approximated.
  */
+import { imageLayout, PIXEL_FORMATS } from '../../api/layout.js';
+import type { PixelFormat } from '../../api/layout.js';
 import { Errno, errnoName } from '../../uapi/errno.js';
 import { MAX_DURATION_US, WorkloadError } from './workload.js';
 import type { CgroupSpec, FaultSpec, Micros, PressureSpec, ProcessSpec, ScriptEvent, StreamSpec, Workload } from './workload.js';
@@ -225,6 +227,8 @@ export function workloadFromRunTrace(text: string, file: string): Workload {
     }
     if ((call === 'exit_group' || call === 'exit') && allocated.has(process)) {
       allocated.delete(process);
+      // the replay's exit takes the process's buffers with it (one another process still held goes early)
+      for (const [ino, b] of live) if (b.process === process) live.delete(ino);
       script.push({ t, op: 'exit', process, at }, n);
     }
   }
@@ -394,6 +398,9 @@ function parseBufinfoSnap(s: Snapshot, file: string): SnapBuf[] {
  * process table, kB) and `-b` (per buffer, in bytes), alone or together (-a -b).
  * The format: libdmabufinfo/tools/include/dmabuf_output_helper.h (src/api/dmabuf-dump.ts prints it).
  */
+/** The holder of dmabuf_dump's "kernel only" buffers. */
+const KERNEL = { comm: 'kernel', pid: -1 };
+
 function parseDmabufDumpSnap(s: Snapshot, file: string): SnapBuf[] {
   const byIno = new Map<number, Mutable<SnapBuf>>();
   const order: number[] = [];
@@ -454,7 +461,7 @@ function parseDmabufDumpSnap(s: Snapshot, file: string): SnapBuf[] {
     if (tr.startsWith('kernel only (held by no process):')) {
       for (const part of tr.slice('kernel only (held by no process):'.length).split(', ')) {
         const m = /^ *(\d{1,15}) (\d{1,15}) kB (\S+)/.exec(part);
-        if (m !== null) put(Number(m[1]), Number(m[2]) * 1024, m[3]!, null, false);
+        if (m !== null) put(Number(m[1]), Number(m[2]) * 1024, m[3]!, KERNEL, false);
       }
       continue;
     }
@@ -483,8 +490,9 @@ export function snapshotKind(text: string): 'bufinfo' | 'dmabuf_dump' {
  * The script of a series of snapshots (bufinfo or dmabuf_dump; each detected on its own): a
  * buffer (inode) that appears is an `alloc` at that snapshot's time (those of the first snapshot
  * at its time), of its size and with its exporter as the heap, by the process that holds it
- * (dmabuf_dump: the first process listing it, named by its comm; bufinfo: `bufinfo`, which has
- * no processes); one that disappears is a `free` at the time of the first snapshot without it.
+ * (dmabuf_dump: the first process listing it, named by its comm, or `kernel` for its "kernel
+ * only" buffers; `unattributed` where the text names no process: bufinfo, dmabuf_dump -b);
+ * one that disappears is a `free` at the time of the first snapshot without it.
  * Times are relative to the first snapshot. Snapshots must be in time order.
  * @throws WorkloadError with the file and line of a line that is neither format
  */
@@ -520,12 +528,14 @@ export function workloadFromSnapshots(snaps: readonly Snapshot[], file: string):
       if (next.get(ino) === b) continue;
       script.push({ t, op: 'free', process: b.process, id: b.id, at }, line);
     }
+    // in inode order: the order they were made in (bufinfo lists the newest first)
+    appeared.sort((a, b) => a.ino - b.ino);
     for (const b of appeared) {
       if (next.has(b.ino)) continue;
       const g = (gen.get(b.ino) ?? 0) + 1;
       gen.set(b.ino, g);
       const id = `ino${b.ino}${g === 1 ? '' : `.${g}`}`.slice(0, MAX_ID);
-      const process = b.proc === null ? names.name('bufinfo', kind === 'bufinfo' ? 'bufinfo' : 'kernel') : names.name(`${b.proc.pid}`, b.proc.comm.trim());
+      const process = b.proc === null ? names.name('-', 'unattributed') : names.name(`${b.proc.pid}`, b.proc.comm.trim());
       next.set(b.ino, { id, process, size: b.size });
       // eslint-disable-next-line no-control-regex
       const heap = b.exporter === '' ? '<unknown>' : b.exporter.replace(/[\u0000-\u001f\u007f]/g, '_').slice(0, 200);
@@ -569,13 +579,27 @@ function heapYaml(h: StreamSpec['heap']): string {
   return `{ ${parts.join(', ')} }`;
 }
 
+/** A stream's size: the pixel format it was given as, when that gives the same bytes (align 1), else bytes. */
+function sizeYaml(s: StreamSpec): string {
+  const m = /^(\S+) (\d+)×(\d+)$/.exec(s.sizeText);
+  if (m !== null && PIXEL_FORMATS.includes(m[1] as PixelFormat)) {
+    const o = { format: m[1] as PixelFormat, width: Number(m[2]), height: Number(m[3]) };
+    try {
+      if (imageLayout(o).size === s.size) return `{ format: ${o.format}, width: ${o.width}, height: ${o.height} }`;
+    } catch {
+      // not a layout: the bytes
+    }
+  }
+  return String(s.size);
+}
+
 function streamYaml(s: StreamSpec, ind: string): string {
   let o = `${ind}- name: ${str(s.name)}\n`;
   const f = (k: string, v: string): void => {
     o += `${ind}  ${k}: ${v}\n`;
   };
   f('heap', heapYaml(s.heap));
-  f('size', String(s.size));
+  f('size', sizeYaml(s));
   f('count', String(s.count));
   if (s.period !== null) f('every', dur(s.period));
   f('hold', String(s.hold));
