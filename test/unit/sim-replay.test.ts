@@ -19,7 +19,8 @@ import { DmaHeapClient } from '../../src/api/client.js';
 import { dmabufFsOf, readDmabufInfo } from '../../src/api/dmabuf-info.js';
 import { formatDmabufDump } from '../../src/api/dmabuf-dump.js';
 import {
-  snapshotTimeFromName, splitSnapshots, workloadFromClientTrace, workloadFromRunTrace, workloadFromSnapshots, workloadToYaml,
+  recordingKind, snapshotTimeFromName, splitSnapshots, workloadFromClientTrace, workloadFromRecording, workloadFromRunTrace, workloadFromSnapshotFiles,
+  workloadFromSnapshots, workloadToYaml,
 } from '../../src/apps/sim/replay.js';
 import type { Snapshot } from '../../src/apps/sim/replay.js';
 import { parseWorkload, WorkloadError } from '../../src/apps/sim/workload.js';
@@ -72,6 +73,7 @@ const RUN_SCRIPT = [
 test('a run trace (the recorded C program) becomes allocs with expect, frees when the last reference went, and exits', () => {
   const w = workloadFromRunTrace(readFileSync(join(fixtures, 'run-trace.jsonl'), 'utf8'), 'test/fixtures/sim/run-trace.jsonl');
   assert.deepEqual(steps(w), RUN_SCRIPT);
+  assert.equal(recordingKind(readFileSync(join(fixtures, 'run-trace.jsonl'), 'utf8')), 'run-trace');
   assert.equal(w.name, 'run-trace');
   assert.equal(w.duration, 27590 + 1_000_000);
   assert.deepEqual(w.processes, []);
@@ -175,6 +177,7 @@ test('a client trace on the emulated backend: allocations (worked, ENOMEM, ENOEN
     { ev: 'close', t: 10000, client: 1, pid: p },
   ]);
   const w = workloadFromClientTrace(events.map((e) => JSON.stringify(e)).join('\n'), 'client.jsonl');
+  assert.equal(recordingKind(events.map((e) => JSON.stringify(e)).join('\n')), 'client-trace');
   assert.deepEqual(steps(w), [
     '0 alloc client1 buf1 system 65536 ok',
     '1000 alloc client1 buf2 default_cma_region 41943040 ok',
@@ -288,6 +291,12 @@ for (const profile of ['6.1', '6.12', '7.3']) {
       '3000000 free unattributed ino2',
     ]);
     assert.deepEqual(comparable(parseWorkload(workloadToYaml(w), 's.yaml')), comparable(w));
+    assert.equal(recordingKind(file), 'snapshots');
+    assert.deepEqual(steps(workloadFromRecording(file, 'series.txt')), steps(w));
+    // the same snapshots as a directory of files named by time, given in any order
+    const dir = workloadFromSnapshotFiles([{ name: '3s.txt', text: texts[2]!.bufinfo }, { name: '0.txt', text: texts[0]!.bufinfo }, { name: '1500ms.txt', text: texts[1]!.bufinfo }], 'snaps/');
+    assert.deepEqual(steps(dir), steps(w));
+    assert.equal(dir.script[2]!.at, 'snaps/1500ms.txt:1');
   });
 }
 
@@ -335,6 +344,7 @@ test('snapshot series refuse bad input with the file and line', () => {
   assert.equal(refusal(() => workloadFromSnapshots([{ t: 0, text: '  \n' }], 'dir')), 'dir:1:1: the snapshot is empty: neither bufinfo nor dmabuf_dump text');
   assert.equal(refusal(() => workloadFromSnapshots([], 'dir')), 'dir:1:1: has no snapshot');
   assert.equal(refusal(() => workloadFromSnapshots([{ t: 0, text: `camera:1\n${' '.repeat(5000)}x\n` }], 'd')), 'd:2:1: the line is 5001 characters long; at most 4096 in a snapshot');
+  assert.equal(refusal(() => workloadFromSnapshotFiles([{ name: 'README', text: bufinfo }], 'snaps')), 'snaps/README:1:1: the name has no time');
   assert.deepEqual(['12.5s.txt', 'bufinfo-1500ms', '0003', 'snap-2m.log', 'none.txt'].map(snapshotTimeFromName), [12_500_000, 1_500_000, 3_000_000, 120_000_000, null]);
 });
 

@@ -682,3 +682,50 @@ export function workloadToYaml(w: Workload): string {
   if (w.script.length > 0) o.push('script:', ...w.script.map((e) => `  - ${stepYaml(e)}`));
   return `${o.join('\n')}\n`;
 }
+
+// ---- which recording ----------------------------------------------------------------------------
+
+export type RecordingKind = 'run-trace' | 'client-trace' | 'snapshots';
+
+/**
+ * What a recording file is, from its first line that is not blank: a JSON object with `ev` is
+ * a client trace, one with `call` a `dmaheap run --trace`; anything else a snapshot file
+ * (`=== t=` headers, {@link splitSnapshots}).
+ */
+export function recordingKind(text: string): RecordingKind {
+  for (const { line } of lines(text.slice(0, 2 * MAX_LINE_CHARS), '')) {
+    const tr = line.trim();
+    if (tr === '') continue;
+    if (!tr.startsWith('{')) return 'snapshots';
+    return /"ev"\s*:/.test(tr) ? 'client-trace' : 'run-trace';
+  }
+  return 'snapshots';
+}
+
+/**
+ * One recording file as a workload, whichever of the three it is ({@link recordingKind}).
+ * @throws WorkloadError with the file and line
+ */
+export function workloadFromRecording(text: string, file: string): Workload {
+  const kind = recordingKind(text);
+  if (kind === 'client-trace') return workloadFromClientTrace(text, file);
+  if (kind === 'run-trace') return workloadFromRunTrace(text, file);
+  return workloadFromSnapshots(splitSnapshots(text, file), file);
+}
+
+/**
+ * A directory of snapshots, one file each, named by time ({@link snapshotTimeFromName}), in
+ * time order. `dir` names the directory in messages; `files` are its files' names and texts.
+ * @throws WorkloadError for a name without a time, or a bad line (with that file and line)
+ */
+export function workloadFromSnapshotFiles(files: readonly { readonly name: string; readonly text: string }[], dir: string): Workload {
+  if (files.length > MAX_SNAPSHOTS) throw new WorkloadError(dir, 1, 1, '', `has ${files.length} files; at most ${MAX_SNAPSHOTS} snapshots`);
+  const snaps = files.map((f) => {
+    const t = snapshotTimeFromName(f.name);
+    const path = `${dir.replace(/\/$/, '')}/${f.name}`;
+    if (t === null) throw new WorkloadError(path, 1, 1, '', 'the name has no time', 'name each snapshot file by its time: 0s.txt, 12.5s.txt, 1500ms.txt (seconds without a unit)');
+    return { t, text: f.text, file: path, line: 1, name: f.name };
+  });
+  snaps.sort((a, b) => a.t - b.t || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return workloadFromSnapshots(snaps.map(({ t, text, file, line }) => ({ t, text, file, line })), dir);
+}
