@@ -449,8 +449,14 @@ export class DmaHeapClient {
 
   private tracedAlloc(tr: ClientTracer, t: number, provider: string, size: number, buf: DmaBuffer): void {
     const id = ++tr.counters.buffers;
+    try {
+      tr.emit({ ev: 'alloc', t, client: tr.client, pid: tr.pid, heap: provider, size, ok: true, buf: id, fd: buf.fd, ino: buf.inode });
+    } catch (e) {
+      // a trace function that throws: the caller never gets the buffer, so nothing stays open
+      buf.close();
+      throw e;
+    }
     setBufferTrace(buf, { tracer: tr, buf: id });
-    tr.emit({ ev: 'alloc', t, client: tr.client, pid: tr.pid, heap: provider, size, ok: true, buf: id, fd: buf.fd, ino: buf.inode });
   }
 
   /** True after {@link close}. */

@@ -207,6 +207,10 @@ test('a client without a trace reports nothing and allocates as before; allocate
   const plain = emulatedBackend.createClient();
   plain.allocate('system', 4096).close();
   plain.close();
+  // a trace function that throws: the allocation throws too, and leaves no buffer behind
+  const thrower = emulatedBackend.createClient({ client: { trace: () => assert.fail('the trace is full') } });
+  assert.throws(() => thrower.allocate('system', 4096), /the trace is full/);
+  assert.match(thrower.target.readFile('/sys/kernel/debug/dma_buf/bufinfo').text!, /Total 0 objects, 0 bytes/);
 });
 
 test('DMAHEAP_CLIENT_TRACE writes the CLI client\'s trace as JSON lines (dmaheap demo), which replays', () => {
