@@ -194,6 +194,23 @@ test('a client trace on the emulated backend: allocations (worked, ENOMEM, ENOEN
   assert.deepEqual(comparable(parseWorkload(workloadToYaml(w), 'client.yaml')), comparable(w));
 });
 
+test('a client trace of the Linux backend on the real 6.1 kernel (recorded under QEMU) converts the same way', () => {
+  const text = readFileSync(join(fixtures, 'client-trace-linux-6.1.jsonl'), 'utf8');
+  assert.equal(recordingKind(text), 'client-trace');
+  const w = workloadFromRecording(text, 'client-trace-linux-6.1.jsonl');
+  assert.deepEqual(steps(w), [
+    '0 alloc client1 buf1 system 65536 ok',
+    '47350 alloc client1 failed1 reserved 1073741824 12',
+    '55300 alloc client1 buf2 reserved 1048576 ok',
+    // closed while mapped: freed at the unmap
+    '90831 free client1 buf2',
+    '146637 free client1 buf1',
+    '146749 alloc client1 buf3 system 4096 ok',
+    '162555 exit client1',
+  ]);
+  assert.equal(w.description, 'Replay of client-trace-linux-6.1.jsonl, a client trace (client1 is pid 48)');
+});
+
 test('a client without a trace reports nothing and allocates as before; allocateAsync and udmabuf are traced too', async () => {
   const events: ClientTraceEvent[] = [];
   let now = 0;
@@ -303,6 +320,21 @@ for (const profile of ['6.1', '6.12', '7.3']) {
     assert.equal(dir.script[2]!.at, 'snaps/1500ms.txt:1');
   });
 }
+
+test('bufinfo series from the real 6.1 and 7.3 kernels (recorded under QEMU) convert to the same script', () => {
+  for (const v of ['6.1', '7.3']) {
+    const file = `bufinfo-series-${v}.txt`;
+    const w = workloadFromRecording(readFileSync(join(fixtures, file), 'utf8'), file);
+    assert.deepEqual(steps(w), [
+      '0 alloc unattributed ino1 system 65536 ok',
+      '0 alloc unattributed ino2 reserved 1048576 ok',
+      '500000 free unattributed ino1',
+      '500000 alloc unattributed ino3 system 3145728 ok',
+      '1000000 free unattributed ino2',
+    ], v);
+    assert.deepEqual(w.script.map((e) => e.at), [`${file}:2`, `${file}:2`, `${file}:16`, `${file}:16`, `${file}:30`]);
+  }
+});
 
 test('dmabuf_dump series (default, -a, -b, -a -b) name the holding process; -b alone has none', () => {
   const { cma, texts, pids } = recordSnapshots('7.3');
