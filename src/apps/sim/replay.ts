@@ -679,7 +679,11 @@ export function workloadToYaml(w: Workload): string {
   if (w.processes.length > 0) o.push(`processes:\n${w.processes.map(processYaml).join('').trimEnd()}`);
   if (w.pressure.length > 0) o.push('pressure:', ...w.pressure.map((q) => `  - ${pressureYaml(q)}`));
   if (w.faults.length > 0) o.push('faults:', ...w.faults.map((f) => `  - ${faultYaml(f)}`));
-  if (w.script.length > 0) o.push('script:', ...w.script.map((e) => `  - ${stepYaml(e)}`));
+  if (w.script.length > 0) {
+    o.push('script:');
+    // a loop, not a spread: a million steps would overflow the stack as arguments
+    for (const e of w.script) o.push(`  - ${stepYaml(e)}`);
+  }
   return `${o.join('\n')}\n`;
 }
 
