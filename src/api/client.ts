@@ -82,7 +82,69 @@ export interface DmaHeapClientOptions {
    * and closes the node, so a heap removed or a permission changed since is seen at once.
    */
   readonly keepHeapsOpen?: boolean;
+  /**
+   * Called on every allocation (worked or failed), when the client's last reference to a buffer
+   * it allocated goes (its fd closed and no mapping left), and when the client closes: a record
+   * that `dmaheap simulate` can replay (docs/replay.md). The CLI writes it to a file as JSON
+   * lines (`DMAHEAP_CLIENT_TRACE`). Children ({@link DmaHeapClient.spawnChild}) share it.
+   */
+  readonly trace?: (ev: ClientTraceEvent) => void;
+  /** The trace's clock, in microseconds (default: performance.now() × 1000). */
+  readonly clock?: () => number;
 }
+
+/**
+ * One event of a client trace ({@link DmaHeapClientOptions.trace}). `t` is the clock's reading
+ * (µs); `client` numbers the clients sharing one trace function (1, 2, ... in creation order);
+ * `pid` is the process the client acts as; `buf` numbers the buffers allocated under the trace.
+ */
+export type ClientTraceEvent =
+  | {
+      readonly ev: 'alloc'; readonly t: number; readonly client: number; readonly pid: number;
+      /** The heap name, or `udmabuf`. */
+      readonly heap: string;
+      /** Bytes asked for. */
+      readonly size: number;
+      readonly ok: true; readonly buf: number; readonly fd: number;
+      /** The dma-buf's inode (null when fstat could not tell). */
+      readonly ino: number | null;
+    }
+  | { readonly ev: 'alloc'; readonly t: number; readonly client: number; readonly pid: number; readonly heap: string; readonly size: number; readonly ok: false; readonly errno: ErrnoName }
+  | {
+      /** The client's last reference to the buffer went: its fd was closed and no mapping is left (another process may still hold it). */
+      readonly ev: 'free'; readonly t: number; readonly client: number; readonly pid: number; readonly buf: number; readonly fd: number; readonly ino: number | null;
+    }
+  /** The client was closed (its process ended): every buffer it still held went with it. */
+  | { readonly ev: 'close'; readonly t: number; readonly client: number; readonly pid: number };
+
+/** Numbers of the clients and buffers under one trace function. */
+interface TraceCounters {
+  clients: number;
+  buffers: number;
+}
+const traceCounters = new WeakMap<(ev: ClientTraceEvent) => void, TraceCounters>();
+
+function defaultClock(): number {
+  const perf = (globalThis as { performance?: { now(): number } }).performance;
+  return Math.round((perf?.now() ?? Date.now()) * 1000);
+}
+
+/** The tracing state of one client. */
+interface ClientTracer {
+  readonly emit: (ev: ClientTraceEvent) => void;
+  readonly clock: () => number;
+  readonly client: number;
+  readonly pid: number;
+  readonly counters: TraceCounters;
+}
+
+/** What a traced buffer reports when the client's last reference to it goes. */
+interface BufferTrace {
+  readonly tracer: ClientTracer;
+  readonly buf: number;
+}
+/** Gives a buffer the client allocated its trace (set by DmaBuffer's static block: the field stays private). */
+let setBufferTrace: (b: DmaBuffer, t: BufferTrace) => void;
 
 /** One provider tried by an allocation, and its errno (null: it worked). */
 export interface AllocationAttempt {
@@ -343,6 +405,8 @@ export class DmaHeapClient {
   private readonly byName = new Map<string, AllocationRecord>();
   /** The target's open flags (fetched once). */
   private fc: FcntlConstants | null = null;
+  /** The trace ({@link DmaHeapClientOptions.trace}), or null. */
+  private readonly tracer: ClientTracer | null;
   /** The guard that reports buffers left open: collected while open, or open at {@link close} (null: none). */
   readonly leakGuard: LeakGuard | null;
   /** The first part of automatic names (null: none). */
@@ -356,6 +420,43 @@ export class DmaHeapClient {
     const g = options.leakGuard;
     this.leakGuard = g === false ? null : g instanceof LeakGuard ? g : new LeakGuard(g ?? {});
     this.appName = options.appName === undefined ? 'dmaheap' : options.appName;
+    const emit = options.trace;
+    if (emit !== undefined) {
+      let counters = traceCounters.get(emit);
+      if (counters === undefined) {
+        counters = { clients: 0, buffers: 0 };
+        traceCounters.set(emit, counters);
+      }
+      this.tracer = { emit, clock: options.clock ?? defaultClock, client: ++counters.clients, pid: target.getpid(), counters };
+    } else {
+      this.tracer = null;
+    }
+  }
+
+  /** Runs one allocation from `provider`, reporting it to the trace (worked, or its errno). */
+  private traceAlloc(tr: ClientTracer, provider: string, size: number, f: () => DmaBuffer): DmaBuffer {
+    const t = tr.clock();
+    let buf: DmaBuffer;
+    try {
+      buf = f();
+    } catch (e) {
+      if (e instanceof ErrnoError) tr.emit({ ev: 'alloc', t, client: tr.client, pid: tr.pid, heap: provider, size, ok: false, errno: e.code });
+      throw e;
+    }
+    this.tracedAlloc(tr, t, provider, size, buf);
+    return buf;
+  }
+
+  private tracedAlloc(tr: ClientTracer, t: number, provider: string, size: number, buf: DmaBuffer): void {
+    const id = ++tr.counters.buffers;
+    try {
+      tr.emit({ ev: 'alloc', t, client: tr.client, pid: tr.pid, heap: provider, size, ok: true, buf: id, fd: buf.fd, ino: buf.inode });
+    } catch (e) {
+      // a trace function that throws: the caller never gets the buffer, so nothing stays open
+      buf.close();
+      throw e;
+    }
+    setBufferTrace(buf, { tracer: tr, buf: id });
   }
 
   /** True after {@link close}. */
@@ -431,6 +532,12 @@ export class DmaHeapClient {
 
   /** One synchronous allocation from `heap`: the preallocated struct, passed in place. */
   private allocFromHeap(heap: string, size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
+    const tr = this.tracer;
+    if (tr !== null) return this.traceAlloc(tr, heap, size, () => this.allocFromHeapUntraced(heap, size, opts, stack, record));
+    return this.allocFromHeapUntraced(heap, size, opts, stack, record);
+  }
+
+  private allocFromHeapUntraced(heap: string, size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
     // the kept node without building anything; else openHeap
     let h = this.heapFds.get(heap);
     let kept = true;
@@ -462,13 +569,29 @@ export class DmaHeapClient {
       return this.allocFromHeap(heap, size, opts, stack, record);
     }
     positiveSize(size);
+    const tr = this.tracer;
+    if (tr === null) return this.allocAsyncIoctl(heap, size, opts, stack, record);
+    const t0 = tr.clock();
+    let buf: DmaBuffer;
+    try {
+      buf = await this.allocAsyncIoctl(heap, size, opts, stack, record);
+    } catch (e) {
+      if (e instanceof ErrnoError) tr.emit({ ev: 'alloc', t: t0, client: tr.client, pid: tr.pid, heap, size, ok: false, errno: e.code });
+      throw e;
+    }
+    this.tracedAlloc(tr, t0, heap, size, buf);
+    return buf;
+  }
+
+  private async allocAsyncIoctl(heap: string, size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): Promise<DmaBuffer> {
+    const ioctlAsync = this.target.ioctlAsync!.bind(this.target);
     const { h, path, kept } = this.openHeap(heap);
     // calls may overlap: each has its own struct
     const arg = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
     fillAllocArg(new DataView(arg.buffer), size, this.fdFlags(opts));
     let r: IoctlResult;
     try {
-      r = await t.ioctlAsync(h, DMA_HEAP_IOCTL_ALLOC, arg);
+      r = await ioctlAsync(h, DMA_HEAP_IOCTL_ALLOC, arg);
     } catch (e) {
       this.doneWithHeap(heap, h, kept, null);
       throw e;
@@ -559,6 +682,12 @@ export class DmaHeapClient {
   }
 
   private udmabufWith(size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
+    const tr = this.tracer;
+    if (tr !== null) return this.traceAlloc(tr, 'udmabuf', size, () => this.udmabufUntraced(size, opts, stack, record));
+    return this.udmabufUntraced(size, opts, stack, record);
+  }
+
+  private udmabufUntraced(size: number, opts: AllocateOptions, stack: CapturedStack, record: AllocationRecord): DmaBuffer {
     positiveSize(size);
     const t = this.target;
     const fc = fcntlConstants(t.arch);
@@ -766,6 +895,8 @@ export class DmaHeapClient {
     for (const h of this.heapFds.values()) this.target.close(h);
     this.heapFds.clear();
     this.target.dispose();
+    const tr = this.tracer;
+    if (tr !== null) tr.emit({ ev: 'close', t: tr.clock(), client: tr.client, pid: tr.pid });
     if (g !== null) {
       recs.forEach((rec, i) => {
         if (!rec.reported) g.report(left[i]!);
@@ -829,6 +960,8 @@ export class DmaBuffer {
   private readonly record: BufferRecord | null;
   /** True once the owning client was closed: its process ended, with every fd and mapping. */
   private readonly gone: () => boolean;
+  /** The client's trace (null: none): told when the last reference (fd or mapping) goes. */
+  private trace: BufferTrace | null;
 
   constructor(
     private readonly target: SyscallTarget,
@@ -848,6 +981,7 @@ export class DmaBuffer {
     this.ino = info.inode;
     this.name = info.name ?? null;
     this.provenance = info.provenance ?? null;
+    this.trace = null;
     const gone = info.stale ?? never;
     this.gone = gone;
     const guard = info.leakGuard ?? null;
@@ -904,7 +1038,10 @@ export class DmaBuffer {
     const r = this.target.mmap(length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, this.fd, offset);
     check(r, 'mmap');
     const maps = (this.maps ??= new Set());
-    const m = new Mapping(this.target, r.map!, writable, () => maps.delete(m), this.gone);
+    const m = new Mapping(this.target, r.map!, writable, () => {
+      maps.delete(m);
+      if (!this.open && maps.size === 0) this.traceFree();
+    }, this.gone);
     maps.add(m);
     return m;
   }
@@ -1030,6 +1167,22 @@ export class DmaBuffer {
     this.record?.drop();
     if (this.gone()) return;
     check(this.target.close(this.fd), 'close');
+    if (this.maps === null || this.maps.size === 0) this.traceFree();
+  }
+
+  static {
+    setBufferTrace = (b, t) => {
+      b.trace = t;
+    };
+  }
+
+  /** The client's last reference went: the trace's `free` (once). */
+  private traceFree(): void {
+    const t = this.trace;
+    if (t === null || this.gone()) return;
+    this.trace = null;
+    const tr = t.tracer;
+    tr.emit({ ev: 'free', t: tr.clock(), client: tr.client, pid: tr.pid, buf: t.buf, fd: this.fd, ino: this.ino ?? null });
   }
 
   /** Unmaps every mapping and closes the fd. */

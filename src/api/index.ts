@@ -1,6 +1,6 @@
 export { DmaHeapClient, DmaBuffer, Mapping, ImageBuffer, PlaneView, AllocationError } from './client.js';
 export type {
-  Access, AllocateOptions, AllocateForOptions, AllocateImageOptions, AllocationAttempt, AllocationRecord, BufferHandoff, DmaBufferInfo,
+  Access, AllocateOptions, AllocateForOptions, AllocateImageOptions, AllocationAttempt, AllocationRecord, BufferHandoff, ClientTraceEvent, DmaBufferInfo,
   DmaHeapClientOptions, HeapInfo, SyncPhase,
 } from './client.js';
 export { chooseHeap, describeRequirements, udmabufVerdict, UDMABUF_DEFAULT_SIZE_LIMIT } from './choose.js';

@@ -137,7 +137,13 @@ test('a program killed with buffers open, mapped and shared with a child gives e
   try {
     const memFree = (k: Kernel): string => /^MemFree:.*$/m.exec(String(k.readFile(k.init, '/proc/meminfo')))?.[0] ?? '';
     let before = '';
-    const r = await runProgram({ machine: { profile: '6.12', cmdline: 'cma=64M' }, program: 'python3', args: [prog], warn: (l) => assert.fail(l), onStart: ({ kernel }) => { before = memFree(kernel); } });
+    const trace = join(dir, 'trace.jsonl');
+    const r = await runProgram({ machine: { profile: '6.12', cmdline: 'cma=64M' }, program: 'python3', args: [prog], trace, warn: (l) => assert.fail(l), onStart: ({ kernel }) => { before = memFree(kernel); } });
+    // the trace learns of deaths by signal (no exit_group): observed exits, which free the three buffers
+    const recs = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; call: string; how: string; freed?: number[] });
+    assert.ok(recs.some((x) => x.call === 'exit' && x.how === 'observed'));
+    assert.deepEqual(recs.flatMap((x) => x.freed ?? []).sort(), [1, 2, 3]);
+    assert.ok(recs.filter((x) => x.freed !== undefined).every((x) => x.call === 'exit' && x.how === 'observed'));
     assert.equal(r.status, 137);
     assert.equal(r.signal, 'SIGKILL');
     assert.equal(r.leakedBuffers, 0);

@@ -12,6 +12,7 @@ import { ErrnoError } from '../../api/errors.js';
 import { inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
 import { EmulatedTarget } from '../../backends/emulated/index.js';
 import { CliError } from '../common/args.js';
+import { clientTraceOptions } from '../common/client-trace.js';
 import type { OpenedTarget } from '../common/backend.js';
 import { fmtBytes } from '../common/format.js';
 
@@ -103,7 +104,7 @@ export function injectedFaults(target: unknown): number {
 
 /** Allocates `size` bytes from `heap` in the opened backend; the buffer stays open for the caller. */
 export function runAlloc(o: OpenedTarget, heap: string, size: number, opts: { name?: string } = {}): { result: AllocResult; buffer: DmaBuffer; client: DmaHeapClient } {
-  const client = new DmaHeapClient(o.target);
+  const client = new DmaHeapClient(o.target, clientTraceOptions());
   let buffer: DmaBuffer;
   const before = injectedFaults(o.target);
   try {

@@ -9,6 +9,7 @@ import { ErrnoError } from '../../api/errors.js';
 import { allocError } from './alloc.js';
 import { createEmulatedTarget, describeHeaps } from '../../backends/emulated/index.js';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
+import { clientTraceOptions } from '../common/client-trace.js';
 import { fmtBytes, table } from '../common/format.js';
 
 export interface DemoStep {
@@ -30,7 +31,7 @@ export function runDemo(machine: EmulatedOptions, heapName: string | undefined, 
   const heaps = describeHeaps(k);
   const steps: DemoStep[] = [];
   const booted: DemoMachine = { arch: k.arch, pageSize: k.pageSize, ramBytes: k.ramBytes, cmdline: k.cmdline, board: boardPath };
-  const client = new DmaHeapClient(target);
+  const client = new DmaHeapClient(target, clientTraceOptions());
   try {
     const heap = heapName ?? heaps.find((h) => h.kind === 'cma')?.name ?? heaps[0]?.name;
     if (heap === undefined) {

@@ -39,6 +39,7 @@ import { MAY_EXEC, MAY_READ, MAY_WRITE, inodePermission } from '../../kernel/fs/
 import type { ShmemInode } from '../../kernel/mm/shmem.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import { DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
+import { DMA_HEAP_ALLOCATION_DATA, DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-heap.js';
 import { Errno } from '../../uapi/errno.js';
 import { F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_SEALS, F_NOTIFY, F_SETFD, O_CLOEXEC } from '../../uapi/fcntl.js';
 import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
@@ -66,8 +67,25 @@ export interface TraceRecord {
   readonly args: readonly string[];
   readonly ret: number;
   readonly errno?: string;
-  /** `served`: the emulated kernel answered; `mirrored`: the mirror followed and the host ran the call. */
-  readonly how: 'served' | 'mirrored';
+  /**
+   * `served`: the emulated kernel answered; `mirrored`: the mirror followed and the host ran the
+   * call; `observed`: no call (`exit`: a process ended without exit_group, by a signal or at the
+   * end of the run).
+   */
+  readonly how: 'served' | 'mirrored' | 'observed';
+  /** Microseconds since the run started. */
+  readonly t?: number;
+  /** An open of an emulated file: the path it opened (d_path). */
+  readonly path?: string;
+  /** DMA_HEAP_IOCTL_ALLOC: the heap's name (of the fd's /dev/dma_heap node) and the length asked for. */
+  readonly heap?: string;
+  readonly len?: number;
+  /** DMA_HEAP_IOCTL_ALLOC that worked: the new dma-buf fd. */
+  readonly fd?: number;
+  /** The dma-buf's inode: made by an ALLOC, or referred to by the fd a close closed. */
+  readonly ino?: number;
+  /** Inodes of the dma-bufs whose last reference went during the call (fds, mappings, in-flight). */
+  readonly freed?: readonly number[];
 }
 
 /** What the bridge needs from the host: the listener (ADDFD) and libc. */
@@ -203,6 +221,10 @@ export class RunBridge {
    * program runs.
    */
   private readonly fdMaps = new Map<Process, { fd: number; addr: number; view: Uint8Array; marked: Set<number> }>();
+  /** --trace: when the run started (performance.now()), the call being traced, the inodes released since the last record. */
+  private readonly t0 = performance.now();
+  private tracing: { p: Process; heap?: string; len?: number; ino?: number } | null = null;
+  private readonly released: number[] = [];
 
   constructor(
     readonly kernel: Kernel,
@@ -213,6 +235,7 @@ export class RunBridge {
     kernel.dmaBuf.events.on('release', ({ buf }) => {
       this.snapshots.delete(buf);
       host.buffers.release(buf);
+      if (host.trace !== undefined && this.released.length < 65536) this.released.push(buf.ino);
     });
   }
 
@@ -233,6 +256,8 @@ export class RunBridge {
     if (!p.alive) return;
     p.exit();
     this.forget(p);
+    // outside a call of its own (a signal, the end of the run): the trace still learns of it
+    if (this.current === null) this.traced(p.pid, 'exit', [], 0, 'observed');
   }
 
   private forget(p: Process): void {
@@ -253,7 +278,13 @@ export class RunBridge {
     for (const fd of this.pollProxies.values()) this.host.libc.close(fd);
     this.pollProxies.clear();
     this.inFlight.clear();
-    for (const pending of this.pendingForks.values()) for (const p of pending) p.exit();
+    for (const pending of this.pendingForks.values()) {
+      for (const p of pending) {
+        p.exit();
+        // a child that never made a call of its own: its pid is a placeholder
+        this.traced(p.pid, 'exit', [], 0, 'observed');
+      }
+    }
     this.pendingForks.clear();
     this.sweepBacking();
   }
@@ -714,6 +745,7 @@ export class RunBridge {
         this.syncFdMap(p);
         return { ret: 0 };
       }
+      if (this.host.trace !== undefined) this.tracing = this.traceBefore(name, p, a);
       const r = this.dispatch(name, p, st, n.pid, a);
       if (this.fdMaps.size > 0) this.syncFdMap(p);
       // a fatal signal the emulated kernel made pending in the call (fault injection's `signal`)
@@ -736,6 +768,7 @@ export class RunBridge {
       return r;
     } finally {
       this.current = null;
+      this.tracing = null;
     }
   }
 
@@ -807,10 +840,54 @@ export class RunBridge {
     return r < 0 ? -this.host.libc.koffi.errno() : r;
   }
 
-  private traced(pid: number, call: string, a: readonly bigint[], ret: number, how: 'served' | 'mirrored'): void {
+  /** What a trace record needs from before the call: an ALLOC's heap and length, the inode a close drops. */
+  private traceBefore(name: RunSyscall, p: Process, a: readonly bigint[]): { p: Process; heap?: string; len?: number; ino?: number } {
+    const fd = s32(a[0]!);
+    if (name === 'ioctl' && u32(a[1]!) === DMA_HEAP_IOCTL_ALLOC && p.fileRaw(fd) !== null) {
+      const path = this.kernelPathOf(p, fd);
+      const arg = p.mm.copyFromUser(u64(a[2]!), DMA_HEAP_ALLOCATION_DATA.size);
+      return {
+        p,
+        ...(path !== null && path.startsWith('/dev/dma_heap/') ? { heap: path.slice('/dev/dma_heap/'.length) } : {}),
+        ...(arg !== null ? { len: Number(new DataView(arg.buffer, arg.byteOffset).getBigUint64(0, true)) } : {}),
+      };
+    }
+    if (name === 'close') {
+      const f = p.fileRaw(fd);
+      if (f !== null && f.priv instanceof DmaBuf) return { p, ino: f.priv.ino };
+    }
+    return { p };
+  }
+
+  private traced(pid: number, call: string, a: readonly bigint[], ret: number, how: TraceRecord['how']): void {
     if (this.host.trace === undefined) return;
     const args = a.map((x) => '0x' + x.toString(16));
-    this.host.trace(ret < 0 ? { pid, call, args, ret: -1, errno: this.host.errnoName(-ret), how } : { pid, call, args, ret, how });
+    const t = Math.round((performance.now() - this.t0) * 1000);
+    const r: { -readonly [K in keyof TraceRecord]: TraceRecord[K] } = ret < 0 ? { pid, call, args, ret: -1, errno: this.host.errnoName(-ret), how, t } : { pid, call, args, ret, how, t };
+    const tr = this.tracing;
+    if (tr !== null) {
+      const p = tr.p;
+      if ((call === 'open' || call === 'openat' || call === 'openat2') && ret >= 0) {
+        const path = this.kernelPathOf(p, ret);
+        if (path !== null) r.path = path;
+      }
+      if (tr.heap !== undefined) r.heap = tr.heap;
+      if (tr.len !== undefined) r.len = tr.len;
+      if (call === 'ioctl' && tr.heap !== undefined && ret >= 0) {
+        // the kernel wrote the new fd into the struct (dma_heap_ioctl copies it back)
+        const arg = p.mm.copyFromUser(u64(a[2]!), DMA_HEAP_ALLOCATION_DATA.size);
+        const fd = arg === null ? -1 : new DataView(arg.buffer, arg.byteOffset).getUint32(8, true);
+        const f = fd < 0 ? null : p.fileRaw(fd);
+        if (fd >= 0) r.fd = fd;
+        if (f !== null && f.priv instanceof DmaBuf) r.ino = f.priv.ino;
+      }
+      if (tr.ino !== undefined) r.ino = tr.ino;
+    }
+    if (this.released.length > 0) {
+      r.freed = this.released.slice();
+      this.released.length = 0;
+    }
+    this.host.trace(r);
   }
 
   /** The mirror followed a call the host then ran. */

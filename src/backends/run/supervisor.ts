@@ -194,8 +194,14 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   }
   libc.ioctlAddr(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 
+  // open until the bridge has shut down: the mirrors still alive then exit into the trace
+  let traceOpen = traceFd >= 0;
+  const closeTrace = (): void => {
+    if (traceOpen) closeSync(traceFd);
+    traceOpen = false;
+  };
   const trace = traceFd < 0 ? undefined : (r: TraceRecord): void => {
-    writeSync(traceFd, JSON.stringify(r) + '\n');
+    if (traceOpen) writeSync(traceFd, JSON.stringify(r) + '\n');
   };
   const bridge = new RunBridge(kernel, {
     libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}), preload: env !== undefined,
@@ -213,16 +219,19 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   process.on('SIGINT', ignore);
   process.on('SIGTERM', forward);
   process.on('SIGHUP', forward);
+  let served = false;
   try {
     await serve(libc, listener, bridge, o.warn);
+    served = true;
   } finally {
     process.off('SIGINT', ignore);
     process.off('SIGTERM', forward);
     process.off('SIGHUP', forward);
-    if (traceFd >= 0) closeSync(traceFd);
+    if (!served) closeTrace();
   }
   const { code, signal } = await exited;
   bridge.shutdown();
+  closeTrace();
   libc.close(listener);
   libc.close(pidfd);
   const status = code ?? 128 + (signal !== null ? (osc.signals[signal] ?? 0) : 0);
