@@ -61,10 +61,12 @@ async function run(argv: string[]): Promise<Run> {
  * something else (and is not a usage error); `machine`: the emulated machine it boots differs
  * (options that shape the machine without showing in this command's output).
  */
-type Effect = { readonly effect: 'output' | 'machine'; readonly base: readonly string[]; readonly args: readonly string[] };
+type Effect = { readonly effect: 'output' | 'machine' | 'enables'; readonly base: readonly string[]; readonly args: readonly string[] };
 
 const out = (base: readonly string[], ...args: string[]): Effect => ({ effect: 'output', base, args });
 const machine = (base: readonly string[], ...args: string[]): Effect => ({ effect: 'machine', base, args });
+/** `enables`: the base command is refused (a usage error) and the option makes it work (simulate --replay reads a recording). */
+const enables = (base: readonly string[], ...args: string[]): Effect => ({ effect: 'enables', base, args });
 
 let casesDir = '';
 
@@ -233,6 +235,8 @@ function effects(): Record<string, Record<string, Effect>> {
       seeds: out([...sim, '--sweep', 'cma=8M..16M', '--points', '2'], '--seeds', '2'),
       'compare-profiles': out(sim, '--compare-profiles', '6.12,7.0'),
       jobs: out([...sim, '--sweep', 'cma=8M..16M', '--points', '2'], '--jobs', '1'),
+      replay: enables(['simulate', root('test/fixtures/sim/run-trace.jsonl')], '--replay'),
+      'save-workload': out(sim, '--save-workload', join(casesDir, 'saved.yaml')),
       json: out(sim, '--json'),
       help: out(sim, '--help'),
       board: out(sim, '--board', IMX8MP),
@@ -244,6 +248,7 @@ function effects(): Record<string, Record<string, Effect>> {
       arch: out(sim, '--arch', 'arm64'),
       kconfig: machine(sim, '--kconfig', 'CMA_AREAS=2'),
       loader: machine([...sim, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: out(sim, '--fault', 'alloc:nth=2'),
     },
     'conformance run': {
       backend: out(conf, '--backend', 'linux'),
@@ -300,6 +305,11 @@ test('every option of every command has an effect (or see the refusals below)', 
       // options go before a `--` (dmaheap run's program and its arguments follow it)
       const dd = e.base.indexOf('--');
       const b = await run(dd < 0 ? [...e.base, ...e.args] : [...e.base.slice(0, dd), ...e.args, ...e.base.slice(dd)]);
+      if (e.effect === 'enables') {
+        assert.equal(a.code, 2, `${what}: the base command is not refused`);
+        assert.notEqual(b.code, 2, `${what}: still a usage error: ${b.err}${b.out}`);
+        continue;
+      }
       assert.notEqual(a.code, 2, `${what}: the base command is a usage error: ${a.err}${a.out}`);
       assert.notEqual(b.code, 2, `${what}: a usage error: ${b.err}${b.out}`);
       if (e.effect === 'output') assert.notDeepEqual([a.code, a.out, a.err], [b.code, b.out, b.err], `${what}: prints the same as without --${name}`);

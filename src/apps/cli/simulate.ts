@@ -5,9 +5,9 @@
  * profiles (`--compare-profiles 6.12,6.19,7.3`). Sweeps and comparisons run on worker threads,
  * one per core.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { diffHeaps } from '../../api/heap-diff.js';
 import type { HeapDiff } from '../../api/heap-diff.js';
@@ -20,6 +20,7 @@ import { withBoard } from '../common/machine.js';
 import { fmtBytes, table as rowsTable } from '../common/format.js';
 import { simulate } from '../sim/engine.js';
 import type { FailureReason, SimResult } from '../sim/result.js';
+import { workloadFromRecording, workloadFromSnapshotFiles, workloadToYaml } from '../sim/replay.js';
 import { MAX_WORKLOAD_BYTES, parseWorkload } from '../sim/workload.js';
 import type { Workload } from '../sim/workload.js';
 import type { CliIo } from './run.js';
@@ -77,6 +78,41 @@ export function loadWorkload(path: string): { text: string; workload: Workload }
   return { text, workload: parseWorkload(text, path) };
 }
 
+/** Bytes of a recording file read at most, and of a directory of snapshots in all. */
+export const MAX_RECORDING_BYTES = 512 * 1024 * 1024;
+
+/**
+ * A recording (a `dmaheap run --trace`, a client trace, a snapshot series in one file, or a
+ * directory of snapshot files named by time) as a workload with a script (src/apps/sim/replay.ts).
+ */
+export function loadRecording(path: string): Workload {
+  const hint = 'give a dmaheap run --trace file, a client trace (DMAHEAP_CLIENT_TRACE), a snapshot series (=== t=<time> headers) or a directory of snapshots named by time (docs/replay.md)';
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new UsageError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, hint);
+  }
+  if (st.isDirectory()) {
+    const names = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
+    let total = 0;
+    const files: { name: string; text: string }[] = [];
+    for (const name of names.slice(0, MAX_SNAPSHOT_FILES + 1)) {
+      const f = join(path, name);
+      const fst = statSync(f);
+      if (!fst.isFile()) continue;
+      total += fst.size;
+      if (total > MAX_RECORDING_BYTES) throw new UsageError(`${path}: more than ${MAX_RECORDING_BYTES} bytes of snapshots`, 'replay a shorter series');
+      files.push({ name, text: readFileSync(f, 'utf8') });
+    }
+    return workloadFromSnapshotFiles(files, path);
+  }
+  if (!st.isFile()) throw new UsageError(`${path}: not a file or a directory`, hint);
+  if (st.size > MAX_RECORDING_BYTES) throw new UsageError(`${path}: ${st.size} bytes; a recording has at most ${MAX_RECORDING_BYTES}`, 'replay a shorter recording');
+  return workloadFromRecording(readFileSync(path, 'utf8'), path);
+}
+const MAX_SNAPSHOT_FILES = 100_000;
+
 /** The machine of a run: the command line's options, then the workload's `machine`, then the override. */
 export function simMachine(values: Values, w: Workload, over: MachineOverride = {}): EmulatedOptions {
   const v: Values = { ...values };
@@ -115,8 +151,7 @@ export function simMachine(values: Values, w: Workload, over: MachineOverride = 
 }
 
 /** One run of a workload in this thread (the worker's job too). */
-export function runOne(text: string, file: string, values: Values, over: MachineOverride, seed: number | undefined, progress?: (f: number) => void): SimResult {
-  const w = parseWorkload(text, file);
+export function runOne(w: Workload, values: Values, over: MachineOverride, seed: number | undefined, progress?: (f: number) => void): SimResult {
   const machine = simMachine(values, w, over);
   const board = typeof values.board === 'string' ? values.board : w.machine.board;
   return simulate(w, { machine, boardLabel: board, clock: () => performance.now(), ...(seed !== undefined ? { seed } : {}), ...(progress !== undefined ? { progress } : {}) });
@@ -128,7 +163,7 @@ interface Task {
 }
 
 /** Runs tasks on worker threads (`jobs` at a time), in order of the tasks. */
-async function runPool(text: string, file: string, values: Values, tasks: readonly Task[], jobs: number, onDone: (n: number) => void): Promise<SimResult[]> {
+async function runPool(w: Workload, values: Values, tasks: readonly Task[], jobs: number, onDone: (n: number) => void): Promise<SimResult[]> {
   const out = new Array<SimResult>(tasks.length);
   let next = 0;
   let done = 0;
@@ -145,7 +180,7 @@ async function runPool(text: string, file: string, values: Values, tasks: readon
           return;
         }
         const id = next++;
-        worker.postMessage({ id, text, file, values: plain, over: tasks[id]!.over, seed: tasks[id]!.seed });
+        worker.postMessage({ id, w, values: plain, over: tasks[id]!.over, seed: tasks[id]!.seed });
       };
       worker.on('message', (m: { id: number; result?: SimResult; error?: { message: string; hint?: string; code?: string } }) => {
         if (m.error !== undefined) {
@@ -300,6 +335,16 @@ export function sweepPoints(sp: Pick<SweepSpec, 'from' | 'to'>, n: number, step 
   return out;
 }
 
+/** `n` sizes strictly between from and to, evenly spaced, multiples of `step`, distinct. */
+export function interiorPoints(range: { from: number; to: number }, n: number, step: number): number[] {
+  const out: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const v = Math.round((range.from + ((range.to - range.from) * i) / (n + 1)) / step) * step;
+    if (v > range.from && v < range.to && !out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
 export interface SweepPoint {
   /** The size asked for. */
   readonly cma: number;
@@ -439,7 +484,12 @@ export async function simulateCommand(values: Values, positionals: string[], jso
   const [file, extra] = positionals;
   if (file === undefined) throw new UsageError('simulate needs a workload file', 'dmaheap simulate [machine options] <workload.yaml> (examples in examples/workloads/)');
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}': one workload per run`);
-  const { text, workload } = loadWorkload(file);
+  const workload = values.replay === true ? loadRecording(file) : loadWorkload(file).workload;
+  const save = str(values, 'save-workload');
+  if (save !== undefined) {
+    writeFileSync(save, workloadToYaml(workload));
+    io.err(`workload written to ${save} (${workload.script.length} script steps)`);
+  }
   const seedText = str(values, 'seed');
   const seed = seedText !== undefined ? parseInteger(seedText, '--seed', { noun: 'a seed', min: 0, max: 0xffffffff }) : undefined;
   const seedsText = str(values, 'seeds');
@@ -478,11 +528,12 @@ export async function simulateCommand(values: Values, positionals: string[], jso
     let summary: SweepResult | null = null;
     let used = 1;
     for (let round = 0; round < 4; round++) {
-      const pts = sweepPoints(range, round === 0 ? n : Math.min(n, Math.max(2, Math.round((range.to - range.from) / resolution) + 1)), step).filter((x) => !sizes.includes(x));
+      // later rounds: points inside the gap, spaced no finer than the resolution
+      const pts = (round === 0 ? sweepPoints(range, n, step) : interiorPoints(range, Math.min(n, Math.max(1, Math.ceil((range.to - range.from) / resolution) - 1)), step)).filter((x) => !sizes.includes(x));
       if (pts.length === 0) break;
       const tasks: Task[] = pts.flatMap((size) => seeds.map((sd) => ({ over: sweepOverride(sp, size, baseCmdline), seed: sd })));
       const bar = progressBar(io, `sweep round ${round + 1}: ${tasks.length} runs`);
-      const got = await runPool(text, file, values, tasks, jobs, (d) => bar?.(d / tasks.length));
+      const got = await runPool(workload, values, tasks, jobs, (d) => bar?.(d / tasks.length));
       io.progress?.(null);
       // keep the points in size order with their seeds' results
       const all = [...sizes.map((sz, i) => ({ sz, rs: results.slice(i * seeds.length, (i + 1) * seeds.length) })), ...pts.map((sz, i) => ({ sz, rs: got.slice(i * seeds.length, (i + 1) * seeds.length) }))].sort((a, b) => a.sz - b.sz);
@@ -495,8 +546,7 @@ export async function simulateCommand(values: Values, positionals: string[], jso
       used = Math.max(used, Math.min(jobs, tasks.length));
       summary = summariseSweep(workload.name, sp, seeds, sizes, results, performance.now() - t0, used);
       if (summary.smallest === null || summary.largestFailing === null || summary.smallest - summary.largestFailing <= resolution) break;
-      range = { from: summary.largestFailing + step, to: summary.smallest - step };
-      if (range.to < range.from) break;
+      range = { from: summary.largestFailing, to: summary.smallest };
     }
     const s = summary!;
     if (report !== undefined) writeReport(io, report, results.filter((_, i) => i % seeds.length === 0), sizes.map((c) => sweepLabel(sp, c)));
@@ -509,7 +559,7 @@ export async function simulateCommand(values: Values, positionals: string[], jso
     if (profiles.length < 2) throw new UsageError('--compare-profiles needs two profiles or more, comma-separated', 'e.g. --compare-profiles 6.12,6.19,7.3');
     const tasks: Task[] = profiles.map((p) => ({ over: { profile: p }, seed: baseSeed }));
     const bar = progressBar(io, `${profiles.length} kernels`);
-    const results = await runPool(text, file, values, tasks, jobs, (d) => bar?.(d / tasks.length));
+    const results = await runPool(workload, values, tasks, jobs, (d) => bar?.(d / tasks.length));
     io.progress?.(null);
     const c = compareProfiles(results);
     if (report !== undefined) writeReport(io, report, results, profiles.map((p) => `Linux ${p}`));
