@@ -233,6 +233,9 @@ test('bad rules are refused with what is allowed, at add() and at boot', () => {
   }
   assert.deepEqual(k.faults.list(), []);
   assert.throws(() => boot({ faults: [{ nth: 0 }] }), { name: 'KernelConfigError', message: 'nth is a whole number from 1, not 0' });
+  // at boot, a rule for a heap the machine does not have is refused (add() later takes any name)
+  assert.throws(() => boot({ faults: [{ heap: 'linux,cma', nth: 1 }] }), { name: 'KernelConfigError', message: "a fault rule names heap 'linux,cma', which this machine does not have (its heaps: system, reserved)" });
+  assert.equal(typeof k.faults.add({ heap: 'linux,cma', nth: 1 }), 'number');
 });
 
 test('shrinkCma: the area\'s tail (highest free pages) is taken, cma_alloc cannot use it, release gives it back', () => {
