@@ -150,7 +150,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'fatal-signal',
     area: 'kernel/signal.c',
     linux: 'SIGKILL makes the process exit at the next return to user space.',
-    emulator: 'Process.kill() (and the OOM killer, for the faulting process) marks a fatal signal pending (so long kernel loops return EINTR); the process exits at its next load or store, or when the caller calls exit().',
+    emulator: 'Process.kill() (and the OOM killer, for the faulting process, and a fault-injection `signal` rule, for the allocating one) marks a fatal signal pending (so long kernel loops return EINTR); the process exits at its next load or store, or when the caller calls exit(). Under `dmaheap run` the real program is sent SIGKILL when the call that made the signal pending returns, so it never sees that call\'s result, as on Linux.',
     reason: 'The emulator has no user-space return path to interrupt.',
   },
   {

@@ -64,6 +64,18 @@ export interface AllocFaultInfo {
   readonly injected: number;
 }
 
+/** One injected failure or signal (`kernel.faults.lastInjection`): what a report attributes a failure to. */
+export interface FaultInjection {
+  /** The rule's id. */
+  readonly rule: number;
+  readonly heap: string;
+  /** The allocating process (null: an in-kernel allocation). */
+  readonly pid: number | null;
+  readonly comm: string | null;
+  /** The errno the allocation failed with; null for a signal (the heap then decides). */
+  readonly errno: number | null;
+}
+
 /** A range of pages: `count` pages from PFN `pfn`. */
 export interface FaultRange {
   readonly pfn: number;
@@ -211,6 +223,21 @@ function overlaps(rs: readonly FaultRange[], pfn: number, count: number): boolea
   return r !== undefined && r.pfn < pfn + count;
 }
 
+/** The end of the last range of sorted `rs` that meets [pfn, pfn + count), or null when none does. */
+function lastOverlapEnd(rs: readonly FaultRange[], pfn: number, count: number): number | null {
+  if (!overlaps(rs, pfn, count)) return null;
+  // the last range that starts inside the window
+  let lo = 0;
+  let hi = rs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rs[mid]!.pfn < pfn + count) lo = mid + 1;
+    else hi = mid;
+  }
+  const r = rs[lo - 1]!;
+  return r.pfn + r.count;
+}
+
 /** `runs` minus sorted `holes`. */
 function subtract(runs: readonly FaultRange[], holes: readonly FaultRange[]): FaultRange[] {
   const out: FaultRange[] = [];
@@ -231,6 +258,7 @@ export class FaultInjector {
   private readonly rules: RuleState[] = [];
   private nextId = 1;
   private injectedCount = 0;
+  private last: FaultInjection | null = null;
   private readonly memory: MemoryFault[] = [];
   /** Pinned ranges per CMA area, sorted and merged (what the area's busy hook checks). */
   private readonly pins = new Map<CmaArea, FaultRange[]>();
@@ -272,6 +300,11 @@ export class FaultInjector {
     return this.injectedCount;
   }
 
+  /** The latest injection, or null before the first: compare {@link injected} around a call to know whether it was one. */
+  get lastInjection(): FaultInjection | null {
+    return this.last;
+  }
+
   /** Allocations failed or signalled by rule `id` (null: no such rule). */
   injectedBy(id: number): number | null {
     return this.rules.find((r) => r.id === id)?.injected ?? null;
@@ -303,12 +336,14 @@ export class FaultInjector {
     if (fired === null) return 0;
     fired.injected++;
     this.injectedCount++;
-    if (fired.rule.signal === true) {
+    const errno = fired.rule.signal === true ? null : (fired.rule.errno ?? E.ENOMEM);
+    this.last = { rule: fired.id, heap: heapName, pid: proc?.pid ?? null, comm: proc?.comm ?? null, errno };
+    if (errno === null) {
       // a SIGKILL arriving while the task is in the allocator: fatal_signal_pending() from now on
       proc!.kill();
       return 0;
     }
-    return -(fired.rule.errno ?? E.ENOMEM);
+    return -errno;
   }
 
   // ---- memory faults ------------------------------------------------------------------------
@@ -454,7 +489,8 @@ export class FaultInjector {
     if (this.hooked.has(area)) return;
     this.hooked.add(area);
     const prev = area.busy;
-    area.busy = (pfn, count) => overlaps(this.pinnedOf(area), pfn, count) || (prev !== undefined && prev(pfn, count));
+    // busy up to the end of the last pin in the window: cma_alloc() skips every window that would meet it
+    area.busy = (pfn, count) => lastOverlapEnd(this.pinnedOf(area), pfn, count) ?? (prev !== undefined ? prev(pfn, count) : false);
   }
 
   /**

@@ -14,7 +14,7 @@ export type { Arch } from './mm/page.js';
 
 // fault injection (kernel.faults)
 export { FaultInjector, allocFaultRuleProblem } from './fault-inject.js';
-export type { AllocFaultInfo, AllocFaultRule, FaultHandle, FaultRange, MemoryFaultKind, MemoryFaultSpec, PinPlacement } from './fault-inject.js';
+export type { AllocFaultInfo, AllocFaultRule, FaultHandle, FaultInjection, FaultRange, MemoryFaultKind, MemoryFaultSpec, PinPlacement } from './fault-inject.js';
 
 // the build configuration (.config) and the boot loader's layout
 export { Kconfig, KconfigError, KCONFIG_LIMITS, KCONFIG_SYMBOLS, configGz, defaultKconfigText, parseKconfigOptions, parseKconfigText, resolveBuild } from './kconfig.js';

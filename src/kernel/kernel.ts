@@ -141,7 +141,8 @@ export interface KernelConfig {
   abi?: Arch;
   /**
    * Allocation-failure rules in force from boot (`kernel.faults.add()` each; src/kernel/fault-inject.ts,
-   * docs/faults.md). A bad rule throws a KernelConfigError saying what is allowed.
+   * docs/faults.md). A bad rule, or one whose `heap` the booted machine does not have, throws a
+   * KernelConfigError saying what is allowed.
    */
   faults?: readonly AllocFaultRule[];
   /**
@@ -473,6 +474,13 @@ export class Kernel implements ProcessHost, KernelServices {
     this.devtmpfs = new Devtmpfs(this);
     this.mountFilesystems();
     this.init = this.spawn({ uid: 0, gid: 0, groups: [] }, 'init');
+    // a boot-time rule for a heap this machine does not have would never fire: most likely a typo
+    // or a heap another kernel version names differently
+    for (const rule of config.faults ?? []) {
+      if (rule.heap !== undefined && !this.heaps().some((h) => h.name === rule.heap)) {
+        throw new KernelConfigError(`a fault rule names heap '${rule.heap}', which this machine does not have (its heaps: ${this.heaps().map((h) => h.name).join(', ') || 'none'})`);
+      }
+    }
     for (const f of config.memoryFaults ?? []) {
       const h = this.faults.apply(f);
       if (typeof h === 'number') throw new KernelConfigError(this.faults.describeRefusal(f, h));

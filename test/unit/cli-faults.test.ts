@@ -118,6 +118,8 @@ test('a memory fault the machine cannot take is a config error that says why', a
     assert.equal(r.code, 2, spec);
     assert.deepEqual(JSON.parse(r.out), { error: { code: 'config', message: `the emulated kernel cannot boot this machine: ${why}`, hint: 'change the machine options (docs/tools.md lists them)' } }, spec);
   }
+  const typo = await runCaptured('alloc', 'system', '1M', '--profile', '6.1', '--backend', 'emulated', '--json', '--fault', 'alloc:heap=sytem,nth=1');
+  assert.deepEqual([typo.code, (JSON.parse(typo.out) as { error: { message: string } }).error.message], [2, "the emulated kernel cannot boot this machine: a fault rule names heap 'sytem', which this machine does not have (its heaps: system, reserved)"]);
   const none = await runCaptured('heaps', '--profile', '6.1', '--backend', 'emulated', '--cmdline', 'cma=0', '--json', '--fault', 'shrink-cma:pages=1');
   assert.equal((JSON.parse(none.out) as { error: { message: string } }).error.message, 'the emulated kernel cannot boot this machine: shrinking the default CMA area: there is none (this machine has no CMA area); name an area');
 });

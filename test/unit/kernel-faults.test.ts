@@ -61,6 +61,7 @@ function results(p: Process, heapFd: number, n: number, len = 64 * K): number[] 
 
 test('nth: only the Nth matching allocation fails, with ENOMEM by default, and the counters say so', () => {
   const k = boot();
+  assert.equal(k.faults.lastInjection, null);
   const id = k.faults.add({ heap: 'system', nth: 3 });
   const p = k.spawn();
   const h = openHeap(p, 'system');
@@ -69,6 +70,7 @@ test('nth: only the Nth matching allocation fails, with ENOMEM by default, and t
   assert.equal(k.faults.injected, 1);
   assert.equal(k.faults.injectedBy(id), 1);
   assert.equal(k.faults.injectedBy(id + 100), null);
+  assert.deepEqual(k.faults.lastInjection, { rule: id, heap: 'system', pid: p.pid, comm: 'task', errno: Errno.ENOMEM });
   assertLedger(k);
 });
 
@@ -184,6 +186,7 @@ test('signal: the system heap returns EINTR, the process dies at its next access
   assert.equal(p.alive, false);
   assert.equal(p.killedBy, 'SIGKILL');
   assert.equal(k.faults.injected, 1);
+  assert.deepEqual(k.faults.lastInjection, { rule: 1, heap: 'system', pid: p.pid, comm: 'victim', errno: null });
   assertLedger(k); // its buffer went with its fds
   assert.equal(k.dmaBuf.list.size, 0);
 });
@@ -230,6 +233,9 @@ test('bad rules are refused with what is allowed, at add() and at boot', () => {
   }
   assert.deepEqual(k.faults.list(), []);
   assert.throws(() => boot({ faults: [{ nth: 0 }] }), { name: 'KernelConfigError', message: 'nth is a whole number from 1, not 0' });
+  // at boot, a rule for a heap the machine does not have is refused (add() later takes any name)
+  assert.throws(() => boot({ faults: [{ heap: 'linux,cma', nth: 1 }] }), { name: 'KernelConfigError', message: "a fault rule names heap 'linux,cma', which this machine does not have (its heaps: system, reserved)" });
+  assert.equal(typeof k.faults.add({ heap: 'linux,cma', nth: 1 }), 'number');
 });
 
 test('shrinkCma: the area\'s tail (highest free pages) is taken, cma_alloc cannot use it, release gives it back', () => {
@@ -411,4 +417,36 @@ test('memory faults as data: apply() (bytes rounded up, the default area) and Ke
     name: 'KernelConfigError',
     message: `pinning pages in CMA area 'reserved': the 2 pages from PFN ${area.basePfn} are not all free (a buffer or another pin holds one of them)`,
   });
+});
+
+test('the pins\' busy hook skips ahead to where cma_alloc()\'s retries would arrive: the same placements as retrying window by window', () => {
+  const place = (retryEachWindow: boolean): number[] => {
+    const k = boot();
+    const area = k.cmaAreas[0]!;
+    const pin = k.faults.pinCma('reserved', 300, { seed: 11 });
+    assert.ok(typeof pin === 'object');
+    if (retryEachWindow) {
+      const inner = area.busy!;
+      area.busy = (pfn, count) => inner(pfn, count) !== false;
+    }
+    const h = k.dmaHeap.findByName('reserved')!;
+    const live: { pfn: number; buf: object }[] = [];
+    const out: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const pages = [1, 3, 16, 64, 257, 1024][i % 6]!;
+      const b = k.dmaHeap.bufferAlloc(h, pages * 4096, O_RDWR, 0n, null);
+      if (typeof b === 'number') out.push(b);
+      else {
+        const pfn = (b.priv as { runs: { pfn: number }[] }).runs[0]!.pfn - area.basePfn;
+        out.push(pfn);
+        live.push({ pfn, buf: b });
+      }
+      if (i % 4 === 3) k.dmaBuf.put(live.splice((i * 7) % live.length, 1)[0]!.buf as never);
+    }
+    assertLedger(k);
+    return out;
+  };
+  const skipped = place(false);
+  assert.deepEqual(skipped, place(true));
+  assert.ok(skipped.includes(-Errno.ENOMEM) && skipped.some((p) => p > 0), 'the sequence both places buffers and runs out');
 });

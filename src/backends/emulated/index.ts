@@ -45,6 +45,6 @@ export type {
   AttachmentHandle, AttachOptions, DeviceRegistry, DeviceRegistryStats, CacheCostConfig,
   SanitizerActor, SanitizerBuffer, SanitizerKind, SanitizerReport, SanitizerSeverity, SanitizerOptions,
   KconfigInput, LoaderConfig, LoaderItem,
-  AllocFaultInfo, AllocFaultRule, FaultHandle, FaultRange, MemoryFaultKind, MemoryFaultSpec, PinPlacement,
+  AllocFaultInfo, AllocFaultRule, FaultHandle, FaultInjection, FaultRange, MemoryFaultKind, MemoryFaultSpec, PinPlacement,
 } from '../../kernel/index.js';
 export * from '../../boards/index.js';

@@ -61,8 +61,12 @@ export class CmaArea {
   /**
    * Optional migration model: called after the bits for [pfn, pfn + count) are marked; return
    * true to emulate alloc_contig_range() failing with -EBUSY (an unmovable page in the range).
+   * A PFN instead of true says the same and where the busy pages of the range end: every
+   * window that starts before it (and at least as far on as cma_alloc()'s next try) would meet
+   * one of them again, so the search goes on from there, with the result cma_alloc()'s retries
+   * would reach, without trying each window in between.
    */
-  busy?: (pfn: number, count: number) => boolean;
+  busy?: (pfn: number, count: number) => boolean | number;
 
   /**
    * mm/cma.c cma_init_reserved_mem() + cma_activate_area(): an area of `count` pages starting at
@@ -158,11 +162,13 @@ export class CmaArea {
         this.avail += count;
         return -1;
       }
-      if (this.busy !== undefined && this.busy(pfn, count)) {
+      const busy = this.busy?.(pfn, count) ?? false;
+      if (busy !== false) {
         // cma_clear_bitmap() then "try again with a bit different memory target".
         this.clearRange(index, bitCount);
         this.avail += count;
         start = index + mask + 1;
+        if (typeof busy === 'number') start = Math.max(start, Math.ceil((busy - this.basePfn) / 2 ** opb));
         continue;
       }
       return pfn;
