@@ -87,3 +87,13 @@ test('any bytes: a WorkloadError or a workload, never another exception', () => 
     { numRuns: 400, seed: 13 },
   );
 });
+
+test('docs/simulate.md documents every field the parser accepts', () => {
+  const src = readFileSync(root('src/apps/sim/workload.ts'), 'utf8');
+  const docs = readFileSync(root('docs/simulate.md'), 'utf8');
+  const fields = new Set<string>();
+  for (const m of src.matchAll(/r\.map\([^,]+, \[([^\]]*)\]/g)) for (const k of m[1]!.matchAll(/'([A-Za-z]+)'/g)) fields.add(k[1]!);
+  assert.ok(fields.size > 40, `only ${fields.size} fields found`);
+  const missing = [...fields].filter((f) => !docs.includes(`\`${f}\``));
+  assert.deepEqual(missing, []);
+});
