@@ -176,3 +176,12 @@ faults:
   // pinned pages show in the map as -2
   assert.ok(r.maps[0]!.frames.some((f) => f.cells.includes(-2)));
 });
+
+test('an impossible workload is reported as such: a warning and a failure per allocation, no crash', () => {
+  const r = run('duration: 1s\nprocesses:\n  - name: cam\n    streams:\n      - { name: huge, heap: reserved, size: 4G, count: 2 }\n      - { name: big, heap: reserved, size: 100M, count: 1 }\n', { cmdline: 'cma=64M' });
+  assert.deepEqual(r.warnings, [
+    'impossible: cam/huge asks for 4096 MiB buffers, larger than every heap of this machine (the largest holds 2048 MiB): each allocation fails',
+    'impossible: cam/big asks for 100 MiB buffers from reserved, which holds 64 MiB: each allocation fails',
+  ]);
+  assert.deepEqual(r.failures.map((f) => [f.stream, f.reason]), [['huge', 'area-too-small'], ['huge', 'area-too-small'], ['big', 'area-too-small']]);
+});

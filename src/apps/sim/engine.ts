@@ -130,6 +130,7 @@ class Simulation {
   private readonly liveCma = new Set<Live>();
   private readonly scriptBufs = new Map<string, Live>();
   private readonly missingDevs = new Set<string>();
+  private readonly impossible = new Set<string>();
   private nextId = 1;
   private counts = { events: 0, allocations: 0, frees: 0, frames: 0, failures: 0, injected: 0 };
   private readonly series: SimResult['series'];
@@ -474,6 +475,14 @@ class Simulation {
       r = c.chosen !== null ? { name: c.chosen.name, why: '' } : { name: null, why: c.explanation };
     } else r = { name: null, why: `no heap named ${s.heap.names.map((n) => `'${n}'`).join(' or ')} on this machine (it has ${[...this.heapsByName.keys()].join(', ')})` };
     inst.heaps.set(s.name, r);
+    const key = `${inst.spec?.name ?? inst.name}/${s.name}`;
+    if (!this.impossible.has(key)) {
+      this.impossible.add(key);
+      const biggest = Math.max(...[...this.heapsByName.values()].map((h) => h.capacity ?? this.k.ramBytes));
+      const cap = r.name !== null ? this.heapsByName.get(r.name)?.capacity ?? null : null;
+      if (s.size > biggest) this.warn(`impossible: ${key} asks for ${mib(s.size)} buffers, larger than every heap of this machine (the largest holds ${mib(biggest)}): each allocation fails`);
+      else if (cap !== null && s.size > cap) this.warn(`impossible: ${key} asks for ${mib(s.size)} buffers from ${r.name}, which holds ${mib(cap)}: each allocation fails`);
+    }
     return r;
   }
 
