@@ -185,3 +185,11 @@ test('an impossible workload is reported as such: a warning and a failure per al
   ]);
   assert.deepEqual(r.failures.map((f) => [f.stream, f.reason]), [['huge', 'area-too-small'], ['huge', 'area-too-small'], ['big', 'area-too-small']]);
 });
+
+test('a replay on an older kernel names the heap the recording probably meant', () => {
+  const text = "duration: 1s\nscript:\n  - { t: 0, op: alloc, process: app, id: a, heap: default_cma_region, size: 1M, expect: ok }\n  - { t: 0, op: alloc, process: app, id: b, heap: reserved, size: 1M, expect: ok }\n";
+  const old = run(text, { profile: '6.1', cmdline: 'cma=16M' });
+  assert.deepEqual(old.failures.map((f) => [f.stream, f.detail, f.differs]), [['a', "no heap named 'default_cma_region' on this machine (before Linux 6.17 the default CMA area's heap is named after its area: 'reserved' here)", 'the trace saw this allocation succeed; here it failed with ENOENT (no-heap)']]);
+  const now = run(text, { profile: '7.3', cmdline: 'cma=16M' });
+  assert.deepEqual(now.failures, []);
+});

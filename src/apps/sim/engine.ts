@@ -486,6 +486,21 @@ class Simulation {
     return r;
   }
 
+  /**
+   * The default CMA area's heap changed its name in 6.17 (`reserved` or the linux,cma node's name
+   * before, `default_cma_region` from then on, the old name kept as a legacy duplicate until 6.19):
+   * a replay across that change names the heap it probably meant.
+   */
+  private renamedAs(name: string): string {
+    const has = (n: string): boolean => this.heapsByName.has(n);
+    if ((name === 'reserved' || name === 'linux,cma') && has('default_cma_region')) return ` (from Linux 6.17 the default CMA area's heap is 'default_cma_region': the same memory under its new name, if the recording's '${name}' was the default area)`;
+    if (name === 'default_cma_region') {
+      const old = ['reserved', 'linux,cma'].find(has);
+      if (old !== undefined) return ` (before Linux 6.17 the default CMA area's heap is named after its area: '${old}' here)`;
+    }
+    return '';
+  }
+
   private ownerIndex(key: string): number {
     let i = this.ownerIds.get(key);
     if (i === undefined) {
@@ -501,7 +516,7 @@ class Simulation {
     if (heapName !== undefined) heap = this.heapsByName.has(heapName) ? heapName : null;
     else heap = this.resolveHeap(inst, s!).name;
     if (heap === null) {
-      const why = heapName !== undefined ? `no heap named '${heapName}' on this machine` : this.resolveHeap(inst, s!).why;
+      const why = heapName !== undefined ? `no heap named '${heapName}' on this machine${this.renamedAs(heapName)}` : this.resolveHeap(inst, s!).why;
       this.fail(inst, label, heapName ?? s?.heap.names[0] ?? '(requirements)', size, 'ENOENT', 'no-heap', why);
       return null;
     }
