@@ -34,7 +34,7 @@ test('failures say why: fragmented (largest free run vs request), area too small
     [
       [1_000_000, 'app', 'big', 'reserved', 9437184, 'ENOMEM', 'fragmented', '3072 pages free in CMA area reserved, but the largest free run is 2048 pages (8 MiB) and the request needs 2304 contiguous pages', 'the trace saw this allocation succeed; here it failed with ENOMEM (fragmented)', { name: 'reserved', freePages: 3072, largestFreeRun: 2048, requestPages: 2304 }],
       [1_000_000, 'app', 'huge', 'reserved', 33554432, 'ENOMEM', 'area-too-small', 'the request (8192 pages, 32 MiB) is larger than the whole CMA area reserved (4096 pages, 16 MiB)', null, { name: 'reserved', freePages: 3072, largestFreeRun: 2048, requestPages: 8192 }],
-      [1_000_000, 'app', 'gone', 'linux,cma', 1048576, 'ENOENT', 'no-heap', "no heap named 'linux,cma' on this machine", null, null],
+      [1_000_000, 'app', 'gone', 'linux,cma', 1048576, 'ENOENT', 'no-heap', "no heap named 'linux,cma' on this machine (from Linux 6.17 the default CMA area's heap is 'default_cma_region': the same memory under its new name, if the recording's 'linux,cma' was the default area)", null, null],
     ],
   );
   assert.deepEqual(r.differences?.map((f) => [f.t, f.stream, f.errno, f.detail]), [[1_500_000, 'fits', 'OK', 'the trace saw ENOMEM; here it succeeded']]);
