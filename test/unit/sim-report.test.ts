@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { codeMap, downsample, renderReport } from '../../src/apps/sim/report-html.js';
 import { formatClock, formatDuration, jsonForScript, ticks } from '../../src/apps/sim/format.js';
 import type { SimResult } from '../../src/apps/sim/result.js';
+import type * as PlaywrightCore from 'playwright-core';
 import { bigRun, cameraRun } from '../fixtures/sim/synthetic.js';
 
 const HOSTILE = '<script>alert(1)</script>';
@@ -179,7 +180,7 @@ interface CanvasLike {
 }
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-type Playwright = typeof import('playwright-core');
+type Playwright = typeof PlaywrightCore;
 async function loadPlaywright(): Promise<Playwright | string> {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
   try {
