@@ -148,6 +148,33 @@ test('size bound: 100,000 samples, 64 CMA areas and 5,000 failures stay under 2 
   assert.ok(Buffer.byteLength(html) < 400_000, `${Buffer.byteLength(html)} bytes`);
 });
 
+test('an empty run, and a run with odd values, still give a whole page', () => {
+  const empty: SimResult = {
+    workload: 'idle', file: '', board: null, profile: '6.1', cmdline: '', seed: 0, duration: 0,
+    heaps: [], areas: [], processes: [], failures: [],
+    series: { t: [], heapUse: {}, cmaFree: {}, cmaLargest: {}, rss: {}, pss: {}, cgroup: {}, memFree: [] },
+    maps: [], counts: { events: 0, allocations: 0, frees: 0, frames: 0, failures: 0, injected: 0 }, warnings: [], wallMs: 0,
+  };
+  const page = renderReport([empty]);
+  assert.ok(page.includes('<p class="empty">No heap was used in this run.</p>'));
+  assert.ok(page.includes('<p class="empty">This board has no CMA area.</p>'));
+  assert.ok(page.includes('<p class="empty">No process mapped dma-buf memory.</p>'));
+  assert.ok(page.includes('No allocation failed in this run.'));
+  assert.ok(page.includes('<th scope="row">board</th><td>generic machine</td>'));
+  assert.ok(!page.includes('id="cgroups"'));
+  // NaN and infinite samples draw as 0; a series shorter than the sample times stops early; a map with no frame shows no grid.
+  const odd: SimResult = {
+    ...run,
+    series: { ...run.series, heapUse: { system: [Number.NaN, Infinity, 5], 'linux,cma': [1, 2] } },
+    maps: [{ ...run.maps[0]!, frames: [] }],
+    failures: [{ ...run.failures[0]!, reason: 'bogus' as never, size: Number.NaN }],
+  };
+  const oddPage = renderReport([odd]);
+  assert.ok(!/NaN|Infinity/.test(oddPage.replace(/<script type="application\/json".*?<\/script>/g, '')));
+  assert.equal(count(oddPage, 'svg class="map-grid"'), 0);
+  assert.equal(rows(oddPage, 'failure-row')[0]!.split(' | ').slice(4, 7).join(' | '), '0 B | ENOMEM | bogus');
+});
+
 test('helpers: clock and duration text, round ticks, min/max downsampling keeps the peaks, map cells merged', () => {
   assert.equal(formatClock(754_250_000, false), '12:34.250');
   assert.equal(formatClock(3_723_000_000, true), '1:02:03.000');

@@ -296,7 +296,7 @@ function topByPeak(names: readonly string[], series: Readonly<Record<string, rea
 }
 
 function failureTitle(f: SimFailure, hours: boolean): string {
-  return `${formatClock(f.t, hours)} ${f.process}/${f.stream}: ${fmtBytes(f.size)} from ${f.heap} failed, ${f.errno} (${f.reason}) ${f.detail}`;
+  return `${formatClock(f.t, hours)} ${f.process}/${f.stream}: ${fmtBytes(finite(f.size))} from ${f.heap} failed, ${f.errno} (${f.reason}) ${f.detail}`;
 }
 
 /** The failures drawn as markers: all, or MARKER_BUDGET spread over them. */
@@ -454,7 +454,7 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
     const id = `r${ri}-a${ai}`;
     const bytes = finite(a.pages) * finite(a.pageSize);
     const m = r.maps.find((x) => x.area === a.name && x.cells > 0);
-    const head = `<h3 class="chart-title">CMA area map over time: <code>${esc(a.name)}</code>: ${fmtBytes(bytes)} (${a.pages} pages of ${fmtBytes(a.pageSize)}) at pfn 0x${Math.max(0, finite(a.basePfn)).toString(16)}${a.heap === null ? '' : `, heap <code>${esc(a.heap)}</code>`}</h3>`;
+    const head = `<h3 class="chart-title">CMA area map over time: <code>${esc(a.name)}</code>: ${fmtBytes(bytes)} (${finite(a.pages)} pages of ${fmtBytes(finite(a.pageSize))}) at pfn 0x${Math.max(0, finite(a.basePfn)).toString(16)}${a.heap === null ? '' : `, heap <code>${esc(a.heap)}</code>`}</h3>`;
     let mapHtml = '';
     let hasMap = false;
     if (m !== undefined && m.frames.length > 0) {
