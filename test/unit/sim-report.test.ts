@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { codeMap, downsample, renderReport } from '../../src/apps/sim/report-html.js';
-import { formatClock, formatDuration, jsonForScript, ticks } from '../../src/apps/sim/format.js';
+import { count as countText, formatClock, formatDuration, jsonForScript, ticks } from '../../src/apps/sim/format.js';
 import type { SimResult } from '../../src/apps/sim/result.js';
 import type * as PlaywrightCore from 'playwright-core';
 import { bigRun, cameraRun } from '../fixtures/sim/synthetic.js';
@@ -62,6 +62,8 @@ test('one run: one document with the title, the summary and every chart titled, 
   assert.ok(html.includes('<th scope="row">simulated time</th><td>1 h</td>'));
   assert.ok(html.includes('<th scope="row">kernel profile</th><td>6.12</td>'));
   assert.ok(html.includes('<code>cma=256M</code>'));
+  assert.ok(html.includes('<th scope="row">allocations / frees</th><td>1,463 / 1,439</td>'));
+  assert.ok(html.includes('<code>linux,cma</code> (cma, 256 MiB): peak 237.4 MiB, 1,463 allocations, <span class="bad">5 failed</span>'));
 });
 
 test('failures: a table row per failure with time, process, stream, heap, size, errno, reason and detail; a marker per failure on the heap chart', () => {
@@ -73,6 +75,12 @@ test('failures: a table row per failure with time, process, stream, heap, size, 
   );
   assert.equal(r[4], '0:41:00.001 | display | scanout | system | 8 MiB | ENOMEM | cgroup-limit | memory.current 60 MiB + 8 MiB > memory.max 64 MiB (cgroup apps/display)');
   assert.ok(html.includes('<strong>6 allocations failed</strong>: 2 fragmented, 3 pinned, 1 cgroup-limit.'));
+  // Each reason present is explained under the table, in the order it first occurs.
+  assert.deepEqual([...html.matchAll(/<li><span class="reason">([^<]*)<\/span>: ([^<]*)<\/li>/g)].map((m) => `${m[1]}: ${m[2]}`), [
+    'fragmented: enough free pages in all, but no free run long enough',
+    'pinned: free runs were long enough, but pinned pages in them could not be moved',
+    "cgroup-limit: the process&#39;s cgroup is at its limit",
+  ]);
   const heapSvg = /<svg class="chart heap-use".*?<\/svg>/.exec(html)![0];
   assert.equal(count(heapSvg, 'class="failure-marker"'), 6);
   // The area chart marks the five failures in the area (the cgroup one was on the system heap).
@@ -182,6 +190,9 @@ test('helpers: clock and duration text, round ticks, min/max downsampling keeps 
   assert.equal(formatDuration(5_400_000_000), '1 h 30 min');
   assert.equal(formatDuration(2_500_000), '2.5 s');
   assert.equal(formatDuration(350_000), '350 ms');
+  assert.equal(countText(1_048_576), '1,048,576');
+  assert.equal(countText(-1234), '-1,234');
+  assert.equal(countText(999), '999');
   assert.deepEqual(ticks(60, 6), [0, 10, 20, 30, 40, 50, 60]);
   assert.deepEqual(ticks(256, 5), [0, 100, 200, 300]);
   const t = Array.from({ length: 1000 }, (_, i) => i);
@@ -283,7 +294,10 @@ test('in Chromium: markers, legends, the map after moving the slider, no console
       mkdirSync(new URL('../../../docs/img/', import.meta.url), { recursive: true });
       const out = (name: string): string => new URL(`../../../docs/img/simulate-report-${name}.png`, import.meta.url).pathname;
       await slider.fill('84');
-      await page.locator('header').screenshot({ path: out('header') });
+      await page.locator('header').scrollIntoViewIfNeeded();
+      const top = (await page.locator('header').boundingBox())!;
+      const sum = (await page.locator('#summary').boundingBox())!;
+      await page.screenshot({ path: out('summary'), clip: { x: 0, y: top.y, width: 1100, height: sum.y + sum.height - top.y } });
       await page.locator('.fig-heap-use').screenshot({ path: out('heap-use') });
       await page.locator('#failures').screenshot({ path: out('failures') });
       await map.screenshot({ path: out('cma-map') });

@@ -101,3 +101,10 @@ export function ticks(max: number, count = 5): number[] {
 export function tickText(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
 }
+
+/** An integer with thousands separators ("1,048,576"), the same in every locale. */
+export function count(n: number): string {
+  const v = Math.round(finite(n));
+  const s = String(Math.abs(v)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return v < 0 ? `-${s}` : s;
+}

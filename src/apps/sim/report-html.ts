@@ -18,7 +18,7 @@
  * measures it).
  */
 import { fmtBytes } from '../common/format.js';
-import { byteUnit, clip, escapeHtml, finite, formatClock, formatDuration, jsonForScript, tickText, ticks, timeUnit } from './format.js';
+import { byteUnit, clip, count, escapeHtml, finite, formatClock, formatDuration, jsonForScript, tickText, ticks, timeUnit } from './format.js';
 import type { AxisUnit } from './format.js';
 import type { FailureReason, SimAreaMap, SimFailure, SimResult } from './result.js';
 
@@ -378,9 +378,13 @@ function failuresPart(r: SimResult): string {
     return `<tr class="failure-row"><td class="num">${formatClock(f.t, hours)}</td><td>${esc(f.process)}</td><td>${esc(f.stream)}</td><td>${esc(f.heap)}</td><td class="num">${fmtBytes(finite(f.size))}</td><td><code>${esc(f.errno, 24)}</code></td><td><span class="reason reason-${escapeHtml(String(f.reason).replace(/[^a-z-]/g, ''))}" title="${escapeHtml(why)}">${esc(String(f.reason), 40)}</span></td><td>${esc(f.detail, 300)}${area}${differs}</td></tr>`;
   });
   const more = sorted.length > FAILURE_ROWS ? `<p class="more">${sorted.length - FAILURE_ROWS} more failures are not listed here; <code>dmaheap simulate --json</code> gives them all.</p>` : '';
+  const reasons = [...byReason.keys()]
+    .filter((k): k is FailureReason => Object.hasOwn(REASONS, k))
+    .map((k) => `<li><span class="reason">${k}</span>: ${escapeHtml(REASONS[k])}</li>`)
+    .join('');
   return (
     `<p class="failure-summary"><strong>${r.failures.length} allocation${r.failures.length === 1 ? '' : 's'} failed</strong>: ${summary}.</p>` +
-    `<div class="scroll"><table class="failures"><thead><tr><th>time (${hours ? 'h:min:s' : 'min:s'})</th><th>process</th><th>stream</th><th>heap</th><th>size</th><th>errno</th><th>reason</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>${more}`
+    `<div class="scroll"><table class="failures"><thead><tr><th>time (${hours ? 'h:min:s' : 'min:s'})</th><th>process</th><th>stream</th><th>heap</th><th>size</th><th>errno</th><th>reason</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>${more}${reasons === '' ? '' : `<ul class="reasons">${reasons}</ul>`}`
   );
 }
 
@@ -608,18 +612,18 @@ function summaryTable(runs: readonly SimResult[], labels: readonly string[]): st
     row('kernel command line', runs.map((r) => (r.cmdline === '' ? '<span class="sub">none</span>' : `<code>${esc(r.cmdline, 300)}</code>`))),
     row('seed', runs.map((r) => String(r.seed))),
     row('simulated time', runs.map((r) => formatDuration(r.duration))),
-    row('events', runs.map((r) => String(r.counts.events))),
-    row('allocations / frees', runs.map((r) => `${r.counts.allocations} / ${r.counts.frees}`)),
-    row('frames', runs.map((r) => String(r.counts.frames))),
-    row('failed allocations', runs.map((r) => (r.counts.failures === 0 ? '<span class="ok">0</span>' : `<span class="bad">${r.counts.failures}</span>`)), 'row-failures'),
-    row('faults injected', runs.map((r) => String(r.counts.injected))),
+    row('events', runs.map((r) => count(r.counts.events))),
+    row('allocations / frees', runs.map((r) => `${count(r.counts.allocations)} / ${count(r.counts.frees)}`)),
+    row('frames', runs.map((r) => count(r.counts.frames))),
+    row('failed allocations', runs.map((r) => (r.counts.failures === 0 ? '<span class="ok">0</span>' : `<span class="bad">${count(r.counts.failures)}</span>`)), 'row-failures'),
+    row('faults injected', runs.map((r) => count(r.counts.injected))),
     row(
       'heaps',
       runs.map((r) =>
         r.heaps
           .slice(0, 32)
-          .map((h) => `<code>${esc(h.name)}</code> ${esc(h.kind, 20)}${h.capacity === null ? '' : ` ${fmtBytes(h.capacity)}`}: peak ${fmtBytes(finite(h.peakBytes))}, ${h.allocations} allocations${h.failures > 0 ? `, <span class="bad">${h.failures} failed</span>` : ''}`)
-          .join('<br>'),
+          .map((h) => `<code>${esc(h.name)}</code> (${esc(h.kind, 20)}${h.capacity === null ? '' : `, ${fmtBytes(finite(h.capacity))}`}): peak ${fmtBytes(finite(h.peakBytes))}, ${count(h.allocations)} allocations${h.failures > 0 ? `, <span class="bad">${count(h.failures)} failed</span>` : ''}`)
+          .join('<br>') + (r.heaps.length > 32 ? `<br>${r.heaps.length - 32} more heaps` : ''),
       ),
     ),
     row(
@@ -666,7 +670,8 @@ svg.chart .series{fill:none;stroke-width:2;stroke-linejoin:round}svg.chart .leve
 .legend-note{color:var(--sub);font-size:12.5px;margin:2px 0}
 .no-failures{font-size:15px;color:var(--ok);background:#eef8f0;border:1px solid #bfe3c8;padding:8px 12px;border-radius:4px;display:inline-block}
 .failure-summary{margin:4px 0}
-.reason{font-weight:600;color:#7a1020;cursor:help;border-bottom:1px dotted #7a1020}
+.reason{font-weight:600;color:#7a1020;cursor:help;border-bottom:1px dotted #7a1020;white-space:nowrap}
+table.failures td:nth-child(-n+6){white-space:nowrap}.reasons{margin:6px 0;padding-left:18px;color:var(--sub);font-size:13px}.reasons .reason{cursor:auto;border:0}
 .map-controls{display:flex;align-items:center;gap:10px;margin:4px 0}.map-controls input{width:320px;max-width:60vw}
 .map-time{font-variant-numeric:tabular-nums;font-weight:600}.map-frame-note{color:var(--sub);font-size:12px}
 svg.map-grid{width:100%;max-width:900px;height:auto;display:block;border:1px solid #c8ced6;shape-rendering:crispEdges}
