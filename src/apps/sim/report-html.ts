@@ -14,8 +14,8 @@
  * stay), MAP_BUDGET map cells over all areas and frames (frames evenly chosen, at most MAX_CELLS
  * cells per area), FAILURE_ROWS table rows and MARKER_BUDGET failure markers per run, MAX_OWNERS
  * coloured owners per area, and clips every name to 120 characters. A run of 100,000 samples with
- * 64 CMA areas gives a report of about 1.3 MB; the bound is ~2 MB (test/unit/sim-report.test.ts
- * measures it).
+ * 64 CMA areas and 5,000 failures gives a report of about 1.6 MB (1.85 MB when every name is 120
+ * characters long); the bound is ~2 MB, and test/unit/sim-report.test.ts holds both under it.
  */
 import { fmtBytes } from '../common/format.js';
 import { byteUnit, clip, count, escapeHtml, finite, formatClock, formatDuration, jsonForScript, tickText, ticks, timeUnit } from './format.js';
@@ -32,7 +32,7 @@ export interface ReportOptions {
 /** Most runs one report compares (each is a column). */
 export const MAX_RUNS = 16;
 /** Chart points per report, over every line of every chart of every run. */
-const POINT_BUDGET = 40_000;
+const POINT_BUDGET = 36_000;
 /** Map cells per report, over every frame of every area of every run. */
 const MAP_BUDGET = 360_000;
 /** Cells a map draws at most (more are merged: each drawn cell shows the owner of most of its cells). */
@@ -239,6 +239,8 @@ interface LegendEntry {
   readonly name: string;
   readonly colour: string;
   readonly kind: 'line' | 'dashed' | 'dotted' | 'marker' | 'cell' | 'hatch';
+  /** A map cell's code (the page's script names a cell's owner from its legend entry). */
+  readonly code?: string;
 }
 
 function legendHtml(entries: readonly LegendEntry[], cls = ''): string {
@@ -249,7 +251,7 @@ function legendHtml(entries: readonly LegendEntry[], cls = ''): string {
         : e.kind === 'cell' || e.kind === 'hatch'
           ? `<span class="sw cell${e.kind === 'hatch' ? ' hatch' : ''}" style="background-color:${e.colour}"></span>`
           : `<svg class="sw" viewBox="0 0 24 12"><line x1="0" x2="24" y1="6" y2="6" stroke="${e.colour}" stroke-width="${e.kind === 'line' ? 2.5 : 2}"${e.kind === 'dashed' ? ' stroke-dasharray="6 4"' : e.kind === 'dotted' ? ' stroke-dasharray="3 3"' : ''}/></svg>`;
-    return `<li class="legend-item" data-colour="${e.colour}" data-kind="${e.kind}">${sw}<span class="name">${esc(e.name)}</span></li>`;
+    return `<li class="legend-item"${e.code === undefined ? '' : ` data-code="${e.code}"`}>${sw}<span class="name">${esc(e.name)}</span></li>`;
   });
   return `<ul class="legend${cls === '' ? '' : ` ${cls}`}">${items.join('')}</ul>`;
 }
@@ -295,8 +297,9 @@ function topByPeak(names: readonly string[], series: Readonly<Record<string, rea
   return names.filter((n) => keep.has(n));
 }
 
+/** A failure marker's tooltip, names and detail clipped (the table has them whole). */
 function failureTitle(f: SimFailure, hours: boolean): string {
-  return `${formatClock(f.t, hours)} ${f.process}/${f.stream}: ${fmtBytes(finite(f.size))} from ${f.heap} failed, ${f.errno} (${f.reason}) ${f.detail}`;
+  return `${formatClock(f.t, hours)} ${clip(f.process, 40)}/${clip(f.stream, 40)}: ${fmtBytes(finite(f.size))} from ${clip(f.heap, 40)} failed, ${clip(f.errno, 16)} (${clip(String(f.reason), 20)}) ${clip(f.detail, 100)}`;
 }
 
 /** The failures drawn as markers: all, or MARKER_BUDGET spread over them. */
@@ -467,15 +470,13 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
       const owners = coded.owners;
       const colours: Record<string, string> = { [FREE_CODE]: FREE, [PINNED_CODE]: `url(#hatch-${id})` };
       const legend: LegendEntry[] = [];
-      const names: Record<string, string> = { [FREE_CODE]: 'free', [PINNED_CODE]: 'pinned or taken' };
       owners.forEach((o, j) => {
         const c = o.other ? OTHER : colour(j);
         colours[o.code] = c;
-        names[o.code] = o.name;
-        legend.push({ name: o.name, colour: c, kind: 'cell' });
+        legend.push({ name: o.name, colour: c, kind: 'cell', code: o.code });
       });
-      legend.push({ name: 'free', colour: FREE, kind: 'cell' });
-      legend.push({ name: 'pinned or taken (cannot be moved)', colour: PINNED_CANVAS, kind: 'hatch' });
+      legend.push({ name: 'free', colour: FREE, kind: 'cell', code: FREE_CODE });
+      legend.push({ name: 'pinned or taken (cannot be moved)', colour: PINNED_CANVAS, kind: 'hatch', code: PINNED_CODE });
       const areaFailures = sortedFailures(r).filter((f) => f.area?.name === a.name || (f.area === undefined && a.heap !== null && f.heap === a.heap));
       const firstFail = areaFailures[0];
       let start = coded.frames.length - 1;
@@ -491,7 +492,6 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
         pagesPerCell: coded.pagesPerCell,
         pageSize: a.pageSize,
         basePfn: a.basePfn,
-        names,
         colours,
         hours,
         frames: coded.frames.map((f) => [f.t, formatClock(f.t, hours), f.cells]),
@@ -529,7 +529,7 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
         { name: 'largest free run', colour: '#c2410c', dashed: true, pts: inBytes(r.series.cmaLargest[a.name]) },
       ],
       levels: [{ v: bytes, colour: '#888888', title: `area size ${fmtBytes(bytes)}` }],
-      markers: fails.map((f) => ({ t: finite(f.t), v: (f.area?.requestPages ?? 0) * ps, title: failureTitle(f, hours) })),
+      markers: fails.map((f) => ({ t: finite(f.t), v: (f.area?.requestPages ?? 0) * ps, title: `${formatClock(f.t, hours)}: ${fmtBytes(finite(f.size))} failed (${clip(String(f.reason), 20)})` })),
       cursor: hasMap,
     });
     const legend: LegendEntry[] = [
@@ -698,8 +698,9 @@ const SCRIPT = `
       r.setAttribute('data-i',i);g.appendChild(r);rects.push(r);}
     var slider=root.querySelector('input.map-slider'),out=root.querySelector('.map-time'),num=root.querySelector('.map-frame');
     var info=root.querySelector('.map-info'),cur=root.querySelector('.map-cursor'),hc=root.querySelector('.history-cursor');
-    var shown=d.start;
-    function name(c){return Object.prototype.hasOwnProperty.call(d.names,c)?d.names[c]:'unknown owner';}
+    var shown=d.start,names={};
+    root.querySelectorAll('ul.owners .legend-item[data-code]').forEach(function(li){names[li.getAttribute('data-code')]=li.querySelector('.name').textContent;});
+    function name(c){return Object.prototype.hasOwnProperty.call(names,c)?names[c]:'unknown owner';}
     function show(k){shown=k;var f=d.frames[k],s=f[2];
       for(var i=0;i<rects.length;i++){var c=s.charAt(i);rects[i].setAttribute('fill',d.colours[c]||'#a8a08c');rects[i].setAttribute('data-code',c);}
       out.textContent=f[1];num.textContent=String(k+1);
