@@ -326,6 +326,13 @@ test('in Chromium: markers, legends, the map after moving the slider, no console
     assert.ok(b.x >= a.x + a.width, 'the second column is right of the first');
     assert.deepEqual(await page.locator('#heap-use .col-label').allTextContents(), ['cma=256M', 'cma=512M']);
     assert.equal(await page.locator('svg.map-grid rect[data-i]').count(), 1024);
+    // Moving the first column's map moves the second's to the same time (both sample every 6 s).
+    const maps = page.locator('.cma-map');
+    await maps.nth(0).locator('input.map-slider').fill('200');
+    const t0 = await maps.nth(0).locator('.map-time').textContent();
+    assert.equal(t0, formatClock(run.maps[0]!.frames[Math.round((200 * 599) / 350)]!.t, true));
+    assert.equal(await maps.nth(1).locator('.map-time').textContent(), t0);
+    assert.equal(await maps.nth(1).locator('input.map-slider').inputValue(), '200');
     if (screenshots) {
       await page.locator('.cma-map').nth(1).locator('input.map-slider').fill('84');
       await page.locator('.cma-map').nth(0).locator('input.map-slider').fill('84');

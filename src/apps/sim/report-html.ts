@@ -684,10 +684,15 @@ svg.map-grid{width:100%;max-width:900px;height:auto;display:block;border:1px sol
 footer{margin-top:32px;color:var(--sub);font-size:12px}
 `;
 
-/** The page's script: draws each map's cells for the slider's frame and its history image. Reads only the page's JSON. */
+/**
+ * The page's script: draws each map's cells for the slider's frame and its history image; in a
+ * comparison, moving one map moves the maps of the same area in the other columns to the same time.
+ * Reads only the page's JSON and legends.
+ */
 const SCRIPT = `
 (function(){
-  var NS='http://www.w3.org/2000/svg';
+  var NS='http://www.w3.org/2000/svg',all=[],linked=document.body.classList.contains('comparison');
+  function sync(from,t){if(!linked)return;all.forEach(function(m){if(m!==from&&m.area===from.area)m.at(t);});}
   function rgb(h){var n=parseInt(h.slice(1),16);return [n>>16&255,n>>8&255,n&255];}
   document.querySelectorAll('.cma-map').forEach(function(root){
     var el=root.querySelector('script.map-data');if(!el)return;
@@ -706,7 +711,9 @@ const SCRIPT = `
       out.textContent=f[1];num.textContent=String(k+1);
       if(cur){var x=d.cursor.x0+(d.cursor.tMax>0?Math.min(f[0],d.cursor.tMax)/d.cursor.tMax*d.cursor.w:0);cur.setAttribute('x1',x);cur.setAttribute('x2',x);}
       if(hc){hc.style.top=((k+0.5)/d.frames.length*100)+'%';}}
-    slider.addEventListener('input',function(){show(Number(slider.value));});
+    var self={area:root.getAttribute('data-area'),at:function(t){var k=0;for(var j=0;j<d.frames.length;j++)if(d.frames[j][0]<=t)k=j;slider.value=String(k);show(k);}};
+    all.push(self);
+    slider.addEventListener('input',function(){show(Number(slider.value));sync(self,d.frames[shown][0]);});
     g.addEventListener('mouseover',function(e){var i=e.target.getAttribute&&e.target.getAttribute('data-i');if(i===null||i===undefined)return;
       var n=Number(i),pfn=d.basePfn+n*d.pagesPerCell;var c=d.frames[shown][2].charAt(n);
       info.textContent='Cell '+n+' (pfn 0x'+pfn.toString(16)+'): '+name(c)+' at '+d.frames[shown][1]+'.';});
@@ -715,7 +722,7 @@ const SCRIPT = `
       Object.keys(d.colours).forEach(function(k){pal[k]=rgb(k==='#'?'${PINNED_CANVAS}':d.colours[k]);});
       for(var y=0;y<d.frames.length;y++){var s=d.frames[y][2];for(var x=0;x<d.cells;x++){var v=pal[s.charAt(x)]||[168,160,140],o=(y*d.cells+x)*4;p[o]=v[0];p[o+1]=v[1];p[o+2]=v[2];p[o+3]=255;}}
       ctx.putImageData(img,0,0);
-      cv.addEventListener('click',function(e){var b=cv.getBoundingClientRect();var k=Math.min(d.frames.length-1,Math.max(0,Math.floor((e.clientY-b.top)/b.height*d.frames.length)));slider.value=String(k);show(k);});}
+      cv.addEventListener('click',function(e){var b=cv.getBoundingClientRect();var k=Math.min(d.frames.length-1,Math.max(0,Math.floor((e.clientY-b.top)/b.height*d.frames.length)));slider.value=String(k);show(k);sync(self,d.frames[k][0]);});}
     show(d.start);
   });
 })();
@@ -766,7 +773,7 @@ export function renderReport(runs: readonly SimResult[], opts: ReportOptions = {
   const lede =
     runs.length === 1
       ? `Workload <strong>${esc(first.workload)}</strong> on ${first.board === null ? 'a generic machine' : `<strong>${esc(first.board, 200)}</strong>`}, kernel profile <strong>${esc(first.profile)}</strong>, seed ${first.seed}, ${formatDuration(first.duration)} of simulated time: ${first.counts.failures === 0 ? 'no allocation failed.' : `<span class="bad">${first.counts.failures} allocation${first.counts.failures === 1 ? '' : 's'} failed.</span>`}`
-      : `${runs.length} runs side by side (${labels.map((l) => esc(l)).join(' · ')}). Every chart in a row uses the same scales.`;
+      : `${runs.length} runs side by side (${labels.map((l) => esc(l)).join(' · ')}). Every chart in a row uses the same scales; moving a CMA map's slider moves the same area's map in every column to that time.`;
 
   return [
     '<!DOCTYPE html>',
