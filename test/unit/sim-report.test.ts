@@ -138,7 +138,7 @@ test('comparison: one column per run, labelled, with the same scales in every co
   assert.throws(() => renderReport(Array.from({ length: 17 }, () => run)), /at most 16 runs \(got 17\)/);
 });
 
-test('size bound: 100,000 samples, 64 CMA areas and 5,000 failures stay under 2 MB', () => {
+test('size bound: 100,000 samples, 64 CMA areas and 5,000 failures stay under 2 MB, alone or 16 runs compared', () => {
   const page = renderReport([bigRun()]);
   const bytes = Buffer.byteLength(page);
   assert.ok(bytes < 2_000_000, `${bytes} bytes`);
@@ -154,6 +154,17 @@ test('size bound: 100,000 samples, 64 CMA areas and 5,000 failures stay under 2 
   // Names of 150 characters (clipped to 120 in the page, some characters escaped) stay under the bound too.
   const long = Buffer.byteLength(renderReport([bigRun({ longNames: true })]));
   assert.ok(long < 2_000_000, `${long} bytes with long names`);
+  // Sixteen such runs compared: the budgets are shared, and past 64 areas in all the rest are table rows.
+  const many = renderReport(Array.from({ length: 16 }, () => bigRun()));
+  assert.ok(Buffer.byteLength(many) < 2_000_000, `${Buffer.byteLength(many)} bytes for 16 runs`);
+  assert.equal(count(many, 'class="cma-map"'), 64);
+  assert.equal(count(many, 'class="area-row"'), 16 * 60);
+  const two = renderReport([bigRun(), bigRun()]);
+  assert.equal(rows(two, 'area-row')[0], 'cma-32 | 256 MiB | 400 KiB | 40 KiB | 78');
+  assert.ok(two.includes('<p class="more">32 more CMA areas are not drawn (a report draws 64 areas, shared by its runs: those with the most failures, then the least room, come first):</p>'));
+  assert.equal(count(many, 'class="failure-row"'), 16 * 20);
+  const manyLong = Buffer.byteLength(renderReport(Array.from({ length: 16 }, () => bigRun({ longNames: true }))));
+  assert.ok(manyLong < 2_200_000, `${manyLong} bytes for 16 runs with long names`);
   // The fixture's report, for the record (also under the bound by far).
   assert.ok(Buffer.byteLength(html) < 400_000, `${Buffer.byteLength(html)} bytes`);
 });

@@ -12,10 +12,12 @@
  * Size bound: the renderer draws what the pixels need, not every sample. Per report (shared by the
  * runs it compares) it keeps at most POINT_BUDGET chart points (min/max per pixel bucket, so peaks
  * stay), MAP_BUDGET map cells over all areas and frames (frames evenly chosen, at most MAX_CELLS
- * cells per area), FAILURE_ROWS table rows and MARKER_BUDGET failure markers per run, MAX_OWNERS
- * coloured owners per area, and clips every name to 120 characters. A run of 100,000 samples with
- * 64 CMA areas and 5,000 failures gives a report of about 1.6 MB (1.85 MB when every name is 120
- * characters long); the bound is ~2 MB, and test/unit/sim-report.test.ts holds both under it.
+ * cells per area), OWNER_BUDGET coloured owners, AREA_BUDGET areas drawn (the others are table
+ * rows), FAILURE_ROW_BUDGET failure rows and MARKER_BUDGET failure markers, each also capped per
+ * run; it clips every name to 120 characters and compares at most MAX_RUNS runs. One run of 100,000
+ * samples with 64 CMA areas and 5,000 failures gives about 1.6 MB (1.84 MB when every name is 120
+ * characters long), 16 such runs compared 1.87 MB (2.15 MB with the long names): the bound is
+ * ~2 MB, and test/unit/sim-report.test.ts measures each case.
  */
 import { fmtBytes } from '../common/format.js';
 import { byteUnit, clip, count, escapeHtml, finite, formatClock, formatDuration, jsonForScript, tickText, ticks, timeUnit } from './format.js';
@@ -42,9 +44,13 @@ const MAX_FRAMES = 400;
 /** Owners a map colours (OWNER_BUDGET shared by the report's maps, 8 to MAX_OWNERS each); the others share one colour ("other owners"). */
 const MAX_OWNERS = 48;
 const OWNER_BUDGET = 1024;
-/** Failure rows listed and failure markers drawn per run. */
+/** CMA areas drawn (map and chart) per report, shared by its runs; the others are one table row each. */
+const AREA_BUDGET = 64;
+/** Failure rows listed and failure markers drawn per run (at most), and per report (shared by its runs). */
 const FAILURE_ROWS = 200;
-const MARKER_BUDGET = 500;
+const FAILURE_ROW_BUDGET = 320;
+const MARKERS = 500;
+const MARKER_BUDGET = 480;
 /** Lines a chart draws at most (heaps, processes, cgroups: the largest peaks first). */
 const MAX_LINES = 10;
 /** Process rows and warnings listed per run. */
@@ -275,6 +281,11 @@ interface Budget {
   readonly pointsPerLine: number;
   readonly mapCells: number;
   readonly ownersPerMap: number;
+  /** Failure markers per chart and failure rows, per run. */
+  readonly markers: number;
+  readonly rows: number;
+  /** CMA areas drawn per run. */
+  readonly areas: number;
 }
 
 /** Heaps drawn: those of `heaps` first (their order), then any other series key; at most MAX_LINES, largest peaks kept. */
@@ -302,10 +313,10 @@ function failureTitle(f: SimFailure, hours: boolean): string {
   return `${formatClock(f.t, hours)} ${clip(f.process, 40)}/${clip(f.stream, 40)}: ${fmtBytes(finite(f.size))} from ${clip(f.heap, 40)} failed, ${clip(f.errno, 16)} (${clip(String(f.reason), 20)}) ${clip(f.detail, 100)}`;
 }
 
-/** The failures drawn as markers: all, or MARKER_BUDGET spread over them. */
-function markedFailures(r: SimResult): SimFailure[] {
+/** The failures drawn as markers: all, or the budget's spread over them. */
+function markedFailures(r: SimResult, b: Budget): SimFailure[] {
   const sorted = sortedFailures(r);
-  return spread(sorted.length, MARKER_BUDGET).map((i) => sorted[i]!);
+  return spread(sorted.length, b.markers).map((i) => sorted[i]!);
 }
 
 const failureCache = new WeakMap<SimResult, SimFailure[]>();
@@ -349,7 +360,7 @@ function heapChart(r: SimResult, sc: Scales, b: Budget): string {
       legend.push({ name: `${name} capacity (${fmtBytes(cap)})`, colour: c, kind: 'dashed' });
     }
   });
-  const marked = markedFailures(r);
+  const marked = markedFailures(r, b);
   const markers = marked.map((f) => ({
     t: finite(f.t),
     v: Object.hasOwn(r.series.heapUse, f.heap) ? valueAt(r.series.t, r.series.heapUse[f.heap], finite(f.t)) : sc.heapMax,
@@ -367,20 +378,20 @@ function heapChart(r: SimResult, sc: Scales, b: Budget): string {
   return figure('Heap use over time', body, caption, 'fig-heap-use');
 }
 
-function failuresPart(r: SimResult): string {
+function failuresPart(r: SimResult, b: Budget): string {
   if (r.failures.length === 0) return `<p class="no-failures"><span class="ok">✓</span> No allocation failed in this run.</p>`;
   const hours = r.duration >= 3_600_000_000;
   const sorted = sortedFailures(r);
   const byReason = new Map<string, number>();
   for (const f of sorted) byReason.set(f.reason, (byReason.get(f.reason) ?? 0) + 1);
   const summary = [...byReason].map(([k, v]) => `${v} ${escapeHtml(k)}`).join(', ');
-  const rows = sorted.slice(0, FAILURE_ROWS).map((f) => {
+  const rows = sorted.slice(0, b.rows).map((f) => {
     const area = f.area === undefined ? '' : `<br><span class="sub">area ${esc(f.area.name, 60)}: ${f.area.freePages} pages free, largest free run ${f.area.largestFreeRun} pages, request ${f.area.requestPages} pages</span>`;
     const differs = f.differs === undefined ? '' : `<br><span class="sub">trace: ${esc(f.differs, 200)}</span>`;
     const why = REASONS[f.reason] ?? '';
     return `<tr class="failure-row"><td class="num">${formatClock(f.t, hours)}</td><td>${esc(f.process)}</td><td>${esc(f.stream)}</td><td>${esc(f.heap)}</td><td class="num">${fmtBytes(finite(f.size))}</td><td><code>${esc(f.errno, 24)}</code></td><td><span class="reason reason-${escapeHtml(String(f.reason).replace(/[^a-z-]/g, ''))}" title="${escapeHtml(why)}">${esc(String(f.reason), 40)}</span></td><td>${esc(f.detail, 300)}${area}${differs}</td></tr>`;
   });
-  const more = sorted.length > FAILURE_ROWS ? `<p class="more">${sorted.length - FAILURE_ROWS} more failures are not listed here; <code>dmaheap simulate --json</code> gives them all.</p>` : '';
+  const more = sorted.length > b.rows ? `<p class="more">${sorted.length - b.rows} more failures are not listed here; <code>dmaheap simulate --json</code> gives them all.</p>` : '';
   const reasons = [...byReason.keys()]
     .filter((k): k is FailureReason => Object.hasOwn(REASONS, k))
     .map((k) => `<li><span class="reason">${k}</span>: ${escapeHtml(REASONS[k])}</li>`)
@@ -450,14 +461,27 @@ export function codeMap(m: SimAreaMap, maxFrames: number, maxOwners = MAX_OWNERS
 const MAP_CAPTION =
   'Which buffer holds each part of the CMA area at the time the slider picks (it starts at the first failure in the area, or at the end of the run). Coloured cells belong to the owner in the legend; light cells are free; hatched cells are pinned or taken and cannot be moved, so they split the free space.';
 
+/** The areas drawn when there are more than `n`: those with the most failures, then the least contiguous room left. */
+function drawnAreas(r: SimResult, n: number): Set<number> {
+  if (r.areas.length <= n) return new Set(r.areas.map((_, i) => i));
+  const failed = new Map<string, number>();
+  for (const f of r.failures) if (f.area !== undefined) failed.set(f.area.name, (failed.get(f.area.name) ?? 0) + 1);
+  const room = (i: number): number => finite(r.areas[i]!.minLargestFreeRun) / Math.max(1, finite(r.areas[i]!.pages));
+  const order = r.areas.map((_, i) => i).sort((x, y) => (failed.get(r.areas[y]!.name) ?? 0) - (failed.get(r.areas[x]!.name) ?? 0) || room(x) - room(y) || x - y);
+  return new Set(order.slice(0, n));
+}
+
 function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
   if (r.areas.length === 0) return `<p class="empty">This board has no CMA area.</p>`;
   const hours = sc.tMax >= 3_600_000_000;
   const out: string[] = [];
-  const maps = r.maps.filter((m) => m.cells > 0);
+  const drawn = drawnAreas(r, b.areas);
+  const drawnNames = new Set(r.areas.filter((_, i) => drawn.has(i)).map((a) => a.name));
+  const maps = r.maps.filter((m) => m.cells > 0 && drawnNames.has(m.area));
   const cellsAll = maps.reduce((s, m) => s + Math.min(MAX_CELLS, m.cells), 0);
   const framesEach = Math.floor(b.mapCells / Math.max(1, cellsAll));
   r.areas.forEach((a, ai) => {
+    if (!drawn.has(ai)) return;
     const id = `r${ri}-a${ai}`;
     const bytes = finite(a.pages) * finite(a.pageSize);
     const m = r.maps.find((x) => x.area === a.name && x.cells > 0);
@@ -516,7 +540,7 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
     const yUnit = byteUnit(yMax);
     const ps = finite(a.pageSize);
     const inBytes = (s: readonly number[] | undefined): [number, number][] => downsample(r.series.t, s ?? [], b.pointsPerLine).map(([x, v]) => [x, v * ps]);
-    const fails = markedFailures(r).filter((f) => f.area?.name === a.name);
+    const fails = markedFailures(r, b).filter((f) => f.area?.name === a.name);
     const chart = chartSvg({
       cls: 'area-free',
       label: `Free memory in ${a.name} over time`,
@@ -549,6 +573,20 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
         `</div>`,
     );
   });
+  if (drawn.size < r.areas.length) {
+    const failed = new Map<string, number>();
+    for (const f of r.failures) if (f.area !== undefined) failed.set(f.area.name, (failed.get(f.area.name) ?? 0) + 1);
+    const rest = r.areas
+      .filter((_, i) => !drawn.has(i))
+      .map((a) => {
+        const ps = finite(a.pageSize);
+        return `<tr class="area-row"><td><code>${esc(a.name)}</code></td><td class="num">${fmtBytes(finite(a.pages) * ps)}</td><td class="num">${fmtBytes(finite(a.minFreePages) * ps)}</td><td class="num">${fmtBytes(finite(a.minLargestFreeRun) * ps)}</td><td class="num">${count(failed.get(a.name) ?? 0)}</td></tr>`;
+      });
+    out.push(
+      `<p class="more">${rest.length} more CMA areas are not drawn (a report draws ${AREA_BUDGET} areas, shared by its runs: those with the most failures, then the least room, come first):</p>` +
+        `<div class="scroll"><table class="areas"><thead><tr><th>area</th><th>size</th><th>lowest free</th><th>lowest largest free run</th><th>failures</th></tr></thead><tbody>${rest.join('')}</tbody></table></div>`,
+    );
+  }
   return `<div class="fig-cma-map">${out.join('')}</div>`;
 }
 
@@ -765,6 +803,9 @@ export function renderReport(runs: readonly SimResult[], opts: ReportOptions = {
     pointsPerLine: Math.max(60, Math.min(2 * PW, Math.floor(POINT_BUDGET / Math.max(1, lineCount)))),
     mapCells: Math.floor(MAP_BUDGET / runs.length),
     ownersPerMap: Math.max(8, Math.floor(OWNER_BUDGET / Math.max(1, runs.reduce((s, r) => s + r.maps.length, 0)))),
+    markers: Math.min(MARKERS, Math.floor(MARKER_BUDGET / runs.length)),
+    rows: Math.min(FAILURE_ROWS, Math.floor(FAILURE_ROW_BUDGET / runs.length)),
+    areas: Math.max(1, Math.floor(AREA_BUDGET / runs.length)),
   };
 
   const cols = (part: (r: SimResult, i: number) => string): string =>
@@ -785,7 +826,7 @@ export function renderReport(runs: readonly SimResult[], opts: ReportOptions = {
     `<header><h1>${esc(title, 200)}</h1><p class="lede">${lede}</p></header>`,
     `<section id="summary"><h2>Summary</h2>${summaryTable(runs, labels)}</section>`,
     `<section id="heap-use"><h2>Heap use and failures</h2>${cols((r) => heapChart(r, sc, budget))}</section>`,
-    `<section id="failures"><h2>Failed allocations</h2>${cols((r) => failuresPart(r))}</section>`,
+    `<section id="failures"><h2>Failed allocations</h2>${cols((r) => failuresPart(r, budget))}</section>`,
     `<section id="cma"><h2>CMA areas</h2>${cols((r, i) => mapPart(r, i, sc, budget))}</section>`,
     `<section id="processes"><h2>Processes</h2>${cols((r) => processPart(r, sc, budget))}</section>`,
     runs.some((r) => Object.keys(r.series.cgroup).length > 0) ? `<section id="cgroups"><h2>Cgroups</h2>${cols((r) => cgroupPart(r, sc, budget) || '<p class="empty">No cgroup charges.</p>')}</section>` : '',
