@@ -384,11 +384,11 @@ function failuresPart(r: SimResult, b: Budget): string {
   const sorted = sortedFailures(r);
   const byReason = new Map<string, number>();
   for (const f of sorted) byReason.set(f.reason, (byReason.get(f.reason) ?? 0) + 1);
-  const summary = [...byReason].map(([k, v]) => `${v} ${escapeHtml(k)}`).join(', ');
+  const summary = [...byReason].map(([k, v]) => `${count(v)} ${esc(k, 40)}`).join(', ');
   const rows = sorted.slice(0, b.rows).map((f) => {
-    const area = f.area === undefined ? '' : `<br><span class="sub">area ${esc(f.area.name, 60)}: ${f.area.freePages} pages free, largest free run ${f.area.largestFreeRun} pages, request ${f.area.requestPages} pages</span>`;
+    const area = f.area === undefined ? '' : `<br><span class="sub">area ${esc(f.area.name, 60)}: ${count(f.area.freePages)} pages free, largest free run ${count(f.area.largestFreeRun)} pages, request ${count(f.area.requestPages)} pages</span>`;
     const differs = f.differs === undefined ? '' : `<br><span class="sub">trace: ${esc(f.differs, 200)}</span>`;
-    const why = REASONS[f.reason] ?? '';
+    const why = Object.hasOwn(REASONS, f.reason) ? REASONS[f.reason] : '';
     return `<tr class="failure-row"><td class="num">${formatClock(f.t, hours)}</td><td>${esc(f.process)}</td><td>${esc(f.stream)}</td><td>${esc(f.heap)}</td><td class="num">${fmtBytes(finite(f.size))}</td><td><code>${esc(f.errno, 24)}</code></td><td><span class="reason reason-${escapeHtml(String(f.reason).replace(/[^a-z-]/g, ''))}" title="${escapeHtml(why)}">${esc(String(f.reason), 40)}</span></td><td>${esc(f.detail, 300)}${area}${differs}</td></tr>`;
   });
   const more = sorted.length > b.rows ? `<p class="more">${sorted.length - b.rows} more failures are not listed here; <code>dmaheap simulate --json</code> gives them all.</p>` : '';
@@ -411,6 +411,12 @@ interface CodedMap {
   readonly frames: { readonly t: number; readonly cells: string }[];
 }
 
+/**
+ * A map cut to at most `maxFrames` frames (spread evenly, first and last kept) and MAX_CELLS cells
+ * (each merged cell shows the value most of its cells hold), its cells coded one character each:
+ * `.` free, `#` pinned or taken, then one code per coloured owner; owners past `maxOwners` (those
+ * holding the fewest cells) share the "other owners" code.
+ */
 export function codeMap(m: SimAreaMap, maxFrames: number, maxOwners = MAX_OWNERS): CodedMap {
   const ownersMax = Math.max(1, Math.min(MAX_OWNERS, maxOwners));
   const raw = Math.max(0, Math.floor(finite(m.cells)));
