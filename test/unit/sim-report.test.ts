@@ -186,13 +186,16 @@ test('an empty run, and a run with odd values, still give a whole page', () => {
   // NaN and infinite samples draw as 0; a series shorter than the sample times stops early; a map with no frame shows no grid.
   const odd: SimResult = {
     ...run,
-    series: { ...run.series, heapUse: { system: [Number.NaN, Infinity, 5], 'linux,cma': [1, 2] } },
+    series: { ...run.series, heapUse: { system: [Number.NaN, Infinity, 5], 'linux,cma': [1, 2] }, pss: { ...run.series.pss, constructor: [2 ** 20, 2 ** 21] } },
     maps: [{ ...run.maps[0]!, frames: [] }],
     failures: [{ ...run.failures[0]!, reason: 'bogus' as never, size: Number.NaN }, { ...run.failures[1]!, reason: 'constructor' as never }],
   };
   const oddPage = renderReport([odd]);
   assert.ok(!/NaN|Infinity/.test(oddPage.replace(/<script type="application\/json".*?<\/script>/g, '')));
   assert.equal(count(oddPage, 'svg class="map-grid"'), 0);
+  // A process named like an Object property has its own line (Pss only), and no Rss line from Object's prototype.
+  assert.ok(oddPage.includes('<polyline class="series" points="64,195.1 64.9,194.2" stroke="#e15759" stroke-dasharray="3 3"><title>constructor: Pss</title></polyline>'));
+  assert.ok(!oddPage.includes('<title>constructor: Rss</title>'));
   assert.deepEqual(rows(oddPage, 'failure-row').map((r) => r.split(' | ').slice(4, 7).join(' | ')), ['0 B | ENOMEM | bogus', '12 MiB | ENOMEM | constructor']);
 });
 

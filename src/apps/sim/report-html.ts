@@ -145,6 +145,11 @@ function spread(n: number, count: number): number[] {
   return Array.from({ length: count }, (_, j) => Math.round((j * (n - 1)) / (count - 1)));
 }
 
+/** A series by name: only the record's own keys (a process named `constructor` is not a lookup on Object's prototype). */
+function own(rec: Readonly<Record<string, readonly number[]>>, key: string): readonly number[] | undefined {
+  return Object.hasOwn(rec, key) ? rec[key] : undefined;
+}
+
 function maxOf(values: Iterable<number>): number {
   let m = 0;
   for (const v of values) if (Number.isFinite(v) && v > m) m = v;
@@ -352,7 +357,7 @@ function heapChart(r: SimResult, sc: Scales, b: Budget): string {
   const legend: LegendEntry[] = [];
   names.forEach((name, i) => {
     const c = colour(i);
-    lines.push({ name: `${name}: bytes in use`, colour: c, dashed: false, pts: downsample(r.series.t, r.series.heapUse[name] ?? [], b.pointsPerLine) });
+    lines.push({ name: `${name}: bytes in use`, colour: c, dashed: false, pts: downsample(r.series.t, own(r.series.heapUse, name) ?? [], b.pointsPerLine) });
     legend.push({ name, colour: c, kind: 'line' });
     const cap = r.heaps.find((h) => h.name === name)?.capacity ?? null;
     if (cap !== null && Number.isFinite(cap)) {
@@ -363,7 +368,7 @@ function heapChart(r: SimResult, sc: Scales, b: Budget): string {
   const marked = markedFailures(r, b);
   const markers = marked.map((f) => ({
     t: finite(f.t),
-    v: Object.hasOwn(r.series.heapUse, f.heap) ? valueAt(r.series.t, r.series.heapUse[f.heap], finite(f.t)) : sc.heapMax,
+    v: Object.hasOwn(r.series.heapUse, f.heap) ? valueAt(r.series.t, own(r.series.heapUse, f.heap), finite(f.t)) : sc.heapMax,
     title: failureTitle(f, hours),
   }));
   if (r.failures.length > 0) legend.push({ name: `failed allocation (${r.failures.length}${marked.length < r.failures.length ? `, ${marked.length} marked` : ''})`, colour: FAIL, kind: 'marker' });
@@ -555,8 +560,8 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
       yUnit,
       yName: 'free',
       lines: [
-        { name: 'free pages', colour: '#2f7d32', dashed: false, pts: inBytes(r.series.cmaFree[a.name]) },
-        { name: 'largest free run', colour: '#c2410c', dashed: true, pts: inBytes(r.series.cmaLargest[a.name]) },
+        { name: 'free pages', colour: '#2f7d32', dashed: false, pts: inBytes(own(r.series.cmaFree, a.name)) },
+        { name: 'largest free run', colour: '#c2410c', dashed: true, pts: inBytes(own(r.series.cmaLargest, a.name)) },
       ],
       levels: [{ v: bytes, colour: '#888888', title: `area size ${fmtBytes(bytes)}` }],
       markers: fails.map((f) => ({ t: finite(f.t), v: (f.area?.requestPages ?? 0) * ps, title: `${formatClock(f.t, hours)}: ${fmtBytes(finite(f.size))} failed (${clip(String(f.reason), 20)})` })),
@@ -599,7 +604,7 @@ function mapPart(r: SimResult, ri: number, sc: Scales, b: Budget): string {
 function processPart(r: SimResult, sc: Scales, b: Budget): string {
   const names = topByPeak(
     [...new Set([...Object.keys(r.series.rss), ...Object.keys(r.series.pss)])],
-    Object.fromEntries([...new Set([...Object.keys(r.series.rss), ...Object.keys(r.series.pss)])].map((n) => [n, r.series.pss[n] ?? r.series.rss[n] ?? []])),
+    Object.fromEntries([...new Set([...Object.keys(r.series.rss), ...Object.keys(r.series.pss)])].map((n) => [n, own(r.series.pss, n) ?? own(r.series.rss, n) ?? []])),
   );
   const hours = sc.tMax >= 3_600_000_000;
   let chart = `<p class="empty">No process mapped dma-buf memory.</p>`;
@@ -608,8 +613,8 @@ function processPart(r: SimResult, sc: Scales, b: Budget): string {
     const legend: LegendEntry[] = [];
     names.forEach((n, i) => {
       const c = colour(i);
-      lines.push({ name: `${n}: Rss`, colour: c, dashed: false, pts: downsample(r.series.t, r.series.rss[n] ?? [], b.pointsPerLine) });
-      lines.push({ name: `${n}: Pss`, colour: c, dashed: true, pts: downsample(r.series.t, r.series.pss[n] ?? [], b.pointsPerLine) });
+      lines.push({ name: `${n}: Rss`, colour: c, dashed: false, pts: downsample(r.series.t, own(r.series.rss, n) ?? [], b.pointsPerLine) });
+      lines.push({ name: `${n}: Pss`, colour: c, dashed: true, pts: downsample(r.series.t, own(r.series.pss, n) ?? [], b.pointsPerLine) });
       legend.push({ name: n, colour: c, kind: 'line' });
     });
     chart =
@@ -634,7 +639,7 @@ function processPart(r: SimResult, sc: Scales, b: Budget): string {
 function cgroupPart(r: SimResult, sc: Scales, b: Budget): string {
   const names = topByPeak(Object.keys(r.series.cgroup), r.series.cgroup);
   if (names.length === 0) return '';
-  const lines = names.map((n, i) => ({ name: n, colour: colour(i), dashed: false, pts: downsample(r.series.t, r.series.cgroup[n] ?? [], b.pointsPerLine) }));
+  const lines = names.map((n, i) => ({ name: n, colour: colour(i), dashed: false, pts: downsample(r.series.t, own(r.series.cgroup, n) ?? [], b.pointsPerLine) }));
   return figure(
     'Charges per cgroup',
     chartSvg({ cls: 'cgroup-charge', label: 'Charges per cgroup over time', tMax: sc.tMax, yMax: sc.cgroupMax, yUnit: byteUnit(sc.cgroupMax), yName: 'charged', lines }) +
@@ -789,7 +794,7 @@ export function renderReport(runs: readonly SimResult[], opts: ReportOptions = {
     tMax: Math.max(1, ...runs.map((r) => Math.max(finite(r.duration), seriesMax(r.series.t)))),
     heapMax: Math.max(
       1,
-      ...runs.map((r) => Math.max(maxOf(heapNames(r).map((n) => seriesMax(r.series.heapUse[n]))), maxOf(r.heaps.filter((h) => heapNames(r).includes(h.name)).map((h) => finite(h.capacity ?? 0))))),
+      ...runs.map((r) => Math.max(maxOf(heapNames(r).map((n) => seriesMax(own(r.series.heapUse, n)))), maxOf(r.heaps.filter((h) => heapNames(r).includes(h.name)).map((h) => finite(h.capacity ?? 0))))),
     ),
     procMax: Math.max(1, ...runs.map((r) => Math.max(maxOf(Object.values(r.series.rss).map(seriesMax)), maxOf(Object.values(r.series.pss).map(seriesMax))))),
     cgroupMax: Math.max(1, ...runs.map((r) => maxOf(Object.values(r.series.cgroup).map(seriesMax)))),
