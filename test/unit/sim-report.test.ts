@@ -309,7 +309,9 @@ test('in Chromium: markers, legends, the map after moving the slider, no console
     if (screenshots) {
       mkdirSync(new URL('../../../docs/img/', import.meta.url), { recursive: true });
       const out = (name: string): string => new URL(`../../../docs/img/simulate-report-${name}.png`, import.meta.url).pathname;
-      await slider.fill('84');
+      // The map at its starting frame: the area's first failure.
+      await slider.fill((await slider.getAttribute('value'))!);
+      await slider.blur();
       await page.locator('header').scrollIntoViewIfNeeded();
       const top = (await page.locator('header').boundingBox())!;
       const sum = (await page.locator('#summary').boundingBox())!;
@@ -348,10 +350,13 @@ test('in Chromium: markers, legends, the map after moving the slider, no console
     assert.equal(await maps.nth(1).locator('.map-time').textContent(), t0);
     assert.equal(await maps.nth(1).locator('input.map-slider').inputValue(), '200');
     if (screenshots) {
-      await page.locator('.cma-map').nth(1).locator('input.map-slider').fill('84');
-      await page.locator('.cma-map').nth(0).locator('input.map-slider').fill('84');
+      // Both maps at the first run's first failure.
+      const first = page.locator('.cma-map').nth(0).locator('input.map-slider');
+      await first.fill((await first.getAttribute('value'))!);
+      await first.blur();
       const out = (name: string): string => new URL(`../../../docs/img/simulate-report-${name}.png`, import.meta.url).pathname;
       await page.locator('#heap-use').screenshot({ path: out('compare') });
+      await page.locator('#cma').screenshot({ path: out('compare-cma') });
     }
 
     assert.deepEqual(problems, []);
