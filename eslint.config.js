@@ -25,5 +25,6 @@ export default tseslint.config(
   { files: ['src/api/**/*.ts'], rules: forbid(['**/kernel/**', '**/backends/**', '**/apps/**'], 'api sees only uapi') },
   { files: ['src/backends/**/*.ts'], rules: forbid(['**/apps/**'], 'backends never import apps') },
   { files: ['fuzz/**/*.ts'], rules: forbid(['**/api/**', '**/backends/**', '**/apps/**', '**/boards/**'], 'the fuzzer drives the kernel layer (src/kernel, src/uapi) directly') },
+  { files: ['src/apps/sim/**/*.ts'], rules: forbid(['node:*'], 'the simulator and its report run in a browser too: no Node modules in src/apps/sim') },
   { files: ['src/boards/**/*.ts'], rules: forbid(['**/api/**', '**/backends/**', '**/apps/**'], 'the board loaders see the kernel layer (its file-system-free loaders) and node:fs only') },
 );
