@@ -19,6 +19,7 @@ import { CliError, machineFrom, parseInteger, parseProfile, parseSize, sizeText,
 import { withBoard } from '../common/machine.js';
 import { fmtBytes, table as rowsTable } from '../common/format.js';
 import { simulate } from '../sim/engine.js';
+import { renderReport } from '../sim/report-html.js';
 import type { FailureReason, SimResult } from '../sim/result.js';
 import { workloadFromRecording, workloadFromSnapshotFiles, workloadToYaml } from '../sim/replay.js';
 import { MAX_WORKLOAD_BYTES, parseWorkload } from '../sim/workload.js';
@@ -580,11 +581,7 @@ export async function simulateCommand(values: Values, positionals: string[], jso
   return 0;
 }
 
-/** Where the HTML report comes from (set when the report module is present). */
-export const reportRenderer: { render: ((runs: readonly SimResult[], opts: { labels?: readonly string[] }) => string) | null } = { render: null };
-
 function writeReport(io: CliIo, path: string, runs: readonly SimResult[], labels: readonly string[]): void {
-  if (reportRenderer.render === null) throw new CliError('report', 'the HTML report is not built in this version', 'use --json or --csv', 1);
-  writeFileSync(path, reportRenderer.render(runs, labels.length > 0 ? { labels } : {}));
+  writeFileSync(path, renderReport(runs, labels.length > 0 ? { labels } : {}));
   io.err(`report written to ${path}`);
 }

@@ -15,7 +15,7 @@ import { imageLayout, PIXEL_FORMATS } from '../../api/layout.js';
 import type { PixelFormat } from '../../api/layout.js';
 import type { HeapRequirements } from '../../api/choose.js';
 import { Errno } from '../../uapi/errno.js';
-import { parseSize, UsageError } from '../common/args.js';
+import { parseSize, UsageError } from '../common/sizes.js';
 
 /** Bytes of workload text accepted. */
 export const MAX_WORKLOAD_BYTES = 4 * 1024 * 1024;
