@@ -25,6 +25,7 @@ import { KernelConfigError } from './config-error.js';
 import type { Process } from './fs/process.js';
 import type { BuddyAllocator } from './mm/buddy.js';
 import type { CmaArea } from './mm/cma.js';
+import { mulberry32 as prng } from './prng.js';
 
 const E = Errno;
 
@@ -159,18 +160,6 @@ export function allocFaultRuleProblem(rule: unknown): string | null {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > 0xffffffff) return `seed is a whole number from 0 to 4294967295, not ${String(s)}`;
   }
   return null;
-}
-
-/** mulberry32: a small deterministic PRNG over 32-bit state; uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
 }
 
 interface RuleState {

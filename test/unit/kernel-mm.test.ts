@@ -13,6 +13,7 @@ import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, O_RDONLY, O_RDWR, PROT_NONE, PROT_READ, PROT_WRITE,
 } from '../../src/uapi/fcntl.js';
 import { heapAlloc, writeText } from './kernel-helpers.js';
+import { mulberry32 } from '../../src/kernel/prng.js';
 
 const E = Errno;
 const K = 1024;
@@ -506,16 +507,7 @@ test('/proc/<pid>/status has the RSS split; oom_score_adj takes -1000..1000, and
 // ---- every page comes back ---------------------------------------------------------------------
 
 /** A small seeded generator (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 test('random mmap/munmap/store/load/fork/exit sequences on a small machine (OOM included): every page comes back', () => {
   const kills = { global: 0, memcg: 0, cow: 0, peak: 0 };

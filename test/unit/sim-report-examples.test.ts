@@ -7,24 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import type * as PlaywrightCore from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { simulate } from '../../src/apps/sim/engine.js';
 import { renderReport } from '../../src/apps/sim/report-html.js';
 import type { SimResult } from '../../src/apps/sim/result.js';
 import { parseWorkload } from '../../src/apps/sim/workload.js';
+import { CHROMIUM, loadPlaywright } from './browser-helpers.js';
+import type { Playwright } from './browser-helpers.js';
 
 const root = (p: string) => new URL(`../../../${p}`, import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-type Playwright = typeof PlaywrightCore;
-async function loadPlaywright(): Promise<Playwright | string> {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
-  try {
-    return (await import('playwright-core')) as Playwright;
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-}
 const pw = await loadPlaywright();
 const screenshots = process.env.DMAHEAP_SCREENSHOTS === '1';
 

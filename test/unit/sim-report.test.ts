@@ -7,12 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { codeMap, downsample, renderReport } from '../../src/apps/sim/report-html.js';
 import { count as countText, formatClock, formatDuration, jsonForScript, ticks } from '../../src/apps/sim/format.js';
 import type { SimResult } from '../../src/apps/sim/result.js';
-import type * as PlaywrightCore from 'playwright-core';
 import { bigRun, cameraRun } from '../fixtures/sim/synthetic.js';
+import { CHROMIUM, loadPlaywright } from './browser-helpers.js';
+import type { Playwright } from './browser-helpers.js';
 
 const HOSTILE = '<script>alert(1)</script>';
 const run = cameraRun();
@@ -233,16 +234,6 @@ interface CanvasLike {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { readonly data: ArrayLike<number> } } | null;
 }
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-type Playwright = typeof PlaywrightCore;
-async function loadPlaywright(): Promise<Playwright | string> {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
-  try {
-    return (await import('playwright-core')) as Playwright;
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-}
 const pw = await loadPlaywright();
 const screenshots = process.env.DMAHEAP_SCREENSHOTS === '1';
 

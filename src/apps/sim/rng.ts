@@ -1,20 +1,18 @@
+import { mulberry32 } from '../../kernel/prng.js';
+
 /**
- * A small seeded pseudo-random generator (mulberry32): the simulation's only source of chance,
- * so a run is the same for the same seed on every machine.
+ * The simulation's only source of chance (mulberry32, src/kernel/prng.ts), so a run is the same
+ * for the same seed on every machine.
  */
 export class Rng {
-  private s: number;
+  private readonly draw: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0;
+    this.draw = mulberry32(seed);
   }
 
   /** A float in [0, 1). */
   next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** A whole number in [0, n). */
