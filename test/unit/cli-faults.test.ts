@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FAULT_FORMS } from '../../src/apps/common/fault-spec.js';
 import { UsageError, parseFaultSpec, parseFaultSpecs } from '../../src/apps/common/args.js';
 import { Errno } from '../../src/uapi/errno.js';
 import { runCaptured } from './cli-helpers.js';
+import { runDmaheapRun, runUnsupported } from './run-helpers.js';
 
 test('the accepted forms', () => {
   const cases: [string, unknown][] = [
@@ -131,21 +131,8 @@ test('--fault with --backend linux is refused: it describes the emulated machine
 
 // ---- dmaheap run ------------------------------------------------------------------------------
 
-const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const cli = join(repo, 'dist/src/apps/cli/main.js');
-
-function run(args: readonly string[]): { status: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, 'run', ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-  return { status: r.status ?? 128 + 9, out: r.stdout, err: r.stderr };
-}
-
-/** Why `dmaheap run` cannot work here, or null (as test/unit/run-programs.test.ts decides). */
-const unsupported: string | null = (() => {
-  if (process.platform !== 'linux') return `dmaheap run needs Linux (this is ${process.platform})`;
-  if (process.arch !== 'x64' && process.arch !== 'arm64') return `dmaheap run needs x86-64 or arm64 (this is ${process.arch})`;
-  const r = run(['--', '/bin/true']);
-  return r.status === 0 ? null : `dmaheap run does not work on this host: ${r.err.trim()}`;
-})();
+const run = runDmaheapRun;
+const unsupported = runUnsupported;
 const python = spawnSync('sh', ['-c', 'command -v python3'], { stdio: 'ignore' }).status === 0 ? null : 'python3 is not installed';
 
 /** Three DMA_HEAP_IOCTL_ALLOCs of 1 MiB from the heap named by argv[1], each result printed. */

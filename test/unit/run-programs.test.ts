@@ -17,22 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { runProgram } from '../../src/backends/run/index.js';
 import { describeHeaps } from '../../src/backends/emulated/index.js';
 import type { Kernel } from '../../src/kernel/index.js';
+import { runDmaheapRun, runUnsupported } from './run-helpers.js';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const cli = join(repo, 'dist/src/apps/cli/main.js');
 
-function run(args: readonly string[], env: NodeJS.ProcessEnv = {}): { status: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, 'run', ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, timeout: 120_000 });
-  return { status: r.status ?? 128 + 9, out: r.stdout, err: r.stderr };
-}
-
-/** Why `dmaheap run` cannot work here, or null. */
-const unsupported: string | null = (() => {
-  if (process.platform !== 'linux') return `dmaheap run needs Linux (this is ${process.platform})`;
-  if (process.arch !== 'x64' && process.arch !== 'arm64') return `dmaheap run needs x86-64 or arm64 (this is ${process.arch})`;
-  const r = run(['--', '/bin/true']);
-  return r.status === 0 ? null : `dmaheap run does not work on this host: ${r.err.trim()}`;
-})();
+const run = runDmaheapRun;
+const unsupported = runUnsupported;
 const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 const python = has('python3') ? null : 'python3 is not installed';
 const gcc = has('gcc') ? null : 'gcc is not installed (Debian: apt-get install gcc)';

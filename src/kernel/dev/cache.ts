@@ -32,6 +32,7 @@
 import type { DmaBuf } from '../dma-buf/dma-buf.js';
 import type { KernelEvents, CpuAccessEvent } from '../events.js';
 import type { PageRef } from '../fs/mm-user.js';
+import { forPageChunks } from '../mm/page.js';
 import type { Arch } from '../mm/page.js';
 import { CoherentPool } from '../mm/coherent-pool.js';
 
@@ -305,16 +306,7 @@ export class CacheModel {
       else this.stats.cleanOps += pages;
       return;
     }
-    let done = 0;
-    while (done < length) {
-      const at = offset + done;
-      const page = Math.floor(at / ps);
-      const off = at - page * ps;
-      const n = Math.min(length - done, ps - off);
-      if (inval) this.invalidate(mem, page, off, n);
-      else this.clean(mem, page, off, n);
-      done += n;
-    }
+    forPageChunks(ps, offset, length, (page, off, n) => (inval ? this.invalidate(mem, page, off, n) : this.clean(mem, page, off, n)));
   }
 
   /** arch_sync_dma_for_device() over [off, off + n) of buffer page `page`: dcache_clean_poc. */

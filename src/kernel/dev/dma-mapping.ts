@@ -23,6 +23,7 @@ import { Errno } from '../../uapi/errno.js';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../dma-buf/dma-buf.js';
 import type { DmaDirection, SgEntry } from '../dma-buf/dma-buf.js';
 import type { KResult } from '../result.js';
+import { forPageChunks } from '../mm/page.js';
 import type { BufferPages } from './cache.js';
 import type { Device } from './device.js';
 import type { IovaRange } from './iova.js';
@@ -247,19 +248,12 @@ function bounce(dev: Device, mem: BufferPages, bufOffset: number, length: number
   const cache = dev.ctx.cache;
   const toDevice = dir === DMA_TO_DEVICE;
   cache.cpuAccess(mem, bufOffset, length, !toDevice);
-  let done = 0;
-  while (done < length) {
-    const off = bufOffset + done;
-    const page = Math.floor(off / ps);
-    const inPage = off - page * ps;
-    const n = Math.min(length - done, ps - inPage);
+  forPageChunks(ps, bufOffset, length, (page, inPage, n, done) => {
     const ref = mem.page(page, !toDevice);
-    if (ref !== null) {
-      if (toDevice) b.pool.write(b.phys + done, ref.data, ref.off + inPage, n);
-      else b.pool.read(b.phys + done, ref.data, ref.off + inPage, n);
-    }
-    done += n;
-  }
+    if (ref === null) return;
+    if (toDevice) b.pool.write(b.phys + done, ref.data, ref.off + inPage, n);
+    else b.pool.read(b.phys + done, ref.data, ref.off + inPage, n);
+  });
   dev.stats.bounceCopies++;
   dev.stats.bounceBytes += length;
 }

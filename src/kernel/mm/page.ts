@@ -112,3 +112,19 @@ export interface PageblockConfig {
 export function pageblockNrPages(pageSize: number, arch: Arch, build?: PageblockConfig): number {
   return 2 ** pageblockOrder(pageSize, arch, build);
 }
+
+/**
+ * Walks [offset, offset + length) of a page-divided object page by page: `fn(page, inPage, n,
+ * done)` for each piece (its page index, offset inside the page, length, and bytes before it).
+ */
+export function forPageChunks(pageSize: number, offset: number, length: number, fn: (page: number, inPage: number, n: number, done: number) => void): void {
+  let done = 0;
+  while (done < length) {
+    const at = offset + done;
+    const page = Math.floor(at / pageSize);
+    const inPage = at - page * pageSize;
+    const n = Math.min(length - done, pageSize - inPage);
+    fn(page, inPage, n, done);
+    done += n;
+  }
+}
