@@ -424,7 +424,7 @@ export function formatSweep(s: SweepResult): string {
 
 export interface ProfileComparison {
   readonly workload: string;
-  readonly runs: { profile: string; failures: number; reasons: string; heaps: { name: string; peak: number; failures: number }[]; cgroupCharged: boolean }[];
+  readonly runs: { profile: string; failures: number; reasons: string; heaps: { name: string; peak: number; failures: number }[]; cgroupCharged: boolean; areas: { name: string; pages: number; minFreePages: number; minLargestFreeRun: number }[] }[];
   /** Heap changes from the first profile to each later one. */
   readonly changes: { from: string; to: string; diff: HeapDiff }[];
 }
@@ -439,7 +439,8 @@ export function compareProfiles(results: readonly SimResult[]): ProfileCompariso
       failures: r.failures.length,
       reasons: byReason(r),
       heaps: r.heaps.map((h) => ({ name: h.name, peak: h.peakBytes, failures: h.failures })),
-      cgroupCharged: Object.values(r.series.cgroup).some((v) => v.some((x) => x > 0)),
+      cgroupCharged: r.accounting?.memcg ?? false,
+      areas: r.areas.map((a) => ({ name: a.name, pages: a.pages, minFreePages: a.minFreePages, minLargestFreeRun: a.minLargestFreeRun })),
     })),
     changes: results.slice(1).map((r, i) => ({ from: results[i]!.profile, to: r.profile, diff: diffHeaps(ids(results[i]!), ids(r)) })),
   };
@@ -447,7 +448,7 @@ export function compareProfiles(results: readonly SimResult[]): ProfileCompariso
 
 export function formatComparison(c: ProfileComparison): string {
   const lines = [`${c.workload} on ${c.runs.map((r) => `Linux ${r.profile}`).join(', ')}`, ''];
-  lines.push(table(['kernel', 'failures', 'why', 'heaps used (peak)', 'cgroup charged'], c.runs.map((r) => [r.profile, String(r.failures), r.reasons === '' ? '-' : r.reasons, r.heaps.filter((h) => h.peak > 0 || h.failures > 0).map((h) => `${h.name} ${fmtBytes(h.peak)}${h.failures > 0 ? ` (${h.failures} failed)` : ''}`).join('; ') || '-', r.cgroupCharged ? 'yes' : 'no'])));
+  lines.push(table(['kernel', 'failures', 'why', 'heaps used (peak)', 'dma-buf charged to cgroups'], c.runs.map((r) => [r.profile, String(r.failures), r.reasons === '' ? '-' : r.reasons, r.heaps.filter((h) => h.peak > 0 || h.failures > 0).map((h) => `${h.name} ${fmtBytes(h.peak)}${h.failures > 0 ? ` (${h.failures} failed)` : ''}`).join('; ') || '-', r.cgroupCharged ? 'yes' : 'no'])));
   for (const ch of c.changes) {
     const d = ch.diff;
     const parts = [
@@ -456,6 +457,13 @@ export function formatComparison(c: ProfileComparison): string {
       ...d.removed.map((a) => `heap ${a} gone: a workload that names it fails with no-heap`),
     ];
     lines.push('', `${ch.from} -> ${ch.to}: ${parts.length === 0 ? 'the same heaps' : parts.join('; ')}`);
+  }
+  // placement: the same area's worst moment differs between kernels
+  const areaNames = [...new Set(c.runs.flatMap((r) => r.areas.map((a) => a.name)))];
+  for (const name of areaNames) {
+    const per = c.runs.map((r) => ({ profile: r.profile, a: r.areas.find((x) => x.name === name) ?? null }));
+    const shown = per.map((p) => (p.a === null ? 'none' : `${p.a.minLargestFreeRun}`));
+    if (new Set(shown).size > 1) lines.push(`CMA area ${name}: smallest largest free run (pages) ${per.map((p, i) => `${p.profile} ${shown[i]}`).join(', ')}: placement or use differs`);
   }
   const prev = c.runs[0]!;
   for (const r of c.runs.slice(1)) {

@@ -209,6 +209,7 @@ class Simulation {
       board: this.opts.boardLabel ?? null,
       profile: this.k.profile.release,
       cmdline: this.k.cmdline,
+      accounting: { memcg: this.k.memAccounting, dmem: this.k.dmem !== null },
       arch: this.k.arch,
       pageSize: this.k.pageSize,
       seed: this.seed,

@@ -124,6 +124,8 @@ export interface SimResult {
   readonly board: string | null;
   readonly profile: string;
   readonly cmdline: string;
+  /** Whether the kernel charges dma-buf heap memory to the allocating task's memcg (dma_heap.mem_accounting), and to a dmem region. */
+  readonly accounting?: { readonly memcg: boolean; readonly dmem: boolean };
   /** x86_64 or arm64, and the page size in bytes. */
   readonly arch?: string;
   readonly pageSize?: number;
