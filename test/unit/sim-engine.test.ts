@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simulate } from '../../src/apps/sim/engine.js';
+import { simulate, SimRunner } from '../../src/apps/sim/engine.js';
 import type { SimResult } from '../../src/apps/sim/result.js';
 import { parseWorkload } from '../../src/apps/sim/workload.js';
 import { runCaptured } from './cli-helpers.js';
@@ -192,4 +192,22 @@ test('a replay on an older kernel names the heap the recording probably meant', 
   assert.deepEqual(old.failures.map((f) => [f.stream, f.detail, f.differs]), [['a', "no heap named 'default_cma_region' on this machine (before Linux 6.17 the default CMA area's heap is named after its area: 'reserved' here)", 'the trace saw this allocation succeed; here it failed with ENOENT (no-heap)']]);
   const now = run(text, { profile: '7.3', cmdline: 'cma=16M' });
   assert.deepEqual(now.failures, []);
+});
+
+test('SimRunner: a workload advanced step by step ends as one run does; the kernel stays as the workload left it', () => {
+  const text = 'duration: 3s\nsample: 100ms\nprocesses:\n  - name: cam\n    streams:\n      - { name: raw, heap: reserved, size: 1M, mode: churn, fps: 30, hold: 4 }\n';
+  const w = parseWorkload(text, 'w.yaml');
+  const whole = simulate(w, { machine: { cmdline: 'cma=16M' } });
+  const r = new SimRunner(w, { machine: { cmdline: 'cma=16M' } });
+  assert.equal(r.now, 0);
+  r.advance(1_000_000);
+  assert.equal(r.now, 1_000_000);
+  assert.equal(r.done, false);
+  // four 1 MiB buffers live at 1 s, in the kernel's own bufinfo
+  const t = r.kernel.readFile(r.kernel.findProcess(1)!, '/sys/kernel/debug/dma_buf/bufinfo');
+  assert.equal(typeof t === 'string' ? (t.match(/\braw\b/g) ?? []).length : -1, 4);
+  for (let step = 1_250_000; !r.done; step += 250_000) r.advance(step);
+  const stepped = r.result();
+  r.shutdown();
+  assert.equal(JSON.stringify({ ...stepped, wallMs: 0 }), JSON.stringify({ ...whole, wallMs: 0 }));
 });

@@ -105,6 +105,52 @@ export function simulate(w: Workload, opts: SimOptions): SimResult {
   return new Simulation(w, opts).run();
 }
 
+/**
+ * A workload run step by step (the dashboard's live machine): `advance(until)` handles the events
+ * up to a simulated time; the kernel stays as the workload left it until `shutdown()`.
+ */
+export class SimRunner {
+  private readonly sim: Simulation;
+  constructor(w: Workload, opts: SimOptions) {
+    this.sim = new Simulation(w, opts);
+    this.sim.begin();
+  }
+
+  get kernel(): Kernel {
+    return this.sim.kernel;
+  }
+
+  /** Simulated microseconds done, and in all. */
+  get now(): Micros {
+    return this.sim.clock;
+  }
+
+  get duration(): Micros {
+    return this.sim.duration;
+  }
+
+  get done(): boolean {
+    return this.sim.ended;
+  }
+
+  get failures(): number {
+    return this.sim.failureCount;
+  }
+
+  advance(until: Micros): void {
+    this.sim.advance(until);
+  }
+
+  /** The result (call once, at the end); the processes stay until shutdown(). */
+  result(): SimResult {
+    return this.sim.finish();
+  }
+
+  shutdown(): void {
+    this.sim.shutdown();
+  }
+}
+
 class Simulation {
   private readonly k: Kernel;
   private readonly init: EmulatedTarget;
@@ -176,33 +222,65 @@ class Simulation {
   }
 
   run(): SimResult {
-    const t0 = this.opts.clock?.() ?? 0;
+    this.begin();
+    this.advance(Infinity);
+    const r = this.finish();
+    this.shutdown();
+    return r;
+  }
+
+  private t0 = 0;
+  private lastReport = -1;
+  /** True once the end event was reached. */
+  ended = false;
+
+  /** Sets the machine up and schedules the workload; nothing has happened yet (simulated time 0). */
+  begin(): void {
+    this.t0 = this.opts.clock?.() ?? 0;
     this.setupCgroups();
     this.schedule();
-    let lastReport = -1;
-    for (;;) {
+  }
+
+  /** Handles every event up to simulated time `until` (inclusive); stops at the workload's end. */
+  advance(until: Micros): void {
+    while (!this.ended) {
+      if (this.q.peekTime() > until) {
+        if (Number.isFinite(until)) this.now = Math.max(this.now, Math.min(until, this.w.duration));
+        return;
+      }
       const e = this.q.pop();
-      if (e === null) break;
+      if (e === null) {
+        this.ended = true;
+        break;
+      }
       this.now = e.time;
-      if (e.value.k === 'end') break;
+      if (e.value.k === 'end') {
+        this.ended = true;
+        break;
+      }
       this.counts.events++;
       this.handle(e.value);
       if (this.opts.progress !== undefined) {
         const pct = Math.floor((this.now / this.w.duration) * 100);
-        if (pct !== lastReport) {
-          lastReport = pct;
+        if (pct !== this.lastReport) {
+          this.lastReport = pct;
           this.opts.progress(Math.min(1, this.now / this.w.duration));
         }
       }
     }
+  }
+
+  /** The result so far (the whole run once it ended): the last sample and the quiet streams' frames are added once. */
+  finish(): SimResult {
+    const t0 = this.t0;
     this.now = this.w.duration;
     for (const qs of this.quiet) {
       const stop = Math.min(qs.end, qs.inst.end ?? Infinity);
       const n = Math.ceil((stop - qs.from) / qs.period) - 1;
       if (n > 0) this.counts.frames += n;
     }
+    this.quiet.length = 0;
     this.sample();
-    for (const inst of this.insts) if (inst.end === null) inst.end = null;
     const result: SimResult = {
       workload: this.w.name,
       file: this.w.file,
@@ -225,8 +303,26 @@ class Simulation {
       warnings: this.warnings,
       wallMs: (this.opts.clock?.() ?? 0) - t0,
     };
-    this.shutdown();
     return result;
+  }
+
+  /** The emulated kernel the workload runs on. */
+  get kernel(): Kernel {
+    return this.k;
+  }
+
+  /** Simulated microseconds done. */
+  get clock(): Micros {
+    return this.now;
+  }
+
+  get duration(): Micros {
+    return this.w.duration;
+  }
+
+  /** Failed allocations so far. */
+  get failureCount(): number {
+    return this.failures.length;
   }
 
   private warn(line: string): void {
@@ -904,7 +1000,8 @@ class Simulation {
     });
   }
 
-  private shutdown(): void {
+  /** Ends every process of the workload (their fds close) and the engine's own client. */
+  shutdown(): void {
     for (const inst of this.insts) if (inst.end === null) this.procStop(inst, null);
     this.initClient.close();
   }
