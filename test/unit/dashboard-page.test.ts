@@ -355,8 +355,12 @@ test('in Chromium: what the page shows, clicking through, deltas, reloads, contr
       // 128 cells of 4 px a row: page 512 is row 4, column 0; its cell is yellow now, page 511 (free) is not.
       const at = (x: number, y: number): Promise<number[]> =>
         page.evaluate(`Array.from(document.querySelector('.area[data-area="linux,cma"] canvas').getContext('2d').getImageData(${x}, ${y}, 1, 1).data.slice(0, 3))`) as Promise<number[]>;
-      assert.deepEqual(await at(1, 17), [255, 212, 0]);
-      assert.deepEqual(await at(((767 % 128) * 4) + 1, Math.floor(767 / 128) * 4 + 1), [255, 212, 0]);
+      assert.deepEqual(await at(0, 16), [255, 212, 0]);
+      // Inside the outline (page 576: row 4, column 64; its lower half) the buffer keeps its colour.
+      assert.deepEqual(await at(64 * 4 + 1, 18), await at(1, 20));
+      assert.notDeepEqual(await at(64 * 4 + 1, 18), [255, 212, 0]);
+      assert.deepEqual(await at(64 * 4 + 1, 16), [255, 212, 0]);
+      assert.deepEqual(await at((767 % 128) * 4 + 3, Math.floor(767 / 128) * 4 + 3), [255, 212, 0]);
       assert.deepEqual(await at(((511 % 128) * 4) + 1, Math.floor(511 / 128) * 4 + 1), [232, 236, 239]);
       assert.deepEqual(await at(((768 % 128) * 4) + 1, Math.floor(768 / 128) * 4 + 1), [232, 236, 239]);
       // The keyboard moves the selection: ArrowDown selects the next row (106, in secure-cma).
@@ -481,7 +485,8 @@ test('in Chromium: what the page shows, clicking through, deltas, reloads, contr
     });
 
     await t.test('a read-only source: no controls, the reasons it cannot read', async () => {
-      const ro = new Stub(fixture({ readOnly: true }));
+      const HOSTILE = '<img src=x onerror="document.title=1">';
+      const ro = new Stub(fixture({ readOnly: true, extra: [{ ino: 4242, size: 4096, name: HOSTILE, exporter: '<b>drv</b>', count: null, refs: [], importers: [{ device: '<i>dev</i>', mapped: false }], cma: null }] }));
       await ro.start();
       try {
         const p2 = await browser.newPage();
@@ -493,7 +498,14 @@ test('in Chromium: what the page shows, clicking through, deltas, reloads, contr
         assert.equal(await p2.locator('#controls').isVisible(), false);
         assert.equal(await p2.locator('#alloc-btn').isVisible(), false);
         assert.deepEqual(await p2.locator('#cannot-read li').allTextContents(), ['cannot read /sys/kernel/debug/dma_buf/bufinfo: root only', 'cannot read /proc/1/fdinfo: another user\'s process']);
-        assert.equal(await p2.locator('#buf-count').textContent(), '20 buffers');
+        assert.equal(await p2.locator('#buf-count').textContent(), '21 buffers');
+        // Names from the machine are text, never HTML.
+        await p2.locator('#buf-filter').fill('4242');
+        assert.deepEqual(await p2.locator('#buf-rows .row[data-ino="4242"] span').allTextContents(), ['4242', '4 KiB', HOSTILE, '<b>drv</b>', '', '<i>dev</i>', '0']);
+        await p2.locator('#buf-rows .row[data-ino="4242"]').click();
+        assert.equal(await p2.locator('#d-title').textContent(), `inode 4242 "${HOSTILE}"`);
+        assert.deepEqual(await p2.locator('#d-importers li').allTextContents(), ['<i>dev</i>: attached, not mapped']);
+        assert.equal(await p2.locator('img, b, i:not(.legend i):not(#timeline-legend i)').count(), 0);
         await p2.close();
       } finally {
         await ro.stop();

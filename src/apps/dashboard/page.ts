@@ -39,12 +39,14 @@ h2{font-size:13px;margin:0 0 .4rem;font-weight:600;display:flex;gap:.6rem;align-
 h2 .n{font-weight:400;color:var(--muted)}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:2px 6px;border-bottom:1px solid var(--line);white-space:nowrap}
+#heaps td.h-props{white-space:normal}
+#heaps td:last-child{width:22%}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 th button,.head button{all:unset;cursor:pointer;font-weight:600}
 th button:focus-visible,.head button:focus-visible,button:focus-visible,[tabindex]:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 [aria-sort=ascending] button::after{content:" \25B2";font-size:9px}
 [aria-sort=descending] button::after{content:" \25BC";font-size:9px}
-.bar{height:8px;background:#e8ecef;border-radius:4px;overflow:hidden;min-width:90px}
+.bar{height:8px;background:#e8ecef;border-radius:4px;overflow:hidden;min-width:60px}
 .bar .fill{height:100%;width:0;background:var(--accent)}
 .bar.warn .fill{background:#d29922}.bar.full .fill{background:var(--bad)}
 .props span{display:inline-block;margin-right:3px;padding:0 4px;border-radius:3px;background:#eef1f4;font-size:11px}
@@ -64,7 +66,7 @@ th button:focus-visible,.head button:focus-visible,button:focus-visible,[tabinde
 .grid .row span{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;padding:0 6px}
 .grid .row span.num{text-align:right;font-variant-numeric:tabular-nums}
 .grid .head{background:#f0f3f6;border-bottom:1px solid #c4ccd4}
-#buf-scroll{position:relative;height:360px;overflow-y:auto;overflow-x:hidden;contain:strict}
+#buf-scroll{position:relative;height:24px;overflow-y:auto;overflow-x:hidden;contain:strict}
 #buf-rows{position:absolute;left:0;right:0;top:0;will-change:transform}
 #buf-rows .row{cursor:pointer}
 #buf-rows .row:hover{background:#f3f8ff}
@@ -480,8 +482,12 @@ function drawArea(a, e) {
     cv.width = Math.round(w * dpr); cv.height = Math.round(h * dpr); cv.style.width = w + 'px'; cv.style.height = h + 'px';
   }
   cv.dataset.cols = String(L.cols); cv.dataset.cell = String(L.px); cv.dataset.ppc = String(L.ppc);
+  var runs = Array.isArray(a.runs) ? a.runs : [], r = sel == null ? null : bufs.get(sel), cm = r && r.b.cma;
+  var key = w + 'x' + h + '@' + dpr + (cm && cm.area === a.name ? ':' + cm.page + '+' + cm.pages + '/' + sel : '');
+  if (key === e.key && sameRuns(runs, e.runs)) return;   /* nothing to redraw */
+  e.key = key; e.runs = runs;
   /* the owner of each cell: the owner of most of its pages */
-  var own = e.own && e.own.length === L.cells ? e.own : new Float64Array(L.cells), n = new Float64Array(L.cells), runs = a.runs || [];
+  var own = e.own && e.own.length === L.cells ? e.own : new Float64Array(L.cells), n = new Float64Array(L.cells);
   own.fill(0);
   for (var i = 0; i + 2 < runs.length; i += 3) {
     var p = Math.max(0, runs[i]), end = Math.min(a.pages, runs[i] + runs[i + 1]), owner = runs[i + 2];
@@ -495,21 +501,28 @@ function drawArea(a, e) {
   e.own = own;
   var ctx = cv.getContext('2d'); ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = GAP; ctx.fillRect(0, 0, w, h);
-  var gap = L.px >= 6 ? 1 : 0, s = L.px - gap;
-  for (c = 0; c < L.cells; c++) {
-    var o = own[c];
-    ctx.fillStyle = o === 0 ? FREE : o === -1 ? UNKNOWN : o === -2 ? hatchPattern(ctx) : o > 0 ? ownerColour(o) : UNKNOWN;
-    ctx.fillRect((c % L.cols) * L.px, Math.floor(c / L.cols) * L.px, s, s);
+  var gap = L.px >= 6 ? 1 : 0, s = L.px - gap, last = NaN;
+  /* one rectangle per stretch of cells of one owner in a row (cells apart when they have a gap) */
+  for (c = 0; c < L.cells;) {
+    var o = own[c], run = 1;
+    if (gap === 0) while (c + run < L.cells && own[c + run] === o && (c + run) % L.cols !== 0) run++;
+    if (o !== last) { ctx.fillStyle = o === 0 ? FREE : o === -1 ? UNKNOWN : o === -2 ? hatchPattern(ctx) : o > 0 ? ownerColour(o) : UNKNOWN; last = o; }
+    ctx.fillRect((c % L.cols) * L.px, Math.floor(c / L.cols) * L.px, run * L.px - gap, s);
+    c += run;
   }
   /* the selected buffer: its cells framed in yellow */
-  var r = sel == null ? null : bufs.get(sel), cm = r && r.b.cma;
   e.hl = '';
   if (cm && cm.area === a.name && cm.pages > 0) {
     var c0 = Math.floor(cm.page / L.ppc), c1 = Math.min(L.cells - 1, Math.floor((cm.page + cm.pages - 1) / L.ppc));
+    /* an outline around the range: a yellow edge on each side of a cell whose neighbour is outside it */
+    var edge = s > 5 ? 2 : 1;
+    ctx.fillStyle = HL;
     for (c = c0; c <= c1; c++) {
-      var x = (c % L.cols) * L.px, y = Math.floor(c / L.cols) * L.px;
-      ctx.fillStyle = HL; ctx.fillRect(x, y, s, s);
-      if (s > 4) { ctx.fillStyle = ownerColour(sel); ctx.fillRect(x + 2, y + 2, s - 4, s - 4); }
+      var x = (c % L.cols) * L.px, y = Math.floor(c / L.cols) * L.px, col = c % L.cols;
+      if (c - L.cols < c0) ctx.fillRect(x, y, s, edge);
+      if (c + L.cols > c1) ctx.fillRect(x, y + s - edge, s, edge);
+      if (col === 0 || c - 1 < c0) ctx.fillRect(x, y, edge, s);
+      if (col === L.cols - 1 || c + 1 > c1) ctx.fillRect(x + s - edge, y, edge, s);
     }
     cv.dataset.highlight = cm.page + '-' + (cm.page + cm.pages - 1);
     cv.dataset.highlightCells = c0 + '-' + c1;
@@ -517,6 +530,11 @@ function drawArea(a, e) {
   } else { delete cv.dataset.highlight; delete cv.dataset.highlightCells; }
   setText(e.info, e.hl);
   cv.setAttribute('aria-label', 'page map of ' + a.name + ': ' + int(a.freePages) + ' of ' + int(a.pages) + ' pages free' + (e.hl ? '; ' + e.hl : ''));
+}
+function sameRuns(a, b) {
+  if (!b || a.length !== b.length) return false;
+  for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 function cellAt(e, ev) {
   if (!e.L) return null;
@@ -564,11 +582,13 @@ function makeRow() {
   row.cells_ = ['num c-ino', 'num c-size', 'c-name', 'c-exporter', 'c-procs', 'c-imps', 'num c-maps'].map(function (c) { var s = el('span', c); s.setAttribute('role', 'gridcell'); row.appendChild(s); return s; });
   $('buf-rows').appendChild(row); pool.push(row); return row;
 }
+var MAX_H = 360;
 function renderRows() {
-  var sc = $('buf-scroll'), h = sc.clientHeight || 360, want = Math.ceil(h / ROW_H) + 2;
+  var sc = $('buf-scroll'), want = Math.ceil(MAX_H / ROW_H) + 2;
   while (pool.length < want) makeRow();
-  var spacer = $('buf-spacer'), sh = view.length * ROW_H + 'px';
+  var spacer = $('buf-spacer'), sh = view.length * ROW_H + 'px', h = Math.min(MAX_H, Math.max(1, view.length) * ROW_H) + 'px';
   if (spacer.style.height !== sh) spacer.style.height = sh;
+  if (sc.style.height !== h) sc.style.height = h;
   var first = Math.max(0, Math.min(Math.floor(sc.scrollTop / ROW_H), view.length - want + 2));
   $('buf-rows').style.transform = 'translateY(' + first * ROW_H + 'px)';
   for (var i = 0; i < pool.length; i++) {
