@@ -356,8 +356,8 @@ test('in Chromium: what the page shows, clicking through, deltas, reloads, contr
       const at = (x: number, y: number): Promise<number[]> =>
         page.evaluate(`Array.from(document.querySelector('.area[data-area="linux,cma"] canvas').getContext('2d').getImageData(${x}, ${y}, 1, 1).data.slice(0, 3))`) as Promise<number[]>;
       assert.deepEqual(await at(0, 16), [255, 212, 0]);
-      // Inside the outline (page 576: row 4, column 64; its lower half) the buffer keeps its colour.
-      assert.deepEqual(await at(64 * 4 + 1, 18), await at(1, 20));
+      // Inside the 2-pixel outline (pages 576 and 704: column 64 of rows 4 and 5) the buffer keeps its colour.
+      assert.deepEqual(await at(64 * 4 + 1, 18), await at(64 * 4 + 1, 21));
       assert.notDeepEqual(await at(64 * 4 + 1, 18), [255, 212, 0]);
       assert.deepEqual(await at(64 * 4 + 1, 16), [255, 212, 0]);
       assert.deepEqual(await at((767 % 128) * 4 + 3, Math.floor(767 / 128) * 4 + 3), [255, 212, 0]);

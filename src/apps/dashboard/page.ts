@@ -129,7 +129,7 @@ const BODY = String.raw`
 <div class="legend" id="timeline-legend"></div>
 </section>
 <section id="areas-box"><h2>CMA areas <span class="n" id="area-count"></span></h2>
-<div class="legend"><span><i style="background:#e8ecef"></i>free</span><span><i style="background:#9a9a9a"></i>allocated, owner unknown</span><span><i style="background:#3a3a3a"></i>pinned</span><span><i style="background:#ffd400"></i>selected buffer</span><span>other colours: one per buffer</span></div>
+<div class="legend"><span><i style="background:#e8ecef"></i>free</span><span><i style="background:#9a9a9a"></i>allocated, owner unknown</span><span><i style="background:#3a3a3a"></i>pinned</span><span><i style="background:#fff;border:2px solid #ffd400"></i>selected buffer (outlined)</span><span>other colours: one per buffer</span></div>
 <div id="areas"></div>
 </section>
 <section id="detail" aria-live="polite"><h2>Buffer <span class="n" id="d-title">none selected: click a buffer or a page</span></h2>
@@ -515,7 +515,7 @@ function drawArea(a, e) {
   if (cm && cm.area === a.name && cm.pages > 0) {
     var c0 = Math.floor(cm.page / L.ppc), c1 = Math.min(L.cells - 1, Math.floor((cm.page + cm.pages - 1) / L.ppc));
     /* an outline around the range: a yellow edge on each side of a cell whose neighbour is outside it */
-    var edge = s > 5 ? 2 : 1;
+    var edge = s >= 4 ? 2 : 1;
     ctx.fillStyle = HL;
     for (c = c0; c <= c1; c++) {
       var x = (c % L.cols) * L.px, y = Math.floor(c / L.cols) * L.px, col = c % L.cols;
