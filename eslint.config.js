@@ -26,5 +26,6 @@ export default tseslint.config(
   { files: ['src/backends/**/*.ts'], rules: forbid(['**/apps/**'], 'backends never import apps') },
   { files: ['fuzz/**/*.ts'], rules: forbid(['**/api/**', '**/backends/**', '**/apps/**', '**/boards/**'], 'the fuzzer drives the kernel layer (src/kernel, src/uapi) directly') },
   { files: ['src/apps/sim/**/*.ts'], rules: forbid(['node:*'], 'the simulator and its report run in a browser too: no Node modules in src/apps/sim') },
+  { files: ['src/apps/dashboard/page.ts'], rules: forbid(['node:*', '**/kernel/**', '**/api/**', '**/backends/**'], 'the dashboard page is a string of HTML for the browser: no Node module, nothing it would have to bundle') },
   { files: ['src/boards/**/*.ts'], rules: forbid(['**/api/**', '**/backends/**', '**/apps/**'], 'the board loaders see the kernel layer (its file-system-free loaders) and node:fs only') },
 );
