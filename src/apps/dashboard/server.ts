@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { parseSize, UsageError } from '../common/args.js';
-import type { DashDelta, DashPoint, DashSnapshot } from './model.js';
+import type { DashBuffer, DashDelta, DashPoint, DashSnapshot } from './model.js';
 import { PAGE_HTML } from './page.js';
 import { ControlError, sameJson } from './sources.js';
 import type { AllocRequest, DashboardSource, DashState } from './sources.js';
@@ -71,6 +71,11 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+function ascending(l: readonly DashBuffer[]): boolean {
+  for (let i = 1; i < l.length; i++) if (l[i - 1]!.ino >= l[i]!.ino) return false;
+  return true;
+}
+
 /** The change from `prev` to `next` (model.ts DashDelta): unchanged entries are the same objects, or equal. */
 export function deltaOf(prev: DashSnapshot, next: DashSnapshot): DashDelta {
   const d: { -readonly [K in keyof DashDelta]: DashDelta[K] } = { seq: next.seq, base: prev.seq, t: next.t };
@@ -78,16 +83,41 @@ export function deltaOf(prev: DashSnapshot, next: DashSnapshot): DashDelta {
   if (!sameJson(prev.areas, next.areas)) d.areas = next.areas;
   if (!sameJson(prev.processes, next.processes)) d.processes = next.processes;
   if (!sameJson(prev.workload, next.workload)) d.workload = next.workload;
-  const before = new Map<number, DashSnapshot['buffers'][number]>();
-  for (const b of prev.buffers) before.set(b.ino, b);
-  const changed = [];
-  for (const b of next.buffers) {
-    const p = before.get(b.ino);
-    before.delete(b.ino);
-    if (p === undefined || (p !== b && !sameJson(p, b))) changed.push(b);
+  const changed: DashBuffer[] = [];
+  const gone: number[] = [];
+  const pb = prev.buffers;
+  const nb = next.buffers;
+  if (ascending(pb) && ascending(nb)) {
+    // both lists in inode order (the emulated sources'): one merge walk, no map
+    let i = 0;
+    let j = 0;
+    while (i < pb.length || j < nb.length) {
+      const p = pb[i];
+      const n = nb[j];
+      if (n === undefined || (p !== undefined && p.ino < n.ino)) {
+        gone.push(p!.ino);
+        i++;
+      } else if (p === undefined || n.ino < p.ino) {
+        changed.push(n);
+        j++;
+      } else {
+        if (p !== n && !sameJson(p, n)) changed.push(n);
+        i++;
+        j++;
+      }
+    }
+  } else {
+    const before = new Map<number, DashBuffer>();
+    for (const b of pb) before.set(b.ino, b);
+    for (const b of nb) {
+      const p = before.get(b.ino);
+      before.delete(b.ino);
+      if (p === undefined || (p !== b && !sameJson(p, b))) changed.push(b);
+    }
+    gone.push(...before.keys());
   }
   if (changed.length > 0) d.buffers = changed;
-  if (before.size > 0) d.gone = [...before.keys()];
+  if (gone.length > 0) d.gone = gone;
   const seen = new Map<number, DashSnapshot['findings'][number]>();
   for (const f of prev.findings) seen.set(f.id, f);
   const nf = next.findings.filter((f) => {
@@ -147,6 +177,29 @@ function sizeOf(v: unknown): number {
   throw new HttpError(400, 'bad-size', 'size must be a positive whole number of bytes or a size text (4096, 64K, 1M)', 'e.g. {"heap": "system", "size": "1M"}');
 }
 
+/**
+ * Numbers the states, keeps the timeline (the last 5 minutes) and computes each state's delta
+ * against the previous one: the server's work per update besides the source's own.
+ */
+export class Stepper {
+  private seq = 0;
+  private timeline: DashPoint[] = [];
+  private prev: DashSnapshot | null = null;
+
+  step(t: number, s: DashState): { snapshot: DashSnapshot; delta: DashDelta | null } {
+    const heaps: Record<string, number> = {};
+    for (const h of s.heaps) heaps[h.name] = h.used ?? 0;
+    const point: DashPoint = { t, heaps, buffers: s.buffers.length };
+    let cut = 0;
+    while (cut < this.timeline.length && this.timeline[cut]!.t < t - TIMELINE_MS) cut++;
+    this.timeline = cut > 0 ? [...this.timeline.slice(cut), point] : [...this.timeline, point];
+    const next: DashSnapshot = { seq: ++this.seq, t, ...s, timeline: this.timeline };
+    const delta = this.prev === null ? null : deltaOf(this.prev, next);
+    this.prev = next;
+    return { snapshot: next, delta };
+  }
+}
+
 interface Client {
   readonly res: ServerResponse;
   /** The seq it has (null: needs a snapshot). */
@@ -164,31 +217,22 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const source = opts.source;
   const page = opts.page ?? PAGE_HTML;
   const started = Date.now();
-  let seq = 0;
   let current: DashSnapshot | null = null;
   let currentAt = -Infinity;
-  let timeline: DashPoint[] = [];
   let dirty = true;
   let computing: Promise<{ snapshot: DashSnapshot; delta: DashDelta | null }> | null = null;
   let lastError: string | null = null;
   const clients = new Set<Client>();
   let allowedHosts = new Set<string>();
 
+  const stepper = new Stepper();
   const compute = async (): Promise<{ snapshot: DashSnapshot; delta: DashDelta | null }> => {
     const t = Date.now() - started;
-    const s: DashState = await source.snapshot(t);
-    const heaps: Record<string, number> = {};
-    for (const h of s.heaps) heaps[h.name] = h.used ?? 0;
-    const point: DashPoint = { t, heaps, buffers: s.buffers.length };
-    let cut = 0;
-    while (cut < timeline.length && timeline[cut]!.t < t - TIMELINE_MS) cut++;
-    timeline = cut > 0 ? [...timeline.slice(cut), point] : [...timeline, point];
-    const next: DashSnapshot = { seq: ++seq, t, ...s, timeline };
-    const delta = current === null ? null : deltaOf(current, next);
-    current = next;
+    const r = stepper.step(t, await source.snapshot(t));
+    current = r.snapshot;
     currentAt = Date.now();
     dirty = false;
-    return { snapshot: next, delta };
+    return r;
   };
   /** One computation at a time: callers meanwhile share it. */
   const update = (): Promise<{ snapshot: DashSnapshot; delta: DashDelta | null }> => {

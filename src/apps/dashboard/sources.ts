@@ -89,14 +89,18 @@ function keep<T>(prev: T | undefined, next: T): T {
   return prev !== undefined && sameJson(prev, next) ? prev : next;
 }
 
+/** What the source keeps per live buffer (forgotten after the update that no longer finds it). */
 interface BufCache {
-  obj: DashBuffer;
-  cma: DashBuffer['cma'];
-}
-
-interface Holding {
-  fds: number;
-  maps: number;
+  /** The entry last shown (the same object while nothing of it changes). */
+  obj: DashBuffer | null;
+  /** Its place in a CMA area (pages of a heap buffer do not move). */
+  readonly cma: DashBuffer['cma'];
+  /** The refs counted in update `epoch`: `n` numbers, triples pid, fds, maps (reused: no allocation per update). */
+  epoch: number;
+  n: number;
+  readonly refs: number[];
+  /** The update that last found it in the dma-buf list. */
+  seen: number;
 }
 
 export interface EmulatedSourceOptions {
@@ -160,27 +164,63 @@ export function areaRuns(pages: number, layers: readonly (readonly { first: numb
 export function emulatedSource(kernel: Kernel, opts: EmulatedSourceOptions): DashboardSource {
   const fops = kernel.dmaBuf.fops;
   const source: DashSource = { kind: opts.kind ?? 'emulated', label: opts.label, readOnly: opts.readOnly === true, cannotRead: [] };
-  const cache = new WeakMap<DmaBuf, BufCache>();
+  // a Map (faster than a WeakMap here), pruned of released buffers after each update
+  const cache = new Map<DmaBuf, BufCache>();
   let heapsPrev: DashHeap[] | undefined;
   let areasPrev: DashArea[] | undefined;
+  const areaSig: string[] = [];
   let procsPrev = new Map<number, DashProcess>();
   const findingObjs: DashFinding[] = [];
   const findingCounts: number[] = [];
+  let epoch = 0;
+
+  const cacheOf = (buf: DmaBuf): BufCache => {
+    let c = cache.get(buf);
+    if (c === undefined) {
+      let cma: DashBuffer['cma'] = null;
+      const bp = bufferPages(buf);
+      if (bp !== null) {
+        const a = kernel.cmaAreas.find((x) => bp.pfn >= x.basePfn && bp.pfn < x.basePfn + x.count);
+        if (a !== undefined) cma = { area: a.name, page: bp.pfn - a.basePfn, pages: bp.pages };
+      }
+      c = { obj: null, cma, epoch: 0, n: 0, refs: [], seen: 0 };
+      cache.set(buf, c);
+    }
+    return c;
+  };
+  /** One more fd (or mapping) of `pid` on the buffer: processes are walked in pid order, so its triple is the last one. */
+  const hold = (buf: DmaBuf, pid: number, fd: boolean): void => {
+    const c = cacheOf(buf);
+    if (c.epoch !== epoch) {
+      c.epoch = epoch;
+      c.n = 0;
+    }
+    const r = c.refs;
+    if (c.n === 0 || r[c.n - 3] !== pid) {
+      r[c.n] = pid;
+      r[c.n + 1] = 0;
+      r[c.n + 2] = 0;
+      c.n += 3;
+    }
+    r[c.n - (fd ? 2 : 1)]!++;
+  };
+  /** Whether the refs counted this time are the buffer's entry's. */
+  const sameRefs = (c: BufCache, refs: readonly DashRef[]): boolean => {
+    const n = c.epoch === epoch ? c.n : 0;
+    if (refs.length * 3 !== n) return false;
+    for (let i = 0; i < refs.length; i++) {
+      const x = refs[i]!;
+      if (x.pid !== c.refs[3 * i] || x.fds !== c.refs[3 * i + 1] || x.maps !== c.refs[3 * i + 2]) return false;
+    }
+    return true;
+  };
 
   const state = (t: number): DashState => {
-    // who holds what: one walk over the processes' fd tables and VMAs
-    const holds = new Map<DmaBuf, Map<number, Holding>>();
+    epoch++;
+    // who holds what: one walk over the processes' fd tables and VMAs, in pid order
     const procs: Process[] = [];
     for (const p of kernel.processes.values()) if (p.alive) procs.push(p);
     procs.sort((a, b) => a.pid - b.pid);
-    const hold = (buf: DmaBuf, pid: number, fd: boolean): void => {
-      let m = holds.get(buf);
-      if (m === undefined) holds.set(buf, (m = new Map()));
-      let h = m.get(pid);
-      if (h === undefined) m.set(pid, (h = { fds: 0, maps: 0 }));
-      if (fd) h.fds++;
-      else h.maps++;
-    };
     for (const p of procs) {
       for (const fd of p.openFds()) {
         const f: File | null = p.fileRaw(fd);
@@ -196,36 +236,31 @@ export function emulatedSource(kernel: Kernel, opts: EmulatedSourceOptions): Das
     }
 
     const buffers: DashBuffer[] = [];
-    const perProc = new Map<number, DashBuffer[]>();
+    const perProc = new Map<number, { rss: number; pss: number; inos: number[] }>();
     const usedByExporter = new Map<string, number>();
     const inArea = new Map<string, { first: number; count: number; owner: number }[]>();
+    const NONE: readonly { device: string; mapped: boolean }[] = [];
     for (const buf of kernel.dmaBuf.list) {
-      const m = holds.get(buf);
-      const refs: DashRef[] = [];
-      if (m !== undefined) for (const [pid, h] of m) refs.push({ pid, fds: h.fds, maps: h.maps });
-      const imps = importers.get(buf) ?? [];
-      let c = cache.get(buf);
-      if (c === undefined) {
-        let cma: DashBuffer['cma'] = null;
-        const bp = bufferPages(buf);
-        if (bp !== null) {
-          const a = kernel.cmaAreas.find((x) => bp.pfn >= x.basePfn && bp.pfn < x.basePfn + x.count);
-          if (a !== undefined) cma = { area: a.name, page: bp.pfn - a.basePfn, pages: bp.pages };
-        }
-        c = { obj: null as unknown as DashBuffer, cma };
-        cache.set(buf, c);
-      }
+      const c = cacheOf(buf);
+      c.seen = epoch;
+      const imps = importers.get(buf) ?? NONE;
       const o = c.obj;
       const count = buf.file.count;
-      if (o === null || o.name !== buf.name || o.count !== count || !sameJson(o.refs, refs) || !sameJson(o.importers, imps)) {
-        c.obj = { ino: buf.ino, size: buf.size, name: buf.name, exporter: buf.expName, count, refs, importers: imps, cma: c.cma };
+      if (o === null || o.name !== buf.name || o.count !== count || !sameRefs(c, o.refs) || !sameJson(o.importers, imps)) {
+        const n = c.epoch === epoch ? c.n : 0;
+        const refs: DashRef[] = [];
+        for (let i = 0; i < n; i += 3) refs.push({ pid: c.refs[i]!, fds: c.refs[i + 1]!, maps: c.refs[i + 2]! });
+        c.obj = { ino: buf.ino, size: buf.size, name: buf.name, exporter: buf.expName, count, refs, importers: imps === NONE ? [] : imps, cma: c.cma };
       }
-      const b = c.obj;
+      const b = c.obj as DashBuffer;
       buffers.push(b);
-      for (const r of refs) {
-        let l = perProc.get(r.pid);
-        if (l === undefined) perProc.set(r.pid, (l = []));
-        l.push(b);
+      const share = b.refs.length === 0 ? 0 : Math.floor(b.size / b.refs.length);
+      for (const r of b.refs) {
+        let pp = perProc.get(r.pid);
+        if (pp === undefined) perProc.set(r.pid, (pp = { rss: 0, pss: 0, inos: [] }));
+        pp.rss += b.size;
+        pp.pss += share;
+        pp.inos.push(b.ino);
       }
       usedByExporter.set(buf.expName, (usedByExporter.get(buf.expName) ?? 0) + buf.size);
       if (b.cma !== null) {
@@ -235,15 +270,26 @@ export function emulatedSource(kernel: Kernel, opts: EmulatedSourceOptions): Das
       }
     }
 
+    if (cache.size > kernel.dmaBuf.list.size) for (const [buf, c] of cache) if (c.seen !== epoch) cache.delete(buf);
+
     const heaps: DashHeap[] = describeHeaps(kernel).map((h) => ({ name: h.name, kind: h.kind, contiguous: h.contiguous, cached: h.cacheable, protected: h.protected, capacity: h.kind === 'system' ? null : h.capacity, used: usedByExporter.get(h.name) ?? 0, area: h.area }));
     heapsPrev = keep(heapsPrev, heaps);
 
     const areas = kernel.cmaAreas.map((a: CmaArea, i): DashArea => {
-      const bufs = (inArea.get(a.name) ?? []).sort((x, y) => x.first - y.first);
-      const pinned = kernel.faults.pinnedRanges(a.name).map((r) => ({ first: r.pfn - a.basePfn, count: r.count, owner: -2 }));
+      const bufs = inArea.get(a.name) ?? [];
+      const pinnedRanges = kernel.faults.pinnedRanges(a.name);
+      // the map is redrawn only when the area changed: its free count, its buffers, its pinned pages
+      let sig = `${a.availableCount}:${bufs.length}:${pinnedRanges.length}`;
+      for (const x of bufs) sig += `,${x.owner}@${x.first}`;
+      for (const r of pinnedRanges) sig += `,p${r.pfn}+${r.count}`;
+      const prev = areasPrev?.[i];
+      if (prev !== undefined && prev.name === a.name && areaSig[i] === sig) return prev;
+      areaSig[i] = sig;
+      bufs.sort((x, y) => x.first - y.first);
+      const pinned = pinnedRanges.map((r) => ({ first: r.pfn - a.basePfn, count: r.count, owner: -2 }));
       const free = a.freeRuns().map((r) => ({ first: r.pfn - a.basePfn, count: r.count, owner: 0 }));
       const next: DashArea = { name: a.name, basePfn: a.basePfn, pages: a.count, pageSize: kernel.pageSize, freePages: a.availableCount, largestFreeRun: a.maxchunk, runs: areaRuns(a.count, [bufs, pinned, free]) };
-      return keep(areasPrev?.[i], next);
+      return keep(prev, next);
     });
     areasPrev = keep(areasPrev, areas);
 
@@ -252,14 +298,8 @@ export function emulatedSource(kernel: Kernel, opts: EmulatedSourceOptions): Das
     for (const p of procs) {
       const held = perProc.get(p.pid);
       if (held === undefined) continue;
-      let rss = 0;
-      let pss = 0;
-      for (const b of held) {
-        rss += b.size;
-        pss += Math.floor(b.size / b.refs.length);
-      }
-      const inos = held.map((b) => b.ino).sort((x, y) => x - y);
-      const dp = keep(procsPrev.get(p.pid), { pid: p.pid, comm: p.comm, rss, pss, buffers: inos });
+      const prev = procsPrev.get(p.pid);
+      const dp = prev !== undefined && prev.comm === p.comm && prev.rss === held.rss && prev.pss === held.pss && sameJson(prev.buffers, held.inos) ? prev : { pid: p.pid, comm: p.comm, rss: held.rss, pss: held.pss, buffers: held.inos };
       processes.push(dp);
       nextProcs.set(p.pid, dp);
     }
@@ -273,7 +313,8 @@ export function emulatedSource(kernel: Kernel, opts: EmulatedSourceOptions): Das
         findingCounts[i] = r.count;
       }
     }
-    const findings = findingObjs.slice(Math.max(0, Math.min(findingObjs.length, reports.length) - 200), reports.length);
+    // the newest 200
+    const findings = findingObjs.slice(Math.max(0, reports.length - 200), reports.length);
     return { source, heaps: heapsPrev, areas: areasPrev, buffers, processes, findings, workload: opts.workload?.() ?? null };
   };
 
