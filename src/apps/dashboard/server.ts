@@ -37,6 +37,8 @@ export interface DashboardOptions {
   readonly warn: (line: string) => void;
   /** The page to serve (default: page.ts's). */
   readonly page?: string;
+  /** What happens to event-stream clients (tests wait on it). */
+  readonly onClient?: (event: 'open' | 'blocked' | 'drained' | 'closed') => void;
 }
 
 export interface Dashboard {
@@ -46,6 +48,8 @@ export interface Dashboard {
   readonly token: string | null;
   /** The current state, computed now (tests, benchmarks). */
   update(): Promise<{ snapshot: DashSnapshot; delta: DashDelta | null }>;
+  /** The event-stream clients, oldest first: skipped while blocked, and what waits in their socket's buffer (bytes). */
+  clients(): { blocked: boolean; buffered: number; seq: number | null }[];
   close(): Promise<void>;
 }
 
@@ -251,10 +255,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     c.seq = seqSent;
     if (!c.res.write(`event: ${event}\ndata: ${data}\n\n`)) {
       c.blocked = true;
+      opts.onClient?.('blocked');
       c.res.once('drain', () => {
+        // the next update sends it a delta if it missed none meanwhile, else the newest snapshot (never a backlog)
         c.blocked = false;
-        // what it missed meanwhile: the newest state, never a backlog
-        c.seq = null;
+        opts.onClient?.('drained');
       });
     }
   };
@@ -358,10 +363,12 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const GETS = new Set(['/', '/index.html', '/api/snapshot', '/api/events']);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const hostHeader = req.headers.host ?? '';
-    if (!allowedHosts.has(hostHeader.toLowerCase())) throw new HttpError(403, 'bad-host', `Host '${hostHeader.slice(0, 80)}' is not this server's`, `open the dashboard at ${[...allowedHosts][0] ?? host}`);
+    // DNS rebinding: on loopback (no token needed) only this server's own names; beyond it the token decides
+    const hostHeader = (req.headers.host ?? '').toLowerCase();
+    if (loopback && !allowedHosts.has(hostHeader)) throw new HttpError(403, 'bad-host', `Host '${hostHeader.slice(0, 80)}' is not this server's`, `open the dashboard at http://${[...allowedHosts][0] ?? host}/`);
+    // another site's page: a browser says where it comes from, and it must be this server
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedHosts.has(origin.replace(/^http:\/\//, '').toLowerCase()) || (origin !== undefined && !origin.startsWith('http://'))) {
+    if (origin !== undefined && origin.toLowerCase() !== `http://${hostHeader}`) {
       throw new HttpError(403, 'bad-origin', `requests from ${origin.slice(0, 80)} are refused: the dashboard answers its own page only`, 'open the dashboard\'s own page');
     }
     const url = new URL(req.url ?? '/', 'http://x');
@@ -388,9 +395,12 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const c: Client = { res, seq: null, blocked: false };
     clients.add(c);
-    const gone = (): void => void clients.delete(c);
+    const gone = (): void => {
+      if (clients.delete(c)) opts.onClient?.('closed');
+    };
     res.on('close', gone);
     res.on('error', gone);
+    opts.onClient?.('open');
     try {
       const s = await latest();
       send(c, 'snapshot', JSON.stringify(s), s.seq);
@@ -428,6 +438,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     url,
     token,
     update,
+    clients: () => [...clients].map((c) => ({ blocked: c.blocked, buffered: c.res.writableLength, seq: c.seq })),
     close: async () => {
       clearInterval(timer);
       for (const c of clients) c.res.destroy();
