@@ -11,7 +11,7 @@ import { createEmulatedTarget } from '../../backends/emulated/index.js';
 import { parseInteger, UsageError } from '../common/args.js';
 import { emulatedLabel, hostDmabufFs, hostFiles } from '../common/backend.js';
 import { emulatedSource, runSource } from '../dashboard/sources.js';
-import type { DashboardSource } from '../dashboard/sources.js';
+import type { DashboardSource, DashState } from '../dashboard/sources.js';
 import { linuxSource } from '../dashboard/linux.js';
 import { startDashboard } from '../dashboard/server.js';
 import type { CliIo } from './run.js';
@@ -44,43 +44,50 @@ function onPath(cmd: string): string | null {
 export async function dashboardCommand(c: DashboardCommand, json: boolean, io: CliIo): Promise<number> {
   const backend = c.backend ?? 'emulated';
   if (backend !== 'emulated' && backend !== 'linux') throw new UsageError(`--backend: '${backend}' is not a dashboard backend`, 'emulated (the machine options) or linux (this machine, read-only)');
-  const port = c.port === undefined ? 0 : parseInteger(c.port, '--port', { noun: 'a TCP port', min: 1, max: 65535 });
+  const port = c.port === undefined ? 0 : parseInteger(c.port, '--port', { noun: 'a TCP port', min: 0, max: 65535, note: '(0: a free one)' });
   if (c.host !== undefined && (c.host === '' || c.host.length > 255 || /[\s/]/.test(c.host))) throw new UsageError(`--host: '${c.host.slice(0, 80)}' is not an address`, 'an IP address or host name to listen on, e.g. 0.0.0.0');
   if (c.token !== undefined && !/^[\w.~-]{16,256}$/.test(c.token)) throw new UsageError('--token: a token is 16 to 256 characters of A-Z a-z 0-9 . _ ~ -', 'leave it out and one is generated');
   const emulatedOnly = [...c.machineGiven, ...(c.sanitize ? ['sanitize'] : []), ...(c.demoWorkload ? ['demo-workload'] : []), ...(c.workload !== undefined ? ['workload'] : [])];
   let source: DashboardSource;
   let label: string;
+  let count: { buffers: number; processes: number };
   if (c.attach !== undefined) {
     if (c.backend !== undefined || emulatedOnly.length > 0) throw new UsageError(`--${c.backend !== undefined ? 'backend' : emulatedOnly[0]!} does not apply with --attach: the run has its own machine`, 'leave it out');
     source = runSource(c.attach);
     // the run must answer now: a dashboard of nothing is not started
     const first = await source.snapshot(0);
     label = first.source.label;
+    count = { buffers: first.buffers.length, processes: first.processes.length };
   } else if (backend === 'linux') {
     if (emulatedOnly.length > 0) throw new UsageError(`--${emulatedOnly[0]!} applies to the emulated machine; with --backend linux the machine is this one`, `leave out --${emulatedOnly[0]!}, or use --backend emulated`);
     if (process.platform !== 'linux') throw new UsageError(`--backend linux: this is ${process.platform}, not Linux`, 'use --backend emulated');
     source = linuxSource({ fs: hostDmabufFs, files: hostFiles });
-    label = (source.snapshot(0) as { source: { label: string } }).source.label;
+    const first = source.snapshot(0) as DashState;
+    label = first.source.label;
+    count = { buffers: first.buffers.length, processes: first.processes.length };
   } else {
     const m = c.machine();
     const t = createEmulatedTarget(c.sanitize ? { ...m, sanitizer: { captureStacks: false } } : m);
     if (c.demoWorkload) runDemoWorkload(t.kernel);
-    label = `${emulatedLabel(t.kernel)}${c.board !== undefined ? `, board ${c.board}` : ''}`;
+    label = `${emulatedLabel(t.kernel)}${c.board !== undefined ? `, board ${c.board}` : ''}${c.sanitize ? ', sync sanitizer on' : ''}`;
     // --workload: the lead's workload runner takes c.workload (a path); until then it is named only
     if (c.workload !== undefined && !existsSync(c.workload)) throw new UsageError(`--workload: ${c.workload}: no such file`, 'give a workload file (docs/simulate.md)');
     const s = emulatedSource(t.kernel, { label });
+    const first = s.snapshot(0) as DashState;
+    count = { buffers: first.buffers.length, processes: first.processes.length };
     source = { ...s, close: () => t.dispose() };
   }
   const dash = await startDashboard({ source, port, ...(c.host !== undefined ? { host: c.host } : {}), ...(c.token !== undefined ? { token: c.token } : {}), warn: (l) => io.err(l) });
   const stop = io.stop();
   try {
-    if (json) io.out(JSON.stringify({ url: dash.url, source: { kind: source.kind, label } }));
+    if (json) io.out(JSON.stringify({ url: dash.url, source: { kind: source.kind, label, readOnly: source.controls === undefined, buffers: count.buffers, processes: count.processes } }));
     else {
       io.out(`dmaheap dashboard: ${dash.url}`);
-      io.out(`showing ${label}${source.controls === undefined ? ' (read-only)' : ''}; Ctrl-C stops it`);
+      io.out(`showing ${label}${source.controls === undefined ? ' (read-only)' : ''}: ${count.buffers} buffer${count.buffers === 1 ? '' : 's'} in ${count.processes} process${count.processes === 1 ? '' : 'es'} now; Ctrl-C stops it`);
       if (c.workload !== undefined) io.err(`note: --workload ${c.workload}: the workload runner is not wired yet; the machine runs no workload`);
     }
-    if (c.open) {
+    if (c.open && io.openUrl !== undefined) io.openUrl(dash.url);
+    else if (c.open) {
       const opener = onPath('xdg-open');
       if (opener === null) io.err(`--open: no xdg-open on this machine; open ${dash.url} in a browser`);
       else {

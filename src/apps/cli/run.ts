@@ -42,6 +42,8 @@ export interface CliIo {
   stop(): { signal: AbortSignal; dispose(): void };
   /** Told the emulated machine the options describe, before it boots (tests check that each machine option reaches it). */
   onMachine?(m: EmulatedOptions): void;
+  /** Opens a URL in the user's browser (dashboard --open); absent: xdg-open when the PATH has it (tests record the call instead). */
+  openUrl?(url: string): void;
   /** A progress line for a terminal (redrawn in place on stderr), null to clear it; absent when stderr is not a terminal. */
   progress?(line: string | null): void;
 }
