@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { createEmulatedTarget } from '../../backends/emulated/index.js';
-import { parseInteger, UsageError } from '../common/args.js';
+import { CliError, parseInteger, UsageError } from '../common/args.js';
 import { emulatedLabel, hostDmabufFs, hostFiles } from '../common/backend.js';
 import { emulatedSource, runSource } from '../dashboard/sources.js';
 import type { DashboardSource, DashState } from '../dashboard/sources.js';
@@ -77,7 +77,16 @@ export async function dashboardCommand(c: DashboardCommand, json: boolean, io: C
     count = { buffers: first.buffers.length, processes: first.processes.length };
     source = { ...s, close: () => t.dispose() };
   }
-  const dash = await startDashboard({ source, port, ...(c.host !== undefined ? { host: c.host } : {}), ...(c.token !== undefined ? { token: c.token } : {}), warn: (l) => io.err(l) });
+  let dash;
+  try {
+    dash = await startDashboard({ source, port, ...(c.host !== undefined ? { host: c.host } : {}), ...(c.token !== undefined ? { token: c.token } : {}), warn: (l) => io.err(l) });
+  } catch (e) {
+    source.close?.();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new CliError('listen', `port ${port} on ${c.host ?? '127.0.0.1'} is taken`, 'give another --port, or leave it out for a free one');
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EACCES') throw new CliError('listen', `cannot listen on ${c.host ?? '127.0.0.1'}:${port} (${err.code})`, err.code === 'EACCES' ? 'ports below 1024 need root: give a higher --port' : 'give an address of this machine with --host');
+    throw e;
+  }
   const stop = io.stop();
   try {
     if (json) io.out(JSON.stringify({ url: dash.url, source: { kind: source.kind, label, readOnly: source.controls === undefined, buffers: count.buffers, processes: count.processes } }));

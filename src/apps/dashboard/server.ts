@@ -217,7 +217,6 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const host = opts.host ?? '127.0.0.1';
   const loopback = isLoopback(host);
   const token = opts.token ?? (loopback ? null : randomBytes(24).toString('base64url'));
-  if (!loopback) opts.warn(`dmaheap dashboard: listening on ${host}, beyond this machine: anyone who can reach it and has the token can see${opts.source.controls !== undefined ? ' and change' : ''} the machine`);
   const source = opts.source;
   const page = opts.page ?? PAGE_HTML;
   const started = Date.now();
@@ -430,6 +429,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     });
   });
   const port = (server.address() as AddressInfo).port;
+  if (!loopback) opts.warn(`dmaheap dashboard: listening on ${host}, beyond this machine: anyone who can reach it and has the token can see${opts.source.controls !== undefined ? ' and change' : ''} the machine`);
+
   const hostPart = host.includes(':') ? `[${host}]` : host;
   allowedHosts = new Set([`${hostPart}:${port}`.toLowerCase()]);
   if (loopback) for (const h of ['127.0.0.1', 'localhost', '[::1]']) allowedHosts.add(`${h}:${port}`);

@@ -333,7 +333,7 @@ export function emulatedControls(kernel: Kernel, workload?: DashControls['worklo
     return p;
   };
   const errnoRefusal = (e: unknown, what: string): never => {
-    if (e instanceof ErrnoError) throw new ControlError(409, e.code, `${what}: ${e.message}`, e.code === 'ENOMEM' ? 'the heap has no room (or an injected fault refused it): free a buffer, or remove the fault' : 'see docs/dashboard.md');
+    if (e instanceof ErrnoError) throw new ControlError(409, e.code, `${what}: ${e.message}`, e.hint ?? (e.code === 'ENOMEM' ? 'the heap has no room, or a fault (POST /api/fault, --fault) refused it: free a buffer, or allocate less' : `the kernel refused it; a fault rule (POST /api/fault, --fault) may be in force`));
     throw e;
   };
   return {
