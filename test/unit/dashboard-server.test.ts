@@ -22,6 +22,7 @@ import { linuxSource, parseCmaBitmap } from '../../src/apps/dashboard/linux.js';
 import { startDashboard } from '../../src/apps/dashboard/server.js';
 import type { Dashboard, DashboardOptions } from '../../src/apps/dashboard/server.js';
 import type { FilesTarget } from '../../src/apps/common/backend.js';
+import { formatReport } from '../../src/kernel/sanitizer/report.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -202,6 +203,29 @@ test('the event stream: a snapshot, then deltas with what POST /api/alloc and /a
     const s2 = (await getJson(`${r.base}/api/snapshot`)).body as DashSnapshot;
     assert.equal(s2.buffers.some((b) => b.ino === made.ino), false);
     isErr((await post(`${r.base}/api/free`, { ino: made.ino })).body, 'no-buffer');
+  } finally {
+    ev.close();
+    await r.close();
+  }
+});
+
+test('sanitizer findings: a CPU write outside a SYNC bracket arrives as a delta with the report\'s text', async () => {
+  const r = await rig({ demo: false, sanitize: true });
+  const ev = await events(`${r.base}/api/events`);
+  try {
+    const first = await ev.next();
+    assert.equal(first.event, 'snapshot');
+    assert.deepEqual((first.data as DashSnapshot).findings, []);
+    const c = new DmaHeapClient(r.t);
+    const b = c.allocate('system', 4096, { name: 'unsynced' });
+    const m = r.t.mmap(4096, 3, 1, b.fd, 0);
+    assert.equal(r.t.writeMem(m.map!, 0, new Uint8Array([1])), null);
+    const d = await deltaWhere(ev, (first.data as DashSnapshot).seq, (x) => (x.findings?.length ?? 0) > 0);
+    const f = d.findings![0]!;
+    assert.equal(f.id, 1);
+    assert.equal(f.kind, 'cpu-access-outside-sync');
+    assert.equal(f.text, formatReport(r.t.kernel.sanitizer!.reports()[0]!));
+    assert.ok(f.t >= 0 && f.t <= d.t);
   } finally {
     ev.close();
     await r.close();
