@@ -116,7 +116,7 @@ test('every place the command line takes a size or a number refuses a bad one, i
 });
 
 test('other usage errors: commands, options, values, positionals', async () => {
-  await fails(['frob'], 2, 'usage', "unknown command 'frob'", 'the commands are demo, heaps, lint-names, dump, doctor, top, alloc, run, simulate, conformance');
+  await fails(['frob'], 2, 'usage', "unknown command 'frob'", 'the commands are demo, heaps, lint-names, dump, doctor, top, alloc, run, simulate, dashboard, conformance');
   await fails(['heaps', '--frob'], 2, 'usage', "unknown option '--frob'", "'dmaheap heaps --help' lists its options");
   await fails(['heaps', '-z'], 2, 'usage', "unknown option '-z'", "'dmaheap heaps --help' lists its options");
   await fails(['heaps', '--json=1'], 2, 'usage', '--json takes no value', "'dmaheap heaps --help' lists its options");
@@ -134,7 +134,7 @@ test('other usage errors: commands, options, values, positionals', async () => {
   await fails(['conformance', 'run', 'x', '--backend', 'qemu'], 2, 'usage', "--backend: 'qemu' is not a backend of conformance run", 'the backends are emulated and linux');
   // options go after the command
   const t = await run('--json', 'heaps');
-  assert.deepEqual([t.code, JSON.parse(t.out) as unknown], [2, { error: { code: 'usage', message: "'--json' is not a command: options go after the command (dmaheap <command> [options])", hint: 'the commands are demo, heaps, lint-names, dump, doctor, top, alloc, run, simulate, conformance' } }]);
+  assert.deepEqual([t.code, JSON.parse(t.out) as unknown], [2, { error: { code: 'usage', message: "'--json' is not a command: options go after the command (dmaheap <command> [options])", hint: 'the commands are demo, heaps, lint-names, dump, doctor, top, alloc, run, simulate, dashboard, conformance' } }]);
   // no command: the usage on stderr, exit status 2; --help on stdout, 0
   const none = await run();
   assert.equal(none.code, 2);
@@ -145,7 +145,7 @@ test('other usage errors: commands, options, values, positionals', async () => {
   assert.deepEqual(JSON.parse((await run('--version', '--json')).out), { version: '0.1.0' });
   const topHelp = await run('help', 'top');
   assert.deepEqual([topHelp.code, topHelp.out.split('\n')[0]], [0, 'Usage: dmaheap top [--once | --interval <ms>] [--json] [--backend emulated|linux|auto] [--demo-workload] [machine options]']);
-  await fails(['help', 'frob'], 2, 'usage', "no command 'frob'", 'the commands are demo, heaps, lint-names, dump, conformance run, doctor, top, alloc, run, simulate');
+  await fails(['help', 'frob'], 2, 'usage', "no command 'frob'", 'the commands are demo, heaps, lint-names, dump, conformance run, doctor, top, alloc, run, simulate, dashboard');
 });
 
 test('board, config, errno and backend errors: their codes, exit statuses and hints', async () => {

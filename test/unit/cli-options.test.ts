@@ -43,16 +43,17 @@ async function run(argv: string[]): Promise<Run> {
     columns: () => undefined,
     stop: () => {
       // alloc --hold: released at once; top: after its first screen
-      if (argv[0] === 'alloc') ac.abort();
+      if (argv[0] === 'alloc' || argv[0] === 'dashboard') ac.abort();
       return { signal: ac.signal, dispose: () => (ac = new AbortController()) };
     },
+    openUrl: (u) => out.push(`opened ${u}`),
     onMachine: (m: EmulatedOptions) => {
       machine = JSON.stringify(m, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'root' in v ? '<board>' : v));
     },
   };
   const code = await runCli(argv, io);
   // times of day differ between two runs
-  const clean = (s: string) => s.replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>');
+  const clean = (s: string) => s.replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>').replace(/:(3[2-9]\d{3}|[4-6]\d{4})\//g, ':<port>/');
   return { code, out: clean(out.join('\n')), err: clean(err.join('\n')), machine };
 }
 
@@ -82,6 +83,7 @@ function effects(): Record<string, Record<string, Effect>> {
   const alloc = ['alloc', 'default_cma_region', '4096', '--backend', 'emulated'];
   const conf = ['conformance', 'run', join(casesDir, 'heaps.json')];
   const runTrue = ['run', '--', 'true'];
+  const dash = ['dashboard'];
   return {
     demo: {
       heap: out(demo, '--heap', 'system'),
@@ -250,6 +252,30 @@ function effects(): Record<string, Record<string, Effect>> {
       loader: machine([...sim, '--arch', 'arm64'], '--loader', 'qemu-virt'),
       fault: out(sim, '--fault', 'alloc:nth=2'),
     },
+    // dashboard prints where it listens and what it shows, then stops at once (run() aborts it); an ephemeral port is <port>
+    dashboard: {
+      backend: out(dash, '--backend', 'linux'),
+      attach: out(dash, '--attach', '999999999'),
+      workload: out(dash, '--workload', join(casesDir, 'sim.yaml')),
+      port: out(dash, '--port', '18234'),
+      host: out(dash, '--host', '0.0.0.0'),
+      token: out(dash, '--token', 'abcdefghijklmnop0123'),
+      open: out(dash, '--open'),
+      sanitize: out(dash, '--sanitize'),
+      'demo-workload': out(dash, '--demo-workload'),
+      json: out(dash, '--json'),
+      help: out(dash, '--help'),
+      board: out(dash, '--board', IMX8MP),
+      profile: out(dash, '--profile', '6.1'),
+      cmdline: machine(dash, '--cmdline', 'cma=128M'),
+      features: machine(dash, '--features', 'dmem'),
+      ram: machine(dash, '--ram', '4G'),
+      'page-size': machine([...dash, '--arch', 'arm64'], '--page-size', '16K'),
+      arch: machine(dash, '--arch', 'arm64'),
+      kconfig: machine(dash, '--kconfig', 'CMA_AREAS=2'),
+      loader: machine([...dash, '--arch', 'arm64'], '--loader', 'qemu-virt'),
+      fault: machine(dash, '--fault', 'take-memory:size=1M'),
+    },
     'conformance run': {
       backend: out(conf, '--backend', 'linux'),
       sanitize: out([...conf.slice(0, 2), join(casesDir, 'sanitizer.json')], '--sanitize'),
@@ -323,17 +349,17 @@ test('every option of every command has an effect (or see the refusals below)', 
 
 test('options that do not apply are refused, with the reason, never ignored', async () => {
   const cases: [string[], string, string][] = [
-    [['heaps', '--sanitize'], 'dmaheap heaps: --sanitize does not apply to heaps (it is an option of demo, conformance run, run)', "'dmaheap heaps --help' lists its options"],
-    [['lint-names', '--sanitize'], 'dmaheap lint-names: --sanitize does not apply to lint-names (it is an option of demo, conformance run, run)', "'dmaheap lint-names --help' lists its options"],
-    [['lint-names', '--backend', 'linux'], 'dmaheap lint-names: --backend does not apply to lint-names (it is an option of heaps, dump, conformance run, doctor, top, alloc)', "'dmaheap lint-names --help' lists its options"],
+    [['heaps', '--sanitize'], 'dmaheap heaps: --sanitize does not apply to heaps (it is an option of demo, conformance run, run, dashboard)', "'dmaheap heaps --help' lists its options"],
+    [['lint-names', '--sanitize'], 'dmaheap lint-names: --sanitize does not apply to lint-names (it is an option of demo, conformance run, run, dashboard)', "'dmaheap lint-names --help' lists its options"],
+    [['lint-names', '--backend', 'linux'], 'dmaheap lint-names: --backend does not apply to lint-names (it is an option of heaps, dump, conformance run, doctor, top, alloc, dashboard)', "'dmaheap lint-names --help' lists its options"],
     [['alloc', 'system', '1M', '--groups', '44'], 'dmaheap alloc: --groups does not apply to alloc (it is an option of doctor)', "'dmaheap alloc --help' lists its options"],
-    [['demo', '--backend', 'linux'], 'dmaheap demo: --backend does not apply to demo (it is an option of heaps, dump, conformance run, doctor, top, alloc)', "'dmaheap demo --help' lists its options"],
+    [['demo', '--backend', 'linux'], 'dmaheap demo: --backend does not apply to demo (it is an option of heaps, dump, conformance run, doctor, top, alloc, dashboard)', "'dmaheap demo --help' lists its options"],
     [['top', '--once', '--interval', '500'], 'dmaheap top: --interval applies to the live view; --once prints one reading', 'leave out --once for a reading every --interval ms, or --interval for one reading'],
     [['dump', '--json', '-b'], 'dmaheap dump: -b/--per-buffer chooses a text layout; --json prints the whole report', 'leave out --json to see the layout, or leave out -a/-b'],
     [['heaps', '--diff', '6.12', '7.0', '--profile', '6.1'], 'dmaheap heaps: --profile does not apply with --diff: --diff <v1> <v2> names both kernel versions', "'dmaheap heaps --help' lists its options"],
     [['conformance', 'run', 'x', '--json', '--quiet'], 'dmaheap conformance: --quiet applies to the text report; --json prints every case', 'leave out one of --quiet and --json'],
     [['conformance', 'run', 'x', '--backend', 'linux', '--sanitize'], 'dmaheap conformance: --sanitize describes an emulated machine; with --backend linux the machine is this one', 'leave out --sanitize, or use --backend emulated'],
-    [['conformance', 'run', 'x', '--demo-workload'], 'dmaheap conformance: --demo-workload does not apply to conformance run (it is an option of dump, top)', "'dmaheap conformance run --help' lists its options"],
+    [['conformance', 'run', 'x', '--demo-workload'], 'dmaheap conformance: --demo-workload does not apply to conformance run (it is an option of dump, top, dashboard)', "'dmaheap conformance run --help' lists its options"],
   ];
   for (const cmd of ['heaps', 'dump', 'doctor', 'top', 'alloc']) {
     for (const opt of ['board', 'profile', 'cmdline', 'features', 'ram', 'page-size', 'arch', 'kconfig', 'loader', 'fault']) {

@@ -190,8 +190,33 @@ worker thread per core.`,
   footer: 'Exit status: 0 done (failures of the workload are results, not errors), 1 a sweep found no size without failures, 2 usage error (a bad workload: file:line:column: field).',
 };
 
+export const DASHBOARD: CommandSpec = {
+  name: 'dashboard',
+  synopsis: ['dashboard [--backend emulated|linux] [--port <n>] [--host <h>] [--token <t>] [--open] [--sanitize] [--demo-workload] [--workload <file>] [--json] [machine options]', 'dashboard --attach <pid|socket> [--port <n>] [--host <h>] [--token <t>] [--open] [--json]'],
+  description: `Serves a live web page of DMA-BUF memory (docs/dashboard.md): the heaps, each CMA area page by
+page, the buffers with their importers and mappings, the processes with Rss/Pss, sanitizer
+findings and a timeline, updated 4 times a second. It shows an emulated machine (the machine
+options; with controls: allocate, free, inject a fault), a running \`dmaheap run\` (--attach,
+read-only) or this machine's kernel (--backend linux, read-only: what it cannot read is listed).
+It listens on 127.0.0.1 (a free port unless --port) until Ctrl-C; every page is also a JSON API.`,
+  own: {
+    backend: { type: 'string', arg: '<b>', help: 'emulated (default: the machine options) or linux (this machine\'s kernel, read-only, through /proc, /sys and debugfs)' },
+    attach: { type: 'string', arg: '<pid|socket>', help: 'a running `dmaheap run` (its pid, or its socket), read-only' },
+    workload: { type: 'string', arg: '<file>', help: 'emulated: a workload (dmaheap simulate\'s YAML) to run on the machine, with pause and step' },
+    port: { type: 'string', arg: '<n>', help: 'the TCP port, 1 to 65535 (default: a free one)' },
+    host: { type: 'string', arg: '<h>', help: 'the address to listen on (default 127.0.0.1); any other needs a token and prints a warning' },
+    token: { type: 'string', arg: '<t>', help: 'the token every request must carry (Authorization: Bearer, or ?token=); generated when --host is not loopback and none is given' },
+    open: { type: 'boolean', help: 'open the page in the browser (xdg-open)' },
+    ...SANITIZE_OPTION,
+    ...DEMO_WORKLOAD,
+  },
+  machine: true,
+  positionals: false,
+  footer: 'Exit status: 0 stopped with Ctrl-C, 1 it could not start (the port is taken, the run is gone), 2 usage error.',
+};
+
 /** Every command, in the order of `dmaheap --help`. */
-export const COMMANDS: readonly CommandSpec[] = [DEMO, HEAPS, LINT_NAMES, DUMP, CONFORMANCE_RUN, DOCTOR, TOP, ALLOC, RUN, SIMULATE];
+export const COMMANDS: readonly CommandSpec[] = [DEMO, HEAPS, LINT_NAMES, DUMP, CONFORMANCE_RUN, DOCTOR, TOP, ALLOC, RUN, SIMULATE, DASHBOARD];
 
 export const USAGE = `Usage: dmaheap <command> [options]
 
@@ -216,6 +241,8 @@ Commands:
   simulate <workload>        run a workload on a board in simulated time: failed allocations and
                              why, peaks, CMA fragmentation, pictures; --sweep cma=16M..512M for the
                              smallest CMA size, --compare-profiles for a kernel upgrade
+  dashboard                  a live web page of the heaps, CMA page maps, buffers, importers and
+                             processes (emulated, a dmaheap run, or this machine read-only)
 
 Backend (heaps, dump, doctor, top, alloc): --backend emulated|linux|auto (default auto: this
 machine when it can, else the emulated one, with a note); a machine option selects the

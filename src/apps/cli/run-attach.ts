@@ -3,45 +3,36 @@
  *
  * Each `dmaheap run` listens on a Unix socket in a directory only its user can enter
  * ($XDG_RUNTIME_DIR/dmaheap, else /tmp/dmaheap-<uid>, mode 0700), named after its pid. A client
- * sends one JSON line ({"op": "dump" | "top", "pids"?: [...]}) and reads one JSON line back: the
- * report, computed in the running emulated kernel by the same code `dmaheap dump` and `top` use
+ * sends one JSON line ({"op": "dump" | "top" | "dashboard", "pids"?: [...]}) and reads one JSON line back: the
+ * report (for `dashboard`: the state src/apps/dashboard/sources.ts emulatedSource reads), computed in the running emulated kernel by the same code `dmaheap dump` and `top` use
  * on a machine of their own (its mirrors of the program's processes are the processes shown).
  * The socket answers between two of the program's calls (the supervisor gives the event loop a
  * turn at least every 50 ms and every 64 calls), and goes with the run.
  */
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { EmulatedTarget } from '../../backends/emulated/index.js';
 import type { Kernel } from '../../kernel/index.js';
 import { dmabufFsOf, readDmabufInfo } from '../../api/dmabuf-info.js';
-import { CliError } from '../common/args.js';
+import { runtimeDir, sessionSocket } from '../common/attach.js';
+import type { AttachRequest } from '../common/attach.js';
+import { emulatedSource } from '../dashboard/sources.js';
+import type { DashboardSource, DashState } from '../dashboard/sources.js';
+
+/** When this process started serving (the dashboard's finding times count from it). */
+const START = Date.now();
 import type { DumpResult } from './dump.js';
 import { topSnapshot } from './top.js';
 import type { TopSnapshot } from './top.js';
 
-/** Largest request or answer line read (bytes): a report of thousands of processes fits. */
-const MAX_LINE = 64 << 20;
-
-/** Where the sessions' sockets are (made 0700 when missing). */
-export function runtimeDir(): string {
-  const xdg = process.env['XDG_RUNTIME_DIR'];
-  return xdg !== undefined && xdg !== '' ? join(xdg, 'dmaheap') : join(tmpdir(), `dmaheap-${process.getuid?.() ?? 0}`);
-}
-
-export function sessionSocket(pid: number = process.pid, dir: string = runtimeDir()): string {
-  return join(dir, `run-${pid}.sock`);
-}
-
-export interface AttachRequest {
-  readonly op: 'dump' | 'top';
-  readonly pids?: readonly number[];
-}
+export { attachPath, attachRequest, liveSessions, runtimeDir, sessionSocket } from '../common/attach.js';
+export type { AttachRequest } from '../common/attach.js';
 
 /** The answer to a request, computed on `kernel` (read by a process of its own). */
-export function answerAttach(kernel: Kernel, label: string, req: AttachRequest): DumpResult | TopSnapshot {
+export function answerAttach(kernel: Kernel, label: string, req: AttachRequest, dash?: () => DashboardSource): DumpResult | TopSnapshot | DashState | Promise<DashState> {
+  // the dashboard's state, by the emulated source the run keeps (read-only: its program owns the machine)
+  if (req.op === 'dashboard') return (dash ?? (() => emulatedSource(kernel, { label, kind: 'run', readOnly: true })))().snapshot(Date.now() - START);
   const t = new EmulatedTarget(kernel);
   try {
     const fs = dmabufFsOf(t);
@@ -56,7 +47,7 @@ export function answerAttach(kernel: Kernel, label: string, req: AttachRequest):
 function parseRequest(line: string): AttachRequest | null {
   try {
     const v = JSON.parse(line) as { op?: unknown; pids?: unknown };
-    if (v.op !== 'dump' && v.op !== 'top') return null;
+    if (v.op !== 'dump' && v.op !== 'top' && v.op !== 'dashboard') return null;
     if (v.pids !== undefined && (!Array.isArray(v.pids) || v.pids.length > 64 || !v.pids.every((p) => Number.isSafeInteger(p) && (p as number) > 0))) return null;
     return v.pids !== undefined ? { op: v.op, pids: v.pids as number[] } : { op: v.op };
   } catch {
@@ -80,6 +71,8 @@ export function serveAttach(kernel: Kernel, label: string, warn: (l: string) => 
     warn(`dmaheap run: cannot make ${dir} (${e instanceof Error ? e.message : String(e)}); dmaheap top/dump --attach cannot reach this run`);
     return null;
   }
+  let dash: DashboardSource | null = null;
+  const dashOf = (): DashboardSource => (dash ??= emulatedSource(kernel, { label: `dmaheap run (pid ${process.pid}): ${label}`, kind: 'run', readOnly: true }));
   const server: Server = createServer((sock) => {
     let acc = '';
     sock.setEncoding('utf8');
@@ -93,7 +86,14 @@ export function serveAttach(kernel: Kernel, label: string, warn: (l: string) => 
       const nl = acc.indexOf('\n');
       if (nl < 0) return;
       const req = parseRequest(acc.slice(0, nl));
-      sock.end(JSON.stringify(req === null ? { error: 'bad request: send {"op": "dump" | "top", "pids"?: [...]} and a newline' } : answerAttach(kernel, label, req)) + '\n');
+      if (req === null) {
+        sock.end(JSON.stringify({ error: 'bad request: send {"op": "dump" | "top" | "dashboard", "pids"?: [...]} and a newline' }) + '\n');
+        return;
+      }
+      void Promise.resolve(answerAttach(kernel, label, req, dashOf)).then(
+        (a) => sock.end(JSON.stringify(a) + '\n'),
+        (e: unknown) => sock.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + '\n'),
+      );
     });
   });
   server.on('error', (e) => warn(`dmaheap run: the attach socket ${path} failed: ${e.message}`));
@@ -115,45 +115,3 @@ export function serveAttach(kernel: Kernel, label: string, warn: (l: string) => 
   };
 }
 
-/** The live sessions' pids (sockets in the runtime directory). */
-export function liveSessions(dir: string = runtimeDir()): number[] {
-  try {
-    return readdirSync(dir).map((n) => /^run-(\d+)\.sock$/.exec(n)?.[1]).filter((x): x is string => x !== undefined).map(Number).sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
-
-/** `--attach <pid|socket>`: the socket's path. */
-export function attachPath(where: string): string {
-  if (/^\d+$/.test(where)) return sessionSocket(Number(where));
-  return where;
-}
-
-/** Sends one request to a running `dmaheap run` and returns its answer. */
-export function attachRequest(where: string, req: AttachRequest): Promise<unknown> {
-  const path = attachPath(where);
-  return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
-    let acc = '';
-    sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
-    sock.on('data', (d: string) => {
-      acc += d;
-      if (acc.length > MAX_LINE) sock.destroy(new Error('the answer is too long'));
-    });
-    sock.on('end', () => {
-      try {
-        const v = JSON.parse(acc) as { error?: string };
-        if (typeof v.error === 'string') reject(new CliError('attach', `${where}: ${v.error}`));
-        else resolve(v);
-      } catch {
-        reject(new CliError('attach', `${path}: the answer is not JSON`, 'is this a dmaheap run socket?'));
-      }
-    });
-    sock.on('error', (e: NodeJS.ErrnoException) => {
-      const live = liveSessions();
-      reject(new CliError('attach', `cannot reach a dmaheap run at ${path} (${e.code ?? e.message})`, live.length > 0 ? `running sessions (dmaheap run pids): ${live.join(', ')}` : 'no dmaheap run is running for this user: start one with dmaheap run -- <program>'));
-    });
-  });
-}

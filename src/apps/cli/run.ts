@@ -14,8 +14,9 @@ import type { CommandSpec } from '../common/options.js';
 import { withBoard } from '../common/machine.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { printAlloc, runAlloc } from './alloc.js';
-import { ALLOC, COMMANDS, DEMO, DOCTOR, DUMP, HEAPS, LINT_NAMES, RUN, SIMULATE, TOP, USAGE } from './commands.js';
+import { ALLOC, COMMANDS, DASHBOARD, DEMO, DOCTOR, DUMP, HEAPS, LINT_NAMES, RUN, SIMULATE, TOP, USAGE } from './commands.js';
 import { simulateCommand } from './simulate.js';
+import { dashboardCommand } from './dashboard.js';
 import { runCommand, splitRunArgv } from './run-program.js';
 import { printDemo, runDemo } from './demo.js';
 import { printDoctor, runDoctor } from './doctor.js';
@@ -41,6 +42,8 @@ export interface CliIo {
   stop(): { signal: AbortSignal; dispose(): void };
   /** Told the emulated machine the options describe, before it boots (tests check that each machine option reaches it). */
   onMachine?(m: EmulatedOptions): void;
+  /** Opens a URL in the user's browser (dashboard --open); absent: xdg-open when the PATH has it (tests record the call instead). */
+  openUrl?(url: string): void;
   /** A progress line for a terminal (redrawn in place on stderr), null to clear it; absent when stderr is not a terminal. */
   progress?(line: string | null): void;
 }
@@ -319,7 +322,31 @@ const HANDLERS = new Map<CommandSpec, (ctx: Ctx) => Promise<number>>([
   [ALLOC, alloc],
   [RUN, runNative],
   [SIMULATE, (ctx) => simulateCommand(ctx.values, ctx.positionals, ctx.json, ctx.io)],
+  [DASHBOARD, dashboard],
 ]);
+
+async function dashboard(ctx: Ctx): Promise<number> {
+  const v = ctx.values;
+  const given = EMULATED_ONLY.filter((k) => k !== 'demo-workload' && v[k] !== undefined).map((k) => k as string);
+  return dashboardCommand(
+    {
+      backend: str(v, 'backend'),
+      attach: attachOf(ctx),
+      workload: str(v, 'workload'),
+      port: str(v, 'port'),
+      host: str(v, 'host'),
+      token: str(v, 'token'),
+      open: v.open === true,
+      sanitize: v.sanitize === true,
+      demoWorkload: v['demo-workload'] === true,
+      machine: () => machineOf(ctx),
+      machineGiven: given,
+      board: str(v, 'board'),
+    },
+    ctx.json,
+    ctx.io,
+  );
+}
 
 async function runNative(ctx: Ctx): Promise<number> {
   const [program, ...args] = ctx.positionals;

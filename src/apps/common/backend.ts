@@ -96,7 +96,7 @@ export interface OpenedTarget {
   readonly label: string;
 }
 
-function emulatedLabel(k: Kernel): string {
+export function emulatedLabel(k: Kernel): string {
   return `emulated Linux ${k.profile.release} (profile ${k.profile.name})`;
 }
 
