@@ -257,6 +257,7 @@ function effects(): Record<string, Record<string, Effect>> {
       backend: out(dash, '--backend', 'linux'),
       attach: out(dash, '--attach', '999999999'),
       workload: out(dash, '--workload', join(casesDir, 'sim.yaml')),
+      speed: out([...dash, '--workload', join(casesDir, 'sim.yaml')], '--speed', '60'),
       port: out(dash, '--port', '18234'),
       host: out(dash, '--host', '0.0.0.0'),
       token: out(dash, '--token', 'abcdefghijklmnop0123'),

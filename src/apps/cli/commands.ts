@@ -192,7 +192,7 @@ worker thread per core.`,
 
 export const DASHBOARD: CommandSpec = {
   name: 'dashboard',
-  synopsis: ['dashboard [--backend emulated|linux] [--port <n>] [--host <h>] [--token <t>] [--open] [--sanitize] [--demo-workload] [--workload <file>] [--json] [machine options]', 'dashboard --attach <pid|socket> [--port <n>] [--host <h>] [--token <t>] [--open] [--json]'],
+  synopsis: ['dashboard [--backend emulated|linux] [--port <n>] [--host <h>] [--token <t>] [--open] [--sanitize] [--demo-workload] [--workload <file> [--speed <x>]] [--json] [machine options]', 'dashboard --attach <pid|socket> [--port <n>] [--host <h>] [--token <t>] [--open] [--json]'],
   description: `Serves a live web page of DMA-BUF memory (docs/dashboard.md): the heaps, each CMA area page by
 page, the buffers with their importers and mappings, the processes with Rss/Pss, sanitizer
 findings and a timeline, updated 4 times a second. It shows an emulated machine (the machine
@@ -203,6 +203,7 @@ It listens on 127.0.0.1 (a free port unless --port) until Ctrl-C; every page is 
     backend: { type: 'string', arg: '<b>', help: 'emulated (default: the machine options) or linux (this machine\'s kernel, read-only, through /proc, /sys and debugfs)' },
     attach: { type: 'string', arg: '<pid|socket>', help: 'a running `dmaheap run` (its pid, or its socket), read-only' },
     workload: { type: 'string', arg: '<file>', help: 'emulated: a workload (dmaheap simulate\'s YAML) to run on the machine, with pause and step' },
+    speed: { type: 'string', arg: '<x>', help: 'with --workload: simulated time per wall time, 0.001 to 100000 (default 1: real time; 60: a minute a second)' },
     port: { type: 'string', arg: '<n>', help: 'the TCP port, 1 to 65535 (default: a free one)' },
     host: { type: 'string', arg: '<h>', help: 'the address to listen on (default 127.0.0.1); any other needs a token and prints a warning' },
     token: { type: 'string', arg: '<t>', help: 'the token every request must carry (Authorization: Bearer, or ?token=); generated when --host is not loopback and none is given' },

@@ -15,6 +15,11 @@ import type { DashboardSource, DashState } from '../dashboard/sources.js';
 import { linuxSource } from '../dashboard/linux.js';
 import { startDashboard } from '../dashboard/server.js';
 import type { CliIo } from './run.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import { SimRunner } from '../sim/engine.js';
+import type { Workload } from '../sim/workload.js';
+import { LiveWorkload } from '../dashboard/live-workload.js';
+import { loadWorkload } from './simulate.js';
 import { runDemoWorkload } from './dump.js';
 
 export interface DashboardCommand {
@@ -32,6 +37,10 @@ export interface DashboardCommand {
   /** Which machine options were given (refused with --attach and --backend linux). */
   readonly machineGiven: readonly string[];
   readonly board: string | undefined;
+  /** The machine of a workload: the command line's options, then the workload's `machine` (simulate's rule). */
+  readonly machineFor: (w: Workload) => EmulatedOptions;
+  /** --speed: simulated time per wall time for --workload (default 1). */
+  readonly speed: string | undefined;
 }
 
 function onPath(cmd: string): string | null {
@@ -66,16 +75,48 @@ export async function dashboardCommand(c: DashboardCommand, json: boolean, io: C
     label = first.source.label;
     count = { buffers: first.buffers.length, processes: first.processes.length };
   } else {
-    const m = c.machine();
-    const t = createEmulatedTarget(c.sanitize ? { ...m, sanitizer: { captureStacks: false } } : m);
-    if (c.demoWorkload) runDemoWorkload(t.kernel);
-    label = `${emulatedLabel(t.kernel)}${c.board !== undefined ? `, board ${c.board}` : ''}${c.sanitize ? ', sync sanitizer on' : ''}`;
-    // --workload: the lead's workload runner takes c.workload (a path); until then it is named only
-    if (c.workload !== undefined && !existsSync(c.workload)) throw new UsageError(`--workload: ${c.workload}: no such file`, 'give a workload file (docs/simulate.md)');
-    const s = emulatedSource(t.kernel, { label });
+    const speed = c.speed === undefined ? 1 : Number(c.speed);
+    if (c.speed !== undefined && (!/^\d+(\.\d+)?$/.test(c.speed) || !(speed >= 0.001 && speed <= 100_000))) throw new UsageError(`--speed: '${c.speed}' is not a speed`, 'simulated time per wall time, from 0.001 to 100000 (1: real time, 60: a minute a second)');
+    if (c.speed !== undefined && c.workload === undefined) throw new UsageError('--speed applies to a --workload', 'give --workload <file>, or leave out --speed');
+    const sanitize = (m: EmulatedOptions): EmulatedOptions => (c.sanitize ? { ...m, sanitizer: { captureStacks: false } } : m);
+    let live: LiveWorkload | null = null;
+    let kernel: Kernel;
+    let dispose: () => void;
+    if (c.workload !== undefined) {
+      const { workload } = loadWorkload(c.workload);
+      const runner = new SimRunner(workload, { machine: sanitize(c.machineFor(workload)), boardLabel: c.board ?? workload.machine.board });
+      live = new LiveWorkload(workload.name, runner, { speed });
+      kernel = runner.kernel;
+      // the workload moves with the wall clock whether or not a page is open
+      const timer = setInterval(() => live?.tick(), 100);
+      dispose = () => {
+        clearInterval(timer);
+        runner.shutdown();
+      };
+    } else {
+      const t = createEmulatedTarget(sanitize(c.machine()));
+      kernel = t.kernel;
+      dispose = () => t.dispose();
+    }
+    if (c.demoWorkload) runDemoWorkload(kernel);
+    label = `${emulatedLabel(kernel)}${c.board !== undefined ? `, board ${c.board}` : ''}${c.sanitize ? ', sync sanitizer on' : ''}${live !== null ? `, workload ${live.name} at ${speed}× real time` : ''}`;
+    const lw = live;
+    const s = emulatedSource(kernel, {
+      label,
+      ...(lw !== null
+        ? {
+            workload: () => lw.state,
+            workloadControls: {
+              pause: () => (lw.pause(), lw.state),
+              resume: () => (lw.resume(), lw.state),
+              step: (us: number) => (lw.step(us), lw.state),
+            },
+          }
+        : {}),
+    });
     const first = s.snapshot(0) as DashState;
     count = { buffers: first.buffers.length, processes: first.processes.length };
-    source = { ...s, close: () => t.dispose() };
+    source = { ...s, close: dispose };
   }
   let dash;
   try {
@@ -93,7 +134,6 @@ export async function dashboardCommand(c: DashboardCommand, json: boolean, io: C
     else {
       io.out(`dmaheap dashboard: ${dash.url}`);
       io.out(`showing ${label}${source.controls === undefined ? ' (read-only)' : ''}: ${count.buffers} buffer${count.buffers === 1 ? '' : 's'} in ${count.processes} process${count.processes === 1 ? '' : 'es'} now; Ctrl-C stops it`);
-      if (c.workload !== undefined) io.err(`note: --workload ${c.workload}: the workload runner is not wired yet; the machine runs no workload`);
     }
     if (c.open && io.openUrl !== undefined) io.openUrl(dash.url);
     else if (c.open) {

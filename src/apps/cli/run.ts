@@ -15,7 +15,7 @@ import { withBoard } from '../common/machine.js';
 import { conformanceMain } from '../conformance/cli.js';
 import { printAlloc, runAlloc } from './alloc.js';
 import { ALLOC, COMMANDS, DASHBOARD, DEMO, DOCTOR, DUMP, HEAPS, LINT_NAMES, RUN, SIMULATE, TOP, USAGE } from './commands.js';
-import { simulateCommand } from './simulate.js';
+import { simMachine, simulateCommand } from './simulate.js';
 import { dashboardCommand } from './dashboard.js';
 import { runCommand, splitRunArgv } from './run-program.js';
 import { printDemo, runDemo } from './demo.js';
@@ -340,6 +340,12 @@ async function dashboard(ctx: Ctx): Promise<number> {
       sanitize: v.sanitize === true,
       demoWorkload: v['demo-workload'] === true,
       machine: () => machineOf(ctx),
+      machineFor: (w) => {
+        const m = simMachine(v, w);
+        ctx.io.onMachine?.(m);
+        return m;
+      },
+      speed: str(v, 'speed'),
       machineGiven: given,
       board: str(v, 'board'),
     },
