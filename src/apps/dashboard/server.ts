@@ -60,17 +60,6 @@ interface ErrorBody {
   readonly hint: string;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
-
 function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
@@ -138,15 +127,15 @@ export function deltaOf(prev: DashSnapshot, next: DashSnapshot): DashDelta {
 /** A strict JSON object body: at most `MAX_BODY` bytes, an object, only `keys`. */
 async function readBody(req: IncomingMessage, keys: readonly string[]): Promise<Record<string, unknown>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new HttpError(415, 'bad-content-type', `the body must be JSON (Content-Type: application/json), not '${type.slice(0, 60)}'`, 'send Content-Type: application/json');
+  if (type !== 'application/json') throw new ControlError(415, 'bad-content-type', `the body must be JSON (Content-Type: application/json), not '${type.slice(0, 60)}'`, 'send Content-Type: application/json');
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY) throw new HttpError(413, 'too-large', `the body is ${declared} bytes; at most ${MAX_BODY}`, 'send a smaller request');
+  if (declared > MAX_BODY) throw new ControlError(413, 'too-large', `the body is ${declared} bytes; at most ${MAX_BODY}`, 'send a smaller request');
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of req) {
     const b = c as Buffer;
     n += b.length;
-    if (n > MAX_BODY) throw new HttpError(413, 'too-large', `the body is longer than ${MAX_BODY} bytes`, 'send a smaller request');
+    if (n > MAX_BODY) throw new ControlError(413, 'too-large', `the body is longer than ${MAX_BODY} bytes`, 'send a smaller request');
     chunks.push(b);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -154,17 +143,17 @@ async function readBody(req: IncomingMessage, keys: readonly string[]): Promise<
   try {
     v = text === '' ? {} : JSON.parse(text);
   } catch (e) {
-    throw new HttpError(400, 'bad-json', `the body is not JSON: ${e instanceof Error ? e.message : String(e)}`, 'send a JSON object, e.g. {"heap": "system", "size": "1M"}');
+    throw new ControlError(400, 'bad-json', `the body is not JSON: ${e instanceof Error ? e.message : String(e)}`, 'send a JSON object, e.g. {"heap": "system", "size": "1M"}');
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'bad-request', 'the body must be a JSON object', `its keys: ${keys.join(', ') || '(none)'}`);
-  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new HttpError(400, 'bad-request', `unknown key '${k.slice(0, 40)}'`, `the keys: ${keys.join(', ') || '(none)'}`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ControlError(400, 'bad-request', 'the body must be a JSON object', `its keys: ${keys.join(', ') || '(none)'}`);
+  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new ControlError(400, 'bad-request', `unknown key '${k.slice(0, 40)}'`, `the keys: ${keys.join(', ') || '(none)'}`);
   return v as Record<string, unknown>;
 }
 
 function str(body: Record<string, unknown>, k: string, max: number, required: boolean): string | undefined {
   const v = body[k];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== 'string' || v === '' || v.length > max) throw new HttpError(400, 'bad-request', `${k} must be a string of 1 to ${max} characters`, 'see docs/dashboard.md, "HTTP API"');
+  if (typeof v !== 'string' || v === '' || v.length > max) throw new ControlError(400, 'bad-request', `${k} must be a string of 1 to ${max} characters`, 'see docs/dashboard.md, "HTTP API"');
   return v;
 }
 
@@ -174,11 +163,11 @@ function sizeOf(v: unknown): number {
     try {
       return parseSize(v, 'size', { min: 1 });
     } catch (e) {
-      if (e instanceof UsageError) throw new HttpError(400, 'bad-size', e.message, e.hint ?? 'a size: 4096, 64K, 1M');
+      if (e instanceof UsageError) throw new ControlError(400, 'bad-size', e.message, e.hint ?? 'a size: 4096, 64K, 1M');
       throw e;
     }
   }
-  throw new HttpError(400, 'bad-size', 'size must be a positive whole number of bytes or a size text (4096, 64K, 1M)', 'e.g. {"heap": "system", "size": "1M"}');
+  throw new ControlError(400, 'bad-size', 'size must be a positive whole number of bytes or a size text (4096, 64K, 1M)', 'e.g. {"heap": "system", "size": "1M"}');
 }
 
 /**
@@ -325,7 +314,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     const controls = source.controls;
     if (controls === undefined) {
       const why = source.kind === 'linux' ? 'the real kernel is shown read-only: the dashboard never changes it' : 'a dmaheap run belongs to its program: the dashboard only watches it';
-      throw new HttpError(403, 'read-only', `${path}: ${why}`, 'controls work on an emulated machine: dmaheap dashboard --backend emulated');
+      throw new ControlError(403, 'read-only', `${path}: ${why}`, 'controls work on an emulated machine: dmaheap dashboard --backend emulated');
     }
     let answer: object;
     if (path === '/api/alloc') {
@@ -337,7 +326,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     } else if (path === '/api/free') {
       const b = await readBody(req, ['ino']);
       const ino = b['ino'];
-      if (typeof ino !== 'number' || !Number.isSafeInteger(ino) || ino <= 0) throw new HttpError(400, 'bad-request', 'ino must be a positive whole number (a buffer\'s inode)', 'e.g. {"ino": 3}');
+      if (typeof ino !== 'number' || !Number.isSafeInteger(ino) || ino <= 0) throw new ControlError(400, 'bad-request', 'ino must be a positive whole number (a buffer\'s inode)', 'e.g. {"ino": 3}');
       answer = controls.free(ino);
     } else if (path === '/api/fault') {
       const b = await readBody(req, ['spec']);
@@ -345,12 +334,12 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     } else {
       const w = controls.workload;
       const b = await readBody(req, path === '/api/workload/step' ? ['us'] : []);
-      if (w === undefined) throw new HttpError(409, 'no-workload', 'no workload runs on this machine', 'start the dashboard with --workload FILE');
+      if (w === undefined) throw new ControlError(409, 'no-workload', 'no workload runs on this machine', 'start the dashboard with --workload FILE');
       if (path === '/api/workload/pause') answer = w.pause();
       else if (path === '/api/workload/resume') answer = w.resume();
       else {
         const us = b['us'] ?? 1000;
-        if (typeof us !== 'number' || !Number.isSafeInteger(us) || us <= 0 || us > 3_600_000_000) throw new HttpError(400, 'bad-request', 'us must be a whole number of simulated microseconds, 1 to 3600000000', 'e.g. {"us": 1000}');
+        if (typeof us !== 'number' || !Number.isSafeInteger(us) || us <= 0 || us > 3_600_000_000) throw new ControlError(400, 'bad-request', 'us must be a whole number of simulated microseconds, 1 to 3600000000', 'e.g. {"us": 1000}');
         answer = w.step(us);
       }
     }
@@ -364,23 +353,23 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // DNS rebinding: on loopback (no token needed) only this server's own names; beyond it the token decides
     const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (loopback && !allowedHosts.has(hostHeader)) throw new HttpError(403, 'bad-host', `Host '${hostHeader.slice(0, 80)}' is not this server's`, `open the dashboard at http://${[...allowedHosts][0] ?? host}/`);
+    if (loopback && !allowedHosts.has(hostHeader)) throw new ControlError(403, 'bad-host', `Host '${hostHeader.slice(0, 80)}' is not this server's`, `open the dashboard at http://${[...allowedHosts][0] ?? host}/`);
     // another site's page: a browser says where it comes from, and it must be this server
     const origin = req.headers.origin;
     if (origin !== undefined && origin.toLowerCase() !== `http://${hostHeader}`) {
-      throw new HttpError(403, 'bad-origin', `requests from ${origin.slice(0, 80)} are refused: the dashboard answers its own page only`, 'open the dashboard\'s own page');
+      throw new ControlError(403, 'bad-origin', `requests from ${origin.slice(0, 80)} are refused: the dashboard answers its own page only`, 'open the dashboard\'s own page');
     }
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
-    if (!authorized(req, url)) throw new HttpError(401, 'token', 'this dashboard needs its token', 'add ?token=<token> (printed when it started) or the header Authorization: Bearer <token>');
+    if (!authorized(req, url)) throw new ControlError(401, 'token', 'this dashboard needs its token', 'add ?token=<token> (printed when it started) or the header Authorization: Bearer <token>');
     const method = req.method ?? 'GET';
     if (POSTS.has(path)) {
-      if (method !== 'POST') throw new HttpError(405, 'method', `${path} takes POST, not ${method}`, 'POST a JSON object');
+      if (method !== 'POST') throw new ControlError(405, 'method', `${path} takes POST, not ${method}`, 'POST a JSON object');
       await control(req, res, path);
       return;
     }
-    if (!GETS.has(path)) throw new HttpError(404, 'not-found', `no ${path.slice(0, 80)} here`, 'the routes: /, /api/snapshot, /api/events, POST /api/alloc, /api/free, /api/fault, /api/workload/{pause,resume,step}');
-    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'method', `${path} takes GET, not ${method}`, 'use GET');
+    if (!GETS.has(path)) throw new ControlError(404, 'not-found', `no ${path.slice(0, 80)} here`, 'the routes: /, /api/snapshot, /api/events, POST /api/alloc, /api/free, /api/fault, /api/workload/{pause,resume,step}');
+    if (method !== 'GET' && method !== 'HEAD') throw new ControlError(405, 'method', `${path} takes GET, not ${method}`, 'use GET');
     if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'" });
       res.end(method === 'HEAD' ? undefined : page);
@@ -412,7 +401,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     req.on('error', () => undefined);
     res.on('error', () => undefined);
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof HttpError || e instanceof ControlError) fail(res, e);
+      if (e instanceof ControlError || e instanceof ControlError) fail(res, e);
       else if (e instanceof UsageError) fail(res, { status: 400, code: 'bad-request', message: e.message, hint: e.hint ?? 'see docs/dashboard.md' });
       else fail(res, { status: 500, code: 'internal', message: e instanceof Error ? e.message : String(e), hint: 'this is a bug: please report it with the request' });
       // a refused body is not read: do not keep the connection for it
