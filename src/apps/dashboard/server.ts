@@ -401,7 +401,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     req.on('error', () => undefined);
     res.on('error', () => undefined);
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof ControlError || e instanceof ControlError) fail(res, e);
+      if (e instanceof ControlError) fail(res, e);
       else if (e instanceof UsageError) fail(res, { status: 400, code: 'bad-request', message: e.message, hint: e.hint ?? 'see docs/dashboard.md' });
       else fail(res, { status: 500, code: 'internal', message: e instanceof Error ? e.message : String(e), hint: 'this is a bug: please report it with the request' });
       // a refused body is not read: do not keep the connection for it
