@@ -83,6 +83,8 @@ export interface SystemDmabuf {
   readonly name: string | null;
   /** debugfs only: the file reference count. */
   readonly count: number | null;
+  /** debugfs only: the devices attached (dev_name, bufinfo's "Attached Devices"); absent from sysfs. */
+  readonly attached?: readonly string[];
 }
 
 export interface ExporterTotal {
@@ -373,13 +375,26 @@ function readSystemBuffers(fs: DmabufFs, bufinfoPath: string, sysfsPath: string)
 /**
  * /sys/kernel/debug/dma_buf/bufinfo: after the `Dma-buf Objects:` header, one tab-separated
  * line per buffer — size, flags, mode, count, exp_name, ino, name (`<none>` when unnamed) —
- * followed by tab-indented fence and attachment lines. Null when the text is not bufinfo.
+ * followed by tab-indented fence lines, then `\tAttached Devices:`, one `\t<dev_name>` line per
+ * attachment and `Total <n> devices attached`. Null when the text is not bufinfo.
  * @kernel drivers/dma-buf/dma-buf.c dma_buf_debug_show
  */
 export function parseBufinfo(text: string): SystemDmabuf[] | null {
   if (!text.includes('Dma-buf Objects:')) return null;
   const out: SystemDmabuf[] = [];
+  let devices: string[] | null = null;
   for (const line of text.split('\n')) {
+    if (devices !== null) {
+      if (/^Total \d+ devices attached$/.test(line)) devices = null;
+      else if (line.startsWith('\t') && line.length > 1 && devices.length < 256) devices.push(line.slice(1));
+      continue;
+    }
+    if (line === '\tAttached Devices:' && out.length > 0) {
+      devices = [];
+      const last = out[out.length - 1]!;
+      out[out.length - 1] = { ...last, attached: devices };
+      continue;
+    }
     const f = line.split('\t');
     if (f.length < 7 || !/^\d+$/.test(f[0]!) || !/^\d+$/.test(f[3]!) || !/^\d+$/.test(f[5]!)) continue;
     const name = f.slice(6).join('\t');

@@ -9,6 +9,7 @@ import type { DmabufFs } from '../../src/api/dmabuf-info.js';
 import { printDump, runDump } from '../../src/apps/cli/dump.js';
 import { formatDmabufPerBuffer, formatDmabufPerProcess, formatDmabufTable } from '../../src/api/dmabuf-dump.js';
 import { createEmulatedTarget } from '../../src/backends/emulated/index.js';
+import { DmaHeapClient } from '../../src/api/client.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 
 const K = 1024;
@@ -115,9 +116,15 @@ test('fdinfo and debugfs bufinfo parsers', () => {
     + '01048576\t00000002\t00000003\t00000001\tdefault_cma_region\t00000001\tframe 1\n\tread fence:stub stub seq 0 signalled\n\tAttached Devices:\nTotal 0 devices attached\n\n'
     + '\nTotal 2 objects, 1052672 bytes\n';
   assert.deepEqual(parseBufinfo(text), [
-    { inode: 2, size: 4096, exporter: 'system', name: null, count: 2 },
-    { inode: 1, size: 1 * M, exporter: 'default_cma_region', name: 'frame 1', count: 1 },
+    { inode: 2, size: 4096, exporter: 'system', name: null, count: 2, attached: ['vivid'] },
+    { inode: 1, size: 1 * M, exporter: 'default_cma_region', name: 'frame 1', count: 1, attached: [] },
   ]);
+  // the emulated kernel's own bufinfo with an importer attached: its dev_name
+  const t = createEmulatedTarget({ board: 'imx8mp', profile: '6.19' });
+  const buf = new DmaHeapClient(t, { leakGuard: false }).allocate('linux,cma', 4096).fd;
+  assert.equal(t.attach(buf, '32e80000.display-controller').errno, null);
+  const own = parseBufinfo(t.readFile('/sys/kernel/debug/dma_buf/bufinfo').text!)!;
+  assert.deepEqual(own.map((b) => b.attached), [['32e80000.display-controller']]);
   assert.equal(parseBufinfo('something else'), null);
 });
 
@@ -145,7 +152,7 @@ test('dmaheap dump --demo-workload (7.0): exact per-process, table and per-buffe
     { pid: 4, comm: 'display', inodes: [1, 2], rss: 1280 * K, pss: 768 * K },
   ]);
   assert.equal(r.system?.source, 'debugfs');
-  assert.deepEqual(r.kernelOnly, [{ inode: 3, size: 512 * K, exporter: 'system', name: 'fw-log', count: 1 }]);
+  assert.deepEqual(r.kernelOnly, [{ inode: 3, size: 512 * K, exporter: 'system', name: 'fw-log', count: 1, attached: [] }]);
   assert.deepEqual(r.exporters, [{ exporter: 'default_cma_region', count: 1, size: 256 * K }, { exporter: 'system', count: 2, size: 1536 * K }]);
   assert.deepEqual(r.totals, { dmabufTotal: 1792 * K, kernelRss: 512 * K, userspaceSize: 1280 * K, userspaceRss: 2304 * K, userspacePss: 1280 * K });
   assert.deepEqual(r.warnings, []);

@@ -7,7 +7,7 @@
  * controls: the server refuses every one (403 read-only).
  */
 import { release } from 'node:os';
-import type { DmabufFs } from '../../api/dmabuf-info.js';
+import type { DmabufFs, SystemDmabuf } from '../../api/dmabuf-info.js';
 import { readDmabufInfo } from '../../api/dmabuf-info.js';
 import type { FilesTarget } from '../common/backend.js';
 import type { DashArea, DashBuffer, DashHeap, DashProcess, DashSource } from './model.js';
@@ -27,6 +27,11 @@ const MAX_CANNOT = 20;
  * pages, or null when the text is not such an array.
  * @kernel mm/cma_debug.c cma_debugfs_add_one (debugfs_create_u32_array "bitmap"); fs/debugfs/file.c u32_array_read
  */
+/** The devices bufinfo lists as attached (whether each mapped the buffer, bufinfo does not say). */
+function importersOf(b: SystemDmabuf | undefined): DashBuffer['importers'] {
+  return (b?.attached ?? []).map((device) => ({ device, mapped: null }));
+}
+
 export function parseCmaBitmap(text: string, pages: number, orderPerBit: number): { first: number; count: number }[] | null {
   const words = text.trim() === '' ? [] : text.trim().split(/\s+/);
   if (!words.every((w) => /^\d{1,10}$/.test(w) && Number(w) <= 0xffffffff)) return null;
@@ -119,10 +124,10 @@ export function linuxSource(opts: LinuxSourceOptions): DashboardSource {
         exporter: b.exporter,
         count: b.count ?? sysByIno.get(b.inode)?.count ?? null,
         refs: b.refs,
-        importers: [],
+        importers: importersOf(sysByIno.get(b.inode)),
         cma: null,
       }));
-      for (const k of report.kernelOnly ?? []) buffers.push({ ino: k.inode, size: k.size, name: k.name, exporter: k.exporter, count: k.count, refs: [], importers: [], cma: null });
+      for (const k of report.kernelOnly ?? []) buffers.push({ ino: k.inode, size: k.size, name: k.name, exporter: k.exporter, count: k.count, refs: [], importers: importersOf(k), cma: null });
       const usedBy = new Map<string, number>();
       for (const b of buffers) usedBy.set(b.exporter, (usedBy.get(b.exporter) ?? 0) + b.size);
       const heaps: DashHeap[] = (heapNames ?? []).filter((n) => /^[\w.,@-]{1,255}$/.test(n)).sort().map((n) => {

@@ -72,8 +72,8 @@ export interface DashBuffer {
   /** File references (fdinfo count), or null. */
   readonly count: number | null;
   readonly refs: readonly DashRef[];
-  /** Devices attached (their dev_name), with whether each has it mapped. */
-  readonly importers: readonly { readonly device: string; readonly mapped: boolean }[];
+  /** Devices attached (their dev_name), with whether each has it mapped (null: not known, as on the real kernel, whose bufinfo lists attachments only). */
+  readonly importers: readonly { readonly device: string; readonly mapped: boolean | null }[];
   /** Where its pages are, for a CMA buffer: the area and the first page index in it; else null. */
   readonly cma: { readonly area: string; readonly page: number; readonly pages: number } | null;
 }

@@ -647,7 +647,7 @@ function renderDetail() {
   if (b.cma) prop('pages', 'CMA area ' + b.cma.area + ', pages ' + int(b.cma.page) + '–' + int(b.cma.page + b.cma.pages - 1) + ' (' + int(b.cma.pages) + ')');
   else prop('pages', 'not in a CMA area');
   var ul = $('d-importers'); ul.textContent = '';
-  (b.importers || []).forEach(function (m) { ul.appendChild(el('li', null, m.device + (m.mapped ? ': mapped' : ': attached, not mapped'))); });
+  (b.importers || []).forEach(function (m) { ul.appendChild(el('li', null, m.device + (m.mapped === null ? ': attached' : m.mapped ? ': mapped' : ': attached, not mapped'))); });
   if (!ul.firstChild) ul.appendChild(el('li', 'muted', 'no device has it attached'));
   var tb = $('d-refs').tBodies[0]; tb.textContent = '';
   (b.refs || []).forEach(function (ref) {
