@@ -110,6 +110,12 @@ test('a hostile name from a workload is text, never markup or script', () => {
   assert.equal(jsonForScript({ a: '</script><!--\u2028&' }), '{"a":"\\u003c/script\\u003e\\u003c!--\\u2028\\u0026"}');
 });
 
+test('free RAM is drawn: a MemFree line over the run', () => {
+  assert.ok(html.includes('<section id="memory"><h2>Free RAM</h2>'));
+  assert.ok(html.includes('<figure class="fig-mem"><figcaption class="chart-title">Free RAM</figcaption><svg class="chart mem-free" viewBox="0 0 640 240" role="img" aria-label="Free RAM over time">'));
+  assert.match(html, /<figure class="fig-mem">[\s\S]*?<span class="name">MemFree<\/span>/);
+});
+
 test('the output depends only on the input: twice the same text, also from the result as JSON', () => {
   assert.equal(renderReport([run]), html);
   assert.equal(renderReport([JSON.parse(JSON.stringify(run)) as SimResult]), html);
@@ -124,10 +130,10 @@ test('comparison: one column per run, labelled, with the same scales in every co
   assert.ok(page.includes('<body class="comparison">'));
   assert.ok(page.includes('<thead><tr><th></th><th scope="col" class="run-label">cma=256M</th><th scope="col" class="run-label">cma=512M</th></tr></thead>'));
   assert.deepEqual(rows(page, 'row-failures'), ['failed allocations | 6 | 1']);
-  // Four sections of columns (heap use, failures, CMA, processes) and cgroups: each labels both.
-  assert.equal(count(page, '<div class="cols" style="--n:2">'), 5);
-  assert.equal(count(page, '<p class="col-label">cma=256M</p>'), 5);
-  assert.equal(count(page, '<p class="col-label">cma=512M</p>'), 5);
+  // Five sections of columns (heap use, failures, CMA, processes, free RAM) and cgroups: each labels both.
+  assert.equal(count(page, '<div class="cols" style="--n:2">'), 6);
+  assert.equal(count(page, '<p class="col-label">cma=256M</p>'), 6);
+  assert.equal(count(page, '<p class="col-label">cma=512M</p>'), 6);
   assert.ok(page.includes('256 MiB (65536 pages of 4 KiB)'));
   assert.ok(page.includes('512 MiB (131072 pages of 4 KiB)'));
   // Same y axis on both heap charts (the larger area's capacity sets it).

@@ -278,6 +278,7 @@ interface Scales {
   readonly heapMax: number;
   readonly procMax: number;
   readonly cgroupMax: number;
+  readonly memMax: number;
   /** Per area name: its largest size in bytes over the runs. */
   readonly areaMax: ReadonlyMap<string, number>;
 }
@@ -649,6 +650,18 @@ function cgroupPart(r: SimResult, sc: Scales, b: Budget): string {
   );
 }
 
+function memPart(r: SimResult, sc: Scales, b: Budget): string {
+  if (r.series.memFree.length === 0) return '';
+  const lines = [{ name: 'MemFree', colour: colour(0), dashed: false, pts: downsample(r.series.t, r.series.memFree, b.pointsPerLine) }];
+  return figure(
+    'Free RAM',
+    chartSvg({ cls: 'mem-free', label: 'Free RAM over time', tMax: sc.tMax, yMax: sc.memMax, yUnit: byteUnit(sc.memMax), yName: 'free', lines }) +
+      legendHtml([{ name: 'MemFree', colour: colour(0), kind: 'line' as const }]),
+    'Memory the page allocator has free (/proc/meminfo MemFree): anonymous memory, page cache and system-heap buffers take it; when it nears zero the OOM killer runs and system-heap allocations fail with reason out-of-memory.',
+    'fig-mem',
+  );
+}
+
 // ---------------------------------------------------------------- the summary
 
 function summaryTable(runs: readonly SimResult[], labels: readonly string[]): string {
@@ -798,6 +811,7 @@ export function renderReport(runs: readonly SimResult[], opts: ReportOptions = {
     ),
     procMax: Math.max(1, ...runs.map((r) => Math.max(maxOf(Object.values(r.series.rss).map(seriesMax)), maxOf(Object.values(r.series.pss).map(seriesMax))))),
     cgroupMax: Math.max(1, ...runs.map((r) => maxOf(Object.values(r.series.cgroup).map(seriesMax)))),
+    memMax: Math.max(1, ...runs.map((r) => seriesMax(r.series.memFree))),
     areaMax,
   };
   // Lines per run: heaps, Rss and Pss per process, free and largest per area, cgroups.
@@ -807,7 +821,8 @@ export function renderReport(runs: readonly SimResult[], opts: ReportOptions = {
       Math.min(MAX_LINES, Object.keys(r.series.heapUse).length) +
       2 * Math.min(MAX_LINES, new Set([...Object.keys(r.series.rss), ...Object.keys(r.series.pss)]).size) +
       2 * r.areas.length +
-      Math.min(MAX_LINES, Object.keys(r.series.cgroup).length),
+      Math.min(MAX_LINES, Object.keys(r.series.cgroup).length) +
+      1,
     0,
   );
   const budget: Budget = {
@@ -840,6 +855,7 @@ export function renderReport(runs: readonly SimResult[], opts: ReportOptions = {
     `<section id="failures"><h2>Failed allocations</h2>${cols((r) => failuresPart(r, budget))}</section>`,
     `<section id="cma"><h2>CMA areas</h2>${cols((r, i) => mapPart(r, i, sc, budget))}</section>`,
     `<section id="processes"><h2>Processes</h2>${cols((r) => processPart(r, sc, budget))}</section>`,
+    `<section id="memory"><h2>Free RAM</h2>${cols((r) => memPart(r, sc, budget) || '<p class="empty">No samples.</p>')}</section>`,
     runs.some((r) => Object.keys(r.series.cgroup).length > 0) ? `<section id="cgroups"><h2>Cgroups</h2>${cols((r) => cgroupPart(r, sc, budget) || '<p class="empty">No cgroup charges.</p>')}</section>` : '',
     `<footer>Written by dmaheap simulate. Times are simulated time since the start of the run; sizes are in binary units (1 MiB = 1,048,576 bytes).</footer>`,
     `<script>${SCRIPT}</script>`,
