@@ -9,34 +9,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LiveWorkload } from '../../src/apps/dashboard/live-workload.js';
-import { startDashboard } from '../../src/apps/dashboard/server.js';
-import { emulatedSource } from '../../src/apps/dashboard/sources.js';
-import { SimRunner } from '../../src/apps/sim/engine.js';
-import { parseWorkload } from '../../src/apps/sim/workload.js';
 import { renderReport } from '../../src/apps/sim/report-html.js';
 import { cameraRun } from '../fixtures/sim/synthetic.js';
 import { FIREFOX, loadFirefox } from './browser-helpers.js';
 import type { Puppeteer } from './browser-helpers.js';
+import { startLiveDashboard } from './dashboard-helpers.js';
 
 const pp = await loadFirefox();
 type Browser = Awaited<ReturnType<Puppeteer['launch']>>;
 type Page = Awaited<ReturnType<Browser['newPage']>>;
 
-const WORKLOAD = `name: live
-duration: 10s
-sample: 100ms
-processes:
-  - name: camera
-    streams:
-      - { name: preview, heap: reserved, size: 3M, count: 4, fps: 30, share: [display] }
-  - name: display
-    streams:
-      - { name: scanout, heap: system, size: 2M, count: 2 }
-  - name: encoder
-    streams:
-      - { name: bits, heap: reserved, size: 1M, mode: churn, fps: 10, hold: 3 }
-`;
 
 async function launch(): Promise<Browser> {
   return (pp as Puppeteer).launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
@@ -68,17 +50,7 @@ async function waitText(page: Page, sel: string, text: string): Promise<void> {
 }
 
 test('the dashboard in Firefox shows the kernel\'s own numbers and clicks through process → buffers → a buffer\'s pages, and steps the workload', { skip: typeof pp === 'string' ? pp : false, timeout: 120_000 }, async () => {
-  const w = parseWorkload(WORKLOAD, 'live.yaml');
-  const runner = new SimRunner(w, { machine: { cmdline: 'cma=32M' } });
-  const live = new LiveWorkload('live', runner, { paused: true, clock: () => 0 });
-  live.step(1_000_000);
-  const k = runner.kernel;
-  const source = emulatedSource(k, {
-    label: 'emulated test machine',
-    workload: () => live.state,
-    workloadControls: { pause: () => (live.pause(), live.state), resume: () => (live.resume(), live.state), step: (us: number) => (live.step(us), live.state) },
-  });
-  const dash = await startDashboard({ source, warn: () => undefined });
+  const { dash, live, kernel: k, close } = await startLiveDashboard();
   const browser = await launch();
   try {
     const version = await browser.version();
@@ -143,8 +115,7 @@ test('the dashboard in Firefox shows the kernel\'s own numbers and clicks throug
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();
-    await dash.close();
-    runner.shutdown();
+    await close();
   }
 });
 

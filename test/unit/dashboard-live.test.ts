@@ -7,43 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LiveWorkload } from '../../src/apps/dashboard/live-workload.js';
-import { startDashboard } from '../../src/apps/dashboard/server.js';
-import { emulatedSource } from '../../src/apps/dashboard/sources.js';
-import { SimRunner } from '../../src/apps/sim/engine.js';
-import { parseWorkload } from '../../src/apps/sim/workload.js';
 import { CHROMIUM, loadPlaywright } from './browser-helpers.js';
 import type { Playwright } from './browser-helpers.js';
+import { startLiveDashboard } from './dashboard-helpers.js';
 
 const pw = await loadPlaywright();
 
-const WORKLOAD = `name: live
-duration: 10s
-sample: 100ms
-processes:
-  - name: camera
-    streams:
-      - { name: preview, heap: reserved, size: 3M, count: 4, fps: 30, share: [display] }
-  - name: display
-    streams:
-      - { name: scanout, heap: system, size: 2M, count: 2 }
-  - name: encoder
-    streams:
-      - { name: bits, heap: reserved, size: 1M, mode: churn, fps: 10, hold: 3 }
-`;
 
 test('the dashboard in Chromium shows the kernel\'s own numbers, clicks through to a buffer\'s pages, and steps the workload', { skip: typeof pw === 'string' ? pw : false, timeout: 120_000 }, async () => {
-  const w = parseWorkload(WORKLOAD, 'live.yaml');
-  const runner = new SimRunner(w, { machine: { cmdline: 'cma=32M' } });
-  const live = new LiveWorkload('live', runner, { paused: true, clock: () => 0 });
-  live.step(1_000_000);
-  const k = runner.kernel;
-  const source = emulatedSource(k, {
-    label: 'emulated test machine',
-    workload: () => live.state,
-    workloadControls: { pause: () => (live.pause(), live.state), resume: () => (live.resume(), live.state), step: (us: number) => (live.step(us), live.state) },
-  });
-  const dash = await startDashboard({ source, warn: () => undefined });
+  const { dash, live, kernel: k, close } = await startLiveDashboard();
   const { chromium } = pw as Playwright;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
@@ -92,7 +64,6 @@ test('the dashboard in Chromium shows the kernel\'s own numbers, clicks through 
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();
-    await dash.close();
-    runner.shutdown();
+    await close();
   }
 });
