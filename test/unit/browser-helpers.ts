@@ -7,19 +7,11 @@
  *   Firefox).
  */
 import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type * as PlaywrightCore from 'playwright-core';
+import { onPath } from '../../src/apps/common/host-path.js';
 import type * as PuppeteerCore from 'puppeteer-core';
 
-function onPath(names: readonly string[]): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    for (const n of names) if (existsSync(join(dir, n))) return join(dir, n);
-  }
-  return null;
-}
-
-export const CHROMIUM = process.env.CHROMIUM ?? onPath(['chromium', 'chromium-browser']) ?? 'chromium';
+export const CHROMIUM = process.env.CHROMIUM ?? onPath('chromium', 'chromium-browser') ?? 'chromium';
 export type Playwright = typeof PlaywrightCore;
 
 export async function loadPlaywright(): Promise<Playwright | string> {
@@ -31,7 +23,7 @@ export async function loadPlaywright(): Promise<Playwright | string> {
   }
 }
 
-export const FIREFOX = process.env.FIREFOX ?? onPath(['firefox-esr', 'firefox']) ?? 'firefox-esr';
+export const FIREFOX = process.env.FIREFOX ?? onPath('firefox-esr', 'firefox') ?? 'firefox-esr';
 export type Puppeteer = typeof PuppeteerCore;
 
 export async function loadFirefox(): Promise<Puppeteer | string> {

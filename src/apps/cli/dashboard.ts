@@ -4,11 +4,10 @@
  * serves until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { createEmulatedTarget } from '../../backends/emulated/index.js';
 import { CliError, parseInteger, UsageError } from '../common/args.js';
+import { onPath } from '../common/host-path.js';
 import { emulatedLabel, hostDmabufFs, hostFiles } from '../common/backend.js';
 import { emulatedSource, runSource } from '../dashboard/sources.js';
 import type { DashboardSource, DashState } from '../dashboard/sources.js';
@@ -41,13 +40,6 @@ export interface DashboardCommand {
   readonly machineFor: (w: Workload) => EmulatedOptions;
   /** --speed: simulated time per wall time for --workload (default 1). */
   readonly speed: string | undefined;
-}
-
-function onPath(cmd: string): string | null {
-  for (const d of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (d !== '' && existsSync(join(d, cmd))) return join(d, cmd);
-  }
-  return null;
 }
 
 export async function dashboardCommand(c: DashboardCommand, json: boolean, io: CliIo): Promise<number> {
@@ -83,7 +75,7 @@ export async function dashboardCommand(c: DashboardCommand, json: boolean, io: C
     let kernel: Kernel;
     let dispose: () => void;
     if (c.workload !== undefined) {
-      const { workload } = loadWorkload(c.workload);
+      const workload = loadWorkload(c.workload);
       const runner = new SimRunner(workload, { machine: sanitize(c.machineFor(workload)), boardLabel: c.board ?? workload.machine.board });
       live = new LiveWorkload(workload.name, runner, { speed });
       kernel = runner.kernel;

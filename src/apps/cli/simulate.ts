@@ -64,7 +64,7 @@ export function resizeRegion(tree: DeviceTree, name: string, bytes: number): str
 }
 
 /** Reads a workload file (bounded) and parses it. */
-export function loadWorkload(path: string): { text: string; workload: Workload } {
+export function loadWorkload(path: string): Workload {
   let size: number;
   try {
     const st = statSync(path);
@@ -75,8 +75,7 @@ export function loadWorkload(path: string): { text: string; workload: Workload }
     throw new UsageError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'give a workload file (YAML or JSON; examples in examples/workloads/)');
   }
   if (size > MAX_WORKLOAD_BYTES) throw new UsageError(`${path}: ${size} bytes; a workload has at most ${MAX_WORKLOAD_BYTES}`);
-  const text = readFileSync(path, 'utf8');
-  return { text, workload: parseWorkload(text, path) };
+  return parseWorkload(readFileSync(path, 'utf8'), path);
 }
 
 /** Bytes of a recording file read at most, and of a directory of snapshots in all. */
@@ -120,13 +119,14 @@ export function simMachine(values: Values, w: Workload, over: MachineOverride = 
   if (v.board === undefined && w.machine.board !== null) {
     // a path in the workload is relative to the workload's file; a shipped board's name stays
     const rel = resolve(dirname(w.file), w.machine.board);
-    let isFile = false;
+    let exists = false;
     try {
-      isFile = statSync(rel).isFile() || statSync(rel).isDirectory();
+      const st = statSync(rel);
+      exists = st.isFile() || st.isDirectory();
     } catch {
-      isFile = false;
+      exists = false;
     }
-    v.board = isFile ? rel : w.machine.board;
+    v.board = exists ? rel : w.machine.board;
   }
   if (v.profile === undefined && w.machine.profile !== null) v.profile = w.machine.profile;
   if (v.cmdline === undefined && w.machine.cmdline !== null) v.cmdline = w.machine.cmdline;
@@ -493,7 +493,7 @@ export async function simulateCommand(values: Values, positionals: string[], jso
   const [file, extra] = positionals;
   if (file === undefined) throw new UsageError('simulate needs a workload file', 'dmaheap simulate [machine options] <workload.yaml> (examples in examples/workloads/)');
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}': one workload per run`);
-  const workload = values.replay === true ? loadRecording(file) : loadWorkload(file).workload;
+  const workload = values.replay === true ? loadRecording(file) : loadWorkload(file);
   const save = str(values, 'save-workload');
   if (save !== undefined) {
     writeFileSync(save, workloadToYaml(workload));

@@ -288,7 +288,9 @@ export function emulatedSource(kernel: Kernel, opts: EmulatedSourceOptions): Das
       bufs.sort((x, y) => x.first - y.first);
       const pinned = pinnedRanges.map((r) => ({ first: r.pfn - a.basePfn, count: r.count, owner: -2 }));
       const free = a.freeRuns().map((r) => ({ first: r.pfn - a.basePfn, count: r.count, owner: 0 }));
-      const next: DashArea = { name: a.name, basePfn: a.basePfn, pages: a.count, pageSize: kernel.pageSize, freePages: a.availableCount, largestFreeRun: a.maxchunk, runs: areaRuns(a.count, [bufs, pinned, free]) };
+      // maxchunk from the runs just walked, not from a second walk of the bitmap
+      const largestFreeRun = free.reduce((m, r) => (r.count > m ? r.count : m), 0);
+      const next: DashArea = { name: a.name, basePfn: a.basePfn, pages: a.count, pageSize: kernel.pageSize, freePages: a.availableCount, largestFreeRun, runs: areaRuns(a.count, [bufs, pinned, free]) };
       return keep(prev, next);
     });
     areasPrev = keep(areasPrev, areas);

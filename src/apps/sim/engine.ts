@@ -20,7 +20,7 @@ import type { CmaArea } from '../../kernel/mm/cma.js';
 import type { Process } from '../../kernel/fs/process.js';
 import type { FaultHandle, MemoryFaultSpec } from '../../kernel/fault-inject.js';
 import { DMA_BIDIRECTIONAL } from '../../kernel/dma-buf/dma-buf.js';
-import { Errno, errnoName } from '../../uapi/errno.js';
+import { errnoName } from '../../uapi/errno.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../uapi/fcntl.js';
 import { EventQueue, Rng } from './rng.js';
 import type { FailureReason, SimAreaMap, SimFailure, SimResult } from './result.js';
@@ -617,7 +617,6 @@ class Simulation {
       this.fail(inst, label, heapName ?? s?.heap.names[0] ?? '(requirements)', size, 'ENOENT', 'no-heap', why);
       return null;
     }
-    const before = this.snapshotFor(heap);
     const injected = this.k.faults.injected;
     let buf: DmaBuffer;
     try {
@@ -631,7 +630,7 @@ class Simulation {
         this.alive(inst);
         return null;
       }
-      this.classify(inst, label, heap, size, e.code, before);
+      this.classify(inst, label, heap, size, e.code);
       this.alive(inst);
       return null;
     }
@@ -662,11 +661,15 @@ class Simulation {
     return live;
   }
 
+  /** The index of the CMA area behind `heap` in `areas`, or null (not a CMA heap). */
+  private areaIndexOf(heap: string): number | null {
+    const area = this.heapsByName.get(heap)?.area ?? null;
+    return area === null ? null : (this.areaIndex.get(area) ?? null);
+  }
+
   private placement(inst: Inst, buf: DmaBuffer, heap: string): Live['cma'] {
-    const h = this.heapsByName.get(heap);
-    if (h === undefined || h.area === null) return null;
-    const ai = this.areaIndex.get(h.area);
-    if (ai === undefined) return null;
+    const ai = this.areaIndexOf(heap);
+    if (ai === null) return null;
     const f = inst.proc.file(buf.fd);
     const mem = (f?.priv as { priv?: { pfnOf?: (i: number) => number; pages?: number } } | null)?.priv;
     if (mem === undefined || typeof mem.pfnOf !== 'function' || typeof mem.pages !== 'number') return null;
@@ -731,26 +734,20 @@ class Simulation {
 
   // ---- why an allocation failed ---------------------------------------------------------------
 
-  private snapshotFor(heap: string): { area: CmaArea | null; free: number; largest: number } | null {
-    const h = this.heapsByName.get(heap);
-    if (h === undefined || h.area === null) return null;
-    const ai = this.areaIndex.get(h.area);
-    const a = ai === undefined ? null : this.areas[ai]!;
-    return a === null ? null : { area: a, free: a.availableCount, largest: -1 };
-  }
-
   private fail(inst: Inst, stream: string, heap: string, size: number, errno: string, reason: FailureReason, detail: string, area?: SimFailure['area']): void {
     if (this.failures.length >= 100_000) return;
     this.failures.push({ t: this.now, process: inst.name, stream, heap, size, errno, reason, detail, ...(area !== undefined ? { area } : {}) });
   }
 
-  private classify(inst: Inst, stream: string, heap: string, size: number, errno: string, before: { area: CmaArea | null; free: number } | null): void {
+  /** Reads the kernel's state right after a failed allocation and records why it failed. */
+  private classify(inst: Inst, stream: string, heap: string, size: number, errno: string): void {
     const ps = this.k.pageSize;
     const pages = Math.ceil(size / ps);
     if (errno === 'EINTR') return this.fail(inst, stream, heap, size, errno, 'signal', 'a fatal signal arrived during the allocation');
     const cg = this.cgroupOver(inst, size);
     if (errno === 'ENOMEM' && cg !== null) return this.fail(inst, stream, heap, size, errno, 'cgroup-limit', cg);
-    const a = before?.area ?? null;
+    const ai = this.areaIndexOf(heap);
+    const a = ai === null ? null : this.areas[ai]!;
     if (a !== null && errno === 'ENOMEM') {
       const largest = a.maxchunk;
       const info = { name: a.name, freePages: a.availableCount, largestFreeRun: largest, requestPages: pages };
@@ -1007,4 +1004,3 @@ class Simulation {
   }
 }
 
-export { Errno };

@@ -18,7 +18,7 @@
 import { imageLayout, PIXEL_FORMATS } from '../../api/layout.js';
 import type { PixelFormat } from '../../api/layout.js';
 import { Errno, errnoName } from '../../uapi/errno.js';
-import { MAX_DURATION_US, WorkloadError } from './workload.js';
+import { DURATION_UNIT_US, MAX_DURATION_US, WorkloadError } from './workload.js';
 import type { CgroupSpec, FaultSpec, Micros, PressureSpec, ProcessSpec, ScriptEvent, StreamSpec, Workload } from './workload.js';
 
 /** Script steps one converted recording may give (parseWorkload's bound on `script`). */
@@ -310,10 +310,8 @@ export interface Snapshot {
 }
 
 const TIME_RE = /^(\d{1,15}(?:\.\d{1,9})?)(us|µs|ms|s|m|min|h)?$/;
-const UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, min: 60_000_000, h: 3_600_000_000 };
-
 function micros(num: string, unit: string | undefined): Micros {
-  return Math.round(Number(num) * (UNIT[unit ?? 's'] ?? 1_000_000));
+  return Math.round(Number(num) * (DURATION_UNIT_US[unit ?? 's'] ?? 1_000_000));
 }
 
 /**

@@ -29,6 +29,9 @@ const MAX_SCRIPT = 1_000_000;
 /** Microseconds of simulated time. */
 export type Micros = number;
 
+/** Microseconds per unit of a duration (`33ms`, `5m`, `1h`; no unit: seconds), for workloads and recordings alike. */
+export const DURATION_UNIT_US: Readonly<Record<string, number>> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, min: 60_000_000, h: 3_600_000_000 };
+
 /** How a stream picks its heap: a name, or requirements resolved as the client library does. */
 export interface HeapSpec {
   /** Heap names to try in order (the first that exists on the machine). */
@@ -190,7 +193,8 @@ class Reader {
   }
 
   has(path: Path): boolean {
-    return this.value(path) !== undefined && this.value(path) !== null;
+    const v = this.value(path);
+    return v !== undefined && v !== null;
   }
 
   map(path: Path, keys: readonly string[], required = true): boolean {
@@ -293,7 +297,7 @@ class Reader {
     else if (typeof v === 'string') {
       const m = /^(\d+(?:\.\d+)?) ?(us|µs|ms|s|m|min|h)?$/.exec(v.trim());
       if (m === null) this.fail(path, `'${v}' is not a duration`, 'durations are seconds (1.5), or a number with us, ms, s, m or h: 33ms, 5m, 1h');
-      const mul = { us: 1, µs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, min: 60_000_000, h: 3_600_000_000 }[m[2] ?? 's'] ?? 1_000_000;
+      const mul = DURATION_UNIT_US[m[2] ?? 's'] ?? 1_000_000;
       us = Number(m[1]) * mul;
     } else this.fail(path, 'must be a duration: seconds, or a number with us, ms, s, m or h');
     if (!Number.isFinite(us) || us < 0) this.fail(path, 'must not be negative');

@@ -99,15 +99,22 @@ export class CmaArea {
    */
   get maxchunk(): number {
     let best = 0;
+    this.eachFreeRun((_bit, bits) => {
+      if (bits > best) best = bits;
+    });
+    return best * 2 ** this.orderPerBit;
+  }
+
+  /** Each run of clear bits, ascending, as (first bit, bits); one step per run. */
+  private eachFreeRun(fn: (bit: number, bits: number) => void): void {
     let start = 0;
     while (start < this.nbits) {
       const zero = this.findNextZero(start, this.nbits);
       if (zero >= this.nbits) break;
       const set = this.findNextSet(zero, this.nbits);
-      best = Math.max(best, set - zero);
+      fn(zero, set - zero);
       start = set;
     }
-    return best * 2 ** this.orderPerBit;
   }
 
   /**
@@ -239,14 +246,7 @@ export class CmaArea {
   freeRuns(): { pfn: number; count: number }[] {
     const out: { pfn: number; count: number }[] = [];
     const opb = 2 ** this.orderPerBit;
-    let start = 0;
-    while (start < this.nbits) {
-      const zero = this.findNextZero(start, this.nbits);
-      if (zero >= this.nbits) break;
-      const set = this.findNextSet(zero, this.nbits);
-      out.push({ pfn: this.basePfn + zero * opb, count: (set - zero) * opb });
-      start = set;
-    }
+    this.eachFreeRun((bit, bits) => out.push({ pfn: this.basePfn + bit * opb, count: bits * opb }));
     return out;
   }
 
