@@ -4,7 +4,7 @@
  * scripts/test-kernel.sh (the referee VM's run against the matching profile) and by
  * test/unit/run-peer-tests.test.ts (the recorded outputs against the matching profile).
  *
- *   node dist/scripts/peer-compare.js <tap|probe> <real-output> <emulated-output> [--label <text>]
+ *   node dist/scripts/peer-compare.js <tap|probe> <real-output> <emulated-output> [--boot-ino] [--label <text>]
  *
  * Modes:
  * - `tap`: the kernel selftest's TAP output: identical, byte for byte (line by line, including
@@ -15,6 +15,13 @@
  *   token compares as `~key` (the value runs to the next `;`, space or end of line). A case the
  *   real run skipped itself (`extra=skipped: ...`, e.g. the OOM cases without PROBE_OOM=1) is left
  *   out on both sides, and counted.
+ * - `--boot-ino` (probe mode): the kernel numbers dma-buf inodes with get_next_ino(), the counter
+ *   every pseudo inode shares (5.10: Profile.dmabufOwnIno false), so the numbers depend on what
+ *   ran since boot: the 5.10 referee itself printed 121.. in one boot and 125.. in another for
+ *   the same probe. The numbers the probe prints unmasked (the debugfs bufinfo `ino` column and the
+ *   /sys/kernel/dmabuf/buffers/<ino> paths) then compare by rank: each output's distinct numbers
+ *   in increasing order become #1, #2, ..., so the same buffers must have distinct numbers in the
+ *   same order and a number must come back where it came back, whatever the first one was.
  *
  * Prints one line per differing line (`DIFFER [<label>: ]- real <n>: ...` for a line only the real
  * kernel printed, `DIFFER [<label>: ]+ emulated <n>: ...` for one only the emulated kernel printed;
@@ -47,6 +54,17 @@ const MASKED = /~([A-Za-z0-9_]+)(?:: |=)[^; ]*/g;
 /** A probe line with its `~` fields masked: `~ino: 18` and `~ino=18` both become `~ino`. */
 export function maskProbeLine(line: string): string {
   return line.replace(MASKED, '~$1');
+}
+
+/** A number the probe prints from a dma-buf's inode: a sysfs path, or bufinfo's ino column. */
+const BOOT_INO = /(buffers\/)(\d+)(?=\/)|(\|(?:\d{8} ){4}\S+ )(\d{8})(?= )/g;
+
+/** The lines with their boot-dependent inode numbers replaced by their rank (`#1`, `#2`, ...). */
+export function rankBootInodes(lines: readonly string[]): string[] {
+  const seen = new Set<number>();
+  for (const l of lines) for (const m of l.matchAll(BOOT_INO)) seen.add(Number(m[2] ?? m[4]));
+  const rank = new Map([...seen].sort((a, b) => a - b).map((n, i) => [n, i + 1]));
+  return lines.map((l) => l.replace(BOOT_INO, (_m, p1: string | undefined, n1: string | undefined, p2: string | undefined, n2: string | undefined) => `${p1 ?? p2 ?? ''}#${rank.get(Number(n1 ?? n2))}`));
 }
 
 /** The case name of a probe line (what comes before `: ret=`), or undefined for another line. */
@@ -151,9 +169,12 @@ interface Edit {
 }
 
 /** Compares a real kernel's output of a peer-test binary with the emulated kernel's. Pure. */
-export function comparePeerOutputs(real: string, emulated: string, mode: PeerMode): PeerComparison {
-  const toLines = (text: string): Line[] =>
-    splitLines(text).map((t, i) => ({ n: i + 1, text: t, key: mode === 'probe' ? maskProbeLine(t) : t }));
+export function comparePeerOutputs(real: string, emulated: string, mode: PeerMode, opts: { readonly bootIno?: boolean } = {}): PeerComparison {
+  const toLines = (text: string): Line[] => {
+    const lines = splitLines(text);
+    const keys = mode === 'probe' && opts.bootIno === true ? rankBootInodes(lines) : lines;
+    return lines.map((t, i) => ({ n: i + 1, text: t, key: mode === 'probe' ? maskProbeLine(keys[i]!) : t }));
+  };
   let a = toLines(real);
   let b = toLines(emulated);
   let skipped = 0;
@@ -196,15 +217,17 @@ function load(path: string): string {
 }
 
 function main(argv: readonly string[]): number {
-  const { label, args } = takeLabel(argv);
+  const { label, args: all } = takeLabel(argv);
+  const bootIno = all.includes('--boot-ino');
+  const args = all.filter((a) => a !== '--boot-ino');
   const [mode, realPath, emulatedPath] = args;
   if (args.length !== 3 || (mode !== 'tap' && mode !== 'probe') || args.some((a) => a.startsWith('--'))) {
-    console.error('usage: peer-compare <tap|probe> <real-output> <emulated-output> [--label <text>]');
+    console.error('usage: peer-compare <tap|probe> <real-output> <emulated-output> [--boot-ino] [--label <text>]');
     return 2;
   }
   let c: PeerComparison;
   try {
-    c = comparePeerOutputs(load(realPath!), load(emulatedPath!), mode);
+    c = comparePeerOutputs(load(realPath!), load(emulatedPath!), mode, { bootIno });
   } catch (e) {
     console.error(`peer-compare: ${(e as Error).message}`);
     return 1;

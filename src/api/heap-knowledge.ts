@@ -16,6 +16,7 @@
  * Pure: no kernel, no Node APIs. Reading the facts goes through a {@link SyscallTarget} or an
  * injected directory reader ({@link DeviceTreeFs}).
  */
+import { cmaAreaDirs } from './cma-debugfs.js';
 import { fcntlConstants } from '../uapi/fcntl.js';
 import type { ExactHeapFacts, SyscallTarget } from './target.js';
 
@@ -687,17 +688,17 @@ export function parseMeminfo(text: string): { cmaTotal: number; cmaFree: number 
  */
 export function readSystemFacts(t: SyscallTarget, opts: { exact?: boolean; reservedMemory?: readonly ReservedRegionFact[] | null } = {}): SystemFacts {
   const mi = t.readFile('/proc/meminfo').text;
-  const names = t.readdir('/sys/kernel/mm/cma').names;
+  const dirs = cmaAreaDirs(t.readdir('/sys/kernel/mm/cma').names, t.readdir('/sys/kernel/debug/cma').names, t.release);
   const num = (p: string): number | null => {
     const s = t.readFile(p).text;
     return s === null || !/^\s*\d+\s*$/.test(s) ? null : Number(s.trim());
   };
   const cmaAreas =
-    names === null
+    dirs === null
       ? null
-      : [...names].sort().map((name): CmaAreaFact => {
-          const count = num(`/sys/kernel/debug/cma/${name}/count`);
-          const used = num(`/sys/kernel/debug/cma/${name}/used`);
+      : [...dirs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(({ name, debugfsDir }): CmaAreaFact => {
+          const count = num(`/sys/kernel/debug/cma/${debugfsDir}/count`);
+          const used = num(`/sys/kernel/debug/cma/${debugfsDir}/used`);
           return { name, size: count === null ? null : count * t.pageSize, free: count === null || used === null ? null : (count - used) * t.pageSize };
         });
   const fcn = fcntlConstants(t.arch);

@@ -93,8 +93,15 @@ export const DIVERGENCES: readonly Divergence[] = [
     id: 'mount-ids',
     area: 'fs/namespace.c',
     linux: 'Mount ids and anonymous device numbers depend on boot order.',
-    emulator: 'As on the 6.1 oracle: the dmabuf pseudo file system has mnt_id 8 and st_dev 0:7, anon_inode (sync_file) mnt_id 11, st_dev 0:10, inode 12; heap nodes are on st_dev 0:4 with mnt_id 22 (the oracle shows its own bind mount there). Not observed on the oracle: memfds (the internal tmpfs) are on st_dev 0:1 with mnt_id 1. /dev/udmabuf is 10:125 in the 6.1 and 6.6 profiles (the 6.1 referee has 10:126: misc devices get dynamic minors counted down from 127 in registration order) and 10:257 from 6.12, as on the 6.12 and 7.3 referees. The dmabuf mnt_id is 9 on the 6.12 referee.',
+    emulator: 'As on the 6.1 oracle: the dmabuf pseudo file system has mnt_id 8 and st_dev 0:7, anon_inode (sync_file) mnt_id 11, st_dev 0:10, inode 12; heap nodes are on st_dev 0:4 with mnt_id 22 (the oracle shows its own bind mount there). Not observed on the oracle: memfds (the internal tmpfs) are on st_dev 0:1 with mnt_id 1. /dev/udmabuf is 10:125 in the 5.15, 6.1 and 6.6 profiles (the 6.1 referee has 10:126: misc devices get dynamic minors counted down from 127 in registration order), 10:61 in the 5.10 profile (the 5.10 referee has 10:62: a 64-wide dynamic range before v5.11) and 10:257 from 6.12, as on the 6.12 and 7.3 referees. The dmabuf mnt_id is 9 on the 6.12 referee.',
     reason: 'Stable values make output reproducible; conformance cases mask them.',
+  },
+  {
+    id: 'boot-ino',
+    area: 'fs/inode.c get_next_ino',
+    linux: 'Before dma-buf had its own inode counter (5.10, and the v5.15 tag), a buffer\'s inode number came from get_next_ino(), the per-CPU-batched counter that procfs task entries, pipes, sockets and other pseudo inodes share, so its value depends on everything that ran since boot: the 5.10 referee gave the probe\'s first heap buffer inode 121 in one boot and 125 in another, and procfs entries the probe made along the way took numbers between its buffers.',
+    emulator: 'In the 5.10 profile dma-buf inodes take numbers from one counter that starts where the 5.10 referee\'s boot left it (103, so that the probe\'s first buffer is near its referee numbers); no other inode draws from it (procfs, pipes, sockets and memfds keep their own numbering), so consecutive buffers get consecutive numbers where the referee may skip some. scripts/peer-compare.ts --boot-ino compares these numbers by rank.',
+    reason: 'The exact values are not reproducible even on the referee; what user space may rely on (distinct numbers, the same buffer keeping its number, the order) is kept.',
   },
   {
     id: 'meminfo-subset',

@@ -15,7 +15,7 @@ import { KernelConfigError } from './config-error.js';
 import { gzipStored } from './gzip.js';
 import { bytesStr, strBytes } from './bytes.js';
 import type { Arch } from './mm/page.js';
-import { PROFILES } from './profile.js';
+import { PROFILES, before } from './profile.js';
 import type { ProfileName } from './profile.js';
 
 /** Bounds on a `.config` (the largest real ones, allyesconfig, are about 400 KB and 12 000 symbols). */
@@ -100,11 +100,29 @@ export const KCONFIG_SYMBOLS: Readonly<Record<string, KconfigSymbol>> = {
   CGROUP_DMEM: { type: 'bool', what: '6.14+: the dmem cgroup controller (the referees are built without it)' },
 };
 
+/** When the symbols only some kernel versions have exist, for the note a dropped one gets. */
+const SYMBOL_SPAN: Readonly<Record<string, { readonly added: string; readonly removed?: string; readonly only?: string }>> = {
+  DMABUF_SYSFS_STATS: { added: '5.15', removed: '7.0' },
+  CMA_SYSFS: { added: '5.14' },
+  TEE_DMABUF_HEAPS: { added: '6.18' },
+  DMABUF_HEAPS_CMA_LEGACY: { added: '6.17', only: 'only 6.17 and 6.18 have it' },
+  CGROUP_DMEM: { added: '6.14' },
+};
+
+/** Why a version lacks a symbol: too old for it, or too new. */
+function symbolSpanNote(sym: string, profile: ProfileName): string {
+  const s = SYMBOL_SPAN[sym];
+  if (s === undefined) return 'not in this release';
+  if (s.only !== undefined) return s.only;
+  return before(profile, s.added) || s.removed === undefined ? `added in ${s.added}` : `removed in ${s.removed}`;
+}
+
 /** Symbols only some kernel versions have (the others drop them, as Kconfig drops unknown symbols). */
 function symbolExists(sym: string, profile: ProfileName): boolean {
   const p = PROFILES[profile];
   if (sym === 'DMABUF_HEAPS_CMA_LEGACY') return p.cmaLegacyDuplicate;
   if (sym === 'DMABUF_SYSFS_STATS') return p.sysfsStats;
+  if (sym === 'CMA_SYSFS') return p.cmaSysfs;
   if (sym === 'TEE_DMABUF_HEAPS') return p.teeProtectedHeaps;
   if (sym === 'CGROUP_DMEM') return p.dmemCgroup;
   return true;
@@ -153,7 +171,7 @@ function cmaAreasDefault(profile: ProfileName): string {
 
 /** Before v6.9, include/linux/cma.h MAX_CMA_AREAS was 1 + CONFIG_CMA_AREAS ("the global area"). */
 function cmaAreasPlusOne(profile: ProfileName): boolean {
-  return profile === '6.1' || profile === '6.6';
+  return before(profile, '6.9');
 }
 
 /** MAX_CMA_AREAS: how many CMA areas the build can have (include/linux/cma.h). */
@@ -415,7 +433,7 @@ export function defaultKconfigText(c: BuildContext): string {
     'CONFIG_ZONE_DMA32=y',
     'CONFIG_CMA=y',
     'CONFIG_CMA_DEBUGFS=y',
-    'CONFIG_CMA_SYSFS=y',
+    ...(p.cmaSysfs ? ['CONFIG_CMA_SYSFS=y'] : []),
     `CONFIG_CMA_AREAS=${cmaAreasDefault(c.profile)}`,
     'CONFIG_DMA_SHARED_BUFFER=y',
     'CONFIG_UDMABUF=y',
@@ -481,7 +499,7 @@ export function resolveBuild(kc: Kconfig, c: BuildContext): KernelBuild {
   for (const sym of Object.keys(KCONFIG_SYMBOLS)) {
     const v = raw.get(sym);
     if (!symbolExists(sym, c.profile)) {
-      if (v !== undefined && v !== 'n') notes.push(`CONFIG_${sym}=${v}: Linux ${PROFILES[c.profile].release} has no such option (${sym === 'DMABUF_SYSFS_STATS' ? 'removed in 7.0' : sym === 'TEE_DMABUF_HEAPS' ? 'added in 6.18' : 'only 6.17 and 6.18 have it'}): no effect`);
+      if (v !== undefined && v !== 'n') notes.push(`CONFIG_${sym}=${v}: Linux ${PROFILES[c.profile].release} has no such option (${symbolSpanNote(sym, c.profile)}): no effect`);
       values.set(sym, 'n');
       continue;
     }

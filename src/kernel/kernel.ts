@@ -68,7 +68,7 @@ import { isAvailable, propCells, propString, propStrings } from './of/tree.js';
 import type { DeviceTree } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
 import { SHMEM_DEV, SHMEM_MNT_ID, ShmemFs } from './mm/shmem.js';
-import { DEFAULT_PROFILE, PROFILES, isProfileName } from './profile.js';
+import { DEFAULT_PROFILE, PROFILES, before, isProfileName } from './profile.js';
 import { FaultInjector } from './fault-inject.js';
 import type { AllocFaultRule, MemoryFaultSpec } from './fault-inject.js';
 import type { Profile, ProfileName } from './profile.js';
@@ -170,6 +170,12 @@ const RAM_BASE: Readonly<Record<Arch, number>> = { x86_64: 0, arm64: 0x40000000 
 export const READ_FILE_MAX = 64 * 1024 * 1024;
 
 export class Kernel implements ProcessHost, KernelServices {
+  /**
+   * get_next_ino() (fs/inode.c): the counter pseudo inodes share, where this model draws from it
+   * (dma-buf inodes before they had their own counter, Profile.dmabufOwnIno). It starts where the
+   * 5.10 referee's boot left it when its first program ran (divergence boot-ino).
+   */
+  private lastPseudoIno = PSEUDO_INO_AT_FIRST_PROGRAM;
   readonly profile: Profile;
   readonly arch: Arch;
   readonly pageSize: number;
@@ -312,7 +318,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.fc = fcntlConstants(this.statLayout);
     this.zeroPage = new Uint8Array(this.pageSize);
     this.pidfdThread = this.profile.pidfdThread;
-    this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma, mergeIntoNoAnonVma: this.profile.mergeIntoNoAnonVma };
+    this.mmFeatures = { mapDroppable: this.profile.mapDroppable, guardRegions: this.profile.guardRegions, mremapMultiVma: this.profile.mremapMultiVma, mergeIntoNoAnonVma: this.profile.mergeIntoNoAnonVma, mremapShrinkUnchecked: this.profile.mremapShrinkUnchecked };
     const ps = this.pageSize;
     const params = parseCmdline(this.cmdline);
     this.log(`Linux version ${this.profile.release} (dmaheap emulated kernel)`);
@@ -380,7 +386,7 @@ export class Kernel implements ProcessHost, KernelServices {
     // mem_init(): the swiotlb bounce pool comes out of low memory before the rest is freed
     // (kernel/dma/swiotlb.c swiotlb_init_remap; src/kernel/dev/swiotlb.ts). arm64 selects
     // DMA_BOUNCE_UNALIGNED_KMALLOC since 6.5: a small pool even without a 32-bit limit.
-    const kmallocBounce = this.arch === 'arm64' && this.profile.name !== '6.1';
+    const kmallocBounce = this.arch === 'arm64' && !before(this.profile.name, '6.5');
     const swiotlb = !builtIn(b, 'SWIOTLB') ? null : swiotlbReserve({ param: parseSwiotlbParam(params.get('swiotlb')), arch: this.arch, pageSize: ps, memblock: plan.memblock, kmallocBounce });
     for (const l of swiotlb?.log ?? []) this.log(l);
     const swiotlbHole = swiotlb !== null && swiotlb.nslabs > 0 ? [{ base: swiotlb.base, size: Math.ceil((swiotlb.nslabs * 2048) / ps) * ps }] : [];
@@ -420,9 +426,13 @@ export class Kernel implements ProcessHost, KernelServices {
       sysfsStats: this.sysfsStats,
       setNameBusyWhenAttached: this.profile.setNameBusyWhenAttached,
       // ≤6.14 dma_buf_dynamic_attach() pre-maps for mismatched importer/exporter (dropped in 6.15)
-      mapOnDynamicAttach: ['6.1', '6.6', '6.12'].includes(this.profile.name),
+      mapOnDynamicAttach: before(this.profile.name, '6.15'),
       fmodeNoNotify: this.profile.fmodeNoNotify,
       noexec: this.profile.pseudoFsNoexec,
+      syncFileIoctls: this.profile.syncFileIoctls,
+      bufinfoNameColumn: this.profile.bufinfoNameColumn,
+      pollWakes: this.profile.dmaBufPollWakes,
+      ...(this.profile.dmabufOwnIno ? {} : { nextIno: () => this.getNextIno() }),
     });
     this.devices = new DeviceRegistry({
       arch: this.arch,
@@ -641,6 +651,11 @@ export class Kernel implements ProcessHost, KernelServices {
   }
 
   /** What the OOM killer sees of a process. */
+  /** get_next_ino(): the next number of the shared pseudo inode counter. */
+  getNextIno(): number {
+    return ++this.lastPseudoIno;
+  }
+
   private oomTask(p: Process): OomTask {
     return {
       pid: p.pid,
@@ -678,7 +693,7 @@ export class Kernel implements ProcessHost, KernelServices {
     this.log(invokedLine(this.oomTask(current), gfp));
     if (memcg !== null) for (const l of memcgMeminfoLines(memcg.usage, memcg.max, memcg.failcnt, memcgs.pageCounterMax, ps)) this.log(l);
     // dump_task() breaks the RSS down from 6.8 (seen on the 6.12 and 7.3 oracles; 6.1 has the short form)
-    for (const l of dumpTasks(tasks, this.profile.name !== '6.1' && this.profile.name !== '6.6')) this.log(l);
+    for (const l of dumpTasks(tasks, !before(this.profile.name, '6.8'))) this.log(l);
     const chosen = selectBadProcess(tasks, totalPages, ps);
     if (chosen === null) {
       this.log(NO_KILLABLE_LINE);
@@ -914,6 +929,9 @@ export { DMA_HEAP_MAJOR };
  * KernelConfig's older fields as Kconfig options on top of `kconfig`: `heaps` (the system, CMA
  * and TEE heap symbols), `cmaSizeMbytes`, `cmaAlignment` and `udmabuf`.
  */
+/** get_next_ino() as the 5.10 referee's first program finds it (divergence boot-ino). */
+const PSEUDO_INO_AT_FIRST_PROGRAM = 103;
+
 function legacyOptions(config: KernelConfig, profile: Profile): [string, string][] {
   const opts: [string, string][] = [];
   if (config.heaps !== undefined) {

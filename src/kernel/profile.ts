@@ -2,27 +2,78 @@
  * Kernel version profiles: each behaviour of the DMA-BUF heaps timeline that depends on the
  * kernel version is a field here, and the code asks the profile, never a version number.
  * The timeline of ../shared/spec/kernel-behavior.md §0 was the hypothesis; real kernels referee
- * it (../shared/oracle: 6.1.192, 6.12.118 and 7.3-rc7 on x86-64, 7.3-rc7 on arm64), and where a
+ * it (../shared/oracle: 5.10.262, 6.1.192, 6.12.118 and 7.3-rc7 on x86-64, 7.3-rc7 on arm64), and where a
  * referee and the spec disagree the referee won. Which source settled each field of each
  * profile is data too: PROFILE_FACTS below (rendered in docs/fidelity.md).
  */
-export type ProfileName = '6.1' | '6.6' | '6.12' | '6.17' | '6.18' | '6.19' | '7.0' | '7.3';
+export type ProfileName = '5.10' | '5.15' | '6.1' | '6.6' | '6.12' | '6.17' | '6.18' | '6.19' | '7.0' | '7.3';
 
 export interface Profile {
   readonly name: ProfileName;
   /** `uname -r` of the emulated kernel. */
   readonly release: string;
+  /**
+   * v5.6-v5.10: both heaps build on the heap-helper library (drivers/dma-buf/heaps/heap-helpers.c,
+   * removed in v5.11): every buffer is exported as `heap_helpers` (its KBUILD_MODNAME), keeps a
+   * kmalloc_array() of page pointers (so a system-heap buffer above 2 GiB, 4 MiB of pointers, is
+   * ENOMEM at once), the system heap takes order-0 pages one by one (a fatal signal: ENOMEM), the
+   * heap op installs the fd itself (dma_buf_fd() before the core's copy-out), mappings must be
+   * shared (EINVAL otherwise) and fault their pages in (no PFN map), and begin/end_cpu_access
+   * sync every attachment (the 5.10 referee; drivers/dma-buf/heaps/heap-helpers.c dma_heap_mmap).
+   */
+  readonly heapHelpers: boolean;
+  /** /proc/<pid>/fdinfo has the generic `ino:` line (fs/proc/fd.c seq_show; the 5.10 referee has none). */
+  readonly fdinfoIno: boolean;
+  /**
+   * dma-buf inode numbers come from the dma-buf core's own counter, the first buffer after boot
+   * getting 1 (drivers/dma-buf/dma-buf.c dma_buf_getfile); before, alloc_anon_inode() took them
+   * from get_next_ino(), the counter procfs and other pseudo inodes share (the 5.10 referee).
+   */
+  readonly dmabufOwnIno: boolean;
+  /**
+   * debugfs names an area's directory `cma-<name>`, cut to 15 characters (the 5.10 referee:
+   * cma/cma-reserved); v6.0 uses the name itself (mm/cma_debug.c cma_debugfs_add_one).
+   */
+  readonly cmaDebugfsPrefix: boolean;
+  /** CONFIG_CMA_SYSFS exists: /sys/kernel/mm/cma/<area>/ (mm/cma_sysfs.c, v5.14; not on the 5.10 referee). */
+  readonly cmaSysfs: boolean;
+  /**
+   * debugfs bufinfo has a `name` column heading and prints `<none>` for an unnamed buffer
+   * (drivers/dma-buf/dma-buf.c dma_buf_debug_show); the 5.10 referee has no heading and prints "".
+   */
+  readonly bufinfoNameColumn: boolean;
+  /** v6.0: DMA_BUF_IOCTL_EXPORT_SYNC_FILE and IMPORT_SYNC_FILE exist (ENOTTY before: the 5.10 referee). */
+  readonly syncFileIoctls: boolean;
+  /**
+   * dma_buf_poll() wakes the poll's waiters itself when no fence is pending (the reworked poll:
+   * an edge-triggered epoll item is reported at every wait, the 6.1+ referees); the older poll
+   * returns the events without a wake-up, so an edge-triggered item is reported once (5.10).
+   */
+  readonly dmaBufPollWakes: boolean;
+  /**
+   * fcntl F_GET_FILE_RW_HINT/F_SET_FILE_RW_HINT exist and copy a u64 through the argument (NULL:
+   * EFAULT, the 5.10 referee); removed later (EINVAL on the 6.1 referee).
+   * @kernel fs/fcntl.c fcntl_rw_hint
+   */
+  readonly fileRwHint: boolean;
+  /**
+   * mremap() that shrinks or keeps the length (without MREMAP_FIXED) unmaps the tail and returns
+   * the address without looking for a VMA there (the 5.10 referee: an unmapped address
+   * succeeds); from v5.16 the VMA is looked up first (EFAULT on the 6.1 referee).
+   * @kernel mm/mremap.c SYSCALL_DEFINE5(mremap)
+   */
+  readonly mremapShrinkUnchecked: boolean;
   /** Name of the default CMA heap: the area's own name (≤6.16) or `default_cma_region` (≥6.17). */
   readonly defaultCmaHeapName: 'area' | 'default_cma_region';
   /** 6.17-6.18: DMABUF_HEAPS_CMA_LEGACY adds a duplicate heap under the area's old name. */
   readonly cmaLegacyDuplicate: boolean;
   /** 6.19+: one CMA heap per reusable reserved-memory region (and for the cmdline area). */
   readonly cmaHeapPerRegion: boolean;
-  /** CONFIG_DMABUF_SYSFS_STATS exists (v5.13 → v6.19; removed in v7.0; gone on the 7.3 referee). */
+  /** CONFIG_DMABUF_SYSFS_STATS exists (v5.15 → v6.19; removed in v7.0; gone on the 7.3 referee; not on the 5.10 one). */
   readonly sysfsStats: boolean;
   /** v7.0: the `dma_heap.mem_accounting` module parameter exists. */
   readonly memAccountingParam: boolean;
-  /** DMA_BUF_SET_NAME refused with EBUSY while attached (≤~5.15): false in every profile here. */
+  /** DMA_BUF_SET_NAME refused with EBUSY while a device is attached (drivers/dma-buf/dma-buf.c dma_buf_set_name, ≤5.15). */
   readonly setNameBusyWhenAttached: boolean;
   /** v6.18: TEE protected heaps may register. */
   readonly teeProtectedHeaps: boolean;
@@ -159,6 +210,16 @@ export interface Profile {
 }
 
 const base = {
+  heapHelpers: false,
+  fdinfoIno: true,
+  dmabufOwnIno: true,
+  cmaSysfs: true,
+  cmaDebugfsPrefix: false,
+  bufinfoNameColumn: true,
+  syncFileIoctls: true,
+  dmaBufPollWakes: true,
+  fileRwHint: false,
+  mremapShrinkUnchecked: false,
   defaultCmaHeapName: 'area',
   cmaLegacyDuplicate: false,
   cmaHeapPerRegion: false,
@@ -204,7 +265,22 @@ const v617 = {
   guardRegions: 'file', mremapMultiVma: true, mergeIntoNoAnonVma: true, debugfsPollAlways: true, cmaDebugfsRanges: true,
 } as const;
 
+/**
+ * What the 5.x profiles have against `base` (the 6.1 referee's kernel): the 5.10.262 referee
+ * settles 5.10; 5.15 is read from the v5.15 source (PROFILE_FACTS names each source).
+ */
+const v5 = {
+  syncFileIoctls: false, bufinfoNameColumn: false, cmaDebugfsPrefix: true, fileRwHint: true, shmemDirectIo: false, procFdSize: false, heapFdAfterCopyOut: false,
+} as const;
+
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  '5.10': {
+    ...base, ...v5, name: '5.10', release: '5.10.262', heapHelpers: true, fdinfoIno: false, dmabufOwnIno: false, cmaSysfs: false, sysfsStats: false,
+    dmaBufPollWakes: false, mremapShrinkUnchecked: true, setNameBusyWhenAttached: true, udmabufMinor: 61,
+  },
+  // the 5.15.y stable kernel Android's android13-5.15 and android14-5.15 branches follow, as read
+  // in its 5.15.225 source (the v5.15 tag itself still had the old poll and inode numbers)
+  '5.15': { ...base, ...v5, name: '5.15', release: '5.15.225', setNameBusyWhenAttached: true, mremapShrinkUnchecked: true },
   '6.1': { ...base, name: '6.1', release: '6.1.192', heapFdAfterCopyOut: true, shmemDirectIo: false, procFdSize: false },
   '6.6': { ...base, name: '6.6', release: '6.6.0' },
   '6.12': { ...base, ...v612, name: '6.12', release: '6.12.118', heapFdAfterCopyOut: true },
@@ -219,6 +295,18 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
 };
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
+
+/**
+ * The profile is older than mainline release `version` (major.minor), for the few behaviours
+ * kept as a version boundary rather than a fact of their own.
+ */
+export function before(profile: ProfileName, version: string): boolean {
+  const num = (v: string): number => {
+    const [a, b] = v.split('.');
+    return Number(a) * 1000 + Number(b);
+  };
+  return num(profile) < num(version);
+}
 export const DEFAULT_PROFILE: ProfileName = '7.0';
 
 export function isProfileName(s: string): s is ProfileName {

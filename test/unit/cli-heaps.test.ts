@@ -224,7 +224,7 @@ test('dmaheap heaps on the command line: emulated output unchanged, emulated-onl
     [['--diff', '6.12'], '--diff needs two profiles, e.g. --diff 6.12 7.0', usage],
     [['--diff', '6.12', '7.0', '6.19'], "unexpected argument '6.19'", usage],
     [['--diff', '6.12,7.0', '6.19'], "unexpected argument '6.19'", usage],
-    [['--diff', '6.12', '5.4'], "--diff: '5.4' is not a kernel profile", 'the profiles are 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0, 7.3'],
+    [['--diff', '6.12', '5.4'], "--diff: '5.4' is not a kernel profile", 'the profiles are 5.10, 5.15, 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0, 7.3'],
     [['--diff', '6.12', '7.0', '--profile', '6.1'], '--profile does not apply with --diff: --diff <v1> <v2> names both kernel versions', usage],
     [['--sanitize'], '--sanitize does not apply to heaps (it is an option of demo, conformance run, run, dashboard)', usage],
     [['--bord', IMX8MP], "unknown option '--bord' (did you mean --board?)", usage],

@@ -73,9 +73,12 @@ test('machine facts: the oracle VM on 6.1 and 7.0, arm64 with 16 KiB pages, a bo
   // 2049236 kB (head -1 /proc/meminfo): its mem_map and other early allocations are not modelled
   // (docs/fidelity.md, ram-layout)
   assert.deepEqual(facts({ ...ORACLE_MACHINE, profile: '6.1' }), {
-    ARCH: 'x86_64', MEM_TOTAL: 2078592 * 1024, CMA_TOTAL: 64 * M, cma_area: 'reserved', CMA_SIZE: 64 * M, cma_heap: 'reserved',
+    ARCH: 'x86_64', MEM_TOTAL: 2078592 * 1024, CMA_TOTAL: 64 * M, cma_area: 'reserved', cma_debugfs: 'reserved', CMA_SIZE: 64 * M, cma_heap: 'reserved',
     missing: {}, heaps: { system: [true, false, false], reserved: [true, true, true] },
   });
+  // 5.10 (the 5.10 referee): no /sys/kernel/mm/cma, and debugfs names the area cma-reserved
+  const f510 = facts({ ...ORACLE_MACHINE, profile: '5.10' });
+  assert.deepEqual([f510.cma_area, f510.cma_debugfs, f510.cma_heap, f510.CMA_SIZE], ['reserved', 'cma-reserved', 'reserved', 64 * M]);
   const f70 = facts({ ...ORACLE_MACHINE, profile: '7.0' });
   assert.deepEqual([f70.cma_heap, f70.cma_area, f70.CMA_SIZE], ['default_cma_region', 'reserved', 64 * M]);
   const a16 = facts({ ...ORACLE_MACHINE, profile: '6.12', arch: 'arm64', pageSize: 16384 });
@@ -88,7 +91,7 @@ test('machine facts: the oracle VM on 6.1 and 7.0, arm64 with 16 KiB pages, a bo
   assert.deepEqual([rk.cma_heap, rk.cma_area], ['default_cma_region', 'linux,cma']);
   const none = facts({ ...ORACLE_MACHINE, profile: '6.1', cmdline: '' });
   assert.deepEqual([none.cma_heap, none.CMA_SIZE, none.missing], [undefined, undefined, {
-    cma_area: 'the machine has no CMA area', CMA_SIZE: 'the machine has no CMA area', cma_heap: 'the machine has no CMA area',
+    cma_area: 'the machine has no CMA area', cma_debugfs: 'the machine has no CMA area', CMA_SIZE: 'the machine has no CMA area', cma_heap: 'the machine has no CMA area',
   }]);
 });
 

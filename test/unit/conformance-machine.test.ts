@@ -145,13 +145,15 @@ test('boards.json, coherent.json and cma-placement.json pass on every profile', 
     assert.equal(code, 0, `${profile}:\n${lines.join('\n')}`);
     counts[profile] = Number(/^(\d+) passed/.exec(lines.at(-1) ?? '')?.[1]);
   }
-  // every profile runs a good share of the cases (none skips everything)
-  for (const [p, n] of Object.entries(counts)) assert.ok(n >= 20, `${p}: only ${n} passed`);
+  // every profile runs a good share of the cases (none skips everything); 5.10 and 5.15 skip the
+  // board cases that read CMA debugfs directories by their 6.0+ names
+  for (const [p, n] of Object.entries(counts)) assert.ok(n >= (p.startsWith('5.') ? 10 : 20), `${p}: only ${n} passed`);
 });
 
 test('devices.json, cache.json, bounce.json and sanitizer.json pass on every profile', async () => {
   const files = ['devices.json', 'cache.json', 'bounce.json', 'sanitizer.json'].map((f) => root(`test/conformance/cases/${f}`));
   const expected: Record<string, string> = {
+    '5.10': '20 passed, 0 failed, 10 skipped', '5.15': '25 passed, 0 failed, 6 skipped',
     '6.1': '30 passed, 0 failed, 1 skipped', '6.6': '30 passed, 0 failed, 1 skipped', '6.12': '30 passed, 0 failed, 1 skipped',
     '6.17': '32 passed, 0 failed, 1 skipped', '6.18': '33 passed, 0 failed', '6.19': '33 passed, 0 failed', '7.0': '33 passed, 0 failed', '7.3': '33 passed, 0 failed',
   };

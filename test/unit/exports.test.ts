@@ -56,7 +56,7 @@ test('every entry point of package.json imports by the package name and exports 
   assert.equal(main.Kernel, kernel.Kernel);
   assert.equal(main.loadBoard, boards.loadBoard);
   assert.equal(main.DeviceTree, kernel.DeviceTree);
-  assert.deepEqual(main.PROFILE_NAMES, ['6.1', '6.6', '6.12', '6.17', '6.18', '6.19', '7.0', '7.3']);
+  assert.deepEqual(main.PROFILE_NAMES, ['5.10', '5.15', '6.1', '6.6', '6.12', '6.17', '6.18', '6.19', '7.0', '7.3']);
   assert.equal(main.DEFAULT_PROFILE, '7.0');
   assert.deepEqual([main.DMA_BIDIRECTIONAL, main.DMA_TO_DEVICE, main.DMA_FROM_DEVICE], [0, 1, 2]);
   assert.deepEqual(main.DEVICE_MODEL_KINDS, ['camera', 'display', 'copy', 'codec']);

@@ -134,7 +134,7 @@ test('kernels are independent: inode numbers start at 1 in each', () => {
 });
 
 test('bad kernel configs get clear errors', () => {
-  assert.throws(() => new Kernel({ profile: '5.4' as '6.1' }), /unknown kernel profile '5.4' \(known: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0, 7.3\)/);
+  assert.throws(() => new Kernel({ profile: '5.4' as '6.1' }), /unknown kernel profile '5.4' \(known: 5.10, 5.15, 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0, 7.3\)/);
   assert.throws(() => new Kernel({ pageSize: 16384 }), /page size 16384 is not supported on x86_64 \(use 4096\)/);
   assert.throws(() => new Kernel({ ramBytes: 1000 }), /RAM size 1000 must be a whole number of pages and at least 64 MiB/);
   assert.throws(() => new Kernel({ heaps: ['ion' as 'system'] }), /unknown heap module 'ion'/);

@@ -120,6 +120,8 @@ export interface Step {
   readonly in?: string;
   /** Only for repeat. */
   readonly steps?: readonly Step[];
+  /** The profiles the step runs on (profileMatches); elsewhere it is left out. */
+  readonly profiles?: readonly string[];
 }
 
 /** Feature names a case's `features` list may use (the CLI's --features values). */
@@ -263,7 +265,18 @@ const PAGE_SIZES = [4096, 16384, 65536];
  * file used them; `heap`, `pid` and the constants may still be shadowed by a result, as before).
  */
 const RESERVED_NAMES = MACHINE_FACT_NAMES;
-const STEP_COMMON = new Set(['as', 'expect', 'comment', 'in']);
+const STEP_COMMON = new Set(['as', 'expect', 'comment', 'in', 'profiles']);
+
+/**
+ * A `profiles` list holds on `profile`: it names it, or its entries are all exclusions
+ * (`!5.10`) and none of them names it.
+ */
+export function profileMatches(list: readonly string[], profile: string): boolean {
+  const excluded = list.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  const included = list.filter((p) => !p.startsWith('!'));
+  if (excluded.includes(profile)) return false;
+  return included.length === 0 || included.includes(profile);
+}
 
 class LoadError extends Error {}
 
@@ -340,6 +353,12 @@ function parseSteps(list: unknown, where: string, prefix: string): Step[] {
       step.in = s.in;
     }
     if (s.expect !== undefined) step.expect = parseExpect(s.expect, `${sw} (${op})`);
+    if (s.profiles !== undefined) {
+      if (!Array.isArray(s.profiles) || s.profiles.length === 0 || s.profiles.length > 64 || !s.profiles.every((p) => typeof p === 'string' && /^!?[\w.-]{1,32}$/.test(p))) {
+        throw new LoadError(`${sw} (${op}): 'profiles' must be a list of kernel profiles (each may start with ! to leave that profile out)`);
+      }
+      step.profiles = s.profiles as string[];
+    }
     if (op === 'repeat') {
       if (s.expect !== undefined || s.as !== undefined) throw new LoadError(`${sw} (repeat): a repeat takes neither 'as' nor 'expect'`);
       if (s.index !== undefined && (typeof s.index !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.index))) throw new LoadError(`${sw} (repeat): 'index' must be a name`);

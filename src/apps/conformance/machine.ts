@@ -9,6 +9,7 @@
  * A fact the machine does not have (no CMA area, debugfs not readable) is listed in `missing`
  * with the reason; a case that uses it is skipped with that reason (runner.ts).
  */
+import { cmaAreaDirs } from '../../api/cma-debugfs.js';
 import { inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
 import type { SyscallTarget } from '../../api/target.js';
 import type { Scalar } from './expr.js';
@@ -31,6 +32,7 @@ export const MACHINE_FACTS: readonly MachineFactSpec[] = Object.freeze([
   { name: 'MEM_TOTAL', type: 'number', help: 'bytes of RAM the kernel manages: /proc/meminfo MemTotal' },
   { name: 'CMA_TOTAL', type: 'number', help: 'bytes in all CMA areas: /proc/meminfo CmaTotal (missing without CONFIG_CMA)' },
   { name: 'cma_area', type: 'text', help: 'the default CMA area\'s name, its directory in /sys/kernel/mm/cma and /sys/kernel/debug/cma: reserved for cma= or the Kconfig size, else the device tree\'s linux,cma-default region (linux,cma on most boards)' },
+  { name: 'cma_debugfs', type: 'text', help: 'the default CMA area\'s directory in /sys/kernel/debug/cma: cma_area from 6.0, `cma-<cma_area>` cut to 15 characters before (cma-reserved on 5.10)' },
   { name: 'CMA_SIZE', type: 'number', help: 'bytes in the default CMA area: debugfs cma/<cma_area>/count (or sysfs total_pages) times PAGE_SIZE' },
   { name: 'cma_heap', type: 'text', help: 'the default CMA area\'s heap: default_cma_region from 6.17, else the heap named after cma_area' },
 ]);
@@ -105,19 +107,22 @@ export function readMachineFacts(t: SyscallTarget): MachineFacts {
   else missing.set('CMA_TOTAL', '/proc/meminfo has no CmaTotal line (a kernel without CONFIG_CMA)');
 
   const heapNames = t.listHeaps();
-  const areas = t.readdir('/sys/kernel/mm/cma').names ?? t.readdir('/sys/kernel/debug/cma').names;
+  const dirs = cmaAreaDirs(t.readdir('/sys/kernel/mm/cma').names, t.readdir('/sys/kernel/debug/cma').names, t.release);
+  const areas = dirs === null ? null : dirs.map((d) => d.name);
   const area = areas === null ? null : defaultCmaArea(t, areas);
   if (areas === null) {
-    for (const f of ['cma_area', 'CMA_SIZE', 'cma_heap']) missing.set(f, 'neither /sys/kernel/mm/cma nor /sys/kernel/debug/cma can be listed');
+    for (const f of ['cma_area', 'cma_debugfs', 'CMA_SIZE', 'cma_heap']) missing.set(f, 'neither /sys/kernel/mm/cma nor /sys/kernel/debug/cma can be listed');
   } else if (area === null) {
     const why = areas.length === 0 ? 'the machine has no CMA area' : `no default CMA area among ${areas.join(', ')} (no cma=, no linux,cma-default region)`;
-    for (const f of ['cma_area', 'CMA_SIZE', 'cma_heap']) missing.set(f, why);
+    for (const f of ['cma_area', 'cma_debugfs', 'CMA_SIZE', 'cma_heap']) missing.set(f, why);
   } else {
     values.set('cma_area', area);
-    const pages = numberFile(t, `/sys/kernel/debug/cma/${area}/count`) ?? numberFile(t, `/sys/kernel/mm/cma/${area}/total_pages`);
+    const dir = dirs?.find((d) => d.name === area)?.debugfsDir ?? area;
+    values.set('cma_debugfs', dir);
+    const pages = numberFile(t, `/sys/kernel/debug/cma/${dir}/count`) ?? numberFile(t, `/sys/kernel/mm/cma/${area}/total_pages`);
     if (pages !== null) values.set('CMA_SIZE', pages * t.pageSize);
     else if (areas.length === 1 && cmaTotal !== null) values.set('CMA_SIZE', cmaTotal);
-    else missing.set('CMA_SIZE', `neither /sys/kernel/debug/cma/${area}/count nor /sys/kernel/mm/cma/${area}/total_pages can be read`);
+    else missing.set('CMA_SIZE', `neither /sys/kernel/debug/cma/${dir}/count nor /sys/kernel/mm/cma/${area}/total_pages can be read`);
     const heap = heapNames.includes('default_cma_region') ? 'default_cma_region' : heapNames.includes(area) ? area : null;
     if (heap !== null) values.set('cma_heap', heap);
     else missing.set('cma_heap', `no heap for the default CMA area ${area} in /dev/dma_heap (CONFIG_DMABUF_HEAPS_CMA off?)`);

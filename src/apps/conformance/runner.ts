@@ -15,7 +15,7 @@ import { decodeStruct, encodeStruct } from '../../uapi/struct.js';
 import type { StructLayout } from '../../uapi/struct.js';
 import { SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE } from '../../uapi/sync-file.js';
 import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
-import { machineKey } from './cases.js';
+import { machineKey, profileMatches } from './cases.js';
 import { Confinement, EnvironmentError } from './confine.js';
 import type { ConfineOptions, PathOp, PathPlan, ResolvePath } from './confine.js';
 import { CaseRegex, CaseRegexError } from './regex.js';
@@ -236,7 +236,7 @@ class Instance {
   /** Compiled patterns by source. */
   private readonly patterns = new Map<string, CaseRegex>();
 
-  constructor(public t: SyscallTarget, readonly heap: string | null, confine: ConfineOptions = {}, private readonly facts: MachineFacts | null = null) {
+  constructor(public t: SyscallTarget, readonly heap: string | null, confine: ConfineOptions = {}, private readonly facts: MachineFacts | null = null, private readonly profile = '') {
     const constants = constantTable(t.arch, t.pageSize);
     this.env = { constants, lookup: (ref) => this.lookup(ref) };
     this.confine = new Confinement(t, {
@@ -376,6 +376,8 @@ class Instance {
   /** Runs a list of steps; returns the first failure or null. */
   runSteps(steps: readonly Step[]): StepFailure | null {
     for (const step of steps) {
+      // a step for other kernel versions (its `profiles`) is left out
+      if (step.profiles !== undefined && !profileMatches(step.profiles, this.profile)) continue;
       const f = this.runStep(step);
       if (f !== null) return f;
     }
@@ -1136,7 +1138,7 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
     for (const c of file.cases) {
       const base = { file: file.display, caseIndex: c.index };
       let skip: string | null = null;
-      if (c.profiles !== undefined && !c.profiles.includes(info.profile)) skip = `profile ${info.profile} not in [${c.profiles.join(', ')}]`;
+      if (c.profiles !== undefined && !profileMatches(c.profiles, info.profile)) skip = `profile ${info.profile} not in [${c.profiles.join(', ')}]`;
       else if (c.backend !== undefined && c.backend !== info.backend) skip = `backend ${info.backend} is not ${c.backend}`;
       else if (c.machine !== undefined && opts.machineTarget === undefined) skip = 'this run cannot boot a case machine (board, cmdline, features, ram, devices, sanitizer)';
       // a case machine keeps the run's page size: a page size it cannot have is known before it boots
@@ -1175,7 +1177,7 @@ export async function runCases(files: readonly CaseFile[], makeTarget: () => Sys
         if (heap !== null && !where.heaps.includes(heap)) { push({ ...base, name, heap, status: 'skip', reason: `heap ${heap} is not present (target has: ${where.heaps.join(', ') || 'none'})` }); continue; }
         const trait = heap === null ? null : unmetHeapTrait(c, heap, where);
         if (trait !== null) { push({ ...base, name, heap, status: 'skip', reason: trait }); continue; }
-        push(await runInstance(c, heap, base, name, make, confine, where.facts));
+        push(await runInstance(c, heap, base, name, make, confine, where.facts, info.profile));
       }
     }
   }
@@ -1197,7 +1199,7 @@ function wouldMatch(c: Case, filter: string): boolean {
 }
 
 async function runInstance(c: Case, heap: string | null, base: { file: string; caseIndex: number }, name: string,
-  makeTarget: () => SyscallTarget | Promise<SyscallTarget>, confine: ConfineOptions, facts: MachineFacts): Promise<CaseResult> {
+  makeTarget: () => SyscallTarget | Promise<SyscallTarget>, confine: ConfineOptions, facts: MachineFacts, profile: string): Promise<CaseResult> {
   let target: SyscallTarget;
   try {
     target = await makeTarget();
@@ -1210,7 +1212,7 @@ async function runInstance(c: Case, heap: string | null, base: { file: string; c
   let instance: Instance | null = null;
   try {
     // a case with its own machine runs on an emulated kernel: nothing of this machine's
-    instance = new Instance(target, heap, c.machine === undefined ? confine : { ...confine, host: null }, facts);
+    instance = new Instance(target, heap, c.machine === undefined ? confine : { ...confine, host: null }, facts, profile);
     failure = instance.runSteps(c.steps);
   } catch (e) {
     if (e instanceof StepError) {

@@ -6,6 +6,7 @@
  * /proc and debugfs or sysfs). What it cannot read is said in `source.cannotRead`. It has no
  * controls: the server refuses every one (403 read-only).
  */
+import { cmaAreaDirs } from '../../api/cma-debugfs.js';
 import { release } from 'node:os';
 import type { DmabufFs, SystemDmabuf } from '../../api/dmabuf-info.js';
 import { readDmabufInfo } from '../../api/dmabuf-info.js';
@@ -85,11 +86,11 @@ export function linuxSource(opts: LinuxSourceOptions): DashboardSource {
 
       // CMA areas: /sys/kernel/mm/cma lists them; their geometry and maps are in debugfs
       const areas: DashArea[] = [];
-      const areaNames = fs.readdir('/sys/kernel/mm/cma') ?? [];
+      const dirs = cmaAreaDirs(fs.readdir('/sys/kernel/mm/cma'), fs.readdir('/sys/kernel/debug/cma'), release()) ?? [];
       let debugfsSaid = false;
-      for (const name of [...areaNames].sort()) {
-        if (!/^[\w.,@-]{1,64}$/.test(name)) continue;
-        const d = `/sys/kernel/debug/cma/${name}`;
+      for (const { name, debugfsDir } of [...dirs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        if (!/^[\w.,@-]{1,64}$/.test(name) || !/^[\w.,@-]{1,64}$/.test(debugfsDir)) continue;
+        const d = `/sys/kernel/debug/cma/${debugfsDir}`;
         const base = num(fs.readFile(`${d}/base_pfn`));
         const count = num(fs.readFile(`${d}/count`));
         const opb = num(fs.readFile(`${d}/order_per_bit`)) ?? 0;

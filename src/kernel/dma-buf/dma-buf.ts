@@ -149,6 +149,17 @@ export interface DmaBufHost {
   readonly moveNotify?: boolean;
   /** The dmabuf pseudo file system is noexec (init_pseudo() sets SB_I_NOEXEC after 7.0): no PROT_EXEC mapping. */
   readonly noexec?: boolean;
+  /** debugfs bufinfo has the name heading and `<none>` (Profile.bufinfoNameColumn). Default true. */
+  readonly bufinfoNameColumn?: boolean;
+  /** v6.0: DMA_BUF_IOCTL_EXPORT_SYNC_FILE / IMPORT_SYNC_FILE exist (Profile.syncFileIoctls). Default true. */
+  readonly syncFileIoctls?: boolean;
+  /** dma_buf_poll() wakes its waiters when no fence is pending (Profile.dmaBufPollWakes). Default true. */
+  readonly pollWakes?: boolean;
+  /**
+   * get_next_ino(), when buffers take their inode numbers from the counter other pseudo inodes
+   * share (Profile.dmabufOwnIno false); absent: the dma-buf core's own counter.
+   */
+  readonly nextIno?: () => number;
 }
 
 /** Mount id and st_dev (0:7) of the internal dmabuf pseudo file system, as the 6.1 oracle shows. */
@@ -197,7 +208,9 @@ export class DmaBufCore {
     if ((ops.pin === undefined) !== (ops.unpin === undefined)) return -E.EINVAL;
     if (this.host.sysfsStats && !info.expName) return -E.EINVAL;
     const fc = this.host.fc;
-    const buf = new DmaBuf(this, ops, info.size, info.expName, ++this.lastIno, info.priv);
+    // dma_buf_getfile(): the core's own counter, or (v5.10) alloc_anon_inode()'s get_next_ino()
+    const ino = this.host.nextIno !== undefined ? this.host.nextIno() : ++this.lastIno;
+    const buf = new DmaBuf(this, ops, info.size, info.expName, ino, info.priv);
     const inode: Inode = { ino: buf.ino, mode: 0o600, uid: 0, gid: 0, rdev: 0, dev: DMABUF_DEV, size: info.size };
     const fflags = info.flags & (fc.O_ACCMODE | fc.O_NONBLOCK);
     // alloc_file_pseudo(): from v6.14 pseudo files do not generate fsnotify events (FMODE_NONOTIFY)
@@ -263,6 +276,9 @@ export class DmaBufCore {
    */
   private poll(_buf: DmaBuf, events: number, waiter?: PollWaiter): number {
     const ready = events & (POLLIN | POLLOUT);
+    // before the rework (the 5.10 referee) the ready events are returned without a wake-up, so
+    // an edge-triggered epoll item is reported once
+    if (this.host.pollWakes === false) return ready;
     if ((ready & POLLOUT) !== 0) waiter?.wake(POLLOUT);
     if ((ready & POLLIN) !== 0) waiter?.wake(POLLIN);
     return ready;
@@ -315,10 +331,11 @@ export class DmaBufCore {
       case DMA_BUF_SET_NAME_A:
       case DMA_BUF_SET_NAME_B:
         return this.setName(buf, proc, arg);
+      // v6.0: before, no such command (ENOTTY: the 5.10 referee)
       case DMA_BUF_IOCTL_EXPORT_SYNC_FILE:
-        return this.exportSyncFile(buf, proc, arg);
+        return this.host.syncFileIoctls === false ? -E.ENOTTY : this.exportSyncFile(buf, proc, arg);
       case DMA_BUF_IOCTL_IMPORT_SYNC_FILE:
-        return this.importSyncFile(buf, proc, arg);
+        return this.host.syncFileIoctls === false ? -E.ENOTTY : this.importSyncFile(buf, proc, arg);
       default:
         return -E.ENOTTY;
     }

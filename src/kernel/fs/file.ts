@@ -181,6 +181,8 @@ export class File {
   count = 1;
   /** f_pos */
   pos = 0;
+  /** f_write_hint (fcntl F_SET_FILE_RW_HINT, before v5.18); unset: the inode's. */
+  writeHint?: number;
   /**
    * f_path: where the file was opened in the tree (set by the VFS's open); null for a file a
    * driver made on an internal mount (a dma-buf, a memfd, a sync_file, a pidfd), which

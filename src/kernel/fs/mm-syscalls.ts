@@ -48,6 +48,8 @@ export interface MmFeatures {
   readonly guardRegions: 'none' | 'anon' | 'file';
   /** v6.17: mremap(MREMAP_FIXED) moves a range of several VMAs and holes. */
   readonly mremapMultiVma: boolean;
+  /** Before v5.16: mremap's shrink path runs without a VMA lookup (Profile.mremapShrinkUnchecked). */
+  readonly mremapShrinkUnchecked?: boolean;
   /** v6.16: a VMA with an anon_vma merges into a neighbour without one (mm/vma.c is_mergeable_anon_vma). */
   readonly mergeIntoNoAnonVma: boolean;
 }
@@ -434,8 +436,9 @@ export function doMremap(c: MmCaller, oldAddr: number, oldLength: number, newLen
   const oldLen = pageAlign(rawOld, ps);
   const newLen = pageAlign(rawNew, ps);
   if (newLen === 0) return -E.EINVAL;
+  // before v5.16 the shrink path runs without a VMA lookup (Profile.mremapShrinkUnchecked)
   const vma = mm.find(addr);
-  if (vma === null) return -E.EFAULT;
+  if (vma === null && !(c.features.mremapShrinkUnchecked === true && (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) === 0 && oldLen >= newLen)) return -E.EFAULT;
   if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) return mremapTo(c, addr, oldLen, ulong(newAddr), newLen, flags);
   if (oldLen >= newLen) {
     // a shrink just unmaps the tail (nothing to unmap when the lengths are equal)

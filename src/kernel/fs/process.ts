@@ -8,8 +8,8 @@ import { Errno } from '../../uapi/errno.js';
 import type { FcntlConstants } from '../../uapi/fcntl.js';
 import {
   F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC,
-  F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_RW_HINT, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETPIPE_SZ, F_GETSIG,
-  F_NOTIFY, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_RDLCK, F_SET_RW_HINT,
+  F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_FILE_RW_HINT, F_GET_RW_HINT, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETPIPE_SZ, F_GETSIG,
+  F_NOTIFY, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_RDLCK, F_SET_FILE_RW_HINT, F_SET_RW_HINT,
   F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, RWH_WRITE_LIFE_EXTREME, S_IFMT, S_IFREG,
   EPOLL_CLOEXEC, EPOLL_CTL_DEL,
   MAP_ANONYMOUS, MAP_PRIVATE,
@@ -85,7 +85,7 @@ export interface ProcessHost {
   /** The anon_inode file system's shared inode and its mount id (epoll instances live there). */
   anonInode?(): { readonly inode: Inode; readonly mntId: number };
   /** The version facts of the generic file layer (fcntl queries, F_ADD_SEALS's argument, leases, epoll on debugfs). */
-  readonly profile?: Pick<Profile, 'fcntlQueries' | 'fcntlSealArgU32' | 'setleaseNeedsOp' | 'procFdSize' | 'debugfsPollAlways'>;
+  readonly profile?: Pick<Profile, 'fcntlQueries' | 'fcntlSealArgU32' | 'setleaseNeedsOp' | 'procFdSize' | 'debugfsPollAlways' | 'fileRwHint'>;
 }
 
 /** pidfs (v6.9; before it, the anon_inode mount): mount id and st_dev the emulator gives pidfds. */
@@ -556,8 +556,26 @@ export class Process {
       case F_CREATED_QUERY:
         // FMODE_CREATED: no emulated open creates a file
         return queries ? 0 : -E.EINVAL;
+      case F_GET_FILE_RW_HINT:
+      case F_SET_FILE_RW_HINT:
+        // removed in v5.18 (EINVAL below); before, the open file's own hint, falling back to the
+        // inode's (Profile.fileRwHint; fs/fcntl.c fcntl_rw_hint, file_write_hint)
+        if (this.host.profile?.fileRwHint === true) {
+          if (cmd === F_GET_FILE_RW_HINT) {
+            const b = new Uint8Array(8);
+            new DataView(b.buffer).setBigUint64(0, BigInt(f.writeHint ?? f.inode.writeHint ?? 0), true);
+            return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
+          }
+          const b = this.mm.copyFromUser(arg, 8);
+          if (b === null) return -E.EFAULT;
+          const hint = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+          if (hint > BigInt(RWH_WRITE_LIFE_EXTREME)) return -E.EINVAL;
+          f.writeHint = Number(hint);
+          return 0;
+        }
+        return -E.EINVAL;
       default:
-        // F_GET_FILE_RW_HINT/F_SET_FILE_RW_HINT (removed in v5.18), F_CANCELLK and unknown commands
+        // F_CANCELLK and unknown commands
         return -E.EINVAL;
     }
   }

@@ -15,6 +15,7 @@ import { PageRun } from '../mm/backing.js';
 import { cmaAlignOrder } from '../mm/cma.js';
 import type { CmaArea } from '../mm/cma.js';
 import type { KResult } from '../result.js';
+import { helperMmap, pageArrayFits } from './heap-helpers.js';
 import { exportHeapBuffer, PagedBuffer } from './paged-buffer.js';
 
 const E = Errno;
@@ -62,6 +63,12 @@ function allocate(k: KernelServices, ops: DmaBufOps, area: CmaArea, heap: DmaHea
     dmem?.uncharge(pool, len);
     return -E.ENOMEM;
   }
+  // v5.10: the helper library's page-pointer array comes after cma_alloc(); too large, the
+  // range goes back (cma_heap.c cma_heap_allocate, v5.10: free_cma)
+  if (k.profile.heapHelpers && !pageArrayFits(k, pagecount)) {
+    area.release(pfn, pagecount);
+    return -E.ENOMEM;
+  }
   const buffer = new CmaHeapBuffer(area, new PageRun(pfn, pagecount, len), k, pool);
   return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => {
     area.release(pfn, pagecount);
@@ -80,6 +87,7 @@ function makeOps(k: KernelServices): DmaBufOps {
     endCpuAccess: (buf, dir) => (buf.priv as CmaHeapBuffer).endCpuAccess(dir),
     /** cma_heap_mmap(): a shared mapping is required (EINVAL otherwise); pages fault in lazily. */
     mmap: (buf: DmaBuf, vma: Vma): number => {
+      if (k.profile.heapHelpers) return helperMmap(buf, vma);
       if ((vma.vmFlags & (VM_SHARED | VM_MAYSHARE)) === 0) return -E.EINVAL;
       // 6.8+ inserts PFNs (vmf_insert_pfn: VM_PFNMAP and friends); before, pages were inserted with no flags
       if (k.profile.cmaMmapPfn) vma.vmFlags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;

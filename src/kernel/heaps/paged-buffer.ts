@@ -10,13 +10,16 @@ import type { PageRef } from '../fs/mm-user.js';
 import type { KernelServices } from '../kapi.js';
 import type { BackingStats, PageRun } from '../mm/backing.js';
 import type { KResult } from '../result.js';
+import { HEAP_HELPERS_EXP_NAME } from './heap-helpers.js';
 
 /**
- * dma_buf_export() of a heap buffer, named after the heap (exp_name); when the core refuses,
- * `undo` gives the memory back, as every heap's error path does before returning.
+ * dma_buf_export() of a heap buffer, named after the heap (exp_name; `heap_helpers` for every
+ * buffer of the v5.10 helper library); when the core refuses, `undo` gives the memory back, as
+ * every heap's error path does before returning.
  */
 export function exportHeapBuffer(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number, fdFlags: number, buffer: PagedBuffer, undo: () => void): KResult<DmaBuf> {
-  const buf = k.dmaBuf.export({ expName: k.dmaHeap.getName(heap), ops, size: len, flags: fdFlags, priv: buffer });
+  const expName = k.profile.heapHelpers ? HEAP_HELPERS_EXP_NAME : k.dmaHeap.getName(heap);
+  const buf = k.dmaBuf.export({ expName, ops, size: len, flags: fdFlags, priv: buffer });
   if (typeof buf === 'number') undo();
   else if (k.hostMemory !== null && buffer.hasPages) k.hostMemory.bind(buf, buffer.runs, buffer.pages * buffer.pageSize, buffer.backing);
   return buf;

@@ -13,6 +13,7 @@ import type { Process } from '../fs/process.js';
 import type { HeapModule, KernelServices } from '../kapi.js';
 import { PageRun } from '../mm/backing.js';
 import type { KResult } from '../result.js';
+import { helperMmap, pageArrayFits } from './heap-helpers.js';
 import { exportHeapBuffer, PagedBuffer } from './paged-buffer.js';
 
 const E = Errno;
@@ -43,7 +44,9 @@ function freeRuns(k: KernelServices, runs: PageRun[], memcg: Memcg | null): void
   const ps = k.pageSize;
   for (const r of runs) {
     r.drop(k.backing);
-    k.buddy.free(r.pfn, Math.log2(r.bytes / ps));
+    // a helper buffer's run is physically adjacent order-0 pages (Profile.heapHelpers)
+    if (k.profile.heapHelpers) for (let i = 0; i < r.pages; i++) k.buddy.free(r.pfn + i, 0);
+    else k.buddy.free(r.pfn, Math.log2(r.bytes / ps));
     if (memcg !== null) k.kmem.uncharge(memcg, r.pages);
   }
 }
@@ -60,6 +63,7 @@ function freeRuns(k: KernelServices, runs: PageRun[], memcg: Memcg | null): void
  * @kernel mm/page_alloc.c __alloc_pages (__memcg_kmem_charge_page for __GFP_ACCOUNT)
  */
 function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number, fdFlags: number, proc: Process | null): KResult<DmaBuf> {
+  if (k.profile.heapHelpers) return allocateHelpers(k, ops, heap, len, fdFlags, proc);
   const ps = k.pageSize;
   const runs: PageRun[] = [];
   let remaining = len;
@@ -106,6 +110,47 @@ function allocate(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number,
   return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => freeRuns(k, runs, memcg));
 }
 
+/**
+ * v5.10 system_heap_allocate() on the helper library: the page-pointer array first (too large:
+ * ENOMEM), then one zeroed order-0 page at a time, a pending fatal signal failing with the
+ * ENOMEM the function started with. Physically adjacent pages are kept as one run: the
+ * attachment's table is sg_alloc_table_from_pages(), which merges them.
+ * @kernel drivers/dma-buf/heaps/system_heap.c system_heap_allocate (v5.10)
+ */
+function allocateHelpers(k: KernelServices, ops: DmaBufOps, heap: DmaHeap, len: number, fdFlags: number, proc: Process | null): KResult<DmaBuf> {
+  const ps = k.pageSize;
+  const pagecount = len / ps;
+  if (!pageArrayFits(k, pagecount)) return -E.ENOMEM;
+  const buddy = k.buddy;
+  const pfns: number[] = [];
+  const undo = (): void => {
+    for (const pfn of pfns) buddy.free(pfn, 0);
+  };
+  // a request larger than all free memory takes every page and then fails: skip the work
+  if (pagecount > buddy.freePages) return -E.ENOMEM;
+  for (let pg = 0; pg < pagecount; pg++) {
+    if (proc !== null && proc.fatalSignalPending) {
+      undo();
+      return -E.ENOMEM;
+    }
+    const pfn = buddy.alloc(0);
+    if (pfn < 0) {
+      undo();
+      return -E.ENOMEM;
+    }
+    pfns.push(pfn);
+  }
+  const runs: PageRun[] = [];
+  for (let i = 0; i < pfns.length;) {
+    let j = i + 1;
+    while (j < pfns.length && pfns[j] === pfns[j - 1]! + 1) j++;
+    runs.push(new PageRun(pfns[i]!, j - i, (j - i) * ps));
+    i = j;
+  }
+  const buffer = new SystemHeapBuffer(runs, k, heap, null);
+  return exportHeapBuffer(k, ops, heap, len, fdFlags, buffer, () => freeRuns(k, runs, null));
+}
+
 /** Whether pages [first, first + count) of a buffer lie in one of its runs (sg entries). */
 function withinOneRun(runs: readonly PageRun[], first: number, count: number): boolean {
   let start = 0;
@@ -134,6 +179,7 @@ function makeOps(k: KernelServices): DmaBufOps {
      * within the chunk that holds its first page (mm/memory.c remap_pfn_range_notrack).
      */
     mmap: (buf: DmaBuf, vma: Vma): number => {
+      if (k.profile.heapHelpers) return helperMmap(buf, vma);
       const b = buf.priv as SystemHeapBuffer;
       const cow = (vma.vmFlags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
       if (cow && vma.length !== ps && !(k.profile.systemHeapChunkMmap && withinOneRun(b.runs, vma.pgoff, vma.length / ps))) return -E.EINVAL;

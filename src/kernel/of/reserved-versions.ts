@@ -102,6 +102,9 @@ const restructured: ReservedMemBehaviour = {
 };
 
 const BEHAVIOUR: Readonly<Record<ProfileName, ReservedMemBehaviour>> = {
+  // 5.10 and 5.15 print what 6.1 prints (drivers/of/of_reserved_mem.c, drivers/of/fdt.c of those releases)
+  '5.10': legacy,
+  '5.15': legacy,
   '6.1': legacy,
   '6.6': { ...legacy, memreserveAfterScan: true, regionSummary: true, allocRangesAdjacency: true, cmaReservedOnNode: true },
   '6.12': restructured,

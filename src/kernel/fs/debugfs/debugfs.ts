@@ -24,7 +24,15 @@ export interface DebugfsHost {
   /** CONFIG_CMA_DEBUGFS: cma/ exists. */
   readonly cmaDebugfs: boolean;
   /** v6.14: every debugfs file answers poll through the full proxy; v6.15: base_pfn made after maxchunk. */
-  readonly profile?: { readonly debugfsPollAlways: boolean; readonly cmaDebugfsRanges?: boolean };
+  readonly profile?: { readonly debugfsPollAlways: boolean; readonly cmaDebugfsRanges?: boolean; readonly cmaDebugfsPrefix?: boolean };
+}
+
+/**
+ * An area's directory name: its own name, or before v6.0 `cma-<name>` cut to 15 characters
+ * (Profile.cmaDebugfsPrefix; mm/cma_debug.c cma_debugfs_add_one: a 16-byte buffer).
+ */
+export function cmaDebugfsDirName(area: string, prefixed: boolean): string {
+  return prefixed ? `cma-${area}`.slice(0, 15) : area;
 }
 
 /** The files of a CMA area's directory, in the order cma_debugfs_add_one() creates them (the emulator has these). */
@@ -61,13 +69,14 @@ export class Debugfs implements SuperBlock {
     const dmaBuf = root.dir('dma_buf', { ino: INO.dmaBuf, order: newestFirst, subdirNlink: true });
     dmaBuf.file('bufinfo', { mode: 0o444, ino: INO.bufinfo, show: () => bufinfoText(host.dmaBuf) });
     const areas = host.cmaAreas;
+    const prefixed = host.profile?.cmaDebugfsPrefix === true;
     if (host.cmaDebugfs) root.dir('cma', {
       ino: INO.cma, order: newestFirst,
       lookupDynamic: (dir, name) => {
-        const i = areas.findIndex((a) => a.name === name);
+        const i = areas.findIndex((a) => cmaDebugfsDirName(a.name, prefixed) === name);
         return i < 0 ? null : new Dentry(name, dir, this.areaDir(areas[i]!, i));
       },
-      listDynamic: () => areas.map((a) => a.name),
+      listDynamic: () => areas.map((a) => cmaDebugfsDirName(a.name, prefixed)),
       subdirNlink: true,
       dynamicSubdirs: () => areas.length,
     });
@@ -94,13 +103,15 @@ export class Debugfs implements SuperBlock {
  */
 export function bufinfoText(core: DmaBufCore): string {
   let s = '\nDma-buf Objects:\n';
-  s += `${pad8('size')}\t${pad8('flags')}\t${pad8('mode')}\t${pad8('count')}\texp_name\t${pad8('ino')}\tname\n`;
+  // the name heading and `<none>` came later: the 5.10 referee heads `ino` alone and prints ""
+  const named = core.host.bufinfoNameColumn !== false;
+  s += `${pad8('size')}\t${pad8('flags')}\t${pad8('mode')}\t${pad8('count')}\texp_name\t${pad8('ino')}${named ? '\tname' : ''}\n`;
   let count = 0;
   let total = 0;
   const all = [...core.list].reverse();
   for (const b of all) {
     const f = b.file;
-    s += `${dec8(b.size)}\t${hex8(f.flags)}\t${hex8(f.mode & FMODE_VISIBLE_MASK)}\t${dec8(f.count)}\t${b.expName}\t${dec8(b.ino)}\t${b.name ?? '<none>'}\n`;
+    s += `${dec8(b.size)}\t${hex8(f.flags)}\t${hex8(f.mode & FMODE_VISIBLE_MASK)}\t${dec8(f.count)}\t${b.expName}\t${dec8(b.ino)}\t${b.name ?? (named ? '<none>' : '')}\n`;
     // dma_resv_describe() + dma_fence_describe(): no space after the colon (6.1 oracle)
     if (b.fence !== null) s += `\t${b.fence.usage} fence:stub stub seq 0 signalled\n`;
     s += '\tAttached Devices:\n';

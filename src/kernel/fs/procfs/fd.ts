@@ -36,7 +36,7 @@ export interface ProcFdHost {
   readonly fc: FcntlConstants;
   readonly mnts: MountTable;
   /** v6.2: st_size of /proc/<pid>/fd is the number of open fds. */
-  readonly profile?: { readonly procFdSize: boolean };
+  readonly profile?: { readonly procFdSize: boolean; readonly fdinfoIno: boolean };
 }
 
 /**
@@ -106,7 +106,7 @@ export function fdinfoDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task
       // 0444 since the fdinfo directory itself needs ptrace access (5.14; 0400 before)
       return new Dentry(name, dir, textInode(sb, {
         mode: 0o444, ino: FDINFO_INO + fd!, ...owner,
-        show: () => fdinfoText(host.fc, task, fd!, f),
+        show: () => fdinfoText(host.fc, task, fd!, f, host.profile?.fdinfoIno !== false),
         // proc_fdinfo_access_allowed()
         mayOpen: (proc) => (ptraceMayRead(proc, task) ? 0 : -E.EACCES),
       }));
@@ -116,9 +116,11 @@ export function fdinfoDir(sb: SuperBlock, host: ProcFdHost, parent: Dentry, task
 }
 
 /** /proc/<pid>/fdinfo/<fd> @kernel fs/proc/fd.c seq_show */
-export function fdinfoText(fc: FcntlConstants, p: Process, fd: number, f: File): string {
+export function fdinfoText(fc: FcntlConstants, p: Process, fd: number, f: File, fdinfoIno = true): string {
   const flags = f.flags | (p.isCloexec(fd) ? fc.O_CLOEXEC : 0);
-  let s = `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${f.mntId}\nino:\t${f.inode.ino}\n`;
+  let s = `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${f.mntId}\n`;
+  // the generic ino: line (the 5.10 referee has none: Profile.fdinfoIno)
+  if (fdinfoIno) s += `ino:\t${f.inode.ino}\n`;
   if (f.fop.showFdinfo) s += f.fop.showFdinfo(f);
   return s;
 }

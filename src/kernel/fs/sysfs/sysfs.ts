@@ -12,6 +12,7 @@ import type { Arch } from '../../../uapi/fcntl.js';
 import type { DmaBufCore } from '../../dma-buf/dma-buf.js';
 import type { CmaArea } from '../../mm/cma.js';
 import type { DeviceTree } from '../../of/tree.js';
+import { before } from '../../profile.js';
 import type { Profile } from '../../profile.js';
 import { textInode } from '../libfs.js';
 import { Dentry } from '../vfs.js';
@@ -47,7 +48,7 @@ export interface SysfsHost extends DmaHeapSysfsHost {
 
 /** kernfs hashes names as C chars: signed on x86 before 6.2 (-funsigned-char from 6.2 on), unsigned on arm64. */
 export function kernfsSignedChar(profile: Profile, arch: Arch): boolean {
-  return arch === 'x86_64' && profile.name === '6.1';
+  return arch === 'x86_64' && before(profile.name, '6.2');
 }
 
 export class Sysfs implements SuperBlock {
