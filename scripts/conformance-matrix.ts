@@ -20,8 +20,8 @@ export interface MatrixMachine {
   readonly args: readonly string[];
 }
 
-/** The profiles of the matrix: the oldest, a middle and the newest one (issue 11): the three x86-64 referees' versions. */
-export const MATRIX_PROFILES = ['6.1', '6.12', '7.3'] as const;
+/** The profiles of the matrix: the x86-64 referees' versions (issue 11), and 5.10 with them (issue 15). */
+export const MATRIX_PROFILES = ['5.10', '6.1', '6.12', '7.3'] as const;
 
 /** The shipped boards (examples/boards); x86-pc is x86-64 and has 4 KiB pages only. */
 export const MATRIX_BOARDS = ['imx8mp', 'rpi5', 'rk3588', 'am62x', 'x86-pc'] as const;
@@ -52,7 +52,7 @@ export const MATRIX: readonly MatrixMachine[] = MATRIX_PROFILES.flatMap(machines
 export const MATRIX_SUBSET: readonly MatrixMachine[] = [
   ['7.3', 'x86_64'], ['6.12', 'arm64'], ['7.3', 'arm64-16K'], ['6.1', 'arm64-64K'],
   ['6.1', 'imx8mp'], ['7.3', 'imx8mp-64K'], ['6.12', 'rpi5'], ['7.3', 'rk3588'], ['6.12', 'rk3588-16K'],
-  ['6.1', 'am62x-16K'], ['7.3', 'am62x'], ['6.12', 'x86-pc'],
+  ['6.1', 'am62x-16K'], ['7.3', 'am62x'], ['6.12', 'x86-pc'], ['5.10', 'x86_64'], ['5.10', 'rk3588-64K'],
 ].map(([p, n]) => {
   const m = MATRIX.find((x) => x.profile === p && x.name === n);
   if (m === undefined) throw new Error(`MATRIX_SUBSET: ${p} ${n} is not in the matrix`);

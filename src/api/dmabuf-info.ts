@@ -376,11 +376,15 @@ function readSystemBuffers(fs: DmabufFs, bufinfoPath: string, sysfsPath: string)
  * /sys/kernel/debug/dma_buf/bufinfo: after the `Dma-buf Objects:` header, one tab-separated
  * line per buffer — size, flags, mode, count, exp_name, ino, name (`<none>` when unnamed) —
  * followed by tab-indented fence lines, then `\tAttached Devices:`, one `\t<dev_name>` line per
- * attachment and `Total <n> devices attached`. Null when the text is not bufinfo.
+ * attachment and `Total <n> devices attached`. Before 6.0 the heading has no `name` and an
+ * unnamed buffer prints an empty name (5.10 and 5.15): read as no name. Null when the text is
+ * not bufinfo.
  * @kernel drivers/dma-buf/dma-buf.c dma_buf_debug_show
  */
 export function parseBufinfo(text: string): SystemDmabuf[] | null {
   if (!text.includes('Dma-buf Objects:')) return null;
+  // the heading of 6.0+ ends in `name`; before, "" is an unnamed buffer
+  const headed = /\tino {5}\tname\n/.test(text);
   const out: SystemDmabuf[] = [];
   let devices: string[] | null = null;
   for (const line of text.split('\n')) {
@@ -398,7 +402,7 @@ export function parseBufinfo(text: string): SystemDmabuf[] | null {
     const f = line.split('\t');
     if (f.length < 7 || !/^\d+$/.test(f[0]!) || !/^\d+$/.test(f[3]!) || !/^\d+$/.test(f[5]!)) continue;
     const name = f.slice(6).join('\t');
-    out.push({ inode: Number(f[5]), size: Number(f[0]), exporter: f[4]!, name: name === '<none>' ? null : name, count: Number(f[3]) });
+    out.push({ inode: Number(f[5]), size: Number(f[0]), exporter: f[4]!, name: name === '<none>' || (!headed && name === '') ? null : name, count: Number(f[3]) });
   }
   return out;
 }

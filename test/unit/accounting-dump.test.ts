@@ -126,6 +126,16 @@ test('fdinfo and debugfs bufinfo parsers', () => {
   const own = parseBufinfo(t.readFile('/sys/kernel/debug/dma_buf/bufinfo').text!)!;
   assert.deepEqual(own.map((b) => b.attached), [['32e80000.display-controller']]);
   assert.equal(parseBufinfo('something else'), null);
+  // 5.10 (the referee's format): no name heading, "" when unnamed, the exporter heap_helpers
+  const text510 = '\nDma-buf Objects:\nsize    \tflags   \tmode    \tcount   \texp_name\tino     \n'
+    + '00008192\t00000002\t00080007\t00000001\theap_helpers\t00000127\tsecond\n\tAttached Devices:\nTotal 0 devices attached\n\n'
+    + '00004096\t00000002\t00080007\t00000001\theap_helpers\t00000126\t\n\tAttached Devices:\nTotal 0 devices attached\n\n'
+    + '\nTotal 2 objects, 12288 bytes\n';
+  assert.deepEqual(parseBufinfo(text510)!.map((b) => [b.inode, b.size, b.exporter, b.name]), [[127, 8192, 'heap_helpers', 'second'], [126, 4096, 'heap_helpers', null]]);
+  // and the emulated 5.10 kernel prints that format
+  const t510 = createEmulatedTarget({ profile: '5.10' });
+  new DmaHeapClient(t510, { leakGuard: false }).allocate('system', 4096);
+  assert.match(t510.readFile('/sys/kernel/debug/dma_buf/bufinfo').text!, /^\nDma-buf Objects:\nsize {4}\tflags {3}\tmode {4}\tcount {3}\texp_name\tino {5}\n00004096\t00000002\t00080007\t00000001\theap_helpers\t\d{8}\tdmaheap:system\n/);
 });
 
 test('the emulated kernel exposes what the parser reads: /proc listing, /proc/<pid>/comm', () => {

@@ -153,7 +153,7 @@ test('boards.json, coherent.json and cma-placement.json pass on every profile', 
 test('devices.json, cache.json, bounce.json and sanitizer.json pass on every profile', async () => {
   const files = ['devices.json', 'cache.json', 'bounce.json', 'sanitizer.json'].map((f) => root(`test/conformance/cases/${f}`));
   const expected: Record<string, string> = {
-    '5.10': '20 passed, 0 failed, 10 skipped', '5.15': '25 passed, 0 failed, 6 skipped',
+    '5.10': '17 passed, 0 failed, 13 skipped', '5.15': '25 passed, 0 failed, 6 skipped',
     '6.1': '30 passed, 0 failed, 1 skipped', '6.6': '30 passed, 0 failed, 1 skipped', '6.12': '30 passed, 0 failed, 1 skipped',
     '6.17': '32 passed, 0 failed, 1 skipped', '6.18': '33 passed, 0 failed', '6.19': '33 passed, 0 failed', '7.0': '33 passed, 0 failed', '7.3': '33 passed, 0 failed',
   };

@@ -455,3 +455,33 @@ test('case keys devices, sanitizer and ram: checked when the file loads', () => 
   assert.deepEqual(parseCaseFile(JSON.stringify({ cases: [{ name: 'x', steps: [{ attach: 3, device: 'd', direction: 1 }] }] }), 'f.json').errors,
     [`f.json: case 1 "x": step 1 (attach): unknown key 'direction' (allowed: device, as, expect)`]);
 });
+
+test('profiles: a step runs only on its profiles, `!` leaves a profile out, at case level too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conf-'));
+  const sync = (errno: string | null) => ({ ioctl: 'b.fd', cmd: 'DMA_BUF_IOCTL_EXPORT_SYNC_FILE', arg: { struct: 'dma_buf_export_sync_file', flags: 'DMA_BUF_SYNC_READ', fd: -1 }, expect: errno === null ? { ret: 0 } : { errno } });
+  const alloc = [
+    { open: '/dev/dma_heap/system', flags: 'O_RDONLY|O_CLOEXEC', as: 'h' },
+    { ioctl: 'h', cmd: 'DMA_HEAP_IOCTL_ALLOC', arg: { struct: 'dma_heap_allocation_data', len: 4096, fd_flags: 'O_RDWR|O_CLOEXEC' }, as: 'b', expect: { ret: 0 } },
+  ];
+  writeFileSync(join(dir, 'p.json'), JSON.stringify({ cases: [
+    { name: 'export: ENOTTY before 6.0', steps: [...alloc, { profiles: ['!5.10', '!5.15'], ...sync(null) }, { profiles: ['5.10', '5.15'], ...sync('ENOTTY') }] },
+    { name: 'not on 5.10', profiles: ['!5.10'], steps: [...alloc, sync(null)] },
+    { name: 'wrong on purpose', steps: [...alloc, { profiles: ['6.1'], ...sync('ENOTTY') }] },
+  ] }));
+  const run = async (profile: string): Promise<string[]> => {
+    const lines: string[] = [];
+    await conformanceMain(['run', join(dir, 'p.json'), '--profile', profile], { out: (s) => lines.push(s), err: (s) => lines.push(s) });
+    return lines;
+  };
+  const on510 = await run('5.10');
+  assert.deepEqual(on510.filter((l) => !l.startsWith('PASS')), [
+    `SKIP  ${join(dir, 'p.json')}: case 2 "not on 5.10": profile 5.10 not in [!5.10]`,
+    '2 passed, 0 failed, 1 skipped',
+  ].map((l) => l.replace(`${dir}/`, l.includes('SKIP') ? `${dir}/` : '')));
+  const on61 = (await run('6.1')).join('\n');
+  assert.match(on61, /^FAIL .*case 3 "wrong on purpose": step 3 \(ioctl\): errno: expected ENOTTY, observed ret=0 \(success\)$/m);
+  assert.match(on61, /2 passed, 1 failed$/);
+  assert.deepEqual(loadCaseFiles([join(dir, 'p.json')]).errors, []);
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ cases: [{ name: 'x', steps: [{ profiles: 'all', open: '/dev/null', flags: 'O_RDONLY' }] }] }));
+  assert.match(loadCaseFiles([join(dir, 'bad.json')]).errors.join('\n'), /bad\.json: case 1 "x": step 1 \(open\): 'profiles' must be a list of kernel profiles \(each may start with ! to leave that profile out\)/);
+});
