@@ -276,9 +276,9 @@ export const KNOWN_HEAPS: readonly KnownHeap[] = Object.freeze([
   {
     id: 'android/system-uncached', pattern: 'system-uncached', match: exact('system-uncached'), kind: 'system', contiguous: false, cacheable: false, protected: false,
     platforms: ['android', 'rockchip', 'mediatek', 'google-samsung', 'allwinner'], upstream: false, since: null,
-    history: 'proposed upstream in 2021 and never merged; carried by Android (GKI: the ACK system heap registers it after system on android12-5.10 and in an ACK 5.15 tree) and vendor kernels',
+    history: 'proposed upstream in 2021 and never merged; carried by Android (GKI: the ACK system heap registers it after system on android12-5.10, android14-6.1 and in an ACK 5.15 tree) and vendor kernels',
     note: 'system memory mapped write-combined, CPU syncs skipped: what libdmabufheap AllocSystem and Codec2 pick when the CPU does not touch the buffer',
-    source: 'github.com/Anything-at-25-00/android_kernel_common_android12-5.10 drivers/dma-buf/heaps/system_heap.c @0d6c25031ed3a52fc7cb628d2068f2518fb2d320 system_heap_create(); github.com/aosp-mirror/kernel_common drivers/dma-buf/heaps/system_heap.c @34148b6a5103338e78d6b545099d5200b75c7e58 (5.15.148)',
+    source: 'github.com/Anything-at-25-00/android_kernel_common_android12-5.10 drivers/dma-buf/heaps/system_heap.c @0d6c25031ed3a52fc7cb628d2068f2518fb2d320 system_heap_create(); github.com/sreelekshman/android_kernel_6.1_nothing_mt6878 drivers/dma-buf/heaps/system_heap.c @9eed859493342169b2511b27ed0b26e35906dc4a (android14-6.1); github.com/aosp-mirror/kernel_common drivers/dma-buf/heaps/system_heap.c @34148b6a5103338e78d6b545099d5200b75c7e58 (5.15.148)',
   },
   {
     id: 'rockchip/system-dma32', pattern: 'system-dma32', match: exact('system-dma32'), kind: 'system', contiguous: false, cacheable: true, protected: false,

@@ -102,6 +102,7 @@ const S = {
   a15_66DmaBuf: 'https://android.googlesource.com/kernel/common/+/refs/tags/android15-6.6-2024-11_r6/drivers/dma-buf/',
   a16_612Builds: 'https://source.android.com/docs/core/architecture/kernel/gki-android16-6_12-release-builds',
   // source files
+  a14_61SystemHeap: 'github.com/sreelekshman/android_kernel_6.1_nothing_mt6878 drivers/dma-buf/heaps/system_heap.c @9eed859493342169b2511b27ed0b26e35906dc4a (a device tree\'s copy of android14-6.1: its build.config.constants @565e30947eeffb7d5652122b7fd222082ebb4964 says BRANCH=android14-6.1)',
   a12SystemHeap: 'github.com/Anything-at-25-00/android_kernel_common_android12-5.10 drivers/dma-buf/heaps/system_heap.c @0d6c25031ed3a52fc7cb628d2068f2518fb2d320 (a copy of android12-5.10)',
   ack515SystemHeap: 'github.com/aosp-mirror/kernel_common drivers/dma-buf/heaps/system_heap.c @34148b6a5103338e78d6b545099d5200b75c7e58 (Makefile: 5.15.148)',
   deferredFree: 'github.com/aosp-mirror/kernel_common drivers/dma-buf/heaps/deferred-free-helper.c @bd1639945c30298e4bea2b611d6b0cd08d3cdd98',
@@ -167,7 +168,7 @@ export const ANDROID_BRANCHES: readonly AndroidBranch[] = Object.freeze([
   branch('android12-5.10', '5.10', [
     known('branch', true, S.a12_510Builds, 'Android 12 launch kernels (GKI 2.0)'),
     known('release', '5.10.<sublevel>-android12-9-<suffix>', `${S.gkiVersioning}; ${S.a12Kmi}`, 'KMI generation 9 since the Android 12 KMI freeze'),
-    known('systemUncachedHeap', true, S.a12SystemHeap, 'system_heap_create() adds "system-uncached" after "system": the same pages, mapped write-combined, CPU syncs skipped; libdmabufheap AllocSystem() and Codec2 pick it for buffers the CPU does not touch'),
+    known('systemUncachedHeap', true, S.a12SystemHeap, 'system_heap_create() adds "system-uncached" after "system": the same pages, mapped write-combined, CPU syncs skipped (EBUSY until its DMA mask is set); libdmabufheap AllocSystem() and Codec2 pick it for buffers the CPU does not touch'),
     known('systemHeapPagePools', [8, 4, 0], `${S.a12SystemHeap}; ${S.pagePool}`, 'one dmabuf_page_pool per order (1 MiB, 64 KiB, 4 KiB); an allocation takes pool pages first; pool pages count as KReclaimable in /proc/meminfo (NR_KERNEL_MISC_RECLAIMABLE) and go back to the buddy allocator only through the pool shrinker, under memory pressure'),
     known('systemHeapDeferredFree', true, `${S.a12SystemHeap}; ${S.deferredFree}`, 'release queues the buffer for the "dmabuf-deferred-free-worker" kernel thread (SCHED_IDLE), which zeroes it and puts its pages in the pools; under memory pressure the freelist shrinker frees them to the buddy allocator instead: MemFree does not rise when the last fd is closed'),
     known('heapHelpersInTree', true, S.a12SystemHeap, 'system_heap.c includes page_pool.h and deferred-free-helper.h'),
@@ -192,10 +193,14 @@ export const ANDROID_BRANCHES: readonly AndroidBranch[] = Object.freeze([
   ]),
   branch('android14-6.1', '6.1', [
     known('branch', true, S.a14_61Heaps, 'Android 14 launch kernels on 6.1'),
+    known('systemUncachedHeap', true, S.a14_61SystemHeap, 'system_heap_create() adds "system-uncached" after "system": the same pages, mapped write-combined, CPU syncs skipped (EBUSY until its DMA mask is set)'),
+    known('systemHeapPagePools', [8, 4, 0], S.a14_61SystemHeap, 'orders ORDER_1M, ORDER_64K and 0 (8, 4, 0 with 4 KiB pages; the orders follow PAGE_SHIFT on 16 KiB-page kernels); an allocation takes pool pages first; pool pages stay out of MemFree until the pool shrinker frees them under memory pressure'),
+    known('systemHeapDeferredFree', false, S.a14_61SystemHeap, 'release zeroes the buffer and puts its pages in the pools at once, without the deferred-free thread (deferred-free-helper.c is still in the tree); MemFree still does not rise, as the pages stay in the pools'),
     known('heapHelpersInTree', true, S.a14_61Heaps, 'branch head: cma_heap.c, deferred-free-helper.c, page_pool.c, system_heap.c'),
     known('dmabufSysfsStats', true, `${S.gos61Defconfig}; ${S.a14_61DmaBuf}`, 'CONFIG_DMABUF_SYSFS_STATS=y (mainline has it from 5.13 to 6.19)'),
     known('gkiDefconfig', GKI_DMABUF_LINES, S.gos61Defconfig, 'also CONFIG_UDMABUF=y and CONFIG_DMA_CMA=y; the system heap itself is not built in by the defconfig'),
-    ...unknownRest('android14-6.1', ['heapHelpersInTree', 'dmabufSysfsStats', 'gkiDefconfig']),
+    ...unknownRest('android14-6.1', ['systemUncachedHeap', 'systemHeapPagePools', 'systemHeapDeferredFree', 'heapHelpersInTree', 'dmabufSysfsStats', 'gkiDefconfig', 'totalPoolsKb']),
+    unknown('totalPoolsKb', `the system heap implements get_pool_size (${S.a14_61SystemHeap}), the heap op that total_pools_kb sums; the branch's dma-heap.c, which creates the file, was not read`),
   ]),
   branch('android15-6.6', '6.6', [
     known('branch', true, S.a15_66DmaBuf, 'Android 15 launch kernels on 6.6'),

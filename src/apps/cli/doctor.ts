@@ -590,7 +590,7 @@ function checkAndroid(c: Ctx): Check | null {
   const deferred = androidFact(b, 'systemHeapDeferredFree').value === true;
   const pools = Array.isArray(androidFact(b, 'systemHeapPagePools').value);
   if (deferred || pools) {
-    details.push(`so: closing the last fd of a system-heap buffer does not raise MemFree at once: ${deferred ? 'the deferred-free thread zeroes it later, and ' : ''}its pages stay in the page pools (KReclaimable in /proc/meminfo) until memory pressure; /sys/kernel/dma_heap/total_pools_kb shows the pools`);
+    details.push(`so: closing the last fd of a system-heap buffer does not raise MemFree at once: ${deferred ? 'the deferred-free thread zeroes it later, and ' : ''}its pages stay in the system heap's page pools until memory pressure; /sys/kernel/dma_heap/total_pools_kb shows the pools`);
   }
   if (t.backend === 'emulated') {
     const modelled = [b.emulated.systemUncachedHeap ? 'the system-uncached heap' : null, b.emulated.kmiGeneration !== null ? 'the GKI release text' : null].filter((x) => x !== null);

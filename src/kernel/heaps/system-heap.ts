@@ -163,7 +163,7 @@ export const systemHeapModule: HeapModule = {
       priv: null,
     });
     if (typeof heap === 'number') return heap;
-    // ACK (android12-5.10) system_heap_create(): "system-uncached" after "system", the same pages
+    // ACK (android12-5.10, android14-6.1) system_heap_create(): "system-uncached" after "system", the same pages
     // (system_uncached_heap_allocate); its write-combined mapping and skipped CPU syncs are not
     // modelled (src/kernel/android.ts, divergence android-uncached)
     if (k.android?.emulated.systemUncachedHeap === true) {
