@@ -90,6 +90,12 @@ export interface KnownHeap {
   readonly history: string;
   /** Where the name was seen and how it is used. */
   readonly note: string;
+  /**
+   * Where the name and its properties were read: a repository path@commit or a URL (the
+   * kernel code that registers the heap). Absent for entries taken from the user-space survey
+   * alone (userspace.md).
+   */
+  readonly source?: string;
 }
 
 /** A reserved-memory region of the device tree (`/reserved-memory/<node>`). */
@@ -271,8 +277,9 @@ export const KNOWN_HEAPS: readonly KnownHeap[] = Object.freeze([
   {
     id: 'android/system-uncached', pattern: 'system-uncached', match: exact('system-uncached'), kind: 'system', contiguous: false, cacheable: false, protected: false,
     platforms: ['android', 'rockchip', 'mediatek', 'google-samsung', 'allwinner'], upstream: false, since: null,
-    history: 'proposed upstream in 2021 and never merged; carried by Android (GKI) and vendor kernels',
-    note: 'system memory mapped uncached: what libdmabufheap AllocSystem and Codec2 pick when the CPU does not touch the buffer',
+    history: 'proposed upstream in 2021 and never merged; carried by Android (GKI: the ACK system heap registers it after system on android12-5.10, android14-6.1 and in an ACK 5.15 tree) and vendor kernels',
+    note: 'system memory mapped write-combined, CPU syncs skipped: what libdmabufheap AllocSystem and Codec2 pick when the CPU does not touch the buffer',
+    source: 'github.com/Anything-at-25-00/android_kernel_common_android12-5.10 drivers/dma-buf/heaps/system_heap.c @0d6c25031ed3a52fc7cb628d2068f2518fb2d320 system_heap_create(); github.com/sreelekshman/android_kernel_6.1_nothing_mt6878 drivers/dma-buf/heaps/system_heap.c @9eed859493342169b2511b27ed0b26e35906dc4a (android14-6.1); github.com/aosp-mirror/kernel_common drivers/dma-buf/heaps/system_heap.c @34148b6a5103338e78d6b545099d5200b75c7e58 (5.15.148)',
   },
   {
     id: 'rockchip/system-dma32', pattern: 'system-dma32', match: exact('system-dma32'), kind: 'system', contiguous: false, cacheable: true, protected: false,
@@ -313,38 +320,51 @@ export const KNOWN_HEAPS: readonly KnownHeap[] = Object.freeze([
   {
     id: 'qualcomm/qcom,system', pattern: 'qcom,system', match: exact('qcom,system'), kind: 'system', contiguous: false, cacheable: true, protected: false,
     platforms: ['qualcomm', 'android'], upstream: false, since: null,
-    history: 'Qualcomm vendor heaps (also registered as system)',
+    history: 'Qualcomm vendor heaps: qcom_dma_heap_probe() creates it with the name system passed too',
     note: 'system memory with Qualcomm page pools',
+    source: 'github.com/aosp-mirror/kernel_msm drivers/dma-buf/heaps/qcom_dma_heap.c @d805c757be67ac7a19ad8de826444366aca04d31 qcom_dma_heap_probe()',
   },
   {
     id: 'qualcomm/qcom,system-uncached', pattern: 'qcom,system-uncached', match: exact('qcom,system-uncached'), kind: 'system', contiguous: false, cacheable: false, protected: false,
     platforms: ['qualcomm', 'android'], upstream: false, since: null,
     history: 'Qualcomm vendor heaps (CONFIG_QCOM_DMABUF_HEAPS_SYSTEM_UNCACHED)',
     note: 'uncached system memory; Qualcomm codecs and GStreamer plugins allocate here',
+    source: 'github.com/aosp-mirror/kernel_msm drivers/dma-buf/heaps/qcom_dma_heap.c @d805c757be67ac7a19ad8de826444366aca04d31 qcom_dma_heap_probe()',
   },
   {
     id: 'qualcomm/qcom,secure', pattern: 'qcom,secure-*', match: /^qcom,secure-.+$/, kind: 'protected', contiguous: null, cacheable: false, protected: true,
     platforms: ['qualcomm', 'android'], upstream: false, since: null,
-    history: 'Qualcomm vendor heaps: qcom,secure-pixel, qcom,secure-non-pixel and secure carve-outs',
+    history: 'Qualcomm vendor heaps: qcom,secure-pixel, qcom,secure-non-pixel (secure system heaps, always created) and secure carve-outs from the device tree',
     note: 'content-protected memory assigned to a secure VM; no CPU access',
+    source: 'github.com/aosp-mirror/kernel_msm drivers/dma-buf/heaps/qcom_dma_heap.c @d805c757be67ac7a19ad8de826444366aca04d31 qcom_dma_heap_probe()',
+  },
+  {
+    id: 'qualcomm/system-secure', pattern: 'system-secure', match: exact('system-secure'), kind: 'protected', contiguous: true, cacheable: false, protected: true,
+    platforms: ['qualcomm', 'android'], upstream: false, since: null,
+    history: 'Qualcomm vendor heaps: the bitstream contiguous heap (qcom_add_bitstream_contig_heap)',
+    note: 'contiguous protected memory for secure video bitstreams; Qualcomm video drivers pick it for the secure bitstream region',
+    source: 'github.com/aosp-mirror/kernel_msm drivers/dma-buf/heaps/qcom_dma_heap.c @d805c757be67ac7a19ad8de826444366aca04d31 qcom_dma_heap_probe()',
   },
   {
     id: 'qualcomm/qcom', pattern: 'qcom,*', match: /^qcom,.+$/, kind: null, contiguous: null, cacheable: null, protected: null,
     platforms: ['qualcomm'], upstream: false, since: null,
-    history: 'Qualcomm vendor heaps declared in the device tree (qcom,dma-heaps): CMA, carve-out and secure carve-out heaps',
+    history: 'Qualcomm vendor heaps declared in the device tree (qcom,dma-heaps): CMA, carve-out, secure carve-out and TUI carve-out heaps',
     note: 'the name alone does not say which type the device tree gave it',
+    source: 'github.com/aosp-mirror/kernel_msm drivers/dma-buf/heaps/qcom_dma_heap.c @d805c757be67ac7a19ad8de826444366aca04d31 qcom_dma_heap_probe()',
   },
   {
     id: 'mediatek/mtk_mm', pattern: 'mtk_mm', match: exact('mtk_mm'), kind: 'system', contiguous: false, cacheable: true, protected: false,
     platforms: ['mediatek', 'android'], upstream: false, since: null,
     history: 'MediaTek vendor heaps',
     note: 'system memory for multimedia blocks behind the IOMMU',
+    source: 'github.com/Linux4/samsung_kernel kernel/kernel_device_modules-6.1/drivers/dma-buf/heaps/mtk_system_heap.c @f92a7894b9667a4ef3a88d426aac095908c9cb96 (per-heap byte counts of system, system-uncached, mtk_mm, mtk_mm-uncached); github.com/MiCode/Xiaomi_Kernel_OpenSource drivers/dma-buf/heaps/mtk_mm_heap.c @a1598dc619fff50b76843bbbfb26ce8dc57683e0 (mtk_mm and mtk_mm_uncached heaps over page pools and deferred free)',
   },
   {
     id: 'mediatek/mtk_mm-uncached', pattern: 'mtk_mm-uncached', match: exact('mtk_mm-uncached'), kind: 'system', contiguous: false, cacheable: false, protected: false,
     platforms: ['mediatek', 'android'], upstream: false, since: null,
     history: 'MediaTek vendor heaps',
     note: 'uncached system memory for multimedia blocks',
+    source: 'github.com/Linux4/samsung_kernel kernel/kernel_device_modules-6.1/drivers/dma-buf/heaps/mtk_system_heap.c @f92a7894b9667a4ef3a88d426aac095908c9cb96 (per-heap byte counts of system, system-uncached, mtk_mm, mtk_mm-uncached); github.com/MiCode/Xiaomi_Kernel_OpenSource drivers/dma-buf/heaps/mtk_mm_heap.c @a1598dc619fff50b76843bbbfb26ce8dc57683e0 (mtk_mm and mtk_mm_uncached heaps over page pools and deferred free)',
   },
   {
     id: 'mediatek/secure-region', pattern: 'mtk_<svp|prot|2d_fr|wfd|sapu_*>_region*', match: /^mtk_(svp|prot|2d_fr|wfd|sapu_[a-z_]+?)_region(-uncached)?(-aligned)?$/, kind: 'protected', contiguous: true, cacheable: false, protected: true,

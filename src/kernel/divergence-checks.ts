@@ -67,6 +67,8 @@ export const DIVERGENCE_CHECKS: Readonly<Record<string, DivergenceCheck>> = {
   // the x86-64 rule on the 6.1 referee's configuration; the arm64 rule from the source
   'phys-limits': { referees: ['6.1 x86-64'], source: true },
   'fdt-size': SOURCE,
+  // the ACK sources of src/kernel/android.ts; no referee runs a GKI kernel
+  'android-gki': SOURCE,
   'cache-cost': SOURCE,
   // test/oracle/issue-11/mm-vma.c: `gu` on the 7.3 referee, none on 6.12
   'vm-maybe-guard': { referees: ['6.12 x86-64', '7.3 x86-64'], source: true },

@@ -329,6 +329,13 @@ export const DIVERGENCES: readonly Divergence[] = [
     reason: 'The limits protect the host running the emulator from hostile input; they are not the guest\'s. Boards also come as DTS source and live trees, which have no totalsize.',
   },
   {
+    id: 'android-gki',
+    area: 'drivers/dma-buf/heaps (Android Common Kernel: system_heap.c, page_pool.c, deferred-free-helper.c)',
+    linux: 'The Android GKI branches add to the system heap (src/kernel/android.ts; android12-5.10 and android14-6.1 as read): a second heap, system-uncached (write-combined CPU mappings, CPU syncs skipped), page pools of orders 8, 4 and 0 that keep freed pages (given back by a shrinker under memory pressure), on android12-5.10 a deferred-free kernel thread that zeroes released buffers later, and /sys/kernel/dma_heap/total_pools_kb; android12 kernels also have /sys/kernel/dmabuf/buffers. uname -r is w.x.y-android<N>-<k>-<suffix>.',
+    emulator: '--profile android<N>-<version> boots the mainline profile of its base version. Of the branch facts it models only the sourced ones that cost nothing: the system-uncached heap where a source shows it (android12-5.10, android14-6.1; allocated like system, mapped cached, syncs not skipped) and the -android<N>-<k> release text where the KMI generation is sourced (android12-5.10). Page pools, deferred free, total_pools_kb and the sysfs statistics of a branch whose mainline version lacks them are not modelled: a freed buffer\'s pages return to the page allocator at once, as on mainline. doctor and docs/android.md report those facts with their sources; the unknown ones are reported as unknown.',
+    reason: 'Only the facts a public source ties to a branch are taken, and the ones that would change memory accounting (pools, deferred free) would need a model of reclaim timing that no referee can check; reporting them keeps the emulator honest about what a phone does.',
+  },
+  {
     id: 'cache-cost',
     area: 'arch/arm64 (pgprot_dmacoherent)',
     linux: 'Reads of uncached/write-combined mappings are 4-15x (up to 30x) slower.',

@@ -8,6 +8,8 @@ export { Kernel, KernelConfigError } from './kernel.js';
 export type { KernelConfig } from './kernel.js';
 export { DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, isProfileName } from './profile.js';
 export type { Profile, ProfileName } from './profile.js';
+export { ANDROID_BRANCHES, ANDROID_BRANCH_NAMES, ANDROID_FACT_LABELS, androidBranch, androidFact, androidRelease, parseGkiRelease, resolveAndroidProfile } from './android.js';
+export type { AndroidBranch, AndroidBranchName, AndroidEmulation, AndroidFact, AndroidFactKey, AndroidFactValue, AndroidMainline } from './android.js';
 export type { HeapModuleName } from './heaps/index.js';
 export type { KernelFeatures } from './kapi.js';
 export type { Arch } from './mm/page.js';

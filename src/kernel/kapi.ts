@@ -4,6 +4,7 @@
  * Kernel object, so they cannot reach into the core.
  */
 import type { FcntlConstants } from '../uapi/fcntl.js';
+import type { AndroidBranch } from './android.js';
 import type { DmemPool, DmemRegion } from './cgroup/dmem.js';
 import type { Memcg } from './cgroup/memcontrol.js';
 import type { DmaBufCore } from './dma-buf/dma-buf.js';
@@ -58,6 +59,8 @@ export interface KernelServices {
   readonly pageSize: number;
   readonly fc: FcntlConstants;
   readonly profile: Profile;
+  /** The Android GKI branch the kernel stands for (src/kernel/android.ts), or null for mainline. */
+  readonly android: AndroidBranch | null;
   /** The page allocator for normal (non-CMA) memory. */
   readonly buddy: BuddyAllocator;
   /** The default CMA area (dev_get_cma_area(NULL)), if any. */

@@ -69,6 +69,8 @@ import type { DeviceTree } from './of/tree.js';
 import { TEE_HEAP_USE_CASES } from './heaps/tee-heap.js';
 import { SHMEM_DEV, SHMEM_MNT_ID, ShmemFs } from './mm/shmem.js';
 import { DEFAULT_PROFILE, PROFILES, before, isProfileName } from './profile.js';
+import { ANDROID_BRANCH_NAMES, androidBranch, androidRelease } from './android.js';
+import type { AndroidBranch } from './android.js';
 import { FaultInjector } from './fault-inject.js';
 import type { AllocFaultRule, MemoryFaultSpec } from './fault-inject.js';
 import type { Profile, ProfileName } from './profile.js';
@@ -76,8 +78,14 @@ import type { Profile, ProfileName } from './profile.js';
 const E = Errno;
 
 export interface KernelConfig {
-  /** Kernel version profile (default 7.0). */
+  /** Kernel version profile (default 7.0; with `android`, the branch's mainline base). */
   profile?: ProfileName;
+  /**
+   * An Android GKI branch (`android14-6.1`, src/kernel/android.ts): the mainline profile it is
+   * based on plus the branch's facts the emulator models (docs/android.md). `profile`, when
+   * given too, must be that base.
+   */
+  android?: string;
   arch?: Arch;
   /** 4096 (default), 16384 or 65536 (arm64 only). */
   pageSize?: number;
@@ -177,6 +185,8 @@ export class Kernel implements ProcessHost, KernelServices {
    */
   private lastPseudoIno = PSEUDO_INO_AT_FIRST_PROGRAM;
   readonly profile: Profile;
+  /** The Android GKI branch the kernel stands for (KernelConfig.android), or null for mainline. */
+  readonly android: AndroidBranch | null;
   readonly arch: Arch;
   readonly pageSize: number;
   /** RAM in bytes (the board's /memory banks when booted from a board). */
@@ -267,9 +277,15 @@ export class Kernel implements ProcessHost, KernelServices {
   readonly init: Process;
 
   constructor(config: KernelConfig = {}) {
-    const profileName = config.profile ?? DEFAULT_PROFILE;
+    const android = config.android === undefined ? null : androidBranch(config.android);
+    if (config.android !== undefined && android === null) throw new KernelConfigError(`unknown Android GKI branch '${String(config.android)}' (known: ${ANDROID_BRANCH_NAMES.join(', ')})`);
+    if (android !== null && config.profile !== undefined && config.profile !== android.mainline) throw new KernelConfigError(`the Android branch ${android.name} is based on Linux ${android.mainline}, not on the ${String(config.profile)} profile`);
+    const profileName = config.profile ?? android?.mainline ?? DEFAULT_PROFILE;
+    if (android !== null && !isProfileName(profileName)) throw new KernelConfigError(`the Android branch ${android.name} needs the ${profileName} mainline profile, which this build does not have (known: ${Object.keys(PROFILES).join(', ')})`);
     if (!isProfileName(profileName)) throw new KernelConfigError(`unknown kernel profile '${String(profileName)}' (known: ${Object.keys(PROFILES).join(', ')})`);
-    this.profile = PROFILES[profileName];
+    this.android = android;
+    // a GKI kernel's uname -r (src/kernel/android.ts androidRelease: only with a sourced KMI generation)
+    this.profile = android === null ? PROFILES[profileName] : { ...PROFILES[profileName], release: androidRelease(PROFILES[profileName].release, android) };
     this.hostMemory = config.hostMemory ?? null;
     const kc = config.kconfig === undefined ? Kconfig.empty : Kconfig.from(config.kconfig);
     const kcMachine = kconfigMachine(kc);

@@ -120,7 +120,7 @@ test('other usage errors: commands, options, values, positionals', async () => {
   await fails(['heaps', '--frob'], 2, 'usage', "unknown option '--frob'", "'dmaheap heaps --help' lists its options");
   await fails(['heaps', '-z'], 2, 'usage', "unknown option '-z'", "'dmaheap heaps --help' lists its options");
   await fails(['heaps', '--json=1'], 2, 'usage', '--json takes no value', "'dmaheap heaps --help' lists its options");
-  await fails(['heaps', '--profile', '5.4'], 2, 'usage', "--profile: '5.4' is not a kernel profile", 'the profiles are 5.10, 5.15, 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0, 7.3');
+  await fails(['heaps', '--profile', '5.4'], 2, 'usage', "--profile: '5.4' is not a kernel profile", 'the profiles are 5.10, 5.15, 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0, 7.3; the Android GKI branches are android12-5.10, android13-5.10, android13-5.15, android14-5.15, android14-6.1, android15-6.6, android16-6.12');
   await fails(['heaps', '--arch', 'riscv64'], 2, 'usage', "--arch: 'riscv64' is not an architecture", 'the architectures are x86_64 and arm64');
   await fails(['heaps', '--features', 'warp'], 2, 'usage', "--features: unknown feature 'warp'", 'the features are coherent, coherent-prefixed, dmem and charge-pidfd, comma-separated');
   await fails(['heaps', '--features', 'coherent,coherent-prefixed'], 2, 'usage', "--features: 'coherent,coherent-prefixed' names two coherent heaps", 'coherent (node names, v3) and coherent-prefixed (coherent_<node>) are two revisions of one proposal: give one');

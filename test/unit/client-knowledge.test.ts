@@ -45,7 +45,7 @@ const SAMPLES: readonly [string, string | null, boolean | null, boolean | null, 
   ['mtk_svp_page-uncached', 'mediatek/secure-page', false, false, true],
   ['mtk_sapu_data_shm-uncached', 'mediatek/secure-page', false, false, true],
   ['vframe-secure', 'google-samsung/secure', null, false, true],
-  ['system-secure', 'google-samsung/secure', null, false, true],
+  ['system-secure', 'qualcomm/system-secure', true, false, true],
   ['carveout_edgeai_shared-memories', 'ti/carveout', true, null, false],
   ['carveout', 'allwinner/carveout', true, true, false],
   ['framebuffer@78000000', 'mainline/region', true, null, null],
@@ -72,6 +72,15 @@ test('knowledge base: every sample name hits the expected entry, and every entry
     KNOWN_HEAPS.filter((k) => k.upstream).map((k) => `${k.pattern} ${k.since}`),
     ['system 5.6', 'system_cc_shared 7.1 (expected)', 'default_cma_region 6.17', 'reserved 5.6', 'linux,cma 5.6', 'default-pool 5.6', 'protected,<use case> 6.18', '<name>@<unit address> 6.19'],
   );
+});
+
+test('knowledge base: the vendor names read from kernel code cite it', () => {
+  assert.deepEqual(KNOWN_HEAPS.filter((k) => k.source !== undefined).map((k) => k.id), [
+    'android/system-uncached', 'qualcomm/qcom,system', 'qualcomm/qcom,system-uncached', 'qualcomm/qcom,secure', 'qualcomm/system-secure', 'qualcomm/qcom', 'mediatek/mtk_mm', 'mediatek/mtk_mm-uncached',
+  ]);
+  assert.equal(lookupHeapName('qcom,secure-pixel')?.source, 'github.com/aosp-mirror/kernel_msm drivers/dma-buf/heaps/qcom_dma_heap.c @d805c757be67ac7a19ad8de826444366aca04d31 qcom_dma_heap_probe()');
+  assert.match(lookupHeapName('system-uncached')?.source ?? '', /^github\.com\/Anything-at-25-00\/android_kernel_common_android12-5\.10 drivers\/dma-buf\/heaps\/system_heap\.c @0d6c2503/);
+  for (const k of KNOWN_HEAPS) if (k.source !== undefined) assert.match(k.source, /(github\.com\/[^ ]+ [^ ]+ @[0-9a-f]{40})|(https:\/\/)/, k.id);
 });
 
 test('inference from the name alone: the knowledge base first, then the convention property words', () => {

@@ -15,6 +15,8 @@ import { fcntlConstants } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import type { DoctorTarget, HostFacts, NodeStat } from '../common/backend.js';
 import { defaultCmaHeapNames, readHeapNamingFacts } from '../../api/missing-heap.js';
+import { ANDROID_BRANCH_NAMES, ANDROID_FACT_LABELS, UNKNOWN, androidBranch, androidFact, parseGkiRelease } from '../../kernel/android.js';
+import type { AndroidFact, AndroidFactKey } from '../../kernel/android.js';
 
 export type Status = 'ok' | 'warn' | 'fail';
 
@@ -554,6 +556,57 @@ function checkAccounting(c: Ctx): Check {
   };
 }
 
+/** The Android branch facts doctor reports, in this order (src/kernel/android.ts, docs/android.md). */
+const ANDROID_REPORTED: readonly AndroidFactKey[] = ['systemHeapDeferredFree', 'systemHeapPagePools', 'systemUncachedHeap', 'totalPoolsKb', 'dmabufSysfsStats', 'vendorHeapFlags'];
+
+/** One fact for people: its meaning, its value and its source, or "unknown" and why. */
+export function androidFactText(f: AndroidFact): string {
+  const label = ANDROID_FACT_LABELS[f.key];
+  if (f.value === UNKNOWN) return `${label}: unknown (${f.note})`;
+  const v = f.value === true ? 'yes' : f.value === false ? 'no' : typeof f.value === 'string' ? f.value : `orders ${f.value.join(', ')}`;
+  return `${label}: ${v} (source: ${f.source ?? ''})`;
+}
+
+/**
+ * What the Android GKI branch adds to its mainline version, when the machine runs one: an
+ * emulated `--profile android<N>-<version>`, or a real kernel whose release is a GKI one
+ * (`5.10.198-android12-9-…`, the gki-versioning scheme). Null for any other kernel.
+ */
+function checkAndroid(c: Ctx): Check | null {
+  const { t } = c;
+  const gki = parseGkiRelease(t.release);
+  const name = t.androidBranch ?? gki?.branch ?? null;
+  if (name === null) return null;
+  const how = t.androidBranch !== undefined && t.androidBranch !== null ? `--profile ${name}` : `the release ${t.release}`;
+  const b = androidBranch(name);
+  if (b === null) {
+    return {
+      id: 'android', status: 'ok', summary: `Android GKI branch ${name} (from ${how}): what it adds to mainline ${gki?.mainline ?? '?'} is unknown`,
+      details: [`the branches with facts: ${ANDROID_BRANCH_NAMES.join(', ')}`], next: ['docs/android.md lists what each known branch adds, with sources'],
+    };
+  }
+  const facts = ANDROID_REPORTED.map((k) => androidFact(b, k));
+  const details = facts.map(androidFactText);
+  const deferred = androidFact(b, 'systemHeapDeferredFree').value === true;
+  const pools = Array.isArray(androidFact(b, 'systemHeapPagePools').value);
+  if (deferred || pools) {
+    details.push(`so: closing the last fd of a system-heap buffer does not raise MemFree at once: ${deferred ? 'the deferred-free thread zeroes it later, and ' : ''}its pages stay in the system heap's page pools until memory pressure; /sys/kernel/dma_heap/total_pools_kb shows the pools`);
+  }
+  if (t.backend === 'emulated') {
+    const modelled = [b.emulated.systemUncachedHeap ? 'the system-uncached heap' : null, b.emulated.kmiGeneration !== null ? 'the GKI release text' : null].filter((x) => x !== null);
+    details.push(`emulated: Linux ${b.mainline} (mainline profile)${modelled.length > 0 ? ` plus ${modelled.join(' and ')}` : ''}; the other facts are reported, not emulated (docs/fidelity.md, android-gki)`);
+  } else {
+    const r = t.readFile('/sys/kernel/dma_heap/total_pools_kb');
+    details.push(`/sys/kernel/dma_heap/total_pools_kb now: ${r.text !== null ? `${r.text.trim()} KiB` : r.errno ?? 'unreadable'}`);
+  }
+  const unknowns = facts.filter((f) => f.value === UNKNOWN).length;
+  return {
+    id: 'android', status: 'ok',
+    summary: `Android GKI branch ${name} (from ${how}), mainline ${b.mainline}: ${facts.length - unknowns} of ${facts.length} facts known, ${unknowns} unknown`,
+    details, next: ['docs/android.md lists every fact of every branch with its source'],
+  };
+}
+
 /** Runs every check, in order; after a failed OS check the others are left out. */
 export function runDoctor(t: DoctorTarget, host: HostFacts, note: string | null = null): DoctorReport {
   const c: Ctx = { t, host, version: kernelVersion(t.release), heaps: null, nodes: [], kconfig: null, kconfigSource: null };
@@ -562,7 +615,8 @@ export function runDoctor(t: DoctorTarget, host: HostFacts, note: string | null 
     // computed in dependency order, shown in reading order
     const kconfig = checkKconfig(c);
     const dev = checkDevDir(c);
-    checks.push(checkContainer(c), dev, checkAccess(c), kconfig, checkCmaNaming(c), checkUdmabuf(c), checkSelftest(c), checkAccounting(c));
+    const android = checkAndroid(c);
+    checks.push(checkContainer(c), dev, checkAccess(c), kconfig, ...(android === null ? [] : [android]), checkCmaNaming(c), checkUdmabuf(c), checkSelftest(c), checkAccounting(c));
   }
   const counts = { ok: 0, warn: 0, fail: 0 };
   for (const ch of checks) counts[ch.status]++;

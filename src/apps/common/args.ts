@@ -10,6 +10,7 @@ import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { KconfigError, kconfigMachine } from '../../kernel/kconfig.js';
 import { parseLoaderSpec } from '../../kernel/of/boot-layout.js';
 import { PROFILE_NAMES } from '../../kernel/profile.js';
+import { ANDROID_BRANCH_NAMES, resolveAndroidProfile } from '../../kernel/android.js';
 import { KCONFIG_HINT, KconfigArgError, kconfigFromArgs } from './kconfig-file.js';
 import { FAULT_FORMS, MAX_FAULT_SPECS, parseFaultText } from './fault-spec.js';
 import type { ParsedFault } from './fault-spec.js';
@@ -61,12 +62,27 @@ export function parseProfile(s: string, what: string): string {
   return s;
 }
 
+/**
+ * --profile: a mainline profile (6.1 … 7.3) or an Android GKI branch (android14-6.1 …: the
+ * branch's mainline profile plus its facts, docs/android.md). A branch whose mainline profile
+ * this build lacks is refused here, with the profiles it has.
+ */
+export function parseMachineProfile(s: string, what: string): string {
+  const a = resolveAndroidProfile(s);
+  if (a === null) {
+    if (!(PROFILE_NAMES as readonly string[]).includes(s)) throw new UsageError(`${what}: '${s}' is not a kernel profile`, `the profiles are ${PROFILE_NAMES.join(', ')}; the Android GKI branches are ${ANDROID_BRANCH_NAMES.join(', ')}`);
+    return s;
+  }
+  if (!(PROFILE_NAMES as readonly string[]).includes(a.mainline)) throw new UsageError(`${what}: the Android branch ${s} is based on Linux ${a.mainline}, and this build has no ${a.mainline} profile`, `the profiles are ${PROFILE_NAMES.join(', ')}; pick a branch on one of them`);
+  return s;
+}
+
 /** The page sizes a kernel can have: 4K everywhere, 16K and 64K on arm64. */
 const PAGE_SIZES = [4096, 16384, 65536];
 
 export function machineFrom(values: Record<string, unknown>, defaults: EmulatedOptions = {}): EmulatedOptions {
   const o: EmulatedOptions = { ...defaults };
-  if (typeof values.profile === 'string') o.profile = parseProfile(values.profile, '--profile');
+  if (typeof values.profile === 'string') o.profile = parseMachineProfile(values.profile, '--profile');
   if (typeof values.cmdline === 'string') {
     o.cmdline = values.cmdline;
     o.cmdlineGiven = true;

@@ -97,7 +97,7 @@ export interface OpenedTarget {
 }
 
 export function emulatedLabel(k: Kernel): string {
-  return `emulated Linux ${k.profile.release} (profile ${k.profile.name})`;
+  return `emulated Linux ${k.profile.release} (profile ${k.android?.name ?? k.profile.name})`;
 }
 
 /** A process in the chosen kernel, for commands that make syscalls. */
@@ -237,7 +237,10 @@ export function openFiles(choice: BackendChoice, machine: EmulatedOptions, platf
 // ---- doctor: a syscall target for files, opens and ioctls, plus host facts --------------------
 
 /** The part of a syscall target doctor uses. */
-export type DoctorTarget = Pick<SyscallTarget, 'backend' | 'arch' | 'release' | 'readFile' | 'readdir' | 'open' | 'close' | 'ioctl'>;
+export type DoctorTarget = Pick<SyscallTarget, 'backend' | 'arch' | 'release' | 'readFile' | 'readdir' | 'open' | 'close' | 'ioctl'> & {
+  /** The Android GKI branch an emulated machine stands for (--profile android14-6.1), or null/absent. */
+  readonly androidBranch?: string | null;
+};
 
 export interface NodeStat {
   /** st_mode: file type and permission bits */
@@ -487,6 +490,7 @@ export function emulatedDoctor(t: EmulatedTarget, note: string | null = null): D
     backend: t.backend,
     arch: t.arch,
     release: t.release,
+    androidBranch: k.android?.name ?? null,
     readFile(path) {
       const r = t.readFile(path);
       if (r.errno !== 'ENOENT') return r;

@@ -11,6 +11,7 @@ import type { AttachmentHandle } from '../../kernel/dev/registry.js';
 import { formatReport } from '../../kernel/sanitizer/report.js';
 import { Kernel } from '../../kernel/kernel.js';
 import type { KernelConfig } from '../../kernel/kernel.js';
+import { resolveAndroidProfile } from '../../kernel/android.js';
 import type { Process } from '../../kernel/fs/process.js';
 import { boardArch } from '../../kernel/of/board.js';
 import { resolveBoard } from '../../boards/index.js';
@@ -35,7 +36,11 @@ export const READ_BUFFER_MAX = 1 << 30;
 const NO_SUCH_FD = 0x7fffffff;
 
 export interface EmulatedOptions {
-  /** Kernel version profile, e.g. '6.1' (default 7.0). */
+  /**
+   * Kernel version profile, e.g. '6.1' (default 7.0), or an Android GKI branch, e.g.
+   * 'android14-6.1': its mainline profile plus the branch facts the emulator models
+   * (KernelConfig.android, docs/android.md).
+   */
   profile?: string;
   /** Kernel command line (default: none; with a board, its /chosen bootargs). */
   cmdline?: string;
@@ -99,7 +104,10 @@ export const ORACLE_MACHINE: Readonly<EmulatedOptions> = { arch: 'x86_64', pageS
  */
 export function bootKernel(opts: EmulatedOptions): Kernel {
   const cfg: KernelConfig = {};
-  if (opts.profile !== undefined) cfg.profile = opts.profile as KernelConfig['profile'];
+  if (opts.profile !== undefined) {
+    if (resolveAndroidProfile(opts.profile) !== null) cfg.android = opts.profile;
+    else cfg.profile = opts.profile as KernelConfig['profile'];
+  }
   if (opts.cmdline !== undefined) cfg.cmdline = opts.cmdline;
   if (opts.ramBytes !== undefined) cfg.ramBytes = opts.ramBytes;
   if (opts.pageSize !== undefined) cfg.pageSize = opts.pageSize;

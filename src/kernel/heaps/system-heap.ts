@@ -208,6 +208,18 @@ export const systemHeapModule: HeapModule = {
       ops: { allocate: (h, len, fdFlags, _hf, proc) => allocate(k, ops, h, len, fdFlags, proc) },
       priv: null,
     });
-    return typeof heap === 'number' ? heap : 0;
+    if (typeof heap === 'number') return heap;
+    // ACK (android12-5.10, android14-6.1) system_heap_create(): "system-uncached" after "system", the same pages
+    // (system_uncached_heap_allocate); its write-combined mapping and skipped CPU syncs are not
+    // modelled (src/kernel/android.ts, divergence android-uncached)
+    if (k.android?.emulated.systemUncachedHeap === true) {
+      const uncached = k.dmaHeap.add({
+        name: 'system-uncached',
+        ops: { allocate: (h, len, fdFlags, _hf, proc) => allocate(k, ops, h, len, fdFlags, proc) },
+        priv: null,
+      });
+      if (typeof uncached === 'number') return uncached;
+    }
+    return 0;
   },
 };
