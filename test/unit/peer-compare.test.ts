@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_EDITS, comparePeerOutputs, isSkippedLine, maskProbeLine, probeCase } from '../../scripts/peer-compare.js';
+import { MAX_EDITS, comparePeerOutputs, isSkippedLine, maskProbeLine, probeCase, rankBootInodes } from '../../scripts/peer-compare.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/peer-compare.js', import.meta.url));
 
@@ -133,7 +133,7 @@ test('the CLI: differences on stdout, exit status 0, 1 or 2', () => {
       '',
     ]);
     assert.deepEqual(run('tap', real, real), [0, 'tap: 2 line(s) agree, 0 differ\n', '']);
-    const usage = 'usage: peer-compare <tap|probe> <real-output> <emulated-output> [--label <text>]\n';
+    const usage = 'usage: peer-compare <tap|probe> <real-output> <emulated-output> [--boot-ino] [--label <text>]\n';
     assert.deepEqual(run('diff', real, same), [2, '', usage]);
     assert.deepEqual(run('tap', real), [2, '', usage]);
     const [status, out, err] = run('tap', real, join(dir, 'missing'));
@@ -143,4 +143,18 @@ test('the CLI: differences on stdout, exit status 0, 1 or 2', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--boot-ino: get_next_ino() inode numbers (5.10) compare by rank, in sysfs paths and the bufinfo ino column', () => {
+  const probe = (a: number, b: number, c: number): string =>
+    `x/buf4k/sysfs: ret=-1 errno=ENOENT extra=~ino=${a} exporter_name=<open /sys/kernel/dmabuf/buffers/${a}/exporter_name: ENOENT>\n`
+    + `x/buf1m/sysfs: ret=-1 errno=ENOENT extra=~ino=${b} exporter_name=<open /sys/kernel/dmabuf/buffers/${b}/exporter_name: ENOENT>\n`
+    + `x/debugfs-bufinfo: ret=0 errno=0 extra=|Dma-buf Objects:|size     flags    mode     count    exp_name ino     |00004096 00000002 00080007 00000001 heap_helpers 00000${c} | Attached Devices:|Total 0 devices attached|||Total 1 objects, 4096 bytes\n`;
+  // two boots of the 5.10 referee: 121/124/126 and 125/128/130; the emulator's 104/105/106
+  assert.deepEqual(comparePeerOutputs(probe(121, 124, 126), probe(125, 128, 130), 'probe', { bootIno: true }).differences, []);
+  assert.deepEqual(comparePeerOutputs(probe(121, 124, 126), probe(104, 105, 106), 'probe', { bootIno: true }).differences, []);
+  assert.deepEqual(rankBootInodes(probe(121, 124, 126).trimEnd().split('\n')).map((l) => l.replace(/^.*?(buffers\/#\d|heap_helpers #\d).*$/, '$1')), ['buffers/#1', 'buffers/#2', 'heap_helpers #3']);
+  // without it, or when the order differs (a buffer that should reuse a number does not), they differ
+  assert.equal(comparePeerOutputs(probe(121, 124, 126), probe(125, 128, 130), 'probe').differences.length, 6);
+  assert.equal(comparePeerOutputs(probe(121, 124, 126), probe(104, 104, 106), 'probe', { bootIno: true }).differences.length, 4);
 });

@@ -254,7 +254,7 @@ Machine options (emulated kernel; defaults: profile 7.0, x86_64, 4 KiB pages, 2 
                      /sys/firmware/devicetree/base (RAM, reserved memory and bootargs come from it)
   --features <list>  proposals: coherent (node names, v3) or coherent-prefixed heaps; dmem (dmem
                      cgroup charging of CMA/coherent heaps); charge-pidfd (memcg charge_pid_fd)
-  --profile <v>      kernel version profile: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0, 7.3, or an
+  --profile <v>      kernel version profile: 5.10, 5.15, 6.1, ..., 7.0, 7.3, or an
                      Android GKI branch: android14-6.1, android15-6.6, ... (docs/android.md)
   --cmdline <args>   kernel command line, e.g. 'cma=128M@0x40000000'
   --ram <size>       RAM size, e.g. 4G (64M to 64T)

@@ -21,7 +21,7 @@ export type OptionSet = Readonly<Record<string, OptionDoc>>;
 /** The options that describe an emulated machine. */
 export const MACHINE_OPTION_DOCS: OptionSet = {
   board: { type: 'string', arg: '<board>', help: 'boot a board from its device tree: a shipped board (am62x, imx8mp, rk3588, rpi5, x86-pc), or a DTS, DTB, or a directory laid out as /sys/firmware/devicetree/base (RAM, reserved memory, arch and bootargs come from it)' },
-  profile: { type: 'string', arg: '<v>', help: 'kernel version: 6.1, 6.6, 6.12, 6.17, 6.18, 6.19 or 7.0 (default 7.0), or an Android GKI branch, e.g. android14-6.1: its mainline version plus the branch facts the emulator models (docs/android.md)' },
+  profile: { type: 'string', arg: '<v>', help: 'kernel version: 5.10, 5.15, 6.1, 6.6, 6.12, 6.17, 6.18, 6.19, 7.0 or 7.3 (default 7.0), or an Android GKI branch, e.g. android14-6.1: its mainline version plus the branch facts the emulator models (docs/android.md)' },
   cmdline: { type: 'string', arg: '<args>', help: "kernel command line, e.g. 'cma=128M@0x40000000' (default cma=64M; with --board the board's bootargs)" },
   features: { type: 'string', arg: '<list>', help: 'proposed kernel features, comma-separated: coherent (or coherent-prefixed) heaps, dmem (dmem cgroup charging), charge-pidfd (memcg charge_pid_fd)' },
   ram: { type: 'string', arg: '<size>', help: 'RAM size, 64M to 64T (default 2G; with --board the board\'s /memory)' },
