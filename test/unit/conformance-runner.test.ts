@@ -10,7 +10,7 @@ import { createEmulatedTarget, ORACLE_MACHINE } from '../../src/backends/emulate
 import { conformanceMain, conformanceTarget } from '../../src/apps/conformance/cli.js';
 import { formatReport, loadCaseFiles, parseCaseFile, runCases } from '../../src/apps/conformance/runner.js';
 import type { CaseFile } from '../../src/apps/conformance/runner.js';
-import { OPS } from '../../src/apps/conformance/cases.js';
+import { OPS, profileMatches } from '../../src/apps/conformance/cases.js';
 
 /** A tiny fake kernel: one heap "fake", ALLOC returns fd 4 or EINVAL for len 0. */
 class FakeTarget implements SyscallTarget {
@@ -484,4 +484,15 @@ test('profiles: a step runs only on its profiles, `!` leaves a profile out, at c
   assert.deepEqual(loadCaseFiles([join(dir, 'p.json')]).errors, []);
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ cases: [{ name: 'x', steps: [{ profiles: 'all', open: '/dev/null', flags: 'O_RDONLY' }] }] }));
   assert.match(loadCaseFiles([join(dir, 'bad.json')]).errors.join('\n'), /bad\.json: case 1 "x": step 1 \(open\): 'profiles' must be a list of kernel profiles \(each may start with ! to leave that profile out\)/);
+});
+
+test('profileMatches: an Android GKI branch is its mainline base too, unless a list names it', () => {
+  assert.equal(profileMatches(['6.1', '6.6'], 'android14-6.1'), true);
+  assert.equal(profileMatches(['6.1', '!android14-6.1'], 'android14-6.1'), false);
+  assert.equal(profileMatches(['!6.1'], 'android14-6.1'), false);
+  assert.equal(profileMatches(['!5.10'], 'android14-6.1'), true);
+  assert.equal(profileMatches(['5.10'], 'android12-5.10'), true);
+  assert.equal(profileMatches(['android12-5.10'], '5.10'), false);
+  assert.equal(profileMatches(['!5.10', '!5.15'], '6.12'), true);
+  assert.equal(profileMatches(['!5.10', '!5.15'], '5.15'), false);
 });

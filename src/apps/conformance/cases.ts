@@ -4,6 +4,7 @@
  * when the step runs. Every problem is reported with the file, the case and the step index.
  * The format is documented in docs/conformance.md.
  */
+import { resolveAndroidProfile } from '../../kernel/android.js';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseSize, RAM_LIMITS, UsageError } from '../common/args.js';
@@ -272,10 +273,13 @@ const STEP_COMMON = new Set(['as', 'expect', 'comment', 'in', 'profiles']);
  * (`!5.10`) and none of them names it.
  */
 export function profileMatches(list: readonly string[], profile: string): boolean {
+  // an Android GKI branch (android14-6.1) is its mainline base too, unless named itself
+  const base = resolveAndroidProfile(profile)?.mainline ?? null;
+  const names = base === null ? [profile] : [profile, base];
   const excluded = list.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
   const included = list.filter((p) => !p.startsWith('!'));
-  if (excluded.includes(profile)) return false;
-  return included.length === 0 || included.includes(profile);
+  if (excluded.some((p) => names.includes(p))) return false;
+  return included.length === 0 || included.some((p) => names.includes(p));
 }
 
 class LoadError extends Error {}

@@ -4,7 +4,6 @@
  * failed or a case file is broken, 2 for a usage error (bad option, no such path, bad machine).
  */
 import { CliError, UsageError, machineFrom } from '../common/args.js';
-import { resolveAndroidProfile } from '../../kernel/android.js';
 import { reportError, wantsJson } from '../common/errors.js';
 import { helpText, parseCommand, SANITIZE_OPTION, usageHint } from '../common/options.js';
 import type { CommandSpec } from '../common/options.js';
@@ -271,8 +270,9 @@ export async function conformanceMain(argv: string[], print: Print = defaultPrin
     },
   };
   const filtered = typeof values.filter === 'string' ? { ...opts, filter: values.filter } : opts;
-  // an Android branch (--profile android14-6.1) selects the cases of its mainline base
-  const report = await runCases(loaded.files, makeTarget, typeof values.profile === 'string' ? { ...filtered, profile: resolveAndroidProfile(values.profile)?.mainline ?? values.profile } : filtered);
+  // an Android branch (--profile android14-6.1) selects the cases of its mainline base and its own
+  // (cases.ts profileMatches)
+  const report = await runCases(loaded.files, makeTarget, typeof values.profile === 'string' ? { ...filtered, profile: values.profile } : filtered);
   if (json) print.out(JSON.stringify(reportJson(report), null, 2));
   else print.out(summaryLine(report));
   return report.failed > 0 ? 1 : 0;
