@@ -21,6 +21,8 @@ export type {
 } from './target.js';
 export { diffHeaps } from './heap-diff.js';
 export type { HeapDiff, HeapIdentity } from './heap-diff.js';
+export { kernelChanges, caseRunsOn, KERNEL_FACTS, KERNEL_FACT_INFO, CHANGE_GROUPS } from './kernel-changes.js';
+export type { CaseRef, ChangeGroup, KernelChange, KernelFact, KernelFactInfo, KernelFactValue, KernelFacts } from './kernel-changes.js';
 export { lintHeapNames, suggestName, RULES } from './naming.js';
 export type { HeapFacts, HeapRegionFacts, RuleId, Severity, Finding, Verdict, LintOptions } from './naming.js';
 export { readDmabufInfo, dmabufFsOf, parseFdinfo, parseBufinfo } from './dmabuf-info.js';

@@ -44,7 +44,7 @@ heap-name knowledge base, the device tree, /sys/kernel/mm/cma, /proc/meminfo), "
 nothing says, whether you may open each node, the CMA totals and /dev/udmabuf.`,
   own: {
     ...BACKEND_OPTION_DOC,
-    diff: { type: 'string', arg: '<v1> <v2>', help: 'emulated: what upgrading the machine from kernel v1 to v2 changes (heaps added, removed, renamed); also --diff v1,v2' },
+    diff: { type: 'string', arg: '<v1> <v2>', help: 'emulated: what moving the machine from kernel v1 to v2 changes: heaps added, removed, renamed, then every change user space sees (dma-buf files, mmap, sysfs/debugfs, udmabuf, fcntl, ...) with its release and the conformance case that checks it; also --diff v1,v2' },
   },
   machine: true,
   positionals: true,
@@ -225,8 +225,8 @@ Commands:
   demo                       boot the emulated kernel, list its heaps, then allocate, map,
                              sync, name and free a buffer, printing what happened
   heaps                      the heaps of a machine or a board: backing memory, properties,
-                             capacity, naming verdict, missing heaps and why; --diff <v1> <v2>
-                             for a kernel upgrade
+                             capacity, naming verdict, missing heaps and why; --diff <v1> <v2>:
+                             what a kernel upgrade changes for user space, case by case
   lint-names                 check heap names against the kernel's naming convention (N1-N7);
                              --fail-on changeable gates a board's CI on the names it can change
   dump                       per-process DMA-BUF accounting as Android's dmabuf_dump prints it

@@ -9,10 +9,12 @@
  * /sys/kernel/mm/cma), every property with where it came from.
  */
 import type { DmaHeapClient } from '../../api/client.js';
-import { diffHeaps, lintHeapNames, readReservedMemory } from '../../api/index.js';
-import type { CmaAreaFact, HeapDiff, HeapFacts, HeapInfo, HeapProperties, HeapRegion, Inferred, ReservedRegionFact, SystemFacts, Verdict } from '../../api/index.js';
+import { diffHeaps, kernelChanges, lintHeapNames, readReservedMemory, CHANGE_GROUPS } from '../../api/index.js';
+import type { CmaAreaFact, HeapDiff, KernelChange, HeapFacts, HeapInfo, HeapProperties, HeapRegion, Inferred, ReservedRegionFact, SystemFacts, Verdict } from '../../api/index.js';
 import { fcntlConstants } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
+import { PROFILES } from '../../kernel/profile.js';
+import type { ProfileName } from '../../kernel/profile.js';
 import { deviceTreeFsOf } from '../../api/missing-heap.js';
 import { createEmulatedTarget, describeHeaps, heapFacts, heapIdentity } from '../../backends/emulated/index.js';
 import type { EmulatedOptions, HeapDescription } from '../../backends/emulated/index.js';
@@ -179,12 +181,23 @@ export interface UpgradeDiff extends HeapDiff {
   readonly from: string;
   readonly to: string;
   readonly board: string | null;
+  /** What else user space sees change between the two kernels (src/api/kernel-changes.ts): the facts of the two profiles that differ. */
+  readonly changes: readonly KernelChange[];
+  /** What to do next. */
+  readonly next: string;
 }
 
-export function upgradeDiff(machine: EmulatedOptions, boardPath: string | null, from: string, to: string): UpgradeDiff {
+export function upgradeDiff(machine: EmulatedOptions, boardPath: string | null, from: ProfileName, to: ProfileName): UpgradeDiff {
   const a = bootHeaps({ ...machine, profile: from }, boardPath);
   const b = bootHeaps({ ...machine, profile: to }, boardPath);
-  return { from, to, board: boardPath, ...diffHeaps(a.heaps.map(heapIdentity), b.heaps.map(heapIdentity)) };
+  const changes = kernelChanges(PROFILES[from], PROFILES[to]);
+  const next = `run \`dmaheap conformance run test/conformance/cases --profile ${to}\` (and --profile ${from}) to check the cases above on each kernel; with --backend linux on a ${to} device they check the real kernel and your code's assumptions`;
+  return { from, to, board: boardPath, ...diffHeaps(a.heaps.map(heapIdentity), b.heaps.map(heapIdentity)), changes, next };
+}
+
+function caseText(ch: KernelChange): string {
+  if (ch.cases.length === 0) return 'no case';
+  return `case${ch.cases.length === 1 ? '' : 's'} ${ch.cases.map((r) => `"${r.name}" (${r.file})`).join(', ')}`;
 }
 
 export function printDiff(d: UpgradeDiff): string {
@@ -194,6 +207,21 @@ export function printDiff(d: UpgradeDiff): string {
   for (const r of d.renamed) out.push(`  ~ ${r.from} → ${r.to}  (same memory${r.oldNameKept ? `; "${r.from}" still exists` : `; "${r.from}" is gone: update code that opens it`})`);
   for (const n of d.unchanged) out.push(`  = ${n}`);
   if (d.added.length + d.removed.length + d.renamed.length === 0) out.push('  no change');
+  const visible = d.changes.filter((c) => c.visible);
+  out.push('');
+  out.push(`What user space sees change, Linux ${d.from} → ${d.to}: ${visible.length === 0 ? 'nothing' : `${visible.length} change${visible.length === 1 ? '' : 's'}`}`);
+  for (const g of CHANGE_GROUPS) {
+    const inGroup = visible.filter((c) => c.group === g);
+    if (inGroup.length === 0) continue;
+    out.push(`  ${g}:`);
+    for (const c of inGroup) {
+      out.push(`    ${c.what}: ${c.fromText} → ${c.toText} (${c.version}; ${caseText(c)})`);
+    }
+  }
+  const hidden = d.changes.filter((c) => !c.visible);
+  if (hidden.length > 0) out.push(`  not observable by a DMA-BUF heaps program: ${hidden.map((c) => `${c.what} (${c.version})`).join('; ')} (dmaheap heaps --diff --json gives the reasons)`);
+  out.push('');
+  out.push(`next: ${d.next}`);
   return out.join('\n');
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
+import type { ProfileName } from '../../kernel/profile.js';
 import { CliError, ID_SPEC, UsageError, machineFrom, parseIdList, parseInteger, parseProfile, parseSize } from '../common/args.js';
 import { openClient, openDoctor, openFiles, openTarget, parseBackend } from '../common/backend.js';
 import type { BackendChoice } from '../common/backend.js';
@@ -143,20 +144,22 @@ async function heaps(ctx: Ctx): Promise<number> {
   const diff = str(values, 'diff');
   const choice = backendFor(values, ['diff']);
   if (diff === undefined) noPositionals(ctx);
-  let from: string | undefined;
-  let to: string | undefined;
+  let from: ProfileName | undefined;
+  let to: ProfileName | undefined;
   if (diff !== undefined) {
     if (values.profile !== undefined) throw new UsageError('--profile does not apply with --diff: --diff <v1> <v2> names both kernel versions');
+    let v1: string | undefined;
+    let v2: string | undefined;
     if (diff.includes(',')) {
-      [from, to] = diff.split(',');
+      [v1, v2] = diff.split(',');
       noPositionals(ctx);
     } else {
-      [from, to] = [diff, positionals[0]];
+      [v1, v2] = [diff, positionals[0]];
       noPositionals(ctx, 1);
     }
-    if (from === undefined || to === undefined || to === '' || diff.split(',').length > 2) throw new UsageError('--diff needs two profiles, e.g. --diff 6.12 7.0');
-    parseProfile(from, '--diff');
-    parseProfile(to, '--diff');
+    if (v1 === undefined || v2 === undefined || v2 === '' || diff.split(',').length > 2) throw new UsageError('--diff needs two profiles, e.g. --diff 6.12 7.0');
+    from = parseProfile(v1, '--diff');
+    to = parseProfile(v2, '--diff');
   }
   const o = await openClient(choice);
   if (o.kind === 'linux') {

@@ -9,7 +9,8 @@ import type { ParseArgsConfig } from 'node:util';
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
 import { KconfigError, kconfigMachine } from '../../kernel/kconfig.js';
 import { parseLoaderSpec } from '../../kernel/of/boot-layout.js';
-import { PROFILE_NAMES } from '../../kernel/profile.js';
+import { PROFILE_NAMES, isProfileName } from '../../kernel/profile.js';
+import type { ProfileName } from '../../kernel/profile.js';
 import { ANDROID_BRANCH_NAMES, resolveAndroidProfile } from '../../kernel/android.js';
 import { KCONFIG_HINT, KconfigArgError, kconfigFromArgs } from './kconfig-file.js';
 import { FAULT_FORMS, MAX_FAULT_SPECS, parseFaultText } from './fault-spec.js';
@@ -57,8 +58,8 @@ export function parseIdList(s: string, what: string): number[] {
 export const RAM_LIMITS = { min: 64 * 1024 ** 2, max: 64 * 1024 ** 4, maxWhy: 'the most RAM x86-64 with 4-level paging maps, MAX_PHYSMEM_BITS 46' } as const;
 
 /** A kernel version profile name (6.1 … 7.0). */
-export function parseProfile(s: string, what: string): string {
-  if (!(PROFILE_NAMES as readonly string[]).includes(s)) throw new UsageError(`${what}: '${s}' is not a kernel profile`, `the profiles are ${PROFILE_NAMES.join(', ')}`);
+export function parseProfile(s: string, what: string): ProfileName {
+  if (!isProfileName(s)) throw new UsageError(`${what}: '${s}' is not a kernel profile`, `the profiles are ${PROFILE_NAMES.join(', ')}`);
   return s;
 }
 
