@@ -143,7 +143,7 @@ export const KERNEL_FACT_INFO: Readonly<Record<KernelFact, KernelFactInfo>> = {
     visible: true, group: 'heaps', what: 'the default CMA area\'s heap',
     values: { area: 'is named after the area (reserved, linux,cma)', default_cma_region: 'is renamed default_cma_region' }, version: 'v6.17',
     cases: [
-      c('discovery.json', 'probe: list-heaps', ['5.10', '5.15', '6.1', '6.6', '6.12']),
+      c('discovery.json', 'probe: list-heaps', ['5.10', '5.15', '6.1', '6.6', '6.12', '!android12-5.10', '!android14-6.1']),
       c('discovery.json', 'spec 8.8: with a default CMA area, default_cma_region exists (6.17+), and the area\'s own name too', FROM_6_17),
     ],
   },
@@ -156,7 +156,7 @@ export const KERNEL_FACT_INFO: Readonly<Record<KernelFact, KernelFactInfo>> = {
     visible: true, group: 'heaps', what: 'reusable reserved-memory regions',
     values: yes('get a CMA heap each', 'get no heap (only the default area has one)'), version: 'v6.19',
     cases: [
-      c('boards.json', 'board: imx8mp on 6.1, 6.6, 6.12: heaps system, linux,cma', ['6.1', '6.6', '6.12']),
+      c('boards.json', 'board: imx8mp on 6.1, 6.6, 6.12: heaps system, linux,cma', ['6.1', '6.6', '6.12', '!android12-5.10', '!android14-6.1']),
       c('boards.json', 'board: imx8mp on 6.19, 7.0: heaps system, default_cma_region, linux,cma, cma-video, framebuffer@78000000', FROM_6_19),
     ],
   },
