@@ -7,9 +7,10 @@
 #   1. the conformance suite on the real kernel: dmaheap conformance run --backend linux --json
 #      (emulator-only cases skip with their reason; every case that runs must pass: 0 failures)
 #   and, on the first kernel of the list only (6.1 by default; the tools do not depend on the
-#   version), the tools of step 3, and on 6.1 only:
+#   version), the tools of step 3, and on 6.1 and 5.10 only:
 #   2. the backend's and the client library's unit tests: node --test dist/test/unit/linux-*.test.js
-#      (written against the 6.1 referee: its fdinfo, exporter names and release)
+#      (written against the 6.1 referee, and the 5.10 one's fdinfo, exporter names and tmpfs ioctls:
+#      test/unit/linux-version.ts)
 #      (they skip on a machine without heaps and run for real here), one file at a time: they
 #      share the kernel's global state (bufinfo totals, CMA use)
 #   3. the tools with --backend linux, each of which must exit 0: doctor, heaps, top --once,
@@ -109,8 +110,8 @@ c=$?
 echo "== conformance exit status $c"
 echo "==JSON-BEGIN"; cat /tmp/conformance.json; echo; echo "==JSON-END"
 '
-# the unit tests (written for the 6.1 referee: they run on 6.1 only) and the tools (the first
-# kernel only)
+# the unit tests (written for the 6.1 referee, with 5.10's differences: they run on those two) and
+# the tools (the first kernel only)
 units='
 echo "== unit tests: node --test --test-concurrency=1 dist/test/unit/linux-*.test.js"
 node --test --test-concurrency=1 dist/test/unit/linux-*.test.js
@@ -164,7 +165,7 @@ for k in $kernels; do
   inner="$suite"
   if [ -z "$peer_missing" ]; then inner="$peer
 $suite"; fi
-  if [ "$k" = 6.1 ]; then inner="$inner
+  if [ "$k" = 6.1 ] || [ "$k" = 5.10 ]; then inner="$inner
 $units"; fi
   if [ $first -eq 1 ]; then inner="$inner
 $tools"; fi
