@@ -16,7 +16,7 @@
  * Pure: no kernel, no Node APIs. Reading the facts goes through a {@link SyscallTarget} or an
  * injected directory reader ({@link DeviceTreeFs}).
  */
-import { cmaAreaDirs } from './cma-debugfs.js';
+import { cmaDebugfsDirName } from '../uapi/cma.js';
 import { fcntlConstants } from '../uapi/fcntl.js';
 import type { ExactHeapFacts, SyscallTarget } from './target.js';
 
@@ -416,6 +416,27 @@ export function lookupHeapName(name: string): KnownHeap | null {
 export function kernelVersion(release: string | null | undefined): [number, number] | null {
   const m = /^(\d+)\.(\d+)/.exec(release ?? '');
   return m === null ? null : [Number(m[1]), Number(m[2])];
+}
+
+/** One CMA area: its name and its debugfs directory (relative to /sys/kernel/debug/cma). */
+export interface CmaAreaDir {
+  readonly name: string;
+  readonly debugfsDir: string;
+}
+
+/**
+ * The CMA areas of a machine, in listing order, from the listings of /sys/kernel/mm/cma and
+ * /sys/kernel/debug/cma (null: not listable), each with its debugfs directory; null when neither
+ * lists. Before v6.0 the directory is `cma-<area>` cut to 15 characters (cmaDebugfsDirName), and
+ * kernels before 5.14 have no /sys/kernel/mm/cma: there the names are the debugfs ones without
+ * `cma-` (a name cut at 15 characters stays cut: nothing else says the rest).
+ */
+export function cmaAreaDirs(sysfs: readonly string[] | null, debugfs: readonly string[] | null, release: string): CmaAreaDir[] | null {
+  const v = kernelVersion(release);
+  const prefixed = v !== null && v[0] < 6;
+  if (sysfs !== null) return sysfs.map((name) => ({ name, debugfsDir: cmaDebugfsDirName(name, prefixed) }));
+  if (debugfs === null) return null;
+  return debugfs.map((d) => ({ name: prefixed && d.startsWith('cma-') ? d.slice(4) : d, debugfsDir: d }));
 }
 
 function atLeast(v: [number, number] | null, major: number, minor: number): boolean | null {

@@ -3,15 +3,13 @@
  * (the referees: 5.10.262, 6.1.192, 6.12.118, 7.3-rc7; docs/kernels.md).
  */
 import { release } from 'node:os';
-
-function versionOf(s: string): number {
-  const m = /^(\d+)\.(\d+)/.exec(s);
-  return m === null ? 0 : Number(m[1]) * 1000 + Number(m[2]);
-}
+import { kernelVersion } from '../../src/api/heap-knowledge.js';
 
 /** This machine's kernel is older than `version` (major.minor of `uname -r`). */
 export function kernelBefore(version: string): boolean {
-  return versionOf(release()) < versionOf(version);
+  const [a, b] = kernelVersion(release()) ?? [0, 0];
+  const [c, d] = kernelVersion(version) ?? [0, 0];
+  return a < c || (a === c && b < d);
 }
 
 /**

@@ -15,6 +15,7 @@ import { fcntlConstants } from '../../uapi/fcntl.js';
 import type { ErrnoName } from '../../uapi/errno.js';
 import type { DoctorTarget, HostFacts, NodeStat } from '../common/backend.js';
 import { defaultCmaHeapNames, readHeapNamingFacts } from '../../api/missing-heap.js';
+import { kernelVersion } from '../../api/heap-knowledge.js';
 import { ANDROID_BRANCH_NAMES, ANDROID_FACT_LABELS, UNKNOWN, androidBranch, androidFact, parseGkiRelease } from '../../kernel/android.js';
 import type { AndroidFact, AndroidFactKey } from '../../kernel/android.js';
 
@@ -59,11 +60,7 @@ export function modeString(mode: number): string {
   return s;
 }
 
-/** [major, minor] of a `uname -r`, or null. */
-export function kernelVersion(release: string): [number, number] | null {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  return m === null ? null : [Number(m[1]), Number(m[2])];
-}
+export { kernelVersion };
 
 function atLeast(v: [number, number] | null, major: number, minor: number): boolean {
   return v !== null && (v[0] > major || (v[0] === major && v[1] >= minor));

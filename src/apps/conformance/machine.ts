@@ -9,8 +9,7 @@
  * A fact the machine does not have (no CMA area, debugfs not readable) is listed in `missing`
  * with the reason; a case that uses it is skipped with that reason (runner.ts).
  */
-import { cmaAreaDirs } from '../../api/cma-debugfs.js';
-import { inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
+import { cmaAreaDirs, inferHeapProperties, readSystemFacts } from '../../api/heap-knowledge.js';
 import type { SyscallTarget } from '../../api/target.js';
 import type { Scalar } from './expr.js';
 

@@ -6,7 +6,7 @@
  * /proc and debugfs or sysfs). What it cannot read is said in `source.cannotRead`. It has no
  * controls: the server refuses every one (403 read-only).
  */
-import { cmaAreaDirs } from '../../api/cma-debugfs.js';
+import { cmaAreaDirs } from '../../api/heap-knowledge.js';
 import { release } from 'node:os';
 import type { DmabufFs, SystemDmabuf } from '../../api/dmabuf-info.js';
 import { readDmabufInfo } from '../../api/dmabuf-info.js';

@@ -8,6 +8,7 @@
  *
  * @kernel fs/debugfs/inode.c, fs/libfs.c (simple_lookup, dcache_readdir), drivers/dma-buf/dma-buf.c (dma_buf_init_debugfs, dma_buf_debug_show), mm/cma_debug.c (cma_debugfs_add_one)
  */
+import { cmaDebugfsDirName } from '../../../uapi/cma.js';
 import { FMODE_VISIBLE_MASK } from '../file.js';
 import type { DmaBufCore } from '../../dma-buf/dma-buf.js';
 import type { CmaArea } from '../../mm/cma.js';
@@ -27,13 +28,7 @@ export interface DebugfsHost {
   readonly profile?: { readonly debugfsPollAlways: boolean; readonly cmaDebugfsRanges?: boolean; readonly cmaDebugfsPrefix?: boolean };
 }
 
-/**
- * An area's directory name: its own name, or before v6.0 `cma-<name>` cut to 15 characters
- * (Profile.cmaDebugfsPrefix; mm/cma_debug.c cma_debugfs_add_one: a 16-byte buffer).
- */
-export function cmaDebugfsDirName(area: string, prefixed: boolean): string {
-  return prefixed ? `cma-${area}`.slice(0, 15) : area;
-}
+
 
 /** The files of a CMA area's directory, in the order cma_debugfs_add_one() creates them (the emulator has these). */
 const CMA_DEBUG_FILES: readonly { readonly name: string; readonly value: (a: CmaArea) => number }[] = [
