@@ -536,19 +536,12 @@ export class Process {
       case F_GETPIPE_SZ:
         // pipe_fcntl(): not a pipe
         return -E.EBADF;
-      case F_GET_RW_HINT: {
-        const b = new Uint8Array(8);
-        new DataView(b.buffer).setBigUint64(0, BigInt(f.inode.writeHint ?? 0), true);
-        return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
-      }
-      case F_SET_RW_HINT: {
-        const b = this.mm.copyFromUser(arg, 8);
-        if (b === null) return -E.EFAULT;
-        const hint = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-        if (hint > BigInt(RWH_WRITE_LIFE_EXTREME)) return -E.EINVAL;
-        f.inode.writeHint = Number(hint);
-        return 0;
-      }
+      case F_GET_RW_HINT:
+        return this.getRwHint(arg, f.inode.writeHint ?? 0);
+      case F_SET_RW_HINT:
+        return this.setRwHint(arg, (h) => {
+          f.inode.writeHint = h;
+        });
       case F_DUPFD_QUERY:
         if (!queries) return -E.EINVAL;
         // f_dupfd_query(): the same open file behind `arg`?
@@ -560,24 +553,32 @@ export class Process {
       case F_SET_FILE_RW_HINT:
         // removed in v5.18 (EINVAL below); before, the open file's own hint, falling back to the
         // inode's (Profile.fileRwHint; fs/fcntl.c fcntl_rw_hint, file_write_hint)
-        if (this.host.profile?.fileRwHint === true) {
-          if (cmd === F_GET_FILE_RW_HINT) {
-            const b = new Uint8Array(8);
-            new DataView(b.buffer).setBigUint64(0, BigInt(f.writeHint ?? f.inode.writeHint ?? 0), true);
-            return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
-          }
-          const b = this.mm.copyFromUser(arg, 8);
-          if (b === null) return -E.EFAULT;
-          const hint = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-          if (hint > BigInt(RWH_WRITE_LIFE_EXTREME)) return -E.EINVAL;
-          f.writeHint = Number(hint);
-          return 0;
-        }
-        return -E.EINVAL;
+        if (this.host.profile?.fileRwHint !== true) return -E.EINVAL;
+        if (cmd === F_GET_FILE_RW_HINT) return this.getRwHint(arg, f.writeHint ?? f.inode.writeHint ?? 0);
+        return this.setRwHint(arg, (h) => {
+          f.writeHint = h;
+        });
       default:
         // F_CANCELLK and unknown commands
         return -E.EINVAL;
     }
+  }
+
+  /** A write-life hint read: the u64 copied out to `arg` (EFAULT). @kernel fs/fcntl.c fcntl_rw_hint */
+  private getRwHint(arg: number, hint: number): number {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(hint), true);
+    return this.mm.copyToUser(arg, b) ? 0 : -E.EFAULT;
+  }
+
+  /** A write-life hint set: the u64 copied in from `arg` (EFAULT), a valid rw_hint (EINVAL), then stored. */
+  private setRwHint(arg: number, store: (hint: number) => void): number {
+    const b = this.mm.copyFromUser(arg, 8);
+    if (b === null) return -E.EFAULT;
+    const hint = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    if (hint > BigInt(RWH_WRITE_LIFE_EXTREME)) return -E.EINVAL;
+    store(Number(hint));
+    return 0;
   }
 
   /**

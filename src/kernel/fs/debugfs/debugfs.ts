@@ -28,8 +28,6 @@ export interface DebugfsHost {
   readonly profile?: { readonly debugfsPollAlways: boolean; readonly cmaDebugfsRanges?: boolean; readonly cmaDebugfsPrefix?: boolean };
 }
 
-
-
 /** The files of a CMA area's directory, in the order cma_debugfs_add_one() creates them (the emulator has these). */
 const CMA_DEBUG_FILES: readonly { readonly name: string; readonly value: (a: CmaArea) => number }[] = [
   { name: 'base_pfn', value: (a) => a.basePfn },
