@@ -22,7 +22,8 @@
  * arrived with SCM_RIGHTS) the shim makes a sync call so the bridge adopts them before the
  * program can use them.
  *
- * Build: gcc -shared -fPIC -O2 -o dmaheap-preload.so dmaheap-preload.c -ldl
+ * Shipped prebuilt (native/prebuilt/linux-<arch>/dmaheap-preload.so, native/build.sh); by hand:
+ * gcc -shared -fPIC -O2 -o dmaheap-preload.so dmaheap-preload.c -ldl
  * Without DMAHEAP_RUN_COOKIE, or when registration fails, every call takes the SLOW path (the
  * libc function unchanged).
  */
@@ -44,6 +45,17 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+/*
+ * dlsym at the version every glibc has (GLIBC_2.2.5 on x86-64, GLIBC_2.17 on arm64; since 2.34
+ * glibc also exports it at GLIBC_2.34 from libc itself): the shipped shim then loads into a
+ * program linked against any glibc, not only one as new as the build machine's.
+ */
+#if defined(__x86_64__)
+__asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
+#elif defined(__aarch64__)
+__asm__(".symver dlsym, dlsym@GLIBC_2.17");
+#endif
 
 #define DMAHEAP_PRELOAD_REGISTER 0x44480001u /* 'D' 'H' 1 */
 #define DMAHEAP_PRELOAD_SYNC 0x44480002u

@@ -1,33 +1,36 @@
 /**
- * `dmaheap run --preload` (native/preload/dmaheap-preload.c, docs/run.md "Speed"): a dynamically
- * linked program prints exactly the same with the shim as without it, and the calls that cannot
- * touch the emulated machine stop reaching the supervisor. The shim is compiled here with gcc (no
- * prebuilt object is shipped); everything skips with the reason where gcc is missing or `dmaheap
- * run` cannot work.
+ * `dmaheap run`'s fast path (native/preload/dmaheap-preload.c, shipped prebuilt; docs/run.md "The
+ * fast path"): a dynamically linked program prints exactly the same with the shim as without it
+ * (`--preload off`), the calls that cannot touch the emulated machine stop reaching the
+ * supervisor, `--preload auto` (the default) picks the shim for exactly the programs it can serve,
+ * and the filter decides the calls it does not look at by their number alone. The test programs
+ * are compiled with gcc; those tests skip with the reason where gcc is missing or `dmaheap run`
+ * cannot work.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunError, preloadEnv } from '../../src/backends/run/supervisor.js';
 import { SECCOMP_RET_ALLOW, SECCOMP_RET_USER_NOTIF, buildFilter } from '../../src/backends/run/filter.js';
 import { X86_64 } from '../../src/backends/run/syscalls.js';
+import { HEAD_BYTES, choosePreload, classifyProgram, isGlibcLoader, programKind, shippedPreload } from '../../src/backends/run/preload.js';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const cli = join(repo, 'dist/src/apps/cli/main.js');
 
 function run(args: readonly string[], env: NodeJS.ProcessEnv = {}): { status: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, 'run', ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DMAHEAP_PRELOAD: '', ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [cli, 'run', ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DMAHEAP_PRELOAD: 'off', ...env }, timeout: 120_000 });
   return { status: r.status ?? 128 + 9, out: r.stdout, err: r.stderr };
 }
 
 const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 const unsupported: string | null = (() => {
   if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return `dmaheap run needs Linux on x86-64 or arm64 (this is ${process.platform} ${process.arch})`;
-  if (!has('gcc')) return 'gcc is not installed (Debian: apt-get install gcc): the preload shim is compiled by the test';
+  if (!has('gcc')) return 'gcc is not installed (Debian: apt-get install gcc): the test programs are compiled by the test';
   const r = run(['--', '/bin/true']);
   return r.status === 0 ? null : `dmaheap run does not work on this host: ${r.err.trim()}`;
 })();
@@ -157,12 +160,12 @@ const built = (name: string): string => join(dir, name);
 test.before(() => {
   if (unsupported !== null) return;
   dir = mkdtempSync(join(tmpdir(), 'dmaheap-preload-'));
-  so = join(dir, 'dmaheap-preload.so');
+  // the shipped shim (run-launcher.test.ts checks that it is what its source builds)
+  so = shippedPreload();
   const cc = (args: string[]): void => {
     const r = spawnSync('gcc', args, { encoding: 'utf8' });
     assert.equal(r.status, 0, `gcc ${args.join(' ')}: ${r.stderr}`);
   };
-  cc(['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-o', so, join(repo, 'native/preload/dmaheap-preload.c'), '-ldl']);
   writeFileSync(built('check.c'), CHECK_C);
   cc(['-O2', '-o', built('check'), built('check.c')]);
   cc(['-O2', '-o', built('alloc'), join(repo, 'examples/run/alloc.c')]);
@@ -307,4 +310,143 @@ test('preload: the filter lets the shim\'s cookie through only from the shim\'s 
   assert.equal(runBpf(f, { nr: 39 /* getpid */, arch: arch.auditArch, ip: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }), SECCOMP_RET_ALLOW);
   assert.deepEqual(buildFilter(arch, launcher, undefined), buildFilter(arch, launcher));
   assert.equal(runBpf(buildFilter(arch, launcher), { nr: arch.nr.openat!, arch: arch.auditArch, ip: gate.page, args: [0n, 0n, 0n, 0n, 0n, gate.cookie] }), SECCOMP_RET_USER_NOTIF);
+});
+
+/** A minimal ELF64 LE header for `machine` with one program header (`interp` as PT_INTERP, or a PT_LOAD). */
+function elf(machine: number, interp: string | null, o: { type?: number; phoff?: number; cls?: number } = {}): Buffer {
+  const b = Buffer.alloc(512);
+  b.writeUInt32BE(0x7f454c46, 0);
+  b[4] = o.cls ?? 2;
+  b[5] = 1;
+  b.writeUInt16LE(o.type ?? 3, 16);
+  b.writeUInt16LE(machine, 18);
+  b.writeBigUInt64LE(BigInt(o.phoff ?? 64), 32);
+  b.writeUInt16LE(56, 54);
+  b.writeUInt16LE(1, 56);
+  const p = o.phoff ?? 64;
+  if (p + 56 <= b.length) {
+    b.writeUInt32LE(interp === null ? 1 : 3, p);
+    if (interp !== null) {
+      b.writeBigUInt64LE(0x100n, p + 8);
+      b.writeBigUInt64LE(BigInt(interp.length + 1), p + 32);
+      b.write(`${interp}\0`, 0x100, 'latin1');
+    }
+  }
+  return b;
+}
+
+test('preload auto: what each program file is (ELF headers, scripts, bad input)', () => {
+  const at = (b: Buffer) => (pos: number, n: number): Uint8Array | null => (pos + n <= b.length ? b.subarray(pos, pos + n) : null);
+  const kind = (b: Buffer, arch = 'x64') => classifyProgram(b, arch, at(b));
+  assert.deepEqual(kind(elf(62, '/lib64/ld-linux-x86-64.so.2')), { kind: 'dynamic', interp: '/lib64/ld-linux-x86-64.so.2' });
+  assert.deepEqual(kind(elf(62, null, { type: 2 })), { kind: 'static' });
+  assert.deepEqual(kind(elf(183, '/lib/ld-linux-aarch64.so.1'), 'arm64'), { kind: 'dynamic', interp: '/lib/ld-linux-aarch64.so.1' });
+  assert.deepEqual(kind(elf(183, '/lib/ld-linux-aarch64.so.1')), { kind: 'other', why: 'an ELF for machine 183, not this x64 host' });
+  assert.deepEqual(kind(elf(62, null, { cls: 1 })), { kind: 'other', why: 'not a 64-bit little-endian ELF' });
+  assert.deepEqual(kind(elf(62, null, { type: 1 })), { kind: 'other', why: 'ELF type 1 is not an executable' });
+  assert.deepEqual(kind(elf(62, null, { phoff: 4096 })), { kind: 'other', why: 'program headers beyond the first 4 KiB' });
+  assert.deepEqual(kind(elf(62, null, { phoff: 2 ** 40 })), { kind: 'other', why: 'program headers beyond the first 4 KiB' });
+  const huge = elf(62, '/x');
+  huge.writeBigUInt64LE(2n ** 40n, 64 + 32);
+  assert.deepEqual(kind(huge), { kind: 'other', why: `a PT_INTERP of ${2 ** 40} bytes` });
+  const away = elf(62, '/x');
+  away.writeBigUInt64LE(2n ** 33n, 64 + 8);
+  assert.deepEqual(kind(away), { kind: 'other', why: 'an unreadable PT_INTERP' });
+  assert.deepEqual(kind(Buffer.from('#!/usr/bin/env python3\nprint(1)\n')), { kind: 'script', interp: '/usr/bin/env' });
+  assert.deepEqual(kind(Buffer.from('#! \t/bin/sh -e\n')), { kind: 'script', interp: '/bin/sh' });
+  assert.deepEqual(kind(Buffer.from('#!\n')), { kind: 'other', why: 'a #! line without an interpreter' });
+  assert.deepEqual(kind(Buffer.from('hello')), { kind: 'other', why: 'not an ELF file or a script' });
+  assert.deepEqual(kind(Buffer.alloc(0)), { kind: 'other', why: 'not an ELF file or a script' });
+  assert.equal(HEAD_BYTES, 4096);
+  assert.ok(isGlibcLoader('/lib64/ld-linux-x86-64.so.2'));
+  assert.ok(isGlibcLoader('/lib/ld-linux-aarch64.so.1'));
+  assert.ok(!isGlibcLoader('/lib/ld-musl-x86_64.so.1'));
+  assert.ok(!isGlibcLoader('/system/bin/linker64'));
+});
+
+test('preload auto: the shipped shim for glibc programs only; off and a path as given', { skip: process.platform === 'linux' ? false : 'Linux only' }, () => {
+  const d = mkdtempSync(join(tmpdir(), 'dmaheap-preload-auto-'));
+  try {
+    const put = (name: string, b: Buffer | string): string => {
+      writeFileSync(join(d, name), b, { mode: 0o755 });
+      return join(d, name);
+    };
+    const glibc = put('glibc', elf(62, '/lib64/ld-linux-x86-64.so.2'));
+    const musl = put('musl', elf(62, '/lib/ld-musl-x86_64.so.1'));
+    const stat = put('static', elf(62, null, { type: 2 }));
+    const script = put('script.sh', `#!${glibc} -x\n`);
+    const script2 = put('script2.sh', `#!${script}\n`);
+    const shim = shippedPreload('x64');
+    const c = (setting: string, program: string, glibcVersion: string | null = '2.36') => choosePreload(setting, program, glibcVersion, 'x64', d);
+    assert.deepEqual(c('auto', glibc), { shim, why: 'auto: linked dynamically against glibc (/lib64/ld-linux-x86-64.so.2)' });
+    assert.deepEqual(c('', 'glibc'), { shim, why: 'auto: linked dynamically against glibc (/lib64/ld-linux-x86-64.so.2)' });
+    assert.deepEqual(c('auto', script), { shim, why: 'auto: linked dynamically against glibc (/lib64/ld-linux-x86-64.so.2)' });
+    assert.deepEqual(c('auto', script2), { shim: null, why: `auto: ${script} is a script itself` });
+    assert.deepEqual(c('auto', musl), { shim: null, why: "auto: its loader /lib/ld-musl-x86_64.so.1 is not glibc's" });
+    assert.deepEqual(c('auto', stat), { shim: null, why: 'auto: a statically linked program' });
+    assert.deepEqual(c('auto', 'no-such-program'), { shim: null, why: 'auto: no-such-program is not on PATH' });
+    assert.deepEqual(c('auto', join(d, 'none')), { shim: null, why: `auto: cannot read ${join(d, 'none')}` });
+    assert.deepEqual(c('auto', glibc, '2.31'), { shim: null, why: 'auto: glibc 2.31 is older than 2.34' });
+    assert.deepEqual(c('auto', glibc, null), { shim: null, why: 'auto: this host has no glibc' });
+    assert.deepEqual(c('off', glibc), { shim: null, why: 'off (--preload off)' });
+    assert.deepEqual(c('/x/my.so', stat), { shim: '/x/my.so', why: 'the shared object given (/x/my.so)' });
+    // the real thing: this host's programs
+    if (process.arch === 'x64' || process.arch === 'arm64') {
+      assert.equal(programKind('/bin/true').kind, 'dynamic');
+      // the peer tests' binaries (beside the repository, where they are) are static
+      const peer = join(repo, '../shared/peer-tests/bin');
+      if (process.arch === 'x64' && existsSync(peer)) {
+        for (const f of readdirSync(peer)) assert.equal(programKind(join(peer, f)).kind, 'static', f);
+      }
+    }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('preload auto: the default gives a dynamic glibc program the shim and a static one none (--stats)', { skip: unsupported ?? false }, () => {
+  const st = (args: readonly string[]): string => {
+    const r = run(['--stats', '--json', ...args], { DMAHEAP_PRELOAD: '' });
+    assert.equal(r.status, 0, r.err);
+    const line = r.err.split('\n').find((l) => l.startsWith('{"status"'));
+    return (JSON.parse(line!) as { preload: { why: string } }).preload.why;
+  };
+  assert.match(st(['--', built('alloc')]), /^auto: linked dynamically against glibc \(.*ld-linux.*\)$/);
+  const stat = join(dir, 'alloc-static');
+  const r = spawnSync('gcc', ['-O2', '-static', '-o', stat, join(repo, 'examples/run/alloc.c')], { encoding: 'utf8' });
+  if (r.status === 0) assert.equal(st(['--', stat]), 'auto: a statically linked program');
+  assert.equal(st(['--preload', 'off', '--', built('alloc')]), 'off (--preload off)');
+  // the default and the shim given by path print the same as the slow path
+  const auto = run(['--profile', '6.1', '--', built('alloc')], { DMAHEAP_PRELOAD: '' });
+  const off = run(['--profile', '6.1', '--preload', 'off', '--', built('alloc')]);
+  assert.equal(auto.out, off.out);
+  assert.equal(auto.err, off.err);
+});
+
+test('the filter decides a call it does not look at by its number alone (the kernel then caches it)', () => {
+  for (const gate of [undefined, { cookie: 0x5555_6666_7777_8889n, page: 0x40_1234_5000n }]) {
+    const f = buildFilter(X86_64, 0x1111_2222_3333_4445n, gate);
+    const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+    // walk every path a non-watched number takes: only loads of arch (4) and nr (0)
+    const loads = new Set<number>();
+    const nr = 39; // getpid
+    let acc = 0;
+    for (let pc = 0; pc < f.length / 8; pc++) {
+      const code = v.getUint16(pc * 8, true);
+      const k = v.getUint32(pc * 8 + 4, true);
+      if (code === 0x20) {
+        loads.add(k);
+        acc = k === 4 ? X86_64.auditArch : k === 0 ? nr : 0;
+      } else if (code === 0x15) pc += acc === k ? f[pc * 8 + 2]! : f[pc * 8 + 3]!;
+      else if (code === 0x06) {
+        assert.equal(k, SECCOMP_RET_ALLOW);
+        break;
+      } else assert.fail(`opcode ${code} on getpid's path`);
+    }
+    assert.deepEqual([...loads].sort(), [0, 4]);
+    // every jump lands inside the program
+    for (let pc = 0; pc < f.length / 8; pc++) {
+      if ((v.getUint16(pc * 8, true) & 0x07) === 0x05) assert.ok(pc + 1 + Math.max(f[pc * 8 + 2]!, f[pc * 8 + 3]!) < f.length / 8, `jump at ${pc}`);
+    }
+  }
 });

@@ -136,7 +136,7 @@ dma-buf's inode, exporter and name, and what the heap is. The buffer is freed be
 
 export const RUN: CommandSpec = {
   name: 'run',
-  synopsis: ['run [machine options] [--sanitize] [--trace <file>] [--preload <so>] [--json] -- <program> [args...]'],
+  synopsis: ['run [machine options] [--sanitize] [--trace <file>] [--preload auto|off|<so>] [--json] -- <program> [args...]'],
   description: `Runs an unmodified native program (C, C++, Rust, Go, Python; static or dynamic) so that what it
 does with DMA-BUF heaps happens on the emulated kernel: /dev/dma_heap, /dev/udmabuf, dma-buf and
 sync_file fds and their ioctls, mmap of buffers (real shared memory), /proc/<pid>/fd, fdinfo and
@@ -147,7 +147,7 @@ x86-64 or arm64 (seccomp user notification; see docs/run.md).`,
     ...SANITIZE_OPTION,
     trace: { type: 'string', arg: '<file>', help: 'write every emulated call with its arguments and result to <file> as JSON lines' },
     stats: { type: 'boolean', help: 'print a summary on stderr at the end (calls served, continued, buffers left); with --json as one JSON line' },
-    preload: { type: 'string', arg: '<so>', help: 'opt-in fast path for dynamically linked programs: the shared object built from native/preload/dmaheap-preload.c goes in the program\'s LD_PRELOAD, and its calls that cannot touch the emulated machine skip the supervisor (also DMAHEAP_PRELOAD; see docs/run.md)' },
+    preload: { type: 'string', arg: 'auto|off|<so>', help: 'the fast path for dynamically linked glibc programs: with auto (the default) the shipped shim (native/prebuilt/linux-<arch>/dmaheap-preload.so) goes in such a program\'s LD_PRELOAD, and its calls that cannot touch the emulated machine skip the supervisor; off: every call goes through the supervisor; <so>: that shim for any program (also DMAHEAP_PRELOAD; see docs/run.md)' },
   },
   machine: true,
   positionals: true,

@@ -2,7 +2,7 @@
  * `dmaheap run`: a native program on the emulated kernel (src/backends/run, docs/run.md).
  */
 import type { EmulatedOptions } from '../../backends/emulated/index.js';
-import { RunError, runProgram } from '../../backends/run/index.js';
+import { RunError, choosePreload, hostGlibcVersion, runProgram } from '../../backends/run/index.js';
 import type { RunResult } from '../../backends/run/index.js';
 import { formatSanitizerReport } from '../../kernel/index.js';
 import { CliError, UsageError } from '../common/args.js';
@@ -15,7 +15,7 @@ export interface RunCommand {
   readonly args: readonly string[];
   readonly sanitize: boolean;
   readonly trace?: string;
-  /** --preload, else DMAHEAP_PRELOAD: the fast-path shim for dynamically linked programs. */
+  /** --preload, else DMAHEAP_PRELOAD, else auto: `auto`, `off` or the fast path's shim. */
   readonly preload?: string;
   readonly stats: boolean;
   readonly json: boolean;
@@ -32,7 +32,8 @@ export function splitRunArgv(argv: readonly string[]): { own: string[]; program:
 export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
   if (c.program === '') throw new UsageError('no program to run', 'dmaheap run [options] -- <program> [args...]');
   const env = process.env['DMAHEAP_PRELOAD'];
-  const preload = c.preload ?? (env !== undefined && env !== '' ? env : undefined);
+  const choice = choosePreload(c.preload ?? env ?? 'auto', c.program, hostGlibcVersion());
+  const preload = choice.shim ?? undefined;
   let result: RunResult;
   const session: { attach: { close(): void } | null } = { attach: null };
   try {
@@ -62,8 +63,8 @@ export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
   }
   if (result.leakedBuffers > 0) io.err(`dmaheap run: ${result.leakedBuffers} buffer(s) still hold memory after the program exited (a bug in dmaheap run: please report it)`);
   if (c.stats) {
-    const s = { status: result.status, signal: result.signal, calls: result.counts, leakedBuffers: result.leakedBuffers };
-    io.err(c.json ? JSON.stringify(s) : `dmaheap run: status ${s.status}${s.signal !== null ? ` (${s.signal})` : ''}; calls served ${s.calls.served}, mirrored ${s.calls.mirrored}, run natively ${s.calls.continued}; buffers left ${s.leakedBuffers}`);
+    const s = { status: result.status, signal: result.signal, calls: result.counts, leakedBuffers: result.leakedBuffers, preload: { shim: choice.shim, why: choice.why } };
+    io.err(c.json ? JSON.stringify(s) : `dmaheap run: status ${s.status}${s.signal !== null ? ` (${s.signal})` : ''}; calls served ${s.calls.served}, mirrored ${s.calls.mirrored}, run natively ${s.calls.continued}; buffers left ${s.leakedBuffers}; fast path ${choice.shim === null ? 'off' : 'on'} (${choice.why})`);
   }
   return result.status;
 }

@@ -28,6 +28,8 @@ type Big = number | bigint;
 /** The libc functions, typed. Sizes and offsets that may exceed 2^53 or be negative go as BigInt. */
 export interface Libc {
   readonly koffi: KoffiModule;
+  /** gnu_get_libc_version(): "2.36" (glibc only: libc.so.6 is glibc's name). */
+  gnuGetLibcVersion(): string;
   open(path: string, flags: Int, mode: Int): number;
   close(fd: Int): number;
   dup(fd: Int): number;
@@ -103,6 +105,7 @@ function bind(): Libc {
   const ioctlAddr = n('int ioctl(int, unsigned long, uintptr_t)');
   return {
     koffi,
+    gnuGetLibcVersion: f('const char *gnu_get_libc_version()') as () => string,
     open: n('int open(const char *, int, unsigned int)'),
     close: n('int close(int)'),
     dup: n('int dup(int)'),

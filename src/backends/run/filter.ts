@@ -5,21 +5,34 @@
  *
  * 1. another audit arch (a 32-bit call from a 64-bit program, x32) → ENOSYS: nothing reaches the
  *    host kernel behind the emulator's back;
- * 2. args[5] equal to the run's cookie → ALLOW: the launcher's own calls between installing the
+ * 2. a call that is not one of {@link RUN_SYSCALLS} → ALLOW, decided on the number alone, before
+ *    any argument is read: the kernel's seccomp action cache (kernel/seccomp.c
+ *    seccomp_cache_prepare_bitmap, Linux 5.11) then lets those calls skip the filter altogether;
+ *    the list is matched hottest first (read, write, close, openat, the stats, getdents64);
+ * 3. args[5] equal to the run's cookie → ALLOW: the launcher's own calls between installing the
  *    filter and execve (it passes the cookie in the sixth argument register of every call);
- * 2b. with the preload shim (`--preload`): args[5] equal to the shim's cookie AND the call made
+ * 3b. with the preload shim (`--preload`): args[5] equal to the shim's cookie AND the call made
  *    from the shim's syscall page (instruction_pointer in that page) → ALLOW. The page check
  *    matters: the kernel keeps registers across a call, so the cookie stays in the sixth
  *    argument's register after the shim's call, and a later libc call with fewer arguments (or a
  *    signal handler run when the call returns) would carry it; from any other address it is
  *    stopped as usual;
- * 3. mmap with fd -1 (anonymous memory) → ALLOW, unless MAP_FIXED (it may replace part of a buffer
+ * 4. mmap with fd -1 (anonymous memory) → ALLOW, unless MAP_FIXED (it may replace part of a buffer
  *    mapping, which the mirror must drop): the program's own memory is not ours to see;
- * 4. a call of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue;
- * 5. anything else → ALLOW.
+ * 5. the rest of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue.
  */
 import { RUN_SYSCALLS } from './syscalls.js';
-import type { SyscallArch } from './syscalls.js';
+import type { RunSyscall, SyscallArch } from './syscalls.js';
+
+/** The calls a syscall-heavy program makes most, matched first (the rest by number). */
+const HOT: readonly RunSyscall[] = ['read', 'write', 'close', 'openat', 'newfstatat', 'fstat', 'statx', 'getdents64', 'lseek', 'fcntl', 'mmap', 'ioctl'];
+
+/** The numbers of {@link RUN_SYSCALLS} this architecture has, in the order the filter matches them. */
+export function watchedNumbers(arch: SyscallArch): number[] {
+  const all = [...new Set(RUN_SYSCALLS.map((n) => arch.nr[n]).filter((n): n is number => n !== undefined))];
+  const hot = HOT.map((n) => arch.nr[n]).filter((n): n is number => n !== undefined);
+  return [...hot, ...all.filter((n) => !hot.includes(n)).sort((a, b) => a - b)];
+}
 
 const BPF_LD_W_ABS = 0x20;
 const BPF_JMP_JEQ_K = 0x15;
@@ -63,13 +76,19 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
   ld(OFF_ARCH);
   jeq(arch.auditArch, 1, 0);
   ret(SECCOMP_RET_ERRNO | ENOSYS);
-  // 2. the launcher's cookie in args[5]
+  // 2. the number: a call we do not look at runs untouched (jeq i jumps to the first
+  // instruction after the list's ALLOW, the jf of the last falls onto it)
+  ld(OFF_NR);
+  const nrs = watchedNumbers(arch);
+  nrs.forEach((nr, i) => jeq(nr, nrs.length - i, 0));
+  ret(SECCOMP_RET_ALLOW);
+  // 3. the launcher's cookie in args[5]
   ld(argLo(5));
   jeq(Number(cookie & 0xffffffffn), 0, 3);
   ld(argHi(5));
   jeq(Number(cookie >> 32n), 0, 1);
   ret(SECCOMP_RET_ALLOW);
-  // 2b. the preload shim's cookie, from its page (each jf lands on step 3, after the ALLOW)
+  // 3b. the preload shim's cookie, from its page (each jf lands on step 4, after the ALLOW)
   if (preload !== undefined) {
     ld(argLo(5));
     jeq(Number(preload.cookie & 0xffffffffn), 0, 8);
@@ -82,22 +101,16 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
     jeq(Number(preload.page >> 32n), 0, 1);
     ret(SECCOMP_RET_ALLOW);
   }
-  // 3. anonymous mmap
+  // 4. anonymous mmap
   ld(OFF_NR);
-  const mmap = arch.nr.mmap!;
-  jeq(mmap, 0, 6);
+  jeq(arch.nr.mmap!, 0, 5);
   ld(argLo(4));
   jeq(0xffffffff, 0, 3);
   // anonymous: only a MAP_FIXED one, which may replace part of a buffer mapping, is looked at
   ld(argLo(3));
   prog.push({ code: BPF_JMP_JSET_K, jt: 1, jf: 0, k: MAP_FIXED });
   ret(SECCOMP_RET_ALLOW);
-  ret(SECCOMP_RET_USER_NOTIF);
-  // 4. the calls we look at (the accumulator still holds nr on the fall-through path)
-  const nrs = [...new Set(RUN_SYSCALLS.map((n) => arch.nr[n]).filter((n): n is number => n !== undefined && n !== mmap))].sort((a, b) => a - b);
-  nrs.forEach((nr, i) => jeq(nr, nrs.length - i, 0));
-  // 5. everything else runs untouched
-  ret(SECCOMP_RET_ALLOW);
+  // 5. the supervisor's
   ret(SECCOMP_RET_USER_NOTIF);
   const out = new Uint8Array(prog.length * 8);
   const dv = new DataView(out.buffer);
