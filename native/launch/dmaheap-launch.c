@@ -9,7 +9,10 @@
  *   1. read from CTLFD: "DHL1", u32 n (LE, 1..4096), u64 cookie (LE), then n * 8 bytes of
  *      struct sock_filter (u16 code, u8 jt, u8 jf, u32 k; native layout).
  *   2. prctl(PR_SET_NO_NEW_PRIVS, 1); L = seccomp(SECCOMP_SET_MODE_FILTER,
- *      SECCOMP_FILTER_FLAG_NEW_LISTENER, {n, filter}).
+ *      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_SPEC_ALLOW, {n, filter}).
+ *      SPEC_ALLOW: the filter is there to emulate calls, not to sandbox, so the program keeps the
+ *      speculation controls it had (where spec_store_bypass_disable=seccomp, a filter without it
+ *      would turn on SSBD for the program and slow down every load and store it makes).
  *   3. every syscall the launcher makes passes the cookie as its 6th argument (args[5]: r9 on
  *      x86-64, x5 on arm64); the supervisor's filter allows those, so the launcher is never stopped.
  *   4. write "OK <L>\n" to CTLFD, or on failure "ERR <step> <errno>\n" (step: read, magic, count,
@@ -23,7 +26,7 @@
  * gone away gives exit 125 rather than SIGPIPE.
  *
  * Constants are from the kernel uAPI: include/uapi/linux/seccomp.h (SECCOMP_SET_MODE_FILTER,
- * SECCOMP_FILTER_FLAG_NEW_LISTENER), include/uapi/linux/filter.h (struct sock_filter,
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FILTER_FLAG_SPEC_ALLOW), include/uapi/linux/filter.h (struct sock_filter,
  * struct sock_fprog), include/uapi/linux/prctl.h (PR_SET_NO_NEW_PRIVS); syscall numbers from
  * arch/x86/entry/syscalls/syscall_64.tbl and include/uapi/asm-generic/unistd.h (arm64).
  */
@@ -46,6 +49,7 @@ enum { NR_read = 63, NR_write = 64, NR_close = 57, NR_sendto = 206, NR_execve = 
 #define PR_SET_NO_NEW_PRIVS 38
 #define SECCOMP_SET_MODE_FILTER 1
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#define SECCOMP_FILTER_FLAG_SPEC_ALLOW (1UL << 2)
 #define MSG_NOSIGNAL 0x4000
 #define ENOENT 2
 #define EINTR 4
@@ -211,7 +215,7 @@ __attribute__((noreturn, used)) void start_c(long *sp) {
   if ((err = sys(NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0) fail("prctl", -err);
   prog.len = (unsigned short)n;
   prog.filter = insns;
-  listener = sys(NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog, 0, 0);
+  listener = sys(NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_SPEC_ALLOW, (long)&prog, 0, 0);
   if (listener < 0) fail("seccomp", -listener);
 
   put(&at, "OK "); putnum(&at, (u64)listener);
