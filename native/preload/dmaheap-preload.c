@@ -16,11 +16,18 @@
  *
  * Which fds are emulated: a bitmap (one bit per fd, 32768 fds) in a memfd the supervisor keeps up
  * to date for this process; the constructor asks for it with a registration call the bridge
- * recognises (ioctl(-1, DMAHEAP_PRELOAD_REGISTER, 0)), which installs the memfd in this process
+ * recognises (ioctl(-1, DMAHEAP_PRELOAD_REGISTER, &reg_info)), which installs the memfd in this process
  * and returns its number. The shim maps it read-only and closes the fd. A forked child asks again
  * (pthread_atfork), a new image (execve) asks in its constructor. After a recvmsg (fds may have
  * arrived with SCM_RIGHTS) the shim makes a sync call so the bridge adopts them before the
  * program can use them.
+ *
+ * libc's own calls of read and write (stdio's buffers: printf, fwrite, fread, ... call them from
+ * inside libc, where interposition does not reach) would still stop: the registration patches
+ * the first bytes of libc's read and write to jump to hooks that decide the same way
+ * (entry_patch). The page is written once per image; the kernel then keeps it as a VMA of its
+ * own, and the bridge shows the program its maps and smaps without the split and without the
+ * shim's own mappings (reg_info tells it where they are; src/backends/run/shim-traces.ts).
  *
  * Shipped prebuilt (native/prebuilt/linux-<arch>/dmaheap-preload.so, native/build.sh); by hand:
  * gcc -shared -fPIC -O2 -o dmaheap-preload.so dmaheap-preload.c -ldl
@@ -251,6 +258,47 @@ static int path_slow(int dirfd, const char *path) {
   return abs_slow(buf);
 }
 
+static ssize_t libc_read_hook(int fd, void *buf, size_t n);
+static ssize_t libc_write_hook(int fd, const void *buf, size_t n);
+
+/*
+ * Makes libc's function `name` jump to `hook`: its first bytes become an absolute jump (x86-64:
+ * movabs rax, hook; jmp rax, 12 bytes, rax being free at a call; arm64: ldr x16, #8; br x16;
+ * .quad hook, 16 bytes, x16 being the linker's scratch register). The rest of the function is
+ * never run again. The page is made writable for the copy and given back read+exec (through the
+ * stub: the supervisor need not see it); where that is refused (a W^X policy) nothing changes and
+ * those calls keep stopping. Done once per image, at its registration; a forked child inherits
+ * the patched page.
+ */
+static uintptr_t entry_patch(const char *name, void *hook) {
+  uintptr_t a = (uintptr_t)dlsym(RTLD_NEXT, name);
+  if (a == 0) return 0;
+#if defined(__x86_64__)
+  unsigned char code[12] = {0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xe0};
+  memcpy(code + 2, &hook, 8);
+#else
+  if ((a & 3) != 0) return 0;
+  unsigned char code[16] = {0x50, 0x00, 0x00, 0x58, 0x00, 0x02, 0x1f, 0xd6};
+  memcpy(code + 8, &hook, 8);
+#endif
+  uintptr_t page = a & ~(uintptr_t)4095;
+  size_t span = ((a + sizeof code + 4095) & ~(uintptr_t)4095) - page;
+  /* through the stub: libc's text is no buffer mapping, the supervisor need not see these */
+  if (fast(SYS_mprotect, (long)page, (long)span, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0) != 0) return 0;
+  memcpy((void *)a, code, sizeof code);
+  __builtin___clear_cache((char *)a, (char *)a + sizeof code);
+  fast(SYS_mprotect, (long)page, (long)span, PROT_READ | PROT_EXEC, 0, 0);
+  return page;
+}
+
+/*
+ * What the registration tells the bridge, so that the program's /proc/<pid>/maps and smaps show
+ * none of the shim: the stub page, the live page, and the pages entry_patch wrote (the kernel
+ * splits libc's text mapping there; the bridge shows it whole again). The bitmap's mapping and
+ * this object's own are known by name. Set once per image: a forked child has the same.
+ */
+static uint64_t reg_info[4];
+
 static void update_cwd(void) {
   if (getcwd(cwd, sizeof cwd) == NULL) cwd[0] = '\0';
 }
@@ -279,8 +327,17 @@ static void do_register(void) {
   if (errno != 0 || *end != '\0' || page == 0 || (page & 4095) != 0) return;
   if (map_stub((uintptr_t)page) != 0) return;
   cookie = (long)v;
+  if (reg_info[0] == 0) {
+    reg_info[0] = page;
+    reg_info[1] = (uintptr_t)live;
+    /* libc's read and write: the real ones resolved before their entries are patched */
+    (void)NEXT(read);
+    (void)NEXT(write);
+    reg_info[2] = entry_patch("write", (void *)libc_write_hook);
+    reg_info[3] = entry_patch("read", (void *)libc_read_hook);
+  }
   /* the registration: a SLOW call (sixth argument 0) the bridge answers with an fd of the bitmap */
-  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, 0L, 0L, 0L, 0L);
+  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, 0L, 0L, 0L);
   if (fd < 0) return;
   void *m = mmap(NULL, FD_BITS / 8, PROT_READ, MAP_SHARED, (int)fd, 0);
   fast(SYS_close, fd, 0, 0, 0, 0);
@@ -474,6 +531,20 @@ int fcntl64(int fd, int cmd, ...) {
   va_end(ap);
   if (fd_slow(fd)) return NEXT(fcntl64)(fd, cmd, arg);
   return (int)fast(SYS_fcntl, fd, cmd, arg, 0, 0);
+}
+/*
+ * libc's own read and write (stdio's buffers reach the kernel through them, from inside libc
+ * where interposition does not reach) jump here once entry_patch has patched their first bytes:
+ * SLOW is the plain system call (libc's syscall(), which the filter stops), never the patched
+ * function.
+ */
+static ssize_t libc_read_hook(int fd, void *buf, size_t n) {
+  if (fd_slow(fd)) return syscall(SYS_read, fd, buf, n);
+  return fast(SYS_read, fd, (long)buf, (long)n, 0, 0);
+}
+static ssize_t libc_write_hook(int fd, const void *buf, size_t n) {
+  if (fd_slow(fd)) return syscall(SYS_write, fd, buf, n);
+  return fast(SYS_write, fd, (long)buf, (long)n, 0, 0);
 }
 ssize_t read(int fd, void *buf, size_t n) {
   if (fd_slow(fd)) return NEXT(read)(fd, buf, n);

@@ -153,6 +153,41 @@ int main(void) {
 }
 `;
 
+/**
+ * stdio.c N: N times, fread 64 KiB of /dev/zero and fwrite it to /dev/null (4 KiB stdio buffers:
+ * libc's own read and write, from inside libc), then fwrite 64 KiB to a dma-buf fd opened with
+ * fdopen: EINVAL at the fflush, as Linux gives (a dma-buf has no write). Prints what it saw on
+ * stderr.
+ */
+const STDIO_C = `#include <errno.h>
+#include <fcntl.h>
+#include <linux/dma-heap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+static char b[65536];
+int main(int argc, char **argv) {
+  int n = atoi(argv[1]);
+  FILE *z = fopen("/dev/zero", "r");
+  FILE *o = fopen("/dev/null", "w");
+  for (int i = 0; i < n; i++) {
+    if (fread(b, 1, sizeof b, z) != sizeof b) return 2;
+    if (fwrite(b, 1, sizeof b, o) != sizeof b) return 3;
+  }
+  fflush(o);
+  int h = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+  struct dma_heap_allocation_data d = { .len = 65536, .fd_flags = O_RDWR | O_CLOEXEC };
+  if (ioctl(h, DMA_HEAP_IOCTL_ALLOC, &d) != 0) return 4;
+  FILE *f = fdopen(d.fd, "w");
+  size_t w = fwrite(b, 1, 100, f);
+  int r = fflush(f);
+  fprintf(stderr, "fwrite %zu fflush %d errno %s\\n", w, r, r == 0 ? "0" : strerror(errno));
+  return 0;
+}
+`;
+
 let dir = '';
 let so = '';
 const built = (name: string): string => join(dir, name);
@@ -170,6 +205,8 @@ test.before(() => {
   cc(['-O2', '-o', built('check'), built('check.c')]);
   cc(['-O2', '-o', built('alloc'), join(repo, 'examples/run/alloc.c')]);
   cc(['-O2', '-o', built('run-generic'), join(repo, 'test/oracle/issue-12/run-generic.c')]);
+  writeFileSync(built('stdio.c'), STDIO_C);
+  cc(['-O2', '-o', built('stdio'), built('stdio.c')]);
 });
 
 test.after(() => {
@@ -448,5 +485,85 @@ test('the filter decides a call it does not look at by its number alone (the ker
     for (let pc = 0; pc < f.length / 8; pc++) {
       if ((v.getUint16(pc * 8, true) & 0x07) === 0x05) assert.ok(pc + 1 + Math.max(f[pc * 8 + 2]!, f[pc * 8 + 3]!) < f.length / 8, `jump at ${pc}`);
     }
+  }
+});
+
+test('preload: libc\'s own read and write (stdio) run natively on host fds and are the emulated kernel\'s on a dma-buf', { skip: unsupported ?? false }, () => {
+  const few = stops(['--preload', '', '--', built('stdio'), '4']);
+  const many = stops(['--preload', '', '--', built('stdio'), '64']);
+  const offFew = stops(['--', built('stdio'), '4']);
+  const offMany = stops(['--', built('stdio'), '64']);
+  // 60 more rounds of 64 KiB in and out (stdio reads and writes a request that large in one
+  // call): 120 calls of libc's own read and write, none stopped with the shim
+  assert.equal(many, few);
+  assert.ok(offMany - offFew >= 120, `without the shim: ${offMany - offFew}`);
+  for (const mode of ['', 'off']) {
+    const r = run(['--preload', mode, '--', built('stdio'), '1']);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(r.err, 'fwrite 100 fflush -1 errno Invalid argument\n', mode);
+  }
+});
+
+test('preload: the program\'s /proc/self/maps and smaps show none of the shim', { skip: unsupported ?? false }, () => {
+  for (const file of ['maps', 'smaps']) {
+    const r = run(['--preload', '', '--', 'cat', `/proc/self/${file}`]);
+    assert.equal(r.status, 0, r.err);
+    const heads = r.out.split('\n').filter((l) => /^[0-9a-f]+-[0-9a-f]+ /.test(l));
+    assert.ok(heads.length > 10, r.out);
+    assert.deepEqual(heads.filter((l) => /dmaheap/.test(l)), [], file);
+    // libc's text is one mapping, as without dmaheap run (the shim's patch split it in three)
+    assert.equal(heads.filter((l) => / r-xp .*\/libc\.so\.6$/.test(l)).length, 1, file);
+    // no anonymous executable page (the stub)
+    assert.deepEqual(heads.filter((l) => / r-xp [0-9a-f]+ 00:00 0 *$/.test(l)), [], file);
+  }
+});
+
+/** patched.c: stdio through libc's patched read and write; how many pieces libc's text is in. */
+const PATCHED_C = `#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+  for (int i = 0; i < 3; i++) printf("line %d\\n", i);
+  fflush(stdout);
+  char b[512];
+  ssize_t n = read(0, b, sizeof b);
+  FILE *f = fopen("/proc/self/maps", "r");
+  int pieces = 0;
+  while (fgets(b, sizeof b, f) != NULL) if (strstr(b, " r-xp ") != NULL && strstr(b, "/libc.so.6") != NULL) pieces++;
+  printf("read %zd; libc text in %d pieces\\n", n, pieces);
+  return 0;
+}
+`;
+
+test('preload: the shipped shims\' entry patch jumps into the hook on x86-64 and on arm64 (under qemu-aarch64)', (t) => {
+  // no supervisor: the registration fails and every call takes the slow path, so the patched
+  // read and write must reach the kernel through the hook's plain system call; libc's text in
+  // three pieces shows the patch was made
+  const d = mkdtempSync(join(tmpdir(), 'dmaheap-patch-'));
+  try {
+    writeFileSync(join(d, 'patched.c'), PATCHED_C);
+    const fake = { DMAHEAP_RUN_COOKIE: '1234567', DMAHEAP_RUN_STUB: '4000001000' };
+    const want = 'line 0\nline 1\nline 2\nread 6; libc text in 3 pieces\n';
+    let ran = 0;
+    for (const arch of ['x64', 'arm64'] as const) {
+      const cc = arch === 'x64' ? 'gcc' : 'aarch64-linux-gnu-gcc';
+      const native = process.platform === 'linux' && process.arch === arch;
+      if (!has(cc) || (!native && (arch === 'x64' || !has('qemu-aarch64')))) {
+        t.diagnostic(`${arch}: skipped (${cc}${native ? '' : ' and qemu-aarch64 (Debian: gcc-aarch64-linux-gnu, qemu-user)'} needed)`);
+        continue;
+      }
+      const exe = join(d, `patched-${arch}`);
+      const c = spawnSync(cc, ['-O2', '-o', exe, join(d, 'patched.c')], { encoding: 'utf8' });
+      assert.equal(c.status, 0, c.stderr);
+      const r = native
+        ? spawnSync(exe, [], { input: 'hello\n', encoding: 'utf8', env: { ...process.env, ...fake, LD_PRELOAD: shippedPreload(arch) } })
+        : spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', '-E', `LD_PRELOAD=${shippedPreload(arch)}`, exe], { input: 'hello\n', encoding: 'utf8', env: { ...process.env, ...fake } });
+      assert.equal(r.stderr, '', arch);
+      assert.equal(r.stdout, want, arch);
+      ran++;
+    }
+    if (ran === 0) t.skip('neither arch could run here');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
   }
 });

@@ -46,6 +46,7 @@ import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
 import { BUFFER_MEMFD } from './memory.js';
 import type { MapsLine, MemfdBuffers, ProcessMemory } from './memory.js';
+import { FDMAP_NAME } from './shim-traces.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
 import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, syscallName } from './syscalls.js';
 
@@ -99,6 +100,8 @@ export interface BridgeHost {
   trace?(r: TraceRecord): void;
   /** The preload shim is in the program's environment: its registration and sync calls are answered. */
   readonly preload?: boolean;
+  /** The shim's shared object as /proc/<pid>/maps names it (its mappings are kept out of the program's maps). */
+  readonly preloadPath?: string;
   errnoName(errno: number): string;
 }
 
@@ -740,7 +743,7 @@ export class RunBridge {
       const a = n.args;
       if (this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC)) {
         this.counts.served++;
-        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p) };
+        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p, u64(a[2]!)) };
         // the sync: catchUp adopted what a recvmsg brought; the bitmap follows before the answer
         this.syncFdMap(p);
         return { ret: 0 };
@@ -778,9 +781,20 @@ export class RunBridge {
    * ioctl(-1, PRELOAD_REGISTER) from the shim's constructor (or its fork handler): a fresh
    * bitmap of the mirror's emulated fds in a memfd, installed in the caller at the lowest free
    * fd from {@link PRELOAD_FD_BASE}; the answer is that fd (the shim maps it and closes it).
+   * `info` points at the shim's reg_info (u64 stub page, live page, the two libc pages it
+   * patched; 0 where none): with it, the shim's traces are kept out of the process's maps and
+   * smaps (shim-traces.ts). A shim that passes 0 (an older build) leaves the pages in.
    */
-  private registerPreload(p: Process): number {
+  private registerPreload(p: Process, info: number): number {
     this.dropFdMap(p);
+    const raw = info === 0 ? null : p.mm.copyFromUser(info, 32);
+    const words = raw === null ? [] : [0, 1, 2, 3].map((i) => Number(new DataView(raw.buffer, raw.byteOffset, 32).getBigUint64(i * 8, true)));
+    const nonzero = (xs: number[]): number[] => xs.filter((x) => x !== 0 && Number.isSafeInteger(x));
+    this.host.memory.shimTraces.set(p.pid, {
+      pages: nonzero(words.slice(0, 2)),
+      patched: nonzero(words.slice(2, 4)),
+      names: [FDMAP_NAME, ...(this.host.preloadPath !== undefined ? [this.host.preloadPath] : [])],
+    });
     const l = this.host.libc;
     const bytes = PRELOAD_FD_BITS / 8;
     const fd = l.memfdCreate('dmaheap-fdmap', 1);
@@ -815,6 +829,7 @@ export class RunBridge {
   }
 
   private dropFdMap(p: Process): void {
+    this.host.memory.shimTraces.delete(p.pid);
     const m = this.fdMaps.get(p);
     if (m === undefined) return;
     this.fdMaps.delete(p);

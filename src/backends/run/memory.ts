@@ -15,6 +15,8 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Libc } from '../linux/libc.js';
 import type { BackingStats, HostMemory, PageRun } from '../../kernel/mm/backing.js';
 import type { UserMemoryPort } from '../../kernel/fs/mm-remote.js';
+import { hideInMaps, hideInSmaps } from './shim-traces.js';
+import type { ShimTraces } from './shim-traces.js';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -120,6 +122,8 @@ const SCRATCH = 1 << 20;
 
 export class ProcessMemory implements UserMemoryPort {
   private scratch: { addr: number; view: Uint8Array } | null = null;
+  /** The fast path's traces in each process (by pid), kept out of its maps and smaps (shim-traces.ts). */
+  readonly shimTraces = new Map<number, ShimTraces>();
   private readonly iov = Buffer.alloc(32);
 
   constructor(
@@ -207,7 +211,8 @@ export class ProcessMemory implements UserMemoryPort {
       const r = /^(Rss|Referenced):\s+(\d+) kB$/.exec(line);
       if (r !== null) b[r[1] === 'Rss' ? 'rss' : 'referenced'] = Number(r[2]) * 1024;
     }
-    return out;
+    const t = this.shimTraces.get(pid);
+    return t === undefined ? out : hideInSmaps(out, t, this.pageSize);
   }
 
   /** The real /proc/<pid>/maps, each line with its range and path (null when it cannot be read). */
@@ -228,7 +233,9 @@ export class ProcessMemory implements UserMemoryPort {
 
   /** The real /proc/<pid>/maps without the mappings of buffers (their mirrors are the emulator's). */
   maps(pid: number): { start: number; line: string }[] {
-    return (this.mapsOf(pid) ?? []).filter((m) => !m.name.startsWith(BUFFER_MEMFD)).map((m) => ({ start: m.start, line: m.line }));
+    const lines = (this.mapsOf(pid) ?? []).filter((m) => !m.name.startsWith(BUFFER_MEMFD)).map((m) => ({ start: m.start, line: m.line }));
+    const t = this.shimTraces.get(pid);
+    return t === undefined ? lines : hideInMaps(lines, t, this.pageSize, (start, line) => ({ start, line }));
   }
 
 }

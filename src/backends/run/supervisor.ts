@@ -13,7 +13,7 @@
  *    the program is left.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsc, writeSync, openSync, closeSync } from 'node:fs';
+import { accessSync, constants as fsc, writeSync, openSync, closeSync, realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants as osc } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -205,6 +205,7 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   };
   const bridge = new RunBridge(kernel, {
     libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}), preload: env !== undefined,
+    ...(env !== undefined && o.preload !== undefined ? { preloadPath: realpathOr(o.preload) } : {}),
   }, arch);
   o.onStart?.({ kernel, bridge });
   ctl.write('g');
@@ -236,6 +237,15 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   libc.close(pidfd);
   const status = code ?? 128 + (signal !== null ? (osc.signals[signal] ?? 0) : 0);
   return { status, signal, counts: { ...bridge.counts }, leakedBuffers: buffers.live, kernel };
+}
+
+/** `file`'s real path (as /proc/<pid>/maps shows it), or its absolute path when that fails. */
+function realpathOr(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolvePath(file);
+  }
 }
 
 /**
