@@ -835,7 +835,7 @@ const runSyscalls: Bench = {
           { quantity: quantity('informational: time added per stopped call of find under --preload off', 'ns', q.perCallOff), ratio: null },
         ],
         [
-          'The fast path (the LD_PRELOAD shim, on by default for dynamically linked glibc programs) runs the calls that cannot touch the emulated machine natively; what still stops are the dynamic loader\'s calls before the shim is loaded and glibc\'s own calls that no interposition reaches (stdio\'s write: one per 4 KiB of find\'s output).',
+          'The fast path (the LD_PRELOAD shim, on by default for dynamically linked glibc programs) runs the calls that cannot touch the emulated machine natively, libc\'s own read and write (stdio) included; what still stops is mostly the dynamic loader\'s work before the shim is loaded (about 150 calls per program started), plus each fork, exec and exit.',
           `Calls of the last round (dmaheap run --stats; continued includes mirrored; ${N} runs and bash): find ${JSON.stringify(fc)}, tar ${JSON.stringify(tc)}.`,
           ...(noGcc === null ? [] : [`notif-floor not measured: ${noGcc}.`]),
         ]);

@@ -407,9 +407,9 @@ export const DIVERGENCES: readonly Divergence[] = [
   },
   {
     id: 'run-preload',
-    area: 'fs/exec.c, arch/x86/entry/syscall_64.c (dmaheap run --preload)',
-    linux: 'A program\'s environment, memory map and system calls are its own: nothing between it and the kernel shows.',
-    emulator: 'Under `dmaheap run --preload <so>` (opt-in) the program\'s environment has LD_PRELOAD (the shim after any the user set), DMAHEAP_RUN_COOKIE and DMAHEAP_RUN_STUB; its maps have the shim, its stub page and a 4 KiB /memfd:dmaheap-fdmap (the bitmap of emulated fds); an ioctl on fd -1 with 0x44480001 or 0x44480002 is the shim\'s registration (the bridge answers it) instead of EBADF; libc calls the shim makes directly are not pthread_cancel cancellation points.',
-    reason: 'The shim must be in the program to keep its calls off the supervisor; the cookie and the stub page are how the filter tells the shim\'s calls from the program\'s.',
+    area: 'fs/exec.c, fs/proc/task_mmu.c, arch/x86/entry/syscall_64.c (dmaheap run fast path)',
+    linux: 'A program\'s environment, memory and system calls are its own: nothing between it and the kernel shows.',
+    emulator: 'Under `dmaheap run` a dynamically linked glibc program (and its children) gets the fast path\'s shim by default (`--preload auto`; `--preload off` turns it off, static programs never have it): its environment has LD_PRELOAD (the shim after any the user set), DMAHEAP_RUN_COOKIE and DMAHEAP_RUN_STUB; the first bytes of libc\'s read and write are patched to jump into the shim, so that page of libc is private memory (smaps counts 4 KiB Anonymous and Private_Dirty in libc\'s text); an ioctl on fd -1 with 0x44480001 or 0x44480002 is the shim\'s registration (the bridge answers it) instead of EBADF; calls the shim makes itself (the program\'s calls on host files and paths, and libc\'s own read and write) are not pthread_cancel cancellation points. Its /proc/<pid>/maps and smaps, which the emulated kernel renders, leave out the shim\'s object, stub page, live page and fd bitmap and show libc\'s text as one mapping, but the addresses other mappings get are those of a process that has them.',
+    reason: 'The shim must be in the program to keep its calls off the supervisor (one round trip each, about 12 µs); the cookie and the stub page are how the filter tells the shim\'s calls from the program\'s, and libc\'s own calls (stdio) are reached only by patching their entry.',
   },
 ];
