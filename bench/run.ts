@@ -598,21 +598,6 @@ function gccMissing(): string | null {
 }
 
 /**
- * argv timed from inside, by bash's `time` (milliseconds), its stdout to /dev/null: the program's
- * own wall time, without dmaheap run's start, whose noise (tens of ms) is larger than a fast run.
- */
-function insideArgv(argv: readonly string[]): string[] {
-  return ['bash', '-c', 'TIMEFORMAT=%3R; time "$@" >/dev/null', 'bash', ...argv];
-}
-
-/** The seconds bash's `time` printed (the last such line of stderr), in ns. */
-function insideNs(stderr: string): number {
-  const m = [...stderr.matchAll(/^(\d+\.\d{3})$/gm)].pop();
-  if (m === undefined) throw new Error(`bash time printed nothing: ${stderr.slice(-500)}`);
-  return Math.round(Number(m[1]) * 1e9);
-}
-
-/**
  * argv run `n` times in one bash, each timed from inside with bash's $EPOCHREALTIME (µs), stdout
  * to /dev/null: without dmaheap run's start, whose noise (tens of ms) is larger than a fast run.
  * Each time includes bash's fork and exec of the program (its dynamic loader's calls too).
