@@ -69,23 +69,31 @@ function shims(p: Parsed, t: ShimTraces): boolean {
   return t.pages.includes(p.start) || (p.name !== '' && t.names.includes(p.name));
 }
 
-/** The real maps lines without the shim's traces: its mappings dropped, libc's split text joined. */
-export function hideInMaps<L extends { start: number; line: string }>(lines: readonly L[], t: ShimTraces, pageSize: number, make: (start: number, line: string, from: L) => L): L[] {
-  const out: L[] = [];
-  let last: { l: L; p: Parsed } | null = null;
-  for (const l of lines) {
-    const p = parse(l.line);
+/**
+ * `items` (maps lines or smaps blocks, `head` giving each one's maps line) without the shim's
+ * mappings, each run split at a patched page joined into one by `join`.
+ */
+function hideAndJoin<T>(items: readonly T[], head: (x: T) => string, t: ShimTraces, pageSize: number, join: (a: T, b: T, start: number, end: number) => T): T[] {
+  const out: T[] = [];
+  let last: { x: T; p: Parsed } | null = null;
+  for (const x of items) {
+    const p = parse(head(x));
     if (p !== null && shims(p, t)) continue;
     if (p !== null && last !== null && joinable(last.p, p, t.patched, pageSize)) {
-      const joined = make(last.l.start, withRange(last.l.line, last.p.start, p.end), last.l);
+      const joined = join(last.x, x, last.p.start, p.end);
       out[out.length - 1] = joined;
-      last = { l: joined, p: Object.assign({}, last.p, { end: p.end }) };
+      last = { x: joined, p: Object.assign({}, last.p, { end: p.end }) };
       continue;
     }
-    out.push(l);
-    last = p === null ? null : { l, p };
+    out.push(x);
+    last = p === null ? null : { x, p };
   }
   return out;
+}
+
+/** The real maps lines without the shim's traces: its mappings dropped, libc's split text joined. */
+export function hideInMaps<L extends { start: number; line: string }>(lines: readonly L[], t: ShimTraces, pageSize: number, make: (start: number, line: string, from: L) => L): L[] {
+  return hideAndJoin(lines, (l) => l.line, t, pageSize, (a, _b, start, end) => make(start, withRange(a.line, start, end), a));
 }
 
 /** smaps fields that are not amounts (they stay as the first block has them). */
@@ -117,19 +125,6 @@ function joinSmaps(a: string, b: string, start: number, end: number): string {
 
 /** The real smaps blocks without the shim's traces (as {@link hideInMaps}; amounts of joined blocks added). */
 export function hideInSmaps<B extends { start: number; text: string; rss: number; referenced: number }>(blocks: readonly B[], t: ShimTraces, pageSize: number): B[] {
-  const out: B[] = [];
-  let last: { b: B; p: Parsed } | null = null;
-  for (const b of blocks) {
-    const p = parse(b.text.slice(0, b.text.indexOf('\n') < 0 ? b.text.length : b.text.indexOf('\n')));
-    if (p !== null && shims(p, t)) continue;
-    if (p !== null && last !== null && joinable(last.p, p, t.patched, pageSize)) {
-      const joined: B = Object.assign({}, last.b, { text: joinSmaps(last.b.text, b.text, last.p.start, p.end), rss: last.b.rss + b.rss, referenced: last.b.referenced + b.referenced });
-      out[out.length - 1] = joined;
-      last = { b: joined, p: Object.assign({}, last.p, { end: p.end }) };
-      continue;
-    }
-    out.push(b);
-    last = p === null ? null : { b, p };
-  }
-  return out;
+  const head = (b: B): string => b.text.slice(0, b.text.indexOf('\n') < 0 ? b.text.length : b.text.indexOf('\n'));
+  return hideAndJoin(blocks, head, t, pageSize, (a, b, start, end) => Object.assign({}, a, { text: joinSmaps(a.text, b.text, start, end), rss: a.rss + b.rss, referenced: a.referenced + b.referenced }));
 }
