@@ -54,14 +54,16 @@
 #include <unistd.h>
 
 /*
- * dlsym at the version every glibc has (GLIBC_2.2.5 on x86-64, GLIBC_2.17 on arm64; since 2.34
- * glibc also exports it at GLIBC_2.34 from libc itself): the shipped shim then loads into a
- * program linked against any glibc, not only one as new as the build machine's.
+ * dlsym and dladdr at the version every glibc has (GLIBC_2.2.5 on x86-64, GLIBC_2.17 on arm64;
+ * since 2.34 glibc also exports them at GLIBC_2.34 from libc itself): the shipped shim then loads
+ * into a program linked against any glibc, not only one as new as the build machine's.
  */
 #if defined(__x86_64__)
 __asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
+__asm__(".symver dladdr, dladdr@GLIBC_2.2.5");
 #elif defined(__aarch64__)
 __asm__(".symver dlsym, dlsym@GLIBC_2.17");
+__asm__(".symver dladdr, dladdr@GLIBC_2.17");
 #endif
 
 #define DMAHEAP_PRELOAD_REGISTER 0x44480001u /* 'D' 'H' 1 */
@@ -273,6 +275,9 @@ static ssize_t libc_write_hook(int fd, const void *buf, size_t n);
 static uintptr_t entry_patch(const char *name, void *hook) {
   uintptr_t a = (uintptr_t)dlsym(RTLD_NEXT, name);
   if (a == 0) return 0;
+  /* only libc's own function (another library that defines it is left alone) */
+  Dl_info info;
+  if (dladdr((void *)a, &info) == 0 || info.dli_fname == NULL || strstr(info.dli_fname, "/libc.so.") == NULL) return 0;
 #if defined(__x86_64__)
   unsigned char code[12] = {0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xe0};
   memcpy(code + 2, &hook, 8);
