@@ -423,6 +423,12 @@ test('preload auto: the shipped shim for glibc programs only; off and a path as 
     assert.deepEqual(c('auto', stat), { shim: null, why: 'auto: a statically linked program' });
     assert.deepEqual(c('auto', 'no-such-program'), { shim: null, why: 'auto: no-such-program is not on PATH' });
     assert.deepEqual(c('auto', join(d, 'none')), { shim: null, why: `auto: cannot read ${join(d, 'none')}` });
+    // a FIFO is never opened (its open would wait for a writer), a directory is not a program
+    const fifo = join(d, 'fifo');
+    if (spawnSync('mkfifo', [fifo]).status === 0) assert.deepEqual(c('auto', fifo), { shim: null, why: `auto: cannot read ${fifo}` });
+    assert.deepEqual(c('auto', d), { shim: null, why: `auto: cannot read ${d}` });
+    const fifoScript = put('fifo-script.sh', `#!${fifo}\n`);
+    if (existsSync(fifo)) assert.deepEqual(c('auto', fifoScript), { shim: null, why: `auto: cannot read ${fifo}` });
     assert.deepEqual(c('auto', glibc, '2.31'), { shim: null, why: 'auto: glibc 2.31 is older than 2.34' });
     assert.deepEqual(c('auto', glibc, null), { shim: null, why: 'auto: this host has no glibc' });
     assert.deepEqual(c('off', glibc), { shim: null, why: 'off (--preload off)' });

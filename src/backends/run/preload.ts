@@ -12,7 +12,7 @@
  * The program file is data: at most {@link HEAD_BYTES} of it are read, the program headers must
  * lie in them, and the interpreter's name is at most {@link INTERP_BYTES}.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLibc } from '../linux/libc.js';
@@ -36,11 +36,16 @@ const ET_DYN = 3;
 /** e_machine of the architectures dmaheap run serves (include/uapi/linux/elf-em.h). */
 const MACHINE: Readonly<Record<string, number>> = { x64: 62, arm64: 183 };
 
-/** Reads up to `n` bytes of `file` at `pos`; null when it cannot be opened or read. */
+/**
+ * Reads up to `n` bytes of `file` at `pos`; null when it is not a regular file or cannot be read
+ * (a FIFO or a device is never opened: its open or read could block).
+ */
 function readHead(file: string, n: number, pos = 0): Buffer | null {
   let fd = -1;
   try {
-    fd = openSync(file, 'r');
+    if (!statSync(file).isFile()) return null;
+    fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+    if (!fstatSync(fd).isFile()) return null;
     const b = Buffer.alloc(n);
     const got = readSync(fd, b, 0, n, pos);
     return b.subarray(0, got);
