@@ -353,13 +353,22 @@ export const KERNEL_FACT_INFO: Readonly<Record<KernelFact, KernelFactInfo>> = {
   },
 };
 
-/** The case runs on `profile`: its list names it (or names none but excluded ones) and does not exclude it (src/apps/conformance/cases.ts profileMatches). */
+/**
+ * A case or step's profile list (`"6.1"` names one, `"!5.10"` leaves one out) admits a profile
+ * known by any of `names`: none of them is left out, and the list names one of them or names
+ * none but left-out ones. The conformance runner's profileMatches (src/apps/conformance/cases.ts)
+ * asks with a GKI branch's mainline base among the names.
+ */
+export function profileListAdmits(list: readonly string[], names: readonly string[]): boolean {
+  const excluded = list.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  const included = list.filter((p) => !p.startsWith('!'));
+  if (excluded.some((p) => names.includes(p))) return false;
+  return included.length === 0 || included.some((p) => names.includes(p));
+}
+
+/** The case runs on `profile`: it has no profile list, or its list admits the profile (profileListAdmits: named, or only others left out). */
 export function caseRunsOn(ref: CaseRef, profile: string): boolean {
-  if (ref.profiles === null) return true;
-  const excluded = ref.profiles.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
-  const included = ref.profiles.filter((p) => !p.startsWith('!'));
-  if (excluded.includes(profile)) return false;
-  return included.length === 0 || included.includes(profile);
+  return ref.profiles === null || profileListAdmits(ref.profiles, [profile]);
 }
 
 /** One fact whose value differs between two profiles. */

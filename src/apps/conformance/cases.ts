@@ -5,6 +5,7 @@
  * The format is documented in docs/conformance.md.
  */
 import { resolveAndroidProfile } from '../../kernel/android.js';
+import { profileListAdmits } from '../../api/kernel-changes.js';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseSize, RAM_LIMITS, UsageError } from '../common/args.js';
@@ -275,11 +276,7 @@ const STEP_COMMON = new Set(['as', 'expect', 'comment', 'in', 'profiles']);
 export function profileMatches(list: readonly string[], profile: string): boolean {
   // an Android GKI branch (android14-6.1) is its mainline base too, unless named itself
   const base = resolveAndroidProfile(profile)?.mainline ?? null;
-  const names = base === null ? [profile] : [profile, base];
-  const excluded = list.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
-  const included = list.filter((p) => !p.startsWith('!'));
-  if (excluded.some((p) => names.includes(p))) return false;
-  return included.length === 0 || included.some((p) => names.includes(p));
+  return profileListAdmits(list, base === null ? [profile] : [profile, base]);
 }
 
 class LoadError extends Error {}
