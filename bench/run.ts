@@ -17,7 +17,8 @@ import { CmaArea } from '../src/kernel/mm/cma.js';
 import { loadBoardBytes, loadBoardText } from '../src/kernel/of/board.js';
 import { banksAndRegions, dynamicRegions, hugeRam } from './boards.js';
 import { HeapUser } from './emu.js';
-import { hostSyscallArch, RUN_SYSCALLS } from '../src/backends/run/syscalls.js';
+import { hostSyscallArch } from '../src/backends/run/syscalls.js';
+import { watchedNumbers } from '../src/backends/run/filter.js';
 import { simulate } from '../src/apps/sim/engine.js';
 import { parseWorkload } from '../src/apps/sim/workload.js';
 import { createEmulatedTarget, DmaHeapClient, EmulatedTarget } from '../src/backends/emulated/index.js';
@@ -628,8 +629,7 @@ function compile(dir: string, source: string): string {
 function floorArgv(argv: readonly string[]): string[] {
   const arch = hostSyscallArch();
   if (arch === null) throw new Error('no syscall table for this architecture');
-  const nrs = [...new Set(RUN_SYSCALLS.map((n) => arch.nr[n]).filter((n): n is number => n !== undefined))];
-  return [nrs.join(','), ...argv];
+  return [watchedNumbers(arch).join(','), ...argv];
 }
 
 function skip(b: { name: string; title: string }, why: string): Skipped {
