@@ -85,7 +85,8 @@ export function classifyProgram(head: Uint8Array, arch: string, readAt: (pos: nu
     const off = Number(b.readBigUInt64LE(p + 8));
     const size = Number(b.readBigUInt64LE(p + 32));
     if (size < 2 || size > INTERP_BYTES) return { kind: 'other', why: `a PT_INTERP of ${size} bytes` };
-    const raw = readAt(off, size);
+    // the name is usually inside the head already (just after the program headers)
+    const raw = off + size <= b.length ? b.subarray(off, off + size) : readAt(off, size);
     if (raw === null || raw.length !== size) return { kind: 'other', why: 'an unreadable PT_INTERP' };
     const s = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     const nul = s.indexOf(0);
