@@ -90,6 +90,27 @@ test('the C example, static and dynamic, on the 6.1 and 7.3 profiles', { skip: u
   }
 });
 
+test('a buffer mapped plane by plane, which the host merges into one mapping, shows each plane where the program has it', { skip: unsupported ?? gcc ?? false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-run-'));
+  try {
+    const bin = join(dir, 'planes');
+    const cc = spawnSync('gcc', ['-O2', '-o', bin, 'test/fixtures/run/planes.c'], { cwd: repo, encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const r = run(['--', bin]);
+    assert.equal(r.err, '');
+    assert.equal(r.out, [
+      'luma plane right below the chroma plane: yes',
+      'mapped: luma+0 8192 rw-s 00000000',
+      'mapped: luma+8192 4096 rw-s 00002000',
+      'luma 0x10, chroma 0x80',
+      'luma unmapped: luma+8192 4096 rw-s 00002000',
+      '',
+    ].join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('dmaheap run exits with the program\'s status: its exit code, 128 + a signal, 127 for a missing program', { skip: unsupported ?? false }, () => {
   assert.equal(run(['--', 'sh', '-c', 'exit 7']).status, 7);
   assert.equal(run(['--', 'sh', '-c', 'kill -9 $$']).status, 137);

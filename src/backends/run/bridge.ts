@@ -34,6 +34,7 @@ import { encodeStat } from '../../kernel/fs/process.js';
 import type { File, Inode } from '../../kernel/fs/file.js';
 import type { Memcg } from '../../kernel/cgroup/memcontrol.js';
 import { devMajor, devMinor, newDecodeDev } from '../../kernel/fs/file.js';
+import { VM_READ, VM_WRITE } from '../../kernel/fs/mm-user.js';
 import { kernPath } from '../../kernel/fs/namei.js';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, inodePermission } from '../../kernel/fs/vfs.js';
 import type { ShmemInode } from '../../kernel/mm/shmem.js';
@@ -548,19 +549,35 @@ export class RunBridge {
       }
     }
     const real = this.realMaps(tid);
+    const ps = this.kernel.pageSize;
     for (const pm of st.pendingMaps) {
       const name = bufferLink(pm.id);
       const vma = p.mm.find(pm.emu);
       if (vma === null) continue;
+      const off = vma.pgoff * ps;
+      // where a line of the host's maps has this mapping's bytes of the file: the host merges
+      // adjacent mappings of a memfd whose offsets run on (a buffer mapped plane by plane), where
+      // the emulated kernel keeps them apart (a heap's mapping is VM_PFNMAP or has vm_ops), so a
+      // mapping may be part of a line
+      const perms = `${(vma.vmFlags & VM_READ) !== 0 ? 'r' : '-'}${(vma.vmFlags & VM_WRITE) !== 0 ? 'w' : '-'}`;
+      const at = (r: MapsLine): number =>
+        r.name === name && off >= r.offset && r.start + (off - r.offset) + pm.len <= r.end && r.line.split(' ', 2)[1]?.startsWith(perms) === true ? r.start + (off - r.offset) : -1;
       // already where the host put it (the emulated choice was the host's)
-      if (real.some((r) => r.name === name && r.start === vma.start)) continue;
-      const hit = real.find((r) => r.name === name && r.end - r.start === pm.len && p.mm.find(r.start) === null);
-      if (hit === undefined) {
+      if (real.some((r) => at(r) === vma.start)) continue;
+      let hit = -1;
+      for (const r of real) {
+        const s = at(r);
+        if (s >= 0 && p.mm.find(s) === null && p.mm.find(s + pm.len - 1) === null) {
+          hit = s;
+          break;
+        }
+      }
+      if (hit < 0) {
         // the host's mmap failed after the emulated one succeeded: the mirror drops it
         p.munmap(pm.emu, pm.len);
         continue;
       }
-      p.mm.relocate(vma, hit.start);
+      p.mm.relocate(vma, hit);
     }
     st.pendingMaps = [];
   }

@@ -36,6 +36,8 @@ export interface MapsLine {
   readonly start: number;
   readonly end: number;
   readonly name: string;
+  /** The file offset of `start` (the third column). */
+  readonly offset: number;
   readonly line: string;
 }
 
@@ -225,8 +227,8 @@ export class ProcessMemory implements UserMemoryPort {
     }
     const out: MapsLine[] = [];
     for (const line of text.split('\n')) {
-      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-      if (m !== null) out.push({ start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), name: m[3]!, line });
+      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \S+\s*(.*)$/.exec(line);
+      if (m !== null) out.push({ start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), name: m[4]!, offset: parseInt(m[3]!, 16), line });
     }
     return out;
   }
