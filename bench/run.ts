@@ -719,7 +719,7 @@ const runAlloc: Bench = {
           { quantity: quantity('informational: the memfd sequence under notif-floor, a C supervisor that CONTINUEs every call (the floor of seccomp notification here)', 'ns', floorMemfd), ratio: summarize(ratios(floorMemfd, base)) },
           { quantity: quantity('informational: the heap sequence under dmaheap run --preload off (every call through the supervisor); ratio to the host memfd natively', 'ns', heapOff), ratio: summarize(ratios(heapOff, base)) },
           { quantity: quantity('informational: the memfd sequence under dmaheap run --preload off (close stopped too)', 'ns', memfdOff), ratio: summarize(ratios(memfdOff, base)) },
-          { quantity: quantity(`informational: heap sequence under dmaheap run / intercepted calls per iteration (${per(hc)}: the ioctl served, mmap, munmap and close mirrored)`, 'ns', perCallHeap), ratio: null },
+          { quantity: quantity(`informational: heap sequence under dmaheap run / intercepted calls per iteration (${per(hc)}: the ioctl served; mmap, munmap and close natively, replayed from the shim's log)`, 'ns', perCallHeap), ratio: null },
           { quantity: quantity(`informational: (memfd under dmaheap run − memfd natively) / intercepted calls per iteration (${per(mc)}): the cost of one CONTINUEd call`, 'ns', perCallMemfd), ratio: null },
         ],
         [

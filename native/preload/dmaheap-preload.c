@@ -70,6 +70,91 @@ __asm__(".symver dladdr, dladdr@GLIBC_2.17");
 #define DMAHEAP_PRELOAD_SYNC 0x44480002u
 #define FD_BITS 32768
 
+/*
+ * The buffer fast path (docs/run.md "The fast path"): the registration memfd holds, after the
+ * bitmap, two pages this process maps read-write (CTL_BYTES; src/backends/run/bridge.ts has the same
+ * layout):
+ *
+ * - the control page: flags (CTL_FAST: the bridge allows the buffer fast path in this process),
+ *   the log's head (written here) and tail (written by the bridge), and a ring of LOG_N records;
+ * - the approvals: one u64 per fd below APPROVE_FDS, written by the bridge after each call it
+ *   handles: AP_VALID for a dma-buf whose shared mapping cannot fail on the emulated kernel, with
+ *   AP_READ/AP_WRITE (the file's FMODE_READ/FMODE_WRITE) and its size in the low 48 bits.
+ *
+ * With them, a plain shared mmap of an approved dma-buf, the munmap of exactly such a mapping and
+ * the close of an approved fd run natively, and are written to the log first (mmap: right after,
+ * with the address the host chose); the bridge replays the log on the emulated kernel before it
+ * serves any call of any process of the program, and before anything outside looks at the
+ * machine, so nothing can observe the difference. Anything else, and a full log, takes the SLOW
+ * path as before.
+ *
+ * DMA_HEAP_IOCTL_ALLOC still stops (the emulated heap allocates), but the shim makes the new
+ * fd's host file itself: a memfd named `dmaheap:buf:<next_id>` at the lowest free fd (where the
+ * kernel would put the dma-buf), sized to the length rounded up to the emulated page. The bridge
+ * takes it with pidfd_getfd for the buffer's memory instead of installing one with
+ * SECCOMP_IOCTL_NOTIF_ADDFD, a second round trip that costs more than the rest of the call. The
+ * call's last three arguments carry the struct as the shim read it (FAST_ALLOC | memfd << 32;
+ * len; fd | fd_flags << 32; heap_flags must be 0), so the bridge need not copy it in; on
+ * success the shim copies it out itself with the new fd (process_vm_writev, which fails with
+ * EFAULT where the kernel's copy_to_user would: the fd stays installed, as in Linux). The answer
+ * FAST_ALLOC_RETRY (before anything was emulated) sends the call the usual way.
+ */
+#define CTL_FAST 1u
+#define FAST_ALLOC 0x4448414cUL /* "DHAL" */
+#define FAST_ALLOC_RETRY 0x44485259L /* "DHRY" */
+/* include/uapi/linux/dma-heap.h */
+struct heap_alloc {
+  uint64_t len;
+  uint32_t fd;
+  uint32_t fd_flags;
+  uint64_t heap_flags;
+};
+#define HEAP_IOCTL_ALLOC 0xc0184800UL /* _IOWR('H', 0, struct dma_heap_allocation_data) */
+#define LOG_N 64
+#define APPROVE_FDS 512
+#define AP_VALID (1ULL << 63)
+#define AP_READ (1ULL << 62)
+#define AP_WRITE (1ULL << 61)
+#define AP_SIZE ((1ULL << 48) - 1)
+enum { LOG_MMAP = 1, LOG_MUNMAP = 2, LOG_CLOSE = 3 };
+struct log_rec {
+  uint32_t seq; /* the record's position + 1, stored last */
+  uint32_t op;
+  int32_t fd;
+  uint32_t prot;
+  uint64_t addr, len, off;
+  uint32_t flags, pad;
+};
+struct fast_ctl {
+  uint32_t flags;
+  uint32_t next_id;   /* the id this process's next fast ALLOC names its memfd with (0: none) */
+  uint32_t page_size; /* the emulated kernel's page size (a heap buffer's size is a multiple) */
+  uint32_t pad0[13];
+  uint32_t head;
+  uint32_t pad1[15];
+  uint32_t tail;
+  uint32_t pad2[15];
+  struct log_rec log[LOG_N];
+};
+_Static_assert(sizeof(struct log_rec) == 48, "log record layout");
+_Static_assert(sizeof(struct fast_ctl) <= 4096, "control page");
+#define CTL_BYTES 8192
+static struct fast_ctl *ctl;
+static volatile uint64_t *approve;
+/* the process the log belongs to: a vfork child shares this memory, and must not use it */
+static long ctl_pid;
+/* the emulated page size when it is the host's (the only case the fast path serves), else 0 */
+static uint64_t ctl_page;
+/* the log's lock (a process's threads; never waited on: a busy lock is the SLOW path) */
+static int loglock;
+/* this process's fast mappings, so that munmap of exactly one of them can be fast too */
+#define FASTMAPS 64
+static struct {
+  uintptr_t addr;
+  size_t len;
+} fastmaps[FASTMAPS];
+static int nfastmaps;
+
 static long cookie;
 /* the syscall stub, mapped at DMAHEAP_RUN_STUB: the filter lets the cookie through from that page only */
 typedef long (*stub_fn)(long a0, long a1, long a2, long a3, long a4, long a5, long nr);
@@ -183,6 +268,11 @@ static inline long fast(long nr, long a0, long a1, long a2, long a3, long a4) {
     return -1;
   }
   return r;
+}
+
+/* A call with six arguments through the stub (the filter lets mmap through from its page alone). */
+static inline long raw6(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+  return stub(a0, a1, a2, a3, a4, a5, nr);
 }
 
 /* Maps the stub at `page` (once per address space: a fork inherits it, an exec maps it again). */
@@ -345,17 +435,29 @@ static void do_register(void) {
   long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, 0L, 0L, 0L);
   if (fd < 0) return;
   void *m = mmap(NULL, FD_BITS / 8, PROT_READ, MAP_SHARED, (int)fd, 0);
+  /* the control pages, when the bridge made them (a memfd that short would SIGBUS past its end) */
+  struct stat st;
+  void *cm = MAP_FAILED;
+  if (m != MAP_FAILED && fast(SYS_fstat, fd, (long)&st, 0, 0, 0) == 0 && st.st_size >= FD_BITS / 8 + CTL_BYTES)
+    cm = mmap(NULL, CTL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, FD_BITS / 8);
   fast(SYS_close, fd, 0, 0, 0, 0);
   if (m == MAP_FAILED) return;
   if (bitmap != NULL) munmap((void *)bitmap, FD_BITS / 8);
   bitmap = m;
+  if (ctl != NULL) munmap(ctl, CTL_BYTES);
+  ctl = cm == MAP_FAILED ? NULL : cm;
+  approve = ctl == NULL ? NULL : (volatile uint64_t *)((char *)ctl + 4096);
+  ctl_pid = syscall(SYS_getpid);
+  ctl_page = ctl != NULL && ctl->page_size == (uint64_t)sysconf(_SC_PAGESIZE) ? ctl->page_size : 0;
   update_cwd();
   wanted = 1;
   live[0] = 1;
 }
 
 static void after_fork_child(void) {
-  /* the parent's bitmap is shared with us until the bridge gives this process its own */
+  /* the parent's bitmap and log are shared with us until the bridge gives this process its own
+   * (live is 0 until then: every call is SLOW); a lock another thread held stays behind */
+  loglock = 0;
   if (wanted) do_register();
 }
 
@@ -517,7 +619,198 @@ ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size) {
 
 /* ---- fd calls -------------------------------------------------------------------------------- */
 
+/* ---- the buffer fast path: mmap, munmap and close of dma-bufs, through the log ---------------- */
+
+static inline int fast_bufs(void) {
+  return active && ctl != NULL && ctl_page != 0 && (__atomic_load_n(&ctl->flags, __ATOMIC_ACQUIRE) & CTL_FAST) != 0 &&
+         syscall(SYS_getpid) == ctl_pid;
+}
+static inline uint64_t approval(int fd) {
+  return approve != NULL && fd >= 0 && fd < APPROVE_FDS ? approve[fd] : 0;
+}
+static inline int log_lock(void) {
+  return __atomic_exchange_n(&loglock, 1, __ATOMIC_ACQUIRE) == 0;
+}
+static inline void log_unlock(void) {
+  __atomic_store_n(&loglock, 0, __ATOMIC_RELEASE);
+}
+/* Is there room for a record? (the lock held) */
+static inline int log_room(void) {
+  return ctl->head - __atomic_load_n(&ctl->tail, __ATOMIC_ACQUIRE) < LOG_N;
+}
+/* Appends a record (the lock held, log_room checked): its fields, then seq, then head. */
+static void log_put(uint32_t op, int fd, uint32_t prot, uint64_t addr, uint64_t len, uint64_t off, uint32_t flags) {
+  uint32_t h = ctl->head;
+  struct log_rec *r = &ctl->log[h % LOG_N];
+  r->op = op;
+  r->fd = fd;
+  r->prot = prot;
+  r->addr = addr;
+  r->len = len;
+  r->off = off;
+  r->flags = flags;
+  __atomic_store_n(&r->seq, h + 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&ctl->head, h + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A plain shared mapping of a whole-page range inside an approved dma-buf, where the host
+ * chooses the address: native, then logged. Returns 1 when it took the call (*out is its result).
+ */
+static int mmap_fast(void *addr, size_t len, int prot, int flags, int fd, off_t off, void **out) {
+  if (!active || fd < 0) return 0;
+  if (!fd_slow(fd)) {
+    /* a host fd: the bridge would let the host run it, unless MAP_FIXED may replace a buffer mapping */
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) return 0;
+    long r = raw6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
+    if (r < 0 && r > -4096) {
+      errno = (int)-r;
+      *out = MAP_FAILED;
+    } else
+      *out = (void *)r;
+    return 1;
+  }
+  uint64_t a = approval(fd);
+  if ((a & AP_VALID) == 0 || !fast_bufs()) return 0;
+  uint64_t pm = ctl_page - 1;
+  if ((a & AP_VALID) == 0 || addr != NULL || flags != MAP_SHARED || len == 0 || off < 0 || ((uint64_t)off & pm) != 0) return 0;
+  if (prot != PROT_READ && prot != (PROT_READ | PROT_WRITE)) return 0;
+  if ((a & AP_READ) == 0 || ((prot & PROT_WRITE) != 0 && (a & AP_WRITE) == 0)) return 0;
+  uint64_t size = a & AP_SIZE;
+  if (len > size) return 0;
+  uint64_t plen = ((uint64_t)len + pm) & ~pm;
+  if (plen > size || (uint64_t)off > size - plen) return 0;
+  if (!log_lock()) return 0;
+  if (nfastmaps == FASTMAPS || !log_room()) {
+    log_unlock();
+    return 0;
+  }
+  long r = raw6(SYS_mmap, 0, (long)len, prot, flags, fd, (long)off);
+  if (r < 0 && r > -4096) {
+    /* the host refused (its address space): what the SLOW path would give too */
+    log_unlock();
+    errno = (int)-r;
+    *out = MAP_FAILED;
+    return 1;
+  }
+  log_put(LOG_MMAP, fd, (uint32_t)prot, (uint64_t)r, len, (uint64_t)off, (uint32_t)flags);
+  fastmaps[nfastmaps].addr = (uintptr_t)r;
+  fastmaps[nfastmaps].len = (size_t)plen;
+  nfastmaps++;
+  log_unlock();
+  *out = (void *)r;
+  return 1;
+}
+
+/*
+ * DMA_HEAP_IOCTL_ALLOC on an emulated fd: the memfd made here (see the top of the file). The
+ * struct is read with process_vm_readv, which fails where the memory cannot be read (the SLOW
+ * call then gives the kernel's EFAULT). Afterwards the memfd stays only where the mirror holds
+ * it (its bit set: the dma-buf's fd); otherwise (an error, a retry) it is closed here.
+ */
+static int alloc_fast(int fd, void *arg, long *out) {
+  if (!fast_bufs() || fd < 0 || fd >= FD_BITS || !fd_slow(fd)) return 0;
+  uint32_t id = __atomic_load_n(&ctl->next_id, __ATOMIC_ACQUIRE);
+  if (id == 0) return 0;
+  struct heap_alloc d;
+  struct iovec lv = {&d, sizeof d}, rv = {arg, sizeof d};
+  if (syscall(SYS_process_vm_readv, (long)getpid(), &lv, 1L, &rv, 1L, 0L) != (long)sizeof d) return 0;
+  char name[32] = "dmaheap:buf:";
+  char digits[12];
+  int n = 0;
+  do
+    digits[n++] = (char)('0' + id % 10);
+  while ((id /= 10) != 0);
+  for (int i = 0; i < n; i++) name[12 + i] = digits[n - 1 - i];
+  name[12 + n] = '\0';
+  if (d.heap_flags != 0) return 0;
+  int mfd = (int)syscall(SYS_memfd_create, name, (d.fd_flags & O_CLOEXEC) != 0 ? 1u /* MFD_CLOEXEC */ : 0u);
+  if (mfd < 0) return 0;
+  if (mfd >= FD_BITS) {
+    /* past the bitmap, the bridge's answer could not be told from the mirror's table */
+    fast(SYS_close, mfd, 0, 0, 0, 0);
+    return 0;
+  }
+  /* the buffer's size, as the heaps round it (a failed ALLOC drops the memfd anyway) */
+  uint64_t ps = ctl_page;
+  if (d.len != 0 && d.len <= (1ULL << 46)) fast(SYS_ftruncate, mfd, (long)((d.len + ps - 1) & ~(ps - 1)), 0, 0, 0);
+  long r = syscall(SYS_ioctl, (long)fd, (long)HEAP_IOCTL_ALLOC, (long)arg, (long)(FAST_ALLOC | ((unsigned long)(uint32_t)mfd << 32)), (long)d.len,
+                   (long)((unsigned long)d.fd | ((unsigned long)d.fd_flags << 32)));
+  int e = errno;
+  int held = active && fd_slow(mfd);
+  if (!held) fast(SYS_close, mfd, 0, 0, 0, 0);
+  if (r == FAST_ALLOC_RETRY) return 0;
+  if (r == 0 && held) {
+    /* dma_heap_ioctl's copy_to_user of the struct, with the new fd */
+    d.fd = (uint32_t)mfd;
+    struct iovec wl = {&d, sizeof d}, wr = {arg, sizeof d};
+    if (syscall(SYS_process_vm_writev, (long)getpid(), &wl, 1L, &wr, 1L, 0L) != (long)sizeof d) {
+      errno = EFAULT;
+      *out = -1;
+      return 1;
+    }
+  }
+  errno = e;
+  *out = r;
+  return 1;
+}
+
+DECL(int, ioctl, int, unsigned long, ...);
+int ioctl(int fd, unsigned long req, ...) {
+  va_list ap;
+  va_start(ap, req);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  long r;
+  if (req == HEAP_IOCTL_ALLOC && alloc_fast(fd, arg, &r)) return (int)r;
+  return NEXT(ioctl)(fd, req, arg);
+}
+
+DECL(void *, mmap, void *, size_t, int, int, int, off_t);
+DECL(void *, mmap64, void *, size_t, int, int, int, off_t);
+DECL(int, munmap, void *, size_t);
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+  void *r;
+  if (mmap_fast(addr, len, prot, flags, fd, off, &r)) return r;
+  return NEXT(mmap)(addr, len, prot, flags, fd, off);
+}
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+  void *r;
+  if (mmap_fast(addr, len, prot, flags, fd, off, &r)) return r;
+  return NEXT(mmap64)(addr, len, prot, flags, fd, off);
+}
+
+/* The munmap of exactly one fast mapping: logged, then native. */
+int munmap(void *addr, size_t len) {
+  if (nfastmaps > 0 && fast_bufs() && log_lock()) {
+    size_t plen = (len + (size_t)ctl_page - 1) & ~((size_t)ctl_page - 1);
+    for (int i = 0; i < nfastmaps; i++) {
+      if (fastmaps[i].addr != (uintptr_t)addr || fastmaps[i].len != plen || plen == 0) continue;
+      if (!log_room()) break;
+      log_put(LOG_MUNMAP, -1, 0, (uint64_t)(uintptr_t)addr, len, 0, 0);
+      fastmaps[i] = fastmaps[--nfastmaps];
+      int r = (int)fast(SYS_munmap, (long)addr, (long)len, 0, 0, 0);
+      log_unlock();
+      return r;
+    }
+    log_unlock();
+  }
+  return NEXT(munmap)(addr, len);
+}
+
 int close(int fd) {
+  /* an approved dma-buf: logged, then native (its approval goes with it) */
+  if ((approval(fd) & AP_VALID) != 0 && fast_bufs() && log_lock()) {
+    if (log_room()) {
+      log_put(LOG_CLOSE, fd, 0, 0, 0, 0, 0);
+      approve[fd] = 0;
+      int r = (int)fast(SYS_close, fd, 0, 0, 0, 0);
+      log_unlock();
+      return r;
+    }
+    log_unlock();
+  }
   if (fd_slow(fd)) return NEXT(close)(fd);
   return (int)fast(SYS_close, fd, 0, 0, 0, 0);
 }

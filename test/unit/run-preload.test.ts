@@ -207,6 +207,7 @@ test.before(() => {
   cc(['-O2', '-o', built('run-generic'), join(repo, 'test/oracle/issue-12/run-generic.c')]);
   writeFileSync(built('stdio.c'), STDIO_C);
   cc(['-O2', '-o', built('stdio'), built('stdio.c')]);
+  cc(['-O2', '-o', built('fast-path'), join(repo, 'test/fixtures/run/fast-path.c')]);
 });
 
 test.after(() => {
@@ -260,15 +261,84 @@ test('preload: ls -l /dev/dma_heap and the Python examples print the same with t
   same(['--', 'python3', 'examples/run/share.py']);
 });
 
-/** Calls the supervisor saw (--stats --json). */
-function stops(args: readonly string[]): number {
+interface Calls {
+  served: number;
+  mirrored: number;
+  continued: number;
+  logged: number;
+  fastAllocs: number;
+}
+
+/** What the supervisor counted (--stats --json). */
+function calls(args: readonly string[]): Calls {
   const r = run(['--stats', '--json', ...args]);
   assert.equal(r.status, 0, r.err);
   const line = r.err.split('\n').find((l) => l.startsWith('{"status"'));
   assert.notEqual(line, undefined, r.err);
-  const c = (JSON.parse(line!) as { calls: { served: number; continued: number } }).calls;
+  return (JSON.parse(line!) as { calls: Calls }).calls;
+}
+
+/** Calls the supervisor saw. */
+function stops(args: readonly string[]): number {
+  const c = calls(args);
   return c.served + c.continued;
 }
+
+test('preload: the buffer fast path (ALLOC on the shim\'s memfd; mmap, munmap, close logged and replayed) changes nothing the program sees', { skip: unsupported ?? false }, () => {
+  const out = same(['--', built('fast-path')]);
+  const lines = out.split('\n');
+  for (const l of [
+    'alloc: fd 4, 5, 6',
+    'allocated: fd 4 -> /dmabuf: F_GETFD 1',
+    'allocated: fd 5 -> /dmabuf: F_GETFD 0',
+    'written through one mapping, read through the other: 0xa5',
+    'mmap rw of a read-only buffer: Permission denied',
+    'mmap past the end: Invalid argument',
+    'mmap at its end: Invalid argument',
+    'mmap an odd offset: Invalid argument',
+    'mapped: maps 8192 rw-s 00000000 /dmabuf:',
+    'mapped: 3 dma-buf mappings',
+    // the 8 KiB buffer: its fd and two mappings
+    'mapped: 00008192\t00000002\t02080007\t00000003\tsystem\t00000001\t<none>',
+    'unmapped: 0 dma-buf mappings',
+    '100 mapped: 100 dma-buf mappings',
+    '100 unmapped: 0 dma-buf mappings',
+    'child: 0 dma-buf mappings',
+    'child: fd 4 ->  F_GETFD -1',
+    // the child's fd and mapping of it are gone, the parent's stay
+    'child: 00008192\t00000002\t02080007\t00000002\tsystem\t00000001\t<none>',
+    'parent reads the child\'s write: 0x5a',
+    'parent: 1 dma-buf mappings',
+    'after vfork: fd 5 -> /dmabuf: F_GETFD 0',
+    'close: 0 0 0; again: -1 Bad file descriptor',
+    'closed: Total 0 objects, 0 bytes',
+    'alloc len 0: Invalid argument',
+    'alloc fd_flags O_APPEND: Invalid argument',
+    'alloc heap_flags 1: Invalid argument',
+    'alloc NULL: -1 Bad address',
+    // dma_heap_ioctl's copy_to_user fails after the fd was installed: it stays (as in Linux)
+    'alloc into a read-only struct: -1 Bad address',
+    'the next alloc: fd 5',
+    'leaked: fd 4 -> /dmabuf: F_GETFD 0',
+    'end: Total 2 objects, 8192 bytes',
+  ]) assert.ok(lines.includes(l), `missing: ${l}\n${out}`);
+  // the fast path did the work: five ALLOCs on the shim's memfd (the three EINVALs went back to
+  // it; the NULL struct, unreadable to the shim, went the usual way), the mappings, unmappings
+  // and closes from the log (the 100 mappings: the first 64 fit the shim's table)
+  const fast = calls(['--preload', so, '--', built('fast-path')]);
+  assert.equal(fast.fastAllocs, 5);
+  assert.equal(fast.logged, 142);
+  // not with --sanitize (it checks accesses at each munmap and close) nor --trace
+  const sanitized = calls(['--preload', so, '--sanitize', '--', built('fast-path')]);
+  assert.deepEqual([sanitized.fastAllocs, sanitized.logged], [0, 0]);
+  const traceDir = mkdtempSync(join(tmpdir(), 'dmaheap-fast-trace-'));
+  try {
+    const traced = calls(['--preload', so, '--trace', join(traceDir, 't.jsonl'), '--', built('fast-path')]);
+    assert.deepEqual([traced.fastAllocs, traced.logged], [0, 0]);
+  } finally {
+    rmSync(traceDir, { recursive: true, force: true });
+  }
+});
 
 test('preload: a program that never touches the emulated machine stops no more when it does more', { skip: unsupported ?? false }, () => {
   // find over src once and three times, printing nothing: each directory costs openat, fstat,
@@ -305,7 +375,7 @@ test('preload: DMAHEAP_PRELOAD naming a missing file is an error before the prog
   assert.match(r.err, /no-such-dmaheap-preload\.so is missing or not readable/);
 });
 
-/** A classic-BPF interpreter for the filter's instructions (ld abs, and, jeq, ret). */
+/** A classic-BPF interpreter for the filter's instructions (ld abs, and, jeq, jset, ret). */
 function runBpf(prog: Uint8Array, data: { nr: number; arch: number; ip: bigint; args: bigint[] }): number {
   const d = new DataView(new ArrayBuffer(64));
   d.setInt32(0, data.nr, true);
@@ -322,6 +392,7 @@ function runBpf(prog: Uint8Array, data: { nr: number; arch: number; ip: bigint; 
     if (code === 0x20) acc = d.getUint32(k, true);
     else if (code === 0x54) acc = (acc & k) >>> 0;
     else if (code === 0x15) pc += acc === k ? jt : jf;
+    else if (code === 0x45) pc += (acc & k) !== 0 ? jt : jf;
     else if (code === 0x06) return k;
     else throw new Error(`opcode ${code}`);
   }
@@ -345,6 +416,15 @@ test('preload: the filter lets the shim\'s cookie through only from the shim\'s 
   // the launcher's cookie from anywhere, and everything else as without the shim
   assert.equal(openat(0x40_1000n, launcher), SECCOMP_RET_ALLOW);
   assert.equal(runBpf(f, { nr: 39 /* getpid */, arch: arch.auditArch, ip: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }), SECCOMP_RET_ALLOW);
+  // mmap from the shim's page whatever its offset (the sixth argument); from anywhere else a
+  // file mapping stops and an anonymous one is allowed, as without the shim
+  const mmap = (ip: bigint, fd: bigint, off: bigint): number => runBpf(f, { nr: arch.nr.mmap!, arch: arch.auditArch, ip, args: [0n, 4096n, 3n, 1n, fd, off] });
+  assert.equal(mmap(gate.page + 0xaan, 5n, 0x3000n), SECCOMP_RET_ALLOW);
+  assert.equal(mmap(gate.page + 0x1000n, 5n, 0n), SECCOMP_RET_USER_NOTIF);
+  assert.equal(mmap(gate.page + (1n << 32n) + 0xaan, 5n, 0n), SECCOMP_RET_USER_NOTIF);
+  assert.equal(mmap(0x40_1000n, 5n, gate.cookie), SECCOMP_RET_USER_NOTIF);
+  assert.equal(mmap(0x40_1000n, 0xffff_ffffn, 0n), SECCOMP_RET_ALLOW);
+  assert.equal(runBpf(buildFilter(arch, launcher), { nr: arch.nr.mmap!, arch: arch.auditArch, ip: gate.page + 0xaan, args: [0n, 4096n, 3n, 1n, 5n, 0n] }), SECCOMP_RET_USER_NOTIF);
   assert.deepEqual(buildFilter(arch, launcher, undefined), buildFilter(arch, launcher));
   assert.equal(runBpf(buildFilter(arch, launcher), { nr: arch.nr.openat!, arch: arch.auditArch, ip: gate.page, args: [0n, 0n, 0n, 0n, 0n, gate.cookie] }), SECCOMP_RET_USER_NOTIF);
 });

@@ -33,8 +33,8 @@ import type { Process } from '../../kernel/fs/process.js';
 import { encodeStat } from '../../kernel/fs/process.js';
 import type { File, Inode } from '../../kernel/fs/file.js';
 import type { Memcg } from '../../kernel/cgroup/memcontrol.js';
-import { devMajor, devMinor, newDecodeDev } from '../../kernel/fs/file.js';
-import { VM_READ, VM_WRITE } from '../../kernel/fs/mm-user.js';
+import { FMODE_READ, FMODE_WRITE, devMajor, devMinor, newDecodeDev } from '../../kernel/fs/file.js';
+import { MAX_MAP_COUNT, VM_LOCKED, VM_READ, VM_WRITE } from '../../kernel/fs/mm-user.js';
 import { kernPath } from '../../kernel/fs/namei.js';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, inodePermission } from '../../kernel/fs/vfs.js';
 import type { ShmemInode } from '../../kernel/mm/shmem.js';
@@ -90,6 +90,20 @@ export interface TraceRecord {
   readonly freed?: readonly number[];
 }
 
+/** A registered process's shim memfd, mapped here: the bitmap, the fast path's control page and approvals. */
+interface FdMap {
+  readonly fd: number;
+  readonly addr: number;
+  readonly bytes: number;
+  readonly view: Uint8Array;
+  marked: Set<number>;
+  readonly ctl: Uint32Array;
+  readonly ctlData: DataView;
+  readonly approvals: BigUint64Array;
+  /** The fds whose approval was last written non-zero. */
+  readonly approved: Map<number, bigint>;
+}
+
 /** What the bridge needs from the host: the listener (ADDFD) and libc. */
 export interface BridgeHost {
   readonly libc: Libc;
@@ -135,6 +149,35 @@ export const PRELOAD_FD_BITS = 32768;
 const PRELOAD_FD_BASE = 1000;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
+const MAP_FIXED = 0x10;
+/**
+ * The buffer fast path's pages in the registration memfd, after the bitmap (the shim's struct
+ * fast_ctl and approvals in native/preload/dmaheap-preload.c): the control page (flags, the log's
+ * head and tail, LOG_N records of LOG_REC bytes from LOG_BASE) and the approvals page (a u64 per
+ * fd below APPROVE_FDS).
+ */
+const CTL_BYTES = 8192;
+const CTL_FAST = 1;
+const CTL_NEXT_ID = 1;
+const CTL_PAGE_SIZE = 2;
+const CTL_HEAD = 16;
+const CTL_TAIL = 32;
+const LOG_BASE = 192;
+const LOG_N = 64;
+const LOG_REC = 48;
+const LOG_MMAP = 1;
+const LOG_MUNMAP = 2;
+const LOG_CLOSE = 3;
+const APPROVE_FDS = 512;
+const AP_VALID = 1n << 63n;
+const AP_READ = 1n << 62n;
+const AP_WRITE = 1n << 61n;
+const AP_SIZE_MAX = 2 ** 48;
+/** The fourth argument of the shim's DMA_HEAP_IOCTL_ALLOC with its own memfd (the fifth), and the answer that sends it the usual way. */
+const FAST_ALLOC = 0x4448414cn;
+const FAST_ALLOC_RETRY = 0x44485259;
+/** Fast mappings a process may make between two of its stops (the shim's table). */
+const FAST_MAPS = 64;
 /** Pids given to a forked mirror until its real child shows up (above any real pid). */
 const PENDING_PID_BASE = 1 << 30;
 
@@ -205,8 +248,13 @@ export class RunBridge {
   /** References taken for emulated files in flight in an SCM_RIGHTS message, by backing name. */
   private readonly inFlight = new Map<string, File[]>();
   private current: Notification | null = null;
-  /** Calls served, mirrored and continued (for the summary). */
-  readonly counts = { served: 0, mirrored: 0, continued: 0 };
+  /** The shim's memfd for the ALLOC being served: its number in the program and ours (fastAlloc). */
+  private preInstalled: { fd: number; hostFd: number } | null = null;
+  /**
+   * Calls served, mirrored and continued, the shim's calls replayed from its log, and the ALLOCs
+   * that took the shim's memfd (for the summary).
+   */
+  readonly counts = { served: 0, mirrored: 0, continued: 0, logged: 0, fastAllocs: 0 };
   /** Calls refused because the emulation cannot serve them, by name (each reported once). */
   private readonly refused = new Set<string>();
   /** The first process: the program itself. */
@@ -224,7 +272,12 @@ export class RunBridge {
    * while serving one of the process's own stopped calls, so the bitmap is exact whenever the
    * program runs.
    */
-  private readonly fdMaps = new Map<Process, { fd: number; addr: number; view: Uint8Array; marked: Set<number> }>();
+  private readonly fdMaps = new Map<Process, FdMap>();
+  /**
+   * The buffer fast path is offered to the shim (CTL_FAST): not with --sanitize, which checks
+   * accesses at each munmap and close, nor with --trace, which records every call as it happens.
+   */
+  private readonly fastBufs: boolean;
   /** --trace: when the run started (performance.now()), the call being traced, the inodes released since the last record. */
   private readonly t0 = performance.now();
   private tracing: { p: Process; heap?: string; len?: number; ino?: number } | null = null;
@@ -236,6 +289,7 @@ export class RunBridge {
     private readonly arch: SyscallArch,
   ) {
     this.sanitize = kernel.sanitizer !== null;
+    this.fastBufs = !this.sanitize && host.trace === undefined;
     kernel.dmaBuf.events.on('release', ({ buf }) => {
       this.snapshots.delete(buf);
       host.buffers.release(buf);
@@ -258,6 +312,9 @@ export class RunBridge {
   /** A real process is gone (exit_group, a signal): its mirror exits, dropping its references. */
   exited(p: Process): void {
     if (!p.alive) return;
+    // what its shim logged before it went
+    const m = this.fdMaps.get(p);
+    if (m !== undefined) this.drain(p, m);
     p.exit();
     this.forget(p);
     // outside a call of its own (a signal, the end of the run): the trace still learns of it
@@ -276,6 +333,7 @@ export class RunBridge {
 
   /** Ends the run: every mirror still alive exits (the program is gone), in-flight references go. */
   shutdown(): void {
+    this.drainAll();
     for (const p of this.mirrors()) this.exited(p);
     for (const p of [...this.fdMaps.keys()]) this.dropFdMap(p);
     for (const [, files] of this.inFlight) for (const f of files) f.put();
@@ -291,6 +349,7 @@ export class RunBridge {
     }
     this.pendingForks.clear();
     this.sweepBacking();
+    this.host.buffers.flush();
   }
 
   /** Closes the backing memfds of files no longer open anywhere. */
@@ -401,8 +460,83 @@ export class RunBridge {
   private addFd(file: File, cloexec: boolean, start: number): number {
     const src = this.backingFd(file);
     if (src < 0) return -E.ENOMEM;
+    const pre = this.preInstalled;
+    if (pre !== null) {
+      this.preInstalled = null;
+      // the shim's memfd is the buffer's memory: already where the kernel puts the fd
+      if (file.priv instanceof DmaBuf && this.host.buffers.of(file.priv)?.fd === pre.hostFd) {
+        this.counts.fastAllocs++;
+        return pre.fd;
+      }
+      // it is not (the buffer got no host memory): the right file replaces it at that number
+      return this.installHostFd(src, pre.fd, cloexec, true);
+    }
     return this.installHostFd(src, start, cloexec);
   }
+
+  /**
+   * DMA_HEAP_IOCTL_ALLOC from the shim, with a memfd it made at the fd the dma-buf gets and the
+   * struct it read (the shim's alloc_fast): the memfd is taken with pidfd_getfd and checked
+   * (named for the id this process was given, empty or of the rounded length) before anything is
+   * emulated; FAST_ALLOC_RETRY otherwise, and the shim makes the call again the usual way. The
+   * emulated ioctl then reads the struct from the arguments, binds the buffer's memory to the
+   * memfd, installs the dma-buf at its number with no ADDFD, and leaves the copy out to the shim.
+   */
+  private fastAlloc(p: Process, st: MirrorState, fd: number, a: readonly bigint[]): Answer {
+    const m = this.fdMaps.get(p);
+    const want = m === undefined ? 0 : Atomics.load(m.ctl, CTL_NEXT_ID);
+    const target = Number(a[3]! >> 32n);
+    const arg = u64(a[2]!);
+    if (m === undefined || want === 0 || !this.fastBufs || target >= PRELOAD_FD_BITS || p.fileRaw(target) !== null || st.pidfd < 0) return { ret: FAST_ALLOC_RETRY };
+    const l = this.host.libc;
+    const x = l.syscall3(NR_PIDFD_GETFD, st.pidfd, target, 0);
+    if (x < 0) return { ret: FAST_ALLOC_RETRY };
+    const ps = this.kernel.pageSize;
+    const len = a[4]!;
+    const rounded = len === 0n || len > 1n << 46n ? 0 : Math.ceil(Number(len) / ps) * ps;
+    // a memfd (a file with no name on the kernel's internal shmem mount, as the registration
+    // memfd is), empty or already the buffer's size: anything else goes the usual way
+    let ok = false;
+    try {
+      const s = fstatSync(x);
+      ok = s.isFile() && s.nlink === 0 && s.dev === this.memfdDev(m) && (s.size === 0 || s.size === rounded);
+      if (ok) this.host.buffers.adopt = { fd: x, id: want, size: s.size };
+    } catch {
+      // not ours to use
+    }
+    if (!ok) {
+      l.close(x);
+      return { ret: FAST_ALLOC_RETRY };
+    }
+    // the id is spent: the next ALLOC names its memfd with a fresh one
+    Atomics.store(m.ctl, CTL_NEXT_ID, this.host.buffers.reserveId());
+    const struct = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
+    const dv = new DataView(struct.buffer);
+    dv.setBigUint64(0, len, true);
+    dv.setUint32(8, Number(a[5]! & 0xffffffffn), true);
+    dv.setUint32(12, Number(a[5]! >> 32n), true);
+    this.preInstalled = { fd: target, hostFd: x };
+    this.host.memory.shimCopies = { pid: p.pid, addr: arg, read: struct, write: struct.length };
+    try {
+      return { ret: p.ioctl(fd, DMA_HEAP_IOCTL_ALLOC, arg) };
+    } finally {
+      // no buffer took it (the ioctl failed before allocating): the shim closes its own
+      if (this.host.buffers.adopt !== null) {
+        this.host.buffers.adopt = null;
+        l.close(x);
+      }
+      this.preInstalled = null;
+      this.host.memory.shimCopies = null;
+    }
+  }
+
+  /** The device of the host's memfds (that of a registration memfd), looked up once. */
+  private memfdDev(m: FdMap): number {
+    if (this.memfdDevice < 0) this.memfdDevice = fstatSync(m.fd).dev;
+    return this.memfdDevice;
+  }
+
+  private memfdDevice = -1;
 
   /** The real process's lowest free fd at or above `start`. */
   private lowestFreeFd(tid: number, start: number): number {
@@ -749,6 +883,8 @@ export class RunBridge {
 
   /** Serves or continues one notification. */
   handle(n: Notification): Answer {
+    // every process's fast-path log first: nothing the call does or sees may run ahead of it
+    if (this.fdMaps.size > 0) this.drainAll();
     const name = syscallName(this.arch, n.nr);
     if (name === null) return CONT;
     const p = this.mirrorOf(n.pid);
@@ -813,7 +949,8 @@ export class RunBridge {
       names: [FDMAP_NAME, ...(this.host.preloadPath !== undefined ? [this.host.preloadPath] : [])],
     });
     const l = this.host.libc;
-    const bytes = PRELOAD_FD_BITS / 8;
+    const bitmapBytes = PRELOAD_FD_BITS / 8;
+    const bytes = bitmapBytes + CTL_BYTES;
     const fd = l.memfdCreate('dmaheap-fdmap', 1);
     if (fd < 0) return -E.ENOMEM;
     if (l.ftruncate(fd, bytes) < 0) {
@@ -825,7 +962,22 @@ export class RunBridge {
       l.close(fd);
       return -E.ENOMEM;
     }
-    this.fdMaps.set(p, { fd, addr, view: new Uint8Array(l.koffi.view(addr, bytes)), marked: new Set() });
+    const mem = l.koffi.view(addr, bytes) as ArrayBuffer;
+    const m: FdMap = {
+      fd, addr, bytes,
+      view: new Uint8Array(mem, 0, bitmapBytes),
+      marked: new Set(),
+      ctl: new Uint32Array(mem, bitmapBytes, 4096 / 4),
+      ctlData: new DataView(mem, bitmapBytes, 4096),
+      approvals: new BigUint64Array(mem, bitmapBytes + 4096, APPROVE_FDS),
+      approved: new Map(),
+    };
+    if (this.fastBufs) {
+      Atomics.store(m.ctl, CTL_NEXT_ID, this.host.buffers.reserveId());
+      Atomics.store(m.ctl, CTL_PAGE_SIZE, this.kernel.pageSize);
+      Atomics.store(m.ctl, 0, CTL_FAST);
+    }
+    this.fdMaps.set(p, m);
     this.syncFdMap(p);
     // a low RLIMIT_NOFILE: the lowest free fd (the shim closes it before the program goes on)
     let r = this.installHostFd(fd, PRELOAD_FD_BASE, true);
@@ -834,7 +986,10 @@ export class RunBridge {
     return r;
   }
 
-  /** Sets and clears the bits of `p`'s bitmap (if it has one) to its mirror's fd table. */
+  /**
+   * Sets and clears the bits of `p`'s bitmap (if it has one) to its mirror's fd table, and the
+   * approvals of its dma-buf fds (what the shim may map, unmap and close on its own).
+   */
   private syncFdMap(p: Process): void {
     const m = this.fdMaps.get(p);
     if (m === undefined) return;
@@ -843,6 +998,109 @@ export class RunBridge {
     for (const fd of m.marked) if (!want.has(fd)) m.view[fd >> 3]! &= ~(1 << (fd & 7));
     for (const fd of want) if (!m.marked.has(fd)) m.view[fd >> 3]! |= 1 << (fd & 7);
     m.marked = want;
+    for (const [fd] of m.approved) {
+      if (want.has(fd)) continue;
+      m.approvals[fd] = 0n;
+      m.approved.delete(fd);
+    }
+    for (const fd of want) {
+      if (fd >= APPROVE_FDS) continue;
+      const v = this.approvalOf(p, fd);
+      // written every time: the shim clears an approval when it closes the fd itself
+      m.approvals[fd] = v;
+      if (v === 0n) m.approved.delete(fd);
+      else m.approved.set(fd, v);
+    }
+  }
+
+  /**
+   * What the shim may do with fd `fd` of `p` without a stop (0: nothing): a dma-buf with host
+   * memory, whose shared mapping of whole pages inside it the emulated kernel always makes
+   * (do_mmap's checks for MAP_SHARED of a readable file, dma_buf_mmap_internal's bounds, an
+   * exporter mmap that accepts shared mappings), in a process that has not asked for locked
+   * mappings (mlockall(MCL_FUTURE): RLIMIT_MEMLOCK could refuse them) and has room for the
+   * shim's FAST_MAPS mappings under vm.max_map_count.
+   */
+  private approvalOf(p: Process, fd: number): bigint {
+    if (!this.fastBufs) return 0n;
+    const f = p.fileRaw(fd);
+    if (f === null || !(f.priv instanceof DmaBuf)) return 0n;
+    const buf = f.priv;
+    if (buf.ops.mmap === undefined || f.fop.mmap === undefined || this.host.buffers.of(buf) === undefined) return 0n;
+    if (buf.size <= 0 || buf.size >= AP_SIZE_MAX || (p.mm.defFlags & VM_LOCKED) !== 0 || p.mm.vmas.length + FAST_MAPS >= MAX_MAP_COUNT) return 0n;
+    let v = AP_VALID | BigInt(buf.size);
+    if ((f.mode & FMODE_READ) !== 0) v |= AP_READ;
+    if ((f.mode & FMODE_WRITE) !== 0) v |= AP_WRITE;
+    return v;
+  }
+
+  /** After an answer went back: the work that was left for then. */
+  afterAnswer(): void {
+    this.host.buffers.flush();
+  }
+
+  /** Replays what every registered process's shim logged since its last stop. */
+  drainAll(): void {
+    for (const [p, m] of this.fdMaps) if (p.alive) this.drain(p, m);
+  }
+
+  /**
+   * Replays `p`'s log on its mirror, in order (the shim wrote each record before its native
+   * close or munmap, and right after its native mmap): at most LOG_N records, each only once its
+   * seq says it is complete (another thread may be writing the next).
+   */
+  private drain(p: Process, m: FdMap): void {
+    const c = m.ctl;
+    const head = Atomics.load(c, CTL_HEAD);
+    let tail = c[CTL_TAIL]!;
+    if (head === tail) return;
+    const st = this.state.get(p);
+    for (let i = 0; i < LOG_N && tail !== head; i++) {
+      const at = LOG_BASE + (tail % LOG_N) * LOG_REC;
+      if (Atomics.load(c, at / 4) !== ((tail + 1) >>> 0)) break;
+      const d = m.ctlData;
+      const op = d.getUint32(at + 4, true);
+      const fd = d.getInt32(at + 8, true);
+      const prot = d.getUint32(at + 12, true);
+      const addr = Number(d.getBigUint64(at + 16, true));
+      const len = Number(d.getBigUint64(at + 24, true));
+      const off = Number(d.getBigUint64(at + 32, true));
+      const flags = d.getUint32(at + 40, true);
+      tail = (tail + 1) >>> 0;
+      if (st !== undefined) this.replay(p, st, op, fd, prot, addr, len, off, flags);
+    }
+    Atomics.store(c, CTL_TAIL, tail);
+  }
+
+  /** One record of the shim's log, on the mirror (what the slow path's handler would have done). */
+  private replay(p: Process, st: MirrorState, op: number, fd: number, prot: number, addr: number, len: number, off: number, flags: number): void {
+    this.counts.logged++;
+    const ps = this.kernel.pageSize;
+    switch (op) {
+      case LOG_CLOSE: {
+        const f = p.fileRaw(fd);
+        if (f === null || !(f.priv instanceof DmaBuf)) return;
+        p.close(fd);
+        this.sweepBacking();
+        return;
+      }
+      case LOG_MMAP: {
+        const f = p.fileRaw(fd);
+        if (f === null || !(f.priv instanceof DmaBuf)) return;
+        // a slow mapping not yet placed may sit where the host put this one
+        this.placeMaps(p, st, p.pid);
+        const r = p.mmap(addr, len, prot, flags | MAP_FIXED, fd, off);
+        if (r !== addr) this.host.warn(`dmaheap run: the fast path's mmap of fd ${fd} at 0x${addr.toString(16)} could not be replayed on the emulated kernel (${r < 0 ? this.host.errnoName(-r) : `at 0x${r.toString(16)}`}): its maps and references miss that mapping (please report this)`);
+        return;
+      }
+      case LOG_MUNMAP:
+        if (p.mm.vmas.length === 0) return;
+        this.placeMaps(p, st, p.pid, { addr, len: Math.ceil(len / ps) * ps });
+        p.munmap(addr, len);
+        return;
+      default:
+        this.counts.logged--;
+    }
   }
 
   private dropFdMap(p: Process): void {
@@ -850,23 +1108,24 @@ export class RunBridge {
     const m = this.fdMaps.get(p);
     if (m === undefined) return;
     this.fdMaps.delete(p);
-    this.host.libc.munmap(m.addr, PRELOAD_FD_BITS / 8);
+    this.host.libc.munmap(m.addr, m.bytes);
     this.host.libc.close(m.fd);
   }
 
   /**
    * Installs a host fd of ours in the calling process (SECCOMP_IOCTL_NOTIF_ADDFD): at the lowest
    * free number from `start` (SECCOMP_ADDFD_FLAG_SETFD), or with `start` 0 wherever the host's
-   * own lowest free fd is. The number, or a negated errno.
+   * own lowest free fd is; with `exact`, at `start` itself, replacing what is there. The number,
+   * or a negated errno.
    */
-  private installHostFd(src: number, start: number, cloexec: boolean): number {
+  private installHostFd(src: number, start: number, cloexec: boolean, exact = false): number {
     const n = this.current;
     if (n === null) return -E.EBADF;
     const b = Buffer.alloc(24);
     b.writeBigUInt64LE(n.id, 0);
-    b.writeUInt32LE(start > 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0, 8);
+    b.writeUInt32LE(start > 0 || exact ? SECCOMP_ADDFD_FLAG_SETFD : 0, 8);
     b.writeUInt32LE(src, 12);
-    b.writeUInt32LE(start > 0 ? this.lowestFreeFd(n.pid, start) : 0, 16);
+    b.writeUInt32LE(exact ? start : start > 0 ? this.lowestFreeFd(n.pid, start) : 0, 16);
     b.writeUInt32LE(cloexec ? O_CLOEXEC : 0, 20);
     const r = this.host.libc.ioctlPtr(this.host.listener, SECCOMP_IOCTL_NOTIF_ADDFD, b);
     return r < 0 ? -this.host.libc.koffi.errno() : r;
@@ -1040,6 +1299,7 @@ export class RunBridge {
         const cmd = u32(a[1]!);
         if (!emu(fdArg)) return this.hostIoctl(p, tid, fdArg, cmd);
         if (this.sanitize && cmd === DMA_BUF_IOCTL_SYNC) this.checkpoint(p, tid);
+        if (cmd === DMA_HEAP_IOCTL_ALLOC && (a[3]! & 0xffffffffn) === FAST_ALLOC && this.fdMaps.has(p)) return this.fastAlloc(p, st, fdArg, a);
         const proxies = cmd === UDMABUF_CREATE || cmd === UDMABUF_CREATE_LIST ? this.memfdProxies(p, st, tid, cmd, u64(a[2]!)) : [];
         const r = p.ioctl(fdArg, cmd, u64(a[2]!));
         for (const fd of proxies) p.close(fd);

@@ -17,6 +17,9 @@
  *    argument's register after the shim's call, and a later libc call with fewer arguments (or a
  *    signal handler run when the call returns) would carry it; from any other address it is
  *    stopped as usual;
+ * 3c. with the preload shim: mmap made from the shim's page → ALLOW, whatever its arguments (its
+ *    sixth is the offset, so it cannot carry the cookie): the shim's fast mappings (a host file,
+ *    or a dma-buf the bridge approved, which the shim logs for the bridge to replay);
  * 4. mmap with fd -1 (anonymous memory) → ALLOW, unless MAP_FIXED (it may replace part of a buffer
  *    mapping, which the mirror must drop): the program's own memory is not ours to see;
  * 5. the rest of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue.
@@ -72,6 +75,15 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
   const ld = (off: number): number => prog.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: off });
   const ret = (v: number): number => prog.push({ code: BPF_RET_K, jt: 0, jf: 0, k: v >>> 0 });
   const jeq = (k: number, jt: number, jf: number): number => prog.push({ code: BPF_JMP_JEQ_K, jt, jf, k: k >>> 0 });
+  /** ALLOW when the call was made from the shim's page (6 instructions; a mismatch jumps past them). */
+  const fromShimPage = (page: bigint): void => {
+    ld(OFF_IP);
+    prog.push({ code: BPF_ALU_AND_K, jt: 0, jf: 0, k: 0xfffff000 });
+    jeq(Number(page & 0xfffff000n), 0, 3);
+    ld(OFF_IP + 4);
+    jeq(Number(page >> 32n), 0, 1);
+    ret(SECCOMP_RET_ALLOW);
+  };
   // 1. the architecture
   ld(OFF_ARCH);
   jeq(arch.auditArch, 1, 0);
@@ -79,6 +91,7 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
   // 2. the number: a call we do not look at runs untouched (jeq i jumps to the first
   // instruction after the list's ALLOW, the jf of the last falls onto it)
   ld(OFF_NR);
+
   const nrs = watchedNumbers(arch);
   nrs.forEach((nr, i) => jeq(nr, nrs.length - i, 0));
   ret(SECCOMP_RET_ALLOW);
@@ -94,12 +107,11 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
     jeq(Number(preload.cookie & 0xffffffffn), 0, 8);
     ld(argHi(5));
     jeq(Number(preload.cookie >> 32n), 0, 6);
-    ld(OFF_IP);
-    prog.push({ code: BPF_ALU_AND_K, jt: 0, jf: 0, k: 0xfffff000 });
-    jeq(Number(preload.page & 0xfffff000n), 0, 3);
-    ld(OFF_IP + 4);
-    jeq(Number(preload.page >> 32n), 0, 1);
-    ret(SECCOMP_RET_ALLOW);
+    fromShimPage(preload.page);
+    // 3c. mmap from the shim's page (each jf lands on step 4)
+    ld(OFF_NR);
+    jeq(arch.nr.mmap!, 0, 6);
+    fromShimPage(preload.page);
   }
   // 4. anonymous mmap
   ld(OFF_NR);

@@ -58,6 +58,13 @@ export class MemfdBuffers implements HostMemory {
   readonly byId = new Map<number, BufferMemory>();
   /** Why the last bind failed (the buffer then keeps emulator memory, which the program cannot map). */
   lastError: string | null = null;
+  /**
+   * A memfd the program made for the next buffer (the preload shim's fast ALLOC, taken with
+   * pidfd_getfd and named `dmaheap:buf:<id>` with an id from {@link reserveId}; `size`: its
+   * length, already the buffer's when the shim sized it): the next bind uses it instead of making
+   * one, and clears this.
+   */
+  adopt: { fd: number; id: number; size: number } | null = null;
 
   constructor(private readonly libc: Libc) {}
 
@@ -67,13 +74,15 @@ export class MemfdBuffers implements HostMemory {
       this.lastError = `a buffer of ${bytes} bytes has a run larger than ${VIEW_MAX} bytes`;
       return;
     }
-    const id = ++this.seq;
-    const fd = l.memfdCreate(`dmaheap:buf:${id}`, MFD_CLOEXEC);
+    const adopted = this.adopt;
+    this.adopt = null;
+    const id = adopted?.id ?? ++this.seq;
+    const fd = adopted?.fd ?? l.memfdCreate(`dmaheap:buf:${id}`, MFD_CLOEXEC);
     if (fd < 0) {
       this.lastError = `memfd_create failed (errno ${l.koffi.errno()})`;
       return;
     }
-    if (l.ftruncate(fd, bytes) < 0) {
+    if (adopted?.size !== bytes && l.ftruncate(fd, bytes) < 0) {
       this.lastError = `ftruncate(${bytes}) of a memfd failed (errno ${l.koffi.errno()})`;
       l.close(fd);
       return;
@@ -97,6 +106,11 @@ export class MemfdBuffers implements HostMemory {
     this.byId.set(id, m);
   }
 
+  /** An id no buffer has or will be given by bind() itself (for a memfd made elsewhere). */
+  reserveId(): number {
+    return ++this.seq;
+  }
+
   /** The memory of a buffer (its struct dma_buf), or undefined when it has none here. */
   of(owner: object): BufferMemory | undefined {
     return this.byOwner.get(owner);
@@ -110,14 +124,28 @@ export class MemfdBuffers implements HostMemory {
     this.byId.delete(m.id);
     // the views stay valid (anonymous zero pages), the memfd's pages go with its last reference
     this.libc.mmap(m.addr, m.bytes, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    this.libc.close(m.fd);
+    // the close frees the memfd's pages: after the answer that is waiting (flush), or now when
+    // many are waiting
+    this.closing.push(m.fd);
+    if (this.closing.length >= CLOSE_BATCH) this.flush();
   }
 
-  /** Buffers still holding host memory. */
+  private readonly closing: number[] = [];
+
+  /** Closes the memfds of freed buffers (the supervisor calls this after each answer). */
+  flush(): void {
+    for (const fd of this.closing) this.libc.close(fd);
+    this.closing.length = 0;
+  }
+
+  /** Buffers still holding host memory (freed ones whose memfd waits for flush() included). */
   get live(): number {
-    return this.byOwner.size;
+    return this.byOwner.size + this.closing.length;
   }
 }
+
+/** Freed buffers whose memfds wait for {@link MemfdBuffers.flush} at most. */
+const CLOSE_BATCH = 64;
 
 /** Scratch memory for process_vm_readv/writev (malloc'ed once, never freed). */
 const SCRATCH = 1 << 20;
@@ -167,11 +195,30 @@ export class ProcessMemory implements UserMemoryPort {
     return done;
   }
 
+  /**
+   * The preload shim's copies for the call being served (its fast ALLOC): the bytes it read at
+   * `addr` and passed in the call's arguments (the next read of exactly that range gets them),
+   * and the range it copies out itself when the call succeeds (the next write of exactly that
+   * range is left to it). Set by the bridge for one call and cleared after it.
+   */
+  shimCopies: { pid: number; addr: number; read: Uint8Array | null; write: number } | null = null;
+
   read(pid: number, addr: number, into: Uint8Array): number {
+    const c = this.shimCopies;
+    if (c !== null && c.read !== null && c.pid === pid && c.addr === addr && c.read.length === into.length) {
+      into.set(c.read);
+      c.read = null;
+      return into.length;
+    }
     return this.xfer(pid, addr, into, false);
   }
 
   write(pid: number, addr: number, data: Uint8Array): number {
+    const c = this.shimCopies;
+    if (c !== null && c.write === data.length && c.pid === pid && c.addr === addr) {
+      c.write = -1;
+      return data.length;
+    }
     return this.xfer(pid, addr, data, true);
   }
 

@@ -81,7 +81,7 @@ export interface RunResult {
   /** The program's exit status (128 + signal number when a signal killed it). */
   readonly status: number;
   readonly signal: string | null;
-  readonly counts: { served: number; mirrored: number; continued: number };
+  readonly counts: { served: number; mirrored: number; continued: number; logged: number; fastAllocs: number };
   /** Buffers still holding memory after every process exited (0 unless something leaked). */
   readonly leakedBuffers: number;
   readonly kernel: Kernel;
@@ -318,10 +318,14 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
         }
         // ENOENT: the caller died while we served it
         libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+        // what can wait until the program runs again (the memfds of freed buffers)
+        bridge.afterAnswer();
       }
       if (performance.now() - lastYield < YIELD_MS) continue;
     } else if ((rev & POLLHUP) !== 0) return;
-    // a turn for the event loop (the launcher's exit, signals, attached tools)
+    // a turn for the event loop (the launcher's exit, signals, attached tools), which then see
+    // what the shims' fast paths logged
+    bridge.drainAll();
     await new Promise((resolve) => setImmediate(resolve));
     lastYield = performance.now();
   }
