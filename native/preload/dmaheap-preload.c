@@ -352,6 +352,12 @@ static int path_slow(int dirfd, const char *path) {
 
 static ssize_t libc_read_hook(int fd, void *buf, size_t n);
 static ssize_t libc_write_hook(int fd, const void *buf, size_t n);
+static void *libc_mmap_hook(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+static int libc_open_nocancel_hook(const char *path, int flags, ...);
+static int libc_close_nocancel_hook(int fd);
+static int libc_fstat64_hook(int fd, struct stat *st);
+static ssize_t libc_pread_hook(int fd, void *buf, size_t n, off_t off);
+static int libc_ioctl_hook(int fd, unsigned long req, void *arg);
 
 /*
  * Makes libc's function `name` jump to `hook`: its first bytes become an absolute jump (x86-64:
@@ -392,7 +398,8 @@ static uintptr_t entry_patch(const char *name, void *hook) {
  * splits libc's text mapping there; the bridge shows it whole again). The bitmap's mapping and
  * this object's own are known by name. Set once per image: a forked child has the same.
  */
-static uint64_t reg_info[4];
+#define REG_WORDS 12
+static uint64_t reg_info[REG_WORDS];
 
 static void update_cwd(void) {
   if (getcwd(cwd, sizeof cwd) == NULL) cwd[0] = '\0';
@@ -425,21 +432,47 @@ static void do_register(void) {
   if (reg_info[0] == 0) {
     reg_info[0] = page;
     reg_info[1] = (uintptr_t)live;
-    /* libc's read and write: the real ones resolved before their entries are patched */
+    /* libc's read and write: the real ones resolved before their entries are patched (the
+     * interposers' SLOW side then reaches the hooks, whose SLOW side is the system call; so does
+     * that of mmap) */
     (void)NEXT(read);
     (void)NEXT(write);
     reg_info[2] = entry_patch("write", (void *)libc_write_hook);
     reg_info[3] = entry_patch("read", (void *)libc_read_hook);
+    /* what libc calls inside itself where no cancellation point may be (loading the locale,
+     * gconv modules, /etc files: open, fstat, mmap, close) */
+    reg_info[4] = entry_patch("mmap", (void *)libc_mmap_hook);
+    reg_info[5] = entry_patch("__open_nocancel", (void *)libc_open_nocancel_hook);
+    reg_info[6] = entry_patch("__close_nocancel", (void *)libc_close_nocancel_hook);
+    reg_info[7] = entry_patch("__fstat64", (void *)libc_fstat64_hook);
+    reg_info[8] = entry_patch("__read_nocancel", (void *)libc_read_hook);
+    reg_info[9] = entry_patch("__write_nocancel", (void *)libc_write_hook);
+    reg_info[10] = entry_patch("__pread64_nocancel", (void *)libc_pread_hook);
+    /* isatty and tcgetattr (stdio asks whether stdout is a terminal) */
+    reg_info[11] = entry_patch("ioctl", (void *)libc_ioctl_hook);
   }
-  /* the registration: a SLOW call (sixth argument 0) the bridge answers with an fd of the bitmap */
-  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, 0L, 0L, 0L);
+  /* the bitmap's memfd, made here (the bridge takes it with pidfd_getfd, which costs less than
+   * installing one of its own in this process); -1 leaves it to the bridge */
+  long mfd = fast(SYS_memfd_create, (long)"dmaheap-fdmap", 1 /* MFD_CLOEXEC */, 0, 0, 0);
+  if (mfd >= 0 && fast(SYS_ftruncate, mfd, FD_BITS / 8 + CTL_BYTES, 0, 0, 0) != 0) {
+    fast(SYS_close, mfd, 0, 0, 0, 0);
+    mfd = -1;
+  }
+  /* the registration: a SLOW call (sixth argument 0) the bridge answers with an fd of the
+   * bitmap (ours, or one it installed); the fourth argument is how many words reg_info has, the
+   * fifth our memfd + 1 */
+  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, (long)REG_WORDS, mfd + 1, 0L);
+  if (mfd >= 0 && fd != mfd) fast(SYS_close, mfd, 0, 0, 0, 0);
   if (fd < 0) return;
-  void *m = mmap(NULL, FD_BITS / 8, PROT_READ, MAP_SHARED, (int)fd, 0);
+  /* through the stub (the filter's step 3c): the registration memfd is none of the mirror's */
+  void *m = (void *)raw6(SYS_mmap, 0, FD_BITS / 8, PROT_READ, MAP_SHARED, fd, 0);
+  if ((uintptr_t)m > (uintptr_t)-4096) m = MAP_FAILED;
   /* the control pages, when the bridge made them (a memfd that short would SIGBUS past its end) */
   struct stat st;
   void *cm = MAP_FAILED;
   if (m != MAP_FAILED && fast(SYS_fstat, fd, (long)&st, 0, 0, 0) == 0 && st.st_size >= FD_BITS / 8 + CTL_BYTES)
-    cm = mmap(NULL, CTL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, FD_BITS / 8);
+    cm = (void *)raw6(SYS_mmap, 0, CTL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, FD_BITS / 8);
+  if ((uintptr_t)cm > (uintptr_t)-4096) cm = MAP_FAILED;
   fast(SYS_close, fd, 0, 0, 0, 0);
   if (m == MAP_FAILED) return;
   if (bitmap != NULL) munmap((void *)bitmap, FD_BITS / 8);
@@ -755,15 +788,25 @@ static int alloc_fast(int fd, void *arg, long *out) {
   return 1;
 }
 
-DECL(int, ioctl, int, unsigned long, ...);
+/*
+ * ioctl, the program's and libc's own (libc's entry is patched to jump here): DMA_HEAP_IOCTL_ALLOC
+ * with the shim's memfd (alloc_fast); a host fd natively, except the dma-heap, dma-buf and udmabuf
+ * types ('H', 'b', 'u'), which the bridge refuses on the host's own devices; the rest SLOW (the
+ * plain system call).
+ */
+static int libc_ioctl_hook(int fd, unsigned long req, void *arg) {
+  long r;
+  if (req == HEAP_IOCTL_ALLOC && alloc_fast(fd, arg, &r)) return (int)r;
+  unsigned type = (unsigned)(req >> 8) & 0xff;
+  if (fd_slow(fd) || type == 'H' || type == 'b' || type == 'u') return (int)syscall(SYS_ioctl, fd, req, arg);
+  return (int)fast(SYS_ioctl, fd, (long)req, (long)arg, 0, 0);
+}
 int ioctl(int fd, unsigned long req, ...) {
   va_list ap;
   va_start(ap, req);
   void *arg = va_arg(ap, void *);
   va_end(ap);
-  long r;
-  if (req == HEAP_IOCTL_ALLOC && alloc_fast(fd, arg, &r)) return (int)r;
-  return NEXT(ioctl)(fd, req, arg);
+  return libc_ioctl_hook(fd, req, arg);
 }
 
 DECL(void *, mmap, void *, size_t, int, int, int, off_t);
@@ -843,6 +886,38 @@ static ssize_t libc_read_hook(int fd, void *buf, size_t n) {
 static ssize_t libc_write_hook(int fd, const void *buf, size_t n) {
   if (fd_slow(fd)) return syscall(SYS_write, fd, buf, n);
   return fast(SYS_write, fd, (long)buf, (long)n, 0, 0);
+}
+/*
+ * libc's mmap, __open_nocancel, __close_nocancel and __fstat64 (the functions libc calls inside
+ * itself when it loads the locale and its other files) jump here the same way. None of them is a
+ * cancellation point; SLOW is again the plain system call.
+ */
+static void *libc_mmap_hook(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+  void *r;
+  if (mmap_fast(addr, len, prot, flags, fd, off, &r)) return r;
+  return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+static int libc_open_nocancel_hook(const char *path, int flags, ...) {
+  OPEN_MODE(flags, flags);
+  if (path_slow(AT_FDCWD, path)) return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+  return (int)fast(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0);
+}
+static int libc_close_nocancel_hook(int fd) {
+  if (fd_slow(fd)) return (int)syscall(SYS_close, fd);
+  return (int)fast(SYS_close, fd, 0, 0, 0, 0);
+}
+static ssize_t libc_pread_hook(int fd, void *buf, size_t n, off_t off) {
+  if (fd_slow(fd)) return syscall(SYS_pread64, fd, buf, n, off);
+  return fast(SYS_pread64, fd, (long)buf, (long)n, (long)off, 0);
+}
+static int libc_fstat64_hook(int fd, struct stat *st) {
+  /* as libc's: a negative fd is EBADF (AT_FDCWD would stat the working directory) */
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  if (fd_slow(fd)) return (int)syscall(FSTATAT_NR, fd, "", st, AT_EMPTY_PATH);
+  return (int)fast(FSTATAT_NR, fd, (long)"", (long)st, AT_EMPTY_PATH, 0);
 }
 ssize_t read(int fd, void *buf, size_t n) {
   if (fd_slow(fd)) return NEXT(read)(fd, buf, n);

@@ -604,32 +604,45 @@ test('preload: the program\'s /proc/self/maps and smaps show none of the shim', 
   }
 });
 
-/** patched.c: stdio through libc's patched read and write; how many pieces libc's text is in. */
-const PATCHED_C = `#include <stdio.h>
+/**
+ * patched.c: stdio through libc's patched read and write, a locale loaded (libc's own
+ * __open_nocancel, __fstat64, mmap and __close_nocancel), a file mapped and FIONREAD on a pipe
+ * (the patched mmap and ioctl); whether libc's text is in pieces (each patched page splits it).
+ */
+const PATCHED_C = `#include <locale.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <fcntl.h>
 #include <unistd.h>
 int main(void) {
   for (int i = 0; i < 3; i++) printf("line %d\\n", i);
   fflush(stdout);
   char b[512];
   ssize_t n = read(0, b, sizeof b);
+  const char *loc = setlocale(LC_ALL, "C.UTF-8");
+  int fd = open("/proc/self/exe", O_RDONLY);
+  unsigned char *elf = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  int p[2], queued = -1;
+  if (pipe(p) != 0 || write(p[1], "abc", 3) != 3 || ioctl(p[0], FIONREAD, &queued) != 0) return 2;
   FILE *f = fopen("/proc/self/maps", "r");
   int pieces = 0;
   while (fgets(b, sizeof b, f) != NULL) if (strstr(b, " r-xp ") != NULL && strstr(b, "/libc.so.6") != NULL) pieces++;
-  printf("read %zd; libc text in %d pieces\\n", n, pieces);
+  printf("read %zd; locale %s; mapped %.3s; FIONREAD %d; libc text %s\\n", n, loc == NULL ? "missing" : loc, elf == MAP_FAILED ? "---" : (char *)elf + 1, queued, pieces >= 3 ? "in pieces" : "whole");
   return 0;
 }
 `;
 
 test('preload: the shipped shims\' entry patch jumps into the hook on x86-64 and on arm64 (under qemu-aarch64)', (t) => {
   // no supervisor: the registration fails and every call takes the slow path, so the patched
-  // read and write must reach the kernel through the hook's plain system call; libc's text in
-  // three pieces shows the patch was made
+  // functions must reach the kernel through their hook's plain system call; libc's text in
+  // pieces shows the patches were made
   const d = mkdtempSync(join(tmpdir(), 'dmaheap-patch-'));
   try {
     writeFileSync(join(d, 'patched.c'), PATCHED_C);
     const fake = { DMAHEAP_RUN_COOKIE: '1234567', DMAHEAP_RUN_STUB: '4000001000' };
-    const want = 'line 0\nline 1\nline 2\nread 6; libc text in 3 pieces\n';
+    const want = 'line 0\nline 1\nline 2\nread 6; locale C.UTF-8; mapped ELF; FIONREAD 3; libc text in pieces\n';
     let ran = 0;
     for (const arch of ['x64', 'arm64'] as const) {
       const cc = arch === 'x64' ? 'gcc' : 'aarch64-linux-gnu-gcc';

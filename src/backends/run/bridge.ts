@@ -26,7 +26,7 @@
  * - recvmsg: continued; on the next call, fds that arrived backed by an emulated file join the
  *   mirror's table (sendmsg of one took a reference for the time it is in flight).
  */
-import { fstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { fstatSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
@@ -45,7 +45,7 @@ import { Errno } from '../../uapi/errno.js';
 import { F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_SEALS, F_NOTIFY, F_SETFD, O_CLOEXEC } from '../../uapi/fcntl.js';
 import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
-import { BUFFER_MEMFD } from './memory.js';
+import { BUFFER_MEMFD, readProc } from './memory.js';
 import type { MapsLine, MemfdBuffers, ProcessMemory } from './memory.js';
 import { FDMAP_NAME } from './shim-traces.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
@@ -142,6 +142,8 @@ const PATH_MAX = 4096;
  * these numbers collide with nothing a program can mean.
  */
 export const PRELOAD_REGISTER = 0x44480001;
+/** The most words of the shim's reg_info the bridge reads (the shim's REG_WORDS). */
+const REG_WORDS = 12;
 export const PRELOAD_SYNC = 0x44480002;
 /** Bits in a process's bitmap: fds at or above are always the slow path in the shim. */
 export const PRELOAD_FD_BITS = 32768;
@@ -374,13 +376,15 @@ export class RunBridge {
    * file-system uid and gid (what permission checks use), the groups, and RssAnon in kB.
    */
   private status(tid: number): { tgid: number; ppid: number; name: string; uid: number; gid: number; groups: number[]; rssAnonKb: number } | null {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${tid}/status`, 'latin1');
-    } catch {
-      return null;
+    const text = readProc(`/proc/${tid}/status`);
+    if (text === null) return null;
+    // "Key:\tvalue" lines, read once (the file's own order; a key's first line wins)
+    const fields = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      const c = line.indexOf(':');
+      if (c > 0 && !fields.has(line.slice(0, c))) fields.set(line.slice(0, c), line.slice(c + 1).trimStart());
     }
-    const field = (k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
+    const field = (k: string): string => fields.get(k) ?? '';
     // Uid:/Gid: real, effective, saved, file-system
     const fs = (k: string): number => Number(field(k).split(/\s+/)[3]);
     return {
@@ -499,7 +503,7 @@ export class RunBridge {
     let ok = false;
     try {
       const s = fstatSync(x);
-      ok = s.isFile() && s.nlink === 0 && s.dev === this.memfdDev(m) && (s.size === 0 || s.size === rounded);
+      ok = s.isFile() && s.nlink === 0 && s.dev === this.memfdDev() && (s.size === 0 || s.size === rounded);
       if (ok) this.host.buffers.adopt = { fd: x, id: want, size: s.size };
     } catch {
       // not ours to use
@@ -530,9 +534,37 @@ export class RunBridge {
     }
   }
 
+  /**
+   * Fd `fd` of the calling process, taken with pidfd_getfd when it is a memfd (a file with no
+   * name on the kernel's shmem mount) of exactly `bytes`; -1 otherwise (the caller makes its own).
+   */
+  private shimMemfd(st: MirrorState, fd: number, bytes: number): number {
+    if (st.pidfd < 0) return -1;
+    const l = this.host.libc;
+    const x = l.syscall3(NR_PIDFD_GETFD, st.pidfd, fd, 0);
+    if (x < 0) return -1;
+    try {
+      const s = fstatSync(x);
+      if (s.isFile() && s.nlink === 0 && s.size === bytes && s.dev === this.memfdDev()) return x;
+    } catch {
+      // not ours to use
+    }
+    l.close(x);
+    return -1;
+  }
+
   /** The device of the host's memfds (that of a registration memfd), looked up once. */
-  private memfdDev(m: FdMap): number {
-    if (this.memfdDevice < 0) this.memfdDevice = fstatSync(m.fd).dev;
+  private memfdDev(): number {
+    if (this.memfdDevice < 0) {
+      const l = this.host.libc;
+      const fd = l.memfdCreate('dmaheap-probe', 1);
+      if (fd < 0) return -2;
+      try {
+        this.memfdDevice = fstatSync(fd).dev;
+      } finally {
+        l.close(fd);
+      }
+    }
     return this.memfdDevice;
   }
 
@@ -603,13 +635,7 @@ export class RunBridge {
 
   /** Did the continued execve happen? Its close-on-exec backing fds, or its mappings, are gone. */
   private resolveExec(p: Process, st: MirrorState, tid: number): void {
-    const comm = (() => {
-      try {
-        return readFileSync(`/proc/${tid}/comm`, 'latin1').trim();
-      } catch {
-        return p.comm;
-      }
-    })();
+    const comm = readProc(`/proc/${tid}/comm`)?.trim() ?? p.comm;
     const cloexec = p.openFds().find((fd) => p.isCloexec(fd));
     let happened: boolean;
     if (cloexec !== undefined) {
@@ -650,7 +676,7 @@ export class RunBridge {
 
   private realCloexec(tid: number, fd: number): boolean {
     try {
-      const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${tid}/fdinfo/${fd}`, 'latin1'));
+      const m = /^flags:\s*([0-7]+)$/m.exec(readProc(`/proc/${tid}/fdinfo/${fd}`) ?? '');
       return m !== null && (parseInt(m[1]!, 8) & O_CLOEXEC) !== 0;
     } catch {
       return false;
@@ -896,7 +922,7 @@ export class RunBridge {
       const a = n.args;
       if (this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC)) {
         this.counts.served++;
-        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p, u64(a[2]!)) };
+        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p, st, u64(a[2]!), Number(a[3]! & 0xffn), s32(a[4]!) - 1) };
         // the sync: catchUp adopted what a recvmsg brought; the bitmap follows before the answer
         this.syncFdMap(p);
         return { ret: 0 };
@@ -934,26 +960,31 @@ export class RunBridge {
    * ioctl(-1, PRELOAD_REGISTER) from the shim's constructor (or its fork handler): a fresh
    * bitmap of the mirror's emulated fds in a memfd, installed in the caller at the lowest free
    * fd from {@link PRELOAD_FD_BASE}; the answer is that fd (the shim maps it and closes it).
-   * `info` points at the shim's reg_info (u64 stub page, live page, the two libc pages it
-   * patched; 0 where none): with it, the shim's traces are kept out of the process's maps and
-   * smaps (shim-traces.ts). A shim that passes 0 (an older build) leaves the pages in.
+   * `info` points at the shim's reg_info of `count` u64 words (4 when the shim passed 0; at most
+   * REG_WORDS): the stub page, the live page, then the libc pages it patched (0 where none).
+   * With it, the shim's traces are kept out of the process's maps and smaps (shim-traces.ts). A
+   * shim that passes 0 (an older build) leaves the pages in.
    */
-  private registerPreload(p: Process, info: number): number {
+  private registerPreload(p: Process, st: MirrorState, info: number, count: number, shimFd: number): number {
     this.dropFdMap(p);
-    const raw = info === 0 ? null : p.mm.copyFromUser(info, 32);
-    const words = raw === null ? [] : [0, 1, 2, 3].map((i) => Number(new DataView(raw.buffer, raw.byteOffset, 32).getBigUint64(i * 8, true)));
-    const nonzero = (xs: number[]): number[] => xs.filter((x) => x !== 0 && Number.isSafeInteger(x));
+    const n = count >= 4 && count <= REG_WORDS ? count : 4;
+    const raw = info === 0 ? null : p.mm.copyFromUser(info, n * 8);
+    const words = raw === null ? [] : Array.from({ length: n }, (_, i) => Number(new DataView(raw.buffer, raw.byteOffset, n * 8).getBigUint64(i * 8, true)));
+    const nonzero = (xs: number[]): number[] => [...new Set(xs.filter((x) => x !== 0 && Number.isSafeInteger(x)))];
     this.host.memory.shimTraces.set(p.pid, {
       pages: nonzero(words.slice(0, 2)),
-      patched: nonzero(words.slice(2, 4)),
+      patched: nonzero(words.slice(2)),
       names: [FDMAP_NAME, ...(this.host.preloadPath !== undefined ? [this.host.preloadPath] : [])],
     });
     const l = this.host.libc;
     const bitmapBytes = PRELOAD_FD_BITS / 8;
     const bytes = bitmapBytes + CTL_BYTES;
-    const fd = l.memfdCreate('dmaheap-fdmap', 1);
+    // the shim's own memfd when it made one (taken with pidfd_getfd: no ADDFD round trip), else
+    // one made here and installed in the caller
+    const own = shimFd >= 0 ? this.shimMemfd(st, shimFd, bytes) : -1;
+    const fd = own >= 0 ? own : l.memfdCreate('dmaheap-fdmap', 1);
     if (fd < 0) return -E.ENOMEM;
-    if (l.ftruncate(fd, bytes) < 0) {
+    if (own < 0 && l.ftruncate(fd, bytes) < 0) {
       l.close(fd);
       return -E.ENOMEM;
     }
@@ -979,6 +1010,7 @@ export class RunBridge {
     }
     this.fdMaps.set(p, m);
     this.syncFdMap(p);
+    if (own >= 0) return shimFd;
     // a low RLIMIT_NOFILE: the lowest free fd (the shim closes it before the program goes on)
     let r = this.installHostFd(fd, PRELOAD_FD_BASE, true);
     if (r < 0) r = this.installHostFd(fd, 0, true);

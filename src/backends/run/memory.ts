@@ -11,7 +11,7 @@
  *   and copy_to_user(), with process_vm_readv/process_vm_writev (which fail at a page the program
  *   cannot access instead of faulting, as the kernel's copies give EFAULT).
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Libc } from '../linux/libc.js';
 import type { BackingStats, HostMemory, PageRun } from '../../kernel/mm/backing.js';
 import type { UserMemoryPort } from '../../kernel/fs/mm-remote.js';
@@ -27,6 +27,43 @@ const MAP_ANONYMOUS = 0x20;
 const MFD_CLOEXEC = 1;
 /** Largest koffi.view made over one run (views near 4 GiB abort Node 20). */
 const VIEW_MAX = 1 << 30;
+
+/** The buffer readProc reads into (grown to the largest file read so far, at most PROC_MAX). */
+let procBuf = Buffer.alloc(16384);
+const PROC_MAX = 64 << 20;
+
+/**
+ * A file of the host's /proc as text (latin1), or null when it cannot be read: open, read into
+ * one reused buffer, close. readFileSync costs several times more on these files, whose size
+ * fstat gives as 0. A file larger than PROC_MAX is cut there.
+ */
+export function readProc(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    let got = 0;
+    for (;;) {
+      if (got === procBuf.length) {
+        if (procBuf.length >= PROC_MAX) break;
+        const bigger = Buffer.alloc(Math.min(procBuf.length * 2, PROC_MAX));
+        procBuf.copy(bigger, 0, 0, got);
+        procBuf = bigger;
+      }
+      const n = readSync(fd, procBuf, got, procBuf.length - got, null);
+      if (n <= 0) break;
+      got += n;
+    }
+    return procBuf.toString('latin1', 0, got);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** How the host's memfds behind emulated files show in /proc/<pid>/maps and fd links (`dmaheap:buf:<id>`, `dmaheap:file:<id>`). */
 export const BUFFER_MEMFD = '/memfd:dmaheap:';
@@ -242,12 +279,8 @@ export class ProcessMemory implements UserMemoryPort {
    * with its Rss and Referenced in bytes.
    */
   smaps(pid: number): { start: number; text: string; mirror: boolean; rss: number; referenced: number }[] {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/smaps`, 'latin1');
-    } catch {
-      return [];
-    }
+    const text = readProc(`/proc/${pid}/smaps`);
+    if (text === null) return [];
     const out: { start: number; text: string; mirror: boolean; rss: number; referenced: number }[] = [];
     for (const line of text.split('\n')) {
       if (line === '') continue;
@@ -266,12 +299,8 @@ export class ProcessMemory implements UserMemoryPort {
 
   /** The real /proc/<pid>/maps, each line with its range and path (null when it cannot be read). */
   mapsOf(pid: number): MapsLine[] | null {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/maps`, 'latin1');
-    } catch {
-      return null;
-    }
+    const text = readProc(`/proc/${pid}/maps`);
+    if (text === null) return null;
     const out: MapsLine[] = [];
     for (const line of text.split('\n')) {
       const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \S+\s*(.*)$/.exec(line);
