@@ -715,7 +715,7 @@ const runAlloc: Bench = {
       const mc = memfdCalls as RunCalls | null;
       const per = (c: RunCalls | null, n = RUN): string => (c === null ? '?' : ((c.served + c.continued) / allocSeqRuns(n)).toFixed(2));
       const b = quantity(`memfd_create + ftruncate + mmap + memset 4 KiB + munmap + close, natively, per iteration (${NATIVE.toLocaleString('en-US')} per round)`, 'ns', base);
-      const m = quantity(`ALLOC 4 KiB + mmap + memset 4 KiB + munmap + close under dmaheap run, per iteration (${RUN.toLocaleString('en-US')} per round)`, 'ns', heap);
+      const m = quantity(`ALLOC 4 KiB + mmap + memset 4 KiB + munmap + close under dmaheap run, per iteration (${NATIVE.toLocaleString('en-US')} per round, as the baseline: the supervisor's steady state)`, 'ns', heap);
       return result(this, ctx.rounds, b, m, 'dmaheap run / host memfd', ratios(heap, base), { op: '<=', value: 5, text: '≤ 5×' },
         [
           { quantity: quantity('informational: the memfd sequence under dmaheap run (nothing emulated: ftruncate, mmap and munmap are stopped and CONTINUEd; the fast path runs close natively)', 'ns', memfd), ratio: summarize(ratios(memfd, base)) },
@@ -823,7 +823,7 @@ const runSyscalls: Bench = {
           { quantity: quantity('informational: time added per stopped call of find under --preload off', 'ns', q.perCallOff), ratio: null },
         ],
         [
-          'The fast path (the LD_PRELOAD shim, on by default for dynamically linked glibc programs) runs the calls that cannot touch the emulated machine natively, libc\'s own read and write (stdio) included; what still stops is mostly the dynamic loader\'s work before the shim is loaded (about 150 calls per program started), plus each fork, exec and exit.',
+          'The fast path (the LD_PRELOAD shim, on by default for dynamically linked glibc programs) runs the calls that cannot touch the emulated machine natively, libc\'s own calls included (stdio\'s read and write, the locale\'s open, fstat, mmap and close); what still stops is mostly the dynamic loader\'s work before the shim is loaded (about 60 calls per program started), plus each fork, exec and exit.',
           `Calls of the last round (dmaheap run --stats; continued includes mirrored; ${N} runs and bash): find ${JSON.stringify(fc)}, tar ${JSON.stringify(tc)}.`,
           ...(noGcc === null ? [] : [`notif-floor not measured: ${noGcc}.`]),
         ]);
