@@ -284,6 +284,37 @@ function stops(args: readonly string[]): number {
   return c.served + c.continued;
 }
 
+/** ioctl.c TYPE N: N ioctls of type TYPE ('T': TCGETS, 'H': DMA_HEAP_IOCTL_ALLOC) on /dev/zero, a host fd. */
+const IOCTL_C = `#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+int main(int argc, char **argv) {
+  int fd = open("/dev/zero", O_RDONLY);
+  int n = atoi(argv[2]);
+  struct termios t;
+  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR };
+  for (int i = 0; i < n; i++) {
+    if (argv[1][0] == 'T' && ioctl(fd, TCGETS, &t) != -1) return 2;
+    if (argv[1][0] == 'H' && ioctl(fd, DMA_HEAP_IOCTL_ALLOC, &d) != -1) return 3;
+  }
+  return 0;
+}
+`;
+
+test('preload: an ioctl on a host fd runs natively, except the dma-heap, dma-buf and udmabuf types, which the bridge must see', { skip: unsupported ?? false }, () => {
+  writeFileSync(built('ioctl.c'), IOCTL_C);
+  const cc = spawnSync('gcc', ['-O2', '-o', built('ioctl'), built('ioctl.c')], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, cc.stderr);
+  const stopped = (type: string, n: number): number => stops(['--preload', so, '--', built('ioctl'), type, String(n)]);
+  // /dev/zero is opened through the supervisor (a /dev path) and is the host's: 100 more TCGETS
+  // (ENOTTY natively) stop no more, 100 more DMA_HEAP_IOCTL_ALLOC stop each
+  assert.equal(stopped('T', 101) - stopped('T', 1), 0);
+  assert.equal(stopped('H', 101) - stopped('H', 1), 100);
+});
+
 test('preload: the buffer fast path (ALLOC on the shim\'s memfd; mmap, munmap, close logged and replayed) changes nothing the program sees', { skip: unsupported ?? false }, () => {
   const out = same(['--', built('fast-path')]);
   const lines = out.split('\n');
