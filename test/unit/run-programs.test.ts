@@ -111,6 +111,29 @@ test('a buffer mapped plane by plane, which the host merges into one mapping, sh
   }
 });
 
+test('a name that climbs out of an emulated directory (/dev/dma_heap/.., /sys/kernel/debug/..) is the host\'s, as on Linux (ls -la, stat, test -r, open)', { skip: unsupported ?? false }, () => {
+  const names = ['/dev/dma_heap/..', '/dev/dma_heap/../null', '/sys/kernel/debug/..', '/sys/kernel/debug/dma_buf/../../mm'];
+  const where = ['/dev', '/dev/null', '/sys/kernel', '/sys/kernel/mm'];
+  const fmt = ['-c', '%d %i %F %a %U'];
+  const native = spawnSync('stat', [...fmt, ...where], { encoding: 'utf8' });
+  assert.equal(native.status, 0, native.stderr);
+  for (const preload of ['auto', 'off']) {
+    const r = run(['--preload', preload, '--', 'stat', ...fmt, ...names]);
+    assert.equal(r.err, '', preload);
+    assert.equal(r.out, native.stdout, preload);
+    const t = run(['--preload', preload, '--', 'sh', '-c', 'test -r /dev/dma_heap/.. && test -x /sys/kernel/debug/.. && cat /dev/dma_heap/../null && ls /dev/dma_heap/.. | grep -cx null && echo ok']);
+    assert.equal(t.err, '', preload);
+    assert.equal(t.out, '1\nok\n', preload);
+  }
+  // ls -la: '..' is the host's /dev (it was "d?????????" with an error before)
+  const ls = run(['--', 'ls', '-la', '/dev/dma_heap']);
+  assert.equal(ls.err, '');
+  const dotdot = ls.out.split('\n').find((l) => l.endsWith(' ..'));
+  const dev = spawnSync('ls', ['-ld', '/dev'], { encoding: 'utf8' }).stdout.trim();
+  // the same fields (ls pads its columns to the widest entry)
+  assert.deepEqual(dotdot?.split(/\s+/).slice(0, -1), dev.split(/\s+/).slice(0, -1));
+});
+
 test('dmaheap run exits with the program\'s status: its exit code, 128 + a signal, 127 for a missing program', { skip: unsupported ?? false }, () => {
   assert.equal(run(['--', 'sh', '-c', 'exit 7']).status, 7);
   assert.equal(run(['--', 'sh', '-c', 'kill -9 $$']).status, 137);

@@ -76,6 +76,12 @@ export interface Libc {
   recvmsg(fd: Int, msg: Big, flags: Int): number;
   /** syscall(nr, a, b, c) for calls glibc has no wrapper for (pidfd_open, pidfd_getfd): integer arguments only. */
   syscall3(nr: Int, a: Big, b: Big, c: Big): number;
+  /** syscall(nr, dirfd, path, buf, flags): newfstatat. */
+  syscallStatAt(nr: Int, dirfd: Int, path: string, buf: Uint8Array, flags: Int): number;
+  /** syscall(nr, dirfd, path, flags, mask, buf): statx. */
+  syscallStatx(nr: Int, dirfd: Int, path: string, flags: Int, mask: Int, buf: Uint8Array): number;
+  /** syscall(nr, dirfd, path, mode): faccessat. */
+  syscallAccessAt(nr: Int, dirfd: Int, path: string, mode: Int): number;
 }
 
 let cached: Libc | Error | null = null;
@@ -147,6 +153,9 @@ function bind(): Libc {
     sendmsg: n('intptr_t sendmsg(int, uintptr_t, int)'),
     recvmsg: n('intptr_t recvmsg(int, uintptr_t, int)'),
     syscall3: n('long syscall(long, long, long, long)'),
+    syscallStatAt: n('long syscall(long, int, const char *, void *, int)'),
+    syscallStatx: n('long syscall(long, int, const char *, int, unsigned int, void *)'),
+    syscallAccessAt: n('long syscall(long, int, const char *, int)'),
   };
 }
 

@@ -26,7 +26,7 @@
  * - recvmsg: continued; on the next call, fds that arrived backed by an emulated file join the
  *   mirror's table (sendmsg of one took a reference for the time it is in flight).
  */
-import { fstatSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
@@ -42,7 +42,7 @@ import { UDMABUF_CREATE, UDMABUF_CREATE_LIST } from '../../uapi/udmabuf.js';
 import { DMA_BUF_IOCTL_SYNC } from '../../uapi/dma-buf.js';
 import { DMA_HEAP_ALLOCATION_DATA, DMA_HEAP_IOCTL_ALLOC } from '../../uapi/dma-heap.js';
 import { Errno } from '../../uapi/errno.js';
-import { F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_SEALS, F_NOTIFY, F_SETFD, O_CLOEXEC } from '../../uapi/fcntl.js';
+import { F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_SEALS, F_NOTIFY, F_SETFD, O_CLOEXEC, O_CREAT, O_TMPFILE } from '../../uapi/fcntl.js';
 import { DmaBuf } from '../../kernel/dma-buf/dma-buf.js';
 import type { Libc } from '../linux/libc.js';
 import { BUFFER_MEMFD, readProc } from './memory.js';
@@ -124,6 +124,7 @@ const CONT: Answer = { cont: true };
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
+const AT_NO_AUTOMOUNT = 0x800;
 const AT_REMOVEDIR = 0x200;
 const CLONE_VM = 0x100;
 const CLONE_THREAD = 0x10000;
@@ -856,6 +857,7 @@ export class RunBridge {
 
   /** The absolute path a (dirfd, path) pair names when it is an emulated one, else null. */
   private resolve(p: Process, st: MirrorState, tid: number, dirfd: number, path: string): string | null {
+    this.climbedTo = null;
     // the decision is made on the normalised name, and the emulated kernel walks that name with
     // the trailing slash kept (its ENOTDIR for a node named with one): the components before an
     // emulated tree are the host's (`/usr/../dev/dma_heap` is /dev/dma_heap whatever the
@@ -883,7 +885,25 @@ export class RunBridge {
         // emulated walk's checks on the way (a user's search permission on debugfs: EACCES)
         const rest = [prefix, ...parts.slice(i + 1)].join('/');
         if (emulated) return rest;
-        return typeof kernPath(this.kernel.mnts, p, rest) === 'number' ? rest : null;
+        // the emulated walk up to where the name leaves the emulated directory again makes its
+        // checks (a user's search permission on debugfs: EACCES); what follows is the host's
+        let depth = stack.length;
+        let out = parts.length - 1;
+        for (let j = i + 1; j < parts.length; j++) {
+          const q = parts[j]!;
+          if (q === '..') depth--;
+          else if (q !== '' && q !== '.') depth++;
+          if (depth < stack.length) {
+            out = j;
+            break;
+          }
+        }
+        if (typeof kernPath(this.kernel.mnts, p, [prefix, ...parts.slice(i + 1, out + 1)].join('/')) === 'number') return rest;
+        // it climbs out again, to a name of the host's; the name as written passes through a
+        // directory the host may not have (/dev/dma_heap/..), so the host is asked for where it
+        // ends (hostAnswer)
+        this.climbedTo = n;
+        return null;
       }
       if (!emulated) return null;
       return /\/\.?$/.test(abs) && n !== '/' ? `${n}/` : n;
@@ -1242,7 +1262,7 @@ export class RunBridge {
       case 'newfstatat':
         return this.statPath(p, st, tid, fdArg, a[1]!, u64(a[2]!), s32(a[3]!));
       case 'statx':
-        return this.statx(p, st, tid, fdArg, a[1]!, s32(a[2]!), u64(a[4]!));
+        return this.statx(p, st, tid, fdArg, a[1]!, s32(a[2]!), u32(a[3]!), u64(a[4]!));
       case 'access':
         return this.access(p, st, tid, AT_FDCWD, a[0]!, s32(a[1]!));
       case 'faccessat':
@@ -1568,10 +1588,31 @@ export class RunBridge {
 
   private openAt(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number, mode: number): Answer {
     const abs = this.emulatedName(p, st, tid, dirfd, pathArg);
+    if (abs === null && this.climbedTo !== null && (flags & O_CREAT) === 0 && (flags & O_TMPFILE) !== O_TMPFILE) return this.hostOpen(this.climbedTo, flags);
     if (abs === null) return CONT;
     if (abs.startsWith('/sys/fs/cgroup/')) this.chargeAnon();
     if (abs.endsWith('/maps') || abs.endsWith('/smaps') || abs.endsWith('/pagemap')) for (const [q, qs] of this.state) this.placeMaps(q, qs, q.pid);
     return { ret: p.open(abs, flags, mode) };
+  }
+
+  /**
+   * open of a name that climbed out of an emulated directory: the host's file it ends at, opened
+   * here and installed in the caller at its lowest free fd (not with O_CREAT or O_TMPFILE, which
+   * would make a file as this process: those keep the host's answer for the name as written).
+   */
+  private hostOpen(path: string, flags: number): Answer {
+    let fd: number;
+    try {
+      fd = openSync(path, flags & ~O_CLOEXEC);
+    } catch (e) {
+      const errno = (e as NodeJS.ErrnoException).errno;
+      return { ret: typeof errno === 'number' && errno < 0 ? errno : -E.EIO };
+    }
+    try {
+      return { ret: this.installHostFd(fd, 0, (flags & O_CLOEXEC) !== 0) };
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**
@@ -1608,7 +1649,14 @@ export class RunBridge {
     }
   }
 
-  private stated(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number): Inode | number | null {
+  /**
+   * Set by resolve() when a name passes through an emulated directory and climbs out of it
+   * again (`/dev/dma_heap/..`): the host's name it ends at, which the stat and access calls
+   * answer on the host (hostStat, hostStatx, access); null otherwise.
+   */
+  private climbedTo: string | null = null;
+
+  private stated(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number): Inode | number | HostName | null {
     if ((flags & AT_EMPTY_PATH) !== 0) {
       const path = this.readPath(p, pathArg);
       if (path === '') return p.fileRaw(dirfd)?.inode ?? null;
@@ -1620,7 +1668,7 @@ export class RunBridge {
       if (fdDir !== null) return fdDir;
     }
     const abs = this.resolve(p, st, tid, dirfd, path);
-    if (abs === null) return null;
+    if (abs === null) return this.climbedTo === null ? null : new HostName(this.climbedTo);
     const r = kernPath(this.kernel.mnts, p, abs, (flags & AT_SYMLINK_NOFOLLOW) === 0);
     return typeof r === 'number' ? r : r.dentry.inode ?? -2;
   }
@@ -1650,18 +1698,35 @@ export class RunBridge {
     const ino = this.stated(p, st, tid, dirfd, pathArg, flags);
     if (ino === null) return CONT;
     if (typeof ino === 'number') return { ret: ino };
+    if (ino instanceof HostName) {
+      // the host's newfstatat of that name (struct stat is the same for stat and lstat)
+      const b = new Uint8Array(this.kernel.statLayout === 'x86_64' ? 144 : 128);
+      const r = this.host.libc.syscallStatAt(this.arch.nr.newfstatat!, AT_FDCWD, ino.path, b, flags & (AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT));
+      if (r < 0) return { ret: -this.host.libc.koffi.errno() };
+      return { ret: p.mm.copyToUser(buf, b) ? 0 : -E.EFAULT };
+    }
     return { ret: p.mm.copyToUser(buf, encodeStat(ino, this.kernel.statLayout, this.kernel.pageSize)) ? 0 : -E.EFAULT };
   }
 
-  private statx(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number, buf: number): Answer {
+  private statx(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, flags: number, mask: number, buf: number): Answer {
     const ino = this.stated(p, st, tid, dirfd, pathArg, flags);
     if (ino === null) return CONT;
     if (typeof ino === 'number') return { ret: ino };
+    if (ino instanceof HostName) {
+      const b = new Uint8Array(256);
+      const r = this.host.libc.syscallStatx(this.arch.nr.statx!, AT_FDCWD, ino.path, flags & ~AT_EMPTY_PATH, mask, b);
+      if (r < 0) return { ret: -this.host.libc.koffi.errno() };
+      return { ret: p.mm.copyToUser(buf, b) ? 0 : -E.EFAULT };
+    }
     return { ret: p.mm.copyToUser(buf, encodeStatx(ino, this.kernel.pageSize)) ? 0 : -E.EFAULT };
   }
 
   private access(p: Process, st: MirrorState, tid: number, dirfd: number, pathArg: bigint, mode = 0): Answer {
     const abs = this.emulatedName(p, st, tid, dirfd, pathArg);
+    if (abs === null && this.climbedTo !== null) {
+      const r = this.host.libc.syscallAccessAt(this.arch.nr.faccessat!, AT_FDCWD, this.climbedTo, mode);
+      return { ret: r < 0 ? -this.host.libc.koffi.errno() : 0 };
+    }
     if (abs === null) return CONT;
     const r = kernPath(this.kernel.mnts, p, abs);
     if (typeof r === 'number') return { ret: r };
@@ -1944,6 +2009,11 @@ export class RunBridge {
     put(5, '(none)');
     return p.mm.copyToUser(buf, out) ? 0 : -E.EFAULT;
   }
+}
+
+/** A name the host answers (one that climbed out of an emulated tree), as stated() gives it. */
+class HostName {
+  constructor(readonly path: string) {}
 }
 
 /** How a buffer's memfd shows in /proc/<pid>/maps, map_files and fd links. */
