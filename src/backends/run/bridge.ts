@@ -1119,7 +1119,9 @@ export class RunBridge {
       const off = Number(d.getBigUint64(at + 32, true));
       const flags = d.getUint32(at + 40, true);
       tail = (tail + 1) >>> 0;
-      if (st !== undefined) this.replay(p, st, op, fd, prot, addr, len, off, flags);
+      // the log is the program's memory: a record the shim cannot have written is skipped
+      if (st === undefined || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || !Number.isSafeInteger(off)) continue;
+      this.replay(p, st, op, fd, prot, addr, len, off, flags);
     }
     Atomics.store(c, CTL_TAIL, tail);
   }
