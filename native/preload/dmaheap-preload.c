@@ -798,7 +798,8 @@ static int libc_ioctl_hook(int fd, unsigned long req, void *arg) {
   long r;
   if (req == HEAP_IOCTL_ALLOC && alloc_fast(fd, arg, &r)) return (int)r;
   unsigned type = (unsigned)(req >> 8) & 0xff;
-  if (fd_slow(fd) || type == 'H' || type == 'b' || type == 'u') return (int)syscall(SYS_ioctl, fd, req, arg);
+  /* the unused arguments zero: a leftover FAST_ALLOC in the fourth would look like alloc_fast's */
+  if (fd_slow(fd) || type == 'H' || type == 'b' || type == 'u') return (int)syscall(SYS_ioctl, fd, req, arg, 0L, 0L, 0L);
   return (int)fast(SYS_ioctl, fd, (long)req, (long)arg, 0, 0);
 }
 int ioctl(int fd, unsigned long req, ...) {

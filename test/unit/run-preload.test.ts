@@ -315,6 +315,50 @@ test('preload: an ioctl on a host fd runs natively, except the dma-heap, dma-buf
   assert.equal(stopped('H', 101) - stopped('H', 1), 100);
 });
 
+/**
+ * leftover.c: DMA_HEAP_IOCTL_ALLOC made with syscall() whose fourth register holds the shim's
+ * FAST_ALLOC word, as a register left over from the shim's own call could: with the number of
+ * a live dma-buf, of a free fd and of a host file in its upper half. Each must be an ordinary
+ * ALLOC (0 and a new fd), as Linux gives, whatever the registers it does not read.
+ */
+const LEFTOVER_C = `#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+static int heap;
+static void raw(const char *what, long target) {
+  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+  long r = syscall(SYS_ioctl, heap, DMA_HEAP_IOCTL_ALLOC, &d, 0x4448414cL | (target << 32), 4096L, (long)(O_RDWR | O_CLOEXEC) << 32);
+  printf("%s: %ld, fd %u\\n", what, r, d.fd);
+}
+int main(void) {
+  heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+  if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) != 0) return 1;
+  printf("through libc: fd %u\\n", d.fd);
+  raw("a live dma-buf's number", d.fd);
+  raw("a free number", 900);
+  raw("a host file's number", open("/etc/hostname", O_RDONLY));
+  return 0;
+}
+`;
+
+test('preload: an ALLOC whose fourth register holds a leftover FAST_ALLOC word is an ordinary ALLOC', { skip: unsupported ?? false }, () => {
+  writeFileSync(built('leftover.c'), LEFTOVER_C);
+  const cc = spawnSync('gcc', ['-O2', '-o', built('leftover'), built('leftover.c')], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, cc.stderr);
+  assert.equal(same(['--', built('leftover')]), [
+    'through libc: fd 4',
+    "a live dma-buf's number: 0, fd 5",
+    'a free number: 0, fd 6',
+    // fd 7 is /etc/hostname
+    "a host file's number: 0, fd 8",
+    '',
+  ].join('\n'));
+});
+
 test('preload: the buffer fast path (ALLOC on the shim\'s memfd; mmap, munmap, close logged and replayed) changes nothing the program sees', { skip: unsupported ?? false }, () => {
   const out = same(['--', built('fast-path')]);
   const lines = out.split('\n');

@@ -481,9 +481,11 @@ export class RunBridge {
 
   /**
    * DMA_HEAP_IOCTL_ALLOC from the shim, with a memfd it made at the fd the dma-buf gets and the
-   * struct it read (the shim's alloc_fast): the memfd is taken with pidfd_getfd and checked
-   * (named for the id this process was given, empty or of the rounded length) before anything is
-   * emulated; FAST_ALLOC_RETRY otherwise, and the shim makes the call again the usual way. The
+   * struct it read (the shim's alloc_fast): the memfd is taken with pidfd_getfd and checked (a
+   * memfd, empty or of the rounded length) before anything is emulated. When pidfd_getfd is
+   * refused the answer is FAST_ALLOC_RETRY, and the shim makes the call again the usual way; when
+   * the call cannot be the shim's (its fourth register holds a leftover value), it is served as
+   * any ALLOC. The
    * emulated ioctl then reads the struct from the arguments, binds the buffer's memory to the
    * memfd, installs the dma-buf at its number with no ADDFD, and leaves the copy out to the shim.
    */
@@ -492,10 +494,16 @@ export class RunBridge {
     const want = m === undefined ? 0 : Atomics.load(m.ctl, CTL_NEXT_ID);
     const target = Number(a[3]! >> 32n);
     const arg = u64(a[2]!);
-    if (m === undefined || want === 0 || !this.fastBufs || target >= PRELOAD_FD_BITS || p.fileRaw(target) !== null || st.pidfd < 0) return { ret: FAST_ALLOC_RETRY };
+    // not the shim's call (it sends one only with an id, the fast path on, and its memfd at a
+    // number the mirror has free): an ALLOC whose fourth register holds a leftover, served as any
+    const plain = (): Answer => ({ ret: p.ioctl(fd, DMA_HEAP_IOCTL_ALLOC, arg) });
+    if (m === undefined || want === 0 || !this.fastBufs || target >= PRELOAD_FD_BITS || p.fileRaw(target) !== null) return plain();
+    if (st.pidfd < 0) return { ret: FAST_ALLOC_RETRY };
     const l = this.host.libc;
     const x = l.syscall3(NR_PIDFD_GETFD, st.pidfd, target, 0);
-    if (x < 0) return { ret: FAST_ALLOC_RETRY };
+    // nothing at that number: no memfd of the shim's; anything else (EPERM under a ptrace
+    // policy) sends the shim's call the usual way
+    if (x < 0) return l.koffi.errno() === E.EBADF ? plain() : { ret: FAST_ALLOC_RETRY };
     const ps = this.kernel.pageSize;
     const len = a[4]!;
     const rounded = len === 0n || len > 1n << 46n ? 0 : Math.ceil(Number(len) / ps) * ps;
@@ -510,8 +518,9 @@ export class RunBridge {
       // not ours to use
     }
     if (!ok) {
+      // some other file: not the shim's memfd
       l.close(x);
-      return { ret: FAST_ALLOC_RETRY };
+      return plain();
     }
     // the id is spent: the next ALLOC names its memfd with a fresh one
     Atomics.store(m.ctl, CTL_NEXT_ID, this.host.buffers.reserveId());
