@@ -987,8 +987,9 @@ export class RunBridge {
 
   /**
    * ioctl(-1, PRELOAD_REGISTER) from the shim's constructor (or its fork handler): a fresh
-   * bitmap of the mirror's emulated fds in a memfd, installed in the caller at the lowest free
-   * fd from {@link PRELOAD_FD_BASE}; the answer is that fd (the shim maps it and closes it).
+   * bitmap of the mirror's emulated fds in a memfd, the shim's own (`shimFd`, taken with
+   * pidfd_getfd) or, when it made none, one made here and installed in the caller at the lowest
+   * free fd from {@link PRELOAD_FD_BASE}; the answer is that fd (the shim maps it and closes it).
    * `info` points at the shim's reg_info of `count` u64 words (4 when the shim passed 0; at most
    * REG_WORDS): the stub page, the live page, then the libc pages it patched (0 where none).
    * With it, the shim's traces are kept out of the process's maps and smaps (shim-traces.ts). A
