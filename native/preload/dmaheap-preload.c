@@ -270,9 +270,15 @@ static inline long fast(long nr, long a0, long a1, long a2, long a3, long a4) {
   return r;
 }
 
-/* A call with six arguments through the stub (the filter lets mmap through from its page alone). */
-static inline long raw6(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
-  return stub(a0, a1, a2, a3, a4, a5, nr);
+/* mmap through the stub (the filter lets mmap through from its page alone, whatever its sixth
+ * argument): the address, or MAP_FAILED with errno set. */
+static inline void *stub_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+  long r = stub((long)addr, (long)len, prot, flags, fd, (long)off, SYS_mmap);
+  if (r < 0 && r > -4096) {
+    errno = (int)-r;
+    return MAP_FAILED;
+  }
+  return (void *)r;
 }
 
 /* Maps the stub at `page` (once per address space: a fork inherits it, an exec maps it again). */
@@ -433,8 +439,7 @@ static void do_register(void) {
     reg_info[0] = page;
     reg_info[1] = (uintptr_t)live;
     /* libc's read and write: the real ones resolved before their entries are patched (the
-     * interposers' SLOW side then reaches the hooks, whose SLOW side is the system call; so does
-     * that of mmap) */
+     * interposers' SLOW side then reaches the hooks, whose SLOW side is the system call) */
     (void)NEXT(read);
     (void)NEXT(write);
     reg_info[2] = entry_patch("write", (void *)libc_write_hook);
@@ -465,14 +470,12 @@ static void do_register(void) {
   if (mfd >= 0 && fd != mfd) fast(SYS_close, mfd, 0, 0, 0, 0);
   if (fd < 0) return;
   /* through the stub (the filter's step 3c): the registration memfd is none of the mirror's */
-  void *m = (void *)raw6(SYS_mmap, 0, FD_BITS / 8, PROT_READ, MAP_SHARED, fd, 0);
-  if ((uintptr_t)m > (uintptr_t)-4096) m = MAP_FAILED;
+  void *m = stub_mmap(NULL, FD_BITS / 8, PROT_READ, MAP_SHARED, (int)fd, 0);
   /* the control pages, when the bridge made them (a memfd that short would SIGBUS past its end) */
   struct stat st;
   void *cm = MAP_FAILED;
   if (m != MAP_FAILED && fast(SYS_fstat, fd, (long)&st, 0, 0, 0) == 0 && st.st_size >= FD_BITS / 8 + CTL_BYTES)
-    cm = (void *)raw6(SYS_mmap, 0, CTL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, FD_BITS / 8);
-  if ((uintptr_t)cm > (uintptr_t)-4096) cm = MAP_FAILED;
+    cm = stub_mmap(NULL, CTL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, FD_BITS / 8);
   fast(SYS_close, fd, 0, 0, 0, 0);
   if (m == MAP_FAILED) return;
   if (bitmap != NULL) munmap((void *)bitmap, FD_BITS / 8);
@@ -695,18 +698,13 @@ static int mmap_fast(void *addr, size_t len, int prot, int flags, int fd, off_t 
   if (!fd_slow(fd)) {
     /* a host fd: the bridge would let the host run it, unless MAP_FIXED may replace a buffer mapping */
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) return 0;
-    long r = raw6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
-    if (r < 0 && r > -4096) {
-      errno = (int)-r;
-      *out = MAP_FAILED;
-    } else
-      *out = (void *)r;
+    *out = stub_mmap(addr, len, prot, flags, fd, off);
     return 1;
   }
   uint64_t a = approval(fd);
   if ((a & AP_VALID) == 0 || !fast_bufs()) return 0;
   uint64_t pm = ctl_page - 1;
-  if ((a & AP_VALID) == 0 || addr != NULL || flags != MAP_SHARED || len == 0 || off < 0 || ((uint64_t)off & pm) != 0) return 0;
+  if (addr != NULL || flags != MAP_SHARED || len == 0 || off < 0 || ((uint64_t)off & pm) != 0) return 0;
   if (prot != PROT_READ && prot != (PROT_READ | PROT_WRITE)) return 0;
   if ((a & AP_READ) == 0 || ((prot & PROT_WRITE) != 0 && (a & AP_WRITE) == 0)) return 0;
   uint64_t size = a & AP_SIZE;
@@ -718,20 +716,16 @@ static int mmap_fast(void *addr, size_t len, int prot, int flags, int fd, off_t 
     log_unlock();
     return 0;
   }
-  long r = raw6(SYS_mmap, 0, (long)len, prot, flags, fd, (long)off);
-  if (r < 0 && r > -4096) {
-    /* the host refused (its address space): what the SLOW path would give too */
-    log_unlock();
-    errno = (int)-r;
-    *out = MAP_FAILED;
-    return 1;
+  void *r = stub_mmap(NULL, len, prot, flags, fd, off);
+  if (r != MAP_FAILED) {
+    log_put(LOG_MMAP, fd, (uint32_t)prot, (uint64_t)(uintptr_t)r, len, (uint64_t)off, (uint32_t)flags);
+    fastmaps[nfastmaps].addr = (uintptr_t)r;
+    fastmaps[nfastmaps].len = (size_t)plen;
+    nfastmaps++;
   }
-  log_put(LOG_MMAP, fd, (uint32_t)prot, (uint64_t)r, len, (uint64_t)off, (uint32_t)flags);
-  fastmaps[nfastmaps].addr = (uintptr_t)r;
-  fastmaps[nfastmaps].len = (size_t)plen;
-  nfastmaps++;
+  /* MAP_FAILED: the host refused (its address space), what the SLOW path would give too */
   log_unlock();
-  *out = (void *)r;
+  *out = r;
   return 1;
 }
 
@@ -748,6 +742,7 @@ static int alloc_fast(int fd, void *arg, long *out) {
   struct heap_alloc d;
   struct iovec lv = {&d, sizeof d}, rv = {arg, sizeof d};
   if (syscall(SYS_process_vm_readv, (long)getpid(), &lv, 1L, &rv, 1L, 0L) != (long)sizeof d) return 0;
+  if (d.heap_flags != 0) return 0;
   char name[32] = "dmaheap:buf:";
   char digits[12];
   int n = 0;
@@ -756,7 +751,6 @@ static int alloc_fast(int fd, void *arg, long *out) {
   while ((id /= 10) != 0);
   for (int i = 0; i < n; i++) name[12 + i] = digits[n - 1 - i];
   name[12 + n] = '\0';
-  if (d.heap_flags != 0) return 0;
   int mfd = (int)syscall(SYS_memfd_create, name, (d.fd_flags & O_CLOEXEC) != 0 ? 1u /* MFD_CLOEXEC */ : 0u);
   if (mfd < 0) return 0;
   if (mfd >= FD_BITS) {
@@ -810,19 +804,16 @@ int ioctl(int fd, unsigned long req, ...) {
   return libc_ioctl_hook(fd, req, arg);
 }
 
-DECL(void *, mmap, void *, size_t, int, int, int, off_t);
-DECL(void *, mmap64, void *, size_t, int, int, int, off_t);
 DECL(int, munmap, void *, size_t);
 
+/* The program's mmap decides as libc's own (patched to jump to the same hook): libc's is the plain
+ * system call (with its offset check, which the kernel makes too), so nothing is lost where the
+ * patch could not be made. */
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
-  void *r;
-  if (mmap_fast(addr, len, prot, flags, fd, off, &r)) return r;
-  return NEXT(mmap)(addr, len, prot, flags, fd, off);
+  return libc_mmap_hook(addr, len, prot, flags, fd, off);
 }
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
-  void *r;
-  if (mmap_fast(addr, len, prot, flags, fd, off, &r)) return r;
-  return NEXT(mmap64)(addr, len, prot, flags, fd, off);
+  return libc_mmap_hook(addr, len, prot, flags, fd, off);
 }
 
 /* The munmap of exactly one fast mapping: logged, then native. */
