@@ -30,7 +30,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, statSync, wr
 import { hostname } from 'node:os';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Process } from '../../kernel/fs/process.js';
-import { encodeStat } from '../../kernel/fs/process.js';
+import { encodeStat, statSize } from '../../kernel/fs/process.js';
 import type { File, Inode } from '../../kernel/fs/file.js';
 import type { Memcg } from '../../kernel/cgroup/memcontrol.js';
 import { FMODE_READ, FMODE_WRITE, devMajor, devMinor, newDecodeDev } from '../../kernel/fs/file.js';
@@ -485,9 +485,9 @@ export class RunBridge {
    * memfd, empty or of the rounded length) before anything is emulated. When pidfd_getfd is
    * refused the answer is FAST_ALLOC_RETRY, and the shim makes the call again the usual way; when
    * the call cannot be the shim's (its fourth register holds a leftover value), it is served as
-   * any ALLOC. The
-   * emulated ioctl then reads the struct from the arguments, binds the buffer's memory to the
-   * memfd, installs the dma-buf at its number with no ADDFD, and leaves the copy out to the shim.
+   * any ALLOC. The emulated ioctl then reads the struct from the arguments, binds the buffer's
+   * memory to the memfd, installs the dma-buf at its number with no ADDFD, and leaves the copy
+   * out to the shim.
    */
   private fastAlloc(p: Process, st: MirrorState, fd: number, a: readonly bigint[]): Answer {
     const m = this.fdMaps.get(p);
@@ -498,30 +498,15 @@ export class RunBridge {
     // number the mirror has free): an ALLOC whose fourth register holds a leftover, served as any
     const plain = (): Answer => ({ ret: p.ioctl(fd, DMA_HEAP_IOCTL_ALLOC, arg) });
     if (m === undefined || want === 0 || !this.fastBufs || target >= PRELOAD_FD_BITS || p.fileRaw(target) !== null) return plain();
-    if (st.pidfd < 0) return { ret: FAST_ALLOC_RETRY };
-    const l = this.host.libc;
-    const x = l.syscall3(NR_PIDFD_GETFD, st.pidfd, target, 0);
-    // nothing at that number: no memfd of the shim's; anything else (EPERM under a ptrace
-    // policy) sends the shim's call the usual way
-    if (x < 0) return l.koffi.errno() === E.EBADF ? plain() : { ret: FAST_ALLOC_RETRY };
     const ps = this.kernel.pageSize;
     const len = a[4]!;
     const rounded = len === 0n || len > 1n << 46n ? 0 : Math.ceil(Number(len) / ps) * ps;
-    // a memfd (a file with no name on the kernel's internal shmem mount, as the registration
-    // memfd is), empty or already the buffer's size: anything else goes the usual way
-    let ok = false;
-    try {
-      const s = fstatSync(x);
-      ok = s.isFile() && s.nlink === 0 && s.dev === this.memfdDev() && (s.size === 0 || s.size === rounded);
-      if (ok) this.host.buffers.adopt = { fd: x, id: want, size: s.size };
-    } catch {
-      // not ours to use
-    }
-    if (!ok) {
-      // some other file: not the shim's memfd
-      l.close(x);
-      return plain();
-    }
+    // a memfd, empty or already the buffer's size: the shim's
+    const x = this.takeMemfd(st, target, (size) => size === 0 || size === rounded);
+    // nothing at that number, or some other file: no memfd of the shim's; pidfd_getfd refused
+    // (EPERM under a ptrace policy) sends the shim's call the usual way
+    if (typeof x === 'number') return x === -E.EBADF || x === -E.EINVAL ? plain() : { ret: FAST_ALLOC_RETRY };
+    this.host.buffers.adopt = { fd: x.fd, id: want, size: x.size };
     // the id is spent: the next ALLOC names its memfd with a fresh one
     Atomics.store(m.ctl, CTL_NEXT_ID, this.host.buffers.reserveId());
     const struct = new Uint8Array(DMA_HEAP_ALLOCATION_DATA.size);
@@ -529,7 +514,7 @@ export class RunBridge {
     dv.setBigUint64(0, len, true);
     dv.setUint32(8, Number(a[5]! & 0xffffffffn), true);
     dv.setUint32(12, Number(a[5]! >> 32n), true);
-    this.preInstalled = { fd: target, hostFd: x };
+    this.preInstalled = { fd: target, hostFd: x.fd };
     this.host.memory.shimCopies = { pid: p.pid, addr: arg, read: struct, write: struct.length };
     try {
       return { ret: p.ioctl(fd, DMA_HEAP_IOCTL_ALLOC, arg) };
@@ -537,7 +522,7 @@ export class RunBridge {
       // no buffer took it (the ioctl failed before allocating): the shim closes its own
       if (this.host.buffers.adopt !== null) {
         this.host.buffers.adopt = null;
-        l.close(x);
+        this.host.libc.close(x.fd);
       }
       this.preInstalled = null;
       this.host.memory.shimCopies = null;
@@ -545,25 +530,27 @@ export class RunBridge {
   }
 
   /**
-   * Fd `fd` of the calling process, taken with pidfd_getfd when it is a memfd (a file with no
-   * name on the kernel's shmem mount) of exactly `bytes`; -1 otherwise (the caller makes its own).
+   * Fd `fd` of the calling process, taken with pidfd_getfd, when it is a memfd (a regular file
+   * with no name on the kernel's shmem mount) whose size `sizeOk` accepts: ours to close, and its
+   * size. Otherwise a negated errno: pidfd_getfd's (EBADF: nothing at that number), or EINVAL
+   * for a file that is no such memfd.
    */
-  private shimMemfd(st: MirrorState, fd: number, bytes: number): number {
-    if (st.pidfd < 0) return -1;
+  private takeMemfd(st: MirrorState, fd: number, sizeOk: (size: number) => boolean): { fd: number; size: number } | number {
+    if (st.pidfd < 0) return -E.ESRCH;
     const l = this.host.libc;
     const x = l.syscall3(NR_PIDFD_GETFD, st.pidfd, fd, 0);
-    if (x < 0) return -1;
+    if (x < 0) return -l.koffi.errno();
     try {
       const s = fstatSync(x);
-      if (s.isFile() && s.nlink === 0 && s.size === bytes && s.dev === this.memfdDev()) return x;
+      if (s.isFile() && s.nlink === 0 && s.dev === this.memfdDev() && sizeOk(s.size)) return { fd: x, size: s.size };
     } catch {
       // not ours to use
     }
     l.close(x);
-    return -1;
+    return -E.EINVAL;
   }
 
-  /** The device of the host's memfds (that of a registration memfd), looked up once. */
+  /** The device of the host's memfds (the kernel's internal shmem mount), from a probe made once. */
   private memfdDev(): number {
     if (this.memfdDevice < 0) {
       const l = this.host.libc;
@@ -685,12 +672,8 @@ export class RunBridge {
   }
 
   private realCloexec(tid: number, fd: number): boolean {
-    try {
-      const m = /^flags:\s*([0-7]+)$/m.exec(readProc(`/proc/${tid}/fdinfo/${fd}`) ?? '');
-      return m !== null && (parseInt(m[1]!, 8) & O_CLOEXEC) !== 0;
-    } catch {
-      return false;
-    }
+    const m = /^flags:\s*([0-7]+)$/m.exec(readProc(`/proc/${tid}/fdinfo/${fd}`) ?? '');
+    return m !== null && (parseInt(m[1]!, 8) & O_CLOEXEC) !== 0;
   }
 
   /** The real process's mappings of buffers and other emulated files (their host memfds). */
@@ -910,7 +893,7 @@ export class RunBridge {
         if (typeof kernPath(this.kernel.mnts, p, [prefix, ...parts.slice(i + 1, out + 1)].join('/')) === 'number') return rest;
         // it climbs out again, to a name of the host's; the name as written passes through a
         // directory the host may not have (/dev/dma_heap/..), so the host is asked for where it
-        // ends (hostAnswer)
+        // ends (climbedTo)
         this.climbedTo = n;
         return null;
       }
@@ -999,7 +982,8 @@ export class RunBridge {
     this.dropFdMap(p);
     const n = count >= 4 && count <= REG_WORDS ? count : 4;
     const raw = info === 0 ? null : p.mm.copyFromUser(info, n * 8);
-    const words = raw === null ? [] : Array.from({ length: n }, (_, i) => Number(new DataView(raw.buffer, raw.byteOffset, n * 8).getBigUint64(i * 8, true)));
+    const dv = raw === null ? null : new DataView(raw.buffer, raw.byteOffset, n * 8);
+    const words = dv === null ? [] : Array.from({ length: n }, (_, i) => Number(dv.getBigUint64(i * 8, true)));
     const nonzero = (xs: number[]): number[] => [...new Set(xs.filter((x) => x !== 0 && Number.isSafeInteger(x)))];
     this.host.memory.shimTraces.set(p.pid, {
       pages: nonzero(words.slice(0, 2)),
@@ -1011,7 +995,8 @@ export class RunBridge {
     const bytes = bitmapBytes + CTL_BYTES;
     // the shim's own memfd when it made one (taken with pidfd_getfd: no ADDFD round trip), else
     // one made here and installed in the caller
-    const own = shimFd >= 0 ? this.shimMemfd(st, shimFd, bytes) : -1;
+    const taken = shimFd >= 0 ? this.takeMemfd(st, shimFd, (size) => size === bytes) : -1;
+    const own = typeof taken === 'number' ? -1 : taken.fd;
     const fd = own >= 0 ? own : l.memfdCreate('dmaheap-fdmap', 1);
     if (fd < 0) return -E.ENOMEM;
     if (own < 0 && l.ftruncate(fd, bytes) < 0) {
@@ -1663,8 +1648,8 @@ export class RunBridge {
 
   /**
    * Set by resolve() when a name passes through an emulated directory and climbs out of it
-   * again (`/dev/dma_heap/..`): the host's name it ends at, which the stat and access calls
-   * answer on the host (hostStat, hostStatx, access); null otherwise.
+   * again (`/dev/dma_heap/..`): the host's name it ends at, which statPath, statx, access and
+   * openAt (hostOpen) answer with the host's own call; null otherwise.
    */
   private climbedTo: string | null = null;
 
@@ -1712,7 +1697,7 @@ export class RunBridge {
     if (typeof ino === 'number') return { ret: ino };
     if (ino instanceof HostName) {
       // the host's newfstatat of that name (struct stat is the same for stat and lstat)
-      const b = new Uint8Array(this.kernel.statLayout === 'x86_64' ? 144 : 128);
+      const b = new Uint8Array(statSize(this.kernel.statLayout));
       const r = this.host.libc.syscallStatAt(this.arch.nr.newfstatat!, AT_FDCWD, ino.path, b, flags & (AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT));
       if (r < 0) return { ret: -this.host.libc.koffi.errno() };
       return { ret: p.mm.copyToUser(buf, b) ? 0 : -E.EFAULT };

@@ -91,7 +91,6 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
   // 2. the number: a call we do not look at runs untouched (jeq i jumps to the first
   // instruction after the list's ALLOW, the jf of the last falls onto it)
   ld(OFF_NR);
-
   const nrs = watchedNumbers(arch);
   nrs.forEach((nr, i) => jeq(nr, nrs.length - i, 0));
   ret(SECCOMP_RET_ALLOW);

@@ -1343,9 +1343,14 @@ export class Process {
  * struct stat as the stat family writes it.
  * @kernel arch/x86/include/uapi/asm/stat.h (x86-64, 144 bytes), include/uapi/asm-generic/stat.h (arm64, 128 bytes)
  */
+/** sizeof(struct stat) of the layout (arch/x86/include/uapi/asm/stat.h, include/uapi/asm-generic/stat.h). */
+export function statSize(layout: 'x86_64' | 'arm64'): number {
+  return layout === 'x86_64' ? 144 : 128;
+}
+
 export function encodeStat(inode: Inode, layout: 'x86_64' | 'arm64', pageSize: number): Uint8Array {
   const big = layout === 'x86_64';
-  const b = new Uint8Array(big ? 144 : 128);
+  const b = new Uint8Array(statSize(layout));
   const dv = new DataView(b.buffer);
   const dev = BigInt(newEncodeDev(inode.dev));
   const rdev = BigInt(newEncodeDev(inode.rdev));
