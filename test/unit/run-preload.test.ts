@@ -188,6 +188,56 @@ int main(int argc, char **argv) {
 }
 `;
 
+/** ioctl.c TYPE N: N ioctls of type TYPE ('T': TCGETS, 'H': DMA_HEAP_IOCTL_ALLOC) on /dev/zero, a host fd. */
+const IOCTL_C = `#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+int main(int argc, char **argv) {
+  int fd = open("/dev/zero", O_RDONLY);
+  int n = atoi(argv[2]);
+  struct termios t;
+  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR };
+  for (int i = 0; i < n; i++) {
+    if (argv[1][0] == 'T' && ioctl(fd, TCGETS, &t) != -1) return 2;
+    if (argv[1][0] == 'H' && ioctl(fd, DMA_HEAP_IOCTL_ALLOC, &d) != -1) return 3;
+  }
+  return 0;
+}
+`;
+
+/**
+ * leftover.c: DMA_HEAP_IOCTL_ALLOC made with syscall() whose fourth register holds the shim's
+ * FAST_ALLOC word, as a register left over from the shim's own call could: with the number of
+ * a live dma-buf, of a free fd and of a host file in its upper half. Each must be an ordinary
+ * ALLOC (0 and a new fd), as Linux gives, whatever the registers it does not read.
+ */
+const LEFTOVER_C = `#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+static int heap;
+static void raw(const char *what, long target) {
+  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+  long r = syscall(SYS_ioctl, heap, DMA_HEAP_IOCTL_ALLOC, &d, 0x4448414cL | (target << 32), 4096L, (long)(O_RDWR | O_CLOEXEC) << 32);
+  printf("%s: %ld, fd %u\\n", what, r, d.fd);
+}
+int main(void) {
+  heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+  if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) != 0) return 1;
+  printf("through libc: fd %u\\n", d.fd);
+  raw("a live dma-buf's number", d.fd);
+  raw("a free number", 900);
+  raw("a host file's number", open("/etc/hostname", O_RDONLY));
+  return 0;
+}
+`;
+
 let dir = '';
 let so = '';
 const built = (name: string): string => join(dir, name);
@@ -208,6 +258,10 @@ test.before(() => {
   writeFileSync(built('stdio.c'), STDIO_C);
   cc(['-O2', '-o', built('stdio'), built('stdio.c')]);
   cc(['-O2', '-o', built('fast-path'), join(repo, 'test/fixtures/run/fast-path.c')]);
+  writeFileSync(built('ioctl.c'), IOCTL_C);
+  cc(['-O2', '-o', built('ioctl'), built('ioctl.c')]);
+  writeFileSync(built('leftover.c'), LEFTOVER_C);
+  cc(['-O2', '-o', built('leftover'), built('leftover.c')]);
 });
 
 test.after(() => {
@@ -284,30 +338,7 @@ function stops(args: readonly string[]): number {
   return c.served + c.continued;
 }
 
-/** ioctl.c TYPE N: N ioctls of type TYPE ('T': TCGETS, 'H': DMA_HEAP_IOCTL_ALLOC) on /dev/zero, a host fd. */
-const IOCTL_C = `#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/ioctl.h>
-#include <termios.h>
-#include <unistd.h>
-#include <linux/dma-heap.h>
-int main(int argc, char **argv) {
-  int fd = open("/dev/zero", O_RDONLY);
-  int n = atoi(argv[2]);
-  struct termios t;
-  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR };
-  for (int i = 0; i < n; i++) {
-    if (argv[1][0] == 'T' && ioctl(fd, TCGETS, &t) != -1) return 2;
-    if (argv[1][0] == 'H' && ioctl(fd, DMA_HEAP_IOCTL_ALLOC, &d) != -1) return 3;
-  }
-  return 0;
-}
-`;
-
 test('preload: an ioctl on a host fd runs natively, except the dma-heap, dma-buf and udmabuf types, which the bridge must see', { skip: unsupported ?? false }, () => {
-  writeFileSync(built('ioctl.c'), IOCTL_C);
-  const cc = spawnSync('gcc', ['-O2', '-o', built('ioctl'), built('ioctl.c')], { encoding: 'utf8' });
-  assert.equal(cc.status, 0, cc.stderr);
   const stopped = (type: string, n: number): number => stops(['--preload', so, '--', built('ioctl'), type, String(n)]);
   // /dev/zero is opened through the supervisor (a /dev path) and is the host's: 100 more TCGETS
   // (ENOTTY natively) stop no more, 100 more DMA_HEAP_IOCTL_ALLOC stop each
@@ -315,40 +346,7 @@ test('preload: an ioctl on a host fd runs natively, except the dma-heap, dma-buf
   assert.equal(stopped('H', 101) - stopped('H', 1), 100);
 });
 
-/**
- * leftover.c: DMA_HEAP_IOCTL_ALLOC made with syscall() whose fourth register holds the shim's
- * FAST_ALLOC word, as a register left over from the shim's own call could: with the number of
- * a live dma-buf, of a free fd and of a host file in its upper half. Each must be an ordinary
- * ALLOC (0 and a new fd), as Linux gives, whatever the registers it does not read.
- */
-const LEFTOVER_C = `#include <fcntl.h>
-#include <stdio.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#include <linux/dma-heap.h>
-static int heap;
-static void raw(const char *what, long target) {
-  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
-  long r = syscall(SYS_ioctl, heap, DMA_HEAP_IOCTL_ALLOC, &d, 0x4448414cL | (target << 32), 4096L, (long)(O_RDWR | O_CLOEXEC) << 32);
-  printf("%s: %ld, fd %u\\n", what, r, d.fd);
-}
-int main(void) {
-  heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
-  struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
-  if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) != 0) return 1;
-  printf("through libc: fd %u\\n", d.fd);
-  raw("a live dma-buf's number", d.fd);
-  raw("a free number", 900);
-  raw("a host file's number", open("/etc/hostname", O_RDONLY));
-  return 0;
-}
-`;
-
 test('preload: an ALLOC whose fourth register holds a leftover FAST_ALLOC word is an ordinary ALLOC', { skip: unsupported ?? false }, () => {
-  writeFileSync(built('leftover.c'), LEFTOVER_C);
-  const cc = spawnSync('gcc', ['-O2', '-o', built('leftover'), built('leftover.c')], { encoding: 'utf8' });
-  assert.equal(cc.status, 0, cc.stderr);
   assert.equal(same(['--', built('leftover')]), [
     'through libc: fd 4',
     "a live dma-buf's number: 0, fd 5",

@@ -29,6 +29,19 @@ const python = has('python3') ? null : 'python3 is not installed';
 const gcc = has('gcc') ? null : 'gcc is not installed (Debian: apt-get install gcc)';
 const go = has('go') ? null : 'go is not installed (Debian: apt-get install golang-go)';
 
+/** test/fixtures/run/NAME.c compiled with gcc into a temporary directory, given to `use`, removed after. */
+function withFixture(name: string, use: (bin: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), `dmaheap-run-${name}-`));
+  try {
+    const bin = join(dir, name);
+    const cc = spawnSync('gcc', ['-O2', '-o', bin, `test/fixtures/run/${name}.c`], { cwd: repo, encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    use(bin);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test('ls -l /dev/dma_heap under dmaheap run shows the board\'s heaps (imx8mp, 6.19)', { skip: unsupported ?? false }, () => {
   const r = run(['--board', 'imx8mp', '--profile', '6.19', '--', 'ls', '-l', '/dev/dma_heap']);
   assert.equal(r.err, '');
@@ -91,11 +104,7 @@ test('the C example, static and dynamic, on the 6.1 and 7.3 profiles', { skip: u
 });
 
 test('a buffer mapped plane by plane, which the host merges into one mapping, shows each plane where the program has it', { skip: unsupported ?? gcc ?? false }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-run-'));
-  try {
-    const bin = join(dir, 'planes');
-    const cc = spawnSync('gcc', ['-O2', '-o', bin, 'test/fixtures/run/planes.c'], { cwd: repo, encoding: 'utf8' });
-    assert.equal(cc.status, 0, cc.stderr);
+  withFixture('planes', (bin) => {
     const r = run(['--', bin]);
     assert.equal(r.err, '');
     assert.equal(r.out, [
@@ -106,9 +115,7 @@ test('a buffer mapped plane by plane, which the host merges into one mapping, sh
       'luma unmapped: luma+8192 4096 rw-s 00002000',
       '',
     ].join('\n'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a name that climbs out of an emulated directory (/dev/dma_heap/.., /sys/kernel/debug/..) is the host\'s, as on Linux (ls -la, stat, test -r, open)', { skip: unsupported ?? false }, () => {
@@ -324,11 +331,7 @@ test('a static Go program (its own raw system calls, no libc) on the emulated ke
 });
 
 test('a storm of random calls on emulated fds is answered without an internal error, and nothing leaks', { skip: unsupported ?? gcc ?? false }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dmaheap-run-storm-'));
-  try {
-    const bin = join(dir, 'storm');
-    const cc = spawnSync('gcc', ['-O2', '-o', bin, 'test/fixtures/run/syscall-storm.c'], { cwd: repo, encoding: 'utf8' });
-    assert.equal(cc.status, 0, cc.stderr);
+  withFixture('syscall-storm', (bin) => {
     for (const seed of ['1', '7']) {
       const r = run(['--stats', '--json', '--', bin, seed]);
       assert.equal(r.out, 'answered 20000 calls\n');
@@ -337,7 +340,5 @@ test('a storm of random calls on emulated fds is answered without an internal er
       assert.deepEqual([stats.status, stats.leakedBuffers], [0, 0], r.err);
       assert.ok(stats.calls.served > 10000, r.err);
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
