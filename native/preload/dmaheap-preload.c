@@ -768,7 +768,8 @@ static int alloc_fast(int fd, void *arg, long *out) {
   if (!held) fast(SYS_close, mfd, 0, 0, 0, 0);
   if (r == FAST_ALLOC_RETRY) return 0;
   if (r == 0 && held) {
-    /* dma_heap_ioctl's copy_to_user of the struct, with the new fd */
+    /* drivers/dma-buf/dma-heap.c dma_heap_ioctl()'s copy_to_user of the struct, with the new fd
+     * (the fd stays installed when it fails) */
     d.fd = (uint32_t)mfd;
     struct iovec wl = {&d, sizeof d}, wr = {arg, sizeof d};
     if (syscall(SYS_process_vm_writev, (long)getpid(), &wl, 1L, &wr, 1L, 0L) != (long)sizeof d) {

@@ -710,7 +710,8 @@ export class RunBridge {
       const off = vma.pgoff * ps;
       // where a line of the host's maps has this mapping's bytes of the file: the host merges
       // adjacent mappings of a memfd whose offsets run on (a buffer mapped plane by plane), where
-      // the emulated kernel keeps them apart (a heap's mapping is VM_PFNMAP or has vm_ops), so a
+      // the emulated kernel keeps them apart (a heap's mapping is VM_PFNMAP, which mm/vma.c
+      // is_mergeable_vma() never merges, or has vm_ops), so a
       // mapping may be part of a line
       const perms = `${(vma.vmFlags & VM_READ) !== 0 ? 'r' : '-'}${(vma.vmFlags & VM_WRITE) !== 0 ? 'w' : '-'}`;
       const at = (r: MapsLine): number =>
@@ -891,7 +892,8 @@ export class RunBridge {
           }
         }
         if (typeof kernPath(this.kernel.mnts, p, [prefix, ...parts.slice(i + 1, out + 1)].join('/')) === 'number') return rest;
-        // it climbs out again, to a name of the host's; the name as written passes through a
+        // it climbs out again (fs/namei.c follow_dotdot(): `..` of the tree's top is its parent
+        // on the host), to a name of the host's; the name as written passes through a
         // directory the host may not have (/dev/dma_heap/..), so the host is asked for where it
         // ends (climbedTo)
         this.climbedTo = n;
@@ -1063,8 +1065,9 @@ export class RunBridge {
   /**
    * What the shim may do with fd `fd` of `p` without a stop (0: nothing): a dma-buf with host
    * memory, whose shared mapping of whole pages inside it the emulated kernel always makes
-   * (do_mmap's checks for MAP_SHARED of a readable file, dma_buf_mmap_internal's bounds, an
-   * exporter mmap that accepts shared mappings), in a process that has not asked for locked
+   * (mm/mmap.c do_mmap()'s checks for MAP_SHARED of a readable file, drivers/dma-buf/dma-buf.c
+   * dma_buf_mmap_internal()'s bounds, an exporter mmap that accepts shared mappings), in a
+   * process that has not asked for locked
    * mappings (mlockall(MCL_FUTURE): RLIMIT_MEMLOCK could refuse them) and has room for the
    * shim's FAST_MAPS mappings under vm.max_map_count.
    */
