@@ -1067,9 +1067,8 @@ export class RunBridge {
    * memory, whose shared mapping of whole pages inside it the emulated kernel always makes
    * (mm/mmap.c do_mmap()'s checks for MAP_SHARED of a readable file, drivers/dma-buf/dma-buf.c
    * dma_buf_mmap_internal()'s bounds, an exporter mmap that accepts shared mappings), in a
-   * process that has not asked for locked
-   * mappings (mlockall(MCL_FUTURE): RLIMIT_MEMLOCK could refuse them) and has room for the
-   * shim's FAST_MAPS mappings under vm.max_map_count.
+   * process that has not asked for locked mappings (mlockall(MCL_FUTURE): RLIMIT_MEMLOCK could
+   * refuse them) and has room for the shim's FAST_MAPS mappings under vm.max_map_count.
    */
   private approvalOf(p: Process, fd: number): bigint {
     if (!this.fastBufs) return 0n;
