@@ -40,30 +40,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 /*
- * dlsym and dladdr at the version every glibc has (GLIBC_2.2.5 on x86-64, GLIBC_2.17 on arm64;
- * since 2.34 glibc also exports them at GLIBC_2.34 from libc itself): the shipped shim then loads
- * into a program linked against any glibc, not only one as new as the build machine's.
+ * dlsym at the version every glibc has (GLIBC_2.2.5 on x86-64, GLIBC_2.17 on arm64; since 2.34
+ * glibc also exports it at GLIBC_2.34 from libc itself): the shipped shim then loads into a
+ * program linked against any glibc, not only one as new as the build machine's.
  */
 #if defined(__x86_64__)
 __asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
-__asm__(".symver dladdr, dladdr@GLIBC_2.2.5");
 #elif defined(__aarch64__)
 __asm__(".symver dlsym, dlsym@GLIBC_2.17");
-__asm__(".symver dladdr, dladdr@GLIBC_2.17");
 #endif
 
 #define DMAHEAP_PRELOAD_REGISTER 0x44480001u /* 'D' 'H' 1 */
@@ -167,7 +168,29 @@ static stub_fn stub;
 static volatile uint8_t *live;
 /* the shim is set up in this image: a forked child registers again */
 static int wanted;
+/*
+ * A forked child's registration is due (set by the fork handler): it is made by the
+ * REGISTER_AFTER-th call that the FAST path could take (try_register), not at the fork. A child
+ * that only sets up its fds and executes (a shell's: an open and a close per redirection) never
+ * pays for one, which costs more than those calls stopping; one that goes on working pays for
+ * REGISTER_AFTER - 1 stops more, once.
+ */
+#define REGISTER_AFTER 8
+static int due;
 #define active (live != NULL && live[0] != 0)
+static void do_register(int forked);
+/* Counts a call that a forked child whose registration is due could make FAST; registers at the
+ * REGISTER_AFTER-th (once: a failed one is not retried). */
+static int try_register(void) {
+  int d = __atomic_load_n(&due, __ATOMIC_ACQUIRE);
+  while (d > 0) {
+    if (__atomic_compare_exchange_n(&due, &d, d - 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      if (d == 1) do_register(1);
+      break;
+    }
+  }
+  return active;
+}
 static const volatile uint8_t *bitmap;
 
 #define REAL(name) real_##name
@@ -202,6 +225,11 @@ DECL(int, access, const char *, int);
 DECL(int, faccessat, int, const char *, int, int);
 DECL(ssize_t, readlink, const char *, char *, size_t);
 DECL(ssize_t, readlinkat, int, const char *, char *, size_t);
+DECL(int, statfs, const char *, struct statfs *);
+DECL(int, statfs64, const char *, struct statfs64 *);
+DECL(int, fstatfs, int, struct statfs *);
+DECL(int, fstatfs64, int, struct statfs64 *);
+DECL(int, isatty, int);
 DECL(int, close, int);
 DECL(int, fcntl, int, int, ...);
 DECL(int, fcntl64, int, int, ...);
@@ -302,21 +330,23 @@ static int map_stub(uintptr_t page) {
 
 /* Is this fd one of the emulated machine's (or might it be)? */
 static inline int fd_slow(int fd) {
-  if (!active || fd < 0 || fd >= FD_BITS) return 1;
+  if (fd < 0 || fd >= FD_BITS || !(active || try_register())) return 1;
   return (bitmap[fd >> 3] >> (fd & 7)) & 1;
 }
 
 /*
- * Is this absolute path, after lexical normalisation (".", "..", repeated slashes: what the
- * bridge's normalizePath does), under /dev, /sys or /proc, or that directory itself? Those are
- * the trees the emulated machine answers names in (a superset of the bridge's list: SLOW is
- * always correct). A path too deep to follow is SLOW.
+ * Does this absolute path pass through /dev, /sys or /proc, read component by component with
+ * "." and ".." applied lexically (what the bridge's normalizePath and its walk do)? Those are the
+ * trees the emulated machine answers names in (a superset of the bridge's list: SLOW is always
+ * correct), and a name that climbs back out of one (/dev/dma_heap/../../usr) is the bridge's to
+ * answer too.
  */
+static inline int emulated_top(const char *c, size_t n) {
+  return (n == 3 && (memcmp(c, "dev", 3) == 0 || memcmp(c, "sys", 3) == 0)) || (n == 4 && memcmp(c, "proc", 4) == 0);
+}
 static int abs_slow(const char *p) {
-  enum { DEPTH = 256 };
-  const char *start[DEPTH];
-  size_t len[DEPTH];
-  int depth = 0;
+  /* how many components deep the walk is (the names themselves matter only at the top) */
+  size_t depth = 0;
   while (*p != '\0') {
     while (*p == '/') p++;
     if (*p == '\0') break;
@@ -328,13 +358,10 @@ static int abs_slow(const char *p) {
       if (depth > 0) depth--;
       continue;
     }
-    if (depth == DEPTH) return 1;
-    start[depth] = c;
-    len[depth] = n;
+    if (depth == 0 && emulated_top(c, n)) return 1;
     depth++;
   }
-  if (depth == 0) return 0;
-  return (len[0] == 3 && (memcmp(start[0], "dev", 3) == 0 || memcmp(start[0], "sys", 3) == 0)) || (len[0] == 4 && memcmp(start[0], "proc", 4) == 0);
+  return 0;
 }
 
 /* the working directory as getcwd gave it at start-up and after each chdir/fchdir ("" when unknown) */
@@ -342,8 +369,10 @@ static char cwd[PATH_MAX];
 
 /* May (dirfd, path) name something the emulated machine answers? */
 static int path_slow(int dirfd, const char *path) {
-  if (!active || path == NULL) return 1;
-  if (path[0] == '/') return abs_slow(path);
+  if (path == NULL) return 1;
+  /* a name the emulated machine may answer is SLOW whether registered or not (a forked child
+   * whose registration is due makes it only for a call it would make FAST) */
+  if (path[0] == '/') return abs_slow(path) || !(active || try_register());
   /* relative to an fd: the bridge resolves it only when the fd is an emulated one */
   if (dirfd != AT_FDCWD) return fd_slow(dirfd);
   if (cwd[0] != '/') return 1;
@@ -353,7 +382,7 @@ static int path_slow(int dirfd, const char *path) {
   memcpy(buf, cwd, a);
   buf[a] = '/';
   memcpy(buf + a + 1, path, b + 1);
-  return abs_slow(buf);
+  return abs_slow(buf) || !(active || try_register());
 }
 
 static ssize_t libc_read_hook(int fd, void *buf, size_t n);
@@ -374,12 +403,40 @@ static int libc_ioctl_hook(int fd, unsigned long req, void *arg);
  * those calls keep stopping. Done once per image, at its registration; a forked child inherits
  * the patched page.
  */
+/*
+ * libc's executable segments, looked up once per image with dl_iterate_phdr (dladdr, which this
+ * used to ask for each function, scans libc's whole symbol table each time: 0.3 ms per program).
+ */
+#define LIBC_SEGS 4
+static uintptr_t libc_lo[LIBC_SEGS], libc_hi[LIBC_SEGS];
+static int libc_segs = -1;
+static int find_libc(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  (void)data;
+  if (info->dlpi_name == NULL || strstr(info->dlpi_name, "/libc.so.") == NULL) return 0;
+  for (int i = 0; i < info->dlpi_phnum && libc_segs < LIBC_SEGS; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || (ph->p_flags & PF_X) == 0) continue;
+    libc_lo[libc_segs] = info->dlpi_addr + ph->p_vaddr;
+    libc_hi[libc_segs] = libc_lo[libc_segs] + ph->p_memsz;
+    libc_segs++;
+  }
+  return 1;
+}
+/* Are the `len` bytes at `a` inside one of libc's executable segments? */
+static int in_libc_text(uintptr_t a, size_t len) {
+  if (libc_segs < 0) {
+    libc_segs = 0;
+    dl_iterate_phdr(find_libc, NULL);
+  }
+  for (int i = 0; i < libc_segs; i++)
+    if (a >= libc_lo[i] && a < libc_hi[i] && libc_hi[i] - a >= len) return 1;
+  return 0;
+}
+
 static uintptr_t entry_patch(const char *name, void *hook) {
   uintptr_t a = (uintptr_t)dlsym(RTLD_NEXT, name);
   if (a == 0) return 0;
-  /* only libc's own function (another library that defines it is left alone) */
-  Dl_info info;
-  if (dladdr((void *)a, &info) == 0 || info.dli_fname == NULL || strstr(info.dli_fname, "/libc.so.") == NULL) return 0;
 #if defined(__x86_64__)
   unsigned char code[12] = {0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xe0};
   memcpy(code + 2, &hook, 8);
@@ -388,6 +445,8 @@ static uintptr_t entry_patch(const char *name, void *hook) {
   unsigned char code[16] = {0x50, 0x00, 0x00, 0x58, 0x00, 0x02, 0x1f, 0xd6};
   memcpy(code + 8, &hook, 8);
 #endif
+  /* only libc's own function (another library that defines it is left alone) */
+  if (!in_libc_text(a, sizeof code)) return 0;
   uintptr_t page = a & ~(uintptr_t)4095;
   size_t span = ((a + sizeof code + 4095) & ~(uintptr_t)4095) - page;
   /* through the stub: libc's text is no buffer mapping, the supervisor need not see these */
@@ -411,17 +470,14 @@ static void update_cwd(void) {
   if (getcwd(cwd, sizeof cwd) == NULL) cwd[0] = '\0';
 }
 
-static void do_register(void) {
-  if (live == NULL) {
-    void *l = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (l == MAP_FAILED) return;
-    if (madvise(l, 4096, MADV_WIPEONFORK) != 0) {
-      munmap(l, 4096);
-      return;
-    }
-    live = l;
-  }
-  live[0] = 0;
+/*
+ * Asks the bridge for this process's bitmap (the constructor: `forked` 0; a forked child whose
+ * registration is due: 1, with the stub, the live page, the patches and the working directory
+ * its parent had). The shim's own calls go through the stub once it is mapped, so that the only
+ * ones that stop are the stub's mprotect (once per image) and the registration itself.
+ */
+static void do_register(int forked) {
+  if (live != NULL) live[0] = 0;
   const char *c = getenv("DMAHEAP_RUN_COOKIE");
   if (c == NULL || *c == '\0') return;
   char *end;
@@ -435,6 +491,15 @@ static void do_register(void) {
   if (errno != 0 || *end != '\0' || page == 0 || (page & 4095) != 0) return;
   if (map_stub((uintptr_t)page) != 0) return;
   cookie = (long)v;
+  if (live == NULL) {
+    void *l = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (l == MAP_FAILED) return;
+    if (fast(SYS_madvise, (long)l, 4096, MADV_WIPEONFORK, 0, 0) != 0) {
+      fast(SYS_munmap, (long)l, 4096, 0, 0, 0);
+      return;
+    }
+    live = l;
+  }
   if (reg_info[0] == 0) {
     reg_info[0] = page;
     reg_info[1] = (uintptr_t)live;
@@ -478,14 +543,15 @@ static void do_register(void) {
     cm = stub_mmap(NULL, CTL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, FD_BITS / 8);
   fast(SYS_close, fd, 0, 0, 0, 0);
   if (m == MAP_FAILED) return;
-  if (bitmap != NULL) munmap((void *)bitmap, FD_BITS / 8);
+  /* the parent's (a forked child) or the last registration's: the shim's own, none of the mirror's */
+  if (bitmap != NULL) fast(SYS_munmap, (long)bitmap, FD_BITS / 8, 0, 0, 0);
   bitmap = m;
-  if (ctl != NULL) munmap(ctl, CTL_BYTES);
+  if (ctl != NULL) fast(SYS_munmap, (long)ctl, CTL_BYTES, 0, 0, 0);
   ctl = cm == MAP_FAILED ? NULL : cm;
   approve = ctl == NULL ? NULL : (volatile uint64_t *)((char *)ctl + 4096);
   ctl_pid = syscall(SYS_getpid);
   ctl_page = ctl != NULL && ctl->page_size == (uint64_t)sysconf(_SC_PAGESIZE) ? ctl->page_size : 0;
-  update_cwd();
+  if (!forked) update_cwd();
   wanted = 1;
   live[0] = 1;
 }
@@ -494,11 +560,11 @@ static void after_fork_child(void) {
   /* the parent's bitmap and log are shared with us until the bridge gives this process its own
    * (live is 0 until then: every call is SLOW); a lock another thread held stays behind */
   loglock = 0;
-  if (wanted) do_register();
+  if (wanted) __atomic_store_n(&due, REGISTER_AFTER, __ATOMIC_RELEASE);
 }
 
 __attribute__((constructor)) static void init(void) {
-  do_register();
+  do_register(0);
   pthread_atfork(NULL, NULL, after_fork_child);
 }
 
@@ -653,6 +719,34 @@ ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size) {
   return fast(SYS_readlinkat, dirfd, (long)path, (long)buf, (long)size, 0);
 }
 
+/* ---- statfs, isatty -------------------------------------------------------------------------- */
+/* On x86-64 and arm64 glibc's struct statfs and statfs64 are the kernel's (statfs / fstatfs). */
+
+int statfs(const char *path, struct statfs *buf) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(statfs)(path, buf);
+  return (int)fast(SYS_statfs, (long)path, (long)buf, 0, 0, 0);
+}
+int statfs64(const char *path, struct statfs64 *buf) {
+  if (path_slow(AT_FDCWD, path)) return NEXT(statfs64)(path, buf);
+  return (int)fast(SYS_statfs, (long)path, (long)buf, 0, 0, 0);
+}
+/* fts (find, du) asks for each directory's file system */
+int fstatfs(int fd, struct statfs *buf) {
+  if (fd_slow(fd)) return NEXT(fstatfs)(fd, buf);
+  return (int)fast(SYS_fstatfs, fd, (long)buf, 0, 0, 0);
+}
+int fstatfs64(int fd, struct statfs64 *buf) {
+  if (fd_slow(fd)) return NEXT(fstatfs64)(fd, buf);
+  return (int)fast(SYS_fstatfs, fd, (long)buf, 0, 0, 0);
+}
+/* glibc's isatty is TCGETS succeeding (sysdeps/posix/isatty.c, through tcgetattr, whose ioctl is
+ * inside libc): the kernel's struct termios is 36 bytes on x86-64 and arm64 */
+int isatty(int fd) {
+  if (fd_slow(fd)) return NEXT(isatty)(fd);
+  unsigned char k[64];
+  return fast(SYS_ioctl, fd, TCGETS, (long)k, 0, 0) == 0;
+}
+
 /* ---- fd calls -------------------------------------------------------------------------------- */
 
 /* ---- the buffer fast path: mmap, munmap and close of dma-bufs, through the log ---------------- */
@@ -694,7 +788,7 @@ static void log_put(uint32_t op, int fd, uint32_t prot, uint64_t addr, uint64_t 
  * chooses the address: native, then logged. Returns 1 when it took the call (*out is its result).
  */
 static int mmap_fast(void *addr, size_t len, int prot, int flags, int fd, off_t off, void **out) {
-  if (!active || fd < 0) return 0;
+  if (fd < 0 || !(active || try_register())) return 0;
   if (!fd_slow(fd)) {
     /* a host fd: the bridge would let the host run it, unless MAP_FIXED may replace a buffer mapping */
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) return 0;

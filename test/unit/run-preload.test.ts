@@ -238,6 +238,57 @@ int main(void) {
 }
 `;
 
+/**
+ * Forks five children that each make argv[1] + 1 calls the fast path could take (fcntl F_GETFD
+ * on stdout, then the write of their line: stdout's buffer was made before the fork), then
+ * isatty, fstatfs and statfs on host files.
+ */
+const FORKS_C = `#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  int n = argc > 1 ? atoi(argv[1]) : 0;
+  printf("%d calls in each child\\n", n);
+  for (int k = 0; k < 5; k++) {
+    fflush(stdout);
+    pid_t kid = fork();
+    if (kid == 0) {
+      int sum = 0;
+      for (int i = 0; i < n; i++) sum += fcntl(1, F_GETFD);
+      printf("child %d: F_GETFD sum %d\\n", k, sum);
+      fflush(stdout);
+      _exit(0);
+    }
+    waitpid(kid, NULL, 0);
+  }
+  struct statfs a, b;
+  int fd = open("/etc/hostname", O_RDONLY);
+  printf("isatty(fd) %d; fstatfs %d, statfs %d, same type %d\\n", isatty(fd), fstatfs(fd, &a), statfs("/etc/hostname", &b), a.f_type == b.f_type);
+  return 0;
+}
+`;
+
+/** stat and open of names that pass through an emulated directory and climb back out of it, or the other way. */
+const CLIMB_C = `#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(void) {
+  const char *names[] = {"/dev/dma_heap/../../usr", "/usr/../dev/dma_heap", "/dev/../usr", "/usr/lib/../../dev/dma_heap/system", "/sys/kernel/debug/../../../etc/hostname"};
+  for (int i = 0; i < 5; i++) {
+    struct stat s;
+    int r = stat(names[i], &s);
+    int fd = open(names[i], O_RDONLY);
+    printf("%s: stat %d type %o, open %s\\n", names[i], r, r == 0 ? s.st_mode & S_IFMT : 0, fd >= 0 ? "ok" : "failed");
+    if (fd >= 0) close(fd);
+  }
+  return 0;
+}
+`;
+
 let dir = '';
 let so = '';
 const built = (name: string): string => join(dir, name);
@@ -262,6 +313,10 @@ test.before(() => {
   cc(['-O2', '-o', built('ioctl'), built('ioctl.c')]);
   writeFileSync(built('leftover.c'), LEFTOVER_C);
   cc(['-O2', '-o', built('leftover'), built('leftover.c')]);
+  writeFileSync(built('climb.c'), CLIMB_C);
+  cc(['-O2', '-o', built('climb'), built('climb.c')]);
+  writeFileSync(built('forks.c'), FORKS_C);
+  cc(['-O2', '-o', built('forks'), built('forks.c')]);
 });
 
 test.after(() => {
@@ -337,6 +392,34 @@ function stops(args: readonly string[]): number {
   const c = calls(args);
   return c.served + c.continued;
 }
+
+test('preload: a name that climbs out of an emulated directory is the bridge\'s to answer with the shim too', { skip: unsupported ?? false }, () => {
+  // the shim once normalised first and sent /dev/dma_heap/../../usr to the host, which has no
+  // /dev/dma_heap: ENOENT where the bridge answers /usr
+  assert.equal(same(['--', built('climb')]), [
+    '/dev/dma_heap/../../usr: stat 0 type 40000, open ok',
+    '/usr/../dev/dma_heap: stat 0 type 40000, open ok',
+    '/dev/../usr: stat 0 type 40000, open ok',
+    '/usr/lib/../../dev/dma_heap/system: stat 0 type 20000, open ok',
+    '/sys/kernel/debug/../../../etc/hostname: stat 0 type 100000, open ok',
+    '',
+  ].join('\n'));
+});
+
+test('preload: a forked child registers at its eighth call the fast path could take, so a child that only redirects and executes never does', { skip: unsupported ?? false }, () => {
+  const out = (n: number): string => `${n} calls in each child\n` + Array.from({ length: 5 }, (_, k) => `child ${k}: F_GETFD sum 0\n`).join('') + 'isatty(fd) 0; fstatfs 0, statfs 0, same type 1\n';
+  for (const n of [0, 6, 7, 40]) assert.equal(same(['--', built('forks'), String(n)]), out(n));
+  // the registrations are served calls: the program's own, and one per child at its eighth call
+  // (six fcntl and the write are seven; seven and the write, eight)
+  const c = (n: number): Calls => calls(['--preload', so, '--', built('forks'), String(n)]);
+  const [c0, c6, c7, c40] = [c(0), c(6), c(7), c(40)];
+  assert.equal(c6.served, c0.served);
+  assert.equal(c7.served, c0.served + 5);
+  assert.equal(c40.served, c0.served + 5);
+  // until then each such call stops; from the registration on none does
+  assert.equal(c6.continued - c0.continued, 5 * 6);
+  assert.equal(c40.continued - c7.continued, 0);
+});
 
 test('preload: an ioctl on a host fd runs natively, except the dma-heap, dma-buf and udmabuf types, which the bridge must see', { skip: unsupported ?? false }, () => {
   const stopped = (type: string, n: number): number => stops(['--preload', so, '--', built('ioctl'), type, String(n)]);

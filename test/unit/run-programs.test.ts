@@ -18,6 +18,8 @@ import { runProgram } from '../../src/backends/run/index.js';
 import { describeHeaps } from '../../src/backends/emulated/index.js';
 import type { Kernel } from '../../src/kernel/index.js';
 import { runDmaheapRun, runUnsupported } from './run-helpers.js';
+import { loadLibc } from '../../src/backends/linux/libc.js';
+import { NR_PIDFD_OPEN } from '../../src/backends/run/syscalls.js';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const cli = join(repo, 'dist/src/apps/cli/main.js');
@@ -341,4 +343,31 @@ test('a storm of random calls on emulated fds is answered without an internal er
       assert.ok(stats.calls.served > 10000, r.err);
     }
   });
+});
+
+test('an internal error outside a call\'s handler ends the run: the program is killed, nothing waits for it', { skip: unsupported ?? false }, async () => {
+  let pid = 0;
+  const r = runProgram({
+    machine: { profile: '6.12' }, program: 'sh', args: ['-c', 'while :; do cat /dev/null; done'], warn: () => undefined,
+    onStart: ({ bridge }) => {
+      bridge.afterAnswer = (): void => {
+        pid = bridge.root?.pid ?? 0;
+        throw new Error('injected');
+      };
+    },
+  });
+  await assert.rejects(r, /injected/);
+  // the program was stopped in a call no one will answer: it must be gone, not left waiting
+  const libc = loadLibc();
+  assert.ok(!(libc instanceof Error) && pid > 0);
+  const pidfd = libc.syscall3(NR_PIDFD_OPEN, pid, 0, 0);
+  if (pidfd < 0) return; // already reaped
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(pidfd, 0);
+  pfd.writeInt16LE(1 /* POLLIN: it exited */, 4);
+  try {
+    assert.equal(libc.poll(pfd, 1, 20_000), 1, 'the program still runs after its supervisor failed');
+  } finally {
+    libc.close(pidfd);
+  }
 });

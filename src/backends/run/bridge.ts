@@ -422,6 +422,10 @@ export class RunBridge {
       p = parent !== null ? parent.fork(st.name, tid) : this.kernel.adoptProcess(tid, st.name, null, this.host.memory);
       this.root ??= p;
     }
+    // a forked child has its parent's address space, the shim's pages included, until it
+    // registers itself (its first call the shim would make fast) or executes
+    const traces = p !== this.root ? this.host.memory.shimTraces.get(st.ppid) : undefined;
+    if (traces !== undefined) this.host.memory.shimTraces.set(tid, traces);
     p.fdAllocator = {
       install: (file, cloexec, start) => this.addFd(file, cloexec, start),
       lowestFree: () => this.lowestFreeFd(this.current?.pid ?? tid, 0),

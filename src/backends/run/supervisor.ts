@@ -228,7 +228,12 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
     process.off('SIGINT', ignore);
     process.off('SIGTERM', forward);
     process.off('SIGHUP', forward);
-    if (!served) closeTrace();
+    if (!served) {
+      closeTrace();
+      // an internal error out of the loop: the program, stopped in a call no one will answer,
+      // must not outlive its supervisor (nor keep this process waiting for it)
+      child.kill('SIGKILL');
+    }
   }
   const { code, signal } = await exited;
   bridge.shutdown();
