@@ -4,7 +4,9 @@
 #     static, no libc), recorded under "binaries" in native/prebuilt/MANIFEST.json;
 #   - native/preload/dmaheap-preload.c → native/prebuilt/linux-<arch>/dmaheap-preload.so (the fast
 #     path's LD_PRELOAD shim, linked against glibc with symbol versions every glibc since 2.17 has),
-#     recorded under "preload".
+#     recorded under "preload";
+#   - native/notify/dmaheap-notify.c → native/prebuilt/linux-<arch>/dmaheap-notify.so (the
+#     supervisor's notification helper, loaded with koffi), recorded under "notify".
 #
 #   bash native/build.sh [--check] [x64|arm64 ...]      (npm run build:native builds both)
 #
@@ -53,6 +55,8 @@ one() {
   local what=$1 arch=$2 cc=$3 version=$4 name srcrel section flags libs
   if [ "$what" = launch ]; then
     name=dmaheap-launch; srcrel=native/launch/dmaheap-launch.c; section=binaries; flags=("${LAUNCH_FLAGS[@]}"); libs=()
+  elif [ "$what" = notify ]; then
+    name=dmaheap-notify.so; srcrel=native/notify/dmaheap-notify.c; section=notify; flags=("${PRELOAD_FLAGS[@]}"); libs=()
   else
     name=dmaheap-preload.so; srcrel=native/preload/dmaheap-preload.c; section=preload; flags=("${PRELOAD_FLAGS[@]}"); libs=(-ldl)
   fi
@@ -115,5 +119,6 @@ for arch in "${arches[@]}"; do
   version=$("$cc" --version | head -n 1)
   one launch "$arch" "$cc" "$version"
   one preload "$arch" "$cc" "$version"
+  one notify "$arch" "$cc" "$version"
 done
 exit $status

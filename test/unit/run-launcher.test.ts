@@ -35,6 +35,8 @@ interface Manifest {
   binaries: Record<string, Binary>;
   /** The fast path's shim (native/preload/dmaheap-preload.c), by the same arch keys. */
   preload: Record<string, Binary & { source: string }>;
+  /** The supervisor's notification helper (native/notify/dmaheap-notify.c), by the same arch keys. */
+  notify: Record<string, Binary & { source: string }>;
 }
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'native/prebuilt/MANIFEST.json'), 'utf8')) as Manifest;
@@ -71,26 +73,26 @@ test('the shipped launchers are the ones MANIFEST.json records, built from the c
   }
 });
 
-test('the shipped preload shims are the ones MANIFEST.json records, built from the current source', () => {
-  const PRELOAD = 'native/preload/dmaheap-preload.c';
-  assert.deepEqual(Object.keys(manifest.preload).sort(), ['linux-arm64', 'linux-x64']);
+for (const [section, name, src] of [['preload', 'dmaheap-preload.so', 'native/preload/dmaheap-preload.c'], ['notify', 'dmaheap-notify.so', 'native/notify/dmaheap-notify.c']] as const) test(`the shipped ${name} are the ones MANIFEST.json records, built from the current source`, () => {
+  const PRELOAD = src;
+  assert.deepEqual(Object.keys(manifest[section]).sort(), ['linux-arm64', 'linux-x64']);
   const source = sha256(readFileSync(join(ROOT, PRELOAD)));
   for (const [arch, machine] of Object.entries(ARCHES)) {
     const key = `linux-${arch}`;
-    const m = manifest.preload[key]!;
-    assert.equal(m.path, `native/prebuilt/${key}/dmaheap-preload.so`);
+    const m = manifest[section][key]!;
+    assert.equal(m.path, `native/prebuilt/${key}/${name}`);
     assert.equal(m.source, PRELOAD);
     const bytes = readFileSync(join(ROOT, m.path));
     assert.equal(sha256(bytes), m.sha256, `${m.path}: sha256 differs from MANIFEST.json (npm run build:native rebuilds it)`);
     assert.equal(bytes.length, m.size, `${m.path}: size`);
-    assert.equal(m.sourceSha256, source, `${PRELOAD} changed since ${key}'s shim was built: run npm run build:native and commit native/prebuilt`);
+    assert.equal(m.sourceSha256, source, `${PRELOAD} changed since ${key}'s ${name} was built: run npm run build:native and commit native/prebuilt`);
     // an ELF64 LE shared object (ET_DYN) for this machine, with no build id
     assert.ok(bytes.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1')), `${key}: not ELF`);
     assert.equal(bytes[4], 2, `${key}: ELFCLASS64`);
     assert.equal(bytes.readUInt16LE(16), 3, `${key}: ET_DYN`);
     assert.equal(bytes.readUInt16LE(18), machine, `${key}: e_machine`);
     assert.equal(bytes.indexOf('.note.gnu.build-id'), -1, `${key}: has a build id`);
-    // dlsym bound at the version every glibc has (GLIBC_2.34's would not load on an older one)
+    // bound at the versions every glibc has (GLIBC_2.34's would not load on an older one)
     assert.notEqual(bytes.indexOf(arch === 'x64' ? 'GLIBC_2.2.5' : 'GLIBC_2.17'), -1, `${key}: version`);
     assert.equal(bytes.indexOf('GLIBC_2.34'), -1, `${key}: needs GLIBC_2.34`);
   }
@@ -114,7 +116,8 @@ test('the source rebuilds to the shipped bytes (native/build.sh --check)', async
       const r = spawnSync('bash', [join(ROOT, 'native/build.sh'), '--check', arch], { encoding: 'utf8', env });
       assert.equal(r.status, 0, `native/build.sh --check ${arch}: ${r.stderr}`);
       const p = manifest.preload[`linux-${arch}`]!;
-      assert.equal(r.stdout, `linux-${arch}: identical to the shipped binary (${m.size} bytes, ${m.compiler})\nlinux-${arch} dmaheap-preload.so: identical to the shipped binary (${p.size} bytes, ${p.compiler})\n`);
+      const h = manifest.notify[`linux-${arch}`]!;
+      assert.equal(r.stdout, `linux-${arch}: identical to the shipped binary (${m.size} bytes, ${m.compiler})\nlinux-${arch} dmaheap-preload.so: identical to the shipped binary (${p.size} bytes, ${p.compiler})\nlinux-${arch} dmaheap-notify.so: identical to the shipped binary (${h.size} bytes, ${h.compiler})\n`);
     });
   }
 });

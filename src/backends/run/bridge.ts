@@ -257,7 +257,7 @@ export class RunBridge {
    * Calls served, mirrored and continued, the shim's calls replayed from its log, and the ALLOCs
    * that took the shim's memfd (for the summary).
    */
-  readonly counts = { served: 0, mirrored: 0, continued: 0, logged: 0, fastAllocs: 0 };
+  readonly counts = { served: 0, mirrored: 0, continued: 0, logged: 0, fastAllocs: 0, helper: 0 };
   /** Calls refused because the emulation cannot serve them, by name (each reported once). */
   private readonly refused = new Set<string>();
   /** The first process: the program itself. */
@@ -303,6 +303,32 @@ export class RunBridge {
   /** The live mirrors (one per real process). */
   mirrors(): Process[] {
     return [...this.state.keys()].filter((p) => p.alive);
+  }
+
+  /**
+   * Writes the thread ids of the *plain* processes into `out` (as many as fit) and returns how
+   * many: a mirror with no emulated file, no emulated mapping and no emulated working directory,
+   * whose exec, recvmsg or credential change has been looked at, and with no fatal signal on the
+   * way. Every fd and every mapping of such a process is the host's, so the notification helper
+   * (helper.ts) lets the host run its calls on fds, its mmap, munmap, mprotect and madvise, and
+   * its calls on absolute names outside /dev, /sys and /proc, as this bridge would. A process
+   * stops being plain only while one of its own calls is served here, and the supervisor asks
+   * again after each.
+   */
+  plainTids(out: Int32Array): number {
+    let n = 0;
+    const plain = new Map<Process, boolean>();
+    for (const [tid, p] of this.byTid) {
+      let ok = plain.get(p);
+      if (ok === undefined) {
+        const st = this.state.get(p);
+        ok = st !== undefined && p.alive && !st.execPending && !st.adoptPending && !st.credsPending && st.pendingMaps.length === 0 &&
+          p.mm.vmas.length === 0 && !this.vcwd.has(p) && !this.signalled.has(p) && !p.fatalSignalPending && p.openFds().length === 0;
+        plain.set(p, ok);
+      }
+      if (ok && n < out.length) out[n++] = tid;
+    }
+    return n;
   }
 
   /** pidfds of the live mirrors, with their process (the supervisor polls them). */

@@ -31,6 +31,8 @@ import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, hostSyscallArch } from './syscalls.js';
 import { RunBridge } from './bridge.js';
 import type { Answer, Notification, TraceRecord } from './bridge.js';
 import { MemfdBuffers, ProcessMemory } from './memory.js';
+import { loadHelper } from './helper.js';
+import type { NotifyHelper } from './helper.js';
 
 const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
 const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
@@ -75,16 +77,24 @@ export interface RunOptions {
   readonly warn: (line: string) => void;
   /** Told the kernel and bridge once the program runs (for attach servers and tests). */
   readonly onStart?: (run: { kernel: Kernel; bridge: RunBridge }) => void;
+  /**
+   * The notification helper (helper.ts): the shipped one (the default; DMAHEAP_RUN_HELPER=off
+   * turns it off), false for none (every notification decided in JavaScript), or a path.
+   */
+  readonly helper?: boolean | string;
 }
 
 export interface RunResult {
   /** The program's exit status (128 + signal number when a signal killed it). */
   readonly status: number;
   readonly signal: string | null;
-  readonly counts: { served: number; mirrored: number; continued: number; logged: number; fastAllocs: number };
+  /** `helper`: the calls the notification helper let the host run (counted in `continued` too). */
+  readonly counts: { served: number; mirrored: number; continued: number; logged: number; fastAllocs: number; helper: number };
   /** Buffers still holding memory after every process exited (0 unless something leaked). */
   readonly leakedBuffers: number;
   readonly kernel: Kernel;
+  /** The notification helper that answered plain processes' host calls, or null. */
+  readonly helper: string | null;
 }
 
 /** The launcher for this machine: DMAHEAP_LAUNCHER, else the shipped prebuilt binary. */
@@ -207,6 +217,7 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
     libc, listener, buffers, memory, warn: o.warn, errnoName: (e) => errnoName(e) ?? `E${e}`, ...(trace !== undefined ? { trace } : {}), preload: env !== undefined,
     ...(env !== undefined && o.preload !== undefined ? { preloadPath: realpathOr(o.preload) } : {}),
   }, arch);
+  const helper = chooseHelper(libc, o);
   o.onStart?.({ kernel, bridge });
   ctl.write('g');
   ctl.end();
@@ -222,7 +233,7 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   process.on('SIGHUP', forward);
   let served = false;
   try {
-    await serve(libc, listener, bridge, o.warn);
+    await serve(libc, listener, bridge, o.warn, helper);
     served = true;
   } finally {
     process.off('SIGINT', ignore);
@@ -241,7 +252,19 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   libc.close(listener);
   libc.close(pidfd);
   const status = code ?? 128 + (signal !== null ? (osc.signals[signal] ?? 0) : 0);
-  return { status, signal, counts: { ...bridge.counts }, leakedBuffers: buffers.live, kernel };
+  return { status, signal, counts: { ...bridge.counts }, leakedBuffers: buffers.live, kernel, helper: helper?.path ?? null };
+}
+
+/** The helper to use: none when turned off, else the one asked for, loaded (a warning and none where it cannot be). */
+function chooseHelper(libc: Libc, o: RunOptions): NotifyHelper | null {
+  const want = o.helper ?? (process.env['DMAHEAP_RUN_HELPER'] === 'off' ? false : true);
+  if (want === false) return null;
+  const h = want === true ? loadHelper(libc) : loadHelper(libc, resolvePath(want));
+  if (h instanceof Error) {
+    o.warn(`dmaheap run: the notification helper cannot be used (${h.message}); every call is decided in JavaScript, which is slower (npm run build:native rebuilds it; DMAHEAP_RUN_HELPER=off silences this)`);
+    return null;
+  }
+  return h;
 }
 
 /** `file`'s real path (as /proc/<pid>/maps shows it), or its absolute path when that fails. */
@@ -270,12 +293,21 @@ export function preloadEnv(preload: string, gate: PreloadGate, base: NodeJS.Proc
   return { ...base, LD_PRELOAD: prev !== undefined && prev !== '' ? `${prev}:${abs}` : abs, DMAHEAP_RUN_COOKIE: gate.cookie.toString(16), DMAHEAP_RUN_STUB: gate.page.toString(16) };
 }
 
-async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void): Promise<void> {
+/** How long the helper may keep answering before the event loop is due (µs): YIELD_MS. */
+const HELPER_BUDGET_US = YIELD_MS * 1000;
+/** The most thread ids the helper is told about (more are served by the bridge, as before). */
+const HELPER_TIDS = 4096;
+
+async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void, helper: NotifyHelper | null): Promise<void> {
   const req = Buffer.alloc(80);
   const resp = Buffer.alloc(24);
   // struct pollfd of the listener and the mirrors' pidfds; reused while it is large enough
   let pfd = Buffer.alloc(8 * 8);
   let lastYield = performance.now();
+  // the helper's plain thread ids, refreshed after every call the bridge handles
+  const plain = new Int32Array(helper === null ? 0 : HELPER_TIDS);
+  let nplain = 0;
+  const answered = new BigUint64Array(1);
   for (;;) {
     const watched = bridge.pidfds();
     const nfds = 1 + watched.length;
@@ -286,18 +318,28 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       pfd.writeInt32LE(watched[i]!.fd, 8 * (i + 1));
       pfd.writeInt32LE(POLLIN, 8 * (i + 1) + 4);
     }
-    const r = libc.poll(pfd, nfds, POLL_MS);
-    if (r < 0 && libc.koffi.errno() !== EINTR) throw new Error(`poll on the seccomp listener failed (errno ${libc.koffi.errno()})`);
-    // processes that died (a signal, or exit_group already seen): their mirrors exit
-    if (r > 0) {
-      for (let i = 0; i < watched.length; i++) {
-        if ((pfd.readInt16LE(8 * (i + 1) + 6) & POLLIN) !== 0) bridge.exited(watched[i]!.proc);
-      }
+    // got: a notification is in req already (the helper took it)
+    let got = false;
+    let r: number;
+    if (helper !== null) {
+      r = helper.serve(listener, pfd, nfds, POLL_MS, req, plain, nplain, HELPER_BUDGET_US, answered);
+      bridge.counts.continued += Number(answered[0]);
+      bridge.counts.helper += Number(answered[0]);
+      answered[0] = 0n;
+      if (r < 0) throw new Error(`poll on the seccomp listener failed (errno ${-r})`);
+      got = r === 1;
+    } else {
+      r = libc.poll(pfd, nfds, POLL_MS);
+      if (r < 0 && libc.koffi.errno() !== EINTR) throw new Error(`poll on the seccomp listener failed (errno ${libc.koffi.errno()})`);
     }
-    const rev = r > 0 ? pfd.readInt16LE(6) : 0;
+    // processes that died (a signal, or exit_group already seen): their mirrors exit
+    for (let i = 0; i < watched.length; i++) {
+      if ((pfd.readInt16LE(8 * (i + 1) + 6) & POLLIN) !== 0) bridge.exited(watched[i]!.proc);
+    }
+    const rev = got ? POLLIN : pfd.readInt16LE(6);
     if ((rev & POLLIN) !== 0) {
-      req.fill(0);
-      if (libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_RECV, req) === 0) {
+      if (!got) req.fill(0);
+      if (got || libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_RECV, req) === 0) {
         const n: Notification = {
           id: req.readBigUInt64LE(0),
           pid: req.readUInt32LE(8),
@@ -321,6 +363,8 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
           resp.writeInt32LE(a.ret < 0 ? a.ret : 0, 16);
           resp.writeUInt32LE(0, 20);
         }
+        // the process may have stopped (or started) being plain while its call was served
+        if (helper !== null) nplain = bridge.plainTids(plain);
         // ENOENT: the caller died while we served it
         libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
         // what can wait until the program runs again (the memfds of freed buffers)
@@ -328,6 +372,7 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       }
       if (performance.now() - lastYield < YIELD_MS) continue;
     } else if ((rev & POLLHUP) !== 0) return;
+    if (helper !== null) nplain = bridge.plainTids(plain);
     // a turn for the event loop (the launcher's exit, signals, attached tools), which then see
     // what the shims' fast paths logged
     bridge.drainAll();
