@@ -823,7 +823,7 @@ const runSyscalls: Bench = {
           { quantity: quantity('informational: time added per stopped call of find under --preload off', 'ns', q.perCallOff), ratio: null },
         ],
         [
-          'The fast path (the LD_PRELOAD shim, on by default for dynamically linked glibc programs) runs the calls that cannot touch the emulated machine natively, libc\'s own calls included (stdio\'s read and write, the locale\'s open, fstat, mmap and close); what still stops is mostly the dynamic loader\'s work before the shim is loaded (about 60 calls per program started), plus each fork, exec and exit.',
+          'The fast path (the LD_PRELOAD shim, on by default for dynamically linked glibc programs) runs the calls that cannot touch the emulated machine natively, libc\'s own calls included (stdio\'s read and write, the locale\'s open, fstat, mmap and close); what still stops is mostly the dynamic loader\'s work before the shim is loaded (about 60 calls per program started), which the notification helper (native/notify/dmaheap-notify.c) lets through in C without asking the bridge ("helper" in the counts below), plus each fork, exec, registration and exit, which the bridge serves.',
           `Calls of the last round (dmaheap run --stats; continued includes mirrored; ${N} runs and bash): find ${JSON.stringify(fc)}, tar ${JSON.stringify(tc)}.`,
           ...(noGcc === null ? [] : [`notif-floor not measured: ${noGcc}.`]),
         ]);

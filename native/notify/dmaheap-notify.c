@@ -16,7 +16,8 @@
  *   version (F_NOTIFY, F_DUPFD_QUERY, F_CREATED_QUERY); ioctl except on fd -1 (the preload shim's
  *   registration) and of the dma-heap, dma-buf and udmabuf types (the bridge refuses those on the
  *   host's own devices);
- * - mmap, munmap, mprotect and madvise: none can touch an emulated mapping;
+ * - mmap, munmap, mprotect and madvise: none can touch an emulated mapping; getcwd: the working
+ *   directory is the host's;
  * - a call on a name (open, stat, access, readlink and their *at forms) when the name is absolute
  *   and its walk never passes through /dev, /sys or /proc (what the preload shim checks too), or is
  *   relative to an fd (the host's); a name relative to the working directory goes to the bridge.
@@ -56,6 +57,7 @@ enum {
   K_FCNTL,    /* fcntl: the host's, but for the commands the emulated version answers */
   K_IOCTL,    /* ioctl: the host's, but for fd -1 and the 'H', 'b', 'u' types */
   K_MEM,      /* mmap, munmap, mprotect, madvise */
+  K_CWD,      /* getcwd: a plain process's working directory is the host's */
   K_PATH0,    /* a name in the first argument (relative to the working directory) */
   K_PATH1,    /* a dirfd in the first argument, a name in the second */
 };
@@ -95,6 +97,7 @@ static void init_kinds(void) {
   K(74, K_FD);    /* fsync */
   K(75, K_FD);    /* fdatasync */
   K(77, K_FD);    /* ftruncate */
+  K(79, K_CWD);   /* getcwd */
   K(89, K_PATH0); /* readlink */
   K(138, K_FD);   /* fstatfs */
   K(217, K_FD);   /* getdents64 */
@@ -106,6 +109,7 @@ static void init_kinds(void) {
   K(332, K_PATH1); /* statx */
   K(439, K_PATH1); /* faccessat2 */
 #elif defined(__aarch64__)
+  K(17, K_CWD);    /* getcwd */
   K(23, K_FD);     /* dup */
   K(24, K_FD);     /* dup3 */
   K(25, K_FCNTL);
@@ -212,6 +216,7 @@ static int host_call(const struct seccomp_notif *n) {
   switch (kind[nr]) {
   case K_FD:
   case K_MEM:
+  case K_CWD:
     return 1;
   case K_FCNTL: {
     int cmd = (int)a[1];

@@ -64,6 +64,7 @@ export interface Libc {
   rmdir(path: string): number;
   sysconf(name: Int): number;
   malloc(size: Big): number;
+  free(addr: Big): void;
   /** process_vm_readv(pid, local iov, n, remote iov, n, 0): bytes copied, or -1 (EFAULT: a page that would fault). */
   processVmReadv(pid: Int, local: Uint8Array, liovcnt: Big, remote: Uint8Array, riovcnt: Big, flags: Big): number;
   processVmWritev(pid: Int, local: Uint8Array, liovcnt: Big, remote: Uint8Array, riovcnt: Big, flags: Big): number;
@@ -144,6 +145,7 @@ function bind(): Libc {
     rmdir: n('int rmdir(const char *)'),
     sysconf: n('long sysconf(int)'),
     malloc: n('uintptr_t malloc(size_t)'),
+    free: f('void free(uintptr_t)') as (addr: Big) => void,
     processVmReadv: n('intptr_t process_vm_readv(int, void *, unsigned long, void *, unsigned long, unsigned long)'),
     processVmWritev: n('intptr_t process_vm_writev(int, void *, unsigned long, void *, unsigned long, unsigned long)'),
     epollCreate1: n('int epoll_create1(int)'),

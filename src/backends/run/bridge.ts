@@ -317,14 +317,15 @@ export class RunBridge {
    */
   plainTids(out: Int32Array): number {
     let n = 0;
-    const plain = new Map<Process, boolean>();
+    // consecutive threads of one process share its answer
+    let last: Process | null = null;
+    let ok = false;
     for (const [tid, p] of this.byTid) {
-      let ok = plain.get(p);
-      if (ok === undefined) {
+      if (p !== last) {
+        last = p;
         const st = this.state.get(p);
         ok = st !== undefined && p.alive && !st.execPending && !st.adoptPending && !st.credsPending && st.pendingMaps.length === 0 &&
-          p.mm.vmas.length === 0 && !this.vcwd.has(p) && !this.signalled.has(p) && !p.fatalSignalPending && p.openFds().length === 0;
-        plain.set(p, ok);
+          p.mm.vmas.length === 0 && p.openFdCount() === 0 && !this.vcwd.has(p) && !this.signalled.has(p) && !p.fatalSignalPending;
       }
       if (ok && n < out.length) out[n++] = tid;
     }

@@ -19,11 +19,26 @@ export function shippedHelper(arch: string = process.arch): string {
 export interface NotifyHelper {
   readonly path: string;
   /**
-   * dh_serve: 1 with a notification in `req` for the bridge; 0 with none (a timeout, a pidfd or
-   * the listener's POLLHUP in `pfd`'s revents, or the time budget spent); a negated errno of poll.
-   * Adds the calls it answered to `answered[0]`.
+   * dh_serve, with the addresses of native memory (koffi passes a number as it is, where a
+   * typed array costs a conversion per call): 1 with a notification at `req` for the bridge; 0
+   * with none (a timeout, a pidfd or the listener's POLLHUP in the pollfds' revents, or the time
+   * budget spent); a negated errno of poll. Adds the calls it answered to the u64 at `answered`.
    */
-  serve(listener: number, pfd: Uint8Array, nfds: number, timeoutMs: number, req: Uint8Array, plain: Int32Array, nplain: number, budgetUs: number, answered: BigUint64Array): number;
+  serve(listener: number, pfd: number, nfds: number, timeoutMs: number, req: number, plain: number, nplain: number, budgetUs: number, answered: number): number;
+}
+
+/** Memory of libc's malloc with a Buffer over it (for the helper's arguments); free() when done. */
+export interface NativeBuffer {
+  readonly addr: number;
+  readonly buf: Buffer;
+}
+
+export function nativeBuffer(libc: Libc, size: number): NativeBuffer {
+  const addr = libc.malloc(size);
+  if (addr === 0) throw new Error(`malloc(${size}) failed`);
+  const buf = Buffer.from(libc.koffi.view(addr, size));
+  buf.fill(0);
+  return { addr, buf };
 }
 
 /** The helper at `path` (the shipped one by default), or an Error saying why it cannot be used. */
@@ -33,7 +48,7 @@ export function loadHelper(libc: Libc, path: string = shippedHelper()): NotifyHe
     const version = lib.func('int dh_version(void)') as () => number;
     const v = version();
     if (v !== HELPER_VERSION) return new Error(`${path} speaks version ${v}, this dmaheap ${HELPER_VERSION}`);
-    const serve = lib.func('int dh_serve(int, void *, int, int, void *, void *, int, int, void *)') as NotifyHelper['serve'];
+    const serve = lib.func('int dh_serve(int, uintptr_t, int, int, uintptr_t, uintptr_t, int, int, uintptr_t)') as NotifyHelper['serve'];
     return { path, serve };
   } catch (e) {
     return new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);

@@ -31,8 +31,8 @@ import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, hostSyscallArch } from './syscalls.js';
 import { RunBridge } from './bridge.js';
 import type { Answer, Notification, TraceRecord } from './bridge.js';
 import { MemfdBuffers, ProcessMemory } from './memory.js';
-import { loadHelper } from './helper.js';
-import type { NotifyHelper } from './helper.js';
+import { loadHelper, nativeBuffer } from './helper.js';
+import type { NativeBuffer, NotifyHelper } from './helper.js';
 
 const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
 const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
@@ -299,84 +299,101 @@ const HELPER_BUDGET_US = YIELD_MS * 1000;
 const HELPER_TIDS = 4096;
 
 async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void, helper: NotifyHelper | null): Promise<void> {
-  const req = Buffer.alloc(80);
-  const resp = Buffer.alloc(24);
-  // struct pollfd of the listener and the mirrors' pidfds; reused while it is large enough
-  let pfd = Buffer.alloc(8 * 8);
-  let lastYield = performance.now();
-  // the helper's plain thread ids, refreshed after every call the bridge handles
-  const plain = new Int32Array(helper === null ? 0 : HELPER_TIDS);
-  let nplain = 0;
-  const answered = new BigUint64Array(1);
-  for (;;) {
-    const watched = bridge.pidfds();
-    const nfds = 1 + watched.length;
-    if (pfd.length < 8 * nfds) pfd = Buffer.alloc(16 * nfds);
-    pfd.writeInt32LE(listener, 0);
-    pfd.writeInt32LE(POLLIN, 4); // events, and revents cleared
-    for (let i = 0; i < watched.length; i++) {
-      pfd.writeInt32LE(watched[i]!.fd, 8 * (i + 1));
-      pfd.writeInt32LE(POLLIN, 8 * (i + 1) + 4);
-    }
-    // got: a notification is in req already (the helper took it)
-    let got = false;
-    let r: number;
-    if (helper !== null) {
-      r = helper.serve(listener, pfd, nfds, POLL_MS, req, plain, nplain, HELPER_BUDGET_US, answered);
-      bridge.counts.continued += Number(answered[0]);
-      bridge.counts.helper += Number(answered[0]);
-      answered[0] = 0n;
-      if (r < 0) throw new Error(`poll on the seccomp listener failed (errno ${-r})`);
-      got = r === 1;
-    } else {
-      r = libc.poll(pfd, nfds, POLL_MS);
-      if (r < 0 && libc.koffi.errno() !== EINTR) throw new Error(`poll on the seccomp listener failed (errno ${libc.koffi.errno()})`);
-    }
-    // processes that died (a signal, or exit_group already seen): their mirrors exit
-    for (let i = 0; i < watched.length; i++) {
-      if ((pfd.readInt16LE(8 * (i + 1) + 6) & POLLIN) !== 0) bridge.exited(watched[i]!.proc);
-    }
-    const rev = got ? POLLIN : pfd.readInt16LE(6);
-    if ((rev & POLLIN) !== 0) {
-      if (!got) req.fill(0);
-      if (got || libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_RECV, req) === 0) {
-        const n: Notification = {
-          id: req.readBigUInt64LE(0),
-          pid: req.readUInt32LE(8),
-          nr: req.readInt32LE(16),
-          args: [req.readBigUInt64LE(32), req.readBigUInt64LE(40), req.readBigUInt64LE(48), req.readBigUInt64LE(56), req.readBigUInt64LE(64), req.readBigUInt64LE(72)],
-        };
-        let a: Answer;
-        try {
-          a = bridge.handle(n);
-        } catch (e) {
-          warn(`dmaheap run: internal error serving call ${n.nr} of pid ${n.pid}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-          a = { ret: -ENOSYS };
-        }
-        resp.writeBigUInt64LE(n.id, 0);
-        if ('cont' in a) {
-          resp.writeBigInt64LE(0n, 8);
-          resp.writeInt32LE(0, 16);
-          resp.writeUInt32LE(SECCOMP_USER_NOTIF_FLAG_CONTINUE, 20);
-        } else {
-          resp.writeBigInt64LE(BigInt(a.ret >= 0 ? a.ret : 0), 8);
-          resp.writeInt32LE(a.ret < 0 ? a.ret : 0, 16);
-          resp.writeUInt32LE(0, 20);
-        }
-        // the process may have stopped (or started) being plain while its call was served
-        if (helper !== null) nplain = bridge.plainTids(plain);
-        // ENOENT: the caller died while we served it
-        libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-        // what can wait until the program runs again (the memfds of freed buffers)
-        bridge.afterAnswer();
+  // the notification and the pollfds in native memory when the helper reads and writes them
+  const mem: NativeBuffer[] = [];
+  const buffer = (size: number): NativeBuffer => {
+    if (helper === null) return { addr: 0, buf: Buffer.alloc(size) };
+    const b = nativeBuffer(libc, size);
+    mem.push(b);
+    return b;
+  };
+  try {
+    const req = buffer(80);
+    const resp = Buffer.alloc(24);
+    // struct pollfd of the listener and the mirrors' pidfds; reused while it is large enough
+    let pfd = buffer(8 * 8);
+    let lastYield = performance.now();
+    // the helper's plain thread ids, refreshed after every call the bridge handles, and its count
+    const plain = buffer(helper === null ? 0 : 4 * HELPER_TIDS);
+    const plainIds = new Int32Array(plain.buf.buffer, plain.buf.byteOffset, plain.buf.length / 4);
+    let nplain = 0;
+    const answered = buffer(8);
+    for (;;) {
+      const watched = bridge.pidfds();
+      const nfds = 1 + watched.length;
+      if (pfd.buf.length < 8 * nfds) pfd = buffer(16 * nfds);
+      const p = pfd.buf;
+      p.writeInt32LE(listener, 0);
+      p.writeInt32LE(POLLIN, 4); // events, and revents cleared
+      for (let i = 0; i < watched.length; i++) {
+        p.writeInt32LE(watched[i]!.fd, 8 * (i + 1));
+        p.writeInt32LE(POLLIN, 8 * (i + 1) + 4);
       }
-      if (performance.now() - lastYield < YIELD_MS) continue;
-    } else if ((rev & POLLHUP) !== 0) return;
-    if (helper !== null) nplain = bridge.plainTids(plain);
-    // a turn for the event loop (the launcher's exit, signals, attached tools), which then see
-    // what the shims' fast paths logged
-    bridge.drainAll();
-    await new Promise((resolve) => setImmediate(resolve));
-    lastYield = performance.now();
+      // got: a notification is in req already (the helper took it)
+      let got = false;
+      if (helper !== null) {
+        const r = helper.serve(listener, pfd.addr, nfds, POLL_MS, req.addr, plain.addr, nplain, HELPER_BUDGET_US, answered.addr);
+        const n = Number(answered.buf.readBigUInt64LE(0));
+        if (n > 0) {
+          bridge.counts.continued += n;
+          bridge.counts.helper += n;
+          answered.buf.writeBigUInt64LE(0n, 0);
+        }
+        if (r < 0) throw new Error(`poll on the seccomp listener failed (errno ${-r})`);
+        got = r === 1;
+      } else {
+        const r = libc.poll(p, nfds, POLL_MS);
+        if (r < 0 && libc.koffi.errno() !== EINTR) throw new Error(`poll on the seccomp listener failed (errno ${libc.koffi.errno()})`);
+      }
+      // processes that died (a signal, or exit_group already seen): their mirrors exit
+      for (let i = 0; i < watched.length; i++) {
+        if ((p.readInt16LE(8 * (i + 1) + 6) & POLLIN) !== 0) bridge.exited(watched[i]!.proc);
+      }
+      const rev = got ? POLLIN : p.readInt16LE(6);
+      if ((rev & POLLIN) !== 0) {
+        const q = req.buf;
+        if (!got) q.fill(0);
+        if (got || libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_RECV, q) === 0) {
+          const n: Notification = {
+            id: q.readBigUInt64LE(0),
+            pid: q.readUInt32LE(8),
+            nr: q.readInt32LE(16),
+            args: [q.readBigUInt64LE(32), q.readBigUInt64LE(40), q.readBigUInt64LE(48), q.readBigUInt64LE(56), q.readBigUInt64LE(64), q.readBigUInt64LE(72)],
+          };
+          let a: Answer;
+          try {
+            a = bridge.handle(n);
+          } catch (e) {
+            warn(`dmaheap run: internal error serving call ${n.nr} of pid ${n.pid}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+            a = { ret: -ENOSYS };
+          }
+          resp.writeBigUInt64LE(n.id, 0);
+          if ('cont' in a) {
+            resp.writeBigInt64LE(0n, 8);
+            resp.writeInt32LE(0, 16);
+            resp.writeUInt32LE(SECCOMP_USER_NOTIF_FLAG_CONTINUE, 20);
+          } else {
+            resp.writeBigInt64LE(BigInt(a.ret >= 0 ? a.ret : 0), 8);
+            resp.writeInt32LE(a.ret < 0 ? a.ret : 0, 16);
+            resp.writeUInt32LE(0, 20);
+          }
+          // the process may have stopped (or started) being plain while its call was served
+          if (helper !== null) nplain = bridge.plainTids(plainIds);
+          // ENOENT: the caller died while we served it
+          libc.ioctlPtr(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+          // what can wait until the program runs again (the memfds of freed buffers)
+          bridge.afterAnswer();
+        }
+        if (performance.now() - lastYield < YIELD_MS) continue;
+      } else if ((rev & POLLHUP) !== 0) return;
+      if (helper !== null) nplain = bridge.plainTids(plainIds);
+      // a turn for the event loop (the launcher's exit, signals, attached tools), which then see
+      // what the shims' fast paths logged
+      bridge.drainAll();
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
+  } finally {
+    for (const b of mem) libc.free(b.addr);
   }
 }
