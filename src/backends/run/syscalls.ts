@@ -76,6 +76,9 @@ export const AARCH64: SyscallArch = {
     fsync: 82, fdatasync: 83, ftruncate: 46, fallocate: 47, exit_group: 94, uname: 160, sendmsg: 211, recvmsg: 212, munmap: 215, mremap: 216,
     clone: 220, execve: 221, mmap: 222, mprotect: 226, msync: 227, mlock: 228, munlock: 229, madvise: 233, mlock2: 284, recvmmsg: 243, execveat: 281, preadv2: 286, pwritev2: 287, statx: 291, clone3: 435, close_range: 436,
     openat2: 437, faccessat2: 439,
+    getcwd: 17, fsetxattr: 7, fremovexattr: 16, epoll_ctl: 21, fstatfs: 44, fchmod: 52, fchown: 55, sendfile: 71, splice: 76, tee: 77,
+    sync_file_range: 84, capset: 91, setregid: 143, setgid: 144, setreuid: 145, setuid: 146, setresuid: 147, setresgid: 149, setfsuid: 151,
+    setfsgid: 152, setgroups: 159, readahead: 213, fadvise64: 223, syncfs: 267, copy_file_range: 285,
   },
 };
 
