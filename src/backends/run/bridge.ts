@@ -427,12 +427,34 @@ export class RunBridge {
   }
 
 
+  /**
+   * The name and parent in /proc/<tid>/stat, or null: what a forked process's mirror needs, for
+   * less than /proc/<tid>/status costs (which renders signals, capabilities and memory counters).
+   * The name is between the first "(" and the last ")" (it may hold both, and spaces).
+   */
+  private procStat(tid: number): { name: string; ppid: number } | null {
+    const text = readProc(`/proc/${tid}/stat`);
+    if (text === null) return null;
+    const open = text.indexOf('(');
+    const close = text.lastIndexOf(')');
+    if (open < 0 || close < open) return null;
+    // ") S ppid ..."
+    const ppid = Number(text.slice(close + 2).split(' ', 2)[1]);
+    return Number.isInteger(ppid) && ppid >= 0 ? { name: text.slice(open + 1, close), ppid } : null;
+  }
+
   private mirrorOf(tid: number): Process | null {
     const known = this.byTid.get(tid);
     if (known !== undefined) return known;
-    const st = this.status(tid);
-    if (st === null) return null;
-    if (st.tgid !== tid) {
+    const libc = this.host.libc;
+    // pidfd_open refuses a thread that is not its group's leader (EINVAL): a process opens, and
+    // once the first one is known (the ids the program started with), its stat file says enough
+    const pidfd = libc.syscall3(NR_PIDFD_OPEN, tid, 0, 0);
+    const quick = pidfd >= 0 && this.baseIds !== null ? this.procStat(tid) : null;
+    const st = quick !== null ? { tgid: tid, ppid: quick.ppid, name: quick.name } : this.status(tid);
+    if (st === null || st.tgid !== tid) {
+      if (pidfd >= 0) libc.close(pidfd);
+      if (st === null) return null;
       const leader = this.mirrorOf(st.tgid);
       if (leader !== null) this.byTid.set(tid, leader);
       return leader;
@@ -457,9 +479,8 @@ export class RunBridge {
       install: (file, cloexec, start) => this.addFd(file, cloexec, start),
       lowestFree: () => this.lowestFreeFd(this.current?.pid ?? tid, 0),
     };
-    const pidfd = this.host.libc.syscall3(NR_PIDFD_OPEN, tid, 0, 0);
     this.state.set(p, { pidfd, credsPending: false, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined, anonBase: null, anonCharges: [] });
-    this.baseIds ??= this.idsFrom(st);
+    if (this.baseIds === null && 'uid' in st) this.baseIds = this.idsFrom(st);
     this.byTid.set(tid, p);
     return p;
   }
