@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, repo, runUnsupported } from './run-helpers.js';
 import { runProgram } from '../../src/backends/run/index.js';
+import { parseProcStat } from '../../src/backends/run/bridge.js';
 
 const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 const unsupported = runUnsupported ?? (has('gcc') ? null : 'gcc is not installed (Debian: apt-get install gcc): the test programs are compiled by the test');
@@ -99,4 +100,14 @@ test('helper: one that cannot be loaded is a warning, and the run goes on withou
   // and the shipped one is used by default
   const d = await runProgram({ machine: { profile: '6.12' }, program: '/bin/true', args: [], warn: (l) => assert.fail(l) });
   assert.match(d.helper ?? '', /native\/prebuilt\/linux-(x64|arm64)\/dmaheap-notify\.so$/);
+});
+
+test('a forked mirror\'s name and parent come from /proc/<pid>/stat, whatever the name holds', () => {
+  assert.deepEqual(parseProcStat('1234 (bash) S 1200 1234 1200 0 -1 4194304 97 0 0 0\n'), { name: 'bash', ppid: 1200 });
+  assert.deepEqual(parseProcStat('77 (a) b (c) R 1 77 77 0 -1\n'), { name: 'a) b (c', ppid: 1 });
+  assert.deepEqual(parseProcStat('9 (x y) Z 0 0 0\n'), { name: 'x y', ppid: 0 });
+  assert.equal(parseProcStat('9 (unterminated S 1 2'), null);
+  assert.equal(parseProcStat('9 (x) S'), null);
+  assert.equal(parseProcStat('9 (x) S -1 2'), null);
+  assert.equal(parseProcStat(''), null);
 });

@@ -231,6 +231,20 @@ export function normalizePath(p: string): string {
   return '/' + out.join('/');
 }
 
+/**
+ * The name and parent pid in the text of /proc/<pid>/stat (fs/proc/array.c do_task_stat: "pid
+ * (comm) state ppid ..."), or null. The name is between the first "(" and the last ")": it may
+ * hold either, and spaces.
+ */
+export function parseProcStat(text: string): { name: string; ppid: number } | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const f = text.slice(close + 2).split(' ', 2);
+  const ppid = f[1] === undefined || !/^\d+$/.test(f[1]) ? NaN : Number(f[1]);
+  return Number.isSafeInteger(ppid) ? { name: text.slice(open + 1, close), ppid } : null;
+}
+
 export class RunBridge {
   /** Mirrors by real thread id (threads map to their process's mirror). */
   private readonly byTid = new Map<number, Process>();
@@ -434,13 +448,7 @@ export class RunBridge {
    */
   private procStat(tid: number): { name: string; ppid: number } | null {
     const text = readProc(`/proc/${tid}/stat`);
-    if (text === null) return null;
-    const open = text.indexOf('(');
-    const close = text.lastIndexOf(')');
-    if (open < 0 || close < open) return null;
-    // ") S ppid ..."
-    const ppid = Number(text.slice(close + 2).split(' ', 2)[1]);
-    return Number.isInteger(ppid) && ppid >= 0 ? { name: text.slice(open + 1, close), ppid } : null;
+    return text === null ? null : parseProcStat(text);
   }
 
   private mirrorOf(tid: number): Process | null {
