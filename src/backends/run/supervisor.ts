@@ -345,10 +345,15 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
         const r = libc.poll(p, nfds, POLL_MS);
         if (r < 0 && libc.koffi.errno() !== EINTR) throw new Error(`poll on the seccomp listener failed (errno ${libc.koffi.errno()})`);
       }
-      // processes that died (a signal, or exit_group already seen): their mirrors exit
+      // processes that died (a signal, or exit_group already seen): their mirrors exit, and
+      // their thread ids leave the helper's list before it waits again
+      let died = false;
       for (let i = 0; i < watched.length; i++) {
-        if ((p.readInt16LE(8 * (i + 1) + 6) & POLLIN) !== 0) bridge.exited(watched[i]!.proc);
+        if ((p.readInt16LE(8 * (i + 1) + 6) & POLLIN) === 0) continue;
+        bridge.exited(watched[i]!.proc);
+        died = true;
       }
+      if (died && helper !== null) nplain = bridge.plainTids(plainIds);
       const rev = got ? POLLIN : p.readInt16LE(6);
       if ((rev & POLLIN) !== 0) {
         const q = req.buf;
