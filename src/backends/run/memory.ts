@@ -24,9 +24,19 @@ const MAP_SHARED = 1;
 const MAP_PRIVATE = 2;
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
+const MAP_NORESERVE = 0x4000;
+const PROT_NONE = 0;
 const MFD_CLOEXEC = 1;
 /** Largest koffi.view made over one run (views near 4 GiB abort Node 20). */
 const VIEW_MAX = 1 << 30;
+/**
+ * Address space reserved once (PROT_NONE, nothing committed) for the mappings of small buffers'
+ * memfds, with one koffi view over all of it: a buffer's bytes are then a subarray, where a view
+ * of its own costs about 2 µs of every ALLOC (an external ArrayBuffer for V8 to make and sweep).
+ */
+const ARENA_BYTES = 256 << 20;
+/** Buffers up to this size take a slot of the arena; larger ones get a mapping and views of their own. */
+const ARENA_MAX = 1 << 20;
 
 /** The buffer readProc reads into (grown to the largest file read so far, at most PROC_MAX). */
 let procBuf = Buffer.alloc(16384);
@@ -87,6 +97,17 @@ export interface BufferMemory {
   readonly id: number;
   readonly addr: number;
   readonly bytes: number;
+  /** Its offset in the arena, or -1 (a mapping of its own). */
+  readonly slot: number;
+}
+
+interface Arena {
+  readonly addr: number;
+  readonly view: ArrayBuffer;
+  /** The arena below this offset has been handed out at least once. */
+  next: number;
+  /** Slots given back, by size (a freed buffer's slot holds anonymous zero pages until reused). */
+  readonly free: Map<number, number[]>;
 }
 
 export class MemfdBuffers implements HostMemory {
@@ -104,6 +125,33 @@ export class MemfdBuffers implements HostMemory {
   adopt: { fd: number; id: number; size: number } | null = null;
 
   constructor(private readonly libc: Libc) {}
+
+  /** undefined: not tried yet; null: the reservation failed (every buffer maps on its own). */
+  private arena: Arena | null | undefined = undefined;
+
+  private arenaSlot(bytes: number): { arena: Arena; slot: number } | null {
+    if (bytes > ARENA_MAX) return null;
+    if (this.arena === undefined) {
+      const l = this.libc;
+      const addr = l.mmap(0, ARENA_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      this.arena = addr === -1 ? null : { addr, view: l.koffi.view(addr, ARENA_BYTES), next: 0, free: new Map() };
+    }
+    const a = this.arena;
+    if (a === null) return null;
+    const reused = a.free.get(bytes)?.pop();
+    if (reused !== undefined) return { arena: a, slot: reused };
+    if (a.next + bytes > ARENA_BYTES) return null;
+    a.next += bytes;
+    return { arena: a, slot: a.next - bytes };
+  }
+
+  private freeSlot(bytes: number, slot: number): void {
+    const a = this.arena;
+    if (a === null || a === undefined || slot < 0) return;
+    const list = a.free.get(bytes);
+    if (list === undefined) a.free.set(bytes, [slot]);
+    else list.push(slot);
+  }
 
   bind(owner: object, runs: readonly PageRun[], bytes: number, acct: BackingStats): void {
     const l = this.libc;
@@ -124,21 +172,26 @@ export class MemfdBuffers implements HostMemory {
       l.close(fd);
       return;
     }
-    const addr = l.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    // a slot of the arena (MAP_FIXED over the slot's reserved or zero pages), else anywhere
+    const s = this.arenaSlot(bytes);
+    const addr = s !== null
+      ? l.mmap(s.arena.addr + s.slot, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0)
+      : l.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (addr === -1) {
       this.lastError = `mmap of ${bytes} bytes failed (errno ${l.koffi.errno()})`;
+      if (s !== null) this.freeSlot(bytes, s.slot);
       l.close(fd);
       return;
     }
     let at = 0;
     for (const r of runs) {
-      const view = new Uint8Array(l.koffi.view(addr + at, r.bytes));
+      const view = s !== null ? new Uint8Array(s.arena.view, s.slot + at, r.bytes) : new Uint8Array(l.koffi.view(addr + at, r.bytes));
       if (r.data !== null) view.set(r.data);
       else acct.backedBytes += r.bytes;
       r.data = view;
       at += r.bytes;
     }
-    const m = { owner, fd, id, addr, bytes };
+    const m = { owner, fd, id, addr, bytes, slot: s?.slot ?? -1 };
     this.byOwner.set(owner, m);
     this.byId.set(id, m);
   }
@@ -159,8 +212,11 @@ export class MemfdBuffers implements HostMemory {
     if (m === undefined) return;
     this.byOwner.delete(owner);
     this.byId.delete(m.id);
-    // the views stay valid (anonymous zero pages), the memfd's pages go with its last reference
+    // the views stay valid (anonymous zero pages), the memfd's pages go with its last reference;
+    // an arena slot is given to a later buffer of the same size (the heap dropped this one's
+    // page runs, so no view of the emulator's points there any more)
     this.libc.mmap(m.addr, m.bytes, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    this.freeSlot(m.bytes, m.slot);
     // the close frees the memfd's pages: after the answer that is waiting (flush), or now when
     // many are waiting
     this.closing.push(m.fd);
