@@ -4,16 +4,15 @@
  * bridge would let the host run anyway (docs/run.md "The notification helper"). Loaded with
  * koffi; where it cannot be, the supervisor waits and decides in JavaScript, more slowly.
  */
-import { fileURLToPath } from 'node:url';
 import type { Libc } from '../linux/libc.js';
+import { prebuiltFile } from './preload.js';
 
 /** The interface version dh_version() must report. */
 const HELPER_VERSION = 1;
 
 /** The shipped helper for this machine. */
 export function shippedHelper(arch: string = process.arch): string {
-  const dir = arch === 'x64' ? 'linux-x64' : 'linux-arm64';
-  return fileURLToPath(new URL(`../../../../native/prebuilt/${dir}/dmaheap-notify.so`, import.meta.url));
+  return prebuiltFile('dmaheap-notify.so', arch);
 }
 
 export interface NotifyHelper {

@@ -125,10 +125,15 @@ export function programKind(file: string, arch: string = process.arch): ProgramK
 /** glibc's dynamic loaders are ld-linux-x86-64.so.2 and ld-linux-aarch64.so.1 (and lib64 links to them). */
 export const isGlibcLoader = (interp: string): boolean => /(^|\/)ld-linux[-a-z0-9_]*\.so\.\d+$/.test(interp);
 
-/** The shipped shim for this machine. */
-export function shippedPreload(arch: string = process.arch): string {
+/** A native part shipped in native/prebuilt/linux-<arch>/ (`name`: dmaheap-launch, dmaheap-preload.so, dmaheap-notify.so). */
+export function prebuiltFile(name: string, arch: string = process.arch): string {
   const dir = arch === 'x64' ? 'linux-x64' : 'linux-arm64';
-  return fileURLToPath(new URL(`../../../../native/prebuilt/${dir}/dmaheap-preload.so`, import.meta.url));
+  return fileURLToPath(new URL(`../../../../native/prebuilt/${dir}/${name}`, import.meta.url));
+}
+
+/** The shipped preload shim for `arch`. */
+export function shippedPreload(arch: string = process.arch): string {
+  return prebuiltFile('dmaheap-preload.so', arch);
 }
 
 /** "2.36" → [2, 36]; null when it is not a version. */

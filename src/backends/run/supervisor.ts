@@ -16,7 +16,6 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants as fsc, writeSync, openSync, closeSync, realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants as osc } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { resolve as resolvePath } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { bootKernel } from '../emulated/index.js';
@@ -32,6 +31,7 @@ import { RunBridge } from './bridge.js';
 import type { Answer, Notification, TraceRecord } from './bridge.js';
 import { MemfdBuffers, ProcessMemory } from './memory.js';
 import { loadHelper, nativeBuffer } from './helper.js';
+import { prebuiltFile } from './preload.js';
 import type { NativeBuffer, NotifyHelper } from './helper.js';
 
 const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
@@ -101,8 +101,7 @@ export interface RunResult {
 export function launcherPath(arch: string = process.arch): string {
   const env = process.env['DMAHEAP_LAUNCHER'];
   if (env !== undefined && env !== '') return env;
-  const dir = arch === 'x64' ? 'linux-x64' : 'linux-arm64';
-  return fileURLToPath(new URL(`../../../../native/prebuilt/${dir}/dmaheap-launch`, import.meta.url));
+  return prebuiltFile('dmaheap-launch', arch);
 }
 
 function readLine(s: Duplex): Promise<string> {
