@@ -62,8 +62,10 @@ one() {
   fi
   local src="$here/../$srcrel" base
   base=$(basename "$srcrel")
-  mkdir -p "$tmp/$arch-$what"
+  mkdir -p "$tmp/$arch-$what" "$tmp/common"
   cp "$src" "$tmp/$arch-$what/$base"
+  # what the sources include from ../common/ (the shim's and the helper's rule for names)
+  cp "$here"/common/*.h "$tmp/common/"
   local cmd="$cc ${flags[*]} -o $name $base${libs[*]:+ ${libs[*]}}"
   (cd "$tmp/$arch-$what" && "$cc" "${flags[@]}" -o "$name" "$base" "${libs[@]}")
   local out="$tmp/$arch-$what/$name"

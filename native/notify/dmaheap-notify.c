@@ -151,30 +151,7 @@ static void init_kinds(void) {
 #define F_CREATED_QUERY_ 1028
 #define AT_FDCWD_ (-100)
 
-static inline int emulated_top(const char *c, size_t n) {
-  return (n == 3 && (memcmp(c, "dev", 3) == 0 || memcmp(c, "sys", 3) == 0)) || (n == 4 && memcmp(c, "proc", 4) == 0);
-}
-
-/* Does this absolute name's walk ("." and ".." applied component by component) pass through
- * /dev, /sys or /proc? (native/preload/dmaheap-preload.c abs_slow, the same rule) */
-static int walks_emulated(const char *p) {
-  size_t depth = 0;
-  while (*p != '\0') {
-    while (*p == '/') p++;
-    if (*p == '\0') break;
-    const char *c = p;
-    while (*p != '\0' && *p != '/') p++;
-    size_t n = (size_t)(p - c);
-    if (n == 1 && c[0] == '.') continue;
-    if (n == 2 && c[0] == '.' && c[1] == '.') {
-      if (depth > 0) depth--;
-      continue;
-    }
-    if (depth == 0 && emulated_top(c, n)) return 1;
-    depth++;
-  }
-  return 0;
-}
+#include "../common/dmaheap-names.h"
 
 #define NAME_MAX_READ 4096
 
@@ -194,7 +171,7 @@ static int host_name(pid_t pid, uint64_t addr) {
     if (memchr(buf + got, '\0', (size_t)n) != NULL) {
       got += (size_t)n;
       buf[got] = '\0';
-      return buf[0] == '/' && !walks_emulated(buf);
+      return buf[0] == '/' && !dh_walks_emulated(buf);
     }
     got += (size_t)n;
     if ((size_t)n < want) return 0;

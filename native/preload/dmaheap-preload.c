@@ -334,35 +334,7 @@ static inline int fd_slow(int fd) {
   return (bitmap[fd >> 3] >> (fd & 7)) & 1;
 }
 
-/*
- * Does this absolute path pass through /dev, /sys or /proc, read component by component with
- * "." and ".." applied lexically (what the bridge's normalizePath and its walk do)? Those are the
- * trees the emulated machine answers names in (a superset of the bridge's list: SLOW is always
- * correct), and a name that climbs back out of one (/dev/dma_heap/../../usr) is the bridge's to
- * answer too.
- */
-static inline int emulated_top(const char *c, size_t n) {
-  return (n == 3 && (memcmp(c, "dev", 3) == 0 || memcmp(c, "sys", 3) == 0)) || (n == 4 && memcmp(c, "proc", 4) == 0);
-}
-static int abs_slow(const char *p) {
-  /* how many components deep the walk is (the names themselves matter only at the top) */
-  size_t depth = 0;
-  while (*p != '\0') {
-    while (*p == '/') p++;
-    if (*p == '\0') break;
-    const char *c = p;
-    while (*p != '\0' && *p != '/') p++;
-    size_t n = (size_t)(p - c);
-    if (n == 1 && c[0] == '.') continue;
-    if (n == 2 && c[0] == '.' && c[1] == '.') {
-      if (depth > 0) depth--;
-      continue;
-    }
-    if (depth == 0 && emulated_top(c, n)) return 1;
-    depth++;
-  }
-  return 0;
-}
+#include "../common/dmaheap-names.h"
 
 /* the working directory as getcwd gave it at start-up and after each chdir/fchdir ("" when unknown) */
 static char cwd[PATH_MAX];
@@ -372,7 +344,7 @@ static int path_slow(int dirfd, const char *path) {
   if (path == NULL) return 1;
   /* a name the emulated machine may answer is SLOW whether registered or not (a forked child
    * whose registration is due makes it only for a call it would make FAST) */
-  if (path[0] == '/') return abs_slow(path) || !(active || try_register());
+  if (path[0] == '/') return dh_walks_emulated(path) || !(active || try_register());
   /* relative to an fd: the bridge resolves it only when the fd is an emulated one */
   if (dirfd != AT_FDCWD) return fd_slow(dirfd);
   if (cwd[0] != '/') return 1;
@@ -382,7 +354,7 @@ static int path_slow(int dirfd, const char *path) {
   memcpy(buf, cwd, a);
   buf[a] = '/';
   memcpy(buf + a + 1, path, b + 1);
-  return abs_slow(buf) || !(active || try_register());
+  return dh_walks_emulated(buf) || !(active || try_register());
 }
 
 static ssize_t libc_read_hook(int fd, void *buf, size_t n);
