@@ -7,8 +7,8 @@
  * (SECCOMP_USER_NOTIF_FLAG_CONTINUE) after looking at them: the dynamic loader's open, read,
  * fstat, mmap, mprotect and close of the libraries of every program started, and every call of a
  * static program on its own files. For a process the bridge has marked *plain* (its mirror holds
- * no emulated file and no emulated mapping, and no exec, recvmsg or credential change waits for
- * the bridge to look), this loop, called from the supervisor through koffi, answers those calls
+ * no emulated file, no emulated mapping and no emulated working directory, and no recvmsg or
+ * credential change waits for the bridge to look), this loop, called from the supervisor through koffi, answers those calls
  * itself and returns only with a notification the bridge must see:
  *
  * - a call on an fd (read, write, fstat, close, dup*, getdents64, ...): every fd of a plain
@@ -20,7 +20,17 @@
  *   directory is the host's;
  * - a call on a name (open, stat, access, readlink and their *at forms) when the name is absolute
  *   and its walk never passes through /dev, /sys or /proc (what the preload shim checks too), or is
- *   relative to an fd (the host's); a name relative to the working directory goes to the bridge.
+ *   relative to an fd (the host's); a name relative to the working directory goes to the bridge;
+ * - with DH_LIFECYCLE (the supervisor sets it unless --trace records every call): a fork, vfork,
+ *   clone or clone3 (a new thread shares its process's mirror; a new process is logged, and the
+ *   bridge forks the parent's mirror from the log before it serves anything, so the child's
+ *   mirror is the parent's at the fork: plain, as the parent was), and an execve or execveat
+ *   (logged: the bridge looks at the new image at the process's next call it serves; a plain
+ *   process stays plain through an exec, which closes none of its emulated files as it has none);
+ * - with DH_EXIT (unless --trace): exit_group, whose end the supervisor sees on the pidfd.
+ *
+ * Each of these saves a round trip through the bridge for every program a shell starts: the
+ * fork, the exec, the new image's first call and the exit.
  *
  * The set of plain thread ids is written by the supervisor after every call the bridge handles
  * (a process stops being plain only while the bridge serves one of its calls). Nothing else is
@@ -39,6 +49,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/seccomp.h>
@@ -48,7 +59,33 @@
 #endif
 
 /* the helper's interface version (dh_version): the supervisor refuses another */
-#define DH_VERSION 1
+#define DH_VERSION 2
+
+/* dh_serve's flags: which of a plain process's lifecycle calls the helper may let through */
+#define DH_LIFECYCLE 1u /* fork, vfork, clone, clone3 and execve, execveat: logged for the bridge */
+#define DH_EXIT 2u      /* exit_group: the supervisor sees the process go by its pidfd */
+#define DH_SERVE 4u     /* uname: answered here with the emulated machine's struct utsname */
+
+/* the log of calls let through that the bridge must know of (pairs of ints: what, thread id), in the order they came */
+enum { EV_FORK = 1, EV_EXEC = 2, EV_CWD = 3 };
+
+/*
+ * dh_serve's arguments and results, in one struct the supervisor keeps in native memory
+ * (src/backends/run/helper.ts HELPER_ARGS has the same layout): addresses as u64.
+ */
+struct dh_args {
+  int32_t listener;
+  int32_t nfds;       /* pollfds at `fds`: the listener, then the processes' pidfds */
+  int32_t timeout_ms; /* poll's */
+  int32_t nplain;     /* thread ids at `plain` */
+  int32_t budget_us;  /* how long to keep answering, busy, before returning (the event loop is due) */
+  uint32_t flags;     /* DH_* */
+  int32_t nevents;    /* room at `events`, in pairs */
+  int32_t turn_us;    /* from now, the event loop is due at the first moment no notification waits */
+  uint64_t fds, req, plain, events, uts;
+  /* increased here: calls answered (continued or served), those the mirror follows, entries logged, calls served */
+  uint64_t answered, mirrored, logged, served;
+};
 
 /* what a call is, for a plain process */
 enum {
@@ -60,6 +97,14 @@ enum {
   K_CWD,      /* getcwd: a plain process's working directory is the host's */
   K_PATH0,    /* a name in the first argument (relative to the working directory) */
   K_PATH1,    /* a dirfd in the first argument, a name in the second */
+  K_FORK,     /* fork, vfork: a new process */
+  K_CLONE,    /* clone: flags in the first argument */
+  K_CLONE3,   /* clone3: flags in the struct clone_args the first argument points to */
+  K_EXEC,     /* execve, execveat */
+  K_EXIT,     /* exit_group */
+  K_UNAME,    /* uname: the emulated machine's */
+  K_CHDIR,    /* chdir: a host directory's name, logged (the bridge's idea of the working directory is stale) */
+  K_FCHDIR,   /* fchdir: a plain process's fd is the host's, logged */
 };
 
 #define MAX_NR 512
@@ -92,21 +137,31 @@ static void init_kinds(void) {
   K(28, K_MEM);   /* madvise */
   K(32, K_FD);    /* dup */
   K(33, K_FD);    /* dup2 (both fds the host's) */
+  K(56, K_CLONE); /* clone */
+  K(57, K_FORK);  /* fork */
+  K(58, K_FORK);  /* vfork */
+  K(59, K_EXEC);  /* execve */
+  K(63, K_UNAME);
   K(72, K_FCNTL);
   K(73, K_FD);    /* flock */
   K(74, K_FD);    /* fsync */
   K(75, K_FD);    /* fdatasync */
   K(77, K_FD);    /* ftruncate */
   K(79, K_CWD);   /* getcwd */
+  K(80, K_CHDIR);
+  K(81, K_FCHDIR);
   K(89, K_PATH0); /* readlink */
   K(138, K_FD);   /* fstatfs */
   K(217, K_FD);   /* getdents64 */
+  K(231, K_EXIT); /* exit_group */
   K(257, K_PATH1); /* openat */
   K(262, K_PATH1); /* newfstatat */
   K(267, K_PATH1); /* readlinkat */
   K(269, K_PATH1); /* faccessat */
   K(292, K_FD);    /* dup3 */
+  K(322, K_EXEC);  /* execveat */
   K(332, K_PATH1); /* statx */
+  K(435, K_CLONE3);
   K(439, K_PATH1); /* faccessat2 */
 #elif defined(__aarch64__)
   K(17, K_CWD);    /* getcwd */
@@ -117,6 +172,8 @@ static void init_kinds(void) {
   K(32, K_FD);     /* flock */
   K(44, K_FD);     /* fstatfs */
   K(46, K_FD);     /* ftruncate */
+  K(49, K_CHDIR);
+  K(50, K_FCHDIR);
   K(48, K_PATH1);  /* faccessat */
   K(56, K_PATH1);  /* openat */
   K(57, K_FD);     /* close */
@@ -133,11 +190,17 @@ static void init_kinds(void) {
   K(80, K_FD);     /* fstat */
   K(82, K_FD);     /* fsync */
   K(83, K_FD);     /* fdatasync */
+  K(94, K_EXIT);   /* exit_group */
+  K(160, K_UNAME);
   K(215, K_MEM);   /* munmap */
+  K(220, K_CLONE); /* clone */
+  K(221, K_EXEC);  /* execve */
   K(222, K_MEM);   /* mmap */
   K(226, K_MEM);   /* mprotect */
   K(233, K_MEM);   /* madvise */
+  K(281, K_EXEC);  /* execveat */
   K(291, K_PATH1); /* statx */
+  K(435, K_CLONE3);
   K(439, K_PATH1); /* faccessat2 */
 #else
 #error "dmaheap-notify: x86-64 and arm64 only"
@@ -185,31 +248,96 @@ static int is_plain(const int32_t *plain, int nplain, int32_t tid) {
   return 0;
 }
 
-/* May the host run this call of a plain process untouched? */
-static int host_call(const struct seccomp_notif *n) {
+#define CLONE_THREAD_ 0x00010000u /* include/uapi/linux/sched.h */
+
+/* What the helper does with a call of a plain process */
+enum {
+  A_BRIDGE = 0, /* the bridge's */
+  A_HOST,       /* the host runs it, nothing to tell */
+  A_MIRRORED,   /* the host runs it, the mirror follows (counted as the bridge counts a mirrored call) */
+  A_SERVED,     /* answered here: `*ret` */
+};
+
+#define UTS_BYTES (65 * 6) /* struct new_utsname (include/uapi/linux/utsname.h) */
+#define TURN_QUIET_MS 1
+#define TURN_LATE_US 100000
+
+/*
+ * May the host run this call of a plain process untouched? `ev` is set to the lifecycle event
+ * the bridge must be told of (EV_FORK, EV_EXEC), or 0.
+ */
+static int host_call(const struct seccomp_notif *n, const struct dh_args *g, int *ev, int64_t *ret) {
   int nr = n->data.nr;
-  if (nr < 0 || nr >= MAX_NR) return 0;
+  unsigned flags = g->flags;
+  *ev = 0;
+  if (nr < 0 || nr >= MAX_NR) return A_BRIDGE;
   const __u64 *a = n->data.args;
   switch (kind[nr]) {
   case K_FD:
   case K_MEM:
   case K_CWD:
-    return 1;
+    return A_HOST;
   case K_FCNTL: {
     int cmd = (int)a[1];
-    return cmd != F_NOTIFY_ && cmd != F_DUPFD_QUERY_ && cmd != F_CREATED_QUERY_;
+    return cmd != F_NOTIFY_ && cmd != F_DUPFD_QUERY_ && cmd != F_CREATED_QUERY_ ? A_HOST : A_BRIDGE;
   }
   case K_IOCTL: {
     unsigned type = (unsigned)(a[1] >> 8) & 0xff;
-    return (int)a[0] != -1 && type != 'H' && type != 'b' && type != 'u';
+    return (int)a[0] != -1 && type != 'H' && type != 'b' && type != 'u' ? A_HOST : A_BRIDGE;
   }
   case K_PATH0:
-    return host_name((pid_t)n->pid, a[0]);
+    return host_name((pid_t)n->pid, a[0]) ? A_HOST : A_BRIDGE;
   case K_PATH1:
     /* relative to an fd (every fd of a plain process is the host's), or absolute */
-    return (int)a[0] != AT_FDCWD_ || host_name((pid_t)n->pid, a[1]);
+    return (int)a[0] != AT_FDCWD_ || host_name((pid_t)n->pid, a[1]) ? A_HOST : A_BRIDGE;
+  case K_CLONE:
+  case K_CLONE3:
+  case K_FORK: {
+    if (!(flags & DH_LIFECYCLE)) return A_BRIDGE;
+    uint64_t cf = 0;
+    if (kind[nr] == K_CLONE) cf = a[0];
+    else if (kind[nr] == K_CLONE3) {
+      /* struct clone_args starts with the u64 flags (include/uapi/linux/sched.h); unreadable: the bridge's */
+      struct iovec l = {&cf, sizeof cf}, r = {(void *)(uintptr_t)a[0], sizeof cf};
+      if (syscall(SYS_process_vm_readv, (long)n->pid, &l, 1L, &r, 1L, 0L) != (ssize_t)sizeof cf) return A_BRIDGE;
+    }
+    /* a thread shares its process's mirror: nothing to follow (the bridge continues it too) */
+    if (cf & CLONE_THREAD_) return A_HOST;
+    *ev = EV_FORK;
+    return A_MIRRORED;
+  }
+  case K_EXEC:
+    if (!(flags & DH_LIFECYCLE)) return A_BRIDGE;
+    *ev = EV_EXEC;
+    return A_HOST;
+  case K_EXIT:
+    return flags & DH_EXIT ? A_MIRRORED : A_BRIDGE;
+  case K_UNAME: {
+    if (!(flags & DH_SERVE) || g->uts == 0) return A_BRIDGE;
+    /* the emulated machine's fields, with the host's node name now (the bridge's uname gives
+     * the host's too); the copy_to_user of kernel/sys.c newuname(): EFAULT when it does not all land */
+    char u[UTS_BYTES];
+    struct utsname h;
+    memcpy(u, (const void *)(uintptr_t)g->uts, UTS_BYTES);
+    if (uname(&h) == 0) {
+      size_t k = strnlen(h.nodename, 64);
+      memset(u + 65, 0, 65);
+      memcpy(u + 65, h.nodename, k);
+    }
+    struct iovec l = {u, UTS_BYTES}, r = {(void *)(uintptr_t)a[0], UTS_BYTES};
+    *ret = syscall(SYS_process_vm_writev, (long)n->pid, &l, 1L, &r, 1L, 0L) == UTS_BYTES ? 0 : -EFAULT;
+    return A_SERVED;
+  }
+  case K_CHDIR:
+    if (!(flags & DH_LIFECYCLE) || !host_name((pid_t)n->pid, a[0])) return A_BRIDGE;
+    *ev = EV_CWD;
+    return A_HOST;
+  case K_FCHDIR:
+    if (!(flags & DH_LIFECYCLE)) return A_BRIDGE;
+    *ev = EV_CWD;
+    return A_HOST;
   default:
-    return 0;
+    return A_BRIDGE;
   }
 }
 
@@ -224,42 +352,77 @@ int dh_version(void) {
 }
 
 /*
- * Waits for notifications on fds[0] (the listener; fds[1..] are the processes' pidfds), answers
- * the plain processes' host calls, and returns:
- *   1: `req` holds a notification for the bridge;
+ * Waits for notifications on the listener (args->fds: the listener, then the processes'
+ * pidfds), answers the plain processes' calls it may, and returns:
+ *   1: args->req holds a notification for the bridge;
  *   0: nothing for it: poll's timeout, a pidfd readable (revents set; the listener's POLLIN too
- *      when a notification waits), POLLHUP on the listener, an interrupted poll, or `budget_us`
- *      spent answering (the supervisor's event loop is due);
+ *      when a notification waits), POLLHUP on the listener, an interrupted poll, the event
+ *      loop's turn (due after turn_us, taken once no call came for TURN_QUIET_MS, so that no
+ *      call waits for it, or TURN_LATE_US later at the latest), or budget_us spent answering
+ *      without a pause;
  *  <0: poll's -errno.
- * `counts[0]` is increased by each call answered here.
+ * The counts in *args grow: every call answered here, those of them the mirror follows (a
+ * fork, an exit_group: the bridge's "mirrored"), those served (uname), and the entries logged
+ * at args->events (EV_*, thread id), which the bridge reads before anything else when this
+ * returns; a full log sends the call to the bridge instead.
  */
-int dh_serve(int listener, struct pollfd *fds, int nfds, int timeout_ms, struct seccomp_notif *req, const int32_t *plain, int nplain,
-             int budget_us, uint64_t *counts) {
+int dh_serve(struct dh_args *g) {
   init_kinds();
-  uint64_t start = now_us();
+  struct pollfd *fds = (struct pollfd *)(uintptr_t)g->fds;
+  struct seccomp_notif *req = (struct seccomp_notif *)(uintptr_t)g->req;
+  const int32_t *plain = (const int32_t *)(uintptr_t)g->plain;
+  int32_t *events = (int32_t *)(uintptr_t)g->events;
+  int nfds = g->nfds;
+  uint64_t turn = now_us() + (uint64_t)(g->turn_us > 0 ? g->turn_us : 0);
+  /* time spent answering since the last pause (a poll that had to wait) */
+  uint64_t busy = 0;
   for (;;) {
     for (int i = 0; i < nfds; i++) fds[i].revents = 0;
-    int r = poll(fds, (nfds_t)nfds, timeout_ms);
+    uint64_t before = now_us();
+    /* once the turn is due, it is taken when the program has been quiet for TURN_QUIET_MS (a
+     * program between two calls of a burst would wait for the whole turn), or after
+     * TURN_LATE_US more whatever it does */
+    int due = before >= turn;
+    if (due && before >= turn + TURN_LATE_US) return 0;
+    int r = poll(fds, (nfds_t)nfds, due && g->timeout_ms > TURN_QUIET_MS ? TURN_QUIET_MS : g->timeout_ms);
     if (r < 0) return errno == EINTR ? 0 : -errno;
     if (r == 0) return 0;
+    uint64_t woke = now_us();
+    if (woke - before > 50) busy = 0;
     for (int i = 1; i < nfds; i++)
       if (fds[i].revents != 0) return 0;
     if ((fds[0].revents & POLLIN) == 0) return 0;
     memset(req, 0, sizeof *req);
     /* ENOENT: the caller died before we took it (the revents, which the caller reads, no longer
      * say a notification waits: a RECV there would block) */
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+    if (ioctl(g->listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
       fds[0].revents = 0;
       return 0;
     }
-    if (!is_plain(plain, nplain, (int32_t)req->pid) || !host_call(req)) return 1;
+    if (!is_plain(plain, g->nplain, (int32_t)req->pid)) return 1;
+    int ev;
+    int64_t ret = 0;
+    int act = host_call(req, g, &ev, &ret);
+    if (act == A_BRIDGE) return 1;
+    if (ev != 0) {
+      if (g->logged >= (uint64_t)g->nevents) return 1;
+      events[2 * g->logged] = ev;
+      events[2 * g->logged + 1] = (int32_t)req->pid;
+      g->logged++;
+    }
     struct seccomp_notif_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.id = req->id;
-    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-    counts[0]++;
-    if (now_us() - start >= (uint64_t)budget_us) {
+    if (act == A_SERVED) {
+      if (ret < 0) resp.error = (int32_t)ret;
+      else resp.val = ret;
+    } else resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ioctl(g->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    g->answered++;
+    if (act == A_MIRRORED) g->mirrored++;
+    if (act == A_SERVED) g->served++;
+    busy += now_us() - woke;
+    if (busy >= (uint64_t)g->budget_us) {
       fds[0].revents = 0;
       return 0;
     }

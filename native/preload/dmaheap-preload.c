@@ -8,9 +8,11 @@
  * of those calls and decides per call:
  *
  * - FAST: the call cannot touch the emulated machine (a host fd; a path outside /dev, /sys and
- *   /proc): it is issued as a raw syscall whose sixth argument is the run's cookie
- *   (DMAHEAP_RUN_COOKIE), which the filter ALLOWs (filter.ts step 2). Only calls whose sixth
- *   argument is unused go this way.
+ *   /proc, or one of the host's own there: native/common/dmaheap-names.h): it is issued as a raw
+ *   syscall from the shim's stub page (DMAHEAP_RUN_STUB), which the filter ALLOWs (filter.ts
+ *   step 3). DMAHEAP_RUN_COOKIE says the shim runs under `dmaheap run`; the stub carries it in
+ *   the sixth argument's register, which the filter no longer reads (it decides by the page), so
+ *   only calls whose sixth argument is unused go this way.
  * - SLOW: anything else, and anything the shim is unsure of: the libc function it interposes
  *   (dlsym RTLD_NEXT), whose call the filter stops and the supervisor serves as without the shim.
  *
@@ -48,6 +50,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -157,7 +160,7 @@ static struct {
 static int nfastmaps;
 
 static long cookie;
-/* the syscall stub, mapped at DMAHEAP_RUN_STUB: the filter lets the cookie through from that page only */
+/* the syscall stub, mapped at DMAHEAP_RUN_STUB: the filter lets the calls made from that page through */
 typedef long (*stub_fn)(long a0, long a1, long a2, long a3, long a4, long a5, long nr);
 static stub_fn stub;
 /*
@@ -500,10 +503,18 @@ static void do_register(int forked) {
     fast(SYS_close, mfd, 0, 0, 0, 0);
     mfd = -1;
   }
-  /* the registration: a SLOW call (sixth argument 0) the bridge answers with an fd of the
-   * bitmap (ours, or one it installed); the fourth argument is how many words reg_info has, the
-   * fifth our memfd + 1 */
-  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, (long)REG_WORDS, mfd + 1, 0L);
+  /* the registration: a SLOW call the bridge answers with an fd of the bitmap (ours, or one it
+   * installed); the fourth argument is how many words reg_info has, the fifth our memfd + 1;
+   * this thread's name rides in the sixth (its first 8 bytes) and above the count in the fourth
+   * (the next 7): the bridge learns an exec's new name without reading /proc */
+  char name[16] = {0};
+  uint64_t lo = 0, hi = 0;
+  if (prctl(PR_GET_NAME, name, 0, 0, 0) == 0) {
+    name[15] = '\0';
+    memcpy(&lo, name, 8);
+    memcpy(&hi, name + 8, 7);
+  }
+  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, (long)(REG_WORDS | (hi << 8)), mfd + 1, (long)lo);
   if (mfd >= 0 && fd != mfd) fast(SYS_close, mfd, 0, 0, 0, 0);
   if (fd < 0) return;
   /* through the stub (the filter's step 3c): the registration memfd is none of the mirror's */

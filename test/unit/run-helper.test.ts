@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, repo, runUnsupported } from './run-helpers.js';
@@ -35,6 +35,7 @@ test.before(() => {
   cc(['-O2', '-o', built('fast-path'), join(repo, 'test/fixtures/run/fast-path.c')]);
   cc(['-O2', '-o', built('run-generic'), join(repo, 'test/oracle/issue-12/run-generic.c')]);
   cc(['-O2', '-o', built('alloc'), join(repo, 'examples/run/alloc.c')]);
+  cc(['-O2', '-o', built('lifecycle'), join(repo, 'test/fixtures/run/lifecycle.c')]);
   if (staticLibc === null) cc(['-O2', '-static', '-o', built('alloc-static'), join(repo, 'examples/run/alloc.c')]);
 });
 
@@ -85,6 +86,40 @@ test('helper: programs print, exit and are counted the same with it as without i
   }
 });
 
+test('helper: a plain process\'s fork, exec, chdir, uname and exit are let through (or answered) by it, and leave what the bridge would', { skip: unsupported ?? false }, () => {
+  for (const preload of [[], ['--preload', 'off']]) {
+    const args = [...preload, '--profile', '6.12', '--', built('lifecycle')];
+    same(args);
+    const r = spawnSync(process.execPath, [cli, 'run', ...args], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, [
+      // forked before the parent allocated: the child's mirror has no buffer at that fd
+      'child: the parent\'s buffer fd is EBADF',
+      'child: allocated a buffer',
+      'parent: child exited 0, buffer fd open',
+      // the helper's chdir: the bridge reads the working directory again
+      'after chdir /usr: dma_heap/system No such file or directory',
+      'after chdir /dev: dma_heap/system exists',
+      'exec: exit 7',
+      'uname: Linux 6.12.118',
+      '',
+    ].join('\n'));
+  }
+});
+
+test('helper: a program a shell starts costs the bridge two calls at most (the child\'s first, the shim\'s registration)', { skip: unsupported ?? false }, () => {
+  // the shell's fork, the child's exec, the dynamic loader's calls and the exit are the helper's
+  const bridge = (n: number): number => {
+    const r = spawnSync(process.execPath, [cli, 'run', '--stats', '--json', '--', 'sh', '-c', `i=0; while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done`], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('{"status"'));
+    assert.notEqual(line, undefined, r.stderr);
+    const c = (JSON.parse(line!) as { calls: { served: number; continued: number; helper: number } }).calls;
+    return c.served + c.continued - c.helper;
+  };
+  const perProgram = (bridge(9) - bridge(3)) / 6;
+  assert.ok(perProgram <= 2, `${perProgram} bridge calls per program`);
+});
+
 test('helper: a static program, every call of which stops, is the same with it as without it', { skip: staticLibc ?? false }, () => {
   // its writes to stdout, its exit's calls on host fds
   assert.ok(same(['--profile', '6.1', '--', built('alloc-static')]) > 0);
@@ -110,4 +145,44 @@ test('a forked mirror\'s name and parent come from /proc/<pid>/stat, whatever th
   assert.equal(parseProcStat('9 (x) S'), null);
   assert.equal(parseProcStat('9 (x) S -1 2'), null);
   assert.equal(parseProcStat(''), null);
+});
+
+test('the host\'s names under /dev, /sys and /proc that the shim and the helper let through are none the bridge answers', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { EMULATED_FILES, EMULATED_TREES, PID_ENTRIES } = await import('../../src/backends/run/bridge.js');
+  const h = readFileSync(join(repo, 'native/common/dmaheap-names.h'), 'utf8');
+  const list = (name: string): string[] => {
+    const m = new RegExp(`${name}\\[\\] = \\{([^}]*)\\}`).exec(h);
+    assert.notEqual(m, null, name);
+    return [...m![1]!.matchAll(/"([^"]+)"/g)].map((x) => x[1]!);
+  };
+  const names = list('dh_host_names');
+  const trees = list('dh_host_trees');
+  assert.ok(names.includes('/dev/null') && names.includes('/proc/filesystems') && trees.includes('/dev/shm'));
+  const inside = (n: string, t: string): boolean => n === t || n.startsWith(t + '/') || t.startsWith(n + '/');
+  for (const n of [...names, ...trees, ...trees.map((t) => `${t}/x`)]) {
+    for (const t of EMULATED_TREES) assert.ok(!inside(n, t), `${n} and the emulated ${t}`);
+    assert.ok(!EMULATED_FILES.includes(n), n);
+    const pid = /^\/proc\/(self|thread-self|\d+)\/([^/]+)/.exec(n);
+    assert.ok(pid === null || !['fd', 'fdinfo', ...PID_ENTRIES].includes(pid[2]!), n);
+  }
+});
+
+test('native/common/dmaheap-names.h: which names the emulated machine may answer (the shim and the helper send those to the bridge)', { skip: unsupported ?? false }, () => {
+  const cases: [string, 0 | 1][] = [
+    ['/usr/lib/x86_64-linux-gnu/libc.so.6', 0], ['/dev/null', 0], ['//dev//null', 0], ['/dev/null/', 0], ['/dev/urandom', 0],
+    ['/dev/shm', 0], ['/dev/shm/wayland-1', 0], ['/dev/pts/3', 0], ['/proc/filesystems', 0], ['/proc/self/status', 0],
+    ['/sys/devices/system/cpu/online', 0], ['/sys/kernel/mm/transparent_hugepage/enabled', 0],
+    // an emulated tree, a name near a listed one, any "." or "..", another process's /proc entry
+    ['/dev/dma_heap/system', 1], ['/dev', 1], ['/dev/', 1], ['/dev/nullx', 1], ['/dev/shmx', 1], ['/dev/./null', 1],
+    ['/dev/shm/../dma_heap/system', 1], ['/dev/null/..', 1], ['/usr/../dev/null', 1], ['/proc/self/maps', 1],
+    ['/proc/1/status', 1], ['/proc/meminfo', 1], ['/sys/kernel/dmabuf/buffers', 1], ['/dev/dma_heap/../../usr', 1],
+  ];
+  const c = `#include <stdio.h>\n#include "${join(repo, 'native/common/dmaheap-names.h')}"\nint main(int argc, char **argv) { for (int i = 1; i < argc; i++) printf("%d\\n", dh_walks_emulated(argv[i])); return 0; }\n`;
+  const src = join(dir, 'names.c');
+  writeFileSync(src, c);
+  const r0 = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', join(dir, 'names'), src], { encoding: 'utf8' });
+  assert.equal(r0.status, 0, r0.stderr);
+  const r = spawnSync(join(dir, 'names'), cases.map((x) => x[0]), { encoding: 'utf8' });
+  assert.deepEqual(r.stdout.trim().split('\n').map((l, i) => [cases[i]![0], Number(l)]), cases);
 });

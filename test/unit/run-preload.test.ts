@@ -555,34 +555,40 @@ function runBpf(prog: Uint8Array, data: { nr: number; arch: number; ip: bigint; 
   throw new Error('fell off the end');
 }
 
-test('preload: the filter lets the shim\'s cookie through only from the shim\'s page', () => {
+test('preload: the filter lets the shim\'s calls through from the shim\'s page only, whatever their arguments', () => {
   const arch = X86_64;
   const launcher = 0x1111_2222_3333_4445n;
   const gate = { cookie: 0x5555_6666_7777_8889n, page: 0x40_1234_5000n };
   const f = buildFilter(arch, launcher, gate);
   const openat = (ip: bigint, a5: bigint): number => runBpf(f, { nr: arch.nr.openat!, arch: arch.auditArch, ip, args: [0n, 0n, 0n, 0n, 0n, a5] });
   assert.equal(openat(gate.page + 0xaan, gate.cookie), SECCOMP_RET_ALLOW);
-  assert.equal(openat(gate.page + 0xfffn, gate.cookie), SECCOMP_RET_ALLOW);
-  // the cookie left in the register after the shim's call, in a call from libc or a signal handler
+  assert.equal(openat(gate.page + 0xfffn, 0n), SECCOMP_RET_ALLOW);
+  // from anywhere else (libc, a signal handler run when the shim's call returns), whatever is left in a register
   assert.equal(openat(gate.page + 0x1000n, gate.cookie), SECCOMP_RET_USER_NOTIF);
   assert.equal(openat(gate.page - 1n, gate.cookie), SECCOMP_RET_USER_NOTIF);
   assert.equal(openat(gate.page + (1n << 32n) + 0xaan, gate.cookie), SECCOMP_RET_USER_NOTIF);
-  assert.equal(openat(gate.page + 0xaan, gate.cookie ^ (1n << 40n)), SECCOMP_RET_USER_NOTIF);
-  assert.equal(openat(gate.page + 0xaan, 0n), SECCOMP_RET_USER_NOTIF);
+  assert.equal(openat(0x40_1000n, 0n), SECCOMP_RET_USER_NOTIF);
   // the launcher's cookie from anywhere, and everything else as without the shim
   assert.equal(openat(0x40_1000n, launcher), SECCOMP_RET_ALLOW);
+  assert.equal(openat(0x40_1000n, launcher ^ (1n << 40n)), SECCOMP_RET_USER_NOTIF);
   assert.equal(runBpf(f, { nr: 39 /* getpid */, arch: arch.auditArch, ip: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }), SECCOMP_RET_ALLOW);
   // mmap from the shim's page whatever its offset (the sixth argument); from anywhere else a
-  // file mapping stops and an anonymous one is allowed, as without the shim
-  const mmap = (ip: bigint, fd: bigint, off: bigint): number => runBpf(f, { nr: arch.nr.mmap!, arch: arch.auditArch, ip, args: [0n, 4096n, 3n, 1n, fd, off] });
+  // file mapping stops and an anonymous one is allowed (a MAP_FIXED one stops), as without the shim
+  const mmap = (ip: bigint, fd: bigint, off: bigint, flags = 1n): number => runBpf(f, { nr: arch.nr.mmap!, arch: arch.auditArch, ip, args: [0n, 4096n, 3n, flags, fd, off] });
   assert.equal(mmap(gate.page + 0xaan, 5n, 0x3000n), SECCOMP_RET_ALLOW);
   assert.equal(mmap(gate.page + 0x1000n, 5n, 0n), SECCOMP_RET_USER_NOTIF);
   assert.equal(mmap(gate.page + (1n << 32n) + 0xaan, 5n, 0n), SECCOMP_RET_USER_NOTIF);
   assert.equal(mmap(0x40_1000n, 5n, gate.cookie), SECCOMP_RET_USER_NOTIF);
   assert.equal(mmap(0x40_1000n, 0xffff_ffffn, 0n), SECCOMP_RET_ALLOW);
+  assert.equal(mmap(0x40_1000n, 0xffff_ffffn, 0n, 0x11n), SECCOMP_RET_USER_NOTIF);
   assert.equal(runBpf(buildFilter(arch, launcher), { nr: arch.nr.mmap!, arch: arch.auditArch, ip: gate.page + 0xaan, args: [0n, 4096n, 3n, 1n, 5n, 0n] }), SECCOMP_RET_USER_NOTIF);
   assert.deepEqual(buildFilter(arch, launcher, undefined), buildFilter(arch, launcher));
   assert.equal(runBpf(buildFilter(arch, launcher), { nr: arch.nr.openat!, arch: arch.auditArch, ip: gate.page, args: [0n, 0n, 0n, 0n, 0n, gate.cookie] }), SECCOMP_RET_USER_NOTIF);
+  // another audit arch, and an x32 call (the x86-64 arch with __X32_SYSCALL_BIT in the number): ENOSYS
+  const ENOSYS = 0x00050000 | 38;
+  assert.equal(runBpf(f, { nr: 5, arch: 0x40000003 /* AUDIT_ARCH_I386 */, ip: gate.page, args: [0n, 0n, 0n, 0n, 0n, 0n] }), ENOSYS);
+  assert.equal(runBpf(f, { nr: 0x40000000 + 257, arch: arch.auditArch, ip: gate.page, args: [0n, 0n, 0n, 0n, 0n, 0n] }), ENOSYS);
+  assert.equal(runBpf(f, { nr: 0x40000000 + 39, arch: arch.auditArch, ip: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }), ENOSYS);
 });
 
 /** A minimal ELF64 LE header for `machine` with one program header (`interp` as PT_INTERP, or a PT_LOAD). */
@@ -717,6 +723,7 @@ test('the filter decides a call it does not look at by its number alone (the ker
         loads.add(k);
         acc = k === 4 ? X86_64.auditArch : k === 0 ? nr : 0;
       } else if (code === 0x15) pc += acc === k ? f[pc * 8 + 2]! : f[pc * 8 + 3]!;
+      else if (code === 0x45) pc += (acc & k) !== 0 ? f[pc * 8 + 2]! : f[pc * 8 + 3]!;
       else if (code === 0x06) {
         assert.equal(k, SECCOMP_RET_ALLOW);
         break;

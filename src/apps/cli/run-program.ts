@@ -64,7 +64,7 @@ export async function runCommand(c: RunCommand, io: CliIo): Promise<number> {
   if (result.leakedBuffers > 0) io.err(`dmaheap run: ${result.leakedBuffers} buffer(s) still hold memory after the program exited (a bug in dmaheap run: please report it)`);
   if (c.stats) {
     const s = { status: result.status, signal: result.signal, calls: result.counts, leakedBuffers: result.leakedBuffers, preload: { shim: choice.shim, why: choice.why }, helper: result.helper };
-    io.err(c.json ? JSON.stringify(s) : `dmaheap run: status ${s.status}${s.signal !== null ? ` (${s.signal})` : ''}; calls served ${s.calls.served}, mirrored ${s.calls.mirrored}, run natively ${s.calls.continued} (${s.calls.helper} of them let through by the notification helper), replayed from the fast path's log ${s.calls.logged}, ALLOCs on the shim's memfd ${s.calls.fastAllocs}; buffers left ${s.leakedBuffers}; fast path ${choice.shim === null ? 'off' : 'on'} (${choice.why})`);
+    io.err(c.json ? JSON.stringify(s) : `dmaheap run: status ${s.status}${s.signal !== null ? ` (${s.signal})` : ''}; calls served ${s.calls.served}, mirrored ${s.calls.mirrored}, run natively ${s.calls.continued} (the notification helper answered ${s.calls.helper} of these ${s.calls.served + s.calls.continued} calls itself), replayed from the fast path's log ${s.calls.logged}, ALLOCs on the shim's memfd ${s.calls.fastAllocs}; buffers left ${s.leakedBuffers}; fast path ${choice.shim === null ? 'off' : 'on'} (${choice.why})`);
   }
   return result.status;
 }

@@ -50,6 +50,7 @@ import type { MapsLine, MemfdBuffers, ProcessMemory } from './memory.js';
 import { FDMAP_NAME } from './shim-traces.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
 import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, syscallName } from './syscalls.js';
+import { HELPER_EV_CWD, HELPER_EV_EXEC, HELPER_EV_FORK } from './helper.js';
 
 /** One seccomp notification (struct seccomp_notif). */
 export interface Notification {
@@ -143,6 +144,14 @@ const PATH_MAX = 4096;
  * these numbers collide with nothing a program can mean.
  */
 export const PRELOAD_REGISTER = 0x44480001;
+/**
+ * include/uapi/linux/pidfd.h: PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC 0xff, 11, struct
+ * pidfd_info), whose first published size is 64 bytes (PIDFD_INFO_SIZE_VER0), ppid at 24.
+ */
+const PIDFD_GET_INFO = 0xc040ff0b;
+const PIDFD_INFO_SIZE = 64;
+const PIDFD_INFO_PPID = 24;
+
 /** The most words of the shim's reg_info the bridge reads (the shim's REG_WORDS). */
 const REG_WORDS = 12;
 export const PRELOAD_SYNC = 0x44480002;
@@ -190,13 +199,13 @@ const E = Errno;
 const EMULATED_PREFIX = /^\/(dev|sys|proc)\//;
 
 /** Paths whose names the emulated kernel answers (the rest of the file system is the host's). */
-const EMULATED_TREES = [
+export const EMULATED_TREES = [
   '/dev/dma_heap', '/dev/udmabuf', '/dev/dri', '/sys/kernel/dmabuf', '/sys/kernel/debug', '/sys/kernel/mm/cma', '/sys/fs/cgroup', '/sys/module/dma_heap',
   '/sys/class/dma_heap', '/sys/devices/virtual/dma_heap', '/sys/class/misc/udmabuf', '/sys/devices/virtual/misc/udmabuf', '/proc/device-tree',
 ];
-const EMULATED_FILES = ['/proc/meminfo', '/proc/sys/kernel/osrelease', '/proc/config.gz', '/proc/cmdline'];
+export const EMULATED_FILES = ['/proc/meminfo', '/proc/sys/kernel/osrelease', '/proc/config.gz', '/proc/cmdline'];
 /** Entries of /proc/<pid> that show the emulated view of a mirrored process. */
-const PID_ENTRIES = ['maps', 'smaps', 'pagemap', 'oom_score_adj', 'oom_score'];
+export const PID_ENTRIES = ['maps', 'smaps', 'pagemap', 'oom_score_adj', 'oom_score'];
 
 interface MirrorState {
   /** A pidfd of the real process (readable once it has exited). */
@@ -322,8 +331,9 @@ export class RunBridge {
   /**
    * Writes the thread ids of the *plain* processes into `out` (as many as fit) and returns how
    * many: a mirror with no emulated file, no emulated mapping and no emulated working directory,
-   * whose exec, recvmsg or credential change has been looked at, and with no fatal signal on the
-   * way. Every fd and every mapping of such a process is the host's, so the notification helper
+   * whose recvmsg or credential change has been looked at, and with no fatal signal on the way
+   * (an exec not yet looked at leaves it plain: it can only close emulated files, and it has
+   * none). Every fd and every mapping of such a process is the host's, so the notification helper
    * (helper.ts) lets the host run its calls on fds, its mmap, munmap, mprotect and madvise, and
    * its calls on absolute names outside /dev, /sys and /proc, as this bridge would. A process
    * stops being plain only while one of its own calls is served here, and the supervisor asks
@@ -338,7 +348,7 @@ export class RunBridge {
       if (p !== last) {
         last = p;
         const st = this.state.get(p);
-        ok = st !== undefined && p.alive && !st.execPending && !st.adoptPending && !st.credsPending && st.pendingMaps.length === 0 &&
+        ok = st !== undefined && p.alive && !st.adoptPending && !st.credsPending && st.pendingMaps.length === 0 &&
           p.mm.vmas.length === 0 && p.openFdCount() === 0 && !this.vcwd.has(p) && !this.signalled.has(p) && !p.fatalSignalPending;
       }
       if (ok && n < out.length) out[n++] = tid;
@@ -451,14 +461,38 @@ export class RunBridge {
     return text === null ? null : parseProcStat(text);
   }
 
+  private readonly pidfdInfo = new Uint8Array(PIDFD_INFO_SIZE);
+  /** PIDFD_GET_INFO answers here (Linux 6.13): null until tried. */
+  private pidfdInfoWorks: boolean | null = null;
+
+  /**
+   * The parent of the process a pidfd refers to, by PIDFD_GET_INFO (fs/pidfs.c
+   * pidfd_info(), Linux 6.13: one ioctl where /proc/<pid>/stat is an open, a read and a close),
+   * or -1 where the kernel has no such ioctl.
+   */
+  private pidfdParent(pidfd: number): number {
+    if (this.pidfdInfoWorks === false) return -1;
+    const b = this.pidfdInfo;
+    b.fill(0);
+    const ok = this.host.libc.ioctlPtr(pidfd, PIDFD_GET_INFO, b) === 0;
+    this.pidfdInfoWorks ??= ok;
+    return ok ? new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(PIDFD_INFO_PPID, true) : -1;
+  }
+
   private mirrorOf(tid: number): Process | null {
     const known = this.byTid.get(tid);
     if (known !== undefined) return known;
     const libc = this.host.libc;
     // pidfd_open refuses a thread that is not its group's leader (EINVAL): a process opens, and
-    // once the first one is known (the ids the program started with), its stat file says enough
+    // once the first one is known (the ids the program started with), its parent says enough
+    // for a child whose mirror forked already (it has its parent's name, as fork leaves it);
+    // else its stat file (name and parent)
     const pidfd = libc.syscall3(NR_PIDFD_OPEN, tid, 0, 0);
-    const quick = pidfd >= 0 && this.baseIds !== null ? this.procStat(tid) : null;
+    let quick: { name: string | null; ppid: number } | null = null;
+    if (pidfd >= 0 && this.baseIds !== null) {
+      const ppid = this.pidfdParent(pidfd);
+      quick = ppid > 0 && (this.pendingForks.get(ppid)?.length ?? 0) > 0 ? { name: null, ppid } : this.procStat(tid);
+    }
     const st = quick !== null ? { tgid: tid, ppid: quick.ppid, name: quick.name } : this.status(tid);
     if (st === null || st.tgid !== tid) {
       if (pidfd >= 0) libc.close(pidfd);
@@ -472,11 +506,13 @@ export class RunBridge {
     const forked = pending?.shift();
     if (forked !== undefined) {
       this.kernel.renumberProcess(forked, tid);
-      forked.comm = st.name;
+      if (st.name !== null) forked.comm = st.name;
       p = forked;
     } else {
+      // (a name is known here: only a pending fork's child goes without its stat file)
+      const name = st.name ?? this.procStat(tid)?.name ?? '';
       const parent = this.byTid.get(st.ppid) ?? null;
-      p = parent !== null ? parent.fork(st.name, tid) : this.kernel.adoptProcess(tid, st.name, null, this.host.memory);
+      p = parent !== null ? parent.fork(name, tid) : this.kernel.adoptProcess(tid, name, null, this.host.memory);
       this.root ??= p;
     }
     // a forked child has its parent's address space, the shim's pages included, until it
@@ -665,14 +701,14 @@ export class RunBridge {
   }
 
   /** Before serving a process: exec, recvmsg and mmap results the host produced since its last call. */
-  private catchUp(p: Process, st: MirrorState, tid: number): void {
+  private catchUp(p: Process, st: MirrorState, tid: number, comm: string | null = null): void {
     if (st.credsPending) {
       st.credsPending = false;
       this.followCreds(p, tid);
     }
     if (st.execPending) {
       st.execPending = false;
-      this.resolveExec(p, st, tid);
+      this.resolveExec(p, st, tid, comm);
     }
     if (st.adoptPending) {
       st.adoptPending = false;
@@ -703,9 +739,12 @@ export class RunBridge {
     };
   }
 
-  /** Did the continued execve happen? Its close-on-exec backing fds, or its mappings, are gone. */
-  private resolveExec(p: Process, st: MirrorState, tid: number): void {
-    const comm = readProc(`/proc/${tid}/comm`)?.trim() ?? p.comm;
+  /**
+   * Did the continued execve happen? Its close-on-exec backing fds, or its mappings, are gone,
+   * or the name changed (`known`: the name the caller said it has, else /proc/<tid>/comm).
+   */
+  private resolveExec(p: Process, st: MirrorState, tid: number, known: string | null = null): void {
+    const comm = known ?? readProc(`/proc/${tid}/comm`)?.trim() ?? p.comm;
     const cloexec = p.openFds().find((fd) => p.isCloexec(fd));
     let happened: boolean;
     if (cloexec !== undefined) {
@@ -1005,9 +1044,11 @@ export class RunBridge {
     const st = this.state.get(p)!;
     this.current = n;
     try {
-      this.catchUp(p, st, n.pid);
       const a = n.args;
-      if (this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC)) {
+      const shimCall = this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC);
+      // a registration says the process's name (an exec's is looked at without /proc)
+      this.catchUp(p, st, n.pid, shimCall && u32(a[1]!) === PRELOAD_REGISTER ? registeredName(a) : null);
+      if (shimCall) {
         this.counts.served++;
         if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p, st, u64(a[2]!), Number(a[3]! & 0xffn), s32(a[4]!) - 1) };
         // the sync: catchUp adopted what a recvmsg brought; the bitmap follows before the answer
@@ -1306,6 +1347,42 @@ export class RunBridge {
   }
 
   /** The mirror followed a call the host then ran. */
+  /**
+   * A process is forking (its clone is about to be continued): its mirror forks now, while it is
+   * as the real one is at the fork, and the child waits for the real child's first call
+   * (mirrorOf, by the parent's pid).
+   */
+  private forkMirror(p: Process, st: MirrorState, tid: number): void {
+    this.placeMaps(p, st, tid);
+    const child = p.fork(p.comm, PENDING_PID_BASE + ++this.pendingSeq);
+    const v = this.vcwd.get(p);
+    if (v !== undefined) this.vcwd.set(child, v);
+    const list = this.pendingForks.get(p.pid) ?? [];
+    list.push(child);
+    this.pendingForks.set(p.pid, list);
+  }
+
+  /**
+   * The forks, execs and chdirs of plain processes the notification helper let through
+   * (helper.ts), in their order: read before anything else is served, so a fork's mirror is the
+   * parent's as it was at the fork (a plain process changes only in calls served here), an exec
+   * is looked at on the process's next call served here (catchUp), as for one this bridge
+   * continued, and the working directory is read again when a relative name needs it.
+   */
+  helperEvents(log: Int32Array, n: number): void {
+    for (let i = 0; i < n && 2 * i + 1 < log.length; i++) {
+      const tid = log[2 * i + 1]!;
+      const p = this.byTid.get(tid);
+      const st = p === undefined ? undefined : this.state.get(p);
+      if (p === undefined || st === undefined || !p.alive) continue;
+      const what = log[2 * i];
+      if (what === HELPER_EV_FORK) this.forkMirror(p, st, tid);
+      else if (what === HELPER_EV_EXEC) st.execPending = true;
+      // a chdir to a host directory (what the bridge's chdir and fchdir do for one)
+      else if (what === HELPER_EV_CWD) st.cwd = null;
+    }
+  }
+
   private mirrored(p: Process, call: RunSyscall, a: readonly bigint[], ret = 0): Answer {
     this.counts.mirrored++;
     this.traced(p.pid, call, a, ret, 'mirrored');
@@ -1519,13 +1596,7 @@ export class RunBridge {
           flags = b === null ? 0 : Number(new DataView(b.buffer).getBigUint64(0, true) & 0xffffffffn);
         } else if (name === 'vfork') flags = CLONE_VM;
         if ((flags & CLONE_THREAD) !== 0) return CONT;
-        this.placeMaps(p, st, tid);
-        const child = p.fork(p.comm, PENDING_PID_BASE + ++this.pendingSeq);
-        const v = this.vcwd.get(p);
-        if (v !== undefined) this.vcwd.set(child, v);
-        const list = this.pendingForks.get(p.pid) ?? [];
-        list.push(child);
-        this.pendingForks.set(p.pid, list);
+        this.forkMirror(p, st, tid);
         return this.mirrored(p, name, a);
       }
       case 'execve':
@@ -2069,8 +2140,12 @@ export class RunBridge {
     }
   }
 
-  /** struct utsname of the emulated machine (release and machine from its profile and arch). */
-  private uname(p: Process, buf: number): number {
+  /**
+   * struct new_utsname (include/uapi/linux/utsname.h) of the emulated machine: release and
+   * machine from its profile and arch, the host's node name (the notification helper, which
+   * answers a plain process's uname with these bytes, puts in the host's name at each call).
+   */
+  utsname(): Uint8Array {
     const out = new Uint8Array(65 * 6);
     const put = (i: number, s: string): void => out.set(Buffer.from(s.slice(0, 64), 'latin1'), i * 65);
     put(0, 'Linux');
@@ -2079,13 +2154,32 @@ export class RunBridge {
     put(3, '#1 SMP PREEMPT_DYNAMIC dmaheap');
     put(4, this.kernel.arch === 'arm64' ? 'aarch64' : 'x86_64');
     put(5, '(none)');
-    return p.mm.copyToUser(buf, out) ? 0 : -E.EFAULT;
+    return out;
+  }
+
+  private uname(p: Process, buf: number): number {
+    return p.mm.copyToUser(buf, this.utsname()) ? 0 : -E.EFAULT;
   }
 }
 
 /** A name the host answers (one that climbed out of an emulated tree), as stated() gives it. */
 class HostName {
   constructor(readonly path: string) {}
+}
+
+/**
+ * The name the shim's registration carries (its thread's comm, prctl PR_GET_NAME): the first
+ * 8 bytes in the sixth argument, the next 7 above the word count in the fourth, little-endian,
+ * up to the first NUL; null when there is none (a shim of before, or an empty name).
+ */
+export function registeredName(a: readonly bigint[]): string | null {
+  const b = Buffer.alloc(15);
+  b.writeBigUInt64LE(BigInt.asUintN(64, a[5] ?? 0n), 0);
+  const hi = BigInt.asUintN(64, a[3] ?? 0n) >> 8n;
+  for (let i = 0; i < 7; i++) b[8 + i] = Number((hi >> BigInt(8 * i)) & 0xffn);
+  const end = b.indexOf(0);
+  const name = b.toString('latin1', 0, end < 0 ? 15 : end);
+  return name === '' ? null : name;
 }
 
 /** How a buffer's memfd shows in /proc/<pid>/maps, map_files and fd links. */

@@ -3,32 +3,33 @@
  * (include/uapi/linux/filter.h struct sock_filter; include/uapi/linux/seccomp.h). Classic BPF
  * over struct seccomp_data { int nr; u32 arch; u64 instruction_pointer; u64 args[6]; }:
  *
- * 1. another audit arch (a 32-bit call from a 64-bit program, x32) → ENOSYS: nothing reaches the
+ * 1. another audit arch (a 32-bit call from a 64-bit program) → ENOSYS: nothing reaches the
  *    host kernel behind the emulator's back;
  * 2. a call that is not one of {@link RUN_SYSCALLS} → ALLOW, decided on the number alone, before
  *    any argument is read: the kernel's seccomp action cache (kernel/seccomp.c
  *    seccomp_cache_prepare_bitmap, Linux 5.11) then lets those calls skip the filter altogether;
- *    the list is matched hottest first (read, write, close, openat, the stats, getdents64);
- * 3. args[5] equal to the run's cookie → ALLOW: the launcher's own calls between installing the
+ *    on x86-64 an x32 call (the number with __X32_SYSCALL_BIT, the same audit arch) is ENOSYS
+ *    (its numbers are none of the list's, so it would otherwise run untouched). The list is
+ *    matched hottest first (what syscall-heavy programs make most: fcntl, close and the stats
+ *    for find, read and write for tar), so that a watched call runs as few instructions as can be;
+ * 3. with the preload shim (`--preload`): a call made from the shim's syscall page
+ *    (instruction_pointer in that page) → ALLOW: the shim's FAST calls, and its mmaps (a host
+ *    file, or a dma-buf the bridge approved, which it logs for the bridge to replay). The page
+ *    holds one syscall instruction, the shim's stub, mapped at an address no other code of the
+ *    program has (MAP_FIXED_NOREPLACE); a call from anywhere else is stopped as usual. This is
+ *    the check each of the shim's calls pays for (a syscall-heavy program makes tens of
+ *    thousands), so it is the first after the number;
+ * 4. args[5] equal to the run's cookie → ALLOW: the launcher's own calls between installing the
  *    filter and execve (it passes the cookie in the sixth argument register of every call);
- * 3b. with the preload shim (`--preload`): args[5] equal to the shim's cookie AND the call made
- *    from the shim's syscall page (instruction_pointer in that page) → ALLOW. The page check
- *    matters: the kernel keeps registers across a call, so the cookie stays in the sixth
- *    argument's register after the shim's call, and a later libc call with fewer arguments (or a
- *    signal handler run when the call returns) would carry it; from any other address it is
- *    stopped as usual;
- * 3c. with the preload shim: mmap made from the shim's page → ALLOW, whatever its arguments (its
- *    sixth is the offset, so it cannot carry the cookie): the shim's fast mappings (a host file,
- *    or a dma-buf the bridge approved, which the shim logs for the bridge to replay);
- * 4. mmap with fd -1 (anonymous memory) → ALLOW, unless MAP_FIXED (it may replace part of a buffer
+ * 5. mmap with fd -1 (anonymous memory) → ALLOW, unless MAP_FIXED (it may replace part of a buffer
  *    mapping, which the mirror must drop): the program's own memory is not ours to see;
- * 5. the rest of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue.
+ * 6. the rest of {@link RUN_SYSCALLS} → USER_NOTIF: the supervisor serves it or lets it continue.
  */
 import { RUN_SYSCALLS } from './syscalls.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
 
 /** The calls a syscall-heavy program makes most, matched first (the rest by number). */
-const HOT: readonly RunSyscall[] = ['read', 'write', 'close', 'openat', 'newfstatat', 'fstat', 'statx', 'getdents64', 'lseek', 'fcntl', 'mmap', 'ioctl'];
+const HOT: readonly RunSyscall[] = ['fcntl', 'close', 'newfstatat', 'read', 'write', 'getdents64', 'openat', 'fstat', 'statx', 'lseek', 'mmap', 'ioctl'];
 
 /** The numbers of {@link RUN_SYSCALLS} this architecture has, in the order the filter matches them. */
 export function watchedNumbers(arch: SyscallArch): number[] {
@@ -62,12 +63,20 @@ interface Insn {
   k: number;
 }
 
-/** The preload shim's fast calls: its cookie and the page its syscall instruction is on. */
+/**
+ * The preload shim's fast calls: the page its syscall instruction is on, which the filter
+ * checks, and the cookie it is given (DMAHEAP_RUN_COOKIE: the sign that it runs under
+ * `dmaheap run` and may register; the filter no longer looks at it).
+ */
 export interface PreloadGate {
   readonly cookie: bigint;
   /** Page-aligned user address (the shim maps its stub there, MAP_FIXED_NOREPLACE). */
   readonly page: bigint;
 }
+
+const AUDIT_ARCH_X86_64 = 0xc000003e;
+/** arch/x86/include/uapi/asm/unistd.h __X32_SYSCALL_BIT */
+const X32_SYSCALL_BIT = 0x40000000;
 
 /** The filter as the bytes of a struct sock_filter array. */
 export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: PreloadGate): Uint8Array {
@@ -75,44 +84,38 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
   const ld = (off: number): number => prog.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: off });
   const ret = (v: number): number => prog.push({ code: BPF_RET_K, jt: 0, jf: 0, k: v >>> 0 });
   const jeq = (k: number, jt: number, jf: number): number => prog.push({ code: BPF_JMP_JEQ_K, jt, jf, k: k >>> 0 });
-  /** ALLOW when the call was made from the shim's page (6 instructions; a mismatch jumps past them). */
-  const fromShimPage = (page: bigint): void => {
-    ld(OFF_IP);
-    prog.push({ code: BPF_ALU_AND_K, jt: 0, jf: 0, k: 0xfffff000 });
-    jeq(Number(page & 0xfffff000n), 0, 3);
-    ld(OFF_IP + 4);
-    jeq(Number(page >> 32n), 0, 1);
-    ret(SECCOMP_RET_ALLOW);
-  };
   // 1. the architecture
   ld(OFF_ARCH);
   jeq(arch.auditArch, 1, 0);
   ret(SECCOMP_RET_ERRNO | ENOSYS);
-  // 2. the number: a call we do not look at runs untouched (jeq i jumps to the first
-  // instruction after the list's ALLOW, the jf of the last falls onto it)
+  // 2. the number: a call we do not look at runs untouched (jeq i jumps past the list's ending,
+  // the jf of the last falls onto it); x32's numbers end in ENOSYS
   ld(OFF_NR);
   const nrs = watchedNumbers(arch);
-  nrs.forEach((nr, i) => jeq(nr, nrs.length - i, 0));
+  const x32 = arch.auditArch === AUDIT_ARCH_X86_64;
+  const ending = x32 ? 3 : 1;
+  nrs.forEach((nr, i) => jeq(nr, nrs.length - i - 1 + ending, 0));
+  if (x32) {
+    prog.push({ code: BPF_JMP_JSET_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT });
+    ret(SECCOMP_RET_ERRNO | ENOSYS);
+  }
   ret(SECCOMP_RET_ALLOW);
-  // 3. the launcher's cookie in args[5]
+  // 3. the preload shim's page (a mismatch jumps past the ALLOW)
+  if (preload !== undefined) {
+    ld(OFF_IP);
+    prog.push({ code: BPF_ALU_AND_K, jt: 0, jf: 0, k: 0xfffff000 });
+    jeq(Number(preload.page & 0xfffff000n), 0, 3);
+    ld(OFF_IP + 4);
+    jeq(Number(preload.page >> 32n), 0, 1);
+    ret(SECCOMP_RET_ALLOW);
+  }
+  // 4. the launcher's cookie in args[5]
   ld(argLo(5));
   jeq(Number(cookie & 0xffffffffn), 0, 3);
   ld(argHi(5));
   jeq(Number(cookie >> 32n), 0, 1);
   ret(SECCOMP_RET_ALLOW);
-  // 3b. the preload shim's cookie, from its page (each jf lands on step 4, after the ALLOW)
-  if (preload !== undefined) {
-    ld(argLo(5));
-    jeq(Number(preload.cookie & 0xffffffffn), 0, 8);
-    ld(argHi(5));
-    jeq(Number(preload.cookie >> 32n), 0, 6);
-    fromShimPage(preload.page);
-    // 3c. mmap from the shim's page (each jf lands on step 4)
-    ld(OFF_NR);
-    jeq(arch.nr.mmap!, 0, 6);
-    fromShimPage(preload.page);
-  }
-  // 4. anonymous mmap
+  // 5. anonymous mmap
   ld(OFF_NR);
   jeq(arch.nr.mmap!, 0, 5);
   ld(argLo(4));
@@ -121,7 +124,7 @@ export function buildFilter(arch: SyscallArch, cookie: bigint, preload?: Preload
   ld(argLo(3));
   prog.push({ code: BPF_JMP_JSET_K, jt: 1, jf: 0, k: MAP_FIXED });
   ret(SECCOMP_RET_ALLOW);
-  // 5. the supervisor's
+  // 6. the supervisor's
   ret(SECCOMP_RET_USER_NOTIF);
   const out = new Uint8Array(prog.length * 8);
   const dv = new DataView(out.buffer);

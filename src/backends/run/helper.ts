@@ -8,22 +8,43 @@ import type { Libc } from '../linux/libc.js';
 import { prebuiltFile } from './preload.js';
 
 /** The interface version dh_version() must report. */
-const HELPER_VERSION = 1;
+const HELPER_VERSION = 2;
 
 /** The shipped helper for this machine. */
 export function shippedHelper(arch: string = process.arch): string {
   return prebuiltFile('dmaheap-notify.so', arch);
 }
 
+/** dh_serve's flags: a plain process's forks, execs and chdirs (logged for the bridge), its exit_group, its uname (answered). */
+export const HELPER_LIFECYCLE = 1;
+export const HELPER_EXIT = 2;
+export const HELPER_SERVE = 4;
+/** The log's entries: a process forked (the parent's thread id), a thread executed a program, or changed directory. */
+export const HELPER_EV_FORK = 1;
+export const HELPER_EV_EXEC = 2;
+export const HELPER_EV_CWD = 3;
+
+/**
+ * struct dh_args (native/notify/dmaheap-notify.c): dh_serve's arguments and the counts it
+ * increases, at these byte offsets (int32s, then u64s).
+ */
+export const HELPER_ARGS = {
+  listener: 0, nfds: 4, timeoutMs: 8, nplain: 12, budgetUs: 16, flags: 20, nevents: 24, turnUs: 28,
+  fds: 32, req: 40, plain: 48, events: 56, uts: 64,
+  /** calls answered (continued or served), those the mirror follows, log entries, calls served */
+  answered: 72, mirrored: 80, logged: 88, served: 96,
+  bytes: 104,
+} as const;
+
 export interface NotifyHelper {
   readonly path: string;
   /**
-   * dh_serve, with the addresses of native memory (koffi passes a number as it is, where a
-   * typed array costs a conversion per call): 1 with a notification at `req` for the bridge; 0
-   * with none (a timeout, a pidfd or the listener's POLLHUP in the pollfds' revents, or the time
-   * budget spent); a negated errno of poll. Adds the calls it answered to the u64 at `answered`.
+   * dh_serve(struct dh_args *) at native address `args` (koffi passes a number as it is):
+   * 1 with a notification at args.req for the bridge; 0 with none (a timeout, a pidfd or the
+   * listener's POLLHUP in the pollfds' revents, or the time budget spent); a negated errno of
+   * poll.
    */
-  serve(listener: number, pfd: number, nfds: number, timeoutMs: number, req: number, plain: number, nplain: number, budgetUs: number, answered: number): number;
+  serve(args: number): number;
 }
 
 /** Memory of libc's malloc with a Buffer over it (for the helper's arguments); free() when done. */
@@ -47,7 +68,7 @@ export function loadHelper(libc: Libc, path: string = shippedHelper()): NotifyHe
     const version = lib.func('int dh_version(void)') as () => number;
     const v = version();
     if (v !== HELPER_VERSION) return new Error(`${path} speaks version ${v}, this dmaheap ${HELPER_VERSION}`);
-    const serve = lib.func('int dh_serve(int, uintptr_t, int, int, uintptr_t, uintptr_t, int, int, uintptr_t)') as NotifyHelper['serve'];
+    const serve = lib.func('int dh_serve(uintptr_t)') as NotifyHelper['serve'];
     return { path, serve };
   } catch (e) {
     return new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);

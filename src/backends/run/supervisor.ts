@@ -30,7 +30,7 @@ import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, hostSyscallArch } from './syscalls.js';
 import { RunBridge } from './bridge.js';
 import type { Answer, Notification, TraceRecord } from './bridge.js';
 import { MemfdBuffers, ProcessMemory } from './memory.js';
-import { loadHelper, nativeBuffer } from './helper.js';
+import { HELPER_ARGS, HELPER_EXIT, HELPER_LIFECYCLE, HELPER_SERVE, loadHelper, nativeBuffer } from './helper.js';
 import { prebuiltFile } from './preload.js';
 import type { NativeBuffer, NotifyHelper } from './helper.js';
 
@@ -88,7 +88,7 @@ export interface RunResult {
   /** The program's exit status (128 + signal number when a signal killed it). */
   readonly status: number;
   readonly signal: string | null;
-  /** `helper`: the calls the notification helper let the host run (counted in `continued` too). */
+  /** `helper`: the calls the notification helper answered itself: let the host run them, or served them (uname); counted in `continued` or `served` too. */
   readonly counts: { served: number; mirrored: number; continued: number; logged: number; fastAllocs: number; helper: number };
   /** Buffers still holding memory after every process exited (0 unless something leaked). */
   readonly leakedBuffers: number;
@@ -232,7 +232,8 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   process.on('SIGHUP', forward);
   let served = false;
   try {
-    await serve(libc, listener, bridge, o.warn, helper);
+    // --trace records each fork, exit_group and uname as the bridge serves it: those stay the bridge's
+    await serve(libc, listener, bridge, o.warn, helper, trace === undefined ? HELPER_LIFECYCLE | HELPER_EXIT | HELPER_SERVE : 0);
     served = true;
   } finally {
     process.off('SIGINT', ignore);
@@ -292,12 +293,18 @@ export function preloadEnv(preload: string, gate: PreloadGate, base: NodeJS.Proc
   return { ...base, LD_PRELOAD: prev !== undefined && prev !== '' ? `${prev}:${abs}` : abs, DMAHEAP_RUN_COOKIE: gate.cookie.toString(16), DMAHEAP_RUN_STUB: gate.page.toString(16) };
 }
 
-/** How long the helper may keep answering before the event loop is due (µs): YIELD_MS. */
+/**
+ * How long the helper may keep answering without a pause (µs) before it returns for the event
+ * loop's turn, which it otherwise takes once the program has been quiet for a millisecond after
+ * YIELD_MS (dmaheap-notify.c TURN_QUIET_MS), or 100 ms later at the latest.
+ */
 const HELPER_BUDGET_US = YIELD_MS * 1000;
+/** The most lifecycle calls the helper logs before the bridge reads the log (more go to the bridge). */
+const HELPER_EVENTS = 256;
 /** The most thread ids the helper is told about (more are served by the bridge, as before). */
 const HELPER_TIDS = 4096;
 
-async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void, helper: NotifyHelper | null): Promise<void> {
+async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: string) => void, helper: NotifyHelper | null, helperFlags: number): Promise<void> {
   // the notification and the pollfds in native memory when the helper reads and writes them
   const mem: NativeBuffer[] = [];
   const buffer = (size: number): NativeBuffer => {
@@ -316,7 +323,25 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
     const plain = buffer(helper === null ? 0 : 4 * HELPER_TIDS);
     const plainIds = new Int32Array(plain.buf.buffer, plain.buf.byteOffset, plain.buf.length / 4);
     let nplain = 0;
-    const answered = buffer(8);
+    // the helper's arguments and counts (struct dh_args), its log of forks, execs and chdirs, and
+    // the emulated machine's struct utsname it answers uname with
+    const args = buffer(HELPER_ARGS.bytes);
+    const events = buffer(helper === null ? 0 : 8 * HELPER_EVENTS);
+    const eventIds = new Int32Array(events.buf.buffer, events.buf.byteOffset, events.buf.length / 4);
+    const uts = buffer(helper === null ? 0 : 390);
+    if (helper !== null) {
+      uts.buf.set(bridge.utsname());
+      const g = args.buf;
+      g.writeInt32LE(listener, HELPER_ARGS.listener);
+      g.writeInt32LE(POLL_MS, HELPER_ARGS.timeoutMs);
+      g.writeInt32LE(HELPER_BUDGET_US, HELPER_ARGS.budgetUs);
+      g.writeUInt32LE(helperFlags, HELPER_ARGS.flags);
+      g.writeInt32LE(HELPER_EVENTS, HELPER_ARGS.nevents);
+      g.writeBigUInt64LE(BigInt(req.addr), HELPER_ARGS.req);
+      g.writeBigUInt64LE(BigInt(plain.addr), HELPER_ARGS.plain);
+      g.writeBigUInt64LE(BigInt(events.addr), HELPER_ARGS.events);
+      g.writeBigUInt64LE(BigInt(uts.addr), HELPER_ARGS.uts);
+    }
     for (;;) {
       const watched = bridge.pidfds();
       const nfds = 1 + watched.length;
@@ -331,12 +356,23 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       // got: a notification is in req already (the helper took it)
       let got = false;
       if (helper !== null) {
-        const r = helper.serve(listener, pfd.addr, nfds, POLL_MS, req.addr, plain.addr, nplain, HELPER_BUDGET_US, answered.addr);
-        const n = Number(answered.buf.readBigUInt64LE(0));
+        const g = args.buf;
+        g.writeInt32LE(nfds, HELPER_ARGS.nfds);
+        g.writeInt32LE(nplain, HELPER_ARGS.nplain);
+        g.writeInt32LE(Math.max(0, Math.round((YIELD_MS - (performance.now() - lastYield)) * 1000)), HELPER_ARGS.turnUs);
+        g.writeBigUInt64LE(BigInt(pfd.addr), HELPER_ARGS.fds);
+        const r = helper.serve(args.addr);
+        const n = Number(g.readBigUInt64LE(HELPER_ARGS.answered));
         if (n > 0) {
-          bridge.counts.continued += n;
+          const served = Number(g.readBigUInt64LE(HELPER_ARGS.served));
+          bridge.counts.continued += n - served;
+          bridge.counts.served += served;
           bridge.counts.helper += n;
-          answered.buf.writeBigUInt64LE(0n, 0);
+          bridge.counts.mirrored += Number(g.readBigUInt64LE(HELPER_ARGS.mirrored));
+          // the forks, execs and chdirs it let through, before anything else is served or looked at
+          const logged = Number(g.readBigUInt64LE(HELPER_ARGS.logged));
+          if (logged > 0) bridge.helperEvents(eventIds, logged);
+          g.fill(0, HELPER_ARGS.answered, HELPER_ARGS.bytes);
         }
         if (r < 0) throw new Error(`poll on the seccomp listener failed (errno ${-r})`);
         got = r === 1;
@@ -353,7 +389,15 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
         died = true;
       }
       if (died && helper !== null) nplain = bridge.plainTids(plainIds);
-      const rev = got ? POLLIN : p.readInt16LE(6);
+      const rev0 = p.readInt16LE(6);
+      // with the helper, a notification that waits while a pidfd fired first is the helper's to
+      // take (it may be a plain process's): back to it (it gives the event loop its turn when
+      // no call waits)
+      if (helper !== null && !got && (rev0 & POLLIN) !== 0) continue;
+      // a death alone is no reason for the event loop's turn, which the program's next call
+      // would wait for: the helper takes it when the program is quiet
+      if (died && helper !== null && !got && performance.now() - lastYield < YIELD_MS) continue;
+      const rev = got ? POLLIN : rev0;
       if ((rev & POLLIN) !== 0) {
         const q = req.buf;
         if (!got) q.fill(0);
@@ -388,7 +432,9 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
           // what can wait until the program runs again (the memfds of freed buffers)
           bridge.afterAnswer();
         }
-        if (performance.now() - lastYield < YIELD_MS) continue;
+        // the helper takes the event loop's turn when it is due and no call waits, the
+        // JavaScript loop after YIELD_MS
+        if (helper !== null || performance.now() - lastYield < YIELD_MS) continue;
       } else if ((rev & POLLHUP) !== 0) return;
       if (helper !== null) nplain = bridge.plainTids(plainIds);
       // a turn for the event loop (the launcher's exit, signals, attached tools), which then see

@@ -208,8 +208,10 @@ export class Process {
     public pid: number,
     public cred: Credentials,
     comm = 'init',
+    userMemory: UserMemoryPort | null = null,
   ) {
     this.pager = host.userPager(this);
+    this.userMemory = userMemory;
     this.mm = this.newAddressSpace();
     this.comm = comm;
   }
@@ -1088,8 +1090,8 @@ export class Process {
    */
   fork(comm = this.comm, pid = this.host.newPid()): Process {
     const host = this.host;
-    const child = new Process(host, pid, { ...this.cred, groups: [...this.cred.groups] }, comm);
-    if (this.userMemory !== null) child.attachUserMemory(this.userMemory);
+    // a mirror's child is one too, from its first address space on
+    const child = new Process(host, pid, { ...this.cred, groups: [...this.cred.groups] }, comm, this.userMemory);
     child.nofile = { ...this.nofile };
     child.memlock = { ...this.memlock };
     child.oomScoreAdj = this.oomScoreAdj;
@@ -1117,7 +1119,8 @@ export class Process {
   exit(): void {
     if (!this.alive) return;
     for (const fd of this.openFds().reverse()) this.close(fd);
-    this.dropAddressSpace();
+    // the emptied address space stays (no other will be needed)
+    for (const v of this.mm.teardown()) this.closeVma(v);
     this.alive = false;
     this.host.unregisterProcess(this);
   }
