@@ -47,6 +47,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -65,9 +66,14 @@
 #define DH_LIFECYCLE 1u /* fork, vfork, clone, clone3 and execve, execveat: logged for the bridge */
 #define DH_EXIT 2u      /* exit_group: the supervisor sees the process go by its pidfd */
 #define DH_SERVE 4u     /* uname: answered here with the emulated machine's struct utsname */
+#define DH_REGISTER 8u  /* the preload shim's registration: its memfd taken here, the bridge maps it later */
 
-/* the log of calls let through that the bridge must know of (pairs of ints: what, thread id), in the order they came */
-enum { EV_FORK = 1, EV_EXEC = 2, EV_CWD = 3 };
+/*
+ * The log of calls answered here that the bridge must know of, in the order they came: four
+ * ints each (what, thread id, and for EV_REGISTER the shim's memfd as an fd of the supervisor).
+ */
+enum { EV_FORK = 1, EV_EXEC = 2, EV_CWD = 3, EV_REGISTER = 4 };
+#define EV_INTS 4
 
 /*
  * dh_serve's arguments and results, in one struct the supervisor keeps in native memory
@@ -80,9 +86,12 @@ struct dh_args {
   int32_t nplain;     /* thread ids at `plain` */
   int32_t budget_us;  /* how long to keep answering, busy, before returning (the event loop is due) */
   uint32_t flags;     /* DH_* */
-  int32_t nevents;    /* room at `events`, in pairs */
+  int32_t nevents;    /* room at `events`, in entries of EV_INTS */
   int32_t turn_us;    /* from now, the event loop is due at the first moment no notification waits */
   uint64_t fds, req, plain, events, uts;
+  /* the shim's registration (DH_REGISTER): the size its memfd has, and where in it the emulated page size goes */
+  uint32_t reg_bytes, reg_page_off;
+  uint32_t page_size, pad2;
   /* increased here: calls answered (continued or served), those the mirror follows, entries logged, calls served */
   uint64_t answered, mirrored, logged, served;
 };
@@ -262,14 +271,50 @@ enum {
 #define TURN_QUIET_MS 1
 #define TURN_LATE_US 100000
 
+#define PRELOAD_REGISTER 0x44480001u /* ioctl(-1, 'D' 'H' 1): native/preload/dmaheap-preload.c */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/*
+ * The preload shim's registration of a plain process (ioctl(-1, PRELOAD_REGISTER, reg_info,
+ * words, memfd + 1, name)): the shim made its bitmap's memfd and wrote what the bridge needs in
+ * it. For a plain process every bit of the bitmap is 0, which the memfd is already, so the
+ * answer need not wait for the bridge: the memfd is taken here (pidfd_getfd), the emulated page
+ * size written where the shim reads it, and the bridge maps it when it next looks at the
+ * process (EV_REGISTER); the fast buffer path stays off until then. -1 (the bridge's): no memfd,
+ * not one of the shim's size, or a thread pidfd_open cannot open.
+ */
+static int take_shim_memfd(const struct seccomp_notif *n, const struct dh_args *g) {
+  int target = (int)n->data.args[4] - 1;
+  if (target < 0 || g->reg_bytes == 0) return -1;
+  int pidfd = (int)syscall(SYS_pidfd_open, (long)n->pid, 0L);
+  if (pidfd < 0) return -1;
+  int fd = (int)syscall(SYS_pidfd_getfd, (long)pidfd, (long)target, 0L);
+  close(pidfd);
+  if (fd < 0) return -1;
+  struct stat st;
+  uint32_t ps = g->page_size;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 || st.st_size != (off_t)g->reg_bytes ||
+      pwrite(fd, &ps, sizeof ps, (off_t)g->reg_page_off) != (ssize_t)sizeof ps) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /*
  * May the host run this call of a plain process untouched? `ev` is set to the lifecycle event
  * the bridge must be told of (EV_FORK, EV_EXEC), or 0.
  */
-static int host_call(const struct seccomp_notif *n, const struct dh_args *g, int *ev, int64_t *ret) {
+static int host_call(const struct seccomp_notif *n, const struct dh_args *g, int *ev, int64_t *ret, int *aux) {
   int nr = n->data.nr;
   unsigned flags = g->flags;
   *ev = 0;
+  *aux = -1;
   if (nr < 0 || nr >= MAX_NR) return A_BRIDGE;
   const __u64 *a = n->data.args;
   switch (kind[nr]) {
@@ -283,6 +328,14 @@ static int host_call(const struct seccomp_notif *n, const struct dh_args *g, int
   }
   case K_IOCTL: {
     unsigned type = (unsigned)(a[1] >> 8) & 0xff;
+    if ((int)a[0] == -1 && (uint32_t)a[1] == PRELOAD_REGISTER && (flags & DH_REGISTER)) {
+      int sfd = take_shim_memfd(n, g);
+      if (sfd < 0) return A_BRIDGE;
+      *ev = EV_REGISTER;
+      *aux = sfd;
+      *ret = (int64_t)((int)a[4] - 1);
+      return A_SERVED;
+    }
     return (int)a[0] != -1 && type != 'H' && type != 'b' && type != 'u' ? A_HOST : A_BRIDGE;
   }
   case K_PATH0:
@@ -400,14 +453,17 @@ int dh_serve(struct dh_args *g) {
       return 0;
     }
     if (!is_plain(plain, g->nplain, (int32_t)req->pid)) return 1;
-    int ev;
+    if (g->logged >= (uint64_t)g->nevents) return 1;
+    int ev, aux;
     int64_t ret = 0;
-    int act = host_call(req, g, &ev, &ret);
+    int act = host_call(req, g, &ev, &ret, &aux);
     if (act == A_BRIDGE) return 1;
     if (ev != 0) {
-      if (g->logged >= (uint64_t)g->nevents) return 1;
-      events[2 * g->logged] = ev;
-      events[2 * g->logged + 1] = (int32_t)req->pid;
+      int32_t *e = events + EV_INTS * g->logged;
+      e[0] = ev;
+      e[1] = (int32_t)req->pid;
+      e[2] = aux;
+      e[3] = 0;
       g->logged++;
     }
     struct seccomp_notif_resp resp;

@@ -45,6 +45,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,8 +140,13 @@ struct fast_ctl {
   uint32_t tail;
   uint32_t pad2[15];
   struct log_rec log[LOG_N];
+  /* written by the shim before it registers (the bridge, or the notification helper for a plain
+   * process, reads them here rather than in this process's memory): reg_info and this thread's name */
+  uint64_t reg[12];
+  char comm[16];
 };
 _Static_assert(sizeof(struct log_rec) == 48, "log record layout");
+_Static_assert(offsetof(struct fast_ctl, reg) == 3264 && offsetof(struct fast_ctl, comm) == 3360, "bridge.ts CTL_REG, CTL_COMM");
 _Static_assert(sizeof(struct fast_ctl) <= 4096, "control page");
 #define CTL_BYTES 8192
 static struct fast_ctl *ctl;
@@ -439,6 +445,7 @@ static uintptr_t entry_patch(const char *name, void *hook) {
  * this object's own are known by name. Set once per image: a forked child has the same.
  */
 #define REG_WORDS 12
+_Static_assert(REG_WORDS == sizeof ((struct fast_ctl *)0)->reg / sizeof(uint64_t), "reg_info fits the control page's copy");
 static uint64_t reg_info[REG_WORDS];
 
 static void update_cwd(void) {
@@ -513,6 +520,21 @@ static void do_register(int forked) {
     name[15] = '\0';
     memcpy(&lo, name, 8);
     memcpy(&hi, name + 8, 7);
+  }
+  /* reg_info and the name in the memfd's control page too, where the bridge reads them without
+   * a copy from this process (the notification helper answers a plain process's registration
+   * without the bridge) */
+  if (mfd >= 0) {
+    struct {
+      uint64_t reg[REG_WORDS];
+      char comm[16];
+    } w;
+    memcpy(w.reg, reg_info, sizeof w.reg);
+    memcpy(w.comm, name, sizeof w.comm);
+    if (fast(SYS_pwrite64, mfd, (long)&w, sizeof w, FD_BITS / 8 + offsetof(struct fast_ctl, reg), 0) != (long)sizeof w) {
+      fast(SYS_close, mfd, 0, 0, 0, 0);
+      mfd = -1;
+    }
   }
   long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, (long)(REG_WORDS | (hi << 8)), mfd + 1, (long)lo);
   if (mfd >= 0 && fd != mfd) fast(SYS_close, mfd, 0, 0, 0, 0);

@@ -50,7 +50,7 @@ import type { MapsLine, MemfdBuffers, ProcessMemory } from './memory.js';
 import { FDMAP_NAME } from './shim-traces.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
 import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, syscallName } from './syscalls.js';
-import { HELPER_EV_CWD, HELPER_EV_EXEC, HELPER_EV_FORK } from './helper.js';
+import { HELPER_EV_CWD, HELPER_EV_EXEC, HELPER_EV_FORK, HELPER_EV_INTS, HELPER_EV_REGISTER } from './helper.js';
 
 /** One seccomp notification (struct seccomp_notif). */
 export interface Notification {
@@ -172,6 +172,8 @@ const CTL_BYTES = 8192;
 const CTL_FAST = 1;
 const CTL_NEXT_ID = 1;
 const CTL_PAGE_SIZE = 2;
+/** Where in the control page the shim writes its reg_info and its name (dmaheap-preload.c struct fast_ctl reg, comm). */
+const CTL_REG = 3264;
 const CTL_HEAD = 16;
 const CTL_TAIL = 32;
 const LOG_BASE = 192;
@@ -389,7 +391,7 @@ export class RunBridge {
   shutdown(): void {
     this.drainAll();
     for (const p of this.mirrors()) this.exited(p);
-    for (const p of [...this.fdMaps.keys()]) this.dropFdMap(p);
+    for (const p of [...this.fdMaps.keys(), ...this.pendingRegs.keys()]) this.dropFdMap(p);
     for (const [, files] of this.inFlight) for (const f of files) f.put();
     for (const fd of this.pollProxies.values()) this.host.libc.close(fd);
     this.pollProxies.clear();
@@ -1044,6 +1046,8 @@ export class RunBridge {
     const st = this.state.get(p)!;
     this.current = n;
     try {
+      // a registration the helper answered: mapped before the call may change the fd table
+      if (this.pendingRegs.size > 0) this.adoptRegistration(p);
       const a = n.args;
       const shimCall = this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC);
       // a registration says the process's name (an exec's is looked at without /proc)
@@ -1096,33 +1100,74 @@ export class RunBridge {
    */
   private registerPreload(p: Process, st: MirrorState, info: number, count: number, shimFd: number): number {
     this.dropFdMap(p);
-    const n = count >= 4 && count <= REG_WORDS ? count : 4;
-    const raw = info === 0 ? null : p.mm.copyFromUser(info, n * 8);
-    const dv = raw === null ? null : new DataView(raw.buffer, raw.byteOffset, n * 8);
-    const words = dv === null ? [] : Array.from({ length: n }, (_, i) => Number(dv.getBigUint64(i * 8, true)));
-    const nonzero = (xs: number[]): number[] => [...new Set(xs.filter((x) => x !== 0 && Number.isSafeInteger(x)))];
-    this.host.memory.shimTraces.set(p.pid, {
-      pages: nonzero(words.slice(0, 2)),
-      patched: nonzero(words.slice(2)),
-      names: [FDMAP_NAME, ...(this.host.preloadPath !== undefined ? [this.host.preloadPath] : [])],
-    });
-    const l = this.host.libc;
-    const bitmapBytes = PRELOAD_FD_BITS / 8;
-    const bytes = bitmapBytes + CTL_BYTES;
+    const bytes = PRELOAD_FD_BITS / 8 + CTL_BYTES;
     // the shim's own memfd when it made one (taken with pidfd_getfd: no ADDFD round trip), else
     // one made here and installed in the caller
     const taken = shimFd >= 0 ? this.takeMemfd(st, shimFd, (size) => size === bytes) : -1;
     const own = typeof taken === 'number' ? -1 : taken.fd;
+    const l = this.host.libc;
     const fd = own >= 0 ? own : l.memfdCreate('dmaheap-fdmap', 1);
     if (fd < 0) return -E.ENOMEM;
     if (own < 0 && l.ftruncate(fd, bytes) < 0) {
       l.close(fd);
       return -E.ENOMEM;
     }
+    // reg_info: the copy the shim wrote in its memfd, else (a shim of before, or no memfd of its own) its memory
+    const words = own >= 0 ? this.shimRegInfo(fd).words : null;
+    if (words !== null && words.some((w) => w !== 0)) this.setShimTraces(p, words);
+    else {
+      const n = count >= 4 && count <= REG_WORDS ? count : 4;
+      const raw = info === 0 ? null : p.mm.copyFromUser(info, n * 8);
+      const dv = raw === null ? null : new DataView(raw.buffer, raw.byteOffset, n * 8);
+      this.setShimTraces(p, dv === null ? [] : Array.from({ length: n }, (_, i) => Number(dv.getBigUint64(i * 8, true))));
+    }
+    if (!this.mapFdMap(p, fd)) return -E.ENOMEM;
+    if (own >= 0) return shimFd;
+    // a low RLIMIT_NOFILE: the lowest free fd (the shim closes it before the program goes on)
+    let r = this.installHostFd(fd, PRELOAD_FD_BASE, true);
+    if (r < 0) r = this.installHostFd(fd, 0, true);
+    if (r < 0) this.dropFdMap(p);
+    return r;
+  }
+
+  /** What the notification helper needs to answer a plain process's registration (helper.ts HELPER_REGISTER). */
+  shimRegistration(): { bytes: number; pageSizeAt: number; pageSize: number } {
+    return { bytes: PRELOAD_FD_BITS / 8 + CTL_BYTES, pageSizeAt: PRELOAD_FD_BITS / 8 + 4 * CTL_PAGE_SIZE, pageSize: this.kernel.pageSize };
+  }
+
+  private readonly regBuf = new Uint8Array(REG_WORDS * 8 + 16);
+
+  /** The reg_info words and the name the shim wrote in its memfd's control page (pread: the memfd is not mapped yet). */
+  private shimRegInfo(fd: number): { words: number[] | null; comm: string | null } {
+    const b = this.regBuf;
+    if (this.host.libc.pread(fd, b, b.length, PRELOAD_FD_BITS / 8 + CTL_REG) !== b.length) return { words: null, comm: null };
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const words = Array.from({ length: REG_WORDS }, (_, i) => Number(dv.getBigUint64(i * 8, true)));
+    const c = Buffer.from(b.buffer, b.byteOffset + REG_WORDS * 8, 16);
+    const end = c.indexOf(0);
+    const comm = c.toString('latin1', 0, end < 0 ? 15 : Math.min(end, 15));
+    return { words, comm: comm === '' ? null : comm };
+  }
+
+  /** The shim's own pages (reg_info: the stub page, the live page, the libc pages it patched) kept out of `p`'s maps and smaps. */
+  private setShimTraces(p: Process, words: readonly number[]): void {
+    const nonzero = (xs: readonly number[]): number[] => [...new Set(xs.filter((x) => x !== 0 && Number.isSafeInteger(x)))];
+    this.host.memory.shimTraces.set(p.pid, {
+      pages: nonzero(words.slice(0, 2)),
+      patched: nonzero(words.slice(2)),
+      names: [FDMAP_NAME, ...(this.host.preloadPath !== undefined ? [this.host.preloadPath] : [])],
+    });
+  }
+
+  /** Maps the bitmap's memfd `fd` (ours now) and makes it `p`'s, up to date; false (fd closed) when it cannot be mapped. */
+  private mapFdMap(p: Process, fd: number): boolean {
+    const l = this.host.libc;
+    const bitmapBytes = PRELOAD_FD_BITS / 8;
+    const bytes = bitmapBytes + CTL_BYTES;
     const addr = l.mmap(0, bytes, PROT_READ_WRITE, MAP_SHARED, fd, 0);
     if (addr === -1) {
       l.close(fd);
-      return -E.ENOMEM;
+      return false;
     }
     const mem = l.koffi.view(addr, bytes) as ArrayBuffer;
     const m: FdMap = {
@@ -1134,20 +1179,41 @@ export class RunBridge {
       approvals: new BigUint64Array(mem, bitmapBytes + 4096, APPROVE_FDS),
       approved: new Map(),
     };
+    Atomics.store(m.ctl, CTL_PAGE_SIZE, this.kernel.pageSize);
     if (this.fastBufs) {
       Atomics.store(m.ctl, CTL_NEXT_ID, this.host.buffers.reserveId());
-      Atomics.store(m.ctl, CTL_PAGE_SIZE, this.kernel.pageSize);
       Atomics.store(m.ctl, 0, CTL_FAST);
     }
     this.fdMaps.set(p, m);
     this.syncFdMap(p);
-    if (own >= 0) return shimFd;
-    // a low RLIMIT_NOFILE: the lowest free fd (the shim closes it before the program goes on)
-    let r = this.installHostFd(fd, PRELOAD_FD_BASE, true);
-    if (r < 0) r = this.installHostFd(fd, 0, true);
-    if (r < 0) this.dropFdMap(p);
-    return r;
+    return true;
   }
+
+  /**
+   * The notification helper answered a plain process's registration (HELPER_EV_REGISTER): the
+   * shim's memfd is ours (`fd`), and its bitmap (all 0: a plain process has no emulated fd)
+   * already in use. The exec it follows is looked at now, with the name the shim wrote; the
+   * memfd is mapped only when the bridge next serves the process (adoptRegistration), which may
+   * be never.
+   */
+  private helperRegistered(p: Process, st: MirrorState, tid: number, fd: number): void {
+    const { words, comm } = this.shimRegInfo(fd);
+    this.catchUp(p, st, tid, comm);
+    this.dropFdMap(p);
+    if (words !== null) this.setShimTraces(p, words);
+    this.pendingRegs.set(p, fd);
+  }
+
+  /** The memfd of a registration the helper answered, mapped now: the bridge is about to serve the process. */
+  private adoptRegistration(p: Process): void {
+    const fd = this.pendingRegs.get(p);
+    if (fd === undefined) return;
+    this.pendingRegs.delete(p);
+    this.mapFdMap(p, fd);
+  }
+
+  /** Registrations the helper answered whose memfds the bridge has not mapped yet (the memfd, ours). */
+  private readonly pendingRegs = new Map<Process, number>();
 
   /**
    * Sets and clears the bits of `p`'s bitmap (if it has one) to its mirror's fd table, and the
@@ -1270,6 +1336,11 @@ export class RunBridge {
 
   private dropFdMap(p: Process): void {
     this.host.memory.shimTraces.delete(p.pid);
+    const pending = this.pendingRegs.get(p);
+    if (pending !== undefined) {
+      this.pendingRegs.delete(p);
+      this.host.libc.close(pending);
+    }
     const m = this.fdMaps.get(p);
     if (m === undefined) return;
     this.fdMaps.delete(p);
@@ -1370,13 +1441,18 @@ export class RunBridge {
    * continued, and the working directory is read again when a relative name needs it.
    */
   helperEvents(log: Int32Array, n: number): void {
-    for (let i = 0; i < n && 2 * i + 1 < log.length; i++) {
-      const tid = log[2 * i + 1]!;
+    for (let i = 0; i < n && HELPER_EV_INTS * (i + 1) <= log.length; i++) {
+      const e = HELPER_EV_INTS * i;
+      const what = log[e];
+      const tid = log[e + 1]!;
       const p = this.byTid.get(tid);
       const st = p === undefined ? undefined : this.state.get(p);
-      if (p === undefined || st === undefined || !p.alive) continue;
-      const what = log[2 * i];
-      if (what === HELPER_EV_FORK) this.forkMirror(p, st, tid);
+      if (p === undefined || st === undefined || !p.alive) {
+        if (what === HELPER_EV_REGISTER) this.host.libc.close(log[e + 2]!);
+        continue;
+      }
+      if (what === HELPER_EV_REGISTER) this.helperRegistered(p, st, tid, log[e + 2]!);
+      else if (what === HELPER_EV_FORK) this.forkMirror(p, st, tid);
       else if (what === HELPER_EV_EXEC) st.execPending = true;
       // a chdir to a host directory (what the bridge's chdir and fchdir do for one)
       else if (what === HELPER_EV_CWD) st.cwd = null;

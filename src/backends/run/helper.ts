@@ -15,14 +15,24 @@ export function shippedHelper(arch: string = process.arch): string {
   return prebuiltFile('dmaheap-notify.so', arch);
 }
 
-/** dh_serve's flags: a plain process's forks, execs and chdirs (logged for the bridge), its exit_group, its uname (answered). */
+/**
+ * dh_serve's flags: a plain process's forks, execs and chdirs (logged for the bridge), its
+ * exit_group, its uname (answered), the preload shim's registration (answered, its memfd logged).
+ */
 export const HELPER_LIFECYCLE = 1;
 export const HELPER_EXIT = 2;
 export const HELPER_SERVE = 4;
-/** The log's entries: a process forked (the parent's thread id), a thread executed a program, or changed directory. */
+export const HELPER_REGISTER = 8;
+/**
+ * The log's entries, HELPER_EV_INTS int32s each (what, thread id, an fd): a process forked (the
+ * parent's thread id), a thread executed a program, changed directory, or registered the shim
+ * (the fd: its memfd, now the supervisor's).
+ */
 export const HELPER_EV_FORK = 1;
 export const HELPER_EV_EXEC = 2;
 export const HELPER_EV_CWD = 3;
+export const HELPER_EV_REGISTER = 4;
+export const HELPER_EV_INTS = 4;
 
 /**
  * struct dh_args (native/notify/dmaheap-notify.c): dh_serve's arguments and the counts it
@@ -31,9 +41,11 @@ export const HELPER_EV_CWD = 3;
 export const HELPER_ARGS = {
   listener: 0, nfds: 4, timeoutMs: 8, nplain: 12, budgetUs: 16, flags: 20, nevents: 24, turnUs: 28,
   fds: 32, req: 40, plain: 48, events: 56, uts: 64,
+  /** the shim's registration: its memfd's size, where the page size goes in it, the page size (u32s) */
+  regBytes: 72, regPageOff: 76, pageSize: 80,
   /** calls answered (continued or served), those the mirror follows, log entries, calls served */
-  answered: 72, mirrored: 80, logged: 88, served: 96,
-  bytes: 104,
+  answered: 88, mirrored: 96, logged: 104, served: 112,
+  bytes: 120,
 } as const;
 
 export interface NotifyHelper {

@@ -30,7 +30,7 @@ import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, hostSyscallArch } from './syscalls.js';
 import { RunBridge } from './bridge.js';
 import type { Answer, Notification, TraceRecord } from './bridge.js';
 import { MemfdBuffers, ProcessMemory } from './memory.js';
-import { HELPER_ARGS, HELPER_EXIT, HELPER_LIFECYCLE, HELPER_SERVE, loadHelper, nativeBuffer } from './helper.js';
+import { HELPER_ARGS, HELPER_EV_INTS, HELPER_EXIT, HELPER_LIFECYCLE, HELPER_REGISTER, HELPER_SERVE, loadHelper, nativeBuffer } from './helper.js';
 import { prebuiltFile } from './preload.js';
 import type { NativeBuffer, NotifyHelper } from './helper.js';
 
@@ -232,8 +232,10 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
   process.on('SIGHUP', forward);
   let served = false;
   try {
-    // --trace records each fork, exit_group and uname as the bridge serves it: those stay the bridge's
-    await serve(libc, listener, bridge, o.warn, helper, trace === undefined ? HELPER_LIFECYCLE | HELPER_EXIT | HELPER_SERVE : 0);
+    // --trace records each fork, exit_group and uname as the bridge serves it: those stay the
+    // bridge's; so does the shim's registration when there is no shim
+    const flags = trace !== undefined ? 0 : HELPER_LIFECYCLE | HELPER_EXIT | HELPER_SERVE | (env !== undefined ? HELPER_REGISTER : 0);
+    await serve(libc, listener, bridge, o.warn, helper, flags);
     served = true;
   } finally {
     process.off('SIGINT', ignore);
@@ -326,7 +328,7 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
     // the helper's arguments and counts (struct dh_args), its log of forks, execs and chdirs, and
     // the emulated machine's struct utsname it answers uname with
     const args = buffer(HELPER_ARGS.bytes);
-    const events = buffer(helper === null ? 0 : 8 * HELPER_EVENTS);
+    const events = buffer(helper === null ? 0 : 4 * HELPER_EV_INTS * HELPER_EVENTS);
     const eventIds = new Int32Array(events.buf.buffer, events.buf.byteOffset, events.buf.length / 4);
     const uts = buffer(helper === null ? 0 : 390);
     if (helper !== null) {
@@ -341,6 +343,10 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       g.writeBigUInt64LE(BigInt(plain.addr), HELPER_ARGS.plain);
       g.writeBigUInt64LE(BigInt(events.addr), HELPER_ARGS.events);
       g.writeBigUInt64LE(BigInt(uts.addr), HELPER_ARGS.uts);
+      const reg = bridge.shimRegistration();
+      g.writeUInt32LE(reg.bytes, HELPER_ARGS.regBytes);
+      g.writeUInt32LE(reg.pageSizeAt, HELPER_ARGS.regPageOff);
+      g.writeUInt32LE(reg.pageSize, HELPER_ARGS.pageSize);
     }
     for (;;) {
       const watched = bridge.pidfds();
