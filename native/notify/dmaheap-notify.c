@@ -27,10 +27,17 @@
  *   mirror is the parent's at the fork: plain, as the parent was), and an execve or execveat
  *   (logged: the bridge looks at the new image at the process's next call it serves; a plain
  *   process stays plain through an exec, which closes none of its emulated files as it has none);
- * - with DH_EXIT (unless --trace): exit_group, whose end the supervisor sees on the pidfd.
+ * - with DH_EXIT (unless --trace): exit_group, whose end the supervisor sees on the pidfd;
+ * - with DH_SERVE (unless --trace): uname, answered with the emulated machine's struct utsname;
+ * - with DH_LIFECYCLE, a chdir to a host directory and fchdir (logged: the bridge reads the
+ *   working directory again when a relative name needs it);
+ * - with DH_REGISTER (the preload shim in use, no --trace): the shim's registration, answered
+ *   here (take_shim_memfd), its memfd logged for the bridge to map when it next serves the
+ *   process.
  *
  * Each of these saves a round trip through the bridge for every program a shell starts: the
- * fork, the exec, the new image's first call and the exit.
+ * fork, the exec, the new image's first call, the registration and the exit; the child's first
+ * call (its mirror is made then) is the only one left.
  *
  * The set of plain thread ids is written by the supervisor after every call the bridge handles
  * (a process stops being plain only while the bridge serves one of its calls). Nothing else is
@@ -91,7 +98,7 @@ struct dh_args {
   uint64_t fds, req, plain, events, uts;
   /* the shim's registration (DH_REGISTER): the size its memfd has, and where in it the emulated page size goes */
   uint32_t reg_bytes, reg_page_off;
-  uint32_t page_size, pad2;
+  uint32_t page_size, reg_info_off;
   /* increased here: calls answered (continued or served), those the mirror follows, entries logged, calls served */
   uint64_t answered, mirrored, logged, served;
 };
@@ -298,7 +305,11 @@ static int take_shim_memfd(const struct seccomp_notif *n, const struct dh_args *
   if (fd < 0) return -1;
   struct stat st;
   uint32_t ps = g->page_size;
+  /* the stub page, reg_info's first word, written by a shim that writes its reg_info here (one
+   * of before does not: the bridge reads it from the process then) */
+  uint64_t stub = 0;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 || st.st_size != (off_t)g->reg_bytes ||
+      pread(fd, &stub, sizeof stub, (off_t)g->reg_info_off) != (ssize_t)sizeof stub || stub == 0 ||
       pwrite(fd, &ps, sizeof ps, (off_t)g->reg_page_off) != (ssize_t)sizeof ps) {
     close(fd);
     return -1;

@@ -1131,8 +1131,8 @@ export class RunBridge {
   }
 
   /** What the notification helper needs to answer a plain process's registration (helper.ts HELPER_REGISTER). */
-  shimRegistration(): { bytes: number; pageSizeAt: number; pageSize: number } {
-    return { bytes: PRELOAD_FD_BITS / 8 + CTL_BYTES, pageSizeAt: PRELOAD_FD_BITS / 8 + 4 * CTL_PAGE_SIZE, pageSize: this.kernel.pageSize };
+  shimRegistration(): { bytes: number; pageSizeAt: number; pageSize: number; infoAt: number } {
+    return { bytes: PRELOAD_FD_BITS / 8 + CTL_BYTES, pageSizeAt: PRELOAD_FD_BITS / 8 + 4 * CTL_PAGE_SIZE, pageSize: this.kernel.pageSize, infoAt: PRELOAD_FD_BITS / 8 + CTL_REG };
   }
 
   private readonly regBuf = new Uint8Array(REG_WORDS * 8 + 16);

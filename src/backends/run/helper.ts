@@ -41,8 +41,8 @@ export const HELPER_EV_INTS = 4;
 export const HELPER_ARGS = {
   listener: 0, nfds: 4, timeoutMs: 8, nplain: 12, budgetUs: 16, flags: 20, nevents: 24, turnUs: 28,
   fds: 32, req: 40, plain: 48, events: 56, uts: 64,
-  /** the shim's registration: its memfd's size, where the page size goes in it, the page size (u32s) */
-  regBytes: 72, regPageOff: 76, pageSize: 80,
+  /** the shim's registration: its memfd's size, where the page size goes in it, the page size, where its reg_info is (u32s) */
+  regBytes: 72, regPageOff: 76, pageSize: 80, regInfoOff: 84,
   /** calls answered (continued or served), those the mirror follows, log entries, calls served */
   answered: 88, mirrored: 96, logged: 104, served: 112,
   bytes: 120,

@@ -347,6 +347,7 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       g.writeUInt32LE(reg.bytes, HELPER_ARGS.regBytes);
       g.writeUInt32LE(reg.pageSizeAt, HELPER_ARGS.regPageOff);
       g.writeUInt32LE(reg.pageSize, HELPER_ARGS.pageSize);
+      g.writeUInt32LE(reg.infoAt, HELPER_ARGS.regInfoOff);
     }
     for (;;) {
       const watched = bridge.pidfds();
