@@ -35,9 +35,15 @@
  *   here (take_shim_memfd), its memfd logged for the bridge to map when it next serves the
  *   process.
  *
+ * - with DH_LIFECYCLE, the first call of a process the bridge does not know yet, when it is the
+ *   child of a parent whose forks still waiting for their child are all plain processes' (the
+ *   bridge's list, and the forks let through here since): the child is as plain as the parent
+ *   was at the fork, its call is answered as a plain process's, and the bridge makes its mirror
+ *   from the log (EV_CHILD, with the parent's pid from PIDFD_GET_INFO).
+ *
  * Each of these saves a round trip through the bridge for every program a shell starts: the
- * fork, the exec, the new image's first call, the registration and the exit; the child's first
- * call (its mirror is made then) is the only one left.
+ * fork, the child's first call, the exec, the new image's first call, the registration and the
+ * exit. Such a program runs without the bridge; its mirror's life is read from the log.
  *
  * The set of plain thread ids is written by the supervisor after every call the bridge handles
  * (a process stops being plain only while the bridge serves one of its calls). Nothing else is
@@ -79,7 +85,7 @@
  * The log of calls answered here that the bridge must know of, in the order they came: four
  * ints each (what, thread id, and for EV_REGISTER the shim's memfd as an fd of the supervisor).
  */
-enum { EV_FORK = 1, EV_EXEC = 2, EV_CWD = 3, EV_REGISTER = 4 };
+enum { EV_FORK = 1, EV_EXEC = 2, EV_CWD = 3, EV_REGISTER = 4, EV_CHILD = 5 };
 #define EV_INTS 4
 
 /*
@@ -99,6 +105,10 @@ struct dh_args {
   /* the shim's registration (DH_REGISTER): the size its memfd has, and where in it the emulated page size goes */
   uint32_t reg_bytes, reg_page_off;
   uint32_t page_size, reg_info_off;
+  /* (parent pid, pending forks) pairs: parents whose every fork the bridge has not matched with
+   * its child yet is a plain process's (with DH_LIFECYCLE: EV_CHILD) */
+  uint64_t claim;
+  int32_t nclaim, pad3;
   /* increased here: calls answered (continued or served), those the mirror follows, entries logged, calls served */
   uint64_t answered, mirrored, logged, served;
 };
@@ -259,6 +269,7 @@ static int host_name(pid_t pid, uint64_t addr) {
 }
 
 static int is_plain(const int32_t *plain, int nplain, int32_t tid) {
+  if (plain == NULL) return 0;
   for (int i = 0; i < nplain; i++)
     if (plain[i] == tid) return 1;
   return 0;
@@ -285,6 +296,60 @@ enum {
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+
+/* include/uapi/linux/pidfd.h: PIDFD_GET_INFO (Linux 6.13), struct pidfd_info's first 64 bytes */
+#define PIDFD_GET_INFO_ 0xc040ff0bu
+struct pidfd_info_ {
+  uint64_t mask, cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid, spare0;
+};
+
+/*
+ * Forks the helper let through (or the bridge's, all of plain processes) whose child has not made
+ * its first call yet, by parent: a process whose first call comes here, whose parent is one of
+ * them, is that fork's child, as plain as the parent was (its fd table, its address space and
+ * its working directory are the parent's at the fork). Its first call is then answered like
+ * any of a plain process's, and the bridge makes its mirror from the log (EV_CHILD).
+ */
+#define MAX_CLAIMS 256
+struct claims {
+  int32_t ppid[MAX_CLAIMS], left[MAX_CLAIMS];
+  int n;
+  /* the children taken in this dh_serve (plain until the bridge lists them) */
+  int32_t child[MAX_CLAIMS];
+  int nchild;
+};
+
+static void claim_add(struct claims *c, int32_t ppid, int32_t forks) {
+  for (int i = 0; i < c->n; i++)
+    if (c->ppid[i] == ppid) {
+      c->left[i] += forks;
+      return;
+    }
+  if (c->n == MAX_CLAIMS) return;
+  c->ppid[c->n] = ppid;
+  c->left[c->n++] = forks;
+}
+
+/* Is `tid` a process whose parent has a plain fork waiting? Its parent's pid, or 0. */
+static int32_t claim_child(struct claims *c, int32_t tid) {
+  if (c->n == 0 || c->nchild == MAX_CLAIMS) return 0;
+  /* pidfd_open refuses a thread that is not its group's leader: a thread goes to the bridge */
+  int pidfd = (int)syscall(SYS_pidfd_open, (long)tid, 0L);
+  if (pidfd < 0) return 0;
+  struct pidfd_info_ info;
+  memset(&info, 0, sizeof info);
+  int r = ioctl(pidfd, PIDFD_GET_INFO_, &info);
+  close(pidfd);
+  if (r != 0 || (int32_t)info.tgid != tid) return 0;
+  for (int i = 0; i < c->n; i++)
+    if (c->ppid[i] == (int32_t)info.ppid && c->left[i] > 0) {
+      c->left[i]--;
+      c->child[c->nchild++] = tid;
+      return (int32_t)info.ppid;
+    }
+  return 0;
+}
 
 /*
  * The preload shim's registration of a plain process (ioctl(-1, PRELOAD_REGISTER, reg_info,
@@ -437,6 +502,11 @@ int dh_serve(struct dh_args *g) {
   const int32_t *plain = (const int32_t *)(uintptr_t)g->plain;
   int32_t *events = (int32_t *)(uintptr_t)g->events;
   int nfds = g->nfds;
+  static struct claims cl;
+  cl.n = 0;
+  cl.nchild = 0;
+  const int32_t *claim = (const int32_t *)(uintptr_t)g->claim;
+  for (int i = 0; claim != NULL && i < g->nclaim; i++) claim_add(&cl, claim[2 * i], claim[2 * i + 1]);
   uint64_t turn = now_us() + (uint64_t)(g->turn_us > 0 ? g->turn_us : 0);
   /* time spent answering since the last pause (a poll that had to wait) */
   uint64_t busy = 0;
@@ -463,8 +533,20 @@ int dh_serve(struct dh_args *g) {
       fds[0].revents = 0;
       return 0;
     }
-    if (!is_plain(plain, g->nplain, (int32_t)req->pid)) return 1;
-    if (g->logged >= (uint64_t)g->nevents) return 1;
+    /* room for a child's EV_CHILD and its call's own entry */
+    if (g->logged + 2 > (uint64_t)g->nevents) return 1;
+    int32_t tid = (int32_t)req->pid;
+    if (!is_plain(plain, g->nplain, tid) && !is_plain(cl.child, cl.nchild, tid)) {
+      /* a process's first call: the child of a plain fork is plain */
+      int32_t ppid = g->flags & DH_LIFECYCLE ? claim_child(&cl, tid) : 0;
+      if (ppid == 0) return 1;
+      int32_t *e = events + EV_INTS * g->logged;
+      e[0] = EV_CHILD;
+      e[1] = tid;
+      e[2] = ppid;
+      e[3] = 0;
+      g->logged++;
+    }
     int ev, aux;
     int64_t ret = 0;
     int act = host_call(req, g, &ev, &ret, &aux);
@@ -472,10 +554,13 @@ int dh_serve(struct dh_args *g) {
     if (ev != 0) {
       int32_t *e = events + EV_INTS * g->logged;
       e[0] = ev;
-      e[1] = (int32_t)req->pid;
+      e[1] = tid;
       e[2] = aux;
       e[3] = 0;
       g->logged++;
+      /* its child, when it comes, is a plain process (a fork from a thread that is not the
+       * leader is matched by the process's pid, which this is not: the bridge's then) */
+      if (ev == EV_FORK) claim_add(&cl, tid, 1);
     }
     struct seccomp_notif_resp resp;
     memset(&resp, 0, sizeof resp);

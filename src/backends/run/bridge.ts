@@ -50,7 +50,7 @@ import type { MapsLine, MemfdBuffers, ProcessMemory } from './memory.js';
 import { FDMAP_NAME } from './shim-traces.js';
 import type { RunSyscall, SyscallArch } from './syscalls.js';
 import { NR_PIDFD_GETFD, NR_PIDFD_OPEN, syscallName } from './syscalls.js';
-import { HELPER_EV_CWD, HELPER_EV_EXEC, HELPER_EV_FORK, HELPER_EV_INTS, HELPER_EV_REGISTER } from './helper.js';
+import { HELPER_EV_CHILD, HELPER_EV_CWD, HELPER_EV_EXEC, HELPER_EV_FORK, HELPER_EV_INTS, HELPER_EV_REGISTER } from './helper.js';
 
 /** One seccomp notification (struct seccomp_notif). */
 export interface Notification {
@@ -503,32 +503,69 @@ export class RunBridge {
       if (leader !== null) this.byTid.set(tid, leader);
       return leader;
     }
+    return this.makeMirror(tid, pidfd, st.ppid, st.name, 'uid' in st ? st : null);
+  }
+
+  /**
+   * The mirror of process `tid` (a thread group's leader) whose parent is `ppid`: the fork its
+   * parent's mirror made for it (pendingForks), else a fork made now, else a process adopted
+   * (the first). `name` null: the fork's (a forked child has its parent's name).
+   */
+  private makeMirror(tid: number, pidfd: number, ppid: number, name: string | null, ids: { uid: number; gid: number; groups: number[] } | null): Process {
     let p: Process;
-    const pending = this.pendingForks.get(st.ppid);
+    const pending = this.pendingForks.get(ppid);
     const forked = pending?.shift();
     if (forked !== undefined) {
       this.kernel.renumberProcess(forked, tid);
-      if (st.name !== null) forked.comm = st.name;
+      if (name !== null) forked.comm = name;
       p = forked;
     } else {
       // (a name is known here: only a pending fork's child goes without its stat file)
-      const name = st.name ?? this.procStat(tid)?.name ?? '';
-      const parent = this.byTid.get(st.ppid) ?? null;
-      p = parent !== null ? parent.fork(name, tid) : this.kernel.adoptProcess(tid, name, null, this.host.memory);
+      const n = name ?? this.procStat(tid)?.name ?? '';
+      const parent = this.byTid.get(ppid) ?? null;
+      p = parent !== null ? parent.fork(n, tid) : this.kernel.adoptProcess(tid, n, null, this.host.memory);
       this.root ??= p;
     }
     // a forked child has its parent's address space, the shim's pages included, until it
     // registers itself (its first call the shim would make fast) or executes
-    const traces = p !== this.root ? this.host.memory.shimTraces.get(st.ppid) : undefined;
+    const traces = p !== this.root ? this.host.memory.shimTraces.get(ppid) : undefined;
     if (traces !== undefined) this.host.memory.shimTraces.set(tid, traces);
     p.fdAllocator = {
       install: (file, cloexec, start) => this.addFd(file, cloexec, start),
       lowestFree: () => this.lowestFreeFd(this.current?.pid ?? tid, 0),
     };
     this.state.set(p, { pidfd, credsPending: false, cwd: null, pendingMaps: [], execPending: false, adoptPending: forked === undefined, anonBase: null, anonCharges: [] });
-    if (this.baseIds === null && 'uid' in st) this.baseIds = this.idsFrom(st);
+    if (this.baseIds === null && ids !== null) this.baseIds = this.idsFrom(ids);
     this.byTid.set(tid, p);
     return p;
+  }
+
+  /**
+   * Writes the parents whose every pending fork is a plain process's (their children, the
+   * notification helper may take as plain on their first call: HELPER_EV_CHILD) into `out` as
+   * (pid, forks) pairs, as many as fit; returns how many pairs.
+   */
+  claimableForks(out: Int32Array): number {
+    let n = 0;
+    for (const [ppid, list] of this.pendingForks) {
+      if (list.length === 0 || 2 * n + 1 >= out.length) continue;
+      if (!list.every((c) => c.openFdCount() === 0 && c.mm.vmas.length === 0 && !this.vcwd.has(c))) continue;
+      out[2 * n] = ppid;
+      out[2 * n + 1] = list.length;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The helper took process `tid`, a child of `ppid`, as plain on its first call (it had a plain
+   * pending fork): its mirror is made now. A child that is gone already (reaped) exits at once.
+   */
+  private helperChild(tid: number, ppid: number): void {
+    if (this.byTid.has(tid)) return;
+    const pidfd = this.host.libc.syscall3(NR_PIDFD_OPEN, tid, 0, 0);
+    const p = this.makeMirror(tid, pidfd, ppid, null, null);
+    if (pidfd < 0) this.exited(p);
   }
 
   /** The host fd behind an emulated file: the dma-buf's memfd, or a named empty memfd. */
@@ -1445,6 +1482,10 @@ export class RunBridge {
       const e = HELPER_EV_INTS * i;
       const what = log[e];
       const tid = log[e + 1]!;
+      if (what === HELPER_EV_CHILD) {
+        this.helperChild(tid, log[e + 2]!);
+        continue;
+      }
       const p = this.byTid.get(tid);
       const st = p === undefined ? undefined : this.state.get(p);
       if (p === undefined || st === undefined || !p.alive) {

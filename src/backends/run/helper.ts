@@ -32,6 +32,8 @@ export const HELPER_EV_FORK = 1;
 export const HELPER_EV_EXEC = 2;
 export const HELPER_EV_CWD = 3;
 export const HELPER_EV_REGISTER = 4;
+/** A process's first call, taken as a plain one: a child of a parent whose pending forks are all plain (the fd: the parent's pid). */
+export const HELPER_EV_CHILD = 5;
 export const HELPER_EV_INTS = 4;
 
 /**
@@ -43,9 +45,11 @@ export const HELPER_ARGS = {
   fds: 32, req: 40, plain: 48, events: 56, uts: 64,
   /** the shim's registration: its memfd's size, where the page size goes in it, the page size, where its reg_info is (u32s) */
   regBytes: 72, regPageOff: 76, pageSize: 80, regInfoOff: 84,
+  /** (parent pid, plain pending forks) pairs of int32 (HELPER_EV_CHILD), and how many */
+  claim: 88, nclaim: 96,
   /** calls answered (continued or served), those the mirror follows, log entries, calls served */
-  answered: 88, mirrored: 96, logged: 104, served: 112,
-  bytes: 120,
+  answered: 104, mirrored: 112, logged: 120, served: 128,
+  bytes: 136,
 } as const;
 
 export interface NotifyHelper {

@@ -303,6 +303,8 @@ export function preloadEnv(preload: string, gate: PreloadGate, base: NodeJS.Proc
 const HELPER_BUDGET_US = YIELD_MS * 1000;
 /** The most lifecycle calls the helper logs before the bridge reads the log (more go to the bridge). */
 const HELPER_EVENTS = 256;
+/** The most parents with pending forks the helper is told about (the children of others go to the bridge). */
+const HELPER_CLAIMS = 256;
 /** The most thread ids the helper is told about (more are served by the bridge, as before). */
 const HELPER_TIDS = 4096;
 
@@ -331,6 +333,9 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
     const events = buffer(helper === null ? 0 : 4 * HELPER_EV_INTS * HELPER_EVENTS);
     const eventIds = new Int32Array(events.buf.buffer, events.buf.byteOffset, events.buf.length / 4);
     const uts = buffer(helper === null ? 0 : 390);
+    // the parents whose children the helper may take as plain on their first call
+    const claim = buffer(helper === null ? 0 : 8 * HELPER_CLAIMS);
+    const claimIds = new Int32Array(claim.buf.buffer, claim.buf.byteOffset, claim.buf.length / 4);
     if (helper !== null) {
       uts.buf.set(bridge.utsname());
       const g = args.buf;
@@ -343,6 +348,7 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       g.writeBigUInt64LE(BigInt(plain.addr), HELPER_ARGS.plain);
       g.writeBigUInt64LE(BigInt(events.addr), HELPER_ARGS.events);
       g.writeBigUInt64LE(BigInt(uts.addr), HELPER_ARGS.uts);
+      g.writeBigUInt64LE(BigInt(claim.addr), HELPER_ARGS.claim);
       const reg = bridge.shimRegistration();
       g.writeUInt32LE(reg.bytes, HELPER_ARGS.regBytes);
       g.writeUInt32LE(reg.pageSizeAt, HELPER_ARGS.regPageOff);
@@ -366,6 +372,7 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
         const g = args.buf;
         g.writeInt32LE(nfds, HELPER_ARGS.nfds);
         g.writeInt32LE(nplain, HELPER_ARGS.nplain);
+        g.writeInt32LE(bridge.claimableForks(claimIds), HELPER_ARGS.nclaim);
         g.writeInt32LE(Math.max(0, Math.round((YIELD_MS - (performance.now() - lastYield)) * 1000)), HELPER_ARGS.turnUs);
         g.writeBigUInt64LE(BigInt(pfd.addr), HELPER_ARGS.fds);
         const r = helper.serve(args.addr);
