@@ -373,7 +373,8 @@ static int take_shim_memfd(const struct seccomp_notif *n, const struct dh_args *
   /* the stub page, reg_info's first word, written by a shim that writes its reg_info here (one
    * of before does not: the bridge reads it from the process then) */
   uint64_t stub = 0;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 || st.st_size != (off_t)g->reg_bytes ||
+  /* the system call: glibc exports fstat only since 2.33, and the helper loads into any glibc */
+  if (syscall(SYS_fstat, (long)fd, (long)&st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 || st.st_size != (off_t)g->reg_bytes ||
       pread(fd, &stub, sizeof stub, (off_t)g->reg_info_off) != (ssize_t)sizeof stub || stub == 0 ||
       pwrite(fd, &ps, sizeof ps, (off_t)g->reg_page_off) != (ssize_t)sizeof ps) {
     close(fd);
