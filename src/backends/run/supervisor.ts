@@ -297,8 +297,8 @@ export function preloadEnv(preload: string, gate: PreloadGate, base: NodeJS.Proc
 
 /**
  * How long the helper may keep answering without a pause (µs) before it returns for the event
- * loop's turn, which it otherwise takes once the program has been quiet for a millisecond after
- * YIELD_MS (dmaheap-notify.c TURN_QUIET_MS), or 100 ms later at the latest.
+ * loop's turn, which it otherwise takes when the program pauses for POLL_MS, or 90 ms after
+ * YIELD_MS at the latest (dmaheap-notify.c TURN_LATE_US).
  */
 const HELPER_BUDGET_US = YIELD_MS * 1000;
 /** The most lifecycle calls the helper logs before the bridge reads the log (more go to the bridge). */
@@ -409,8 +409,8 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       // no call waits)
       if (helper !== null && !got && (rev0 & POLLIN) !== 0) continue;
       // a death alone is no reason for the event loop's turn, which the program's next call
-      // would wait for: the helper takes it when the program is quiet
-      if (died && helper !== null && !got && performance.now() - lastYield < YIELD_MS) continue;
+      // would wait for: the helper takes it when the program pauses (or late)
+      if (died && helper !== null && !got) continue;
       const rev = got ? POLLIN : rev0;
       if ((rev & POLLIN) !== 0) {
         const q = req.buf;
