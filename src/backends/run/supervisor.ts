@@ -161,9 +161,10 @@ export async function runProgram(o: RunOptions): Promise<RunResult> {
     throw new RunError(`the emulated machine has ${kernel.pageSize}-byte pages but this host's programs use ${hostPage}-byte pages`, `leave --page-size out, or give ${hostPage}`);
   }
   const cookie = randomBytes(8).readBigUInt64LE(0) | 1n;
-  // the preload shim gets a cookie of its own (the launcher's stays out of the program's sight),
-  // good only from the page its syscall stub is mapped at: a page-aligned address in the middle of
-  // the user address space (below 2^39, so arm64's 39-bit layouts have it too)
+  // the preload shim gets a cookie of its own (the launcher's stays out of the program's sight:
+  // the shim's only tells it that it runs here), and the page its syscall stub is mapped at, from
+  // which the filter lets its calls through: a page-aligned address in the middle of the user
+  // address space (below 2^39, so arm64's 39-bit layouts have it too)
   const gate: PreloadGate | undefined = o.preload === undefined ? undefined : {
     cookie: randomBytes(8).readBigUInt64LE(0) | 1n,
     page: 0x40_0000_0000n + BigInt(randomBytes(4).readUInt32LE(0) & 0xfffff) * 4096n,
@@ -280,8 +281,9 @@ function realpathOr(file: string): string {
 
 /**
  * The program's environment with the preload shim: LD_PRELOAD (after any the user set) and the
- * shim's cookie and stub page (DMAHEAP_RUN_COOKIE, DMAHEAP_RUN_STUB, hex): the filter lets a call
- * through when its sixth argument is the cookie and it was made from that page.
+ * shim's cookie and stub page (DMAHEAP_RUN_COOKIE, DMAHEAP_RUN_STUB, hex): the filter lets a
+ * call through when it was made from that page; the cookie tells the shim it runs under
+ * `dmaheap run` (the filter no longer reads it).
  */
 export function preloadEnv(preload: string, gate: PreloadGate, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const abs = resolvePath(preload);
