@@ -198,9 +198,9 @@ static void init_kinds(void) {
   K(32, K_FD);     /* flock */
   K(44, K_FD);     /* fstatfs */
   K(46, K_FD);     /* ftruncate */
+  K(48, K_PATH1);  /* faccessat */
   K(49, K_CHDIR);
   K(50, K_FCHDIR);
-  K(48, K_PATH1);  /* faccessat */
   K(56, K_PATH1);  /* openat */
   K(57, K_FD);     /* close */
   K(61, K_FD);     /* getdents64 */
@@ -352,8 +352,8 @@ static int32_t claim_child(struct claims *c, int32_t tid) {
 
 /*
  * The preload shim's registration of a plain process (ioctl(-1, PRELOAD_REGISTER, reg_info,
- * words, memfd + 1, name)): the shim made its bitmap's memfd and wrote what the bridge needs in
- * it. For a plain process every bit of the bitmap is 0, which the memfd is already, so the
+ * words, memfd + 1)): the shim made its bitmap's memfd and wrote what the bridge needs in it
+ * (reg_info and its name). For a plain process every bit of the bitmap is 0, which the memfd is already, so the
  * answer need not wait for the bridge: the memfd is taken here (pidfd_getfd), the emulated page
  * size written where the shim reads it, and the bridge maps it when it next looks at the
  * process (EV_REGISTER); the fast buffer path stays off until then. -1 (the bridge's): no memfd,
@@ -383,8 +383,9 @@ static int take_shim_memfd(const struct seccomp_notif *n, const struct dh_args *
 }
 
 /*
- * May the host run this call of a plain process untouched? `ev` is set to the lifecycle event
- * the bridge must be told of (EV_FORK, EV_EXEC), or 0.
+ * What to do with this call of a plain process (A_*). `ev` is set to the entry the bridge must
+ * be told of (EV_FORK, EV_EXEC, EV_CWD, EV_REGISTER), or 0, and `aux` to its fd; a call served
+ * here answers `ret`.
  */
 static int host_call(const struct seccomp_notif *n, const struct dh_args *g, int *ev, int64_t *ret, int *aux) {
   int nr = n->data.nr;

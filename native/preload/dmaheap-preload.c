@@ -130,6 +130,13 @@ struct log_rec {
   uint64_t addr, len, off;
   uint32_t flags, pad;
 };
+/* what the shim writes in its memfd's control page before it registers (the bridge, or the
+ * notification helper for a plain process, reads it there rather than in this process's memory):
+ * reg_info and this thread's name */
+struct reg_copy {
+  uint64_t reg[12];
+  char comm[16];
+};
 struct fast_ctl {
   uint32_t flags;
   uint32_t next_id;   /* the id this process's next fast ALLOC names its memfd with (0: none) */
@@ -140,13 +147,10 @@ struct fast_ctl {
   uint32_t tail;
   uint32_t pad2[15];
   struct log_rec log[LOG_N];
-  /* written by the shim before it registers (the bridge, or the notification helper for a plain
-   * process, reads them here rather than in this process's memory): reg_info and this thread's name */
-  uint64_t reg[12];
-  char comm[16];
+  struct reg_copy reg;
 };
 _Static_assert(sizeof(struct log_rec) == 48, "log record layout");
-_Static_assert(offsetof(struct fast_ctl, reg) == 3264 && offsetof(struct fast_ctl, comm) == 3360, "bridge.ts CTL_REG, CTL_COMM");
+_Static_assert(offsetof(struct fast_ctl, reg) == 3264, "bridge.ts CTL_REG");
 _Static_assert(sizeof(struct fast_ctl) <= 4096, "control page");
 #define CTL_BYTES 8192
 static struct fast_ctl *ctl;
@@ -445,7 +449,7 @@ static uintptr_t entry_patch(const char *name, void *hook) {
  * this object's own are known by name. Set once per image: a forked child has the same.
  */
 #define REG_WORDS 12
-_Static_assert(REG_WORDS == sizeof ((struct fast_ctl *)0)->reg / sizeof(uint64_t), "reg_info fits the control page's copy");
+_Static_assert(REG_WORDS == sizeof ((struct reg_copy *)0)->reg / sizeof(uint64_t), "reg_info fits the control page's copy");
 static uint64_t reg_info[REG_WORDS];
 
 static void update_cwd(void) {
@@ -510,36 +514,27 @@ static void do_register(int forked) {
     fast(SYS_close, mfd, 0, 0, 0, 0);
     mfd = -1;
   }
-  /* the registration: a SLOW call the bridge answers with an fd of the bitmap (ours, or one it
-   * installed); the fourth argument is how many words reg_info has, the fifth our memfd + 1;
-   * this thread's name rides in the sixth (its first 8 bytes) and above the count in the fourth
-   * (the next 7): the bridge learns an exec's new name without reading /proc */
-  char name[16] = {0};
-  uint64_t lo = 0, hi = 0;
-  if (prctl(PR_GET_NAME, name, 0, 0, 0) == 0) {
-    name[15] = '\0';
-    memcpy(&lo, name, 8);
-    memcpy(&hi, name + 8, 7);
-  }
-  /* reg_info and the name in the memfd's control page too, where the bridge reads them without
-   * a copy from this process (the notification helper answers a plain process's registration
-   * without the bridge) */
+  /* reg_info and this thread's name in the memfd's control page (struct reg_copy): the bridge
+   * learns an exec's new name there without reading /proc, and the notification helper can answer
+   * a plain process's registration without the bridge */
   if (mfd >= 0) {
-    struct {
-      uint64_t reg[REG_WORDS];
-      char comm[16];
-    } w;
+    struct reg_copy w;
+    memset(&w, 0, sizeof w);
     memcpy(w.reg, reg_info, sizeof w.reg);
-    memcpy(w.comm, name, sizeof w.comm);
+    if (prctl(PR_GET_NAME, w.comm, 0, 0, 0) != 0) w.comm[0] = '\0';
+    w.comm[15] = '\0';
     if (fast(SYS_pwrite64, mfd, (long)&w, sizeof w, FD_BITS / 8 + offsetof(struct fast_ctl, reg), 0) != (long)sizeof w) {
       fast(SYS_close, mfd, 0, 0, 0, 0);
       mfd = -1;
     }
   }
-  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, (long)(REG_WORDS | (hi << 8)), mfd + 1, (long)lo);
+  /* the registration: a SLOW call (sixth argument 0) the bridge answers with an fd of the
+   * bitmap (ours, or one it installed); the fourth argument is how many words reg_info has, the
+   * fifth our memfd + 1 */
+  long fd = syscall(SYS_ioctl, -1, (long)DMAHEAP_PRELOAD_REGISTER, (long)reg_info, (long)REG_WORDS, mfd + 1, 0L);
   if (mfd >= 0 && fd != mfd) fast(SYS_close, mfd, 0, 0, 0, 0);
   if (fd < 0) return;
-  /* through the stub (the filter's step 3c): the registration memfd is none of the mirror's */
+  /* through the stub (the filter's step 3): the registration memfd is none of the mirror's */
   void *m = stub_mmap(NULL, FD_BITS / 8, PROT_READ, MAP_SHARED, (int)fd, 0);
   /* the control pages, when the bridge made them (a memfd that short would SIGBUS past its end) */
   struct stat st;

@@ -351,11 +351,16 @@ export class RunBridge {
         last = p;
         const st = this.state.get(p);
         ok = st !== undefined && p.alive && !st.adoptPending && !st.credsPending && st.pendingMaps.length === 0 &&
-          p.mm.vmas.length === 0 && p.openFdCount() === 0 && !this.vcwd.has(p) && !this.signalled.has(p) && !p.fatalSignalPending;
+          this.holdsNothingEmulated(p) && !this.signalled.has(p) && !p.fatalSignalPending;
       }
       if (ok && n < out.length) out[n++] = tid;
     }
     return n;
+  }
+
+  /** No emulated file, no emulated mapping, no emulated working directory: every fd and mapping of the process is the host's. */
+  private holdsNothingEmulated(p: Process): boolean {
+    return p.openFdCount() === 0 && p.mm.vmas.length === 0 && !this.vcwd.has(p);
   }
 
   /** pidfds of the live mirrors, with their process (the supervisor polls them). */
@@ -549,7 +554,7 @@ export class RunBridge {
     let n = 0;
     for (const [ppid, list] of this.pendingForks) {
       if (list.length === 0 || 2 * n + 1 >= out.length) continue;
-      if (!list.every((c) => c.openFdCount() === 0 && c.mm.vmas.length === 0 && !this.vcwd.has(c))) continue;
+      if (!list.every((c) => this.holdsNothingEmulated(c))) continue;
       out[2 * n] = ppid;
       out[2 * n + 1] = list.length;
       n++;
@@ -1087,11 +1092,11 @@ export class RunBridge {
       if (this.pendingRegs.size > 0) this.adoptRegistration(p);
       const a = n.args;
       const shimCall = this.host.preload === true && name === 'ioctl' && s32(a[0]!) === -1 && (u32(a[1]!) === PRELOAD_REGISTER || u32(a[1]!) === PRELOAD_SYNC);
-      // a registration says the process's name (an exec's is looked at without /proc)
-      this.catchUp(p, st, n.pid, shimCall && u32(a[1]!) === PRELOAD_REGISTER ? registeredName(a) : null);
+      // (a registration catches up itself, once it has the name the shim wrote in its memfd)
+      if (!shimCall || u32(a[1]!) !== PRELOAD_REGISTER) this.catchUp(p, st, n.pid);
       if (shimCall) {
         this.counts.served++;
-        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p, st, u64(a[2]!), Number(a[3]! & 0xffn), s32(a[4]!) - 1) };
+        if (u32(a[1]!) === PRELOAD_REGISTER) return { ret: this.registerPreload(p, st, n.pid, u64(a[2]!), Number(a[3]! & 0xffn), s32(a[4]!) - 1) };
         // the sync: catchUp adopted what a recvmsg brought; the bitmap follows before the answer
         this.syncFdMap(p);
         return { ret: 0 };
@@ -1135,13 +1140,13 @@ export class RunBridge {
    * With it, the shim's traces are kept out of the process's maps and smaps (shim-traces.ts). A
    * shim that passes 0 (an older build) leaves the pages in.
    */
-  private registerPreload(p: Process, st: MirrorState, info: number, count: number, shimFd: number): number {
-    this.dropFdMap(p);
+  private registerPreload(p: Process, st: MirrorState, tid: number, info: number, count: number, shimFd: number): number {
     const bytes = PRELOAD_FD_BITS / 8 + CTL_BYTES;
     // the shim's own memfd when it made one (taken with pidfd_getfd: no ADDFD round trip), else
     // one made here and installed in the caller
     const taken = shimFd >= 0 ? this.takeMemfd(st, shimFd, (size) => size === bytes) : -1;
     const own = typeof taken === 'number' ? -1 : taken.fd;
+    const words = this.registered(p, st, tid, own);
     const l = this.host.libc;
     const fd = own >= 0 ? own : l.memfdCreate('dmaheap-fdmap', 1);
     if (fd < 0) return -E.ENOMEM;
@@ -1150,7 +1155,6 @@ export class RunBridge {
       return -E.ENOMEM;
     }
     // reg_info: the copy the shim wrote in its memfd, else (a shim of before, or no memfd of its own) its memory
-    const words = own >= 0 ? this.shimRegInfo(fd).words : null;
     if (words !== null && words.some((w) => w !== 0)) this.setShimTraces(p, words);
     else {
       const n = count >= 4 && count <= REG_WORDS ? count : 4;
@@ -1234,11 +1238,21 @@ export class RunBridge {
    * be never.
    */
   private helperRegistered(p: Process, st: MirrorState, tid: number, fd: number): void {
-    const { words, comm } = this.shimRegInfo(fd);
-    this.catchUp(p, st, tid, comm);
-    this.dropFdMap(p);
+    const words = this.registered(p, st, tid, fd);
     if (words !== null) this.setShimTraces(p, words);
     this.pendingRegs.set(p, fd);
+  }
+
+  /**
+   * What every registration starts with: the process catches up (an exec it follows is looked
+   * at with the name the shim wrote in its memfd `fd`, else /proc's), and its old bitmap goes.
+   * The reg_info words the shim wrote there, or null (no memfd of the shim's).
+   */
+  private registered(p: Process, st: MirrorState, tid: number, fd: number): number[] | null {
+    const { words, comm } = fd >= 0 ? this.shimRegInfo(fd) : { words: null, comm: null };
+    this.catchUp(p, st, tid, comm);
+    this.dropFdMap(p);
+    return words;
   }
 
   /** The memfd of a registration the helper answered, mapped now: the bridge is about to serve the process. */
@@ -1454,7 +1468,6 @@ export class RunBridge {
     this.host.trace(r);
   }
 
-  /** The mirror followed a call the host then ran. */
   /**
    * A process is forking (its clone is about to be continued): its mirror forks now, while it is
    * as the real one is at the fork, and the child waits for the real child's first call
@@ -1500,6 +1513,7 @@ export class RunBridge {
     }
   }
 
+  /** The mirror followed a call the host then ran. */
   private mirrored(p: Process, call: RunSyscall, a: readonly bigint[], ret = 0): Answer {
     this.counts.mirrored++;
     this.traced(p.pid, call, a, ret, 'mirrored');
@@ -2282,21 +2296,6 @@ export class RunBridge {
 /** A name the host answers (one that climbed out of an emulated tree), as stated() gives it. */
 class HostName {
   constructor(readonly path: string) {}
-}
-
-/**
- * The name the shim's registration carries (its thread's comm, prctl PR_GET_NAME): the first
- * 8 bytes in the sixth argument, the next 7 above the word count in the fourth, little-endian,
- * up to the first NUL; null when there is none (a shim of before, or an empty name).
- */
-export function registeredName(a: readonly bigint[]): string | null {
-  const b = Buffer.alloc(15);
-  b.writeBigUInt64LE(BigInt.asUintN(64, a[5] ?? 0n), 0);
-  const hi = BigInt.asUintN(64, a[3] ?? 0n) >> 8n;
-  for (let i = 0; i < 7; i++) b[8 + i] = Number((hi >> BigInt(8 * i)) & 0xffn);
-  const end = b.indexOf(0);
-  const name = b.toString('latin1', 0, end < 0 ? 15 : end);
-  return name === '' ? null : name;
 }
 
 /** How a buffer's memfd shows in /proc/<pid>/maps, map_files and fd links. */

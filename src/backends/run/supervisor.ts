@@ -407,12 +407,10 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
       if (died && helper !== null) nplain = bridge.plainTids(plainIds);
       const rev0 = p.readInt16LE(6);
       // with the helper, a notification that waits while a pidfd fired first is the helper's to
-      // take (it may be a plain process's): back to it (it gives the event loop its turn when
-      // no call waits)
-      if (helper !== null && !got && (rev0 & POLLIN) !== 0) continue;
-      // a death alone is no reason for the event loop's turn, which the program's next call
-      // would wait for: the helper takes it when the program pauses (or late)
-      if (died && helper !== null && !got) continue;
+      // take (it may be a plain process's), and a death alone is no reason for the event loop's
+      // turn, which the program's next call would wait for: back to the helper, which takes the
+      // turn when the program pauses (or late)
+      if (helper !== null && !got && (died || (rev0 & POLLIN) !== 0)) continue;
       const rev = got ? POLLIN : rev0;
       if ((rev & POLLIN) !== 0) {
         const q = req.buf;
@@ -448,7 +446,7 @@ async function serve(libc: Libc, listener: number, bridge: RunBridge, warn: (l: 
           // what can wait until the program runs again (the memfds of freed buffers)
           bridge.afterAnswer();
         }
-        // the helper takes the event loop's turn when it is due and no call waits, the
+        // the helper takes the event loop's turn when the program pauses (or late), the
         // JavaScript loop after YIELD_MS
         if (helper !== null || performance.now() - lastYield < YIELD_MS) continue;
       } else if ((rev & POLLHUP) !== 0) return;
