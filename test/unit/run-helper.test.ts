@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,10 @@ test.before(() => {
   cc(['-O2', '-o', built('run-generic'), join(repo, 'test/oracle/issue-12/run-generic.c')]);
   cc(['-O2', '-o', built('alloc'), join(repo, 'examples/run/alloc.c')]);
   cc(['-O2', '-o', built('lifecycle'), join(repo, 'test/fixtures/run/lifecycle.c')]);
-  if (staticLibc === null) cc(['-O2', '-static', '-o', built('alloc-static'), join(repo, 'examples/run/alloc.c')]);
+  if (staticLibc === null) {
+    cc(['-O2', '-static', '-o', built('alloc-static'), join(repo, 'examples/run/alloc.c')]);
+    cc(['-O2', '-static', '-o', built('fork-hold'), join(repo, 'test/fixtures/run/fork-hold.c')]);
+  }
 });
 
 test.after(() => {
@@ -125,6 +128,29 @@ test('helper: a program a shell starts costs the bridge no call', { skip: unsupp
 test('helper: a static program, every call of which stops, is the same with it as without it', { skip: staticLibc ?? false }, () => {
   // its writes to stdout, its exit's calls on host fds
   assert.ok(same(['--profile', '6.1', '--', built('alloc-static')]) > 0);
+});
+
+test('helper: a process forked after an exec the helper let through has the new image\'s name', { skip: staticLibc ?? false }, async () => {
+  // a static program (no shim registration to say the name) executed by a shell, forking at once:
+  // the child's mirror, which dmaheap dump --attach lists for its buffer, is named after it
+  const child = spawn(process.execPath, [cli, 'run', '--profile', '6.12', '--', 'sh', '-c', `exec ${built('fork-hold')}`], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    const pid = await new Promise<string>((resolvePid, reject) => {
+      let acc = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => {
+        acc += d;
+        if (acc.includes('\n')) resolvePid(acc.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`dmaheap run exited ${code}`)));
+    });
+    const dump = spawnSync(process.execPath, [cli, 'dump', '--attach', String(child.pid)], { encoding: 'utf8' });
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.match(dump.stdout, new RegExp(`\\n +fork-hold:${pid} *\\n`));
+  } finally {
+    child.stdin.end('\n');
+    await new Promise((r) => child.on('close', r));
+  }
 });
 
 test('helper: one that cannot be loaded is a warning, and the run goes on without it', { skip: unsupported ?? false }, async () => {

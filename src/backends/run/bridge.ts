@@ -1474,6 +1474,12 @@ export class RunBridge {
    * (mirrorOf, by the parent's pid).
    */
   private forkMirror(p: Process, st: MirrorState, tid: number): void {
+    // an exec the helper let through that no call served here has looked at yet: it happened
+    // before this fork, and the child takes the new image's name
+    if (st.execPending) {
+      st.execPending = false;
+      this.resolveExec(p, st, tid);
+    }
     this.placeMaps(p, st, tid);
     const child = p.fork(p.comm, PENDING_PID_BASE + ++this.pendingSeq);
     const v = this.vcwd.get(p);
