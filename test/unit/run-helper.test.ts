@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, repo, runUnsupported } from './run-helpers.js';
+import { cli, repo, runUnsupported, startDmaheapRun } from './run-helpers.js';
 import { runProgram } from '../../src/backends/run/index.js';
 import { parseProcStat } from '../../src/backends/run/bridge.js';
 
@@ -116,10 +116,7 @@ test('helper: a program a shell starts costs the bridge no call', { skip: unsupp
   // the shell's fork, the child's first call, its exec, the dynamic loader's calls, the shim's
   // registration and the exit are the helper's
   const bridge = (n: number): number => {
-    const r = spawnSync(process.execPath, [cli, 'run', '--stats', '--json', '--', 'sh', '-c', `i=0; while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done`], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-    const line = r.stderr.split('\n').find((l) => l.startsWith('{"status"'));
-    assert.notEqual(line, undefined, r.stderr);
-    const c = (JSON.parse(line!) as { calls: { served: number; continued: number; helper: number } }).calls;
+    const c = outcome(['--', 'sh', '-c', `i=0; while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done`], true).calls as { served: number; continued: number; helper: number };
     return c.served + c.continued - c.helper;
   };
   assert.equal(bridge(9) - bridge(3), 0);
@@ -133,17 +130,9 @@ test('helper: a static program, every call of which stops, is the same with it a
 test('helper: a process forked after an exec the helper let through has the new image\'s name', { skip: staticLibc ?? false }, async () => {
   // a static program (no shim registration to say the name) executed by a shell, forking at once:
   // the child's mirror, which dmaheap dump --attach lists for its buffer, is named after it
-  const child = spawn(process.execPath, [cli, 'run', '--profile', '6.12', '--', 'sh', '-c', `exec ${built('fork-hold')}`], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+  const { child, firstLine } = startDmaheapRun(['--profile', '6.12', '--', 'sh', '-c', `exec ${built('fork-hold')}`]);
   try {
-    const pid = await new Promise<string>((resolvePid, reject) => {
-      let acc = '';
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => {
-        acc += d;
-        if (acc.includes('\n')) resolvePid(acc.trim());
-      });
-      child.on('exit', (code) => reject(new Error(`dmaheap run exited ${code}`)));
-    });
+    const pid = await firstLine;
     const dump = spawnSync(process.execPath, [cli, 'dump', '--attach', String(child.pid)], { encoding: 'utf8' });
     assert.equal(dump.status, 0, dump.stderr);
     assert.match(dump.stdout, new RegExp(`\\n +fork-hold:${pid} *\\n`));

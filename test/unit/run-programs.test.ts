@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { runProgram } from '../../src/backends/run/index.js';
 import { describeHeaps } from '../../src/backends/emulated/index.js';
 import type { Kernel } from '../../src/kernel/index.js';
-import { runDmaheapRun, runUnsupported } from './run-helpers.js';
+import { runDmaheapRun, runUnsupported, startDmaheapRun } from './run-helpers.js';
 import { loadLibc } from '../../src/backends/linux/libc.js';
 import { NR_PIDFD_OPEN } from '../../src/backends/run/syscalls.js';
 
@@ -271,17 +271,9 @@ test('dmaheap dump and top --attach show the processes of a running dmaheap run'
     'sys.stdin.readline()',
     '',
   ].join('\n'));
-  const child = spawn(process.execPath, [cli, 'run', '--profile', '6.12', '--', 'python3', prog], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+  const { child, firstLine } = startDmaheapRun(['--profile', '6.12', '--', 'python3', prog]);
   try {
-    const pid = await new Promise<string>((resolvePid, reject) => {
-      let acc = '';
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => {
-        acc += d;
-        if (acc.includes('\n')) resolvePid(acc.trim());
-      });
-      child.on('exit', (code) => reject(new Error(`dmaheap run exited ${code}`)));
-    });
+    const pid = await firstLine;
     const dump = spawnSync(process.execPath, [cli, 'dump', '--attach', String(child.pid)], { encoding: 'utf8' });
     assert.equal(dump.stderr, '');
     assert.equal(dump.status, 0);
