@@ -107,6 +107,7 @@ test('helper: a plain process\'s fork, exec, chdir, uname and exit are let throu
       'after chdir /dev: dma_heap/system exists',
       'exec: exit 7',
       'uname: Linux 6.12.118',
+      'uname(NULL): -1 Bad address',
       '',
     ].join('\n'));
   }
